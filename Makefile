@@ -1,0 +1,56 @@
+# Hoering: `make run` serves the platform with demo content; `make test` runs the test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+CATALOGS := $(wildcard hoering/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: run test install install-dev translations extract-messages update-messages lint clean
+
+run: install instance/config.py
+	$(FLASK) db upgrade
+	$(FLASK) hoering demo
+	@echo "Serving Hoering on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: $(COMPILED)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# A random secret key for this machine's instance, written once, never committed.
+instance/config.py:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print('SECRET_KEY = ' + repr(secrets.token_hex(32)))" > $@
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o hoering/translations/messages.pot --no-location --sort-output .
+
+update-messages: extract-messages
+	$(BIN)/pybabel update -i hoering/translations/messages.pot -d hoering/translations --no-location --ignore-obsolete
+
+lint: install-dev
+	$(BIN)/ruff check hoering tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,165 @@
+"""Hoering: an open-source citizen-hearing platform.
+
+:func:`create_app` builds the Flask application; ``wsgi.py`` calls it for servers and the
+``flask`` command.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import sqlalchemy as sa
+from flask import Flask
+
+from hoering.config import DEFAULT_SECRET_KEY, DefaultConfig, env_overrides
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to change."""
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application.
+
+    Args:
+        config: settings applied last, over the defaults, ``instance/config.py`` and
+            ``HOERING_*`` environment variables (tests pass ``{"TESTING": True, ...}``).
+
+    Returns:
+        The configured :class:`flask.Flask` app.
+
+    Raises:
+        ConfigurationError: outside debug and testing, when ``SECRET_KEY`` is missing or
+            the built-in placeholder.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+    )
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(env_overrides())
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "hoering.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    check_secret_key(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to run a real deployment with a missing or placeholder secret key.
+
+    Raises:
+        ConfigurationError: outside debug and testing when ``SECRET_KEY`` is unset, the
+            placeholder, or shorter than 16 characters.
+    """
+    if app.debug or app.testing:
+        return
+    key = app.config.get("SECRET_KEY")
+    if not key or key == DEFAULT_SECRET_KEY or len(str(key)) < 16:
+        raise ConfigurationError(
+            "HOERING_SECRET_KEY is missing or is the built-in placeholder. Set it to a long "
+            "random value (python -c 'import secrets; print(secrets.token_hex(32))') in the "
+            "environment or as SECRET_KEY in instance/config.py. `make run` writes one for you."
+        )
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    """Enforce foreign keys and use WAL on SQLite (one writer, many readers)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects of :mod:`hoering.extensions` to ``app``."""
+    from hoering import i18n
+    from hoering.extensions import babel, csrf, db, login_manager, migrate
+    from hoering.timeutil import alembic_render_item
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True,
+        render_item=alembic_render_item,
+    )
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=os.path.join(PROJECT_ROOT, "hoering", "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = i18n.LOGIN_REQUIRED_MESSAGE
+    login_manager.login_message_category = "info"
+
+    from hoering.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        try:
+            return db.session.get(User, int(user_id))
+        except ValueError:
+            return None
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register one blueprint per area."""
+    from hoering import i18n
+    from hoering.accounts import bp as accounts_bp
+    from hoering.api import bp as api_bp
+    from hoering.comments import bp as comments_bp
+    from hoering.consultations import bp as consultations_bp
+
+    app.register_blueprint(consultations_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(i18n.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer errors with pages in the site's layout, or JSON under ``/api/``."""
+    from hoering import errors
+
+    errors.register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Security headers on every response."""
+    from hoering import security
+
+    app.after_request(security.set_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals used by the templates."""
+    from hoering import templating
+
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the ``flask hoering …`` command group."""
+    from hoering.cli import hoering_cli
+
+    app.cli.add_command(hoering_cli)

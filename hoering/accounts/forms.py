@@ -1,0 +1,56 @@
+"""Account forms (Flask-WTF, CSRF protected)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from hoering.accounts.services import DISPLAY_NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from hoering.forms import strip_filter
+
+
+class RegistrationForm(FlaskForm):
+    """Register with display name, e-mail and password."""
+
+    display_name = StringField(
+        _l("Display name"),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Enter a display name.")), Length(max=DISPLAY_NAME_MAX_LENGTH)],
+        description=_l("Shown with your comments. You may use your full name or another name."),
+    )
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Enter your e-mail address.")), Email(_l("Enter a valid e-mail address."), check_deliverability=False), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Choose a password.")), Length(min=PASSWORD_MIN_LENGTH, max=200, message=_l("The password must be at least %(min)d characters.", min=PASSWORD_MIN_LENGTH))],
+        description=_l("At least %(min)d characters.", min=PASSWORD_MIN_LENGTH),
+    )
+    password_again = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The passwords do not match."))],
+    )
+    submit = SubmitField(_l("Create account"))
+
+
+class LoginForm(FlaskForm):
+    """Log in with e-mail and password."""
+
+    email = EmailField(_l("E-mail address"), filters=[strip_filter], validators=[DataRequired(_l("Enter your e-mail address."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    remember = BooleanField(_l("Remember me on this device"))
+    submit = SubmitField(_l("Log in"))
+
+
+class ProfileForm(FlaskForm):
+    """Change one's display name."""
+
+    display_name = StringField(
+        _l("Display name"),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Enter a display name.")), Length(max=DISPLAY_NAME_MAX_LENGTH)],
+    )
+    submit = SubmitField(_l("Save"))
+

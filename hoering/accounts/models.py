@@ -1,0 +1,54 @@
+"""The user account."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hoering.extensions import db
+from hoering.timeutil import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    """Roles (DESIGN §1). ``admin`` may do everything."""
+
+    CITIZEN = "citizen"
+    MODERATOR = "moderator"
+    CASE_OFFICER = "case_officer"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    """A person with an account, or a pseudonymous participant imported from Polis.
+
+    ``email`` is stored lower-cased, so uniqueness ignores case. Imported participants have
+    no e-mail and no password and cannot log in.
+    """
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(20), default=Role.CITIZEN.value)
+    is_pseudonymous: Mapped[bool] = mapped_column(default=False)
+    #: Import key ``polis:<conversation>:<author-id>`` for pseudonymous participants.
+    external_id: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        """Pseudonymous imported participants cannot log in."""
+        return not self.is_pseudonymous and self.password_hash is not None
+
+    def has_role(self, *roles: Role) -> bool:
+        """True if the user has one of ``roles``; admins have every role."""
+        return self.role == Role.ADMIN.value or self.role in {r.value for r in roles}

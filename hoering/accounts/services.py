@@ -1,0 +1,96 @@
+"""Account services: the only code that creates or changes users."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from hoering.accounts.models import Role, User
+from hoering.exceptions import Conflict, ValidationFailed
+from hoering.extensions import db
+
+#: Display names: 1 to 80 characters after trimming.
+DISPLAY_NAME_MAX_LENGTH = 80
+#: Minimum password length, in characters.
+PASSWORD_MIN_LENGTH = 10
+
+
+def normalize_email(email: str) -> str:
+    """Trim and lower-case an e-mail address; uniqueness ignores case."""
+    return (email or "").strip().lower()
+
+
+def normalize_display_name(name: str) -> str:
+    """Trim a display name and drop NUL characters; everything else is kept as typed."""
+    return (name or "").replace("\x00", "").strip()
+
+
+def find_by_email(email: str) -> User | None:
+    """Return the user with ``email`` (any case), or ``None``."""
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def _check_display_name(name: str) -> str:
+    name = normalize_display_name(name)
+    if not name:
+        raise ValidationFailed(_l("Enter a display name."))
+    if len(name) > DISPLAY_NAME_MAX_LENGTH:
+        raise ValidationFailed(_l("The display name can be at most %(max)d characters.", max=DISPLAY_NAME_MAX_LENGTH))
+    return name
+
+
+def hash_password(password: str) -> str:
+    """Hash ``password`` with ``PASSWORD_HASH_METHOD`` (werkzeug; scrypt by default)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def create_user(email: str, display_name: str, password: str, role: Role | str = Role.CITIZEN) -> User:
+    """Create and commit an account.
+
+    Args:
+        email: address; stored lower-cased and unique.
+        display_name: the public name, 1–80 characters.
+        password: at least :data:`PASSWORD_MIN_LENGTH` characters.
+        role: a :class:`Role` or its value.
+
+    Raises:
+        ValidationFailed: bad display name, password or role.
+        Conflict: an account with this e-mail (in any case) exists.
+    """
+    role_value = Role(role).value if not isinstance(role, Role) else role.value
+    name = _check_display_name(display_name)
+    if len(password or "") < PASSWORD_MIN_LENGTH:
+        raise ValidationFailed(_l("The password must be at least %(min)d characters.", min=PASSWORD_MIN_LENGTH))
+    email = normalize_email(email)
+    if find_by_email(email) is not None:
+        raise Conflict(_l("An account with this e-mail address already exists."))
+    user = User(email=email, display_name=name, password_hash=hash_password(password), role=role_value)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_l("An account with this e-mail address already exists.")) from None
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or ``None``."""
+    user = find_by_email(email)
+    if user is None or not user.is_active or not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def change_display_name(user: User, display_name: str) -> User:
+    """Change and commit ``user``'s display name.
+
+    Raises:
+        ValidationFailed: empty or longer than 80 characters.
+    """
+    user.display_name = _check_display_name(display_name)
+    db.session.commit()
+    return user

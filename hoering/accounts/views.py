@@ -1,0 +1,84 @@
+"""Account pages: register, log in, log out, profile."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from hoering.accounts import bp, services
+from hoering.accounts.forms import LoginForm, ProfileForm, RegistrationForm
+from hoering.exceptions import ServiceError
+from hoering.i18n import safe_next_url
+
+
+@bp.route("/registrer", methods=["GET", "POST"])
+def register():
+    """Create a citizen account and log it in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("consultations.index"))
+    form = RegistrationForm()
+    next_url = safe_next_url(request.args.get("next"), url_for("consultations.index"))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(form.email.data, form.display_name.data, form.password.data)
+        except ServiceError as error:
+            field = form.email if error.status == 409 else form.display_name
+            field.errors = [*field.errors, str(error.message)]
+            status = error.status
+        else:
+            login_user(user)
+            flash(_("Welcome, %(name)s! Your account has been created.", name=user.display_name), "success")
+            return redirect(next_url, code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/logg-inn", methods=["GET", "POST"])
+def login():
+    """Log in with e-mail and password, optionally remembered on this device."""
+    form = LoginForm()
+    next_url = safe_next_url(request.args.get("next"), url_for("consultations.index"))
+    status = 200
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            flash(_("You are logged in."), "success")
+            return redirect(next_url, code=303)
+        form.password.errors = [*form.password.errors, _("Wrong e-mail address or password.")]
+        status = 401
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logg-ut")
+def logout():
+    """Log out; a POST with a CSRF token (the global CSRF check covers it)."""
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("consultations.index"), code=303)
+
+
+@bp.route("/min-side", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Show and change one's own account details."""
+    form = ProfileForm(obj=current_user)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.change_display_name(current_user, form.display_name.data)
+        except ServiceError as error:
+            form.display_name.errors = [*form.display_name.errors, str(error.message)]
+            status = error.status
+        else:
+            flash(_("Your display name has been saved."), "success")
+            return redirect(url_for("accounts.profile"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/profile.html", form=form), status
+

@@ -1,0 +1,7 @@
+"""Read-only JSON API (open data) under ``/api/v1``."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from hoering.api import views  # noqa: E402,F401

@@ -1,0 +1,106 @@
+"""JSON API views: published consultations and their published comments as threads.
+
+Errors are JSON ``{"error": {"code", "message"}}`` (see :mod:`hoering.errors`).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
+
+from hoering.api.serializers import comment_json, consultation_json
+from hoering.comments import services as comment_services
+from hoering.consultations import services
+from hoering.errors import json_error
+from hoering.api import bp
+
+#: Largest page size a client may ask for.
+MAX_PER_PAGE = 100
+
+
+def _published_or_none(slug: str):
+    consultation = services.get_by_slug(slug)
+    if consultation is None or consultation.published_at is None:
+        return None
+    return consultation
+
+
+def _not_found():
+    return json_error(404, "not_found", _("No published consultation has this address."))
+
+
+@bp.get("/consultations")
+def consultations():
+    """All published consultations in front-page order."""
+    items = services.list_consultations()
+    counts = services.participation_counts([c.id for c in items])
+    return jsonify({"items": [consultation_json(c, counts[c.id]) for c in items], "total": len(items)})
+
+
+@bp.get("/consultations/<slug>")
+def consultation(slug: str):
+    """One published consultation with its guiding questions."""
+    item = _published_or_none(slug)
+    if item is None:
+        return _not_found()
+    counts = services.participation_counts([item.id])[item.id]
+    return jsonify(consultation_json(item, counts, detail=True))
+
+
+@bp.get("/consultations/<slug>/comments")
+def consultation_comments(slug: str):
+    """Published comments as threads, ``per_page`` threads a page (default 20, at most 100).
+
+    Query parameters: ``page`` (1-based), ``per_page``, ``sort`` (newest, oldest, supported).
+    ``total`` counts published comments; ``total_threads`` the threads. Removed and hidden
+    comments appear only as text-less placeholders that keep their replies in place.
+    """
+    item = _published_or_none(slug)
+    if item is None:
+        return _not_found()
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", current_app.config["THREADS_PER_PAGE"]))
+    except ValueError:
+        return json_error(400, "bad_request", _("page and per_page must be whole numbers."))
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        return json_error(400, "bad_request", _("page must be 1 or more and per_page between 1 and %(max)d.", max=MAX_PER_PAGE))
+    sort = request.args.get("sort", comment_services.DEFAULT_SORT)
+    if sort not in comment_services.SORTS:
+        return json_error(400, "bad_request", _("sort must be one of: %(sorts)s.", sorts=", ".join(comment_services.SORTS)))
+    result = comment_services.thread_page(item, viewer=AnonymousUserMixin(), sort=sort, page=page, per_page=per_page)
+    counts = services.participation_counts([item.id])[item.id]
+    threads = [_nest(thread) for thread in result.threads] if page <= result.pages else []
+    return jsonify({
+        "consultation": item.slug,
+        "page": page,
+        "per_page": per_page,
+        "pages": result.pages,
+        "sort": result.sort,
+        "total": counts.comments,
+        "total_threads": result.total_threads,
+        "threads": threads,
+        "links": _links(slug, page, per_page, result.pages, sort),
+    })
+
+
+def _nest(thread: list) -> dict:
+    """Turn a thread in reading order into nested ``replies`` lists."""
+    nodes = {c.id: comment_json(c) for c in thread}
+    root = nodes[thread[0].id]
+    for comment in thread[1:]:
+        parent = nodes.get(comment.parent_id, root)
+        parent["replies"].append(nodes[comment.id])
+    return root
+
+
+def _links(slug: str, page: int, per_page: int, pages: int, sort: str) -> dict:
+    def link(n: int) -> str:
+        return url_for("api.consultation_comments", slug=slug, page=n, per_page=per_page, sort=sort, _external=True)
+
+    return {
+        "self": link(page),
+        "next": link(page + 1) if page < pages else None,
+        "prev": link(page - 1) if 1 < page <= pages else None,
+    }

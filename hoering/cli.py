@@ -1,0 +1,65 @@
+"""The ``flask --app wsgi hoering …`` command group. Commands call services only."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from hoering.accounts.models import Role
+from hoering.exceptions import ServiceError
+
+
+@click.group("hoering")
+def hoering_cli() -> None:
+    """Hoering administration commands."""
+
+
+@hoering_cli.command("create-user")
+@click.option("--email", required=True, help="E-mail address (login).")
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CITIZEN.value, show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Password (at least 10 characters); asked for when not given.")
+@with_appcontext
+def create_user_command(email: str, display_name: str, role: str, password: str) -> None:
+    """Create an account, e.g. for staff: --role admin|moderator|case_officer|citizen."""
+    from hoering.accounts.services import create_user
+
+    try:
+        user = create_user(email, display_name, password, role)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@hoering_cli.command("import-polis")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--language", default=None, help="Content language (nb, nn, en, de, zh-Hant); detected if omitted.")
+@with_appcontext
+def import_polis_command(directory: str, language: str | None) -> None:
+    """Import a Polis open-data export folder as one consultation (idempotent)."""
+    from hoering.imports.polis import PolisFormatError, import_polis
+
+    try:
+        result = import_polis(directory, language=language)
+    except PolisFormatError as error:
+        raise click.ClickException(f"Not a Polis export: {error}") from None
+    verb = "Created" if result.created else "Already imported"
+    click.echo(f"{verb} consultation '{result.title}' at /hoeringer/{result.slug}")
+    click.echo(
+        f"Added {result.comments_added} comments ({result.published} published, {result.rejected} rejected, "
+        f"{result.pending} pending) and {result.participants_added} participants."
+    )
+
+
+@hoering_cli.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo municipality (Fjordvik kommune) unless it is already there."""
+    from hoering.demo import DEMO_ACCOUNTS, load_demo
+
+    loaded = load_demo()
+    click.echo("Loaded the demo content." if loaded else "The demo content is already there; nothing changed.")
+    click.echo("Demo accounts (e-mail / password / role):")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.email}  {account.password}  {account.role}")

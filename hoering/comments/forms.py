@@ -1,0 +1,34 @@
+"""Comment forms. Rules on the text live in :func:`hoering.comments.services.check_text`."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
+
+
+class CommentForm(FlaskForm):
+    """A top-level comment (optionally answering a guiding question) or, with
+    ``parent_id``, a reply."""
+
+    text = TextAreaField(_l("Your comment"))
+    question_id = SelectField(_l("Which question does your comment answer?"), choices=[], validate_choice=False)
+    parent_id = HiddenField()
+    submit = SubmitField(_l("Send comment"))
+
+
+class EditCommentForm(FlaskForm):
+    """Edit one's own comment within the edit window."""
+
+    text = TextAreaField(_l("Your comment"))
+    submit = SubmitField(_l("Save changes"))
+
+
+class SupportForm(FlaskForm):
+    """Support a comment, or take the support back (``supported`` is "1" or "0")."""
+
+    supported = HiddenField()
+
+
+class RemoveCommentForm(FlaskForm):
+    """Confirm removing one's own comment."""
+
+    submit = SubmitField(_l("Remove comment"))

@@ -1,0 +1,86 @@
+"""Comment and Support models; threads per DESIGN §3."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hoering.accounts.models import User
+from hoering.consultations.models import Consultation  # noqa: F401  (relationship target)
+from hoering.extensions import db
+from hoering.timeutil import UTCDateTime, utcnow
+
+#: Width of one zero-padded id segment in :attr:`Comment.path`.
+PATH_SEGMENT_WIDTH = 10
+
+
+class CommentState(str, enum.Enum):
+    """Comment states (DESIGN §1)."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    HIDDEN = "hidden"
+    REJECTED = "rejected"
+    REMOVED = "removed"
+
+
+class Comment(db.Model):
+    """A citizen's plain-text contribution, top-level (a thread) or a reply.
+
+    Thread layout (DESIGN §3): ``parent_id`` is the comment answered, ``thread_id`` the
+    top-level comment, ``depth`` the visual depth (0 for top-level, at most
+    ``MAX_REPLY_DEPTH``) and ``path`` the ids of its visual ancestors and itself,
+    zero-padded and joined by ``.``, so ordering by ``path`` lists a thread in reading
+    order with one query.
+    """
+
+    __tablename__ = "comment"
+    __table_args__ = (
+        sa.UniqueConstraint("consultation_id", "external_id", name="uq_comment_consultation_external"),
+        sa.Index("ix_comment_thread_path", "thread_id", "path"),
+        sa.Index("ix_comment_consultation_top", "consultation_id", "depth", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id"))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comment.id"))
+    thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comment.id"))
+    path: Mapped[str] = mapped_column(sa.String(64), default="")
+    depth: Mapped[int] = mapped_column(default=0)
+    question_id: Mapped[int | None] = mapped_column(sa.ForeignKey("question.id"))
+    state: Mapped[str] = mapped_column(sa.String(16), default=CommentState.PUBLISHED.value)
+    #: The text as the author typed it (normalized line endings); kept for editing and export.
+    body_text: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Sanitized HTML made from ``body_text`` by :func:`hoering.sanitize.comment_html`.
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    support_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Import key within the consultation (the Polis comment id).
+    external_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    consultation: Mapped[Consultation] = relationship()
+    parent: Mapped[Comment | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+
+    @property
+    def is_visible_text(self) -> bool:
+        """True if the text may be shown to the public."""
+        return self.state == CommentState.PUBLISHED.value
+
+
+class Support(db.Model):
+    """A citizen's "enig" (I agree) on a comment: one per user and comment."""
+
+    __tablename__ = "support"
+    __table_args__ = (sa.UniqueConstraint("comment_id", "user_id", name="uq_support_comment_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

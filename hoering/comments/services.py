@@ -1,0 +1,348 @@
+"""Comment services: post, reply, edit, remove, support, and read a page of threads.
+
+Threads follow DESIGN §3: a page of threads with all their replies is read with one query,
+whatever the number of comments in the consultation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from hoering import permissions
+from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, Support
+from hoering.consultations.models import Consultation, ModerationMode, Question, Status
+from hoering.exceptions import PermissionDenied, ValidationFailed
+from hoering.extensions import db
+from hoering.sanitize import comment_html, normalize_text
+from hoering.timeutil import utcnow
+
+#: Sort orders of threads: newest first, oldest first, most supported first.
+SORTS = ("newest", "oldest", "supported")
+DEFAULT_SORT = "newest"
+
+PUBLISHED = CommentState.PUBLISHED.value
+#: States shown as a placeholder when the comment has visible replies.
+PLACEHOLDER_STATES = (CommentState.REMOVED.value, CommentState.HIDDEN.value)
+
+
+def path_segment(comment_id: int) -> str:
+    """The zero-padded id used in :attr:`Comment.path` (10 digits sort like integers)."""
+    return str(comment_id).zfill(PATH_SEGMENT_WIDTH)
+
+
+def check_text(text: str) -> str:
+    """Normalize and validate comment text.
+
+    Returns:
+        The normalized text (line endings ``\\n``, no NUL, trimmed).
+
+    Raises:
+        ValidationFailed: empty, or longer than ``COMMENT_MAX_LENGTH`` characters
+            (default 4,000).
+    """
+    text = normalize_text(text or "")
+    if not text:
+        raise ValidationFailed(_l("Write something before you send."))
+    limit = current_app.config["COMMENT_MAX_LENGTH"]
+    if len(text) > limit:
+        raise ValidationFailed(
+            _l("The comment is %(length)d characters long; the limit is %(max)d. Shorten it and send again.",
+               length=len(text), max=limit)
+        )
+    return text
+
+
+def closed_message(consultation: Consultation, now: dt.datetime | None = None):
+    """Why comments are not accepted on ``consultation`` now (a lazy string)."""
+    status = consultation.status(now)
+    if status == Status.UPCOMING:
+        return _l("This consultation has not opened yet. You can comment when it opens.")
+    if status == Status.DRAFT:
+        return _l("This consultation is not published.")
+    return _l("This consultation is closed. Comments are no longer accepted.")
+
+
+def place_in_thread(comment: Comment, parent: Comment | None, max_depth: int) -> None:
+    """Set ``thread_id``, ``depth`` and ``path`` of a flushed ``comment`` (it has an id).
+
+    A reply to a comment at ``max_depth`` is shown at ``max_depth`` too, after its parent's
+    siblings' replies in time order, and names whom it answers (DESIGN §3).
+    """
+    segment = path_segment(comment.id)
+    if parent is None:
+        comment.thread_id, comment.depth, comment.path = comment.id, 0, segment
+    elif parent.depth < max_depth:
+        comment.thread_id, comment.depth, comment.path = parent.thread_id, parent.depth + 1, f"{parent.path}.{segment}"
+    else:
+        prefix = parent.path.rsplit(".", 1)[0]
+        comment.thread_id, comment.depth, comment.path = parent.thread_id, parent.depth, f"{prefix}.{segment}"
+
+
+def post_comment(consultation: Consultation, author, text: str, parent_id: int | None = None,
+                 question_id: int | None = None, now: dt.datetime | None = None) -> Comment:
+    """Post and commit a top-level comment, or a reply when ``parent_id`` is given.
+
+    Under pre-moderation the comment is ``pending`` until a moderator approves it.
+
+    Raises:
+        PermissionDenied: not logged in, or the consultation is not open.
+        ValidationFailed: empty or too long text; a parent that is not a published comment
+            of this consultation; a question of another consultation.
+    """
+    now = now or utcnow()
+    if not permissions.is_logged_in(author):
+        raise PermissionDenied(_l("Log in to comment."))
+    if not permissions.can_comment(author, consultation, now):
+        raise PermissionDenied(closed_message(consultation, now))
+    text = check_text(text)
+    parent = None
+    if parent_id is not None:
+        parent = db.session.get(Comment, parent_id)
+        if parent is None or parent.consultation_id != consultation.id or parent.state != PUBLISHED:
+            raise ValidationFailed(_l("The comment you are replying to is no longer available."))
+        question_id = None
+    if question_id is not None:
+        question = db.session.get(Question, question_id)
+        if question is None or question.consultation_id != consultation.id:
+            raise ValidationFailed(_l("Choose one of this consultation's questions."))
+    state = CommentState.PENDING if consultation.moderation_mode == ModerationMode.PRE.value else CommentState.PUBLISHED
+    comment = Comment(
+        consultation_id=consultation.id, author_id=author.id, parent_id=parent_id, question_id=question_id,
+        state=state.value, body_text=text, body_html=comment_html(text), created_at=now,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    place_in_thread(comment, parent, current_app.config["MAX_REPLY_DEPTH"])
+    db.session.commit()
+    return comment
+
+
+def edit_comment(comment: Comment, user, text: str, now: dt.datetime | None = None) -> Comment:
+    """Replace the text of one's own comment within the edit window; marks it edited.
+
+    Raises:
+        PermissionDenied: not the author, the window (``COMMENT_EDIT_WINDOW_SECONDS``) has
+            passed, or the consultation has closed.
+        ValidationFailed: empty or too long text.
+    """
+    now = now or utcnow()
+    if not permissions.can_edit_comment(user, comment, now):
+        raise PermissionDenied(_l("This comment can no longer be edited."))
+    text = check_text(text)
+    if text != comment.body_text:
+        comment.body_text = text
+        comment.body_html = comment_html(text)
+        comment.edited_at = now
+    db.session.commit()
+    return comment
+
+
+def remove_comment(comment: Comment, user, now: dt.datetime | None = None) -> Comment:
+    """The author removes their comment: the text is blanked, replies stay under a placeholder.
+
+    Raises:
+        PermissionDenied: not the author, or already removed.
+    """
+    if not permissions.can_remove_comment(user, comment):
+        raise PermissionDenied(_l("You cannot remove this comment."))
+    comment.state = CommentState.REMOVED.value
+    comment.body_text = ""
+    comment.body_html = ""
+    comment.removed_at = now or utcnow()
+    db.session.commit()
+    return comment
+
+
+def set_support(comment: Comment, user, supported: bool, now: dt.datetime | None = None) -> bool:
+    """Support ("enig") a comment, or take the support back. Idempotent.
+
+    Args:
+        supported: the wanted state.
+
+    Returns:
+        Whether ``user`` supports ``comment`` afterwards.
+
+    Raises:
+        PermissionDenied: not logged in, own comment, comment not published, or
+            consultation not open.
+    """
+    if not permissions.can_support_comment(user, comment, now):
+        raise PermissionDenied(_l("You cannot support this comment."))
+    existing = db.session.scalar(sa.select(Support).where(Support.comment_id == comment.id, Support.user_id == user.id))
+    if supported and existing is None:
+        try:
+            db.session.add(Support(comment_id=comment.id, user_id=user.id))
+            db.session.flush()
+        except IntegrityError:  # a double click raced us; the support exists
+            db.session.rollback()
+            return True
+        delta = 1
+    elif not supported and existing is not None:
+        db.session.delete(existing)
+        delta = -1
+    else:
+        return supported
+    db.session.execute(
+        sa.update(Comment).where(Comment.id == comment.id).values(support_count=Comment.support_count + delta)
+    )
+    db.session.commit()
+    return supported
+
+
+@dataclass
+class ThreadPage:
+    """One page of threads.
+
+    ``threads`` holds, per thread, its comments in reading order: the top-level comment
+    first, then replies ordered by ``path``. Removed and hidden comments are kept only as
+    placeholders for visible replies.
+    """
+
+    threads: list[list[Comment]]
+    page: int
+    per_page: int
+    total_threads: int
+    sort: str
+    supported_ids: set[int] = field(default_factory=set)
+
+    @property
+    def by_id(self) -> dict[int, Comment]:
+        """Every comment on the page by id (to name whom a reply answers without a query)."""
+        return {c.id: c for thread in self.threads for c in thread}
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total_threads / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _visible_clause(model, viewer):
+    """SQL condition: states ``viewer`` sees as text or placeholder (own pending included)."""
+    clause = model.state.in_((PUBLISHED, *PLACEHOLDER_STATES))
+    if permissions.is_logged_in(viewer):
+        clause = sa.or_(clause, sa.and_(model.state == CommentState.PENDING.value, model.author_id == viewer.id))
+    return clause
+
+
+def _top_level_clause(consultation_id: int, viewer):
+    """SQL condition for the top-level comments (threads) a viewer sees."""
+    reply = aliased(Comment)
+    has_visible_reply = sa.exists(
+        sa.select(reply.id).where(reply.thread_id == Comment.id, reply.id != Comment.id, reply.state == PUBLISHED)
+    )
+    shown = sa.or_(Comment.state == PUBLISHED, sa.and_(Comment.state.in_(PLACEHOLDER_STATES), has_visible_reply))
+    if permissions.is_logged_in(viewer):
+        shown = sa.or_(shown, sa.and_(Comment.state == CommentState.PENDING.value, Comment.author_id == viewer.id))
+    return sa.and_(Comment.consultation_id == consultation_id, Comment.parent_id.is_(None), shown)
+
+
+def _sort_columns(columns, sort: str) -> list:
+    if sort == "oldest":
+        return [columns.created_at.asc(), columns.id.asc()]
+    if sort == "supported":
+        return [columns.support_count.desc(), columns.created_at.desc(), columns.id.desc()]
+    return [columns.created_at.desc(), columns.id.desc()]
+
+
+def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SORT, page: int = 1,
+                per_page: int = 20) -> ThreadPage:
+    """Read one page of threads with all their visible replies.
+
+    Args:
+        viewer: the current user (anonymous allowed); they also see their own pending comments.
+        sort: one of :data:`SORTS`; anything else means the default.
+        page: 1-based page number; out-of-range values are clamped.
+        per_page: threads per page.
+
+    Returns:
+        A :class:`ThreadPage`. Queries: one count, one for the comments of the page, and
+        (for a logged-in viewer) one for their supports.
+    """
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    top_clause = _top_level_clause(consultation.id, viewer)
+    total = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(top_clause)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page or 1), pages)
+    top = (
+        sa.select(Comment.id, Comment.created_at, Comment.support_count)
+        .where(top_clause)
+        .order_by(*_sort_columns(Comment, sort))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery("top")
+    )
+    rows = db.session.scalars(
+        sa.select(Comment)
+        .join(top, Comment.thread_id == top.c.id)
+        .where(_visible_clause(Comment, viewer))
+        .order_by(*_sort_columns(top.c, sort), Comment.path)
+    ).all()
+    threads = _prune_placeholders(_group_threads(rows))
+    supported: set[int] = set()
+    if permissions.is_logged_in(viewer) and rows:
+        supported = set(
+            db.session.scalars(
+                sa.select(Support.comment_id).where(
+                    Support.user_id == viewer.id, Support.comment_id.in_([c.id for c in rows])
+                )
+            )
+        )
+    return ThreadPage(threads=threads, page=page, per_page=per_page, total_threads=total, sort=sort,
+                      supported_ids=supported)
+
+
+def _group_threads(rows: list[Comment]) -> list[list[Comment]]:
+    threads: list[list[Comment]] = []
+    for comment in rows:
+        if not threads or threads[-1][0].thread_id != comment.thread_id:
+            threads.append([])
+        threads[-1].append(comment)
+    return threads
+
+
+def _prune_placeholders(threads: list[list[Comment]]) -> list[list[Comment]]:
+    """Drop removed/hidden comments that have no visible reply below them."""
+    result = []
+    for thread in threads:
+        by_id = {c.id: c for c in thread}
+        needed: set[int] = set()
+        for comment in thread:
+            if comment.state in PLACEHOLDER_STATES:
+                continue
+            parent_id = comment.parent_id
+            while parent_id is not None and parent_id not in needed and parent_id in by_id:
+                needed.add(parent_id)
+                parent_id = by_id[parent_id].parent_id
+        kept = [c for c in thread if c.state not in PLACEHOLDER_STATES or c.id in needed]
+        if kept and kept[0].parent_id is None:
+            result.append(kept)
+    return result
+
+
+def thread_position(comment: Comment, viewer=None, sort: str = DEFAULT_SORT, per_page: int = 20) -> int:
+    """The 1-based page on which ``comment``'s thread appears in ``sort`` order (newest by default)."""
+    thread = db.session.get(Comment, comment.thread_id) or comment
+    clause = _top_level_clause(comment.consultation_id, viewer)
+    if sort == "oldest":
+        before = sa.or_(Comment.created_at < thread.created_at,
+                        sa.and_(Comment.created_at == thread.created_at, Comment.id < thread.id))
+    else:
+        before = sa.or_(Comment.created_at > thread.created_at,
+                        sa.and_(Comment.created_at == thread.created_at, Comment.id > thread.id))
+    count = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(clause, before)) or 0
+    return count // per_page + 1

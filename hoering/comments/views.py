@@ -1,0 +1,134 @@
+"""Comment actions: post, reply, edit, remove, support, and the comment's permalink."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from hoering import permissions
+from hoering.comments import bp, services
+from hoering.comments.forms import CommentForm, EditCommentForm, RemoveCommentForm, SupportForm
+from hoering.comments.models import Comment
+from hoering.consultations.views import get_visible_or_404, render_consultation_page
+from hoering.exceptions import ServiceError
+from hoering.extensions import csrf, db
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _csrf_message():
+    return _("The form had expired, so the comment was not sent. Your text is kept below: check it and send again.")
+
+
+def comment_url(comment: Comment) -> str:
+    """The public address of ``comment``: its consultation page, on the right page, anchored."""
+    return url_for("comments.permalink", comment_id=comment.id)
+
+
+# CSRF is checked by the form itself (FlaskForm), so that a comment whose token expired
+# comes back in the form with its text instead of being lost on an error page.
+@csrf.exempt
+@bp.post("/hoeringer/<slug>/kommentarer")
+def create(slug: str):
+    """Post a comment or a reply. On failure the page comes back with the text in the form."""
+    consultation = get_visible_or_404(slug)
+    form = CommentForm()
+    parent_id = _int_or_none(form.parent_id.data)
+    reply_to = parent_id
+    if not form.validate():
+        form.text.errors = [_csrf_message()] if form.csrf_token.errors else list(form.text.errors)
+        return render_consultation_page(consultation, form, reply_to=reply_to, status=400)
+    try:
+        comment = services.post_comment(
+            consultation, current_user, form.text.data or "", parent_id=parent_id,
+            question_id=_int_or_none(form.question_id.data),
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        if error.status == 403:
+            flash(str(error.message), "error")
+            return render_consultation_page(consultation, form, reply_to=reply_to, status=403,
+                                            kept_text=form.text.data)
+        form.text.errors = [str(error.message)]
+        return render_consultation_page(consultation, form, reply_to=reply_to, status=error.status)
+    if comment.state == "pending":
+        flash(_("Thank you! Your comment will be published when a moderator has approved it."), "success")
+    else:
+        flash(_("Thank you! Your comment has been published."), "success")
+    return redirect(comment_url(comment), code=303)
+
+
+def _get_comment_or_404(comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or not permissions.can_view_consultation(current_user, comment.consultation):
+        abort(404)
+    return comment
+
+
+@bp.get("/kommentarer/<int:comment_id>")
+def permalink(comment_id: int):
+    """Redirect to the page of the consultation where the comment's thread is shown."""
+    comment = _get_comment_or_404(comment_id)
+    page = services.thread_position(comment, viewer=current_user, per_page=current_app.config["THREADS_PER_PAGE"])
+    params = {"page": page} if page > 1 else {}
+    url = url_for("consultations.detail", slug=comment.consultation.slug, **params)
+    return redirect(f"{url}#kommentar-{comment.id}", code=303)
+
+
+@bp.route("/kommentarer/<int:comment_id>/rediger", methods=["GET", "POST"])
+@login_required
+def edit(comment_id: int):
+    """The author edits their comment within the edit window."""
+    comment = _get_comment_or_404(comment_id)
+    if not permissions.can_edit_comment(current_user, comment):
+        abort(403)
+    form = EditCommentForm(data={"text": comment.body_text} if request.method == "GET" else None)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.edit_comment(comment, current_user, form.text.data or "")
+        except ServiceError as error:
+            db.session.rollback()
+            form.text.errors = [str(error.message)]
+            status = error.status
+        else:
+            flash(_("Your comment has been updated."), "success")
+            return redirect(comment_url(comment), code=303)
+    elif form.is_submitted():
+        if form.csrf_token.errors:
+            form.text.errors = [_csrf_message()]
+        status = 400
+    return render_template("comments/edit.html", form=form, comment=comment), status
+
+
+@bp.route("/kommentarer/<int:comment_id>/fjern", methods=["GET", "POST"])
+@login_required
+def remove(comment_id: int):
+    """The author removes their comment, after confirming."""
+    comment = _get_comment_or_404(comment_id)
+    if not permissions.can_remove_comment(current_user, comment):
+        abort(403)
+    form = RemoveCommentForm()
+    if form.validate_on_submit():
+        services.remove_comment(comment, current_user)
+        flash(_("Your comment has been removed."), "success")
+        return redirect(comment_url(comment), code=303)
+    return render_template("comments/remove.html", form=form, comment=comment)
+
+
+@bp.post("/kommentarer/<int:comment_id>/stotte")
+@login_required
+def support(comment_id: int):
+    """Support a comment, or take the support back."""
+    comment = _get_comment_or_404(comment_id)
+    form = SupportForm()
+    if not permissions.can_support_comment(current_user, comment):
+        abort(403)
+    services.set_support(comment, current_user, supported=form.supported.data == "1")
+    return redirect(comment_url(comment), code=303)

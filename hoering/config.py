@@ -1,0 +1,80 @@
+"""Configuration defaults for Hoering.
+
+Precedence, lowest first: the defaults in :class:`DefaultConfig`, then
+``instance/config.py`` (optional), then ``HOERING_*`` environment variables,
+then the mapping passed to :func:`hoering.create_app` (tests use that).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+#: The placeholder secret key. The app refuses to run with it outside debug and testing.
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+class DefaultConfig:
+    """Defaults that every deployment starts from; see docs/CONFIGURATION.md."""
+
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    #: SQLAlchemy URL. ``None`` means ``sqlite:///<instance>/hoering.sqlite``.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    #: Languages offered in the switch; the first is the default.
+    LANGUAGES = ("nb", "en", "nn")
+    BABEL_DEFAULT_LOCALE = "nb"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
+
+    #: Maximum length of a comment, in characters (Unicode code points).
+    COMMENT_MAX_LENGTH = 4000
+    #: How long an author may edit their comment after posting it, in seconds.
+    COMMENT_EDIT_WINDOW_SECONDS = 15 * 60
+    #: Threads (top-level comments) per page on a consultation page and in the API.
+    THREADS_PER_PAGE = 20
+    #: Deepest visual nesting of replies (DESIGN §3); deeper replies are shown at this depth.
+    MAX_REPLY_DEPTH = 3
+
+    #: Password hashing method passed to :func:`werkzeug.security.generate_password_hash`.
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    #: Name of the public body running this installation, shown in the header and footer.
+    SITE_OWNER = "Hoering"
+
+
+def env_overrides(environ: os._Environ | dict | None = None) -> dict:
+    """Read ``HOERING_<NAME>`` environment variables into config keys.
+
+    Args:
+        environ: mapping to read (default ``os.environ``).
+
+    Returns:
+        ``{NAME: value}``. ``HOERING_DATABASE_URL`` maps to ``SQLALCHEMY_DATABASE_URI``.
+        Values that parse as JSON (numbers, ``true``/``false``, lists) are decoded; other
+        values stay strings.
+    """
+    environ = os.environ if environ is None else environ
+    result: dict = {}
+    for key, raw in environ.items():
+        if not key.startswith("HOERING_") or key.startswith("HOERING_TEST_"):
+            continue
+        name = key[len("HOERING_"):]
+        if name == "DATABASE_URL":
+            name = "SQLALCHEMY_DATABASE_URI"
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        if not isinstance(value, (int, float, bool, list)):
+            value = raw
+        result[name] = value
+    return result

@@ -1,0 +1,51 @@
+"""Case officers' consultation form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from hoering.forms import strip_filter
+from hoering.templating import LANGUAGE_LABELS
+
+CONTENT_LANGUAGES = ("nb", "nn", "en")
+
+
+class ConsultationForm(FlaskForm):
+    """Create or edit a consultation. Times are entered in Oslo time."""
+
+    title = StringField(_l("Title"), filters=[strip_filter], validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
+    slug = StringField(
+        _l("Address (slug)"), filters=[strip_filter], validators=[Optional(), Length(max=100)],
+        description=_l("The last part of the page address, e.g. ny-skole. Leave empty to make one from the title."),
+    )
+    summary = TextAreaField(
+        _l("Summary"), filters=[strip_filter], validators=[DataRequired(_l("Enter a summary.")), Length(max=2000)],
+        description=_l("Two or three sentences in plain language: what is decided, and what you want to hear about."),
+    )
+    body_markdown = TextAreaField(
+        _l("Case text"), validators=[Optional(), Length(max=100_000)],
+        description=_l("Markdown: ## heading, **bold**, - list, [link](https://…)."),
+    )
+    questions = TextAreaField(
+        _l("Guiding questions"), filters=[strip_filter], validators=[Optional(), Length(max=5000)],
+        description=_l("One question per line. Optional."),
+    )
+    language = SelectField(_l("Language of the content"), choices=[(code, LANGUAGE_LABELS[code]) for code in CONTENT_LANGUAGES])
+    responsible_unit = StringField(_l("Responsible unit"), filters=[strip_filter], validators=[Optional(), Length(max=200)])
+    moderation_mode = SelectField(
+        _l("Moderation"),
+        choices=[("post", _l("Publish comments at once (post-moderation)")), ("pre", _l("Approve comments before they are published (pre-moderation)"))],
+    )
+    opens_at = DateTimeLocalField(
+        _l("Opens (Oslo time)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[DataRequired(_l("Enter when the consultation opens."))],
+    )
+    deadline = DateField(
+        _l("Deadline"), validators=[DataRequired(_l("Enter the deadline."))],
+        description=_l("Comments are accepted until 23:59:59 Oslo time on this day."),
+    )
+    publish = BooleanField(_l("Published (visible to the public)"))
+    submit = SubmitField(_l("Save"))

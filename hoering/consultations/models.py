@@ -1,0 +1,105 @@
+"""Consultation and guiding question models (DESIGN §1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hoering.extensions import db
+from hoering.timeutil import UTCDateTime, oslo_today, to_oslo, utcnow
+
+
+class Status(str, enum.Enum):
+    """A consultation's status, always derived (DESIGN §1), never stored."""
+
+    DRAFT = "draft"
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+    SUMMARIZED = "summarized"
+
+
+class ModerationMode(str, enum.Enum):
+    """Post-moderation publishes at once; pre-moderation holds comments for approval."""
+
+    POST = "post"
+    PRE = "pre"
+
+
+class Consultation(db.Model):
+    """A case put out for public input.
+
+    Comments are accepted while ``opens_at <= now <= closes_at``; ``closes_at`` is the last
+    second of the deadline day in Oslo (23:59:59 local time) stored as UTC.
+    """
+
+    __tablename__ = "consultation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    body_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    #: BCP 47 language of the content: nb, nn, en, de, zh-Hant …
+    language: Mapped[str] = mapped_column(sa.String(16), default="nb")
+    responsible_unit: Mapped[str] = mapped_column(sa.String(200), default="")
+    moderation_mode: Mapped[str] = mapped_column(sa.String(10), default=ModerationMode.POST.value)
+    opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: ``None`` while the consultation is a draft.
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Set when the summary is published (issue "themes, summary and reports").
+    summarized_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    source_url: Mapped[str | None] = mapped_column(sa.String(500))
+    #: Import key, e.g. ``polis:american-assembly.bowling-green``.
+    external_id: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="consultation", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+    def status(self, now: dt.datetime | None = None) -> Status:
+        """Derive the status at ``now`` (aware UTC, default the current time)."""
+        now = now or utcnow()
+        if self.published_at is None:
+            return Status.DRAFT
+        if self.summarized_at is not None:
+            return Status.SUMMARIZED
+        if now < self.opens_at:
+            return Status.UPCOMING
+        if now <= self.closes_at:
+            return Status.OPEN
+        return Status.CLOSED
+
+    def is_open(self, now: dt.datetime | None = None) -> bool:
+        """True while comments are accepted."""
+        return self.status(now) == Status.OPEN
+
+    @property
+    def deadline(self) -> dt.date:
+        """The deadline day in Oslo (comments accepted until 23:59:59 that day)."""
+        return to_oslo(self.closes_at).date()
+
+    def days_left(self, now: dt.datetime | None = None) -> int:
+        """Whole calendar days from today (Oslo) to the deadline day; 0 on the last day."""
+        return (self.deadline - oslo_today(now)).days
+
+
+class Question(db.Model):
+    """A guiding question; a top-level comment may answer one."""
+
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(sa.String(500))
+
+    consultation: Mapped[Consultation] = relationship(back_populates="questions")

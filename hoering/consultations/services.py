@@ -1,0 +1,191 @@
+"""Consultation services: create, edit, list and count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from hoering.consultations.models import Consultation, ModerationMode, Question, Status
+from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
+from hoering.extensions import db
+from hoering import permissions
+from hoering.sanitize import markdown_html
+from hoering.timeutil import utcnow
+
+SLUG_MAX_LENGTH = 100
+_SLUG_TRANSLITERATION = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a", "ß": "ss"})
+_SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def slugify(text: str) -> str:
+    """Make a URL slug: Norwegian letters transliterated (æ→ae, ø→o, å→a), other accents
+    dropped, anything else a hyphen. ``"Ny skole på Øvre Å"`` → ``"ny-skole-pa-ovre-a"``."""
+    text = (text or "").translate(_SLUG_TRANSLITERATION)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:SLUG_MAX_LENGTH].strip("-")
+
+
+def unique_slug(base: str, exclude_id: int | None = None) -> str:
+    """Return ``base`` or ``base-2``, ``base-3`` … whichever is not taken."""
+    base = base or "horing"
+    candidate, n = base, 1
+    while True:
+        query = sa.select(Consultation.id).where(Consultation.slug == candidate)
+        if exclude_id is not None:
+            query = query.where(Consultation.id != exclude_id)
+        if db.session.scalar(query) is None:
+            return candidate
+        n += 1
+        candidate = f"{base[: SLUG_MAX_LENGTH - len(str(n)) - 1]}-{n}"
+
+
+@dataclass
+class ConsultationData:
+    """What a case officer enters for a consultation.
+
+    ``opens_at`` and ``closes_at`` are aware UTC datetimes; ``closes_at`` is normally
+    :func:`hoering.timeutil.end_of_oslo_day` of the deadline day. ``questions`` is a list of
+    question texts in order.
+    """
+
+    title: str
+    summary: str
+    body_markdown: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    language: str = "nb"
+    responsible_unit: str = ""
+    moderation_mode: str = ModerationMode.POST.value
+    questions: list[str] | None = None
+    slug: str | None = None
+    publish: bool = False
+
+
+def _validate(data: ConsultationData) -> None:
+    if not data.title.strip():
+        raise ValidationFailed(_l("Enter a title."))
+    if data.closes_at <= data.opens_at:
+        raise ValidationFailed(_l("The deadline must be after the opening."))
+    if data.slug and not _SLUG_PATTERN.match(data.slug):
+        raise ValidationFailed(_l("The address may only contain a–z, 0–9 and hyphens."))
+
+
+def _apply(consultation: Consultation, data: ConsultationData) -> None:
+    consultation.title = data.title.strip()
+    consultation.summary = data.summary.strip()
+    consultation.body_markdown = data.body_markdown
+    consultation.body_html = markdown_html(data.body_markdown)
+    consultation.opens_at = data.opens_at
+    consultation.closes_at = data.closes_at
+    consultation.language = data.language
+    consultation.responsible_unit = data.responsible_unit.strip()
+    consultation.moderation_mode = data.moderation_mode
+    if data.publish and consultation.published_at is None:
+        consultation.published_at = utcnow()
+    elif not data.publish:
+        consultation.published_at = None
+    texts = [q.strip() for q in (data.questions or []) if q.strip()]
+    existing = {q.text: q for q in consultation.questions}
+    consultation.questions = [existing.get(text) or Question(text=text) for text in texts]
+    for position, question in enumerate(consultation.questions):
+        question.position = position
+
+
+def create_consultation(user, data: ConsultationData) -> Consultation:
+    """Create and commit a consultation.
+
+    Raises:
+        PermissionDenied: ``user`` may not manage consultations.
+        ValidationFailed: empty title, deadline not after opening, malformed slug.
+        Conflict: the chosen slug is taken.
+    """
+    if not permissions.can_manage_consultations(user):
+        raise PermissionDenied(_l("Only case officers can create consultations."))
+    _validate(data)
+    if data.slug:
+        if db.session.scalar(sa.select(Consultation.id).where(Consultation.slug == data.slug)):
+            raise Conflict(_l("The address is already in use by another consultation."))
+        slug = data.slug
+    else:
+        slug = unique_slug(slugify(data.title))
+    consultation = Consultation(slug=slug, created_by_id=user.id)
+    _apply(consultation, data)
+    db.session.add(consultation)
+    db.session.commit()
+    return consultation
+
+
+def update_consultation(user, consultation: Consultation, data: ConsultationData) -> Consultation:
+    """Change and commit a consultation (same rules and errors as :func:`create_consultation`)."""
+    if not permissions.can_manage_consultations(user):
+        raise PermissionDenied(_l("Only case officers can edit consultations."))
+    _validate(data)
+    if data.slug and data.slug != consultation.slug:
+        if db.session.scalar(sa.select(Consultation.id).where(Consultation.slug == data.slug)):
+            raise Conflict(_l("The address is already in use by another consultation."))
+        consultation.slug = data.slug
+    _apply(consultation, data)
+    db.session.commit()
+    return consultation
+
+
+def get_by_slug(slug: str) -> Consultation | None:
+    """The consultation with ``slug``, or ``None``."""
+    return db.session.scalar(sa.select(Consultation).where(Consultation.slug == slug))
+
+
+def sort_for_listing(consultations: list[Consultation], now: dt.datetime | None = None) -> list[Consultation]:
+    """Order for the front page: open by nearest deadline, then upcoming by nearest opening,
+    then closed and summarized with the most recent deadline first; drafts last."""
+    now = now or utcnow()
+    rank = {Status.OPEN: 0, Status.UPCOMING: 1, Status.CLOSED: 2, Status.SUMMARIZED: 2, Status.DRAFT: 3}
+
+    def key(c: Consultation):
+        status = c.status(now)
+        if status == Status.OPEN:
+            return (rank[status], c.closes_at.timestamp())
+        if status == Status.UPCOMING:
+            return (rank[status], c.opens_at.timestamp())
+        return (rank[status], -c.closes_at.timestamp())
+
+    return sorted(consultations, key=key)
+
+
+def list_consultations(include_drafts: bool = False) -> list[Consultation]:
+    """Published consultations (and drafts when asked), in front-page order."""
+    query = sa.select(Consultation)
+    if not include_drafts:
+        query = query.where(Consultation.published_at.is_not(None))
+    return sort_for_listing(list(db.session.scalars(query)))
+
+
+@dataclass(frozen=True)
+class ParticipationCounts:
+    """Published comments and distinct participants of one consultation."""
+
+    comments: int = 0
+    participants: int = 0
+
+
+def participation_counts(consultation_ids: list[int]) -> dict[int, ParticipationCounts]:
+    """Count published comments and distinct authors per consultation in one query."""
+    from hoering.comments.models import Comment, CommentState
+
+    if not consultation_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            Comment.consultation_id,
+            sa.func.count(Comment.id),
+            sa.func.count(sa.distinct(Comment.author_id)),
+        )
+        .where(Comment.consultation_id.in_(consultation_ids), Comment.state == CommentState.PUBLISHED.value)
+        .group_by(Comment.consultation_id)
+    )
+    counts = {cid: ParticipationCounts(n, p) for cid, n, p in rows}
+    return {cid: counts.get(cid, ParticipationCounts()) for cid in consultation_ids}

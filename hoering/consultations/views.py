@@ -1,0 +1,144 @@
+"""Consultation pages: the public list and page, and the case officers' forms."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from hoering import permissions
+from hoering.comments import services as comment_services
+from hoering.comments.forms import CommentForm
+from hoering.consultations import bp, services
+from hoering.consultations.forms import ConsultationForm
+from hoering.consultations.models import Consultation
+from hoering.exceptions import ServiceError
+from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
+
+
+@bp.get("/")
+def index():
+    """The front page: open consultations by nearest deadline, then upcoming, then closed."""
+    include_drafts = permissions.can_manage_consultations(current_user)
+    consultations = services.list_consultations(include_drafts=include_drafts)
+    counts = services.participation_counts([c.id for c in consultations])
+    return render_template("consultations/index.html", consultations=consultations, counts=counts)
+
+
+def get_visible_or_404(slug: str) -> Consultation:
+    """The consultation with ``slug`` if the current user may see it; 404 otherwise
+    (a draft is not revealed to those who may not see it)."""
+    consultation = services.get_by_slug(slug)
+    if consultation is None or not permissions.can_view_consultation(current_user, consultation):
+        abort(404)
+    return consultation
+
+
+def render_consultation_page(consultation: Consultation, comment_form: CommentForm | None = None,
+                             reply_to: int | None = None, status: int = 200, kept_text: str | None = None):
+    """Render the consultation with one page of threads.
+
+    Args:
+        consultation: the consultation to show.
+        comment_form: a form to show filled in (after a failed post), else a fresh one.
+        reply_to: id of the comment whose reply form is open (failed reply), if any.
+        status: the HTTP status to answer with.
+        kept_text: text the visitor typed that could not be accepted and has no form to
+            return to (the consultation closed meanwhile); shown so it is not lost.
+    """
+    sort = request.args.get("sort", comment_services.DEFAULT_SORT)
+    page = request.args.get("page", 1, type=int)
+    thread_page = comment_services.thread_page(
+        consultation, viewer=current_user, sort=sort, page=page,
+        per_page=current_app.config["THREADS_PER_PAGE"],
+    )
+    if reply_to is not None and reply_to not in thread_page.by_id:
+        reply_to = None  # the reply form is not on this page: show the text and error in the main form
+    counts = services.participation_counts([consultation.id])[consultation.id]
+    if comment_form is None:
+        comment_form = CommentForm()
+    comment_form.question_id.choices = [("", _("No particular question"))] + [
+        (str(q.id), q.text) for q in consultation.questions
+    ]
+    return render_template(
+        "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
+        comment_form=comment_form, reply_to=reply_to, kept_text=kept_text,
+    ), status
+
+
+@bp.get("/hoeringer/<slug>")
+def detail(slug: str):
+    """The public consultation page with its threads."""
+    consultation = get_visible_or_404(slug)
+    return render_consultation_page(consultation)
+
+
+def _form_data(form: ConsultationForm) -> services.ConsultationData:
+    return services.ConsultationData(
+        title=form.title.data,
+        slug=form.slug.data or None,
+        summary=form.summary.data,
+        body_markdown=form.body_markdown.data or "",
+        questions=(form.questions.data or "").split("\n"),
+        language=form.language.data,
+        responsible_unit=form.responsible_unit.data or "",
+        moderation_mode=form.moderation_mode.data,
+        opens_at=oslo_to_utc(form.opens_at.data),
+        closes_at=end_of_oslo_day(form.deadline.data),
+        publish=form.publish.data,
+    )
+
+
+def _require_manager() -> None:
+    if not permissions.can_manage_consultations(current_user):
+        abort(403)
+
+
+@bp.route("/saksbehandling/hoeringer/ny", methods=["GET", "POST"])
+@login_required
+def create():
+    """Case officers create a consultation."""
+    _require_manager()
+    form = ConsultationForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            consultation = services.create_consultation(current_user, _form_data(form))
+        except ServiceError as error:
+            form.form_errors.append(str(error.message))
+            status = error.status
+        else:
+            flash(_("The consultation has been saved."), "success")
+            return redirect(url_for("consultations.detail", slug=consultation.slug), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("consultations/form.html", form=form, consultation=None), status
+
+
+@bp.route("/saksbehandling/hoeringer/<slug>/rediger", methods=["GET", "POST"])
+@login_required
+def edit(slug: str):
+    """Case officers edit a consultation."""
+    _require_manager()
+    consultation = services.get_by_slug(slug)
+    if consultation is None:
+        abort(404)
+    form = ConsultationForm(obj=consultation)
+    if not form.is_submitted():
+        form.opens_at.data = to_oslo(consultation.opens_at).replace(tzinfo=None)
+        form.deadline.data = consultation.deadline
+        form.questions.data = "\n".join(q.text for q in consultation.questions)
+        form.publish.data = consultation.published_at is not None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_consultation(current_user, consultation, _form_data(form))
+        except ServiceError as error:
+            form.form_errors.append(str(error.message))
+            status = error.status
+        else:
+            flash(_("The consultation has been saved."), "success")
+            return redirect(url_for("consultations.detail", slug=consultation.slug), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("consultations/form.html", form=form, consultation=consultation), status

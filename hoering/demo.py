@@ -1,0 +1,193 @@
+"""Demo content: the fictional Fjordvik kommune, written for Hoering.
+
+Everything here is invented. Times are relative to the moment of loading, so the open
+consultations are open whenever the demo is loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hoering.accounts.models import Role, User
+from hoering.accounts.services import hash_password
+from hoering.comments.models import Comment, CommentState
+from hoering.comments.services import place_in_thread
+from hoering.consultations.models import Consultation, Question
+from hoering.extensions import db
+from hoering.sanitize import comment_html, markdown_html
+from hoering.timeutil import end_of_oslo_day, oslo_today, utcnow
+
+DEMO_MARKER = "demo:fjordvik"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo login (the passwords are public: never load the demo in production)."""
+
+    email: str
+    display_name: str
+    password: str
+    role: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("innbygger@fjordvik.example", "Kari Nordmann", "demo-innbygger", Role.CITIZEN.value),
+    DemoAccount("moderator@fjordvik.example", "Mona Moderator", "demo-moderator", Role.MODERATOR.value),
+    DemoAccount("saksbehandler@fjordvik.example", "Sindre Saksbehandler", "demo-saksbehandler", Role.CASE_OFFICER.value),
+    DemoAccount("admin@fjordvik.example", "Anne Admin", "demo-administrator", Role.ADMIN.value),
+)
+
+#: Other residents who appear in the threads; they have no password and cannot log in.
+RESIDENTS = ("Ola Hansen", "Ingrid Berg", "Ahmed Ali", "Siri Johansen", "Per Olsen", "Maja Lund")
+
+CONSULTATIONS = [
+    {
+        "slug": "gang-og-sykkelvei-strandvegen",
+        "title": "Ny gang- og sykkelvei langs Strandvegen",
+        "summary": "Kommunen foreslår en sammenhengende gang- og sykkelvei fra Fjordvik sentrum til "
+                   "Nesodden skole. Vi vil høre hva du mener om traseen, kryssingspunktene og belysningen.",
+        "body": "## Bakgrunn\n\nStrandvegen er skolevei for over 300 barn, men har i dag fortau bare på "
+                "deler av strekningen. Trafikkmengden har økt med 20 prosent siden 2019.\n\n"
+                "## Forslaget\n\n- 2,4 km gang- og sykkelvei på sjøsiden av vegen\n"
+                "- tre nye, opphøyde gangfelt\n- LED-belysning langs hele strekningen\n\n"
+                "Saken skal behandles i **kommunestyret** etter høringen.",
+        "questions": ["Hva mener du om den foreslåtte traseen?", "Hvor trenger vi trygge kryssingspunkter?"],
+        "opens_days": -10, "deadline_days": 21, "unit": "Kommunalteknikk",
+        "threads": [
+            ("Ola Hansen", -9, "Endelig! Jeg sykler her hver dag, og strekningen forbi Kaia er livsfarlig om vinteren.", 0, [
+                ("Ingrid Berg", -8, "Enig. Husk brøyting og strøing av sykkelveien også, ellers blir den ikke brukt fra november til mars.", [
+                    ("Ola Hansen", -8, "Godt poeng. Kanskje kommunen kan svare på hvem som skal brøyte?", [
+                        ("Ahmed Ali", -7, "Det står i planen at kommunen tar over vedlikeholdet fra fylket.", []),
+                    ]),
+                ]),
+            ]),
+            ("Siri Johansen", -6, "Gangfeltet ved butikken trenger lys. Det er mørkt og uoversiktlig der på ettermiddagen.\n\n"
+                                  "Se også trafikksikkerhetsplanen: https://fjordvik.example/trafikksikkerhet", 1, [
+                ("Per Olsen", -5, "Ja, og fartsdemping før gangfeltet.", []),
+            ]),
+            ("Maja Lund", -3, "Jeg er bekymret for at trærne langs sjøen må felles. Kan traseen legges på den andre siden?", 0, []),
+        ],
+    },
+    {
+        "slug": "parkeringsforskrift-sentrum",
+        "title": "Forslag til ny parkeringsforskrift for sentrum",
+        "summary": "Forslaget innfører beboerparkering i tre soner og avgift på kommunale plasser i sentrum.",
+        "body": "Forskriften skal gi beboere bedre tilgang til parkering og frigjøre plass til varelevering.\n\n"
+                "Les forslaget og si din mening før fristen.",
+        "questions": [],
+        "opens_days": -20, "deadline_days": 3, "unit": "Plan og miljø",
+        "threads": [
+            ("Per Olsen", -15, "Beboerparkering er bra, men prisen for sone 1 er for høy for pensjonister.", None, [
+                ("Ingrid Berg", -14, "Kanskje redusert pris for dem med lav inntekt?", []),
+            ]),
+        ],
+    },
+    {
+        "slug": "kommunedelplan-idrett-friluftsliv",
+        "title": "Kommunedelplan for idrett og friluftsliv 2027–2030",
+        "summary": "Planen prioriterer nye anlegg og turstier de neste fire årene. Høringen åpner snart.",
+        "body": "Planen bygger på innspill fra lag og foreninger.",
+        "questions": ["Hvilke anlegg mangler i ditt nærmiljø?"],
+        "opens_days": 7, "deadline_days": 45, "unit": "Kultur og idrett",
+        "threads": [],
+    },
+    {
+        "slug": "skolebruksplan",
+        "title": "Skolebruksplan: framtidig skolestruktur i Fjordvik",
+        "summary": "Høringen om skolestrukturen er avsluttet. Innspillene legges fram for kommunestyret.",
+        "body": "Tre alternativer for skolestrukturen ble lagt fram.",
+        "questions": [],
+        "opens_days": -90, "deadline_days": -30, "unit": "Oppvekst",
+        "threads": [
+            ("Ahmed Ali", -60, "Alternativ B gir kortest skolevei for flest barn. Det bør veie tyngst.", None, [
+                ("Siri Johansen", -58, "Men alternativ B betyr at Nes skole legges ned, og den er samlingspunktet i bygda.", []),
+            ]),
+            ("Maja Lund", -45, "Uansett alternativ: bygg ut SFO-tilbudet.", None, []),
+        ],
+    },
+    {
+        "slug": "gebyrforskrift-vann-avlop",
+        "title": "Ny gebyrforskrift for vann og avløp",
+        "summary": "Utkast til ny gebyrforskrift. Ikke publisert ennå.",
+        "body": "Utkast.",
+        "questions": [],
+        "opens_days": 14, "deadline_days": 60, "unit": "Kommunalteknikk",
+        "threads": [],
+        "draft": True,
+    },
+]
+
+
+def demo_loaded() -> bool:
+    """True if the demo content is already in the database."""
+    return db.session.scalar(sa.select(Consultation.id).where(Consultation.external_id.like(f"{DEMO_MARKER}:%"))) is not None
+
+
+def load_demo(now: dt.datetime | None = None) -> bool:
+    """Load the demo accounts, consultations and threads, unless already loaded.
+
+    Returns:
+        ``True`` if it loaded the content, ``False`` if it was already there.
+    """
+    if demo_loaded():
+        return False
+    now = now or utcnow()
+    staff = {}
+    for account in DEMO_ACCOUNTS:
+        user = db.session.scalar(sa.select(User).where(User.email == account.email))
+        if user is None:
+            user = User(email=account.email, display_name=account.display_name,
+                        password_hash=hash_password(account.password), role=account.role)
+            db.session.add(user)
+        staff[account.role] = user
+    residents = {name: User(display_name=name, is_pseudonymous=True, external_id=f"{DEMO_MARKER}:{name}")
+                 for name in RESIDENTS}
+    residents["Kari Nordmann"] = staff[Role.CITIZEN.value]
+    db.session.add_all(residents.values())
+    db.session.flush()
+
+    today = oslo_today(now)
+    for spec in CONSULTATIONS:
+        consultation = Consultation(
+            slug=spec["slug"], title=spec["title"], summary=spec["summary"],
+            body_markdown=spec["body"], body_html=markdown_html(spec["body"]), language="nb",
+            responsible_unit=spec["unit"], opens_at=now + dt.timedelta(days=spec["opens_days"]),
+            closes_at=end_of_oslo_day(today + dt.timedelta(days=spec["deadline_days"])),
+            published_at=None if spec.get("draft") else now + dt.timedelta(days=min(spec["opens_days"], 0) - 1),
+            external_id=f"{DEMO_MARKER}:{spec['slug']}", created_by_id=staff[Role.CASE_OFFICER.value].id,
+            questions=[Question(text=text, position=i) for i, text in enumerate(spec["questions"])],
+        )
+        db.session.add(consultation)
+        db.session.flush()
+        for author, days, text, question_index, replies in spec["threads"]:
+            question = consultation.questions[question_index] if question_index is not None and consultation.questions else None
+            top = _add_comment(consultation, residents[author], text, now + dt.timedelta(days=days), None, question)
+            _add_replies(consultation, residents, top, replies, now)
+    _add_comment(  # Kari's own comment, so the demo citizen has something to edit or remove.
+        db.session.scalar(sa.select(Consultation).where(Consultation.slug == "gang-og-sykkelvei-strandvegen")),
+        staff[Role.CITIZEN.value], "Kan kommunen vurdere en egen sykkelparkering ved skolen?",
+        now - dt.timedelta(days=1), None, None,
+    )
+    db.session.commit()
+    return True
+
+
+def _add_replies(consultation, residents, parent, replies, now) -> None:
+    for author, days, text, nested in replies:
+        reply = _add_comment(consultation, residents[author], text, now + dt.timedelta(days=days), parent, None)
+        _add_replies(consultation, residents, reply, nested, now)
+
+
+def _add_comment(consultation, author, text, created_at, parent, question) -> Comment:
+    comment = Comment(
+        consultation_id=consultation.id, author_id=author.id, parent_id=parent.id if parent else None,
+        question_id=question.id if question else None, state=CommentState.PUBLISHED.value,
+        body_text=text, body_html=comment_html(text), created_at=created_at,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    place_in_thread(comment, parent, max_depth=3)
+    return comment

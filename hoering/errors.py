@@ -1,0 +1,79 @@
+"""Error pages in the site's layout, and JSON errors for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+#: Titles and explanations shown on error pages, by HTTP status.
+ERROR_TEXTS = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Access denied"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"), _l("We could not find the page you asked for. It may have been moved or deleted.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Conflict"), _l("The request clashes with the current state of the data.")),
+    413: (_l("Too large"), _l("What you sent is larger than we accept.")),
+    422: (_l("Invalid input"), _l("What you sent could not be accepted.")),
+    429: (_l("Too many requests"), _l("You have sent too many requests. Wait a little and try again.")),
+    500: (_l("Something went wrong"), _l("An error occurred on our side. It has been logged; please try again later.")),
+}
+CSRF_TEXTS = (
+    _l("The form has expired"),
+    _l("For your security, forms expire after a while or when you log in or out. Go back, reload the page and send the form again."),
+)
+
+
+def wants_json() -> bool:
+    """True for API requests, or when the client prefers JSON over HTML."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def json_error(status: int, code: str, message: str):
+    """A JSON error body ``{"error": {"code", "message"}}`` with ``status``."""
+    response = jsonify({"error": {"code": code, "message": str(message)}})
+    response.status_code = status
+    return response
+
+
+def render_error(status: int, title=None, message=None, code: str | None = None):
+    """Render the error page (or JSON) for ``status``."""
+    default_title, default_message = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    title = title or default_title
+    message = message or default_message
+    if wants_json():
+        return json_error(status, code or _code_for(status), message)
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def _code_for(status: int) -> str:
+    return {
+        400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+        409: "conflict", 413: "too_large", 422: "invalid", 429: "rate_limited",
+    }.get(status, "server_error")
+
+
+def register(app: Flask) -> None:
+    """Install the handlers on ``app``."""
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(error):
+        title, message = CSRF_TEXTS
+        return render_error(400, title, message, code="csrf_failed")
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException):
+        if error.code in ERROR_TEXTS:
+            return render_error(error.code)
+        return error
+
+    @app.errorhandler(InternalServerError)
+    def handle_500(error):
+        from hoering.extensions import db
+
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,36 @@
+"""Errors raised by services; views turn them into messages and HTTP statuses."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every error a service raises on purpose.
+
+    Attributes:
+        message: a translatable message for the user (a lazy gettext string).
+        status: the HTTP status a view should answer with.
+    """
+
+    status = 400
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class ValidationFailed(ServiceError):
+    """The input breaks a rule (empty, too long, wrong thread …): HTTP 422."""
+
+    status = 422
+
+
+class PermissionDenied(ServiceError):
+    """The user may not do this (not logged in, not the author, closed consultation): HTTP 403."""
+
+    status = 403
+
+
+class Conflict(ServiceError):
+    """The input clashes with stored data (e-mail already registered, slug taken): HTTP 409."""
+
+    status = 409

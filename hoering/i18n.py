@@ -1,0 +1,55 @@
+"""Language selection: Norwegian bokmål by default, switched by the visitor and remembered."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+
+bp = Blueprint("i18n", __name__)
+
+#: Cookie that remembers the chosen language, for one year.
+LANGUAGE_COOKIE = "hoering_lang"
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+LOGIN_REQUIRED_MESSAGE = _l("Log in to continue.")
+
+#: Each language named in itself, as the switch shows it.
+LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
+
+
+def select_locale() -> str:
+    """Flask-Babel locale selector: the remembered choice, else ``BABEL_DEFAULT_LOCALE``.
+
+    The browser's Accept-Language is deliberately not used: a Norwegian public body's
+    site speaks Norwegian until the visitor asks otherwise.
+    """
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def safe_next_url(target: str | None, fallback: str) -> str:
+    """Return ``target`` if it is a path on this site, else ``fallback`` (no open redirect)."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+@bp.post("/sprak")
+def set_language():
+    """Remember the chosen language in a cookie and go back to where the visitor was."""
+    lang = request.form.get("lang", "")
+    target = safe_next_url(request.form.get("next"), url_for("consultations.index"))
+    response = redirect(target, code=303)
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE, lang, max_age=LANGUAGE_COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+    return response

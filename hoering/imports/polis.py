@@ -1,0 +1,230 @@
+"""Import a Polis open-data export folder as one consultation.
+
+Format (compdemocracy/openData): ``summary.csv`` holds ``key,value`` rows without a header
+(topic, url, conversation-description …); ``comments.csv`` has the columns
+``timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body`` with
+``timestamp`` in Unix milliseconds and ``moderated`` 1 (accepted), -1 (rejected) or 0
+(not yet moderated). ``votes.csv`` and ``participants-votes.csv`` may be present; the
+per-comment ``agrees`` count already summarizes them and becomes the support count.
+
+Polis comments are flat, so every comment is a thread of its own. Authors become
+pseudonymous accounts named "Deltaker N" (N is the Polis author id). Importing the same
+folder again adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hoering.accounts.models import User
+from hoering.comments.models import Comment, CommentState
+from hoering.comments.services import path_segment
+from hoering.consultations.models import Consultation
+from hoering.consultations.services import slugify, unique_slug
+from hoering.extensions import db
+from hoering.sanitize import comment_html, markdown_html, normalize_text
+from hoering.timeutil import UTC, end_of_oslo_day, to_oslo
+
+REQUIRED_COMMENT_COLUMNS = ("timestamp", "comment-id", "author-id", "agrees", "moderated", "comment-body")
+#: Polis ``moderated`` value → comment state.
+STATE_BY_MODERATED = {1: CommentState.PUBLISHED, -1: CommentState.REJECTED, 0: CommentState.PENDING}
+ATTRIBUTION = (
+    "Data gathered using the Polis software (compdemocracy.org/polis), sub-licensed under "
+    "CC BY 4.0 with attribution to The Computational Democracy Project."
+)
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_GERMAN_WORDS = re.compile(r"\b(und|der|die|das|nicht|ist|für|mit|sollen|werden)\b", re.IGNORECASE)
+_ENGLISH_WORDS = re.compile(r"\b(the|and|is|of|to|should|be|for|with|not)\b", re.IGNORECASE)
+
+
+class PolisFormatError(ValueError):
+    """The folder is not a Polis export; the message says what is wrong."""
+
+
+@dataclass
+class PolisComment:
+    """One row of ``comments.csv``."""
+
+    comment_id: int
+    author_id: int
+    created_at: dt.datetime
+    agrees: int
+    moderated: int
+    text: str
+
+
+@dataclass
+class PolisImportResult:
+    """What an import did. Counts are of comments added by this run."""
+
+    slug: str
+    title: str
+    created: bool
+    published: int = 0
+    rejected: int = 0
+    pending: int = 0
+    participants_added: int = 0
+
+    @property
+    def comments_added(self) -> int:
+        return self.published + self.rejected + self.pending
+
+
+def read_summary(path: str) -> dict[str, str]:
+    """Read ``summary.csv`` (``key,value`` rows, values may span lines).
+
+    Raises:
+        PolisFormatError: no ``topic`` row.
+    """
+    with open(path, newline="", encoding="utf-8") as handle:
+        summary = {row[0].strip(): (row[1] if len(row) > 1 else "") for row in csv.reader(handle) if row}
+    if "topic" not in summary:
+        raise PolisFormatError(f"{path}: no 'topic' row; this does not look like a Polis summary.csv")
+    return summary
+
+
+def read_comments(path: str) -> list[PolisComment]:
+    """Read and check ``comments.csv``.
+
+    Raises:
+        PolisFormatError: missing columns, or a row whose numbers do not parse (with its line).
+    """
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in REQUIRED_COMMENT_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise PolisFormatError(f"{path}: missing column(s) {', '.join(missing)}; this is not a Polis comments.csv")
+        comments = []
+        for row in reader:
+            try:
+                moderated = int(row["moderated"])
+                if moderated not in STATE_BY_MODERATED:
+                    raise ValueError(f"moderated must be -1, 0 or 1, not {moderated}")
+                comments.append(PolisComment(
+                    comment_id=int(row["comment-id"]),
+                    author_id=int(row["author-id"]),
+                    created_at=dt.datetime.fromtimestamp(int(row["timestamp"]) / 1000, tz=UTC),
+                    agrees=int(row["agrees"] or 0),
+                    moderated=moderated,
+                    text=normalize_text(row["comment-body"] or ""),
+                ))
+            except (TypeError, ValueError, OverflowError, OSError) as error:
+                raise PolisFormatError(f"{path}, line {reader.line_num}: {error}") from None
+    if not comments:
+        raise PolisFormatError(f"{path}: no comments")
+    return comments
+
+
+def detect_language(texts: list[str]) -> str:
+    """Guess the content language of a conversation: ``zh-Hant``, ``de`` or ``en``.
+
+    A crude but sufficient rule for the Polis open data: Han characters make it
+    Traditional Chinese; otherwise German if common German words outnumber common English
+    ones. Pass ``language`` to :func:`import_polis` to override.
+    """
+    sample = " ".join(texts)[:200_000]
+    if len(_CJK.findall(sample)) > 0.2 * max(1, len(sample.replace(" ", ""))):
+        return "zh-Hant"
+    return "de" if len(_GERMAN_WORDS.findall(sample)) > len(_ENGLISH_WORDS.findall(sample)) else "en"
+
+
+def _body_markdown(summary: dict[str, str]) -> str:
+    parts = [summary.get("conversation-description", "").strip()]
+    url = summary.get("url", "").strip()
+    source = f"[{url}]({url})" if url.startswith("https://") else url
+    parts.append(f"---\n\n{ATTRIBUTION} {source}".strip())
+    return "\n\n".join(p for p in parts if p)
+
+
+def import_polis(directory: str, language: str | None = None) -> PolisImportResult:
+    """Import a Polis export folder; a second run adds nothing.
+
+    Args:
+        directory: folder with ``summary.csv`` and ``comments.csv``.
+        language: content language; detected from the comments when ``None``.
+
+    Returns:
+        A :class:`PolisImportResult` with the counts added by this run.
+
+    Raises:
+        PolisFormatError: the folder is missing or is not a Polis export.
+    """
+    directory = os.path.abspath(directory)
+    if not os.path.isdir(directory):
+        raise PolisFormatError(f"{directory}: no such folder")
+    for name in ("summary.csv", "comments.csv"):
+        if not os.path.isfile(os.path.join(directory, name)):
+            raise PolisFormatError(f"{directory}: {name} is missing; a Polis export has summary.csv and comments.csv")
+    summary = read_summary(os.path.join(directory, "summary.csv"))
+    rows = read_comments(os.path.join(directory, "comments.csv"))
+    conversation = os.path.basename(directory.rstrip(os.sep))
+    external_id = f"polis:{conversation}"
+
+    consultation = db.session.scalar(sa.select(Consultation).where(Consultation.external_id == external_id))
+    created = consultation is None
+    if created:
+        opens_at = min(r.created_at for r in rows)
+        closes_at = end_of_oslo_day(to_oslo(max(r.created_at for r in rows)).date())
+        description = summary.get("conversation-description", "").strip()
+        title = summary["topic"].strip() or conversation
+        consultation = Consultation(
+            slug=unique_slug(slugify(conversation)),
+            title=title[:200],
+            summary=(description.split("\n\n")[0] if description else title)[:2000],
+            language=language or detect_language([r.text for r in rows]),
+            opens_at=opens_at,
+            closes_at=closes_at,
+            published_at=opens_at,
+            source_url=summary.get("url", "").strip()[:500] or None,
+            external_id=external_id,
+        )
+        consultation.body_markdown = _body_markdown(summary)
+        consultation.body_html = markdown_html(consultation.body_markdown)
+        db.session.add(consultation)
+        db.session.flush()
+    result = PolisImportResult(slug=consultation.slug, title=consultation.title, created=created)
+
+    authors = _participants(conversation, {r.author_id for r in rows}, result)
+    known = set(db.session.scalars(
+        sa.select(Comment.external_id).where(Comment.consultation_id == consultation.id)
+    ))
+    new_comments = []
+    for row in sorted(rows, key=lambda r: (r.created_at, r.comment_id)):
+        if str(row.comment_id) in known:
+            continue
+        state = STATE_BY_MODERATED[row.moderated]
+        new_comments.append(Comment(
+            consultation_id=consultation.id, author_id=authors[row.author_id].id, state=state.value,
+            body_text=row.text, body_html=comment_html(row.text), created_at=row.created_at,
+            support_count=max(0, row.agrees), external_id=str(row.comment_id), depth=0,
+        ))
+        setattr(result, state.value, getattr(result, state.value) + 1)
+    db.session.add_all(new_comments)
+    db.session.flush()
+    for comment in new_comments:
+        comment.thread_id, comment.path = comment.id, path_segment(comment.id)
+    db.session.commit()
+    return result
+
+
+def _participants(conversation: str, author_ids: set[int], result: PolisImportResult) -> dict[int, User]:
+    """Find or create the pseudonymous account of every author id."""
+    keys = {author_id: f"polis:{conversation}:{author_id}" for author_id in author_ids}
+    existing = {u.external_id: u for u in db.session.scalars(sa.select(User).where(User.external_id.in_(keys.values())))}
+    users = {}
+    for author_id, key in keys.items():
+        user = existing.get(key)
+        if user is None:
+            user = User(display_name=f"Deltaker {author_id}", is_pseudonymous=True, external_id=key, role="citizen")
+            db.session.add(user)
+            result.participants_added += 1
+        users[author_id] = user
+    db.session.flush()
+    return users

@@ -1,0 +1,113 @@
+"""The one place that turns user text into HTML (DESIGN §2).
+
+Two kinds of text:
+
+* citizen comments are plain text: escaped, paragraphs and line breaks kept, URLs
+  linkified with ``rel="nofollow ugc noopener"``, then cleaned against a small allowlist;
+* staff-written consultation bodies are Markdown, rendered with Python-Markdown and then
+  cleaned against a wider allowlist.
+
+bleach 6.4.0 is its final release; everything bleach-specific stays in this module so it
+can be swapped for another sanitizer that passes the same test corpus
+(``shared/data/bleach-vectors``, ``xss-payloads``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+import bleach
+import markdown as markdown_lib
+from bleach.linkifier import LinkifyFilter
+from markupsafe import Markup, escape
+
+#: Tags allowed in a rendered citizen comment. No style, svg, math or img, ever.
+COMMENT_TAGS = frozenset({"p", "br", "a"})
+COMMENT_ATTRIBUTES = {"a": ["href", "rel"]}
+#: Tags allowed in staff-written Markdown (consultation body).
+MARKDOWN_TAGS = frozenset(
+    {
+        "p", "br", "a", "strong", "em", "b", "i", "code", "pre", "blockquote",
+        "ul", "ol", "li", "h2", "h3", "h4", "h5", "h6", "hr", "abbr",
+        "table", "thead", "tbody", "tr", "th", "td",
+    }
+)
+MARKDOWN_ATTRIBUTES = {"a": ["href", "title", "rel"], "abbr": ["title"], "th": ["scope"]}
+PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def _set_link_rel(attrs: dict, new: bool = False) -> dict:
+    """bleach linkify callback: every link citizens post gets ``rel="nofollow ugc noopener"``."""
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+_comment_cleaner = bleach.Cleaner(
+    tags=COMMENT_TAGS,
+    attributes=COMMENT_ATTRIBUTES,
+    protocols=PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], parse_email=False, skip_tags={"pre", "code"})],
+)
+
+_markdown_cleaner = bleach.Cleaner(
+    tags=MARKDOWN_TAGS,
+    attributes=MARKDOWN_ATTRIBUTES,
+    protocols=PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+)
+
+
+def normalize_text(text: str) -> str:
+    """Normalize user-typed plain text before it is stored.
+
+    Line endings become ``\\n``, NUL characters (which PostgreSQL cannot store) are
+    dropped, and leading and trailing white space is removed. Everything else is kept as
+    typed.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+
+
+def comment_html(text: str) -> str:
+    """Render a citizen's plain-text comment as safe HTML.
+
+    Args:
+        text: the raw comment text (already normalized).
+
+    Returns:
+        HTML using only :data:`COMMENT_TAGS`: ``<p>`` per paragraph (blank-line separated),
+        ``<br>`` per line break, ``<a href rel>`` for http(s) URLs.
+    """
+    paragraphs = [p for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+    html = "".join(
+        "<p>" + str(escape(p.strip("\n"))).replace("\n", "<br>") + "</p>" for p in paragraphs
+    )
+    return _comment_cleaner.clean(html)
+
+
+def markdown_html(text: str) -> str:
+    """Render staff-written Markdown as safe HTML (cleaned with :data:`MARKDOWN_TAGS`)."""
+    rendered = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    # The page title is the only <h1>; a top-level Markdown heading becomes <h2>.
+    rendered = re.sub(r"<(/?)h1>", r"<\1h2>", rendered)
+    return _markdown_cleaner.clean(rendered)
+
+
+def clean_html(html: str) -> str:
+    """Clean arbitrary HTML with bleach's defaults (escape disallowed tags).
+
+    Kept for the regression corpus ``shared/data/bleach-vectors`` whose expectations are
+    bleach's default ``clean`` output.
+    """
+    return bleach.clean(html)
+
+
+def as_markup(html: str | None) -> Markup:
+    """Mark stored, already sanitized HTML as safe for Jinja (never call on raw input)."""
+    return Markup(html or "")

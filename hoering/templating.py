@@ -1,0 +1,74 @@
+"""Template filters and globals: dates in Oslo time, status labels, stored HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, get_locale, ngettext
+from flask_babel import lazy_gettext as _l
+
+from hoering import permissions
+from hoering.i18n import LANGUAGE_NAMES
+from hoering.sanitize import as_markup
+
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "upcoming": _l("Upcoming"),
+    "open": _l("Open for comments"),
+    "closed": _l("Closed"),
+    "summarized": _l("Summarized"),
+}
+
+LANGUAGE_LABELS = {
+    "nb": _l("Norwegian (bokmål)"),
+    "nn": _l("Norwegian (nynorsk)"),
+    "en": _l("English"),
+    "de": _l("German"),
+    "zh-Hant": _l("Chinese (traditional)"),
+}
+
+
+def days_left_text(days: int) -> str:
+    """Human text for the days until a deadline (0 = today is the last day)."""
+    if days < 0:
+        return ""
+    if days == 0:
+        return str(_l("Last day today"))
+    return ngettext("%(num)d day left", "%(num)d days left", days)
+
+
+def oslo_datetime(moment: dt.datetime | None, fmt: str = "medium") -> str:
+    """Format an aware datetime in Oslo time in the visitor's language."""
+    if moment is None:
+        return ""
+    return format_datetime(moment, fmt)
+
+
+def oslo_date(day: dt.date | dt.datetime | None, fmt: str = "long") -> str:
+    """Format a date in the visitor's language ("15. mars 2027")."""
+    if day is None:
+        return ""
+    return format_date(day, fmt)
+
+
+def register(app: Flask) -> None:
+    """Install filters and globals on ``app``."""
+    app.jinja_env.filters["oslo_datetime"] = oslo_datetime
+    app.jinja_env.filters["oslo_date"] = oslo_date
+    app.jinja_env.filters["safe_html"] = as_markup
+    app.jinja_env.globals.update(
+        permissions=permissions,
+        days_left_text=days_left_text,
+        STATUS_LABELS=STATUS_LABELS,
+        LANGUAGE_LABELS=LANGUAGE_LABELS,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+    )
+
+    @app.context_processor
+    def inject_locale():
+        locale = get_locale()
+        return {
+            "current_language": str(locale) if locale else app.config["BABEL_DEFAULT_LOCALE"],
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }

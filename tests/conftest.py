@@ -1,0 +1,234 @@
+"""Shared fixtures: one app and database per test session, emptied after every test.
+
+The database is built with the real Alembic migrations. SQLite (a file in a temporary
+folder) by default; PostgreSQL when ``HOERING_TEST_DATABASE_URL`` is set, e.g.
+``postgresql+psycopg://postgres@127.0.0.1:5432/test`` (its tables are dropped first).
+
+Tests talk to the app through its doors: the test client (HTTP) and the CLI runner.
+Factories (``make_user``, ``make_consultation``, ``make_comment``) write straight to the
+database to set the scene, and return detached rows whose column attributes can be read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from hoering import create_app
+from hoering.extensions import db
+from hoering.timeutil import end_of_oslo_day, oslo_today, utcnow
+
+SHARED_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data")
+TEST_PASSWORD = "correct-horse-battery"
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def shared_data(*parts: str) -> str:
+    """Path below ``../shared/data``; the test is skipped when the folder is absent."""
+    path = os.path.normpath(os.path.join(SHARED_DATA, *parts))
+    if not os.path.exists(path):
+        pytest.skip(f"shared data not found: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    database_url = os.environ.get("HOERING_TEST_DATABASE_URL")
+    if not database_url:
+        database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "SERVER_NAME": "localhost",
+    })
+    with app.app_context():
+        if database_url.startswith("postgresql"):
+            db.drop_all()
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_database(app):
+    yield
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def _detach(obj):
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def make_user(app):
+    """``make_user(role="citizen", email=None, name=None, password=TEST_PASSWORD)`` → User."""
+    from hoering.accounts.models import User
+    from hoering.accounts.services import hash_password
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(role: str = "citizen", email: str | None = None, name: str | None = None, password: str = TEST_PASSWORD):
+        n = next(counter)
+        with app.app_context():
+            user = User(email=email or f"{role}{n}@example.org", display_name=name or f"{role.title()} {n}",
+                        password_hash=hash_password(password), role=role)
+            db.session.add(user)
+            db.session.commit()
+            user = _detach(user)
+        user.password = password
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_consultation(app):
+    """``make_consultation(status="open", **fields)`` → Consultation.
+
+    ``status`` is one of open, upcoming, closed, draft and sets the dates around now.
+    """
+    from hoering.consultations.models import Consultation, Question
+    from hoering.sanitize import markdown_html
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(status: str = "open", questions: tuple[str, ...] = (), **fields):
+        n = next(counter)
+        now = utcnow()
+        today = oslo_today(now)
+        dates = {
+            "open": (now - dt.timedelta(days=5), end_of_oslo_day(today + dt.timedelta(days=10))),
+            "upcoming": (now + dt.timedelta(days=5), end_of_oslo_day(today + dt.timedelta(days=20))),
+            "closed": (now - dt.timedelta(days=30), end_of_oslo_day(today - dt.timedelta(days=2))),
+            "draft": (now + dt.timedelta(days=5), end_of_oslo_day(today + dt.timedelta(days=20))),
+        }[status]
+        values = {
+            "slug": f"horing-{n}", "title": f"Høring {n}", "summary": f"Sammendrag {n}",
+            "body_markdown": "Saken **gjelder** noe.", "opens_at": dates[0], "closes_at": dates[1],
+            "published_at": None if status == "draft" else now - dt.timedelta(days=40),
+        }
+        values.update(fields)
+        values["body_html"] = markdown_html(values["body_markdown"])
+        with app.app_context():
+            consultation = Consultation(**values)
+            consultation.questions = [Question(text=q, position=i) for i, q in enumerate(questions)]
+            db.session.add(consultation)
+            db.session.commit()
+            return _detach(consultation)
+
+    return make
+
+
+@pytest.fixture
+def make_comment(app):
+    """``make_comment(consultation, author, text, parent=None, created_at=None, state="published")``."""
+    from hoering.comments.models import Comment
+    from hoering.comments.services import place_in_thread
+    from hoering.sanitize import comment_html
+
+    def make(consultation, author, text: str = "En kommentar", parent=None, created_at=None,
+             state: str = "published", support_count: int = 0):
+        with app.app_context():
+            parent_row = db.session.get(Comment, parent.id) if parent is not None else None
+            comment = Comment(
+                consultation_id=consultation.id, author_id=author.id, parent_id=parent.id if parent else None,
+                body_text=text, body_html=comment_html(text), state=state,
+                created_at=created_at or utcnow(), support_count=support_count,
+            )
+            db.session.add(comment)
+            db.session.flush()
+            place_in_thread(comment, parent_row, app.config["MAX_REPLY_DEPTH"])
+            db.session.commit()
+            return _detach(comment)
+
+    return make
+
+
+def csrf_token_from(html: str) -> str:
+    """The first CSRF token in a page."""
+    match = CSRF_PATTERN.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@dataclass
+class Browser:
+    """A test client that behaves like a person with a browser: it reads the CSRF token
+    from the page it was on before it posts a form."""
+
+    client: object
+
+    def get(self, url: str, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def submit(self, page_url: str, action: str | None = None, data: dict | None = None, **kwargs):
+        """GET ``page_url``, then POST ``data`` plus the page's CSRF token to ``action``
+        (default: the same URL)."""
+        page = self.client.get(page_url)
+        token = csrf_token_from(page.get_data(as_text=True))
+        return self.client.post(action or page_url, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+    def login(self, user, remember: bool = False):
+        response = self.submit("/logg-inn", data={"email": user.email, "password": user.password,
+                                                  "remember": "y" if remember else ""})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    def logout(self):
+        return self.submit("/", "/logg-ut")
+
+
+@pytest.fixture
+def browser(client):
+    return Browser(client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting SQL statements: ``with count_queries() as counter: …; counter.count``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        class Counter:
+            count = 0
+
+        def before(*args, **kwargs):
+            Counter.count += 1
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield Counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return counting
