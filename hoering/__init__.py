@@ -126,14 +126,20 @@ def register_blueprints(app: Flask) -> None:
     """Register one blueprint per area."""
     from hoering import i18n
     from hoering.accounts import bp as accounts_bp
+    from hoering.accounts import views as _accounts_views  # noqa: F401  (attaches the routes)
     from hoering.api import bp as api_bp
+    from hoering.api import views as _api_views  # noqa: F401
     from hoering.comments import bp as comments_bp
+    from hoering.comments import views as _comments_views  # noqa: F401
     from hoering.consultations import bp as consultations_bp
+    from hoering.consultations import views as _consultations_views  # noqa: F401
+    from hoering.extensions import csrf
 
     app.register_blueprint(consultations_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(i18n.bp)
 
 

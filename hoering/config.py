@@ -26,6 +26,8 @@ class DefaultConfig:
     LANGUAGES = ("nb", "en", "nn")
     BABEL_DEFAULT_LOCALE = "nb"
     BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
+    #: Language of messages outside a web request (command-line tools).
+    CLI_LOCALE = "en"
 
     #: Maximum length of a comment, in characters (Unicode code points).
     COMMENT_MAX_LENGTH = 4000

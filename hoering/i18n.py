@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("i18n", __name__)
@@ -23,8 +23,11 @@ def select_locale() -> str:
     """Flask-Babel locale selector: the remembered choice, else ``BABEL_DEFAULT_LOCALE``.
 
     The browser's Accept-Language is deliberately not used: a Norwegian public body's
-    site speaks Norwegian until the visitor asks otherwise.
+    site speaks Norwegian until the visitor asks otherwise. Outside a request (the CLI)
+    messages are in ``CLI_LOCALE``, English by default, like the commands' own output.
     """
+    if not has_request_context():
+        return current_app.config["CLI_LOCALE"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("api", __name__)
-
-from hoering.api import views  # noqa: E402,F401

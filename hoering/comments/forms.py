@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 
 
 class CommentForm(FlaskForm):
@@ -10,7 +10,9 @@ class CommentForm(FlaskForm):
     ``parent_id``, a reply."""
 
     text = TextAreaField(_l("Your comment"))
-    question_id = SelectField(_l("Which question does your comment answer?"), choices=[], validate_choice=False)
+    #: Id of the guiding question answered, or empty; the template renders the choices
+    #: from the consultation, the service checks that the question belongs to it.
+    question_id = StringField()
     parent_id = HiddenField()
     submit = SubmitField(_l("Send comment"))
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from hoering.forms import strip_filter
@@ -33,11 +42,16 @@ class ConsultationForm(FlaskForm):
         _l("Guiding questions"), filters=[strip_filter], validators=[Optional(), Length(max=5000)],
         description=_l("One question per line. Optional."),
     )
-    language = SelectField(_l("Language of the content"), choices=[(code, LANGUAGE_LABELS[code]) for code in CONTENT_LANGUAGES])
+    language = SelectField(
+        _l("Language of the content"), choices=[SelectChoice(code, LANGUAGE_LABELS[code]) for code in CONTENT_LANGUAGES]
+    )
     responsible_unit = StringField(_l("Responsible unit"), filters=[strip_filter], validators=[Optional(), Length(max=200)])
     moderation_mode = SelectField(
         _l("Moderation"),
-        choices=[("post", _l("Publish comments at once (post-moderation)")), ("pre", _l("Approve comments before they are published (pre-moderation)"))],
+        choices=[
+            SelectChoice("post", _l("Publish comments at once (post-moderation)")),
+            SelectChoice("pre", _l("Approve comments before they are published (pre-moderation)")),
+        ],
     )
     opens_at = DateTimeLocalField(
         _l("Opens (Oslo time)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],

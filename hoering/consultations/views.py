@@ -57,9 +57,6 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     counts = services.participation_counts([consultation.id])[consultation.id]
     if comment_form is None:
         comment_form = CommentForm()
-    comment_form.question_id.choices = [("", _("No particular question"))] + [
-        (str(q.id), q.text) for q in consultation.questions
-    ]
     return render_template(
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text,

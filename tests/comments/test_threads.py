@@ -1,0 +1,118 @@
+"""Thread layout (DESIGN §3): ordering, depth cap, pagination by thread, query count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from tests.conftest import csrf_token_from
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+def ids_in_page(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<article class="comment[^"]*" id="kommentar-(\d+)"', html)]
+
+
+def depths_in_page(html: str) -> dict[int, int]:
+    return {int(i): int(d) for d, i in re.findall(r'<article class="comment depth-(\d) [^"]*" id="kommentar-(\d+)"', html)}
+
+
+@pytest.fixture
+def thread_scene(make_user, make_consultation, make_comment):
+    """Three threads at known times and supports; the middle one has a reply chain."""
+    consultation = make_consultation()
+    user = make_user()
+    old = make_comment(consultation, user, "gammel", created_at=NOW - dt.timedelta(hours=3), support_count=1)
+    mid = make_comment(consultation, user, "midt", created_at=NOW - dt.timedelta(hours=2), support_count=9)
+    new = make_comment(consultation, user, "ny", created_at=NOW - dt.timedelta(hours=1), support_count=4)
+    reply = make_comment(consultation, user, "svar", parent=mid, created_at=NOW - dt.timedelta(minutes=30))
+    return consultation, old, mid, new, reply
+
+
+@pytest.mark.parametrize("sort, expected", [
+    ("newest", ["new", "mid", "reply", "old"]),
+    ("oldest", ["old", "mid", "reply", "new"]),
+    ("supported", ["mid", "reply", "new", "old"]),
+])
+def test_threads_are_ordered_by_the_chosen_sort_with_replies_under_their_thread(client, thread_scene, sort, expected):
+    consultation, old, mid, new, reply = thread_scene
+    names = {"old": old.id, "mid": mid.id, "new": new.id, "reply": reply.id}
+    html = client.get(f"/hoeringer/{consultation.slug}?sort={sort}").get_data(as_text=True)
+    assert ids_in_page(html) == [names[n] for n in expected]
+
+
+def test_unknown_sort_falls_back_to_newest(client, thread_scene):
+    consultation, old, mid, new, reply = thread_scene
+    html = client.get(f"/hoeringer/{consultation.slug}?sort=<script>").get_data(as_text=True)
+    assert ids_in_page(html) == [new.id, mid.id, reply.id, old.id]
+
+
+def test_replies_nest_to_depth_three_and_deeper_replies_name_whom_they_answer(
+        browser, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    chain = [make_comment(consultation, make_user(name="Nivå 0"), "nivå 0")]
+    browser.login(make_user())
+    for level in range(1, 6):  # reply through the web form, five levels deep
+        page = browser.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+        parent_id = chain[-1] if isinstance(chain[-1], int) else chain[-1].id
+        response = browser.client.post(f"/hoeringer/{consultation.slug}/kommentarer", data={
+            "csrf_token": csrf_token_from(page), "text": f"nivå {level}", "parent_id": str(parent_id)})
+        assert response.status_code == 303
+        chain.append(int(response.headers["Location"].rsplit("/", 1)[1]))
+
+    html = browser.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    depths = depths_in_page(html)
+    assert [depths[c if isinstance(c, int) else c.id] for c in chain] == [0, 1, 2, 3, 3, 3]
+    assert ids_in_page(html) == [chain[0].id, *chain[1:]]
+    level5 = html[html.index(f'id="kommentar-{chain[5]}"'):]
+    assert "Svar til" in level5[:1500]
+
+
+def test_threads_are_paginated_twenty_to_a_page_with_replies_kept_together(client, make_user, make_consultation,
+                                                                            make_comment):
+    consultation = make_consultation()
+    user = make_user()
+    tops = [make_comment(consultation, user, f"tråd {i}", created_at=NOW - dt.timedelta(minutes=100 - i))
+            for i in range(25)]
+    reply = make_comment(consultation, user, "svar på den eldste", parent=tops[0])
+
+    first = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    second = client.get(f"/hoeringer/{consultation.slug}?page=2").get_data(as_text=True)
+
+    assert ids_in_page(first) == [t.id for t in reversed(tops[5:])]
+    assert ids_in_page(second) == [t.id for t in reversed(tops[1:5])] + [tops[0].id, reply.id]
+    assert "Side 1 av 2" in first and "Side 2 av 2" in second
+    assert ids_in_page(client.get(f"/hoeringer/{consultation.slug}?page=99").get_data(as_text=True)) == \
+        ids_in_page(second)
+
+
+def test_permalink_leads_to_the_page_and_anchor_of_the_comment(client, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    user = make_user()
+    tops = [make_comment(consultation, user, f"tråd {i}", created_at=NOW - dt.timedelta(minutes=100 - i))
+            for i in range(21)]
+    reply = make_comment(consultation, user, "svar", parent=tops[0])
+    response = client.get(f"/kommentarer/{reply.id}")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/hoeringer/{consultation.slug}?page=2#kommentar-{reply.id}")
+
+
+def test_a_page_of_threads_costs_the_same_number_of_queries_however_many_comments(
+        client, make_user, make_consultation, make_comment, count_queries):
+    small, large = make_consultation(), make_consultation()
+    user = make_user()
+    make_comment(small, user, "eneste")
+    for i in range(60):
+        top = make_comment(large, user, f"tråd {i}")
+        make_comment(large, user, "svar", parent=top)
+
+    with count_queries() as small_count:
+        assert client.get(f"/hoeringer/{small.slug}").status_code == 200
+    with count_queries() as large_count:
+        assert client.get(f"/hoeringer/{large.slug}").status_code == 200
+
+    assert large_count.count == small_count.count
+    assert large_count.count <= 6
