@@ -46,7 +46,7 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o hoering/translations/messages.pot --no-location --sort-output .
 
 update-messages: extract-messages
-	$(BIN)/pybabel update -i hoering/translations/messages.pot -d hoering/translations --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i hoering/translations/messages.pot -d hoering/translations --ignore-obsolete --no-wrap
 
 lint: install-dev
 	$(BIN)/ruff check hoering tests bench

@@ -65,7 +65,7 @@ CONSULTATIONS = [
                 ]),
             ]),
             ("Siri Johansen", -6, "Gangfeltet ved butikken trenger lys. Det er mørkt og uoversiktlig der på ettermiddagen.\n\n"
-                                  "Se også trafikksikkerhetsplanen: https://fjordvik.example/trafikksikkerhet", 1, [
+                                  "Se også trafikksikkerhetsplanen: https://www.fjordvik.kommune.no/trafikksikkerhet", 1, [
                 ("Per Olsen", -5, "Ja, og fartsdemping før gangfeltet.", []),
             ]),
             ("Maja Lund", -3, "Jeg er bekymret for at trærne langs sjøen må felles. Kan traseen legges på den andre siden?", 0, []),

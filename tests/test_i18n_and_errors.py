@@ -31,14 +31,21 @@ def test_the_language_switch_is_remembered(browser, make_consultation):
     assert '<html lang="nb">' in browser.get("/").get_data(as_text=True)
 
 
+def test_nynorsk_is_offered(browser):
+    browser.submit("/", "/sprak", data={"lang": "nn", "next": "/"})
+    html = browser.get("/").get_data(as_text=True)
+    assert '<html lang="nn">' in html and "Høyringar" in html
+
+
 def test_language_switch_ignores_unknown_languages_and_foreign_redirects(browser):
     response = browser.submit("/", "/sprak", data={"lang": "xx", "next": "https://evil.example/"})
     assert response.headers["Location"] == "/"
     assert '<html lang="nb">' in browser.get("/").get_data(as_text=True)
 
 
-def test_every_message_is_translated_to_bokmal():
-    with open(os.path.join(TRANSLATIONS, "nb", "LC_MESSAGES", "messages.po"), "rb") as handle:
+@pytest.mark.parametrize("language", ["nb", "nn"])
+def test_every_message_is_translated(language):
+    with open(os.path.join(TRANSLATIONS, language, "LC_MESSAGES", "messages.po"), "rb") as handle:
         catalog = read_po(handle)
     with open(os.path.join(TRANSLATIONS, "messages.pot"), "rb") as handle:
         template = read_po(handle)
