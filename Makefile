@@ -17,6 +17,7 @@ run: install instance/config.py
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev
+	$(BIN)/ruff check hoering tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed translations

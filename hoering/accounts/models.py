@@ -13,7 +13,7 @@ from hoering.extensions import db
 from hoering.timeutil import UTCDateTime, utcnow
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """Roles (DESIGN §1). ``admin`` may do everything."""
 
     CITIZEN = "citizen"

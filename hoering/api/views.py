@@ -9,11 +9,11 @@ from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 
+from hoering.api import bp
 from hoering.api.serializers import comment_json, consultation_json
 from hoering.comments import services as comment_services
 from hoering.consultations import services
 from hoering.errors import json_error
-from hoering.api import bp
 
 #: Largest page size a client may ask for.
 MAX_PER_PAGE = 100

@@ -17,7 +17,7 @@ from hoering.timeutil import UTCDateTime, utcnow
 PATH_SEGMENT_WIDTH = 10
 
 
-class CommentState(str, enum.Enum):
+class CommentState(enum.StrEnum):
     """Comment states (DESIGN §1)."""
 
     PENDING = "pending"

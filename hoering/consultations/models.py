@@ -12,7 +12,7 @@ from hoering.extensions import db
 from hoering.timeutil import UTCDateTime, oslo_today, to_oslo, utcnow
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """A consultation's status, always derived (DESIGN §1), never stored."""
 
     DRAFT = "draft"
@@ -22,7 +22,7 @@ class Status(str, enum.Enum):
     SUMMARIZED = "summarized"
 
 
-class ModerationMode(str, enum.Enum):
+class ModerationMode(enum.StrEnum):
     """Post-moderation publishes at once; pre-moderation holds comments for approval."""
 
     POST = "post"

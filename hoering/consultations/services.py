@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from hoering import permissions
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
-from hoering import permissions
 from hoering.sanitize import markdown_html
 from hoering.timeutil import utcnow
 

@@ -91,16 +91,15 @@ def _require_manager() -> None:
         abort(403)
 
 
-@bp.route("/saksbehandling/hoeringer/ny", methods=["GET", "POST"])
-@login_required
-def create():
-    """Case officers create a consultation."""
-    _require_manager()
-    form = ConsultationForm()
+def _handle_form(form: ConsultationForm, consultation: Consultation | None):
+    """Validate ``form`` and create or update; re-render with messages on failure."""
     status = 200
     if form.validate_on_submit():
         try:
-            consultation = services.create_consultation(current_user, _form_data(form))
+            if consultation is None:
+                consultation = services.create_consultation(current_user, _form_data(form))
+            else:
+                services.update_consultation(current_user, consultation, _form_data(form))
         except ServiceError as error:
             form.form_errors.append(str(error.message))
             status = error.status
@@ -109,7 +108,15 @@ def create():
             return redirect(url_for("consultations.detail", slug=consultation.slug), code=303)
     elif form.is_submitted():
         status = 422
-    return render_template("consultations/form.html", form=form, consultation=None), status
+    return render_template("consultations/form.html", form=form, consultation=consultation), status
+
+
+@bp.route("/saksbehandling/hoeringer/ny", methods=["GET", "POST"])
+@login_required
+def create():
+    """Case officers create a consultation."""
+    _require_manager()
+    return _handle_form(ConsultationForm(), None)
 
 
 @bp.route("/saksbehandling/hoeringer/<slug>/rediger", methods=["GET", "POST"])
@@ -126,16 +133,4 @@ def edit(slug: str):
         form.deadline.data = consultation.deadline
         form.questions.data = "\n".join(q.text for q in consultation.questions)
         form.publish.data = consultation.published_at is not None
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_consultation(current_user, consultation, _form_data(form))
-        except ServiceError as error:
-            form.form_errors.append(str(error.message))
-            status = error.status
-        else:
-            flash(_("The consultation has been saved."), "success")
-            return redirect(url_for("consultations.detail", slug=consultation.slug), code=303)
-    elif form.is_submitted():
-        status = 422
-    return render_template("consultations/form.html", form=form, consultation=consultation), status
+    return _handle_form(form, consultation)
