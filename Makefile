@@ -42,6 +42,7 @@ translations: $(COMPILED)
 instance/config.py:
 	mkdir -p instance
 	$(BIN)/python -c "import secrets; print('SECRET_KEY = ' + repr(secrets.token_hex(32)))" > $@
+	echo "SITE_OWNER = 'Fjordvik kommune'  # the demo municipality; change it for a real installation" >> $@
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o hoering/translations/messages.pot --no-location --sort-output .

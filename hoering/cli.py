@@ -48,7 +48,7 @@ def import_polis_command(directory: str, language: str | None) -> None:
     click.echo(f"{verb} consultation '{result.title}' at /hoeringer/{result.slug}")
     click.echo(
         f"Added {result.comments_added} comments ({result.published} published, {result.rejected} rejected, "
-        f"{result.pending} pending) and {result.participants_added} participants."
+        f"{result.pending} pending) and {result.participants_added} pseudonymous participant accounts."
     )
 
 

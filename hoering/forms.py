@@ -1,10 +1,48 @@
-"""Shared form helpers."""
+"""Shared form helpers: the base form class and input filters."""
 
 from __future__ import annotations
 
+from flask import request
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto  # the "read the request" marker of FlaskForm
+from werkzeug.datastructures import ImmutableMultiDict
+
 from hoering.sanitize import normalize_text
+
+#: Largest id a route or form accepts: PostgreSQL's ``integer`` maximum (2**31 - 1).
+MAX_ID = 2**31 - 1
 
 
 def strip_filter(value):
     """WTForms filter: normalize typed text (line endings, NUL, outer white space)."""
     return normalize_text(value) if isinstance(value, str) else value
+
+
+def parse_id(value) -> int | None:
+    """Parse an id from form input.
+
+    Returns:
+        ``None`` for an empty value; ``0`` (which matches no row) for anything that is not
+        a whole number from 1 to :data:`MAX_ID`; else the number.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 1 <= number <= MAX_ID else 0
+
+
+class Form(FlaskForm):
+    """Base of our HTML forms: reads only ``application/x-www-form-urlencoded`` or
+    ``multipart/form-data`` fields, never JSON bodies or uploaded files, so every field
+    holds a string (or nothing) whatever a client sends."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto:  # given explicitly (tests, re-use)
+                return formdata
+            if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+                return request.form or ImmutableMultiDict()
+            return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
@@ -12,6 +13,9 @@ bp = Blueprint("i18n", __name__)
 #: Cookie that remembers the chosen language, for one year.
 LANGUAGE_COOKIE = "hoering_lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+#: A local path: one leading slash, then no second slash, backslash, space or control character.
+_SAFE_PATH = re.compile(r"^/(?![/\\])[^\s\\\x00-\x1f\x7f]*$")
 
 LOGIN_REQUIRED_MESSAGE = _l("Log in to continue.")
 
@@ -36,10 +40,10 @@ def select_locale() -> str:
 
 def safe_next_url(target: str | None, fallback: str) -> str:
     """Return ``target`` if it is a path on this site, else ``fallback`` (no open redirect)."""
-    if not target:
+    if not target or not _SAFE_PATH.match(target):
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if parts.scheme or parts.netloc:
         return fallback
     return target
 

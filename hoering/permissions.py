@@ -30,6 +30,16 @@ def can_view_consultation(user, consultation) -> bool:
     return consultation.published_at is not None or can_manage_consultations(user)
 
 
+def can_view_comment(user, comment) -> bool:
+    """Published comments and placeholders (removed, hidden) are public in a visible
+    consultation; pending and rejected ones only for their author."""
+    if not can_view_consultation(user, comment.consultation):
+        return False
+    if comment.state in ("published", "removed", "hidden"):
+        return True
+    return is_logged_in(user) and comment.author_id == user.id
+
+
 def can_comment(user, consultation, now: dt.datetime | None = None) -> bool:
     """A logged-in user may comment and reply while the consultation is open."""
     return is_logged_in(user) and consultation.is_open(now)

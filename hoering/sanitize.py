@@ -15,6 +15,7 @@ can be swapped for another sanitizer that passes the same test corpus
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import partial
 
 import bleach
@@ -72,6 +73,18 @@ def normalize_text(text: str) -> str:
     typed.
     """
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+
+
+def has_visible_text(text: str) -> bool:
+    """True if ``text`` has at least one character that is not white space, a control or
+    an invisible formatting character (zero-width space, direction marks …)."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf", "Zs") for ch in text)
+
+
+def contains_bidi_controls(text: str) -> bool:
+    """True if ``text`` holds Unicode bidirectional embedding, override or isolate controls
+    (U+202A–U+202E, U+2066–U+2069), which can make a name read as another (Unicode TR #36)."""
+    return any("\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069" for ch in text)
 
 
 def comment_html(text: str) -> str:

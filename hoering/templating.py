@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale, ngettext
+from flask import Flask, g, request
+from flask_babel import format_date, format_datetime, format_time, get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
@@ -45,6 +45,13 @@ def oslo_datetime(moment: dt.datetime | None, fmt: str = "medium") -> str:
     return format_datetime(moment, fmt)
 
 
+def oslo_time(moment: dt.datetime | None, fmt: str = "short") -> str:
+    """Format the Oslo wall-clock time of an aware datetime ("23:59")."""
+    if moment is None:
+        return ""
+    return format_time(moment, fmt)
+
+
 def oslo_date(day: dt.date | dt.datetime | None, fmt: str = "long") -> str:
     """Format a date in the visitor's language ("15. mars 2027")."""
     if day is None:
@@ -56,6 +63,7 @@ def register(app: Flask) -> None:
     """Install filters and globals on ``app``."""
     app.jinja_env.filters["oslo_datetime"] = oslo_datetime
     app.jinja_env.filters["oslo_date"] = oslo_date
+    app.jinja_env.filters["oslo_time"] = oslo_time
     app.jinja_env.filters["safe_html"] = as_markup
     app.jinja_env.globals.update(
         permissions=permissions,
@@ -70,5 +78,18 @@ def register(app: Flask) -> None:
         locale = get_locale()
         return {
             "current_language": str(locale) if locale else app.config["BABEL_DEFAULT_LOCALE"],
-            "current_path": request.full_path.rstrip("?") if request else "/",
+            "current_path": page_path(),
         }
+
+
+def page_path() -> str:
+    """The address of the page being shown, for "come back here" links (log in, language).
+
+    A page re-rendered after a failed POST names its GET address in ``g.page_path``; the
+    POST address itself may not answer a GET.
+    """
+    if "page_path" in g:
+        return g.page_path
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    return "/"

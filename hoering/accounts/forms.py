@@ -1,15 +1,14 @@
 """Account forms (Flask-WTF, CSRF protected)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from hoering.accounts.services import DISPLAY_NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH
-from hoering.forms import strip_filter
+from hoering.forms import Form, strip_filter
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     """Register with display name, e-mail and password."""
 
     display_name = StringField(
@@ -35,7 +34,7 @@ class RegistrationForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Log in with e-mail and password."""
 
     email = EmailField(_l("E-mail address"), filters=[strip_filter], validators=[DataRequired(_l("Enter your e-mail address."))])
@@ -44,7 +43,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """Change one's display name."""
 
     display_name = StringField(

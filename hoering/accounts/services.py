@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -11,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from hoering.accounts.models import Role, User
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
+from hoering.sanitize import contains_bidi_controls, has_visible_text
 
 #: Display names: 1 to 80 characters after trimming.
 DISPLAY_NAME_MAX_LENGTH = 80
@@ -35,8 +38,11 @@ def find_by_email(email: str) -> User | None:
 
 def _check_display_name(name: str) -> str:
     name = normalize_display_name(name)
-    if not name:
+    if not has_visible_text(name):
         raise ValidationFailed(_l("Enter a display name."))
+    if contains_bidi_controls(name):
+        raise ValidationFailed(_l("The display name contains invisible characters that change the reading "
+                                  "direction. Remove them and try again."))
     if len(name) > DISPLAY_NAME_MAX_LENGTH:
         raise ValidationFailed(_l("The display name can be at most %(max)d characters.", max=DISPLAY_NAME_MAX_LENGTH))
     return name
@@ -80,9 +86,23 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, or ``None``."""
     user = find_by_email(email)
-    if user is None or not user.is_active or not check_password_hash(user.password_hash, password or ""):
+    if user is None or not user.is_active:
+        # Hash anyway, so the answer takes as long as for a real account and does not
+        # reveal which addresses have one.
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
         return None
     return user
+
+
+@functools.cache
+def _dummy_hash_for(method: str) -> str:
+    return generate_password_hash("not-a-password", method=method)
+
+
+def _dummy_hash() -> str:
+    return _dummy_hash_for(current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def change_display_name(user: User, display_name: str) -> User:

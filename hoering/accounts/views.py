@@ -67,7 +67,8 @@ def logout():
 @login_required
 def profile():
     """Show and change one's own account details."""
-    form = ProfileForm(obj=current_user)
+    # Stored values fill the form only when it is shown; a posted form stands on its own.
+    form = ProfileForm() if request.method == "POST" else ProfileForm(data={"display_name": current_user.display_name})
     status = 200
     if form.validate_on_submit():
         try:

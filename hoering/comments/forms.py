@@ -1,11 +1,12 @@
 """Comment forms. Rules on the text live in :func:`hoering.comments.services.check_text`."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 
+from hoering.forms import Form
 
-class CommentForm(FlaskForm):
+
+class CommentForm(Form):
     """A top-level comment (optionally answering a guiding question) or, with
     ``parent_id``, a reply."""
 
@@ -17,20 +18,20 @@ class CommentForm(FlaskForm):
     submit = SubmitField(_l("Send comment"))
 
 
-class EditCommentForm(FlaskForm):
+class EditCommentForm(Form):
     """Edit one's own comment within the edit window."""
 
     text = TextAreaField(_l("Your comment"))
     submit = SubmitField(_l("Save changes"))
 
 
-class SupportForm(FlaskForm):
+class SupportForm(Form):
     """Support a comment, or take the support back (``supported`` is "1" or "0")."""
 
     supported = HiddenField()
 
 
-class RemoveCommentForm(FlaskForm):
+class RemoveCommentForm(Form):
     """Confirm removing one's own comment."""
 
     submit = SubmitField(_l("Remove comment"))

@@ -21,14 +21,18 @@ from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, S
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
-from hoering.sanitize import comment_html, normalize_text
+from hoering.sanitize import comment_html, has_visible_text, normalize_text
 from hoering.timeutil import utcnow
 
+#: A second identical post by the same author within this many seconds returns the first.
+DUPLICATE_WINDOW_SECONDS = 120
 #: Sort orders of threads: newest first, oldest first, most supported first.
 SORTS = ("newest", "oldest", "supported")
 DEFAULT_SORT = "newest"
 
 PUBLISHED = CommentState.PUBLISHED.value
+#: States in which the author may still edit the text.
+EDITABLE_STATES = (CommentState.PUBLISHED.value, CommentState.PENDING.value)
 #: States shown as a placeholder when the comment has visible replies.
 PLACEHOLDER_STATES = (CommentState.REMOVED.value, CommentState.HIDDEN.value)
 
@@ -49,7 +53,7 @@ def check_text(text: str) -> str:
             (default 4,000).
     """
     text = normalize_text(text or "")
-    if not text:
+    if not has_visible_text(text):
         raise ValidationFailed(_l("Write something before you send."))
     limit = current_app.config["COMMENT_MAX_LENGTH"]
     if len(text) > limit:
@@ -113,6 +117,15 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         question = db.session.get(Question, question_id)
         if question is None or question.consultation_id != consultation.id:
             raise ValidationFailed(_l("Choose one of this consultation's questions."))
+    duplicate = db.session.scalar(
+        sa.select(Comment).where(
+            Comment.consultation_id == consultation.id, Comment.author_id == author.id,
+            Comment.parent_id.is_(None) if parent_id is None else Comment.parent_id == parent_id,
+            Comment.body_text == text, Comment.created_at >= now - dt.timedelta(seconds=DUPLICATE_WINDOW_SECONDS),
+        ).limit(1)
+    )
+    if duplicate is not None:  # a double click or a resent form: keep one comment
+        return duplicate
     state = CommentState.PENDING if consultation.moderation_mode == ModerationMode.PRE.value else CommentState.PUBLISHED
     comment = Comment(
         consultation_id=consultation.id, author_id=author.id, parent_id=parent_id, question_id=question_id,
@@ -138,10 +151,18 @@ def edit_comment(comment: Comment, user, text: str, now: dt.datetime | None = No
         raise PermissionDenied(_l("This comment can no longer be edited."))
     text = check_text(text)
     if text != comment.body_text:
-        comment.body_text = text
-        comment.body_html = comment_html(text)
-        comment.edited_at = now
+        # Conditional on the state, so an edit racing a removal cannot bring text back.
+        updated = db.session.execute(
+            sa.update(Comment)
+            .where(Comment.id == comment.id, Comment.state.in_(EDITABLE_STATES))
+            .values(body_text=text, body_html=comment_html(text), edited_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if updated != 1:
+            db.session.rollback()
+            raise PermissionDenied(_l("This comment can no longer be edited."))
     db.session.commit()
+    db.session.refresh(comment)
     return comment
 
 
@@ -153,11 +174,13 @@ def remove_comment(comment: Comment, user, now: dt.datetime | None = None) -> Co
     """
     if not permissions.can_remove_comment(user, comment):
         raise PermissionDenied(_l("You cannot remove this comment."))
-    comment.state = CommentState.REMOVED.value
-    comment.body_text = ""
-    comment.body_html = ""
-    comment.removed_at = now or utcnow()
+    db.session.execute(
+        sa.update(Comment).where(Comment.id == comment.id)
+        .values(state=CommentState.REMOVED.value, body_text="", body_html="", removed_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    db.session.refresh(comment)
     return comment
 
 
@@ -176,20 +199,24 @@ def set_support(comment: Comment, user, supported: bool, now: dt.datetime | None
     """
     if not permissions.can_support_comment(user, comment, now):
         raise PermissionDenied(_l("You cannot support this comment."))
-    existing = db.session.scalar(sa.select(Support).where(Support.comment_id == comment.id, Support.user_id == user.id))
-    if supported and existing is None:
+    # The count changes only when this request really inserted or deleted the row, so
+    # parallel clicks cannot count twice.
+    if supported:
         try:
             db.session.add(Support(comment_id=comment.id, user_id=user.id))
             db.session.flush()
-        except IntegrityError:  # a double click raced us; the support exists
+        except IntegrityError:  # supported already (or by a parallel request)
             db.session.rollback()
             return True
         delta = 1
-    elif not supported and existing is not None:
-        db.session.delete(existing)
-        delta = -1
     else:
-        return supported
+        deleted = db.session.execute(
+            sa.delete(Support).where(Support.comment_id == comment.id, Support.user_id == user.id)
+        ).rowcount
+        if deleted != 1:
+            db.session.rollback()
+            return False
+        delta = -1
     db.session.execute(
         sa.update(Comment).where(Comment.id == comment.id).values(support_count=Comment.support_count + delta)
     )

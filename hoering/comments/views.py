@@ -13,13 +13,7 @@ from hoering.comments.models import Comment
 from hoering.consultations.views import get_visible_or_404, render_consultation_page
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+from hoering.forms import parse_id
 
 
 def _csrf_message():
@@ -39,7 +33,7 @@ def create(slug: str):
     """Post a comment or a reply. On failure the page comes back with the text in the form."""
     consultation = get_visible_or_404(slug)
     form = CommentForm()
-    parent_id = _int_or_none(form.parent_id.data)
+    parent_id = parse_id(form.parent_id.data)
     reply_to = parent_id
     if not form.validate():
         form.text.errors = [_csrf_message()] if form.csrf_token.errors else list(form.text.errors)
@@ -47,7 +41,7 @@ def create(slug: str):
     try:
         comment = services.post_comment(
             consultation, current_user, form.text.data or "", parent_id=parent_id,
-            question_id=_int_or_none(form.question_id.data),
+            question_id=parse_id(form.question_id.data),
         )
     except ServiceError as error:
         db.session.rollback()
@@ -59,6 +53,8 @@ def create(slug: str):
         return render_consultation_page(consultation, form, reply_to=reply_to, status=error.status)
     if comment.state == "pending":
         flash(_("Thank you! Your comment will be published when a moderator has approved it."), "success")
+    elif comment.parent_id is not None:
+        flash(_("Thank you! Your reply has been published."), "success")
     else:
         flash(_("Thank you! Your comment has been published."), "success")
     return redirect(comment_url(comment), code=303)
@@ -66,12 +62,12 @@ def create(slug: str):
 
 def _get_comment_or_404(comment_id: int) -> Comment:
     comment = db.session.get(Comment, comment_id)
-    if comment is None or not permissions.can_view_consultation(current_user, comment.consultation):
+    if comment is None or not permissions.can_view_comment(current_user, comment):
         abort(404)
     return comment
 
 
-@bp.get("/kommentarer/<int:comment_id>")
+@bp.get("/kommentarer/<int(min=1, max=2147483647):comment_id>")
 def permalink(comment_id: int):
     """Redirect to the page of the consultation where the comment's thread is shown."""
     comment = _get_comment_or_404(comment_id)
@@ -81,7 +77,7 @@ def permalink(comment_id: int):
     return redirect(f"{url}#kommentar-{comment.id}", code=303)
 
 
-@bp.route("/kommentarer/<int:comment_id>/rediger", methods=["GET", "POST"])
+@bp.route("/kommentarer/<int(min=1, max=2147483647):comment_id>/rediger", methods=["GET", "POST"])
 @login_required
 def edit(comment_id: int):
     """The author edits their comment within the edit window."""
@@ -107,7 +103,7 @@ def edit(comment_id: int):
     return render_template("comments/edit.html", form=form, comment=comment), status
 
 
-@bp.route("/kommentarer/<int:comment_id>/fjern", methods=["GET", "POST"])
+@bp.route("/kommentarer/<int(min=1, max=2147483647):comment_id>/fjern", methods=["GET", "POST"])
 @login_required
 def remove(comment_id: int):
     """The author removes their comment, after confirming."""
@@ -118,11 +114,14 @@ def remove(comment_id: int):
     if form.validate_on_submit():
         services.remove_comment(comment, current_user)
         flash(_("Your comment has been removed."), "success")
-        return redirect(comment_url(comment), code=303)
+        # The removed comment may no longer be shown; go to what it answered, or to the thread list.
+        if comment.parent_id is not None:
+            return redirect(url_for("comments.permalink", comment_id=comment.parent_id), code=303)
+        return redirect(url_for("consultations.detail", slug=comment.consultation.slug) + "#comments-heading", code=303)
     return render_template("comments/remove.html", form=form, comment=comment)
 
 
-@bp.post("/kommentarer/<int:comment_id>/stotte")
+@bp.post("/kommentarer/<int(min=1, max=2147483647):comment_id>/stotte")
 @login_required
 def support(comment_id: int):
     """Support a comment, or take the support back."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,20 +13,23 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from hoering.forms import strip_filter
+from hoering.consultations.models import QUESTION_MAX_LENGTH
+from hoering.forms import Form, strip_filter
 from hoering.templating import LANGUAGE_LABELS
 
 CONTENT_LANGUAGES = ("nb", "nn", "en")
+#: Dates outside these years are typing mistakes (and would overflow time-zone arithmetic).
+YEAR_RANGE = (1990, 2200)
 
 
-class ConsultationForm(FlaskForm):
+class ConsultationForm(Form):
     """Create or edit a consultation. Times are entered in Oslo time."""
 
     title = StringField(_l("Title"), filters=[strip_filter], validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
     slug = StringField(
-        _l("Address (slug)"), filters=[strip_filter], validators=[Optional(), Length(max=100)],
+        _l("Web address"), filters=[strip_filter], validators=[Optional(), Length(max=100)],
         description=_l("The last part of the page address, e.g. ny-skole. Leave empty to make one from the title."),
     )
     summary = TextAreaField(
@@ -35,7 +37,7 @@ class ConsultationForm(FlaskForm):
         description=_l("Two or three sentences in plain language: what is decided, and what you want to hear about."),
     )
     body_markdown = TextAreaField(
-        _l("Case text"), validators=[Optional(), Length(max=100_000)],
+        _l("Case text"), filters=[strip_filter], validators=[Optional(), Length(max=100_000)],
         description=_l("Markdown: ## heading, **bold**, - list, [link](https://…)."),
     )
     questions = TextAreaField(
@@ -63,3 +65,20 @@ class ConsultationForm(FlaskForm):
     )
     publish = BooleanField(_l("Published (visible to the public)"))
     submit = SubmitField(_l("Save"))
+
+    def validate_opens_at(self, field) -> None:
+        _check_year(field.data)
+
+    def validate_deadline(self, field) -> None:
+        _check_year(field.data)
+
+    def validate_questions(self, field) -> None:
+        for line in (field.data or "").split("\n"):
+            if len(line.strip()) > QUESTION_MAX_LENGTH:
+                raise ValidationError(_l("A question can be at most %(max)d characters.", max=QUESTION_MAX_LENGTH))
+
+
+def _check_year(value) -> None:
+    if value is not None and not YEAR_RANGE[0] <= value.year <= YEAR_RANGE[1]:
+        raise ValidationError(_l("Enter a date between the years %(first)d and %(last)d.",
+                                 first=YEAR_RANGE[0], last=YEAR_RANGE[1]))

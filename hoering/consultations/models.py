@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hoering.extensions import db
 from hoering.timeutil import UTCDateTime, oslo_today, to_oslo, utcnow
 
+#: Longest guiding question, in characters.
+QUESTION_MAX_LENGTH = 500
+
 
 class Status(enum.StrEnum):
     """A consultation's status, always derived (DESIGN §1), never stored."""
@@ -100,6 +103,6 @@ class Question(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    text: Mapped[str] = mapped_column(sa.String(500))
+    text: Mapped[str] = mapped_column(sa.String(QUESTION_MAX_LENGTH))
 
     consultation: Mapped[Consultation] = relationship(back_populates="questions")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
-from hoering.consultations.models import Consultation, ModerationMode, Question, Status
+from hoering.consultations.models import QUESTION_MAX_LENGTH, Consultation, ModerationMode, Question, Status
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import markdown_html
@@ -73,6 +73,8 @@ def _validate(data: ConsultationData) -> None:
         raise ValidationFailed(_l("The deadline must be after the opening."))
     if data.slug and not _SLUG_PATTERN.match(data.slug):
         raise ValidationFailed(_l("The address may only contain a–z, 0–9 and hyphens."))
+    if any(len(q.strip()) > QUESTION_MAX_LENGTH for q in data.questions or []):
+        raise ValidationFailed(_l("A question can be at most %(max)d characters.", max=QUESTION_MAX_LENGTH))
 
 
 def _apply(consultation: Consultation, data: ConsultationData) -> None:
@@ -89,11 +91,33 @@ def _apply(consultation: Consultation, data: ConsultationData) -> None:
         consultation.published_at = utcnow()
     elif not data.publish:
         consultation.published_at = None
-    texts = [q.strip() for q in (data.questions or []) if q.strip()]
-    existing = {q.text: q for q in consultation.questions}
-    consultation.questions = [existing.get(text) or Question(text=text) for text in texts]
-    for position, question in enumerate(consultation.questions):
-        question.position = position
+    _apply_questions(consultation, [q.strip() for q in (data.questions or []) if q.strip()])
+
+
+def _apply_questions(consultation: Consultation, texts: list[str]) -> None:
+    """Set the guiding questions, keeping each existing question's row by position so that
+    comments answering it stay linked when its wording is corrected.
+
+    Raises:
+        ValidationFailed: a question that comments answer would be deleted.
+    """
+    from hoering.comments.models import Comment
+
+    current = list(consultation.questions)
+    for question in current[len(texts):]:
+        answered = question.id is not None and db.session.scalar(
+            sa.select(sa.func.count(Comment.id)).where(Comment.question_id == question.id))
+        if answered:
+            raise ValidationFailed(_l("The question “%(question)s” has answers and cannot be removed. "
+                                      "Change its wording instead.", question=question.text))
+    for position, text in enumerate(texts):
+        if position < len(current):
+            current[position].text = text
+            current[position].position = position
+        else:
+            consultation.questions.append(Question(text=text, position=position))
+    for question in current[len(texts):]:
+        consultation.questions.remove(question)
 
 
 def create_consultation(user, data: ConsultationData) -> Consultation:
@@ -135,7 +159,9 @@ def update_consultation(user, consultation: Consultation, data: ConsultationData
 
 
 def get_by_slug(slug: str) -> Consultation | None:
-    """The consultation with ``slug``, or ``None``."""
+    """The consultation with ``slug``, or ``None`` (also for strings no slug can be)."""
+    if not slug or len(slug) > SLUG_MAX_LENGTH + 20 or "\x00" in slug:
+        return None
     return db.session.scalar(sa.select(Consultation).where(Consultation.slug == slug))
 
 

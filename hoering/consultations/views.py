@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -46,6 +46,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         kept_text: text the visitor typed that could not be accepted and has no form to
             return to (the consultation closed meanwhile); shown so it is not lost.
     """
+    g.page_path = url_for("consultations.detail", slug=consultation.slug)
     sort = request.args.get("sort", comment_services.DEFAULT_SORT)
     page = request.args.get("page", 1, type=int)
     thread_page = comment_services.thread_page(
@@ -127,10 +128,15 @@ def edit(slug: str):
     consultation = services.get_by_slug(slug)
     if consultation is None:
         abort(404)
-    form = ConsultationForm(obj=consultation)
-    if not form.is_submitted():
-        form.opens_at.data = to_oslo(consultation.opens_at).replace(tzinfo=None)
-        form.deadline.data = consultation.deadline
-        form.questions.data = "\n".join(q.text for q in consultation.questions)
-        form.publish.data = consultation.published_at is not None
+    if request.method == "POST":  # a posted form stands on its own; missing fields are errors
+        return _handle_form(ConsultationForm(), consultation)
+    form = ConsultationForm(data={
+        "title": consultation.title, "slug": consultation.slug, "summary": consultation.summary,
+        "body_markdown": consultation.body_markdown, "language": consultation.language,
+        "responsible_unit": consultation.responsible_unit, "moderation_mode": consultation.moderation_mode,
+        "questions": "\n".join(q.text for q in consultation.questions),
+        "opens_at": to_oslo(consultation.opens_at).replace(tzinfo=None),
+        "deadline": consultation.deadline,
+        "publish": consultation.published_at is not None,
+    })
     return _handle_form(form, consultation)

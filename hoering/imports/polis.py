@@ -135,8 +135,15 @@ def detect_language(texts: list[str]) -> str:
     return "de" if len(_GERMAN_WORDS.findall(sample)) > len(_ENGLISH_WORDS.findall(sample)) else "en"
 
 
+def _split_description(summary: dict[str, str]) -> tuple[str, str]:
+    """The description's first paragraph (the consultation summary) and the rest (the body)."""
+    description = summary.get("conversation-description", "").strip()
+    first, _, rest = description.partition("\n\n")
+    return first.strip(), rest.strip()
+
+
 def _body_markdown(summary: dict[str, str]) -> str:
-    parts = [summary.get("conversation-description", "").strip()]
+    parts = [_split_description(summary)[1]]
     url = summary.get("url", "").strip()
     source = f"[{url}]({url})" if url.startswith("https://") else url
     parts.append(f"---\n\n{ATTRIBUTION} {source}".strip())
@@ -172,12 +179,12 @@ def import_polis(directory: str, language: str | None = None) -> PolisImportResu
     if created:
         opens_at = min(r.created_at for r in rows)
         closes_at = end_of_oslo_day(to_oslo(max(r.created_at for r in rows)).date())
-        description = summary.get("conversation-description", "").strip()
+        first_paragraph = _split_description(summary)[0]
         title = summary["topic"].strip() or conversation
         consultation = Consultation(
             slug=unique_slug(slugify(conversation)),
             title=title[:200],
-            summary=(description.split("\n\n")[0] if description else title)[:2000],
+            summary=(first_paragraph or title)[:2000],
             language=language or detect_language([r.text for r in rows]),
             opens_at=opens_at,
             closes_at=closes_at,

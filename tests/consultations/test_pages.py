@@ -51,7 +51,7 @@ def test_consultation_page_shows_deadline_in_oslo_time_days_left_and_counts(clie
 
     months = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
               "november", "desember"]
-    assert f"{deadline_day.day}. {months[deadline_day.month - 1]} {deadline_day.year} kl. 23.59" in html
+    assert f"{deadline_day.day}. {months[deadline_day.month - 1]} {deadline_day.year} kl. 23:59" in html
     assert "(3 dager igjen)" in html
     assert "<dt>Kommentarer</dt><dd>3</dd>" in html and "<dt>Deltakere</dt><dd>2</dd>" in html
 

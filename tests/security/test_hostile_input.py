@@ -17,7 +17,14 @@ import sqlalchemy as sa
 
 from hoering.accounts.models import User
 from hoering.extensions import db
-from hoering.sanitize import COMMENT_ATTRIBUTES, COMMENT_TAGS, PROTOCOLS, normalize_text
+from hoering.sanitize import (
+    COMMENT_ATTRIBUTES,
+    COMMENT_TAGS,
+    PROTOCOLS,
+    contains_bidi_controls,
+    has_visible_text,
+    normalize_text,
+)
 from tests.conftest import csrf_token_from, shared_data
 
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "data", "xlink:href", "background", "poster")
@@ -70,9 +77,11 @@ def test_every_blns_string_posted_as_a_comment_reads_back_unchanged(browser, mak
     statuses = post_all(browser, consultation, strings)
 
     assert all(status < 500 for status in statuses)
-    expected = [normalize_text(s) for s in strings if normalize_text(s)]
+    # the same text posted again within two minutes is kept once
+    expected = list(dict.fromkeys(normalize_text(s) for s in strings if has_visible_text(s)))
+    # only the blank or invisible ones are refused
     assert [s for s, status in zip(strings, statuses, strict=True) if status != 303] == \
-        [s for s in strings if not normalize_text(s)]  # only the blank ones are refused
+        [s for s in strings if not has_visible_text(s)]
     assert api_texts(client, consultation) == expected
     for page in range(1, len(expected) // 20 + 2):
         assert browser.get(f"/hoeringer/{consultation.slug}?page={page}").status_code == 200
@@ -85,7 +94,7 @@ def test_every_blns_string_as_a_display_name_is_kept_or_refused_with_a_message(b
     for name in blns():
         response = browser.client.post("/min-side", data={"csrf_token": token, "display_name": name})
         expected = normalize_text(name)
-        if expected and len(expected) <= 80:
+        if has_visible_text(expected) and len(expected) <= 80 and not contains_bidi_controls(expected):
             assert response.status_code == 303, repr(name)
             with app.app_context():
                 assert db.session.get(User, user.id).display_name == expected
@@ -149,9 +158,9 @@ def test_xss_payloads_posted_as_comments_render_only_allowlisted_markup(browser,
         assert_only_allowed_markup(client.get(f"/hoeringer/{consultation.slug}?page={page}").get_data(as_text=True))
         for page in range(1, pages + 1)
     )
-    assert shown == statuses.count(303)
-    assert api_texts(client, consultation) == [normalize_text(p) for p, s in zip(payloads, statuses, strict=True)
-                                               if s == 303]
+    expected = list(dict.fromkeys(normalize_text(p) for p, s in zip(payloads, statuses, strict=True) if s == 303))
+    assert shown == len(expected)
+    assert api_texts(client, consultation) == expected
 
 
 @pytest.mark.parametrize("query", ["page=abc", "page=-5", "page=99999999999999999999", "sort=%00", "sort=' OR 1=1"])
