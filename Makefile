@@ -8,7 +8,7 @@ PORT ?= 5000
 CATALOGS := $(wildcard hoering/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test install install-dev translations extract-messages update-messages lint clean
+.PHONY: run test bench install install-dev translations extract-messages update-messages lint clean
 
 run: install instance/config.py
 	$(FLASK) db upgrade
@@ -19,6 +19,10 @@ run: install instance/config.py
 test: install-dev
 	$(BIN)/ruff check hoering tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (not timed tests). HOERING_BENCH_DATABASE_URL picks another database (its tables are dropped).
+bench: install-dev
+	$(BIN)/python bench/render_consultation.py
 
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
