@@ -93,7 +93,7 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects of :mod:`hoering.extensions` to ``app``."""
     from hoering import i18n
-    from hoering.extensions import babel, csrf, db, login_manager, migrate
+    from hoering.extensions import babel, csrf, db, limiter, login_manager, migrate
     from hoering.timeutil import alembic_render_item
 
     db.init_app(app)
@@ -107,6 +107,7 @@ def register_extensions(app: Flask) -> None:
         locale_selector=i18n.select_locale,
         default_translation_directories=os.path.join(PROJECT_ROOT, "hoering", "translations"),
     )
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = i18n.LOGIN_REQUIRED_MESSAGE
@@ -127,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
     from hoering import i18n
     from hoering.accounts import bp as accounts_bp
     from hoering.accounts import views as _accounts_views  # noqa: F401  (attaches the routes)
+    from hoering.admin import bp as admin_bp
+    from hoering.admin import views as _admin_views  # noqa: F401
     from hoering.api import bp as api_bp
     from hoering.api import views as _api_views  # noqa: F401
     from hoering.comments import bp as comments_bp
@@ -134,10 +137,14 @@ def register_blueprints(app: Flask) -> None:
     from hoering.consultations import bp as consultations_bp
     from hoering.consultations import views as _consultations_views  # noqa: F401
     from hoering.extensions import csrf
+    from hoering.moderation import bp as moderation_bp
+    from hoering.moderation import views as _moderation_views  # noqa: F401
 
     app.register_blueprint(consultations_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(i18n.bp)

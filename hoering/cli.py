@@ -35,13 +35,15 @@ def create_user_command(email: str, display_name: str, role: str, password: str)
 @hoering_cli.command("import-polis")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--language", default=None, help="Content language (nb, nn, en, de, zh-Hant); detected if omitted.")
+@click.option("--all-pending", is_flag=True,
+              help="Ignore the moderated column: every comment waits in the moderation queue.")
 @with_appcontext
-def import_polis_command(directory: str, language: str | None) -> None:
+def import_polis_command(directory: str, language: str | None, all_pending: bool) -> None:
     """Import a Polis open-data export folder as one consultation (idempotent)."""
     from hoering.imports.polis import PolisFormatError, import_polis
 
     try:
-        result = import_polis(directory, language=language)
+        result = import_polis(directory, language=language, all_pending=all_pending)
     except PolisFormatError as error:
         raise click.ClickException(f"Not a Polis export: {error}") from None
     verb = "Created" if result.created else "Already imported"

@@ -38,6 +38,27 @@ class DefaultConfig:
     #: Deepest visual nesting of replies (DESIGN §3); deeper replies are shown at this depth.
     MAX_REPLY_DEPTH = 3
 
+    #: Distinct open reports that hide a comment pending review.
+    REPORT_HIDE_THRESHOLD = 3
+    #: Automatic holds: words (whole words, any case) that send a comment to the queue …
+    MODERATION_HOLD_WORDS: list[str] = []
+    #: … more links than this …
+    MODERATION_MAX_LINKS = 3
+    #: … and, when true, every user's first comment.
+    MODERATION_HOLD_FIRST_COMMENT = False
+    #: Items per page of the moderation queue and the audit log.
+    MODERATION_PER_PAGE = 50
+
+    #: Flask-Limiter storage: ``memory://`` (one process) or ``redis://host:6379/0``.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Limits (Flask-Limiter notation), per logged-in user or else per IP address.
+    RATELIMIT_COMMENTS = "10 per minute;60 per hour"
+    RATELIMIT_REPORTS = "20 per hour"
+    RATELIMIT_REGISTRATION = "5 per hour"
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"
+
     #: Password hashing method passed to :func:`werkzeug.security.generate_password_hash`.
     PASSWORD_HASH_METHOD = "scrypt"
 

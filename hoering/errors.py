@@ -60,6 +60,12 @@ def _code_for(status: int) -> str:
 def register(app: Flask) -> None:
     """Install the handlers on ``app``."""
 
+    from flask_limiter.errors import RateLimitExceeded
+
+    from hoering.ratelimit import rate_limited
+
+    app.errorhandler(RateLimitExceeded)(rate_limited)
+
     @app.errorhandler(CSRFError)
     def handle_csrf(error):
         title, message = CSRF_TEXTS

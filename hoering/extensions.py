@@ -1,6 +1,7 @@
 """Unbound Flask extension objects, bound to an app in :func:`hoering.create_app`."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +30,17 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def rate_limit_key() -> str:
+    """Rate limits count per logged-in user, else per client IP address (kept in the
+    limiter's storage only, never in the database)."""
+    from flask import request
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr or 'unknown'}"
+
+
+limiter = Limiter(key_func=rate_limit_key)

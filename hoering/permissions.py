@@ -20,6 +20,28 @@ def is_logged_in(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
+def is_banned(user) -> bool:
+    """True while a moderator's ban on ``user`` is in force."""
+    from hoering.moderation.services import active_ban
+
+    return is_logged_in(user) and active_ban(user) is not None
+
+
+def can_participate(user) -> bool:
+    """Logged in and not banned: may comment, reply, support and report."""
+    return is_logged_in(user) and not is_banned(user)
+
+
+def can_moderate(user) -> bool:
+    """Moderators (and admins) work the moderation queue, act on comments and ban users."""
+    return is_logged_in(user) and user.has_role(Role.MODERATOR)
+
+
+def can_administer(user) -> bool:
+    """Admins manage users, roles and the house rules."""
+    return is_logged_in(user) and user.role == Role.ADMIN.value
+
+
 def can_manage_consultations(user) -> bool:
     """Case officers (and admins) create, edit and preview consultations."""
     return is_logged_in(user) and user.has_role(Role.CASE_OFFICER)
@@ -35,14 +57,14 @@ def can_view_comment(user, comment) -> bool:
     consultation; pending and rejected ones only for their author."""
     if not can_view_consultation(user, comment.consultation):
         return False
-    if comment.state in ("published", "removed", "hidden"):
+    if comment.state in ("published", "removed", "hidden") or can_moderate(user):
         return True
     return is_logged_in(user) and comment.author_id == user.id
 
 
 def can_comment(user, consultation, now: dt.datetime | None = None) -> bool:
-    """A logged-in user may comment and reply while the consultation is open."""
-    return is_logged_in(user) and consultation.is_open(now)
+    """A logged-in, unbanned user may comment and reply while the consultation is open."""
+    return consultation.is_open(now) and can_participate(user)
 
 
 def can_edit_comment(user, comment, now: dt.datetime | None = None) -> bool:
@@ -74,4 +96,22 @@ def can_support_comment(user, comment, now: dt.datetime | None = None) -> bool:
         and comment.author_id != user.id
         and comment.state == "published"
         and comment.consultation.is_open(now)
+        and not is_banned(user)
     )
+
+
+def can_report_comment(user, comment) -> bool:
+    """A logged-in, unbanned user may report someone else's published comment."""
+    return (
+        is_logged_in(user)
+        and comment.author_id != user.id
+        and comment.state == "published"
+        and comment.consultation.published_at is not None
+        and not is_banned(user)
+    )
+
+
+def can_reply(user, consultation, thread_root) -> bool:
+    """Replies are accepted where comments are, unless a moderator locked the thread
+    (``thread_root`` is the thread's top-level comment)."""
+    return can_comment(user, consultation) and thread_root.locked_at is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, g, request
-from flask_babel import format_date, format_datetime, format_time, get_locale, ngettext
+from flask_babel import format_date, format_datetime, format_time, format_timedelta, get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
@@ -52,6 +52,13 @@ def oslo_time(moment: dt.datetime | None, fmt: str = "short") -> str:
     return format_time(moment, fmt)
 
 
+def age(moment: dt.datetime | None) -> str:
+    """How long ago ``moment`` was, in words ("3 days")."""
+    if moment is None:
+        return ""
+    return format_timedelta(dt.datetime.now(dt.UTC) - moment, threshold=1.1)
+
+
 def oslo_date(day: dt.date | dt.datetime | None, fmt: str = "long") -> str:
     """Format a date in the visitor's language ("15. mars 2027")."""
     if day is None:
@@ -64,8 +71,18 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["oslo_datetime"] = oslo_datetime
     app.jinja_env.filters["oslo_date"] = oslo_date
     app.jinja_env.filters["oslo_time"] = oslo_time
+    app.jinja_env.filters["age"] = age
     app.jinja_env.filters["safe_html"] = as_markup
+    from hoering.moderation import labels
+    from hoering.moderation.services import house_rule_titles
+
     app.jinja_env.globals.update(
+        house_rule_title=lambda code: house_rule_titles().get(code, code),
+        REPORT_REASON_LABELS=labels.REPORT_REASON_LABELS,
+        ACTION_LABELS=labels.ACTION_LABELS,
+        MODERATION_STATE_LABELS=labels.STATE_LABELS,
+        AUTOMATIC_RULE_LABELS=labels.AUTOMATIC_RULE_LABELS,
+        ROLE_LABELS=labels.ROLE_LABELS,
         permissions=permissions,
         days_left_text=days_left_text,
         STATUS_LABELS=STATUS_LABELS,

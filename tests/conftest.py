@@ -44,6 +44,7 @@ def app(tmp_path_factory):
         database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     app = create_app({
         "TESTING": True,
+        "RATELIMIT_ENABLED": False,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
@@ -55,6 +56,12 @@ def app(tmp_path_factory):
             with db.engine.begin() as connection:
                 connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
+        # Rows the migrations seed (the default house rules), restored after every test.
+        app.config["SEEDED_ROWS"] = {
+            table.name: [dict(row._mapping) for row in db.session.execute(table.select())]
+            for table in db.metadata.sorted_tables
+        }
+        db.session.remove()
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -68,6 +75,9 @@ def _empty_database(app):
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+            for table in db.metadata.sorted_tables:
+                if app.config["SEEDED_ROWS"][table.name]:
+                    connection.execute(table.insert(), app.config["SEEDED_ROWS"][table.name])
 
 
 @pytest.fixture

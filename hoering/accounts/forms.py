@@ -6,9 +6,10 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from hoering.accounts.services import DISPLAY_NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from hoering.forms import Form, strip_filter
+from hoering.moderation.forms import HoneypotForm
 
 
-class RegistrationForm(Form):
+class RegistrationForm(HoneypotForm):
     """Register with display name, e-mail and password."""
 
     display_name = StringField(
@@ -34,7 +35,7 @@ class RegistrationForm(Form):
     submit = SubmitField(_l("Create account"))
 
 
-class LoginForm(Form):
+class LoginForm(HoneypotForm):
     """Log in with e-mail and password."""
 
     email = EmailField(_l("E-mail address"), filters=[strip_filter], validators=[DataRequired(_l("Enter your e-mail address."))])

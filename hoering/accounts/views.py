@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from hoering.accounts import bp, services
 from hoering.accounts.forms import LoginForm, ProfileForm, RegistrationForm
+from hoering.comments.models import Comment
 from hoering.exceptions import ServiceError
+from hoering.extensions import db
 from hoering.i18n import safe_next_url
+from hoering.ratelimit import limit, on_rate_limit
 
 
 @bp.route("/registrer", methods=["GET", "POST"])
+@limit("RATELIMIT_REGISTRATION")
 def register():
     """Create a citizen account and log it in."""
     if current_user.is_authenticated:
@@ -37,6 +43,7 @@ def register():
 
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
+@limit("RATELIMIT_LOGIN")
 def login():
     """Log in with e-mail and password, optionally remembered on this device."""
     form = LoginForm()
@@ -53,6 +60,20 @@ def login():
     elif form.is_submitted():
         status = 422
     return render_template("accounts/login.html", form=form), status
+
+
+@on_rate_limit("accounts.register")
+def _register_rate_limited(message: str):
+    form = RegistrationForm()
+    form.form_errors.append(message)
+    return render_template("accounts/register.html", form=form)
+
+
+@on_rate_limit("accounts.login")
+def _login_rate_limited(message: str):
+    form = LoginForm()
+    form.form_errors.append(message)
+    return render_template("accounts/login.html", form=form)
 
 
 @bp.post("/logg-ut")
@@ -81,5 +102,12 @@ def profile():
             return redirect(url_for("accounts.profile"), code=303)
     elif form.is_submitted():
         status = 422
-    return render_template("accounts/profile.html", form=form), status
+    from hoering.moderation.services import active_ban
+
+    my_comments = db.session.scalars(
+        sa.select(Comment).where(Comment.author_id == current_user.id)
+        .options(joinedload(Comment.consultation)).order_by(Comment.created_at.desc()).limit(100)
+    ).all()
+    return render_template("accounts/profile.html", form=form, my_comments=my_comments,
+                           ban=active_ban(current_user)), status
 

@@ -4,9 +4,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 
 from hoering.forms import Form
+from hoering.moderation.forms import HoneypotForm
 
 
-class CommentForm(Form):
+class CommentForm(HoneypotForm):
     """A top-level comment (optionally answering a guiding question) or, with
     ``parent_id``, a reply."""
 

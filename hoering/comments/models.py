@@ -63,6 +63,14 @@ class Comment(db.Model):
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Import key within the consultation (the Polis comment id).
     external_id: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Why a hidden or rejected comment is not shown: a house-rule code, or
+    #: ``pending_review`` when enough reports hid it automatically.
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(60))
+    #: Incremented by every moderation step; a moderator's form carries the number it saw,
+    #: so two moderators acting at once cannot overwrite each other silently.
+    moderation_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Set on a top-level comment when a moderator locks its thread against new replies.
+    locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     consultation: Mapped[Consultation] = relationship()

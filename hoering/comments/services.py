@@ -21,6 +21,8 @@ from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, S
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
+from hoering.moderation.models import ActionType
+from hoering.moderation.services import automatic_holds, record
 from hoering.sanitize import comment_html, has_visible_text, normalize_text
 from hoering.timeutil import utcnow
 
@@ -112,6 +114,9 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         parent = db.session.get(Comment, parent_id)
         if parent is None or parent.consultation_id != consultation.id or parent.state != PUBLISHED:
             raise ValidationFailed(_l("The comment you are replying to is no longer available."))
+        root = parent if parent.parent_id is None else db.session.get(Comment, parent.thread_id)
+        if not permissions.can_reply(author, consultation, root):
+            raise PermissionDenied(_l("A moderator has locked this thread. You can still comment on the consultation."))
         question_id = None
     if question_id is not None:
         question = db.session.get(Question, question_id)
@@ -126,7 +131,9 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     )
     if duplicate is not None:  # a double click or a resent form: keep one comment
         return duplicate
-    state = CommentState.PENDING if consultation.moderation_mode == ModerationMode.PRE.value else CommentState.PUBLISHED
+    holds = automatic_holds(text, author, consultation.id)
+    pre_moderated = consultation.moderation_mode == ModerationMode.PRE.value
+    state = CommentState.PENDING if pre_moderated or holds else CommentState.PUBLISHED
     comment = Comment(
         consultation_id=consultation.id, author_id=author.id, parent_id=parent_id, question_id=question_id,
         state=state.value, body_text=text, body_html=comment_html(text), created_at=now,
@@ -134,6 +141,9 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     db.session.add(comment)
     db.session.flush()
     place_in_thread(comment, parent, current_app.config["MAX_REPLY_DEPTH"])
+    if holds and not pre_moderated:
+        record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
+               after=CommentState.PENDING.value, automatic=True, at=now)
     db.session.commit()
     return comment
 
@@ -151,16 +161,24 @@ def edit_comment(comment: Comment, user, text: str, now: dt.datetime | None = No
         raise PermissionDenied(_l("This comment can no longer be edited."))
     text = check_text(text)
     if text != comment.body_text:
+        values = {"body_text": text, "body_html": comment_html(text), "edited_at": now}
+        holds = [rule for rule in automatic_holds(text, user, comment.consultation_id) if rule != "first_comment"]
+        held = bool(holds) and comment.state == PUBLISHED
+        if held:  # an edit may not slip past the rules a new comment meets
+            values.update(state=CommentState.PENDING.value, moderation_version=Comment.moderation_version + 1)
         # Conditional on the state, so an edit racing a removal cannot bring text back.
         updated = db.session.execute(
             sa.update(Comment)
-            .where(Comment.id == comment.id, Comment.state.in_(EDITABLE_STATES))
-            .values(body_text=text, body_html=comment_html(text), edited_at=now)
+            .where(Comment.id == comment.id, Comment.state == comment.state, Comment.state.in_(EDITABLE_STATES))
+            .values(**values)
             .execution_options(synchronize_session=False)
         ).rowcount
         if updated != 1:
             db.session.rollback()
             raise PermissionDenied(_l("This comment can no longer be edited."))
+        if held:
+            record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
+                   before=PUBLISHED, after=CommentState.PENDING.value, automatic=True, at=now)
     db.session.commit()
     db.session.refresh(comment)
     return comment
@@ -174,11 +192,19 @@ def remove_comment(comment: Comment, user, now: dt.datetime | None = None) -> Co
     """
     if not permissions.can_remove_comment(user, comment):
         raise PermissionDenied(_l("You cannot remove this comment."))
-    db.session.execute(
-        sa.update(Comment).where(Comment.id == comment.id)
-        .values(state=CommentState.REMOVED.value, body_text="", body_html="", removed_at=now or utcnow())
+    now = now or utcnow()
+    before = comment.state
+    updated = db.session.execute(
+        sa.update(Comment).where(Comment.id == comment.id, Comment.state == before)
+        .values(state=CommentState.REMOVED.value, body_text="", body_html="", removed_at=now,
+                moderation_version=Comment.moderation_version + 1)
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount
+    if updated != 1:
+        db.session.rollback()
+        raise PermissionDenied(_l("You cannot remove this comment."))
+    record(ActionType.AUTHOR_REMOVE, actor=user, comment=comment, before=before,
+           after=CommentState.REMOVED.value, at=now)
     db.session.commit()
     db.session.refresh(comment)
     return comment

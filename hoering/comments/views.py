@@ -14,6 +14,7 @@ from hoering.consultations.views import get_visible_or_404, render_consultation_
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
 from hoering.forms import parse_id
+from hoering.ratelimit import limit, on_rate_limit
 
 
 def _csrf_message():
@@ -29,6 +30,7 @@ def comment_url(comment: Comment) -> str:
 # comes back in the form with its text instead of being lost on an error page.
 @csrf.exempt
 @bp.post("/hoeringer/<slug>/kommentarer")
+@limit("RATELIMIT_COMMENTS")
 def create(slug: str):
     """Post a comment or a reply. On failure the page comes back with the text in the form."""
     consultation = get_visible_or_404(slug)
@@ -36,7 +38,10 @@ def create(slug: str):
     parent_id = parse_id(form.parent_id.data)
     reply_to = parent_id
     if not form.validate():
-        form.text.errors = [_csrf_message()] if form.csrf_token.errors else list(form.text.errors)
+        if form.csrf_token.errors:
+            form.text.errors = [_csrf_message()]
+        else:
+            form.text.errors = [*form.website.errors, *form.text.errors]
         return render_consultation_page(consultation, form, reply_to=reply_to, status=400)
     try:
         comment = services.post_comment(
@@ -58,6 +63,14 @@ def create(slug: str):
     else:
         flash(_("Thank you! Your comment has been published."), "success")
     return redirect(comment_url(comment), code=303)
+
+
+@on_rate_limit("comments.create")
+def _comment_rate_limited(message: str):
+    consultation = get_visible_or_404(request.view_args["slug"])
+    form = CommentForm()
+    form.text.errors = [message]
+    return render_consultation_page(consultation, form, reply_to=parse_id(form.parent_id.data))
 
 
 def _get_comment_or_404(comment_id: int) -> Comment:

@@ -28,6 +28,8 @@ from hoering.comments.services import path_segment
 from hoering.consultations.models import Consultation
 from hoering.consultations.services import slugify, unique_slug
 from hoering.extensions import db
+from hoering.moderation.models import ActionType
+from hoering.moderation.services import record
 from hoering.sanitize import comment_html, markdown_html, normalize_text
 from hoering.timeutil import UTC, end_of_oslo_day, to_oslo
 
@@ -150,12 +152,15 @@ def _body_markdown(summary: dict[str, str]) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def import_polis(directory: str, language: str | None = None) -> PolisImportResult:
+def import_polis(directory: str, language: str | None = None, all_pending: bool = False) -> PolisImportResult:
     """Import a Polis export folder; a second run adds nothing.
 
     Args:
         directory: folder with ``summary.csv`` and ``comments.csv``.
         language: content language; detected from the comments when ``None``.
+        all_pending: ignore the ``moderated`` column and leave every comment pending, for a
+            moderator to work through; otherwise each Polis decision (1 or -1) is written to
+            the audit log as an ``import`` action.
 
     Returns:
         A :class:`PolisImportResult` with the counts added by this run.
@@ -206,7 +211,7 @@ def import_polis(directory: str, language: str | None = None) -> PolisImportResu
     for row in sorted(rows, key=lambda r: (r.created_at, r.comment_id)):
         if str(row.comment_id) in known:
             continue
-        state = STATE_BY_MODERATED[row.moderated]
+        state = CommentState.PENDING if all_pending else STATE_BY_MODERATED[row.moderated]
         new_comments.append(Comment(
             consultation_id=consultation.id, author_id=authors[row.author_id].id, state=state.value,
             body_text=row.text, body_html=comment_html(row.text), created_at=row.created_at,
@@ -217,6 +222,10 @@ def import_polis(directory: str, language: str | None = None) -> PolisImportResu
     db.session.flush()
     for comment in new_comments:
         comment.thread_id, comment.path = comment.id, path_segment(comment.id)
+        if comment.state != CommentState.PENDING.value:
+            record(ActionType.IMPORT, comment=comment, reason="polis", before=None, after=comment.state,
+                   automatic=True, at=comment.created_at,
+                   note=f"Polis moderated={'1' if comment.state == CommentState.PUBLISHED.value else '-1'}")
     db.session.commit()
     return result
 

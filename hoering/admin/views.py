@@ -1,0 +1,139 @@
+"""Administration pages: users and roles, house rules."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from hoering import permissions
+from hoering.accounts.models import Role, User
+from hoering.admin import bp
+from hoering.comments.models import Comment
+from hoering.exceptions import ServiceError
+from hoering.extensions import db
+from hoering.forms import MAX_ID
+from hoering.moderation import services as moderation
+from hoering.moderation.forms import HouseRuleForm, RoleForm
+from hoering.moderation.models import Ban, HouseRule
+
+ID = f"int(min=1, max={MAX_ID})"
+USERS_PER_PAGE = 50
+
+
+def admin_required(view):
+    """Log in, then 403 unless the user is an administrator."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not permissions.can_administer(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/admin/brukere")
+@admin_required
+def users():
+    """Accounts with e-mail (people, not imported participants), searchable, 50 a page."""
+    query = sa.select(User).where(User.is_pseudonymous.is_(False)).order_by(User.created_at.desc())
+    search = (request.args.get("q") or "").strip()[:200]
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.email).like(pattern),
+                                   sa.func.lower(User.display_name).like(pattern)))
+    role = request.args.get("role")
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == role)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=USERS_PER_PAGE, error_out=False)
+    return render_template("admin/users.html", page=page, search=search, role=role)
+
+
+@bp.route(f"/admin/brukere/<{ID}:user_id>", methods=["GET", "POST"])
+@admin_required
+def user(user_id: int):
+    """One user: role, comments and bans; the admin may change the role."""
+    item = db.session.get(User, user_id)
+    if item is None:
+        abort(404)
+    form = RoleForm() if request.method == "POST" else RoleForm(data={"role": item.role})
+    status = 200
+    if form.validate_on_submit():
+        try:
+            moderation.change_role(item, current_user, form.role.data)
+        except ServiceError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            status = error.status
+        else:
+            flash(_("The role is changed."), "success")
+            return redirect(url_for("admin.user", user_id=item.id), code=303)
+    elif form.is_submitted():
+        status = 422
+    comments = db.session.scalars(sa.select(Comment).where(Comment.author_id == item.id)
+                                  .order_by(Comment.created_at.desc()).limit(100)).all()
+    bans = db.session.scalars(sa.select(Ban).where(Ban.user_id == item.id).order_by(Ban.created_at.desc())).all()
+    return render_template("admin/user.html", user=item, form=form, comments=comments, bans=bans,
+                           active_ban=moderation.active_ban(item)), status
+
+
+@bp.get("/admin/ordensregler")
+@admin_required
+def house_rules():
+    """All house rules, in use or not, with links to edit them."""
+    return render_template("admin/house_rules.html", rules=moderation.house_rules(active_only=False))
+
+
+@bp.route("/admin/ordensregler/ny", methods=["GET", "POST"])
+@admin_required
+def new_house_rule():
+    """Write a new house rule."""
+    return _house_rule_form(None)
+
+
+@bp.route(f"/admin/ordensregler/<{ID}:rule_id>", methods=["GET", "POST"])
+@admin_required
+def edit_house_rule(rule_id: int):
+    """Edit a house rule (its code stays, so the audit log keeps its meaning)."""
+    rule = db.session.get(HouseRule, rule_id)
+    if rule is None:
+        abort(404)
+    return _house_rule_form(rule)
+
+
+def _house_rule_form(rule: HouseRule | None):
+    if request.method == "POST":
+        form = HouseRuleForm()
+    elif rule is not None:
+        form = HouseRuleForm(data={"code": rule.code, "title": rule.title, "description": rule.description,
+                                   "position": rule.position, "is_active": rule.is_active})
+    else:
+        form = HouseRuleForm()
+    if rule is not None:
+        form.code.data = rule.code  # the code is fixed once used
+    status = 200
+    if form.validate_on_submit():
+        target = rule or HouseRule(code=form.code.data)
+        target.title = form.title.data
+        target.description = form.description.data or ""
+        target.position = form.position.data or 0
+        target.is_active = form.is_active.data
+        db.session.add(target)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.code.errors = [*form.code.errors, _("Another house rule has this code.")]
+            status = 409
+        else:
+            flash(_("The house rule is saved."), "success")
+            return redirect(url_for("admin.house_rules"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("admin/house_rule_form.html", form=form, rule=rule), status

@@ -1,0 +1,52 @@
+"""Translatable names of moderation codes (actions, report reasons, states, rules)."""
+
+from flask_babel import lazy_gettext as _l
+
+REPORT_REASON_LABELS = {
+    "spam": _l("Spam or advertising"),
+    "offensive": _l("Offensive or hateful"),
+    "personal_information": _l("Personal information"),
+    "off_topic": _l("Off topic"),
+    "other": _l("Something else"),
+}
+
+ACTION_LABELS = {
+    "approve": _l("Approved"),
+    "reject": _l("Rejected"),
+    "hide": _l("Hidden"),
+    "restore": _l("Restored"),
+    "dismiss_reports": _l("Reports dismissed"),
+    "lock": _l("Thread locked"),
+    "unlock": _l("Thread unlocked"),
+    "auto_hold": _l("Held automatically"),
+    "auto_hide": _l("Hidden automatically"),
+    "author_remove": _l("Removed by the author"),
+    "import": _l("Imported decision"),
+    "ban": _l("User banned"),
+    "unban": _l("Ban lifted"),
+    "role_change": _l("Role changed"),
+}
+
+STATE_LABELS = {
+    "pending": _l("Awaiting approval"),
+    "published": _l("Published"),
+    "hidden": _l("Hidden"),
+    "rejected": _l("Rejected"),
+    "removed": _l("Removed"),
+}
+
+AUTOMATIC_RULE_LABELS = {
+    "word_list": _l("word list"),
+    "too_many_links": _l("too many links"),
+    "first_comment": _l("first comment"),
+    "report_threshold": _l("many reports"),
+    "polis": _l("Polis moderation"),
+    "pending_review": _l("awaiting review"),
+}
+
+ROLE_LABELS = {
+    "citizen": _l("Citizen"),
+    "moderator": _l("Moderator"),
+    "case_officer": _l("Case officer"),
+    "admin": _l("Administrator"),
+}

@@ -1,0 +1,147 @@
+"""Moderation models: house rules, reports, bans and the append-only audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hoering.accounts.models import User
+from hoering.extensions import db
+from hoering.timeutil import UTCDateTime, utcnow
+
+#: Longest optional text of a report, in characters.
+REPORT_TEXT_MAX_LENGTH = 1000
+#: Reason code of a comment hidden automatically after enough reports.
+PENDING_REVIEW = "pending_review"
+
+
+class ReportReason(enum.StrEnum):
+    """Why a citizen reports a comment."""
+
+    SPAM = "spam"
+    OFFENSIVE = "offensive"
+    PERSONAL_INFORMATION = "personal_information"
+    OFF_TOPIC = "off_topic"
+    OTHER = "other"
+
+
+class ActionType(enum.StrEnum):
+    """Kinds of :class:`ModerationAction`. Automatic ones have no actor."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    HIDE = "hide"
+    RESTORE = "restore"
+    DISMISS_REPORTS = "dismiss_reports"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    AUTO_HOLD = "auto_hold"
+    AUTO_HIDE = "auto_hide"
+    AUTHOR_REMOVE = "author_remove"
+    IMPORT = "import"
+    BAN = "ban"
+    UNBAN = "unban"
+    ROLE_CHANGE = "role_change"
+
+
+class HouseRule(db.Model):
+    """One of the published house rules (ordensregler) a moderator cites when hiding.
+
+    ``code`` is stable (kept in the audit log); ``title`` and ``description`` are the
+    public text, written by admins.
+    """
+
+    __tablename__ = "house_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Report(db.Model):
+    """A citizen's flag on a comment: one per user and comment.
+
+    ``resolved_at`` is set when a moderator hides the comment (``upheld``) or dismisses
+    the reports (``dismissed``).
+    """
+
+    __tablename__ = "report"
+    __table_args__ = (sa.UniqueConstraint("comment_id", "reporter_id", name="uq_report_comment_reporter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(30))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    resolution: Mapped[str | None] = mapped_column(sa.String(20))
+
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+
+
+class Ban(db.Model):
+    """A user barred from posting, supporting and reporting; ``expires_at`` ``None`` is for good."""
+
+    __tablename__ = "ban"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    moderator_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    moderator: Mapped[User] = relationship(foreign_keys=[moderator_id])
+
+    def is_active_at(self, now: dt.datetime) -> bool:
+        """True while the ban is in force at ``now`` (aware UTC)."""
+        return self.lifted_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class ModerationAction(db.Model):
+    """One entry of the append-only audit log (rows are never updated or deleted).
+
+    ``actor_id`` is ``None`` for automatic actions (``is_automatic``) and imports.
+    ``comment_id`` or ``target_user_id`` names what was acted on; ``reason`` is a house-rule
+    code, an automatic rule name or a report reason; ``state_before``/``state_after`` are
+    comment states (or, for users, a short description such as a role).
+    """
+
+    __tablename__ = "moderation_action"
+    __table_args__ = (sa.Index("ix_moderation_action_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(sa.String(30))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    is_automatic: Mapped[bool] = mapped_column(default=False)
+    comment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comment.id"), index=True)
+    target_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    consultation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("consultation.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(sa.String(60))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    state_before: Mapped[str | None] = mapped_column(sa.String(30))
+    state_after: Mapped[str | None] = mapped_column(sa.String(30))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Raised on an attempt to change or delete a :class:`ModerationAction`."""
+
+
+@sa.event.listens_for(ModerationAction, "before_update")
+@sa.event.listens_for(ModerationAction, "before_delete")
+def _refuse_changes(mapper, connection, target) -> None:
+    raise AuditLogIsAppendOnly("moderation actions are append-only")

@@ -1,0 +1,581 @@
+"""Moderation services: reports, moderator actions, bans, automatic holds, the queue.
+
+Every change of a comment's state writes a :class:`ModerationAction` in the same
+transaction, so the audit log is complete by construction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from hoering import permissions
+from hoering.accounts.models import Role, User
+from hoering.comments.models import Comment, CommentState
+from hoering.consultations.models import Consultation
+from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
+from hoering.extensions import db
+from hoering.moderation.models import (
+    PENDING_REVIEW,
+    REPORT_TEXT_MAX_LENGTH,
+    ActionType,
+    Ban,
+    HouseRule,
+    ModerationAction,
+    Report,
+    ReportReason,
+)
+from hoering.sanitize import normalize_text
+from hoering.timeutil import utcnow
+
+PENDING = CommentState.PENDING.value
+PUBLISHED = CommentState.PUBLISHED.value
+HIDDEN = CommentState.HIDDEN.value
+REJECTED = CommentState.REJECTED.value
+
+#: Names of the automatic hold rules, as written in the audit log.
+HOLD_WORD_LIST = "word_list"
+HOLD_TOO_MANY_LINKS = "too_many_links"
+HOLD_FIRST_COMMENT = "first_comment"
+#: Reason written when enough reports hide a comment.
+REPORT_THRESHOLD = "report_threshold"
+
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+class AlreadyHandled(Conflict):
+    """Another moderator changed the comment after this one loaded it (HTTP 409)."""
+
+
+# --- the audit log -------------------------------------------------------------------------
+
+def record(action: ActionType, *, actor: User | None = None, comment: Comment | None = None,
+           target_user: User | None = None, reason: str | None = None, note: str = "",
+           before: str | None = None, after: str | None = None, automatic: bool = False,
+           at: dt.datetime | None = None) -> ModerationAction:
+    """Add one audit-log entry to the session (the caller commits with its change)."""
+    entry = ModerationAction(
+        action=action.value, actor_id=actor.id if actor is not None else None, is_automatic=automatic,
+        comment_id=comment.id if comment is not None else None,
+        consultation_id=comment.consultation_id if comment is not None else None,
+        target_user_id=target_user.id if target_user is not None else (comment.author_id if comment else None),
+        reason=reason, note=note or "", state_before=before, state_after=after, created_at=at or utcnow(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def last_action(comment_id: int) -> ModerationAction | None:
+    """The newest audit-log entry of a comment."""
+    return db.session.scalar(
+        sa.select(ModerationAction).where(ModerationAction.comment_id == comment_id)
+        .order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc()).limit(1)
+    )
+
+
+def history(comment_id: int) -> list[ModerationAction]:
+    """All audit-log entries of a comment, oldest first."""
+    return list(db.session.scalars(
+        sa.select(ModerationAction).where(ModerationAction.comment_id == comment_id)
+        .order_by(ModerationAction.created_at, ModerationAction.id)
+    ))
+
+
+# --- house rules -----------------------------------------------------------------------------
+
+def house_rules(active_only: bool = True) -> list[HouseRule]:
+    """The house rules in their published order."""
+    query = sa.select(HouseRule).order_by(HouseRule.position, HouseRule.id)
+    if active_only:
+        query = query.where(HouseRule.is_active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def house_rule_titles() -> dict[str, str]:
+    """``{code: title}`` of every house rule, cached for the request."""
+    if has_request_context() and "house_rule_titles" in g:
+        return g.house_rule_titles
+    titles = dict(db.session.execute(sa.select(HouseRule.code, HouseRule.title)).all())
+    if has_request_context():
+        g.house_rule_titles = titles
+    return titles
+
+
+def _check_rule(code: str | None) -> str:
+    if not code or code not in {rule.code for rule in house_rules()}:
+        raise ValidationFailed(_l("Choose the house rule the comment breaks."))
+    return code
+
+
+# --- bans ------------------------------------------------------------------------------------
+
+def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
+    """The ban in force for ``user`` now, or ``None``; cached for the request."""
+    if not getattr(user, "id", None):
+        return None
+    key = f"active_ban_{user.id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    now = now or utcnow()
+    ban = db.session.scalar(
+        sa.select(Ban).where(Ban.user_id == user.id, Ban.lifted_at.is_(None),
+                             sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
+        .order_by(Ban.expires_at.is_(None).desc(), Ban.expires_at.desc()).limit(1)
+    )
+    if has_request_context():
+        setattr(g, key, ban)
+    return ban
+
+
+def ban_user(user: User, moderator, reason: str, days: int | None, now: dt.datetime | None = None) -> Ban:
+    """Bar ``user`` from posting, supporting and reporting, for ``days`` days or for good.
+
+    Raises:
+        PermissionDenied: ``moderator`` may not moderate, or ``user`` is staff.
+        ValidationFailed: no reason, or a period outside 1–3650 days.
+    """
+    if not permissions.can_moderate(moderator):
+        raise PermissionDenied(_l("Only moderators can ban users."))
+    if user.role != Role.CITIZEN.value:
+        raise PermissionDenied(_l("Staff accounts cannot be banned; an administrator can change the role."))
+    reason = normalize_text(reason or "")
+    if not reason:
+        raise ValidationFailed(_l("Give a reason for the ban; the user will see it."))
+    if days is not None and not 1 <= days <= 3650:
+        raise ValidationFailed(_l("A ban lasts from 1 to 3650 days, or for good."))
+    now = now or utcnow()
+    ban = Ban(user_id=user.id, moderator_id=moderator.id, reason=reason, created_at=now,
+              expires_at=now + dt.timedelta(days=days) if days else None)
+    db.session.add(ban)
+    record(ActionType.BAN, actor=moderator, target_user=user, note=reason, at=now,
+           after=f"{days} days" if days else "permanent")
+    db.session.commit()
+    return ban
+
+
+def lift_ban(ban: Ban, moderator, now: dt.datetime | None = None) -> Ban:
+    """Lift a ban before it expires.
+
+    Raises:
+        PermissionDenied: not a moderator.
+        Conflict: the ban is no longer in force.
+    """
+    if not permissions.can_moderate(moderator):
+        raise PermissionDenied(_l("Only moderators can lift bans."))
+    now = now or utcnow()
+    updated = db.session.execute(
+        sa.update(Ban).where(Ban.id == ban.id, Ban.lifted_at.is_(None))
+        .values(lifted_at=now, lifted_by_id=moderator.id).execution_options(synchronize_session=False)
+    ).rowcount
+    if updated != 1:
+        db.session.rollback()
+        raise Conflict(_l("The ban has already been lifted."))
+    record(ActionType.UNBAN, actor=moderator, target_user=db.session.get(User, ban.user_id), at=now)
+    db.session.commit()
+    db.session.refresh(ban)
+    return ban
+
+
+# --- automatic holds ---------------------------------------------------------------------------
+
+def automatic_holds(text: str, author, consultation_id: int) -> list[str]:
+    """The automatic hold rules that ``text`` by ``author`` triggers.
+
+    Rules (config): ``MODERATION_HOLD_WORDS`` (whole words, any case),
+    ``MODERATION_MAX_LINKS`` (more links than this), ``MODERATION_HOLD_FIRST_COMMENT`` (the
+    author's first comment on the site).
+    """
+    config = current_app.config
+    rules = []
+    words = [w for w in config.get("MODERATION_HOLD_WORDS", []) if w.strip()]
+    if words:
+        pattern = r"(?<!\w)(?:" + "|".join(re.escape(w.strip()) for w in words) + r")(?!\w)"
+        if re.search(pattern, text, re.IGNORECASE):
+            rules.append(HOLD_WORD_LIST)
+    if len(_LINK.findall(text)) > config.get("MODERATION_MAX_LINKS", 3):
+        rules.append(HOLD_TOO_MANY_LINKS)
+    if config.get("MODERATION_HOLD_FIRST_COMMENT") and not db.session.scalar(
+            sa.select(Comment.id).where(Comment.author_id == author.id).limit(1)):
+        rules.append(HOLD_FIRST_COMMENT)
+    return rules
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+def report_comment(comment: Comment, reporter, reason: str, text: str = "",
+                   now: dt.datetime | None = None) -> Report:
+    """File a citizen's report; after ``REPORT_HIDE_THRESHOLD`` (default 3) distinct open
+    reports the comment is hidden pending review (an automatic, logged action).
+
+    Raises:
+        PermissionDenied: the reporter may not report this comment (not logged in, banned,
+            own comment, not published).
+        ValidationFailed: unknown reason, or text over 1,000 characters.
+        Conflict: the reporter has already reported this comment.
+    """
+    if not permissions.can_report_comment(reporter, comment):
+        raise PermissionDenied(_l("You cannot report this comment."))
+    if reason not in {r.value for r in ReportReason}:
+        raise ValidationFailed(_l("Choose why you report the comment."))
+    text = normalize_text(text or "")
+    if len(text) > REPORT_TEXT_MAX_LENGTH:
+        raise ValidationFailed(_l("The explanation can be at most %(max)d characters.", max=REPORT_TEXT_MAX_LENGTH))
+    now = now or utcnow()
+    report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, text=text, created_at=now)
+    try:
+        db.session.add(report)
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_l("You have already reported this comment. A moderator will look at it.")) from None
+    open_reports = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Report.reporter_id)))
+        .where(Report.comment_id == comment.id, Report.resolved_at.is_(None)))
+    if open_reports >= current_app.config["REPORT_HIDE_THRESHOLD"]:
+        updated = db.session.execute(
+            sa.update(Comment).where(Comment.id == comment.id, Comment.state == PUBLISHED)
+            .values(state=HIDDEN, hidden_reason=PENDING_REVIEW,
+                    moderation_version=Comment.moderation_version + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if updated == 1:
+            record(ActionType.AUTO_HIDE, comment=comment, reason=REPORT_THRESHOLD, before=PUBLISHED, after=HIDDEN,
+                   automatic=True, at=now, note=f"{open_reports} reports")
+    db.session.commit()
+    return report
+
+
+def open_reports(comment_id: int) -> list[Report]:
+    """Unresolved reports of a comment, oldest first."""
+    return list(db.session.scalars(
+        sa.select(Report).where(Report.comment_id == comment_id, Report.resolved_at.is_(None))
+        .order_by(Report.created_at)))
+
+
+# --- moderator actions -------------------------------------------------------------------------
+
+#: Action → (states it applies to, state afterwards; ``None`` keeps the state).
+TRANSITIONS: dict[ActionType, tuple[tuple[str, ...], str | None]] = {
+    ActionType.APPROVE: ((PENDING, REJECTED), PUBLISHED),
+    ActionType.REJECT: ((PENDING,), REJECTED),
+    ActionType.HIDE: ((PUBLISHED, PENDING, HIDDEN), HIDDEN),
+    ActionType.RESTORE: ((HIDDEN,), PUBLISHED),
+    ActionType.DISMISS_REPORTS: ((PUBLISHED, HIDDEN), None),
+    ActionType.LOCK: ((PUBLISHED, HIDDEN, CommentState.REMOVED.value), None),
+    ActionType.UNLOCK: ((PUBLISHED, HIDDEN, CommentState.REMOVED.value), None),
+}
+MODERATOR_ACTIONS = tuple(TRANSITIONS)
+
+
+def already_handled_message(comment_id: int):
+    """The "already handled by … at …" message for a comment changed by someone else."""
+    entry = last_action(comment_id)
+    if entry is None:
+        return _l("This comment has changed since you opened it. Look at it again before you act.")
+    who = entry.actor.display_name if entry.actor is not None else _l("an automatic rule")
+    return _l("Already handled by %(who)s at %(when)s. Look at the comment again before you act.",
+              who=who, when=format_datetime(entry.created_at, "short"))
+
+
+def moderate(comment: Comment, moderator, action: ActionType | str, expected_version: int | None,
+             reason: str | None = None, note: str = "", now: dt.datetime | None = None) -> Comment:
+    """Apply one moderator action to a comment and log it, in one transaction.
+
+    Args:
+        action: one of :data:`MODERATOR_ACTIONS`.
+        expected_version: the ``moderation_version`` the moderator saw; ``None`` skips the
+            check (only for scripted use).
+        reason: a house-rule code; required for ``hide``.
+        note: the moderator's note for the log (not shown to the public).
+
+    Raises:
+        PermissionDenied: not a moderator.
+        AlreadyHandled: the comment changed after ``expected_version``.
+        ValidationFailed: the action does not apply to the comment's state, or no rule.
+    """
+    if not permissions.can_moderate(moderator):
+        raise PermissionDenied(_l("Only moderators can do this."))
+    try:
+        action = ActionType(action)
+    except ValueError:
+        raise ValidationFailed(_l("Unknown moderation action.")) from None
+    if action not in TRANSITIONS:
+        raise ValidationFailed(_l("Unknown moderation action."))
+    if expected_version is not None and comment.moderation_version != expected_version:
+        raise AlreadyHandled(already_handled_message(comment.id))
+    allowed, after = TRANSITIONS[action]
+    if comment.state not in allowed:
+        raise ValidationFailed(_l("This action does not apply to a comment in this state."))
+    if action in (ActionType.LOCK, ActionType.UNLOCK) and comment.parent_id is not None:
+        raise ValidationFailed(_l("Only a whole thread can be locked: lock its first comment."))
+    now = now or utcnow()
+    note = normalize_text(note or "")
+    before = comment.state
+    values: dict = {"moderation_version": comment.moderation_version + 1}
+    if action == ActionType.HIDE:
+        reason = _check_rule(reason)
+        values.update(state=HIDDEN, hidden_reason=reason)
+    elif action == ActionType.REJECT:
+        reason = reason or None
+        if reason:
+            reason = _check_rule(reason)
+        values.update(state=REJECTED, hidden_reason=reason)
+    elif after is not None:
+        values.update(state=after, hidden_reason=None)
+    elif action == ActionType.DISMISS_REPORTS and comment.state == HIDDEN and comment.hidden_reason == PENDING_REVIEW:
+        values.update(state=PUBLISHED, hidden_reason=None)
+    if action == ActionType.LOCK:
+        values["locked_at"] = now
+    elif action == ActionType.UNLOCK:
+        values["locked_at"] = None
+    updated = db.session.execute(
+        sa.update(Comment).where(Comment.id == comment.id, Comment.moderation_version == comment.moderation_version)
+        .values(**values).execution_options(synchronize_session=False)
+    ).rowcount
+    if updated != 1:
+        db.session.rollback()
+        raise AlreadyHandled(already_handled_message(comment.id))
+    state_after = values.get("state", before)
+    record(action, actor=moderator, comment=comment, reason=reason, note=note, before=before,
+           after=state_after, at=now)
+    resolution = {ActionType.HIDE: "upheld", ActionType.REJECT: "upheld", ActionType.RESTORE: "dismissed",
+                  ActionType.DISMISS_REPORTS: "dismissed", ActionType.APPROVE: "dismissed"}.get(action)
+    if resolution:
+        db.session.execute(
+            sa.update(Report).where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
+            .values(resolved_at=now, resolved_by_id=moderator.id, resolution=resolution)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    db.session.refresh(comment)
+    return comment
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: ids done, and ``{id: message}`` for those refused."""
+
+    done: list[int]
+    refused: dict[int, str]
+
+
+def moderate_many(items: list[tuple[int, int]], moderator, action: str, reason: str | None = None,
+                  note: str = "") -> BulkResult:
+    """Apply one action to many comments, each checked and logged on its own.
+
+    Args:
+        items: ``(comment_id, expected_version)`` pairs.
+    """
+    result = BulkResult(done=[], refused={})
+    for comment_id, version in items:
+        comment = db.session.get(Comment, comment_id)
+        if comment is None:
+            result.refused[comment_id] = str(_l("The comment no longer exists."))
+            continue
+        try:
+            moderate(comment, moderator, action, version, reason=reason, note=note)
+        except (Conflict, ValidationFailed) as error:
+            db.session.rollback()
+            result.refused[comment_id] = str(error.message)
+        else:
+            result.done.append(comment_id)
+    return result
+
+
+# --- the queue and the overview ----------------------------------------------------------------
+
+QUEUE_STATES = ("pending", "reported", "hidden")
+
+
+def _open_report_summary():
+    return (
+        sa.select(
+            Report.comment_id.label("comment_id"),
+            sa.func.count(Report.id).label("report_count"),
+            sa.func.min(Report.created_at).label("first_report_at"),
+        )
+        .where(Report.resolved_at.is_(None))
+        .group_by(Report.comment_id)
+        .subquery("open_reports")
+    )
+
+
+@dataclass
+class QueueItem:
+    """A comment waiting for a moderator, with its open reports and thread context."""
+
+    comment: Comment
+    report_count: int
+    waiting_since: dt.datetime
+    reports: list[Report]
+    parent: Comment | None
+    replies: list[Comment]
+
+
+@dataclass
+class QueuePage:
+    """One page of the moderation queue."""
+
+    items: list[QueueItem]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def queue_page(consultation_id: int | None = None, state: str | None = None, reason: str | None = None,
+               text: str | None = None, page: int = 1, per_page: int = 50) -> QueuePage:
+    """Pending comments, comments with open reports and comments hidden pending review,
+    across consultations, the longest-waiting first.
+
+    Args:
+        consultation_id: only this consultation.
+        state: ``pending``, ``reported`` (has open reports) or ``hidden`` (hidden pending review).
+        reason: only comments with an open report of this reason.
+        text: only comments whose text contains this (case-insensitive).
+        page: 1-based, clamped.
+    """
+    reports = _open_report_summary()
+    waiting_since = sa.case((Comment.state == PENDING, Comment.created_at), else_=reports.c.first_report_at)
+    waiting = sa.or_(Comment.state == PENDING, reports.c.report_count > 0,
+                     sa.and_(Comment.state == HIDDEN, Comment.hidden_reason == PENDING_REVIEW))
+    conditions = [waiting]
+    if consultation_id:
+        conditions.append(Comment.consultation_id == consultation_id)
+    if state == "pending":
+        conditions.append(Comment.state == PENDING)
+    elif state == "reported":
+        conditions.append(reports.c.report_count > 0)
+    elif state == "hidden":
+        conditions.append(sa.and_(Comment.state == HIDDEN, Comment.hidden_reason == PENDING_REVIEW))
+    if reason:
+        conditions.append(sa.exists(sa.select(Report.id).where(
+            Report.comment_id == Comment.id, Report.reason == reason, Report.resolved_at.is_(None))))
+    if text:
+        conditions.append(Comment.body_text.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    base = sa.select(Comment).outerjoin(reports, reports.c.comment_id == Comment.id).where(*conditions)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page or 1), pages)
+    rows = db.session.execute(
+        base.add_columns(sa.func.coalesce(reports.c.report_count, 0), waiting_since.label("waiting_since"))
+        .order_by(sa.func.coalesce(waiting_since, Comment.created_at), Comment.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    comments = [row[0] for row in rows]
+    ids = [c.id for c in comments]
+    parents = {c.id: c for c in db.session.scalars(
+        sa.select(Comment).where(Comment.id.in_([c.parent_id for c in comments if c.parent_id])))} if ids else {}
+    replies: dict[int, list[Comment]] = {}
+    report_rows: dict[int, list[Report]] = {}
+    if ids:
+        for reply in db.session.scalars(sa.select(Comment).where(Comment.parent_id.in_(ids)).order_by(Comment.path)):
+            replies.setdefault(reply.parent_id, []).append(reply)
+        for report in db.session.scalars(sa.select(Report).where(Report.comment_id.in_(ids),
+                                                                 Report.resolved_at.is_(None))
+                                         .order_by(Report.created_at)):
+            report_rows.setdefault(report.comment_id, []).append(report)
+    items = [
+        QueueItem(comment=comment, report_count=count, waiting_since=since or comment.created_at,
+                  reports=report_rows.get(comment.id, []), parent=parents.get(comment.parent_id),
+                  replies=replies.get(comment.id, []))
+        for comment, count, since in rows
+    ]
+    return QueuePage(items=items, page=page, per_page=per_page, total=total)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class ConsultationWork:
+    """The moderator overview of one consultation."""
+
+    consultation: Consultation
+    pending: int
+    reported: int
+    hidden: int
+    oldest_waiting: dt.datetime | None
+
+
+def overview(now: dt.datetime | None = None) -> list[ConsultationWork]:
+    """Per consultation: pending, reported and hidden comments and the oldest waiting item."""
+    reports = _open_report_summary()
+    waiting_since = sa.case((Comment.state == PENDING, Comment.created_at), else_=reports.c.first_report_at)
+    rows = db.session.execute(
+        sa.select(
+            Comment.consultation_id,
+            sa.func.sum(sa.case((Comment.state == PENDING, 1), else_=0)),
+            sa.func.sum(sa.case((reports.c.report_count > 0, 1), else_=0)),
+            sa.func.sum(sa.case((Comment.state == HIDDEN, 1), else_=0)),
+            sa.func.min(sa.case((sa.or_(Comment.state == PENDING, reports.c.report_count > 0), waiting_since))),
+        )
+        .outerjoin(reports, reports.c.comment_id == Comment.id)
+        .group_by(Comment.consultation_id)
+    ).all()
+    by_id = {row[0]: row for row in rows}
+    consultations = db.session.scalars(sa.select(Consultation).order_by(Consultation.closes_at.desc())).all()
+    work = []
+    for consultation in consultations:
+        _, pending, reported, hidden, oldest = by_id.get(consultation.id, (None, 0, 0, 0, None))
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        work.append(ConsultationWork(consultation, int(pending or 0), int(reported or 0), int(hidden or 0), oldest))
+    work.sort(key=lambda w: (w.oldest_waiting is None, w.oldest_waiting or dt.datetime.max.replace(tzinfo=dt.UTC)))
+    return work
+
+
+# --- the audit log page --------------------------------------------------------------------------
+
+def audit_log_query(action: str | None = None, actor_id: int | None = None, consultation_id: int | None = None,
+                    comment_id: int | None = None, since: dt.datetime | None = None,
+                    until: dt.datetime | None = None):
+    """A SELECT of audit-log entries matching the filters, newest first."""
+    query = sa.select(ModerationAction).order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc())
+    if action:
+        query = query.where(ModerationAction.action == action)
+    if actor_id:
+        query = query.where(ModerationAction.actor_id == actor_id)
+    if consultation_id:
+        query = query.where(ModerationAction.consultation_id == consultation_id)
+    if comment_id:
+        query = query.where(ModerationAction.comment_id == comment_id)
+    if since:
+        query = query.where(ModerationAction.created_at >= since)
+    if until:
+        query = query.where(ModerationAction.created_at < until)
+    return query
+
+
+def change_role(user: User, admin, role: str) -> User:
+    """An admin changes a user's role; logged.
+
+    Raises:
+        PermissionDenied: not an admin, or the last admin would lose the role.
+        ValidationFailed: unknown role.
+    """
+    if not permissions.can_administer(admin):
+        raise PermissionDenied(_l("Only administrators can change roles."))
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed(_l("Unknown role."))
+    if user.role == Role.ADMIN.value and role != Role.ADMIN.value:
+        admins = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.role == Role.ADMIN.value))
+        if admins <= 1:
+            raise PermissionDenied(_l("The last administrator cannot lose the role."))
+    before = user.role
+    user.role = role
+    record(ActionType.ROLE_CHANGE, actor=admin, target_user=user, before=before, after=role)
+    db.session.commit()
+    return user
+

@@ -1,0 +1,325 @@
+"""Moderation pages: citizens' reports, the queue, comment actions, bans, the audit log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from hoering import permissions
+from hoering.accounts.models import User
+from hoering.comments.models import Comment
+from hoering.consultations.models import Consultation
+from hoering.exceptions import ServiceError
+from hoering.extensions import db
+from hoering.forms import MAX_ID, parse_id
+from hoering.moderation import bp, services
+from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
+from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
+from hoering.moderation.models import Ban, ModerationAction
+from hoering.ratelimit import limit, on_rate_limit
+from hoering.timeutil import OSLO
+
+ID = f"int(min=1, max={MAX_ID})"
+
+
+def moderator_required(view):
+    """Log in, then 403 unless the user may moderate."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not permissions.can_moderate(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _version(value) -> int:
+    """The moderation version a form carried; -1 (matches nothing) when missing or malformed."""
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else -1
+
+
+def _comment_or_404(comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        abort(404)
+    return comment
+
+
+# --- house rules (public) ----------------------------------------------------------------------
+
+@bp.get("/ordensregler")
+def house_rules():
+    """The published house rules."""
+    return render_template("moderation/house_rules.html", rules=services.house_rules())
+
+
+# --- citizens' reports -------------------------------------------------------------------------
+
+@bp.route(f"/kommentarer/<{ID}:comment_id>/rapporter", methods=["GET", "POST"])
+@login_required
+@limit("RATELIMIT_REPORTS")
+def report(comment_id: int):
+    """A citizen reports a comment to the moderators."""
+    comment = _comment_or_404(comment_id)
+    if not permissions.can_view_comment(current_user, comment):
+        abort(404)
+    if not permissions.can_report_comment(current_user, comment):
+        abort(403)
+    form = ReportForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.report_comment(comment, current_user, form.reason.data, form.text.data or "")
+        except ServiceError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            status = error.status
+        else:
+            flash(_("Thank you. The moderators will look at the comment."), "success")
+            return redirect(url_for("comments.permalink", comment_id=comment.id), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("moderation/report.html", form=form, comment=comment), status
+
+
+@on_rate_limit("moderation.report")
+def _report_rate_limited(message: str):
+    comment = _comment_or_404(request.view_args["comment_id"])
+    form = ReportForm()
+    form.form_errors.append(message)
+    return render_template("moderation/report.html", form=form, comment=comment)
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+@bp.get("/moderering")
+@moderator_required
+def queue():
+    """Pending and reported comments across consultations, oldest first, 50 a page."""
+    consultation_id = parse_id(request.args.get("consultation")) or None
+    state = request.args.get("state") if request.args.get("state") in services.QUEUE_STATES else None
+    reason = request.args.get("reason") if request.args.get("reason") in REPORT_REASON_LABELS else None
+    text = (request.args.get("q") or "").strip()[:200] or None
+    page = services.queue_page(consultation_id=consultation_id, state=state, reason=reason, text=text,
+                               page=request.args.get("page", 1, type=int),
+                               per_page=current_app.config["MODERATION_PER_PAGE"])
+    consultations = db.session.execute(
+        sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)).all()
+    return render_template("moderation/queue.html", queue=page, consultations=consultations,
+                           filters={"consultation": consultation_id, "state": state, "reason": reason, "q": text},
+                           rules=services.house_rules())
+
+
+@bp.get("/moderering/oversikt")
+@moderator_required
+def overview():
+    """Per consultation: pending, reported and hidden comments, and the oldest waiting item."""
+    return render_template("moderation/overview.html", work=services.overview())
+
+
+@bp.post("/moderering/samlet")
+@moderator_required
+def bulk():
+    """Apply an action to the ticked comments of a queue page, or (button ``single``, value
+    ``"<id>:<action>"``) to one comment; each is checked and logged on its own."""
+    back = request.form.get("back", "")
+    back = back if back.startswith("/moderering") else url_for("moderation.queue")
+    single = request.form.get("single", "")
+    if single:
+        raw_id, _sep, action = single.partition(":")
+        selected = [raw_id]
+    else:
+        action = request.form.get("action", "")
+        selected = request.form.getlist("comment")
+    if action not in ("approve", "hide", "reject", "dismiss_reports", "restore"):
+        flash(_("Choose what to do with the selected comments."), "error")
+        return redirect(back, code=303)
+    items = []
+    for raw in selected:
+        comment_id = parse_id(raw)
+        if comment_id:
+            items.append((comment_id, _version(request.form.get(f"version-{comment_id}"))))
+    if not items:
+        flash(_("Select at least one comment."), "error")
+    else:
+        result = services.moderate_many(items, current_user, action, reason=request.form.get("reason") or None,
+                                        note=request.form.get("note", ""))
+        if result.done:
+            flash(_("%(count)d comments handled.", count=len(result.done)), "success")
+        for comment_id, message in result.refused.items():
+            flash(_("Comment %(id)d: %(message)s", id=comment_id, message=message), "error")
+    return redirect(back, code=303)
+
+
+# --- one comment -------------------------------------------------------------------------------
+
+@bp.get(f"/moderering/kommentarer/<{ID}:comment_id>")
+@moderator_required
+def comment(comment_id: int):
+    """A comment with its thread context, open reports, history and the actions."""
+    item = _comment_or_404(comment_id)
+    return _render_comment(item)
+
+
+def _render_comment(item: Comment, form: ModerationActionForm | None = None, status: int = 200):
+    parent = db.session.get(Comment, item.parent_id) if item.parent_id else None
+    replies = db.session.scalars(sa.select(Comment).where(Comment.parent_id == item.id).order_by(Comment.path)).all()
+    thread_root = item if item.parent_id is None else db.session.get(Comment, item.thread_id)
+    return render_template(
+        "moderation/comment.html", comment=item, parent=parent, replies=replies, thread_root=thread_root,
+        reports=services.open_reports(item.id), history=services.history(item.id),
+        rules=services.house_rules(), form=form, transitions=services.TRANSITIONS,
+    ), status
+
+
+@bp.post(f"/moderering/kommentarer/<{ID}:comment_id>/handling")
+@moderator_required
+def act(comment_id: int):
+    """Apply one action (approve, reject, hide, restore, dismiss reports, lock, unlock)."""
+    item = _comment_or_404(comment_id)
+    form = ModerationActionForm()
+    if not form.validate():
+        return _render_comment(item, form, 400)
+    try:
+        services.moderate(item, current_user, form.action.data, _version(form.version.data),
+                          reason=form.reason.data or None, note=form.note.data or "")
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        db.session.refresh(item)
+        return _render_comment(item, form, error.status)
+    flash(_("Done: %(action)s.", action=ACTION_LABELS.get(form.action.data, form.action.data)), "success")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/moderering") else url_for("moderation.comment", comment_id=item.id),
+                    code=303)
+
+
+# --- bans --------------------------------------------------------------------------------------
+
+@bp.route(f"/moderering/brukere/<{ID}:user_id>/utesteng", methods=["GET", "POST"])
+@moderator_required
+def ban(user_id: int):
+    """Ban a user for a period or for good, with a reason the user sees."""
+    user = db.session.get(User, user_id)
+    if user is None or user.is_pseudonymous:
+        abort(404)
+    form = BanForm()
+    status = 200
+    if form.validate_on_submit():
+        days = None if form.duration.data == "permanent" else int(form.duration.data)
+        try:
+            services.ban_user(user, current_user, form.reason.data, days)
+        except ServiceError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            status = error.status
+        else:
+            flash(_("%(name)s is banned.", name=user.display_name), "success")
+            return redirect(url_for("moderation.ban", user_id=user.id), code=303)
+    elif form.is_submitted():
+        status = 422
+    bans = db.session.scalars(sa.select(Ban).where(Ban.user_id == user.id).order_by(Ban.created_at.desc())).all()
+    comments = db.session.scalars(sa.select(Comment).where(Comment.author_id == user.id)
+                                  .order_by(Comment.created_at.desc()).limit(50)).all()
+    return render_template("moderation/ban.html", user=user, form=form, bans=bans, comments=comments,
+                           active=services.active_ban(user)), status
+
+
+@bp.post(f"/moderering/utestengninger/<{ID}:ban_id>/opphev")
+@moderator_required
+def lift_ban(ban_id: int):
+    """Lift a ban before it runs out."""
+    item = db.session.get(Ban, ban_id)
+    if item is None:
+        abort(404)
+    try:
+        services.lift_ban(item, current_user)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("The ban is lifted."), "success")
+    return redirect(url_for("moderation.ban", user_id=item.user_id), code=303)
+
+
+# --- the audit log -----------------------------------------------------------------------------
+
+def _log_filters() -> dict:
+    def day(name):
+        try:
+            return dt.date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+
+    since, until = day("from"), day("to")
+    return {
+        "action": request.args.get("action") if request.args.get("action") in ACTION_LABELS else None,
+        "actor_id": parse_id(request.args.get("actor")) or None,
+        "consultation_id": parse_id(request.args.get("consultation")) or None,
+        "comment_id": parse_id(request.args.get("comment")) or None,
+        "since": dt.datetime.combine(since, dt.time(), tzinfo=OSLO) if since else None,
+        "until": dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=OSLO) if until else None,
+    }
+
+
+@bp.get("/moderering/logg")
+@moderator_required
+def log():
+    """The audit log, filtered, newest first."""
+    filters = _log_filters()
+    page = db.paginate(services.audit_log_query(**filters), page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["MODERATION_PER_PAGE"], error_out=False)
+    moderators = db.session.execute(
+        sa.select(User.id, User.display_name).where(User.role.in_(("moderator", "admin"))).order_by(User.display_name)
+    ).all()
+    consultations = db.session.execute(sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)).all()
+    return render_template("moderation/log.html", page=page, moderators=moderators, consultations=consultations,
+                           args=request.args)
+
+
+CSV_COLUMNS = ("id", "created_at", "action", "automatic", "actor", "comment_id", "consultation_id",
+               "target_user_id", "reason", "note", "state_before", "state_after")
+
+
+def neutralize_cell(value) -> str:
+    """Make a CSV cell safe for spreadsheets: text starting with = + - @ tab or CR gets a
+    leading apostrophe (OWASP "CSV injection")."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/moderering/logg.csv")
+@moderator_required
+def log_csv():
+    """The filtered audit log as CSV (UTF-8 with BOM), streamed."""
+    query = services.audit_log_query(**_log_filters()).execution_options(yield_per=500)
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow(CSV_COLUMNS)
+        for entry in db.session.scalars(query):
+            writer.writerow([neutralize_cell(v) for v in _csv_row(entry)])
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="modereringslogg.csv"'})
+
+
+def _csv_row(entry: ModerationAction) -> list:
+    return [entry.id, entry.created_at.isoformat(), entry.action, "yes" if entry.is_automatic else "no",
+            entry.actor.display_name if entry.actor else "", entry.comment_id, entry.consultation_id,
+            entry.target_user_id, entry.reason, entry.note, entry.state_before, entry.state_after]

@@ -1,0 +1,56 @@
+"""Rate-limit answers (HTTP 429) that keep what the visitor typed.
+
+Views register a renderer for their endpoint with :func:`on_rate_limit`; it re-renders the
+form from the posted data with the message. Other endpoints get the error page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from flask import current_app, make_response, request
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+
+from hoering.extensions import limiter
+
+_RENDERERS: dict[str, Callable[[str], object]] = {}
+
+
+def limit(config_key: str):
+    """Decorator: rate-limit POSTs to a view by the limits in ``config[config_key]``."""
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"])
+
+
+def on_rate_limit(endpoint: str):
+    """Register ``renderer(message) -> response`` for 429 answers of ``endpoint``."""
+
+    def register(renderer):
+        _RENDERERS[endpoint] = renderer
+        return renderer
+
+    return register
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the breached limit lets the next request through (at least 1)."""
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()))
+
+
+def rate_limited(error):
+    """The 429 handler: the form again with the typed text, or the error page; Retry-After set."""
+    from hoering.errors import render_error
+
+    seconds = retry_after_seconds()
+    message = _("You have sent many requests in a short time. Try again %(when)s. What you wrote is kept.",
+                when=format_timedelta(dt.timedelta(seconds=seconds), add_direction=True, threshold=1.1))
+    renderer = _RENDERERS.get(request.endpoint or "")
+    response = make_response(renderer(message) if renderer else render_error(429, message=message))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds)
+    return response
