@@ -221,6 +221,20 @@ def browser(client):
 
 
 @pytest.fixture
+def browser_for(app, make_user):
+    """``browser_for(role="citizen", **user_fields)`` → a new logged-in Browser with ``.user``."""
+
+    def make(role: str = "citizen", **fields) -> Browser:
+        user = make_user(role=role, **fields)
+        other = Browser(app.test_client())
+        other.login(user)
+        other.user = user
+        return other
+
+    return make
+
+
+@pytest.fixture
 def count_queries(app):
     """Context manager counting SQL statements: ``with count_queries() as counter: …; counter.count``."""
     from contextlib import contextmanager
