@@ -44,7 +44,11 @@ def app(tmp_path_factory):
         database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     app = create_app({
         "TESTING": True,
-        "RATELIMIT_ENABLED": False,
+        # Limits are on, as in production, but high; rate-limit tests lower them.
+        "RATELIMIT_COMMENTS": "100000 per minute",
+        "RATELIMIT_REPORTS": "100000 per minute",
+        "RATELIMIT_REGISTRATION": "100000 per minute",
+        "RATELIMIT_LOGIN": "100000 per minute",
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
@@ -69,6 +73,9 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _empty_database(app):
+    from hoering.extensions import limiter
+
+    limiter.reset()
     yield
     with app.app_context():
         db.session.remove()

@@ -39,6 +39,6 @@ def act(browser, comment_id: int, action: str, version: int | None = None, reaso
     page = browser.get(f"/moderering/kommentarer/{comment_id}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     if version is None:
-        version = int(re.search(r'name="version" value="(\\d+)"', page).group(1))
+        version = int(re.search(r'name="version" value="(\d+)"', page).group(1))
     return browser.client.post(f"/moderering/kommentarer/{comment_id}/handling", data={
         "csrf_token": token, "action": action, "version": str(version), "reason": reason, "note": note})

@@ -1,0 +1,163 @@
+"""Role × route matrix: every route of the app, for every kind of visitor.
+
+Allowed requests get their normal answer; refused ones get 403 or a redirect to the login
+page, and leave the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from hoering.extensions import db
+from hoering.moderation.models import Ban, HouseRule
+from tests.conftest import TEST_PASSWORD, Browser, csrf_token_from
+
+ROLES = ("anonymous", "citizen", "banned", "moderator", "case_officer", "admin")
+EVERYONE = set(ROLES)
+LOGGED_IN = EVERYONE - {"anonymous"}
+PARTICIPANTS = {"citizen", "moderator", "case_officer", "admin"}  # logged in and not banned
+MODERATORS = {"moderator", "admin"}
+CASE_OFFICERS = {"case_officer", "admin"}
+ADMINS = {"admin"}
+
+
+# (endpoint, method, url template, form data, roles allowed, status when allowed)
+MATRIX = [
+    ("consultations.index", "GET", "/", None, EVERYONE, 200),
+    ("consultations.detail", "GET", "/hoeringer/{slug}", None, EVERYONE, 200),
+    ("consultations.detail", "GET", "/hoeringer/{draft_slug}", None, CASE_OFFICERS, 200),
+    ("consultations.create", "GET", "/saksbehandling/hoeringer/ny", None, CASE_OFFICERS, 200),
+    ("consultations.create", "POST", "/saksbehandling/hoeringer/ny", "consultation", CASE_OFFICERS, 303),
+    ("consultations.edit", "GET", "/saksbehandling/hoeringer/{slug}/rediger", None, CASE_OFFICERS, 200),
+    ("consultations.edit", "POST", "/saksbehandling/hoeringer/{slug}/rediger", "consultation", CASE_OFFICERS, 303),
+    ("comments.create", "POST", "/hoeringer/{slug}/kommentarer", {"text": "Et nytt innspill"}, PARTICIPANTS, 303),
+    ("comments.permalink", "GET", "/kommentarer/{other_comment}", None, EVERYONE, 303),
+    ("comments.permalink", "GET", "/kommentarer/{pending_comment}", None, MODERATORS, 303),
+    ("comments.edit", "GET", "/kommentarer/{own_comment}/rediger", None, PARTICIPANTS | {"banned"}, 200),
+    ("comments.edit", "POST", "/kommentarer/{other_comment}/rediger", {"text": "kapret"}, set(), 200),
+    ("comments.edit", "POST", "/kommentarer/{own_comment}/rediger", {"text": "rettet"}, LOGGED_IN, 303),
+    ("comments.remove", "GET", "/kommentarer/{other_comment}/fjern", None, set(), 200),
+    ("comments.remove", "POST", "/kommentarer/{own_comment}/fjern", {}, LOGGED_IN, 303),
+    ("comments.support", "POST", "/kommentarer/{other_comment}/stotte", {"supported": "1"}, PARTICIPANTS, 303),
+    ("moderation.report", "GET", "/kommentarer/{other_comment}/rapporter", None, PARTICIPANTS, 200),
+    ("moderation.report", "POST", "/kommentarer/{other_comment}/rapporter", {"reason": "spam"}, PARTICIPANTS, 303),
+    ("moderation.house_rules", "GET", "/ordensregler", None, EVERYONE, 200),
+    ("moderation.queue", "GET", "/moderering", None, MODERATORS, 200),
+    ("moderation.overview", "GET", "/moderering/oversikt", None, MODERATORS, 200),
+    ("moderation.comment", "GET", "/moderering/kommentarer/{other_comment}", None, MODERATORS, 200),
+    ("moderation.act", "POST", "/moderering/kommentarer/{pending_comment}/handling",
+     {"action": "approve", "version": "0"}, MODERATORS, 303),
+    ("moderation.bulk", "POST", "/moderering/samlet",
+     {"action": "approve", "comment": "{pending_comment}", "version-{pending_comment}": "0"}, MODERATORS, 303),
+    ("moderation.log", "GET", "/moderering/logg", None, MODERATORS, 200),
+    ("moderation.log_csv", "GET", "/moderering/logg.csv", None, MODERATORS, 200),
+    ("moderation.ban", "GET", "/moderering/brukere/{target_user}/utesteng", None, MODERATORS, 200),
+    ("moderation.ban", "POST", "/moderering/brukere/{target_user}/utesteng",
+     {"duration": "7", "reason": "Personangrep"}, MODERATORS, 303),
+    ("moderation.lift_ban", "POST", "/moderering/utestengninger/{ban}/opphev", {}, MODERATORS, 303),
+    ("admin.users", "GET", "/admin/brukere", None, ADMINS, 200),
+    ("admin.user", "GET", "/admin/brukere/{target_user}", None, ADMINS, 200),
+    ("admin.user", "POST", "/admin/brukere/{target_user}", {"role": "moderator"}, ADMINS, 303),
+    ("admin.house_rules", "GET", "/admin/ordensregler", None, ADMINS, 200),
+    ("admin.new_house_rule", "GET", "/admin/ordensregler/ny", None, ADMINS, 200),
+    ("admin.new_house_rule", "POST", "/admin/ordensregler/ny",
+     {"code": "ny-regel", "title": "Ny regel", "position": "9", "is_active": "y"}, ADMINS, 303),
+    ("admin.edit_house_rule", "GET", "/admin/ordensregler/{rule}", None, ADMINS, 200),
+    ("admin.edit_house_rule", "POST", "/admin/ordensregler/{rule}",
+     {"title": "Endret", "position": "0", "is_active": "y"}, ADMINS, 303),
+    ("accounts.profile", "GET", "/min-side", None, LOGGED_IN, 200),
+    ("accounts.profile", "POST", "/min-side", {"display_name": "Nytt navn"}, LOGGED_IN, 303),
+    ("accounts.login", "GET", "/logg-inn", None, EVERYONE, 200),
+    ("accounts.login", "POST", "/logg-inn", {"email": "{other_email}", "password": TEST_PASSWORD}, EVERYONE, 303),
+    ("accounts.register", "GET", "/registrer", None, EVERYONE, (200, 302)),
+    ("accounts.register", "POST", "/registrer", {"display_name": "Ny", "email": "ny@example.org",
+                                                 "password": "langt-passord-1", "password_again": "langt-passord-1"},
+     EVERYONE, (302, 303)),  # logged-in visitors are sent to the front page
+    ("accounts.logout", "POST", "/logg-ut", {}, EVERYONE, 303),
+    ("i18n.set_language", "POST", "/sprak", {"lang": "en"}, EVERYONE, 303),
+    ("api.consultations", "GET", "/api/v1/consultations", None, EVERYONE, 200),
+    ("api.consultation", "GET", "/api/v1/consultations/{slug}", None, EVERYONE, 200),
+    ("api.consultation", "GET", "/api/v1/consultations/{draft_slug}", None, set(), 200),
+    ("api.consultation_comments", "GET", "/api/v1/consultations/{slug}/comments", None, EVERYONE, 200),
+    ("static", "GET", "/static/css/site.css", None, EVERYONE, 200),
+]
+
+
+def consultation_form() -> dict:
+    today = dt.date.today()
+    return {"title": "Matrise", "summary": "Sammendrag", "language": "nb", "moderation_mode": "post",
+            "opens_at": f"{today}T08:00", "deadline": str(today + dt.timedelta(days=9)), "publish": "y"}
+
+
+@pytest.fixture
+def scene(app, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    draft = make_consultation(status="draft")
+    other_author = make_user(name="Annen innbygger")
+    users = {role: make_user(role="citizen" if role == "banned" else role) for role in ROLES if role != "anonymous"}
+    moderator = users["moderator"]
+    target = make_user(name="Mål for utestengning")
+    with app.app_context():
+        db.session.add(Ban(user_id=users["banned"].id, moderator_id=moderator.id, reason="Tidligere brudd"))
+        ban = Ban(user_id=target.id, moderator_id=moderator.id, reason="For å kunne oppheves")
+        db.session.add(ban)
+        db.session.commit()
+        ban_id = ban.id
+        rule_id = db.session.scalar(sa.select(HouseRule.id).limit(1))
+    values = {
+        "slug": consultation.slug, "draft_slug": draft.slug,
+        "other_comment": make_comment(consultation, other_author, "Et innlegg").id,
+        "pending_comment": make_comment(consultation, other_author, "Venter", state="pending").id,
+        "target_user": target.id, "ban": ban_id, "rule": rule_id, "other_email": other_author.email,
+    }
+    own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}
+    return values, users, own
+
+
+def snapshot(app) -> dict:
+    with app.app_context():
+        return {
+            table.name: sorted(map(repr, db.session.execute(table.select()).all()))
+            for table in db.metadata.sorted_tables
+        }
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    covered = {(endpoint, method) for endpoint, method, *_ in MATRIX}
+    assert routes - covered == set()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint, method, template, data, allowed, ok_status", MATRIX,
+                         ids=[f"{m[0]}-{m[1]}-{i}" for i, m in enumerate(MATRIX)])
+def test_role_route_matrix(app, scene, role, endpoint, method, template, data, allowed, ok_status):
+    values, users, own = scene
+    values = {**values, "own_comment": own.get(role, values["other_comment"])}
+    browser = Browser(app.test_client())
+    if role != "anonymous":
+        browser.login(users[role])
+    url = template.format(**values)
+    if method == "GET":
+        before = None
+        response = browser.get(url)
+    else:
+        token = csrf_token_from(browser.get("/hoeringer/" + values["slug"]).get_data(as_text=True))
+        payload = consultation_form() if data == "consultation" else {
+            key.format(**values): value.format(**values) for key, value in (data or {}).items()}
+        before = snapshot(app)
+        response = browser.client.post(url, data={"csrf_token": token, **payload})
+
+    if role in allowed:
+        expected = ok_status if isinstance(ok_status, tuple) else (ok_status,)
+        assert response.status_code in expected, (role, url, response.get_data(as_text=True)[:500])
+    else:
+        refused_to_login = response.status_code == 302 and "/logg-inn" in response.headers["Location"]
+        assert response.status_code in (403, 404) or refused_to_login, (role, url, response.status_code)
+        if before is not None:
+            assert snapshot(app) == before, (role, url)
+    response.close()
