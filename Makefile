@@ -23,6 +23,7 @@ test: install-dev
 # Benchmarks (not timed tests). HOERING_BENCH_DATABASE_URL picks another database (its tables are dropped).
 bench: install-dev
 	$(BIN)/python bench/render_consultation.py
+	$(BIN)/python bench/moderation_queue.py
 
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations

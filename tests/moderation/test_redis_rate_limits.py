@@ -1,0 +1,43 @@
+"""Rate limits shared through Redis, as when several processes serve."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from hoering import create_app
+from hoering.extensions import db
+from tests.conftest import csrf_token_from
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis server on 127.0.0.1:6379")
+def test_two_app_processes_share_the_login_limit_through_redis(tmp_path, monkeypatch):
+    import redis
+
+    monkeypatch.setenv("HOERING_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
+    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
+    config = {"TESTING": True, "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/r.sqlite",
+              "RATELIMIT_LOGIN": "2 per minute"}
+    first, second = create_app(config).test_client(), create_app(config).test_client()
+    with first.application.app_context():
+        db.create_all()
+    assert first.application.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/15"
+    statuses = []
+    for client in (first, second, first):
+        token = csrf_token_from(client.get("/logg-inn").get_data(as_text=True))
+        statuses.append(client.post("/logg-inn", data={"csrf_token": token, "email": "a@b.no",
+                                                       "password": "x"}).status_code)
+    assert statuses == [401, 401, 429]  # the second process counted the first one's attempt
+    assert redis.Redis.from_url("redis://127.0.0.1:6379/15").dbsize() > 0
+    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
