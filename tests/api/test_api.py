@@ -56,6 +56,7 @@ def test_comments_come_as_nested_threads_with_placeholders(client, make_consulta
     [placeholder] = thread["replies"]
     assert placeholder["state"] == "removed" and placeholder["text"] is None and placeholder["author"] is None
     assert [r["id"] for r in placeholder["replies"]] == [reply.id]
+    assert placeholder["hidden_reason"] is None
 
 
 def test_comments_are_paginated(client, make_consultation, make_comment, make_user):
@@ -86,3 +87,19 @@ def test_api_errors_are_json_for_wrong_methods(client):
     response = client.post("/api/v1/consultations")
     assert response.status_code == 405
     assert "error" in response.get_json()
+
+
+def test_hidden_placeholder_names_its_house_rule(client, make_consultation, make_comment, make_user, app):
+    from hoering.comments.models import Comment
+    from hoering.extensions import db
+
+    consultation = make_consultation()
+    user = make_user()
+    hidden = make_comment(consultation, user, "skjult tekst", state="hidden")
+    make_comment(consultation, user, "svar", parent=hidden)
+    with app.app_context():
+        db.session.get(Comment, hidden.id).hidden_reason = "personopplysninger"
+        db.session.commit()
+    [thread] = client.get(f"/api/v1/consultations/{consultation.slug}/comments").get_json()["threads"]
+    assert thread["state"] == "hidden" and thread["text"] is None
+    assert thread["hidden_reason"] == "personopplysninger"
