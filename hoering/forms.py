@@ -46,3 +46,35 @@ class Form(FlaskForm):
             if request.method in ("POST", "PUT", "PATCH", "DELETE"):
                 return request.form or ImmutableMultiDict()
             return None
+
+
+#: Marks "the form was not (successfully) submitted" in :func:`submit`'s result.
+NOT_DONE = object()
+
+
+def submit(form: Form, save):
+    """Validate a posted ``form`` and call ``save()``; the usual form-view flow.
+
+    Args:
+        form: the form, built from the request.
+        save: a callable without arguments that calls the service and returns its result.
+
+    Returns:
+        ``(result, status)``: ``save()``'s result and 200 on success; :data:`NOT_DONE` and
+        200 when nothing was posted; :data:`NOT_DONE` and 422 when validation failed; or
+        :data:`NOT_DONE` and the error's status when the service refused (its message is
+        added to ``form.form_errors`` and the session is rolled back).
+    """
+    from hoering.exceptions import ServiceError
+    from hoering.extensions import db
+
+    if not form.is_submitted():
+        return NOT_DONE, 200
+    if not form.validate():
+        return NOT_DONE, 422
+    try:
+        return save(), 200
+    except ServiceError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error.message))
+        return NOT_DONE, error.status

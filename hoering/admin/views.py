@@ -14,9 +14,8 @@ from hoering import permissions
 from hoering.accounts.models import Role, User
 from hoering.admin import bp
 from hoering.comments.models import Comment
-from hoering.exceptions import ServiceError
 from hoering.extensions import db
-from hoering.forms import MAX_ID
+from hoering.forms import MAX_ID, NOT_DONE, submit
 from hoering.moderation import services as moderation
 from hoering.moderation.forms import HouseRuleForm, RoleForm
 from hoering.moderation.models import Ban, HouseRule
@@ -63,19 +62,10 @@ def user(user_id: int):
     if item is None:
         abort(404)
     form = RoleForm() if request.method == "POST" else RoleForm(data={"role": item.role})
-    status = 200
-    if form.validate_on_submit():
-        try:
-            moderation.change_role(item, current_user, form.role.data)
-        except ServiceError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error.message))
-            status = error.status
-        else:
-            flash(_("The role is changed."), "success")
-            return redirect(url_for("admin.user", user_id=item.id), code=303)
-    elif form.is_submitted():
-        status = 422
+    done, status = submit(form, lambda: moderation.change_role(item, current_user, form.role.data))
+    if done is not NOT_DONE:
+        flash(_("The role is changed."), "success")
+        return redirect(url_for("admin.user", user_id=item.id), code=303)
     comments = db.session.scalars(sa.select(Comment).where(Comment.author_id == item.id)
                                   .order_by(Comment.created_at.desc()).limit(100)).all()
     bans = db.session.scalars(sa.select(Ban).where(Ban.user_id == item.id).order_by(Ban.created_at.desc())).all()

@@ -12,7 +12,7 @@ from hoering.comments.forms import CommentForm
 from hoering.consultations import bp, services
 from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation
-from hoering.exceptions import ServiceError
+from hoering.forms import NOT_DONE, submit
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
 
 
@@ -94,21 +94,16 @@ def _require_manager() -> None:
 
 def _handle_form(form: ConsultationForm, consultation: Consultation | None):
     """Validate ``form`` and create or update; re-render with messages on failure."""
-    status = 200
-    if form.validate_on_submit():
-        try:
-            if consultation is None:
-                consultation = services.create_consultation(current_user, _form_data(form))
-            else:
-                services.update_consultation(current_user, consultation, _form_data(form))
-        except ServiceError as error:
-            form.form_errors.append(str(error.message))
-            status = error.status
-        else:
-            flash(_("The consultation has been saved."), "success")
-            return redirect(url_for("consultations.detail", slug=consultation.slug), code=303)
-    elif form.is_submitted():
-        status = 422
+
+    def save():
+        if consultation is None:
+            return services.create_consultation(current_user, _form_data(form))
+        return services.update_consultation(current_user, consultation, _form_data(form))
+
+    saved, status = submit(form, save)
+    if saved is not NOT_DONE:
+        flash(_("The consultation has been saved."), "success")
+        return redirect(url_for("consultations.detail", slug=saved.slug), code=303)
     return render_template("consultations/form.html", form=form, consultation=consultation), status
 
 

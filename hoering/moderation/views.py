@@ -18,7 +18,7 @@ from hoering.comments.models import Comment
 from hoering.consultations.models import Consultation
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
-from hoering.forms import MAX_ID, parse_id
+from hoering.forms import MAX_ID, NOT_DONE, parse_id, submit
 from hoering.moderation import bp, services
 from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
 from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
@@ -75,19 +75,11 @@ def report(comment_id: int):
     if not permissions.can_report_comment(current_user, comment):
         abort(403)
     form = ReportForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.report_comment(comment, current_user, form.reason.data, form.text.data or "")
-        except ServiceError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error.message))
-            status = error.status
-        else:
-            flash(_("Thank you. The moderators will look at the comment."), "success")
-            return redirect(url_for("comments.permalink", comment_id=comment.id), code=303)
-    elif form.is_submitted():
-        status = 422
+    done, status = submit(form, lambda: services.report_comment(comment, current_user, form.reason.data,
+                                                                 form.text.data or ""))
+    if done is not NOT_DONE:
+        flash(_("Thank you. The moderators will look at the comment."), "success")
+        return redirect(url_for("comments.permalink", comment_id=comment.id), code=303)
     return render_template("moderation/report.html", form=form, comment=comment), status
 
 
@@ -213,20 +205,11 @@ def ban(user_id: int):
     if user is None or user.is_pseudonymous:
         abort(404)
     form = BanForm()
-    status = 200
-    if form.validate_on_submit():
-        days = None if form.duration.data == "permanent" else int(form.duration.data)
-        try:
-            services.ban_user(user, current_user, form.reason.data, days)
-        except ServiceError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error.message))
-            status = error.status
-        else:
-            flash(_("%(name)s is banned.", name=user.display_name), "success")
-            return redirect(url_for("moderation.ban", user_id=user.id), code=303)
-    elif form.is_submitted():
-        status = 422
+    done, status = submit(form, lambda: services.ban_user(
+        user, current_user, form.reason.data, None if form.duration.data == "permanent" else int(form.duration.data)))
+    if done is not NOT_DONE:
+        flash(_("%(name)s is banned.", name=user.display_name), "success")
+        return redirect(url_for("moderation.ban", user_id=user.id), code=303)
     bans = db.session.scalars(sa.select(Ban).where(Ban.user_id == user.id).order_by(Ban.created_at.desc())).all()
     comments = db.session.scalars(sa.select(Comment).where(Comment.author_id == user.id)
                                   .order_by(Comment.created_at.desc()).limit(50)).all()
