@@ -72,6 +72,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["oslo_date"] = oslo_date
     app.jinja_env.filters["oslo_time"] = oslo_time
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["upper_first"] = lambda text: (str(text)[:1].upper() + str(text)[1:]) if text else ""
     app.jinja_env.filters["safe_html"] = as_markup
     from hoering.moderation import labels
     from hoering.moderation.services import house_rule_titles

@@ -21,7 +21,7 @@ from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, S
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
-from hoering.moderation.models import ActionType
+from hoering.moderation.models import ActionType, Report
 from hoering.moderation.services import automatic_holds, record
 from hoering.sanitize import comment_html, has_visible_text, normalize_text
 from hoering.timeutil import utcnow
@@ -265,6 +265,8 @@ class ThreadPage:
     total_threads: int
     sort: str
     supported_ids: set[int] = field(default_factory=set)
+    #: Comments on the page the viewer has already reported.
+    reported_ids: set[int] = field(default_factory=set)
 
     @property
     def by_id(self) -> dict[int, Comment]:
@@ -347,16 +349,15 @@ def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SOR
     ).all()
     threads = _prune_placeholders(_group_threads(rows))
     supported: set[int] = set()
+    reported: set[int] = set()
     if permissions.is_logged_in(viewer) and rows:
-        supported = set(
-            db.session.scalars(
-                sa.select(Support.comment_id).where(
-                    Support.user_id == viewer.id, Support.comment_id.in_([c.id for c in rows])
-                )
-            )
-        )
+        ids = [c.id for c in rows]
+        supported = set(db.session.scalars(
+            sa.select(Support.comment_id).where(Support.user_id == viewer.id, Support.comment_id.in_(ids))))
+        reported = set(db.session.scalars(
+            sa.select(Report.comment_id).where(Report.reporter_id == viewer.id, Report.comment_id.in_(ids))))
     return ThreadPage(threads=threads, page=page, per_page=per_page, total_threads=total, sort=sort,
-                      supported_ids=supported)
+                      supported_ids=supported, reported_ids=reported)
 
 
 def _group_threads(rows: list[Comment]) -> list[list[Comment]]:

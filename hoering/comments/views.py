@@ -84,6 +84,10 @@ def _get_comment_or_404(comment_id: int) -> Comment:
 def permalink(comment_id: int):
     """Redirect to the page of the consultation where the comment's thread is shown."""
     comment = _get_comment_or_404(comment_id)
+    if comment.state in ("pending", "rejected", "hidden") and permissions.can_moderate(current_user) \
+            and comment.author_id != current_user.id:
+        # not (or only as a placeholder) in the public thread: show it where moderators can act
+        return redirect(url_for("moderation.comment", comment_id=comment.id), code=303)
     page = services.thread_position(comment, viewer=current_user, per_page=current_app.config["THREADS_PER_PAGE"])
     params = {"page": page} if page > 1 else {}
     url = url_for("consultations.detail", slug=comment.consultation.slug, **params)

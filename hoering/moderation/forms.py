@@ -59,7 +59,7 @@ class ModerationActionForm(Form):
 
 BAN_DURATIONS = (
     ("1", _l("1 day")), ("7", _l("1 week")), ("30", _l("30 days")), ("90", _l("90 days")),
-    ("365", _l("1 year")), ("permanent", _l("For good")),
+    ("365", _l("1 year")), ("permanent", _l("Permanently")),
 )
 
 

@@ -154,8 +154,8 @@ def ban_user(user: User, moderator, reason: str, days: int | None, now: dt.datet
     ban = Ban(user_id=user.id, moderator_id=moderator.id, reason=reason, created_at=now,
               expires_at=now + dt.timedelta(days=days) if days else None)
     db.session.add(ban)
-    record(ActionType.BAN, actor=moderator, target_user=user, note=reason, at=now,
-           after=f"{days} days" if days else "permanent")
+    record(ActionType.BAN, actor=moderator, target_user=user, reason="ban", note=reason, at=now,
+           after=f"days:{days}" if days else "permanent")
     db.session.commit()
     return ban
 
@@ -247,9 +247,15 @@ def report_comment(comment: Comment, reporter, reason: str, text: str = "",
         ).rowcount
         if updated == 1:
             record(ActionType.AUTO_HIDE, comment=comment, reason=REPORT_THRESHOLD, before=PUBLISHED, after=HIDDEN,
-                   automatic=True, at=now, note=f"{open_reports} reports")
+                   automatic=True, at=now)
     db.session.commit()
     return report
+
+
+def has_reported(user, comment: Comment) -> bool:
+    """True if ``user`` has reported ``comment`` (open or resolved)."""
+    return db.session.scalar(sa.select(Report.id).where(Report.comment_id == comment.id,
+                                                        Report.reporter_id == user.id).limit(1)) is not None
 
 
 def open_reports(comment_id: int) -> list[Report]:

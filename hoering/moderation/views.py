@@ -10,6 +10,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from hoering import permissions
@@ -74,6 +75,9 @@ def report(comment_id: int):
         abort(404)
     if not permissions.can_report_comment(current_user, comment):
         abort(403)
+    if services.has_reported(current_user, comment):
+        flash(_("You have already reported this comment. A moderator will look at it."), "info")
+        return redirect(url_for("comments.permalink", comment_id=comment.id), code=303)
     form = ReportForm()
     done, status = submit(form, lambda: services.report_comment(comment, current_user, form.reason.data,
                                                                  form.text.data or ""))
@@ -131,7 +135,7 @@ def bulk():
         selected = [raw_id]
     else:
         action = request.form.get("action", "")
-        selected = request.form.getlist("comment")
+        selected = request.form.getlist("page_item" if request.form.get("all_on_page") else "comment")
     if action not in ("approve", "hide", "reject", "dismiss_reports", "restore"):
         flash(_("Choose what to do with the selected comments."), "error")
         return redirect(back, code=303)
@@ -146,7 +150,7 @@ def bulk():
         result = services.moderate_many(items, current_user, action, reason=request.form.get("reason") or None,
                                         note=request.form.get("note", ""))
         if result.done:
-            flash(_("%(count)d comments handled.", count=len(result.done)), "success")
+            flash(ngettext("%(num)d comment handled.", "%(num)d comments handled.", len(result.done)), "success")
         for comment_id, message in result.refused.items():
             flash(_("Comment %(id)d: %(message)s", id=comment_id, message=message), "error")
     return redirect(back, code=303)

@@ -33,6 +33,8 @@ def test_banned_user_can_read_but_not_post_support_or_report(browser_for, make_c
 
     page = citizen.get(f"/hoeringer/{consultation.slug}")
     assert page.status_code == 200 and "Andres innlegg" in page.get_data(as_text=True)
+    assert "Du er utestengt" in page.get_data(as_text=True)
+    assert "Du må være logget inn" not in page.get_data(as_text=True)
     refused = post_comment(citizen, consultation, "Jeg prøver likevel")
     assert refused.status_code == 403 and "Jeg prøver likevel" in refused.get_data(as_text=True)
     support = citizen.submit(f"/hoeringer/{consultation.slug}", f"/kommentarer/{other.id}/stotte",

@@ -231,3 +231,26 @@ def test_polis_decisions_are_imported_actions_and_all_pending_leaves_them_out(ru
                                       .where(ModerationAction.action == "import")
                                       .group_by(ModerationAction.state_after)).all()
     assert dict(imported) == {"published": 30, "rejected": 23}
+
+
+def test_all_on_page_applies_to_every_comment_listed(browser_for, make_consultation, make_comment, make_user, app):
+    consultation = make_consultation()
+    author = make_user()
+    comments = [make_comment(consultation, author, f"k {i}", state="pending") for i in range(4)]
+    moderator = browser_for("moderator")
+    html = moderator.get("/moderering").get_data(as_text=True)
+    data = {"csrf_token": csrf_token_from(html), "action": "approve", "all_on_page": "1", "back": "/moderering",
+            "page_item": re.findall(r'name="page_item" value="(\d+)"', html)}
+    data.update({f"version-{i}": v for i, v in re.findall(r'name="version-(\d+)" value="(\d+)"', html)})
+    moderator.client.post("/moderering/samlet", data=data)
+    with app.app_context():
+        assert {db.session.get(Comment, c.id).state for c in comments} == {"published"}
+    assert "Ingenting venter" in moderator.get("/moderering").get_data(as_text=True)
+    assert "Ingen kommentarer passer med filteret." in moderator.get("/moderering?q=xyz").get_data(as_text=True)
+
+
+def test_moderators_permalink_to_a_pending_comment_opens_its_moderation_page(browser_for, make_consultation,
+                                                                          make_comment, make_user):
+    comment = make_comment(make_consultation(), make_user(), "venter", state="pending")
+    response = browser_for("moderator").get(f"/kommentarer/{comment.id}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/moderering/kommentarer/{comment.id}"
