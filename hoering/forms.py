@@ -34,6 +34,26 @@ def parse_id(value) -> int | None:
     return number if 1 <= number <= MAX_ID else 0
 
 
+#: Highest page number a listing accepts; beyond it the last page is shown.
+MAX_PAGE = 100_000
+
+
+def page_number(value) -> int:
+    """A 1-based page number from a query parameter; anything odd means page 1, huge
+    numbers are capped at :data:`MAX_PAGE` (the listings clamp to their last page)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def search_text(value, limit: int = 200) -> str | None:
+    """A free-text filter from a query parameter: NUL dropped, trimmed, cut to ``limit``."""
+    text = (value or "").replace("\x00", "").strip()[:limit]
+    return text or None
+
+
 class Form(FlaskForm):
     """Base of our HTML forms: reads only ``application/x-www-form-urlencoded`` or
     ``multipart/form-data`` fields, never JSON bodies or uploaded files, so every field

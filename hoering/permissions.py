@@ -70,7 +70,7 @@ def can_comment(user, consultation, now: dt.datetime | None = None) -> bool:
 def can_edit_comment(user, comment, now: dt.datetime | None = None) -> bool:
     """The author may edit a published or pending comment for ``COMMENT_EDIT_WINDOW_SECONDS``
     (default 900 s) after posting it, while the consultation is open."""
-    if not is_logged_in(user) or comment.author_id != user.id:
+    if not is_logged_in(user) or comment.author_id != user.id or is_banned(user):
         return False
     if comment.state not in ("published", "pending"):
         return False

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 
+from hoering import permissions
 from hoering.accounts import bp, services
 from hoering.accounts.forms import LoginForm, ProfileForm, RegistrationForm
 from hoering.comments.models import Comment
@@ -90,6 +91,8 @@ def profile():
     """Show and change one's own account details."""
     # Stored values fill the form only when it is shown; a posted form stands on its own.
     form = ProfileForm() if request.method == "POST" else ProfileForm(data={"display_name": current_user.display_name})
+    if form.is_submitted() and permissions.is_banned(current_user):
+        abort(403)  # a banned user may not change how their comments are signed
     status = 200
     if form.validate_on_submit():
         try:

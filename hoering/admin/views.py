@@ -15,7 +15,7 @@ from hoering.accounts.models import Role, User
 from hoering.admin import bp
 from hoering.comments.models import Comment
 from hoering.extensions import db
-from hoering.forms import MAX_ID, NOT_DONE, submit
+from hoering.forms import MAX_ID, NOT_DONE, page_number, search_text, submit
 from hoering.moderation import services as moderation
 from hoering.moderation.forms import HouseRuleForm, RoleForm
 from hoering.moderation.models import Ban, HouseRule
@@ -42,7 +42,7 @@ def admin_required(view):
 def users():
     """Accounts with e-mail (people, not imported participants), searchable, 50 a page."""
     query = sa.select(User).where(User.is_pseudonymous.is_(False)).order_by(User.created_at.desc())
-    search = (request.args.get("q") or "").strip()[:200]
+    search = search_text(request.args.get("q")) or ""
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(sa.or_(sa.func.lower(User.email).like(pattern),
@@ -50,7 +50,7 @@ def users():
     role = request.args.get("role")
     if role in {r.value for r in Role}:
         query = query.where(User.role == role)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=USERS_PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(request.args.get("page")), per_page=USERS_PER_PAGE, error_out=False)
     return render_template("admin/users.html", page=page, search=search, role=role)
 
 

@@ -161,11 +161,16 @@ def edit_comment(comment: Comment, user, text: str, now: dt.datetime | None = No
         raise PermissionDenied(_l("This comment can no longer be edited."))
     text = check_text(text)
     if text != comment.body_text:
-        values = {"body_text": text, "body_html": comment_html(text), "edited_at": now}
+        # Every edit counts as a new version, so a moderator who looked at the old text
+        # cannot approve the new one unseen.
+        values = {"body_text": text, "body_html": comment_html(text), "edited_at": now,
+                  "moderation_version": Comment.moderation_version + 1}
         holds = [rule for rule in automatic_holds(text, user, comment.consultation_id) if rule != "first_comment"]
+        if comment.consultation.moderation_mode == ModerationMode.PRE.value:
+            holds = ["pre_moderation", *holds]  # an approved text, once changed, needs approval again
         held = bool(holds) and comment.state == PUBLISHED
         if held:  # an edit may not slip past the rules a new comment meets
-            values.update(state=CommentState.PENDING.value, moderation_version=Comment.moderation_version + 1)
+            values["state"] = CommentState.PENDING.value
         # Conditional on the state, so an edit racing a removal cannot bring text back.
         updated = db.session.execute(
             sa.update(Comment)
@@ -205,6 +210,10 @@ def remove_comment(comment: Comment, user, now: dt.datetime | None = None) -> Co
         raise PermissionDenied(_l("You cannot remove this comment."))
     record(ActionType.AUTHOR_REMOVE, actor=user, comment=comment, before=before,
            after=CommentState.REMOVED.value, at=now)
+    db.session.execute(  # nothing is left to judge: close the reports
+        sa.update(Report).where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
+        .values(resolved_at=now, resolution="author_removed").execution_options(synchronize_session=False)
+    )
     db.session.commit()
     db.session.refresh(comment)
     return comment

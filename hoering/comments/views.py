@@ -129,7 +129,12 @@ def remove(comment_id: int):
         abort(403)
     form = RemoveCommentForm()
     if form.validate_on_submit():
-        services.remove_comment(comment, current_user)
+        try:
+            services.remove_comment(comment, current_user)
+        except ServiceError as error:  # a moderator or reports changed it a moment ago
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for("accounts.profile"), code=303)
         flash(_("Your comment has been removed."), "success")
         # The removed comment may no longer be shown; go to what it answered, or to the thread list.
         if comment.parent_id is not None:

@@ -12,7 +12,7 @@ from hoering.comments.forms import CommentForm
 from hoering.consultations import bp, services
 from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation
-from hoering.forms import NOT_DONE, submit
+from hoering.forms import NOT_DONE, page_number, submit
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
 
 
@@ -48,7 +48,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     """
     g.page_path = url_for("consultations.detail", slug=consultation.slug)
     sort = request.args.get("sort", comment_services.DEFAULT_SORT)
-    page = request.args.get("page", 1, type=int)
+    page = page_number(request.args.get("page"))
     thread_page = comment_services.thread_page(
         consultation, viewer=current_user, sort=sort, page=page,
         per_page=current_app.config["THREADS_PER_PAGE"],

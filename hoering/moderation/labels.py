@@ -42,6 +42,7 @@ AUTOMATIC_RULE_LABELS = {
     "report_threshold": _l("many reports"),
     "polis": _l("Polis moderation"),
     "pending_review": _l("awaiting review"),
+    "pre_moderation": _l("edited under pre-moderation"),
 }
 
 ROLE_LABELS = {

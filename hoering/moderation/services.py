@@ -44,6 +44,8 @@ REJECTED = CommentState.REJECTED.value
 HOLD_WORD_LIST = "word_list"
 HOLD_TOO_MANY_LINKS = "too_many_links"
 HOLD_FIRST_COMMENT = "first_comment"
+#: Longest moderator's note, in characters.
+NOTE_MAX_LENGTH = 2000
 #: Reason written when enough reports hide a comment.
 REPORT_THRESHOLD = "report_threshold"
 
@@ -171,12 +173,13 @@ def lift_ban(ban: Ban, moderator, now: dt.datetime | None = None) -> Ban:
         raise PermissionDenied(_l("Only moderators can lift bans."))
     now = now or utcnow()
     updated = db.session.execute(
-        sa.update(Ban).where(Ban.id == ban.id, Ban.lifted_at.is_(None))
+        sa.update(Ban).where(Ban.id == ban.id, Ban.lifted_at.is_(None),
+                             sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
         .values(lifted_at=now, lifted_by_id=moderator.id).execution_options(synchronize_session=False)
     ).rowcount
     if updated != 1:
         db.session.rollback()
-        raise Conflict(_l("The ban has already been lifted."))
+        raise Conflict(_l("The ban is no longer in force."))
     record(ActionType.UNBAN, actor=moderator, target_user=db.session.get(User, ban.user_id), at=now)
     db.session.commit()
     db.session.refresh(ban)
@@ -228,6 +231,12 @@ def report_comment(comment: Comment, reporter, reason: str, text: str = "",
     if len(text) > REPORT_TEXT_MAX_LENGTH:
         raise ValidationFailed(_l("The explanation can be at most %(max)d characters.", max=REPORT_TEXT_MAX_LENGTH))
     now = now or utcnow()
+    # Lock the comment (PostgreSQL), so parallel reports are counted one after another and
+    # the threshold is met exactly once; then check it is still published.
+    state = db.session.scalar(sa.select(Comment.state).where(Comment.id == comment.id).with_for_update())
+    if state != PUBLISHED:
+        db.session.rollback()
+        raise PermissionDenied(_l("You cannot report this comment."))
     report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, text=text, created_at=now)
     try:
         db.session.add(report)
@@ -323,6 +332,10 @@ def moderate(comment: Comment, moderator, action: ActionType | str, expected_ver
         raise ValidationFailed(_l("Only a whole thread can be locked: lock its first comment."))
     now = now or utcnow()
     note = normalize_text(note or "")
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationFailed(_l("The note can be at most %(max)d characters.", max=NOTE_MAX_LENGTH))
+    if action not in (ActionType.HIDE, ActionType.REJECT):
+        reason = None  # only hiding and rejecting cite a house rule
     before = comment.state
     values: dict = {"moderation_version": comment.moderation_version + 1}
     if action == ActionType.HIDE:
@@ -453,7 +466,8 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
     """
     reports = _open_report_summary()
     waiting_since = sa.case((Comment.state == PENDING, Comment.created_at), else_=reports.c.first_report_at)
-    waiting = sa.or_(Comment.state == PENDING, reports.c.report_count > 0,
+    waiting = sa.or_(Comment.state == PENDING,
+                     sa.and_(reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN))),
                      sa.and_(Comment.state == HIDDEN, Comment.hidden_reason == PENDING_REVIEW))
     conditions = [waiting]
     if consultation_id:
@@ -523,9 +537,11 @@ def overview(now: dt.datetime | None = None) -> list[ConsultationWork]:
         sa.select(
             Comment.consultation_id,
             sa.func.sum(sa.case((Comment.state == PENDING, 1), else_=0)),
-            sa.func.sum(sa.case((reports.c.report_count > 0, 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN))), 1),
+                                else_=0)),
             sa.func.sum(sa.case((Comment.state == HIDDEN, 1), else_=0)),
-            sa.func.min(sa.case((sa.or_(Comment.state == PENDING, reports.c.report_count > 0), waiting_since))),
+            sa.func.min(sa.case((sa.or_(Comment.state == PENDING, sa.and_(
+                reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN)))), waiting_since))),
         )
         .outerjoin(reports, reports.c.comment_id == Comment.id)
         .group_by(Comment.consultation_id)
@@ -575,13 +591,27 @@ def change_role(user: User, admin, role: str) -> User:
         raise PermissionDenied(_l("Only administrators can change roles."))
     if role not in {r.value for r in Role}:
         raise ValidationFailed(_l("Unknown role."))
-    if user.role == Role.ADMIN.value and role != Role.ADMIN.value:
-        admins = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.role == Role.ADMIN.value))
-        if admins <= 1:
-            raise PermissionDenied(_l("The last administrator cannot lose the role."))
+    if user.is_pseudonymous:
+        raise PermissionDenied(_l("Imported participants cannot log in and cannot have a role."))
     before = user.role
-    user.role = role
+    if role == before:
+        return user
+    # Lock the administrators' rows (PostgreSQL; SQLite serializes writers anyway), then
+    # change the role only if another real administrator remains: one statement, so two
+    # admins demoting each other at once cannot both succeed.
+    db.session.execute(sa.select(User.id).where(User.role == Role.ADMIN.value).with_for_update())
+    statement = sa.update(User).where(User.id == user.id, User.role == before).values(role=role)
+    if before == Role.ADMIN.value:
+        others = (sa.select(sa.func.count(User.id))
+                  .where(User.role == Role.ADMIN.value, User.id != user.id, User.is_pseudonymous.is_(False))
+                  .scalar_subquery())
+        statement = statement.where(others >= 1)
+    updated = db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+    if updated != 1:
+        db.session.rollback()
+        raise PermissionDenied(_l("The last administrator cannot lose the role."))
     record(ActionType.ROLE_CHANGE, actor=admin, target_user=user, before=before, after=role)
     db.session.commit()
+    db.session.refresh(user)
     return user
 

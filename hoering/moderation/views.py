@@ -17,9 +17,11 @@ from hoering import permissions
 from hoering.accounts.models import User
 from hoering.comments.models import Comment
 from hoering.consultations.models import Consultation
+from hoering.errors import render_error
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
-from hoering.forms import MAX_ID, NOT_DONE, parse_id, submit
+from hoering.forms import MAX_ID, NOT_DONE, page_number, parse_id, search_text, submit
+from hoering.i18n import safe_next_url
 from hoering.moderation import bp, services
 from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
 from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
@@ -43,9 +45,15 @@ def moderator_required(view):
     return wrapped
 
 
+def _back_to(fallback: str) -> str:
+    """The posted ``back`` address if it is a moderation page on this site, else ``fallback``."""
+    back = safe_next_url(request.form.get("back"), fallback)
+    return back if back.startswith("/moderering") else fallback
+
+
 def _version(value) -> int:
     """The moderation version a form carried; -1 (matches nothing) when missing or malformed."""
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else -1
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10 else -1
 
 
 def _comment_or_404(comment_id: int) -> Comment:
@@ -89,7 +97,9 @@ def report(comment_id: int):
 
 @on_rate_limit("moderation.report")
 def _report_rate_limited(message: str):
-    comment = _comment_or_404(request.view_args["comment_id"])
+    comment = db.session.get(Comment, request.view_args["comment_id"])
+    if comment is None or not permissions.can_report_comment(current_user, comment):
+        return render_error(429, message=message)  # nothing about the comment is shown
     form = ReportForm()
     form.form_errors.append(message)
     return render_template("moderation/report.html", form=form, comment=comment)
@@ -104,9 +114,9 @@ def queue():
     consultation_id = parse_id(request.args.get("consultation")) or None
     state = request.args.get("state") if request.args.get("state") in services.QUEUE_STATES else None
     reason = request.args.get("reason") if request.args.get("reason") in REPORT_REASON_LABELS else None
-    text = (request.args.get("q") or "").strip()[:200] or None
+    text = search_text(request.args.get("q"))
     page = services.queue_page(consultation_id=consultation_id, state=state, reason=reason, text=text,
-                               page=request.args.get("page", 1, type=int),
+                               page=page_number(request.args.get("page")),
                                per_page=current_app.config["MODERATION_PER_PAGE"])
     consultations = db.session.execute(
         sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)).all()
@@ -127,8 +137,7 @@ def overview():
 def bulk():
     """Apply an action to the ticked comments of a queue page, or (button ``single``, value
     ``"<id>:<action>"``) to one comment; each is checked and logged on its own."""
-    back = request.form.get("back", "")
-    back = back if back.startswith("/moderering") else url_for("moderation.queue")
+    back = _back_to(url_for("moderation.queue"))
     single = request.form.get("single", "")
     if single:
         raw_id, _sep, action = single.partition(":")
@@ -184,7 +193,11 @@ def act(comment_id: int):
     item = _comment_or_404(comment_id)
     form = ModerationActionForm()
     if not form.validate():
-        return _render_comment(item, form, 400)
+        for field in (form.note, form.reason, form.csrf_token):
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}" if field is not form.csrf_token else
+                      _("The form had expired. Send it again."), "error")
+        return _render_comment(item, form, 400 if form.csrf_token.errors else 422)
     try:
         services.moderate(item, current_user, form.action.data, _version(form.version.data),
                           reason=form.reason.data or None, note=form.note.data or "")
@@ -194,9 +207,7 @@ def act(comment_id: int):
         db.session.refresh(item)
         return _render_comment(item, form, error.status)
     flash(_("Done: %(action)s.", action=ACTION_LABELS.get(form.action.data, form.action.data)), "success")
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/moderering") else url_for("moderation.comment", comment_id=item.id),
-                    code=303)
+    return redirect(_back_to(url_for("moderation.comment", comment_id=item.id)), code=303)
 
 
 # --- bans --------------------------------------------------------------------------------------
@@ -242,9 +253,10 @@ def lift_ban(ban_id: int):
 def _log_filters() -> dict:
     def day(name):
         try:
-            return dt.date.fromisoformat(request.args.get(name, ""))
+            value = dt.date.fromisoformat(request.args.get(name, ""))
         except ValueError:
             return None
+        return value if 1990 <= value.year <= 2200 else None  # outside: a typing mistake; ignored
 
     since, until = day("from"), day("to")
     return {
@@ -262,7 +274,7 @@ def _log_filters() -> dict:
 def log():
     """The audit log, filtered, newest first."""
     filters = _log_filters()
-    page = db.paginate(services.audit_log_query(**filters), page=request.args.get("page", 1, type=int),
+    page = db.paginate(services.audit_log_query(**filters), page=page_number(request.args.get("page")),
                        per_page=current_app.config["MODERATION_PER_PAGE"], error_out=False)
     moderators = db.session.execute(
         sa.select(User.id, User.display_name).where(User.role.in_(("moderator", "admin"))).order_by(User.display_name)
@@ -291,7 +303,7 @@ def log_csv():
 
     def rows():
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)  # a ; inside a cell cannot start a new one
         buffer.write("\ufeff")
         writer.writerow(CSV_COLUMNS)
         for entry in db.session.scalars(query):

@@ -197,7 +197,7 @@ def test_the_audit_log_page_filters_and_exports_csv(browser_for, make_consultati
     csv_response = moderator.get("/moderering/logg.csv")
     text = csv_response.get_data(as_text=True)
     assert csv_response.headers["Content-Type"].startswith("text/csv")
-    assert text.startswith("\ufeffid,created_at,action")
+    assert text.startswith('\ufeff"id","created_at","action"')
     assert "'=HYPERLINK" in text and "'+SUM(A1)" in text
     assert len(text.strip().splitlines()) == 3
 
