@@ -139,12 +139,15 @@ def register_blueprints(app: Flask) -> None:
     from hoering.extensions import csrf
     from hoering.moderation import bp as moderation_bp
     from hoering.moderation import views as _moderation_views  # noqa: F401
+    from hoering.search import bp as search_bp
+    from hoering.search import views as _search_views  # noqa: F401
 
     app.register_blueprint(consultations_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(i18n.bp)
@@ -162,6 +165,20 @@ def register_request_hooks(app: Flask) -> None:
     from hoering import security
 
     app.after_request(security.set_security_headers)
+
+    @app.after_request
+    def apply_index_tasks(response):
+        """Bring the search index up to date after a request that wrote searchable content."""
+        from flask import g
+
+        if g.get("search_tasks_pending") and app.config["SEARCH_INDEX_INLINE"]:
+            from hoering.search.services import process_pending
+
+            try:
+                process_pending()
+            except Exception:  # the tasks stay queued; never fail the user's request for the index
+                app.logger.exception("applying search index tasks failed; they stay queued")
+        return response
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -46,6 +46,9 @@ def import_polis_command(directory: str, language: str | None, all_pending: bool
         result = import_polis(directory, language=language, all_pending=all_pending)
     except PolisFormatError as error:
         raise click.ClickException(f"Not a Polis export: {error}") from None
+    from hoering.search.services import process_pending
+
+    process_pending()
     verb = "Created" if result.created else "Already imported"
     click.echo(f"{verb} consultation '{result.title}' at /hoeringer/{result.slug}")
     click.echo(
@@ -59,9 +62,59 @@ def import_polis_command(directory: str, language: str | None, all_pending: bool
 def demo_command() -> None:
     """Load the demo municipality (Fjordvik kommune) unless it is already there."""
     from hoering.demo import DEMO_ACCOUNTS, load_demo
+    from hoering.search.services import process_pending
 
     loaded = load_demo()
+    process_pending()
     click.echo("Loaded the demo content." if loaded else "The demo content is already there; nothing changed.")
     click.echo("Demo accounts (e-mail / password / role):")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.email}  {account.password}  {account.role}")
+
+
+@hoering_cli.command("reindex")
+@with_appcontext
+def reindex_command() -> None:
+    """Rebuild the search index from the database."""
+    from hoering.search.services import get_index, reindex
+
+    count = reindex()
+    click.echo(f"Indexed {count} documents in {get_index().path}.")
+
+
+@hoering_cli.command("search-check")
+@with_appcontext
+def search_check_command() -> None:
+    """List documents missing from, stale in or extra in the search index; exit 1 if any."""
+    from hoering.search.services import check
+
+    result = check()
+    for label, keys in (("missing", result.missing), ("stale", result.stale), ("extra", result.extra)):
+        for key in keys:
+            click.echo(f"{label}: {key}")
+    if not result.ok:
+        raise click.ClickException(
+            f"The index is out of step: {len(result.missing)} missing, {len(result.stale)} stale, "
+            f"{len(result.extra)} extra. Run `flask --app wsgi hoering reindex`.")
+    click.echo("The search index is in step with the database.")
+
+
+@hoering_cli.command("index-worker")
+@click.option("--once", is_flag=True, help="Apply the pending tasks and stop.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between looks for new tasks.")
+@with_appcontext
+def index_worker_command(once: bool, interval: float) -> None:
+    """Apply search index tasks as they arrive (use with SEARCH_INDEX_INLINE off)."""
+    import time
+
+    from hoering.extensions import db
+    from hoering.search.services import process_pending
+
+    while True:
+        applied = process_pending()
+        db.session.remove()
+        if applied:
+            click.echo(f"Applied {applied} index tasks.")
+        if once:
+            return
+        time.sleep(interval)

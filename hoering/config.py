@@ -59,6 +59,14 @@ class DefaultConfig:
     RATELIMIT_REGISTRATION = "5 per hour"
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
 
+    #: Folder of the Whoosh index; ``None`` means ``instance/search-index``.
+    SEARCH_INDEX_DIR: str | None = None
+    #: Apply index tasks in the web process after each request that wrote some. Turn off
+    #: when ``flask hoering index-worker`` runs beside several web processes.
+    SEARCH_INDEX_INLINE = True
+    #: Results per page of the search page and API.
+    SEARCH_PER_PAGE = 20
+
     #: Password hashing method passed to :func:`werkzeug.security.generate_password_hash`.
     PASSWORD_HASH_METHOD = "scrypt"
 

@@ -18,6 +18,7 @@ from hoering.comments.services import place_in_thread
 from hoering.consultations.models import Consultation, Question
 from hoering.extensions import db
 from hoering.sanitize import comment_html, markdown_html
+from hoering.search.services import enqueue
 from hoering.timeutil import end_of_oslo_day, oslo_today, utcnow
 
 DEMO_MARKER = "demo:fjordvik"
@@ -162,6 +163,8 @@ def load_demo(now: dt.datetime | None = None) -> bool:
         )
         db.session.add(consultation)
         db.session.flush()
+        enqueue("consultation_comments", consultation.id)
+        enqueue("consultation", consultation.id)
         for author, days, text, question_index, replies in spec["threads"]:
             question = consultation.questions[question_index] if question_index is not None and consultation.questions else None
             top = _add_comment(consultation, residents[author], text, now + dt.timedelta(days=days), None, question)

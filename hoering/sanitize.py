@@ -124,3 +124,11 @@ def clean_html(html: str) -> str:
 def as_markup(html: str | None) -> Markup:
     """Mark stored, already sanitized HTML as safe for Jinja (never call on raw input)."""
     return Markup(html or "")
+
+
+_snippet_cleaner = bleach.Cleaner(tags={"mark"}, attributes={}, protocols=PROTOCOLS, strip=True, strip_comments=True)
+
+
+def clean_snippet(html: str) -> str:
+    """A search snippet: escaped text with ``<mark>`` around matches, and nothing else."""
+    return _snippet_cleaner.clean(html or "")

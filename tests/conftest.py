@@ -53,6 +53,7 @@ def app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "localhost",
+        "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search-index")),
     })
     with app.app_context():
         if database_url.startswith("postgresql"):
@@ -79,6 +80,9 @@ def _empty_database(app):
     yield
     with app.app_context():
         db.session.remove()
+        from hoering.search.services import get_index
+
+        get_index().clear()
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())

@@ -83,6 +83,9 @@ MATRIX = [
     ("api.consultation", "GET", "/api/v1/consultations/{draft_slug}", None, set(), 200),
     ("api.consultation_comments", "GET", "/api/v1/consultations/{slug}/comments", None, EVERYONE, 200),
     ("static", "GET", "/static/css/site.css", None, EVERYONE, 200),
+    ("search.search_page", "GET", "/sok?q=innlegg", None, EVERYONE, 200),
+    ("api.api_search", "GET", "/api/v1/search?q=innlegg", None, EVERYONE, 200),
+    ("api.consultation_by_id", "GET", "/api/v1/consultations/by-id/{consultation_id}", None, EVERYONE, 303),
 ]
 
 
@@ -108,7 +111,7 @@ def scene(app, make_user, make_consultation, make_comment):
         ban_id = ban.id
         rule_id = db.session.scalar(sa.select(HouseRule.id).limit(1))
     values = {
-        "slug": consultation.slug, "draft_slug": draft.slug,
+        "slug": consultation.slug, "draft_slug": draft.slug, "consultation_id": consultation.id,
         "other_comment": make_comment(consultation, other_author, "Et innlegg").id,
         "pending_comment": make_comment(consultation, other_author, "Venter", state="pending").id,
         "target_user": target.id, "ban": ban_id, "rule": rule_id, "other_email": other_author.email,

@@ -24,6 +24,7 @@ from hoering.extensions import db
 from hoering.moderation.models import ActionType, Report
 from hoering.moderation.services import automatic_holds, record
 from hoering.sanitize import comment_html, has_visible_text, normalize_text
+from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
 
 #: A second identical post by the same author within this many seconds returns the first.
@@ -144,6 +145,7 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     if holds and not pre_moderated:
         record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
                after=CommentState.PENDING.value, automatic=True, at=now)
+    enqueue("comment", comment.id)
     db.session.commit()
     return comment
 
@@ -184,6 +186,7 @@ def edit_comment(comment: Comment, user, text: str, now: dt.datetime | None = No
         if held:
             record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
                    before=PUBLISHED, after=CommentState.PENDING.value, automatic=True, at=now)
+        enqueue("comment", comment.id)
     db.session.commit()
     db.session.refresh(comment)
     return comment
@@ -210,6 +213,7 @@ def remove_comment(comment: Comment, user, now: dt.datetime | None = None) -> Co
         raise PermissionDenied(_l("You cannot remove this comment."))
     record(ActionType.AUTHOR_REMOVE, actor=user, comment=comment, before=before,
            after=CommentState.REMOVED.value, at=now)
+    enqueue("comment", comment.id)
     db.session.execute(  # nothing is left to judge: close the reports
         sa.update(Report).where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
         .values(resolved_at=now, resolution="author_removed").execution_options(synchronize_session=False)

@@ -15,6 +15,7 @@ from hoering.consultations.models import QUESTION_MAX_LENGTH, Consultation, Mode
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import markdown_html
+from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
 
 SLUG_MAX_LENGTH = 100
@@ -140,6 +141,8 @@ def create_consultation(user, data: ConsultationData) -> Consultation:
     consultation = Consultation(slug=slug, created_by_id=user.id)
     _apply(consultation, data)
     db.session.add(consultation)
+    db.session.flush()
+    enqueue("consultation", consultation.id)
     db.session.commit()
     return consultation
 
@@ -153,7 +156,11 @@ def update_consultation(user, consultation: Consultation, data: ConsultationData
         if db.session.scalar(sa.select(Consultation.id).where(Consultation.slug == data.slug)):
             raise Conflict(_l("The address is already in use by another consultation."))
         consultation.slug = data.slug
+    language_before = consultation.language
     _apply(consultation, data)
+    enqueue("consultation", consultation.id)
+    if consultation.language != language_before:  # its comments are analyzed in the new language
+        enqueue("consultation_comments", consultation.id)
     db.session.commit()
     return consultation
 

@@ -31,6 +31,7 @@ from hoering.extensions import db
 from hoering.moderation.models import ActionType
 from hoering.moderation.services import record
 from hoering.sanitize import comment_html, markdown_html, normalize_text
+from hoering.search.services import enqueue
 from hoering.timeutil import UTC, end_of_oslo_day, to_oslo
 
 REQUIRED_COMMENT_COLUMNS = ("timestamp", "comment-id", "author-id", "agrees", "moderated", "comment-body")
@@ -226,6 +227,10 @@ def import_polis(directory: str, language: str | None = None, all_pending: bool 
             record(ActionType.IMPORT, comment=comment, reason="polis", before=None, after=comment.state,
                    automatic=True, at=comment.created_at,
                    note=f"Polis moderated={'1' if comment.state == CommentState.PUBLISHED.value else '-1'}")
+    if created:
+        enqueue("consultation", consultation.id)
+    if new_comments:
+        enqueue("consultation_comments", consultation.id)
     db.session.commit()
     return result
 

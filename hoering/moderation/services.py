@@ -33,6 +33,7 @@ from hoering.moderation.models import (
     ReportReason,
 )
 from hoering.sanitize import normalize_text
+from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
 
 PENDING = CommentState.PENDING.value
@@ -257,6 +258,7 @@ def report_comment(comment: Comment, reporter, reason: str, text: str = "",
         if updated == 1:
             record(ActionType.AUTO_HIDE, comment=comment, reason=REPORT_THRESHOLD, before=PUBLISHED, after=HIDDEN,
                    automatic=True, at=now)
+            enqueue("comment", comment.id)
     db.session.commit()
     return report
 
@@ -364,6 +366,8 @@ def moderate(comment: Comment, moderator, action: ActionType | str, expected_ver
     state_after = values.get("state", before)
     record(action, actor=moderator, comment=comment, reason=reason, note=note, before=before,
            after=state_after, at=now)
+    if state_after != before:
+        enqueue("comment", comment.id)
     resolution = {ActionType.HIDE: "upheld", ActionType.REJECT: "upheld", ActionType.RESTORE: "dismissed",
                   ActionType.DISMISS_REPORTS: "dismissed", ActionType.APPROVE: "dismissed"}.get(action)
     if resolution:

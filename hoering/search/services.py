@@ -1,0 +1,263 @@
+"""Search services: keep the index in step with the database, and search it.
+
+Writes call :func:`enqueue` before they commit, so the task is in the same transaction as
+the change: a crash after the commit loses nothing, because the task is still there.
+After the request, :func:`process_pending` applies the tasks (in-process default); with
+several processes, ``flask hoering index-worker`` does it, and a process that finds the
+index locked leaves its tasks to the lock holder, which looks again after it lets go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import bleach
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context
+from sqlalchemy.orm import joinedload
+from whoosh import query
+
+from hoering import permissions
+from hoering.comments.models import Comment, CommentState
+from hoering.consultations.models import Consultation
+from hoering.extensions import db
+from hoering.sanitize import markdown_html
+from hoering.search.backend import IndexDocument, SearchIndex, SearchResult
+from hoering.search.backend import search as backend_search
+from hoering.search.models import IndexTask
+from hoering.timeutil import OSLO
+
+#: Comment states that are indexed; public search sees only published ones.
+INDEXED_STATES = (CommentState.PUBLISHED.value, CommentState.PENDING.value, CommentState.HIDDEN.value,
+                  CommentState.REJECTED.value)
+STAFF_STATES = INDEXED_STATES
+BATCH = 500
+
+
+def get_index() -> SearchIndex:
+    """The configured index (``SEARCH_INDEX_DIR``, default ``instance/search-index``)."""
+    path = current_app.config.get("SEARCH_INDEX_DIR") or os.path.join(current_app.instance_path, "search-index")
+    return SearchIndex(path)
+
+
+# --- tasks -----------------------------------------------------------------------------------
+
+def enqueue(doc_type: str, doc_id: int) -> None:
+    """Add an index task to the current transaction (the caller commits)."""
+    db.session.add(IndexTask(doc_type=doc_type, doc_id=doc_id))
+    if has_request_context():
+        g.search_tasks_pending = True
+
+
+def process_pending(max_rounds: int = 100) -> int:
+    """Apply pending index tasks, batch by batch, while this process holds the writer lock.
+
+    Returns:
+        The number of tasks applied (0 when another process held the lock: its holder
+        looks for new tasks after it lets go, so none is stranded).
+    """
+    index = get_index()
+    applied = 0
+    for _ in range(max_rounds):
+        tasks = db.session.scalars(sa.select(IndexTask).order_by(IndexTask.id).limit(BATCH)).all()
+        if not tasks:
+            break
+        upserts, deletes = _resolve(tasks)
+        if not index.apply(upserts, deletes):
+            break
+        last_id = tasks[-1].id
+        db.session.execute(sa.delete(IndexTask).where(IndexTask.id <= last_id)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+        applied += len(tasks)
+    return applied
+
+
+def _resolve(tasks: list[IndexTask]) -> tuple[list[IndexDocument], list[str]]:
+    comment_ids, consultation_ids = set(), set()
+    for task in tasks:
+        if task.doc_type == "comment":
+            comment_ids.add(task.doc_id)
+        elif task.doc_type == "consultation":
+            consultation_ids.add(task.doc_id)
+        elif task.doc_type == "consultation_comments":
+            consultation_ids.add(task.doc_id)
+            comment_ids.update(db.session.scalars(sa.select(Comment.id).where(Comment.consultation_id == task.doc_id)))
+    upserts, deletes = [], []
+    found = {c.id: c for c in _load_comments(comment_ids)}
+    for comment_id in comment_ids:
+        comment = found.get(comment_id)
+        if comment is None or comment.state not in INDEXED_STATES:
+            deletes.append(f"comment:{comment_id}")
+        else:
+            upserts.append(comment_document(comment))
+    consultations = {c.id: c for c in db.session.scalars(
+        sa.select(Consultation).where(Consultation.id.in_(consultation_ids)))} if consultation_ids else {}
+    for consultation_id in consultation_ids:
+        consultation = consultations.get(consultation_id)
+        if consultation is None:
+            deletes.append(f"consultation:{consultation_id}")
+        else:
+            upserts.append(consultation_document(consultation))
+    return upserts, deletes
+
+
+def _load_comments(ids) -> list[Comment]:
+    ids = list(ids)
+    rows = []
+    for start in range(0, len(ids), BATCH):
+        rows.extend(db.session.scalars(sa.select(Comment).where(Comment.id.in_(ids[start:start + BATCH]))
+                                       .options(joinedload(Comment.consultation))))
+    return rows
+
+
+# --- documents -------------------------------------------------------------------------------
+
+def plain_text_of_markdown(text: str) -> str:
+    """Markdown as plain text: rendered, then every tag stripped (never index HTML)."""
+    return bleach.clean(markdown_html(text or ""), tags=set(), strip=True).replace("&amp;", "&") \
+        .replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+
+
+def comment_document(comment: Comment) -> IndexDocument:
+    """The index document of a comment (its raw text, never its HTML)."""
+    return IndexDocument(
+        doc_type="comment", doc_id=comment.id, consultation_id=comment.consultation_id, state=comment.state,
+        language=comment.consultation.language, author=comment.author.display_name,
+        title=comment.consultation.title, body=comment.body_text, created_at=comment.created_at,
+    )
+
+
+def consultation_document(consultation: Consultation) -> IndexDocument:
+    """The index document of a consultation: title, summary, case text and questions."""
+    parts = [consultation.summary, plain_text_of_markdown(consultation.body_markdown),
+             *(q.text for q in consultation.questions)]
+    return IndexDocument(
+        doc_type="consultation", doc_id=consultation.id, consultation_id=consultation.id,
+        state="published" if consultation.published_at else "draft", language=consultation.language,
+        author=consultation.responsible_unit or "", title=consultation.title,
+        body="\n\n".join(p for p in parts if p), created_at=consultation.opens_at,
+    )
+
+
+def all_documents() -> Iterator[IndexDocument]:
+    """Every document the index should hold, read from the database in batches."""
+    for consultation in db.session.scalars(sa.select(Consultation)):
+        yield consultation_document(consultation)
+    last = 0
+    while True:
+        rows = db.session.scalars(
+            sa.select(Comment).where(Comment.id > last, Comment.state.in_(INDEXED_STATES)).order_by(Comment.id)
+            .limit(BATCH).options(joinedload(Comment.consultation))).all()
+        if not rows:
+            return
+        for comment in rows:
+            yield comment_document(comment)
+        last = rows[-1].id
+        db.session.expunge_all()
+
+
+def reindex() -> int:
+    """Rebuild the index from the database; pending tasks are then redundant and dropped."""
+    newest_task = db.session.scalar(sa.select(sa.func.max(IndexTask.id)))
+    count = get_index().rebuild(all_documents())
+    if newest_task is not None:
+        db.session.execute(sa.delete(IndexTask).where(IndexTask.id <= newest_task))
+        db.session.commit()
+    return count
+
+
+@dataclass
+class CheckResult:
+    """Differences between the database and the index."""
+
+    missing: list[str]
+    stale: list[str]
+    extra: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+def check() -> CheckResult:
+    """Compare every document the database implies with the index."""
+    stamps = get_index().stamps()
+    missing, stale, seen = [], [], set()
+    for document in all_documents():
+        seen.add(document.key)
+        stamp = stamps.get(document.key)
+        if stamp is None:
+            missing.append(document.key)
+        elif stamp != document.stamp:
+            stale.append(document.key)
+    extra = sorted(set(stamps) - seen)
+    return CheckResult(missing, stale, extra)
+
+
+# --- searching -------------------------------------------------------------------------------
+
+@dataclass
+class SearchFilters:
+    """Filters of the search page and API."""
+
+    consultation_id: int | None = None
+    status: str | None = None  # consultation status: open, upcoming, closed, summarized
+    since: dt.date | None = None
+    until: dt.date | None = None
+    state: str | None = None  # comment state; staff only
+    doc_type: str | None = None  # comment or consultation
+
+
+def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 1, per_page: int = 20,
+           sort: str = "relevance", staff_scope: bool | None = None) -> SearchResult:
+    """Search consultations and comments as ``viewer`` may see them.
+
+    The public sees published consultations and their published comments; moderators also
+    pending, hidden and rejected comments (``staff_scope``, default: whether the viewer
+    may moderate).
+    """
+    filters = filters or SearchFilters()
+    staff = permissions.can_moderate(viewer) if staff_scope is None else staff_scope
+    consultations = db.session.scalars(sa.select(Consultation).where(Consultation.published_at.is_not(None))).all()
+    if filters.status:
+        consultations = [c for c in consultations if c.status().value == filters.status]
+    allowed = [str(c.id) for c in consultations]
+    if filters.consultation_id is not None:
+        allowed = [i for i in allowed if i == str(filters.consultation_id)]
+    if not allowed:
+        return SearchResult([], 0, {}, 1, 1, text, False, None)
+    parts = [query.Or([query.Term("consultation_id", i) for i in allowed])]
+    states = STAFF_STATES if staff else (CommentState.PUBLISHED.value,)
+    if staff and filters.state in STAFF_STATES:
+        states = (filters.state,)
+    comment_scope = query.And([query.Term("doc_type", "comment"), query.Or([query.Term("state", s) for s in states])])
+    consultation_scope = query.Term("doc_type", "consultation")
+    if filters.doc_type == "comment":
+        parts.append(comment_scope)
+    elif filters.doc_type == "consultation":
+        parts.append(consultation_scope)
+    else:
+        parts.append(query.Or([comment_scope, consultation_scope]))
+    if filters.since or filters.until:
+        start = dt.datetime.combine(filters.since, dt.time(), tzinfo=OSLO).astimezone(dt.UTC).replace(tzinfo=None) \
+            if filters.since else None
+        end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), tzinfo=OSLO) \
+            .astimezone(dt.UTC).replace(tzinfo=None) if filters.until else None
+        parts.append(query.DateRange("created_at", start, end, endexcl=True))
+    return backend_search(get_index(), text, filter_query=query.And(parts), page=page, per_page=per_page, sort=sort)
+
+
+def wait_for_index(seconds: float = 5.0) -> bool:
+    """Process pending tasks until none are left or ``seconds`` pass (tests, CLI)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        process_pending()
+        if not db.session.scalar(sa.select(IndexTask.id).limit(1)):
+            return True
+        time.sleep(0.05)
+    return False

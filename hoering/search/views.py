@@ -1,0 +1,102 @@
+"""The search page (``/sok``) and the search API (``/api/v1/search``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import current_app, jsonify, render_template, request, url_for
+from flask_login import AnonymousUserMixin, current_user
+
+from hoering import permissions
+from hoering.api import bp as api_bp
+from hoering.consultations.models import Consultation
+from hoering.errors import json_error
+from hoering.extensions import db
+from hoering.forms import page_number, parse_id
+from hoering.sanitize import clean_snippet
+from hoering.search import bp, services
+
+STATUSES = ("open", "upcoming", "closed", "summarized")
+
+
+def _date(name: str) -> dt.date | None:
+    try:
+        value = dt.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return value if 1990 <= value.year <= 2200 else None
+
+
+def _filters(staff: bool) -> services.SearchFilters:
+    args = request.args
+    return services.SearchFilters(
+        consultation_id=parse_id(args.get("consultation")) or None,
+        status=args.get("status") if args.get("status") in STATUSES else None,
+        since=_date("from"), until=_date("to"),
+        state=args.get("state") if staff and args.get("state") in services.STAFF_STATES else None,
+        doc_type=args.get("type") if args.get("type") in ("comment", "consultation") else None,
+    )
+
+
+@bp.get("/sok")
+def search_page():
+    """Search consultations and comments; moderators also find pending and hidden comments."""
+    staff = permissions.can_moderate(current_user)
+    text = request.args.get("q", "")
+    sort = "newest" if request.args.get("sort") == "newest" else "relevance"
+    result = None
+    if text.strip():
+        result = services.search(text, current_user, _filters(staff), page=page_number(request.args.get("page")),
+                                 per_page=current_app.config["SEARCH_PER_PAGE"], sort=sort)
+        for hit in result.hits:
+            hit.snippet = clean_snippet(hit.snippet)
+    query = sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)
+    if not staff:
+        query = query.where(Consultation.published_at.is_not(None))
+    return render_template("search/search.html", result=result, text=text, sort=sort, staff=staff,
+                           consultations=db.session.execute(query).all(), args=request.args,
+                           states=services.STAFF_STATES, statuses=STATUSES)
+
+
+@api_bp.get("/search")
+def api_search():
+    """Search published consultations and comments. Query parameters as on ``/sok``:
+    ``q``, ``type``, ``consultation``, ``status``, ``from``, ``to``, ``sort``, ``page``."""
+    text = request.args.get("q", "")
+    if not text.strip():
+        return json_error(400, "bad_request", "q is required")
+    sort = "newest" if request.args.get("sort") == "newest" else "relevance"
+    result = services.search(text, AnonymousUserMixin(), _filters(False), page=page_number(request.args.get("page")),
+                             per_page=current_app.config["SEARCH_PER_PAGE"], sort=sort, staff_scope=False)
+    return jsonify({
+        "query": result.query_text,
+        "truncated": result.truncated,
+        "total": result.total,
+        "counts": result.counts,
+        "page": result.page,
+        "pages": result.pages,
+        "suggestion": result.suggestion,
+        "results": [{
+            "type": hit.doc_type,
+            "id": hit.doc_id,
+            "consultation_id": hit.consultation_id,
+            "title": hit.title,
+            "author": hit.author if hit.doc_type == "comment" else None,
+            "snippet_html": clean_snippet(hit.snippet),
+            "created_at": hit.created_at.isoformat().replace("+00:00", "Z") if hit.created_at else None,
+            "url": url_for("comments.permalink", comment_id=hit.doc_id, _external=True) if hit.doc_type == "comment"
+            else url_for("api.consultation_by_id", consultation_id=hit.doc_id, _external=True),
+        } for hit in result.hits],
+    })
+
+
+@api_bp.get("/consultations/by-id/<int(min=1, max=2147483647):consultation_id>")
+def consultation_by_id(consultation_id: int):
+    """Redirect to a published consultation's page by id (used by search results)."""
+    from flask import redirect
+
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or consultation.published_at is None:
+        return json_error(404, "not_found", "No published consultation has this id.")
+    return redirect(url_for("consultations.detail", slug=consultation.slug), code=303)
