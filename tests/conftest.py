@@ -22,6 +22,7 @@ from flask_migrate import upgrade
 
 from hoering import create_app
 from hoering.extensions import db
+from hoering.search.services import enqueue, process_pending
 from hoering.timeutil import end_of_oslo_day, oslo_today, utcnow
 
 SHARED_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data")
@@ -161,7 +162,10 @@ def make_consultation(app):
             consultation = Consultation(**values)
             consultation.questions = [Question(text=q, position=i) for i, q in enumerate(questions)]
             db.session.add(consultation)
+            db.session.flush()
+            enqueue("consultation", consultation.id)  # as the services do, so the index is in step
             db.session.commit()
+            process_pending()
             return _detach(consultation)
 
     return make
@@ -186,7 +190,9 @@ def make_comment(app):
             db.session.add(comment)
             db.session.flush()
             place_in_thread(comment, parent_row, app.config["MAX_REPLY_DEPTH"])
+            enqueue("comment", comment.id)
             db.session.commit()
+            process_pending()
             return _detach(comment)
 
     return make

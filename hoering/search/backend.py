@@ -226,7 +226,7 @@ def parse_query(schema, text: str):
         parsed = _parser(schema).parse(text)
     except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
         parsed = None
-    if parsed is None or parsed is query.NullQuery or isinstance(parsed, query.NullQuery):
+    if parsed is None or parsed is query.NullQuery:
         words = re.findall(r"\w+", text)
         if not words:
             return query.NullQuery
