@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass
 
 from whoosh import index as whoosh_index
@@ -105,11 +106,21 @@ class SearchIndex:
         self.path = path
 
     def open(self):
-        """Open the index, creating an empty one if there is none."""
+        """Open the index, creating an empty one if there is none.
+
+        Another process may commit (and delete the previous table of contents) while this
+        one opens the index; then it simply tries again.
+        """
         os.makedirs(self.path, exist_ok=True)
-        if whoosh_index.exists_in(self.path):
-            return whoosh_index.open_dir(self.path)
-        return whoosh_index.create_in(self.path, build_schema())
+        for attempt in range(20):
+            try:
+                if whoosh_index.exists_in(self.path):
+                    return whoosh_index.open_dir(self.path)
+                return whoosh_index.create_in(self.path, build_schema())
+            except FileNotFoundError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.01)
 
     def clear(self) -> None:
         """Delete everything and start an empty index."""

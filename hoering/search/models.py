@@ -20,6 +20,7 @@ class IndexTask(db.Model):
     """
 
     __tablename__ = "index_task"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: Mapped[int] = mapped_column(primary_key=True)
     doc_type: Mapped[str] = mapped_column(sa.String(30))

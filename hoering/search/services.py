@@ -69,8 +69,8 @@ def process_pending(max_rounds: int = 100) -> int:
         upserts, deletes = _resolve(tasks)
         if not index.apply(upserts, deletes):
             break
-        last_id = tasks[-1].id
-        db.session.execute(sa.delete(IndexTask).where(IndexTask.id <= last_id)
+        # Delete exactly the tasks applied: a range could catch a task written meanwhile.
+        db.session.execute(sa.delete(IndexTask).where(IndexTask.id.in_([t.id for t in tasks]))
                            .execution_options(synchronize_session=False))
         db.session.commit()
         applied += len(tasks)
@@ -163,11 +163,11 @@ def all_documents() -> Iterator[IndexDocument]:
 
 def reindex() -> int:
     """Rebuild the index from the database; pending tasks are then redundant and dropped."""
-    newest_task = db.session.scalar(sa.select(sa.func.max(IndexTask.id)))
+    covered = list(db.session.scalars(sa.select(IndexTask.id)))  # changes the rebuild will see
     count = get_index().rebuild(all_documents())
-    if newest_task is not None:
-        db.session.execute(sa.delete(IndexTask).where(IndexTask.id <= newest_task))
-        db.session.commit()
+    for start in range(0, len(covered), BATCH):
+        db.session.execute(sa.delete(IndexTask).where(IndexTask.id.in_(covered[start:start + BATCH])))
+    db.session.commit()
     return count
 
 

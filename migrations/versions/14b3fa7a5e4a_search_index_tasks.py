@@ -23,7 +23,8 @@ def upgrade():
     sa.Column('doc_type', sa.String(length=30), nullable=False),
     sa.Column('doc_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_index_task'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_index_task')),
+    sqlite_autoincrement=True,  # task ids are never reused (see hoering/search/services.py)
     )
     # ### end Alembic commands ###
 
