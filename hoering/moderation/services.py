@@ -457,7 +457,8 @@ class QueuePage:
 
 
 def queue_page(consultation_id: int | None = None, state: str | None = None, reason: str | None = None,
-               text: str | None = None, page: int = 1, per_page: int = 50) -> QueuePage:
+               text: str | None = None, page: int = 1, per_page: int = 50,
+               comment_ids: list[int] | None = None) -> QueuePage:
     """Pending comments, comments with open reports and comments hidden pending review,
     across consultations, the longest-waiting first.
 
@@ -466,6 +467,7 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
         state: ``pending``, ``reported`` (has open reports) or ``hidden`` (hidden pending review).
         reason: only comments with an open report of this reason.
         text: only comments whose text contains this (case-insensitive).
+        comment_ids: only these comments (the matches of a full-text search).
         page: 1-based, clamped.
     """
     reports = _open_report_summary()
@@ -487,6 +489,8 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
             Report.comment_id == Comment.id, Report.reason == reason, Report.resolved_at.is_(None))))
     if text:
         conditions.append(Comment.body_text.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    if comment_ids is not None:
+        conditions.append(Comment.id.in_(comment_ids))
     base = sa.select(Comment).outerjoin(reports, reports.c.comment_id == Comment.id).where(*conditions)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))

@@ -27,6 +27,7 @@ from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
 from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
 from hoering.moderation.models import Ban, ModerationAction
 from hoering.ratelimit import limit, on_rate_limit
+from hoering.search.services import comment_ids_matching
 from hoering.timeutil import OSLO
 
 ID = f"int(min=1, max={MAX_ID})"
@@ -115,7 +116,16 @@ def queue():
     state = request.args.get("state") if request.args.get("state") in services.QUEUE_STATES else None
     reason = request.args.get("reason") if request.args.get("reason") in REPORT_REASON_LABELS else None
     text = search_text(request.args.get("q"))
-    page = services.queue_page(consultation_id=consultation_id, state=state, reason=reason, text=text,
+    # The text filter is the full-text search (other word forms too); if the index cannot
+    # be read, a plain "contains" match on the database does the job.
+    matches = None
+    if text:
+        try:
+            matches = comment_ids_matching(text)
+        except Exception:  # noqa: BLE001
+            current_app.logger.exception("search index unavailable; the queue filters by substring")
+    page = services.queue_page(consultation_id=consultation_id, state=state, reason=reason,
+                               text=text if matches is None else None, comment_ids=matches,
                                page=page_number(request.args.get("page")),
                                per_page=current_app.config["MODERATION_PER_PAGE"])
     consultations = db.session.execute(

@@ -314,3 +314,16 @@ def _suggest(searcher, text: str) -> str | None:
                 continue
         out.append(word)
     return " ".join(out) if changed else None
+
+
+def matching_ids(index: SearchIndex, text: str, filter_query=None, limit: int = 5000) -> list[int]:
+    """Ids (``doc_id``) of the best ``limit`` documents matching ``text`` within the filter."""
+    prepared, _ = prepare_query_text(text)
+    if not prepared:
+        return []
+    ix = index.open()
+    with ix.searcher() as searcher:
+        parsed = parse_query(ix.schema, prepared)
+        if parsed is query.NullQuery:
+            return []
+        return [int(hit["doc_id"]) for hit in searcher.search(parsed, filter=filter_query, limit=limit)]

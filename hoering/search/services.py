@@ -261,3 +261,10 @@ def wait_for_index(seconds: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def comment_ids_matching(text: str, limit: int = 5000) -> list[int]:
+    """Ids of comments in any indexed state whose text matches ``text`` (moderators' scope)."""
+    from hoering.search.backend import matching_ids
+
+    return matching_ids(get_index(), text, filter_query=query.Term("doc_type", "comment"), limit=limit)

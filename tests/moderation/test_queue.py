@@ -254,3 +254,11 @@ def test_moderators_permalink_to_a_pending_comment_opens_its_moderation_page(bro
     comment = make_comment(make_consultation(), make_user(), "venter", state="pending")
     response = browser_for("moderator").get(f"/kommentarer/{comment.id}")
     assert response.status_code == 303 and response.headers["Location"] == f"/moderering/kommentarer/{comment.id}"
+
+
+def test_queue_text_filter_is_the_full_text_search(browser_for, make_consultation, make_comment, make_user):
+    consultation = make_consultation()
+    skoler = make_comment(consultation, make_user(), "Skolene trenger flere lærere", state="pending")
+    make_comment(consultation, make_user(), "Veiene trenger asfalt", state="pending")
+    html = browser_for("moderator").get("/moderering?q=skolen").get_data(as_text=True)
+    assert queue_ids(html) == [skoler.id]
