@@ -55,6 +55,9 @@ def app(tmp_path_factory):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "localhost",
         "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search-index")),
+        # Index tasks are queued as always but applied only in tests that search (the
+        # ``search_inline`` fixture), which keeps the rest of the suite fast.
+        "SEARCH_INDEX_INLINE": False,
     })
     with app.app_context():
         if database_url.startswith("postgresql"):
@@ -90,6 +93,12 @@ def _empty_database(app):
             for table in db.metadata.sorted_tables:
                 if app.config["SEEDED_ROWS"][table.name]:
                     connection.execute(table.insert(), app.config["SEEDED_ROWS"][table.name])
+
+
+@pytest.fixture
+def search_inline(app, monkeypatch):
+    """Apply index tasks after every request and factory call, as in production."""
+    monkeypatch.setitem(app.config, "SEARCH_INDEX_INLINE", True)
 
 
 @pytest.fixture
@@ -165,7 +174,8 @@ def make_consultation(app):
             db.session.flush()
             enqueue("consultation", consultation.id)  # as the services do, so the index is in step
             db.session.commit()
-            process_pending()
+            if app.config["SEARCH_INDEX_INLINE"]:
+                process_pending()
             return _detach(consultation)
 
     return make
@@ -192,7 +202,8 @@ def make_comment(app):
             place_in_thread(comment, parent_row, app.config["MAX_REPLY_DEPTH"])
             enqueue("comment", comment.id)
             db.session.commit()
-            process_pending()
+            if app.config["SEARCH_INDEX_INLINE"]:
+                process_pending()
             return _detach(comment)
 
     return make

@@ -46,7 +46,7 @@ def test_queue_lists_pending_and_reported_comments_oldest_first(browser_for, mak
     assert "kjøp nå" in html and "vanlig publisert" not in html
 
 
-def test_queue_filters(browser_for, make_consultation, make_comment, make_user):
+def test_queue_filters(browser_for, make_consultation, make_comment, make_user, search_inline):
     first, second = make_consultation(title="Første"), make_consultation(title="Andre")
     author = make_user()
     a = make_comment(first, author, "eple ventende", state="pending")
@@ -256,7 +256,8 @@ def test_moderators_permalink_to_a_pending_comment_opens_its_moderation_page(bro
     assert response.status_code == 303 and response.headers["Location"] == f"/moderering/kommentarer/{comment.id}"
 
 
-def test_queue_text_filter_is_the_full_text_search(browser_for, make_consultation, make_comment, make_user):
+def test_queue_text_filter_is_the_full_text_search(browser_for, make_consultation, make_comment, make_user,
+                                                   search_inline):
     consultation = make_consultation()
     skoler = make_comment(consultation, make_user(), "Skolene trenger flere lærere", state="pending")
     make_comment(consultation, make_user(), "Veiene trenger asfalt", state="pending")
