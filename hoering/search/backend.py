@@ -53,7 +53,7 @@ def build_schema() -> Schema:
         text_en=TEXT(analyzer=LanguageAnalyzer("en")),
         text_de=TEXT(analyzer=LanguageAnalyzer("de")),
         text_any=TEXT(analyzer=StandardAnalyzer(minsize=1)),
-        words=TEXT(analyzer=StandardAnalyzer(minsize=2, stoplist=None), spelling=True),
+        words=TEXT(analyzer=StandardAnalyzer(minsize=2, stoplist=None)),
         created_at=DATETIME(stored=True, sortable=True),
         stamp=STORED,
     )
@@ -272,13 +272,16 @@ def search(index: SearchIndex, text: str, *, filter_query=None, page: int = 1, p
         if parsed is query.NullQuery:
             return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
         sortedby = sorting.FieldFacet("created_at", reverse=True) if sort == "newest" else None
-        facet = sorting.FieldFacet("doc_type")
-        results = searcher.search(parsed, filter=filter_query, limit=None, sortedby=sortedby, groupedby=facet,
-                                  terms=True)
+        # The scope is joined to the query (scoring nothing) rather than passed as a Whoosh
+        # ``filter``: counting results through a filter set is very slow in Whoosh 2.7.
+        scoped = _scoped(parsed, filter_query)
+        results = searcher.search(scoped, limit=max(1, page) * per_page, sortedby=sortedby, terms=True)
         total = len(results)
-        counts = {name: len(ids) for name, ids in results.groups("doc_type").items()}
         pages = max(1, -(-total // per_page))
-        page = min(max(1, page), pages)
+        if page > pages:  # past the end: show the last page
+            page = pages
+            results = searcher.search(scoped, limit=page * per_page, sortedby=sortedby, terms=True)
+        counts = _type_counts(searcher, parsed, filter_query, total)
         results.fragmenter = ContextFragmenter(maxchars=300, surround=60)
         results.formatter = _MarkFormatter()
         hits = []
@@ -290,8 +293,23 @@ def search(index: SearchIndex, text: str, *, filter_query=None, page: int = 1, p
             hits.append(Hit(hit["doc_type"], int(hit["doc_id"]), int(hit["consultation_id"]), hit["state"],
                             hit.get("title", ""), hit.get("author", ""), snippet,
                             created.replace(tzinfo=dt.UTC) if created else None))
-        suggestion = _suggest(searcher, prepared) if total == 0 or total < 3 else None
+        suggestion = _suggest(searcher, prepared) if total == 0 else None
     return SearchResult(hits, total, counts, page, pages, prepared, truncated, suggestion)
+
+
+def _scoped(parsed, filter_query):
+    if filter_query is None:
+        return parsed
+    return query.And([parsed, query.ConstantScoreQuery(filter_query, 0.0)])
+
+
+def _type_counts(searcher, parsed, filter_query, total: int) -> dict[str, int]:
+    """Results per document type. Consultations are few: count them, and the rest are comments."""
+    consultation_filter = query.Term("doc_type", "consultation")
+    if filter_query is not None:
+        consultation_filter = query.And([filter_query, consultation_filter])
+    consultations = len(searcher.search(_scoped(parsed, consultation_filter), limit=1))
+    return {"consultation": consultations, "comment": total - consultations}
 
 
 def _escape(text: str) -> str:
@@ -305,9 +323,9 @@ def _suggest(searcher, text: str) -> str | None:
     if not words:
         return None
     changed, out = False, []
-    for word in words:
-        if len(word) > 2 and not searcher.reader().frequency("words", word):
-            candidates = corrector.suggest(word, limit=1)
+    for word in words[:5]:
+        if len(word) > 3 and not searcher.reader().frequency("words", word):
+            candidates = corrector.suggest(word, limit=1, maxdist=1)
             if candidates:
                 out.append(candidates[0])
                 changed = True
@@ -326,4 +344,4 @@ def matching_ids(index: SearchIndex, text: str, filter_query=None, limit: int = 
         parsed = parse_query(ix.schema, prepared)
         if parsed is query.NullQuery:
             return []
-        return [int(hit["doc_id"]) for hit in searcher.search(parsed, filter=filter_query, limit=limit)]
+        return [int(hit["doc_id"]) for hit in searcher.search(_scoped(parsed, filter_query), limit=limit)]

@@ -1,0 +1,154 @@
+"""Search benchmark: Whoosh (our index) against SQLite FTS5 on the same 100,000 comments.
+
+Usage: .venv/bin/python bench/search.py [--comments 100000]
+
+The corpus is built from real text in ../shared/data: sentences of the Norwegian texts
+(norwegian-text/) and the Polis comments (English, German, Chinese), combined one to three
+at a time with a fixed random seed, so every run indexes the same comments. Measured:
+
+* bulk indexing throughput (documents per second) for both engines;
+* query latency p50/p95 over a fixed query set (20 results a page, with highlighted
+  snippets and the total count, as the search page needs them);
+* the cost of indexing one more comment into the full index (what a post adds).
+
+Not a test: the figures go to docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import glob
+import os
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from hoering.search.backend import IndexDocument, SearchIndex, search  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+QUERIES = [
+    "kommune", "kirken", "stortinget", "skolene", "barnehage", "statskirkeordningen", "folkekirke",
+    "økonomi og arbeid", "helse", "vei", "minimum wage", "internet", "police", "taxi", "Klimaneutralität",
+    "public transport", "kirke stat", "forslag", "\"den norske kirke\"", "regjeringen budsjett",
+]
+
+
+def sentences() -> list[tuple[str, str]]:
+    """``(language, sentence)`` pairs from the shared real texts."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(DATA, "norwegian-text", "*.txt"))):
+        if "LICENSE" in path:
+            continue
+        with open(path, encoding="utf-8") as handle:
+            text = " ".join(handle.read().split())
+        out.extend(("nb", s) for s in re.split(r"(?<=[.!?])\s+", text) if 20 <= len(s) <= 400)
+    for path in sorted(glob.glob(os.path.join(DATA, "polis", "*", "comments.csv"))):
+        language = "de" if "austria" in path else "zh-Hant" if "vtaiwan" in path else "en"
+        with open(path, newline="", encoding="utf-8") as handle:
+            out.extend((language, row["comment-body"]) for row in csv.DictReader(handle) if row["comment-body"])
+    return out
+
+
+def corpus(count: int) -> list[IndexDocument]:
+    rng = random.Random(42)
+    pool = sentences()
+    by_language: dict[str, list[str]] = {}
+    for language, text in pool:
+        by_language.setdefault(language, []).append(text)
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    documents = []
+    for n in range(count):
+        language, first = pool[rng.randrange(len(pool))]
+        parts = [first] + rng.sample(by_language[language], rng.randint(0, 2))
+        documents.append(IndexDocument(
+            doc_type="comment", doc_id=n + 1, consultation_id=1 + n % 50, state="published", language=language,
+            author=f"Deltaker {rng.randrange(5000)}", title="", body=" ".join(parts),
+            created_at=start + dt.timedelta(minutes=n)))
+    return documents
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def bench_whoosh(documents, folder):
+    index = SearchIndex(os.path.join(folder, "whoosh"))
+    start = time.perf_counter()
+    index.rebuild(iter(documents))
+    build = time.perf_counter() - start
+    latencies = []
+    for _ in range(3):
+        for text in QUERIES:
+            t = time.perf_counter()
+            result = search(index, text, page=1, per_page=20)
+            latencies.append((time.perf_counter() - t) * 1000)
+            assert result.total >= 0
+    singles = []
+    for n in range(30):
+        document = IndexDocument("comment", len(documents) + n + 1, 1, "published", "nb", "Ny deltaker", "",
+                                 "Et nytt innspill om skolene i kommunen", dt.datetime.now(dt.UTC))
+        t = time.perf_counter()
+        assert index.apply([document], [])
+        singles.append((time.perf_counter() - t) * 1000)
+    return build, latencies, singles
+
+
+def bench_fts5(documents, folder):
+    connection = sqlite3.connect(os.path.join(folder, "fts.sqlite"))
+    connection.execute("CREATE VIRTUAL TABLE doc USING fts5(body, author, tokenize='unicode61 remove_diacritics 0')")
+    start = time.perf_counter()
+    with connection:
+        connection.executemany("INSERT INTO doc(rowid, body, author) VALUES (?, ?, ?)",
+                               ((d.doc_id, d.body, d.author) for d in documents))
+    build = time.perf_counter() - start
+    latencies = []
+    for _ in range(3):
+        for text in QUERIES:
+            words = re.findall(r"\w+", text)
+            match = " ".join(f'"{w}"' for w in words)
+            t = time.perf_counter()
+            rows = connection.execute(
+                "SELECT rowid, snippet(doc, 0, '<mark>', '</mark>', ' … ', 20) FROM doc WHERE doc MATCH ? "
+                "ORDER BY rank LIMIT 20", (match,)).fetchall()
+            total = connection.execute("SELECT count(*) FROM doc WHERE doc MATCH ?", (match,)).fetchone()[0]
+            latencies.append((time.perf_counter() - t) * 1000)
+            assert total >= len(rows)
+    connection.close()
+    return build, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--comments", type=int, default=100_000)
+    args = parser.parse_args()
+    documents = corpus(args.comments)
+    folder = tempfile.mkdtemp(prefix="hoering-bench-")
+    try:
+        w_build, w_lat, w_single = bench_whoosh(documents, folder)
+        f_build, f_lat = bench_fts5(documents, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    n = len(documents)
+    print(f"corpus: {n} comments from shared/data, {len(QUERIES)} queries x 3 rounds")
+    print(f"bulk indexing  whoosh {n / w_build:8.0f} docs/s ({w_build:.1f} s)   fts5 {n / f_build:8.0f} docs/s "
+          f"({f_build:.1f} s)")
+    wp50, wp95 = percentile(w_lat, 50), percentile(w_lat, 95)
+    fp50, fp95 = percentile(f_lat, 50), percentile(f_lat, 95)
+    print(f"query latency  whoosh p50 {wp50:6.1f} ms p95 {wp95:6.1f} ms   fts5 p50 {fp50:6.1f} ms p95 {fp95:6.1f} ms")
+    print(f"p95 ratio whoosh/fts5: {wp95 / fp95:.1f}x")
+    print(f"one more comment into the full index: median {statistics.median(w_single):.1f} ms, "
+          f"p95 {percentile(w_single, 95):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
