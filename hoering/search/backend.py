@@ -85,7 +85,8 @@ class IndexDocument:
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
     def fields(self) -> dict:
-        text = f"{self.title}\n{self.body}".strip()
+        # A comment is found by its own words; the consultation title is only shown with it.
+        text = self.body if self.doc_type == "comment" else f"{self.title}\n{self.body}".strip()
         field = LANGUAGE_FIELDS.get(self.language, "text_any")
         return {
             "key": self.key, "doc_type": self.doc_type, "doc_id": str(self.doc_id),

@@ -201,3 +201,11 @@ def test_api_search_is_public_scope(browser_for, make_consultation, client, app)
     assert data["total"] == 1 and data["results"][0]["type"] == "comment"
     assert "<mark>Gatelys</mark>" in data["results"][0]["snippet_html"]
     assert client.get("/api/v1/search").status_code == 400
+
+
+def test_comments_are_found_by_their_own_words_not_their_consultations_title(browser_for, make_consultation, client,
+                                                                             app):
+    consultation = make_consultation(title="Ny sykkelvei langs fjorden")
+    post(browser_for(), consultation, "Husk belysning ved bussholdeplassen")
+    html = client.get("/sok?q=sykkelvei").get_data(as_text=True)
+    assert found_ids(html) == [] and "Ny sykkelvei langs fjorden" in html  # the consultation itself
