@@ -115,3 +115,26 @@ def can_reply(user, consultation, thread_root) -> bool:
     """Replies are accepted where comments are, unless a moderator locked the thread
     (``thread_root`` is the thread's top-level comment)."""
     return can_comment(user, consultation) and thread_root.locked_at is None
+
+
+def requires(check):
+    """View decorator: log in first, then answer 403 unless ``check(current_user)`` is true.
+
+    Example: ``@requires(can_moderate)``.
+    """
+    from functools import wraps
+
+    from flask import abort
+    from flask_login import current_user, login_required
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not check(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from hoering import permissions
@@ -24,17 +22,8 @@ ID = f"int(min=1, max={MAX_ID})"
 USERS_PER_PAGE = 50
 
 
-def admin_required(view):
-    """Log in, then 403 unless the user is an administrator."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not permissions.can_administer(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+#: Log in, then 403 unless the user is an administrator.
+admin_required = permissions.requires(permissions.can_administer)
 
 
 @bp.get("/admin/brukere")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from functools import wraps
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
@@ -33,17 +32,8 @@ from hoering.timeutil import OSLO
 ID = f"int(min=1, max={MAX_ID})"
 
 
-def moderator_required(view):
-    """Log in, then 403 unless the user may moderate."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not permissions.can_moderate(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+#: Log in, then 403 unless the user may moderate.
+moderator_required = permissions.requires(permissions.can_moderate)
 
 
 def _back_to(fallback: str) -> str:
