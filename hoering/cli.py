@@ -76,9 +76,14 @@ def demo_command() -> None:
 @with_appcontext
 def reindex_command() -> None:
     """Rebuild the search index from the database."""
+    from whoosh.index import LockError
+
     from hoering.search.services import get_index, reindex
 
-    count = reindex()
+    try:
+        count = reindex()
+    except LockError:
+        raise click.ClickException("Another process held the search index for a minute; try again.") from None
     click.echo(f"Indexed {count} documents in {get_index().path}.")
 
 

@@ -111,6 +111,11 @@ def change_display_name(user: User, display_name: str) -> User:
     Raises:
         ValidationFailed: empty or longer than 80 characters.
     """
-    user.display_name = _check_display_name(display_name)
+    from hoering.search.services import enqueue
+
+    name = _check_display_name(display_name)
+    if name != user.display_name:
+        user.display_name = name
+        enqueue("user_comments", user.id)  # the comments are indexed under the author's name
     db.session.commit()
     return user

@@ -156,10 +156,11 @@ def update_consultation(user, consultation: Consultation, data: ConsultationData
         if db.session.scalar(sa.select(Consultation.id).where(Consultation.slug == data.slug)):
             raise Conflict(_l("The address is already in use by another consultation."))
         consultation.slug = data.slug
-    language_before = consultation.language
+    language_before, title_before = consultation.language, consultation.title
     _apply(consultation, data)
     enqueue("consultation", consultation.id)
-    if consultation.language != language_before:  # its comments are analyzed in the new language
+    if (consultation.language, consultation.title) != (language_before, title_before):
+        # comments are analyzed in their consultation's language and shown with its title
         enqueue("consultation_comments", consultation.id)
     db.session.commit()
     return consultation

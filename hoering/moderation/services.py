@@ -522,6 +522,18 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
     return QueuePage(items=items, page=page, per_page=per_page, total=total)
 
 
+def waiting_comment_ids(consultation_id: int | None = None) -> list[int]:
+    """Ids of every comment in the queue (optionally of one consultation)."""
+    reports = _open_report_summary()
+    query = (sa.select(Comment.id).outerjoin(reports, reports.c.comment_id == Comment.id)
+             .where(sa.or_(Comment.state == PENDING,
+                           sa.and_(reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN))),
+                           sa.and_(Comment.state == HIDDEN, Comment.hidden_reason == PENDING_REVIEW))))
+    if consultation_id:
+        query = query.where(Comment.consultation_id == consultation_id)
+    return list(db.session.scalars(query))
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

@@ -111,7 +111,7 @@ def queue():
     matches = None
     if text:
         try:
-            matches = comment_ids_matching(text)
+            matches = comment_ids_matching(text, within=services.waiting_comment_ids(consultation_id))
         except Exception:  # noqa: BLE001
             current_app.logger.exception("search index unavailable; the queue filters by substring")
     page = services.queue_page(consultation_id=consultation_id, state=state, reason=reason,

@@ -27,12 +27,15 @@ from whoosh.analysis import LanguageAnalyzer, StandardAnalyzer
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import LockError
+from whoosh.writing import CLEAR
 
 #: Index text field per content language.
 LANGUAGE_FIELDS = {"nb": "text_no", "nn": "text_no", "no": "text_no", "en": "text_en", "de": "text_de"}
 TEXT_FIELDS = ("text_no", "text_en", "text_de", "text_any")
-#: Longest query we parse, in characters; longer ones are cut (and the page says so).
+#: Longest query we parse, in characters, and most words; longer ones are cut (and the
+#: page says so).
 MAX_QUERY_LENGTH = 500
+MAX_QUERY_WORDS = 30
 #: Seconds a writer waits for another writer's lock before giving up.
 WRITER_TIMEOUT = 0.5
 
@@ -152,24 +155,35 @@ class SearchIndex:
         writer.commit()
         return True
 
-    def rebuild(self, documents) -> int:
-        """Replace the whole index with ``documents`` (an iterable); returns how many."""
-        tmp = self.path + ".rebuild"
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        ix = whoosh_index.create_in(tmp, build_schema())
-        writer = ix.writer(limitmb=128)
-        count = 0
-        for document in documents:
-            writer.add_document(**document.fields())
-            count += 1
-        writer.commit(optimize=True)
-        old = self.path + ".old"
-        shutil.rmtree(old, ignore_errors=True)
-        if os.path.exists(self.path):
-            os.rename(self.path, old)
-        os.rename(tmp, self.path)
-        shutil.rmtree(old, ignore_errors=True)
+    def rebuild(self, documents, before_reading=None, timeout: float = 60.0) -> int:
+        """Replace the whole index with ``documents`` in one commit; returns how many.
+
+        The rebuild holds the live index's writer lock from before the documents are read
+        until the new contents are committed, so no other process writes in between (their
+        tasks wait in the database) and two rebuilds never run at once.
+
+        Args:
+            documents: a callable returning an iterable of :class:`IndexDocument`, called
+                once the lock is held.
+            before_reading: called with the lock held, before ``documents`` is read (to note
+                which queued tasks the rebuild covers).
+
+        Raises:
+            LockError: another writer held the lock for ``timeout`` seconds.
+        """
+        ix = self.open()
+        writer = ix.writer(timeout=timeout, limitmb=128)
+        try:
+            if before_reading is not None:
+                before_reading()
+            count = 0
+            for document in documents():
+                writer.add_document(**document.fields())
+                count += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(mergetype=CLEAR, optimize=True)
         return count
 
     def stamps(self) -> dict[str, str]:
@@ -222,13 +236,19 @@ def prepare_query_text(text: str) -> tuple[str, bool]:
     text = text[:MAX_QUERY_LENGTH]
     text = _FIELD_SYNTAX.sub(" ", text)
     text = _LEADING_WILDCARD.sub(r"\1", text)
-    return " ".join(text.split()), truncated
+    words = text.split()
+    if len(words) > MAX_QUERY_WORDS:
+        words, truncated = words[:MAX_QUERY_WORDS], True
+    return " ".join(words), truncated
 
 
 def _parser(schema) -> qparser.MultifieldParser:
     parser = qparser.MultifieldParser([*TEXT_FIELDS, "author"], schema=schema, group=qparser.AndGroup)
     parser.remove_plugin_class(qparser.FieldsPlugin)
     parser.remove_plugin_class(qparser.BoostPlugin)
+    # Wildcards expand over the whole vocabulary in pure Python: a cheap request could keep
+    # a process busy for seconds, so * and ? are plain characters here.
+    parser.remove_plugin_class(qparser.WildcardPlugin)
     return parser
 
 
@@ -294,7 +314,14 @@ def search(index: SearchIndex, text: str, *, filter_query=None, page: int = 1, p
             hits.append(Hit(hit["doc_type"], int(hit["doc_id"]), int(hit["consultation_id"]), hit["state"],
                             hit.get("title", ""), hit.get("author", ""), snippet,
                             created.replace(tzinfo=dt.UTC) if created else None))
-        suggestion = _suggest(searcher, prepared) if total == 0 else None
+        suggestion = None
+        if total == 0:
+            candidate = _suggest(searcher, prepared)
+            # Offer it only if it finds something this visitor may see: a suggestion must
+            # not reveal words that exist only in hidden, pending or draft texts.
+            if candidate and len(searcher.search(_scoped(parse_query(ix.schema, candidate), filter_query),
+                                                 limit=1)):
+                suggestion = candidate
     return SearchResult(hits, total, counts, page, pages, prepared, truncated, suggestion)
 
 
@@ -324,8 +351,10 @@ def _suggest(searcher, text: str) -> str | None:
     if not words:
         return None
     changed, out = False, []
-    for word in words[:5]:
-        if len(word) > 3 and not searcher.reader().frequency("words", word):
+    if len(words) > 3:
+        return None
+    for word in words:
+        if 3 < len(word) <= 20 and not searcher.reader().frequency("words", word):
             candidates = corrector.suggest(word, limit=1, maxdist=1)
             if candidates:
                 out.append(candidates[0])
@@ -335,7 +364,7 @@ def _suggest(searcher, text: str) -> str | None:
     return " ".join(out) if changed else None
 
 
-def matching_ids(index: SearchIndex, text: str, filter_query=None, limit: int = 5000) -> list[int]:
+def matching_ids(index: SearchIndex, text: str, filter_query=None, limit: int | None = 5000) -> list[int]:
     """Ids (``doc_id``) of the best ``limit`` documents matching ``text`` within the filter."""
     prepared, _ = prepare_query_text(text)
     if not prepared:

@@ -87,6 +87,8 @@ def _resolve(tasks: list[IndexTask]) -> tuple[list[IndexDocument], list[str]]:
         elif task.doc_type == "consultation_comments":
             consultation_ids.add(task.doc_id)
             comment_ids.update(db.session.scalars(sa.select(Comment.id).where(Comment.consultation_id == task.doc_id)))
+        elif task.doc_type == "user_comments":  # the author's display name changed
+            comment_ids.update(db.session.scalars(sa.select(Comment.id).where(Comment.author_id == task.doc_id)))
     upserts, deletes = [], []
     found = {c.id: c for c in _load_comments(comment_ids)}
     for comment_id in comment_ids:
@@ -163,8 +165,12 @@ def all_documents() -> Iterator[IndexDocument]:
 
 def reindex() -> int:
     """Rebuild the index from the database; pending tasks are then redundant and dropped."""
-    covered = list(db.session.scalars(sa.select(IndexTask.id)))  # changes the rebuild will see
-    count = get_index().rebuild(all_documents())
+    covered: list[int] = []
+
+    def note_covered_tasks():  # with the lock held: changes committed so far are read below
+        covered.extend(db.session.scalars(sa.select(IndexTask.id)))
+
+    count = get_index().rebuild(all_documents, before_reading=note_covered_tasks)
     for start in range(0, len(covered), BATCH):
         db.session.execute(sa.delete(IndexTask).where(IndexTask.id.in_(covered[start:start + BATCH])))
     db.session.commit()
@@ -263,8 +269,11 @@ def wait_for_index(seconds: float = 5.0) -> bool:
     return False
 
 
-def comment_ids_matching(text: str, limit: int = 5000) -> list[int]:
-    """Ids of comments in any indexed state whose text matches ``text`` (moderators' scope)."""
+def comment_ids_matching(text: str, within: list[int]) -> list[int]:
+    """Those of the comments ``within`` (any indexed state) whose text matches ``text``."""
     from hoering.search.backend import matching_ids
 
-    return matching_ids(get_index(), text, filter_query=query.Term("doc_type", "comment"), limit=limit)
+    if not within:
+        return []
+    scope = query.Or([query.Term("key", f"comment:{comment_id}") for comment_id in within])
+    return matching_ids(get_index(), text, filter_query=scope, limit=None)

@@ -209,3 +209,55 @@ def test_comments_are_found_by_their_own_words_not_their_consultations_title(bro
     post(browser_for(), consultation, "Husk belysning ved bussholdeplassen")
     html = client.get("/sok?q=sykkelvei").get_data(as_text=True)
     assert found_ids(html) == [] and "Ny sykkelvei langs fjorden" in html  # the consultation itself
+
+
+def test_suggestions_never_reveal_words_the_visitor_may_not_see(browser_for, make_consultation, client, app):
+    make_consultation(status="draft", title="Gebyrforskrift for vann")
+    consultation = make_consultation(moderation_mode="pre")
+    post(browser_for(), consultation, "Olsenbakken bør stenges")  # pending: not public
+    for query_text in ["gebyrforskrif", "olsenbakkenn"]:
+        assert client.get("/api/v1/search", query_string={"q": query_text}).get_json()["suggestion"] is None
+        assert "Mente du" not in client.get("/sok", query_string={"q": query_text}).get_data(as_text=True)
+    moderator = browser_for("moderator")
+    assert "Mente du" in moderator.get("/sok?q=olsenbakkenn").get_data(as_text=True)
+
+
+def test_wildcards_are_plain_characters(browser_for, make_consultation, client):
+    post(browser_for(), make_consultation(), "Asfalt på veien")
+    response = client.get("/sok", query_string={"q": " OR ".join(f"{c}*" for c in "abcdefghijklmnopqrstuvwxyz")})
+    assert response.status_code == 200
+
+
+def test_renaming_a_consultation_or_an_author_keeps_the_index_in_step(browser_for, make_consultation, client, app,
+                                                                      runner):
+    from tests.consultations.test_pages import consultation_form
+
+    consultation = make_consultation()
+    citizen, officer = browser_for(name="Gammelt Navn"), browser_for("case_officer")
+    post(citizen, consultation, "Flere benker i parken")
+    officer.submit(f"/saksbehandling/hoeringer/{consultation.slug}/rediger",
+                   data=consultation_form(title="Parkplan revidert", slug=consultation.slug))
+    check_ok(runner)
+    citizen.submit("/min-side", data={"display_name": "Nytt Navn"})
+    check_ok(runner)
+    html = client.get("/sok?q=benker").get_data(as_text=True)
+    assert "Nytt Navn" in html and "Gammelt Navn" not in html
+
+
+def test_reindex_waits_for_no_one_else_writing(app, runner, monkeypatch):
+    from hoering.search.services import get_index
+
+    with app.app_context():
+        ix = get_index().open()
+        writer = ix.writer()  # another process holds the index
+        try:
+            import hoering.search.backend as backend
+
+            original = backend.SearchIndex.rebuild
+            monkeypatch.setattr(backend.SearchIndex, "rebuild",
+                                lambda self, documents, before_reading=None, timeout=60.0:
+                                original(self, documents, before_reading, timeout=0.2))
+            result = runner.invoke(args=["hoering", "reindex"])
+        finally:
+            writer.cancel()
+    assert result.exit_code != 0 and "Another process" in result.output
