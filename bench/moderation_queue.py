@@ -23,6 +23,7 @@ from hoering import create_app  # noqa: E402
 from hoering.accounts.services import create_user  # noqa: E402
 from hoering.extensions import db  # noqa: E402
 from hoering.imports.polis import import_polis  # noqa: E402
+from hoering.search.services import process_pending  # noqa: E402
 
 DEFAULT_FOLDER = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "polis",
                               "american-assembly.bowling-green")
@@ -48,11 +49,12 @@ def main(folder: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("HOERING_BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite")
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                          "RATELIMIT_ENABLED": False})
+                          "RATELIMIT_ENABLED": False, "SEARCH_INDEX_DIR": os.path.join(tmp, "search-index")})
         with app.app_context():
             db.drop_all()
             db.create_all()
             result = import_polis(folder, all_pending=True)
+            process_pending()  # index the imported comments, as the import command does
             create_user("mod@example.org", "Moderator", "bench-password", "moderator")
             consultation_id = db.session.execute(db.text("select id from consultation")).scalar()
         client = app.test_client()

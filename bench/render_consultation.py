@@ -31,7 +31,8 @@ REQUESTS = 20
 def main(folder: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("HOERING_BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite")
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+                          "SEARCH_INDEX_DIR": os.path.join(tmp, "search-index")})
         with app.app_context():
             db.drop_all()
             db.create_all()
