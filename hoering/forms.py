@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # the "read the request" marker of FlaskForm
@@ -46,6 +48,20 @@ def page_number(value) -> int:
     except (TypeError, ValueError):
         return 1
     return min(max(number, 1), MAX_PAGE)
+
+
+#: Dates outside these years are typing mistakes (and would overflow time-zone arithmetic).
+YEAR_RANGE = (1990, 2200)
+
+
+def date_arg(value) -> dt.date | None:
+    """A ``YYYY-MM-DD`` date from a query parameter, or ``None`` when it is missing,
+    malformed or outside :data:`YEAR_RANGE` (filters then simply do not apply)."""
+    try:
+        day = dt.date.fromisoformat(value or "")
+    except (TypeError, ValueError):
+        return None
+    return day if YEAR_RANGE[0] <= day.year <= YEAR_RANGE[1] else None
 
 
 def search_text(value, limit: int = 200) -> str | None:

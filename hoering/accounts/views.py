@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.orm import joinedload
 
 from hoering import permissions
 from hoering.accounts import bp, services
 from hoering.accounts.forms import LoginForm, ProfileForm, RegistrationForm
-from hoering.comments.models import Comment
+from hoering.comments.services import comments_by_author
 from hoering.exceptions import ServiceError
-from hoering.extensions import db
 from hoering.i18n import safe_next_url
+from hoering.moderation.services import active_ban
 from hoering.ratelimit import limit, on_rate_limit
 
 
@@ -105,12 +103,6 @@ def profile():
             return redirect(url_for("accounts.profile"), code=303)
     elif form.is_submitted():
         status = 422
-    from hoering.moderation.services import active_ban
-
-    my_comments = db.session.scalars(
-        sa.select(Comment).where(Comment.author_id == current_user.id)
-        .options(joinedload(Comment.consultation)).order_by(Comment.created_at.desc()).limit(100)
-    ).all()
-    return render_template("accounts/profile.html", form=form, my_comments=my_comments,
+    return render_template("accounts/profile.html", form=form, my_comments=comments_by_author(current_user.id),
                            ban=active_ban(current_user)), status
 

@@ -11,12 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from hoering import permissions
 from hoering.accounts.models import Role, User
 from hoering.admin import bp
-from hoering.comments.models import Comment
+from hoering.comments.services import comments_by_author
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, search_text, submit
 from hoering.moderation import services as moderation
 from hoering.moderation.forms import HouseRuleForm, RoleForm
-from hoering.moderation.models import Ban, HouseRule
+from hoering.moderation.models import HouseRule
 
 ID = f"int(min=1, max={MAX_ID})"
 USERS_PER_PAGE = 50
@@ -55,10 +55,8 @@ def user(user_id: int):
     if done is not NOT_DONE:
         flash(_("The role is changed."), "success")
         return redirect(url_for("admin.user", user_id=item.id), code=303)
-    comments = db.session.scalars(sa.select(Comment).where(Comment.author_id == item.id)
-                                  .order_by(Comment.created_at.desc()).limit(100)).all()
-    bans = db.session.scalars(sa.select(Ban).where(Ban.user_id == item.id).order_by(Ban.created_at.desc())).all()
-    return render_template("admin/user.html", user=item, form=form, comments=comments, bans=bans,
+    return render_template("admin/user.html", user=item, form=form, comments=comments_by_author(item.id),
+                           bans=moderation.bans_of(item.id),
                            active_ban=moderation.active_ban(item)), status
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from hoering import permissions
 from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, Support
@@ -413,3 +413,10 @@ def thread_position(comment: Comment, viewer=None, sort: str = DEFAULT_SORT, per
                         sa.and_(Comment.created_at == thread.created_at, Comment.id > thread.id))
     count = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(clause, before)) or 0
     return count // per_page + 1
+
+
+def comments_by_author(author_id: int, limit: int = 100) -> list[Comment]:
+    """An author's newest comments in every state, with their consultations (one query)."""
+    return list(db.session.scalars(
+        sa.select(Comment).where(Comment.author_id == author_id).options(joinedload(Comment.consultation))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)))

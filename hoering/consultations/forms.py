@@ -16,12 +16,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from hoering.consultations.models import QUESTION_MAX_LENGTH
-from hoering.forms import Form, strip_filter
+from hoering.forms import YEAR_RANGE, Form, strip_filter
 from hoering.templating import LANGUAGE_LABELS
 
 CONTENT_LANGUAGES = ("nb", "nn", "en")
-#: Dates outside these years are typing mistakes (and would overflow time-zone arithmetic).
-YEAR_RANGE = (1990, 2200)
 
 
 class ConsultationForm(Form):

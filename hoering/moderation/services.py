@@ -137,6 +137,11 @@ def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
     return ban
 
 
+def bans_of(user_id: int) -> list[Ban]:
+    """Every ban of a user, newest first."""
+    return list(db.session.scalars(sa.select(Ban).where(Ban.user_id == user_id).order_by(Ban.created_at.desc())))
+
+
 def ban_user(user: User, moderator, reason: str, days: int | None, now: dt.datetime | None = None) -> Ban:
     """Bar ``user`` from posting, supporting and reporting, for ``days`` days or for good.
 
@@ -456,6 +461,30 @@ class QueuePage:
         return max(1, -(-self.total // self.per_page))
 
 
+@dataclass(frozen=True)
+class _QueueClauses:
+    """The SQL conditions that define the queue, over ``Comment`` joined to ``reports``."""
+
+    reports: sa.Subquery
+    pending: sa.ColumnElement
+    reported: sa.ColumnElement
+    under_review: sa.ColumnElement
+    waiting: sa.ColumnElement
+    waiting_since: sa.ColumnElement
+
+
+def _queue_clauses() -> _QueueClauses:
+    """Pending comments, published or hidden ones with open reports, and those hidden
+    pending review; a pending comment waits from its posting, a reported one from its
+    first open report."""
+    reports = _open_report_summary()
+    pending = Comment.state == PENDING
+    reported = sa.and_(reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN)))
+    under_review = sa.and_(Comment.state == HIDDEN, Comment.hidden_reason == PENDING_REVIEW)
+    return _QueueClauses(reports, pending, reported, under_review, sa.or_(pending, reported, under_review),
+                         sa.case((pending, Comment.created_at), else_=reports.c.first_report_at))
+
+
 def queue_page(consultation_id: int | None = None, state: str | None = None, reason: str | None = None,
                text: str | None = None, page: int = 1, per_page: int = 50,
                comment_ids: list[int] | None = None) -> QueuePage:
@@ -470,20 +499,17 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
         comment_ids: only these comments (the matches of a full-text search).
         page: 1-based, clamped.
     """
-    reports = _open_report_summary()
-    waiting_since = sa.case((Comment.state == PENDING, Comment.created_at), else_=reports.c.first_report_at)
-    waiting = sa.or_(Comment.state == PENDING,
-                     sa.and_(reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN))),
-                     sa.and_(Comment.state == HIDDEN, Comment.hidden_reason == PENDING_REVIEW))
-    conditions = [waiting]
+    queue = _queue_clauses()
+    reports, waiting_since = queue.reports, queue.waiting_since
+    conditions = [queue.waiting]
     if consultation_id:
         conditions.append(Comment.consultation_id == consultation_id)
     if state == "pending":
-        conditions.append(Comment.state == PENDING)
+        conditions.append(queue.pending)
     elif state == "reported":
-        conditions.append(reports.c.report_count > 0)
+        conditions.append(queue.reported)
     elif state == "hidden":
-        conditions.append(sa.and_(Comment.state == HIDDEN, Comment.hidden_reason == PENDING_REVIEW))
+        conditions.append(queue.under_review)
     if reason:
         conditions.append(sa.exists(sa.select(Report.id).where(
             Report.comment_id == Comment.id, Report.reason == reason, Report.resolved_at.is_(None))))
@@ -524,11 +550,9 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
 
 def waiting_comment_ids(consultation_id: int | None = None) -> list[int]:
     """Ids of every comment in the queue (optionally of one consultation)."""
-    reports = _open_report_summary()
-    query = (sa.select(Comment.id).outerjoin(reports, reports.c.comment_id == Comment.id)
-             .where(sa.or_(Comment.state == PENDING,
-                           sa.and_(reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN))),
-                           sa.and_(Comment.state == HIDDEN, Comment.hidden_reason == PENDING_REVIEW))))
+    queue = _queue_clauses()
+    query = (sa.select(Comment.id).outerjoin(queue.reports, queue.reports.c.comment_id == Comment.id)
+             .where(queue.waiting))
     if consultation_id:
         query = query.where(Comment.consultation_id == consultation_id)
     return list(db.session.scalars(query))
@@ -551,19 +575,16 @@ class ConsultationWork:
 
 def overview(now: dt.datetime | None = None) -> list[ConsultationWork]:
     """Per consultation: pending, reported and hidden comments and the oldest waiting item."""
-    reports = _open_report_summary()
-    waiting_since = sa.case((Comment.state == PENDING, Comment.created_at), else_=reports.c.first_report_at)
+    queue = _queue_clauses()
     rows = db.session.execute(
         sa.select(
             Comment.consultation_id,
-            sa.func.sum(sa.case((Comment.state == PENDING, 1), else_=0)),
-            sa.func.sum(sa.case((sa.and_(reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN))), 1),
-                                else_=0)),
+            sa.func.sum(sa.case((queue.pending, 1), else_=0)),
+            sa.func.sum(sa.case((queue.reported, 1), else_=0)),
             sa.func.sum(sa.case((Comment.state == HIDDEN, 1), else_=0)),
-            sa.func.min(sa.case((sa.or_(Comment.state == PENDING, sa.and_(
-                reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN)))), waiting_since))),
+            sa.func.min(sa.case((queue.waiting, queue.waiting_since))),
         )
-        .outerjoin(reports, reports.c.comment_id == Comment.id)
+        .outerjoin(queue.reports, queue.reports.c.comment_id == Comment.id)
         .group_by(Comment.consultation_id)
     ).all()
     by_id = {row[0]: row for row in rows}

@@ -15,11 +15,12 @@ from flask_login import current_user, login_required
 from hoering import permissions
 from hoering.accounts.models import User
 from hoering.comments.models import Comment
+from hoering.comments.services import comments_by_author
 from hoering.consultations.models import Consultation
 from hoering.errors import render_error
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
-from hoering.forms import MAX_ID, NOT_DONE, page_number, parse_id, search_text, submit
+from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, search_text, submit
 from hoering.i18n import safe_next_url
 from hoering.moderation import bp, services
 from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
@@ -225,10 +226,8 @@ def ban(user_id: int):
     if done is not NOT_DONE:
         flash(_("%(name)s is banned.", name=user.display_name), "success")
         return redirect(url_for("moderation.ban", user_id=user.id), code=303)
-    bans = db.session.scalars(sa.select(Ban).where(Ban.user_id == user.id).order_by(Ban.created_at.desc())).all()
-    comments = db.session.scalars(sa.select(Comment).where(Comment.author_id == user.id)
-                                  .order_by(Comment.created_at.desc()).limit(50)).all()
-    return render_template("moderation/ban.html", user=user, form=form, bans=bans, comments=comments,
+    return render_template("moderation/ban.html", user=user, form=form, bans=services.bans_of(user.id),
+                           comments=comments_by_author(user.id, limit=50),
                            active=services.active_ban(user)), status
 
 
@@ -251,14 +250,7 @@ def lift_ban(ban_id: int):
 # --- the audit log -----------------------------------------------------------------------------
 
 def _log_filters() -> dict:
-    def day(name):
-        try:
-            value = dt.date.fromisoformat(request.args.get(name, ""))
-        except ValueError:
-            return None
-        return value if 1990 <= value.year <= 2200 else None  # outside: a typing mistake; ignored
-
-    since, until = day("from"), day("to")
+    since, until = date_arg(request.args.get("from")), date_arg(request.args.get("to"))
     return {
         "action": request.args.get("action") if request.args.get("action") in ACTION_LABELS else None,
         "actor_id": parse_id(request.args.get("actor")) or None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from flask import current_app, jsonify, render_template, request, url_for
 from flask_login import AnonymousUserMixin, current_user
@@ -13,19 +11,11 @@ from hoering.api import bp as api_bp
 from hoering.consultations.models import Consultation
 from hoering.errors import json_error
 from hoering.extensions import db
-from hoering.forms import page_number, parse_id
+from hoering.forms import date_arg, page_number, parse_id
 from hoering.sanitize import clean_snippet
 from hoering.search import bp, services
 
 STATUSES = ("open", "upcoming", "closed", "summarized")
-
-
-def _date(name: str) -> dt.date | None:
-    try:
-        value = dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if 1990 <= value.year <= 2200 else None
 
 
 def _filters(staff: bool) -> services.SearchFilters:
@@ -33,7 +23,7 @@ def _filters(staff: bool) -> services.SearchFilters:
     return services.SearchFilters(
         consultation_id=parse_id(args.get("consultation")) or None,
         status=args.get("status") if args.get("status") in STATUSES else None,
-        since=_date("from"), until=_date("to"),
+        since=date_arg(args.get("from")), until=date_arg(args.get("to")),
         state=args.get("state") if staff and args.get("state") in services.STAFF_STATES else None,
         doc_type=args.get("type") if args.get("type") in ("comment", "consultation") else None,
     )
