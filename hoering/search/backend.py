@@ -1,4 +1,6 @@
-"""The Whoosh index: schema, analyzers, writing with a lock timeout, and querying.
+"""The Whoosh index: schema, analyzers, writing with a lock timeout, open searchers.
+
+Queries are answered in :mod:`hoering.search.querying`.
 
 Whoosh allows one writer per index (a file lock). Writers are opened with a short timeout;
 when another process holds the lock, the caller leaves its tasks in the database for the
@@ -16,28 +18,31 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 import shutil
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from whoosh import index as whoosh_index
-from whoosh import qparser, query, sorting
 from whoosh.analysis import LanguageAnalyzer, StandardAnalyzer
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
 #: Index text field per content language.
 LANGUAGE_FIELDS = {"nb": "text_no", "nn": "text_no", "no": "text_no", "en": "text_en", "de": "text_de"}
 TEXT_FIELDS = ("text_no", "text_en", "text_de", "text_any")
-#: Longest query we parse, in characters, and most words; longer ones are cut (and the
-#: page says so).
-MAX_QUERY_LENGTH = 500
-MAX_QUERY_WORDS = 30
 #: Seconds a writer waits for another writer's lock before giving up.
 WRITER_TIMEOUT = 0.5
+#: Segments are written as separate files, not one compound file: Whoosh reads a compound
+#: file's parts into memory on every open (about 0.1 s for 100,000 comments), separate
+#: files are read where they lie.
+COMPOUND_SEGMENTS = False
+
+# Open searchers per thread and index folder, kept between requests (see SearchIndex.searcher).
+_open_searchers = threading.local()
 
 
 def build_schema() -> Schema:
@@ -128,6 +133,7 @@ class SearchIndex:
 
     def clear(self) -> None:
         """Delete everything and start an empty index."""
+        self.close_searcher()
         shutil.rmtree(self.path, ignore_errors=True)
         os.makedirs(self.path, exist_ok=True)
         whoosh_index.create_in(self.path, build_schema())
@@ -141,7 +147,7 @@ class SearchIndex:
         """
         ix = self.open()
         try:
-            writer = ix.writer(timeout=timeout)
+            writer = ix.writer(timeout=timeout, compound=COMPOUND_SEGMENTS)
         except LockError:
             return False
         try:
@@ -172,7 +178,7 @@ class SearchIndex:
             LockError: another writer held the lock for ``timeout`` seconds.
         """
         ix = self.open()
-        writer = ix.writer(timeout=timeout, limitmb=128)
+        writer = ix.writer(timeout=timeout, limitmb=128, compound=COMPOUND_SEGMENTS)
         try:
             if before_reading is not None:
                 before_reading()
@@ -186,192 +192,49 @@ class SearchIndex:
         writer.commit(mergetype=CLEAR, optimize=True)
         return count
 
+    def _version(self) -> tuple | None:
+        """Which committed version of the index is on disk: its generation and the identity
+        of its table of contents (a cleared and rebuilt index may reuse a generation)."""
+        generation = whoosh_index.TOC._latest_generation(FileStorage(self.path), whoosh_index._DEF_INDEX_NAME)
+        try:
+            info = os.stat(os.path.join(self.path, whoosh_index.TOC._filename(whoosh_index._DEF_INDEX_NAME, generation)))
+        except OSError:
+            return None
+        return generation, info.st_ino, info.st_mtime_ns, info.st_size
+
+    def close_searcher(self) -> None:
+        """Close this thread's open searcher on the index, if any."""
+        cached = _open_searchers.__dict__.get("by_path", {}).pop(self.path, None)
+        if cached is not None:
+            cached[1].close()
+
+    @contextmanager
+    def searcher(self):
+        """A Whoosh searcher on the latest committed version of the index.
+
+        Opening an index reads every segment's term tables, which for 100,000 comments
+        costs far more than a query, so each thread keeps its searcher open between
+        requests and opens a new one only when another commit has happened since
+        (Whoosh searchers are not shared between threads).
+        """
+        cache = _open_searchers.__dict__.setdefault("by_path", {})
+        version = self._version()
+        cached = cache.get(self.path)
+        if cached is not None and (version is None or cached[0] != version):
+            del cache[self.path]
+            cached[1].close()
+            cached = None
+        if cached is None:
+            cached = (version, self.open().searcher())
+            if version is not None:
+                cache[self.path] = cached
+        try:
+            yield cached[1]
+        finally:
+            if version is None:
+                cached[1].close()
+
     def stamps(self) -> dict[str, str]:
         """``{key: stamp}`` of every document in the index."""
-        ix = self.open()
-        with ix.searcher() as searcher:
+        with self.searcher() as searcher:
             return {fields["key"]: fields.get("stamp", "") for fields in searcher.all_stored_fields()}
-
-
-# --- querying ------------------------------------------------------------------------------
-
-_FIELD_SYNTAX = re.compile(r"\b[A-Za-z_]+:")
-_LEADING_WILDCARD = re.compile(r"(^|\s)[*?]+")
-
-
-@dataclass
-class Hit:
-    """One search result."""
-
-    doc_type: str
-    doc_id: int
-    consultation_id: int
-    state: str
-    title: str
-    author: str
-    snippet: str
-    created_at: dt.datetime | None
-
-
-@dataclass
-class SearchResult:
-    """One page of results and what the page says about the query."""
-
-    hits: list[Hit]
-    total: int
-    counts: dict[str, int]
-    page: int
-    pages: int
-    query_text: str
-    truncated: bool
-    suggestion: str | None
-
-
-def prepare_query_text(text: str) -> tuple[str, bool]:
-    """Clean a raw query: drop NUL and control characters, cut to :data:`MAX_QUERY_LENGTH`,
-    remove field syntax (``state:hidden``) and leading wildcards. Returns the text and
-    whether it was cut."""
-    text = "".join(ch if ch.isprintable() else " " for ch in (text or ""))
-    truncated = len(text) > MAX_QUERY_LENGTH
-    text = text[:MAX_QUERY_LENGTH]
-    text = _FIELD_SYNTAX.sub(" ", text)
-    text = _LEADING_WILDCARD.sub(r"\1", text)
-    words = text.split()
-    if len(words) > MAX_QUERY_WORDS:
-        words, truncated = words[:MAX_QUERY_WORDS], True
-    return " ".join(words), truncated
-
-
-def _parser(schema) -> qparser.MultifieldParser:
-    parser = qparser.MultifieldParser([*TEXT_FIELDS, "author"], schema=schema, group=qparser.AndGroup)
-    parser.remove_plugin_class(qparser.FieldsPlugin)
-    parser.remove_plugin_class(qparser.BoostPlugin)
-    # Wildcards expand over the whole vocabulary in pure Python: a cheap request could keep
-    # a process busy for seconds, so * and ? are plain characters here.
-    parser.remove_plugin_class(qparser.WildcardPlugin)
-    return parser
-
-
-def parse_query(schema, text: str):
-    """Parse ``text``; anything the parser cannot read is searched as plain words."""
-    try:
-        parsed = _parser(schema).parse(text)
-    except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
-        parsed = None
-    if parsed is None or parsed is query.NullQuery:
-        words = re.findall(r"\w+", text)
-        if not words:
-            return query.NullQuery
-        parsed = query.And([query.Or([query.Term(f, w.lower()) for f in (*TEXT_FIELDS, "author")]) for w in words])
-    return parsed
-
-
-class _MarkFormatter(HtmlFormatter):
-    """Highlight matches with ``<mark>`` (the text around them is escaped by Whoosh)."""
-
-    def __init__(self):
-        super().__init__(tagname="mark", between=" … ", classname="", termclass="")
-
-    def format_token(self, text, token, replace=False):
-        return f"<mark>{super()._text(token.text if replace else text[token.startchar:token.endchar])}</mark>"
-
-
-def search(index: SearchIndex, text: str, *, filter_query=None, page: int = 1, per_page: int = 20,
-           sort: str = "relevance") -> SearchResult:
-    """Search the index.
-
-    Args:
-        text: the raw query as typed (any string).
-        filter_query: a Whoosh query limiting the documents (scope and filters).
-        page: 1-based; clamped to the last page.
-        sort: ``relevance`` or ``newest``.
-    """
-    prepared, truncated = prepare_query_text(text)
-    ix = index.open()
-    with ix.searcher() as searcher:
-        parsed = parse_query(ix.schema, prepared) if prepared else query.NullQuery
-        if parsed is query.NullQuery:
-            return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
-        sortedby = sorting.FieldFacet("created_at", reverse=True) if sort == "newest" else None
-        # The scope is joined to the query (scoring nothing) rather than passed as a Whoosh
-        # ``filter``: counting results through a filter set is very slow in Whoosh 2.7.
-        scoped = _scoped(parsed, filter_query)
-        results = searcher.search(scoped, limit=max(1, page) * per_page, sortedby=sortedby, terms=True)
-        total = len(results)
-        pages = max(1, -(-total // per_page))
-        if page > pages:  # past the end: show the last page
-            page = pages
-            results = searcher.search(scoped, limit=page * per_page, sortedby=sortedby, terms=True)
-        counts = _type_counts(searcher, parsed, filter_query, total)
-        results.fragmenter = ContextFragmenter(maxchars=300, surround=60)
-        results.formatter = _MarkFormatter()
-        hits = []
-        for hit in results[(page - 1) * per_page: page * per_page]:
-            body = hit.get("body", "")
-            field = LANGUAGE_FIELDS.get(hit.get("language"), "text_any")
-            snippet = hit.highlights(field, text=body, top=2) or _escape(body[:240])
-            created = hit.get("created_at")
-            hits.append(Hit(hit["doc_type"], int(hit["doc_id"]), int(hit["consultation_id"]), hit["state"],
-                            hit.get("title", ""), hit.get("author", ""), snippet,
-                            created.replace(tzinfo=dt.UTC) if created else None))
-        suggestion = None
-        if total == 0:
-            candidate = _suggest(searcher, prepared)
-            # Offer it only if it finds something this visitor may see: a suggestion must
-            # not reveal words that exist only in hidden, pending or draft texts.
-            if candidate and len(searcher.search(_scoped(parse_query(ix.schema, candidate), filter_query),
-                                                 limit=1)):
-                suggestion = candidate
-    return SearchResult(hits, total, counts, page, pages, prepared, truncated, suggestion)
-
-
-def _scoped(parsed, filter_query):
-    if filter_query is None:
-        return parsed
-    return query.And([parsed, query.ConstantScoreQuery(filter_query, 0.0)])
-
-
-def _type_counts(searcher, parsed, filter_query, total: int) -> dict[str, int]:
-    """Results per document type. Consultations are few: count them, and the rest are comments."""
-    consultation_filter = query.Term("doc_type", "consultation")
-    if filter_query is not None:
-        consultation_filter = query.And([filter_query, consultation_filter])
-    consultations = len(searcher.search(_scoped(parsed, consultation_filter), limit=1))
-    return {"consultation": consultations, "comment": total - consultations}
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _suggest(searcher, text: str) -> str | None:
-    """A "did you mean" string: unknown words replaced by the closest indexed word."""
-    corrector = searcher.corrector("words")
-    words = re.findall(r"\w+", text.lower())
-    if not words:
-        return None
-    changed, out = False, []
-    if len(words) > 3:
-        return None
-    for word in words:
-        if 3 < len(word) <= 20 and not searcher.reader().frequency("words", word):
-            candidates = corrector.suggest(word, limit=1, maxdist=1)
-            if candidates:
-                out.append(candidates[0])
-                changed = True
-                continue
-        out.append(word)
-    return " ".join(out) if changed else None
-
-
-def matching_ids(index: SearchIndex, text: str, filter_query=None, limit: int | None = 5000) -> list[int]:
-    """Ids (``doc_id``) of the best ``limit`` documents matching ``text`` within the filter."""
-    prepared, _ = prepare_query_text(text)
-    if not prepared:
-        return []
-    ix = index.open()
-    with ix.searcher() as searcher:
-        parsed = parse_query(ix.schema, prepared)
-        if parsed is query.NullQuery:
-            return []
-        return [int(hit["doc_id"]) for hit in searcher.search(_scoped(parsed, filter_query), limit=limit)]

@@ -19,16 +19,16 @@ import bleach
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from sqlalchemy.orm import joinedload
-from whoosh import query
 
 from hoering import permissions
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
 from hoering.sanitize import markdown_html
-from hoering.search.backend import IndexDocument, SearchIndex, SearchResult
-from hoering.search.backend import search as backend_search
+from hoering.search.backend import IndexDocument, SearchIndex
 from hoering.search.models import IndexTask
+from hoering.search.querying import Scope, SearchResult
+from hoering.search.querying import search as backend_search
 from hoering.timeutil import OSLO
 
 #: Comment states that are indexed; public search sees only published ones.
@@ -232,30 +232,25 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
     consultations = db.session.scalars(sa.select(Consultation).where(Consultation.published_at.is_not(None))).all()
     if filters.status:
         consultations = [c for c in consultations if c.status().value == filters.status]
-    allowed = [str(c.id) for c in consultations]
+    allowed = [c.id for c in consultations]
     if filters.consultation_id is not None:
-        allowed = [i for i in allowed if i == str(filters.consultation_id)]
+        allowed = [i for i in allowed if i == filters.consultation_id]
     if not allowed:
         return SearchResult([], 0, {}, 1, 1, text, False, None)
-    parts = [query.Or([query.Term("consultation_id", i) for i in allowed])]
     states = STAFF_STATES if staff else (CommentState.PUBLISHED.value,)
     if staff and filters.state in STAFF_STATES:
         states = (filters.state,)
-    comment_scope = query.And([query.Term("doc_type", "comment"), query.Or([query.Term("state", s) for s in states])])
-    consultation_scope = query.Term("doc_type", "consultation")
-    if filters.doc_type == "comment":
-        parts.append(comment_scope)
-    elif filters.doc_type == "consultation":
-        parts.append(consultation_scope)
-    else:
-        parts.append(query.Or([comment_scope, consultation_scope]))
-    if filters.since or filters.until:
-        start = dt.datetime.combine(filters.since, dt.time(), tzinfo=OSLO).astimezone(dt.UTC).replace(tzinfo=None) \
-            if filters.since else None
-        end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), tzinfo=OSLO) \
-            .astimezone(dt.UTC).replace(tzinfo=None) if filters.until else None
-        parts.append(query.DateRange("created_at", start, end, endexcl=True))
-    return backend_search(get_index(), text, filter_query=query.And(parts), page=page, per_page=per_page, sort=sort)
+    doc_types = {"comment", "consultation"}
+    if filters.doc_type in doc_types:
+        doc_types = {filters.doc_type}
+    start = end = None
+    if filters.since:
+        start = dt.datetime.combine(filters.since, dt.time(), tzinfo=OSLO)
+    if filters.until:
+        end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), tzinfo=OSLO)
+    scope = Scope(consultation_ids=frozenset(allowed), comment_states=frozenset(states),
+                  doc_types=frozenset(doc_types), created_from=start, created_before=end)
+    return backend_search(get_index(), text, scope=scope, page=page, per_page=per_page, sort=sort)
 
 
 def wait_for_index(seconds: float = 5.0) -> bool:
@@ -271,9 +266,9 @@ def wait_for_index(seconds: float = 5.0) -> bool:
 
 def comment_ids_matching(text: str, within: list[int]) -> list[int]:
     """Those of the comments ``within`` (any indexed state) whose text matches ``text``."""
-    from hoering.search.backend import matching_ids
+    from hoering.search.querying import matching_ids
 
     if not within:
         return []
-    scope = query.Or([query.Term("key", f"comment:{comment_id}") for comment_id in within])
-    return matching_ids(get_index(), text, filter_query=scope, limit=None)
+    scope = Scope(keys=frozenset(f"comment:{comment_id}" for comment_id in within))
+    return matching_ids(get_index(), text, scope=scope, limit=None)

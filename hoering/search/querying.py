@@ -1,0 +1,577 @@
+"""Answering queries: parsing, the visitor's scope, ranking, counting, snippets, suggestions.
+
+Whoosh 2.7 walks every match through nested Python matcher objects (about 3 µs a document
+and query term), and computes a filter by walking the postings of every allowed document;
+with 100,000 comments that made a query cost a quarter of a second (docs/PERFORMANCE.md).
+So queries made only of words, joined by AND or OR (what the parser gives for nearly
+everything people type), are answered here with arrays:
+
+* each query term's postings are read once per index segment into numpy arrays and kept
+  (a segment's postings never change once written; deletions are applied at query time);
+* the scope (consultations, comment states, document types, dates, a list of documents)
+  is checked against per-segment arrays built from the index's own fields;
+* documents are scored with the formula Whoosh itself uses, BM25F with B = 0.75 and
+  K1 = 1.2 (``whoosh.scoring.BM25F``; Robertson & Zaragoza, "The Probabilistic Relevance
+  Framework: BM25 and Beyond", 2009), the same global statistics and the same quantized
+  field lengths, so the ranking matches Whoosh's.
+
+Phrases, NOT, ranges and other syntax are handed to Whoosh's own collector, with the scope
+as a set of allowed documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import qparser, query
+from whoosh.analysis import STOP_WORDS
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
+from whoosh.lang import stopwords_for_language
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+from hoering.search.backend import LANGUAGE_FIELDS, TEXT_FIELDS, SearchIndex
+
+#: Longest query we parse, in characters, and most words; longer ones are cut (and the
+#: page says so).
+MAX_QUERY_LENGTH = 500
+MAX_QUERY_WORDS = 30
+#: BM25F's free parameters, Whoosh's defaults (``whoosh.scoring.BM25F``).
+BM25_B = 0.75
+BM25_K1 = 1.2
+#: Most bytes of decoded postings kept in memory per process.
+POSTINGS_CACHE_BYTES = 64 * 1024 * 1024
+#: Words no query requires: a stop word in one of the content languages is not indexed for
+#: that language, so requiring it would hide every text in that language.
+QUERY_STOP_WORDS = frozenset(stopwords_for_language("no")) | frozenset(stopwords_for_language("en")) \
+    | frozenset(stopwords_for_language("de")) | frozenset(STOP_WORDS)
+
+_FIELD_SYNTAX = re.compile(r"\b[A-Za-z_]+:")
+_LEADING_WILDCARD = re.compile(r"(^|\s)[*?]+")
+_PLAIN_WORD = re.compile(r"^\w+$")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+# byte → field length, as Whoosh quantizes lengths into one byte per document.
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) or 1 for b in range(256)], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which documents a search may return. ``None`` means no limit on that attribute.
+
+    Attributes:
+        consultation_ids: ids of the consultations whose documents may be found.
+        comment_states: comment states that may be found (consultations are not limited).
+        doc_types: ``"comment"`` and/or ``"consultation"``.
+        created_from: earliest creation time, UTC (naive or aware), inclusive.
+        created_before: creation time limit, UTC, exclusive.
+        keys: only these documents (``"comment:12"``).
+    """
+
+    consultation_ids: frozenset[int] | None = None
+    comment_states: frozenset[str] | None = None
+    doc_types: frozenset[str] | None = None
+    created_from: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    keys: frozenset[str] | None = None
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    doc_type: str
+    doc_id: int
+    consultation_id: int
+    state: str
+    title: str
+    author: str
+    snippet: str
+    created_at: dt.datetime | None
+
+
+@dataclass
+class SearchResult:
+    """One page of results and what the page says about the query."""
+
+    hits: list[Hit]
+    total: int
+    counts: dict[str, int]
+    page: int
+    pages: int
+    query_text: str
+    truncated: bool
+    suggestion: str | None
+
+
+# --- query text ---------------------------------------------------------------------------------
+
+def prepare_query_text(text: str) -> tuple[str, bool]:
+    """Clean a raw query: drop NUL and control characters, cut to :data:`MAX_QUERY_LENGTH`
+    characters and :data:`MAX_QUERY_WORDS` words, remove field syntax (``state:hidden``)
+    and leading wildcards. Returns the text and whether it was cut."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (text or ""))
+    truncated = len(text) > MAX_QUERY_LENGTH
+    text = text[:MAX_QUERY_LENGTH]
+    text = _FIELD_SYNTAX.sub(" ", text)
+    text = _LEADING_WILDCARD.sub(r"\1", text)
+    words = text.split()
+    if len(words) > MAX_QUERY_WORDS:
+        words, truncated = words[:MAX_QUERY_WORDS], True
+    return " ".join(words), truncated
+
+
+def _without_stop_words(text: str) -> str:
+    """``text`` without unquoted stop words (:data:`QUERY_STOP_WORDS`), unless nothing else
+    is left: "økonomi og arbeid" must find Norwegian texts, where "og" is not indexed."""
+    if '"' in text:
+        return text
+    words = text.split()
+    kept = [w for w in words
+            if w in _OPERATORS or not (_PLAIN_WORD.match(w) and w.lower() in QUERY_STOP_WORDS)]
+    return " ".join(kept) if kept else text
+
+
+def _parser(schema) -> qparser.MultifieldParser:
+    parser = qparser.MultifieldParser([*TEXT_FIELDS, "author"], schema=schema, group=qparser.AndGroup)
+    parser.remove_plugin_class(qparser.FieldsPlugin)
+    parser.remove_plugin_class(qparser.BoostPlugin)
+    # Wildcards expand over the whole vocabulary in pure Python: a cheap request could keep
+    # a process busy for seconds, so * and ? are plain characters here.
+    parser.remove_plugin_class(qparser.WildcardPlugin)
+    return parser
+
+
+def parse_query(schema, text: str):
+    """Parse ``text``; anything the parser cannot read is searched as plain words."""
+    text = _without_stop_words(text)
+    try:
+        parsed = _parser(schema).parse(text)
+    except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
+        parsed = None
+    if parsed is None or parsed is query.NullQuery:
+        words = re.findall(r"\w+", text)
+        if not words:
+            return query.NullQuery
+        parsed = query.And([query.Or([query.Term(f, w.lower()) for f in (*TEXT_FIELDS, "author")]) for w in words])
+    return parsed
+
+
+def _is_word_query(q) -> bool:
+    """Whether ``q`` is only terms joined by And/Or (answered with arrays)."""
+    if type(q) is query.Term:
+        return True
+    if type(q) in (query.And, query.Or):
+        return getattr(q, "minmatch", 0) in (0, None) and all(_is_word_query(child) for child in q.subqueries)
+    return False
+
+
+# --- per-segment arrays ------------------------------------------------------------------------
+
+class _SegmentArrays:
+    """Per-document values of one index segment, as arrays indexed by segment docnum."""
+
+    def __init__(self, reader):
+        n = reader.doc_count_all()
+        self.consultation = np.full(n, -1, dtype=np.int64)
+        self.doc_type = np.full(n, -1, dtype=np.int64)
+        self.state = np.full(n, -1, dtype=np.int64)
+        for term in reader.lexicon("consultation_id"):
+            self.consultation[_raw_postings(reader, "consultation_id", term)[0]] = int(term.decode())
+        for term in reader.lexicon("doc_type"):
+            self.doc_type[_raw_postings(reader, "doc_type", term)[0]] = _code(term.decode())
+        for term in reader.lexicon("state"):
+            self.state[_raw_postings(reader, "state", term)[0]] = _code(term.decode())
+        self.created = _column_array(reader.column_reader("created_at", translate=False), n, ">u8").astype(np.int64)
+        self.lengths: dict[str, np.ndarray] = {}
+
+    def field_lengths(self, reader, fieldname: str) -> np.ndarray:
+        """Field lengths as Whoosh scores them (quantized to one byte), per document."""
+        if fieldname not in self.lengths:
+            n = reader.doc_count_all()
+            perdoc = reader._perdoc  # noqa: SLF001 - Whoosh 2.7.4 exposes no public bulk read
+            if perdoc.has_column(_lenfield(fieldname)):
+                codes = _column_array(perdoc.column_reader(_lenfield(fieldname), LENGTHS_COLUMN), n, "u1")
+                self.lengths[fieldname] = _LENGTH_OF_BYTE[codes]
+            else:
+                self.lengths[fieldname] = np.ones(n, dtype=np.float64)
+        return self.lengths[fieldname]
+
+
+_codes: dict[str, int] = {}
+
+
+def _code(value: str) -> int:
+    """A small number standing for a state or document type within this process."""
+    return _codes.setdefault(value, len(_codes))
+
+
+def _codes_of(values) -> np.ndarray:
+    return np.array([_code(value) for value in sorted(values)], dtype=np.int64)
+
+
+def _column_array(column_reader, n: int, dtype: str) -> np.ndarray:
+    """A fixed-width Whoosh column as a numpy array of ``n`` values (missing ones are 0).
+
+    Whoosh 2.7.4 reads fixed-width columns one value at a time; the bytes are read in one
+    go here when the reader is the plain fixed-width kind, and value by value otherwise.
+    """
+    size = np.dtype(dtype).itemsize
+    dbfile, basepos, count = (getattr(column_reader, name, None) for name in ("_dbfile", "_basepos", "_count"))
+    if dbfile is not None and count is not None and getattr(column_reader, "_fixedlen", size) == size:
+        values = np.frombuffer(bytes(dbfile.get(basepos, count * size)), dtype=dtype)
+    else:
+        values = np.array(list(column_reader), dtype=dtype)
+    if len(values) < n:
+        values = np.concatenate([values, np.zeros(n - len(values), dtype=dtype)])
+    return values[:n]
+
+
+def _raw_postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+    """``(docnums, weights)`` of a term in one segment, deleted documents included."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return _EMPTY_IDS, _EMPTY_SCORES
+    while isinstance(matcher, FilterMatcher):  # the deletion filter: applied by the caller
+        matcher = matcher.child
+    ids: list[int] = []
+    weights: list[float] = []
+    if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block")):
+        # Whoosh 2.7.4's block matcher decodes up to 128 postings at a time; take whole
+        # blocks rather than make three Python calls per posting.
+        while matcher.is_active():
+            matcher._read_ids()  # noqa: SLF001
+            matcher._read_weights()  # noqa: SLF001
+            ids.extend(matcher._ids)  # noqa: SLF001
+            weights.extend(matcher._weights)  # noqa: SLF001
+            matcher._next_block()  # noqa: SLF001
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+
+
+class _Cache:
+    """Per-process cache of segment arrays and decoded postings, keyed by segment id (a
+    segment's content never changes; an index rebuild or merge makes new segments)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.lock = threading.Lock()
+        self.segments: dict[str, _SegmentArrays] = {}
+        self.postings: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.bytes = 0
+
+    def segment(self, reader) -> _SegmentArrays:
+        key = _segment_key(reader)
+        with self.lock:
+            found = self.segments.get(key)
+        if found is None:
+            found = _SegmentArrays(reader)
+            with self.lock:
+                if len(self.segments) > 256:  # segments merged away long ago
+                    self.segments.clear()
+                self.segments[key] = found
+        return found
+
+    def term(self, reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+        key = (_segment_key(reader), fieldname, text)
+        with self.lock:
+            found = self.postings.get(key)
+            if found is not None:
+                self.postings.move_to_end(key)
+                return found
+        found = _raw_postings(reader, fieldname, text)
+        size = found[0].nbytes + found[1].nbytes
+        with self.lock:
+            if key not in self.postings:
+                self.postings[key] = found
+                self.bytes += size
+            while self.bytes > self.max_bytes and self.postings:
+                _, (ids, weights) = self.postings.popitem(last=False)
+                self.bytes -= ids.nbytes + weights.nbytes
+        return found
+
+    def clear(self) -> None:
+        with self.lock:
+            self.segments.clear()
+            self.postings.clear()
+            self.bytes = 0
+
+
+def _segment_key(reader) -> str:
+    # Whoosh names each new segment with 16 random characters.
+    return reader.segment().segment_id()
+
+
+_cache = _Cache(POSTINGS_CACHE_BYTES)
+
+
+def _leaves(searcher):
+    """``(reader, offset)`` of every non-empty segment."""
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        if reader.doc_count_all() and hasattr(reader, "segment"):
+            yield reader, offset
+
+
+# --- evaluating ---------------------------------------------------------------------------------
+
+class _Statistics:
+    """Index-wide statistics for scoring (as ``whoosh.scoring.BM25FScorer`` takes them)."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self._idf: dict[tuple, float] = {}
+        self._avgfl: dict[str, float] = {}
+
+    def idf(self, fieldname: str, text) -> float:
+        key = (fieldname, text)
+        if key not in self._idf:
+            self._idf[key] = self.searcher.idf(fieldname, text)
+        return self._idf[key]
+
+    def avg_field_length(self, fieldname: str) -> float:
+        if fieldname not in self._avgfl:
+            self._avgfl[fieldname] = self.searcher.avg_field_length(fieldname) or 1
+        return self._avgfl[fieldname]
+
+
+def _evaluate(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[np.ndarray, np.ndarray]:
+    """``(docnums, scores)`` of the documents of one segment matching a word query,
+    docnums sorted; deleted documents included (the caller removes them)."""
+    if type(q) is query.Term:
+        if q.fieldname not in reader.schema:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        field = reader.schema[q.fieldname]
+        try:
+            text = field.to_bytes(q.text)
+        except ValueError:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        ids, tf = _cache.term(reader, q.fieldname, text)
+        if not len(ids):
+            return ids, _EMPTY_SCORES
+        lengths = segment.field_lengths(reader, q.fieldname)[ids]
+        avgfl = stats.avg_field_length(q.fieldname)
+        idf = stats.idf(q.fieldname, text)
+        scores = idf * ((tf * (BM25_K1 + 1)) / (tf + BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avgfl)))
+        return ids, scores * q.boost
+    parts = [_evaluate(child, reader, segment, stats) for child in q.subqueries]
+    if type(q) is query.And:
+        ids, scores = parts[0]
+        for other_ids, other_scores in parts[1:]:
+            if not len(ids):
+                break
+            ids, mine, theirs = np.intersect1d(ids, other_ids, assume_unique=True, return_indices=True)
+            scores = scores[mine] + other_scores[theirs]
+    else:
+        parts = [part for part in parts if len(part[0])]
+        if not parts:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        if len(parts) == 1:
+            ids, scores = parts[0]
+        else:
+            ids, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+            scores = np.bincount(inverse, weights=np.concatenate([p[1] for p in parts]), minlength=len(ids))
+    return ids, scores * q.boost
+
+
+def _allowed(ids: np.ndarray, reader, segment: _SegmentArrays, scope: Scope | None, created_field) -> np.ndarray:
+    """A boolean mask over ``ids``: not deleted and within ``scope``."""
+    keep = np.ones(len(ids), dtype=bool)
+    if reader.has_deletions():
+        keep &= ~np.isin(ids, np.fromiter(reader.segment().deleted_docs(), dtype=np.int64))
+    if scope is None:
+        return keep
+    if scope.consultation_ids is not None:
+        keep &= np.isin(segment.consultation[ids], np.array(sorted(scope.consultation_ids), dtype=np.int64))
+    doc_types = segment.doc_type[ids]
+    if scope.doc_types is not None:
+        keep &= np.isin(doc_types, _codes_of(scope.doc_types))
+    if scope.comment_states is not None:
+        keep &= (doc_types != _code("comment")) | np.isin(segment.state[ids], _codes_of(scope.comment_states))
+    if scope.created_from is not None:
+        keep &= segment.created[ids] >= created_field.to_column_value(_naive_utc(scope.created_from))
+    if scope.created_before is not None:
+        keep &= segment.created[ids] < created_field.to_column_value(_naive_utc(scope.created_before))
+    if scope.keys is not None:
+        wanted = [_raw_postings(reader, "key", key)[0] for key in scope.keys]
+        keep &= np.isin(ids, np.concatenate(wanted) if wanted else _EMPTY_IDS)
+    return keep
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+@dataclass
+class _Matches:
+    """Every match within the scope: global docnums with their score, time and type."""
+
+    docnums: np.ndarray
+    scores: np.ndarray
+    created: np.ndarray
+    is_consultation: np.ndarray
+
+    def ordered(self, sort: str) -> np.ndarray:
+        """Positions in ranking order: best score first (``relevance``) or newest first;
+        ties broken by docnum, so pages never overlap."""
+        if sort == "newest":
+            return np.lexsort((self.docnums, -self.created))
+        return np.lexsort((self.docnums, -self.scores))
+
+
+def _collect(searcher, parsed, scope: Scope | None) -> _Matches:
+    """All documents matching ``parsed`` within ``scope``."""
+    created_field = searcher.schema["created_at"]
+    chunks = []
+    if _is_word_query(parsed):
+        stats = _Statistics(searcher)
+        for reader, offset in _leaves(searcher):
+            segment = _cache.segment(reader)
+            ids, scores = _evaluate(parsed, reader, segment, stats)
+            keep = _allowed(ids, reader, segment, scope, created_field)
+            ids, scores = ids[keep], scores[keep]
+            chunks.append((ids + offset, scores, segment.created[ids], segment.doc_type[ids] == _code("consultation")))
+    else:
+        # Whoosh scores every match; the scope is then applied to the matches only.
+        results = searcher.search(parsed, limit=None)
+        found = sorted((docnum, score or 0.0) for score, docnum in results.top_n)
+        docnums = np.array([docnum for docnum, _ in found], dtype=np.int64)
+        scores = np.array([score for _, score in found], dtype=np.float64)
+        for reader, offset in _leaves(searcher):
+            segment = _cache.segment(reader)
+            inside = (docnums >= offset) & (docnums < offset + reader.doc_count_all())
+            ids = docnums[inside] - offset
+            keep = _allowed(ids, reader, segment, scope, created_field)
+            ids = ids[keep]
+            chunks.append((ids + offset, scores[inside][keep], segment.created[ids],
+                           segment.doc_type[ids] == _code("consultation")))
+    if not chunks:
+        return _Matches(_EMPTY_IDS, _EMPTY_SCORES, _EMPTY_IDS, np.zeros(0, dtype=bool))
+    return _Matches(*(np.concatenate([chunk[i] for chunk in chunks]) for i in range(4)))
+
+
+# --- the search API ------------------------------------------------------------------------------
+
+class _MarkFormatter(HtmlFormatter):
+    """Highlight matches with ``<mark>`` (the text around them is escaped by Whoosh)."""
+
+    def __init__(self):
+        super().__init__(tagname="mark", between=" … ", classname="", termclass="")
+
+    def format_token(self, text, token, replace=False):
+        return f"<mark>{super()._text(token.text if replace else text[token.startchar:token.endchar])}</mark>"
+
+
+def _snippet(schema, terms: set[tuple[str, str]], fields: dict) -> str:
+    body = fields.get("body", "")
+    field = LANGUAGE_FIELDS.get(fields.get("language"), "text_any")
+    words = {text for fieldname, text in terms if fieldname == field}
+    snippet = ""
+    if words and body:
+        snippet = highlight(body, words, schema[field].analyzer, ContextFragmenter(maxchars=300, surround=60),
+                            _MarkFormatter(), top=2)
+    return snippet or _escape(body[:240])
+
+
+def search(index: SearchIndex, text: str, *, scope: Scope | None = None, page: int = 1, per_page: int = 20,
+           sort: str = "relevance") -> SearchResult:
+    """Search the index.
+
+    Args:
+        index: the index to search.
+        text: the raw query as typed (any string).
+        scope: which documents may be found (``None``: all).
+        page: 1-based; clamped to the last page.
+        per_page: results a page.
+        sort: ``relevance`` or ``newest``.
+
+    Returns:
+        A :class:`SearchResult` with highlighted, HTML-escaped snippets.
+    """
+    prepared, truncated = prepare_query_text(text)
+    with index.searcher() as searcher:
+        schema = searcher.schema
+        parsed = parse_query(schema, prepared) if prepared else query.NullQuery
+        if parsed is query.NullQuery:
+            return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
+        matches = _collect(searcher, parsed, scope)
+        total = len(matches.docnums)
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        consultations = int(matches.is_consultation.sum())
+        counts = {"consultation": consultations, "comment": total - consultations}
+        order = matches.ordered(sort)[(page - 1) * per_page: page * per_page]
+        terms = {(fieldname, value.decode() if isinstance(value, bytes) else value)
+                 for fieldname, value in parsed.iter_all_terms()}
+        hits = []
+        for docnum in matches.docnums[order].tolist():
+            fields = searcher.stored_fields(docnum)
+            created = fields.get("created_at")
+            hits.append(Hit(fields["doc_type"], int(fields["doc_id"]), int(fields["consultation_id"]),
+                            fields["state"], fields.get("title", ""), fields.get("author", ""),
+                            _snippet(schema, terms, fields), created.replace(tzinfo=dt.UTC) if created else None))
+        suggestion = None
+        if total == 0:
+            candidate = _suggest(searcher, prepared)
+            # Offer it only if it finds something this visitor may see: a suggestion must
+            # not reveal words that exist only in hidden, pending or draft texts.
+            if candidate and len(_collect(searcher, parse_query(schema, candidate), scope).docnums):
+                suggestion = candidate
+    return SearchResult(hits, total, counts, page, pages, prepared, truncated, suggestion)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _suggest(searcher, text: str) -> str | None:
+    """A "did you mean" string: unknown words replaced by the closest indexed word (one
+    edit away, same first letter: Whoosh compares against every indexed word with that
+    prefix, and the whole vocabulary would take tens of milliseconds)."""
+    corrector = searcher.corrector("words")
+    words = re.findall(r"\w+", text.lower())
+    if not words or len(words) > 3:
+        return None
+    changed, out = False, []
+    for word in words:
+        if 3 < len(word) <= 20 and not searcher.reader().frequency("words", word):
+            candidates = corrector.suggest(word, limit=1, maxdist=1, prefix=1)
+            if candidates:
+                out.append(candidates[0])
+                changed = True
+                continue
+        out.append(word)
+    return " ".join(out) if changed else None
+
+
+def matching_ids(index: SearchIndex, text: str, scope: Scope | None = None, limit: int | None = 5000) -> list[int]:
+    """Ids (``doc_id``) of the best ``limit`` documents matching ``text`` within ``scope``,
+    best first."""
+    prepared, _ = prepare_query_text(text)
+    if not prepared:
+        return []
+    with index.searcher() as searcher:
+        parsed = parse_query(searcher.schema, prepared)
+        if parsed is query.NullQuery:
+            return []
+        matches = _collect(searcher, parsed, scope)
+        order = matches.ordered("relevance")[:limit]
+        return [int(searcher.stored_fields(docnum)["doc_id"]) for docnum in matches.docnums[order].tolist()]
+
+
+def clear_cache() -> None:
+    """Forget cached segment arrays and postings (tests that recreate an index in place)."""
+    _cache.clear()

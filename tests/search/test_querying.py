@@ -1,0 +1,142 @@
+"""The query engine: array answers agree with Whoosh's own collector, scope and dates hold,
+stop words do not hide texts."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import os
+
+import pytest
+
+from hoering.search.backend import IndexDocument, SearchIndex
+from hoering.search.querying import Scope, _collect, _is_word_query, parse_query, search
+from tests.conftest import shared_data
+from tests.search.test_search import comment_id, found_ids, post
+
+START = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def real_documents() -> list[IndexDocument]:
+    """About 2,000 comments: Norwegian prose sentences and English Polis comments."""
+    texts: list[tuple[str, str]] = []
+    for name in ("nou_001.txt", "nou_002.txt", "stortinget_002.txt", "stortinget_005.txt"):
+        path = os.path.join(shared_data("norwegian-text"), name)
+        with open(path, encoding="utf-8") as handle:
+            words = handle.read().split()
+        texts.extend(("nb", " ".join(words[i:i + 25])) for i in range(0, min(len(words), 15000), 25))
+    with open(os.path.join(shared_data("polis"), "american-assembly.bowling-green", "comments.csv"),
+              newline="", encoding="utf-8") as handle:
+        texts.extend(("en", row["comment-body"]) for row in csv.DictReader(handle) if row["comment-body"])
+    states = ("published", "published", "published", "pending", "hidden")
+    return [IndexDocument("comment", n + 1, 1 + n % 4, states[n % 5], language, f"Deltaker {n % 37}", "", text,
+                          START + dt.timedelta(hours=n))
+            for n, (language, text) in enumerate(texts)]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    """An index written in several commits (several segments), with replaced and deleted
+    documents (deletions inside segments)."""
+    documents = real_documents()
+    index = SearchIndex(str(tmp_path_factory.mktemp("querying") / "index"))
+    index.clear()
+    for start in range(0, len(documents), 400):
+        assert index.apply(documents[start:start + 400], [])
+    replaced = [IndexDocument(d.doc_type, d.doc_id, d.consultation_id, "published", d.language, d.author, d.title,
+                              d.body + " erstattet", d.created_at) for d in documents[5:60:7]]
+    assert index.apply(replaced, [f"comment:{d.doc_id}" for d in documents[100:140]])
+    yield index
+    index.close_searcher()
+
+
+QUERIES = ["kirke", "kirken stat", "skolene", "barnehage OR skolen", "internet OR parking", "public transport",
+           "erstattet", "bowling green", "kommune", "NOT kirke", '"den norske kirke"', "stat AND NOT kirke"]
+
+
+def whoosh_answer(searcher, parsed, keep):
+    """``{docnum: score}`` from Whoosh's own collector, filtered by ``keep(stored_fields)``."""
+    return {docnum: score for score, docnum in searcher.search(parsed, limit=None).top_n
+            if keep(searcher.stored_fields(docnum))}
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_answers_and_scores_are_whooshs_own(index, text):
+    with index.searcher() as searcher:
+        parsed = parse_query(searcher.schema, text)
+        ours = _collect(searcher, parsed, None)
+        expected = whoosh_answer(searcher, parsed, lambda fields: True)
+    assert len(expected) > 0, text
+    got = dict(zip(ours.docnums.tolist(), ours.scores.tolist(), strict=True))
+    assert got.keys() == expected.keys()
+    for docnum, score in expected.items():
+        assert math.isclose(got[docnum], score, rel_tol=1e-9), (text, docnum)
+
+
+def test_word_queries_take_the_array_path_and_the_rest_whooshs():
+    from hoering.search.backend import build_schema
+
+    schema = build_schema()
+    assert _is_word_query(parse_query(schema, "kirken stat"))
+    assert _is_word_query(parse_query(schema, "internet OR parking"))
+    assert not _is_word_query(parse_query(schema, '"den norske kirke"'))
+    assert not _is_word_query(parse_query(schema, "stat AND NOT kirke"))
+
+
+@pytest.mark.parametrize("text", ["kirke", "internet OR parking", '"den norske kirke"'])
+def test_scope_limits_exactly_like_a_filter_on_the_stored_fields(index, text):
+    since, before = START + dt.timedelta(hours=40), START + dt.timedelta(hours=1200)
+    scope = Scope(consultation_ids=frozenset({1, 3}), comment_states=frozenset({"published", "pending"}),
+                  doc_types=frozenset({"comment"}), created_from=since, created_before=before)
+
+    def keep(fields):
+        created = fields["created_at"].replace(tzinfo=dt.UTC)
+        return (fields["consultation_id"] in ("1", "3") and fields["state"] in ("published", "pending")
+                and since <= created < before)
+
+    with index.searcher() as searcher:
+        parsed = parse_query(searcher.schema, text)
+        ours = set(_collect(searcher, parsed, scope).docnums.tolist())
+        expected = set(whoosh_answer(searcher, parsed, keep))
+    assert expected and ours == expected
+
+
+def test_pages_follow_the_ranking_without_overlap(index):
+    first = search(index, "kirke", page=1, per_page=20)
+    second = search(index, "kirke", page=2, per_page=20)
+    newest = search(index, "kirke", page=1, per_page=20, sort="newest")
+    assert first.total == second.total > 40
+    assert not {h.doc_id for h in first.hits} & {h.doc_id for h in second.hits}
+    times = [h.created_at for h in newest.hits]
+    assert times == sorted(times, reverse=True)
+
+
+def test_listed_documents_only(index):
+    scope = Scope(keys=frozenset({"comment:1", "comment:2", "comment:3", "comment:4", "comment:120"}))
+    found = search(index, "og", scope=scope).hits + search(index, "the", scope=scope).hits
+    assert {h.doc_id for h in found} <= {1, 2, 3, 4}  # 120 was deleted
+
+
+def test_stop_words_do_not_hide_norwegian_texts(browser_for, make_consultation, client, app):
+    consultation = make_consultation()
+    post(browser_for(), consultation, "Vi trenger mer satsing på økonomi og arbeid i distriktene")
+    html = client.get("/sok?q=%C3%B8konomi+og+arbeid").get_data(as_text=True)
+    assert found_ids(html) == [comment_id(app, "Vi trenger mer satsing på økonomi og arbeid i distriktene")]
+    assert found_ids(client.get("/sok?q=og").get_data(as_text=True)) == []
+
+
+def test_date_filters_use_oslo_days(make_consultation, make_user, make_comment, client, app):
+    consultation = make_consultation()
+    author = make_user()
+    # 22:30 UTC on 14 March is 23:30 in Oslo (still the 14th); 23:30 UTC is the 15th.
+    late = make_comment(consultation, author, "Sykkelvei langs fjorden", created_at=dt.datetime(2026, 3, 14, 22, 30, tzinfo=dt.UTC))
+    next_day = make_comment(consultation, author, "Sykkelvei over fjellet", created_at=dt.datetime(2026, 3, 14, 23, 30, tzinfo=dt.UTC))
+    from hoering.search.services import wait_for_index
+
+    with app.app_context():
+        assert wait_for_index()
+    on_14th = client.get("/sok?q=sykkelvei&from=2026-03-14&to=2026-03-14").get_data(as_text=True)
+    on_15th = client.get("/sok?q=sykkelvei&from=2026-03-15").get_data(as_text=True)
+    assert found_ids(on_14th) == [late.id]
+    assert found_ids(on_15th) == [next_day.id]
