@@ -166,9 +166,11 @@ def parse_query(schema, text: str):
 
 
 def _is_word_query(q) -> bool:
-    """Whether ``q`` is only terms joined by And/Or (answered with arrays)."""
+    """Whether ``q`` is only terms and exact phrases joined by And/Or (answered with arrays)."""
     if type(q) is query.Term:
         return True
+    if type(q) is query.Phrase:
+        return q.slop == 1 and bool(q.words)
     if type(q) in (query.And, query.Or):
         return getattr(q, "minmatch", 0) in (0, None) and all(_is_word_query(child) for child in q.subqueries)
     return False
@@ -182,28 +184,29 @@ class _SegmentArrays:
     def __init__(self, reader):
         n = reader.doc_count_all()
         self.consultation = np.full(n, -1, dtype=np.int64)
-        self.doc_type = np.full(n, -1, dtype=np.int64)
-        self.state = np.full(n, -1, dtype=np.int64)
+        self.doc_type = np.full(n, -1, dtype=np.int16)
+        self.state = np.full(n, -1, dtype=np.int16)
         for term in reader.lexicon("consultation_id"):
-            self.consultation[_raw_postings(reader, "consultation_id", term)[0]] = int(term.decode())
+            self.consultation[_raw_postings(reader, "consultation_id", term, weights=False)[0]] = int(term.decode())
         for term in reader.lexicon("doc_type"):
-            self.doc_type[_raw_postings(reader, "doc_type", term)[0]] = _code(term.decode())
+            self.doc_type[_raw_postings(reader, "doc_type", term, weights=False)[0]] = _code(term.decode())
         for term in reader.lexicon("state"):
-            self.state[_raw_postings(reader, "state", term)[0]] = _code(term.decode())
+            self.state[_raw_postings(reader, "state", term, weights=False)[0]] = _code(term.decode())
         self.created = _column_array(reader.column_reader("created_at", translate=False), n, ">u8").astype(np.int64)
         self.lengths: dict[str, np.ndarray] = {}
 
-    def field_lengths(self, reader, fieldname: str) -> np.ndarray:
-        """Field lengths as Whoosh scores them (quantized to one byte), per document."""
+    def field_lengths(self, reader, fieldname: str, ids: np.ndarray) -> np.ndarray:
+        """Lengths of a field in documents ``ids``, as Whoosh scores them (kept as Whoosh
+        stores them, one byte a document)."""
         if fieldname not in self.lengths:
             n = reader.doc_count_all()
             perdoc = reader._perdoc  # noqa: SLF001 - Whoosh 2.7.4 exposes no public bulk read
             if perdoc.has_column(_lenfield(fieldname)):
-                codes = _column_array(perdoc.column_reader(_lenfield(fieldname), LENGTHS_COLUMN), n, "u1")
-                self.lengths[fieldname] = _LENGTH_OF_BYTE[codes]
+                self.lengths[fieldname] = _column_array(perdoc.column_reader(_lenfield(fieldname), LENGTHS_COLUMN),
+                                                        n, "u1")
             else:
-                self.lengths[fieldname] = np.ones(n, dtype=np.float64)
-        return self.lengths[fieldname]
+                self.lengths[fieldname] = np.ones(n, dtype=np.uint8)
+        return _LENGTH_OF_BYTE[self.lengths[fieldname][ids]]
 
 
 _codes: dict[str, int] = {}
@@ -235,8 +238,9 @@ def _column_array(column_reader, n: int, dtype: str) -> np.ndarray:
     return values[:n]
 
 
-def _raw_postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
-    """``(docnums, weights)`` of a term in one segment, deleted documents included."""
+def _raw_postings(reader, fieldname: str, text, weights: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``(docnums, weights)`` of a term in one segment, deleted documents included
+    (``weights=False``: docnums only, the weights array is empty)."""
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
@@ -244,22 +248,24 @@ def _raw_postings(reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]
     while isinstance(matcher, FilterMatcher):  # the deletion filter: applied by the caller
         matcher = matcher.child
     ids: list[int] = []
-    weights: list[float] = []
+    values: list[float] = []
     if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block")):
         # Whoosh 2.7.4's block matcher decodes up to 128 postings at a time; take whole
         # blocks rather than make three Python calls per posting.
         while matcher.is_active():
             matcher._read_ids()  # noqa: SLF001
-            matcher._read_weights()  # noqa: SLF001
             ids.extend(matcher._ids)  # noqa: SLF001
-            weights.extend(matcher._weights)  # noqa: SLF001
+            if weights:
+                matcher._read_weights()  # noqa: SLF001
+                values.extend(matcher._weights)  # noqa: SLF001
             matcher._next_block()  # noqa: SLF001
     else:
         while matcher.is_active():
             ids.append(matcher.id())
-            weights.append(matcher.weight())
+            if weights:
+                values.append(matcher.weight())
             matcher.next()
-    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+    return np.array(ids, dtype=np.int64), np.array(values, dtype=np.float64)
 
 
 class _Cache:
@@ -293,15 +299,28 @@ class _Cache:
                 self.postings.move_to_end(key)
                 return found
         found = _raw_postings(reader, fieldname, text)
-        size = found[0].nbytes + found[1].nbytes
+        self._keep(key, found)
+        return found
+
+    def positions(self, reader, fieldname: str, text: bytes) -> np.ndarray:
+        key = (_segment_key(reader), fieldname, text, "positions")
+        with self.lock:
+            found = self.postings.get(key)
+            if found is not None:
+                self.postings.move_to_end(key)
+                return found[0]
+        keys = _raw_positions(reader, fieldname, text)
+        self._keep(key, (keys, _EMPTY_SCORES))
+        return keys
+
+    def _keep(self, key: tuple, arrays: tuple[np.ndarray, np.ndarray]) -> None:
         with self.lock:
             if key not in self.postings:
-                self.postings[key] = found
-                self.bytes += size
+                self.postings[key] = arrays
+                self.bytes += arrays[0].nbytes + arrays[1].nbytes
             while self.bytes > self.max_bytes and self.postings:
-                _, (ids, weights) = self.postings.popitem(last=False)
-                self.bytes -= ids.nbytes + weights.nbytes
-        return found
+                _, (first, second) = self.postings.popitem(last=False)
+                self.bytes -= first.nbytes + second.nbytes
 
     def clear(self) -> None:
         with self.lock:
@@ -362,11 +381,13 @@ def _evaluate(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[n
         ids, tf = _cache.term(reader, q.fieldname, text)
         if not len(ids):
             return ids, _EMPTY_SCORES
-        lengths = segment.field_lengths(reader, q.fieldname)[ids]
+        lengths = segment.field_lengths(reader, q.fieldname, ids)
         avgfl = stats.avg_field_length(q.fieldname)
         idf = stats.idf(q.fieldname, text)
         scores = idf * ((tf * (BM25_K1 + 1)) / (tf + BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avgfl)))
         return ids, scores * q.boost
+    if type(q) is query.Phrase:
+        return _evaluate_phrase(q, reader, segment, stats)
     parts = [_evaluate(child, reader, segment, stats) for child in q.subqueries]
     if type(q) is query.And:
         ids, scores = parts[0]
@@ -385,6 +406,55 @@ def _evaluate(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[n
             ids, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
             scores = np.bincount(inverse, weights=np.concatenate([p[1] for p in parts]), minlength=len(ids))
     return ids, scores * q.boost
+
+
+def _evaluate_phrase(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[np.ndarray, np.ndarray]:
+    """A phrase: documents with every word (scored as the sum of the words' scores, as
+    Whoosh's ``SpanNear2`` does) where the words stand next to each other in order."""
+    ids, scores = _evaluate(query.And([query.Term(q.fieldname, word) for word in q.words]), reader, segment, stats)
+    if len(q.words) < 2 or not len(ids):
+        return ids, scores * q.boost
+    field = reader.schema[q.fieldname]
+    # Positions are kept as docnum * POSITION_SPAN + position: a phrase starts where the
+    # i-th word's keys, shifted back by i, meet the first word's.
+    starts = _cache.positions(reader, q.fieldname, field.to_bytes(q.words[0]))
+    for i, word in enumerate(q.words[1:], start=1):
+        if not len(starts):
+            break
+        starts = np.intersect1d(starts, _cache.positions(reader, q.fieldname, field.to_bytes(word)) - i)
+    keep = np.isin(ids, np.unique(starts // POSITION_SPAN))
+    return ids[keep], scores[keep] * q.boost
+
+
+#: Positions of a word in one document are below this (keys are docnum * span + position).
+POSITION_SPAN = 1 << 24
+
+
+def _raw_positions(reader, fieldname: str, text: bytes) -> np.ndarray:
+    """Every position of a term in one segment as sorted ``docnum * POSITION_SPAN +
+    position`` keys (deleted documents included)."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return _EMPTY_IDS
+    while isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    decode = reader.schema[fieldname].format.decode_positions
+    keys: list[int] = []
+    if all(hasattr(matcher, name) for name in ("_read_ids", "_read_values", "_next_block")):
+        while matcher.is_active():  # Whoosh 2.7.4's block matcher, a block at a time
+            matcher._read_ids()  # noqa: SLF001
+            matcher._read_values()  # noqa: SLF001
+            for docnum, value in zip(matcher._ids, matcher._values, strict=True):  # noqa: SLF001
+                base = docnum * POSITION_SPAN
+                keys.extend(base + position for position in decode(value) if position < POSITION_SPAN)
+            matcher._next_block()  # noqa: SLF001
+    else:
+        while matcher.is_active():
+            base = matcher.id() * POSITION_SPAN
+            keys.extend(base + position for position in matcher.value_as("positions") if position < POSITION_SPAN)
+            matcher.next()
+    return np.unique(np.array(keys, dtype=np.int64))
 
 
 def _allowed(ids: np.ndarray, reader, segment: _SegmentArrays, scope: Scope | None, created_field) -> np.ndarray:
@@ -406,7 +476,7 @@ def _allowed(ids: np.ndarray, reader, segment: _SegmentArrays, scope: Scope | No
     if scope.created_before is not None:
         keep &= segment.created[ids] < created_field.to_column_value(_naive_utc(scope.created_before))
     if scope.keys is not None:
-        wanted = [_raw_postings(reader, "key", key)[0] for key in scope.keys]
+        wanted = [_raw_postings(reader, "key", key, weights=False)[0] for key in scope.keys]
         keep &= np.isin(ids, np.concatenate(wanted) if wanted else _EMPTY_IDS)
     return keep
 

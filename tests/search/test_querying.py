@@ -52,7 +52,8 @@ def index(tmp_path_factory):
 
 
 QUERIES = ["kirke", "kirken stat", "skolene", "barnehage OR skolen", "internet OR parking", "public transport",
-           "erstattet", "bowling green", "kommune", "NOT kirke", '"den norske kirke"', "stat AND NOT kirke"]
+           "erstattet", "bowling green", "kommune", "NOT kirke", '"den norske kirke"', "stat AND NOT kirke", '"norske kirke" stat',
+           '"kirke og stat" OR "public transport"', '"bowling green"']
 
 
 def whoosh_answer(searcher, parsed, keep):
@@ -80,7 +81,7 @@ def test_word_queries_take_the_array_path_and_the_rest_whooshs():
     schema = build_schema()
     assert _is_word_query(parse_query(schema, "kirken stat"))
     assert _is_word_query(parse_query(schema, "internet OR parking"))
-    assert not _is_word_query(parse_query(schema, '"den norske kirke"'))
+    assert _is_word_query(parse_query(schema, '"den norske kirke"'))
     assert not _is_word_query(parse_query(schema, "stat AND NOT kirke"))
 
 
