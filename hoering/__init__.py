@@ -141,6 +141,8 @@ def register_blueprints(app: Flask) -> None:
     from hoering.moderation import views as _moderation_views  # noqa: F401
     from hoering.search import bp as search_bp
     from hoering.search import views as _search_views  # noqa: F401
+    from hoering.summaries import bp as summaries_bp
+    from hoering.summaries import views as _summaries_views  # noqa: F401
 
     app.register_blueprint(consultations_bp)
     app.register_blueprint(comments_bp)
@@ -148,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(summaries_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(i18n.bp)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from hoering.extensions import db
 from hoering.moderation.models import Ban, HouseRule
+from hoering.summaries.models import Theme
 from tests.conftest import TEST_PASSWORD, Browser, csrf_token_from
 
 ROLES = ("anonymous", "citizen", "banned", "moderator", "case_officer", "admin")
@@ -86,6 +87,18 @@ MATRIX = [
     ("search.search_page", "GET", "/sok?q=innlegg", None, EVERYONE, 200),
     ("api.api_search", "GET", "/api/v1/search?q=innlegg", None, EVERYONE, 200),
     ("api.consultation_by_id", "GET", "/api/v1/consultations/by-id/{consultation_id}", None, EVERYONE, 303),
+    ("summaries.themes", "GET", "/moderering/hoeringer/{slug}/temaer", None, MODERATORS, 200),
+    ("summaries.themes", "POST", "/moderering/hoeringer/{slug}/temaer", {"name": "Nytt tema"}, MODERATORS, 303),
+    ("summaries.theme", "GET", "/moderering/temaer/{theme}", None, MODERATORS, 200),
+    ("summaries.theme", "POST", "/moderering/temaer/{theme}", {"name": "Nytt navn"}, MODERATORS, 303),
+    ("summaries.delete_theme", "POST", "/moderering/temaer/{theme}/slett", {}, MODERATORS, 303),
+    ("summaries.merge_themes", "POST", "/moderering/temaer/{theme}/slaa-sammen", {"other": "{other_theme}"},
+     MODERATORS, 303),
+    ("summaries.tag", "POST", "/moderering/temaer/merk",
+     {"theme": "{theme}", "comment": "{other_comment}", "remove": "0"}, MODERATORS, 303),
+    ("summaries.summary", "GET", "/moderering/hoeringer/{slug}/oppsummering", None, MODERATORS, 200),
+    ("summaries.summary", "POST", "/moderering/hoeringer/{slug}/oppsummering",
+     {"overview": "Oppsummert", "overview_quotes": "", "action": "publish"}, MODERATORS, 303),
 ]
 
 
@@ -110,11 +123,16 @@ def scene(app, make_user, make_consultation, make_comment):
         db.session.commit()
         ban_id = ban.id
         rule_id = db.session.scalar(sa.select(HouseRule.id).limit(1))
+        themes = [Theme(consultation_id=consultation.id, name=name) for name in ("Trafikk", "Skole")]
+        db.session.add_all(themes)
+        db.session.commit()
+        theme_ids = [theme.id for theme in themes]
     values = {
         "slug": consultation.slug, "draft_slug": draft.slug, "consultation_id": consultation.id,
         "other_comment": make_comment(consultation, other_author, "Et innlegg").id,
         "pending_comment": make_comment(consultation, other_author, "Venter", state="pending").id,
         "target_user": target.id, "ban": ban_id, "rule": rule_id, "other_email": other_author.email,
+        "theme": theme_ids[0], "other_theme": theme_ids[1],
     }
     own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}
     return values, users, own

@@ -14,6 +14,7 @@ from hoering.api.serializers import comment_json, consultation_json
 from hoering.comments import services as comment_services
 from hoering.consultations import services
 from hoering.errors import json_error
+from hoering.summaries import services as summary_services
 
 #: Largest page size a client may ask for.
 MAX_PER_PAGE = 100
@@ -45,7 +46,30 @@ def consultation(slug: str):
     if item is None:
         return _not_found()
     counts = services.participation_counts([item.id])[item.id]
-    return jsonify(consultation_json(item, counts, detail=True))
+    data = consultation_json(item, counts, detail=True)
+    data["summary"] = summary_json(summary_services.summary_view(item))
+    return jsonify(data)
+
+
+def summary_json(view) -> dict | None:
+    """The published summary ("Dette har vi hørt") as JSON, or ``None``: sanitized HTML
+    texts, and quotes as published comments (id, author, text, link)."""
+    if view is None:
+        return None
+
+    def quote(q) -> dict:
+        return {"id": q.comment.id, "author": q.comment.author.display_name, "text": q.comment.body_text,
+                "url": url_for("comments.permalink", comment_id=q.comment.id, _external=True)}
+
+    return {
+        "published_at": view.published_at.isoformat() if view.published_at else None,
+        "overview_html": view.overview_html,
+        "quotes": [quote(q) for q in view.quotes],
+        "themes": [{"id": s.theme.id, "name": s.theme.name, "text_html": s.text_html,
+                    "comments": s.count.comments if s.count else 0,
+                    "participants": s.count.participants if s.count else 0,
+                    "quotes": [quote(q) for q in s.quotes]} for s in view.sections],
+    }
 
 
 @bp.get("/consultations/<slug>/comments")

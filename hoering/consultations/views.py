@@ -13,6 +13,7 @@ from hoering.consultations import bp, services
 from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation
 from hoering.forms import NOT_DONE, page_number, submit
+from hoering.summaries import services as summary_services
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
 
 
@@ -58,9 +59,15 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     counts = services.participation_counts([consultation.id])[consultation.id]
     if comment_form is None:
         comment_form = CommentForm()
+    heard = summary_services.summary_view(consultation)
+    themes, tags = [], {}
+    if permissions.can_moderate(current_user):
+        themes = summary_services.themes_of(consultation.id)
+        tags = summary_services.themes_by_comment(list(thread_page.by_id)) if themes else {}
     return render_template(
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
-        comment_form=comment_form, reply_to=reply_to, kept_text=kept_text,
+        comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard=heard, themes=themes,
+        tags=tags,
     ), status
 
 

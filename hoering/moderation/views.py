@@ -28,6 +28,7 @@ from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
 from hoering.moderation.models import Ban, ModerationAction
 from hoering.ratelimit import limit, on_rate_limit
 from hoering.search.services import comment_ids_matching
+from hoering.summaries import services as summary_services
 from hoering.timeutil import OSLO
 
 ID = f"int(min=1, max={MAX_ID})"
@@ -121,9 +122,10 @@ def queue():
                                per_page=current_app.config["MODERATION_PER_PAGE"])
     consultations = db.session.execute(
         sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)).all()
+    theme_groups = summary_services.theme_groups({item.comment.consultation_id for item in page.items})
     return render_template("moderation/queue.html", queue=page, consultations=consultations,
                            filters={"consultation": consultation_id, "state": state, "reason": reason, "q": text},
-                           rules=services.house_rules())
+                           rules=services.house_rules(), theme_groups=theme_groups)
 
 
 @bp.get("/moderering/oversikt")

@@ -14,6 +14,7 @@ from hoering.extensions import db
 from hoering.forms import date_arg, page_number, parse_id
 from hoering.sanitize import clean_snippet
 from hoering.search import bp, services
+from hoering.summaries import services as summary_services
 
 STATUSES = ("open", "upcoming", "closed", "summarized")
 
@@ -44,9 +45,13 @@ def search_page():
     query = sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)
     if not staff:
         query = query.where(Consultation.published_at.is_not(None))
+    theme_groups = []
+    if staff and result is not None:
+        theme_groups = summary_services.theme_groups(
+            {hit.consultation_id for hit in result.hits if hit.doc_type == "comment"})
     return render_template("search/search.html", result=result, text=text, sort=sort, staff=staff,
                            consultations=db.session.execute(query).all(), args=request.args,
-                           states=services.STAFF_STATES, statuses=STATUSES)
+                           states=services.STAFF_STATES, statuses=STATUSES, theme_groups=theme_groups)
 
 
 @api_bp.get("/search")

@@ -1,0 +1,91 @@
+"""Themes, comment tags and the summary of a consultation (DESIGN §1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hoering.extensions import db
+from hoering.timeutil import UTCDateTime, utcnow
+
+#: Longest theme name and description, in characters.
+THEME_NAME_MAX_LENGTH = 120
+THEME_DESCRIPTION_MAX_LENGTH = 2000
+#: Longest summary text (overall or per theme), in characters.
+SUMMARY_TEXT_MAX_LENGTH = 20000
+
+
+class Theme(db.Model):
+    """A moderator-defined topic of one consultation; comments are tagged with themes."""
+
+    __tablename__ = "theme"
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "name", name="uq_theme_consultation_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(THEME_NAME_MAX_LENGTH))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommentTheme(db.Model):
+    """A comment tagged with a theme: who tagged it and when."""
+
+    __tablename__ = "comment_theme"
+
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True,
+                                          index=True)
+    tagged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    tagged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Summary(db.Model):
+    """The moderators' account of what was said ("Dette har vi hørt"): an overall text and
+    a text per theme, each with quoted comments. A draft until ``published_at`` is set;
+    publishing sets the consultation's ``summarized_at`` (status *summarized*)."""
+
+    __tablename__ = "summary"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id"), unique=True)
+    #: Markdown as the moderator wrote it, and the HTML made from it by
+    #: :func:`hoering.sanitize.markdown_html`.
+    overview_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    overview_html: Mapped[str] = mapped_column(sa.Text, default="")
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    sections: Mapped[list[SummarySection]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    quotes: Mapped[list[SummaryQuote]] = relationship(cascade="all, delete-orphan", lazy="selectin",
+                                                      order_by="SummaryQuote.position")
+
+
+class SummarySection(db.Model):
+    """The summary's text about one theme."""
+
+    __tablename__ = "summary_section"
+    __table_args__ = (sa.UniqueConstraint("summary_id", "theme_id", name="uq_summary_section_theme"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summary_id: Mapped[int] = mapped_column(sa.ForeignKey("summary.id"), index=True)
+    theme_id: Mapped[int] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"))
+    text_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    text_html: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class SummaryQuote(db.Model):
+    """A comment quoted in the summary, overall (``theme_id`` None) or under a theme."""
+
+    __tablename__ = "summary_quote"
+    __table_args__ = (sa.UniqueConstraint("summary_id", "theme_id", "comment_id", name="uq_summary_quote"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summary_id: Mapped[int] = mapped_column(sa.ForeignKey("summary.id"), index=True)
+    theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"))
+    position: Mapped[int] = mapped_column(default=0)

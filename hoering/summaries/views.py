@@ -1,0 +1,190 @@
+"""Moderators' pages for themes and the summary ("Dette har vi hørt")."""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from hoering import permissions
+from hoering.consultations import services as consultation_services
+from hoering.consultations.models import Consultation
+from hoering.exceptions import ValidationFailed
+from hoering.extensions import db
+from hoering.forms import MAX_ID, NOT_DONE, parse_id, submit
+from hoering.i18n import safe_next_url
+from hoering.summaries import bp, services
+from hoering.summaries.forms import SummaryForm, ThemeForm
+from hoering.summaries.models import Theme
+
+ID = f"int(min=1, max={MAX_ID})"
+moderator_required = permissions.requires(permissions.can_moderate)
+
+
+def _consultation_or_404(slug: str) -> Consultation:
+    consultation = consultation_services.get_by_slug(slug)
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def _theme_or_404(theme_id: int) -> Theme:
+    theme = db.session.get(Theme, theme_id)
+    if theme is None:
+        abort(404)
+    return theme
+
+
+@bp.route("/moderering/hoeringer/<slug>/temaer", methods=["GET", "POST"])
+@moderator_required
+def themes(slug: str):
+    """The consultation's themes with their counts, a form for a new theme, and the
+    published comments no theme covers yet."""
+    consultation = _consultation_or_404(slug)
+    form = ThemeForm()
+    created, status = submit(form, lambda: services.create_theme(consultation, current_user, form.name.data,
+                                                                  form.description.data or ""))
+    if created is not NOT_DONE:
+        flash(_("The theme “%(name)s” has been created.", name=created.name), "success")
+        return redirect(url_for("summaries.themes", slug=slug), code=303)
+    overview = services.theme_overview(consultation)
+    return render_template("summaries/themes.html", consultation=consultation, overview=overview, form=form,
+                           themes=[count.theme for count in overview.themes]), status
+
+
+@bp.route(f"/moderering/temaer/<{ID}:theme_id>", methods=["GET", "POST"])
+@moderator_required
+def theme(theme_id: int):
+    """One theme: rename or describe it, see and untag its comments, merge or delete it."""
+    theme = _theme_or_404(theme_id)
+    consultation = db.session.get(Consultation, theme.consultation_id)
+    form = ThemeForm(data={"name": theme.name, "description": theme.description}) if request.method == "GET" \
+        else ThemeForm()
+    saved, status = submit(form, lambda: services.update_theme(theme, form.name.data, form.description.data or ""))
+    if saved is not NOT_DONE:
+        flash(_("The theme has been saved."), "success")
+        return redirect(url_for("summaries.theme", theme_id=theme_id), code=303)
+    others = [t for t in services.themes_of(theme.consultation_id) if t.id != theme.id]
+    return render_template("summaries/theme.html", theme=theme, consultation=consultation, form=form,
+                           comments=services.theme_comments(theme), others=others), status
+
+
+@bp.post(f"/moderering/temaer/<{ID}:theme_id>/slett")
+@moderator_required
+def delete_theme(theme_id: int):
+    """Delete a theme and its tags (the comments stay)."""
+    theme = _theme_or_404(theme_id)
+    consultation = db.session.get(Consultation, theme.consultation_id)
+    name = theme.name
+    services.delete_theme(theme)
+    flash(_("The theme “%(name)s” has been deleted.", name=name), "success")
+    return redirect(url_for("summaries.themes", slug=consultation.slug), code=303)
+
+
+@bp.post(f"/moderering/temaer/<{ID}:theme_id>/slaa-sammen")
+@moderator_required
+def merge_themes(theme_id: int):
+    """Merge the ticked themes into this one."""
+    theme = _theme_or_404(theme_id)
+    ids = [i for i in (parse_id(raw) for raw in request.form.getlist("other")) if i]
+    others = [t for t in (db.session.get(Theme, i) for i in ids) if t is not None
+              and t.consultation_id == theme.consultation_id and t.id != theme.id]
+    if not others:
+        flash(_("Tick the themes to merge into this one."), "error")
+    else:
+        services.merge_themes(theme, others)
+        flash(ngettext("%(num)d theme merged into “%(name)s”.", "%(num)d themes merged into “%(name)s”.",
+                       len(others), name=theme.name), "success")
+    return redirect(url_for("summaries.theme", theme_id=theme_id), code=303)
+
+
+@bp.post("/moderering/temaer/merk")
+@moderator_required
+def tag():
+    """Tag the posted comments (``comment``, repeated) with a theme (``theme``), or untag
+    them (``remove``); used from the thread view, the moderation queue, search results
+    and the theme pages. Goes back to the posted ``back`` page of this site."""
+    back = safe_next_url(request.form.get("back"), url_for("moderation.queue"))
+    theme_id = parse_id(request.form.get("theme"))
+    theme = db.session.get(Theme, theme_id) if theme_id else None
+    ids = [i for i in (parse_id(raw) for raw in request.form.getlist("comment")) if i is not None]
+    if theme is None:
+        flash(_("Choose a theme."), "error")
+        return redirect(back, code=303)
+    if not ids:
+        flash(_("Select at least one comment."), "error")
+        return redirect(back, code=303)
+    remove = request.form.get("remove") == "1"
+    result = services.tag_comments(theme, ids, current_user, remove=remove)
+    if result.changed:
+        message = ngettext("%(num)d comment untagged from “%(name)s”.", "%(num)d comments untagged from “%(name)s”.",
+                           len(result.changed), name=theme.name) if remove else \
+            ngettext("%(num)d comment tagged with “%(name)s”.", "%(num)d comments tagged with “%(name)s”.",
+                     len(result.changed), name=theme.name)
+        flash(message, "success")
+    if result.unchanged and not result.changed:
+        flash(_("Nothing changed: the comments were already so."), "info")
+    if result.refused:
+        flash(ngettext("%(num)d comment was left out: it is not a comment of the theme's consultation.",
+                       "%(num)d comments were left out: they are not comments of the theme's consultation.",
+                       len(result.refused)), "error")
+    return redirect(back, code=303)
+
+
+def _ids(text: str) -> list[int] | None:
+    """Comment numbers typed as "12, #57 80"; ``None`` if something else was typed."""
+    tokens = [token for token in re.split(r"[\s,;]+", text or "") if token]
+    numbers = [parse_id(token.lstrip("#")) for token in tokens]
+    return None if any(not n for n in numbers) else numbers
+
+
+@bp.route("/moderering/hoeringer/<slug>/oppsummering", methods=["GET", "POST"])
+@moderator_required
+def summary(slug: str):
+    """Write the summary: an overall text and a text per theme, with quoted comments;
+    save as draft, publish, or take back to draft."""
+    consultation = _consultation_or_404(slug)
+    themes = services.themes_of(consultation.id)
+    existing = services.summary_of(consultation.id)
+    if request.method == "GET" and existing is not None:
+        quotes = [str(q.comment_id) for q in existing.quotes if q.theme_id is None]
+        form = SummaryForm(data={"overview": existing.overview_markdown, "overview_quotes": ", ".join(quotes)})
+        texts = {s.theme_id: s.text_markdown for s in existing.sections}
+        quoted = {(q.theme_id, q.comment_id) for q in existing.quotes}
+    else:
+        form = SummaryForm()
+        texts = {t.id: request.form.get(f"theme-{t.id}-text", "") for t in themes}
+        quoted = {(t.id, i) for t in themes for i in
+                  (parse_id(raw) for raw in request.form.getlist(f"theme-{t.id}-quote")) if i}
+    action = request.form.get("action", "save")
+
+    def save():
+        overview_quotes = _ids(form.overview_quotes.data or "")
+        if overview_quotes is None:
+            form.overview_quotes.errors = [_("Write comment numbers separated by commas.")]
+            raise ValidationFailed(_("Write comment numbers separated by commas."))
+        data = services.SummaryInput(
+            overview=form.overview.data or "",
+            sections={t.id: texts.get(t.id, "") for t in themes},
+            overview_quotes=overview_quotes,
+            theme_quotes={t.id: [i for (theme_id, i) in sorted(quoted) if theme_id == t.id] for t in themes},
+        )
+        saved = services.save_summary(consultation, current_user, data)
+        if action == "publish":
+            services.publish_summary(consultation, current_user)
+        elif action == "unpublish":
+            services.publish_summary(consultation, current_user, publish=False)
+        return saved
+
+    saved, status = submit(form, save)
+    if saved is not NOT_DONE:
+        flash({"publish": _("The summary is published on the consultation page."),
+               "unpublish": _("The summary is a draft again; the public no longer sees it.")}
+              .get(action, _("The summary has been saved as it is.")), "success")
+        return redirect(url_for("summaries.summary", slug=slug), code=303)
+    candidates = {t.id: services.theme_comments(t, states=("published",)) for t in themes}
+    return render_template("summaries/summary.html", consultation=consultation, form=form, themes=themes,
+                           texts=texts, quoted=quoted, candidates=candidates, summary=existing), status

@@ -1,0 +1,223 @@
+"""Themes, tagging, the theme overview and the summary ("Dette har vi hørt"), through HTTP."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from hoering.extensions import db
+from hoering.summaries.models import CommentTheme, Theme
+
+
+def theme_id(app, name: str) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(Theme.id).where(Theme.name == name))
+
+
+def tagged(app, theme: int) -> set[int]:
+    with app.app_context():
+        return set(db.session.scalars(sa.select(CommentTheme.comment_id).where(CommentTheme.theme_id == theme)))
+
+
+def create_theme(moderator, consultation, name: str, description: str = ""):
+    url = f"/moderering/hoeringer/{consultation.slug}/temaer"
+    return moderator.submit(url, data={"name": name, "description": description})
+
+
+def tag(moderator, theme: int, comment_ids: list[int], remove: bool = False, back: str = "/moderering"):
+    return moderator.submit("/moderering", "/moderering/temaer/merk",
+                            data={"theme": str(theme), "comment": [str(i) for i in comment_ids],
+                                  "remove": "1" if remove else "0", "back": back})
+
+
+def test_moderators_create_tag_and_count_themes(browser_for, make_consultation, make_user, make_comment, app):
+    consultation = make_consultation()
+    moderator = browser_for("moderator")
+    ann, bob = make_user(name="Ann"), make_user(name="Bob")
+    first = make_comment(consultation, ann, "Flere sykkelveier, takk", support_count=3)
+    second = make_comment(consultation, bob, "Sykkelparkering ved stasjonen", support_count=2)
+    third = make_comment(consultation, ann, "Lengre åpningstid på biblioteket")
+    hidden = make_comment(consultation, bob, "Skjult sykkelinnspill", state="hidden")
+
+    assert create_theme(moderator, consultation, "Sykkel", "Alt om sykling").status_code == 303
+    assert create_theme(moderator, consultation, "Bibliotek").status_code == 303
+    sykkel, bibliotek = theme_id(app, "Sykkel"), theme_id(app, "Bibliotek")
+
+    assert tag(moderator, sykkel, [first.id, second.id, hidden.id]).status_code == 303
+    assert tagged(app, sykkel) == {first.id, second.id, hidden.id}
+
+    page = moderator.get(f"/moderering/hoeringer/{consultation.slug}/temaer").get_data(as_text=True)
+    row = re.search(r'Sykkel</a>.*?</tr>', page, re.S).group(0)
+    # Two published comments (the hidden one is not counted), two participants, five supports.
+    assert re.findall(r"<td>(\d+)</td>", row) == ["2", "2", "5"]
+    assert "Lengre åpningstid på biblioteket" in page  # not covered yet
+    assert "Flere sykkelveier" not in page.split("Not covered")[-1] if "Not covered" in page else True
+
+    tag(moderator, bibliotek, [third.id])
+    page = moderator.get(f"/moderering/hoeringer/{consultation.slug}/temaer").get_data(as_text=True)
+    assert "Every published comment has a theme." in page or "Alle publiserte kommentarer har et tema." in page
+
+    tag(moderator, sykkel, [second.id], remove=True)
+    assert tagged(app, sykkel) == {first.id, hidden.id}
+
+
+def test_a_theme_never_tags_another_consultations_comment(browser_for, make_consultation, make_user, make_comment,
+                                                           app):
+    mine, other = make_consultation(), make_consultation()
+    moderator = browser_for("moderator")
+    author = make_user()
+    foreign = make_comment(other, author, "Innspill til en annen sak")
+    create_theme(moderator, mine, "Trafikk")
+    response = tag(moderator, theme_id(app, "Trafikk"), [foreign.id, 999999])
+    assert response.status_code == 303
+    assert tagged(app, theme_id(app, "Trafikk")) == set()
+    follow = moderator.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 kommentarer ble utelatt" in follow
+
+
+def test_theme_names_are_unique_per_consultation_and_kept_on_error(browser_for, make_consultation, app):
+    consultation = make_consultation()
+    moderator = browser_for("moderator")
+    create_theme(moderator, consultation, "Skole")
+    response = create_theme(moderator, consultation, "skole", "beskrivelse som ikke skal forsvinne")
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "allerede et tema" in html and "beskrivelse som ikke skal forsvinne" in html
+    empty = create_theme(moderator, consultation, "   ")
+    assert empty.status_code == 422
+
+
+def test_merge_and_delete_themes(browser_for, make_consultation, make_user, make_comment, app):
+    consultation = make_consultation()
+    moderator = browser_for("moderator")
+    author = make_user()
+    a = make_comment(consultation, author, "Veilys langs skoleveien")
+    b = make_comment(consultation, author, "Fartsdumper ved skolen")
+    create_theme(moderator, consultation, "Skolevei")
+    create_theme(moderator, consultation, "Trafikksikkerhet")
+    skolevei, trafikk = theme_id(app, "Skolevei"), theme_id(app, "Trafikksikkerhet")
+    tag(moderator, skolevei, [a.id])
+    tag(moderator, trafikk, [a.id, b.id])
+
+    moderator.submit(f"/moderering/temaer/{skolevei}", f"/moderering/temaer/{skolevei}/slaa-sammen",
+                     data={"other": [str(trafikk)]})
+    assert tagged(app, skolevei) == {a.id, b.id}
+    assert theme_id(app, "Trafikksikkerhet") is None
+
+    moderator.submit(f"/moderering/temaer/{skolevei}", f"/moderering/temaer/{skolevei}/slett")
+    assert theme_id(app, "Skolevei") is None
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentTheme)) == 0
+
+
+def test_tagging_from_the_thread_view(browser_for, make_consultation, make_user, make_comment, app, client):
+    consultation = make_consultation()
+    moderator = browser_for("moderator")
+    comment = make_comment(consultation, make_user(), "Bedre busstilbud om kvelden")
+    create_theme(moderator, consultation, "Kollektivtransport")
+    page_url = f"/hoeringer/{consultation.slug}"
+    page = moderator.get(page_url).get_data(as_text=True)
+    assert 'action="/moderering/temaer/merk"' in page
+    response = moderator.submit(page_url, "/moderering/temaer/merk", data={
+        "theme": str(theme_id(app, "Kollektivtransport")), "comment": str(comment.id), "remove": "0",
+        "back": f"{page_url}#kommentar-{comment.id}"})
+    assert response.headers["Location"].endswith(f"{page_url}#kommentar-{comment.id}")
+    assert "Kollektivtransport" in moderator.get(page_url).get_data(as_text=True)
+    public = client.get(page_url).get_data(as_text=True)
+    assert "/moderering/temaer/merk" not in public and "Kollektivtransport" not in public
+
+
+def summary_data(moderator, consultation, **fields):
+    return moderator.submit(f"/moderering/hoeringer/{consultation.slug}/oppsummering", data=fields)
+
+
+def test_summary_draft_is_invisible_and_publication_sets_the_status(browser_for, make_consultation, make_user,
+                                                                    make_comment, app, client):
+    consultation = make_consultation()
+    moderator = browser_for("moderator")
+    quoted = make_comment(consultation, make_user(name="Kari"), "Vi trenger trygg skolevei langs fjorden")
+    other = make_comment(consultation, make_user(), "Et innspill som ikke siteres")
+    create_theme(moderator, consultation, "Skolevei")
+    skolevei = theme_id(app, "Skolevei")
+    tag(moderator, skolevei, [quoted.id, other.id])
+
+    response = summary_data(moderator, consultation, overview="Mange ønsker **tryggere** veier.",
+                            overview_quotes="", action="save",
+                            **{f"theme-{skolevei}-text": "Foreldre er bekymret for skoleveien.",
+                               f"theme-{skolevei}-quote": str(quoted.id)})
+    assert response.status_code == 303
+    public = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Dette har vi hørt" not in public and "Foreldre er bekymret" not in public
+    assert client.get(f"/api/v1/consultations/{consultation.slug}").get_json().get("summary") is None
+
+    response = summary_data(moderator, consultation, overview="Mange ønsker **tryggere** veier.",
+                            overview_quotes="", action="publish",
+                            **{f"theme-{skolevei}-text": "Foreldre er bekymret for skoleveien.",
+                               f"theme-{skolevei}-quote": str(quoted.id)})
+    assert response.status_code == 303
+    public = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Dette har vi hørt" in public and "<strong>tryggere</strong>" in public
+    assert "Foreldre er bekymret for skoleveien." in public
+    assert f'href="/kommentarer/{quoted.id}"' in public and "Kari" in public
+    assert "Oppsummert" in public  # the status badge
+    data = client.get(f"/api/v1/consultations/{consultation.slug}").get_json()
+    assert data["status"] == "summarized"
+    assert data["summary"]["themes"][0]["name"] == "Skolevei"
+    assert data["summary"]["themes"][0]["quotes"][0]["id"] == quoted.id
+
+    summary_data(moderator, consultation, overview="Mange ønsker tryggere veier.", overview_quotes="",
+                 action="unpublish")
+    assert "Dette har vi hørt" not in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+
+
+def test_only_published_comments_of_the_consultation_can_be_quoted(browser_for, make_consultation, make_user,
+                                                                   make_comment, app, client):
+    consultation, other_consultation = make_consultation(), make_consultation()
+    moderator = browser_for("moderator")
+    hidden = make_comment(consultation, make_user(), "Skjult tekst som ikke skal siteres", state="hidden")
+    foreign = make_comment(other_consultation, make_user(), "Fra en annen høring")
+    response = summary_data(moderator, consultation, overview="Teksten min skal ikke gå tapt",
+                            overview_quotes=f"{hidden.id}, {foreign.id}", action="publish")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Teksten min skal ikke gå tapt" in html and f"#{hidden.id}" in html
+    response = summary_data(moderator, consultation, overview="Tekst", overview_quotes="tolv", action="save")
+    assert response.status_code == 422 and "kommanumre" not in response.get_data(as_text=True).lower()
+
+    # A quote whose comment is hidden after publication disappears from the page.
+    shown = make_comment(consultation, make_user(), "Dette sitatet skjules senere")
+    summary_data(moderator, consultation, overview="Oppsummert", overview_quotes=str(shown.id), action="publish")
+    assert "Dette sitatet skjules senere" in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    from tests.moderation.helpers import act
+    act(moderator, shown.id, "hide", reason="utenfor-tema")
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    heard = page.split('id="heard-heading"')[1].split('id="comments-heading"')[0]
+    assert "Dette sitatet skjules senere" not in heard
+
+
+def test_publishing_an_empty_summary_is_refused(browser_for, make_consultation):
+    consultation = make_consultation()
+    moderator = browser_for("moderator")
+    response = summary_data(moderator, consultation, overview="", overview_quotes="", action="publish")
+    assert response.status_code == 422
+    assert "Skriv oppsummeringen" in response.get_data(as_text=True)
+
+
+def test_tagging_from_the_queue_and_from_search_results(browser_for, make_consultation, make_user, make_comment, app,
+                                                        search_inline):
+    consultation = make_consultation(moderation_mode="pre", title="Parkering i sentrum")
+    moderator = browser_for("moderator")
+    waiting = make_comment(consultation, make_user(), "Parkeringshus ved kaia", state="pending")
+    published = make_comment(consultation, make_user(), "Gratis parkering for elbiler")
+    create_theme(moderator, consultation, "Parkering")
+    parkering = theme_id(app, "Parkering")
+
+    queue = moderator.get("/moderering").get_data(as_text=True)
+    assert '<optgroup label="Parkering i sentrum">' in queue and f'<option value="{parkering}">' in queue
+    assert tag(moderator, parkering, [waiting.id], back="/moderering").headers["Location"].endswith("/moderering")
+
+    results = moderator.get("/sok?q=parkering").get_data(as_text=True)
+    assert f'name="comment" value="{published.id}"' in results and 'formaction="/moderering/temaer/merk"' in results
+    tag(moderator, parkering, [published.id], back="/sok?q=parkering")
+    assert tagged(app, parkering) == {waiting.id, published.id}
