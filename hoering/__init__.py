@@ -136,6 +136,8 @@ def register_blueprints(app: Flask) -> None:
     from hoering.comments import views as _comments_views  # noqa: F401
     from hoering.consultations import bp as consultations_bp
     from hoering.consultations import views as _consultations_views  # noqa: F401
+    from hoering.exports import bp as exports_bp
+    from hoering.exports import views as _exports_views  # noqa: F401
     from hoering.extensions import csrf
     from hoering.moderation import bp as moderation_bp
     from hoering.moderation import views as _moderation_views  # noqa: F401
@@ -151,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(summaries_bp)
+    app.register_blueprint(exports_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(i18n.bp)

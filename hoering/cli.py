@@ -123,3 +123,46 @@ def index_worker_command(once: bool, interval: float) -> None:
         if once:
             return
         time.sleep(interval)
+
+
+@hoering_cli.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "docx", "pdf"]), required=True,
+              help="csv, xlsx or json: the comments; docx or pdf: the summary report.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="File to write (- for standard output).")
+@click.option("--all-states", is_flag=True,
+              help="Comments: every state, as moderators get them (hidden, rejected and pending marked). "
+                   "Default: published comments only.")
+@click.option("--language", type=click.Choice(["nb", "nn", "en"]), default=None,
+              help="Language of the report's labels (default: the site's language).")
+@with_appcontext
+def export_command(slug: str, fmt: str, output: str, all_states: bool, language: str | None) -> None:
+    """Export a consultation's comments or its summary report to a file."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from hoering.consultations.services import get_by_slug
+    from hoering.exports.formats import consultation_meta, csv_chunks, json_chunks, xlsx_bytes
+    from hoering.exports.report import build_report, report_docx, report_pdf
+    from hoering.exports.rows import comment_rows
+    from hoering.summaries.duplicates import group_numbers
+
+    consultation = get_by_slug(slug)
+    if consultation is None:
+        raise click.ClickException(f"No consultation with the address /hoeringer/{slug}.")
+    with force_locale(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        if fmt in ("docx", "pdf"):
+            report = build_report(consultation, include_draft=True)
+            body: bytes | str = report_docx(report) if fmt == "docx" else report_pdf(report)
+        else:
+            rows = comment_rows(consultation, full=all_states, duplicate_groups=group_numbers(consultation))
+            if fmt == "xlsx":
+                body = xlsx_bytes(rows)
+            else:
+                chunks = csv_chunks(rows) if fmt == "csv" else json_chunks(consultation_meta(consultation), rows)
+                body = "".join(chunks).encode("utf-8")
+    with click.open_file(output, "wb") as handle:
+        handle.write(body)
+    if output != "-":
+        click.echo(f"Wrote {len(body)} bytes to {output}.", err=True)

@@ -47,6 +47,12 @@ def can_manage_consultations(user) -> bool:
     return is_logged_in(user) and user.has_role(Role.CASE_OFFICER)
 
 
+def can_export(user) -> bool:
+    """Moderators and case officers (and admins) see a consultation's staff page, its
+    statistics and its exports."""
+    return is_logged_in(user) and user.has_role(Role.MODERATOR, Role.CASE_OFFICER)
+
+
 def can_view_consultation(user, consultation) -> bool:
     """Published consultations are public; drafts only for those who manage them."""
     return consultation.published_at is not None or can_manage_consultations(user)

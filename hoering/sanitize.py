@@ -129,6 +129,20 @@ def as_markup(html: str | None) -> Markup:
 _snippet_cleaner = bleach.Cleaner(tags={"mark"}, attributes={}, protocols=PROTOCOLS, strip=True, strip_comments=True)
 
 
+_text_cleaner = bleach.Cleaner(tags=[], attributes={}, strip=True)
+_BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote|tr|pre)>|<br\s*/?>", re.I)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of our own sanitized HTML (for DOCX and PDF reports): tags dropped,
+    one paragraph per block, entities decoded."""
+    import html as html_lib
+
+    text = _text_cleaner.clean(_BLOCK_END.sub(lambda m: m.group(0) + "\n\n", html or ""))
+    paragraphs = [" ".join(part.split()) for part in html_lib.unescape(text).split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 def clean_snippet(html: str) -> str:
     """A search snippet: escaped text with ``<mark>`` around matches, and nothing else."""
     return _snippet_cleaner.clean(html or "")

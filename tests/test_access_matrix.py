@@ -23,6 +23,7 @@ PARTICIPANTS = {"citizen", "moderator", "case_officer", "admin"}  # logged in an
 MODERATORS = {"moderator", "admin"}
 CASE_OFFICERS = {"case_officer", "admin"}
 ADMINS = {"admin"}
+STAFF = MODERATORS | CASE_OFFICERS
 
 
 # (endpoint, method, url template, form data, roles allowed, status when allowed)
@@ -99,6 +100,16 @@ MATRIX = [
     ("summaries.summary", "GET", "/moderering/hoeringer/{slug}/oppsummering", None, MODERATORS, 200),
     ("summaries.summary", "POST", "/moderering/hoeringer/{slug}/oppsummering",
      {"overview": "Oppsummert", "overview_quotes": "", "action": "publish"}, MODERATORS, 303),
+    ("summaries.duplicates_page", "GET", "/moderering/hoeringer/{slug}/duplikater", None, MODERATORS, 200),
+    ("exports.staff_page", "GET", "/saksbehandling/hoeringer/{slug}", None, STAFF, 200),
+    ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.csv", None, STAFF, 200),
+    ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.xlsx", None, STAFF, 200),
+    ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.pdf", None, STAFF, 200),
+    ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.docx", None, STAFF, 200),
+    ("exports.report_page", "GET", "/hoeringer/{slug}/rapport", None, STAFF, 200),
+    ("exports.report_page", "GET", "/hoeringer/{draft_slug}/rapport", None, STAFF, 200),
+    ("exports.chart", "GET", "/hoeringer/{slug}/kommentarer-per-dag.png", None, EVERYONE, 200),
+    ("exports.chart", "GET", "/hoeringer/{draft_slug}/kommentarer-per-dag.png", None, CASE_OFFICERS, 200),
 ]
 
 

@@ -19,6 +19,7 @@ from hoering.comments.services import comments_by_author
 from hoering.consultations.models import Consultation
 from hoering.errors import render_error
 from hoering.exceptions import ServiceError
+from hoering.exports.rows import neutralize_cell
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, search_text, submit
 from hoering.i18n import safe_next_url
@@ -280,13 +281,6 @@ def log():
 
 CSV_COLUMNS = ("id", "created_at", "action", "automatic", "actor", "comment_id", "consultation_id",
                "target_user_id", "reason", "note", "state_before", "state_after")
-
-
-def neutralize_cell(value) -> str:
-    """Make a CSV cell safe for spreadsheets: text starting with = + - @ tab or CR gets a
-    leading apostrophe (OWASP "CSV injection")."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.get("/moderering/logg.csv")

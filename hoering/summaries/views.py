@@ -188,3 +188,16 @@ def summary(slug: str):
     candidates = {t.id: services.theme_comments(t, states=("published",)) for t in themes}
     return render_template("summaries/summary.html", consultation=consultation, form=form, themes=themes,
                            texts=texts, quoted=quoted, candidates=candidates, summary=existing), status
+
+
+@bp.get("/moderering/hoeringer/<slug>/duplikater")
+@moderator_required
+def duplicates_page(slug: str):
+    """Groups of near-duplicate comments (campaigns, reposts), with their states."""
+    from hoering.summaries import duplicates
+
+    consultation = _consultation_or_404(slug)
+    groups = duplicates.duplicate_groups(consultation)
+    return render_template("summaries/duplicates.html", consultation=consultation, groups=groups,
+                           threshold=duplicates.SIMILARITY_THRESHOLD,
+                           themes=services.themes_of(consultation.id))

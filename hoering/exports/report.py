@@ -1,0 +1,268 @@
+"""The summary report for politicians: consultation facts, statistics and chart, the
+summary per theme with quotes and counts, and an appendix of all published comments.
+
+One :class:`Report` is built from the database, then written as DOCX (python-docx), PDF
+(fpdf2, with the DejaVu Sans font that matplotlib ships, which covers Norwegian letters)
+or shown as a printable page. Labels are translated in the current locale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from dataclasses import dataclass
+
+from flask_babel import format_date, format_datetime, ngettext
+from flask_babel import gettext as _
+
+from hoering.consultations.models import Consultation
+from hoering.exports.rows import CommentRow, comment_rows
+from hoering.sanitize import html_to_text
+from hoering.summaries.services import SummaryView, summary_view
+from hoering.summaries.statistics import Statistics, comments_per_day_png, statistics
+from hoering.timeutil import to_oslo
+
+
+@dataclass
+class ReportSection:
+    """One theme in the report: name, counts, text paragraphs and quotes."""
+
+    name: str
+    counts: str
+    paragraphs: list[str]
+    quotes: list[tuple[str, str, int]]  # (text, author, comment id)
+
+
+@dataclass
+class Report:
+    """Everything the report shows, as plain text (no HTML), ready for any format."""
+
+    consultation: Consultation
+    title: str
+    facts: list[tuple[str, str]]
+    stats: Statistics
+    chart_png: bytes
+    summary: SummaryView | None
+    overview: list[str]
+    overview_quotes: list[tuple[str, str, int]]
+    sections: list[ReportSection]
+    appendix: list[CommentRow]
+    generated_at: dt.datetime
+
+    @property
+    def is_draft(self) -> bool:
+        """True when the summary shown is not published yet."""
+        return self.summary is not None and self.summary.published_at is None
+
+
+def build_report(consultation: Consultation, *, include_draft: bool) -> Report:
+    """Gather the report of ``consultation``.
+
+    Args:
+        include_draft: show the summary even while it is a draft (staff), marked as such.
+    """
+    stats = statistics(consultation)
+    view = summary_view(consultation, include_draft=include_draft)
+    facts = [
+        (_("Consultation"), consultation.title),
+        (_("Responsible unit"), consultation.responsible_unit or "–"),
+        (_("Opens"), format_datetime(to_oslo(consultation.opens_at), "short")),
+        (_("Deadline"), format_date(consultation.deadline, "long")),
+        (_("Participants"), str(stats.participants)),
+        (_("Comments"), str(stats.comments)),
+        (_("Replies"), str(stats.replies)),
+        (_("Supports"), str(stats.supports)),
+    ]
+    if stats.distinct != stats.total:
+        facts.append((_("Distinct comments (near-duplicates counted once)"), str(stats.distinct)))
+
+    def quotes(items) -> list[tuple[str, str, int]]:
+        return [(q.comment.body_text, q.comment.author.display_name, q.comment.id) for q in items]
+
+    sections = []
+    if view is not None:
+        for section in view.sections:
+            counts = ""
+            if section.count:
+                counts = (ngettext("%(num)d comment", "%(num)d comments", section.count.comments) + " · "
+                          + ngettext("%(num)d participant", "%(num)d participants", section.count.participants))
+            sections.append(ReportSection(section.theme.name, counts, _paragraphs(section.text_html),
+                                          quotes(section.quotes)))
+    return Report(
+        consultation=consultation, title=_("What we heard: %(title)s", title=consultation.title), facts=facts,
+        stats=stats, chart_png=comments_per_day_png(stats, _("Comments per day")), summary=view,
+        overview=_paragraphs(view.overview_html) if view else [], overview_quotes=quotes(view.quotes) if view else [],
+        sections=sections, appendix=list(comment_rows(consultation, full=False)),
+        generated_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def _paragraphs(html: str) -> list[str]:
+    text = html_to_text(html)
+    return [p for p in text.split("\n\n") if p]
+
+
+def _theme_table(report: Report) -> list[tuple[str, str, str, str]]:
+    rows = [(count.theme.name, str(count.comments), str(count.participants), str(count.supports))
+            for count in report.stats.themes]
+    if report.stats.themes:
+        rows.append((_("Not covered by any theme"), str(report.stats.uncovered), "", ""))
+    return rows
+
+
+# --- DOCX ---------------------------------------------------------------------------------------
+
+def report_docx(report: Report) -> bytes:
+    """The report as a Word document (python-docx)."""
+    from docx import Document
+    from docx.shared import Cm, Pt
+
+    document = Document()
+    document.core_properties.title = report.title
+    document.core_properties.author = report.consultation.responsible_unit or ""
+    document.styles["Normal"].font.size = Pt(11)
+    document.add_heading(report.title, level=0)
+    if report.is_draft:
+        document.add_paragraph(_("Draft: only staff can see it."))
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Light List"
+    for label, value in report.facts:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = label, value
+
+    document.add_heading(_("Statistics"), level=1)
+    document.add_picture(io.BytesIO(report.chart_png), width=Cm(16))
+    theme_rows = _theme_table(report)
+    if theme_rows:
+        table = document.add_table(rows=1, cols=4)
+        table.style = "Light List"
+        for cell, label in zip(table.rows[0].cells, (_("Theme"), _("Comments"), _("Participants"), _("Supports")),
+                               strict=True):
+            cell.text = label
+        for row in theme_rows:
+            for cell, value in zip(table.add_row().cells, row, strict=True):
+                cell.text = value
+    for question, count in report.stats.questions:
+        document.add_paragraph(f"{question} – " + ngettext("%(num)d comment", "%(num)d comments", count),
+                               style="List Bullet")
+
+    document.add_heading(_("What we heard"), level=1)
+    if report.summary is None:
+        document.add_paragraph(_("The summary has not been published yet."))
+    for paragraph in report.overview:
+        document.add_paragraph(paragraph)
+    _docx_quotes(document, report.overview_quotes)
+    for section in report.sections:
+        document.add_heading(section.name, level=2)
+        if section.counts:
+            document.add_paragraph(section.counts).runs[0].italic = True
+        for paragraph in section.paragraphs:
+            document.add_paragraph(paragraph)
+        _docx_quotes(document, section.quotes)
+
+    document.add_page_break()
+    document.add_heading(_("Appendix: all published comments"), level=1)
+    for row in report.appendix:
+        heading = document.add_paragraph()
+        heading.add_run(f"#{row.id} {row.author}").bold = True
+        heading.add_run(f" · {format_datetime(to_oslo(row.created), 'short')}"
+                        + (f" · {_('Reply to #%(id)d', id=row.parent)}" if row.parent else ""))
+        document.add_paragraph(row.text)
+    output = io.BytesIO()
+    document.save(output)
+    return output.getvalue()
+
+
+def _docx_quotes(document, quotes) -> None:
+    for text, author, comment_id in quotes:
+        paragraph = document.add_paragraph(style="Quote")
+        paragraph.add_run(text)
+        paragraph.add_run(f" — {author} (#{comment_id})").italic = True
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+def _font_path(name: str) -> str:
+    import matplotlib
+
+    return os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf", name)
+
+
+def report_pdf(report: Report) -> bytes:
+    """The report as PDF (fpdf2), A4, DejaVu Sans. Characters the font lacks (most
+    emoji) are drawn as an empty box rather than breaking the document."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(report.title)
+    pdf.set_author(report.consultation.responsible_unit or "")
+    pdf.set_creator("Hoering")
+    pdf.add_font("DejaVu", "", _font_path("DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", _font_path("DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "I", _font_path("DejaVuSans-Oblique.ttf"))
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.add_page()
+    width = pdf.epw
+
+    def heading(text: str, size: int) -> None:
+        pdf.set_font("DejaVu", "B", size)
+        pdf.multi_cell(width, size * 0.55, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2)
+
+    def paragraph(text: str, style: str = "", size: int = 10, indent: float = 0) -> None:
+        pdf.set_font("DejaVu", style, size)
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.multi_cell(width - indent, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1.5)
+
+    def quotes(items) -> None:
+        for text, author, comment_id in items:
+            paragraph(f"«{text}»", "I", indent=8)
+            paragraph(f"— {author} (#{comment_id})", size=9, indent=8)
+
+    heading(report.title, 18)
+    if report.is_draft:
+        paragraph(_("Draft: only staff can see it."), "B")
+    for label, value in report.facts:
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.cell(45, 6, label)
+        pdf.set_font("DejaVu", "", 10)
+        pdf.multi_cell(width - 45, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    heading(_("Statistics"), 14)
+    pdf.image(io.BytesIO(report.chart_png), w=width)
+    pdf.ln(2)
+    theme_rows = _theme_table(report)
+    if theme_rows:
+        pdf.set_font("DejaVu", "", 9)
+        with pdf.table(col_widths=(70, 25, 25, 25), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")) as table:
+            table.row([_("Theme"), _("Comments"), _("Participants"), _("Supports")])
+            for row in theme_rows:
+                table.row(list(row))
+        pdf.ln(3)
+    for question, count in report.stats.questions:
+        paragraph(f"• {question} – " + ngettext("%(num)d comment", "%(num)d comments", count))
+
+    heading(_("What we heard"), 14)
+    if report.summary is None:
+        paragraph(_("The summary has not been published yet."))
+    for text in report.overview:
+        paragraph(text)
+    quotes(report.overview_quotes)
+    for section in report.sections:
+        heading(section.name, 12)
+        if section.counts:
+            paragraph(section.counts, "I", size=9)
+        for text in section.paragraphs:
+            paragraph(text)
+        quotes(section.quotes)
+
+    pdf.add_page()
+    heading(_("Appendix: all published comments"), 14)
+    for row in report.appendix:
+        reply = f" · {_('Reply to #%(id)d', id=row.parent)}" if row.parent else ""
+        paragraph(f"#{row.id} {row.author} · {format_datetime(to_oslo(row.created), 'short')}{reply}", "B", size=9)
+        paragraph(row.text, size=9)
+    return bytes(pdf.output())

@@ -1,0 +1,100 @@
+"""One row per comment, as every export format writes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hoering.comments.models import Comment, CommentState
+from hoering.consultations.models import Consultation, Question
+from hoering.extensions import db
+from hoering.summaries.models import CommentTheme, Theme
+
+#: Column names, in order (English, stable: scripts read them).
+COLUMNS = ("id", "thread", "parent", "depth", "author", "created", "state", "moderation_reason", "themes",
+           "supports", "duplicate_group", "question", "text")
+
+#: Cells beginning with these characters are read as formulas by spreadsheets (OWASP,
+#: "CSV Injection"); they get a leading apostrophe.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_cell(value) -> str:
+    """Make a cell safe for spreadsheets: text starting with = + - @ tab or CR gets a
+    leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in FORMULA_PREFIXES else text
+
+
+@dataclass
+class CommentRow:
+    """A comment as exported. ``text`` is empty for comments their authors removed."""
+
+    id: int
+    thread: int
+    parent: int | None
+    depth: int
+    author: str
+    created: dt.datetime
+    state: str
+    moderation_reason: str
+    themes: list[str]
+    supports: int
+    duplicate_group: int | None
+    question: str
+    text: str
+
+    def values(self) -> list:
+        """Cell values in :data:`COLUMNS` order (themes joined with "; ", time as ISO 8601 UTC)."""
+        return [self.id, self.thread, self.parent, self.depth, self.author, self.created.isoformat(), self.state,
+                self.moderation_reason, "; ".join(self.themes), self.supports, self.duplicate_group, self.question,
+                self.text]
+
+    def as_dict(self) -> dict:
+        return dict(zip(COLUMNS, [*self.values()[:8], self.themes, *self.values()[9:]], strict=True))
+
+
+def exported_states(full: bool) -> tuple[str, ...]:
+    """Published comments for everyone; with ``full`` (moderators) every state."""
+    if full:
+        return tuple(state.value for state in CommentState)
+    return (CommentState.PUBLISHED.value,)
+
+
+def comment_rows(consultation: Consultation, *, full: bool, duplicate_groups: dict[int, int] | None = None,
+                 batch: int = 1000) -> Iterator[CommentRow]:
+    """The consultation's comments in thread order (oldest thread first), streamed.
+
+    Args:
+        consultation: whose comments.
+        full: moderators' export: hidden, rejected, pending and removed comments too
+            (marked by their state); otherwise published comments only.
+        duplicate_groups: ``{comment id: group number}`` of near-duplicate groups.
+        batch: rows read from the database at a time.
+
+    Never includes e-mail addresses or any other account data than the display name.
+    """
+    duplicate_groups = duplicate_groups or {}
+    themes: dict[int, list[str]] = {}
+    for comment_id, name in db.session.execute(
+            sa.select(CommentTheme.comment_id, Theme.name).join(Theme, Theme.id == CommentTheme.theme_id)
+            .where(Theme.consultation_id == consultation.id).order_by(sa.func.lower(Theme.name))):
+        themes.setdefault(comment_id, []).append(name)
+    questions = dict(db.session.execute(
+        sa.select(Question.id, Question.text).where(Question.consultation_id == consultation.id)).all())
+    query = (sa.select(Comment).where(Comment.consultation_id == consultation.id,
+                                      Comment.state.in_(exported_states(full)))
+             .order_by(Comment.thread_id, Comment.path, Comment.id).execution_options(yield_per=batch))
+    for comment in db.session.scalars(query):
+        removed = comment.state == CommentState.REMOVED.value
+        yield CommentRow(
+            id=comment.id, thread=comment.thread_id or comment.id, parent=comment.parent_id, depth=comment.depth,
+            author=comment.author.display_name, created=comment.created_at, state=comment.state,
+            moderation_reason=comment.hidden_reason or "", themes=themes.get(comment.id, []),
+            supports=comment.support_count, duplicate_group=duplicate_groups.get(comment.id),
+            question=questions.get(comment.question_id, "") if comment.question_id else "",
+            text="" if removed else comment.body_text,
+        )

@@ -1,0 +1,107 @@
+"""The consultation's staff page, comment exports, the summary report and the chart."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, stream_with_context
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hoering import permissions
+from hoering.consultations import services as consultation_services
+from hoering.consultations.models import Consultation
+from hoering.exports import bp
+from hoering.exports.formats import consultation_meta, csv_chunks, json_chunks, xlsx_bytes
+from hoering.exports.report import build_report, report_docx, report_pdf
+from hoering.exports.rows import comment_rows
+from hoering.summaries import duplicates
+from hoering.summaries.statistics import comments_per_day_png, statistics
+
+export_required = permissions.requires(permissions.can_export)
+
+#: Download formats: (MIME type, file name suffix).
+COMMENT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "json": ("application/json; charset=utf-8", "json"),
+}
+REPORT_FORMATS = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+
+
+def _consultation_or_404(slug: str) -> Consultation:
+    consultation = consultation_services.get_by_slug(slug)
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def _download(body, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
+
+
+@bp.get("/saksbehandling/hoeringer/<slug>")
+@export_required
+def staff_page(slug: str):
+    """Statistics, the chart, and the exports of one consultation."""
+    consultation = _consultation_or_404(slug)
+    return render_template("exports/staff.html", consultation=consultation, stats=statistics(consultation),
+                           full=permissions.can_moderate(current_user))
+
+
+@bp.get("/saksbehandling/hoeringer/<slug>/kommentarer.<fmt>")
+@export_required
+def comments_export(slug: str, fmt: str):
+    """The comments as CSV, XLSX or JSON: published ones for case officers; for
+    moderators every state, marked in the ``state`` column."""
+    if fmt not in COMMENT_FORMATS:
+        abort(404)
+    consultation = _consultation_or_404(slug)
+    full = permissions.can_moderate(current_user)
+    groups = duplicates.group_numbers(consultation)
+    rows = comment_rows(consultation, full=full, duplicate_groups=groups)
+    mimetype, suffix = COMMENT_FORMATS[fmt]
+    filename = f"{consultation.slug}-{'kommentarer-alle' if full else 'kommentarer'}.{suffix}"
+    if fmt == "csv":
+        return _download(stream_with_context(csv_chunks(rows)), mimetype, filename)
+    if fmt == "json":
+        return _download(stream_with_context(json_chunks(consultation_meta(consultation), rows)), mimetype, filename)
+    return _download(xlsx_bytes(rows, _("Comments")), mimetype, filename)
+
+
+@bp.get("/saksbehandling/hoeringer/<slug>/rapport.<fmt>")
+@export_required
+def report_download(slug: str, fmt: str):
+    """The summary report as DOCX or PDF (a draft summary is included, marked)."""
+    if fmt not in REPORT_FORMATS:
+        abort(404)
+    consultation = _consultation_or_404(slug)
+    report = build_report(consultation, include_draft=True)
+    body = report_docx(report) if fmt == "docx" else report_pdf(report)
+    return _download(body, REPORT_FORMATS[fmt], f"{consultation.slug}-rapport.{fmt}")
+
+
+@bp.get("/hoeringer/<slug>/rapport")
+def report_page(slug: str):
+    """The summary report as a print-friendly page: public once the summary is published;
+    staff see it before, with the draft marked."""
+    consultation = _consultation_or_404(slug)
+    staff = permissions.can_export(current_user)
+    if not permissions.can_view_consultation(current_user, consultation) and not staff:
+        abort(404)
+    report = build_report(consultation, include_draft=staff)
+    if report.summary is None and not staff:
+        abort(404)
+    return render_template("exports/report.html", report=report, consultation=consultation)
+
+
+@bp.get("/hoeringer/<slug>/kommentarer-per-dag.png")
+def chart(slug: str):
+    """The comments-per-day chart (PNG) of a consultation the visitor may see."""
+    consultation = _consultation_or_404(slug)
+    if not permissions.can_view_consultation(current_user, consultation):
+        abort(404)
+    png = comments_per_day_png(statistics(consultation), _("Comments per day"))
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "public, max-age=300"})

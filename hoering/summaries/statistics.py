@@ -1,0 +1,119 @@
+"""Participation statistics of a consultation, and the comments-per-day chart.
+
+Everything counts published comments only (what the public sees); a constant number of
+queries whatever the size of the consultation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from hoering.comments.models import Comment, CommentState
+from hoering.consultations.models import Consultation, Question
+from hoering.extensions import db
+from hoering.summaries.duplicates import find_groups
+from hoering.summaries.services import ThemeCount, theme_overview
+from hoering.timeutil import to_oslo
+
+
+@dataclass
+class Statistics:
+    """Counts of one consultation's published comments.
+
+    Attributes:
+        participants: distinct authors.
+        comments: top-level comments.
+        replies: replies (any depth).
+        supports: "agree" marks on published comments.
+        themes: per theme, as :func:`hoering.summaries.services.theme_overview` counts.
+        uncovered: published comments without a theme.
+        questions: ``[(question text, top-level comments answering it)]`` in question order.
+        per_day: ``[(Oslo date, comments and replies posted that day)]``, every day from
+            the first to the last comment (days without comments count 0).
+    """
+
+    participants: int
+    comments: int
+    replies: int
+    supports: int
+    themes: list[ThemeCount]
+    uncovered: int
+    questions: list[tuple[str, int]]
+    per_day: list[tuple[dt.date, int]] = field(default_factory=list)
+    #: Comments and replies with each near-duplicate group counted once
+    #: (:mod:`hoering.summaries.duplicates`).
+    distinct: int = 0
+
+    @property
+    def total(self) -> int:
+        """Comments and replies together."""
+        return self.comments + self.replies
+
+
+def statistics(consultation: Consultation) -> Statistics:
+    """Compute :class:`Statistics` for ``consultation``."""
+    published = sa.and_(Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value)
+    participants, comments, replies, supports = db.session.execute(sa.select(
+        sa.func.count(sa.distinct(Comment.author_id)),
+        sa.func.count(Comment.id).filter(Comment.parent_id.is_(None)),
+        sa.func.count(Comment.id).filter(Comment.parent_id.is_not(None)),
+        sa.func.coalesce(sa.func.sum(Comment.support_count), 0),
+    ).where(published)).one()
+    overview = theme_overview(consultation, uncovered_limit=0)
+    answered = dict(db.session.execute(
+        sa.select(Comment.question_id, sa.func.count(Comment.id))
+        .where(published, Comment.parent_id.is_(None), Comment.question_id.is_not(None))
+        .group_by(Comment.question_id)).all())
+    questions = [(q.text, answered.get(q.id, 0)) for q in db.session.scalars(
+        sa.select(Question).where(Question.consultation_id == consultation.id).order_by(Question.position))]
+    days: dict[dt.date, int] = {}
+    texts = []
+    for comment_id, created, text in db.session.execute(
+            sa.select(Comment.id, Comment.created_at, Comment.body_text).where(published)):
+        day = to_oslo(created).date()
+        days[day] = days.get(day, 0) + 1
+        texts.append((comment_id, text))
+    groups = find_groups(texts)
+    distinct = len(texts) - sum(len(group) - 1 for group in groups)
+    per_day = []
+    if days:
+        day, last = min(days), max(days)
+        while day <= last:
+            per_day.append((day, days.get(day, 0)))
+            day += dt.timedelta(days=1)
+    return Statistics(participants, comments, replies, int(supports), overview.themes, overview.uncovered_total,
+                      questions, per_day, distinct)
+
+
+def comments_per_day_png(stats: Statistics, title: str, *, width_inches: float = 8.0, dpi: int = 120) -> bytes:
+    """A bar chart of comments per day as PNG bytes, drawn with matplotlib (Agg, no
+    display, safe in threads: a ``Figure`` of its own, not pyplot).
+
+    Args:
+        stats: the statistics to draw.
+        title: the chart's title (already translated).
+        width_inches: figure width; the height is 45 % of it.
+        dpi: resolution, dots per inch.
+    """
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width_inches, width_inches * 0.45), dpi=dpi)
+    axes = figure.add_subplot()
+    if stats.per_day:
+        days = [day for day, _ in stats.per_day]
+        axes.bar(days, [count for _, count in stats.per_day], color="#1f5f8b", width=0.8)
+        locator = AutoDateLocator()
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.set_title(title)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    output = io.BytesIO()
+    figure.savefig(output, format="png", metadata={"Software": None})
+    return output.getvalue()

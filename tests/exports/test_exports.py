@@ -1,0 +1,195 @@
+"""Exports and reports: the right rows for each role, spreadsheet safety, DOCX and PDF read
+back, the printable page, the chart and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+
+from tests.summaries.test_themes_and_summary import create_theme, summary_data, tag, theme_id
+
+EXPORT = "/saksbehandling/hoeringer/{slug}/kommentarer.{fmt}"
+REPORT = "/saksbehandling/hoeringer/{slug}/rapport.{fmt}"
+
+
+@pytest.fixture
+def hearing(make_consultation, make_user, make_comment):
+    """A consultation with comments in every state, formula-like texts, Norwegian letters
+    and emoji, and a reply."""
+    consultation = make_consultation(title="Ny skolestruktur i Fjordvik")
+    ola = make_user(name="Ola Ærlig", email="ola.hemmelig@example.org")
+    kari = make_user(name="Kari Østby")
+    comments = {
+        "published": make_comment(consultation, ola, "Skolen på Øyane må bestå 🙂 – barna trenger nærskole"),
+        "formula": make_comment(consultation, kari, "=HYPERLINK(\"http://evil\",\"klikk\")"),
+        "plus": make_comment(consultation, kari, "+47 er retningsnummeret"),
+        "hidden": make_comment(consultation, ola, "Skjult innspill", state="hidden"),
+        "rejected": make_comment(consultation, kari, "Avvist reklame", state="rejected"),
+        "pending": make_comment(consultation, ola, "Venter på godkjenning", state="pending"),
+    }
+    comments["reply"] = make_comment(consultation, kari, "Enig, nærskolen er viktig", parent=comments["published"])
+    return consultation, comments
+
+
+def download(browser, slug, fmt, url=EXPORT):
+    response = browser.get(url.format(slug=slug, fmt=fmt))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    return response
+
+
+def csv_rows(response) -> list[dict]:
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def test_case_officers_get_published_comments_and_moderators_every_state(browser_for, hearing):
+    consultation, comments = hearing
+    officer, moderator = browser_for("case_officer"), browser_for("moderator")
+
+    officer_rows = csv_rows(download(officer, consultation.slug, "csv"))
+    assert {int(r["id"]) for r in officer_rows} == {comments[k].id for k in ("published", "formula", "plus", "reply")}
+    assert {r["state"] for r in officer_rows} == {"published"}
+
+    moderator_rows = csv_rows(download(moderator, consultation.slug, "csv"))
+    assert {int(r["id"]) for r in moderator_rows} == {c.id for c in comments.values()}
+    states = {int(r["id"]): r["state"] for r in moderator_rows}
+    assert states[comments["hidden"].id] == "hidden" and states[comments["rejected"].id] == "rejected"
+
+    reply = next(r for r in officer_rows if int(r["id"]) == comments["reply"].id)
+    assert reply["parent"] == str(comments["published"].id) and reply["depth"] == "1"
+    assert reply["thread"] == str(comments["published"].id)
+    for fmt in ("csv", "json", "xlsx"):
+        body = download(moderator, consultation.slug, fmt).get_data()
+        assert b"ola.hemmelig" not in body and b"example.org" not in body
+
+
+def test_citizens_and_visitors_get_no_exports(browser_for, client, hearing):
+    consultation, _ = hearing
+    citizen = browser_for()
+    for fmt in ("csv", "xlsx", "json"):
+        assert citizen.get(EXPORT.format(slug=consultation.slug, fmt=fmt)).status_code == 403
+        assert client.get(EXPORT.format(slug=consultation.slug, fmt=fmt)).status_code == 302
+    for fmt in ("docx", "pdf"):
+        assert citizen.get(REPORT.format(slug=consultation.slug, fmt=fmt)).status_code == 403
+
+
+def test_formula_cells_are_neutralized_in_csv_and_xlsx(browser_for, hearing):
+    from openpyxl import load_workbook
+
+    consultation, comments = hearing
+    officer = browser_for("case_officer")
+    rows = {int(r["id"]): r for r in csv_rows(download(officer, consultation.slug, "csv"))}
+    assert rows[comments["formula"].id]["text"] == "'=HYPERLINK(\"http://evil\",\"klikk\")"
+    assert rows[comments["plus"].id]["text"] == "'+47 er retningsnummeret"
+    assert rows[comments["published"].id]["text"].startswith("Skolen på Øyane må bestå 🙂")
+
+    book = load_workbook(io.BytesIO(download(officer, consultation.slug, "xlsx").get_data()))
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    assert header[:3] == ["id", "thread", "parent"] and "text" in header
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    texts = [row[header.index("text")].value for row in sheet.iter_rows(min_row=2)]
+    assert "'=HYPERLINK(\"http://evil\",\"klikk\")" in texts
+
+
+def test_json_export_lists_themes_and_the_consultation(browser_for, hearing, app):
+    consultation, comments = hearing
+    moderator = browser_for("moderator")
+    create_theme(moderator, consultation, "Nærskole")
+    tag(moderator, theme_id(app, "Nærskole"), [comments["published"].id])
+    data = json.loads(download(moderator, consultation.slug, "json").get_data(as_text=True))
+    assert data["consultation"]["slug"] == consultation.slug
+    by_id = {c["id"]: c for c in data["comments"]}
+    assert by_id[comments["published"].id]["themes"] == ["Nærskole"]
+    assert by_id[comments["hidden"].id]["state"] == "hidden"
+
+
+def publish_summary_with_theme(moderator, consultation, comments, app):
+    create_theme(moderator, consultation, "Nærskole")
+    theme = theme_id(app, "Nærskole")
+    tag(moderator, theme, [comments["published"].id, comments["reply"].id])
+    response = summary_data(moderator, consultation, overview="Foreldrene ønsker å beholde skolene på øyene.",
+                            overview_quotes="", action="publish",
+                            **{f"theme-{theme}-text": "Nærskolen er viktig for små barn og for bygda.",
+                               f"theme-{theme}-quote": str(comments["published"].id)})
+    assert response.status_code == 303
+
+
+def test_docx_and_pdf_reports_hold_the_summary_and_the_appendix(browser_for, hearing, app):
+    from docx import Document
+    from pypdf import PdfReader
+
+    consultation, comments = hearing
+    moderator, officer = browser_for("moderator"), browser_for("case_officer")
+    publish_summary_with_theme(moderator, consultation, comments, app)
+
+    docx = Document(io.BytesIO(download(officer, consultation.slug, "docx", REPORT).get_data()))
+    text = "\n".join(p.text for p in docx.paragraphs)
+    assert "Dette har vi hørt: Ny skolestruktur i Fjordvik" in text
+    assert "Nærskole" in text and "Nærskolen er viktig for små barn og for bygda." in text
+    assert "Skolen på Øyane må bestå 🙂" in text  # quoted, and in the appendix
+    assert "Venter på godkjenning" not in text and "Skjult innspill" not in text
+    assert len(docx.inline_shapes) == 1  # the chart
+
+    pdf = PdfReader(io.BytesIO(download(officer, consultation.slug, "pdf", REPORT).get_data()))
+    pdf_text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "Nærskolen er viktig for små barn og for bygda." in pdf_text
+    assert "Foreldrene ønsker å beholde skolene på øyene." in pdf_text
+    assert "Kari Østby" in pdf_text and "Skjult innspill" not in pdf_text
+
+
+def test_the_print_page_is_public_only_once_published(browser_for, client, hearing, app):
+    consultation, comments = hearing
+    moderator = browser_for("moderator")
+    url = f"/hoeringer/{consultation.slug}/rapport"
+    assert client.get(url).status_code == 404
+    summary_data(moderator, consultation, overview="Et utkast", overview_quotes="", action="save")
+    draft = moderator.get(url).get_data(as_text=True)
+    assert "Et utkast" in draft and "Utkast: bare ansatte kan se det." in draft
+    assert client.get(url).status_code == 404
+    publish_summary_with_theme(moderator, consultation, comments, app)
+    page = client.get(url).get_data(as_text=True)
+    assert "Nærskolen er viktig" in page and "Tillegg: alle publiserte kommentarer" in page
+    assert "Venter på godkjenning" not in page
+
+
+def test_the_staff_page_shows_statistics_and_the_chart(browser_for, client, hearing):
+    consultation, _ = hearing
+    page = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}").get_data(as_text=True)
+    facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", page))
+    assert facts == {"Deltakere": "2", "Kommentarer": "3", "Svar": "1", "Støtter": "0"}
+    chart = client.get(f"/hoeringer/{consultation.slug}/kommentarer-per-dag.png")
+    assert chart.status_code == 200 and chart.mimetype == "image/png"
+    assert chart.get_data().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_cli_export_writes_every_format(hearing, runner, tmp_path, app, browser_for):
+    from docx import Document
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    consultation, comments = hearing
+    for fmt in ("csv", "xlsx", "json", "docx", "pdf"):
+        target = tmp_path / f"out.{fmt}"
+        result = runner.invoke(args=["hoering", "export", consultation.slug, "--format", fmt,
+                                     "--output", str(target)])
+        assert result.exit_code == 0, result.output
+        assert target.stat().st_size > 0
+    assert "Skjult innspill" not in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+    runner.invoke(args=["hoering", "export", consultation.slug, "--format", "csv", "--all-states",
+                        "--output", str(tmp_path / "all.csv")])
+    assert "Skjult innspill" in (tmp_path / "all.csv").read_text(encoding="utf-8-sig")
+    assert load_workbook(tmp_path / "out.xlsx").active.max_row == 5
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["consultation"]["slug"] == consultation.slug
+    assert "Tillegg: alle publiserte kommentarer" in "\n".join(
+        p.text for p in Document(str(tmp_path / "out.docx")).paragraphs)
+    assert PdfReader(str(tmp_path / "out.pdf")).pages
+    missing = runner.invoke(args=["hoering", "export", "finnes-ikke", "--format", "csv", "--output", "-"])
+    assert missing.exit_code != 0 and "No consultation" in missing.output
