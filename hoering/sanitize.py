@@ -15,6 +15,7 @@ can be swapped for another sanitizer that passes the same test corpus
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import partial
 
@@ -47,7 +48,23 @@ def _set_link_rel(attrs: dict, new: bool = False) -> dict:
     return attrs
 
 
-_comment_cleaner = bleach.Cleaner(
+class _PerThreadCleaner:
+    """A ``bleach.Cleaner`` for each thread: a Cleaner keeps parser state between calls
+    and is not thread-safe (two threads cleaning at once can swap their texts), while
+    building one costs more than a clean, so each thread builds its own once."""
+
+    def __init__(self, **options):
+        self.options = options
+        self.local = threading.local()
+
+    def clean(self, text: str) -> str:
+        cleaner = getattr(self.local, "cleaner", None)
+        if cleaner is None:
+            cleaner = self.local.cleaner = bleach.Cleaner(**self.options)
+        return cleaner.clean(text)
+
+
+_comment_cleaner = _PerThreadCleaner(
     tags=COMMENT_TAGS,
     attributes=COMMENT_ATTRIBUTES,
     protocols=PROTOCOLS,
@@ -56,7 +73,7 @@ _comment_cleaner = bleach.Cleaner(
     filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], parse_email=False, skip_tags={"pre", "code"})],
 )
 
-_markdown_cleaner = bleach.Cleaner(
+_markdown_cleaner = _PerThreadCleaner(
     tags=MARKDOWN_TAGS,
     attributes=MARKDOWN_ATTRIBUTES,
     protocols=PROTOCOLS,
@@ -126,10 +143,11 @@ def as_markup(html: str | None) -> Markup:
     return Markup(html or "")
 
 
-_snippet_cleaner = bleach.Cleaner(tags={"mark"}, attributes={}, protocols=PROTOCOLS, strip=True, strip_comments=True)
+_snippet_cleaner = _PerThreadCleaner(tags={"mark"}, attributes={}, protocols=PROTOCOLS, strip=True,
+                                     strip_comments=True)
 
 
-_text_cleaner = bleach.Cleaner(tags=[], attributes={}, strip=True)
+_text_cleaner = _PerThreadCleaner(tags=[], attributes={}, strip=True)
 _BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote|tr|pre)>|<br\s*/?>", re.I)
 
 

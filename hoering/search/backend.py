@@ -225,7 +225,7 @@ class SearchIndex:
             cached[1].close()
             cached = None
         if cached is None:
-            cached = (version, self.open().searcher())
+            cached = (version, self._open_searcher())
             if version is not None:
                 cache[self.path] = cached
         try:
@@ -233,6 +233,38 @@ class SearchIndex:
         finally:
             if version is None:
                 cached[1].close()
+
+    def _open_searcher(self):
+        """A searcher with every file a query reads already open.
+
+        Whoosh opens a segment's column files (stored fields, field lengths, dates) on
+        first use; a commit in another process that merges segments deletes those files,
+        and a searcher that had not opened them yet would fail mid-query. Open files stay
+        readable after they are deleted, so they are opened here; should the commit come
+        before that, the opening is simply tried again on the new version.
+        """
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
+
+        last_error = None
+        for _attempt in range(10):
+            searcher = self.open().searcher()
+            try:
+                for subsearcher, _offset in searcher.leaf_searchers():
+                    perdoc = getattr(subsearcher.reader(), "_perdoc", None)
+                    if perdoc is None:  # an empty index
+                        continue
+                    perdoc._cached_reader("_stored", STORED_COLUMN)  # noqa: SLF001 - pinned Whoosh 2.7.4
+                    for name, field in searcher.schema.items():
+                        if field.scorable:
+                            perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)  # noqa: SLF001
+                        if field.column_type and perdoc.has_column(name):
+                            perdoc.column_reader(name, field.column_type)
+                return searcher
+            except FileNotFoundError as error:
+                searcher.close()
+                last_error = error
+                time.sleep(0.01)
+        raise last_error
 
     def stamps(self) -> dict[str, str]:
         """``{key: stamp}`` of every document in the index."""

@@ -27,7 +27,7 @@ from hoering.extensions import db
 from hoering.sanitize import markdown_html
 from hoering.search.backend import IndexDocument, SearchIndex
 from hoering.search.models import IndexTask
-from hoering.search.querying import Scope, SearchResult
+from hoering.search.querying import Scope, SearchResult, prepare_query_text
 from hoering.search.querying import search as backend_search
 from hoering.timeutil import OSLO
 
@@ -164,7 +164,8 @@ def all_documents() -> Iterator[IndexDocument]:
 
 
 def reindex() -> int:
-    """Rebuild the index from the database; pending tasks are then redundant and dropped."""
+    """Rebuild the index from the database; the tasks it covers are then redundant and
+    dropped, and the tasks other processes queued while it held the lock are applied."""
     covered: list[int] = []
 
     def note_covered_tasks():  # with the lock held: changes committed so far are read below
@@ -174,6 +175,9 @@ def reindex() -> int:
     for start in range(0, len(covered), BATCH):
         db.session.execute(sa.delete(IndexTask).where(IndexTask.id.in_(covered[start:start + BATCH])))
     db.session.commit()
+    # Writes during the rebuild could not take the lock and left their tasks for the lock
+    # holder: this process.
+    process_pending()
     return count
 
 
@@ -236,7 +240,8 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
     if filters.consultation_id is not None:
         allowed = [i for i in allowed if i == filters.consultation_id]
     if not allowed:
-        return SearchResult([], 0, {}, 1, 1, text, False, None)
+        prepared, truncated = prepare_query_text(text)
+        return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
     states = STAFF_STATES if staff else (CommentState.PUBLISHED.value,)
     if staff and filters.state in STAFF_STATES:
         states = (filters.state,)

@@ -22,7 +22,8 @@ STATUSES = ("open", "upcoming", "closed", "summarized")
 def _filters(staff: bool) -> services.SearchFilters:
     args = request.args
     return services.SearchFilters(
-        consultation_id=parse_id(args.get("consultation")) or None,
+        # A malformed or unknown consultation id matches nothing (0), rather than everything.
+        consultation_id=parse_id(args.get("consultation")),
         status=args.get("status") if args.get("status") in STATUSES else None,
         since=date_arg(args.get("from")), until=date_arg(args.get("to")),
         state=args.get("state") if staff and args.get("state") in services.STAFF_STATES else None,

@@ -71,22 +71,28 @@ def find_groups(texts: list[tuple[int, str]], threshold: float = SIMILARITY_THRE
         if a != b:
             parent[max(a, b)] = min(a, b)
 
+    # Identical texts are grouped at once; only one of each is compared with the others.
     first_with_text: dict[str, int] = {}
     for index, (_, text) in enumerate(items):
         if text in first_with_text:
             join(first_with_text[text], index)
         else:
             first_with_text[text] = index
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True,
-                              lowercase=False).fit_transform([text for _, text in items])
-    # Rows are L2-normalized, so the product is the cosine similarity; it is sparse for
-    # texts that share few 4-grams. Done in blocks to bound memory.
-    block = 2000
-    for start in range(0, len(items), block):
-        similarity = (vectors[start:start + block] @ vectors.T).tocoo()
-        for i, j, value in zip(similarity.row, similarity.col, similarity.data, strict=True):
-            if value >= threshold and start + i < j:
-                join(start + int(i), int(j))
+    unique = list(first_with_text.values())
+    if len(unique) > 1:
+        # 4-grams found in more than a fifth of the texts ("the ", " og ") carry almost no
+        # weight under TF-IDF but would make every pair of texts a candidate.
+        vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True, lowercase=False,
+                                  max_df=0.2 if len(unique) >= 50 else 1.0).fit_transform(
+            [items[i][1] for i in unique])
+        # Rows are L2-normalized, so the product is the cosine similarity; it is sparse
+        # for texts that share few 4-grams. Done in blocks to bound memory.
+        block = 2000
+        for start in range(0, len(unique), block):
+            similarity = (vectors[start:start + block] @ vectors.T).tocoo()
+            keep = (similarity.data >= threshold) & (similarity.row + start < similarity.col)
+            for i, j in zip(similarity.row[keep], similarity.col[keep], strict=True):
+                join(unique[start + int(i)], unique[int(j)])
     groups: dict[int, list[int]] = {}
     for index, (item_id, _) in enumerate(items):
         groups.setdefault(find(index), []).append(item_id)

@@ -201,3 +201,52 @@ def duplicates_page(slug: str):
     return render_template("summaries/duplicates.html", consultation=consultation, groups=groups,
                            threshold=duplicates.SIMILARITY_THRESHOLD,
                            themes=services.themes_of(consultation.id))
+
+
+@bp.route("/moderering/hoeringer/<slug>/temaforslag", methods=["GET", "POST"])
+@moderator_required
+def suggestions(slug: str):
+    """Proposed themes for the comments no theme covers: tick the ones to keep, rename
+    them, give two the same name to merge them; the others are discarded."""
+    from hoering.summaries.suggestions import suggest_themes
+
+    consultation = _consultation_or_404(slug)
+    if request.method == "POST":
+        chosen: dict[str, tuple[str, list[int]]] = {}
+        numbers = sorted({int(key.split("-")[1]) for key in request.form
+                          if re.fullmatch(r"proposal-\d{1,4}-accept", key)})
+        errors = []
+        for number in numbers:
+            name = " ".join(request.form.get(f"proposal-{number}-name", "").split())
+            ids = _ids(request.form.get(f"proposal-{number}-comments", "")) or []
+            if not name:
+                errors.append(_("Proposal %(num)d needs a name.", num=number))
+                continue
+            key = name.casefold()
+            chosen.setdefault(key, (name, []))[1].extend(ids)
+        if not numbers:
+            errors.append(_("Tick the proposals you want to keep."))
+        if not errors:
+            try:
+                created = _accept_proposals(consultation, list(chosen.values()))
+            except ValidationFailed as error:
+                errors.append(str(error.message))
+            else:
+                flash(ngettext("%(num)d theme saved from the proposals.", "%(num)d themes saved from the proposals.",
+                               created), "success")
+                return redirect(url_for("summaries.themes", slug=slug), code=303)
+        for message in errors:
+            flash(message, "error")
+        return render_template("summaries/suggestions.html", consultation=consultation,
+                               proposals=suggest_themes(consultation), posted=request.form), 422
+    return render_template("summaries/suggestions.html", consultation=consultation,
+                           proposals=suggest_themes(consultation), posted=None)
+
+
+def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, list[int]]]) -> int:
+    """Create (or reuse, by name) a theme per chosen name and tag its comments."""
+    existing = {theme.name.casefold(): theme for theme in services.themes_of(consultation.id)}
+    for name, comment_ids in chosen:
+        theme = existing.get(name.casefold()) or services.create_theme(consultation, current_user, name)
+        services.tag_comments(theme, comment_ids, current_user)
+    return len(chosen)

@@ -141,3 +141,47 @@ def test_date_filters_use_oslo_days(make_consultation, make_user, make_comment, 
     on_15th = client.get("/sok?q=sykkelvei&from=2026-03-15").get_data(as_text=True)
     assert found_ids(on_14th) == [late.id]
     assert found_ids(on_15th) == [next_day.id]
+
+
+def test_a_searcher_keeps_working_when_another_commit_deletes_its_segments(tmp_path):
+    from hoering.search.querying import _collect
+
+    documents = real_documents()[:600]
+    index = SearchIndex(str(tmp_path / "index"))
+    index.clear()
+    for start in range(0, 600, 200):
+        assert index.apply(documents[start:start + 200], [])
+    scope = Scope(created_from=START, comment_states=frozenset({"published"}))
+    with index.searcher() as searcher:
+        # A rebuild elsewhere replaces every segment and deletes their files.
+        index.rebuild(lambda: iter(documents[:100]))
+        assert not any((tmp_path / "index").glob(f"*{searcher.reader().leaf_readers()[0][0].segment().segment_id()}*"))
+        matches = _collect(searcher, parse_query(searcher.schema, "kirke OR parking"), scope)
+        assert all(searcher.stored_fields(int(docnum))["doc_type"] == "comment" for docnum in matches.docnums)
+    # The old searcher answered exactly as an index of the same 600 documents does.
+    same = SearchIndex(str(tmp_path / "same"))
+    same.clear()
+    assert same.apply(documents, [])
+    with same.searcher() as searcher:
+        expected = _collect(searcher, parse_query(searcher.schema, "kirke OR parking"), scope)
+    assert len(matches.docnums) == len(expected.docnums) > 0
+    assert sorted(matches.scores.round(9)) == sorted(expected.scores.round(9))
+    assert search(index, "kirke", scope=scope).total <= 100
+    index.close_searcher()
+    same.close_searcher()
+
+
+def test_long_document_lists_give_the_same_answer_as_short_ones(index, monkeypatch):
+    import hoering.search.querying as querying
+
+    keys = frozenset(f"comment:{n}" for n in range(1, 1500, 2))
+    scope = Scope(keys=keys)
+    with index.searcher() as searcher:
+        parsed = parse_query(searcher.schema, "kirke OR parking OR internet")
+        looked_up = _collect(searcher, parsed, scope)
+        monkeypatch.setattr(querying, "KEY_LOOKUPS", 10)
+        from_arrays = _collect(searcher, parsed, scope)
+    assert len(looked_up.docnums) > 20
+    assert looked_up.docnums.tolist() == from_arrays.docnums.tolist()
+    with index.searcher() as searcher:
+        assert all(int(searcher.stored_fields(int(d))["doc_id"]) % 2 == 1 for d in from_arrays.docnums)

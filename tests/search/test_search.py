@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -222,6 +223,25 @@ def test_suggestions_never_reveal_words_the_visitor_may_not_see(browser_for, mak
     assert "Mente du" in moderator.get("/sok?q=olsenbakkenn").get_data(as_text=True)
 
 
+def test_suggestions_neither_show_nor_hide_because_of_hidden_words(browser_for, make_consultation, make_comment,
+                                                                    make_user, client):
+    consultation = make_consultation()
+    author = make_user()
+    make_comment(consultation, author, "Hemmeligheten om sykkelvei er avslørt")
+    make_comment(consultation, author, "Hemmeligheter som ingen skal lese", state="hidden")
+
+    def suggestion(text):
+        return client.get("/api/v1/search", query_string={"q": text}).get_json()["suggestion"]
+
+    # A form that exists only in the hidden text (it stems like a visible one) is never offered.
+    assert suggestion("hemmelighetex") in (None, "hemmeligheten")
+    before = suggestion("sykkelvej")
+    assert before == "sykkelvei"
+    # A draft consultation with a word one edit away does not change what the public is offered.
+    make_consultation(status="draft", title="Sykkelvez", summary="Sykkelvez over fjellet")
+    assert suggestion("sykkelvej") == before
+
+
 def test_wildcards_are_plain_characters(browser_for, make_consultation, client):
     post(browser_for(), make_consultation(), "Asfalt på veien")
     response = client.get("/sok", query_string={"q": " OR ".join(f"{c}*" for c in "abcdefghijklmnopqrstuvwxyz")})
@@ -261,3 +281,31 @@ def test_reindex_waits_for_no_one_else_writing(app, runner, monkeypatch):
         finally:
             writer.cancel()
     assert result.exit_code != 0 and "Another process" in result.output
+
+
+def test_writes_during_a_reindex_are_applied_when_it_ends(make_consultation, make_user, make_comment, app, runner,
+                                                          client, monkeypatch):
+    import hoering.search.services as search_services
+    from hoering.search.models import IndexTask
+
+    consultation = make_consultation()
+    comment = make_comment(consultation, make_user(), "Hemmeligsak om veien")
+    original = search_services.all_documents
+
+    def documents_while_someone_hides():
+        # Another process hides the comment while the rebuild holds the writer lock: its
+        # task waits in the table (the rebuild reads the old state).
+        first = list(original())
+        with db.engine.begin() as connection:
+            connection.execute(sa.update(Comment).where(Comment.id == comment.id).values(state="hidden"))
+            connection.execute(sa.insert(IndexTask).values(doc_type="comment", doc_id=comment.id,
+                                                           created_at=dt.datetime.now(dt.UTC)))
+        yield from first
+
+    monkeypatch.setattr(search_services, "all_documents", documents_while_someone_hides)
+    assert runner.invoke(args=["hoering", "reindex"]).exit_code == 0
+    monkeypatch.setattr(search_services, "all_documents", original)
+    assert found_ids(client.get("/sok?q=hemmeligsak").get_data(as_text=True)) == []
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(IndexTask.id))) == 0
+    check_ok(runner)
