@@ -209,13 +209,13 @@ def report_pdf(report: Report) -> bytes:
 
     def heading(text: str, size: int) -> None:
         pdf.set_font("DejaVu", "B", size)
-        pdf.multi_cell(width, size * 0.55, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(width, size * 0.55, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
 
     def paragraph(text: str, style: str = "", size: int = 10, indent: float = 0) -> None:
         pdf.set_font("DejaVu", style, size)
         pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(width - indent, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(width - indent, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1.5)
 
     def quotes(items) -> None:
@@ -230,7 +230,7 @@ def report_pdf(report: Report) -> bytes:
         pdf.set_font("DejaVu", "B", 10)
         pdf.cell(45, 6, label)
         pdf.set_font("DejaVu", "", 10)
-        pdf.multi_cell(width - 45, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(width - 45, 6, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     heading(_("Statistics"), 14)
     pdf.image(io.BytesIO(report.chart_png), w=width)
