@@ -221,6 +221,7 @@ class SearchFilters:
     until: dt.date | None = None
     state: str | None = None  # comment state; staff only
     doc_type: str | None = None  # comment or consultation
+    theme_id: int | None = None  # comments tagged with this theme; staff only
 
 
 def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 1, per_page: int = 20,
@@ -253,8 +254,17 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
         start = dt.datetime.combine(filters.since, dt.time(), tzinfo=OSLO)
     if filters.until:
         end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), tzinfo=OSLO)
+    keys = None
+    if staff and filters.theme_id is not None:
+        # Themes are moderators' working data: the filter reads the tags from the database
+        # (always current), and the public has no such filter.
+        from hoering.summaries.models import CommentTheme
+
+        keys = frozenset(f"comment:{comment_id}" for comment_id in db.session.scalars(
+            sa.select(CommentTheme.comment_id).where(CommentTheme.theme_id == filters.theme_id)))
+        doc_types = {"comment"}
     scope = Scope(consultation_ids=frozenset(allowed), comment_states=frozenset(states),
-                  doc_types=frozenset(doc_types), created_from=start, created_before=end)
+                  doc_types=frozenset(doc_types), created_from=start, created_before=end, keys=keys)
     return backend_search(get_index(), text, scope=scope, page=page, per_page=per_page, sort=sort)
 
 

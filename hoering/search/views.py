@@ -28,6 +28,7 @@ def _filters(staff: bool) -> services.SearchFilters:
         since=date_arg(args.get("from")), until=date_arg(args.get("to")),
         state=args.get("state") if staff and args.get("state") in services.STAFF_STATES else None,
         doc_type=args.get("type") if args.get("type") in ("comment", "consultation") else None,
+        theme_id=parse_id(args.get("theme")) if staff else None,
     )
 
 
@@ -46,13 +47,18 @@ def search_page():
     query = sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)
     if not staff:
         query = query.where(Consultation.published_at.is_not(None))
-    theme_groups = []
+    consultations = db.session.execute(query).all()
+    theme_groups, tags, filter_themes = [], {}, []
+    if staff:
+        filter_themes = summary_services.theme_groups([c.id for c in consultations])
     if staff and result is not None:
         theme_groups = summary_services.theme_groups(
             {hit.consultation_id for hit in result.hits if hit.doc_type == "comment"})
+        tags = summary_services.themes_by_comment([hit.doc_id for hit in result.hits if hit.doc_type == "comment"])
     return render_template("search/search.html", result=result, text=text, sort=sort, staff=staff,
-                           consultations=db.session.execute(query).all(), args=request.args,
-                           states=services.STAFF_STATES, statuses=STATUSES, theme_groups=theme_groups)
+                           consultations=consultations, args=request.args,
+                           states=services.STAFF_STATES, statuses=STATUSES, theme_groups=theme_groups, tags=tags,
+                           filter_themes=filter_themes)
 
 
 @api_bp.get("/search")

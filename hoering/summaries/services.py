@@ -18,7 +18,6 @@ from hoering.consultations.models import Consultation
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import has_visible_text, markdown_html, normalize_text
-from hoering.search.services import enqueue
 from hoering.summaries.models import (
     SUMMARY_TEXT_MAX_LENGTH,
     THEME_DESCRIPTION_MAX_LENGTH,
@@ -92,17 +91,14 @@ def create_theme(consultation: Consultation, user, name: str, description: str =
 
 
 def update_theme(theme: Theme, name: str, description: str) -> Theme:
-    """Rename or describe a theme (its tagged comments' index entries follow).
+    """Rename or describe a theme.
 
     Raises:
         ValidationFailed, Conflict: as :func:`create_theme`.
     """
     name, description = _clean_theme_text(name, description)
     _check_name_free(theme.consultation_id, name, except_id=theme.id)
-    renamed = name != theme.name
     theme.name, theme.description = name, description
-    if renamed:
-        _reindex_tagged([theme.id])
     db.session.commit()
     return theme
 
@@ -134,24 +130,16 @@ def merge_themes(target: Theme, others: list[Theme]) -> Theme:
     db.session.flush()
     for other in others:
         delete_theme_without_commit(other)
-    _reindex_tagged([target.id])
     db.session.commit()
     return target
 
 
 def delete_theme_without_commit(theme: Theme) -> None:
     """:func:`delete_theme` inside a larger transaction."""
-    _reindex_tagged([theme.id])
     db.session.execute(sa.delete(CommentTheme).where(CommentTheme.theme_id == theme.id))
     db.session.execute(sa.delete(SummaryQuote).where(SummaryQuote.theme_id == theme.id))
     db.session.execute(sa.delete(SummarySection).where(SummarySection.theme_id == theme.id))
     db.session.delete(theme)
-
-
-def _reindex_tagged(theme_ids: list[int]) -> None:
-    for comment_id in db.session.scalars(
-            sa.select(CommentTheme.comment_id).where(CommentTheme.theme_id.in_(theme_ids)).distinct()):
-        enqueue("comment", comment_id)
 
 
 @dataclass
@@ -189,7 +177,6 @@ def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = F
             else:
                 db.session.add(CommentTheme(comment_id=comment_id, theme_id=theme.id,
                                             tagged_by_id=user.id if user else None))
-            enqueue("comment", comment_id)
             result.changed.append(comment_id)
     db.session.commit()
     return result
@@ -356,7 +343,6 @@ def publish_summary(consultation: Consultation, user, *, publish: bool = True) -
     elif summary is not None:
         summary.published_at = None
         consultation.summarized_at = None
-    enqueue("consultation", consultation.id)
     db.session.commit()
     return summary
 

@@ -133,7 +133,7 @@ def summary_data(moderator, consultation, **fields):
 
 
 def test_summary_draft_is_invisible_and_publication_sets_the_status(browser_for, make_consultation, make_user,
-                                                                    make_comment, app, client):
+                                                                    make_comment, app, client, search_inline):
     consultation = make_consultation()
     moderator = browser_for("moderator")
     quoted = make_comment(consultation, make_user(name="Kari"), "Vi trenger trygg skolevei langs fjorden")
@@ -172,7 +172,7 @@ def test_summary_draft_is_invisible_and_publication_sets_the_status(browser_for,
 
 
 def test_only_published_comments_of_the_consultation_can_be_quoted(browser_for, make_consultation, make_user,
-                                                                   make_comment, app, client):
+                                                                   make_comment, app, client, search_inline):
     consultation, other_consultation = make_consultation(), make_consultation()
     moderator = browser_for("moderator")
     hidden = make_comment(consultation, make_user(), "Skjult tekst som ikke skal siteres", state="hidden")
@@ -221,3 +221,23 @@ def test_tagging_from_the_queue_and_from_search_results(browser_for, make_consul
     assert f'name="comment" value="{published.id}"' in results and 'formaction="/moderering/temaer/merk"' in results
     tag(moderator, parkering, [published.id], back="/sok?q=parkering")
     assert tagged(app, parkering) == {waiting.id, published.id}
+
+
+def test_moderators_filter_search_by_theme_and_the_public_cannot(browser_for, make_consultation, make_user,
+                                                                 make_comment, app, client, search_inline):
+    consultation = make_consultation()
+    moderator = browser_for("moderator")
+    tagged_one = make_comment(consultation, make_user(), "Brøyting av fortau om vinteren")
+    other = make_comment(consultation, make_user(), "Brøyting av skoleveien først")
+    create_theme(moderator, consultation, "Vintervedlikehold")
+    vinter = theme_id(app, "Vintervedlikehold")
+    tag(moderator, vinter, [tagged_one.id])
+
+    from tests.search.test_search import found_ids
+
+    staff = moderator.get(f"/sok?q=brøyting&theme={vinter}").get_data(as_text=True)
+    assert found_ids(staff) == [tagged_one.id] and "Temaer: Vintervedlikehold" in staff
+    assert set(found_ids(moderator.get("/sok?q=brøyting").get_data(as_text=True))) == {tagged_one.id, other.id}
+    public = client.get(f"/sok?q=brøyting&theme={vinter}").get_data(as_text=True)
+    assert set(found_ids(public)) == {tagged_one.id, other.id} and "Vintervedlikehold" not in public
+    assert found_ids(moderator.get("/sok?q=brøyting&theme=999999").get_data(as_text=True)) == []
