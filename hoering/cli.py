@@ -129,7 +129,7 @@ def index_worker_command(once: bool, interval: float) -> None:
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "docx", "pdf"]), required=True,
               help="csv, xlsx or json: the comments; docx or pdf: the summary report.")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True,
+@click.option("--output", type=click.Path(dir_okay=False), default="-", show_default=True,
               help="File to write (- for standard output).")
 @click.option("--all-states", is_flag=True,
               help="Comments: every state, as moderators get them (hidden, rejected and pending marked). "
@@ -162,7 +162,10 @@ def export_command(slug: str, fmt: str, output: str, all_states: bool, language:
             else:
                 chunks = csv_chunks(rows) if fmt == "csv" else json_chunks(consultation_meta(consultation), rows)
                 body = "".join(chunks).encode("utf-8")
-    with click.open_file(output, "wb") as handle:
-        handle.write(body)
+    try:
+        with click.open_file(output, "wb") as handle:
+            handle.write(body)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {output}: {error.strerror or error}") from None
     if output != "-":
         click.echo(f"Wrote {len(body)} bytes to {output}.", err=True)

@@ -99,10 +99,10 @@ MATRIX = [
      {"theme": "{theme}", "comment": "{other_comment}", "remove": "0"}, MODERATORS, 303),
     ("summaries.summary", "GET", "/moderering/hoeringer/{slug}/oppsummering", None, MODERATORS, 200),
     ("summaries.summary", "POST", "/moderering/hoeringer/{slug}/oppsummering",
-     {"overview": "Oppsummert", "overview_quotes": "", "action": "publish"}, MODERATORS, 303),
+     {"overview": "Oppsummert", "overview_quotes": "", "action": "save"}, MODERATORS, 303),
     ("summaries.suggestions", "GET", "/moderering/hoeringer/{slug}/temaforslag", None, MODERATORS, 200),
     ("summaries.suggestions", "POST", "/moderering/hoeringer/{slug}/temaforslag",
-     {"proposal-1-accept": "1", "proposal-1-name": "Forslag", "proposal-1-comments": "{other_comment}"},
+     {"proposal-1-accept": "1", "proposal-1-name": "Forslag", "proposal-1-comment": "{other_comment}"},
      MODERATORS, 303),
     ("summaries.duplicates_page", "GET", "/moderering/hoeringer/{slug}/duplikater", None, MODERATORS, 200),
     ("exports.staff_page", "GET", "/saksbehandling/hoeringer/{slug}", None, STAFF, 200),
@@ -113,7 +113,7 @@ MATRIX = [
     ("exports.report_page", "GET", "/hoeringer/{slug}/rapport", None, STAFF, 200),
     ("exports.report_page", "GET", "/hoeringer/{draft_slug}/rapport", None, STAFF, 200),
     ("exports.chart", "GET", "/hoeringer/{slug}/kommentarer-per-dag.png", None, EVERYONE, 200),
-    ("exports.chart", "GET", "/hoeringer/{draft_slug}/kommentarer-per-dag.png", None, CASE_OFFICERS, 200),
+    ("exports.chart", "GET", "/hoeringer/{draft_slug}/kommentarer-per-dag.png", None, STAFF, 200),
 ]
 
 

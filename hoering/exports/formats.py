@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from hoering.exports.rows import COLUMNS, CommentRow, neutralize_cell
+from hoering.sanitize import xml_safe
 
 #: Bytes of CSV or JSON gathered before a chunk is sent.
 CHUNK_BYTES = 64_000
@@ -74,7 +75,7 @@ def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments") -> byt
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append([value if isinstance(value, int) or value is None else neutralize_cell(value)
+        sheet.append([value if isinstance(value, int) or value is None else xml_safe(neutralize_cell(value))
                       for value in row.values()])
     output = io.BytesIO()
     workbook.save(output)

@@ -13,12 +13,13 @@ import io
 import os
 from dataclasses import dataclass
 
-from flask_babel import format_date, format_datetime, ngettext
+from flask import current_app
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 
 from hoering.consultations.models import Consultation
 from hoering.exports.rows import CommentRow, comment_rows
-from hoering.sanitize import html_to_text
+from hoering.sanitize import html_to_text, xml_safe
 from hoering.summaries.services import SummaryView, summary_view
 from hoering.summaries.statistics import Statistics, comments_per_day_png, statistics
 from hoering.timeutil import to_oslo
@@ -49,6 +50,13 @@ class Report:
     sections: list[ReportSection]
     appendix: list[CommentRow]
     generated_at: dt.datetime
+    owner: str = ""
+    language: str = "nb"
+
+    @property
+    def generated_label(self) -> str:
+        """"Laget 29. november 2026" in the report's language."""
+        return _("Made %(date)s", date=format_date(to_oslo(self.generated_at).date(), "long"))
 
     @property
     def is_draft(self) -> bool:
@@ -56,11 +64,12 @@ class Report:
         return self.summary is not None and self.summary.published_at is None
 
 
-def build_report(consultation: Consultation, *, include_draft: bool) -> Report:
+def build_report(consultation: Consultation, *, include_draft: bool, with_chart: bool = True) -> Report:
     """Gather the report of ``consultation``.
 
     Args:
         include_draft: show the summary even while it is a draft (staff), marked as such.
+        with_chart: draw the chart (the printable page links to it instead).
     """
     stats = statistics(consultation)
     view = summary_view(consultation, include_draft=include_draft)
@@ -69,13 +78,13 @@ def build_report(consultation: Consultation, *, include_draft: bool) -> Report:
         (_("Responsible unit"), consultation.responsible_unit or "–"),
         (_("Opens"), format_datetime(to_oslo(consultation.opens_at), "short")),
         (_("Deadline"), format_date(consultation.deadline, "long")),
-        (_("Participants"), str(stats.participants)),
-        (_("Comments"), str(stats.comments)),
-        (_("Replies"), str(stats.replies)),
-        (_("Supports"), str(stats.supports)),
+        (_("Participants"), format_decimal(stats.participants)),
+        (_("Comments"), format_decimal(stats.comments)),
+        (_("Replies"), format_decimal(stats.replies)),
+        (_("Supports"), format_decimal(stats.supports)),
     ]
     if stats.distinct != stats.total:
-        facts.append((_("Distinct comments (near-duplicates counted once)"), str(stats.distinct)))
+        facts.append((_("Distinct comments (near-duplicates counted once)"), format_decimal(stats.distinct)))
 
     def quotes(items) -> list[tuple[str, str, int]]:
         return [(q.comment.body_text, q.comment.author.display_name, q.comment.id) for q in items]
@@ -91,10 +100,12 @@ def build_report(consultation: Consultation, *, include_draft: bool) -> Report:
                                           quotes(section.quotes)))
     return Report(
         consultation=consultation, title=_("What we heard: %(title)s", title=consultation.title), facts=facts,
-        stats=stats, chart_png=comments_per_day_png(stats, _("Comments per day")), summary=view,
+        stats=stats, chart_png=comments_per_day_png(stats.per_day, _("Comments per day")) if with_chart else b"",
+        summary=view,
         overview=_paragraphs(view.overview_html) if view else [], overview_quotes=quotes(view.quotes) if view else [],
         sections=sections, appendix=list(comment_rows(consultation, full=False)),
-        generated_at=dt.datetime.now(dt.UTC),
+        generated_at=dt.datetime.now(dt.UTC), owner=current_app.config.get("SITE_OWNER") or "",
+        language={"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}.get(str(get_locale()), "nb-NO"),
     )
 
 
@@ -104,32 +115,60 @@ def _paragraphs(html: str) -> list[str]:
 
 
 def _theme_table(report: Report) -> list[tuple[str, str, str, str]]:
-    rows = [(count.theme.name, str(count.comments), str(count.participants), str(count.supports))
-            for count in report.stats.themes]
+    rows = [(count.theme.name, format_decimal(count.comments), format_decimal(count.participants),
+             format_decimal(count.supports)) for count in report.stats.themes]
     if report.stats.themes:
-        rows.append((_("Not covered by any theme"), str(report.stats.uncovered), "", ""))
+        rows.append((_("Not covered by any theme"), format_decimal(report.stats.uncovered), "", ""))
     return rows
 
 
 # --- DOCX ---------------------------------------------------------------------------------------
 
 def report_docx(report: Report) -> bytes:
-    """The report as a Word document (python-docx)."""
+    """The report as a Word document (python-docx): A4, in the report's language, with the
+    municipality, the date and page numbers in the footer."""
     from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
+    x = xml_safe  # citizens' text may hold characters XML cannot
     document = Document()
-    document.core_properties.title = report.title
-    document.core_properties.author = report.consultation.responsible_unit or ""
-    document.styles["Normal"].font.size = Pt(11)
-    document.add_heading(report.title, level=0)
+    document.core_properties.title = x(report.title)
+    document.core_properties.author = x(report.owner)
+    document.core_properties.language = report.language
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(11)
+    language = OxmlElement("w:lang")
+    language.set(qn("w:val"), report.language)
+    normal.element.get_or_add_rPr().append(language)
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.2)
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run(x(f"{report.owner} · {report.generated_label} · {_('Page')} "))
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):  # a PAGE field: the page number
+        run = footer.add_run()
+        if kind:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)  # noqa: SLF001 - python-docx has no API for fields
+        else:
+            code = OxmlElement("w:instrText")
+            code.set(qn("xml:space"), "preserve")
+            code.text = text
+            run._r.append(code)  # noqa: SLF001
+
+    document.add_heading(x(report.title), level=0)
     if report.is_draft:
-        document.add_paragraph(_("Draft: only staff can see it."))
+        document.add_paragraph(_("Draft – not published"))
     table = document.add_table(rows=0, cols=2)
     table.style = "Light List"
     for label, value in report.facts:
         cells = table.add_row().cells
-        cells[0].text, cells[1].text = label, value
+        cells[0].text, cells[1].text = x(label), x(value)
 
     document.add_heading(_("Statistics"), level=1)
     document.add_picture(io.BytesIO(report.chart_png), width=Cm(16))
@@ -142,34 +181,34 @@ def report_docx(report: Report) -> bytes:
             cell.text = label
         for row in theme_rows:
             for cell, value in zip(table.add_row().cells, row, strict=True):
-                cell.text = value
+                cell.text = x(value)
     for question, count in report.stats.questions:
-        document.add_paragraph(f"{question} – " + ngettext("%(num)d comment", "%(num)d comments", count),
+        document.add_paragraph(x(f"{question} – " + ngettext("%(num)d comment", "%(num)d comments", count)),
                                style="List Bullet")
 
     document.add_heading(_("What we heard"), level=1)
     if report.summary is None:
         document.add_paragraph(_("The summary has not been published yet."))
     for paragraph in report.overview:
-        document.add_paragraph(paragraph)
+        document.add_paragraph(x(paragraph))
     _docx_quotes(document, report.overview_quotes)
-    for section in report.sections:
-        document.add_heading(section.name, level=2)
-        if section.counts:
-            document.add_paragraph(section.counts).runs[0].italic = True
-        for paragraph in section.paragraphs:
-            document.add_paragraph(paragraph)
-        _docx_quotes(document, section.quotes)
+    for part in report.sections:
+        document.add_heading(x(part.name), level=2)
+        if part.counts:
+            document.add_paragraph(part.counts).runs[0].italic = True
+        for paragraph in part.paragraphs:
+            document.add_paragraph(x(paragraph))
+        _docx_quotes(document, part.quotes)
 
     document.add_page_break()
     document.add_heading(_("Appendix: all published comments"), level=1)
     for row in report.appendix:  # one paragraph a comment: 10,000 comments in a few seconds
         paragraph = document.add_paragraph()
-        paragraph.add_run(f"#{row.id} {row.author}").bold = True
+        paragraph.add_run(x(f"#{row.id} {row.author}")).bold = True
         meta = paragraph.add_run(f" · {format_datetime(to_oslo(row.created), 'short')}"
                                  + (f" · {_('Reply to #%(id)d', id=row.parent)}" if row.parent else ""))
         meta.add_break()
-        paragraph.add_run(row.text)
+        paragraph.add_run(x(row.text))
     output = io.BytesIO()
     document.save(output)
     return output.getvalue()
@@ -178,8 +217,8 @@ def report_docx(report: Report) -> bytes:
 def _docx_quotes(document, quotes) -> None:
     for text, author, comment_id in quotes:
         paragraph = document.add_paragraph(style="Quote")
-        paragraph.add_run(text)
-        paragraph.add_run(f" — {author} (#{comment_id})").italic = True
+        paragraph.add_run(xml_safe(text))
+        paragraph.add_run(xml_safe(f" — {author} (#{comment_id})")).italic = True
 
 
 # --- PDF ----------------------------------------------------------------------------------------
@@ -196,9 +235,18 @@ def report_pdf(report: Report) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
-    pdf = FPDF(format="A4")
+    footer_text = f"{report.owner} · {report.generated_label} · {_('Page')} "
+
+    class ReportPDF(FPDF):
+        def footer(self):
+            self.set_y(-12)
+            self.set_font("DejaVu", "", 8)
+            self.cell(0, 5, f"{footer_text}{self.page_no()}", align="C")
+
+    pdf = ReportPDF(format="A4")
+    pdf.set_lang(report.language)
     pdf.set_title(report.title)
-    pdf.set_author(report.consultation.responsible_unit or "")
+    pdf.set_author(report.owner)
     pdf.set_creator("Hoering")
     pdf.add_font("DejaVu", "", _font_path("DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", _font_path("DejaVuSans-Bold.ttf"))
@@ -225,7 +273,7 @@ def report_pdf(report: Report) -> bytes:
 
     heading(report.title, 18)
     if report.is_draft:
-        paragraph(_("Draft: only staff can see it."), "B")
+        paragraph(_("Draft – not published"), "B")
     for label, value in report.facts:
         pdf.set_font("DejaVu", "B", 10)
         pdf.cell(45, 6, label)

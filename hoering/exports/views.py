@@ -12,9 +12,10 @@ from hoering.consultations.models import Consultation
 from hoering.exports import bp
 from hoering.exports.formats import consultation_meta, csv_chunks, json_chunks, xlsx_bytes
 from hoering.exports.report import build_report, report_docx, report_pdf
-from hoering.exports.rows import comment_rows
+from hoering.exports.rows import comment_rows, exported_states
 from hoering.summaries import duplicates
-from hoering.summaries.statistics import comments_per_day_png, statistics
+from hoering.summaries.services import summary_view
+from hoering.summaries.statistics import comments_per_day, comments_per_day_png, statistics
 
 export_required = permissions.requires(permissions.can_export)
 
@@ -38,7 +39,7 @@ def _consultation_or_404(slug: str) -> Consultation:
 
 
 def _download(body, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={
+    return Response(body, content_type=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
 
 
@@ -60,7 +61,8 @@ def comments_export(slug: str, fmt: str):
         abort(404)
     consultation = _consultation_or_404(slug)
     full = permissions.can_moderate(current_user)
-    groups = duplicates.group_numbers(consultation)
+    # Groups among the rows exported only: a case officer's file must not hint at hidden comments.
+    groups = duplicates.group_numbers(consultation, states=exported_states(full))
     rows = comment_rows(consultation, full=full, duplicate_groups=groups)
     mimetype, suffix = COMMENT_FORMATS[fmt]
     filename = f"{consultation.slug}-{'kommentarer-alle' if full else 'kommentarer'}.{suffix}"
@@ -89,19 +91,22 @@ def report_page(slug: str):
     staff see it before, with the draft marked."""
     consultation = _consultation_or_404(slug)
     staff = permissions.can_export(current_user)
-    if not permissions.can_view_consultation(current_user, consultation) and not staff:
-        abort(404)
-    report = build_report(consultation, include_draft=staff)
-    if report.summary is None and not staff:
-        abort(404)
-    return render_template("exports/report.html", report=report, consultation=consultation)
+    if not staff and (not permissions.can_view_consultation(current_user, consultation)
+                      or summary_view(consultation) is None):
+        abort(404)  # before any of the work of building the report
+    report = build_report(consultation, include_draft=staff, with_chart=False)
+    if not staff:  # the public sees the themes the published summary speaks of, not moderators' working themes
+        shown = {section.theme.id for section in report.summary.sections}
+        report.stats.themes = [count for count in report.stats.themes if count.theme.id in shown]
+    return render_template("exports/report.html", report=report, consultation=consultation, staff=staff)
 
 
 @bp.get("/hoeringer/<slug>/kommentarer-per-dag.png")
 def chart(slug: str):
     """The comments-per-day chart (PNG) of a consultation the visitor may see."""
     consultation = _consultation_or_404(slug)
-    if not permissions.can_view_consultation(current_user, consultation):
+    if not (permissions.can_view_consultation(current_user, consultation) or permissions.can_export(current_user)):
         abort(404)
-    png = comments_per_day_png(statistics(consultation), _("Comments per day"))
-    return Response(png, mimetype="image/png", headers={"Cache-Control": "public, max-age=300"})
+    png = comments_per_day_png(comments_per_day(consultation), _("Comments per day"))
+    shared = "public" if consultation.published_at is not None else "private"
+    return Response(png, mimetype="image/png", headers={"Cache-Control": f"{shared}, max-age=300"})

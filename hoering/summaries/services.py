@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from hoering.comments.models import Comment, CommentState
-from hoering.consultations.models import Consultation
+from hoering.consultations.models import Consultation, Status
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
-from hoering.sanitize import has_visible_text, markdown_html, normalize_text
+from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_text
 from hoering.summaries.models import (
     SUMMARY_TEXT_MAX_LENGTH,
     THEME_DESCRIPTION_MAX_LENGTH,
@@ -53,11 +53,19 @@ def theme_groups(consultation_ids) -> list[tuple[str, list[Theme]]]:
     return list(groups.values())
 
 
-def _clean_theme_text(name: str, description: str) -> tuple[str, str]:
+def check_theme_text(name: str, description: str = "") -> tuple[str, str]:
+    """The cleaned theme name and description.
+
+    Raises:
+        ValidationFailed: empty name, too long, or text-direction control characters.
+    """
     name = " ".join(normalize_text(name or "").split())
     description = normalize_text(description or "").strip()
     if not has_visible_text(name):
         raise ValidationFailed(_l("Give the theme a name."))
+    if contains_bidi_controls(name) or contains_bidi_controls(description):
+        raise ValidationFailed(_l("Theme names and descriptions cannot contain characters that reverse the "
+                                  "direction of text."))
     if len(name) > THEME_NAME_MAX_LENGTH:
         raise ValidationFailed(_l("A theme name can be at most %(n)d characters.", n=THEME_NAME_MAX_LENGTH))
     if len(description) > THEME_DESCRIPTION_MAX_LENGTH:
@@ -81,7 +89,7 @@ def create_theme(consultation: Consultation, user, name: str, description: str =
         ValidationFailed: empty or too long name or description.
         Conflict: the consultation has a theme of that name (case-insensitive).
     """
-    name, description = _clean_theme_text(name, description)
+    name, description = check_theme_text(name, description)
     _check_name_free(consultation.id, name)
     theme = Theme(consultation_id=consultation.id, name=name, description=description,
                   created_by_id=user.id if user else None)
@@ -96,7 +104,7 @@ def update_theme(theme: Theme, name: str, description: str) -> Theme:
     Raises:
         ValidationFailed, Conflict: as :func:`create_theme`.
     """
-    name, description = _clean_theme_text(name, description)
+    name, description = check_theme_text(name, description)
     _check_name_free(theme.consultation_id, name, except_id=theme.id)
     theme.name, theme.description = name, description
     db.session.commit()
@@ -128,10 +136,34 @@ def merge_themes(target: Theme, others: list[Theme]) -> Theme:
                                         tagged_by_id=link.tagged_by_id, tagged_at=link.tagged_at))
             tagged.add(link.comment_id)
     db.session.flush()
+    _move_summary_parts(target, others)
     for other in others:
         delete_theme_without_commit(other)
     db.session.commit()
     return target
+
+
+def _move_summary_parts(target: Theme, others: list[Theme]) -> None:
+    """Merging keeps what the summary says: the merged themes' texts are appended to the
+    target's, and their quotes move to it."""
+    summary = summary_of(target.consultation_id)
+    if summary is None:
+        return
+    other_ids = {other.id for other in others}
+    texts = [s.text_markdown for s in summary.sections if s.theme_id in other_ids and s.text_markdown.strip()]
+    if texts:
+        section = next((s for s in summary.sections if s.theme_id == target.id), None)
+        if section is None:
+            section = SummarySection(theme_id=target.id, text_markdown="", text_html="")
+            summary.sections.append(section)
+        section.text_markdown = "\n\n".join(t for t in [section.text_markdown.strip(), *texts] if t)
+        section.text_html = markdown_html(section.text_markdown)
+    quoted = {q.comment_id for q in summary.quotes if q.theme_id == target.id}
+    for quote in summary.quotes:
+        if quote.theme_id in other_ids and quote.comment_id not in quoted:
+            quote.theme_id = target.id
+            quoted.add(quote.comment_id)
+    db.session.flush()
 
 
 def delete_theme_without_commit(theme: Theme) -> None:
@@ -279,14 +311,22 @@ def _check_text(text: str) -> str:
     return text
 
 
-def save_summary(consultation: Consultation, user, data: SummaryInput) -> Summary:
+def save_summary(consultation: Consultation, user, data: SummaryInput, *, loaded_version: str | None = None) -> Summary:
     """Store the summary texts and quotes (a published summary stays published).
 
+    Args:
+        loaded_version: :func:`summary_version` of the summary the form was loaded with
+            (``""`` for none yet); when another moderator saved since, nothing is saved.
+
     Raises:
+        Conflict: someone else saved the summary after this form was loaded.
         ValidationFailed: a text too long, a theme of another consultation, or a quoted
             comment that is not a published comment of this consultation (named in the
             message, so nothing typed is lost).
     """
+    if loaded_version is not None and loaded_version != summary_version(summary_of(consultation.id)):
+        raise Conflict(_l("Someone else saved the summary while you were writing. Your text is kept below: "
+                          "copy what you need, then open the summary again to see theirs."))
     themes = {theme.id: theme for theme in themes_of(consultation.id)}
     if any(theme_id not in themes for theme_id in [*data.sections, *data.theme_quotes]):
         raise ValidationFailed(_l("A theme in the form does not belong to this consultation."))
@@ -325,15 +365,32 @@ def save_summary(consultation: Consultation, user, data: SummaryInput) -> Summar
     return summary
 
 
+def published_ids(comment_ids: list[int]) -> set[int]:
+    """Those of ``comment_ids`` that are published comments."""
+    if not comment_ids:
+        return set()
+    return set(db.session.scalars(sa.select(Comment.id).where(
+        Comment.id.in_(comment_ids), Comment.state == CommentState.PUBLISHED.value)))
+
+
+def summary_version(summary: Summary | None) -> str:
+    """A token that changes with every save of the summary (its last save time)."""
+    return summary.updated_at.isoformat() if summary is not None and summary.updated_at else ""
+
+
 def publish_summary(consultation: Consultation, user, *, publish: bool = True) -> Summary:
     """Publish the summary ("Dette har vi hørt"): the consultation's status becomes
     *summarized*; or take it back to draft (``publish=False``).
 
     Raises:
-        ValidationFailed: there is no summary, or it has no text at all.
+        ValidationFailed: the consultation has not closed yet (publishing sets the status
+            *summarized*, which ends commenting), there is no summary, or it has no text.
     """
     summary = summary_of(consultation.id)
     if publish:
+        if consultation.status() not in (Status.CLOSED, Status.SUMMARIZED):
+            raise ValidationFailed(_l("A summary can be published once the consultation has closed; until then "
+                                      "citizens may still comment. It is saved as a draft."))
         if summary is None or not (has_visible_text(summary.overview_markdown)
                                    or any(has_visible_text(s.text_markdown) for s in summary.sections)):
             raise ValidationFailed(_l("Write the summary before publishing it."))
@@ -385,9 +442,12 @@ def summary_view(consultation: Consultation, *, include_draft: bool = False) -> 
     ids = [quote.comment_id for quote in summary.quotes]
     comments = {c.id: c for c in db.session.scalars(sa.select(Comment).where(
         Comment.id.in_(ids), Comment.state == CommentState.PUBLISHED.value))} if ids else {}
+    tags = {(link.theme_id, link.comment_id) for link in db.session.scalars(
+        sa.select(CommentTheme).where(CommentTheme.comment_id.in_(ids)))} if ids else set()
     by_theme: dict[int | None, list[Quote]] = {}
     for quote in summary.quotes:
-        if quote.comment_id in comments:
+        # A quote under a theme is shown while its comment is published and still has the theme.
+        if quote.comment_id in comments and (quote.theme_id is None or (quote.theme_id, quote.comment_id) in tags):
             by_theme.setdefault(quote.theme_id, []).append(Quote(comments[quote.comment_id]))
     texts = {section.theme_id: section.text_html for section in summary.sections}
     counts = {count.theme.id: count for count in theme_overview(consultation, uncovered_limit=0).themes}

@@ -70,46 +70,53 @@ def statistics(consultation: Consultation) -> Statistics:
         .group_by(Comment.question_id)).all())
     questions = [(q.text, answered.get(q.id, 0)) for q in db.session.scalars(
         sa.select(Question).where(Question.consultation_id == consultation.id).order_by(Question.position))]
+    texts = db.session.execute(sa.select(Comment.id, Comment.body_text).where(published)).all()
+    groups = find_groups([(comment_id, text) for comment_id, text in texts])
+    distinct = len(texts) - sum(len(group) - 1 for group in groups)
+    return Statistics(participants, comments, replies, int(supports), overview.themes, overview.uncovered_total,
+                      questions, comments_per_day(consultation), distinct)
+
+
+def comments_per_day(consultation: Consultation) -> list[tuple[dt.date, int]]:
+    """``[(Oslo date, published comments and replies that day)]`` from the first to the
+    last day with comments, days without any counting 0."""
     days: dict[dt.date, int] = {}
-    texts = []
-    for comment_id, created, text in db.session.execute(
-            sa.select(Comment.id, Comment.created_at, Comment.body_text).where(published)):
+    for (created,) in db.session.execute(sa.select(Comment.created_at).where(
+            Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value)):
         day = to_oslo(created).date()
         days[day] = days.get(day, 0) + 1
-        texts.append((comment_id, text))
-    groups = find_groups(texts)
-    distinct = len(texts) - sum(len(group) - 1 for group in groups)
     per_day = []
     if days:
         day, last = min(days), max(days)
         while day <= last:
             per_day.append((day, days.get(day, 0)))
             day += dt.timedelta(days=1)
-    return Statistics(participants, comments, replies, int(supports), overview.themes, overview.uncovered_total,
-                      questions, per_day, distinct)
+    return per_day
 
 
-def comments_per_day_png(stats: Statistics, title: str, *, width_inches: float = 8.0, dpi: int = 120) -> bytes:
+def comments_per_day_png(per_day: list[tuple[dt.date, int]], title: str, *, width_inches: float = 8.0,
+                         dpi: int = 120) -> bytes:
     """A bar chart of comments per day as PNG bytes, drawn with matplotlib (Agg, no
     display, safe in threads: a ``Figure`` of its own, not pyplot).
 
     Args:
-        stats: the statistics to draw.
+        per_day: ``[(date, count)]`` as :func:`comments_per_day` gives them.
         title: the chart's title (already translated).
         width_inches: figure width; the height is 45 % of it.
         dpi: resolution, dots per inch.
     """
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from flask_babel import format_date
+    from matplotlib.dates import AutoDateLocator, num2date
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     figure = Figure(figsize=(width_inches, width_inches * 0.45), dpi=dpi)
     axes = figure.add_subplot()
-    if stats.per_day:
-        days = [day for day, _ in stats.per_day]
-        axes.bar(days, [count for _, count in stats.per_day], color="#1f5f8b", width=0.8)
-        locator = AutoDateLocator()
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    if per_day:
+        axes.bar([day for day, _ in per_day], [count for _, count in per_day], color="#1f5f8b", width=0.8)
+        axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
+        # Day and month in the reader's language ("5. feb."), not matplotlib's English.
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: format_date(num2date(value).date(), "d. MMM")))
     axes.set_title(title)
     axes.spines[["top", "right"]].set_visible(False)
     axes.yaxis.get_major_locator().set_params(integer=True)

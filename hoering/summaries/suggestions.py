@@ -12,6 +12,7 @@ renames, merges (same name) or discards each proposal.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -29,6 +30,15 @@ MIN_COMMENTS = 6
 #: Representative comments shown per proposal, and top terms.
 REPRESENTATIVES = 3
 TOP_TERMS = 6
+#: A comment joins a proposal only if it weighs at least this share of the proposal's
+#: strongest comment: weakly related comments stay without a theme rather than inflate
+#: a theme's count.
+MIN_MEMBER_SHARE = 0.2
+#: Words that carry opinion rather than topic in comments ("I would like to see …"),
+#: added to the English stop words.
+GENERIC_WORDS = frozenset({"like", "need", "needs", "needed", "people", "better", "think", "make", "good", "want",
+                           "just", "really", "lot", "way", "things", "thing", "use", "used", "time", "new",
+                           "trenger", "bør", "må", "mer", "flere", "gjøre", "bedre", "viktig", "mange"})
 
 
 @dataclass
@@ -41,6 +51,7 @@ class Proposal:
         name: a suggested name (the first terms), for the moderator to change.
         comment_ids: the comments assigned to it.
         representatives: the comments that fit it best.
+        members: every comment assigned to it, by id.
     """
 
     number: int
@@ -48,25 +59,30 @@ class Proposal:
     name: str
     comment_ids: list[int]
     representatives: list[Comment]
+    members: list[Comment]
 
 
-def stop_words(language: str) -> list[str]:
-    """Stop words for a content language: its own list, and English too (many comments
-    mix in English words); an empty list for languages without one."""
-    words = set(stopwords_for_language("en"))
+def stop_words(language: str, extra: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Stop words for a content language: its own Snowball list, English too (Whoosh's and
+    scikit-learn's; many comments mix in English words), :data:`GENERIC_WORDS` and
+    ``extra`` (e.g. the words of the consultation's title, which every comment is about)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = set(stopwords_for_language("en")) | set(ENGLISH_STOP_WORDS) | GENERIC_WORDS | set(extra)
     code = STOP_LANGUAGES.get(language)
     if code:
         words |= set(stopwords_for_language(code))
     return sorted(words)
 
 
-def cluster(texts: list[tuple[int, str]], language: str, themes: int | None = None) -> list[tuple[list[str],
-                                                                                             list[int], list[int]]]:
+def cluster(texts: list[tuple[int, str]], language: str, themes: int | None = None,
+            extra_stop_words: set[str] | frozenset[str] = frozenset()) -> list[tuple[list[str], list[int], list[int]]]:
     """Cluster texts into proposed themes.
 
     Args:
         texts: ``[(id, text)]``.
         language: content language (stop words).
+        extra_stop_words: more words to leave out (lower case).
         themes: number of proposals; default grows with the square root of the number of
             texts, from 3 to 12.
 
@@ -81,7 +97,8 @@ def cluster(texts: list[tuple[int, str]], language: str, themes: int | None = No
     texts = sorted((item_id, text) for item_id, text in texts if text and text.strip())
     if len(texts) < MIN_COMMENTS:
         return []
-    vectorizer = TfidfVectorizer(stop_words=stop_words(language), ngram_range=(1, 2), min_df=2, max_df=0.5,
+    vectorizer = TfidfVectorizer(stop_words=stop_words(language, extra_stop_words), ngram_range=(1, 2), min_df=2,
+                                 max_df=0.5,
                                  sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
     try:
         matrix = vectorizer.fit_transform(text for _, text in texts)
@@ -98,7 +115,9 @@ def cluster(texts: list[tuple[int, str]], language: str, themes: int | None = No
     strongest = weights.max(axis=1)
     proposals = []
     for component in range(count):
-        members = [i for i in range(len(texts)) if best[i] == component and strongest[i] > 0]
+        floor = MIN_MEMBER_SHARE * weights[:, component].max()
+        members = [i for i in range(len(texts)) if best[i] == component and strongest[i] > 0
+                   and weights[i, component] >= floor]
         if not members:
             continue
         order = sorted(members, key=lambda i: (-weights[i, component], texts[i][0]))
@@ -115,6 +134,9 @@ def suggest_themes(consultation: Consultation) -> list[Proposal]:
     comments = {c.id: c for c in db.session.scalars(sa.select(Comment).where(
         Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value,
         Comment.id.not_in(covered)))}
-    found = cluster([(c.id, c.body_text) for c in comments.values()], consultation.language)
-    return [Proposal(n, terms, ", ".join(terms[:2]).capitalize(), ids, [comments[i] for i in representatives])
+    title_words = {word.lower() for word in re.findall(r"[^\W\d_]{3,}", consultation.title)}
+    found = cluster([(c.id, c.body_text) for c in comments.values()], consultation.language,
+                    extra_stop_words=title_words)
+    return [Proposal(n, terms, terms[0].capitalize(), ids, [comments[i] for i in representatives],
+                     [comments[i] for i in ids])
             for n, (terms, ids, representatives) in enumerate(found, start=1)]

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from hoering import permissions
 from hoering.consultations import services as consultation_services
 from hoering.consultations.models import Consultation
-from hoering.exceptions import ValidationFailed
+from hoering.exceptions import ServiceError, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, parse_id, submit
 from hoering.i18n import safe_next_url
+from hoering.sanitize import normalize_text
 from hoering.summaries import bp, services
 from hoering.summaries.forms import SummaryForm, ThemeForm
 from hoering.summaries.models import Theme
@@ -110,7 +114,9 @@ def tag():
     back = safe_next_url(request.form.get("back"), url_for("moderation.queue"))
     theme_id = parse_id(request.form.get("theme"))
     theme = db.session.get(Theme, theme_id) if theme_id else None
-    ids = [i for i in (parse_id(raw) for raw in request.form.getlist("comment")) if i is not None]
+    # "All on this page" in the moderation queue posts every comment of the page.
+    field = "page_item" if request.form.get("all_on_page") else "comment"
+    ids = [i for i in (parse_id(raw) for raw in request.form.getlist(field)) if i is not None]
     if theme is None:
         flash(_("Choose a theme."), "error")
         return redirect(back, code=303)
@@ -150,7 +156,12 @@ def summary(slug: str):
     themes = services.themes_of(consultation.id)
     existing = services.summary_of(consultation.id)
     if request.method == "GET" and existing is not None:
-        quotes = [str(q.comment_id) for q in existing.quotes if q.theme_id is None]
+        published = services.published_ids([q.comment_id for q in existing.quotes])
+        quotes = [str(q.comment_id) for q in existing.quotes if q.theme_id is None and q.comment_id in published]
+        gone = sorted({q.comment_id for q in existing.quotes} - published)
+        if gone:
+            flash(_("Quoted comments that are no longer published were taken out: %(ids)s. Save to confirm.",
+                    ids=", ".join(f"#{i}" for i in gone)), "info")
         form = SummaryForm(data={"overview": existing.overview_markdown, "overview_quotes": ", ".join(quotes)})
         texts = {s.theme_id: s.text_markdown for s in existing.sections}
         quoted = {(q.theme_id, q.comment_id) for q in existing.quotes}
@@ -172,7 +183,8 @@ def summary(slug: str):
             overview_quotes=overview_quotes,
             theme_quotes={t.id: [i for (theme_id, i) in sorted(quoted) if theme_id == t.id] for t in themes},
         )
-        saved = services.save_summary(consultation, current_user, data)
+        saved = services.save_summary(consultation, current_user, data,
+                                      loaded_version=request.form.get("version", ""))
         if action == "publish":
             services.publish_summary(consultation, current_user)
         elif action == "unpublish":
@@ -183,10 +195,12 @@ def summary(slug: str):
     if saved is not NOT_DONE:
         flash({"publish": _("The summary is published on the consultation page."),
                "unpublish": _("The summary is a draft again; the public no longer sees it.")}
-              .get(action, _("The summary has been saved as it is.")), "success")
+              .get(action, _("Your changes have been saved.")), "success")
         return redirect(url_for("summaries.summary", slug=slug), code=303)
     candidates = {t.id: services.theme_comments(t, states=("published",)) for t in themes}
+    version = request.form.get("version", "") if request.method == "POST" else services.summary_version(existing)
     return render_template("summaries/summary.html", consultation=consultation, form=form, themes=themes,
+                           version=version,
                            texts=texts, quoted=quoted, candidates=candidates, summary=existing), status
 
 
@@ -214,13 +228,18 @@ def suggestions(slug: str):
     if request.method == "POST":
         chosen: dict[str, tuple[str, list[int]]] = {}
         numbers = sorted({int(key.split("-")[1]) for key in request.form
-                          if re.fullmatch(r"proposal-\d{1,4}-accept", key)})
+                          if re.fullmatch(r"proposal-\d{1,2}-accept", key)})  # at most 12 proposals are made
         errors = []
         for number in numbers:
-            name = " ".join(request.form.get(f"proposal-{number}-name", "").split())
-            ids = _ids(request.form.get(f"proposal-{number}-comments", "")) or []
+            name = " ".join(normalize_text(request.form.get(f"proposal-{number}-name", "")).split())
+            ids = [i for i in (parse_id(raw) for raw in request.form.getlist(f"proposal-{number}-comment")) if i]
             if not name:
                 errors.append(_("Proposal %(num)d needs a name.", num=number))
+                continue
+            try:
+                services.check_theme_text(name)
+            except ServiceError as error:
+                errors.append(f"{_('Proposal %(num)d', num=number)}: {error.message}")
                 continue
             key = name.casefold()
             chosen.setdefault(key, (name, []))[1].extend(ids)
@@ -229,7 +248,8 @@ def suggestions(slug: str):
         if not errors:
             try:
                 created = _accept_proposals(consultation, list(chosen.values()))
-            except ValidationFailed as error:
+            except ServiceError as error:
+                db.session.rollback()
                 errors.append(str(error.message))
             else:
                 flash(ngettext("%(num)d theme saved from the proposals.", "%(num)d themes saved from the proposals.",
@@ -250,3 +270,17 @@ def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, list[i
         theme = existing.get(name.casefold()) or services.create_theme(consultation, current_user, name)
         services.tag_comments(theme, comment_ids, current_user)
     return len(chosen)
+
+
+@bp.errorhandler(IntegrityError)
+@bp.errorhandler(StaleDataError)
+def concurrent_change(error):
+    """Two moderators changed the same themes at once (one merged or deleted a theme the
+    other was using): nothing of the later request was saved; say so and go back."""
+    db.session.rollback()
+    flash(_("Someone else changed these themes at the same moment, so nothing was saved. Look again and retry."),
+          "error")
+    fallback = url_for("moderation.queue")
+    target = safe_next_url(request.form.get("back") or request.referrer and urlsplit(request.referrer).path,
+                           fallback)
+    return redirect(target, code=303)

@@ -20,7 +20,7 @@ REPORT = "/saksbehandling/hoeringer/{slug}/rapport.{fmt}"
 def hearing(make_consultation, make_user, make_comment):
     """A consultation with comments in every state, formula-like texts, Norwegian letters
     and emoji, and a reply."""
-    consultation = make_consultation(title="Ny skolestruktur i Fjordvik")
+    consultation = make_consultation(title="Ny skolestruktur i Fjordvik", status="closed")
     ola = make_user(name="Ola Ærlig", email="ola.hemmelig@example.org")
     kari = make_user(name="Kari Østby")
     comments = {
@@ -152,11 +152,11 @@ def test_the_print_page_is_public_only_once_published(browser_for, client, heari
     assert client.get(url).status_code == 404
     summary_data(moderator, consultation, overview="Et utkast", overview_quotes="", action="save")
     draft = moderator.get(url).get_data(as_text=True)
-    assert "Et utkast" in draft and "Utkast: bare ansatte kan se det." in draft
+    assert "Et utkast" in draft and "Utkast – ikke publisert" in draft
     assert client.get(url).status_code == 404
     publish_summary_with_theme(moderator, consultation, comments, app)
     page = client.get(url).get_data(as_text=True)
-    assert "Nærskolen er viktig" in page and "Tillegg: alle publiserte kommentarer" in page
+    assert "Nærskolen er viktig" in page and "Vedlegg: alle publiserte kommentarer" in page
     assert "Venter på godkjenning" not in page
 
 
@@ -188,8 +188,50 @@ def test_cli_export_writes_every_format(hearing, runner, tmp_path, app, browser_
     assert "Skjult innspill" in (tmp_path / "all.csv").read_text(encoding="utf-8-sig")
     assert load_workbook(tmp_path / "out.xlsx").active.max_row == 5
     assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["consultation"]["slug"] == consultation.slug
-    assert "Tillegg: alle publiserte kommentarer" in "\n".join(
+    assert "Vedlegg: alle publiserte kommentarer" in "\n".join(
         p.text for p in Document(str(tmp_path / "out.docx")).paragraphs)
     assert PdfReader(str(tmp_path / "out.pdf")).pages
     missing = runner.invoke(args=["hoering", "export", "finnes-ikke", "--format", "csv", "--output", "-"])
     assert missing.exit_code != 0 and "No consultation" in missing.output
+
+
+def test_control_characters_from_citizens_do_not_break_xlsx_or_docx(browser_for, make_consultation, make_user,
+                                                                    make_comment, runner, tmp_path):
+    from docx import Document
+    from openpyxl import load_workbook
+
+    consultation = make_consultation(status="closed")
+    make_comment(consultation, make_user(name="Navn\x07 med bjelle"), "Hei\x07 på deg \ufffe og \x1b[31m farge")
+    officer = browser_for("case_officer")
+    book = load_workbook(io.BytesIO(download(officer, consultation.slug, "xlsx").get_data()))
+    texts = [cell.value for row in book.active.iter_rows(min_row=2) for cell in row]
+    assert "Hei på deg  og [31m farge" in texts and "Navn med bjelle" in texts
+    docx = Document(io.BytesIO(download(officer, consultation.slug, "docx", REPORT).get_data()))
+    assert any("Hei på deg" in p.text for p in docx.paragraphs)
+    assert download(officer, consultation.slug, "pdf", REPORT).get_data().startswith(b"%PDF")
+    result = runner.invoke(args=["hoering", "export", consultation.slug, "--format", "xlsx",
+                                 "--output", str(tmp_path / "no" / "such" / "folder.xlsx")])
+    assert result.exit_code != 0 and "Cannot write" in result.output and "Traceback" not in result.output
+
+
+def test_case_officers_duplicate_groups_only_among_published_comments(browser_for, make_consultation, make_user,
+                                                                      make_comment):
+    consultation = make_consultation(status="closed")
+    published = make_comment(consultation, make_user(), "Vi trenger en ny svømmehall i sentrum nå")
+    make_comment(consultation, make_user(), "Vi trenger en ny svømmehall i sentrum nå!", state="hidden")
+    officer_rows = csv_rows(download(browser_for("case_officer"), consultation.slug, "csv"))
+    assert [r["duplicate_group"] for r in officer_rows if int(r["id"]) == published.id] == [""]
+    moderator_rows = csv_rows(download(browser_for("moderator"), consultation.slug, "csv"))
+    assert {r["duplicate_group"] for r in moderator_rows} == {"1"}
+
+
+def test_the_public_print_page_names_only_the_themes_the_summary_speaks_of(browser_for, client, hearing, app):
+    consultation, comments = hearing
+    moderator = browser_for("moderator")
+    create_theme(moderator, consultation, "Intern: mulige troll")
+    tag(moderator, theme_id(app, "Intern: mulige troll"), [comments["formula"].id])
+    publish_summary_with_theme(moderator, consultation, comments, app)
+    public = client.get(f"/hoeringer/{consultation.slug}/rapport").get_data(as_text=True)
+    assert "Nærskole" in public and "mulige troll" not in public
+    staff = moderator.get(f"/hoeringer/{consultation.slug}/rapport").get_data(as_text=True)
+    assert "mulige troll" in staff

@@ -6,8 +6,10 @@ import re
 
 import sqlalchemy as sa
 
+from hoering.consultations.models import Consultation
 from hoering.extensions import db
 from hoering.summaries.models import CommentTheme, Theme
+from tests.conftest import csrf_token_from
 
 
 def theme_id(app, name: str) -> int:
@@ -129,12 +131,16 @@ def test_tagging_from_the_thread_view(browser_for, make_consultation, make_user,
 
 
 def summary_data(moderator, consultation, **fields):
-    return moderator.submit(f"/moderering/hoeringer/{consultation.slug}/oppsummering", data=fields)
+    """Post the summary form as a moderator who just opened it (its token and version)."""
+    url = f"/moderering/hoeringer/{consultation.slug}/oppsummering"
+    page = moderator.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    return moderator.submit(url, data={"version": version, **fields})
 
 
 def test_summary_draft_is_invisible_and_publication_sets_the_status(browser_for, make_consultation, make_user,
                                                                     make_comment, app, client, search_inline):
-    consultation = make_consultation()
+    consultation = make_consultation(status="closed")
     moderator = browser_for("moderator")
     quoted = make_comment(consultation, make_user(name="Kari"), "Vi trenger trygg skolevei langs fjorden")
     other = make_comment(consultation, make_user(), "Et innspill som ikke siteres")
@@ -155,7 +161,7 @@ def test_summary_draft_is_invisible_and_publication_sets_the_status(browser_for,
                             overview_quotes="", action="publish",
                             **{f"theme-{skolevei}-text": "Foreldre er bekymret for skoleveien.",
                                f"theme-{skolevei}-quote": str(quoted.id)})
-    assert response.status_code == 303
+    assert response.status_code == 303, re.findall(r"<li>([^<]*)</li>", response.get_data(as_text=True))[:5]
     public = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
     assert "Dette har vi hørt" in public and "<strong>tryggere</strong>" in public
     assert "Foreldre er bekymret for skoleveien." in public
@@ -173,7 +179,7 @@ def test_summary_draft_is_invisible_and_publication_sets_the_status(browser_for,
 
 def test_only_published_comments_of_the_consultation_can_be_quoted(browser_for, make_consultation, make_user,
                                                                    make_comment, app, client, search_inline):
-    consultation, other_consultation = make_consultation(), make_consultation()
+    consultation, other_consultation = make_consultation(status="closed"), make_consultation()
     moderator = browser_for("moderator")
     hidden = make_comment(consultation, make_user(), "Skjult tekst som ikke skal siteres", state="hidden")
     foreign = make_comment(other_consultation, make_user(), "Fra en annen høring")
@@ -197,11 +203,39 @@ def test_only_published_comments_of_the_consultation_can_be_quoted(browser_for, 
 
 
 def test_publishing_an_empty_summary_is_refused(browser_for, make_consultation):
-    consultation = make_consultation()
+    consultation = make_consultation(status="closed")
     moderator = browser_for("moderator")
     response = summary_data(moderator, consultation, overview="", overview_quotes="", action="publish")
     assert response.status_code == 422
     assert "Skriv oppsummeringen" in response.get_data(as_text=True)
+
+
+def test_a_summary_waits_until_the_consultation_closes(browser_for, make_consultation, app):
+    consultation = make_consultation()  # open: citizens may still comment
+    moderator, citizen = browser_for("moderator"), browser_for()
+    response = summary_data(moderator, consultation, overview="For tidlig", overview_quotes="", action="publish")
+    assert response.status_code == 422 and "når høringen er avsluttet" in response.get_data(as_text=True)
+    posted = citizen.submit(f"/hoeringer/{consultation.slug}", f"/hoeringer/{consultation.slug}/kommentarer",
+                            data={"text": "Jeg kan fortsatt kommentere"})
+    assert posted.status_code == 303
+    with app.app_context():
+        assert db.session.get(Consultation, consultation.id).summarized_at is None
+
+
+def test_a_stale_summary_form_does_not_overwrite_a_newer_save(browser_for, make_consultation, client):
+    consultation = make_consultation(status="closed")
+    first, second = browser_for("moderator"), browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/oppsummering"
+    stale_page = first.get(url).get_data(as_text=True)
+    stale_version = re.search(r'name="version" value="([^"]*)"', stale_page).group(1)
+    assert summary_data(second, consultation, overview="Den andres ferdige tekst", overview_quotes="",
+                        action="publish").status_code == 303
+    response = first.client.post(url, data={"csrf_token": csrf_token_from(stale_page),
+                                            "version": stale_version, "overview": "Mitt gamle utkast",
+                                            "overview_quotes": "", "action": "save"})
+    assert response.status_code == 409
+    assert "Mitt gamle utkast" in response.get_data(as_text=True)
+    assert "Den andres ferdige tekst" in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
 
 
 def test_tagging_from_the_queue_and_from_search_results(browser_for, make_consultation, make_user, make_comment, app,
@@ -241,3 +275,56 @@ def test_moderators_filter_search_by_theme_and_the_public_cannot(browser_for, ma
     public = client.get(f"/sok?q=brøyting&theme={vinter}").get_data(as_text=True)
     assert set(found_ids(public)) == {tagged_one.id, other.id} and "Vintervedlikehold" not in public
     assert found_ids(moderator.get("/sok?q=brøyting&theme=999999").get_data(as_text=True)) == []
+
+
+def test_all_on_a_queue_page_can_be_tagged_at_once(browser_for, make_consultation, make_user, make_comment, app):
+    consultation = make_consultation(moderation_mode="pre")
+    moderator = browser_for("moderator")
+    waiting = [make_comment(consultation, make_user(), f"Ventende innspill {n}", state="pending") for n in range(3)]
+    create_theme(moderator, consultation, "Alt")
+    alle = theme_id(app, "Alt")
+    response = moderator.submit("/moderering", "/moderering/temaer/merk", data={
+        "theme": str(alle), "all_on_page": "1", "page_item": [str(c.id) for c in waiting], "remove": "0",
+        "back": "/moderering"})
+    assert response.status_code == 303
+    assert tagged(app, alle) == {c.id for c in waiting}
+
+
+def test_merging_keeps_the_summary_text_and_quotes_of_the_merged_theme(browser_for, make_consultation, make_user,
+                                                                       make_comment, app, client):
+    consultation = make_consultation(status="closed")
+    moderator = browser_for("moderator")
+    comment = make_comment(consultation, make_user(), "Flere benker langs elva")
+    create_theme(moderator, consultation, "Friluft")
+    create_theme(moderator, consultation, "Benker")
+    friluft, benker = theme_id(app, "Friluft"), theme_id(app, "Benker")
+    tag(moderator, benker, [comment.id])
+    summary_data(moderator, consultation, overview="Samlet", overview_quotes="", action="publish",
+                 **{f"theme-{benker}-text": "Folk vil sitte ved elva.", f"theme-{benker}-quote": str(comment.id)})
+    moderator.submit(f"/moderering/temaer/{friluft}", f"/moderering/temaer/{friluft}/slaa-sammen",
+                     data={"other": [str(benker)]})
+    heard = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True).split('id="heard-heading"')[1]
+    assert "Friluft" in heard and "Folk vil sitte ved elva." in heard and "Flere benker langs elva" in heard
+
+
+def test_a_theme_suggestion_named_like_an_existing_theme_joins_it(runner, app, browser_for):
+    from tests.conftest import shared_data
+
+    runner.invoke(args=["hoering", "import-polis", shared_data("polis", "brexit-consensus")])
+    with app.app_context():
+        slug = db.session.scalar(sa.select(Consultation.slug))
+        consultation = db.session.scalar(sa.select(Consultation))
+    moderator = browser_for("moderator")
+    create_theme(moderator, consultation, "Sykkel")
+    url = f"/moderering/hoeringer/{slug}/temaforslag"
+    page = moderator.get(url).get_data(as_text=True)
+    first = re.findall(r'name="proposal-(\d+)-comment" value="(\d+)"', page)
+    number, comment_id = first[0]
+    response = moderator.submit(url, data={f"proposal-{number}-accept": "1", f"proposal-{number}-name": "Sykkel\x00",
+                                           f"proposal-{number}-comment": comment_id})
+    assert response.status_code == 303
+    with app.app_context():
+        assert [t.name for t in db.session.scalars(sa.select(Theme))] == ["Sykkel"]
+    too_long = moderator.submit(url, data={f"proposal-{number}-accept": "1", f"proposal-{number}-name": "x" * 200,
+                                           f"proposal-{number}-comment": comment_id})
+    assert too_long.status_code == 422
