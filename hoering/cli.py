@@ -141,11 +141,12 @@ def export_command(slug: str, fmt: str, output: str, all_states: bool, language:
     """Export a consultation's comments or its summary report to a file."""
     from flask import current_app
     from flask_babel import force_locale
+    from flask_babel import gettext as _
 
     from hoering.consultations.services import get_by_slug
     from hoering.exports.formats import consultation_meta, csv_chunks, json_chunks, xlsx_bytes
     from hoering.exports.report import build_report, report_docx, report_pdf
-    from hoering.exports.rows import comment_rows
+    from hoering.exports.rows import COLUMN_LABELS, comment_rows
     from hoering.summaries.duplicates import group_numbers
 
     consultation = get_by_slug(slug)
@@ -158,7 +159,7 @@ def export_command(slug: str, fmt: str, output: str, all_states: bool, language:
         else:
             rows = comment_rows(consultation, full=all_states, duplicate_groups=group_numbers(consultation))
             if fmt == "xlsx":
-                body = xlsx_bytes(rows)
+                body = xlsx_bytes(rows, _("Comments"), {name: str(label) for name, label in COLUMN_LABELS.items()})
             else:
                 chunks = csv_chunks(rows) if fmt == "csv" else json_chunks(consultation_meta(consultation), rows)
                 body = "".join(chunks).encode("utf-8")

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 
 from hoering.exports.rows import COLUMNS, CommentRow, neutralize_cell
 from hoering.sanitize import xml_safe
@@ -60,23 +61,42 @@ def json_chunks(meta: dict, rows: Iterable[CommentRow]) -> Iterator[str]:
     yield "".join(parts)
 
 
-def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments") -> bytes:
-    """An XLSX workbook (openpyxl's write-only mode) with a bold header row. Cells are
-    written as values, never formulas: text beginning with = is neutralized as in CSV."""
+def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels: dict[str, str] | None = None) -> bytes:
+    """An XLSX workbook (openpyxl's write-only mode) for people: a bold header row of
+    ``labels`` (column name → heading; the column names by default), frozen, with a
+    filter; creation times as spreadsheet dates in Oslo time; sensible column widths.
+    Cells are written as values, never formulas: text beginning with = is neutralized as
+    in CSV, and characters XML cannot hold are left out."""
     from openpyxl.styles import Font
 
+    from hoering.timeutil import to_oslo
+
+    labels = labels or {}
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title[:31] or "Comments")
+    sheet.freeze_panes = "A2"
+    widths = {"author": 22, "created": 17, "state": 11, "moderation_reason": 18, "themes": 24, "question": 30,
+              "text": 80}
+    for index, name in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = widths.get(name, 9)
     bold = Font(bold=True)
     header = []
     for name in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = WriteOnlyCell(sheet, value=xml_safe(labels.get(name, name)))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
+    created_at = COLUMNS.index("created")
+    count = 0
     for row in rows:
-        sheet.append([value if isinstance(value, int) or value is None else xml_safe(neutralize_cell(value))
-                      for value in row.values()])
+        values = [value if isinstance(value, int) or value is None else xml_safe(neutralize_cell(value))
+                  for value in row.values()]
+        when = WriteOnlyCell(sheet, value=to_oslo(row.created).replace(tzinfo=None))
+        when.number_format = "yyyy-mm-dd hh:mm"
+        values[created_at] = when
+        sheet.append(values)
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()

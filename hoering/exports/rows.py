@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation, Question
@@ -16,6 +17,14 @@ from hoering.summaries.models import CommentTheme, Theme
 #: Column names, in order (English, stable: scripts read them).
 COLUMNS = ("id", "thread", "parent", "depth", "author", "created", "state", "moderation_reason", "themes",
            "supports", "duplicate_group", "question", "text")
+
+#: Column headings for people (the XLSX file); CSV and JSON keep :data:`COLUMNS`.
+COLUMN_LABELS = {
+    "id": _l("Number"), "thread": _l("Thread"), "parent": _l("Reply to"), "depth": _l("Depth"),
+    "author": _l("Author"), "created": _l("Created"), "state": _l("State"),
+    "moderation_reason": _l("Moderation reason"), "themes": _l("Themes"), "supports": _l("Supports"),
+    "duplicate_group": _l("Near-duplicate group"), "question": _l("Question"), "text": _l("Text"),
+}
 
 #: Cells beginning with these characters are read as formulas by spreadsheets (OWASP,
 #: "CSV Injection"); they get a leading apostrophe.

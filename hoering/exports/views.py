@@ -12,7 +12,7 @@ from hoering.consultations.models import Consultation
 from hoering.exports import bp
 from hoering.exports.formats import consultation_meta, csv_chunks, json_chunks, xlsx_bytes
 from hoering.exports.report import build_report, report_docx, report_pdf
-from hoering.exports.rows import comment_rows, exported_states
+from hoering.exports.rows import COLUMN_LABELS, comment_rows, exported_states
 from hoering.summaries import duplicates
 from hoering.summaries.services import summary_view
 from hoering.summaries.statistics import comments_per_day, comments_per_day_png, statistics
@@ -70,7 +70,8 @@ def comments_export(slug: str, fmt: str):
         return _download(stream_with_context(csv_chunks(rows)), mimetype, filename)
     if fmt == "json":
         return _download(stream_with_context(json_chunks(consultation_meta(consultation), rows)), mimetype, filename)
-    return _download(xlsx_bytes(rows, _("Comments")), mimetype, filename)
+    labels = {name: str(label) for name, label in COLUMN_LABELS.items()}
+    return _download(xlsx_bytes(rows, _("Comments"), labels), mimetype, filename)
 
 
 @bp.get("/saksbehandling/hoeringer/<slug>/rapport.<fmt>")

@@ -197,7 +197,9 @@ def summary(slug: str):
                "unpublish": _("The summary is a draft again; the public no longer sees it.")}
               .get(action, _("Your changes have been saved.")), "success")
         return redirect(url_for("summaries.summary", slug=slug), code=303)
-    candidates = {t.id: services.theme_comments(t, states=("published",)) for t in themes}
+    # Quote candidates: the theme's published comments, most supported first.
+    candidates = {t.id: sorted(services.theme_comments(t, states=("published",)),
+                               key=lambda c: (-c.support_count, c.id)) for t in themes}
     version = request.form.get("version", "") if request.method == "POST" else services.summary_version(existing)
     return render_template("summaries/summary.html", consultation=consultation, form=form, themes=themes,
                            version=version,

@@ -92,10 +92,13 @@ def test_formula_cells_are_neutralized_in_csv_and_xlsx(browser_for, hearing):
     book = load_workbook(io.BytesIO(download(officer, consultation.slug, "xlsx").get_data()))
     sheet = book.active
     header = [cell.value for cell in sheet[1]]
-    assert header[:3] == ["id", "thread", "parent"] and "text" in header
+    assert header[:3] == ["Nummer", "Tråd", "Svar på"] and "Tekst" in header
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    created = sheet.cell(row=2, column=header.index("Opprettet") + 1).value
+    assert created.year >= 2026 and created.tzinfo is None  # a real date, in Oslo time
     cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
     assert all(cell.data_type != "f" for cell in cells)
-    texts = [row[header.index("text")].value for row in sheet.iter_rows(min_row=2)]
+    texts = [row[header.index("Tekst")].value for row in sheet.iter_rows(min_row=2)]
     assert "'=HYPERLINK(\"http://evil\",\"klikk\")" in texts
 
 
@@ -235,3 +238,22 @@ def test_the_public_print_page_names_only_the_themes_the_summary_speaks_of(brows
     assert "Nærskole" in public and "mulige troll" not in public
     staff = moderator.get(f"/hoeringer/{consultation.slug}/rapport").get_data(as_text=True)
     assert "mulige troll" in staff
+
+
+def test_statistics_per_question_and_per_day(browser_for, make_consultation, app):
+    from hoering.consultations.models import Question
+    from hoering.extensions import db
+
+    consultation = make_consultation(questions=("Hva mener du om parken?", "Hva mener du om veien?"))
+    with app.app_context():
+        park, road = [q.id for q in db.session.query(Question).order_by(Question.position)]
+    citizen = browser_for()
+    page = f"/hoeringer/{consultation.slug}"
+    for text, question in (("Parken er fin", park), ("Parken trenger lys", park), ("Veien er smal", road),
+                           ("Generelt innspill", "")):
+        citizen.submit(page, f"{page}/kommentarer", data={"text": text, "question_id": str(question)})
+    staff = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}").get_data(as_text=True)
+    rows = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td></tr>', staff))
+    assert rows["Hva mener du om parken?"] == "2" and rows["Hva mener du om veien?"] == "1"
+    per_day = re.findall(r"<tr><td>[^<]+</td><td>(\d+)</td></tr>", staff)
+    assert sum(int(n) for n in per_day) == 4
