@@ -17,16 +17,14 @@ import datetime as dt
 import glob
 import os
 import random
-import re
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from hoering import create_app  # noqa: E402
+from bench.benchapp import bench_app, moderator_client  # noqa: E402
 from hoering.accounts.models import User  # noqa: E402
-from hoering.accounts.services import create_user  # noqa: E402
 from hoering.comments.models import Comment  # noqa: E402
 from hoering.consultations.models import Consultation  # noqa: E402
 from hoering.extensions import db  # noqa: E402
@@ -89,18 +87,10 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=10_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("HOERING_BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite")
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                          "RATELIMIT_ENABLED": False, "SEARCH_INDEX_DIR": os.path.join(tmp, "search-index")})
+        app = bench_app(tmp)
         with app.app_context():
-            db.drop_all()
-            db.create_all()
             slug = build(args.comments)
-            create_user("mod@example.org", "Moderator", "bench-password", "moderator")
-        client = app.test_client()
-        page = client.get("/logg-inn").get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        client.post("/logg-inn", data={"csrf_token": csrf, "email": "mod@example.org", "password": "bench-password"})
+        client = moderator_client(app)
         print(f"{args.comments} comments (moderator: every state)")
         for label, path in [("CSV", "kommentarer.csv"), ("XLSX", "kommentarer.xlsx"), ("JSON", "kommentarer.json"),
                             ("DOCX report", "rapport.docx"), ("PDF report", "rapport.pdf")]:

@@ -19,8 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from hoering import create_app  # noqa: E402
-from hoering.accounts.services import create_user  # noqa: E402
+from bench.benchapp import bench_app, moderator_client  # noqa: E402
 from hoering.extensions import db  # noqa: E402
 from hoering.imports.polis import import_polis  # noqa: E402
 from hoering.search.services import process_pending  # noqa: E402
@@ -47,20 +46,12 @@ def median_ms(client, url: str) -> float:
 
 def main(folder: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("HOERING_BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite")
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                          "RATELIMIT_ENABLED": False, "SEARCH_INDEX_DIR": os.path.join(tmp, "search-index")})
+        app = bench_app(tmp)
         with app.app_context():
-            db.drop_all()
-            db.create_all()
             result = import_polis(folder, all_pending=True)
             process_pending()  # index the imported comments, as the import command does
-            create_user("mod@example.org", "Moderator", "bench-password", "moderator")
             consultation_id = db.session.execute(db.text("select id from consultation")).scalar()
-        client = app.test_client()
-        page = client.get("/logg-inn").get_data(as_text=True)
-        client.post("/logg-inn", data={"csrf_token": token(page), "email": "mod@example.org",
-                                       "password": "bench-password"})
+        client = moderator_client(app)
         print(f"{result.title}: {result.pending} pending comments")
         for label, path in [
             ("queue, page 1", "/moderering"),
