@@ -57,6 +57,7 @@ CONSULTATIONS = [
                 "Saken skal behandles i **kommunestyret** etter høringen.",
         "questions": ["Hva mener du om den foreslåtte traseen?", "Hvor trenger vi trygge kryssingspunkter?"],
         "opens_days": -10, "deadline_days": 21, "unit": "Kommunalteknikk",
+        "hashtag": "FjordvikSykkel", "body_politic": "Formannskapet", "meeting_days": 42,
         "threads": [
             ("Ola Hansen", -9, "Endelig! Jeg sykler her hver dag, og strekningen forbi Kaia er livsfarlig om vinteren.", 0, [
                 ("Ingrid Berg", -8, "Enig. Husk brøyting og strøing av sykkelveien også, ellers blir den ikke brukt fra november til mars.", [
@@ -80,6 +81,7 @@ CONSULTATIONS = [
                 "Les forslaget og si din mening før fristen.",
         "questions": [],
         "opens_days": -20, "deadline_days": 3, "unit": "Plan og miljø",
+        "hashtag": "FjordvikPlan", "body_politic": "Kommunestyret", "meeting_days": 30,
         "threads": [
             ("Per Olsen", -15, "Beboerparkering er bra, men prisen for sone 1 er for høy for pensjonister.", None, [
                 ("Ingrid Berg", -14, "Kanskje redusert pris for dem med lav inntekt?", []),
@@ -102,6 +104,7 @@ CONSULTATIONS = [
         "body": "Tre alternativer for skolestrukturen ble lagt fram.",
         "questions": [],
         "opens_days": -90, "deadline_days": -30, "unit": "Oppvekst",
+        "body_politic": "Kommunestyret", "meeting_days": 10,
         "threads": [
             ("Ahmed Ali", -60, "Alternativ B gir kortest skolevei for flest barn. Det bør veie tyngst.", None, [
                 ("Siri Johansen", -58, "Men alternativ B betyr at Nes skole legges ned, og den er samlingspunktet i bygda.", []),
@@ -160,6 +163,8 @@ def load_demo(now: dt.datetime | None = None) -> bool:
             published_at=None if spec.get("draft") else now + dt.timedelta(days=min(spec["opens_days"], 0) - 1),
             external_id=f"{DEMO_MARKER}:{spec['slug']}", created_by_id=staff[Role.CASE_OFFICER.value].id,
             questions=[Question(text=text, position=i) for i, text in enumerate(spec["questions"])],
+            hashtag=spec.get("hashtag", ""), political_body=spec.get("body_politic", ""),
+            meeting_at=_meeting(today, spec["meeting_days"]) if "meeting_days" in spec else None,
         )
         db.session.add(consultation)
         db.session.flush()
@@ -182,6 +187,13 @@ def _add_replies(consultation, residents, parent, replies, now) -> None:
     for author, days, text, nested in replies:
         reply = _add_comment(consultation, residents[author], text, now + dt.timedelta(days=days), parent, None)
         _add_replies(consultation, residents, reply, nested, now)
+
+
+def _meeting(today: dt.date, days: int) -> dt.datetime:
+    """A political meeting at 18:00 Oslo time ``days`` after ``today``, as aware UTC."""
+    from hoering.timeutil import oslo_to_utc
+
+    return oslo_to_utc(dt.datetime.combine(today + dt.timedelta(days=days), dt.time(18, 0)))
 
 
 def _add_comment(consultation, author, text, created_at, parent, question) -> Comment:

@@ -59,6 +59,14 @@ def age(moment: dt.datetime | None) -> str:
     return format_timedelta(dt.datetime.now(dt.UTC) - moment, threshold=1.1)
 
 
+def month_name(day: dt.date) -> str:
+    """The month of ``day`` in the reader's language, capitalized ("Januar 2026")."""
+    from flask_babel import format_date
+
+    text = format_date(day, "LLLL y")
+    return text[:1].upper() + text[1:]
+
+
 def oslo_date(day: dt.date | dt.datetime | None, fmt: str = "long") -> str:
     """Format a date in the visitor's language ("15. mars 2027")."""
     if day is None:
@@ -70,6 +78,7 @@ def register(app: Flask) -> None:
     """Install filters and globals on ``app``."""
     app.jinja_env.filters["oslo_datetime"] = oslo_datetime
     app.jinja_env.filters["oslo_date"] = oslo_date
+    app.jinja_env.filters["month_name"] = month_name
     app.jinja_env.filters["oslo_time"] = oslo_time
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["upper_first"] = lambda text: (str(text)[:1].upper() + str(text)[1:]) if text else ""

@@ -113,6 +113,11 @@ MATRIX = [
     ("exports.report_page", "GET", "/hoeringer/{slug}/rapport", None, STAFF, 200),
     ("exports.report_page", "GET", "/hoeringer/{draft_slug}/rapport", None, STAFF, 200),
     ("exports.chart", "GET", "/hoeringer/{slug}/kommentarer-per-dag.png", None, EVERYONE, 200),
+    ("outreach.site_feed", "GET", "/feed.atom", None, EVERYONE, 200),
+    ("outreach.consultation_feed", "GET", "/hoeringer/{slug}/feed.atom", None, EVERYONE, 200),
+    ("outreach.consultation_feed", "GET", "/hoeringer/{draft_slug}/feed.atom", None, set(), 200),
+    ("outreach.calendar", "GET", "/kalender.ics", None, EVERYONE, 200),
+    ("outreach.year_plan", "GET", "/arshjul", None, EVERYONE, 200),
     ("exports.chart", "GET", "/hoeringer/{draft_slug}/kommentarer-per-dag.png", None, STAFF, 200),
 ]
 

@@ -13,7 +13,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from hoering.consultations.models import QUESTION_MAX_LENGTH
 from hoering.forms import YEAR_RANGE, Form, strip_filter
@@ -61,8 +61,25 @@ class ConsultationForm(Form):
         _l("Deadline"), validators=[DataRequired(_l("Enter the deadline."))],
         description=_l("Comments are accepted until 23:59:59 Oslo time on this day."),
     )
+    hashtag = StringField(
+        _l("Hashtag"), filters=[strip_filter],
+        validators=[Optional(), Length(max=60), Regexp(r"^#?[^\W_][\w]*$", message=_l(
+            "A hashtag is one word of letters, digits and _, such as FjordvikSkole."))],
+        description=_l("For sharing on social media, e.g. FjordvikSkole. Optional."),
+    )
+    political_body = StringField(
+        _l("Political body that decides"), filters=[strip_filter], validators=[Optional(), Length(max=200)],
+        description=_l("For example formannskapet or kommunestyret. Optional."),
+    )
+    meeting_at = DateTimeLocalField(
+        _l("Meeting that decides (Oslo time)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[Optional()], description=_l("Shown on the page, in the calendar and on the year plan. Optional."),
+    )
     publish = BooleanField(_l("Published (visible to the public)"))
     submit = SubmitField(_l("Save"))
+
+    def validate_meeting_at(self, field) -> None:
+        _check_year(field.data)
 
     def validate_opens_at(self, field) -> None:
         _check_year(field.data)

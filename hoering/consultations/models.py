@@ -50,6 +50,11 @@ class Consultation(db.Model):
     #: BCP 47 language of the content: nb, nn, en, de, zh-Hant …
     language: Mapped[str] = mapped_column(sa.String(16), default="nb")
     responsible_unit: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: Hashtag for sharing, without the #, e.g. ``FjordvikSkole``.
+    hashtag: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
+    #: The political body that decides (formannskapet, kommunestyret …) and when it meets.
+    political_body: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    meeting_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     moderation_mode: Mapped[str] = mapped_column(sa.String(10), default=ModerationMode.POST.value)
     opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

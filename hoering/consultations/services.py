@@ -65,6 +65,9 @@ class ConsultationData:
     questions: list[str] | None = None
     slug: str | None = None
     publish: bool = False
+    hashtag: str = ""
+    political_body: str = ""
+    meeting_at: dt.datetime | None = None  # aware UTC
 
 
 def _validate(data: ConsultationData) -> None:
@@ -88,6 +91,9 @@ def _apply(consultation: Consultation, data: ConsultationData) -> None:
     consultation.language = data.language
     consultation.responsible_unit = data.responsible_unit.strip()
     consultation.moderation_mode = data.moderation_mode
+    consultation.hashtag = data.hashtag.strip().lstrip("#")
+    consultation.political_body = data.political_body.strip()
+    consultation.meeting_at = data.meeting_at
     if data.publish and consultation.published_at is None:
         consultation.published_at = utcnow()
     elif not data.publish:

@@ -13,6 +13,7 @@ from hoering.consultations import bp, services
 from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation
 from hoering.forms import NOT_DONE, page_number, submit
+from hoering.outreach.services import share_links
 from hoering.summaries import services as summary_services
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
 
@@ -67,7 +68,8 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     return render_template(
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard=heard, themes=themes,
-        tags=tags,
+        tags=tags, share=share_links(consultation, url_for("consultations.detail", slug=consultation.slug,
+                                                           _external=True)),
     ), status
 
 
@@ -91,6 +93,9 @@ def _form_data(form: ConsultationForm) -> services.ConsultationData:
         opens_at=oslo_to_utc(form.opens_at.data),
         closes_at=end_of_oslo_day(form.deadline.data),
         publish=form.publish.data,
+        hashtag=form.hashtag.data or "",
+        political_body=form.political_body.data or "",
+        meeting_at=oslo_to_utc(form.meeting_at.data) if form.meeting_at.data else None,
     )
 
 
@@ -140,5 +145,7 @@ def edit(slug: str):
         "opens_at": to_oslo(consultation.opens_at).replace(tzinfo=None),
         "deadline": consultation.deadline,
         "publish": consultation.published_at is not None,
+        "hashtag": consultation.hashtag, "political_body": consultation.political_body,
+        "meeting_at": to_oslo(consultation.meeting_at).replace(tzinfo=None) if consultation.meeting_at else None,
     })
     return _handle_form(form, consultation)

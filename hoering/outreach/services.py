@@ -1,0 +1,187 @@
+"""Feeds, calendar and year plan, built with well-kept libraries (feedgen, icalendar).
+
+Only published consultations appear, and in a consultation's feed only its published
+comments and its published summary: the feeds are public and cached by readers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from hoering.comments.models import Comment, CommentState
+from hoering.consultations.models import Consultation
+from hoering.extensions import db
+from hoering.summaries.services import summary_of
+from hoering.timeutil import OSLO, to_oslo
+
+#: Entries in a feed.
+FEED_ENTRIES = 50
+
+
+def published_consultations() -> list[Consultation]:
+    """Published consultations, newest first."""
+    return list(db.session.scalars(sa.select(Consultation).where(Consultation.published_at.is_not(None))
+                                   .order_by(Consultation.published_at.desc(), Consultation.id.desc())))
+
+
+def _feed(title: str, link: str, self_link: str, updated: dt.datetime | None):
+    from feedgen.feed import FeedGenerator
+
+    feed = FeedGenerator()
+    feed.id(self_link)
+    feed.title(title)
+    feed.author({"name": current_app.config["SITE_OWNER"]})
+    feed.link(href=link, rel="alternate")
+    feed.link(href=self_link, rel="self")
+    feed.language(current_app.config["BABEL_DEFAULT_LOCALE"])
+    feed.updated(updated or dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    return feed
+
+
+def site_feed() -> bytes:
+    """The site's Atom feed: the published consultations, newest first."""
+    consultations = published_consultations()[:FEED_ENTRIES]
+    feed = _feed(_("Consultations from %(owner)s", owner=current_app.config["SITE_OWNER"]),
+                 url_for("consultations.index", _external=True), url_for("outreach.site_feed", _external=True),
+                 max((c.updated_at for c in consultations), default=None))
+    for consultation in reversed(consultations):  # feedgen puts the last added first
+        link = url_for("consultations.detail", slug=consultation.slug, _external=True)
+        entry = feed.add_entry()
+        entry.id(link)
+        entry.title(consultation.title)
+        entry.link(href=link)
+        entry.published(consultation.published_at)
+        entry.updated(consultation.updated_at)
+        entry.summary(f"{consultation.summary}\n\n" + _("Deadline: %(date)s", date=_date(consultation.deadline)))
+    return feed.atom_str(pretty=True)
+
+
+def consultation_feed(consultation: Consultation) -> bytes:
+    """A consultation's Atom feed: its published summary and its newest published
+    comments."""
+    link = url_for("consultations.detail", slug=consultation.slug, _external=True)
+    comments = list(db.session.scalars(
+        sa.select(Comment).where(Comment.consultation_id == consultation.id,
+                                 Comment.state == CommentState.PUBLISHED.value)
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(FEED_ENTRIES)))
+    summary = summary_of(consultation.id)
+    published_summary = summary if summary is not None and summary.published_at else None
+    times = [c.created_at for c in comments] + [consultation.updated_at]
+    if published_summary:
+        times.append(published_summary.updated_at)
+    feed = _feed(consultation.title, link, url_for("outreach.consultation_feed", slug=consultation.slug,
+                                                   _external=True), max(times))
+    feed.subtitle(consultation.summary or consultation.title)
+    for comment in reversed(comments):
+        entry = feed.add_entry()
+        url = url_for("comments.permalink", comment_id=comment.id, _external=True)
+        entry.id(url)
+        entry.title(_("Comment by %(name)s", name=comment.author.display_name))
+        entry.link(href=url)
+        entry.author({"name": comment.author.display_name})
+        entry.published(comment.created_at)
+        entry.updated(comment.edited_at or comment.created_at)
+        entry.content(comment.body_text, type="text")
+    if published_summary:
+        entry = feed.add_entry()
+        entry.id(f"{link}#dette-har-vi-hort")
+        entry.title(_("What we heard: %(title)s", title=consultation.title))
+        entry.link(href=f"{link}#heard-heading")
+        entry.published(published_summary.published_at)
+        entry.updated(published_summary.updated_at)
+        entry.content(published_summary.overview_html, type="html")
+    return feed.atom_str(pretty=True)
+
+
+@dataclass
+class Event:
+    """A dated event of a consultation: it opens, its deadline, the meeting that decides."""
+
+    kind: str  # "opens", "deadline", "meeting"
+    consultation: Consultation
+    when: dt.datetime | dt.date
+
+    @property
+    def day(self) -> dt.date:
+        """The Oslo day of the event."""
+        return self.when if not isinstance(self.when, dt.datetime) else to_oslo(self.when).date()
+
+    @property
+    def label(self) -> str:
+        if self.kind == "opens":
+            return _("Opens: %(title)s", title=self.consultation.title)
+        if self.kind == "deadline":
+            return _("Deadline: %(title)s", title=self.consultation.title)
+        body = self.consultation.political_body or _("the political body")
+        return _("Decision in %(body)s: %(title)s", body=body, title=self.consultation.title)
+
+
+def events(year: int | None = None) -> list[Event]:
+    """Openings, deadlines and meetings of the published consultations, by day (optionally
+    only those of one year, Oslo time)."""
+    found = []
+    for consultation in published_consultations():
+        found.append(Event("opens", consultation, consultation.opens_at))
+        found.append(Event("deadline", consultation, consultation.deadline))
+        if consultation.meeting_at:
+            found.append(Event("meeting", consultation, consultation.meeting_at))
+    if year is not None:
+        found = [event for event in found if event.day.year == year]
+    order = {"opens": 0, "deadline": 1, "meeting": 2}
+    return sorted(found, key=lambda e: (e.day, order[e.kind], e.consultation.title))
+
+
+def calendar() -> bytes:
+    """The iCalendar feed (RFC 5545) of openings, deadlines and political meetings."""
+    from icalendar import Calendar
+    from icalendar import Event as CalendarEvent
+
+    cal = Calendar()
+    cal.add("prodid", "-//Hoering//hoering//NO")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", _("Consultations from %(owner)s", owner=current_app.config["SITE_OWNER"]))
+    cal.add("x-wr-timezone", "Europe/Oslo")
+    host = url_for("consultations.index", _external=True).split("//", 1)[-1].split("/", 1)[0]
+    for event in events():
+        item = CalendarEvent()
+        item.add("uid", f"{event.kind}-{event.consultation.id}@{host}")
+        item.add("summary", event.label)
+        item.add("url", url_for("consultations.detail", slug=event.consultation.slug, _external=True))
+        item.add("dtstamp", event.consultation.updated_at)
+        if event.kind == "deadline":  # a whole day: comments are accepted until 23:59:59 Oslo time
+            item.add("dtstart", event.day)
+            item.add("dtend", event.day + dt.timedelta(days=1))
+        else:
+            start = event.when.astimezone(OSLO)
+            item.add("dtstart", start)
+            item.add("dtend", start + dt.timedelta(hours=1))
+        item.add("description", event.consultation.summary)
+        cal.add_component(item)
+    return cal.to_ical()
+
+
+def share_links(consultation: Consultation, url: str) -> list[tuple[str, str]]:
+    """``[(service name, address)]`` for sharing a consultation: plain links to each
+    service's own share page, so the page loads no third-party script or pixel."""
+    text = consultation.title
+    hashtag = consultation.hashtag
+    tweet = {"url": url, "text": text, **({"hashtags": hashtag} if hashtag else {})}
+    body = f"{consultation.summary}\n\n{url}"
+    return [
+        ("Facebook", "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url})),
+        ("X", "https://twitter.com/intent/tweet?" + urlencode(tweet)),
+        ("LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": url})),
+        (_("E-mail"), f"mailto:?subject={quote(text)}&body={quote(body)}"),
+    ]
+
+
+def _date(day: dt.date) -> str:
+    from flask_babel import format_date
+
+    return format_date(day, "long")

@@ -1,0 +1,55 @@
+"""Feeds, the calendar and the year plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, abort, render_template, request
+
+from hoering.consultations import services as consultation_services
+from hoering.outreach import bp, services
+from hoering.timeutil import oslo_today
+
+#: Readers may keep feeds for this many seconds.
+FEED_MAX_AGE = 300
+
+
+def _cached(body: bytes, mimetype: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Cache-Control": f"public, max-age={FEED_MAX_AGE}"})
+
+
+@bp.get("/feed.atom")
+def site_feed():
+    """Atom feed of the published consultations."""
+    return _cached(services.site_feed(), "application/atom+xml")
+
+
+@bp.get("/hoeringer/<slug>/feed.atom")
+def consultation_feed(slug: str):
+    """Atom feed of one published consultation: new comments and its summary."""
+    consultation = consultation_services.get_by_slug(slug)
+    if consultation is None or consultation.published_at is None:
+        abort(404)
+    return _cached(services.consultation_feed(consultation), "application/atom+xml")
+
+
+@bp.get("/kalender.ics")
+def calendar():
+    """iCalendar feed of openings, deadlines and political meetings."""
+    return _cached(services.calendar(), "text/calendar")
+
+
+@bp.get("/arshjul")
+def year_plan():
+    """The year's consultations month by month ("årshjul"); ``?year=2026``."""
+    today = oslo_today()
+    try:
+        year = int(request.args.get("year", today.year))
+    except ValueError:
+        year = today.year
+    year = min(max(year, today.year - 20), today.year + 20)
+    months = {month: [] for month in range(1, 13)}
+    for event in services.events(year):
+        months[event.day.month].append(event)
+    return render_template("outreach/year_plan.html", year=year, months=months,
+                           month_starts=[dt.date(year, m, 1) for m in range(1, 13)])

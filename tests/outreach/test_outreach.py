@@ -1,0 +1,124 @@
+"""Feeds, the calendar, the year plan and sharing, read back with the libraries' parsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import feedparser
+from icalendar import Calendar
+
+from hoering.extensions import db
+from hoering.timeutil import OSLO
+
+
+def test_the_site_feed_lists_published_consultations_only(make_consultation, client):
+    published = make_consultation(title="Ny gang- og sykkelvei")
+    make_consultation(status="draft", title="Hemmelig utkast")
+    response = client.get("/feed.atom")
+    assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    feed = feedparser.parse(response.get_data())
+    assert not feed.bozo, feed.bozo_exception
+    assert [e.title for e in feed.entries] == ["Ny gang- og sykkelvei"]
+    assert feed.entries[0].link.endswith(f"/hoeringer/{published.slug}")
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="alternate" type="application/atom+xml" href="/feed.atom"' in page
+    assert '<link rel="alternate" type="text/calendar" href="/kalender.ics"' in page
+
+
+def test_a_consultation_feed_has_published_comments_and_the_summary(make_consultation, make_user, make_comment,
+                                                                     client, browser_for):
+    from tests.summaries.test_themes_and_summary import summary_data
+
+    consultation = make_consultation(status="closed")
+    author = make_user(name="Kari")
+    make_comment(consultation, author, "Synlig innspill om brua")
+    make_comment(consultation, author, "Skjult innspill", state="hidden")
+    make_comment(consultation, author, "Ventende innspill", state="pending")
+    url = f"/hoeringer/{consultation.slug}/feed.atom"
+    feed = feedparser.parse(client.get(url).get_data())
+    assert not feed.bozo and [e.content[0].value for e in feed.entries] == ["Synlig innspill om brua"]
+    assert feed.entries[0].author == "Kari"
+    summary_data(browser_for("moderator"), consultation, overview="Brua må bygges.", overview_quotes="",
+                 action="publish")
+    feed = feedparser.parse(client.get(url).get_data())
+    assert any(e.title.startswith("Dette har vi hørt") and "Brua må bygges." in e.content[0].value
+               for e in feed.entries)
+    assert client.get(f"/hoeringer/{make_consultation(status='draft').slug}/feed.atom").status_code == 404
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert f'<link rel="alternate" type="application/atom+xml" href="{url}"' in page
+
+
+def test_the_calendar_has_openings_deadlines_and_meetings(make_consultation, client, app):
+    from hoering.consultations.models import Consultation
+
+    consultation = make_consultation(title="Kommuneplanens arealdel")
+    make_consultation(status="draft", title="Ikke i kalenderen")
+    with app.app_context():
+        row = db.session.get(Consultation, consultation.id)
+        row.political_body = "kommunestyret"
+        # The day summer time starts in Norway: 10:00 Oslo is 08:00 UTC.
+        row.meeting_at = dt.datetime(2026, 3, 29, 8, 0, tzinfo=dt.UTC)
+        db.session.commit()
+    response = client.get("/kalender.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.get_data())
+    events = {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+    assert set(events) == {"Åpner: Kommuneplanens arealdel", "Høringsfrist: Kommuneplanens arealdel",
+                           "Vedtas i kommunestyret: Kommuneplanens arealdel"}
+    deadline = events["Høringsfrist: Kommuneplanens arealdel"]["DTSTART"].dt
+    assert isinstance(deadline, dt.date) and not isinstance(deadline, dt.datetime)
+    assert deadline == consultation.closes_at.astimezone(OSLO).date()
+    meeting = events["Vedtas i kommunestyret: Kommuneplanens arealdel"]["DTSTART"].dt
+    assert meeting.astimezone(OSLO).hour == 10 and meeting.astimezone(dt.UTC).hour == 8
+    uids = [str(e["UID"]) for e in calendar.walk("VEVENT")]
+    assert len(set(uids)) == 3
+
+
+def test_the_year_plan_shows_each_month(make_consultation, client):
+    consultation = make_consultation(title="Budsjett for neste år")
+    year = consultation.closes_at.astimezone(OSLO).year
+    page = client.get(f"/arshjul?year={year}").get_data(as_text=True)
+    assert f"Årshjul {year}" in page and "Høringsfrist: Budsjett for neste år" in page
+    assert len(re.findall(r'<li class="month">', page)) == 12
+    assert "Januar" in page and "Desember" in page
+    assert client.get("/arshjul?year=tjue").status_code == 200
+    assert "Budsjett for neste år" not in client.get(f"/arshjul?year={year + 3}").get_data(as_text=True)
+
+
+def test_sharing_uses_plain_links_and_open_graph_tags(make_consultation, client, app):
+    from hoering.consultations.models import Consultation
+
+    consultation = make_consultation(title="Torget & parken", summary="Hvordan vil du ha torget?")
+    with app.app_context():
+        db.session.get(Consultation, consultation.id).hashtag = "FjordvikTorg"
+        db.session.commit()
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert '<meta property="og:title" content="Torget &amp; parken">' in page
+    assert '<meta property="og:description" content="Hvordan vil du ha torget?">' in page
+    assert '<meta name="twitter:card" content="summary">' in page
+    assert "#FjordvikTorg" in page and "<script" not in page
+    links = dict(re.findall(r'<li><a href="([^"]+)" rel="noopener noreferrer" target="_blank">Del på ([^<]+)<', page))
+    assert set(links.values()) == {"Facebook", "X", "LinkedIn"}
+    tweet = next(href for href, name in links.items() if name == "X").replace("&amp;", "&")
+    query = parse_qs(urlsplit(tweet).query)
+    assert query["hashtags"] == ["FjordvikTorg"] and query["url"][0].endswith(f"/hoeringer/{consultation.slug}")
+    assert 'href="mailto:?subject=Torget%20%26%20parken' in page
+
+
+def test_case_officers_set_hashtag_body_and_meeting(browser_for, make_consultation, client):
+    consultation = make_consultation()
+    officer = browser_for("case_officer")
+    url = f"/saksbehandling/hoeringer/{consultation.slug}/rediger"
+    page = officer.get(url).get_data(as_text=True)
+    form = dict(re.findall(r'name="(title|summary|language|moderation_mode|opens_at|deadline)"[^>]*value="([^"]*)"',
+                           page))
+    form.update({"summary": "Sammendrag", "language": "nb", "moderation_mode": "post", "publish": "y",
+                 "hashtag": "to ord", "political_body": "formannskapet", "meeting_at": "2026-06-10T18:00"})
+    refused = officer.submit(url, data=form)
+    assert refused.status_code == 422 and "to ord" in refused.get_data(as_text=True)
+    form["hashtag"] = "#FjordvikVei"
+    assert officer.submit(url, data=form).status_code == 303
+    public = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "#FjordvikVei" in public and "formannskapet" in public and "10.06.2026, 18:00" in public
