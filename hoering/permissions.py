@@ -53,6 +53,11 @@ def can_export(user) -> bool:
     return is_logged_in(user) and user.has_role(Role.MODERATOR, Role.CASE_OFFICER)
 
 
+def can_reply_officially(user) -> bool:
+    """Case officers and moderators (and admins) may answer on behalf of the municipality."""
+    return is_logged_in(user) and user.has_role(Role.MODERATOR, Role.CASE_OFFICER)
+
+
 def can_view_consultation(user, consultation) -> bool:
     """Published consultations are public; drafts only for those who manage them."""
     return consultation.published_at is not None or can_manage_consultations(user)

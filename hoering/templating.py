@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from hoering import permissions
 from hoering.i18n import LANGUAGE_NAMES
 from hoering.sanitize import as_markup
+from hoering.timeutil import to_oslo
 
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -59,6 +60,13 @@ def age(moment: dt.datetime | None) -> str:
     return format_timedelta(dt.datetime.now(dt.UTC) - moment, threshold=1.1)
 
 
+#: Names of the steps in a consultation's life (hoering.consultations.lifecycle).
+LIFECYCLE_LABELS = {
+    "deadline_extended": _l("Deadline extended"), "closed_early": _l("Closed early"),
+    "decision": _l("Decision recorded"), "archived": _l("Archived"), "unarchived": _l("Back on the front page"),
+}
+
+
 def month_name(day: dt.date) -> str:
     """The month of ``day`` in the reader's language, capitalized ("Januar 2026")."""
     from flask_babel import format_date
@@ -79,6 +87,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["oslo_datetime"] = oslo_datetime
     app.jinja_env.filters["oslo_date"] = oslo_date
     app.jinja_env.filters["month_name"] = month_name
+    app.jinja_env.filters["iso_to_date"] = lambda text: dt.date.fromisoformat(text) if text else None
+    app.jinja_env.filters["oslo_iso_date"] = lambda moment: to_oslo(moment).date().isoformat() if moment else ""
     app.jinja_env.filters["oslo_time"] = oslo_time
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["upper_first"] = lambda text: (str(text)[:1].upper() + str(text)[1:]) if text else ""
@@ -91,6 +101,7 @@ def register(app: Flask) -> None:
         REPORT_REASON_LABELS=labels.REPORT_REASON_LABELS,
         ACTION_LABELS=labels.ACTION_LABELS,
         MODERATION_STATE_LABELS=labels.STATE_LABELS,
+        LIFECYCLE_LABELS=LIFECYCLE_LABELS,
         AUTOMATIC_RULE_LABELS=labels.AUTOMATIC_RULE_LABELS,
         ROLE_LABELS=labels.ROLE_LABELS,
         permissions=permissions,

@@ -51,6 +51,8 @@ def comment_json(comment: Comment) -> dict:
         "text": comment.body_text if published else None,
         "html": comment.body_html if published else None,
         "question_id": comment.question_id,
+        # an official reply on behalf of the municipality: the unit's name
+        "official_unit": (comment.official_unit or None) if published else None,
         # why a hidden comment is hidden: a house-rule code, or "pending_review"
         "hidden_reason": comment.hidden_reason if comment.state == "hidden" else None,
         "support_count": comment.support_count,

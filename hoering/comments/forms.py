@@ -15,6 +15,8 @@ class CommentForm(HoneypotForm):
     #: Id of the guiding question answered, or empty; the template renders the choices
     #: from the consultation, the service checks that the question belongs to it.
     question_id = StringField()
+    #: "1" when a case officer or moderator answers on behalf of the municipality.
+    official = StringField()
     parent_id = HiddenField()
     submit = SubmitField(_l("Send comment"))
 

@@ -71,6 +71,9 @@ class Comment(db.Model):
     moderation_version: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Set on a top-level comment when a moderator locks its thread against new replies.
     locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Set on a reply a case officer or moderator gave on behalf of the municipality: the
+    #: unit's name, shown with an "official reply" badge.
+    official_unit: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     consultation: Mapped[Consultation] = relationship()

@@ -94,13 +94,17 @@ def place_in_thread(comment: Comment, parent: Comment | None, max_depth: int) ->
 
 
 def post_comment(consultation: Consultation, author, text: str, parent_id: int | None = None,
-                 question_id: int | None = None, now: dt.datetime | None = None) -> Comment:
+                 question_id: int | None = None, now: dt.datetime | None = None, official: bool = False) -> Comment:
     """Post and commit a top-level comment, or a reply when ``parent_id`` is given.
 
-    Under pre-moderation the comment is ``pending`` until a moderator approves it.
+    Under pre-moderation the comment is ``pending`` until a moderator approves it. With
+    ``official`` a case officer or moderator answers on behalf of the municipality: the
+    comment carries the consultation's responsible unit (or the site owner) and is
+    published at once.
 
     Raises:
-        PermissionDenied: not logged in, or the consultation is not open.
+        PermissionDenied: not logged in, the consultation is not open, or ``official``
+            from someone who may not answer for the municipality.
         ValidationFailed: empty or too long text; a parent that is not a published comment
             of this consultation; a question of another consultation.
     """
@@ -132,12 +136,15 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     )
     if duplicate is not None:  # a double click or a resent form: keep one comment
         return duplicate
-    holds = automatic_holds(text, author, consultation.id)
-    pre_moderated = consultation.moderation_mode == ModerationMode.PRE.value
+    if official and not permissions.can_reply_officially(author):
+        raise PermissionDenied(_l("Only case officers and moderators can answer on behalf of the municipality."))
+    holds = [] if official else automatic_holds(text, author, consultation.id)
+    pre_moderated = consultation.moderation_mode == ModerationMode.PRE.value and not official
     state = CommentState.PENDING if pre_moderated or holds else CommentState.PUBLISHED
     comment = Comment(
         consultation_id=consultation.id, author_id=author.id, parent_id=parent_id, question_id=question_id,
         state=state.value, body_text=text, body_html=comment_html(text), created_at=now,
+        official_unit=(consultation.responsible_unit or current_app.config["SITE_OWNER"]) if official else "",
     )
     db.session.add(comment)
     db.session.flush()

@@ -55,6 +55,12 @@ class Consultation(db.Model):
     #: The political body that decides (formannskapet, kommunestyret …) and when it meets.
     political_body: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     meeting_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The decision ("vedtak") once made: what was decided, a link to the case, when.
+    decision_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    decision_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Set when a case officer archives the consultation: off the front page, still readable.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     moderation_mode: Mapped[str] = mapped_column(sa.String(10), default=ModerationMode.POST.value)
     opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -98,6 +104,24 @@ class Consultation(db.Model):
     def days_left(self, now: dt.datetime | None = None) -> int:
         """Whole calendar days from today (Oslo) to the deadline day; 0 on the last day."""
         return (self.deadline - oslo_today(now)).days
+
+
+class LifecycleEvent(db.Model):
+    """An append-only record of a case officer's step in a consultation's life: publish,
+    extend the deadline, close early, record the decision, archive. The reason is public:
+    the page shows why a deadline moved or a consultation closed early."""
+
+    __tablename__ = "lifecycle_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Deadlines before and after (ISO dates) for deadline changes.
+    old_value: Mapped[str] = mapped_column(sa.String(40), default="")
+    new_value: Mapped[str] = mapped_column(sa.String(40), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Question(db.Model):

@@ -197,8 +197,9 @@ def sort_for_listing(consultations: list[Consultation], now: dt.datetime | None 
 
 
 def list_consultations(include_drafts: bool = False) -> list[Consultation]:
-    """Published consultations (and drafts when asked), in front-page order."""
-    query = sa.select(Consultation)
+    """Published consultations (and drafts when asked), in front-page order; archived
+    ones are left out."""
+    query = sa.select(Consultation).where(Consultation.archived_at.is_(None))
     if not include_drafts:
         query = query.where(Consultation.published_at.is_not(None))
     return sort_for_listing(list(db.session.scalars(query)))

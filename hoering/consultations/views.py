@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from hoering import permissions
 from hoering.comments import services as comment_services
 from hoering.comments.forms import CommentForm
 from hoering.consultations import bp, services
+from hoering.consultations import lifecycle as lifecycle_services
 from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation
-from hoering.forms import NOT_DONE, page_number, submit
+from hoering.exceptions import ServiceError, ValidationFailed
+from hoering.extensions import db
+from hoering.forms import NOT_DONE, date_arg, page_number, submit
 from hoering.outreach.services import share_links
 from hoering.summaries import services as summary_services
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
@@ -68,7 +72,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     return render_template(
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard=heard, themes=themes,
-        tags=tags, share=share_links(consultation, url_for("consultations.detail", slug=consultation.slug,
+        tags=tags, events=lifecycle_services.public_events(consultation), share=share_links(consultation, url_for("consultations.detail", slug=consultation.slug,
                                                            _external=True)),
     ), status
 
@@ -149,3 +153,58 @@ def edit(slug: str):
         "meeting_at": to_oslo(consultation.meeting_at).replace(tzinfo=None) if consultation.meeting_at else None,
     })
     return _handle_form(form, consultation)
+
+
+@bp.route("/saksbehandling/hoeringer/<slug>/livslop", methods=["GET", "POST"])
+@login_required
+def lifecycle(slug: str):
+    """Case officers move a consultation on: extend the deadline, close early, record the
+    decision, archive. A refused step comes back with what was typed (422)."""
+    _require_manager()
+    consultation = services.get_by_slug(slug)
+    if consultation is None:
+        abort(404)
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        try:
+            _lifecycle_step(consultation, action)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            status = error.status
+        else:
+            flash(_LIFECYCLE_DONE.get(action, _("Saved.")), "success")
+            return redirect(url_for("consultations.lifecycle", slug=slug), code=303)
+    return render_template("consultations/lifecycle.html", consultation=consultation,
+                           history=lifecycle_services.history(consultation), form=request.form), status
+
+
+_LIFECYCLE_DONE = {
+    "extend": _l("The deadline has been moved; the page says why."),
+    "close": _l("The consultation is closed; the page says why."),
+    "decision": _l("The decision is shown on the consultation page."),
+    "archive": _l("The consultation is archived: it is off the front page but can still be read."),
+    "unarchive": _l("The consultation is back on the front page."),
+}
+
+
+def _lifecycle_step(consultation: Consultation, action: str) -> None:
+    form = request.form
+    if action == "extend":
+        day = date_arg(form.get("deadline"))
+        if day is None:
+            raise ValidationFailed(_l("Enter the new deadline as a date."))
+        lifecycle_services.extend_deadline(consultation, current_user, day, form.get("reason", ""))
+    elif action == "close":
+        lifecycle_services.close_early(consultation, current_user, form.get("reason", ""))
+    elif action == "decision":
+        day = date_arg(form.get("decided_on"))
+        if day is None:
+            raise ValidationFailed(_l("Enter the date of the decision."))
+        lifecycle_services.record_decision(consultation, current_user, form.get("decision_text", ""),
+                                           form.get("decision_url", ""), day)
+    elif action in ("archive", "unarchive"):
+        lifecycle_services.set_archived(consultation, current_user, action == "archive")
+    else:
+        raise ValidationFailed(_l("Choose what to do."))

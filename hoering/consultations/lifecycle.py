@@ -1,0 +1,123 @@
+"""A consultation's life after it is written: extend the deadline, close early, record the
+decision ("vedtak"), archive. Every step is logged (:class:`LifecycleEvent`) with a reason
+the public sees. Publishing and scheduling the opening are part of the consultation form
+(an opening in the future makes the consultation *upcoming* until then).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from hoering.consultations.models import Consultation, LifecycleEvent, Status
+from hoering.exceptions import ValidationFailed
+from hoering.extensions import db
+from hoering.sanitize import has_visible_text, normalize_text
+from hoering.timeutil import end_of_oslo_day, to_oslo, utcnow
+
+#: Longest reason or decision text, in characters.
+REASON_MAX_LENGTH = 2000
+DECISION_MAX_LENGTH = 10000
+
+
+def _reason(text: str) -> str:
+    text = normalize_text(text or "")
+    if not has_visible_text(text):
+        raise ValidationFailed(_l("Give the reason; it is shown on the consultation page."))
+    if len(text) > REASON_MAX_LENGTH:
+        raise ValidationFailed(_l("The reason can be at most %(n)d characters.", n=REASON_MAX_LENGTH))
+    return text
+
+
+def _log(consultation: Consultation, user, kind: str, reason: str = "", old: str = "", new: str = "") -> None:
+    db.session.add(LifecycleEvent(consultation_id=consultation.id, kind=kind, actor_id=user.id if user else None,
+                                  reason=reason, old_value=old, new_value=new))
+
+
+def extend_deadline(consultation: Consultation, user, new_deadline: dt.date, reason: str) -> None:
+    """Move the deadline to the end (23:59:59 Oslo time) of ``new_deadline``; a closed
+    consultation opens again.
+
+    Raises:
+        ValidationFailed: no reason, the new deadline not after the current one, or the
+            consultation is a draft or already summarized.
+    """
+    reason = _reason(reason)
+    if consultation.status() in (Status.DRAFT, Status.SUMMARIZED):
+        raise ValidationFailed(_l("Only a published consultation that is not summarized can get a new deadline."))
+    if new_deadline <= consultation.deadline:
+        raise ValidationFailed(_l("The new deadline must be after the current one (%(date)s).",
+                                  date=consultation.deadline.isoformat()))
+    old = consultation.deadline.isoformat()
+    consultation.closes_at = end_of_oslo_day(new_deadline)
+    _log(consultation, user, "deadline_extended", reason, old, new_deadline.isoformat())
+    db.session.commit()
+
+
+def close_early(consultation: Consultation, user, reason: str, now: dt.datetime | None = None) -> None:
+    """Close an open consultation now (its deadline becomes this moment).
+
+    Raises:
+        ValidationFailed: no reason, or the consultation is not open.
+    """
+    reason = _reason(reason)
+    now = now or utcnow()
+    if consultation.status(now) != Status.OPEN:
+        raise ValidationFailed(_l("Only an open consultation can be closed early."))
+    old = consultation.deadline.isoformat()
+    consultation.closes_at = now
+    _log(consultation, user, "closed_early", reason, old, to_oslo(now).date().isoformat())
+    db.session.commit()
+
+
+def record_decision(consultation: Consultation, user, text: str, url: str, decided_on: dt.date) -> None:
+    """Record (or correct) what the political body decided, with a link to the case.
+
+    Raises:
+        ValidationFailed: empty or too long text, a link that is not http(s), a date in
+            the future, or a consultation that is not closed yet.
+    """
+    text = normalize_text(text or "")
+    url = (url or "").strip()
+    if not has_visible_text(text):
+        raise ValidationFailed(_l("Write what was decided."))
+    if len(text) > DECISION_MAX_LENGTH:
+        raise ValidationFailed(_l("The decision text can be at most %(n)d characters.", n=DECISION_MAX_LENGTH))
+    if url and not (url.startswith(("https://", "http://")) and len(url) <= 500 and " " not in url):
+        raise ValidationFailed(_l("The link must be a web address starting with https://."))
+    if consultation.status() not in (Status.CLOSED, Status.SUMMARIZED):
+        raise ValidationFailed(_l("A decision can be recorded once the consultation has closed."))
+    if decided_on > to_oslo(utcnow()).date():
+        raise ValidationFailed(_l("The decision date cannot be in the future."))
+    consultation.decision_text, consultation.decision_url = text, url
+    consultation.decided_at = end_of_oslo_day(decided_on) - dt.timedelta(hours=12)  # noon that day
+    _log(consultation, user, "decision", new=decided_on.isoformat())
+    db.session.commit()
+
+
+def set_archived(consultation: Consultation, user, archived: bool) -> None:
+    """Archive (off the front page, still readable at its address) or bring back.
+
+    Raises:
+        ValidationFailed: archiving a consultation that is still open or upcoming.
+    """
+    if archived and consultation.status() in (Status.OPEN, Status.UPCOMING):
+        raise ValidationFailed(_l("Close the consultation before archiving it."))
+    consultation.archived_at = utcnow() if archived else None
+    _log(consultation, user, "archived" if archived else "unarchived")
+    db.session.commit()
+
+
+def public_events(consultation: Consultation) -> list[LifecycleEvent]:
+    """Deadline changes and early closing, oldest first (shown on the page)."""
+    return list(db.session.scalars(sa.select(LifecycleEvent).where(
+        LifecycleEvent.consultation_id == consultation.id,
+        LifecycleEvent.kind.in_(("deadline_extended", "closed_early"))).order_by(LifecycleEvent.id)))
+
+
+def history(consultation: Consultation) -> list[LifecycleEvent]:
+    """Every logged step, newest first (for staff)."""
+    return list(db.session.scalars(sa.select(LifecycleEvent).where(
+        LifecycleEvent.consultation_id == consultation.id).order_by(LifecycleEvent.id.desc())))

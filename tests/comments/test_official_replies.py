@@ -1,0 +1,36 @@
+"""Official replies: case officers and moderators answer on behalf of the municipality."""
+
+from __future__ import annotations
+
+
+def reply(browser, consultation, parent_id, text, official=True):
+    page = f"/hoeringer/{consultation.slug}"
+    data = {"text": text, "parent_id": str(parent_id)}
+    if official:
+        data["official"] = "1"
+    return browser.submit(page, f"{page}/kommentarer", data=data)
+
+
+def test_an_official_reply_carries_the_badge_and_the_unit(browser_for, make_consultation, make_user, make_comment,
+                                                          client):
+    consultation = make_consultation(responsible_unit="Plan og miljø", moderation_mode="pre")
+    question = make_comment(consultation, make_user(), "Når starter byggingen?")
+    officer = browser_for("case_officer")
+    page = officer.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Svar på vegne av Plan og miljø" in page
+    assert reply(officer, consultation, question.id, "Byggingen starter i mai.").status_code == 303
+    public = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Offisielt svar fra Plan og miljø" in public and "Byggingen starter i mai." in public  # no pre-moderation
+    data = client.get(f"/api/v1/consultations/{consultation.slug}/comments").get_json()
+    answers = [r for t in data["threads"] for r in t["replies"]]
+    assert answers[0]["official_unit"] == "Plan og miljø"
+
+
+def test_citizens_cannot_answer_officially(browser_for, make_consultation, make_user, make_comment, client):
+    consultation = make_consultation(responsible_unit="Plan og miljø")
+    question = make_comment(consultation, make_user(), "Hvem bestemmer?")
+    citizen = browser_for()
+    assert "Svar på vegne av" not in citizen.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    forged = reply(citizen, consultation, question.id, "Jeg later som jeg er kommunen")
+    assert forged.status_code == 403 and "Jeg later som jeg er kommunen" in forged.get_data(as_text=True)
+    assert "Offisielt svar" not in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)

@@ -1,0 +1,89 @@
+"""A consultation's life: extend the deadline, close early, the decision, archive; who may."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hoering.consultations.models import Consultation, LifecycleEvent
+from hoering.extensions import db
+from hoering.timeutil import OSLO
+
+
+def step(officer, consultation, **data):
+    url = f"/saksbehandling/hoeringer/{consultation.slug}/livslop"
+    return officer.submit(url, data=data)
+
+
+def test_extending_the_deadline_is_logged_and_explained(browser_for, make_consultation, client, app):
+    consultation = make_consultation()
+    officer = browser_for("case_officer")
+    old = consultation.closes_at.astimezone(OSLO).date()
+    new = old + dt.timedelta(days=14)
+    refused = step(officer, consultation, action="extend", deadline=new.isoformat(), reason="  ")
+    assert refused.status_code == 422
+    earlier = step(officer, consultation, action="extend", deadline=(old - dt.timedelta(days=1)).isoformat(),
+                   reason="Ved en feil")
+    assert earlier.status_code == 422 and "Ved en feil" in earlier.get_data(as_text=True)
+    assert step(officer, consultation, action="extend", deadline=new.isoformat(),
+                reason="Saken fikk mye oppmerksomhet i media.").status_code == 303
+    with app.app_context():
+        row = db.session.get(Consultation, consultation.id)
+        assert row.closes_at.astimezone(OSLO) == dt.datetime.combine(new, dt.time(23, 59, 59), tzinfo=OSLO)
+        event = db.session.query(LifecycleEvent).one()
+        assert (event.kind, event.old_value, event.new_value) == ("deadline_extended", old.isoformat(), new.isoformat())
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Fristen ble forlenget" in page and "Saken fikk mye oppmerksomhet i media." in page
+
+
+def test_closing_early_stops_comments(browser_for, make_consultation, client):
+    consultation = make_consultation()
+    officer, citizen = browser_for("case_officer"), browser_for()
+    assert step(officer, consultation, action="close", reason="Saken er trukket.").status_code == 303
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "før fristen" in page and "Saken er trukket." in page
+    posted = citizen.submit(f"/hoeringer/{consultation.slug}", f"/hoeringer/{consultation.slug}/kommentarer",
+                            data={"text": "For sent"})
+    assert posted.status_code in (403, 409, 422)
+    assert step(officer, consultation, action="close", reason="Igjen").status_code == 422
+
+
+def test_the_decision_shows_on_the_page(browser_for, make_consultation, client, app):
+    consultation = make_consultation(status="closed")
+    officer = browser_for("case_officer")
+    today = dt.datetime.now(OSLO).date()
+    bad_link = step(officer, consultation, action="decision", decision_text="Vedtatt", decided_on=today.isoformat(),
+                    decision_url="javascript:alert(1)")
+    assert bad_link.status_code == 422
+    future = step(officer, consultation, action="decision", decision_text="Vedtatt",
+                  decided_on=(today + dt.timedelta(days=3)).isoformat(), decision_url="")
+    assert future.status_code == 422
+    assert step(officer, consultation, action="decision", decided_on=today.isoformat(),
+                decision_text="Kommunestyret vedtok ny skolestruktur <script>alert(1)</script>",
+                decision_url="https://innsyn.fjordvik.example/sak/2026/123").status_code == 303
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Dette ble vedtatt" in page and "&lt;script&gt;" in page and "<script>alert" not in page
+    assert 'href="https://innsyn.fjordvik.example/sak/2026/123"' in page
+    open_one = make_consultation()
+    assert step(officer, open_one, action="decision", decision_text="For tidlig",
+                decided_on=today.isoformat()).status_code == 422
+
+
+def test_archived_consultations_leave_the_front_page_but_stay_readable(browser_for, make_consultation, client):
+    closed = make_consultation(status="closed", title="Gammel høring om bibliotek")
+    open_one = make_consultation(title="Åpen høring om havna")
+    officer = browser_for("case_officer")
+    assert step(officer, open_one, action="archive").status_code == 422
+    assert step(officer, closed, action="archive").status_code == 303
+    front = client.get("/").get_data(as_text=True)
+    assert "Gammel høring om bibliotek" not in front and "Åpen høring om havna" in front
+    page = client.get(f"/hoeringer/{closed.slug}")
+    assert page.status_code == 200 and "arkivert" in page.get_data(as_text=True)
+    assert step(officer, closed, action="unarchive").status_code == 303
+    assert "Gammel høring om bibliotek" in client.get("/").get_data(as_text=True)
+
+
+def test_only_case_officers_move_a_consultation_on(browser_for, make_consultation):
+    consultation = make_consultation()
+    for role in ("citizen", "moderator"):
+        browser = browser_for(role)
+        assert browser.get(f"/saksbehandling/hoeringer/{consultation.slug}/livslop").status_code == 403
