@@ -141,6 +141,8 @@ def register_blueprints(app: Flask) -> None:
     from hoering.extensions import csrf
     from hoering.moderation import bp as moderation_bp
     from hoering.moderation import views as _moderation_views  # noqa: F401
+    from hoering.notifications import bp as notifications_bp
+    from hoering.notifications import views as _notifications_views  # noqa: F401
     from hoering.outreach import bp as outreach_bp
     from hoering.outreach import views as _outreach_views  # noqa: F401
     from hoering.search import bp as search_bp
@@ -157,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(summaries_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(outreach_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(i18n.bp)

@@ -170,3 +170,24 @@ def export_command(slug: str, fmt: str, output: str, all_states: bool, language:
         raise click.ClickException(f"Cannot write {output}: {error.strerror or error}") from None
     if output != "-":
         click.echo(f"Wrote {len(body)} bytes to {output}.", err=True)
+
+
+@hoering_cli.command("send-mail")
+@click.option("--no-reminders", is_flag=True, help="Only deliver; do not queue deadline reminders and digests.")
+@with_appcontext
+def send_mail_command(no_reminders: bool) -> None:
+    """Queue today's deadline reminders and moderator digest, then deliver the outbox
+    (SMTP when MAIL_SMTP_HOST is set, else files in instance/mail). Safe to run often and
+    in parallel: each mail is sent once."""
+    from flask import current_app
+
+    from hoering.notifications.services import deliver, queue_deadline_reminders, queue_moderator_digests
+
+    with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+        if not no_reminders:
+            reminders, digests = queue_deadline_reminders(), queue_moderator_digests()
+            click.echo(f"Queued {reminders} deadline reminders and {digests} moderator digests.")
+        sent, failed = deliver()
+    click.echo(f"Sent {sent} mails; {failed} failed and stay in the outbox.")
+    if failed:
+        raise SystemExit(1)

@@ -77,6 +77,24 @@ class DefaultConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     MAX_CONTENT_LENGTH = 1024 * 1024
+    #: Largest document a case officer may upload, in bytes (the upload route alone
+    #: accepts requests this large).
+    DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
+    #: Folder of uploaded documents, outside ``static/``; ``None`` means ``instance/documents``.
+    DOCUMENT_DIR: str | None = None
+
+    #: Outgoing mail. Without ``MAIL_SMTP_HOST`` mails are written to ``MAIL_DIR``
+    #: (default ``instance/mail``) instead of being sent: for development.
+    MAIL_SMTP_HOST: str | None = None
+    MAIL_SMTP_PORT = 25
+    MAIL_SMTP_STARTTLS = False
+    MAIL_SMTP_USERNAME: str | None = None
+    MAIL_SMTP_PASSWORD: str | None = None
+    MAIL_FROM = "Hoering <noreply@localhost>"
+    MAIL_DIR: str | None = None
+    #: The site's public address, for links in mails queued outside a request (reminders,
+    #: digests).
+    SITE_URL = "http://127.0.0.1:5000"
 
     #: Name of the public body running this installation, shown in the header and footer.
     SITE_OWNER = "Hoering"

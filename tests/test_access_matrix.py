@@ -7,6 +7,7 @@ page, and leave the database exactly as it was.
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 import sqlalchemy as sa
@@ -35,6 +36,15 @@ MATRIX = [
     ("consultations.create", "POST", "/saksbehandling/hoeringer/ny", "consultation", CASE_OFFICERS, 303),
     ("consultations.edit", "GET", "/saksbehandling/hoeringer/{slug}/rediger", None, CASE_OFFICERS, 200),
     ("consultations.edit", "POST", "/saksbehandling/hoeringer/{slug}/rediger", "consultation", CASE_OFFICERS, 303),
+    ("consultations.upload_document", "POST", "/saksbehandling/hoeringer/{slug}/dokumenter", {"title": "x"},
+     CASE_OFFICERS, 303),
+    ("consultations.delete_document", "POST", "/saksbehandling/dokumenter/{document}/slett", {}, CASE_OFFICERS, 303),
+    ("consultations.document", "GET", "/dokumenter/{document}/plan.pdf", None, EVERYONE, 200),
+    ("consultations.document", "GET", "/dokumenter/{draft_document}/utkast.pdf", None, CASE_OFFICERS, 200),
+    ("notifications.follow", "POST", "/hoeringer/{slug}/folg", {"follow": "1"}, LOGGED_IN, 303),
+    ("notifications.follow", "POST", "/hoeringer/{draft_slug}/folg", {"follow": "1"}, set(), 303),
+    ("notifications.unsubscribe_page", "GET", "/avmelding/{unsubscribe_token}", None, EVERYONE, 200),
+    ("notifications.unsubscribe_page", "POST", "/avmelding/{unsubscribe_token}", {}, EVERYONE, 200),
     ("consultations.lifecycle", "GET", "/saksbehandling/hoeringer/{slug}/livslop", None, CASE_OFFICERS, 200),
     ("consultations.lifecycle", "POST", "/saksbehandling/hoeringer/{slug}/livslop",
      {"action": "extend", "deadline": "2199-12-31", "reason": "Mer tid"}, CASE_OFFICERS, 303),
@@ -132,7 +142,7 @@ def consultation_form() -> dict:
 
 
 @pytest.fixture
-def scene(app, make_user, make_consultation, make_comment):
+def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch):
     consultation = make_consultation()
     draft = make_consultation(status="draft")
     other_author = make_user(name="Annen innbygger")
@@ -146,6 +156,18 @@ def scene(app, make_user, make_consultation, make_comment):
         db.session.commit()
         ban_id = ban.id
         rule_id = db.session.scalar(sa.select(HouseRule.id).limit(1))
+        monkeypatch.setitem(app.config, "DOCUMENT_DIR", str(tmp_path / "documents"))
+        from hoering.consultations.documents import add_document
+        from hoering.consultations.models import Consultation
+        from tests.consultations.test_documents import pdf_bytes
+
+        document_id = add_document(db.session.get(Consultation, consultation.id), None, io.BytesIO(pdf_bytes()),
+                                   "plan.pdf").id
+        draft_document_id = add_document(db.session.get(Consultation, draft.id), None,
+                                         io.BytesIO(pdf_bytes("utkast")), "utkast.pdf").id
+        from hoering.notifications.services import unsubscribe_token as make_token
+
+        unsubscribe_token = make_token(other_author.id, consultation.id)
         themes = [Theme(consultation_id=consultation.id, name=name) for name in ("Trafikk", "Skole")]
         db.session.add_all(themes)
         db.session.commit()
@@ -155,7 +177,9 @@ def scene(app, make_user, make_consultation, make_comment):
         "other_comment": make_comment(consultation, other_author, "Et innlegg").id,
         "pending_comment": make_comment(consultation, other_author, "Venter", state="pending").id,
         "target_user": target.id, "ban": ban_id, "rule": rule_id, "other_email": other_author.email,
-        "theme": theme_ids[0], "other_theme": theme_ids[1],
+        "theme": theme_ids[0], "other_theme": theme_ids[1], "document": document_id,
+        "unsubscribe_token": unsubscribe_token,
+        "draft_document": draft_document_id,
     }
     own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}
     return values, users, own

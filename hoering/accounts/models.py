@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(sa.String(80))
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
     role: Mapped[str] = mapped_column(sa.String(20), default=Role.CITIZEN.value)
+    #: Moderators and admins get a daily digest of the moderation queue unless they opt out.
+    wants_digest: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     is_pseudonymous: Mapped[bool] = mapped_column(default=False)
     #: Import key ``polis:<conversation>:<author-id>`` for pseudonymous participants.
     external_id: Mapped[str | None] = mapped_column(sa.String(200), unique=True)

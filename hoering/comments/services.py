@@ -152,6 +152,10 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     if holds and not pre_moderated:
         record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
                after=CommentState.PENDING.value, automatic=True, at=now)
+    if comment.state == PUBLISHED:
+        from hoering.notifications.services import comment_published
+
+        comment_published(comment)
     enqueue("comment", comment.id)
     db.session.commit()
     return comment

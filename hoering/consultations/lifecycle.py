@@ -94,6 +94,9 @@ def record_decision(consultation: Consultation, user, text: str, url: str, decid
     consultation.decision_text, consultation.decision_url = text, url
     consultation.decided_at = end_of_oslo_day(decided_on) - dt.timedelta(hours=12)  # noon that day
     _log(consultation, user, "decision", new=decided_on.isoformat())
+    from hoering.notifications.services import decision_recorded
+
+    decision_recorded(consultation)
     db.session.commit()
 
 

@@ -124,6 +124,25 @@ class LifecycleEvent(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Document(db.Model):
+    """An attachment of a consultation, stored outside the web root by content hash.
+
+    ``mime`` is the type found in the content (never the name's extension)."""
+
+    __tablename__ = "document"
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "content_hash", name="uq_document_consultation_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    mime: Mapped[str] = mapped_column(sa.String(100))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Question(db.Model):
     """A guiding question; a top-level comment may answer one."""
 

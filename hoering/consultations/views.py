@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+import os
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from wtforms.validators import ValidationError
 
 from hoering import permissions
 from hoering.comments import services as comment_services
 from hoering.comments.forms import CommentForm
 from hoering.consultations import bp, services
+from hoering.consultations import documents as document_services
 from hoering.consultations import lifecycle as lifecycle_services
 from hoering.consultations.forms import ConsultationForm
-from hoering.consultations.models import Consultation
+from hoering.consultations.models import Consultation, Document
 from hoering.exceptions import ServiceError, ValidationFailed
-from hoering.extensions import db
-from hoering.forms import NOT_DONE, date_arg, page_number, submit
+from hoering.extensions import csrf, db
+from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, submit
+from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
 from hoering.summaries import services as summary_services
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
@@ -72,7 +77,9 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     return render_template(
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard=heard, themes=themes,
-        tags=tags, events=lifecycle_services.public_events(consultation), share=share_links(consultation, url_for("consultations.detail", slug=consultation.slug,
+        tags=tags, events=lifecycle_services.public_events(consultation),
+        documents=document_services.documents_of(consultation.id),
+        following=notification_services.is_following(current_user, consultation.id), share=share_links(consultation, url_for("consultations.detail", slug=consultation.slug,
                                                            _external=True)),
     ), status
 
@@ -120,7 +127,9 @@ def _handle_form(form: ConsultationForm, consultation: Consultation | None):
     if saved is not NOT_DONE:
         flash(_("The consultation has been saved."), "success")
         return redirect(url_for("consultations.detail", slug=saved.slug), code=303)
-    return render_template("consultations/form.html", form=form, consultation=consultation), status
+    documents = document_services.documents_of(consultation.id) if consultation is not None else []
+    return render_template("consultations/form.html", form=form, consultation=consultation,
+                           documents=documents), status
 
 
 @bp.route("/saksbehandling/hoeringer/ny", methods=["GET", "POST"])
@@ -208,3 +217,78 @@ def _lifecycle_step(consultation: Consultation, action: str) -> None:
         lifecycle_services.set_archived(consultation, current_user, action == "archive")
     else:
         raise ValidationFailed(_l("Choose what to do."))
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+@bp.post("/saksbehandling/hoeringer/<slug>/dokumenter")
+@csrf.exempt  # checked below, after the request may be as large as a document
+@login_required
+def upload_document(slug: str):
+    """Case officers attach a document (up to ``DOCUMENT_MAX_BYTES``) to a consultation."""
+    from flask_wtf.csrf import CSRFError, validate_csrf
+
+    _require_manager()
+    consultation = services.get_by_slug(slug)
+    if consultation is None:
+        abort(404)
+    request.max_content_length = current_app.config["DOCUMENT_MAX_BYTES"] + 64 * 1024
+    back = url_for("consultations.edit", slug=slug) + "#dokumenter"
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (CSRFError, ValidationError):
+        flash(_("The form had expired. Send it again."), "error")
+        return redirect(back, code=303)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a file to attach."), "error")
+        return redirect(back, code=303)
+    try:
+        document = document_services.add_document(consultation, current_user, upload.stream, upload.filename,
+                                                  request.form.get("title", ""))
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(back, code=303)
+    flash(_("“%(title)s” is attached.", title=document.title), "success")
+    return redirect(back, code=303)
+
+
+@bp.post(f"/saksbehandling/dokumenter/<int(min=1, max={MAX_ID}):document_id>/slett")
+@login_required
+def delete_document(document_id: int):
+    """Case officers detach a document."""
+    _require_manager()
+    document = db.session.get(Document, document_id)
+    if document is None:
+        abort(404)
+    consultation = db.session.get(Consultation, document.consultation_id)
+    title = document.title
+    document_services.remove_document(document)
+    flash(_("“%(title)s” is no longer attached.", title=title), "success")
+    return redirect(url_for("consultations.edit", slug=consultation.slug) + "#dokumenter", code=303)
+
+
+@bp.get(f"/dokumenter/<int(min=1, max={MAX_ID}):document_id>/<filename>")
+def document(document_id: int, filename: str):
+    """A document of a consultation the visitor may see, with headers that keep the
+    browser from guessing its type or running anything in it."""
+    found = db.session.get(Document, document_id)
+    if found is None:
+        abort(404)
+    consultation = db.session.get(Consultation, found.consultation_id)
+    if not permissions.can_view_consultation(current_user, consultation):
+        abort(404)
+    if filename != found.filename:
+        return redirect(url_for("consultations.document", document_id=document_id, filename=found.filename), code=301)
+    path = document_services.stored_path(found.content_hash)
+    if not os.path.exists(path):
+        abort(404)
+    inline = found.mime in document_services.INLINE_TYPES
+    response = send_file(path, mimetype=found.mime, as_attachment=not inline, download_name=found.filename,
+                         conditional=True, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if consultation.published_at is None:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -373,6 +373,10 @@ def moderate(comment: Comment, moderator, action: ActionType | str, expected_ver
            after=state_after, at=now)
     if state_after != before:
         enqueue("comment", comment.id)
+    if action == ActionType.APPROVE and state_after == PUBLISHED:  # a reply held for approval is news now
+        from hoering.notifications.services import comment_published
+
+        comment_published(comment)
     resolution = {ActionType.HIDE: "upheld", ActionType.REJECT: "upheld", ActionType.RESTORE: "dismissed",
                   ActionType.DISMISS_REPORTS: "dismissed", ActionType.APPROVE: "dismissed"}.get(action)
     if resolution:

@@ -395,6 +395,10 @@ def publish_summary(consultation: Consultation, user, *, publish: bool = True) -
                                    or any(has_visible_text(s.text_markdown) for s in summary.sections)):
             raise ValidationFailed(_l("Write the summary before publishing it."))
         now = utcnow()
+        if summary.published_at is None:
+            from hoering.notifications.services import summary_published
+
+            summary_published(consultation)
         summary.published_at = summary.published_at or now
         consultation.summarized_at = consultation.summarized_at or now
     elif summary is not None:

@@ -1,0 +1,149 @@
+"""Documents attached to a consultation: PDF, DOCX, ODT, XLSX, PNG and JPEG.
+
+The type is read from the content (the ``filetype`` library looks at the bytes, and into
+the ZIP container of office files), never from the name; anything else is refused. Files
+are stored outside ``static/`` under their SHA-256, so the same file is stored once, and
+served only through :func:`hoering.consultations.views.document` with safe headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from hoering.consultations.models import Consultation, Document
+from hoering.exceptions import ValidationFailed
+from hoering.extensions import db
+from hoering.sanitize import contains_bidi_controls
+
+#: Accepted types: MIME type → file name suffix.
+ACCEPTED_TYPES = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+}
+#: Types a browser may show itself; the others are always downloaded.
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+
+
+def document_dir() -> str:
+    """The folder documents are stored in (``DOCUMENT_DIR``, default ``instance/documents``)."""
+    return current_app.config.get("DOCUMENT_DIR") or os.path.join(current_app.instance_path, "documents")
+
+
+def stored_path(content_hash: str) -> str:
+    """Where the file with this SHA-256 (hex) is stored."""
+    return os.path.join(document_dir(), content_hash[:2], content_hash)
+
+
+def detect_type(head: bytes) -> str | None:
+    """The MIME type the content shows, if it is one of :data:`ACCEPTED_TYPES`."""
+    import filetype
+
+    kind = filetype.guess_mime(head)
+    return kind if kind in ACCEPTED_TYPES else None
+
+
+def clean_filename(name: str, suffix: str) -> str:
+    """A safe file name: the base of ``name`` without folders or control characters,
+    with the suffix of the detected type."""
+    base = os.path.basename((name or "").replace("\\", "/"))
+    base = unicodedata.normalize("NFC", "".join(ch for ch in base if ch.isprintable()))
+    base = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", base).strip(" .") or "dokument"
+    base = re.sub(r'[<>:"/\\|?*]+', "-", base)[:150]
+    return f"{base}.{suffix}"
+
+
+def add_document(consultation: Consultation, user, stream, filename: str, title: str = "") -> Document:
+    """Store an uploaded file and attach it to ``consultation``.
+
+    Args:
+        stream: a binary file object (the upload), read in chunks.
+        filename: the name the file had on the uploader's computer.
+        title: the name to show; the file name when empty.
+
+    Raises:
+        ValidationFailed: empty, larger than ``DOCUMENT_MAX_BYTES``, a type not accepted,
+            or a title with text-direction control characters.
+    """
+    limit = current_app.config["DOCUMENT_MAX_BYTES"]
+    folder = document_dir()
+    os.makedirs(folder, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            head = b""
+            while chunk := stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise ValidationFailed(_l("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)))
+                if len(head) < 8192:
+                    head += chunk[:8192 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise ValidationFailed(_l("The file is empty."))
+        mime = detect_type(head) or (_office_type(temporary) if head.startswith(b"PK") else None)
+        if mime is None:
+            raise ValidationFailed(_l("Only PDF, Word (DOCX), OpenDocument text (ODT), Excel (XLSX), PNG and JPEG "
+                                      "files can be attached; the content of this file is none of these."))
+        content_hash = digest.hexdigest()
+        target = stored_path(content_hash)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(temporary, target)
+        temporary = None
+    finally:
+        if temporary and os.path.exists(temporary):
+            os.remove(temporary)
+    title = " ".join((title or "").split())[:200]
+    if contains_bidi_controls(title):
+        raise ValidationFailed(_l("The title cannot contain characters that reverse the direction of text."))
+    existing = db.session.scalar(sa.select(Document).where(
+        Document.consultation_id == consultation.id, Document.content_hash == content_hash))
+    if existing is not None:
+        return existing
+    name = clean_filename(filename, ACCEPTED_TYPES[mime])
+    document = Document(consultation_id=consultation.id, title=title or name.rsplit(".", 1)[0], filename=name,
+                        content_hash=content_hash, size=size, mime=mime, uploaded_by_id=user.id if user else None)
+    db.session.add(document)
+    db.session.commit()
+    return document
+
+
+def _office_type(path: str) -> str | None:
+    """Office files whose first bytes alone do not tell (filetype reads the whole ZIP)."""
+    import filetype
+
+    with open(path, "rb") as handle:
+        kind = filetype.guess_mime(handle.read(262144))
+    return kind if kind in ACCEPTED_TYPES else None
+
+
+def remove_document(document: Document) -> None:
+    """Detach a document; the stored file goes when no consultation uses it any more."""
+    content_hash = document.content_hash
+    db.session.delete(document)
+    db.session.commit()
+    still_used = db.session.scalar(sa.select(Document.id).where(Document.content_hash == content_hash).limit(1))
+    if still_used is None:
+        try:
+            os.remove(stored_path(content_hash))
+        except FileNotFoundError:
+            pass
+
+
+def documents_of(consultation_id: int) -> list[Document]:
+    """The consultation's documents, oldest first."""
+    return list(db.session.scalars(sa.select(Document).where(Document.consultation_id == consultation_id)
+                                   .order_by(Document.id)))

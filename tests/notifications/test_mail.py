@@ -1,0 +1,196 @@
+"""Notifications end to end: events write to the outbox, ``send-mail`` delivers to a real
+SMTP server (aiosmtpd, started here), each mail exactly once, and unsubscribing works
+from the mail's link without logging in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import re
+import socket
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from hoering.extensions import db
+from hoering.notifications.models import OutboxMail
+
+
+class Inbox:
+    """Mails received by the test SMTP server."""
+
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler API
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_SMTP_PORT", port)
+    monkeypatch.setitem(app.config, "SITE_URL", "https://hoering.fjordvik.example")
+    yield inbox
+    controller.stop()
+
+
+def send_mail(runner, *args):
+    result = runner.invoke(args=["hoering", "send-mail", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def body(message) -> str:
+    return message.get_content()
+
+
+def follow(browser, consultation):
+    return browser.submit(f"/hoeringer/{consultation.slug}", f"/hoeringer/{consultation.slug}/folg",
+                          data={"follow": "1"})
+
+
+def test_a_citizen_follows_comments_and_hears_when_the_municipality_answers(
+        browser_for, make_consultation, smtp, runner, client, app):
+    consultation = make_consultation(title="Ny skolevei", responsible_unit="Oppvekst")
+    citizen = browser_for(email="kari@example.org")
+    assert follow(citizen, consultation).status_code == 303
+    page = f"/hoeringer/{consultation.slug}"
+    citizen.submit(page, f"{page}/kommentarer", data={"text": "Trenger fotgjengerfelt ved skolen"})
+    with app.app_context():
+        from hoering.comments.models import Comment
+
+        comment_id = db.session.scalar(sa.select(Comment.id))
+    officer = browser_for("case_officer")
+    officer.submit(page, f"{page}/kommentarer", data={"text": "Fotgjengerfeltet kommer i vår.",
+                                                       "parent_id": str(comment_id), "official": "1"})
+    send_mail(runner)
+    mails = smtp.to("kari@example.org")
+    assert len(mails) == 1  # the reply to her comment (she is not told twice about the official reply)
+    assert "svarte på kommentaren din" in body(mails[0]) and "Fotgjengerfeltet kommer i vår." in body(mails[0])
+    assert mails[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = mails[0]["List-Unsubscribe"].strip().strip("<>")
+    assert unsubscribe.startswith("https://hoering.fjordvik.example/avmelding/")
+    send_mail(runner)
+    assert len(smtp.to("kari@example.org")) == 1  # nothing is sent twice
+
+    # One click from the mail program: no login, no session.
+    path = unsubscribe.split("fjordvik.example", 1)[1]
+    assert client.post(path).status_code == 200
+    with app.app_context():
+        from hoering.notifications.models import Subscription
+
+        assert db.session.scalar(sa.select(sa.func.count(Subscription.id))) == 0
+    assert client.get(path.replace("avmelding/", "avmelding/x")).status_code == 404  # forged token
+
+
+def test_followers_hear_of_the_summary_the_decision_and_the_deadline(
+        browser_for, make_consultation, make_user, smtp, runner, app):
+    from hoering.consultations.models import Consultation
+    from hoering.timeutil import end_of_oslo_day, oslo_today
+    from tests.summaries.test_themes_and_summary import summary_data
+
+    soon = make_consultation(title="Frist snart")
+    with app.app_context():
+        db.session.get(Consultation, soon.id).closes_at = end_of_oslo_day(oslo_today() + dt.timedelta(days=3))
+        db.session.commit()
+    closed = make_consultation(status="closed", title="Ferdig høring")
+    follower = browser_for(email="ola@example.org")
+    follow(follower, soon)
+    follow(follower, closed)
+    summary_data(browser_for("moderator"), closed, overview="Mange vil ha nytt bibliotek.", overview_quotes="",
+                 action="publish")
+    officer = browser_for("case_officer")
+    officer.submit(f"/saksbehandling/hoeringer/{closed.slug}/livslop", data={
+        "action": "decision", "decision_text": "Biblioteket bygges.", "decision_url": "",
+        "decided_on": oslo_today().isoformat()})
+    output = send_mail(runner)
+    assert "Queued 1 deadline reminders" in output
+    subjects = sorted(m["Subject"] for m in smtp.to("ola@example.org"))
+    assert subjects == ["Dette ble vedtatt: Ferdig høring", "Dette har vi hørt: Ferdig høring",
+                        "Tre dager igjen: «Frist snart»"]
+    send_mail(runner)  # the reminder is not queued again
+    assert len(smtp.to("ola@example.org")) == 3
+
+
+def test_moderators_get_one_digest_a_day_when_items_wait(make_consultation, make_user, make_comment, smtp, runner,
+                                                         app):
+    consultation = make_consultation(moderation_mode="pre", title="Kø-test")
+    make_comment(consultation, make_user(), "Venter", state="pending")
+    moderator = make_user(role="moderator", email="mod@example.org")
+    make_user(role="citizen", email="ikke-moderator@example.org")
+    send_mail(runner)
+    send_mail(runner)
+    digests = smtp.to("mod@example.org")
+    assert len(digests) == 1 and "Kø-test: 1 venter på godkjenning" in body(digests[0])
+    assert not smtp.to("ikke-moderator@example.org")
+    assert moderator.email == "mod@example.org"
+
+
+def test_two_senders_at_once_send_each_mail_once(make_user, smtp, app):
+    from hoering.notifications.services import deliver
+
+    with app.app_context():
+        for n in range(40):
+            db.session.add(OutboxMail(to_address=f"person{n}@example.org", subject=f"Melding {n}", body="Hei",
+                                      kind="test"))
+        db.session.commit()
+
+    def run():
+        with app.test_request_context():
+            deliver()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    subjects = [m["Subject"] for m in smtp.messages]
+    assert sorted(subjects) == sorted(f"Melding {n}" for n in range(40))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMail.id)).where(OutboxMail.sent_at.is_(None))) == 0
+
+
+def test_without_smtp_mails_are_written_to_files(make_user, app, tmp_path, monkeypatch, runner):
+    monkeypatch.setitem(app.config, "MAIL_SMTP_HOST", None)
+    monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path / "mail"))
+    with app.app_context():
+        db.session.add(OutboxMail(to_address="a@example.org", subject="Utvikling", body="Hei", kind="test"))
+        db.session.commit()
+    send_mail(runner, "--no-reminders")
+    files = list((tmp_path / "mail").iterdir())
+    assert len(files) == 1 and b"Subject: Utvikling" in files[0].read_bytes()
+
+
+def test_a_failing_server_keeps_the_mail_for_the_next_run(make_user, app, monkeypatch, runner):
+    monkeypatch.setitem(app.config, "MAIL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_SMTP_PORT", free_port())  # nobody listens
+    with app.app_context():
+        db.session.add(OutboxMail(to_address="a@example.org", subject="Senere", body="Hei", kind="test"))
+        db.session.commit()
+    result = runner.invoke(args=["hoering", "send-mail", "--no-reminders"])
+    assert result.exit_code == 1 and "1 failed" in result.output
+    with app.app_context():
+        mail = db.session.scalar(sa.select(OutboxMail))
+        assert mail.sent_at is None and mail.claimed_at is None and mail.last_error
+    assert re.search(r"Sent 0 mails", result.output)
