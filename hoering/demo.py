@@ -57,7 +57,7 @@ CONSULTATIONS = [
                 "Saken skal behandles i **kommunestyret** etter høringen.",
         "questions": ["Hva mener du om den foreslåtte traseen?", "Hvor trenger vi trygge kryssingspunkter?"],
         "opens_days": -10, "deadline_days": 21, "unit": "Kommunalteknikk",
-        "hashtag": "FjordvikSykkel", "body_politic": "Formannskapet", "meeting_days": 42,
+        "hashtag": "FjordvikSykkel", "body_politic": "Kommunestyret", "meeting_days": 42,
         "threads": [
             ("Ola Hansen", -9, "Endelig! Jeg sykler her hver dag, og strekningen forbi Kaia er livsfarlig om vinteren.", 0, [
                 ("Ingrid Berg", -8, "Enig. Husk brøyting og strøing av sykkelveien også, ellers blir den ikke brukt fra november til mars.", [
