@@ -41,7 +41,7 @@ MATRIX = [
     ("consultations.delete_document", "POST", "/saksbehandling/dokumenter/{document}/slett", {}, CASE_OFFICERS, 303),
     ("consultations.document", "GET", "/dokumenter/{document}/plan.pdf", None, EVERYONE, 200),
     ("consultations.document", "GET", "/dokumenter/{draft_document}/utkast.pdf", None, CASE_OFFICERS, 200),
-    ("notifications.follow", "POST", "/hoeringer/{slug}/folg", {"follow": "1"}, LOGGED_IN, 303),
+    ("notifications.follow", "POST", "/hoeringer/{slug}/folg", {"follow": "1"}, PARTICIPANTS, 303),
     ("notifications.follow", "POST", "/hoeringer/{draft_slug}/folg", {"follow": "1"}, set(), 303),
     ("notifications.unsubscribe_page", "GET", "/avmelding/{unsubscribe_token}", None, EVERYONE, 200),
     ("notifications.unsubscribe_page", "POST", "/avmelding/{unsubscribe_token}", {}, EVERYONE, 200),
@@ -136,9 +136,13 @@ MATRIX = [
 
 
 def consultation_form() -> dict:
-    today = dt.date.today()
+    """A valid consultation; its deadline is the scene consultation's (a published
+    consultation's deadline moves only through the lifecycle page)."""
+    from hoering.timeutil import oslo_today
+
+    today = oslo_today()
     return {"title": "Matrise", "summary": "Sammendrag", "language": "nb", "moderation_mode": "post",
-            "opens_at": f"{today}T08:00", "deadline": str(today + dt.timedelta(days=9)), "publish": "y"}
+            "opens_at": f"{today}T08:00", "deadline": str(today + dt.timedelta(days=10)), "publish": "y"}
 
 
 @pytest.fixture
@@ -162,9 +166,9 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         from tests.consultations.test_documents import pdf_bytes
 
         document_id = add_document(db.session.get(Consultation, consultation.id), None, io.BytesIO(pdf_bytes()),
-                                   "plan.pdf").id
+                                   "plan.pdf")[0].id
         draft_document_id = add_document(db.session.get(Consultation, draft.id), None,
-                                         io.BytesIO(pdf_bytes("utkast")), "utkast.pdf").id
+                                         io.BytesIO(pdf_bytes("utkast")), "utkast.pdf")[0].id
         from hoering.notifications.services import unsubscribe_token as make_token
 
         unsubscribe_token = make_token(other_author.id, consultation.id)

@@ -32,8 +32,9 @@ ACCEPTED_TYPES = {
     "image/png": "png",
     "image/jpeg": "jpg",
 }
-#: Types a browser may show itself; the others are always downloaded.
-INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+#: Types a browser may show itself; the others are downloaded. PDFs are downloaded too:
+#: browsers refuse to run their PDF viewer under the sandbox policy documents are served with.
+INLINE_TYPES = {"image/png", "image/jpeg"}
 
 
 def document_dir() -> str:
@@ -64,7 +65,7 @@ def clean_filename(name: str, suffix: str) -> str:
     return f"{base}.{suffix}"
 
 
-def add_document(consultation: Consultation, user, stream, filename: str, title: str = "") -> Document:
+def add_document(consultation: Consultation, user, stream, filename: str, title: str = "") -> tuple[Document, bool]:
     """Store an uploaded file and attach it to ``consultation``.
 
     Args:
@@ -72,10 +73,16 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
         filename: the name the file had on the uploader's computer.
         title: the name to show; the file name when empty.
 
+    Returns:
+        ``(document, added)``: ``added`` is false when the same file was attached already.
+
     Raises:
         ValidationFailed: empty, larger than ``DOCUMENT_MAX_BYTES``, a type not accepted,
             or a title with text-direction control characters.
     """
+    title = " ".join((title or "").split())[:200]
+    if contains_bidi_controls(title):
+        raise ValidationFailed(_l("The title cannot contain characters that reverse the direction of text."))
     limit = current_app.config["DOCUMENT_MAX_BYTES"]
     folder = document_dir()
     os.makedirs(folder, exist_ok=True)
@@ -95,6 +102,8 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
         if size == 0:
             raise ValidationFailed(_l("The file is empty."))
         mime = detect_type(head) or (_office_type(temporary) if head.startswith(b"PK") else None)
+        if mime in OFFICE_PARTS and not _is_office_file(temporary, mime):
+            mime = None
         if mime is None:
             raise ValidationFailed(_l("Only PDF, Word (DOCX), OpenDocument text (ODT), Excel (XLSX), PNG and JPEG "
                                       "files can be attached; the content of this file is none of these."))
@@ -106,19 +115,45 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
     finally:
         if temporary and os.path.exists(temporary):
             os.remove(temporary)
-    title = " ".join((title or "").split())[:200]
-    if contains_bidi_controls(title):
-        raise ValidationFailed(_l("The title cannot contain characters that reverse the direction of text."))
     existing = db.session.scalar(sa.select(Document).where(
         Document.consultation_id == consultation.id, Document.content_hash == content_hash))
     if existing is not None:
-        return existing
+        return existing, False
     name = clean_filename(filename, ACCEPTED_TYPES[mime])
     document = Document(consultation_id=consultation.id, title=title or name.rsplit(".", 1)[0], filename=name,
                         content_hash=content_hash, size=size, mime=mime, uploaded_by_id=user.id if user else None)
     db.session.add(document)
     db.session.commit()
-    return document
+    return document, True
+
+
+#: What an office file's ZIP container must hold: (entry, exact content or None).
+OFFICE_PARTS = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": [
+        ("[Content_Types].xml", None), ("word/document.xml", None)],
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [
+        ("[Content_Types].xml", None), ("xl/workbook.xml", None)],
+    "application/vnd.oasis.opendocument.text": [
+        ("mimetype", b"application/vnd.oasis.opendocument.text"), ("content.xml", None)],
+}
+
+
+def _is_office_file(path: str, mime: str) -> bool:
+    """Whether the ZIP at ``path`` holds the parts of ``mime`` (a ZIP with a telling first
+    entry is not enough)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            for entry, content in OFFICE_PARTS[mime]:
+                if entry not in names:
+                    return False
+                if content is not None and archive.read(entry).strip() != content:
+                    return False
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, NotImplementedError):
+        return False
+    return True
 
 
 def _office_type(path: str) -> str | None:

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from hoering.consultations.models import Consultation, LifecycleEvent, Status
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
-from hoering.sanitize import has_visible_text, normalize_text
+from hoering.sanitize import contains_bidi_controls, has_visible_text, normalize_text
 from hoering.timeutil import end_of_oslo_day, to_oslo, utcnow
 
 #: Longest reason or decision text, in characters.
@@ -26,6 +26,8 @@ def _reason(text: str) -> str:
     text = normalize_text(text or "")
     if not has_visible_text(text):
         raise ValidationFailed(_l("Give the reason; it is shown on the consultation page."))
+    if contains_bidi_controls(text):
+        raise ValidationFailed(_l("The text cannot contain characters that reverse the direction of text."))
     if len(text) > REASON_MAX_LENGTH:
         raise ValidationFailed(_l("The reason can be at most %(n)d characters.", n=REASON_MAX_LENGTH))
     return text
@@ -45,14 +47,19 @@ def extend_deadline(consultation: Consultation, user, new_deadline: dt.date, rea
             consultation is a draft or already summarized.
     """
     reason = _reason(reason)
-    if consultation.status() in (Status.DRAFT, Status.SUMMARIZED):
-        raise ValidationFailed(_l("Only a published consultation that is not summarized can get a new deadline."))
+    if consultation.status() in (Status.DRAFT, Status.SUMMARIZED) or consultation.decision_text \
+            or consultation.archived_at:
+        raise ValidationFailed(_l("Only a published consultation that is not summarized, decided or archived can "
+                                  "get a new deadline."))
     if new_deadline <= consultation.deadline:
         raise ValidationFailed(_l("The new deadline must be after the current one (%(date)s).",
                                   date=consultation.deadline.isoformat()))
     old = consultation.deadline.isoformat()
     consultation.closes_at = end_of_oslo_day(new_deadline)
     _log(consultation, user, "deadline_extended", reason, old, new_deadline.isoformat())
+    from hoering.notifications.services import deadline_changed
+
+    deadline_changed(consultation, reason, extended=True)
     db.session.commit()
 
 
@@ -69,6 +76,9 @@ def close_early(consultation: Consultation, user, reason: str, now: dt.datetime 
     old = consultation.deadline.isoformat()
     consultation.closes_at = now
     _log(consultation, user, "closed_early", reason, old, to_oslo(now).date().isoformat())
+    from hoering.notifications.services import deadline_changed
+
+    deadline_changed(consultation, reason, extended=False)
     db.session.commit()
 
 
@@ -85,12 +95,16 @@ def record_decision(consultation: Consultation, user, text: str, url: str, decid
         raise ValidationFailed(_l("Write what was decided."))
     if len(text) > DECISION_MAX_LENGTH:
         raise ValidationFailed(_l("The decision text can be at most %(n)d characters.", n=DECISION_MAX_LENGTH))
-    if url and not (url.startswith(("https://", "http://")) and len(url) <= 500 and " " not in url):
+    if url and not (url.startswith("https://") and len(url) <= 500 and " " not in url):
         raise ValidationFailed(_l("The link must be a web address starting with https://."))
     if consultation.status() not in (Status.CLOSED, Status.SUMMARIZED):
         raise ValidationFailed(_l("A decision can be recorded once the consultation has closed."))
     if decided_on > to_oslo(utcnow()).date():
         raise ValidationFailed(_l("The decision date cannot be in the future."))
+    if decided_on < to_oslo(consultation.opens_at).date():
+        raise ValidationFailed(_l("The decision date cannot be before the consultation opened."))
+    if contains_bidi_controls(text):
+        raise ValidationFailed(_l("The text cannot contain characters that reverse the direction of text."))
     consultation.decision_text, consultation.decision_url = text, url
     consultation.decided_at = end_of_oslo_day(decided_on) - dt.timedelta(hours=12)  # noon that day
     _log(consultation, user, "decision", new=decided_on.isoformat())
@@ -106,8 +120,8 @@ def set_archived(consultation: Consultation, user, archived: bool) -> None:
     Raises:
         ValidationFailed: archiving a consultation that is still open or upcoming.
     """
-    if archived and consultation.status() in (Status.OPEN, Status.UPCOMING):
-        raise ValidationFailed(_l("Close the consultation before archiving it."))
+    if archived and consultation.status() in (Status.OPEN, Status.UPCOMING, Status.DRAFT):
+        raise ValidationFailed(_l("Only a published consultation that has closed can be archived."))
     consultation.archived_at = utcnow() if archived else None
     _log(consultation, user, "archived" if archived else "unarchived")
     db.session.commit()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hoering.extensions import db
+
+if TYPE_CHECKING:
+    from hoering.accounts.models import User
 from hoering.timeutil import UTCDateTime, oslo_today, to_oslo, utcnow
 
 #: Longest guiding question, in characters.
@@ -122,6 +126,8 @@ class LifecycleEvent(db.Model):
     old_value: Mapped[str] = mapped_column(sa.String(40), default="")
     new_value: Mapped[str] = mapped_column(sa.String(40), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
 
 
 class Document(db.Model):

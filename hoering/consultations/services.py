@@ -16,7 +16,7 @@ from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import markdown_html
 from hoering.search.services import enqueue
-from hoering.timeutil import utcnow
+from hoering.timeutil import to_oslo, utcnow
 
 SLUG_MAX_LENGTH = 100
 _SLUG_TRANSLITERATION = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a", "ß": "ss"})
@@ -82,17 +82,17 @@ def _validate(data: ConsultationData) -> None:
 
 
 def _apply(consultation: Consultation, data: ConsultationData) -> None:
-    consultation.title = data.title.strip()
+    consultation.title = " ".join(data.title.split())  # one line: it goes into mail subjects and feeds
     consultation.summary = data.summary.strip()
     consultation.body_markdown = data.body_markdown
     consultation.body_html = markdown_html(data.body_markdown)
     consultation.opens_at = data.opens_at
     consultation.closes_at = data.closes_at
     consultation.language = data.language
-    consultation.responsible_unit = data.responsible_unit.strip()
+    consultation.responsible_unit = " ".join(data.responsible_unit.split())
     consultation.moderation_mode = data.moderation_mode
     consultation.hashtag = data.hashtag.strip().lstrip("#")
-    consultation.political_body = data.political_body.strip()
+    consultation.political_body = " ".join(data.political_body.split())
     consultation.meeting_at = data.meeting_at
     if data.publish and consultation.published_at is None:
         consultation.published_at = utcnow()
@@ -158,6 +158,13 @@ def update_consultation(user, consultation: Consultation, data: ConsultationData
     if not permissions.can_manage_consultations(user):
         raise PermissionDenied(_l("Only case officers can edit consultations."))
     _validate(data)
+    if consultation.published_at is not None and data.publish:
+        # A published consultation's deadline moves only through the lifecycle page, with
+        # a public reason; an unchanged deadline day keeps its exact time (an early close).
+        if to_oslo(data.closes_at).date() != consultation.deadline:
+            raise ValidationFailed(_l("The deadline of a published consultation is changed under “Deadline, "
+                                      "decision and archive”, with a reason the public sees."))
+        data.closes_at = consultation.closes_at
     if data.slug and data.slug != consultation.slug:
         if db.session.scalar(sa.select(Consultation.id).where(Consultation.slug == data.slug)):
             raise Conflict(_l("The address is already in use by another consultation."))

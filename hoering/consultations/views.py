@@ -25,6 +25,7 @@ from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
 from hoering.summaries import services as summary_services
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
+from hoering.urls import site_url_for
 
 
 @bp.get("/")
@@ -79,8 +80,9 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard=heard, themes=themes,
         tags=tags, events=lifecycle_services.public_events(consultation),
         documents=document_services.documents_of(consultation.id),
-        following=notification_services.is_following(current_user, consultation.id), share=share_links(consultation, url_for("consultations.detail", slug=consultation.slug,
-                                                           _external=True)),
+        following=notification_services.is_following(current_user, consultation.id),
+        page_url=site_url_for("consultations.detail", slug=consultation.slug),
+        share=share_links(consultation, site_url_for("consultations.detail", slug=consultation.slug)),
     ), status
 
 
@@ -244,13 +246,16 @@ def upload_document(slug: str):
         flash(_("Choose a file to attach."), "error")
         return redirect(back, code=303)
     try:
-        document = document_services.add_document(consultation, current_user, upload.stream, upload.filename,
-                                                  request.form.get("title", ""))
+        document, added = document_services.add_document(consultation, current_user, upload.stream,
+                                                         upload.filename, request.form.get("title", ""))
     except ServiceError as error:
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(back, code=303)
-    flash(_("“%(title)s” is attached.", title=document.title), "success")
+    if added:
+        flash(_("“%(title)s” is attached.", title=document.title), "success")
+    else:
+        flash(_("This file is attached already, as “%(title)s”.", title=document.title), "info")
     return redirect(back, code=303)
 
 
@@ -280,13 +285,13 @@ def document(document_id: int, filename: str):
     if not permissions.can_view_consultation(current_user, consultation):
         abort(404)
     if filename != found.filename:
-        return redirect(url_for("consultations.document", document_id=document_id, filename=found.filename), code=301)
+        return redirect(url_for("consultations.document", document_id=document_id, filename=found.filename), code=302)
     path = document_services.stored_path(found.content_hash)
     if not os.path.exists(path):
         abort(404)
     inline = found.mime in document_services.INLINE_TYPES
     response = send_file(path, mimetype=found.mime, as_attachment=not inline, download_name=found.filename,
-                         conditional=True, max_age=3600)
+                         conditional=True, max_age=300)  # short: a removed document must not linger in caches
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     if consultation.published_at is None:

@@ -23,6 +23,19 @@ class Subscription(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MailOptOut(db.Model):
+    """A user who stopped mails about one consultation (or, with no consultation, all
+    mails) from a mail's link. Following the consultation again lifts it."""
+
+    __tablename__ = "mail_opt_out"
+    __table_args__ = (sa.UniqueConstraint("user_id", "consultation_id", name="uq_mail_opt_out_user_consultation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    consultation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("consultation.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class OutboxMail(db.Model):
     """A mail to send, written in the same transaction as what it tells about.
 
@@ -39,6 +52,9 @@ class OutboxMail(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     kind: Mapped[str] = mapped_column(sa.String(40))
+    #: The comment a reply mail tells about: checked again when sending, so a reply a
+    #: moderator hid meanwhile is not mailed.
+    comment_id: Mapped[int | None] = mapped_column()
     #: The one-click unsubscribe address (RFC 8058) put in the mail's headers.
     unsubscribe_url: Mapped[str] = mapped_column(sa.String(500), default="")
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)

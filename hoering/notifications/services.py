@@ -18,20 +18,23 @@ import datetime as dt
 import os
 import smtplib
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
 
 from hoering.accounts.models import Role, User
-from hoering.comments.models import Comment
+from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
-from hoering.notifications.models import OutboxMail, Subscription
+from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
+from hoering.sanitize import xml_safe
 from hoering.timeutil import oslo_today, utcnow
+from hoering.urls import site_url_for
 
 #: A claimed mail not marked sent after this long is tried again (a sender died).
 CLAIM_TIMEOUT = dt.timedelta(minutes=10)
@@ -53,6 +56,9 @@ def set_following(user, consultation: Consultation, follow: bool) -> None:
         Subscription.user_id == user.id, Subscription.consultation_id == consultation.id))
     if follow and existing is None:
         db.session.add(Subscription(user_id=user.id, consultation_id=consultation.id))
+    if follow:  # following again lifts an earlier "stop these mails"
+        db.session.execute(sa.delete(MailOptOut).where(MailOptOut.user_id == user.id,
+                                                       MailOptOut.consultation_id == consultation.id))
     elif not follow and existing is not None:
         db.session.delete(existing)
     db.session.commit()
@@ -87,36 +93,48 @@ def read_unsubscribe_token(token: str) -> tuple[int, int | None] | None:
 
 
 def unsubscribe(user_id: int, consultation_id: int | None) -> None:
-    """Stop following one consultation, or (``None``) all of them and the digest."""
+    """Stop every mail about one consultation (replies to one's comments included), or
+    (``None``) all mails, the digest too. Idempotent."""
+    if db.session.get(User, user_id) is None:
+        return
     query = sa.delete(Subscription).where(Subscription.user_id == user_id)
     if consultation_id is not None:
         query = query.where(Subscription.consultation_id == consultation_id)
     db.session.execute(query)
+    exists = db.session.scalar(sa.select(MailOptOut.id).where(
+        MailOptOut.user_id == user_id, MailOptOut.consultation_id.is_(None) if consultation_id is None
+        else MailOptOut.consultation_id == consultation_id))
+    if exists is None:
+        db.session.add(MailOptOut(user_id=user_id, consultation_id=consultation_id))
     if consultation_id is None:
-        user = db.session.get(User, user_id)
-        if user is not None:
-            user.wants_digest = False
+        db.session.get(User, user_id).wants_digest = False
     db.session.commit()
+
+
+def _opted_out(user_id: int, consultation_id: int | None) -> bool:
+    condition = MailOptOut.consultation_id.is_(None)
+    if consultation_id is not None:
+        condition = sa.or_(condition, MailOptOut.consultation_id == consultation_id)
+    return db.session.scalar(sa.select(MailOptOut.id).where(MailOptOut.user_id == user_id, condition)
+                             .limit(1)) is not None
 
 
 # --- queueing ---------------------------------------------------------------------------------------
 
-def _link(endpoint: str, **values) -> str:
-    """An absolute link for a mail, on ``SITE_URL``: never on the Host the request came
-    with, which a client chooses (links in mails must not point elsewhere)."""
-    return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, **values)
-
-
 def _queue(user: User, kind: str, subject: str, lines: list[str], consultation_id: int | None,
-           dedupe_key: str | None = None) -> None:
-    """Add a mail to the outbox (no commit: it joins the caller's transaction)."""
+           dedupe_key: str | None = None, comment_id: int | None = None) -> None:
+    """Add a mail to the outbox (no commit: it joins the caller's transaction), unless the
+    user stopped such mails."""
+    if _opted_out(user.id, consultation_id):
+        return
     if dedupe_key and db.session.scalar(sa.select(OutboxMail.id).where(OutboxMail.dedupe_key == dedupe_key)):
         return
-    link = _link("notifications.unsubscribe_page", token=unsubscribe_token(user.id, consultation_id))
+    link = site_url_for("notifications.unsubscribe_page", token=unsubscribe_token(user.id, consultation_id))
     footer = _("Stop these mails: %(link)s", link=link)
     body = "\n\n".join([*lines, "--", footer]) + "\n"
-    db.session.add(OutboxMail(user_id=user.id, to_address=user.email, subject=subject, body=body, kind=kind,
-                              unsubscribe_url=link, dedupe_key=dedupe_key))
+    subject = " ".join(xml_safe(subject).split())[:300]  # one line: a title may hold line breaks
+    db.session.add(OutboxMail(user_id=user.id, to_address=user.email, subject=subject, body=xml_safe(body),
+                              kind=kind, unsubscribe_url=link, dedupe_key=dedupe_key, comment_id=comment_id))
 
 
 def _in_site_language():
@@ -129,28 +147,33 @@ def comment_published(comment: Comment) -> None:
     if comment.parent_id is None and not comment.official_unit:
         return
     consultation = db.session.get(Consultation, comment.consultation_id)
-    link = _link("comments.permalink", comment_id=comment.id)
+    link = site_url_for("comments.permalink", comment_id=comment.id)
     told: set[int] = {comment.author_id}
     with _in_site_language():
         if comment.parent_id is not None:
             parent = db.session.get(Comment, comment.parent_id)
             if parent is not None and parent.author_id not in told and parent.author.email:
                 told.add(parent.author_id)
+                who = _("%(unit)s answered your comment (official reply):", unit=comment.official_unit) \
+                    if comment.official_unit else _("%(name)s replied to your comment:", name=comment.author.display_name)
                 _queue(parent.author, "reply", _("New reply to your comment on “%(title)s”", title=consultation.title),
-                       [_("%(name)s replied to your comment:", name=comment.author.display_name),
-                        comment.body_text, _("Read it and answer: %(link)s", link=link)], consultation.id)
+                       [who, comment.body_text, _("Read it and answer: %(link)s", link=link)], consultation.id,
+                       comment_id=comment.id)
         if comment.official_unit:
             for user in followers(consultation.id):
                 if user.id not in told:
                     told.add(user.id)
                     _queue(user, "official_reply", _("%(unit)s answered in “%(title)s”",
                                                       unit=comment.official_unit, title=consultation.title),
-                           [comment.body_text, _("Read it: %(link)s", link=link)], consultation.id)
+                           [_("%(unit)s answered in the consultation you follow (official reply):",
+                              unit=comment.official_unit),
+                            comment.body_text, _("Read the reply: %(link)s", link=link)], consultation.id,
+                           comment_id=comment.id)
 
 
 def summary_published(consultation: Consultation) -> None:
     """Tell the followers that "Dette har vi hørt" is published (before the commit)."""
-    link = _link("consultations.detail", slug=consultation.slug) + "#heard-heading"
+    link = site_url_for("consultations.detail", slug=consultation.slug) + "#heard-heading"
     with _in_site_language():
         for user in followers(consultation.id):
             _queue(user, "summary", _("What we heard: %(title)s", title=consultation.title),
@@ -161,12 +184,33 @@ def summary_published(consultation: Consultation) -> None:
 
 def decision_recorded(consultation: Consultation) -> None:
     """Tell the followers what was decided (before the commit)."""
-    link = _link("consultations.detail", slug=consultation.slug) + "#decision-heading"
+    link = site_url_for("consultations.detail", slug=consultation.slug) + "#decision-heading"
     with _in_site_language():
         for user in followers(consultation.id):
-            _queue(user, "decision", _("This was decided: %(title)s", title=consultation.title),
-                   [consultation.decision_text, _("Read more: %(link)s", link=link)], consultation.id,
+            lines = [_("%(body)s has decided on “%(title)s”:", body=consultation.political_body
+                       or current_app.config["SITE_OWNER"], title=consultation.title), consultation.decision_text]
+            if consultation.decision_url:
+                lines.append(_("The decision: %(link)s", link=consultation.decision_url))
+            lines.append(_("Read more: %(link)s", link=link))
+            _queue(user, "decision", _("This was decided: %(title)s", title=consultation.title), lines,
+                   consultation.id,
                    dedupe_key=f"decision:{consultation.id}:{user.id}:{consultation.decided_at:%Y-%m-%d}")
+
+
+def deadline_changed(consultation: Consultation, reason: str, *, extended: bool) -> None:
+    """Tell the followers that the deadline moved or the consultation closed early, and why
+    (before the commit)."""
+    link = site_url_for("consultations.detail", slug=consultation.slug)
+    with _in_site_language():
+        for user in followers(consultation.id):
+            if extended:
+                subject = _("New deadline: “%(title)s”", title=consultation.title)
+                first = _("The deadline is now %(date)s at 23:59.", date=consultation.deadline.strftime("%d.%m.%Y"))
+            else:
+                subject = _("Closed: “%(title)s”", title=consultation.title)
+                first = _("The consultation was closed before its deadline.")
+            _queue(user, "deadline_changed", subject, [first, reason, _("Read more: %(link)s", link=link)],
+                   consultation.id)
 
 
 def queue_deadline_reminders(today: dt.date | None = None) -> int:
@@ -178,7 +222,7 @@ def queue_deadline_reminders(today: dt.date | None = None) -> int:
         for consultation in db.session.scalars(sa.select(Consultation).where(Consultation.published_at.is_not(None))):
             if consultation.deadline != today + dt.timedelta(days=REMINDER_DAYS) or not consultation.is_open():
                 continue
-            link = _link("consultations.detail", slug=consultation.slug)
+            link = site_url_for("consultations.detail", slug=consultation.slug)
             for user in followers(consultation.id):
                 key = f"deadline:{consultation.id}:{user.id}:{consultation.deadline.isoformat()}"
                 if db.session.scalar(sa.select(OutboxMail.id).where(OutboxMail.dedupe_key == key)):
@@ -188,7 +232,17 @@ def queue_deadline_reminders(today: dt.date | None = None) -> int:
                           date=consultation.deadline.strftime("%d.%m.%Y")),
                         _("Have your say: %(link)s", link=link)], consultation.id, dedupe_key=key)
                 count += 1
-    db.session.commit()
+    return _commit_queued(count)
+
+
+def _commit_queued(count: int) -> int:
+    """Commit queued reminders or digests; if another ``send-mail`` queued the same ones at
+    the same moment (their unique keys clash), those are there already: nothing is lost."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return 0
     return count
 
 
@@ -206,7 +260,7 @@ def queue_moderator_digests(today: dt.date | None = None) -> int:
         lines = [_("Waiting in the moderation queue:")]
         lines += [f"- {w.consultation.title}: " + _("%(pending)d awaiting approval, %(reported)d reported",
                                                    pending=w.pending, reported=w.reported) for w in work]
-        lines.append(_link("moderation.queue"))
+        lines.append(site_url_for("moderation.queue"))
         staff = db.session.scalars(sa.select(User).where(User.role.in_((Role.MODERATOR.value, Role.ADMIN.value)),
                                                          User.wants_digest.is_(True)))
         for user in staff:
@@ -216,8 +270,7 @@ def queue_moderator_digests(today: dt.date | None = None) -> int:
             _queue(user, "digest", _("The moderation queue, %(date)s", date=today.strftime("%d.%m.%Y")), lines,
                    None, dedupe_key=key)
             count += 1
-    db.session.commit()
-    return count
+    return _commit_queued(count)
 
 
 # --- delivery ---------------------------------------------------------------------------------------
@@ -239,6 +292,7 @@ def _message(mail: OutboxMail) -> EmailMessage:
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
     message["Message-ID"] = make_msgid(domain="hoering")
+    message["Date"] = format_datetime(utcnow())
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -249,25 +303,29 @@ def _message(mail: OutboxMail) -> EmailMessage:
 def deliver(limit: int = 500) -> tuple[int, int]:
     """Send the waiting mails (oldest first); returns ``(sent, failed)``. A mail that
     fails stays in the outbox and is tried again by a later run."""
-    now = utcnow()
     ids = list(db.session.scalars(sa.select(OutboxMail.id).where(OutboxMail.sent_at.is_(None))
                                   .order_by(OutboxMail.id).limit(limit)))
     sent = failed = 0
     connection = None
     try:
         for mail_id in ids:
-            if not claim(mail_id, now):
+            if not claim(mail_id, utcnow()):  # the time of this claim: a long run must not look abandoned
                 continue
             mail = db.session.get(OutboxMail, mail_id)
+            if mail.comment_id is not None and db.session.scalar(
+                    sa.select(Comment.state).where(Comment.id == mail.comment_id)) != CommentState.PUBLISHED.value:
+                mail.sent_at, mail.last_error = utcnow(), "not sent: the comment is no longer published"
+                db.session.commit()
+                continue
             try:
                 if current_app.config.get("MAIL_SMTP_HOST"):
                     connection = connection or _smtp()
                     connection.send_message(_message(mail))
                 else:
                     _write_file(mail)
-            except (OSError, smtplib.SMTPException) as error:
+            except Exception as error:  # noqa: BLE001 - one bad mail must not stop the others
                 mail.claimed_at = None
-                mail.last_error = str(error)[:2000]
+                mail.last_error = f"{type(error).__name__}: {error}"[:2000]
                 db.session.commit()
                 failed += 1
                 connection = None

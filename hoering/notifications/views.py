@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from hoering import permissions
 from hoering.consultations import services as consultation_services
 from hoering.consultations.models import Consultation
 from hoering.extensions import csrf, db
@@ -20,6 +21,8 @@ def follow(slug: str):
     if consultation is None or consultation.published_at is None:
         abort(404)
     follow_it = request.form.get("follow") == "1"
+    if follow_it and not permissions.can_participate(current_user):
+        abort(403)  # banned users read, but do not take part
     services.set_following(current_user, consultation, follow_it)
     flash(_("You follow this consultation: we e-mail you about replies, the summary and the decision.")
           if follow_it else _("You no longer follow this consultation."), "success")

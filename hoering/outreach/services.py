@@ -1,5 +1,8 @@
 """Feeds, calendar and year plan, built with well-kept libraries (feedgen, icalendar).
 
+Text that citizens or staff typed may hold control characters XML and iCalendar cannot
+carry; they are left out (:func:`hoering.sanitize.xml_safe`).
+
 Only published consultations appear, and in a consultation's feed only its published
 comments and its published summary: the feeds are public and cached by readers.
 """
@@ -11,14 +14,16 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
+from hoering.sanitize import xml_safe
 from hoering.summaries.services import summary_of
 from hoering.timeutil import OSLO, to_oslo
+from hoering.urls import site_url_for
 
 #: Entries in a feed.
 FEED_ENTRIES = 50
@@ -35,8 +40,8 @@ def _feed(title: str, link: str, self_link: str, updated: dt.datetime | None):
 
     feed = FeedGenerator()
     feed.id(self_link)
-    feed.title(title)
-    feed.author({"name": current_app.config["SITE_OWNER"]})
+    feed.title(xml_safe(title))
+    feed.author({"name": xml_safe(current_app.config["SITE_OWNER"])})
     feed.link(href=link, rel="alternate")
     feed.link(href=self_link, rel="self")
     feed.language(current_app.config["BABEL_DEFAULT_LOCALE"])
@@ -48,24 +53,24 @@ def site_feed() -> bytes:
     """The site's Atom feed: the published consultations, newest first."""
     consultations = published_consultations()[:FEED_ENTRIES]
     feed = _feed(_("Consultations from %(owner)s", owner=current_app.config["SITE_OWNER"]),
-                 url_for("consultations.index", _external=True), url_for("outreach.site_feed", _external=True),
+                 site_url_for("consultations.index"), site_url_for("outreach.site_feed"),
                  max((c.updated_at for c in consultations), default=None))
     for consultation in reversed(consultations):  # feedgen puts the last added first
-        link = url_for("consultations.detail", slug=consultation.slug, _external=True)
+        link = site_url_for("consultations.detail", slug=consultation.slug)
         entry = feed.add_entry()
         entry.id(link)
-        entry.title(consultation.title)
+        entry.title(xml_safe(consultation.title))
         entry.link(href=link)
         entry.published(consultation.published_at)
         entry.updated(consultation.updated_at)
-        entry.summary(f"{consultation.summary}\n\n" + _("Deadline: %(date)s", date=_date(consultation.deadline)))
+        entry.summary(xml_safe(f"{consultation.summary}\n\n" + _("Deadline: %(date)s", date=_date(consultation.deadline))))
     return feed.atom_str(pretty=True)
 
 
 def consultation_feed(consultation: Consultation) -> bytes:
     """A consultation's Atom feed: its published summary and its newest published
     comments."""
-    link = url_for("consultations.detail", slug=consultation.slug, _external=True)
+    link = site_url_for("consultations.detail", slug=consultation.slug)
     comments = list(db.session.scalars(
         sa.select(Comment).where(Comment.consultation_id == consultation.id,
                                  Comment.state == CommentState.PUBLISHED.value)
@@ -75,27 +80,27 @@ def consultation_feed(consultation: Consultation) -> bytes:
     times = [c.created_at for c in comments] + [consultation.updated_at]
     if published_summary:
         times.append(published_summary.updated_at)
-    feed = _feed(consultation.title, link, url_for("outreach.consultation_feed", slug=consultation.slug,
-                                                   _external=True), max(times))
-    feed.subtitle(consultation.summary or consultation.title)
+    feed = _feed(consultation.title, link, site_url_for("outreach.consultation_feed", slug=consultation.slug),
+                 max(times))
+    feed.subtitle(xml_safe(consultation.summary or consultation.title))
     for comment in reversed(comments):
         entry = feed.add_entry()
-        url = url_for("comments.permalink", comment_id=comment.id, _external=True)
+        url = site_url_for("comments.permalink", comment_id=comment.id)
         entry.id(url)
-        entry.title(_("Comment by %(name)s", name=comment.author.display_name))
+        entry.title(xml_safe(_("Comment by %(name)s", name=comment.author.display_name)))
         entry.link(href=url)
-        entry.author({"name": comment.author.display_name})
+        entry.author({"name": xml_safe(comment.author.display_name)})
         entry.published(comment.created_at)
         entry.updated(comment.edited_at or comment.created_at)
-        entry.content(comment.body_text, type="text")
+        entry.content(xml_safe(comment.body_text), type="text")
     if published_summary:
         entry = feed.add_entry()
         entry.id(f"{link}#dette-har-vi-hort")
-        entry.title(_("What we heard: %(title)s", title=consultation.title))
+        entry.title(xml_safe(_("What we heard: %(title)s", title=consultation.title)))
         entry.link(href=f"{link}#heard-heading")
         entry.published(published_summary.published_at)
         entry.updated(published_summary.updated_at)
-        entry.content(published_summary.overview_html, type="html")
+        entry.content(xml_safe(published_summary.overview_html), type="html")
     return feed.atom_str(pretty=True)
 
 
@@ -145,14 +150,14 @@ def calendar() -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//Hoering//hoering//NO")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", _("Consultations from %(owner)s", owner=current_app.config["SITE_OWNER"]))
+    cal.add("x-wr-calname", xml_safe(_("Consultations from %(owner)s", owner=current_app.config["SITE_OWNER"])))
     cal.add("x-wr-timezone", "Europe/Oslo")
-    host = url_for("consultations.index", _external=True).split("//", 1)[-1].split("/", 1)[0]
+    host = site_url_for("consultations.index").split("//", 1)[-1].split("/", 1)[0]
     for event in events():
         item = CalendarEvent()
         item.add("uid", f"{event.kind}-{event.consultation.id}@{host}")
-        item.add("summary", event.label)
-        item.add("url", url_for("consultations.detail", slug=event.consultation.slug, _external=True))
+        item.add("summary", xml_safe(event.label))
+        item.add("url", site_url_for("consultations.detail", slug=event.consultation.slug))
         item.add("dtstamp", event.consultation.updated_at)
         if event.kind == "deadline":  # a whole day: comments are accepted until 23:59:59 Oslo time
             item.add("dtstart", event.day)
@@ -161,8 +166,9 @@ def calendar() -> bytes:
             start = event.when.astimezone(OSLO)
             item.add("dtstart", start)
             item.add("dtend", start + dt.timedelta(hours=1))
-        item.add("description", event.consultation.summary)
+        item.add("description", xml_safe(event.consultation.summary))
         cal.add_component(item)
+    cal.add_missing_timezones()  # a VTIMEZONE for Europe/Oslo, as RFC 5545 asks
     return cal.to_ical()
 
 

@@ -67,8 +67,9 @@ def test_a_pdf_is_attached_stored_by_hash_and_served_safely(browser_for, make_co
     assert served.mimetype == "application/pdf"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in served.headers["Content-Security-Policy"]
-    assert served.headers["Content-Disposition"].startswith("inline")
-    assert upload(officer, consultation, content, "igjen.pdf").status_code == 303  # the same file: kept once
+    assert served.headers["Content-Disposition"].startswith("attachment")  # no PDF viewer under a sandbox
+    again = upload(officer, consultation, content, "igjen.pdf")  # the same file: kept once, and said so
+    assert "allerede lagt ved" in officer.get(again.headers["Location"]).get_data(as_text=True)
     assert len([p for p in documents_dir.rglob("*") if p.is_file()]) == 1
 
 
@@ -114,6 +115,23 @@ def test_a_zip_that_is_not_an_office_file_is_refused(browser_for, make_consultat
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("virus.exe", "MZ")
     response = upload(browser_for("case_officer"), make_consultation(), out.getvalue(), "rapport.xlsx")
+    assert response.status_code == 303
+    assert not [p for p in documents_dir.rglob("*") if p.is_file()]
+
+
+def test_a_zip_with_a_telling_first_entry_is_not_an_office_file(browser_for, make_consultation, documents_dir):
+    for entries in ([("word/evil.html", "<script>alert(1)</script>")],
+                    [("[Content_Types].xml", "<Types/>"), ("xl/x", "x" * 1000)]):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            for name, data in entries:
+                archive.writestr(name, data)
+        upload(browser_for("case_officer"), make_consultation(), out.getvalue(), "rapport.docx")
+    assert not [p for p in documents_dir.rglob("*") if p.is_file()]
+
+
+def test_a_refused_title_leaves_no_file_behind(browser_for, make_consultation, documents_dir):
+    response = upload(browser_for("case_officer"), make_consultation(), pdf_bytes(), "plan.pdf", "Plan \u202egnirts")
     assert response.status_code == 303
     assert not [p for p in documents_dir.rglob("*") if p.is_file()]
 

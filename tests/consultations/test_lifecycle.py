@@ -87,3 +87,28 @@ def test_only_case_officers_move_a_consultation_on(browser_for, make_consultatio
     for role in ("citizen", "moderator"):
         browser = browser_for(role)
         assert browser.get(f"/saksbehandling/hoeringer/{consultation.slug}/livslop").status_code == 403
+
+
+def test_editing_keeps_an_early_close_and_decided_consultations_keep_their_deadline(browser_for, make_consultation,
+                                                                                   client, app):
+    from tests.consultations.test_pages import consultation_form
+
+    consultation = make_consultation()
+    officer = browser_for("case_officer")
+    step(officer, consultation, action="close", reason="Trukket.")
+    with app.app_context():
+        closed_at = db.session.get(Consultation, consultation.id).closes_at
+        deadline = closed_at.astimezone(OSLO).date().isoformat()
+    edited = officer.submit(f"/saksbehandling/hoeringer/{consultation.slug}/rediger",
+                            data=consultation_form(title="Ny tittel", slug=consultation.slug, deadline=deadline))
+    assert edited.status_code == 303
+    with app.app_context():
+        assert db.session.get(Consultation, consultation.id).closes_at == closed_at
+    assert "Åpen for innspill" not in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+
+    today = dt.datetime.now(OSLO).date()
+    step(officer, consultation, action="decision", decision_text="Vedtatt.", decided_on=today.isoformat())
+    later = (today + dt.timedelta(days=30)).isoformat()
+    assert step(officer, consultation, action="extend", deadline=later, reason="Likevel").status_code == 422
+    assert step(officer, consultation, action="decision", decision_text="Vedtatt.", decided_on=today.isoformat(),
+                decision_url="http://usikker.example/sak").status_code == 422

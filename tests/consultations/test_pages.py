@@ -83,13 +83,16 @@ def test_drafts_are_hidden_from_the_public_and_shown_to_case_officers(client, br
 
 
 def consultation_form(**overrides) -> dict:
+    """A valid consultation form. Its deadline is ten days ahead, the deadline of
+    ``make_consultation()``'s open consultations, since a published consultation's deadline
+    is not changed through this form."""
     today = oslo_today()
     data = {
         "title": "Ny barnehage på Øvre Å", "slug": "", "summary": "Vi planlegger en ny barnehage.",
         "body_markdown": "## Bakgrunn\n\nTekst med **fet** skrift.\n\n<script>alert(1)</script>",
         "questions": "Hvor bør den ligge?\nHva er viktigst for deg?\n", "language": "nb",
         "responsible_unit": "Oppvekst", "moderation_mode": "post",
-        "opens_at": f"{today - dt.timedelta(days=1)}T08:00", "deadline": str(today + dt.timedelta(days=30)),
+        "opens_at": f"{today - dt.timedelta(days=1)}T08:00", "deadline": str(today + dt.timedelta(days=10)),
         "publish": "y",
     }
     data.update(overrides)
@@ -143,11 +146,17 @@ def test_case_officer_edits_a_consultation(browser, make_user, make_consultation
     form_page = browser.get(f"/saksbehandling/hoeringer/{consultation.slug}/rediger").get_data(as_text=True)
     assert "Gammelt spørsmål" in form_page
 
+    deadline = consultation.closes_at.astimezone(OSLO).date().isoformat()
     response = browser.submit(f"/saksbehandling/hoeringer/{consultation.slug}/rediger",
-                              data=consultation_form(title="Endret tittel", slug=consultation.slug))
+                              data=consultation_form(title="Endret tittel", slug=consultation.slug, deadline=deadline))
 
     assert response.status_code == 303
     assert "Endret tittel" in browser.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    # The deadline of a published consultation moves only with a public reason.
+    later = (consultation.closes_at.astimezone(OSLO).date() + dt.timedelta(days=5)).isoformat()
+    moved = browser.submit(f"/saksbehandling/hoeringer/{consultation.slug}/rediger",
+                           data=consultation_form(title="Endret tittel", slug=consultation.slug, deadline=later))
+    assert moved.status_code == 422 and "Frist, vedtak og arkiv" in moved.get_data(as_text=True)
 
 
 def test_citizens_and_anonymous_users_cannot_create_or_edit_consultations(client, browser, make_user,

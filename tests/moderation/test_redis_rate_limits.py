@@ -29,9 +29,10 @@ def test_two_app_processes_share_the_login_limit_through_redis(tmp_path, monkeyp
 
     monkeypatch.setenv("HOERING_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
     assert redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
-    # A key prefix of its own: another test run on the same Redis must not share counts.
+    # A key prefix of its own: another test run on the same Redis must not share counts; a
+    # daily limit: a fixed one-minute window could roll over between the requests.
     config = {"TESTING": True, "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/r.sqlite",
-              "RATELIMIT_LOGIN": "2 per minute", "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+              "RATELIMIT_LOGIN": "2 per day", "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
     first, second = create_app(config).test_client(), create_app(config).test_client()
     with first.application.app_context():
         db.create_all()

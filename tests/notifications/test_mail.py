@@ -194,3 +194,98 @@ def test_a_failing_server_keeps_the_mail_for_the_next_run(make_user, app, monkey
         mail = db.session.scalar(sa.select(OutboxMail))
         assert mail.sent_at is None and mail.claimed_at is None and mail.last_error
     assert re.search(r"Sent 0 mails", result.output)
+
+
+def test_unsubscribing_stops_reply_mails_too_until_one_follows_again(browser_for, make_consultation, make_user,
+                                                                      make_comment, smtp, runner, client, app):
+    consultation = make_consultation(title="Torget")
+    citizen = browser_for(email="per@example.org")
+    follow(citizen, consultation)
+    page = f"/hoeringer/{consultation.slug}"
+    citizen.submit(page, f"{page}/kommentarer", data={"text": "Flere benker på torget"})
+    with app.app_context():
+        from hoering.comments.models import Comment
+
+        mine = db.session.scalar(sa.select(Comment.id))
+    other = browser_for()
+    other.submit(page, f"{page}/kommentarer", data={"text": "Enig!", "parent_id": str(mine)})
+    send_mail(runner)
+    first = smtp.to("per@example.org")
+    assert len(first) == 1 and first[0]["Date"]
+    path = first[0]["List-Unsubscribe"].strip().strip("<>").split("fjordvik.example", 1)[1]
+    assert client.post(path).status_code == 200
+    other.submit(page, f"{page}/kommentarer", data={"text": "Og lys!", "parent_id": str(mine)})
+    send_mail(runner)
+    assert len(smtp.to("per@example.org")) == 1  # no more mail about this consultation
+    follow(citizen, consultation)  # following again lifts it
+    other.submit(page, f"{page}/kommentarer", data={"text": "Og trær!", "parent_id": str(mine)})
+    send_mail(runner)
+    assert len(smtp.to("per@example.org")) == 2
+
+
+def test_followers_hear_when_the_deadline_moves_or_the_consultation_closes(browser_for, make_consultation, smtp,
+                                                                            runner):
+    consultation = make_consultation(title="Havna")
+    follow(browser_for(email="liv@example.org"), consultation)
+    officer = browser_for("case_officer")
+    url = f"/saksbehandling/hoeringer/{consultation.slug}/livslop"
+    later = (consultation.closes_at.astimezone(dt.UTC).date() + dt.timedelta(days=20)).isoformat()
+    officer.submit(url, data={"action": "extend", "deadline": later, "reason": "Flere vil si sin mening."})
+    officer.submit(url, data={"action": "close", "reason": "Saken er trukket."})
+    send_mail(runner, "--no-reminders")
+    subjects = sorted(m["Subject"] for m in smtp.to("liv@example.org"))
+    assert subjects == ["Avsluttet: «Havna»", "Ny frist: «Havna»"]
+    assert "Saken er trukket." in body(next(m for m in smtp.to("liv@example.org") if "Avsluttet" in m["Subject"]))
+
+
+def test_a_reply_hidden_before_sending_is_not_mailed(browser_for, make_consultation, smtp, runner, app):
+    from tests.moderation.helpers import act
+
+    consultation = make_consultation()
+    author = browser_for(email="eva@example.org")
+    page = f"/hoeringer/{consultation.slug}"
+    author.submit(page, f"{page}/kommentarer", data={"text": "Et vanlig innspill"})
+    with app.app_context():
+        from hoering.comments.models import Comment
+
+        mine = db.session.scalar(sa.select(Comment.id))
+    troll = browser_for()
+    troll.submit(page, f"{page}/kommentarer", data={"text": "Stygt svar", "parent_id": str(mine)})
+    with app.app_context():
+        reply_id = db.session.scalar(sa.select(Comment.id).where(Comment.parent_id == mine))
+    act(browser_for("moderator"), reply_id, "hide", reason="trakassering")
+    send_mail(runner, "--no-reminders")
+    assert smtp.to("eva@example.org") == []
+
+
+def test_a_title_with_line_breaks_does_not_stop_the_mail(browser_for, make_consultation, make_user, make_comment,
+                                                          smtp, runner, app):
+    from hoering.consultations.models import Consultation
+
+    consultation = make_consultation()
+    with app.app_context():
+        db.session.get(Consultation, consultation.id).title = "Skole\nBcc: x@example.org"
+        db.session.commit()
+    author = browser_for(email="nils@example.org")
+    page = f"/hoeringer/{consultation.slug}"
+    author.submit(page, f"{page}/kommentarer", data={"text": "Mitt innspill"})
+    with app.app_context():
+        from hoering.comments.models import Comment
+
+        mine = db.session.scalar(sa.select(Comment.id))
+    browser_for().submit(page, f"{page}/kommentarer", data={"text": "Svar", "parent_id": str(mine)})
+    send_mail(runner, "--no-reminders")
+    received = smtp.to("nils@example.org")
+    assert len(received) == 1 and "\n" not in received[0]["Subject"] and received[0]["Bcc"] is None
+
+
+def test_a_claim_made_long_ago_by_a_live_sender_uses_its_own_time(app):
+    from hoering.notifications.services import claim
+    from hoering.timeutil import utcnow
+
+    with app.app_context():
+        mail = OutboxMail(to_address="a@example.org", subject="S", body="B", kind="test")
+        db.session.add(mail)
+        db.session.commit()
+        assert claim(mail.id, utcnow())
+        assert not claim(mail.id, utcnow())  # claimed just now: nobody else may take it

@@ -74,6 +74,7 @@ def test_the_calendar_has_openings_deadlines_and_meetings(make_consultation, cli
     assert meeting.astimezone(OSLO).hour == 10 and meeting.astimezone(dt.UTC).hour == 8
     uids = [str(e["UID"]) for e in calendar.walk("VEVENT")]
     assert len(set(uids)) == 3
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Oslo"]
 
 
 def test_the_year_plan_shows_each_month(make_consultation, client):
@@ -122,3 +123,23 @@ def test_case_officers_set_hashtag_body_and_meeting(browser_for, make_consultati
     assert officer.submit(url, data=form).status_code == 303
     public = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
     assert "#FjordvikVei" in public and "formannskapet" in public and "10.06.2026, 18:00" in public
+
+
+def test_control_characters_and_a_forged_host_do_not_reach_feeds(browser_for, make_consultation, client, app,
+                                                                 monkeypatch):
+    monkeypatch.setitem(app.config, "SITE_URL", "https://hoering.fjordvik.example")
+    consultation = make_consultation(title="Brua\x0b over elva")
+    citizen = browser_for(name="Kari\x1bN")
+    page = f"/hoeringer/{consultation.slug}"
+    citizen.submit(page, f"{page}/kommentarer", data={"text": "Tekst med \x1b[31m farge og \x0b tab"})
+    for url in ("/feed.atom", f"{page}/feed.atom"):
+        response = client.get(url, headers={"Host": "evil.example"})
+        assert response.status_code == 200
+        feed = feedparser.parse(response.get_data())
+        assert not feed.bozo, feed.bozo_exception
+        assert "evil.example" not in response.get_data(as_text=True)
+        assert "https://hoering.fjordvik.example/" in response.get_data(as_text=True)
+    calendar = client.get("/kalender.ics", headers={"Host": "evil.example"}).get_data()
+    assert b"evil.example" not in calendar and b"\x1b" not in calendar
+    html = client.get(page, headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert 'og:url" content="https://hoering.fjordvik.example/' in html
