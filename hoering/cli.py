@@ -190,4 +190,12 @@ def send_mail_command(no_reminders: bool) -> None:
         sent, failed = deliver()
     click.echo(f"Sent {sent} mails; {failed} failed and stay in the outbox.")
     if failed:
+        import sqlalchemy as sa
+
+        from hoering.extensions import db
+        from hoering.notifications.models import OutboxMail
+
+        for error in db.session.scalars(sa.select(OutboxMail.last_error).where(
+                OutboxMail.sent_at.is_(None), OutboxMail.last_error != "").distinct().limit(5)):
+            click.echo(f"  {error}", err=True)
         raise SystemExit(1)

@@ -25,6 +25,10 @@ def consultation_json(consultation: Consultation, counts: ParticipationCounts, d
         "closes_at": _iso(consultation.closes_at),
         "deadline": consultation.deadline.isoformat(),
         "responsible_unit": consultation.responsible_unit or None,
+        "political_body": consultation.political_body or None,
+        "meeting_at": _iso(consultation.meeting_at),
+        "hashtag": consultation.hashtag or None,
+        "archived": consultation.archived_at is not None,
         "comment_count": counts.comments,
         "participant_count": counts.participants,
         "url": url_for("consultations.detail", slug=consultation.slug, _external=True),
@@ -35,6 +39,16 @@ def consultation_json(consultation: Consultation, counts: ParticipationCounts, d
         data["body_html"] = consultation.body_html
         data["source_url"] = consultation.source_url
         data["questions"] = [{"id": q.id, "text": q.text} for q in consultation.questions]
+        data["decision"] = {"text": consultation.decision_text, "url": consultation.decision_url or None,
+                            "decided_at": _iso(consultation.decided_at)} if consultation.decision_text else None
+        from hoering.consultations.documents import documents_of
+        from hoering.consultations.lifecycle import public_events
+
+        data["documents"] = [{"title": d.title, "filename": d.filename, "type": d.mime, "size": d.size,
+                              "url": url_for("consultations.document", document_id=d.id, filename=d.filename,
+                                             _external=True)} for d in documents_of(consultation.id)]
+        data["deadline_changes"] = [{"kind": e.kind, "from": e.old_value, "to": e.new_value, "reason": e.reason,
+                                     "at": _iso(e.created_at)} for e in public_events(consultation)]
     return data
 
 

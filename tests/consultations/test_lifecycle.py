@@ -112,3 +112,17 @@ def test_editing_keeps_an_early_close_and_decided_consultations_keep_their_deadl
     assert step(officer, consultation, action="extend", deadline=later, reason="Likevel").status_code == 422
     assert step(officer, consultation, action="decision", decision_text="Vedtatt.", decided_on=today.isoformat(),
                 decision_url="http://usikker.example/sak").status_code == 422
+
+
+def test_the_api_tells_the_decision_the_deadline_changes_and_the_documents(browser_for, make_consultation, client):
+    consultation = make_consultation()
+    officer = browser_for("case_officer")
+    step(officer, consultation, action="close", reason="Saken er avklart.")
+    today = dt.datetime.now(OSLO).date()
+    step(officer, consultation, action="decision", decision_text="Vedtatt enstemmig.", decided_on=today.isoformat(),
+         decision_url="https://innsyn.example/sak/1")
+    data = client.get(f"/api/v1/consultations/{consultation.slug}").get_json()
+    assert data["decision"]["text"] == "Vedtatt enstemmig." and data["decision"]["url"] == "https://innsyn.example/sak/1"
+    assert [c["kind"] for c in data["deadline_changes"]] == ["closed_early"]
+    assert data["deadline_changes"][0]["reason"] == "Saken er avklart."
+    assert data["documents"] == [] and data["archived"] is False
