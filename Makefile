@@ -8,7 +8,7 @@ PORT ?= 5000
 CATALOGS := $(wildcard hoering/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test bench install install-dev translations extract-messages update-messages lint clean
+.PHONY: run test bench install install-dev axe translations extract-messages update-messages lint clean
 
 run: install instance/config.py
 	$(FLASK) db upgrade
@@ -26,7 +26,15 @@ bench: install-dev
 	$(BIN)/python bench/moderation_queue.py
 
 install: $(VENV)/.installed translations
-install-dev: $(VENV)/.installed-dev translations
+install-dev: $(VENV)/.installed-dev translations axe
+
+# axe-core from the npm registry, for the accessibility checks of the browser tests
+# (skipped, with the browser tests, where npm is missing).
+AXE_VERSION := 4.14.1
+axe: node_modules/axe-core/axe.min.js
+node_modules/axe-core/axe.min.js:
+	@if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --no-save axe-core@$(AXE_VERSION); \
+	else echo "npm not found: the accessibility checks will be skipped"; fi
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

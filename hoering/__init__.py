@@ -117,10 +117,14 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        number, _dot, version = (user_id or "").partition(".")
         try:
-            return db.session.get(User, int(user_id))
+            user = db.session.get(User, int(number))
         except ValueError:
             return None
+        if user is None or version != str(user.session_version):
+            return None  # the password changed since this session began
+        return user
 
 
 def register_blueprints(app: Flask) -> None:

@@ -54,3 +54,16 @@ class ProfileForm(Form):
     )
     submit = SubmitField(_l("Save"))
 
+
+
+class PasswordChangeForm(Form):
+    """Change one's password (the current one is asked for)."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password."))])
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Choose a password.")), Length(max=200)],
+        description=_l("At least 10 characters, and not your e-mail address or display name. Other devices where "
+                       "you are logged in are logged out."))
+    new_password_again = PasswordField(
+        _l("New password again"), validators=[EqualTo("new_password", message=_l("The passwords are not the same."))])
+    submit = SubmitField(_l("Change password"))

@@ -42,9 +42,15 @@ class User(UserMixin, db.Model):
     #: Import key ``polis:<conversation>:<author-id>`` for pseudonymous participants.
     external_id: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Part of the login cookie; raising it (a new password) ends every other session.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+    def get_id(self) -> str:  # Flask-Login: what the session and the remember cookie hold
+        """``"<id>.<session version>"``: a session from before a password change no longer loads."""
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hoering.accounts.models import Role, User
-from hoering.exceptions import Conflict, ValidationFailed
+from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text
 
@@ -68,9 +68,8 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
     """
     role_value = Role(role).value if not isinstance(role, Role) else role.value
     name = _check_display_name(display_name)
-    if len(password or "") < PASSWORD_MIN_LENGTH:
-        raise ValidationFailed(_l("The password must be at least %(min)d characters.", min=PASSWORD_MIN_LENGTH))
     email = normalize_email(email)
+    check_password_rules(password, email, name)
     if find_by_email(email) is not None:
         raise Conflict(_l("An account with this e-mail address already exists."))
     user = User(email=email, display_name=name, password_hash=hash_password(password), role=role_value)
@@ -81,6 +80,38 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
         db.session.rollback()
         raise Conflict(_l("An account with this e-mail address already exists.")) from None
     return user
+
+
+def check_password_rules(password: str, email: str | None, display_name: str | None) -> None:
+    """The password rules: at least :data:`PASSWORD_MIN_LENGTH` characters, and not the
+    e-mail address, its name part or the display name (in any case).
+
+    Raises:
+        ValidationFailed: with the rule broken.
+    """
+    password = password or ""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise ValidationFailed(_l("The password must be at least %(min)d characters.", min=PASSWORD_MIN_LENGTH))
+    folded = password.strip().casefold()
+    taken = {(email or "").casefold(), (email or "").split("@")[0].casefold(), (display_name or "").strip().casefold()}
+    if folded in taken - {""}:
+        raise ValidationFailed(_l("The password cannot be your e-mail address or your display name."))
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; every other session of the
+    user ends (their login cookies no longer load).
+
+    Raises:
+        PermissionDenied: the current password is wrong.
+        ValidationFailed: the new password breaks :func:`check_password_rules`.
+    """
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+        raise PermissionDenied(_l("The current password is not right."))
+    check_password_rules(new, user.email, user.display_name)
+    user.password_hash = hash_password(new)
+    user.session_version = (user.session_version or 0) + 1
+    db.session.commit()
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -8,9 +8,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from hoering import permissions
 from hoering.accounts import bp, services
-from hoering.accounts.forms import LoginForm, ProfileForm, RegistrationForm
+from hoering.accounts.forms import LoginForm, PasswordChangeForm, ProfileForm, RegistrationForm
 from hoering.comments.services import comments_by_author
 from hoering.exceptions import ServiceError
+from hoering.extensions import db
 from hoering.i18n import safe_next_url
 from hoering.moderation.services import active_ban
 from hoering.ratelimit import limit, on_rate_limit
@@ -106,3 +107,31 @@ def profile():
     return render_template("accounts/profile.html", form=form, my_comments=comments_by_author(current_user.id),
                            ban=active_ban(current_user)), status
 
+
+
+@bp.route("/min-side/passord", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's password; other sessions end, this one goes on."""
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            status = error.status
+        else:
+            login_user(current_user._get_current_object(), remember=False)  # this session, with the new version
+            flash(_("Your password has been changed. You are logged out everywhere else."), "success")
+            return redirect(url_for("accounts.profile"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/password.html", form=form), status
+
+
+@bp.get("/personvern")
+def privacy():
+    """What the platform stores about people, and why (GDPR art. 13)."""
+    return render_template("accounts/privacy.html")
