@@ -77,6 +77,10 @@ class DefaultConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     MAX_CONTENT_LENGTH = 1024 * 1024
+    #: What happens to the comments of a user who deletes their account: ``"anonymize"``
+    #: (they stay, signed "Slettet bruker") or ``"remove"`` (they are removed, like a
+    #: comment its author removed). The municipality decides.
+    ACCOUNT_DELETION_COMMENTS = "anonymize"
     #: Largest document a case officer may upload, in bytes (the upload route alone
     #: accepts requests this large).
     DOCUMENT_MAX_BYTES = 25 * 1024 * 1024

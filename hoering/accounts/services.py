@@ -150,3 +150,67 @@ def change_display_name(user: User, display_name: str) -> User:
         enqueue("user_comments", user.id)  # the comments are indexed under the author's name
     db.session.commit()
     return user
+
+
+#: The name shown for a deleted account's comments.
+DELETED_USER_NAME = "Slettet bruker"
+
+
+def export_data(user: User) -> dict:
+    """Everything stored about ``user`` that they can be given (GDPR art. 15 and 20):
+    account, comments, supports, reports, follows. Times are ISO 8601 UTC."""
+    from hoering.comments.models import Comment, Support
+    from hoering.consultations.models import Consultation
+    from hoering.moderation.models import Report
+    from hoering.notifications.models import Subscription
+
+    def iso(moment):
+        return moment.isoformat() if moment else None
+
+    slugs = dict(db.session.execute(sa.select(Consultation.id, Consultation.slug)).all())
+    comments = db.session.scalars(sa.select(Comment).where(Comment.author_id == user.id).order_by(Comment.id))
+    return {
+        "account": {"email": user.email, "display_name": user.display_name, "role": user.role,
+                    "created_at": iso(user.created_at)},
+        "comments": [{"id": c.id, "consultation": slugs.get(c.consultation_id), "parent_id": c.parent_id,
+                      "state": c.state, "text": c.body_text, "created_at": iso(c.created_at),
+                      "edited_at": iso(c.edited_at)} for c in comments],
+        "supports": [{"comment_id": s.comment_id, "created_at": iso(s.created_at)} for s in db.session.scalars(
+            sa.select(Support).where(Support.user_id == user.id).order_by(Support.comment_id))],
+        "reports": [{"comment_id": r.comment_id, "reason": r.reason, "text": r.text, "created_at": iso(r.created_at)}
+                    for r in db.session.scalars(sa.select(Report).where(Report.reporter_id == user.id)
+                                                .order_by(Report.id))],
+        "following": [slugs.get(s.consultation_id) for s in db.session.scalars(
+            sa.select(Subscription).where(Subscription.user_id == user.id).order_by(Subscription.id))],
+    }
+
+
+def delete_account(user: User, password: str) -> None:
+    """Delete an account after checking the password: the e-mail address, password and
+    name are erased, follows end, and the comments are anonymized (signed "Slettet
+    bruker") or removed, as ``ACCOUNT_DELETION_COMMENTS`` says. The row stays so that
+    threads and the moderation log keep their shape.
+
+    Raises:
+        PermissionDenied: the password is wrong.
+    """
+    from flask import current_app
+
+    from hoering.comments.models import Comment, CommentState
+    from hoering.notifications.models import MailOptOut, Subscription
+    from hoering.search.services import enqueue
+    from hoering.timeutil import utcnow
+
+    if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
+        raise PermissionDenied(_l("The password is not right."))
+    if current_app.config["ACCOUNT_DELETION_COMMENTS"] == "remove":
+        db.session.execute(sa.update(Comment).where(
+            Comment.author_id == user.id, Comment.state != CommentState.REMOVED.value).values(
+            state=CommentState.REMOVED.value, body_text="", body_html="", removed_at=utcnow()))
+    db.session.execute(sa.delete(Subscription).where(Subscription.user_id == user.id))
+    db.session.execute(sa.delete(MailOptOut).where(MailOptOut.user_id == user.id))
+    user.email, user.password_hash, user.display_name = None, None, DELETED_USER_NAME
+    user.wants_digest = False
+    user.session_version = (user.session_version or 0) + 1
+    enqueue("user_comments", user.id)
+    db.session.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -135,3 +135,33 @@ def change_password():
 def privacy():
     """What the platform stores about people, and why (GDPR art. 13)."""
     return render_template("accounts/privacy.html")
+
+
+@bp.get("/min-side/data.json")
+@login_required
+def my_data():
+    """Download everything stored about oneself, as JSON."""
+    import json
+
+    body = json.dumps(services.export_data(current_user), ensure_ascii=False, indent=2)
+    return current_app.response_class(body, mimetype="application/json", headers={
+        "Content-Disposition": 'attachment; filename="mine-data.json"', "Cache-Control": "private, no-store"})
+
+
+@bp.route("/min-side/slett", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    """Delete one's account (the password confirms it)."""
+    status = 200
+    if request.method == "POST":
+        try:
+            services.delete_account(current_user, request.form.get("password", ""))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            status = error.status
+        else:
+            logout_user()
+            flash(_("Your account has been deleted."), "success")
+            return redirect(url_for("consultations.index"), code=303)
+    return render_template("accounts/delete.html"), status
