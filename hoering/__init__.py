@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         path = os.path.join(app.instance_path, "hoering.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     check_secret_key(app)
+    secure_cookies(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -59,6 +60,16 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def secure_cookies(app: Flask) -> None:
+    """Session and remember-me cookies are ``Secure`` when the site is served over HTTPS
+    (``SITE_URL`` starts with ``https://``), unless set explicitly; they are always
+    ``HttpOnly`` and ``SameSite=Lax`` (DefaultConfig)."""
+    https = str(app.config.get("SITE_URL", "")).startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if key not in app.config or app.config[key] is None:
+            app.config[key] = https
 
 
 def check_secret_key(app: Flask) -> None:

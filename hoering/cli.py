@@ -199,3 +199,34 @@ def send_mail_command(no_reminders: bool) -> None:
                 OutboxMail.sent_at.is_(None), OutboxMail.last_error != "").distinct().limit(5)):
             click.echo(f"  {error}", err=True)
         raise SystemExit(1)
+
+
+@hoering_cli.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Erase the text of rejected comments older than REJECTED_RETENTION_DAYS (the rows,
+    and the moderation log, stay). Run it daily."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from hoering.comments.models import Comment, CommentState
+    from hoering.extensions import db
+    from hoering.search.services import enqueue, process_pending
+    from hoering.timeutil import utcnow
+
+    days = current_app.config.get("REJECTED_RETENTION_DAYS")
+    if days is None:
+        click.echo("REJECTED_RETENTION_DAYS is not set: nothing erased.")
+        return
+    cutoff = utcnow() - dt.timedelta(days=int(days))
+    ids = list(db.session.scalars(sa.select(Comment.id).where(
+        Comment.state == CommentState.REJECTED.value, Comment.created_at < cutoff, Comment.body_text != "")))
+    if ids:
+        db.session.execute(sa.update(Comment).where(Comment.id.in_(ids)).values(body_text="", body_html=""))
+        for comment_id in ids:
+            enqueue("comment", comment_id)
+        db.session.commit()
+        process_pending()
+    click.echo(f"Erased the text of {len(ids)} rejected comments older than {days} days.")

@@ -58,6 +58,8 @@ class DefaultConfig:
     RATELIMIT_REPORTS = "20 per hour"
     RATELIMIT_REGISTRATION = "5 per hour"
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    #: Login attempts on one account, from any address.
+    RATELIMIT_LOGIN_ACCOUNT = "5 per minute;20 per hour"
 
     #: Folder of the Whoosh index; ``None`` means ``instance/search-index``.
     SEARCH_INDEX_DIR: str | None = None
@@ -72,11 +74,18 @@ class DefaultConfig:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 8
     SESSION_COOKIE_HTTPONLY = True
+    #: ``None``: Secure when ``SITE_URL`` is https (see ``hoering.secure_cookies``).
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     MAX_CONTENT_LENGTH = 1024 * 1024
+    #: Days the text of a rejected comment is kept (for appeals and the audit), counted
+    #: from when it was posted; ``flask --app wsgi hoering purge`` then erases the text.
+    #: ``None`` keeps it.
+    REJECTED_RETENTION_DAYS: int | None = 180
     #: What happens to the comments of a user who deletes their account: ``"anonymize"``
     #: (they stay, signed "Slettet bruker") or ``"remove"`` (they are removed, like a
     #: comment its author removed). The municipality decides.

@@ -24,6 +24,21 @@ def limit(config_key: str):
     return limiter.limit(lambda: current_app.config[config_key], methods=["POST"])
 
 
+def limit_per_account(config_key: str):
+    """Decorator: rate-limit POSTs by the e-mail address in the form (``config[config_key]``),
+    so guessing one account's password from many addresses is limited too. The address is
+    hashed before it is used as a key."""
+    import hashlib
+
+    from flask import request
+
+    def account_key() -> str:
+        email = (request.form.get("email") or "").strip().casefold()
+        return "account:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
+
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], key_func=account_key)
+
+
 def on_rate_limit(endpoint: str):
     """Register ``renderer(message) -> response`` for 429 answers of ``endpoint``."""
 

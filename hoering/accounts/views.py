@@ -14,7 +14,7 @@ from hoering.exceptions import ServiceError
 from hoering.extensions import db
 from hoering.i18n import safe_next_url
 from hoering.moderation.services import active_ban
-from hoering.ratelimit import limit, on_rate_limit
+from hoering.ratelimit import limit, limit_per_account, on_rate_limit
 
 
 @bp.route("/registrer", methods=["GET", "POST"])
@@ -44,6 +44,7 @@ def register():
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
 @limit("RATELIMIT_LOGIN")
+@limit_per_account("RATELIMIT_LOGIN_ACCOUNT")
 def login():
     """Log in with e-mail and password, optionally remembered on this device."""
     form = LoginForm()

@@ -42,3 +42,21 @@ def test_deleting_an_account(browser_for, make_consultation, make_comment, clien
     assert "Snart borte" not in page
     assert ("Et innspill jeg skrev" in page) == (setting == "anonymize")
     assert me.get("/min-side").status_code == 302  # logged out, and cannot log in again
+
+
+def test_rejected_comments_lose_their_text_after_the_retention_period(make_consultation, make_user, make_comment,
+                                                                       runner, app, monkeypatch):
+    import datetime as dt
+
+    monkeypatch.setitem(app.config, "REJECTED_RETENTION_DAYS", 30)
+    consultation = make_consultation()
+    author = make_user()
+    old = make_comment(consultation, author, "Gammel avvist reklame", state="rejected",
+                       created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31))
+    recent = make_comment(consultation, author, "Ny avvist reklame", state="rejected")
+    kept = make_comment(consultation, author, "Gammelt publisert", created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=90))
+    result = runner.invoke(args=["hoering", "purge"])
+    assert result.exit_code == 0 and "Erased the text of 1 rejected" in result.output
+    with app.app_context():
+        texts = {c.id: c.body_text for c in db.session.scalars(sa.select(Comment))}
+    assert texts == {old.id: "", recent.id: "Ny avvist reklame", kept.id: "Gammelt publisert"}

@@ -46,3 +46,32 @@ def test_the_privacy_page_says_what_is_stored(client):
     page = client.get("/personvern").get_data(as_text=True)
     assert "Personvern" in page and "Vi lagrer ikke IP-adresser" in page
     assert 'href="/personvern"' in client.get("/").get_data(as_text=True)
+
+
+def test_login_attempts_on_one_account_are_limited_from_any_address(app, make_user, monkeypatch):
+    from hoering.extensions import limiter
+    from tests.conftest import csrf_token_from
+
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ACCOUNT", "3 per hour")
+    limiter.reset()
+    user = make_user(email="maal@example.org")
+    statuses = []
+    for n in range(5):
+        client = app.test_client()
+        token = csrf_token_from(client.get("/logg-inn").get_data(as_text=True))
+        statuses.append(client.post("/logg-inn", data={"csrf_token": token, "email": "MAAL@example.org",
+                                                        "password": f"feil-{n}-passord"},
+                                    environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"}).status_code)
+    assert statuses[:3] == [401, 401, 401] and statuses[3:] == [429, 429]
+    assert user.email == "maal@example.org"
+
+
+def test_cookies_are_secure_on_an_https_site(tmp_path):
+    from hoering import create_app
+
+    config = {"TESTING": True, "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/c.sqlite"}
+    https = create_app({**config, "SITE_URL": "https://hoering.fjordvik.example"})
+    http = create_app({**config, "SITE_URL": "http://127.0.0.1:5000"})
+    assert https.config["SESSION_COOKIE_SECURE"] and https.config["REMEMBER_COOKIE_SECURE"]
+    assert not http.config["SESSION_COOKIE_SECURE"]
+    assert https.config["SESSION_COOKIE_HTTPONLY"] and https.config["SESSION_COOKIE_SAMESITE"] == "Lax"
