@@ -119,16 +119,19 @@ def _detach(obj):
 
 @pytest.fixture
 def make_user(app):
-    """``make_user(role="citizen", email=None, name=None, password=TEST_PASSWORD)`` → User."""
+    """``make_user(role="citizen", email=None, name=None, password=TEST_PASSWORD, consented=True)`` → User
+    (``consented``: has agreed to publication, as after a first comment)."""
     from hoering.accounts.models import User
     from hoering.accounts.services import hash_password
 
     counter = iter(range(1, 1_000_000))
 
-    def make(role: str = "citizen", email: str | None = None, name: str | None = None, password: str = TEST_PASSWORD):
+    def make(role: str = "citizen", email: str | None = None, name: str | None = None, password: str = TEST_PASSWORD,
+             consented: bool = True):
         n = next(counter)
         with app.app_context():
             user = User(email=email or f"{role}{n}@example.org", display_name=name or f"{role.title()} {n}",
+                        publication_consent_at=utcnow() if consented else None,
                         password_hash=hash_password(password), role=role)
             db.session.add(user)
             db.session.commit()

@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     #: Import key ``polis:<conversation>:<author-id>`` for pseudonymous participants.
     external_id: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the user agreed that their display name and comments are published (asked at
+    #: the first comment); ``None`` until then.
+    publication_consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Part of the login cookie; raising it (a new password) ends every other session.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 

@@ -17,6 +17,8 @@ class CommentForm(HoneypotForm):
     question_id = StringField()
     #: "1" when a case officer or moderator answers on behalf of the municipality.
     official = StringField()
+    #: "1" when the user agrees to publication (asked at the first comment only).
+    consent = StringField()
     parent_id = HiddenField()
     submit = SubmitField(_l("Send comment"))
 

@@ -94,13 +94,17 @@ def place_in_thread(comment: Comment, parent: Comment | None, max_depth: int) ->
 
 
 def post_comment(consultation: Consultation, author, text: str, parent_id: int | None = None,
-                 question_id: int | None = None, now: dt.datetime | None = None, official: bool = False) -> Comment:
+                 question_id: int | None = None, now: dt.datetime | None = None, official: bool = False,
+                 consent: bool = False) -> Comment:
     """Post and commit a top-level comment, or a reply when ``parent_id`` is given.
 
     Under pre-moderation the comment is ``pending`` until a moderator approves it. With
     ``official`` a case officer or moderator answers on behalf of the municipality: the
     comment carries the consultation's responsible unit (or the site owner) and is
     published at once.
+
+    At a user's first comment ``consent`` must be given: that their display name and text
+    are published (GDPR art. 6 and 7); it is recorded and not asked again.
 
     Raises:
         PermissionDenied: not logged in, the consultation is not open, or ``official``
@@ -114,6 +118,8 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     if not permissions.can_comment(author, consultation, now):
         raise PermissionDenied(closed_message(consultation, now))
     text = check_text(text)
+    if getattr(author, "publication_consent_at", True) is None and not consent:
+        raise ValidationFailed(_l("Tick that you agree to your display name and comment being published."))
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
@@ -147,6 +153,8 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         official_unit=(consultation.responsible_unit or current_app.config["SITE_OWNER"]) if official else "",
     )
     db.session.add(comment)
+    if getattr(author, "publication_consent_at", True) is None:
+        author.publication_consent_at = now
     db.session.flush()
     place_in_thread(comment, parent, current_app.config["MAX_REPLY_DEPTH"])
     if holds and not pre_moderated:

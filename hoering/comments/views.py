@@ -47,6 +47,7 @@ def create(slug: str):
         comment = services.post_comment(
             consultation, current_user, form.text.data or "", parent_id=parent_id,
             question_id=parse_id(form.question_id.data), official=form.official.data == "1",
+            consent=form.consent.data == "1",
         )
     except ServiceError as error:
         db.session.rollback()

@@ -34,3 +34,24 @@ def test_citizens_cannot_answer_officially(browser_for, make_consultation, make_
     forged = reply(citizen, consultation, question.id, "Jeg later som jeg er kommunen")
     assert forged.status_code == 403 and "Jeg later som jeg er kommunen" in forged.get_data(as_text=True)
     assert "Offisielt svar" not in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+
+
+def test_the_first_comment_asks_for_consent_to_publication(browser_for, make_consultation, app):
+    from hoering.accounts.models import User
+    from hoering.extensions import db
+
+    consultation = make_consultation()
+    newcomer = browser_for(consented=False)
+    page = f"/hoeringer/{consultation.slug}"
+    assert "Jeg godtar at visningsnavnet mitt" in newcomer.get(page).get_data(as_text=True)
+    refused = newcomer.submit(page, f"{page}/kommentarer", data={"text": "Mitt første innspill"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Kryss av for at du godtar" in html and "Mitt første innspill" in html
+    accepted = newcomer.submit(page, f"{page}/kommentarer", data={"text": "Mitt første innspill", "consent": "1"})
+    assert accepted.status_code == 303
+    with app.app_context():
+        assert db.session.get(User, newcomer.user.id).publication_consent_at is not None
+    assert "Jeg godtar at visningsnavnet mitt" not in newcomer.get(page).get_data(as_text=True)
+    again = newcomer.submit(page, f"{page}/kommentarer", data={"text": "Et innspill til"})
+    assert again.status_code == 303

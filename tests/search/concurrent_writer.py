@@ -24,7 +24,7 @@ def main(database_url: str, index_dir: str, consultation_id: int, worker: int, c
         user = create_user(f"worker{worker}@example.org", f"Prosess {worker}", "langt-passord-1")
         for n in range(count):
             consultation = db.session.get(Consultation, consultation_id)
-            post_comment(consultation, user, f"Samtidig innspill {n} fra prosess {worker} om veilys")
+            post_comment(consultation, user, f"Samtidig innspill {n} fra prosess {worker} om veilys", consent=True)
             process_pending()
 
 
