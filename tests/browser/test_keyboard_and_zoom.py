@@ -17,6 +17,21 @@ def tab_to(page, selector: str, limit: int = 250) -> None:
     raise AssertionError(f"{selector} cannot be reached with Tab")
 
 
+def type_into(page, selector: str, text: str) -> None:
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+def press(page, selector: str, key: str = "Enter", navigates: bool = True) -> None:
+    """Tab to ``selector`` and press ``key`` (waiting for the page it leads to)."""
+    tab_to(page, selector)
+    if navigates:
+        with page.expect_navigation():
+            page.keyboard.press(key)
+    else:
+        page.keyboard.press(key)
+
+
 @pytest.mark.browser
 def test_register_comment_reply_and_report_with_the_keyboard_alone(page, make_consultation, make_user, make_comment,
                                                                    app):
@@ -25,40 +40,24 @@ def test_register_comment_reply_and_report_with_the_keyboard_alone(page, make_co
     page.goto("/registrer")
     for selector, text in (("#display_name", "Tastatur-Tone"), ("#email", "tone@example.org"),
                            ("#password", "et-langt-passord-1"), ("#password_again", "et-langt-passord-1")):
-        tab_to(page, selector)
-        page.keyboard.type(text)
-    tab_to(page, "main button[type=submit]")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+        type_into(page, selector, text)
+    press(page, "main button[type=submit]")
     assert "/registrer" not in page.url, re.findall(r'<p class="error"[^>]*>([^<]+)<', page.content())
 
     page.goto(f"/hoeringer/{consultation.slug}")
-    tab_to(page, "#comment-text")
-    page.keyboard.type("Skrevet bare med tastaturet")
-    tab_to(page, "#comment-consent")
-    page.keyboard.press("Space")
-    tab_to(page, ".comment-form button[type=submit]")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    type_into(page, "#comment-text", "Skrevet bare med tastaturet")
+    press(page, "#comment-consent", "Space", navigates=False)
+    press(page, ".comment-form button[type=submit]")
     assert "Skrevet bare med tastaturet" in page.content()
 
-    tab_to(page, "details.reply summary")
-    page.keyboard.press("Enter")
-    tab_to(page, "details.reply[open] textarea")
-    page.keyboard.type("Et svar uten mus")
-    tab_to(page, "details.reply[open] button[type=submit]")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    press(page, "details.reply summary", navigates=False)
+    type_into(page, "details.reply[open] textarea", "Et svar uten mus")
+    press(page, "details.reply[open] button[type=submit]")
     assert "Et svar uten mus" in page.content()
 
-    tab_to(page, "a[href$='/rapporter']")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    tab_to(page, "input[type=radio]")
-    page.keyboard.press("Space")
-    tab_to(page, "main form button[type=submit]")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    press(page, "a[href$='/rapporter']")
+    press(page, "input[type=radio]", "Space", navigates=False)
+    press(page, "main form button[type=submit]")
     assert re.search(r"/hoeringer/|/kommentarer/", page.url) and "rapporter" not in page.url
     assert page.dialogs == []
 
