@@ -207,6 +207,17 @@ def register_request_hooks(app: Flask) -> None:
                 app.logger.exception("applying search index tasks failed; they stay queued")
         return response
 
+    @app.after_request
+    def send_account_mails(response):
+        """Send verification and password-reset mails queued by this request."""
+        from flask import g
+
+        if g.get("account_mails_pending") and app.config["MAIL_ACCOUNT_INLINE"]:
+            from hoering.notifications.services import deliver_account_mails
+
+            deliver_account_mails()
+        return response
+
 
 def register_template_helpers(app: Flask) -> None:
     """Filters and globals used by the templates."""

@@ -60,6 +60,10 @@ class DefaultConfig:
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
     #: Login attempts on one account, from any address.
     RATELIMIT_LOGIN_ACCOUNT = "5 per minute;20 per hour"
+    #: Password-reset and verification mails asked for, per address and per account.
+    RATELIMIT_ACCOUNT_MAIL = "5 per hour"
+    #: Two-factor codes tried for one account (after the password was right).
+    RATELIMIT_TWO_FACTOR = "5 per minute;20 per hour"
 
     #: Folder of the Whoosh index; ``None`` means ``instance/search-index``.
     SEARCH_INDEX_DIR: str | None = None
@@ -68,6 +72,22 @@ class DefaultConfig:
     SEARCH_INDEX_INLINE = True
     #: Results per page of the search page and API.
     SEARCH_PER_PAGE = 20
+
+    #: A citizen's comments wait until the e-mail address is verified (the link in the
+    #: mail sent at registration). Accounts made by admins or the CLI count as verified.
+    EMAIL_VERIFICATION_REQUIRED = True
+    #: How long a verification link works, in seconds (7 days).
+    EMAIL_VERIFICATION_MAX_AGE = 7 * 24 * 3600
+    #: How long a password-reset link works, in seconds (1 hour; OWASP Forgot Password
+    #: Cheat Sheet: short-lived, single use).
+    PASSWORD_RESET_MAX_AGE = 3600
+    #: Account mails (verification, password reset) are sent right after the request that
+    #: queued them; when sending fails they stay in the outbox for ``send-mail``.
+    MAIL_ACCOUNT_INLINE = True
+    #: Name shown in authenticator apps next to the account (``None``: ``SITE_OWNER``).
+    TOTP_ISSUER: str | None = None
+    #: Recovery codes made when two-factor login is switched on.
+    RECOVERY_CODE_COUNT = 10
 
     #: Password hashing method passed to :func:`werkzeug.security.generate_password_hash`.
     PASSWORD_HASH_METHOD = "scrypt"

@@ -143,7 +143,7 @@ def load_demo(now: dt.datetime | None = None) -> bool:
     for account in DEMO_ACCOUNTS:
         user = db.session.scalar(sa.select(User).where(User.email == account.email))
         if user is None:
-            user = User(email=account.email, display_name=account.display_name,
+            user = User(email=account.email, display_name=account.display_name, email_verified_at=now,
                         password_hash=hash_password(account.password), role=account.role)
             db.session.add(user)
         staff[account.role] = user

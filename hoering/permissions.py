@@ -20,6 +20,13 @@ def is_logged_in(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
+def _staff(user) -> bool:
+    """Logged in, and not a staff account missing the two-factor login admins require."""
+    from hoering.accounts.twofactor import lacks_required_two_factor
+
+    return is_logged_in(user) and not lacks_required_two_factor(user)
+
+
 def is_banned(user) -> bool:
     """True while a moderator's ban on ``user`` is in force."""
     from hoering.moderation.services import active_ban
@@ -34,28 +41,28 @@ def can_participate(user) -> bool:
 
 def can_moderate(user) -> bool:
     """Moderators (and admins) work the moderation queue, act on comments and ban users."""
-    return is_logged_in(user) and user.has_role(Role.MODERATOR)
+    return _staff(user) and user.has_role(Role.MODERATOR)
 
 
 def can_administer(user) -> bool:
     """Admins manage users, roles and the house rules."""
-    return is_logged_in(user) and user.role == Role.ADMIN.value
+    return _staff(user) and user.role == Role.ADMIN.value
 
 
 def can_manage_consultations(user) -> bool:
     """Case officers (and admins) create, edit and preview consultations."""
-    return is_logged_in(user) and user.has_role(Role.CASE_OFFICER)
+    return _staff(user) and user.has_role(Role.CASE_OFFICER)
 
 
 def can_export(user) -> bool:
     """Moderators and case officers (and admins) see a consultation's staff page, its
     statistics and its exports."""
-    return is_logged_in(user) and user.has_role(Role.MODERATOR, Role.CASE_OFFICER)
+    return _staff(user) and user.has_role(Role.MODERATOR, Role.CASE_OFFICER)
 
 
 def can_reply_officially(user) -> bool:
     """Case officers and moderators (and admins) may answer on behalf of the municipality."""
-    return is_logged_in(user) and user.has_role(Role.MODERATOR, Role.CASE_OFFICER)
+    return _staff(user) and user.has_role(Role.MODERATOR, Role.CASE_OFFICER)
 
 
 def can_view_consultation(user, consultation) -> bool:
@@ -143,6 +150,14 @@ def requires(check):
         @login_required
         def wrapped(*args, **kwargs):
             if not check(current_user):
+                from hoering.accounts.twofactor import lacks_required_two_factor
+
+                if lacks_required_two_factor(current_user):  # staff: set it up first
+                    from flask import flash, redirect, url_for
+                    from flask_babel import gettext as _
+
+                    flash(_("Your role requires two-factor login. Switch it on to continue."), "info")
+                    return redirect(url_for("accounts.two_factor"), code=303)
                 abort(403)
             return view(*args, **kwargs)
 

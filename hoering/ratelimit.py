@@ -39,6 +39,11 @@ def limit_per_account(config_key: str):
     return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], key_func=account_key)
 
 
+def limit_by(config_key: str, key_func: Callable[[], str]):
+    """Decorator: rate-limit POSTs by ``key_func()`` (``config[config_key]``)."""
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], key_func=key_func)
+
+
 def on_rate_limit(endpoint: str):
     """Register ``renderer(message) -> response`` for 429 answers of ``endpoint``."""
 

@@ -55,6 +55,7 @@ def app(tmp_path_factory):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "localhost",
         "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search-index")),
+        "MAIL_DIR": str(tmp_path_factory.mktemp("mail")),
         # Index tasks are queued as always but applied only in tests that search (the
         # ``search_inline`` fixture), which keeps the rest of the suite fast.
         "SEARCH_INDEX_INLINE": False,
@@ -119,19 +120,21 @@ def _detach(obj):
 
 @pytest.fixture
 def make_user(app):
-    """``make_user(role="citizen", email=None, name=None, password=TEST_PASSWORD, consented=True)`` → User
-    (``consented``: has agreed to publication, as after a first comment)."""
+    """``make_user(role="citizen", email=None, name=None, password=TEST_PASSWORD, consented=True,
+    verified=True)`` → User (``consented``: has agreed to publication, as after a first
+    comment; ``verified``: the e-mail address is verified)."""
     from hoering.accounts.models import User
     from hoering.accounts.services import hash_password
 
     counter = iter(range(1, 1_000_000))
 
     def make(role: str = "citizen", email: str | None = None, name: str | None = None, password: str = TEST_PASSWORD,
-             consented: bool = True):
+             consented: bool = True, verified: bool = True):
         n = next(counter)
         with app.app_context():
             user = User(email=email or f"{role}{n}@example.org", display_name=name or f"{role.title()} {n}",
                         publication_consent_at=utcnow() if consented else None,
+                        email_verified_at=utcnow() if verified else None,
                         password_hash=hash_password(password), role=role)
             db.session.add(user)
             db.session.commit()

@@ -93,6 +93,25 @@ MATRIX = [
     ("accounts.my_data", "GET", "/min-side/data.json", None, LOGGED_IN, 200),
     ("accounts.delete_account", "GET", "/min-side/slett", None, LOGGED_IN, 200),
     ("accounts.delete_account", "POST", "/min-side/slett", {"password": TEST_PASSWORD}, LOGGED_IN, 303),
+    ("accounts.verify_email", "GET", "/bekreft-epost/{verify_token}", None, EVERYONE, 303),
+    ("accounts.resend_verification", "POST", "/min-side/bekreft-epost", {}, LOGGED_IN, 303),
+    ("accounts.forgot_password", "GET", "/glemt-passord", None, EVERYONE, 200),
+    ("accounts.forgot_password", "POST", "/glemt-passord", {"email": "{other_email}"}, EVERYONE, 200),
+    ("accounts.reset_password", "GET", "/nytt-passord/{reset_token}", None, EVERYONE, 200),
+    ("accounts.reset_password", "POST", "/nytt-passord/{reset_token}",
+     {"new_password": "helt-nytt-passord-2", "new_password_again": "helt-nytt-passord-2"}, EVERYONE, 303),
+    ("accounts.two_factor_login", "GET", "/logg-inn/kode", None, EVERYONE, 303),  # nothing waiting: to log in
+    ("accounts.two_factor_login", "POST", "/logg-inn/kode", {"code": "123456"}, EVERYONE, 303),
+    ("accounts.two_factor", "GET", "/min-side/tofaktor", None, LOGGED_IN, 200),
+    ("accounts.two_factor", "POST", "/min-side/tofaktor", {"code": "000000"}, LOGGED_IN, 422),
+    ("accounts.two_factor_qr", "GET", "/min-side/tofaktor/qr.svg", None, LOGGED_IN, 200),
+    ("accounts.new_recovery_codes", "POST", "/min-side/tofaktor/nye-koder", {"password": TEST_PASSWORD},
+     LOGGED_IN, 303),
+    ("accounts.disable_two_factor", "POST", "/min-side/tofaktor/slaa-av", {"password": TEST_PASSWORD},
+     LOGGED_IN, 303),
+    ("admin.security", "GET", "/admin/sikkerhet", None, ADMINS, 200),
+    ("admin.security", "POST", "/admin/sikkerhet", {}, ADMINS, 303),
+    ("admin.reset_two_factor", "POST", "/admin/brukere/{target_user}/tofaktor", {}, ADMINS, 303),
     ("accounts.login", "GET", "/logg-inn", None, EVERYONE, 200),
     ("accounts.login", "POST", "/logg-inn", {"email": "{other_email}", "password": TEST_PASSWORD}, EVERYONE, 303),
     ("accounts.register", "GET", "/registrer", None, EVERYONE, (200, 302)),
@@ -180,6 +199,11 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         from hoering.notifications.services import unsubscribe_token as make_token
 
         unsubscribe_token = make_token(other_author.id, consultation.id)
+        from hoering.accounts.models import User
+        from hoering.accounts.services import email_verification_token, password_reset_token
+
+        author_row = db.session.get(User, other_author.id)
+        verify_token, reset_token = email_verification_token(author_row), password_reset_token(author_row)
         themes = [Theme(consultation_id=consultation.id, name=name) for name in ("Trafikk", "Skole")]
         db.session.add_all(themes)
         db.session.commit()
@@ -190,7 +214,7 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         "pending_comment": make_comment(consultation, other_author, "Venter", state="pending").id,
         "target_user": target.id, "ban": ban_id, "rule": rule_id, "other_email": other_author.email,
         "theme": theme_ids[0], "other_theme": theme_ids[1], "document": document_id,
-        "unsubscribe_token": unsubscribe_token,
+        "unsubscribe_token": unsubscribe_token, "verify_token": verify_token, "reset_token": reset_token,
         "draft_document": draft_document_id,
     }
     own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}

@@ -67,3 +67,38 @@ class PasswordChangeForm(Form):
     new_password_again = PasswordField(
         _l("New password again"), validators=[EqualTo("new_password", message=_l("The passwords are not the same."))])
     submit = SubmitField(_l("Change password"))
+
+
+class ForgotPasswordForm(HoneypotForm):
+    """Ask for a password-reset link."""
+
+    email = EmailField(_l("E-mail address"), filters=[strip_filter],
+                       validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)])
+    submit = SubmitField(_l("Send link"))
+
+
+class ResetPasswordForm(Form):
+    """Choose a new password with a reset link."""
+
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Choose a password.")), Length(max=200)],
+        description=_l("At least 10 characters, and not your e-mail address or display name. Other devices where "
+                       "you are logged in are logged out."))
+    new_password_again = PasswordField(
+        _l("New password again"), validators=[EqualTo("new_password", message=_l("The passwords are not the same."))])
+    submit = SubmitField(_l("Save new password"))
+
+
+class TwoFactorCodeForm(Form):
+    """A code from the authenticator app (or, at login, a recovery code)."""
+
+    code = StringField(_l("Code"), filters=[strip_filter],
+                       validators=[DataRequired(_l("Enter the code.")), Length(max=40)])
+    submit = SubmitField(_l("Continue"))
+
+
+class PasswordConfirmForm(Form):
+    """The password again, to confirm a sensitive change."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    submit = SubmitField(_l("Confirm"))

@@ -47,6 +47,13 @@ class User(UserMixin, db.Model):
     publication_consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Part of the login cookie; raising it (a new password) ends every other session.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: When the owner proved the e-mail address is theirs (the link in the verification
+    #: mail, or a password reset); ``None`` until then. Comments wait for it.
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Base32 TOTP secret (RFC 6238); set once two-factor login is switched on.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
@@ -60,6 +67,39 @@ class User(UserMixin, db.Model):
         """Pseudonymous imported participants cannot log in."""
         return not self.is_pseudonymous and self.password_hash is not None
 
+    @property
+    def has_two_factor(self) -> bool:
+        """True once the user has switched on two-factor login."""
+        return bool(self.totp_secret)
+
+    @property
+    def is_staff(self) -> bool:
+        """Moderators, case officers and admins."""
+        return self.role != Role.CITIZEN.value
+
     def has_role(self, *roles: Role) -> bool:
         """True if the user has one of ``roles``; admins have every role."""
         return self.role == Role.ADMIN.value or self.role in {r.value for r in roles}
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that logs in instead of a TOTP code (a lost phone); only its hash is
+    stored, and ``used_at`` is set when it is spent."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(256))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SiteSetting(db.Model):
+    """A setting that admins change in the browser (key → text value)."""
+
+    __tablename__ = "site_setting"
+
+    key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -53,7 +53,8 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def create_user(email: str, display_name: str, password: str, role: Role | str = Role.CITIZEN) -> User:
+def create_user(email: str, display_name: str, password: str, role: Role | str = Role.CITIZEN,
+                verified: bool = False) -> User:
     """Create and commit an account.
 
     Args:
@@ -61,6 +62,8 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
         display_name: the public name, 1–80 characters.
         password: at least :data:`PASSWORD_MIN_LENGTH` characters.
         role: a :class:`Role` or its value.
+        verified: the address is known to be the user's (made by an admin); otherwise
+            call :func:`send_verification_mail`.
 
     Raises:
         ValidationFailed: bad display name, password or role.
@@ -72,7 +75,10 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
     check_password_rules(password, email, name)
     if find_by_email(email) is not None:
         raise Conflict(_l("An account with this e-mail address already exists."))
-    user = User(email=email, display_name=name, password_hash=hash_password(password), role=role_value)
+    from hoering.timeutil import utcnow
+
+    user = User(email=email, display_name=name, password_hash=hash_password(password), role=role_value,
+                email_verified_at=utcnow() if verified else None)
     db.session.add(user)
     try:
         db.session.commit()
@@ -171,7 +177,9 @@ def export_data(user: User) -> dict:
     comments = db.session.scalars(sa.select(Comment).where(Comment.author_id == user.id).order_by(Comment.id))
     return {
         "account": {"email": user.email, "display_name": user.display_name, "role": user.role,
-                    "created_at": iso(user.created_at)},
+                    "created_at": iso(user.created_at), "email_verified_at": iso(user.email_verified_at),
+                    "publication_consent_at": iso(user.publication_consent_at),
+                    "two_factor_login": user.has_two_factor},
         "comments": [{"id": c.id, "consultation": slugs.get(c.consultation_id), "parent_id": c.parent_id,
                       "state": c.state, "text": c.body_text, "created_at": iso(c.created_at),
                       "edited_at": iso(c.edited_at)} for c in comments],
@@ -214,3 +222,154 @@ def delete_account(user: User, password: str) -> None:
     user.session_version = (user.session_version or 0) + 1
     enqueue("user_comments", user.id)
     db.session.commit()
+
+
+# --- e-mail verification and password reset ------------------------------------------------------
+
+def _signer(purpose: str):
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"hoering-{purpose}")
+
+
+def _fingerprint(value: str | None) -> str:
+    """A short digest of ``value``: a token bound to it stops working when it changes."""
+    import hashlib
+
+    return hashlib.sha256((value or "").encode("utf-8")).hexdigest()[:16]
+
+
+def email_verification_token(user: User) -> str:
+    """A signed token proving that whoever has it read mail sent to ``user.email``."""
+    return _signer("verify-email").dumps([user.id, _fingerprint(user.email)])
+
+
+def needs_email_verification(user) -> bool:
+    """True for a person whose comments wait for a verified e-mail address."""
+    return (current_app.config["EMAIL_VERIFICATION_REQUIRED"] and getattr(user, "email", None) is not None
+            and getattr(user, "email_verified_at", True) is None)
+
+
+def send_verification_mail(user: User) -> None:
+    """Queue the mail with the verification link (commits)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from hoering.notifications.services import queue_account_mail
+    from hoering.urls import site_url_for
+
+    link = site_url_for("accounts.verify_email", token=email_verification_token(user))
+    days = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 86400
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        queue_account_mail(user, "verify_email", _("Confirm your e-mail address"), [
+            _("Hello %(name)s,", name=user.display_name),
+            _("Confirm that this is your e-mail address by opening the link below. Your comments are "
+              "published when you have done so."),
+            link,
+            _("The link works for %(days)d days. If you did not create an account, ignore this mail.", days=days)])
+    db.session.commit()
+
+
+def verify_email(token: str, now=None) -> User:
+    """Mark the address of the token's account verified and publish the comments that
+    waited for it (they go through the usual moderation checks then). Idempotent.
+
+    Raises:
+        ValidationFailed: the token is forged, expired (``EMAIL_VERIFICATION_MAX_AGE``
+            seconds) or for an address the account no longer has.
+    """
+    from itsdangerous import BadSignature, SignatureExpired
+
+    from hoering.comments.services import release_comments_awaiting_email
+    from hoering.timeutil import utcnow
+
+    try:
+        user_id, fingerprint = _signer("verify-email").loads(
+            token, max_age=current_app.config["EMAIL_VERIFICATION_MAX_AGE"])
+    except SignatureExpired:
+        raise ValidationFailed(_l("The link has expired. Log in and ask for a new one on My page.")) from None
+    except (BadSignature, ValueError, TypeError):
+        raise ValidationFailed(_l("The link is not valid. Copy the whole link from the mail.")) from None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.email is None or fingerprint != _fingerprint(user.email):
+        raise ValidationFailed(_l("The link is not valid. Copy the whole link from the mail."))
+    if user.email_verified_at is None:
+        user.email_verified_at = now or utcnow()
+        release_comments_awaiting_email(user, now)
+    db.session.commit()
+    return user
+
+
+def password_reset_token(user: User) -> str:
+    """A signed token for setting a new password. It is bound to the current password
+    hash, so it works once: after the reset (or any password change) it is void."""
+    return _signer("password-reset").dumps([user.id, _fingerprint(user.password_hash)])
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link to ``email`` if an account has it (commits). The caller answers
+    the same whether or not one does, so the form does not reveal who has an account
+    (OWASP Forgot Password Cheat Sheet)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from hoering.notifications.services import queue_account_mail
+    from hoering.urls import site_url_for
+
+    user = find_by_email(email)
+    if user is None or not user.is_active:
+        return
+    link = site_url_for("accounts.reset_password", token=password_reset_token(user))
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        queue_account_mail(user, "password_reset", _("Choose a new password"), [
+            _("Hello %(name)s,", name=user.display_name),
+            _("Someone (we hope it was you) asked to choose a new password for your account. Open the link "
+              "to do so:"),
+            link,
+            _("The link works for %(minutes)d minutes and only once. If you did not ask for it, ignore this mail: "
+              "your password stays as it is.", minutes=minutes)])
+    db.session.commit()
+
+
+def user_for_reset_token(token: str) -> User:
+    """The account a password-reset token is for.
+
+    Raises:
+        ValidationFailed: forged, expired (``PASSWORD_RESET_MAX_AGE`` seconds) or already used.
+    """
+    from itsdangerous import BadSignature, SignatureExpired
+
+    try:
+        user_id, fingerprint = _signer("password-reset").loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except SignatureExpired:
+        raise ValidationFailed(_l("The link has expired. Ask for a new one.")) from None
+    except (BadSignature, ValueError, TypeError):
+        raise ValidationFailed(_l("The link is not valid or has been used. Ask for a new one.")) from None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active or fingerprint != _fingerprint(user.password_hash):
+        raise ValidationFailed(_l("The link is not valid or has been used. Ask for a new one."))
+    return user
+
+
+def reset_password(token: str, new_password: str, now=None) -> User:
+    """Set a new password with a reset token (commits). Every session of the account
+    ends, and the e-mail address counts as verified (the mail was read).
+
+    Raises:
+        ValidationFailed: a bad token (see :func:`user_for_reset_token`) or a password
+            that breaks :func:`check_password_rules`.
+    """
+    from hoering.comments.services import release_comments_awaiting_email
+    from hoering.timeutil import utcnow
+
+    user = user_for_reset_token(token)
+    check_password_rules(new_password, user.email, user.display_name)
+    user.password_hash = hash_password(new_password)
+    user.session_version = (user.session_version or 0) + 1
+    if user.email_verified_at is None:
+        user.email_verified_at = now or utcnow()
+        release_comments_awaiting_email(user, now)
+    db.session.commit()
+    return user

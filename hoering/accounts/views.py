@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hoering import permissions
-from hoering.accounts import bp, services
-from hoering.accounts.forms import LoginForm, PasswordChangeForm, ProfileForm, RegistrationForm
+from hoering.accounts import bp, services, twofactor
+from hoering.accounts.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordConfirmForm,
+    ProfileForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    TwoFactorCodeForm,
+)
+from hoering.accounts.models import User
 from hoering.comments.services import comments_by_author
-from hoering.exceptions import ServiceError
+from hoering.exceptions import PermissionDenied, ServiceError
 from hoering.extensions import db
 from hoering.i18n import safe_next_url
 from hoering.moderation.services import active_ban
-from hoering.ratelimit import limit, limit_per_account, on_rate_limit
+from hoering.ratelimit import limit, limit_by, limit_per_account, on_rate_limit
 
 
 @bp.route("/registrer", methods=["GET", "POST"])
@@ -35,7 +47,10 @@ def register():
             status = error.status
         else:
             login_user(user)
+            services.send_verification_mail(user)
             flash(_("Welcome, %(name)s! Your account has been created.", name=user.display_name), "success")
+            flash(_("We have sent a link to %(email)s. Open it to confirm your address: your comments are published "
+                    "when you have done so.", email=user.email), "info")
             return redirect(next_url, code=303)
     elif form.is_submitted():
         status = 422
@@ -52,6 +67,11 @@ def login():
     status = 200
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and user.has_two_factor:
+            # The password was right; the second factor comes next, on its own page.
+            session[TWO_FACTOR_SESSION_KEY] = {"user": user.get_id(), "remember": bool(form.remember.data),
+                                               "next": next_url, "at": int(time.time())}
+            return redirect(url_for("accounts.two_factor_login"), code=303)
         if user is not None:
             login_user(user, remember=form.remember.data)
             flash(_("You are logged in."), "success")
@@ -61,6 +81,63 @@ def login():
     elif form.is_submitted():
         status = 422
     return render_template("accounts/login.html", form=form), status
+
+
+#: Session key of a login waiting for its second factor.
+TWO_FACTOR_SESSION_KEY = "two_factor_login"
+#: Seconds the second factor may take after the password.
+TWO_FACTOR_SECONDS = 300
+
+
+def _waiting_login() -> tuple[User, dict] | None:
+    """The user whose password was right and who now owes a code, with the login's data."""
+    waiting = session.get(TWO_FACTOR_SESSION_KEY)
+    if not isinstance(waiting, dict) or time.time() - waiting.get("at", 0) > TWO_FACTOR_SECONDS:
+        return None
+    user_id, _dot, version = str(waiting.get("user", "")).partition(".")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.is_active or str(user.session_version) != version or not user.has_two_factor:
+        return None
+    return user, waiting
+
+
+def _two_factor_key() -> str:
+    waiting = session.get(TWO_FACTOR_SESSION_KEY)
+    return "two-factor:" + str(waiting.get("user") if isinstance(waiting, dict) else request.remote_addr)
+
+
+@bp.route("/logg-inn/kode", methods=["GET", "POST"])
+@limit_by("RATELIMIT_TWO_FACTOR", _two_factor_key)
+def two_factor_login():
+    """The second step of logging in: a code from the authenticator app or a recovery code."""
+    found = _waiting_login()
+    if found is None:
+        session.pop(TWO_FACTOR_SESSION_KEY, None)
+        flash(_("Log in again: the login took too long or was not started."), "info")
+        return redirect(url_for("accounts.login"), code=303)
+    user, waiting = found
+    form = TwoFactorCodeForm()
+    status = 200
+    if form.validate_on_submit():
+        if twofactor.check_login_code(user, form.code.data):
+            session.pop(TWO_FACTOR_SESSION_KEY, None)
+            login_user(user, remember=waiting.get("remember", False))
+            flash(_("You are logged in."), "success")
+            if twofactor.recovery_codes_left(user) <= 2:
+                flash(_("You have few recovery codes left. Make new ones on the two-factor page."), "info")
+            return redirect(safe_next_url(waiting.get("next"), url_for("consultations.index")), code=303)
+        form.code.errors = [*form.code.errors, _("The code is not right, or it has been used.")]
+        status = 401
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/two_factor_login.html", form=form), status
+
+
+@on_rate_limit("accounts.two_factor_login")
+def _two_factor_rate_limited(message: str):
+    form = TwoFactorCodeForm()
+    form.form_errors.append(message)
+    return render_template("accounts/two_factor_login.html", form=form)
 
 
 @on_rate_limit("accounts.register")
@@ -106,7 +183,8 @@ def profile():
     elif form.is_submitted():
         status = 422
     return render_template("accounts/profile.html", form=form, my_comments=comments_by_author(current_user.id),
-                           ban=active_ban(current_user)), status
+                           ban=active_ban(current_user),
+                           needs_verification=services.needs_email_verification(current_user)), status
 
 
 
@@ -166,3 +244,169 @@ def delete_account():
             flash(_("Your account has been deleted."), "success")
             return redirect(url_for("consultations.index"), code=303)
     return render_template("accounts/delete.html"), status
+
+
+# --- e-mail verification and password reset ---------------------------------------------------
+
+@bp.get("/bekreft-epost/<token>")
+def verify_email(token: str):
+    """The link in the verification mail: the address is confirmed, waiting comments go on."""
+    from hoering.errors import render_error
+
+    try:
+        services.verify_email(token[:500])
+    except ServiceError as error:
+        db.session.rollback()
+        return render_error(400, title=_("The link does not work"), message=str(error.message))
+    flash(_("Thank you! Your e-mail address is confirmed."), "success")
+    return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"), code=303)
+
+
+@bp.post("/min-side/bekreft-epost")
+@login_required
+@limit("RATELIMIT_ACCOUNT_MAIL")
+def resend_verification():
+    """Send the verification mail again."""
+    if services.needs_email_verification(current_user):
+        services.send_verification_mail(current_user)
+        flash(_("We have sent a new link to %(email)s.", email=current_user.email), "info")
+    return redirect(url_for("accounts.profile"), code=303)
+
+
+@bp.route("/glemt-passord", methods=["GET", "POST"])
+@limit("RATELIMIT_ACCOUNT_MAIL")
+@limit_per_account("RATELIMIT_ACCOUNT_MAIL")
+def forgot_password():
+    """Ask for a password-reset link; the answer is the same whether or not the address
+    has an account."""
+    form = ForgotPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        return render_template("accounts/forgot_password.html", form=form, sent_to=form.email.data)
+    if form.is_submitted():
+        status = 422
+    return render_template("accounts/forgot_password.html", form=form), status
+
+
+@on_rate_limit("accounts.forgot_password")
+def _forgot_password_rate_limited(message: str):
+    form = ForgotPasswordForm()
+    form.form_errors.append(message)
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/nytt-passord/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password with the link from the mail (the link itself changes nothing)."""
+    from hoering.errors import render_error
+
+    token = token[:500]
+    try:
+        services.user_for_reset_token(token)
+    except ServiceError as error:
+        return render_error(400, title=_("The link does not work"), message=str(error.message))
+    form = ResetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.new_password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            form.new_password.errors = [*form.new_password.errors, str(error.message)]
+            status = error.status
+        else:
+            logout_user()
+            flash(_("Your password has been changed. Log in with the new one."), "success")
+            return redirect(url_for("accounts.login"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/reset_password.html", form=form), status
+
+
+# --- two-factor login ---------------------------------------------------------------------------
+
+#: Session key of the secret shown while two-factor login is being set up.
+PENDING_SECRET_KEY = "two_factor_secret"
+
+
+@bp.route("/min-side/tofaktor", methods=["GET", "POST"])
+@login_required
+def two_factor():
+    """Switch two-factor login on (scan the QR code, type a code), see how many recovery
+    codes are left, make new ones, or switch it off."""
+    form = TwoFactorCodeForm()
+    status = 200
+    if current_user.has_two_factor:
+        return render_template("accounts/two_factor.html", form=form, confirm=PasswordConfirmForm(),
+                               codes_left=twofactor.recovery_codes_left(current_user))
+    secret = session.get(PENDING_SECRET_KEY)
+    if not secret:
+        secret = session[PENDING_SECRET_KEY] = twofactor.new_secret()
+    if form.validate_on_submit():
+        try:
+            codes = twofactor.enable(current_user, secret, form.code.data)
+        except ServiceError as error:
+            db.session.rollback()
+            form.code.errors = [*form.code.errors, str(error.message)]
+            status = error.status
+        else:
+            session.pop(PENDING_SECRET_KEY, None)
+            flash(_("Two-factor login is on."), "success")
+            return _show_recovery_codes(codes)
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/two_factor.html", form=form, secret=secret,
+                           uri=twofactor.provisioning_uri(current_user, secret)), status
+
+
+def _show_recovery_codes(codes: list[str]):
+    response = current_app.make_response(render_template("accounts/recovery_codes.html", codes=codes))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/min-side/tofaktor/qr.svg")
+@login_required
+def two_factor_qr():
+    """The QR code of the secret being set up (an SVG image)."""
+    if current_user.has_two_factor:
+        abort(404)
+    secret = session.get(PENDING_SECRET_KEY)
+    if not secret:
+        secret = session[PENDING_SECRET_KEY] = twofactor.new_secret()
+    svg = twofactor.qr_code_svg(twofactor.provisioning_uri(current_user, secret), _("QR code for the authenticator app"))
+    return current_app.response_class(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/min-side/tofaktor/nye-koder")
+@login_required
+def new_recovery_codes():
+    """Make new recovery codes (the password confirms it); the old ones stop working."""
+    form = PasswordConfirmForm()
+    try:
+        if not form.validate_on_submit():
+            raise PermissionDenied(_("Enter your password."))
+        codes = twofactor.new_recovery_codes(current_user, form.password.data)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("accounts.two_factor"), code=303)
+    return _show_recovery_codes(codes)
+
+
+@bp.post("/min-side/tofaktor/slaa-av")
+@login_required
+def disable_two_factor():
+    """Switch two-factor login off (the password confirms it)."""
+    form = PasswordConfirmForm()
+    try:
+        if not form.validate_on_submit():
+            raise PermissionDenied(_("Enter your password."))
+        twofactor.disable(current_user, form.password.data)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Two-factor login is off."), "success")
+    return redirect(url_for("accounts.two_factor"), code=303)

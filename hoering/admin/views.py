@@ -114,3 +114,36 @@ def _house_rule_form(rule: HouseRule | None):
     elif form.is_submitted():
         status = 422
     return render_template("admin/house_rule_form.html", form=form, rule=rule), status
+
+
+@bp.route("/admin/sikkerhet", methods=["GET", "POST"])
+@admin_required
+def security():
+    """Site security settings: whether staff roles must use two-factor login."""
+    from hoering.accounts import twofactor
+    from hoering.moderation.forms import SecuritySettingsForm
+
+    form = SecuritySettingsForm() if request.method == "POST" else SecuritySettingsForm(
+        data={"require_two_factor": twofactor.required_for_staff()})
+    done, status = submit(form, lambda: twofactor.set_required_for_staff(form.require_two_factor.data, current_user))
+    if done is not NOT_DONE:
+        flash(_("The settings are saved."), "success")
+        return redirect(url_for("admin.security"), code=303)
+    staff_without = db.session.scalars(sa.select(User).where(
+        User.role != Role.CITIZEN.value, User.totp_secret.is_(None), User.email.is_not(None))
+        .order_by(User.display_name)).all()
+    return render_template("admin/security.html", form=form, staff_without=staff_without), status
+
+
+@bp.post(f"/admin/brukere/<{ID}:user_id>/tofaktor")
+@admin_required
+def reset_two_factor(user_id: int):
+    """Switch off a user's two-factor login (lost phone and codes); logged."""
+    from hoering.accounts import twofactor
+
+    item = db.session.get(User, user_id)
+    if item is None:
+        abort(404)
+    twofactor.reset_by_admin(item, current_user)
+    flash(_("Two-factor login is switched off for %(name)s.", name=item.display_name), "success")
+    return redirect(url_for("admin.user", user_id=item.id), code=303)

@@ -104,7 +104,9 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     published at once.
 
     At a user's first comment ``consent`` must be given: that their display name and text
-    are published (GDPR art. 6 and 7); it is recorded and not asked again.
+    are published (GDPR art. 6 and 7); it is recorded and not asked again. A comment by a
+    user whose e-mail address is not verified yet is ``pending`` and out of the moderation
+    queue until it is (:func:`release_comments_awaiting_email`).
 
     Raises:
         PermissionDenied: not logged in, the consultation is not open, or ``official``
@@ -144,9 +146,12 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         return duplicate
     if official and not permissions.can_reply_officially(author):
         raise PermissionDenied(_l("Only case officers and moderators can answer on behalf of the municipality."))
-    holds = [] if official else automatic_holds(text, author, consultation.id)
+    from hoering.accounts.services import needs_email_verification
+
+    awaiting_email = not official and needs_email_verification(author)
+    holds = [] if official or awaiting_email else automatic_holds(text, author, consultation.id)
     pre_moderated = consultation.moderation_mode == ModerationMode.PRE.value and not official
-    state = CommentState.PENDING if pre_moderated or holds else CommentState.PUBLISHED
+    state = CommentState.PENDING if pre_moderated or holds or awaiting_email else CommentState.PUBLISHED
     comment = Comment(
         consultation_id=consultation.id, author_id=author.id, parent_id=parent_id, question_id=question_id,
         state=state.value, body_text=text, body_html=comment_html(text), created_at=now,
@@ -167,6 +172,35 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     enqueue("comment", comment.id)
     db.session.commit()
     return comment
+
+
+def release_comments_awaiting_email(author, now: dt.datetime | None = None) -> int:
+    """The author's e-mail address has just been verified: each comment that waited for
+    it now goes through the checks a new comment goes through (pre-moderation, automatic
+    holds) and is published or enters the moderation queue. No commit (the caller's
+    transaction). Returns how many were published.
+    """
+    waiting = list(db.session.scalars(sa.select(Comment).where(
+        Comment.author_id == author.id, Comment.state == CommentState.PENDING.value).order_by(Comment.id)))
+    published = 0
+    now = now or utcnow()
+    for comment in waiting:
+        consultation = comment.consultation
+        holds = automatic_holds(comment.body_text, author, consultation.id,
+                                exclude_ids=[c.id for c in waiting])
+        if consultation.moderation_mode == ModerationMode.PRE.value:
+            continue
+        if holds:
+            record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
+                   after=CommentState.PENDING.value, automatic=True, at=now)
+            continue
+        comment.state = CommentState.PUBLISHED.value
+        from hoering.notifications.services import comment_published
+
+        comment_published(comment)
+        enqueue("comment", comment.id)
+        published += 1
+    return published
 
 
 def edit_comment(comment: Comment, user, text: str, now: dt.datetime | None = None) -> Comment:

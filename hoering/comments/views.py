@@ -57,7 +57,12 @@ def create(slug: str):
                                             kept_text=form.text.data)
         form.text.errors = [str(error.message)]
         return render_consultation_page(consultation, form, reply_to=reply_to, status=error.status)
-    if comment.state == "pending":
+    from hoering.accounts.services import needs_email_verification
+
+    if comment.state == "pending" and needs_email_verification(current_user):
+        flash(_("Thank you! Your comment is saved. It is published when you have confirmed your e-mail address "
+                "with the link we sent to %(email)s.", email=current_user.email), "success")
+    elif comment.state == "pending":
         flash(_("Thank you! Your comment will be published when a moderator has approved it."), "success")
     elif comment.parent_id is not None:
         flash(_("Thank you! Your reply has been published."), "success")

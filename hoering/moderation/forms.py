@@ -81,6 +81,15 @@ class RoleForm(Form):
     submit = SubmitField(_l("Change role"))
 
 
+class SecuritySettingsForm(Form):
+    """An admin's security settings."""
+
+    require_two_factor = BooleanField(
+        _l("Require two-factor login for moderators, case officers and admins"),
+        description=_l("Staff without it keep only a citizen's powers until they switch it on."))
+    submit = SubmitField(_l("Save"))
+
+
 class HouseRuleForm(Form):
     """An admin writes a house rule."""
 

@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "ban": _l("User banned"),
     "unban": _l("Ban lifted"),
     "role_change": _l("Role changed"),
+    "two_factor_reset": _l("Two-factor login reset"),
 }
 
 STATE_LABELS = {

@@ -45,6 +45,7 @@ class ActionType(enum.StrEnum):
     BAN = "ban"
     UNBAN = "unban"
     ROLE_CHANGE = "role_change"
+    TWO_FACTOR_RESET = "two_factor_reset"
 
 
 class HouseRule(db.Model):

@@ -194,12 +194,13 @@ def lift_ban(ban: Ban, moderator, now: dt.datetime | None = None) -> Ban:
 
 # --- automatic holds ---------------------------------------------------------------------------
 
-def automatic_holds(text: str, author, consultation_id: int) -> list[str]:
+def automatic_holds(text: str, author, consultation_id: int, exclude_ids=()) -> list[str]:
     """The automatic hold rules that ``text`` by ``author`` triggers.
 
     Rules (config): ``MODERATION_HOLD_WORDS`` (whole words, any case),
     ``MODERATION_MAX_LINKS`` (more links than this), ``MODERATION_HOLD_FIRST_COMMENT`` (the
-    author's first comment on the site).
+    author's first comment on the site; comments with ids in ``exclude_ids`` do not count
+    as earlier ones).
     """
     config = current_app.config
     rules = []
@@ -211,7 +212,8 @@ def automatic_holds(text: str, author, consultation_id: int) -> list[str]:
     if len(_LINK.findall(text)) > config.get("MODERATION_MAX_LINKS", 3):
         rules.append(HOLD_TOO_MANY_LINKS)
     if config.get("MODERATION_HOLD_FIRST_COMMENT") and not db.session.scalar(
-            sa.select(Comment.id).where(Comment.author_id == author.id).limit(1)):
+            sa.select(Comment.id).where(Comment.author_id == author.id, Comment.id.not_in(list(exclude_ids)))
+            .limit(1)):
         rules.append(HOLD_FIRST_COMMENT)
     return rules
 
@@ -482,7 +484,11 @@ def _queue_clauses() -> _QueueClauses:
     pending review; a pending comment waits from its posting, a reported one from its
     first open report."""
     reports = _open_report_summary()
-    pending = Comment.state == PENDING
+    # Comments waiting for their author's e-mail verification are not the moderators' yet.
+    unverified_author = sa.exists(sa.select(User.id).where(
+        User.id == Comment.author_id, User.email.is_not(None), User.email_verified_at.is_(None)))
+    pending = sa.and_(Comment.state == PENDING, ~unverified_author) \
+        if current_app.config["EMAIL_VERIFICATION_REQUIRED"] else Comment.state == PENDING
     reported = sa.and_(reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN)))
     under_review = sa.and_(Comment.state == HIDDEN, Comment.hidden_reason == PENDING_REVIEW)
     return _QueueClauses(reports, pending, reported, under_review, sa.or_(pending, reported, under_review),

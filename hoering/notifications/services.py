@@ -137,6 +137,34 @@ def _queue(user: User, kind: str, subject: str, lines: list[str], consultation_i
                               kind=kind, unsubscribe_url=link, dedupe_key=dedupe_key, comment_id=comment_id))
 
 
+def queue_account_mail(user: User, kind: str, subject: str, lines: list[str]) -> OutboxMail:
+    """Add a mail about the account itself (verification, password reset) to the outbox:
+    always sent, whatever the user opted out of, and without an unsubscribe link. No
+    commit: it joins the caller's transaction. With ``MAIL_ACCOUNT_INLINE`` it is sent
+    right after the request (:func:`deliver_account_mails`)."""
+    from flask import g, has_request_context
+
+    mail = OutboxMail(user_id=user.id, to_address=user.email, subject=" ".join(xml_safe(subject).split())[:300],
+                      body=xml_safe("\n\n".join(lines) + "\n"), kind=kind, unsubscribe_url="")
+    db.session.add(mail)
+    if has_request_context():
+        g.account_mails_pending = True
+    return mail
+
+
+#: Kinds of :func:`queue_account_mail`.
+ACCOUNT_MAIL_KINDS = ("verify_email", "password_reset", "password_reset_unknown")
+
+
+def deliver_account_mails() -> None:
+    """Send the waiting account mails now (called after a request that queued one).
+    Failures are logged and the mails stay for ``send-mail``."""
+    try:
+        deliver(kinds=ACCOUNT_MAIL_KINDS)
+    except Exception:  # noqa: BLE001 - the request succeeded; send-mail tries again
+        current_app.logger.exception("sending account mails failed; they stay in the outbox")
+
+
 def _in_site_language():
     return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
 
@@ -300,11 +328,14 @@ def _message(mail: OutboxMail) -> EmailMessage:
     return message
 
 
-def deliver(limit: int = 500) -> tuple[int, int]:
-    """Send the waiting mails (oldest first); returns ``(sent, failed)``. A mail that
-    fails stays in the outbox and is tried again by a later run."""
-    ids = list(db.session.scalars(sa.select(OutboxMail.id).where(OutboxMail.sent_at.is_(None))
-                                  .order_by(OutboxMail.id).limit(limit)))
+def deliver(limit: int = 500, kinds: tuple[str, ...] | None = None) -> tuple[int, int]:
+    """Send the waiting mails (oldest first), only those of ``kinds`` if given; returns
+    ``(sent, failed)``. A mail that fails stays in the outbox and is tried again by a
+    later run."""
+    query = sa.select(OutboxMail.id).where(OutboxMail.sent_at.is_(None))
+    if kinds is not None:
+        query = query.where(OutboxMail.kind.in_(kinds))
+    ids = list(db.session.scalars(query.order_by(OutboxMail.id).limit(limit)))
     sent = failed = 0
     connection = None
     try:

@@ -1,0 +1,223 @@
+"""Two-factor login: time-based one-time codes (TOTP, RFC 6238, via pyotp) and one-time
+recovery codes; admins may require it for staff roles.
+
+Codes are 6 digits for 30-second steps, and one step either side is accepted for clock
+drift (RFC 6238 §5.2 recommends at most one). A code is never accepted twice: the last
+accepted step is stored and later logins need a newer one. Recovery codes are random
+(50 bits each), shown once, and stored only as SHA-256 digests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import io
+import secrets
+
+import pyotp
+import sqlalchemy as sa
+from flask import current_app, g
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash
+
+from hoering.accounts.models import RecoveryCode, SiteSetting, User
+from hoering.exceptions import PermissionDenied, ValidationFailed
+from hoering.extensions import db
+from hoering.timeutil import utcnow
+
+#: TOTP step, in seconds (RFC 6238 default).
+STEP_SECONDS = 30
+#: Steps either side of now that are accepted (clock drift).
+DRIFT_STEPS = 1
+#: The :class:`SiteSetting` key of "staff must use two-factor login".
+REQUIRE_FOR_STAFF = "require_two_factor_for_staff"
+
+
+def new_secret() -> str:
+    """A random base32 TOTP secret (160 bits, RFC 4226 §4 recommends at least 128)."""
+    return pyotp.random_base32(32)
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    """The ``otpauth://`` address an authenticator app reads (from the QR code)."""
+    issuer = current_app.config.get("TOTP_ISSUER") or current_app.config["SITE_OWNER"]
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email or str(user.id), issuer_name=issuer)
+
+
+def qr_code_svg(uri: str, title: str) -> bytes:
+    """``uri`` as a QR code, an SVG document (segno; no scripts or style attributes)."""
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="svg", scale=5, border=4, title=title)
+    return buffer.getvalue()
+
+
+def _normalize(code: str) -> str:
+    return "".join((code or "").split()).replace("-", "").lower()
+
+
+def _matching_step(secret: str, code: str, now: dt.datetime) -> int | None:
+    code = _normalize(code)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(now.timestamp()) // STEP_SECONDS
+    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(_normalize(code).encode("ascii", "replace")).hexdigest()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = []
+    for _ in range(current_app.config["RECOVERY_CODE_COUNT"]):
+        raw = secrets.token_hex(5)  # 10 hex digits, 40 bits … shown as two groups of five
+        code = f"{raw[:5]}-{raw[5:]}"
+        codes.append(code)
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=_digest(code)))
+    return codes
+
+
+def enable(user: User, secret: str, code: str, now: dt.datetime | None = None) -> list[str]:
+    """Switch on two-factor login once ``code`` shows the app has ``secret`` (commits).
+
+    Returns:
+        The new recovery codes, in plain text: show them once; only digests are kept.
+
+    Raises:
+        ValidationFailed: the code does not match (wrong, or the phone's clock is off).
+    """
+    now = now or utcnow()
+    step = _matching_step(secret, code, now)
+    if step is None:
+        raise ValidationFailed(_l("The code is not right. Type the 6 digits the app shows now."))
+    user.totp_secret, user.totp_last_step = secret, step
+    codes = _new_recovery_codes(user)
+    db.session.commit()
+    return codes
+
+
+def check_login_code(user: User, code: str, now: dt.datetime | None = None) -> bool:
+    """True if ``code`` is a fresh TOTP code or an unused recovery code of ``user``; the
+    code is spent (commits). A TOTP code is accepted only for a step later than the last
+    accepted one, so a code seen over someone's shoulder cannot be used again."""
+    if not user.totp_secret:
+        return False
+    now = now or utcnow()
+    step = _matching_step(user.totp_secret, code, now)
+    if step is not None:
+        spent = db.session.execute(sa.update(User).where(
+            User.id == user.id, sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+            .values(totp_last_step=step))
+        db.session.commit()
+        return spent.rowcount == 1
+    digest = _digest(code)
+    for recovery in db.session.scalars(sa.select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))):
+        if hmac.compare_digest(recovery.code_hash, digest):
+            spent = db.session.execute(sa.update(RecoveryCode).where(
+                RecoveryCode.id == recovery.id, RecoveryCode.used_at.is_(None)).values(used_at=now))
+            db.session.commit()
+            return spent.rowcount == 1
+    return False
+
+
+def recovery_codes_left(user: User) -> int:
+    """How many unused recovery codes ``user`` has."""
+    return db.session.scalar(sa.select(sa.func.count(RecoveryCode.id)).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0
+
+
+def new_recovery_codes(user: User, password: str) -> list[str]:
+    """Replace the recovery codes (the old ones stop working) after checking the password.
+
+    Raises:
+        PermissionDenied: wrong password, or two-factor login is off.
+    """
+    if not user.totp_secret or not check_password_hash(user.password_hash or "", password or ""):
+        raise PermissionDenied(_l("The password is not right."))
+    codes = _new_recovery_codes(user)
+    db.session.commit()
+    return codes
+
+
+def disable(user: User, password: str) -> None:
+    """Switch off two-factor login after checking the password (commits).
+
+    Raises:
+        PermissionDenied: wrong password, or staff while admins require two-factor login.
+    """
+    if not check_password_hash(user.password_hash or "", password or ""):
+        raise PermissionDenied(_l("The password is not right."))
+    if user.is_staff and required_for_staff():
+        raise PermissionDenied(_l("Your role requires two-factor login, so it cannot be switched off."))
+    _clear(user)
+    db.session.commit()
+
+
+def reset_by_admin(user: User, admin: User) -> None:
+    """An admin switches off ``user``'s two-factor login (a lost phone and lost recovery
+    codes); the user sets it up again at the next login. Logged in the audit log
+    (commits).
+
+    Raises:
+        PermissionDenied: ``admin`` is not an administrator.
+    """
+    from hoering import permissions
+    from hoering.moderation.models import ActionType
+    from hoering.moderation.services import record
+
+    if not permissions.can_administer(admin):
+        raise PermissionDenied(_l("Only administrators can do this."))
+    _clear(user)
+    user.session_version = (user.session_version or 0) + 1
+    record(ActionType.TWO_FACTOR_RESET, target_user=user, actor=admin)
+    db.session.commit()
+
+
+def _clear(user: User) -> None:
+    user.totp_secret, user.totp_last_step = None, None
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
+def required_for_staff() -> bool:
+    """True when admins require two-factor login for moderators, case officers and
+    admins (read once per request)."""
+    if "two_factor_required" not in g:
+        g.two_factor_required = db.session.scalar(
+            sa.select(SiteSetting.value).where(SiteSetting.key == REQUIRE_FOR_STAFF)) == "1"
+    return g.two_factor_required
+
+
+def set_required_for_staff(required: bool, admin: User) -> None:
+    """Require (or stop requiring) two-factor login for staff roles (commits).
+
+    Raises:
+        PermissionDenied: ``admin`` is not an administrator, or would require it without
+            having switched it on themselves (they would lock themselves out).
+    """
+    from hoering import permissions
+
+    if not permissions.can_administer(admin):
+        raise PermissionDenied(_l("Only administrators can do this."))
+    if required and not admin.has_two_factor:
+        raise PermissionDenied(_l("Switch on two-factor login for yourself first."))
+    setting = db.session.get(SiteSetting, REQUIRE_FOR_STAFF) or SiteSetting(key=REQUIRE_FOR_STAFF)
+    setting.value = "1" if required else "0"
+    db.session.add(setting)
+    db.session.commit()
+    g.pop("two_factor_required", None)
+
+
+def lacks_required_two_factor(user) -> bool:
+    """True for a staff account without two-factor login while admins require it: it has
+    only a citizen's powers until it switches it on."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False)
+                and not user.has_two_factor and required_for_staff())

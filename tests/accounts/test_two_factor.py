@@ -1,0 +1,172 @@
+"""Two-factor login (TOTP, pyotp) with recovery codes, and admins requiring it for staff."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import sqlalchemy as sa
+
+from hoering.extensions import db
+from tests.conftest import TEST_PASSWORD, Browser
+
+SECRET = re.compile(r'<code class="secret">([A-Z2-7]+)</code>')
+RECOVERY = re.compile(r"<li><code>([0-9a-f]{5}-[0-9a-f]{5})</code></li>")
+
+
+def code_at(secret: str, seconds_from_now: int = 0) -> str:
+    return pyotp.TOTP(secret).at(time.time() + seconds_from_now)
+
+
+def switch_on(browser: Browser) -> tuple[str, list[str]]:
+    """Switch two-factor login on through its page; returns the secret and the recovery codes."""
+    page = browser.get("/min-side/tofaktor").get_data(as_text=True)
+    secret = SECRET.search(page).group(1)
+    qr = browser.get("/min-side/tofaktor/qr.svg")
+    assert qr.mimetype == "image/svg+xml" and b"<script" not in qr.data and b"<path" in qr.data
+    wrong = browser.submit("/min-side/tofaktor", data={"code": "000000" if code_at(secret) != "000000" else "111111"})
+    assert wrong.status_code == 422 and "Koden er ikke riktig" in wrong.get_data(as_text=True)
+    shown = browser.submit("/min-side/tofaktor", data={"code": code_at(secret)})
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
+    codes = RECOVERY.findall(shown.get_data(as_text=True))
+    assert len(codes) == 10 and len(set(codes)) == 10
+    return secret, codes
+
+
+def password_step(client, user):
+    browser = Browser(client)
+    response = browser.submit("/logg-inn", data={"email": user.email, "password": user.password})
+    return browser, response
+
+
+def test_two_factor_login_with_the_app_and_with_recovery_codes(app, make_user):
+    user = make_user(email="toril@example.org")
+    browser = Browser(app.test_client())
+    browser.login(user)
+    secret, codes = switch_on(browser)
+    assert "tofaktor" in browser.get("/min-side").get_data(as_text=True).lower()
+    with app.app_context():
+        from hoering.accounts.models import RecoveryCode, User
+
+        stored = db.session.scalars(sa.select(RecoveryCode.code_hash)).all()
+        assert len(stored) == 10 and not set(codes) & set(stored)  # only digests are kept
+        assert db.session.get(User, user.id).totp_secret == secret
+
+    # The password alone does not log in.
+    second, answer = password_step(app.test_client(), user)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/logg-inn/kode")
+    assert second.get("/min-side").status_code == 302
+    wrong = second.submit("/logg-inn/kode", data={"code": "12345"})
+    assert wrong.status_code == 401 and second.get("/min-side").status_code == 302
+    fresh_code = code_at(secret, 30)  # the step after the one used to switch it on
+    assert second.submit("/logg-inn/kode", data={"code": fresh_code}).status_code == 303
+    assert second.get("/min-side").status_code == 200
+
+    # The same code never works twice.
+    third, _ = password_step(app.test_client(), user)
+    assert third.submit("/logg-inn/kode", data={"code": fresh_code}).status_code == 401
+
+    # A recovery code works once, with or without its dash and in any case.
+    assert third.submit("/logg-inn/kode", data={"code": codes[0].upper().replace("-", " ")}).status_code == 303
+    fourth, _ = password_step(app.test_client(), user)
+    assert fourth.submit("/logg-inn/kode", data={"code": codes[0]}).status_code == 401
+    page = browser.get("/min-side/tofaktor").get_data(as_text=True)
+    assert "9 ubrukte gjenopprettingskoder" in page
+
+
+def test_the_second_step_expires_and_cannot_be_skipped(app, make_user, monkeypatch):
+    import hoering.accounts.views as views
+
+    user = make_user()
+    browser = Browser(app.test_client())
+    browser.login(user)
+    secret, _codes = switch_on(browser)
+    nobody = Browser(app.test_client())
+    assert nobody.submit("/logg-inn", "/logg-inn/kode", data={"code": code_at(secret, 30)}).status_code == 303
+    assert nobody.get("/min-side").status_code == 302  # nothing was waiting: back to the login page
+    late, _ = password_step(app.test_client(), user)
+    monkeypatch.setattr(views, "TWO_FACTOR_SECONDS", -1)
+    answer = late.submit("/logg-inn", "/logg-inn/kode", data={"code": code_at(secret, 30)})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/logg-inn")
+    assert late.get("/min-side").status_code == 302
+
+
+def test_guessing_codes_is_rate_limited_per_account(app, make_user, monkeypatch):
+    from hoering.extensions import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_TWO_FACTOR", "3 per hour")
+    limiter.reset()
+    user = make_user()
+    browser = Browser(app.test_client())
+    browser.login(user)
+    secret, _codes = switch_on(browser)
+    statuses = []
+    for _ in range(2):  # from two "devices": the limit follows the account
+        guesser, _answer = password_step(app.test_client(), user)
+        statuses += [guesser.submit("/logg-inn/kode", data={"code": "999999"}).status_code for _ in range(2)]
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_new_recovery_codes_and_switching_off_need_the_password(app, make_user):
+    user = make_user()
+    browser = Browser(app.test_client())
+    browser.login(user)
+    _secret, codes = switch_on(browser)
+    refused = browser.submit("/min-side/tofaktor", "/min-side/tofaktor/slaa-av",
+                             data={"password": "feil-passord-1"}, follow_redirects=True)
+    assert "Passordet er ikke riktig" in refused.get_data(as_text=True)
+    with app.app_context():
+        from hoering.accounts.models import User
+
+        assert db.session.get(User, user.id).totp_secret is not None
+    renewed = browser.submit("/min-side/tofaktor", "/min-side/tofaktor/nye-koder", data={"password": TEST_PASSWORD})
+    new_codes = RECOVERY.findall(renewed.get_data(as_text=True))
+    assert len(new_codes) == 10 and not set(new_codes) & set(codes)
+    other, _ = password_step(app.test_client(), user)
+    assert other.submit("/logg-inn/kode", data={"code": codes[1]}).status_code == 401  # old codes stopped
+    browser.submit("/min-side/tofaktor", "/min-side/tofaktor/slaa-av", data={"password": TEST_PASSWORD})
+    plain, answer = password_step(app.test_client(), user)
+    assert answer.headers["Location"].endswith("/") and plain.get("/min-side").status_code == 200
+
+
+def test_admins_can_require_two_factor_login_for_staff(app, make_user, make_consultation, make_comment):
+    admin, moderator, citizen = make_user(role="admin"), make_user(role="moderator"), make_user()
+    consultation = make_consultation()
+    pending = make_comment(consultation, citizen, "Venter på godkjenning", state="pending")
+    admin_browser = Browser(app.test_client())
+    admin_browser.login(admin)
+    refused = admin_browser.submit("/admin/sikkerhet", data={"require_two_factor": "y"})
+    assert refused.status_code == 403 and "for deg selv først" in refused.get_data(as_text=True)
+    secret, _codes = switch_on(admin_browser)
+    assert admin_browser.submit("/admin/sikkerhet", data={"require_two_factor": "y"}).status_code == 303
+    page = admin_browser.get("/admin/sikkerhet").get_data(as_text=True)
+    assert moderator.display_name in page  # listed as staff without it
+
+    mod_browser = Browser(app.test_client())
+    mod_browser.login(moderator)
+    answer = mod_browser.get("/moderering")
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/min-side/tofaktor")
+    acted = mod_browser.submit("/min-side", f"/moderering/kommentarer/{pending.id}/handling",
+                               data={"action": "approve", "version": "0"})
+    assert acted.status_code == 303 and acted.headers["Location"].endswith("/min-side/tofaktor")
+    with app.app_context():
+        from hoering.comments.models import Comment
+
+        assert db.session.get(Comment, pending.id).state == "pending"
+    citizen_browser = Browser(app.test_client())
+    citizen_browser.login(citizen)
+    assert citizen_browser.get("/min-side").status_code == 200  # citizens are not asked
+
+    switch_on(mod_browser)
+    assert mod_browser.get("/moderering").status_code == 200
+    cannot = mod_browser.submit("/min-side/tofaktor", "/min-side/tofaktor/slaa-av", data={"password": TEST_PASSWORD},
+                                follow_redirects=True)
+    assert "kan derfor ikke slås av" in cannot.get_data(as_text=True)
+
+    # An admin switches it off for someone who lost phone and codes; the log says so.
+    assert admin_browser.submit(f"/admin/brukere/{moderator.id}", f"/admin/brukere/{moderator.id}/tofaktor"
+                                ).status_code == 303
+    assert mod_browser.get("/min-side").status_code == 302  # their sessions ended
+    log = admin_browser.get("/moderering/logg").get_data(as_text=True)
+    assert "Tofaktorinnlogging nullstilt" in log

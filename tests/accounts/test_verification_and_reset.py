@@ -1,0 +1,187 @@
+"""E-mail verification before a first comment is published, and password reset by a signed,
+expiring, single-use link — through the pages and the mails a person gets."""
+
+from __future__ import annotations
+
+import email
+import glob
+import os
+import re
+
+import sqlalchemy as sa
+
+from hoering.extensions import db
+from hoering.notifications.models import OutboxMail
+from tests.conftest import TEST_PASSWORD, Browser, csrf_token_from
+
+CSRF_VALUE = re.compile(r'value="[\w.-]{40,}"')
+LINK = re.compile(r"http://\S+/(bekreft-epost|nytt-passord)/(\S+)")
+
+
+def mails_to(app, address: str) -> list[OutboxMail]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(OutboxMail).where(OutboxMail.to_address == address)
+                                       .order_by(OutboxMail.id)))
+
+
+def link_in(mail: OutboxMail) -> str:
+    """The path of the link in a mail (``/bekreft-epost/…`` or ``/nytt-passord/…``)."""
+    match = LINK.search(mail.body)
+    assert match, mail.body
+    return f"/{match.group(1)}/{match.group(2)}"
+
+
+def register(browser: Browser, address: str = "nora@example.org", name: str = "Nora"):
+    response = browser.submit("/registrer", data={"display_name": name, "email": address,
+                                                  "password": TEST_PASSWORD, "password_again": TEST_PASSWORD})
+    assert response.status_code == 303
+    return response
+
+
+def post_comment(browser: Browser, slug: str, text: str):
+    return browser.submit(f"/hoeringer/{slug}", f"/hoeringer/{slug}/kommentarer",
+                          data={"text": text, "consent": "1"}, follow_redirects=True)
+
+
+def test_a_new_citizens_comment_waits_for_the_verified_address(app, client, make_consultation, make_user,
+                                                               tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path))
+    consultation = make_consultation(title="Ny skolevei")
+    browser = Browser(client)
+    page = register(browser)
+    assert "/registrer" not in page.headers["Location"]
+    [mail] = mails_to(app, "nora@example.org")
+    assert mail.kind == "verify_email" and mail.sent_at is not None  # sent right after registering
+    [written] = glob.glob(os.path.join(tmp_path, "*verify_email.eml"))
+    with open(written, "rb") as handle:
+        message = email.message_from_bytes(handle.read())
+    assert message["To"] == "nora@example.org" and "List-Unsubscribe" not in message  # an account mail
+
+    shown = post_comment(browser, consultation.slug, "Skoleveien trenger fortau hele veien.")
+    text = shown.get_data(as_text=True)
+    assert "publisert når du har bekreftet e-postadressen" in text
+    assert "Venter på at du bekrefter e-postadressen – bare du kan se" in text  # the author sees it, marked
+    anonymous = app.test_client().get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Skoleveien trenger fortau" not in anonymous
+    moderator = Browser(app.test_client())
+    moderator.login(make_user(role="moderator"))
+    assert "Skoleveien trenger fortau" not in moderator.get("/moderering").get_data(as_text=True)
+    assert "ikke bekreftet ennå" in browser.get("/min-side").get_data(as_text=True)
+
+    confirmed = browser.get(link_in(mail))
+    assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith("/min-side")
+    anonymous = app.test_client().get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Skoleveien trenger fortau hele veien." in anonymous
+    assert "ikke bekreftet ennå" not in browser.get("/min-side").get_data(as_text=True)
+    assert app.test_client().get(link_in(mail)).status_code == 303  # a second click changes nothing
+
+    later = post_comment(browser, consultation.slug, "Og en ting til om lysene.").get_data(as_text=True)
+    assert "Takk! Kommentaren din er publisert." in later
+
+
+def test_after_verification_a_pre_moderated_comment_enters_the_queue(app, client, make_consultation, make_user):
+    consultation = make_consultation(moderation_mode="pre")
+    browser = Browser(client)
+    register(browser, "per@example.org", "Per")
+    post_comment(browser, consultation.slug, "Et innspill som må godkjennes.")
+    moderator = Browser(app.test_client())
+    moderator.login(make_user(role="moderator"))
+    assert "Et innspill som må godkjennes." not in moderator.get("/moderering").get_data(as_text=True)
+    browser.get(link_in(mails_to(app, "per@example.org")[0]))
+    assert "Et innspill som må godkjennes." in moderator.get("/moderering").get_data(as_text=True)
+    assert "Et innspill som må godkjennes." not in app.test_client().get(
+        f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+
+
+def test_a_forged_or_expired_verification_link_is_refused_with_a_message(app, client, monkeypatch):
+    browser = Browser(client)
+    register(browser, "eva@example.org", "Eva")
+    link = link_in(mails_to(app, "eva@example.org")[0])
+    forged = client.get(link[:-3] + "abc")
+    assert forged.status_code == 400 and "Lenken er ikke gyldig" in forged.get_data(as_text=True)
+    assert client.get("/bekreft-epost/" + "x" * 5000).status_code == 400
+    monkeypatch.setitem(app.config, "EMAIL_VERIFICATION_MAX_AGE", -1)
+    expired = client.get(link)
+    assert expired.status_code == 400 and "utløpt" in expired.get_data(as_text=True)
+    assert "ikke bekreftet ennå" in browser.get("/min-side").get_data(as_text=True)
+
+
+def test_the_verification_mail_can_be_sent_again_and_is_rate_limited(app, client, monkeypatch):
+    from hoering.extensions import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_ACCOUNT_MAIL", "2 per hour")
+    limiter.reset()
+    browser = Browser(client)
+    register(browser, "ida@example.org", "Ida")
+    statuses = [browser.submit("/min-side", "/min-side/bekreft-epost").status_code for _ in range(3)]
+    assert statuses == [303, 303, 429]
+    assert len(mails_to(app, "ida@example.org")) == 3  # at registration, then twice on request
+    browser.get(link_in(mails_to(app, "ida@example.org")[0]))  # the first link still works
+    limiter.reset()
+    assert browser.submit("/min-side", "/min-side/bekreft-epost").status_code == 303
+    assert len(mails_to(app, "ida@example.org")) == 3  # verified: nothing more to send
+
+
+def forgot(client, address: str):
+    page = client.get("/glemt-passord").get_data(as_text=True)
+    return client.post("/glemt-passord", data={"csrf_token": csrf_token_from(page), "email": address})
+
+
+def test_password_reset_by_a_signed_single_use_link(app, make_user):
+    user = make_user(email="ola@example.org", name="Ola")
+    laptop = Browser(app.test_client())
+    laptop.login(user)
+    assert 'href="/glemt-passord"' in app.test_client().get("/logg-inn").get_data(as_text=True)
+
+    known, unknown = forgot(app.test_client(), "OLA@example.org"), forgot(app.test_client(), "ingen@example.org")
+    assert known.status_code == unknown.status_code == 200
+    # The same answer whether or not the address has an account.
+    assert (CSRF_VALUE.sub("", known.get_data(as_text=True)).replace("OLA@example.org", "X")
+            == CSRF_VALUE.sub("", unknown.get_data(as_text=True)).replace("ingen@example.org", "X"))
+    assert mails_to(app, "ingen@example.org") == []
+    [mail] = mails_to(app, "ola@example.org")
+    assert mail.kind == "password_reset" and mail.sent_at is not None and "60 minutter" in mail.body
+
+    person = Browser(app.test_client())
+    link = link_in(mail)
+    assert person.get(link).status_code == 200
+    short = person.submit(link, data={"new_password": "kort", "new_password_again": "kort"})
+    assert short.status_code == 422 and "minst 10 tegn" in short.get_data(as_text=True)
+    done = person.submit(link, data={"new_password": "et-helt-nytt-passord", "new_password_again": "et-helt-nytt-passord"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/logg-inn")
+
+    assert laptop.get("/min-side").status_code == 302  # every session ended
+    used = person.get(link)
+    assert used.status_code == 400 and "brukt" in used.get_data(as_text=True)
+    old = Browser(app.test_client()).submit("/logg-inn", data={"email": user.email, "password": TEST_PASSWORD})
+    assert old.status_code == 401
+    user.password = "et-helt-nytt-passord"
+    Browser(app.test_client()).login(user)
+
+
+def test_an_expired_reset_link_is_refused_and_a_reset_verifies_the_address(app, client, monkeypatch):
+    browser = Browser(client)
+    register(browser, "siri@example.org", "Siri")
+    forgot(app.test_client(), "siri@example.org")
+    link = link_in(mails_to(app, "siri@example.org")[-1])
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_MAX_AGE", -1)
+    expired = app.test_client().get(link)
+    assert expired.status_code == 400 and "utløpt" in expired.get_data(as_text=True)
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_MAX_AGE", 3600)
+    person = Browser(app.test_client())
+    person.submit(link, data={"new_password": "siris-nye-passord", "new_password_again": "siris-nye-passord"})
+    with app.app_context():
+        from hoering.accounts.models import User
+
+        assert db.session.scalar(sa.select(User.email_verified_at).where(User.email == "siri@example.org"))
+
+
+def test_reset_requests_are_rate_limited_per_account(app, make_user, monkeypatch):
+    from hoering.extensions import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_ACCOUNT_MAIL", "2 per hour")
+    limiter.reset()
+    make_user(email="mal@example.org")
+    statuses = [forgot(app.test_client(), "mal@example.org").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert len(mails_to(app, "mal@example.org")) == 2
