@@ -27,15 +27,15 @@ def axe_script():
 def pages_for(slug: str, draft_slug: str) -> dict[str, list[str]]:
     public = ["/", f"/hoeringer/{slug}", "/sok?q=sykkel", "/arshjul", "/ordensregler", "/logg-inn", "/registrer"]
     return {
-        "anonymous": public,
-        "citizen": [*public, "/min-side"],
+        "anonymous": [*public, "/glemt-passord"],
+        "citizen": [*public, "/min-side", "/min-side/passord", "/min-side/tofaktor", "/personvern"],
         "moderator": ["/moderering", "/moderering/oversikt", "/moderering/logg", f"/moderering/hoeringer/{slug}/temaer",
                       f"/moderering/hoeringer/{slug}/temaforslag", f"/moderering/hoeringer/{slug}/duplikater",
                       f"/moderering/hoeringer/{slug}/oppsummering", f"/saksbehandling/hoeringer/{slug}",
                       f"/hoeringer/{slug}/rapport"],
         "case_officer": ["/saksbehandling/hoeringer/ny", f"/saksbehandling/hoeringer/{slug}/rediger",
                          f"/saksbehandling/hoeringer/{slug}/livslop", f"/hoeringer/{draft_slug}"],
-        "admin": ["/admin/brukere", "/admin/ordensregler"],
+        "admin": ["/admin/brukere", "/admin/ordensregler", "/admin/sikkerhet"],
     }
 
 
