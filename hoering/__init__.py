@@ -209,13 +209,19 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def send_account_mails(response):
-        """Send verification and password-reset mails queued by this request."""
+        """Send the verification and password-reset mails this request queued, once the
+        response has gone (its timing must not tell whether an address has an account)."""
         from flask import g
 
-        if g.get("account_mails_pending") and app.config["MAIL_ACCOUNT_INLINE"]:
+        mail_ids = g.get("account_mail_ids")
+        if mail_ids and app.config["MAIL_ACCOUNT_INLINE"]:
             from hoering.notifications.services import deliver_account_mails
 
-            deliver_account_mails()
+            def send():
+                with app.app_context():
+                    deliver_account_mails(mail_ids)
+
+            response.call_on_close(send)
         return response
 
 

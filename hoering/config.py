@@ -64,6 +64,9 @@ class DefaultConfig:
     RATELIMIT_ACCOUNT_MAIL = "5 per hour"
     #: Two-factor codes tried for one account (after the password was right).
     RATELIMIT_TWO_FACTOR = "5 per minute;20 per hour"
+    #: Password confirmations by a logged-in user (changing the password, deleting the
+    #: account, new recovery codes, switching two-factor login off).
+    RATELIMIT_PASSWORD_CHECK = "5 per minute;20 per hour"
 
     #: Folder of the Whoosh index; ``None`` means ``instance/search-index``.
     SEARCH_INDEX_DIR: str | None = None

@@ -32,8 +32,12 @@ def limit_per_account(config_key: str):
 
     from flask import request
 
+    from hoering.sanitize import normalize_text
+
     def account_key() -> str:
-        email = (request.form.get("email") or "").strip().casefold()
+        # The same normalization the form and the account lookup apply (NUL characters
+        # dropped, trimmed, case folded), so variants of one address share one count.
+        email = normalize_text(request.form.get("email") or "").casefold()
         return "account:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
 
     return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], key_func=account_key)

@@ -270,18 +270,14 @@ def send_verification_mail(user: User) -> None:
     db.session.commit()
 
 
-def verify_email(token: str, now=None) -> User:
-    """Mark the address of the token's account verified and publish the comments that
-    waited for it (they go through the usual moderation checks then). Idempotent.
+def user_for_verification_token(token: str) -> User:
+    """The account a verification token is for (nothing changes).
 
     Raises:
         ValidationFailed: the token is forged, expired (``EMAIL_VERIFICATION_MAX_AGE``
             seconds) or for an address the account no longer has.
     """
     from itsdangerous import BadSignature, SignatureExpired
-
-    from hoering.comments.services import release_comments_awaiting_email
-    from hoering.timeutil import utcnow
 
     try:
         user_id, fingerprint = _signer("verify-email").loads(
@@ -293,6 +289,22 @@ def verify_email(token: str, now=None) -> User:
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or user.email is None or fingerprint != _fingerprint(user.email):
         raise ValidationFailed(_l("The link is not valid. Copy the whole link from the mail."))
+    return user
+
+
+def verify_email(token: str, now=None) -> User:
+    """Mark the address of the token's account verified and publish the comments that
+    waited for it (they go through the usual moderation checks then). Idempotent. Views
+    call it on a POST from the page the link opens, never on the link's GET: mail
+    scanners open links by themselves.
+
+    Raises:
+        ValidationFailed: see :func:`user_for_verification_token`.
+    """
+    from hoering.comments.services import release_comments_awaiting_email
+    from hoering.timeutil import utcnow
+
+    user = user_for_verification_token(token)
     if user.email_verified_at is None:
         user.email_verified_at = now or utcnow()
         release_comments_awaiting_email(user, now)
@@ -353,23 +365,19 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def reset_password(token: str, new_password: str, now=None) -> User:
+def reset_password(token: str, new_password: str) -> User:
     """Set a new password with a reset token (commits). Every session of the account
-    ends, and the e-mail address counts as verified (the mail was read).
+    ends. The address does not become verified: whoever registered it first may have
+    written comments that wait for verification, and only the verification page (where
+    the owner sees them on My page first) publishes them.
 
     Raises:
         ValidationFailed: a bad token (see :func:`user_for_reset_token`) or a password
             that breaks :func:`check_password_rules`.
     """
-    from hoering.comments.services import release_comments_awaiting_email
-    from hoering.timeutil import utcnow
-
     user = user_for_reset_token(token)
     check_password_rules(new_password, user.email, user.display_name)
     user.password_hash = hash_password(new_password)
     user.session_version = (user.session_version or 0) + 1
-    if user.email_verified_at is None:
-        user.email_verified_at = now or utcnow()
-        release_comments_awaiting_email(user, now)
     db.session.commit()
     return user

@@ -4,7 +4,8 @@ recovery codes; admins may require it for staff roles.
 Codes are 6 digits for 30-second steps, and one step either side is accepted for clock
 drift (RFC 6238 §5.2 recommends at most one). A code is never accepted twice: the last
 accepted step is stored and later logins need a newer one. Recovery codes are random
-(50 bits each), shown once, and stored only as SHA-256 digests.
+(40 bits each, 10 hex digits), shown once, and stored only as SHA-256 digests; guessing is
+bounded by the login rate limits.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import re
 import secrets
 
 import pyotp
@@ -60,7 +62,7 @@ def _normalize(code: str) -> str:
 
 def _matching_step(secret: str, code: str, now: dt.datetime) -> int | None:
     code = _normalize(code)
-    if not (code.isdigit() and len(code) == 6):
+    if not re.fullmatch(r"[0-9]{6}", code):  # ASCII digits only: "١٢٣٤٥٦".isdigit() is true too
         return None
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // STEP_SECONDS
@@ -87,6 +89,8 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 def enable(user: User, secret: str, code: str, now: dt.datetime | None = None) -> list[str]:
     """Switch on two-factor login once ``code`` shows the app has ``secret`` (commits).
+    Every session of the user ends (someone who had the password is logged out); the
+    caller logs the current one in again.
 
     Returns:
         The new recovery codes, in plain text: show them once; only digests are kept.
@@ -99,6 +103,7 @@ def enable(user: User, secret: str, code: str, now: dt.datetime | None = None) -
     if step is None:
         raise ValidationFailed(_l("The code is not right. Type the 6 digits the app shows now."))
     user.totp_secret, user.totp_last_step = secret, step
+    user.session_version = (user.session_version or 0) + 1
     codes = _new_recovery_codes(user)
     db.session.commit()
     return codes
@@ -168,7 +173,8 @@ def reset_by_admin(user: User, admin: User) -> None:
     (commits).
 
     Raises:
-        PermissionDenied: ``admin`` is not an administrator.
+        PermissionDenied: ``admin`` is not an administrator, or resets their own (they
+            switch it off on their own page, with their password).
     """
     from hoering import permissions
     from hoering.moderation.models import ActionType
@@ -176,6 +182,8 @@ def reset_by_admin(user: User, admin: User) -> None:
 
     if not permissions.can_administer(admin):
         raise PermissionDenied(_l("Only administrators can do this."))
+    if user.id == admin.id:
+        raise PermissionDenied(_l("Switch your own two-factor login off on your own page."))
     _clear(user)
     user.session_version = (user.session_version or 0) + 1
     record(ActionType.TWO_FACTOR_RESET, target_user=user, actor=admin)

@@ -158,6 +158,8 @@ def _login_rate_limited(message: str):
 def logout():
     """Log out; a POST with a CSRF token (the global CSRF check covers it)."""
     logout_user()
+    session.pop(PENDING_SECRET_KEY, None)
+    session.pop(TWO_FACTOR_SESSION_KEY, None)
     flash(_("You are logged out."), "info")
     return redirect(url_for("consultations.index"), code=303)
 
@@ -190,6 +192,7 @@ def profile():
 
 @bp.route("/min-side/passord", methods=["GET", "POST"])
 @login_required
+@limit("RATELIMIT_PASSWORD_CHECK")
 def change_password():
     """Change one's password; other sessions end, this one goes on."""
     form = PasswordChangeForm()
@@ -229,6 +232,7 @@ def my_data():
 
 @bp.route("/min-side/slett", methods=["GET", "POST"])
 @login_required
+@limit("RATELIMIT_PASSWORD_CHECK")
 def delete_account():
     """Delete one's account (the password confirms it)."""
     status = 200
@@ -248,18 +252,25 @@ def delete_account():
 
 # --- e-mail verification and password reset ---------------------------------------------------
 
-@bp.get("/bekreft-epost/<token>")
+@bp.route("/bekreft-epost/<token>", methods=["GET", "POST"])
 def verify_email(token: str):
-    """The link in the verification mail: the address is confirmed, waiting comments go on."""
+    """The link in the verification mail opens a page with one button; the POST confirms
+    the address and lets the waiting comments go on. (Mail scanners open links by
+    themselves, so the GET changes nothing.)"""
     from hoering.errors import render_error
 
+    token = token[:500]
     try:
-        services.verify_email(token[:500])
+        user = services.user_for_verification_token(token)
     except ServiceError as error:
-        db.session.rollback()
         return render_error(400, title=_("The link does not work"), message=str(error.message))
-    flash(_("Thank you! Your e-mail address is confirmed."), "success")
-    return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"), code=303)
+    if request.method == "POST":  # the global CSRF check has passed
+        services.verify_email(token)
+        flash(_("Thank you! Your e-mail address is confirmed."), "success")
+        return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"), code=303)
+    waiting = len([c for c in comments_by_author(user.id) if c.state == "pending"])
+    return render_template("accounts/verify_email.html", user=user, waiting=waiting,
+                           already=user.email_verified_at is not None)
 
 
 @bp.post("/min-side/bekreft-epost")
@@ -340,9 +351,7 @@ def two_factor():
     if current_user.has_two_factor:
         return render_template("accounts/two_factor.html", form=form, confirm=PasswordConfirmForm(),
                                codes_left=twofactor.recovery_codes_left(current_user))
-    secret = session.get(PENDING_SECRET_KEY)
-    if not secret:
-        secret = session[PENDING_SECRET_KEY] = twofactor.new_secret()
+    secret = _pending_secret()
     if form.validate_on_submit():
         try:
             codes = twofactor.enable(current_user, secret, form.code.data)
@@ -352,12 +361,26 @@ def two_factor():
             status = error.status
         else:
             session.pop(PENDING_SECRET_KEY, None)
+            login_user(current_user._get_current_object())  # other sessions ended; this one goes on
             flash(_("Two-factor login is on."), "success")
             return _show_recovery_codes(codes)
     elif form.is_submitted():
         status = 422
-    return render_template("accounts/two_factor.html", form=form, secret=secret,
-                           uri=twofactor.provisioning_uri(current_user, secret)), status
+    response = current_app.make_response((render_template(
+        "accounts/two_factor.html", form=form, secret=secret,
+        uri=twofactor.provisioning_uri(current_user, secret)), status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _pending_secret() -> str:
+    """The secret being set up, kept in the session for this user only (a new one for
+    anyone else logging in on the same browser)."""
+    pending = session.get(PENDING_SECRET_KEY)
+    if not isinstance(pending, dict) or pending.get("user") != current_user.id or not pending.get("secret"):
+        pending = {"user": current_user.id, "secret": twofactor.new_secret()}
+        session[PENDING_SECRET_KEY] = pending
+    return pending["secret"]
 
 
 def _show_recovery_codes(codes: list[str]):
@@ -372,15 +395,14 @@ def two_factor_qr():
     """The QR code of the secret being set up (an SVG image)."""
     if current_user.has_two_factor:
         abort(404)
-    secret = session.get(PENDING_SECRET_KEY)
-    if not secret:
-        secret = session[PENDING_SECRET_KEY] = twofactor.new_secret()
+    secret = _pending_secret()
     svg = twofactor.qr_code_svg(twofactor.provisioning_uri(current_user, secret), _("QR code for the authenticator app"))
     return current_app.response_class(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/min-side/tofaktor/nye-koder")
 @login_required
+@limit("RATELIMIT_PASSWORD_CHECK")
 def new_recovery_codes():
     """Make new recovery codes (the password confirms it); the old ones stop working."""
     form = PasswordConfirmForm()
@@ -397,6 +419,7 @@ def new_recovery_codes():
 
 @bp.post("/min-side/tofaktor/slaa-av")
 @login_required
+@limit("RATELIMIT_PASSWORD_CHECK")
 def disable_two_factor():
     """Switch two-factor login off (the password confirms it)."""
     form = PasswordConfirmForm()

@@ -144,6 +144,13 @@ def reset_two_factor(user_id: int):
     item = db.session.get(User, user_id)
     if item is None:
         abort(404)
-    twofactor.reset_by_admin(item, current_user)
-    flash(_("Two-factor login is switched off for %(name)s.", name=item.display_name), "success")
+    from hoering.exceptions import ServiceError
+
+    try:
+        twofactor.reset_by_admin(item, current_user)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Two-factor login is switched off for %(name)s.", name=item.display_name), "success")
     return redirect(url_for("admin.user", user_id=item.id), code=303)

@@ -174,11 +174,25 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     return comment
 
 
+def _no_longer_publishable(comment: Comment, author) -> bool:
+    """True if what allowed ``comment`` when it was posted has changed since: the author is
+    banned, its thread locked, or the comment it answers is no longer published."""
+    if permissions.is_banned(author) or not comment.consultation.published_at:
+        return True
+    if comment.parent_id is None:
+        return False
+    parent = db.session.get(Comment, comment.parent_id)
+    root = db.session.get(Comment, comment.thread_id) if comment.thread_id else None
+    return parent is None or parent.state != PUBLISHED or (root is not None and root.locked_at is not None)
+
+
 def release_comments_awaiting_email(author, now: dt.datetime | None = None) -> int:
     """The author's e-mail address has just been verified: each comment that waited for
     it now goes through the checks a new comment goes through (pre-moderation, automatic
-    holds) and is published or enters the moderation queue. No commit (the caller's
-    transaction). Returns how many were published.
+    holds) and is published or enters the moderation queue. A comment whose situation
+    changed meanwhile (the author banned, the thread locked, the answered comment gone)
+    enters the queue too. No commit (the caller's transaction). Returns how many were
+    published.
     """
     waiting = list(db.session.scalars(sa.select(Comment).where(
         Comment.author_id == author.id, Comment.state == CommentState.PENDING.value).order_by(Comment.id)))
@@ -186,10 +200,10 @@ def release_comments_awaiting_email(author, now: dt.datetime | None = None) -> i
     now = now or utcnow()
     for comment in waiting:
         consultation = comment.consultation
+        if consultation.moderation_mode == ModerationMode.PRE.value or _no_longer_publishable(comment, author):
+            continue  # a moderator decides, in the queue
         holds = automatic_holds(comment.body_text, author, consultation.id,
                                 exclude_ids=[c.id for c in waiting])
-        if consultation.moderation_mode == ModerationMode.PRE.value:
-            continue
         if holds:
             record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
                    after=CommentState.PENDING.value, automatic=True, at=now)

@@ -147,22 +147,22 @@ def queue_account_mail(user: User, kind: str, subject: str, lines: list[str]) ->
     mail = OutboxMail(user_id=user.id, to_address=user.email, subject=" ".join(xml_safe(subject).split())[:300],
                       body=xml_safe("\n\n".join(lines) + "\n"), kind=kind, unsubscribe_url="")
     db.session.add(mail)
+    db.session.flush()
     if has_request_context():
-        g.account_mails_pending = True
+        g.account_mail_ids = [*g.get("account_mail_ids", []), mail.id]
     return mail
 
 
-#: Kinds of :func:`queue_account_mail`.
-ACCOUNT_MAIL_KINDS = ("verify_email", "password_reset", "password_reset_unknown")
-
-
-def deliver_account_mails() -> None:
-    """Send the waiting account mails now (called after a request that queued one).
-    Failures are logged and the mails stay for ``send-mail``."""
+def deliver_account_mails(mail_ids: list[int]) -> None:
+    """Send these account mails now (called once the response of the request that queued
+    them has gone, so its timing does not tell whether a mail was sent). Failures are
+    logged and the mails stay for ``send-mail``."""
     try:
-        deliver(kinds=ACCOUNT_MAIL_KINDS)
+        deliver(ids=mail_ids)
     except Exception:  # noqa: BLE001 - the request succeeded; send-mail tries again
         current_app.logger.exception("sending account mails failed; they stay in the outbox")
+    finally:
+        db.session.remove()
 
 
 def _in_site_language():
@@ -328,13 +328,13 @@ def _message(mail: OutboxMail) -> EmailMessage:
     return message
 
 
-def deliver(limit: int = 500, kinds: tuple[str, ...] | None = None) -> tuple[int, int]:
-    """Send the waiting mails (oldest first), only those of ``kinds`` if given; returns
+def deliver(limit: int = 500, ids: list[int] | None = None) -> tuple[int, int]:
+    """Send the waiting mails (oldest first), only those with ``ids`` if given; returns
     ``(sent, failed)``. A mail that fails stays in the outbox and is tried again by a
     later run."""
     query = sa.select(OutboxMail.id).where(OutboxMail.sent_at.is_(None))
-    if kinds is not None:
-        query = query.where(OutboxMail.kind.in_(kinds))
+    if ids is not None:
+        query = query.where(OutboxMail.id.in_(ids))
     ids = list(db.session.scalars(query.order_by(OutboxMail.id).limit(limit)))
     sent = failed = 0
     connection = None

@@ -75,3 +75,21 @@ def test_cookies_are_secure_on_an_https_site(tmp_path):
     assert https.config["SESSION_COOKIE_SECURE"] and https.config["REMEMBER_COOKIE_SECURE"]
     assert not http.config["SESSION_COOKIE_SECURE"]
     assert https.config["SESSION_COOKIE_HTTPONLY"] and https.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_variants_of_one_address_share_its_login_limit(app, make_user, monkeypatch):
+    """NUL characters, case and outer spaces are dropped before the lookup, so they are
+    dropped before counting too."""
+    from hoering.extensions import limiter
+    from tests.conftest import csrf_token_from
+
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ACCOUNT", "3 per hour")
+    limiter.reset()
+    make_user(email="variant@example.org")
+    statuses = []
+    for address in ("variant@example.org", "VARIANT@example.org\x00", " variant\x00@example.org", "variant@Example.org"):
+        client = app.test_client()
+        page = client.get("/logg-inn").get_data(as_text=True)
+        statuses.append(client.post("/logg-inn", data={"csrf_token": csrf_token_from(page), "email": address,
+                                                       "password": "feil-passord-123"}).status_code)
+    assert statuses == [401, 401, 401, 429]

@@ -170,3 +170,72 @@ def test_admins_can_require_two_factor_login_for_staff(app, make_user, make_cons
     assert mod_browser.get("/min-side").status_code == 302  # their sessions ended
     log = admin_browser.get("/moderering/logg").get_data(as_text=True)
     assert "Tofaktorinnlogging nullstilt" in log
+
+
+def test_switching_it_on_logs_out_every_other_session(app, make_user):
+    user = make_user()
+    phone, laptop = Browser(app.test_client()), Browser(app.test_client())
+    phone.login(user, remember=True)
+    laptop.login(user)
+    switch_on(laptop)
+    assert laptop.get("/min-side").status_code == 200
+    phone.client.delete_cookie("session")  # the remember-me cookie no longer logs in either
+    assert phone.get("/min-side").status_code == 302
+
+
+def test_odd_codes_get_a_message_not_an_error(app, make_user):
+    user = make_user()
+    browser = Browser(app.test_client())
+    browser.login(user)
+    for code in ("١٢٣٤٥٦", "１２３４５６", "²²²²²²", "1" * 10_000, "\x00" * 6, " ", "12345\u200b6"):
+        answer = browser.submit("/min-side/tofaktor", data={"code": code})
+        assert answer.status_code == 422, (code[:10], answer.status_code)
+    secret, _codes = switch_on(browser)
+    waiting, _ = password_step(app.test_client(), user)
+    for code in ("١٢٣٤٥٦", "１２３４５６", "ab" * 3000):
+        assert waiting.submit("/logg-inn", "/logg-inn/kode", data={"code": code}).status_code in (401, 422)
+
+
+def test_a_half_set_up_secret_is_not_shown_to_the_next_person_on_the_browser(app, make_user):
+    first, second = make_user(), make_user()
+    browser = Browser(app.test_client())
+    browser.login(first)
+    page = browser.get("/min-side/tofaktor")
+    assert page.headers["Cache-Control"] == "no-store"
+    secret = SECRET.search(page.get_data(as_text=True)).group(1)
+    browser.logout()
+    browser.login(second)
+    assert SECRET.search(browser.get("/min-side/tofaktor").get_data(as_text=True)).group(1) != secret
+
+
+def test_password_confirmations_are_rate_limited(app, make_user, monkeypatch):
+    from hoering.extensions import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_PASSWORD_CHECK", "3 per hour")
+    limiter.reset()
+    user = make_user()
+    browser = Browser(app.test_client())
+    browser.login(user)
+    switch_on(browser)
+    statuses = [browser.submit("/min-side/tofaktor", "/min-side/tofaktor/slaa-av",
+                               data={"password": f"gjett-{n}-passord"}).status_code for n in range(3)]
+    statuses.append(browser.submit("/min-side/tofaktor", "/min-side/tofaktor/slaa-av",
+                                   data={"password": TEST_PASSWORD}).status_code)
+    assert statuses == [303, 303, 303, 429]
+    with app.app_context():
+        from hoering.accounts.models import User
+
+        assert db.session.get(User, user.id).totp_secret is not None
+
+
+def test_an_admin_cannot_reset_their_own_two_factor_login(app, make_user):
+    admin = make_user(role="admin")
+    browser = Browser(app.test_client())
+    browser.login(admin)
+    switch_on(browser)
+    answer = browser.submit(f"/admin/brukere/{admin.id}", f"/admin/brukere/{admin.id}/tofaktor", follow_redirects=True)
+    assert "på din egen side" in answer.get_data(as_text=True)
+    with app.app_context():
+        from hoering.accounts.models import User
+
+        assert db.session.get(User, admin.id).totp_secret is not None

@@ -35,6 +35,7 @@ def register(browser: Browser, address: str = "nora@example.org", name: str = "N
     response = browser.submit("/registrer", data={"display_name": name, "email": address,
                                                   "password": TEST_PASSWORD, "password_again": TEST_PASSWORD})
     assert response.status_code == 303
+    response.close()  # as a server does once the response is sent: the mail goes then
     return response
 
 
@@ -68,12 +69,17 @@ def test_a_new_citizens_comment_waits_for_the_verified_address(app, client, make
     assert "Skoleveien trenger fortau" not in moderator.get("/moderering").get_data(as_text=True)
     assert "ikke bekreftet ennå" in browser.get("/min-side").get_data(as_text=True)
 
-    confirmed = browser.get(link_in(mail))
+    page = browser.get(link_in(mail))  # opening the link (as a mail scanner would) changes nothing
+    assert page.status_code == 200 and "1 kommentar venter" in page.get_data(as_text=True)
+    assert "Skoleveien trenger fortau" not in app.test_client().get(
+        f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    confirmed = browser.submit(link_in(mail))
     assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith("/min-side")
     anonymous = app.test_client().get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
     assert "Skoleveien trenger fortau hele veien." in anonymous
     assert "ikke bekreftet ennå" not in browser.get("/min-side").get_data(as_text=True)
-    assert app.test_client().get(link_in(mail)).status_code == 303  # a second click changes nothing
+    again = app.test_client().get(link_in(mail))
+    assert again.status_code == 200 and "er allerede bekreftet" in again.get_data(as_text=True)
 
     later = post_comment(browser, consultation.slug, "Og en ting til om lysene.").get_data(as_text=True)
     assert "Takk! Kommentaren din er publisert." in later
@@ -87,7 +93,7 @@ def test_after_verification_a_pre_moderated_comment_enters_the_queue(app, client
     moderator = Browser(app.test_client())
     moderator.login(make_user(role="moderator"))
     assert "Et innspill som må godkjennes." not in moderator.get("/moderering").get_data(as_text=True)
-    browser.get(link_in(mails_to(app, "per@example.org")[0]))
+    browser.submit(link_in(mails_to(app, "per@example.org")[0]))
     assert "Et innspill som må godkjennes." in moderator.get("/moderering").get_data(as_text=True)
     assert "Et innspill som må godkjennes." not in app.test_client().get(
         f"/hoeringer/{consultation.slug}").get_data(as_text=True)
@@ -106,6 +112,20 @@ def test_a_forged_or_expired_verification_link_is_refused_with_a_message(app, cl
     assert "ikke bekreftet ennå" in browser.get("/min-side").get_data(as_text=True)
 
 
+def test_account_mails_are_sent_only_after_the_response(app, client, make_user):
+    """The reset form answers before any mail goes, so its timing does not tell whether
+    the address has an account."""
+    make_user(email="tid@example.org")
+    page = client.get("/glemt-passord").get_data(as_text=True)
+    response = client.post("/glemt-passord", data={"csrf_token": csrf_token_from(page), "email": "tid@example.org"})
+    assert response.status_code == 200
+    [mail] = mails_to(app, "tid@example.org")
+    assert mail.sent_at is None
+    response.close()
+    [mail] = mails_to(app, "tid@example.org")
+    assert mail.sent_at is not None
+
+
 def test_the_verification_mail_can_be_sent_again_and_is_rate_limited(app, client, monkeypatch):
     from hoering.extensions import limiter
 
@@ -116,7 +136,7 @@ def test_the_verification_mail_can_be_sent_again_and_is_rate_limited(app, client
     statuses = [browser.submit("/min-side", "/min-side/bekreft-epost").status_code for _ in range(3)]
     assert statuses == [303, 303, 429]
     assert len(mails_to(app, "ida@example.org")) == 3  # at registration, then twice on request
-    browser.get(link_in(mails_to(app, "ida@example.org")[0]))  # the first link still works
+    assert browser.submit(link_in(mails_to(app, "ida@example.org")[0])).status_code == 303  # the first link works
     limiter.reset()
     assert browser.submit("/min-side", "/min-side/bekreft-epost").status_code == 303
     assert len(mails_to(app, "ida@example.org")) == 3  # verified: nothing more to send
@@ -124,7 +144,9 @@ def test_the_verification_mail_can_be_sent_again_and_is_rate_limited(app, client
 
 def forgot(client, address: str):
     page = client.get("/glemt-passord").get_data(as_text=True)
-    return client.post("/glemt-passord", data={"csrf_token": csrf_token_from(page), "email": address})
+    response = client.post("/glemt-passord", data={"csrf_token": csrf_token_from(page), "email": address})
+    response.close()  # as a server does once the response is sent: the mail goes then
+    return response
 
 
 def test_password_reset_by_a_signed_single_use_link(app, make_user):
@@ -159,9 +181,14 @@ def test_password_reset_by_a_signed_single_use_link(app, make_user):
     Browser(app.test_client()).login(user)
 
 
-def test_an_expired_reset_link_is_refused_and_a_reset_verifies_the_address(app, client, monkeypatch):
+def test_an_expired_reset_link_is_refused_and_a_reset_does_not_publish_waiting_comments(app, client, monkeypatch,
+                                                                                        make_consultation):
+    """Someone may have registered another person's address and commented: when the owner
+    takes the account back with a reset, those comments stay unpublished."""
+    consultation = make_consultation()
     browser = Browser(client)
     register(browser, "siri@example.org", "Siri")
+    post_comment(browser, consultation.slug, "Skrevet av en som lånte adressen")
     forgot(app.test_client(), "siri@example.org")
     link = link_in(mails_to(app, "siri@example.org")[-1])
     monkeypatch.setitem(app.config, "PASSWORD_RESET_MAX_AGE", -1)
@@ -170,10 +197,12 @@ def test_an_expired_reset_link_is_refused_and_a_reset_verifies_the_address(app, 
     monkeypatch.setitem(app.config, "PASSWORD_RESET_MAX_AGE", 3600)
     person = Browser(app.test_client())
     person.submit(link, data={"new_password": "siris-nye-passord", "new_password_again": "siris-nye-passord"})
+    assert browser.get("/min-side").status_code == 302  # the squatter's session ended
     with app.app_context():
         from hoering.accounts.models import User
 
-        assert db.session.scalar(sa.select(User.email_verified_at).where(User.email == "siri@example.org"))
+        assert db.session.scalar(sa.select(User.email_verified_at).where(User.email == "siri@example.org")) is None
+    assert "lånte adressen" not in app.test_client().get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
 
 
 def test_reset_requests_are_rate_limited_per_account(app, make_user, monkeypatch):
@@ -185,3 +214,54 @@ def test_reset_requests_are_rate_limited_per_account(app, make_user, monkeypatch
     statuses = [forgot(app.test_client(), "mal@example.org").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert len(mails_to(app, "mal@example.org")) == 2
+
+
+def test_waiting_comments_whose_situation_changed_go_to_the_moderators(app, client, make_consultation, make_user,
+                                                                       make_comment):
+    """A reply into a thread locked meanwhile, or by someone banned meanwhile, is not
+    published by the verification: it waits in the queue."""
+    from hoering.comments.models import Comment
+    from hoering.moderation.models import Ban
+
+    consultation = make_consultation()
+    top = make_comment(consultation, make_user(name="Trådstarter"), "Første innlegg i tråden")
+    replier, banned = Browser(client), Browser(app.test_client())
+    register(replier, "svar@example.org", "Svarer")
+    register(banned, "bannlyst@example.org", "Bannlyst")
+    replier.submit(f"/hoeringer/{consultation.slug}", f"/hoeringer/{consultation.slug}/kommentarer",
+                   data={"text": "Et svar i tråden", "consent": "1", "parent_id": str(top.id)})
+    post_comment(banned, consultation.slug, "Et innlegg før utestengningen")
+    moderator = make_user(role="moderator")
+    with app.app_context():
+        db.session.get(Comment, top.id).locked_at = db.func.now()
+        banned_id = db.session.scalar(sa.select(Comment.author_id).where(Comment.body_text.like("Et innlegg før%")))
+        db.session.add(Ban(user_id=banned_id, moderator_id=moderator.id, reason="Personangrep"))
+        db.session.commit()
+    replier.submit(link_in(mails_to(app, "svar@example.org")[0]))
+    banned.submit(link_in(mails_to(app, "bannlyst@example.org")[0]))
+    with app.app_context():
+        states = dict(db.session.execute(sa.select(Comment.body_text, Comment.state)).all())
+    assert states["Et svar i tråden"] == "pending" and states["Et innlegg før utestengningen"] == "pending"
+    staff = Browser(app.test_client())
+    staff.login(moderator)
+    queue = staff.get("/moderering").get_data(as_text=True)
+    assert "Et svar i tråden" in queue and "Et innlegg før utestengningen" in queue
+
+
+def test_a_moderator_cannot_approve_a_comment_that_waits_for_verification(app, client, make_consultation, make_user):
+    from hoering.comments.models import Comment
+
+    consultation = make_consultation()
+    browser = Browser(client)
+    register(browser, "vent@example.org", "Venter")
+    post_comment(browser, consultation.slug, "Venter på bekreftelse")
+    with app.app_context():
+        comment = db.session.scalar(sa.select(Comment))
+        comment_id, version = comment.id, comment.moderation_version
+    staff = Browser(app.test_client())
+    staff.login(make_user(role="moderator"))
+    refused = staff.submit(f"/moderering/kommentarer/{comment_id}", f"/moderering/kommentarer/{comment_id}/handling",
+                           data={"action": "approve", "version": str(version)}, follow_redirects=True)
+    assert "ikke bekreftet e-postadressen ennå" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Comment, comment_id).state == "pending"
