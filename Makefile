@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in mails point to where `make run` serves, unless SITE_URL is set in the
+# environment or in instance/config.py.
+SITE_URL_ENV = $(if $(shell grep -s '^SITE_URL' instance/config.py),,HOERING_SITE_URL=$${HOERING_SITE_URL:-http://$(HOST):$(PORT)})
 CATALOGS := $(wildcard hoering/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
@@ -14,7 +17,7 @@ run: install instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) hoering demo
 	@echo "Serving Hoering on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(SITE_URL_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev
 	$(BIN)/ruff check hoering tests bench

@@ -33,6 +33,22 @@ def create_user_command(email: str, display_name: str, role: str, password: str)
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+@hoering_cli.command("reset-two-factor")
+@click.option("--email", required=True, help="E-mail address of the account.")
+@with_appcontext
+def reset_two_factor_command(email: str) -> None:
+    """Switch off two-factor login for an account whose owner lost both phone and
+    recovery codes (also the only admin); they can switch it on again after logging in."""
+    from hoering.accounts import twofactor
+    from hoering.accounts.services import find_by_email
+
+    user = find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the address {email}.")
+    twofactor.reset(user)
+    click.echo(f"Two-factor login is off for {user.email}; their sessions have ended.")
+
+
 @hoering_cli.command("import-polis")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--language", default=None, help="Content language (nb, nn, en, de, zh-Hant); detected if omitted.")

@@ -73,6 +73,14 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
+        if error.code == 403:
+            from flask_login import current_user
+
+            from hoering.accounts.twofactor import lacks_required_two_factor
+
+            if lacks_required_two_factor(current_user):
+                return render_error(403, message=_l("Your role requires two-factor login: staff pages open when you "
+                                                   "have switched it on on My page, under Two-factor login."))
         if error.code in ERROR_TEXTS:
             return render_error(error.code)
         return error

@@ -13,9 +13,11 @@ class ServiceError(Exception):
 
     status = 400
 
-    def __init__(self, message):
+    def __init__(self, message, field: str | None = None):
         super().__init__(str(message))
         self.message = message
+        #: The form field the message belongs to, when it is not the main one.
+        self.field = field
 
 
 class ValidationFailed(ServiceError):

@@ -135,6 +135,18 @@ def can_reply(user, consultation, thread_root) -> bool:
     return can_comment(user, consultation) and thread_root.locked_at is None
 
 
+def _allowed_with_two_factor(check) -> bool:
+    """Would ``check`` let the current user in once they switch on two-factor login?"""
+    from flask import g
+    from flask_login import current_user
+
+    g.two_factor_required = False  # just for this question
+    try:
+        return bool(check(current_user))
+    finally:
+        g.pop("two_factor_required", None)
+
+
 def requires(check):
     """View decorator: log in first, then answer 403 unless ``check(current_user)`` is true.
 
@@ -152,12 +164,12 @@ def requires(check):
             if not check(current_user):
                 from hoering.accounts.twofactor import lacks_required_two_factor
 
-                if lacks_required_two_factor(current_user):  # staff: set it up first
-                    from flask import flash, redirect, url_for
+                if lacks_required_two_factor(current_user) and _allowed_with_two_factor(check):
+                    from flask import flash, redirect, request, url_for
                     from flask_babel import gettext as _
 
                     flash(_("Your role requires two-factor login. Switch it on to continue."), "info")
-                    return redirect(url_for("accounts.two_factor"), code=303)
+                    return redirect(url_for("accounts.two_factor", next=request.full_path.rstrip("?")), code=303)
                 abort(403)
             return view(*args, **kwargs)
 

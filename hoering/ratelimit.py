@@ -19,12 +19,18 @@ from hoering.extensions import limiter
 _RENDERERS: dict[str, Callable[[str], object]] = {}
 
 
-def limit(config_key: str):
-    """Decorator: rate-limit POSTs to a view by the limits in ``config[config_key]``."""
-    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"])
+def limit(config_key: str, failures_only: bool = False):
+    """Decorator: rate-limit POSTs to a view by the limits in ``config[config_key]``; with
+    ``failures_only`` only answers that are not redirects (a failed login) count."""
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"],
+                         deduct_when=_failed if failures_only else None)
 
 
-def limit_per_account(config_key: str):
+def _failed(response) -> bool:
+    return not 300 <= response.status_code < 400
+
+
+def limit_per_account(config_key: str, failures_only: bool = False):
     """Decorator: rate-limit POSTs by the e-mail address in the form (``config[config_key]``),
     so guessing one account's password from many addresses is limited too. The address is
     hashed before it is used as a key."""
@@ -40,7 +46,8 @@ def limit_per_account(config_key: str):
         email = normalize_text(request.form.get("email") or "").casefold()
         return "account:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
 
-    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], key_func=account_key)
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], key_func=account_key,
+                         deduct_when=_failed if failures_only else None)
 
 
 def limit_by(config_key: str, key_func: Callable[[], str]):

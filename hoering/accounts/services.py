@@ -232,6 +232,17 @@ def _signer(purpose: str):
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"hoering-{purpose}")
 
 
+def _mail_language() -> str:
+    """Account mails are written in the language of the page the person is using (the
+    site's default outside a request)."""
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    if has_request_context() and get_locale() is not None:
+        return str(get_locale())
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def _fingerprint(value: str | None) -> str:
     """A short digest of ``value``: a token bound to it stops working when it changes."""
     import hashlib
@@ -260,7 +271,7 @@ def send_verification_mail(user: User) -> None:
 
     link = site_url_for("accounts.verify_email", token=email_verification_token(user))
     days = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 86400
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(_mail_language()):
         queue_account_mail(user, "verify_email", _("Confirm your e-mail address"), [
             _("Hello %(name)s,", name=user.display_name),
             _("Confirm that this is your e-mail address by opening the link below. Your comments are "
@@ -333,7 +344,7 @@ def request_password_reset(email: str) -> None:
         return
     link = site_url_for("accounts.reset_password", token=password_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(_mail_language()):
         queue_account_mail(user, "password_reset", _("Choose a new password"), [
             _("Hello %(name)s,", name=user.display_name),
             _("Someone (we hope it was you) asked to choose a new password for your account. Open the link "

@@ -167,6 +167,14 @@ def disable(user: User, password: str) -> None:
     db.session.commit()
 
 
+def reset(user: User) -> None:
+    """Switch off ``user``'s two-factor login from the command line (an operator's
+    decision, e.g. for the only admin): sessions end; commits."""
+    _clear(user)
+    user.session_version = (user.session_version or 0) + 1
+    db.session.commit()
+
+
 def reset_by_admin(user: User, admin: User) -> None:
     """An admin switches off ``user``'s two-factor login (a lost phone and lost recovery
     codes); the user sets it up again at the next login. Logged in the audit log
@@ -217,9 +225,15 @@ def set_required_for_staff(required: bool, admin: User) -> None:
         raise PermissionDenied(_l("Only administrators can do this."))
     if required and not admin.has_two_factor:
         raise PermissionDenied(_l("Switch on two-factor login for yourself first."))
-    setting = db.session.get(SiteSetting, REQUIRE_FOR_STAFF) or SiteSetting(key=REQUIRE_FOR_STAFF)
-    setting.value = "1" if required else "0"
+    from hoering.moderation.models import ActionType
+    from hoering.moderation.services import record
+
+    setting = db.session.get(SiteSetting, REQUIRE_FOR_STAFF) or SiteSetting(key=REQUIRE_FOR_STAFF, value="0")
+    before, after = setting.value or "0", "1" if required else "0"
+    setting.value = after
     db.session.add(setting)
+    if before != after:
+        record(ActionType.SETTING_CHANGE, actor=admin, note=REQUIRE_FOR_STAFF, before=before, after=after)
     db.session.commit()
     g.pop("two_factor_required", None)
 

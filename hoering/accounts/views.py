@@ -58,8 +58,8 @@ def register():
 
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
-@limit("RATELIMIT_LOGIN")
-@limit_per_account("RATELIMIT_LOGIN_ACCOUNT")
+@limit("RATELIMIT_LOGIN", failures_only=True)
+@limit_per_account("RATELIMIT_LOGIN_ACCOUNT", failures_only=True)
 def login():
     """Log in with e-mail and password, optionally remembered on this device."""
     form = LoginForm()
@@ -75,6 +75,9 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             flash(_("You are logged in."), "success")
+            if twofactor.lacks_required_two_factor(user):
+                flash(_("Your role requires two-factor login. Switch it on to continue."), "info")
+                return redirect(url_for("accounts.two_factor", next=next_url), code=303)
             return redirect(next_url, code=303)
         form.password.errors = [*form.password.errors, _("Wrong e-mail address or password.")]
         status = 401
@@ -363,7 +366,8 @@ def two_factor():
             session.pop(PENDING_SECRET_KEY, None)
             login_user(current_user._get_current_object())  # other sessions ended; this one goes on
             flash(_("Two-factor login is on."), "success")
-            return _show_recovery_codes(codes)
+            return _show_recovery_codes(codes, next_url=safe_next_url(request.args.get("next"),
+                                                                       url_for("accounts.two_factor")))
     elif form.is_submitted():
         status = 422
     response = current_app.make_response((render_template(
@@ -383,8 +387,9 @@ def _pending_secret() -> str:
     return pending["secret"]
 
 
-def _show_recovery_codes(codes: list[str]):
-    response = current_app.make_response(render_template("accounts/recovery_codes.html", codes=codes))
+def _show_recovery_codes(codes: list[str], next_url: str | None = None):
+    response = current_app.make_response(render_template(
+        "accounts/recovery_codes.html", codes=codes, next_url=next_url or url_for("accounts.two_factor")))
     response.headers["Cache-Control"] = "no-store"
     return response
 

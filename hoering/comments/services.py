@@ -121,7 +121,8 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         raise PermissionDenied(closed_message(consultation, now))
     text = check_text(text)
     if getattr(author, "publication_consent_at", True) is None and not consent:
-        raise ValidationFailed(_l("Tick that you agree to your display name and comment being published."))
+        raise ValidationFailed(_l("Tick that you agree to your display name and comment being published."),
+                               field="consent")
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)

@@ -55,7 +55,7 @@ def create(slug: str):
             flash(str(error.message), "error")
             return render_consultation_page(consultation, form, reply_to=reply_to, status=403,
                                             kept_text=form.text.data)
-        form.text.errors = [str(error.message)]
+        (form.consent if error.field == "consent" else form.text).errors = [str(error.message)]
         return render_consultation_page(consultation, form, reply_to=reply_to, status=error.status)
     from hoering.accounts.services import needs_email_verification
 

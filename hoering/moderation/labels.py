@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "unban": _l("Ban lifted"),
     "role_change": _l("Role changed"),
     "two_factor_reset": _l("Two-factor login reset"),
+    "setting_change": _l("Setting changed"),
 }
 
 STATE_LABELS = {

@@ -46,6 +46,7 @@ class ActionType(enum.StrEnum):
     UNBAN = "unban"
     ROLE_CHANGE = "role_change"
     TWO_FACTOR_RESET = "two_factor_reset"
+    SETTING_CHANGE = "setting_change"
 
 
 class HouseRule(db.Model):

@@ -93,3 +93,13 @@ def test_variants_of_one_address_share_its_login_limit(app, make_user, monkeypat
         statuses.append(client.post("/logg-inn", data={"csrf_token": csrf_token_from(page), "email": address,
                                                        "password": "feil-passord-123"}).status_code)
     assert statuses == [401, 401, 401, 429]
+
+
+def test_only_failed_logins_count_against_the_limits(app, make_user, monkeypatch):
+    from hoering.extensions import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ACCOUNT", "3 per hour")
+    limiter.reset()
+    user = make_user()
+    for _ in range(5):
+        Browser(app.test_client()).login(user)  # five good logins: no limit reached

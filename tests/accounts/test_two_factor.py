@@ -144,12 +144,13 @@ def test_admins_can_require_two_factor_login_for_staff(app, make_user, make_cons
     assert moderator.display_name in page  # listed as staff without it
 
     mod_browser = Browser(app.test_client())
-    mod_browser.login(moderator)
+    logged_in = mod_browser.login(moderator)
+    assert "/min-side/tofaktor" in logged_in.headers["Location"]  # told at once
     answer = mod_browser.get("/moderering")
-    assert answer.status_code == 303 and answer.headers["Location"].endswith("/min-side/tofaktor")
+    assert answer.status_code == 303 and "/min-side/tofaktor?next=/moderering" in answer.headers["Location"]
     acted = mod_browser.submit("/min-side", f"/moderering/kommentarer/{pending.id}/handling",
                                data={"action": "approve", "version": "0"})
-    assert acted.status_code == 303 and acted.headers["Location"].endswith("/min-side/tofaktor")
+    assert acted.status_code == 303 and "/min-side/tofaktor" in acted.headers["Location"]
     with app.app_context():
         from hoering.comments.models import Comment
 
@@ -158,7 +159,16 @@ def test_admins_can_require_two_factor_login_for_staff(app, make_user, make_cons
     citizen_browser.login(citizen)
     assert citizen_browser.get("/min-side").status_code == 200  # citizens are not asked
 
-    switch_on(mod_browser)
+    officer = Browser(app.test_client())
+    officer.login(make_user(role="case_officer"))
+    refused = officer.get("/saksbehandling/hoeringer/ny")
+    assert refused.status_code == 403 and "krever tofaktorinnlogging" in refused.get_data(as_text=True)
+    assert officer.get("/moderering").status_code == 403  # not theirs even with two-factor: no detour
+
+    page = mod_browser.get("/min-side/tofaktor?next=/moderering").get_data(as_text=True)
+    secret = SECRET.search(page).group(1)
+    codes_page = mod_browser.submit("/min-side/tofaktor?next=/moderering", data={"code": code_at(secret)})
+    assert 'href="/moderering"' in codes_page.get_data(as_text=True)  # back to where they were going
     assert mod_browser.get("/moderering").status_code == 200
     cannot = mod_browser.submit("/min-side/tofaktor", "/min-side/tofaktor/slaa-av", data={"password": TEST_PASSWORD},
                                 follow_redirects=True)
@@ -169,7 +179,21 @@ def test_admins_can_require_two_factor_login_for_staff(app, make_user, make_cons
                                 ).status_code == 303
     assert mod_browser.get("/min-side").status_code == 302  # their sessions ended
     log = admin_browser.get("/moderering/logg").get_data(as_text=True)
-    assert "Tofaktorinnlogging nullstilt" in log
+    assert "Tofaktorinnlogging nullstilt" in log and "Innstilling endret" in log
+
+
+def test_the_command_line_switches_it_off_for_a_locked_out_admin(app, make_user, runner):
+    admin = make_user(role="admin", email="eneste@example.org")
+    browser = Browser(app.test_client())
+    browser.login(admin)
+    switch_on(browser)
+    result = runner.invoke(args=["hoering", "reset-two-factor", "--email", "ENESTE@example.org"])
+    assert result.exit_code == 0, result.output
+    assert browser.get("/min-side").status_code == 302  # sessions ended
+    plain, answer = password_step(app.test_client(), admin)
+    assert plain.get("/min-side").status_code == 200
+    missing = runner.invoke(args=["hoering", "reset-two-factor", "--email", "ingen@example.org"])
+    assert missing.exit_code != 0 and "No account" in missing.output
 
 
 def test_switching_it_on_logs_out_every_other_session(app, make_user):

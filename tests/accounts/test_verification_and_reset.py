@@ -265,3 +265,10 @@ def test_a_moderator_cannot_approve_a_comment_that_waits_for_verification(app, c
     assert "ikke bekreftet e-postadressen ennå" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Comment, comment_id).state == "pending"
+
+
+def test_account_mails_come_in_the_language_of_the_page(app, client):
+    client.post("/sprak", data={"lang": "en", "csrf_token": csrf_token_from(client.get("/").get_data(as_text=True))})
+    register(Browser(client), "engelsk@example.org", "English")
+    [mail] = mails_to(app, "engelsk@example.org")
+    assert mail.subject == "Confirm your e-mail address" and "Confirm that this is your e-mail address" in mail.body

@@ -48,6 +48,9 @@ def test_the_first_comment_asks_for_consent_to_publication(browser_for, make_con
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert "Kryss av for at du godtar" in html and "Mitt første innspill" in html
+    # The message belongs to the tick box, not to the text.
+    assert 'aria-describedby="comment-consent-error"' in html and 'id="comment-consent-error"' in html
+    assert 'id="comment-text-error"' not in html
     accepted = newcomer.submit(page, f"{page}/kommentarer", data={"text": "Mitt første innspill", "consent": "1"})
     assert accepted.status_code == 303
     with app.app_context():
