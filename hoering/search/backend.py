@@ -45,6 +45,19 @@ COMPOUND_SEGMENTS = False
 _open_searchers = threading.local()
 
 
+class _ThreadSearchers(dict):
+    """One thread's open searchers, ``{index path: (version, searcher)}``. They are closed
+    when the thread ends: a server that starts a thread per request would otherwise leave
+    their files open until the garbage collector finds them."""
+
+    def __del__(self):
+        for _version, searcher in self.values():
+            try:
+                searcher.close()
+            except Exception:  # noqa: BLE001 - nothing to do about a file that will not close
+                pass
+
+
 def build_schema() -> Schema:
     """The index schema (one document per comment or consultation)."""
     return Schema(
@@ -217,7 +230,9 @@ class SearchIndex:
         requests and opens a new one only when another commit has happened since
         (Whoosh searchers are not shared between threads).
         """
-        cache = _open_searchers.__dict__.setdefault("by_path", {})
+        cache = getattr(_open_searchers, "by_path", None)
+        if cache is None:
+            cache = _open_searchers.by_path = _ThreadSearchers()
         version = self._version()
         cached = cache.get(self.path)
         if cached is not None and (version is None or cached[0] != version):

@@ -67,14 +67,16 @@ for (const name of ['alert', 'confirm', 'prompt', 'print']) {
 }
 """
 
-#: Checked in every page: no script element at all (the site has none), no inline event
-#: handler or javascript: URL anywhere, and inside comment bodies only p, br and a with
-#: href and rel.
-DOM_CHECK = """
-() => {
+#: The problems of one document (a JavaScript function of a ``Document``): no script
+#: element at all (the site has none), no inline event handler or javascript: URL
+#: anywhere, and inside comment bodies only p, br and a with href and rel (and the byline
+#: of the report page, a plain-text ``p.meta``). It takes the
+#: page's own ``document`` or one parsed from a fetched response with ``DOMParser``.
+DOCUMENT_PROBLEMS = """
+(doc) => {
   const problems = [];
-  if (document.scripts.length) problems.push('script elements: ' + document.scripts.length);
-  for (const el of document.querySelectorAll('*')) {
+  if (doc.scripts.length) problems.push('script elements: ' + doc.scripts.length);
+  for (const el of doc.querySelectorAll('*')) {
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase();
       const value = attr.value.replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase();
@@ -84,8 +86,10 @@ DOM_CHECK = """
         problems.push(name + '=' + attr.value.slice(0, 60) + ' on ' + el.tagName);
     }
   }
-  for (const body of document.querySelectorAll('.comment-body, blockquote.quote')) {
+  for (const body of doc.querySelectorAll('.comment-body, blockquote.quote')) {
     for (const el of body.querySelectorAll('*')) {
+      // The byline the report page puts above the text: a paragraph of plain text.
+      if (el.parentElement === body && el.matches('p.meta') && !el.children.length) continue;
       const tag = el.tagName.toLowerCase();
       if (!['p', 'br', 'a', 'footer', 'strong'].includes(tag)) problems.push('element ' + tag + ' in a comment');
       for (const attr of el.attributes)
@@ -96,15 +100,81 @@ DOM_CHECK = """
 }
 """
 
+#: Checked in every page: :data:`DOCUMENT_PROBLEMS` of the page's own document.
+DOM_CHECK = f"() => ({DOCUMENT_PROBLEMS.strip()})(document)"
+
+
+def _watch(new_page):
+    """Install the listeners: ``dialogs`` lists every dialog that opened (dismissed),
+    ``server_errors`` every response with a 5xx status."""
+    new_page.dialogs = []
+    new_page.server_errors = []
+    new_page.on("dialog", lambda dialog: (new_page.dialogs.append(dialog.message), dialog.dismiss()))
+    new_page.on("response", lambda response: response.status >= 500
+                and new_page.server_errors.append(f"{response.status} {response.url}"))
+    return new_page
+
 
 @pytest.fixture
 def page(chromium, live_server):
     """A fresh browser page with the dialog trap installed; ``page.dialogs`` lists any
-    dialog that opened."""
+    dialog that opened, ``page.server_errors`` any 5xx response."""
     context = chromium.new_context(base_url=live_server)
     context.add_init_script(TRAP_SCRIPT)
-    new_page = context.new_page()
-    new_page.dialogs = []
-    new_page.on("dialog", lambda dialog: (new_page.dialogs.append(dialog.message), dialog.dismiss()))
+    new_page = _watch(context.new_page())
     yield new_page
     context.close()
+
+
+def log_in(page, user, password: str | None = None) -> None:
+    """Log in through the form at /logg-inn, as a person would."""
+    from tests.conftest import TEST_PASSWORD
+
+    page.goto("/logg-inn")
+    page.fill("#email", user.email)
+    page.fill("#password", password or getattr(user, "password", TEST_PASSWORD))
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert "/logg-inn" not in page.url, f"login failed for {user.email}: {page.url}"
+
+
+def assert_clean(page, where: str = "") -> None:
+    """The page as it stands: no dialog opened, nothing called the trap, the DOM check
+    finds nothing, and no response had a 5xx status."""
+    fired = page.evaluate("window.__xss || []")
+    problems = page.evaluate(DOM_CHECK)
+    assert (page.dialogs, fired, problems[:5], page.server_errors) == ([], [], [], []), where or page.url
+
+
+def visit(page, path: str, status: int | None = 200):
+    """``page.goto(path)``, check the answer's status (``None``: any below 500) and that
+    the page is clean (:func:`assert_clean`); returns the response."""
+    response = page.goto(path)
+    assert response is not None
+    if status is None:
+        assert response.status < 500, (path, response.status)
+    else:
+        assert response.status == status, (path, response.status, page.url)
+    assert_clean(page, path)
+    return response
+
+
+@pytest.fixture
+def open_page(chromium, live_server):
+    """``open_page(user=None, **context_options)`` → a page in a new browser context (own
+    cookies) with the trap and the listeners of :func:`page`, logged in as ``user`` if
+    given. Contexts are closed after the test."""
+    contexts = []
+
+    def make(user=None, **options):
+        context = chromium.new_context(base_url=live_server, **options)
+        context.add_init_script(TRAP_SCRIPT)
+        contexts.append(context)
+        new_page = _watch(context.new_page())
+        if user is not None:
+            log_in(new_page, user)
+        return new_page
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -32,6 +32,18 @@ def press(page, selector: str, key: str = "Enter", navigates: bool = True) -> No
         page.keyboard.press(key)
 
 
+def verification_link(app, address: str) -> str:
+    """The path of the link in the verification mail sent to ``address``."""
+    import sqlalchemy as sa
+
+    from hoering.extensions import db
+    from hoering.notifications.models import OutboxMail
+
+    with app.app_context():
+        body = db.session.scalar(sa.select(OutboxMail.body).where(OutboxMail.to_address == address))
+    return "/bekreft-epost/" + re.search(r"/bekreft-epost/(\S+)", body).group(1)
+
+
 @pytest.mark.browser
 def test_register_comment_reply_and_report_with_the_keyboard_alone(page, make_consultation, make_user, make_comment,
                                                                    app):
@@ -43,6 +55,9 @@ def test_register_comment_reply_and_report_with_the_keyboard_alone(page, make_co
         type_into(page, selector, text)
     press(page, "main button[type=submit]")
     assert "/registrer" not in page.url, re.findall(r'<p class="error"[^>]*>([^<]+)<', page.content())
+    page.goto(verification_link(app, "tone@example.org"))  # the link in the mail …
+    press(page, "main button[type=submit]")  # … and its one button
+    assert "bekreftet" in page.content()
 
     page.goto(f"/hoeringer/{consultation.slug}")
     type_into(page, "#comment-text", "Skrevet bare med tastaturet")
@@ -77,3 +92,65 @@ def test_no_page_scrolls_sideways_at_small_widths(chromium, live_server, make_co
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, (path, width, overflow)
     context.close()
+
+
+#: Lists the elements that reach past the right edge of the viewport (the widest first).
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  return [...document.querySelectorAll('body *')]
+    .filter(el => el.getBoundingClientRect().right > width + 1 && !el.closest('.table-wrap, .visually-hidden'))
+    .sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right)
+    .slice(0, 3).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + [...el.classList].join('.'));
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [320, 640])  # 640 CSS px: a 1280 px window at 200 % zoom
+def test_no_staff_page_scrolls_sideways_at_small_widths(open_page, app, make_user, make_consultation, make_comment,
+                                                        browser_for, width):
+    from hoering.extensions import db
+    from hoering.summaries.models import Theme
+    from tests.browser.conftest import visit
+
+    link = "https://example.org/" + "a" * 80
+    consultation = make_consultation(title="En høring med en ganske lang tittel som må brytes pent på mobil",
+                                     questions=("Hvordan bør den nye sykkelveien langs sjøen bygges?",))
+    slug = consultation.slug
+    author = make_user(name="Navn-med-mange-ledd-og-ingen-mellomrom")
+    top = make_comment(consultation, author, f"Et innspill med en lenke {link}")
+    reply = make_comment(consultation, make_user(), f"Et svar med en lenke {link}", parent=top)
+    make_comment(consultation, author, f"Et innspill som venter på godkjenning {link}", state="pending")
+    # Through the app's doors: a report, a moderator's action with a note, a theme.
+    reporter = browser_for("citizen")
+    assert reporter.submit(f"/kommentarer/{top.id}/rapporter",
+                           data={"reason": "other", "text": f"En forklaring {link}"}).status_code == 303
+    moderator = browser_for("moderator")
+    assert moderator.submit(f"/moderering/kommentarer/{reply.id}", f"/moderering/kommentarer/{reply.id}/handling",
+                            data={"action": "hide", "version": "0", "reason": "reklame",
+                                  "note": f"Et notat {link}"}).status_code == 303
+    assert moderator.submit(f"/moderering/hoeringer/{slug}/temaer",
+                            data={"name": "Trafikksikkerhet langs skoleveien", "description": link}).status_code == 303
+    with app.app_context():
+        theme_id = db.session.scalar(db.select(Theme.id))
+    pages = {
+        "moderator": ["/moderering", "/moderering/oversikt", "/moderering/logg", f"/moderering/kommentarer/{top.id}",
+                      f"/moderering/brukere/{author.id}/utesteng", f"/moderering/hoeringer/{slug}/temaer",
+                      f"/moderering/temaer/{theme_id}", f"/moderering/hoeringer/{slug}/temaforslag",
+                      f"/moderering/hoeringer/{slug}/duplikater", f"/moderering/hoeringer/{slug}/oppsummering",
+                      f"/saksbehandling/hoeringer/{slug}", f"/hoeringer/{slug}/rapport", "/sok?q=innspill&state=pending"],
+        "case_officer": ["/saksbehandling/hoeringer/ny", f"/saksbehandling/hoeringer/{slug}/rediger",
+                         f"/saksbehandling/hoeringer/{slug}/livslop", f"/hoeringer/{slug}",
+                         f"/saksbehandling/hoeringer/{slug}"],
+        "admin": ["/admin/brukere", f"/admin/brukere/{author.id}", "/admin/ordensregler", "/admin/ordensregler/ny",
+                  "/admin/sikkerhet"],
+    }
+    found = {}
+    for role, paths in pages.items():
+        page = open_page(make_user(role=role), viewport={"width": width, "height": 800})
+        for path in paths:
+            visit(page, path)
+            assert page.url.endswith(path), (role, path, page.url)  # not sent to the login page
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 1:
+                found[f"{role} {path}"] = (overflow, page.evaluate(OVERFLOWING))
+    assert found == {}, width

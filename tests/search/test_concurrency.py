@@ -34,3 +34,28 @@ def test_four_processes_posting_200_comments_leave_the_index_complete(app, make_
         assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 200
     result = runner.invoke(args=["hoering", "search-check"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_thread_per_request_server_leaves_no_index_files_open(app, make_consultation, make_comment, make_user):
+    """Each thread keeps its searcher open for its next request; when the thread ends (as
+    ``flask run`` ends one after every request) the searcher's files are closed, not left
+    to the garbage collector."""
+    import gc
+    import threading
+    import warnings
+
+    make_comment(make_consultation(title="Sykkelvei"), make_user(), "Vi trenger sykkelvei langs sjøen")
+    answers = []
+
+    def one_request():
+        answers.append(app.test_client().get("/sok?q=sykkelvei").status_code)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        threads = [threading.Thread(target=one_request) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        gc.collect()
+    assert answers == [200, 200, 200]
