@@ -327,7 +327,7 @@ def test_strings_through_the_citizen_and_moderator_fields(fast_app, open_page, m
     # Replies, each to its own published comment.
     replies = share(strings, "reply")
     visit(writer, f"/hoeringer/{consultation.slug}")
-    run_batch(writer, [{"tag": i, "fields": {"text": s, "parent_id": str(published[n])}}
+    run_batch(writer, [{"tag": i, "fields": {"text": s, "parent_id": str(published[n % len(published)])}}
                        for n, (i, s) in enumerate(replies)], form="details.reply form", strings=strings, drain_every=10)
     timer.lap("replies")
 
@@ -336,7 +336,7 @@ def test_strings_through_the_citizen_and_moderator_fields(fast_app, open_page, m
     reasons = ("spam", "offensive", "personal_information", "off_topic", "other")
     reported = published[-len(reports):]
     visit(flagger, f"/kommentarer/{reported[0]}/rapporter")
-    run_batch(flagger, [{"tag": i, "url": f"/kommentarer/{reported[n]}/rapporter",
+    run_batch(flagger, [{"tag": i, "url": f"/kommentarer/{reported[n % len(reported)]}/rapporter",
                          "fields": {"text": s, "reason": reasons[n % len(reasons)]}}
                         for n, (i, s) in enumerate(reports)], form="main form", strings=strings, drain_every=10)
     visit(watcher, f"/moderering?consultation={names_consultation.id}")  # with the display name of the moment
