@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
+from hoering import permissions
 from hoering.accounts.models import Role, User
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
@@ -292,6 +293,8 @@ def queue_moderator_digests(today: dt.date | None = None) -> int:
         staff = db.session.scalars(sa.select(User).where(User.role.in_((Role.MODERATOR.value, Role.ADMIN.value)),
                                                          User.wants_digest.is_(True)))
         for user in staff:
+            if not permissions.can_moderate(user):  # e.g. without the two-factor login admins require
+                continue
             key = f"digest:{today.isoformat()}:{user.id}"
             if db.session.scalar(sa.select(OutboxMail.id).where(OutboxMail.dedupe_key == key)):
                 continue

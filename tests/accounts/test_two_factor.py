@@ -263,3 +263,22 @@ def test_an_admin_cannot_reset_their_own_two_factor_login(app, make_user):
         from hoering.accounts.models import User
 
         assert db.session.get(User, admin.id).totp_secret is not None
+
+
+def test_the_daily_digest_goes_only_to_moderators_who_may_moderate(app, make_user, make_consultation, make_comment):
+    from hoering.accounts import twofactor
+    from hoering.accounts.models import User
+    from hoering.notifications.models import OutboxMail
+    from hoering.notifications.services import queue_moderator_digests
+
+    admin = make_user(role="admin")
+    make_user(role="moderator")
+    make_comment(make_consultation(), make_user(), "Venter i køen", state="pending")
+    browser = Browser(app.test_client())
+    browser.login(admin)
+    switch_on(browser)
+    with app.app_context():
+        twofactor.set_required_for_staff(True, db.session.get(User, admin.id))
+        assert queue_moderator_digests() == 1
+        # Not the moderator, who lacks the required second factor.
+        assert db.session.scalars(sa.select(OutboxMail.to_address)).all() == [admin.email]
