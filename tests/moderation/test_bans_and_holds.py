@@ -175,8 +175,16 @@ def test_login_and_registration_are_rate_limited(browser, app, monkeypatch, limi
         browser.client.post(url, data={"csrf_token": token, **data})
     limited = browser.client.post(url, data={"csrf_token": token, **data})
     assert limited.status_code == 429 and "Retry-After" in limited.headers
-    assert data["email"] in limited.get_data(as_text=True)
+    body = limited.get_data(as_text=True)
+    assert data["email"] in body
+    assert "Skjemaet ble ikke sendt" in body and "Rett opp dette" not in body  # nothing to correct, only to wait
     assert browser.get(url).status_code == 200  # reading the form is not limited
+
+
+def test_field_errors_ask_for_corrections(browser):
+    body = browser.submit("/registrer", data={"display_name": "Navn", "email": "ikke-en-adresse",
+                                              "password": "kort", "password_again": "kort"}).get_data(as_text=True)
+    assert "Rett opp dette" in body and "Skjemaet ble ikke sendt" not in body
 
 
 def test_reports_are_rate_limited(browser_for, make_consultation, make_comment, make_user, app, monkeypatch,
