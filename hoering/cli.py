@@ -157,19 +157,19 @@ def index_worker_command(once: bool, interval: float) -> None:
 def export_command(slug: str, fmt: str, output: str, all_states: bool, language: str | None) -> None:
     """Export a consultation's comments or its summary report to a file."""
     from flask import current_app
-    from flask_babel import force_locale
     from flask_babel import gettext as _
 
     from hoering.consultations.services import get_by_slug
     from hoering.exports.formats import consultation_meta, csv_chunks, json_chunks, xlsx_bytes
     from hoering.exports.report import build_report, report_docx, report_pdf
     from hoering.exports.rows import COLUMN_LABELS, comment_rows
+    from hoering.i18n import in_language
     from hoering.summaries.duplicates import group_numbers
 
     consultation = get_by_slug(slug)
     if consultation is None:
         raise click.ClickException(f"No consultation with the address /hoeringer/{slug}.")
-    with force_locale(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_language(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
         if fmt in ("docx", "pdf"):
             report = build_report(consultation, include_draft=True)
             body: bytes | str = report_docx(report) if fmt == "docx" else report_pdf(report)

@@ -22,6 +22,33 @@ LOGIN_REQUIRED_MESSAGE = _l("Log in to continue.")
 #: Each language named in itself, as the switch shows it.
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
 
+#: The Babel locale that writes dates, times and numbers for an interface language when it
+#: is not the language itself: English readers of a Norwegian public body get British forms
+#: ("15 March 2027, 23:59"), day before month and the 24-hour clock, like the Norwegian text.
+FORMAT_LOCALES = {"en": "en_GB"}
+
+
+def babel_locale(language: str) -> str:
+    """The Babel locale identifier for an interface language code ("en" → "en_GB")."""
+    return FORMAT_LOCALES.get(language, language)
+
+
+def in_language(language: str):
+    """Context manager: messages, dates and numbers in ``language`` (an interface language
+    code such as "nb" or "en"), e.g. for mails and exports made outside the reader's request."""
+    from flask_babel import force_locale
+
+    return force_locale(babel_locale(language))
+
+
+def current_language_code() -> str:
+    """The interface language of this request or command ("nb", "nn", "en"), without the
+    region that :data:`FORMAT_LOCALES` adds for formatting."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.language if locale is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
+
 
 def select_locale() -> str:
     """Flask-Babel locale selector: the remembered choice, else ``BABEL_DEFAULT_LOCALE``.
@@ -31,11 +58,11 @@ def select_locale() -> str:
     messages are in ``CLI_LOCALE``, English by default, like the commands' own output.
     """
     if not has_request_context():
-        return current_app.config["CLI_LOCALE"]
+        return babel_locale(current_app.config["CLI_LOCALE"])
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in current_app.config["LANGUAGES"]:
-        return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return babel_locale(chosen)
+    return babel_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, g, request
-from flask_babel import format_date, format_datetime, format_time, format_timedelta, get_locale, ngettext
+from flask_babel import format_date, format_datetime, format_time, format_timedelta, ngettext
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
-from hoering.i18n import LANGUAGE_NAMES
+from hoering.i18n import LANGUAGE_NAMES, current_language_code
 from hoering.sanitize import as_markup
 from hoering.timeutil import to_oslo
 
@@ -113,9 +113,8 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        locale = get_locale()
         return {
-            "current_language": str(locale) if locale else app.config["BABEL_DEFAULT_LOCALE"],
+            "current_language": current_language_code(),
             "current_path": page_path(),
         }
 

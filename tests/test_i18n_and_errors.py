@@ -31,6 +31,18 @@ def test_the_language_switch_is_remembered(browser, make_consultation):
     assert '<html lang="nb">' in browser.get("/").get_data(as_text=True)
 
 
+def test_english_dates_are_written_day_first_with_the_24_hour_clock(browser, make_consultation):
+    import datetime as dt
+
+    from hoering.timeutil import end_of_oslo_day
+
+    consultation = make_consultation(closes_at=end_of_oslo_day(dt.date(2030, 3, 15)))
+    browser.submit("/", "/sprak", data={"lang": "en", "next": "/"})
+    html = browser.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert '<html lang="en">' in html and "15 March 2030" in html and "March 15" not in html
+    assert "23:59" in html and "PM" not in html
+
+
 def test_nynorsk_is_offered(browser):
     browser.submit("/", "/sprak", data={"lang": "nn", "next": "/"})
     html = browser.get("/").get_data(as_text=True)

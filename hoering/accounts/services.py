@@ -236,10 +236,11 @@ def _mail_language() -> str:
     """Account mails are written in the language of the page the person is using (the
     site's default outside a request)."""
     from flask import has_request_context
-    from flask_babel import get_locale
 
-    if has_request_context() and get_locale() is not None:
-        return str(get_locale())
+    from hoering.i18n import current_language_code
+
+    if has_request_context():
+        return current_language_code()
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -263,15 +264,15 @@ def needs_email_verification(user) -> bool:
 
 def send_verification_mail(user: User) -> None:
     """Queue the mail with the verification link (commits)."""
-    from flask_babel import force_locale
     from flask_babel import gettext as _
 
+    from hoering.i18n import in_language
     from hoering.notifications.services import queue_account_mail
     from hoering.urls import site_url_for
 
     link = site_url_for("accounts.verify_email", token=email_verification_token(user))
     days = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 86400
-    with force_locale(_mail_language()):
+    with in_language(_mail_language()):
         queue_account_mail(user, "verify_email", _("Confirm your e-mail address"), [
             _("Hello %(name)s,", name=user.display_name),
             _("Confirm that this is your e-mail address by opening the link below. Your comments are "
@@ -333,9 +334,9 @@ def request_password_reset(email: str) -> None:
     """Mail a reset link to ``email`` if an account has it (commits). The caller answers
     the same whether or not one does, so the form does not reveal who has an account
     (OWASP Forgot Password Cheat Sheet)."""
-    from flask_babel import force_locale
     from flask_babel import gettext as _
 
+    from hoering.i18n import in_language
     from hoering.notifications.services import queue_account_mail
     from hoering.urls import site_url_for
 
@@ -344,7 +345,7 @@ def request_password_reset(email: str) -> None:
         return
     link = site_url_for("accounts.reset_password", token=password_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    with force_locale(_mail_language()):
+    with in_language(_mail_language()):
         queue_account_mail(user, "password_reset", _("Choose a new password"), [
             _("Hello %(name)s,", name=user.display_name),
             _("Someone (we hope it was you) asked to choose a new password for your account. Open the link "

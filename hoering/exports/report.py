@@ -14,11 +14,12 @@ import os
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, ngettext
+from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from hoering.consultations.models import Consultation
 from hoering.exports.rows import CommentRow, comment_rows
+from hoering.i18n import current_language_code
 from hoering.sanitize import html_to_text, xml_safe
 from hoering.summaries.services import SummaryView, summary_view
 from hoering.summaries.statistics import Statistics, comments_per_day_png, statistics
@@ -105,7 +106,7 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         overview=_paragraphs(view.overview_html) if view else [], overview_quotes=quotes(view.quotes) if view else [],
         sections=sections, appendix=list(comment_rows(consultation, full=False)),
         generated_at=dt.datetime.now(dt.UTC), owner=current_app.config.get("SITE_OWNER") or "",
-        language={"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}.get(str(get_locale()), "nb-NO"),
+        language={"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}.get(current_language_code(), "nb-NO"),
     )
 
 

@@ -22,7 +22,6 @@ from email.utils import format_datetime, make_msgid
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +31,7 @@ from hoering.accounts.models import Role, User
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
+from hoering.i18n import in_language
 from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
 from hoering.sanitize import xml_safe
 from hoering.timeutil import oslo_today, utcnow
@@ -167,7 +167,7 @@ def deliver_account_mails(mail_ids: list[int]) -> None:
 
 
 def _in_site_language():
-    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return in_language(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def comment_published(comment: Comment) -> None:
