@@ -9,6 +9,7 @@ from flask_babel import format_date, format_datetime, format_time, format_timede
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
+from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.i18n import LANGUAGE_NAMES, current_language_code
 from hoering.sanitize import as_markup
 from hoering.timeutil import to_oslo
@@ -109,6 +110,7 @@ def register(app: Flask) -> None:
         STATUS_LABELS=STATUS_LABELS,
         LANGUAGE_LABELS=LANGUAGE_LABELS,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
+        DELETED_USER_LABEL=DELETED_USER_LABEL,
     )
 
     @app.context_processor

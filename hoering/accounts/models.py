@@ -6,7 +6,9 @@ import datetime as dt
 import enum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hoering.extensions import db
@@ -22,6 +24,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+#: How a deleted account is named wherever its comments are shown.
+DELETED_USER_LABEL = _l("Deleted user")
+
+
 class User(UserMixin, db.Model):
     """A person with an account, or a pseudonymous participant imported from Polis.
 
@@ -33,7 +39,8 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
-    display_name: Mapped[str] = mapped_column(sa.String(80))
+    #: The name as chosen (column ``display_name``); read it through :attr:`display_name`.
+    chosen_name: Mapped[str] = mapped_column("display_name", sa.String(80))
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
     role: Mapped[str] = mapped_column(sa.String(20), default=Role.CITIZEN.value)
     #: Moderators and admins get a daily digest of the moderation queue unless they opt out.
@@ -54,6 +61,30 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     #: The last TOTP time step accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: When the owner deleted the account (UTC); its name, address and password are gone.
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @hybrid_property
+    def display_name(self) -> str:
+        """The name shown with the user's comments: the chosen one, or "Slettet bruker" in
+        the reader's language once the account is deleted. In SQL, the stored column."""
+        if self.deleted_at is not None:
+            return str(DELETED_USER_LABEL)
+        return self.chosen_name
+
+    @display_name.inplace.setter
+    def _display_name_setter(self, value: str) -> None:
+        self.chosen_name = value
+
+    @display_name.inplace.expression
+    @classmethod
+    def _display_name_expression(cls):
+        return cls.chosen_name
+
+    @property
+    def is_deleted(self) -> bool:
+        """True once the owner deleted the account."""
+        return self.deleted_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

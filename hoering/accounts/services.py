@@ -158,10 +158,6 @@ def change_display_name(user: User, display_name: str) -> User:
     return user
 
 
-#: The name shown for a deleted account's comments.
-DELETED_USER_NAME = "Slettet bruker"
-
-
 def export_data(user: User) -> dict:
     """Everything stored about ``user`` that they can be given (GDPR art. 15 and 20):
     account, comments, supports, reports, follows. Times are ISO 8601 UTC."""
@@ -194,30 +190,47 @@ def export_data(user: User) -> dict:
 
 
 def delete_account(user: User, password: str) -> None:
-    """Delete an account after checking the password: the e-mail address, password and
-    name are erased, follows end, and the comments are anonymized (signed "Slettet
-    bruker") or removed, as ``ACCOUNT_DELETION_COMMENTS`` says. The row stays so that
-    threads and the moderation log keep their shape.
+    """Delete an account after checking the password: the e-mail address, password,
+    name and two-factor secret are erased, follows end, mails not yet sent to it are
+    dropped and sent ones erased from the outbox, and the comments are anonymized (signed
+    "Slettet bruker" in the reader's language) or removed, as ``ACCOUNT_DELETION_COMMENTS``
+    says. The row stays so that threads and the moderation log keep their shape.
+
+    Staff accounts become citizen accounts; the last administrator cannot delete the
+    account before someone else has the role.
 
     Raises:
-        PermissionDenied: the password is wrong.
+        PermissionDenied: the password is wrong, or this is the last administrator.
     """
     from flask import current_app
 
+    from hoering.accounts.models import RecoveryCode
     from hoering.comments.models import Comment, CommentState
-    from hoering.notifications.models import MailOptOut, Subscription
+    from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
     from hoering.search.services import enqueue
     from hoering.timeutil import utcnow
 
     if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
         raise PermissionDenied(_l("The password is not right."))
+    if user.role == Role.ADMIN.value:
+        # Lock the administrators' rows (PostgreSQL), as a role change does.
+        admins = db.session.scalars(sa.select(User.id).where(
+            User.role == Role.ADMIN.value, User.deleted_at.is_(None), User.is_pseudonymous.is_(False))
+            .with_for_update()).all()
+        if set(admins) <= {user.id}:
+            raise PermissionDenied(_l("You are the last administrator. Give someone else the role first."))
     if current_app.config["ACCOUNT_DELETION_COMMENTS"] == "remove":
         db.session.execute(sa.update(Comment).where(
             Comment.author_id == user.id, Comment.state != CommentState.REMOVED.value).values(
             state=CommentState.REMOVED.value, body_text="", body_html="", removed_at=utcnow()))
     db.session.execute(sa.delete(Subscription).where(Subscription.user_id == user.id))
     db.session.execute(sa.delete(MailOptOut).where(MailOptOut.user_id == user.id))
-    user.email, user.password_hash, user.display_name = None, None, DELETED_USER_NAME
+    db.session.execute(sa.delete(OutboxMail).where(OutboxMail.user_id == user.id))
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    user.email, user.password_hash, user.chosen_name = None, None, ""
+    user.totp_secret = user.totp_last_step = None
+    user.deleted_at = utcnow()
+    user.role = Role.CITIZEN.value
     user.wants_digest = False
     user.session_version = (user.session_version or 0) + 1
     enqueue("user_comments", user.id)

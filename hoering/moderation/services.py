@@ -650,6 +650,8 @@ def change_role(user: User, admin, role: str) -> User:
         raise ValidationFailed(_l("Unknown role."))
     if user.is_pseudonymous:
         raise PermissionDenied(_l("Imported participants cannot log in and cannot have a role."))
+    if user.is_deleted:
+        raise PermissionDenied(_l("The account is deleted and cannot have a role."))
     before = user.role
     if role == before:
         return user
@@ -660,7 +662,8 @@ def change_role(user: User, admin, role: str) -> User:
     statement = sa.update(User).where(User.id == user.id, User.role == before).values(role=role)
     if before == Role.ADMIN.value:
         others = (sa.select(sa.func.count(User.id))
-                  .where(User.role == Role.ADMIN.value, User.id != user.id, User.is_pseudonymous.is_(False))
+                  .where(User.role == Role.ADMIN.value, User.id != user.id, User.is_pseudonymous.is_(False),
+                         User.deleted_at.is_(None))
                   .scalar_subquery())
         statement = statement.where(others >= 1)
     updated = db.session.execute(statement.execution_options(synchronize_session=False)).rowcount

@@ -37,6 +37,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.search.backend import LANGUAGE_FIELDS, TEXT_FIELDS, SearchIndex
 
 #: Longest query we parse, in characters, and most words; longer ones are cut (and the
@@ -632,8 +633,11 @@ def search(index: SearchIndex, text: str, *, scope: Scope | None = None, page: i
         for docnum in matches.docnums[order].tolist():
             fields = searcher.stored_fields(docnum)
             created = fields.get("created_at")
+            author = fields.get("author", "")
+            if fields["doc_type"] == "comment" and not author:
+                author = str(DELETED_USER_LABEL)  # deleted accounts are indexed without a name
             hits.append(Hit(fields["doc_type"], int(fields["doc_id"]), int(fields["consultation_id"]),
-                            fields["state"], fields.get("title", ""), fields.get("author", ""),
+                            fields["state"], fields.get("title", ""), author,
                             _snippet(schema, terms, fields), created.replace(tzinfo=dt.UTC) if created else None))
         suggestion = None
         if total == 0:

@@ -129,7 +129,7 @@ def comment_document(comment: Comment) -> IndexDocument:
     """The index document of a comment (its raw text, never its HTML)."""
     return IndexDocument(
         doc_type="comment", doc_id=comment.id, consultation_id=comment.consultation_id, state=comment.state,
-        language=comment.consultation.language, author=comment.author.display_name,
+        language=comment.consultation.language, author=comment.author.chosen_name,
         title=comment.consultation.title, body=comment.body_text, created_at=comment.created_at,
     )
 
