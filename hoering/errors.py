@@ -40,14 +40,23 @@ def json_error(status: int, code: str, message: str):
     return response
 
 
-def render_error(status: int, title=None, message=None, code: str | None = None):
-    """Render the error page (or JSON) for ``status``."""
+def render_error(status: int, title=None, message=None, code: str | None = None,
+                 next_step: tuple[str, str] | None = None):
+    """Render the error page (or JSON) for ``status``.
+
+    Args:
+        status: the HTTP status.
+        title, message: what the page says (defaults per status).
+        code: the JSON error code (defaults per status).
+        next_step: ``(url, label)`` of a link to what the visitor can do instead.
+    """
     default_title, default_message = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
     title = title or default_title
     message = message or default_message
     if wants_json():
         return json_error(status, code or _code_for(status), message)
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message,
+                           next_step=next_step), status
 
 
 def _code_for(status: int) -> str:

@@ -101,6 +101,8 @@ def register(app: Flask) -> None:
         house_rule_title=lambda code: house_rule_titles().get(code, code),
         REPORT_REASON_LABELS=labels.REPORT_REASON_LABELS,
         ACTION_LABELS=labels.ACTION_LABELS,
+        SETTING_LABELS=labels.SETTING_LABELS,
+        SETTING_VALUE_LABELS=labels.SETTING_VALUE_LABELS,
         MODERATION_STATE_LABELS=labels.STATE_LABELS,
         LIFECYCLE_LABELS=LIFECYCLE_LABELS,
         AUTOMATIC_RULE_LABELS=labels.AUTOMATIC_RULE_LABELS,

@@ -26,7 +26,8 @@ class RegistrationForm(HoneypotForm):
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(_l("Choose a password.")), Length(min=PASSWORD_MIN_LENGTH, max=200, message=_l("The password must be at least %(min)d characters.", min=PASSWORD_MIN_LENGTH))],
-        description=_l("At least %(min)d characters.", min=PASSWORD_MIN_LENGTH),
+        description=_l("At least %(min)d characters, and not your e-mail address or display name.",
+                       min=PASSWORD_MIN_LENGTH),
     )
     password_again = PasswordField(
         _l("Repeat password"),

@@ -74,7 +74,7 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
     email = normalize_email(email)
     check_password_rules(password, email, name)
     if find_by_email(email) is not None:
-        raise Conflict(_l("An account with this e-mail address already exists."))
+        raise Conflict(_l("An account with this e-mail address already exists."), field="email")
     from hoering.timeutil import utcnow
 
     user = User(email=email, display_name=name, password_hash=hash_password(password), role=role_value,
@@ -84,7 +84,7 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict(_l("An account with this e-mail address already exists.")) from None
+        raise Conflict(_l("An account with this e-mail address already exists."), field="email") from None
     return user
 
 
@@ -97,11 +97,13 @@ def check_password_rules(password: str, email: str | None, display_name: str | N
     """
     password = password or ""
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise ValidationFailed(_l("The password must be at least %(min)d characters.", min=PASSWORD_MIN_LENGTH))
+        raise ValidationFailed(_l("The password must be at least %(min)d characters.", min=PASSWORD_MIN_LENGTH),
+                               field="password")
     folded = password.strip().casefold()
     taken = {(email or "").casefold(), (email or "").split("@")[0].casefold(), (display_name or "").strip().casefold()}
     if folded in taken - {""}:
-        raise ValidationFailed(_l("The password cannot be your e-mail address or your display name."))
+        raise ValidationFailed(_l("The password cannot be your e-mail address or your display name."),
+                               field="password")
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -317,24 +319,33 @@ def user_for_verification_token(token: str) -> User:
     return user
 
 
-def verify_email(token: str, now=None) -> User:
+def verify_email(token: str, now=None) -> tuple[int, int]:
     """Mark the address of the token's account verified and publish the comments that
     waited for it (they go through the usual moderation checks then). Idempotent. Views
     call it on a POST from the page the link opens, never on the link's GET: mail
     scanners open links by themselves.
 
+    Returns:
+        ``(published, to_moderators)``: how many waiting comments were published now and
+        how many went to the moderation queue (both 0 when the address was confirmed before).
+
     Raises:
         ValidationFailed: see :func:`user_for_verification_token`.
     """
+    from hoering.comments.models import Comment, CommentState
     from hoering.comments.services import release_comments_awaiting_email
     from hoering.timeutil import utcnow
 
     user = user_for_verification_token(token)
+    published = to_moderators = 0
     if user.email_verified_at is None:
+        waiting = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(
+            Comment.author_id == user.id, Comment.state == CommentState.PENDING.value))
         user.email_verified_at = now or utcnow()
-        release_comments_awaiting_email(user, now)
+        published = release_comments_awaiting_email(user, now)
+        to_moderators = waiting - published
     db.session.commit()
-    return user
+    return published, to_moderators
 
 
 def password_reset_token(user: User) -> str:

@@ -109,12 +109,24 @@ def enable(user: User, secret: str, code: str, now: dt.datetime | None = None) -
     return codes
 
 
-def check_login_code(user: User, code: str, now: dt.datetime | None = None) -> bool:
-    """True if ``code`` is a fresh TOTP code or an unused recovery code of ``user``; the
-    code is spent (commits). A TOTP code is accepted only for a step later than the last
-    accepted one, so a code seen over someone's shoulder cannot be used again."""
+#: What :func:`check_login_code` found: a fresh app code, an unused recovery code, an
+#: app code that was right but has been used already, or nothing.
+APP_CODE, RECOVERY_CODE, USED_APP_CODE = "app", "recovery", "used"
+
+
+def check_login_code(user: User, code: str, now: dt.datetime | None = None) -> str | None:
+    """Check a second-step code of ``user`` and spend it (commits).
+
+    A TOTP code is accepted only for a time step (30 seconds, RFC 6238) later than the last
+    accepted one, so a code seen over someone's shoulder cannot be used again.
+
+    Returns:
+        :data:`APP_CODE` or :data:`RECOVERY_CODE` when the code let the user in;
+        :data:`USED_APP_CODE` when it is the right app code but was accepted before (the
+        user waits for the next one); ``None`` when it is wrong.
+    """
     if not user.totp_secret:
-        return False
+        return None
     now = now or utcnow()
     step = _matching_step(user.totp_secret, code, now)
     if step is not None:
@@ -122,7 +134,7 @@ def check_login_code(user: User, code: str, now: dt.datetime | None = None) -> b
             User.id == user.id, sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step))
             .values(totp_last_step=step))
         db.session.commit()
-        return spent.rowcount == 1
+        return APP_CODE if spent.rowcount == 1 else USED_APP_CODE
     digest = _digest(code)
     for recovery in db.session.scalars(sa.select(RecoveryCode).where(
             RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))):
@@ -130,8 +142,8 @@ def check_login_code(user: User, code: str, now: dt.datetime | None = None) -> b
             spent = db.session.execute(sa.update(RecoveryCode).where(
                 RecoveryCode.id == recovery.id, RecoveryCode.used_at.is_(None)).values(used_at=now))
             db.session.commit()
-            return spent.rowcount == 1
-    return False
+            return RECOVERY_CODE if spent.rowcount == 1 else None
+    return None
 
 
 def recovery_codes_left(user: User) -> int:

@@ -6,6 +6,7 @@ import time
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hoering import permissions
@@ -42,7 +43,7 @@ def register():
         try:
             user = services.create_user(form.email.data, form.display_name.data, form.password.data)
         except ServiceError as error:
-            field = form.email if error.status == 409 else form.display_name
+            field = getattr(form, error.field or "display_name")
             field.errors = [*field.errors, str(error.message)]
             status = error.status
         else:
@@ -122,14 +123,24 @@ def two_factor_login():
     form = TwoFactorCodeForm()
     status = 200
     if form.validate_on_submit():
-        if twofactor.check_login_code(user, form.code.data):
+        found = twofactor.check_login_code(user, form.code.data)
+        if found in (twofactor.APP_CODE, twofactor.RECOVERY_CODE):
             session.pop(TWO_FACTOR_SESSION_KEY, None)
             login_user(user, remember=waiting.get("remember", False))
             flash(_("You are logged in."), "success")
-            if twofactor.recovery_codes_left(user) <= 2:
+            left = twofactor.recovery_codes_left(user)
+            if found == twofactor.RECOVERY_CODE:
+                flash(ngettext("You used a recovery code; it cannot be used again. You have %(num)d left.",
+                               "You used a recovery code; it cannot be used again. You have %(num)d left.", left),
+                      "info")
+            if left <= 2:
                 flash(_("You have few recovery codes left. Make new ones on the two-factor page."), "info")
             return redirect(safe_next_url(waiting.get("next"), url_for("consultations.index")), code=303)
-        form.code.errors = [*form.code.errors, _("The code is not right, or it has been used.")]
+        if found == twofactor.USED_APP_CODE:
+            message = _("This code has been used already. Wait until the app shows the next code, and enter that.")
+        else:
+            message = _("The code is not right, or it has been used.")
+        form.code.errors = [*form.code.errors, message]
         status = 401
     elif form.is_submitted():
         status = 422
@@ -205,7 +216,8 @@ def change_password():
             services.change_password(current_user, form.current_password.data, form.new_password.data)
         except ServiceError as error:
             db.session.rollback()
-            form.form_errors.append(str(error.message))
+            field = form.new_password if error.field == "password" else form.current_password
+            field.errors = [*field.errors, str(error.message)]
             status = error.status
         else:
             login_user(current_user._get_current_object(), remember=False)  # this session, with the new version
@@ -266,10 +278,19 @@ def verify_email(token: str):
     try:
         user = services.user_for_verification_token(token)
     except ServiceError as error:
-        return render_error(400, title=_("The link does not work"), message=str(error.message))
+        return render_error(400, title=_("The link does not work"), message=str(error.message),
+                            next_step=(url_for("accounts.profile"), _("Send a new link from My page")))
     if request.method == "POST":  # the global CSRF check has passed
-        services.verify_email(token)
+        published, to_moderators = services.verify_email(token)
         flash(_("Thank you! Your e-mail address is confirmed."), "success")
+        if published:
+            flash(ngettext("%(num)d comment that waited for this is now published.",
+                           "%(num)d comments that waited for this are now published.", published), "info")
+        if to_moderators:
+            flash(ngettext("%(num)d comment that waited for this has gone to the moderators, who publish it "
+                           "when they have read it.",
+                           "%(num)d comments that waited for this have gone to the moderators, who publish "
+                           "them when they have read them.", to_moderators), "info")
         return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"), code=303)
     waiting = len([c for c in comments_by_author(user.id) if c.state == "pending"])
     return render_template("accounts/verify_email.html", user=user, waiting=waiting,
@@ -319,7 +340,8 @@ def reset_password(token: str):
     try:
         services.user_for_reset_token(token)
     except ServiceError as error:
-        return render_error(400, title=_("The link does not work"), message=str(error.message))
+        return render_error(400, title=_("The link does not work"), message=str(error.message),
+                            next_step=(url_for("accounts.forgot_password"), _("Ask for a new link")))
     form = ResetPasswordForm()
     status = 200
     if form.validate_on_submit():

@@ -29,6 +29,14 @@ ACTION_LABELS = {
     "setting_change": _l("Setting changed"),
 }
 
+#: Site settings an administrator changes (logged as ``setting_change``, the key in the note).
+SETTING_LABELS = {
+    "require_two_factor_for_staff": _l("Two-factor login required for staff"),
+}
+
+#: Values of on/off settings as the log stores them.
+SETTING_VALUE_LABELS = {"1": _l("On"), "0": _l("Off")}
+
 STATE_LABELS = {
     "pending": _l("Awaiting approval"),
     "published": _l("Published"),

@@ -65,10 +65,13 @@ def test_two_factor_login_with_the_app_and_with_recovery_codes(app, make_user):
 
     # The same code never works twice.
     third, _ = password_step(app.test_client(), user)
-    assert third.submit("/logg-inn/kode", data={"code": fresh_code}).status_code == 401
+    replayed = third.submit("/logg-inn/kode", data={"code": fresh_code})
+    assert replayed.status_code == 401 and "Vent til appen viser neste kode" in replayed.get_data(as_text=True)
 
     # A recovery code works once, with or without its dash and in any case.
     assert third.submit("/logg-inn/kode", data={"code": codes[0].upper().replace("-", " ")}).status_code == 303
+    told = third.get("/").get_data(as_text=True)
+    assert "Du brukte en gjenopprettingskode" in told and "Du har 9 igjen" in told
     fourth, _ = password_step(app.test_client(), user)
     assert fourth.submit("/logg-inn/kode", data={"code": codes[0]}).status_code == 401
     page = browser.get("/min-side/tofaktor").get_data(as_text=True)
@@ -138,6 +141,8 @@ def test_admins_can_require_two_factor_login_for_staff(app, make_user, make_cons
     admin_browser.login(admin)
     refused = admin_browser.submit("/admin/sikkerhet", data={"require_two_factor": "y"})
     assert refused.status_code == 403 and "for deg selv først" in refused.get_data(as_text=True)
+    assert 'href="/min-side/tofaktor"' in refused.get_data(as_text=True)
+    assert 'id="require_two_factor-help"' in refused.get_data(as_text=True)  # what aria-describedby names
     secret, _codes = switch_on(admin_browser)
     assert admin_browser.submit("/admin/sikkerhet", data={"require_two_factor": "y"}).status_code == 303
     page = admin_browser.get("/admin/sikkerhet").get_data(as_text=True)
@@ -180,6 +185,7 @@ def test_admins_can_require_two_factor_login_for_staff(app, make_user, make_cons
     assert mod_browser.get("/min-side").status_code == 302  # their sessions ended
     log = admin_browser.get("/moderering/logg").get_data(as_text=True)
     assert "Tofaktorinnlogging nullstilt" in log and "Innstilling endret" in log
+    assert "Tofaktorinnlogging påkrevd for ansatte: Av → På" in log and "require_two_factor_for_staff" not in log
 
 
 def test_the_command_line_switches_it_off_for_a_locked_out_admin(app, make_user, runner):

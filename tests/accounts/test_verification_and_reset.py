@@ -75,6 +75,7 @@ def test_a_new_citizens_comment_waits_for_the_verified_address(app, client, make
         f"/hoeringer/{consultation.slug}").get_data(as_text=True)
     confirmed = browser.submit(link_in(mail))
     assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith("/min-side")
+    assert "1 kommentar som ventet på dette, er nå publisert." in browser.get("/min-side").get_data(as_text=True)
     anonymous = app.test_client().get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
     assert "Skoleveien trenger fortau hele veien." in anonymous
     assert "ikke bekreftet ennå" not in browser.get("/min-side").get_data(as_text=True)
@@ -94,6 +95,8 @@ def test_after_verification_a_pre_moderated_comment_enters_the_queue(app, client
     moderator.login(make_user(role="moderator"))
     assert "Et innspill som må godkjennes." not in moderator.get("/moderering").get_data(as_text=True)
     browser.submit(link_in(mails_to(app, "per@example.org")[0]))
+    assert "1 kommentar som ventet på dette, er sendt til moderatorene" in browser.get("/min-side").get_data(
+        as_text=True)
     assert "Et innspill som må godkjennes." in moderator.get("/moderering").get_data(as_text=True)
     assert "Et innspill som må godkjennes." not in app.test_client().get(
         f"/hoeringer/{consultation.slug}").get_data(as_text=True)
@@ -105,6 +108,7 @@ def test_a_forged_or_expired_verification_link_is_refused_with_a_message(app, cl
     link = link_in(mails_to(app, "eva@example.org")[0])
     forged = client.get(link[:-3] + "abc")
     assert forged.status_code == 400 and "Lenken er ikke gyldig" in forged.get_data(as_text=True)
+    assert 'href="/min-side"' in forged.get_data(as_text=True)  # where a new link can be sent
     assert client.get("/bekreft-epost/" + "x" * 5000).status_code == 400
     monkeypatch.setitem(app.config, "EMAIL_VERIFICATION_MAX_AGE", -1)
     expired = client.get(link)
@@ -175,6 +179,7 @@ def test_password_reset_by_a_signed_single_use_link(app, make_user):
     assert laptop.get("/min-side").status_code == 302  # every session ended
     used = person.get(link)
     assert used.status_code == 400 and "brukt" in used.get_data(as_text=True)
+    assert 'href="/glemt-passord"' in used.get_data(as_text=True)  # where a new link is asked for
     old = Browser(app.test_client()).submit("/logg-inn", data={"email": user.email, "password": TEST_PASSWORD})
     assert old.status_code == 401
     user.password = "et-helt-nytt-passord"
