@@ -189,8 +189,9 @@ def reset(user: User) -> None:
 
 def reset_by_admin(user: User, admin: User) -> None:
     """An admin switches off ``user``'s two-factor login (a lost phone and lost recovery
-    codes); the user sets it up again at the next login. Logged in the audit log
-    (commits).
+    codes); the user sets it up again at the next login. Logged in the audit log, and the
+    user is told by mail in the site's language, so a reset they did not ask for does not
+    go unnoticed (commits).
 
     Raises:
         PermissionDenied: ``admin`` is not an administrator, or resets their own (they
@@ -207,7 +208,26 @@ def reset_by_admin(user: User, admin: User) -> None:
     _clear(user)
     user.session_version = (user.session_version or 0) + 1
     record(ActionType.TWO_FACTOR_RESET, target_user=user, actor=admin)
+    if user.email:
+        _mail_reset_notice(user)
     db.session.commit()
+
+
+def _mail_reset_notice(user: User) -> None:
+    from flask import current_app
+    from flask_babel import gettext as _
+
+    from hoering.i18n import in_language
+    from hoering.notifications.services import queue_account_mail
+    from hoering.urls import site_url_for
+
+    with in_language(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        queue_account_mail(user, "two_factor_reset", _("Two-factor login was switched off on your account"), [
+            _("Hello %(name)s,", name=user.display_name),
+            _("An administrator has switched off two-factor login on your account, and you have been logged "
+              "out everywhere. Log in with your password and switch it on again:"),
+            site_url_for("accounts.two_factor"),
+            _("If you did not ask for this, contact %(owner)s at once.", owner=current_app.config["SITE_OWNER"])])
 
 
 def _clear(user: User) -> None:

@@ -183,6 +183,12 @@ def test_admins_can_require_two_factor_login_for_staff(app, make_user, make_cons
     assert admin_browser.submit(f"/admin/brukere/{moderator.id}", f"/admin/brukere/{moderator.id}/tofaktor"
                                 ).status_code == 303
     assert mod_browser.get("/min-side").status_code == 302  # their sessions ended
+    with app.app_context():
+        from hoering.notifications.models import OutboxMail
+
+        [notice] = db.session.scalars(sa.select(OutboxMail).where(OutboxMail.kind == "two_factor_reset")).all()
+        assert notice.to_address == moderator.email and "/min-side/tofaktor" in notice.body
+        assert "En administrator har slått av tofaktorinnlogging" in notice.body
     log = admin_browser.get("/moderering/logg").get_data(as_text=True)
     assert "Tofaktorinnlogging nullstilt" in log and "Innstilling endret" in log
     assert "Tofaktorinnlogging påkrevd for ansatte: Av → På" in log and "require_two_factor_for_staff" not in log
