@@ -339,12 +339,6 @@ def moderate(comment: Comment, moderator, action: ActionType | str, expected_ver
         raise ValidationFailed(_l("This action does not apply to a comment in this state."))
     if action in (ActionType.LOCK, ActionType.UNLOCK) and comment.parent_id is not None:
         raise ValidationFailed(_l("Only a whole thread can be locked: lock its first comment."))
-    if action == ActionType.APPROVE and comment.state == PENDING:
-        from hoering.accounts.services import needs_email_verification
-
-        if needs_email_verification(comment.author):
-            raise ValidationFailed(_l("The author has not confirmed the e-mail address yet; the comment waits for "
-                                      "that before it can be published."))
     now = now or utcnow()
     note = normalize_text(note or "")
     if len(note) > NOTE_MAX_LENGTH:
@@ -365,6 +359,14 @@ def moderate(comment: Comment, moderator, action: ActionType | str, expected_ver
         values.update(state=after, hidden_reason=None)
     elif action == ActionType.DISMISS_REPORTS and comment.state == HIDDEN and comment.hidden_reason == PENDING_REVIEW:
         values.update(state=PUBLISHED, hidden_reason=None)
+    if values.get("state") == PUBLISHED:
+        from hoering.accounts.services import needs_email_verification
+
+        # Whatever the way there (approve, restore after hiding, approve after rejecting),
+        # nothing of an author with an unconfirmed address is published by a moderator.
+        if needs_email_verification(comment.author):
+            raise ValidationFailed(_l("The author has not confirmed the e-mail address yet; the comment waits for "
+                                      "that before it can be published."))
     if action == ActionType.LOCK:
         values["locked_at"] = now
     elif action == ActionType.UNLOCK:

@@ -271,6 +271,22 @@ def test_a_moderator_cannot_approve_a_comment_that_waits_for_verification(app, c
     with app.app_context():
         assert db.session.get(Comment, comment_id).state == "pending"
 
+    # Nor by a detour: hiding then restoring, or rejecting then approving.
+    from tests.moderation.helpers import act
+
+    for first, then in (("hide", "restore"), ("reject", "approve")):
+        assert act(staff, comment_id, first, reason="utenfor-tema").status_code == 303
+        detour = act(staff, comment_id, then)
+        assert detour.status_code == 422 and "ikke bekreftet e-postadressen ennå" in detour.get_data(as_text=True)
+        with app.app_context():
+            assert db.session.get(Comment, comment_id).state in ("hidden", "rejected")
+        if first == "hide":  # back where it was, for the next detour
+            with app.app_context():
+                db.session.get(Comment, comment_id).state = "pending"
+                db.session.commit()
+    assert "Venter på bekreftelse" not in app.test_client().get(f"/hoeringer/{consultation.slug}").get_data(
+        as_text=True)
+
 
 def test_account_mails_come_in_the_language_of_the_page(app, client):
     client.post("/sprak", data={"lang": "en", "csrf_token": csrf_token_from(client.get("/").get_data(as_text=True))})
