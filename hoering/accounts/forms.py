@@ -98,6 +98,14 @@ class TwoFactorCodeForm(Form):
     submit = SubmitField(_l("Continue"))
 
 
+class TwoFactorSetupForm(TwoFactorCodeForm):
+    """Switching two-factor login on: a code from the app, and the password (someone who
+    only has the session must not be able to lock the owner out)."""
+
+    password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired(_l("Enter your password."))])
+    submit = SubmitField(_l("Switch on"))
+
+
 class PasswordConfirmForm(Form):
     """The password again, to confirm a sensitive change."""
 

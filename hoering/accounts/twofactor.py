@@ -36,11 +36,6 @@ DRIFT_STEPS = 1
 REQUIRE_FOR_STAFF = "require_two_factor_for_staff"
 
 
-def new_secret() -> str:
-    """A random base32 TOTP secret (160 bits, RFC 4226 §4 recommends at least 128)."""
-    return pyotp.random_base32(32)
-
-
 def provisioning_uri(user: User, secret: str) -> str:
     """The ``otpauth://`` address an authenticator app reads (from the QR code)."""
     issuer = current_app.config.get("TOTP_ISSUER") or current_app.config["SITE_OWNER"]
@@ -87,17 +82,32 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def enable(user: User, secret: str, code: str, now: dt.datetime | None = None) -> list[str]:
-    """Switch on two-factor login once ``code`` shows the app has ``secret`` (commits).
-    Every session of the user ends (someone who had the password is logged out); the
-    caller logs the current one in again.
+def setup_secret(user_id: int, nonce: str) -> str:
+    """The secret offered while ``user_id`` sets up two-factor login: derived from the
+    site's SECRET_KEY and a random ``nonce`` kept in the session, so the session cookie
+    (signed, not encrypted) never holds the secret itself. 160 bits, Base32 (RFC 4226 §4
+    recommends at least 128, 160 preferred)."""
+    import base64
+
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode("utf-8"), f"totp-setup:{user_id}:{nonce}".encode(),
+                      hashlib.sha256).digest()
+    return base64.b32encode(digest[:20]).decode("ascii")
+
+
+def enable(user: User, secret: str, code: str, password: str, now: dt.datetime | None = None) -> list[str]:
+    """Switch on two-factor login once ``code`` shows the app has ``secret`` and
+    ``password`` is the user's (commits). Every session of the user ends (someone who had
+    the password is logged out); the caller logs the current one in again.
 
     Returns:
         The new recovery codes, in plain text: show them once; only digests are kept.
 
     Raises:
+        PermissionDenied: the password is wrong (``field="password"``).
         ValidationFailed: the code does not match (wrong, or the phone's clock is off).
     """
+    if not check_password_hash(user.password_hash or "", password or ""):
+        raise PermissionDenied(_l("The password is not right."), field="password")
     now = now or utcnow()
     step = _matching_step(secret, code, now)
     if step is None:

@@ -20,6 +20,7 @@ from hoering.accounts.forms import (
     RegistrationForm,
     ResetPasswordForm,
     TwoFactorCodeForm,
+    TwoFactorSetupForm,
 )
 from hoering.accounts.models import User
 from hoering.comments.services import comments_by_author
@@ -371,7 +372,7 @@ PENDING_SECRET_KEY = "two_factor_secret"
 def two_factor():
     """Switch two-factor login on (scan the QR code, type a code), see how many recovery
     codes are left, make new ones, or switch it off."""
-    form = TwoFactorCodeForm()
+    form = TwoFactorSetupForm()
     status = 200
     if current_user.has_two_factor:
         return render_template("accounts/two_factor.html", form=form, confirm=PasswordConfirmForm(),
@@ -379,10 +380,11 @@ def two_factor():
     secret = _pending_secret()
     if form.validate_on_submit():
         try:
-            codes = twofactor.enable(current_user, secret, form.code.data)
+            codes = twofactor.enable(current_user, secret, form.code.data, form.password.data)
         except ServiceError as error:
             db.session.rollback()
-            form.code.errors = [*form.code.errors, str(error.message)]
+            field = form.password if error.field == "password" else form.code
+            field.errors = [*field.errors, str(error.message)]
             status = error.status
         else:
             session.pop(PENDING_SECRET_KEY, None)
@@ -400,13 +402,17 @@ def two_factor():
 
 
 def _pending_secret() -> str:
-    """The secret being set up, kept in the session for this user only (a new one for
-    anyone else logging in on the same browser)."""
+    """The secret being set up, for this user only (a new one for anyone else logging in
+    on the same browser). The session holds a random nonce; the secret is derived from it
+    with the site's key (:func:`twofactor.setup_secret`)."""
+    import secrets
+
     pending = session.get(PENDING_SECRET_KEY)
-    if not isinstance(pending, dict) or pending.get("user") != current_user.id or not pending.get("secret"):
-        pending = {"user": current_user.id, "secret": twofactor.new_secret()}
+    if (not isinstance(pending, dict) or pending.get("user") != current_user.id
+            or not isinstance(pending.get("nonce"), str)):
+        pending = {"user": current_user.id, "nonce": secrets.token_hex(16)}
         session[PENDING_SECRET_KEY] = pending
-    return pending["secret"]
+    return twofactor.setup_secret(current_user.id, pending["nonce"])
 
 
 def _show_recovery_codes(codes: list[str], next_url: str | None = None):

@@ -7,7 +7,7 @@ import os
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms.validators import ValidationError
 
 from hoering import permissions
@@ -112,11 +112,6 @@ def _form_data(form: ConsultationForm) -> services.ConsultationData:
     )
 
 
-def _require_manager() -> None:
-    if not permissions.can_manage_consultations(current_user):
-        abort(403)
-
-
 def _handle_form(form: ConsultationForm, consultation: Consultation | None):
     """Validate ``form`` and create or update; re-render with messages on failure."""
 
@@ -135,18 +130,16 @@ def _handle_form(form: ConsultationForm, consultation: Consultation | None):
 
 
 @bp.route("/saksbehandling/hoeringer/ny", methods=["GET", "POST"])
-@login_required
+@permissions.requires(permissions.can_manage_consultations)
 def create():
     """Case officers create a consultation."""
-    _require_manager()
     return _handle_form(ConsultationForm(), None)
 
 
 @bp.route("/saksbehandling/hoeringer/<slug>/rediger", methods=["GET", "POST"])
-@login_required
+@permissions.requires(permissions.can_manage_consultations)
 def edit(slug: str):
     """Case officers edit a consultation."""
-    _require_manager()
     consultation = services.get_by_slug(slug)
     if consultation is None:
         abort(404)
@@ -167,11 +160,10 @@ def edit(slug: str):
 
 
 @bp.route("/saksbehandling/hoeringer/<slug>/livslop", methods=["GET", "POST"])
-@login_required
+@permissions.requires(permissions.can_manage_consultations)
 def lifecycle(slug: str):
     """Case officers move a consultation on: extend the deadline, close early, record the
     decision, archive. A refused step comes back with what was typed (422)."""
-    _require_manager()
     consultation = services.get_by_slug(slug)
     if consultation is None:
         abort(404)
@@ -225,12 +217,11 @@ def _lifecycle_step(consultation: Consultation, action: str) -> None:
 
 @bp.post("/saksbehandling/hoeringer/<slug>/dokumenter")
 @csrf.exempt  # checked below, after the request may be as large as a document
-@login_required
+@permissions.requires(permissions.can_manage_consultations)
 def upload_document(slug: str):
     """Case officers attach a document (up to ``DOCUMENT_MAX_BYTES``) to a consultation."""
     from flask_wtf.csrf import CSRFError, validate_csrf
 
-    _require_manager()
     consultation = services.get_by_slug(slug)
     if consultation is None:
         abort(404)
@@ -260,10 +251,9 @@ def upload_document(slug: str):
 
 
 @bp.post(f"/saksbehandling/dokumenter/<int(min=1, max={MAX_ID}):document_id>/slett")
-@login_required
+@permissions.requires(permissions.can_manage_consultations)
 def delete_document(document_id: int):
     """Case officers detach a document."""
-    _require_manager()
     document = db.session.get(Document, document_id)
     if document is None:
         abort(404)

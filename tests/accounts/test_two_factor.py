@@ -25,9 +25,10 @@ def switch_on(browser: Browser) -> tuple[str, list[str]]:
     secret = SECRET.search(page).group(1)
     qr = browser.get("/min-side/tofaktor/qr.svg")
     assert qr.mimetype == "image/svg+xml" and b"<script" not in qr.data and b"<path" in qr.data
-    wrong = browser.submit("/min-side/tofaktor", data={"code": "000000" if code_at(secret) != "000000" else "111111"})
+    wrong = browser.submit("/min-side/tofaktor", data={"code": "000000" if code_at(secret) != "000000" else "111111",
+                                                       "password": TEST_PASSWORD})
     assert wrong.status_code == 422 and "Koden er ikke riktig" in wrong.get_data(as_text=True)
-    shown = browser.submit("/min-side/tofaktor", data={"code": code_at(secret)})
+    shown = browser.submit("/min-side/tofaktor", data={"code": code_at(secret), "password": TEST_PASSWORD})
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     codes = RECOVERY.findall(shown.get_data(as_text=True))
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -166,13 +167,15 @@ def test_admins_can_require_two_factor_login_for_staff(app, make_user, make_cons
 
     officer = Browser(app.test_client())
     officer.login(make_user(role="case_officer"))
-    refused = officer.get("/saksbehandling/hoeringer/ny")
-    assert refused.status_code == 403 and "krever tofaktorinnlogging" in refused.get_data(as_text=True)
+    sent = officer.get("/saksbehandling/hoeringer/ny")  # case officers' pages send them to set it up too
+    assert sent.status_code == 303 and sent.headers["Location"].startswith("/min-side/tofaktor?next=")
+    assert "krever tofaktorinnlogging" in officer.get(sent.headers["Location"]).get_data(as_text=True)
     assert officer.get("/moderering").status_code == 403  # not theirs even with two-factor: no detour
 
     page = mod_browser.get("/min-side/tofaktor?next=/moderering").get_data(as_text=True)
     secret = SECRET.search(page).group(1)
-    codes_page = mod_browser.submit("/min-side/tofaktor?next=/moderering", data={"code": code_at(secret)})
+    codes_page = mod_browser.submit("/min-side/tofaktor?next=/moderering",
+                                    data={"code": code_at(secret), "password": TEST_PASSWORD})
     assert 'href="/moderering"' in codes_page.get_data(as_text=True)  # back to where they were going
     assert mod_browser.get("/moderering").status_code == 200
     cannot = mod_browser.submit("/min-side/tofaktor", "/min-side/tofaktor/slaa-av", data={"password": TEST_PASSWORD},
@@ -224,12 +227,44 @@ def test_odd_codes_get_a_message_not_an_error(app, make_user):
     browser = Browser(app.test_client())
     browser.login(user)
     for code in ("١٢٣٤٥٦", "１２３４５６", "²²²²²²", "1" * 10_000, "\x00" * 6, " ", "12345\u200b6"):
-        answer = browser.submit("/min-side/tofaktor", data={"code": code})
+        answer = browser.submit("/min-side/tofaktor", data={"code": code, "password": TEST_PASSWORD})
         assert answer.status_code == 422, (code[:10], answer.status_code)
     secret, _codes = switch_on(browser)
     waiting, _ = password_step(app.test_client(), user)
     for code in ("١٢٣٤٥٦", "１２３４５６", "ab" * 3000):
         assert waiting.submit("/logg-inn", "/logg-inn/kode", data={"code": code}).status_code in (401, 422)
+
+
+def test_switching_it_on_needs_the_password(app, make_user):
+    """Someone who has only the session (a borrowed, unlocked computer) cannot lock the
+    owner out by switching two-factor login on."""
+    user = make_user()
+    browser = Browser(app.test_client())
+    browser.login(user)
+    secret = SECRET.search(browser.get("/min-side/tofaktor").get_data(as_text=True)).group(1)
+    for password in ("", "feil-passord-1"):
+        refused = browser.submit("/min-side/tofaktor", data={"code": code_at(secret), "password": password})
+        assert refused.status_code in (403, 422)
+        assert 'id="password-error"' in refused.get_data(as_text=True)
+    with app.app_context():
+        from hoering.accounts.models import User
+
+        assert db.session.get(User, user.id).totp_secret is None
+
+
+def test_the_session_cookie_never_holds_the_secret_being_set_up(app, make_user):
+    import base64
+    import zlib
+
+    user = make_user()
+    browser = Browser(app.test_client())
+    browser.login(user)
+    secret = SECRET.search(browser.get("/min-side/tofaktor").get_data(as_text=True)).group(1)
+    cookie = browser.client.get_cookie("session").value
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    text = (zlib.decompress(raw) if cookie.startswith(".") else raw).decode()
+    assert "two_factor_secret" in text and secret not in text
 
 
 def test_a_half_set_up_secret_is_not_shown_to_the_next_person_on_the_browser(app, make_user):
