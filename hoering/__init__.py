@@ -222,7 +222,24 @@ def register_request_hooks(app: Flask) -> None:
                     deliver_account_mails(mail_ids)
 
             response.call_on_close(send)
+        for task in g.get("after_response", []):
+            response.call_on_close(_in_app_context(app, task))
         return response
+
+
+def _in_app_context(app: Flask, task):
+    def run():
+        with app.app_context():
+            try:
+                task()
+            except Exception:  # the response has gone; log it
+                app.logger.exception("a task run after the response failed")
+            finally:
+                from hoering.extensions import db
+
+                db.session.remove()
+
+    return run
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -35,12 +35,28 @@ babel = Babel()
 def rate_limit_key() -> str:
     """Rate limits count per logged-in user, else per client IP address (kept in the
     limiter's storage only, never in the database)."""
-    from flask import request
     from flask_login import current_user
 
     if current_user and current_user.is_authenticated:
         return f"user:{current_user.id}"
+    return address_key()
+
+
+def address_key() -> str:
+    """The client's IP address as a rate-limit key (in the limiter's storage only)."""
+    from flask import request
+
     return f"ip:{request.remote_addr or 'unknown'}"
 
 
 limiter = Limiter(key_func=rate_limit_key)
+
+
+def after_response(task) -> None:
+    """Run ``task()`` (no arguments) in an application context once this request's
+    response has gone (``hoering.send_account_mails`` hands it to the server's close
+    callbacks), e.g. work whose duration must not show in the response time. Failures are
+    logged."""
+    from flask import g
+
+    g.after_response = [*g.get("after_response", []), task]

@@ -15,6 +15,12 @@ from hoering.sanitize import normalize_text
 MAX_ID = 2**31 - 1
 
 
+def is_row_id(value) -> bool:
+    """True if ``value`` (e.g. from a signed token's JSON) can be a row id: an ``int``
+    (not a ``bool``) from 1 to :data:`MAX_ID`."""
+    return type(value) is int and 0 < value <= MAX_ID
+
+
 def strip_filter(value):
     """WTForms filter: normalize typed text (line endings, NUL, outer white space)."""
     return normalize_text(value) if isinstance(value, str) else value

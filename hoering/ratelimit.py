@@ -19,10 +19,16 @@ from hoering.extensions import limiter
 _RENDERERS: dict[str, Callable[[str], object]] = {}
 
 
-def limit(config_key: str, failures_only: bool = False):
+def limit(config_key: str, failures_only: bool = False, per_address: bool = False):
     """Decorator: rate-limit POSTs to a view by the limits in ``config[config_key]``; with
-    ``failures_only`` only answers that are not redirects (a failed login) count."""
+    ``failures_only`` only answers that are not redirects (a failed login) count. Limits
+    count per logged-in user, else per client address; ``per_address`` counts per client
+    address always (logging in, registering, asking for a reset: being logged in into
+    another account must not give a fresh allowance)."""
+    from hoering.extensions import address_key
+
     return limiter.limit(lambda: current_app.config[config_key], methods=["POST"],
+                         key_func=address_key if per_address else None,
                          deduct_when=_failed if failures_only else None)
 
 

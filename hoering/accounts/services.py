@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from hoering.accounts.models import Role, User
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
+from hoering.forms import is_row_id
 from hoering.sanitize import contains_bidi_controls, has_visible_text
 
 #: Display names: 1 to 80 characters after trimming.
@@ -225,6 +226,12 @@ def delete_account(user: User, password: str) -> None:
         db.session.execute(sa.update(Comment).where(
             Comment.author_id == user.id, Comment.state != CommentState.REMOVED.value).values(
             state=CommentState.REMOVED.value, body_text="", body_html="", removed_at=utcnow()))
+    elif needs_email_verification(user):
+        # Comments that waited for an address never confirmed go with the account: with
+        # the address erased they would otherwise reach the moderation queue.
+        db.session.execute(sa.update(Comment).where(
+            Comment.author_id == user.id, Comment.state == CommentState.PENDING.value).values(
+            state=CommentState.REMOVED.value, body_text="", body_html="", removed_at=utcnow()))
     db.session.execute(sa.delete(Subscription).where(Subscription.user_id == user.id))
     db.session.execute(sa.delete(MailOptOut).where(MailOptOut.user_id == user.id))
     db.session.execute(sa.delete(OutboxMail).where(OutboxMail.user_id == user.id))
@@ -277,6 +284,19 @@ def needs_email_verification(user) -> bool:
             and getattr(user, "email_verified_at", True) is None)
 
 
+def require_confirmed_email(user) -> None:
+    """Refuse what a throwaway address must not be able to do before it is confirmed:
+    supporting and reporting comments (reports can hide a comment, supports are counted)
+    and following consultations (mail would go to an address nobody has confirmed).
+
+    Raises:
+        PermissionDenied: :func:`needs_email_verification` is true for ``user``.
+    """
+    if needs_email_verification(user):
+        raise PermissionDenied(_l("Confirm your e-mail address first: open the link in the mail we sent you. "
+                                  "You can have it sent again from My page."))
+
+
 def send_verification_mail(user: User) -> None:
     """Queue the mail with the verification link (commits)."""
     from flask_babel import gettext as _
@@ -313,7 +333,7 @@ def user_for_verification_token(token: str) -> User:
         raise ValidationFailed(_l("The link has expired. Log in and ask for a new one on My page.")) from None
     except (BadSignature, ValueError, TypeError):
         raise ValidationFailed(_l("The link is not valid. Copy the whole link from the mail.")) from None
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    user = db.session.get(User, user_id) if is_row_id(user_id) else None
     if user is None or user.email is None or fingerprint != _fingerprint(user.email):
         raise ValidationFailed(_l("The link is not valid. Copy the whole link from the mail."))
     return user
@@ -354,10 +374,20 @@ def password_reset_token(user: User) -> str:
     return _signer("password-reset").dumps([user.id, _fingerprint(user.password_hash)])
 
 
-def request_password_reset(email: str) -> None:
-    """Mail a reset link to ``email`` if an account has it (commits). The caller answers
-    the same whether or not one does, so the form does not reveal who has an account
-    (OWASP Forgot Password Cheat Sheet)."""
+def request_password_reset(email: str, language: str | None = None) -> int | None:
+    """Queue a mail with a reset link to ``email`` if an account has it (commits). The
+    caller answers the same whether or not one does, so the form does not reveal who has an
+    account (OWASP Forgot Password Cheat Sheet); views call it after the response has gone,
+    so its time does not tell either.
+
+    Args:
+        email: the address typed in the form.
+        language: the interface language of the mail ("nb", "nn", "en"); default: the
+            page's language in a request, else the site's.
+
+    Returns:
+        The id of the queued :class:`OutboxMail`, or ``None`` when no account has the address.
+    """
     from flask_babel import gettext as _
 
     from hoering.i18n import in_language
@@ -366,18 +396,20 @@ def request_password_reset(email: str) -> None:
 
     user = find_by_email(email)
     if user is None or not user.is_active:
-        return
+        return None
     link = site_url_for("accounts.reset_password", token=password_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    with in_language(_mail_language()):
-        queue_account_mail(user, "password_reset", _("Choose a new password"), [
+    with in_language(language or _mail_language()):
+        mail = queue_account_mail(user, "password_reset", _("Choose a new password"), [
             _("Hello %(name)s,", name=user.display_name),
             _("Someone (we hope it was you) asked to choose a new password for your account. Open the link "
               "to do so:"),
             link,
             _("The link works for %(minutes)d minutes and only once. If you did not ask for it, ignore this mail: "
               "your password stays as it is.", minutes=minutes)])
+    mail_id = mail.id
     db.session.commit()
+    return mail_id
 
 
 def user_for_reset_token(token: str) -> User:
@@ -395,7 +427,7 @@ def user_for_reset_token(token: str) -> User:
         raise ValidationFailed(_l("The link has expired. Ask for a new one.")) from None
     except (BadSignature, ValueError, TypeError):
         raise ValidationFailed(_l("The link is not valid or has been used. Ask for a new one.")) from None
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    user = db.session.get(User, user_id) if is_row_id(user_id) else None
     if user is None or not user.is_active or fingerprint != _fingerprint(user.password_hash):
         raise ValidationFailed(_l("The link is not valid or has been used. Ask for a new one."))
     return user

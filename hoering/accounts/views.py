@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -25,14 +26,14 @@ from hoering.accounts.forms import (
 from hoering.accounts.models import User
 from hoering.comments.services import comments_by_author
 from hoering.exceptions import PermissionDenied, ServiceError
-from hoering.extensions import db
-from hoering.i18n import safe_next_url
+from hoering.extensions import after_response, db
+from hoering.i18n import current_language_code, safe_next_url
 from hoering.moderation.services import active_ban
 from hoering.ratelimit import limit, limit_by, limit_per_account, on_rate_limit
 
 
 @bp.route("/registrer", methods=["GET", "POST"])
-@limit("RATELIMIT_REGISTRATION")
+@limit("RATELIMIT_REGISTRATION", per_address=True)
 def register():
     """Create a citizen account and log it in."""
     if current_user.is_authenticated:
@@ -60,7 +61,7 @@ def register():
 
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
-@limit("RATELIMIT_LOGIN", failures_only=True)
+@limit("RATELIMIT_LOGIN", failures_only=True, per_address=True)
 @limit_per_account("RATELIMIT_LOGIN_ACCOUNT", failures_only=True)
 def login():
     """Log in with e-mail and password, optionally remembered on this device."""
@@ -310,7 +311,7 @@ def resend_verification():
 
 
 @bp.route("/glemt-passord", methods=["GET", "POST"])
-@limit("RATELIMIT_ACCOUNT_MAIL")
+@limit("RATELIMIT_ACCOUNT_MAIL", per_address=True)
 @limit_per_account("RATELIMIT_ACCOUNT_MAIL")
 def forgot_password():
     """Ask for a password-reset link; the answer is the same whether or not the address
@@ -318,11 +319,20 @@ def forgot_password():
     form = ForgotPasswordForm()
     status = 200
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        after_response(functools.partial(_send_reset_link, form.email.data, current_language_code()))
         return render_template("accounts/forgot_password.html", form=form, sent_to=form.email.data)
     if form.is_submitted():
         status = 422
     return render_template("accounts/forgot_password.html", form=form), status
+
+
+def _send_reset_link(email: str, language: str) -> None:
+    """Look the address up and mail the link: run once the response has gone."""
+    mail_id = services.request_password_reset(email, language)
+    if mail_id is not None and current_app.config["MAIL_ACCOUNT_INLINE"]:
+        from hoering.notifications.services import deliver_account_mails
+
+        deliver_account_mails([mail_id])
 
 
 @on_rate_limit("accounts.forgot_password")
@@ -358,7 +368,9 @@ def reset_password(token: str):
             return redirect(url_for("accounts.login"), code=303)
     elif form.is_submitted():
         status = 422
-    return render_template("accounts/reset_password.html", form=form), status
+    response = current_app.make_response((render_template("accounts/reset_password.html", form=form), status))
+    response.headers["Cache-Control"] = "no-store"  # a page reached with a secret link
+    return response
 
 
 # --- two-factor login ---------------------------------------------------------------------------

@@ -301,11 +301,14 @@ def set_support(comment: Comment, user, supported: bool, now: dt.datetime | None
         Whether ``user`` supports ``comment`` afterwards.
 
     Raises:
-        PermissionDenied: not logged in, own comment, comment not published, or
-            consultation not open.
+        PermissionDenied: not logged in, own comment, comment not published,
+            consultation not open, or e-mail address not confirmed.
     """
     if not permissions.can_support_comment(user, comment, now):
         raise PermissionDenied(_l("You cannot support this comment."))
+    from hoering.accounts.services import require_confirmed_email
+
+    require_confirmed_email(user)
     # The count changes only when this request really inserted or deleted the row, so
     # parallel clicks cannot count twice.
     if supported:

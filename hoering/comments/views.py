@@ -157,5 +157,9 @@ def support(comment_id: int):
     form = SupportForm()
     if not permissions.can_support_comment(current_user, comment):
         abort(403)
-    services.set_support(comment, current_user, supported=form.supported.data == "1")
+    try:
+        services.set_support(comment, current_user, supported=form.supported.data == "1")
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
     return redirect(comment_url(comment), code=303)

@@ -227,12 +227,15 @@ def report_comment(comment: Comment, reporter, reason: str, text: str = "",
 
     Raises:
         PermissionDenied: the reporter may not report this comment (not logged in, banned,
-            own comment, not published).
+            own comment, not published, e-mail address not confirmed).
         ValidationFailed: unknown reason, or text over 1,000 characters.
         Conflict: the reporter has already reported this comment.
     """
     if not permissions.can_report_comment(reporter, comment):
         raise PermissionDenied(_l("You cannot report this comment."))
+    from hoering.accounts.services import require_confirmed_email
+
+    require_confirmed_email(reporter)
     if reason not in {r.value for r in ReportReason}:
         raise ValidationFailed(_l("Choose why you report the comment."))
     text = normalize_text(text or "")

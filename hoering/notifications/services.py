@@ -31,6 +31,7 @@ from hoering.accounts.models import Role, User
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
+from hoering.forms import is_row_id
 from hoering.i18n import in_language
 from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
 from hoering.sanitize import xml_safe
@@ -52,7 +53,15 @@ def is_following(user, consultation_id: int) -> bool:
 
 
 def set_following(user, consultation: Consultation, follow: bool) -> None:
-    """Follow or stop following (idempotent)."""
+    """Follow or stop following (idempotent; commits).
+
+    Raises:
+        PermissionDenied: following with an e-mail address not yet confirmed.
+    """
+    if follow:
+        from hoering.accounts.services import require_confirmed_email
+
+        require_confirmed_email(user)
     existing = db.session.scalar(sa.select(Subscription).where(
         Subscription.user_id == user.id, Subscription.consultation_id == consultation.id))
     if follow and existing is None:
@@ -88,7 +97,7 @@ def read_unsubscribe_token(token: str) -> tuple[int, int | None] | None:
         user_id, consultation_id = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    if not isinstance(user_id, int) or not (consultation_id is None or isinstance(consultation_id, int)):
+    if not is_row_id(user_id) or not (consultation_id is None or is_row_id(consultation_id)):
         return None
     return user_id, consultation_id
 

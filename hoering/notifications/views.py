@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from hoering import permissions
 from hoering.consultations import services as consultation_services
 from hoering.consultations.models import Consultation
+from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
 from hoering.notifications import bp, services
 
@@ -23,7 +24,11 @@ def follow(slug: str):
     follow_it = request.form.get("follow") == "1"
     if follow_it and not permissions.can_participate(current_user):
         abort(403)  # banned users read, but do not take part
-    services.set_following(current_user, consultation, follow_it)
+    try:
+        services.set_following(current_user, consultation, follow_it)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("consultations.detail", slug=slug), code=303)
     flash(_("You follow this consultation: we e-mail you about replies, the summary and the decision.")
           if follow_it else _("You no longer follow this consultation."), "success")
     return redirect(url_for("consultations.detail", slug=slug), code=303)

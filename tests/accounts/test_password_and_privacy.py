@@ -62,6 +62,26 @@ def test_the_privacy_page_says_what_is_stored(client):
     assert 'href="/personvern"' in client.get("/").get_data(as_text=True)
 
 
+def test_logging_in_to_another_account_gives_no_fresh_allowance_from_the_same_address(app, make_user,
+                                                                                      monkeypatch):
+    from hoering.extensions import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "3 per hour")
+    monkeypatch.setitem(app.config, "RATELIMIT_ACCOUNT_MAIL", "2 per hour")
+    limiter.reset()
+    logged_in = Browser(app.test_client())
+    logged_in.login(make_user())  # a successful login does not count
+    anonymous = Browser(app.test_client())
+    for n in range(3):
+        assert anonymous.submit("/logg-inn", data={"email": f"x{n}@example.org", "password": "feil-passord-1"}
+                                ).status_code == 401
+    assert logged_in.submit("/logg-inn", data={"email": "y@example.org", "password": "feil-passord-1"}
+                            ).status_code == 429
+    for n in range(2):
+        anonymous.submit("/glemt-passord", data={"email": f"z{n}@example.org"})
+    assert logged_in.submit("/glemt-passord", data={"email": "w@example.org"}).status_code == 429
+
+
 def test_login_attempts_on_one_account_are_limited_from_any_address(app, make_user, monkeypatch):
     from hoering.extensions import limiter
     from tests.conftest import csrf_token_from

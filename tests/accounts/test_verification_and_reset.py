@@ -116,18 +116,21 @@ def test_a_forged_or_expired_verification_link_is_refused_with_a_message(app, cl
     assert "ikke bekreftet ennå" in browser.get("/min-side").get_data(as_text=True)
 
 
-def test_account_mails_are_sent_only_after_the_response(app, client, make_user):
-    """The reset form answers before any mail goes, so its timing does not tell whether
-    the address has an account."""
+def test_the_reset_form_answers_before_it_looks_the_address_up(app, client, make_user):
+    """The reset form answers before the address is even looked up, so its timing does not
+    tell whether the address has an account; the mail is written and sent afterwards."""
     make_user(email="tid@example.org")
     page = client.get("/glemt-passord").get_data(as_text=True)
-    response = client.post("/glemt-passord", data={"csrf_token": csrf_token_from(page), "email": "tid@example.org"})
-    assert response.status_code == 200
+    answers = []
+    for address in ("tid@example.org", "ingen@example.org"):
+        response = client.post("/glemt-passord", data={"csrf_token": csrf_token_from(page), "email": address})
+        answers.append((response.status_code, response.get_data(as_text=True).replace(address, "ADDRESS")))
+        if address == "tid@example.org":
+            assert mails_to(app, address) == []  # nothing looked up or written yet
+        response.close()
+    assert answers[0] == answers[1]
     [mail] = mails_to(app, "tid@example.org")
-    assert mail.sent_at is None
-    response.close()
-    [mail] = mails_to(app, "tid@example.org")
-    assert mail.sent_at is not None
+    assert mail.kind == "password_reset" and mail.sent_at is not None
 
 
 def test_the_verification_mail_can_be_sent_again_and_is_rate_limited(app, client, monkeypatch):
@@ -173,6 +176,7 @@ def test_password_reset_by_a_signed_single_use_link(app, make_user):
     assert person.get(link).status_code == 200
     short = person.submit(link, data={"new_password": "kort", "new_password_again": "kort"})
     assert short.status_code == 422 and "minst 10 tegn" in short.get_data(as_text=True)
+    assert person.get(link).headers["Cache-Control"] == "no-store"
     done = person.submit(link, data={"new_password": "et-helt-nytt-passord", "new_password_again": "et-helt-nytt-passord"})
     assert done.status_code == 303 and done.headers["Location"].endswith("/logg-inn")
 
@@ -293,3 +297,74 @@ def test_account_mails_come_in_the_language_of_the_page(app, client):
     register(Browser(client), "engelsk@example.org", "English")
     [mail] = mails_to(app, "engelsk@example.org")
     assert mail.subject == "Confirm your e-mail address" and "Confirm that this is your e-mail address" in mail.body
+
+
+def test_an_unconfirmed_account_cannot_support_report_or_follow(app, client, make_consultation, make_user,
+                                                                 make_comment):
+    from hoering.comments.models import Comment, Support
+    from hoering.moderation.models import Report
+    from hoering.notifications.models import Subscription
+
+    consultation = make_consultation()
+    target = make_comment(consultation, make_user(), "Et innspill noen vil skjule")
+    browser = Browser(client)
+    register(browser, "kast@example.org", "Engangskonto")
+    page = f"/hoeringer/{consultation.slug}"
+    supported = browser.submit(page, f"/kommentarer/{target.id}/stotte", data={"supported": "1"},
+                               follow_redirects=True)
+    assert "Bekreft e-postadressen din først" in supported.get_data(as_text=True)
+    reported = browser.submit(f"/kommentarer/{target.id}/rapporter", data={"reason": "spam", "text": "Søppel"})
+    assert reported.status_code == 403 and "Bekreft e-postadressen din først" in reported.get_data(as_text=True)
+    assert "Søppel" in reported.get_data(as_text=True)  # the explanation is kept in the form
+    followed = browser.submit(page, f"{page}/folg", data={"follow": "1"}, follow_redirects=True)
+    assert "Bekreft e-postadressen din først" in followed.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Support)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Subscription)) == 0
+        assert db.session.get(Comment, target.id).support_count == 0
+
+    browser.submit(link_in(mails_to(app, "kast@example.org")[0]))  # once confirmed, all three work
+    assert browser.submit(page, f"/kommentarer/{target.id}/stotte", data={"supported": "1"}).status_code == 303
+    assert browser.submit(f"/kommentarer/{target.id}/rapporter", data={"reason": "spam"}).status_code == 303
+    assert browser.submit(page, f"{page}/folg", data={"follow": "1"}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Comment, target.id).support_count == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Subscription)) == 1
+
+
+def test_deleting_an_unconfirmed_account_takes_its_waiting_comments_along(app, client, make_consultation,
+                                                                           make_user):
+    from hoering.comments.models import Comment
+
+    consultation = make_consultation()
+    browser = Browser(client)
+    register(browser, "borte@example.org", "Snart borte")
+    post_comment(browser, consultation.slug, "Aldri bekreftet innspill")
+    assert browser.submit("/min-side/slett", data={"password": TEST_PASSWORD}).status_code == 303
+    with app.app_context():
+        comment = db.session.scalar(sa.select(Comment))
+        assert comment.state == "removed" and comment.body_text == ""
+    moderator = Browser(app.test_client())
+    moderator.login(make_user(role="moderator"))
+    assert "Aldri bekreftet innspill" not in moderator.get("/moderering").get_data(as_text=True)
+
+
+def test_signed_tokens_with_odd_ids_are_refused_not_errors(app, client, make_user):
+    """Only someone with the site's key can sign these, but the answer is still a 400/404."""
+    from hoering.accounts.services import _fingerprint, _signer
+    from hoering.notifications.services import _serializer
+
+    user = make_user(email="en@example.org")
+    with app.app_context():
+        from hoering.accounts.models import User
+
+        stored = db.session.get(User, user.id)
+        tokens = [(f"/bekreft-epost/{_signer('verify-email').dumps([odd, _fingerprint(stored.email)])}",
+                   f"/nytt-passord/{_signer('password-reset').dumps([odd, _fingerprint(stored.password_hash)])}",
+                   f"/avmelding/{_serializer().dumps([odd, None])}")
+                  for odd in (2**70, True, -1, 0, 1.0, "1")]
+    for verify, reset, unsubscribe in tokens:
+        assert client.get(verify).status_code == 400
+        assert client.get(reset).status_code == 400
+        assert client.get(unsubscribe).status_code == 404
