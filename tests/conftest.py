@@ -239,6 +239,14 @@ class Browser:
         token = csrf_token_from(page.get_data(as_text=True))
         return self.client.post(action or page_url, data={"csrf_token": token, **(data or {})}, **kwargs)
 
+    def comment(self, slug: str, text: str, reply_to: int | None = None, **extra) -> int:
+        """Post a comment (with ``reply_to``, a reply to that comment) from the page of
+        consultation ``slug``, as a person does; returns the new comment's id."""
+        data = {"text": text, **extra, **({"parent_id": str(reply_to)} if reply_to is not None else {})}
+        response = self.submit(f"/hoeringer/{slug}", f"/hoeringer/{slug}/kommentarer", data=data)
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return int(response.headers["Location"].rsplit("/", 1)[1])
+
     def login(self, user, remember: bool = False):
         response = self.submit("/logg-inn", data={"email": user.email, "password": user.password,
                                                   "remember": "y" if remember else ""})

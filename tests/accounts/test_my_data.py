@@ -68,11 +68,8 @@ def test_mails_waiting_for_a_deleted_account_are_dropped(browser_for, make_consu
     monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path))
     consultation = make_consultation()
     me = browser_for(email="snart-borte@example.org")
-    page = f"/hoeringer/{consultation.slug}"
-    me.submit(page, f"{page}/kommentarer", data={"text": "Mitt innspill"})
-    with app.app_context():
-        mine = db.session.scalar(sa.select(Comment.id))
-    browser_for().submit(page, f"{page}/kommentarer", data={"text": "Et svar til deg", "parent_id": str(mine)})
+    mine = me.comment(consultation.slug, "Mitt innspill")
+    browser_for().comment(consultation.slug, "Et svar til deg", reply_to=mine)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail)
                                  .where(OutboxMail.to_address == "snart-borte@example.org")) == 1

@@ -201,24 +201,19 @@ def test_unsubscribing_stops_reply_mails_too_until_one_follows_again(browser_for
     consultation = make_consultation(title="Torget")
     citizen = browser_for(email="per@example.org")
     follow(citizen, consultation)
-    page = f"/hoeringer/{consultation.slug}"
-    citizen.submit(page, f"{page}/kommentarer", data={"text": "Flere benker på torget"})
-    with app.app_context():
-        from hoering.comments.models import Comment
-
-        mine = db.session.scalar(sa.select(Comment.id))
+    mine = citizen.comment(consultation.slug, "Flere benker på torget")
     other = browser_for()
-    other.submit(page, f"{page}/kommentarer", data={"text": "Enig!", "parent_id": str(mine)})
+    other.comment(consultation.slug, "Enig!", reply_to=mine)
     send_mail(runner)
     first = smtp.to("per@example.org")
     assert len(first) == 1 and first[0]["Date"]
     path = first[0]["List-Unsubscribe"].strip().strip("<>").split("fjordvik.example", 1)[1]
     assert client.post(path).status_code == 200
-    other.submit(page, f"{page}/kommentarer", data={"text": "Og lys!", "parent_id": str(mine)})
+    other.comment(consultation.slug, "Og lys!", reply_to=mine)
     send_mail(runner)
     assert len(smtp.to("per@example.org")) == 1  # no more mail about this consultation
     follow(citizen, consultation)  # following again lifts it
-    other.submit(page, f"{page}/kommentarer", data={"text": "Og trær!", "parent_id": str(mine)})
+    other.comment(consultation.slug, "Og trær!", reply_to=mine)
     send_mail(runner)
     assert len(smtp.to("per@example.org")) == 2
 
@@ -242,17 +237,8 @@ def test_a_reply_hidden_before_sending_is_not_mailed(browser_for, make_consultat
     from tests.moderation.helpers import act
 
     consultation = make_consultation()
-    author = browser_for(email="eva@example.org")
-    page = f"/hoeringer/{consultation.slug}"
-    author.submit(page, f"{page}/kommentarer", data={"text": "Et vanlig innspill"})
-    with app.app_context():
-        from hoering.comments.models import Comment
-
-        mine = db.session.scalar(sa.select(Comment.id))
-    troll = browser_for()
-    troll.submit(page, f"{page}/kommentarer", data={"text": "Stygt svar", "parent_id": str(mine)})
-    with app.app_context():
-        reply_id = db.session.scalar(sa.select(Comment.id).where(Comment.parent_id == mine))
+    mine = browser_for(email="eva@example.org").comment(consultation.slug, "Et vanlig innspill")
+    reply_id = browser_for().comment(consultation.slug, "Stygt svar", reply_to=mine)
     act(browser_for("moderator"), reply_id, "hide", reason="trakassering")
     send_mail(runner, "--no-reminders")
     assert smtp.to("eva@example.org") == []
@@ -266,14 +252,8 @@ def test_a_title_with_line_breaks_does_not_stop_the_mail(browser_for, make_consu
     with app.app_context():
         db.session.get(Consultation, consultation.id).title = "Skole\nBcc: x@example.org"
         db.session.commit()
-    author = browser_for(email="nils@example.org")
-    page = f"/hoeringer/{consultation.slug}"
-    author.submit(page, f"{page}/kommentarer", data={"text": "Mitt innspill"})
-    with app.app_context():
-        from hoering.comments.models import Comment
-
-        mine = db.session.scalar(sa.select(Comment.id))
-    browser_for().submit(page, f"{page}/kommentarer", data={"text": "Svar", "parent_id": str(mine)})
+    mine = browser_for(email="nils@example.org").comment(consultation.slug, "Mitt innspill")
+    browser_for().comment(consultation.slug, "Svar", reply_to=mine)
     send_mail(runner, "--no-reminders")
     received = smtp.to("nils@example.org")
     assert len(received) == 1 and "\n" not in received[0]["Subject"] and received[0]["Bcc"] is None
