@@ -53,7 +53,6 @@ def app(tmp_path_factory):
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        "SERVER_NAME": "localhost",
         "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search-index")),
         "MAIL_DIR": str(tmp_path_factory.mktemp("mail")),
         # Index tasks are queued as always but applied only in tests that search (the
