@@ -216,21 +216,28 @@ def delete_account(user: User, password: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
         raise PermissionDenied(_l("The password is not right."))
     if user.role == Role.ADMIN.value:
-        # Lock the administrators' rows (PostgreSQL), as a role change does.
-        admins = db.session.scalars(sa.select(User.id).where(
-            User.role == Role.ADMIN.value, User.deleted_at.is_(None), User.is_pseudonymous.is_(False))
-            .with_for_update()).all()
-        if set(admins) <= {user.id}:
+        # One statement gives up the role only if another administrator remains (rows
+        # locked on PostgreSQL; SQLite has one writer at a time), so two administrators
+        # deleting their accounts at once cannot both succeed.
+        db.session.execute(sa.select(User.id).where(User.role == Role.ADMIN.value).with_for_update())
+        others = (sa.select(sa.func.count(User.id)).where(
+            User.role == Role.ADMIN.value, User.id != user.id, User.deleted_at.is_(None),
+            User.is_pseudonymous.is_(False)).scalar_subquery())
+        demoted = db.session.execute(sa.update(User).where(User.id == user.id, User.role == Role.ADMIN.value,
+                                                           others >= 1)
+                                     .values(role=Role.CITIZEN.value).execution_options(synchronize_session=False))
+        if demoted.rowcount != 1:
+            db.session.rollback()
             raise PermissionDenied(_l("You are the last administrator. Give someone else the role first."))
     if current_app.config["ACCOUNT_DELETION_COMMENTS"] == "remove":
         db.session.execute(sa.update(Comment).where(
             Comment.author_id == user.id, Comment.state != CommentState.REMOVED.value).values(
             state=CommentState.REMOVED.value, body_text="", body_html="", removed_at=utcnow()))
     elif needs_email_verification(user):
-        # Comments that waited for an address never confirmed go with the account: with
-        # the address erased they would otherwise reach the moderation queue.
+        # An address never confirmed: nothing of the account was ever published, and its
+        # comments (waiting, or hidden or rejected by a moderator) go with it.
         db.session.execute(sa.update(Comment).where(
-            Comment.author_id == user.id, Comment.state == CommentState.PENDING.value).values(
+            Comment.author_id == user.id, Comment.state != CommentState.REMOVED.value).values(
             state=CommentState.REMOVED.value, body_text="", body_html="", removed_at=utcnow()))
     db.session.execute(sa.delete(Subscription).where(Subscription.user_id == user.id))
     db.session.execute(sa.delete(MailOptOut).where(MailOptOut.user_id == user.id))
@@ -279,8 +286,11 @@ def email_verification_token(user: User) -> str:
 
 
 def needs_email_verification(user) -> bool:
-    """True for a person whose comments wait for a verified e-mail address."""
-    return (current_app.config["EMAIL_VERIFICATION_REQUIRED"] and getattr(user, "email", None) is not None
+    """True for a person whose comments wait for a verified e-mail address: an account
+    with an address never confirmed, also after it is deleted (imported participants have
+    no address and are not asked)."""
+    has_address = getattr(user, "email", None) is not None or getattr(user, "deleted_at", None) is not None
+    return (current_app.config["EMAIL_VERIFICATION_REQUIRED"] and has_address
             and getattr(user, "email_verified_at", True) is None)
 
 

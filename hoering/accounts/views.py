@@ -381,6 +381,7 @@ PENDING_SECRET_KEY = "two_factor_secret"
 
 @bp.route("/min-side/tofaktor", methods=["GET", "POST"])
 @login_required
+@limit("RATELIMIT_PASSWORD_CHECK")
 def two_factor():
     """Switch two-factor login on (scan the QR code, type a code), see how many recovery
     codes are left, make new ones, or switch it off."""

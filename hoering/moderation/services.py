@@ -497,7 +497,8 @@ def _queue_clauses() -> _QueueClauses:
     reports = _open_report_summary()
     # Comments waiting for their author's e-mail verification are not the moderators' yet.
     unverified_author = sa.exists(sa.select(User.id).where(
-        User.id == Comment.author_id, User.email.is_not(None), User.email_verified_at.is_(None)))
+        User.id == Comment.author_id, sa.or_(User.email.is_not(None), User.deleted_at.is_not(None)),
+        User.email_verified_at.is_(None)))
     pending = sa.and_(Comment.state == PENDING, ~unverified_author) \
         if current_app.config["EMAIL_VERIFICATION_REQUIRED"] else Comment.state == PENDING
     reported = sa.and_(reports.c.report_count > 0, Comment.state.in_((PUBLISHED, HIDDEN)))

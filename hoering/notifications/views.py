@@ -43,6 +43,8 @@ def unsubscribe_page(token: str):
         abort(404)
     user_id, consultation_id = found
     consultation = db.session.get(Consultation, consultation_id) if consultation_id else None
+    if consultation_id and consultation is None:
+        abort(404)  # a consultation deleted since the mail was sent
     if request.method == "POST":
         services.unsubscribe(user_id, consultation_id)
         return render_template("notifications/unsubscribed.html", consultation=consultation)

@@ -24,8 +24,11 @@ def upgrade():
     # ### end Alembic commands ###
     # Accounts deleted before this column existed: no address, no password, not imported,
     # named "Slettet bruker". Their deletion time is unknown; the creation time stands in.
+    # They were deleted before e-mail verification, so they count as verified, as the
+    # accounts of that time do (9a2eb6577a42).
     op.execute(
-        'UPDATE "user" SET deleted_at = created_at, display_name = \'\' '
+        'UPDATE "user" SET deleted_at = created_at, display_name = \'\', '
+        "email_verified_at = COALESCE(email_verified_at, created_at) "
         "WHERE email IS NULL AND password_hash IS NULL AND is_pseudonymous = false "
         "AND display_name = 'Slettet bruker'"
     )

@@ -222,7 +222,8 @@ def test_switching_it_on_logs_out_every_other_session(app, make_user):
     assert phone.get("/min-side").status_code == 302
 
 
-def test_odd_codes_get_a_message_not_an_error(app, make_user):
+def test_odd_codes_get_a_message_not_an_error(app, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_PASSWORD_CHECK", "1000 per minute")
     user = make_user()
     browser = Browser(app.test_client())
     browser.login(user)
@@ -297,6 +298,18 @@ def test_password_confirmations_are_rate_limited(app, make_user, monkeypatch):
         from hoering.accounts.models import User
 
         assert db.session.get(User, user.id).totp_secret is not None
+
+
+def test_password_guesses_through_the_set_up_form_are_rate_limited(app, make_user, monkeypatch):
+    from hoering.extensions import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_PASSWORD_CHECK", "3 per hour")
+    limiter.reset()
+    browser = Browser(app.test_client())
+    browser.login(make_user())
+    statuses = [browser.submit("/min-side/tofaktor", data={"code": "123456", "password": f"gjett-{n}-passord"}
+                               ).status_code for n in range(4)]
+    assert statuses == [403, 403, 403, 429]
 
 
 def test_an_admin_cannot_reset_their_own_two_factor_login(app, make_user):

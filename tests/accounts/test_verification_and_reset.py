@@ -368,3 +368,28 @@ def test_signed_tokens_with_odd_ids_are_refused_not_errors(app, client, make_use
         assert client.get(verify).status_code == 400
         assert client.get(reset).status_code == 400
         assert client.get(unsubscribe).status_code == 404
+    with app.app_context():
+        gone_consultation = f"/avmelding/{_serializer().dumps([user.id, 999_999])}"
+    assert client.get(gone_consultation).status_code == 404
+    assert client.post(gone_consultation).status_code == 404
+
+
+def test_a_deleted_unconfirmed_accounts_hidden_comment_cannot_be_restored(app, client, make_consultation, make_user):
+    from hoering.comments.models import Comment
+    from tests.moderation.helpers import act
+
+    consultation = make_consultation()
+    browser = Browser(client)
+    register(browser, "aldri@example.org", "Aldri bekreftet")
+    post_comment(browser, consultation.slug, "Skjult før sletting")
+    with app.app_context():
+        comment_id = db.session.scalar(sa.select(Comment.id))
+    staff = Browser(app.test_client())
+    staff.login(make_user(role="moderator"))
+    assert act(staff, comment_id, "hide", reason="utenfor-tema").status_code == 303
+    assert browser.submit("/min-side/slett", data={"password": TEST_PASSWORD}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Comment, comment_id).state == "removed"
+    assert act(staff, comment_id, "restore").status_code == 422
+    assert "Skjult før sletting" not in app.test_client().get(f"/hoeringer/{consultation.slug}").get_data(
+        as_text=True)
