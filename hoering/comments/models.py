@@ -85,6 +85,12 @@ class Comment(db.Model):
         return self.state == CommentState.PUBLISHED.value
 
 
+def count_participants():
+    """SQL aggregate: distinct authors of the selected comments, not counting official
+    replies (the municipality answering is not a participant of its own consultation)."""
+    return sa.func.count(sa.distinct(sa.case((Comment.official_unit == "", Comment.author_id))))
+
+
 class Support(db.Model):
     """A citizen's "enig" (I agree) on a comment: one per user and comment."""
 

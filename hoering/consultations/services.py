@@ -222,7 +222,7 @@ class ParticipationCounts:
 
 def participation_counts(consultation_ids: list[int]) -> dict[int, ParticipationCounts]:
     """Count published comments and distinct authors per consultation in one query."""
-    from hoering.comments.models import Comment, CommentState
+    from hoering.comments.models import Comment, CommentState, count_participants
 
     if not consultation_ids:
         return {}
@@ -230,7 +230,7 @@ def participation_counts(consultation_ids: list[int]) -> dict[int, Participation
         sa.select(
             Comment.consultation_id,
             sa.func.count(Comment.id),
-            sa.func.count(sa.distinct(Comment.author_id)),
+            count_participants(),
         )
         .where(Comment.consultation_id.in_(consultation_ids), Comment.state == CommentState.PUBLISHED.value)
         .group_by(Comment.consultation_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from hoering.comments.models import Comment, CommentState
+from hoering.comments.models import Comment, CommentState, count_participants
 from hoering.consultations.models import Consultation, Status
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
@@ -252,7 +252,7 @@ def theme_overview(consultation: Consultation, uncovered_limit: int = 50) -> The
     first; a constant number of queries."""
     published = sa.and_(Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value)
     rows = db.session.execute(
-        sa.select(Theme, sa.func.count(Comment.id), sa.func.count(sa.distinct(Comment.author_id)),
+        sa.select(Theme, sa.func.count(Comment.id), count_participants(),
                   sa.func.coalesce(sa.func.sum(Comment.support_count), 0))
         .select_from(Theme)
         .outerjoin(CommentTheme, CommentTheme.theme_id == Theme.id)

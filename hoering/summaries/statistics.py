@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from hoering.comments.models import Comment, CommentState
+from hoering.comments.models import Comment, CommentState, count_participants
 from hoering.consultations.models import Consultation, Question
 from hoering.extensions import db
 from hoering.summaries.duplicates import find_groups
@@ -25,7 +25,7 @@ class Statistics:
     """Counts of one consultation's published comments.
 
     Attributes:
-        participants: distinct authors.
+        participants: distinct authors (official replies not counted).
         comments: top-level comments.
         replies: replies (any depth).
         supports: "agree" marks on published comments.
@@ -58,7 +58,7 @@ def statistics(consultation: Consultation) -> Statistics:
     """Compute :class:`Statistics` for ``consultation``."""
     published = sa.and_(Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value)
     participants, comments, replies, supports = db.session.execute(sa.select(
-        sa.func.count(sa.distinct(Comment.author_id)),
+        count_participants(),
         sa.func.count(Comment.id).filter(Comment.parent_id.is_(None)),
         sa.func.count(Comment.id).filter(Comment.parent_id.is_not(None)),
         sa.func.coalesce(sa.func.sum(Comment.support_count), 0),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def reply(browser, consultation, parent_id, text, official=True):
     page = f"/hoeringer/{consultation.slug}"
@@ -24,6 +26,24 @@ def test_an_official_reply_carries_the_badge_and_the_unit(browser_for, make_cons
     data = client.get(f"/api/v1/consultations/{consultation.slug}/comments").get_json()
     answers = [r for t in data["threads"] for r in t["replies"]]
     assert answers[0]["official_unit"] == "Plan og miljø"
+
+
+def test_official_replies_do_not_count_as_participants(browser_for, make_consultation, make_user, make_comment,
+                                                      client):
+    consultation = make_consultation(title="Ny barnehage", responsible_unit="Oppvekst")
+    question = make_comment(consultation, make_user(), "Hvor mange plasser blir det?")
+    officer = browser_for("case_officer")
+    assert reply(officer, consultation, question.id, "Det blir 80 plasser.").status_code == 303
+    front = client.get("/").get_data(as_text=True)
+    assert "2 kommentarer · 1 deltaker" in front  # the official answer is a comment, its author no participant
+    staff_page = officer.get(f"/saksbehandling/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert re.search(r"<dt>Deltakere</dt><dd>1</dd>", staff_page)
+    detail = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert re.search(r"<dt>Deltakere</dt><dd>1</dd>", detail)
+    # The same person writing as a resident does count.
+    assert reply(officer, consultation, question.id, "Som nabo er jeg glad for dette", official=False
+                 ).status_code == 303
+    assert "3 kommentarer · 2 deltakere" in client.get("/").get_data(as_text=True)
 
 
 def test_citizens_cannot_answer_officially(browser_for, make_consultation, make_user, make_comment, client):
