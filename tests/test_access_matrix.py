@@ -31,6 +31,7 @@ STAFF = MODERATORS | CASE_OFFICERS
 MATRIX = [
     ("consultations.index", "GET", "/", None, EVERYONE, 200),
     ("consultations.detail", "GET", "/hoeringer/{slug}", None, EVERYONE, 200),
+    ("consultations.archive", "GET", "/arkiv", None, EVERYONE, 200),
     ("consultations.detail", "GET", "/hoeringer/{draft_slug}", None, CASE_OFFICERS, 200),
     ("consultations.create", "GET", "/saksbehandling/hoeringer/ny", None, CASE_OFFICERS, 200),
     ("consultations.create", "POST", "/saksbehandling/hoeringer/ny", "consultation", CASE_OFFICERS, 303),

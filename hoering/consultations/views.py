@@ -37,6 +37,16 @@ def index():
     return render_template("consultations/index.html", consultations=consultations, counts=counts)
 
 
+@bp.get("/arkiv")
+def archive():
+    """Archived consultations: off the front page, still there to read with their
+    comments, summaries and decisions; the latest archived first, 20 a page."""
+    page = db.paginate(services.archived_consultations_query(), page=page_number(request.args.get("page")),
+                       per_page=services.ARCHIVE_PER_PAGE, error_out=False)
+    counts = services.participation_counts([c.id for c in page.items])
+    return render_template("consultations/archive.html", page=page, counts=counts)
+
+
 def get_visible_or_404(slug: str) -> Consultation:
     """The consultation with ``slug`` if the current user may see it; 404 otherwise
     (a draft is not revealed to those who may not see it)."""

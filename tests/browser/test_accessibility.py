@@ -25,7 +25,8 @@ def axe_script():
 
 
 def pages_for(slug: str, draft_slug: str) -> dict[str, list[str]]:
-    public = ["/", f"/hoeringer/{slug}", "/sok?q=sykkel", "/arshjul", "/ordensregler", "/logg-inn", "/registrer"]
+    public = ["/", f"/hoeringer/{slug}", "/sok?q=sykkel", "/arshjul", "/arkiv", "/ordensregler", "/logg-inn",
+              "/registrer"]
     return {
         "anonymous": [*public, "/glemt-passord"],
         "citizen": [*public, "/min-side", "/min-side/passord", "/min-side/tofaktor", "/personvern"],

@@ -449,6 +449,7 @@ def test_a_share_of_the_strings_in_every_query_parameter(fast_app, open_page, ma
                           (anonymous, lambda n, s: f"/hoeringer/{consultation.slug}?" + urlencode({"sort": s, "page": s}))],
         "other_params": [(admin, lambda n, s: "/admin/brukere?" + urlencode({"q": s, "role": s, "page": s})),
                          (anonymous, lambda n, s: "/arshjul?" + urlencode({"year": s})),
+                         (anonymous, lambda n, s: "/arkiv?" + urlencode({"page": s})),
                          (anonymous, lambda n, s: "/logg-inn?" + urlencode({"next": s})),
                          (anonymous, lambda n, s: "/registrer?" + urlencode({"next": s}))],
     }

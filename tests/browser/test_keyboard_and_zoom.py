@@ -86,7 +86,7 @@ def test_no_page_scrolls_sideways_at_small_widths(chromium, live_server, make_co
     make_comment(consultation, make_user(), "Et svar", parent=top)
     context = chromium.new_context(base_url=live_server, viewport={"width": width, "height": 800})
     page = context.new_page()
-    for path in ("/", f"/hoeringer/{consultation.slug}", "/sok?q=innspill", "/arshjul", "/logg-inn", "/registrer",
+    for path in ("/", f"/hoeringer/{consultation.slug}", "/sok?q=innspill", "/arshjul", "/arkiv", "/logg-inn", "/registrer",
                  "/ordensregler", "/personvern"):
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")

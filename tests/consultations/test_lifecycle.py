@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from hoering.consultations.models import Consultation, LifecycleEvent
 from hoering.extensions import db
@@ -78,8 +79,29 @@ def test_archived_consultations_leave_the_front_page_but_stay_readable(browser_f
     assert "Gammel høring om bibliotek" not in front and "Åpen høring om havna" in front
     page = client.get(f"/hoeringer/{closed.slug}")
     assert page.status_code == 200 and "arkivert" in page.get_data(as_text=True)
+    archive = client.get("/arkiv").get_data(as_text=True)
+    assert f'<a href="/hoeringer/{closed.slug}">Gammel høring om bibliotek</a>' in archive
+    assert "Åpen høring om havna" not in archive and 'href="/arkiv"' in front
     assert step(officer, closed, action="unarchive").status_code == 303
     assert "Gammel høring om bibliotek" in client.get("/").get_data(as_text=True)
+    assert "Gammel høring om bibliotek" not in client.get("/arkiv").get_data(as_text=True)
+
+
+def test_the_archive_lists_the_latest_archived_first_a_page_at_a_time(make_consultation, client, app):
+    from hoering.consultations.services import ARCHIVE_PER_PAGE
+
+    now = dt.datetime.now(dt.UTC)
+    titles = [f"Arkivert høring nummer {n:02d}" for n in range(ARCHIVE_PER_PAGE + 2)]
+    for n, title in enumerate(titles):
+        make_consultation(status="closed", title=title, archived_at=now - dt.timedelta(days=n))
+    make_consultation(status="draft", title="Et arkivert utkast", archived_at=now)
+    first = client.get("/arkiv").get_data(as_text=True)
+    second = client.get("/arkiv?page=2").get_data(as_text=True)
+    shown = re.findall(r">(Arkivert høring nummer \d+)</a>", first) + re.findall(r">(Arkivert høring nummer \d+)</a>",
+                                                                                 second)
+    assert shown == titles  # newest archived first, each once
+    assert "Et arkivert utkast" not in first + second  # drafts are never public
+    assert client.get("/arkiv?page=999").status_code == 200 and client.get("/arkiv?page=x").status_code == 200
 
 
 def test_only_case_officers_move_a_consultation_on(browser_for, make_consultation):
