@@ -113,6 +113,25 @@ CONSULTATIONS = [
         ],
     },
     {
+        "slug": "kulturskole-gamle-banken",
+        "title": "Kulturskolen flytter inn i gamle Fjordvik bank",
+        "summary": "Forslaget var å bygge om den gamle bankbygningen til lokaler for kulturskolen. "
+                   "Kommunestyret har vedtatt saken, og høringen er arkivert.",
+        "body": "Kulturskolen har i dag undervisning på fire steder. Forslaget samler den i én bygning "
+                "med øvingsrom, en liten sal og plass til utstillinger.",
+        "questions": [],
+        "opens_days": -200, "deadline_days": -160, "unit": "Kultur og idrett",
+        "body_politic": "Kommunestyret", "meeting_days": -130,
+        "decision": "Kommunestyret vedtok ombyggingen med 27 mot 6 stemmer. Innspillene om universell "
+                    "utforming og sykkelparkering er tatt inn i byggeprogrammet.",
+        "decided_days": -130, "archived_days": -100,
+        "threads": [
+            ("Ingrid Berg", -190, "Flott bruk av et gammelt bygg. Husk heis, så alle kommer opp i andre etasje.", None, [
+                ("Per Olsen", -188, "Og sykkelparkering, mange av elevene sykler.", []),
+            ]),
+        ],
+    },
+    {
         "slug": "gebyrforskrift-vann-avlop",
         "title": "Ny gebyrforskrift for vann og avløp",
         "summary": "Utkast til ny gebyrforskrift. Ikke publisert ennå.",
@@ -165,6 +184,9 @@ def load_demo(now: dt.datetime | None = None) -> bool:
             questions=[Question(text=text, position=i) for i, text in enumerate(spec["questions"])],
             hashtag=spec.get("hashtag", ""), political_body=spec.get("body_politic", ""),
             meeting_at=_meeting(today, spec["meeting_days"]) if "meeting_days" in spec else None,
+            decision_text=spec.get("decision", ""),
+            decided_at=now + dt.timedelta(days=spec["decided_days"]) if "decided_days" in spec else None,
+            archived_at=now + dt.timedelta(days=spec["archived_days"]) if "archived_days" in spec else None,
         )
         db.session.add(consultation)
         db.session.flush()

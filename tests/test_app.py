@@ -56,10 +56,15 @@ def test_demo_loads_once_and_prints_the_accounts(runner, app, browser):
     assert "innbygger@fjordvik.example  demo-innbygger  citizen" in first.output
     assert second.exit_code == 0 and "nothing changed" in second.output
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Consultation.id))) == 5
+        assert db.session.scalar(sa.select(sa.func.count(Consultation.id))) == 6
         roles = set(db.session.scalars(sa.select(User.role).where(User.email.is_not(None))))
     assert roles == {"citizen", "moderator", "case_officer", "admin"}
     response = browser.submit("/logg-inn", data={"email": "innbygger@fjordvik.example", "password": "demo-innbygger"})
     assert response.status_code == 303
     page = browser.get("/hoeringer/gang-og-sykkelvei-strandvegen").get_data(as_text=True)
     assert "Svar til Ingrid Berg" in page and "/fjern\"" in page  # Kari may remove her own comment
+    archive = browser.get("/arkiv").get_data(as_text=True)  # a decided, archived consultation to show
+    assert "Kulturskolen flytter inn i gamle Fjordvik bank" in archive and "Vedtatt" in archive
+    assert "Kulturskolen flytter" not in browser.get("/").get_data(as_text=True)
+    decided = browser.get("/hoeringer/kulturskole-gamle-banken").get_data(as_text=True)
+    assert "Dette ble vedtatt" in decided and "27 mot 6 stemmer" in decided
