@@ -68,3 +68,5 @@ def test_demo_loads_once_and_prints_the_accounts(runner, app, browser):
     assert "Kulturskolen flytter" not in browser.get("/").get_data(as_text=True)
     decided = browser.get("/hoeringer/kulturskole-gamle-banken").get_data(as_text=True)
     assert "Dette ble vedtatt" in decided and "27 mot 6 stemmer" in decided
+    assert "<dt>Vedtatt av</dt>" in decided and "<dt>Vedtas av</dt>" not in decided  # past, not future
+    assert "<dt>Vedtas av</dt>" in browser.get("/hoeringer/skolebruksplan").get_data(as_text=True)
