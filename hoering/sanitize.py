@@ -147,21 +147,6 @@ _snippet_cleaner = _PerThreadCleaner(tags={"mark"}, attributes={}, protocols=PRO
                                      strip_comments=True)
 
 
-_text_cleaner = _PerThreadCleaner(tags=[], attributes={}, strip=True)
-_BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote|tr|pre)>|<br\s*/?>", re.I)
-
-
-def html_to_text(html: str) -> str:
-    """Plain text of our own sanitized HTML (for DOCX and PDF reports): tags dropped,
-    one paragraph per block, list items marked with a bullet, entities decoded."""
-    import html as html_lib
-
-    html = re.sub(r"<li>", "<li>• ", html or "")
-    text = _text_cleaner.clean(_BLOCK_END.sub(lambda m: m.group(0) + "\n\n", html))
-    paragraphs = [" ".join(part.split()) for part in html_lib.unescape(text).split("\n\n")]
-    return "\n\n".join(p for p in paragraphs if p)
-
-
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 

@@ -18,9 +18,10 @@ from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from hoering.consultations.models import Consultation
+from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
 from hoering.i18n import current_language_code
-from hoering.sanitize import html_to_text, xml_safe
+from hoering.sanitize import xml_safe
 from hoering.summaries.services import SummaryView, summary_view
 from hoering.summaries.statistics import Statistics, comments_per_day_png, statistics
 from hoering.timeutil import to_oslo
@@ -28,17 +29,18 @@ from hoering.timeutil import to_oslo
 
 @dataclass
 class ReportSection:
-    """One theme in the report: name, counts, text paragraphs and quotes."""
+    """One theme in the report: name, counts, the moderators' text and quotes."""
 
     name: str
     counts: str
-    paragraphs: list[str]
+    blocks: list[Block]
     quotes: list[tuple[str, str, int]]  # (text, author, comment id)
 
 
 @dataclass
 class Report:
-    """Everything the report shows, as plain text (no HTML), ready for any format."""
+    """Everything the report shows, as plain text or styled blocks (no HTML), ready for
+    any format."""
 
     consultation: Consultation
     title: str
@@ -46,7 +48,7 @@ class Report:
     stats: Statistics
     chart_png: bytes
     summary: SummaryView | None
-    overview: list[str]
+    overview: list[Block]
     overview_quotes: list[tuple[str, str, int]]
     sections: list[ReportSection]
     appendix: list[CommentRow]
@@ -97,22 +99,17 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
             if section.count:
                 counts = (ngettext("%(num)d comment", "%(num)d comments", section.count.comments) + " · "
                           + ngettext("%(num)d participant", "%(num)d participants", section.count.participants))
-            sections.append(ReportSection(section.theme.name, counts, _paragraphs(section.text_html),
+            sections.append(ReportSection(section.theme.name, counts, html_blocks(section.text_html),
                                           quotes(section.quotes)))
     return Report(
         consultation=consultation, title=_("What we heard: %(title)s", title=consultation.title), facts=facts,
         stats=stats, chart_png=comments_per_day_png(stats.per_day, _("Comments per day")) if with_chart else b"",
         summary=view,
-        overview=_paragraphs(view.overview_html) if view else [], overview_quotes=quotes(view.quotes) if view else [],
+        overview=html_blocks(view.overview_html) if view else [], overview_quotes=quotes(view.quotes) if view else [],
         sections=sections, appendix=list(comment_rows(consultation, full=False)),
         generated_at=dt.datetime.now(dt.UTC), owner=current_app.config.get("SITE_OWNER") or "",
         language={"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}.get(current_language_code(), "nb-NO"),
     )
-
-
-def _paragraphs(html: str) -> list[str]:
-    text = html_to_text(html)
-    return [p for p in text.split("\n\n") if p]
 
 
 def _theme_table(report: Report) -> list[tuple[str, str, str, str]]:
@@ -190,15 +187,13 @@ def report_docx(report: Report) -> bytes:
     document.add_heading(_("What we heard"), level=1)
     if report.summary is None:
         document.add_paragraph(_("The summary has not been published yet."))
-    for paragraph in report.overview:
-        document.add_paragraph(x(paragraph))
+    _docx_blocks(document, report.overview, heading_level=2)
     _docx_quotes(document, report.overview_quotes)
     for part in report.sections:
         document.add_heading(x(part.name), level=2)
         if part.counts:
             document.add_paragraph(part.counts).runs[0].italic = True
-        for paragraph in part.paragraphs:
-            document.add_paragraph(x(paragraph))
+        _docx_blocks(document, part.blocks, heading_level=3)
         _docx_quotes(document, part.quotes)
 
     document.add_page_break()
@@ -213,6 +208,31 @@ def report_docx(report: Report) -> bytes:
     output = io.BytesIO()
     document.save(output)
     return output.getvalue()
+
+
+#: Word's built-in paragraph styles for the kinds of :class:`Block` (lists by depth).
+_DOCX_STYLES = {"bullet": ("List Bullet", "List Bullet 2", "List Bullet 3"),
+                "number": ("List Number", "List Number 2", "List Number 3"),
+                "quote": ("Quote",), "paragraph": ("Normal",)}
+
+
+def _docx_blocks(document, blocks: list[Block], heading_level: int) -> None:
+    """Add the moderators' text: headings one below ``heading_level``'s section, lists in
+    Word's list styles, bold, italic and code kept."""
+    for block in blocks:
+        if block.kind == "heading":
+            paragraph = document.add_heading("", level=min(9, heading_level + max(0, block.level - 2)))
+        else:
+            styles = _DOCX_STYLES.get(block.kind, ("Normal",))
+            paragraph = document.add_paragraph(style=styles[min(len(styles), block.level) - 1])
+        for run in block.runs:
+            for i, line in enumerate(xml_safe(run.text).split("\n")):
+                if i:
+                    paragraph.add_run().add_break()
+                added = paragraph.add_run(line)
+                added.bold, added.italic = run.bold or None, run.italic or None
+                if run.code:
+                    added.font.name = "Courier New"
 
 
 def _docx_quotes(document, quotes) -> None:
@@ -252,6 +272,8 @@ def report_pdf(report: Report) -> bytes:
     pdf.add_font("DejaVu", "", _font_path("DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", _font_path("DejaVuSans-Bold.ttf"))
     pdf.add_font("DejaVu", "I", _font_path("DejaVuSans-Oblique.ttf"))
+    pdf.add_font("DejaVu", "BI", _font_path("DejaVuSans-BoldOblique.ttf"))
+    pdf.add_font("DejaVuMono", "", _font_path("DejaVuSansMono.ttf"))
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_page()
     width = pdf.epw
@@ -298,15 +320,37 @@ def report_pdf(report: Report) -> bytes:
     heading(_("What we heard"), 14)
     if report.summary is None:
         paragraph(_("The summary has not been published yet."))
-    for text in report.overview:
-        paragraph(text)
+    def blocks(items: list[Block], heading_size: int) -> None:
+        """The moderators' text: headings, paragraphs, indented list items with bullets or
+        numbers, quotes in italics; bold and italic runs kept (``FPDF.write`` flows them)."""
+        for block in items:
+            if block.kind == "heading":
+                heading(block.text, heading_size)
+                continue
+            indent = 6 * block.level if block.kind in ("bullet", "number") else (8 if block.kind == "quote" else 0)
+            left = pdf.l_margin
+            pdf.set_left_margin(left + indent)
+            pdf.set_x(left + indent)
+            if block.kind in ("bullet", "number"):
+                pdf.set_font("DejaVu", "", 10)
+                marker = "• " if block.kind == "bullet" else f"{block.number}. "
+                pdf.set_x(left + indent - pdf.get_string_width(marker))
+                pdf.write(5, marker)
+            for run in block.runs:
+                style = ("B" if run.bold else "") + ("I" if run.italic or block.kind == "quote" else "")
+                pdf.set_font("DejaVuMono" if run.code else "DejaVu", style if not run.code else "", 10)
+                pdf.write(5, run.text)
+            pdf.set_left_margin(left)
+            pdf.ln(5)
+            pdf.ln(1.5)
+
+    blocks(report.overview, 12)
     quotes(report.overview_quotes)
     for section in report.sections:
         heading(section.name, 12)
         if section.counts:
             paragraph(section.counts, "I", size=9)
-        for text in section.paragraphs:
-            paragraph(text)
+        blocks(section.blocks, 11)
         quotes(section.quotes)
 
     pdf.add_page()

@@ -148,6 +148,42 @@ def test_docx_and_pdf_reports_hold_the_summary_and_the_appendix(browser_for, hea
     assert "Kari Østby" in pdf_text and "Skjult innspill" not in pdf_text
 
 
+def test_the_reports_keep_the_summarys_headings_lists_and_emphasis(browser_for, hearing, app):
+    from docx import Document
+    from pypdf import PdfReader
+
+    consultation, comments = hearing
+    moderator, officer = browser_for("moderator"), browser_for("case_officer")
+    create_theme(moderator, consultation, "Nærskole")
+    theme = theme_id(app, "Nærskole")
+    tag(moderator, theme, [comments["published"].id])
+    overview = ("## Hovedfunn\n\nDe fleste mener skolen er **svært viktig** for *bygda*.\n\n"
+                "- Kortere skolevei\n- Trygg **kryssing**\n\n1. Først bussen\n2. Så fergen\n\n> Et sitat fra møtet")
+    assert summary_data(moderator, consultation, overview=overview, overview_quotes="", action="publish",
+                        **{f"theme-{theme}-text": "Punktene:\n\n- Øyane\n- Nes",
+                           f"theme-{theme}-quote": ""}).status_code == 303
+
+    docx = Document(io.BytesIO(download(officer, consultation.slug, "docx", REPORT).get_data()))
+    by_text = {p.text: p for p in docx.paragraphs}
+    assert by_text["Hovedfunn"].style.name.startswith("Heading")
+    emphasis = by_text["De fleste mener skolen er svært viktig for bygda."]
+    assert [(r.text, bool(r.bold), bool(r.italic)) for r in emphasis.runs] == [
+        ("De fleste mener skolen er ", False, False), ("svært viktig", True, False), (" for ", False, False),
+        ("bygda", False, True), (".", False, False)]
+    assert by_text["Kortere skolevei"].style.name == "List Bullet"
+    assert [r.text for r in by_text["Trygg kryssing"].runs if r.bold] == ["kryssing"]
+    assert by_text["Først bussen"].style.name == "List Number" and by_text["Øyane"].style.name == "List Bullet"
+    assert by_text["Et sitat fra møtet"].style.name == "Quote"
+    assert not any("**" in text or text.startswith("- ") or text.startswith("## ") for text in by_text)
+
+    pdf = PdfReader(io.BytesIO(download(officer, consultation.slug, "pdf", REPORT).get_data()))
+    pdf_text = "\n".join(page.extract_text() for page in pdf.pages)
+    for expected in ("Hovedfunn", "svært viktig", "• Kortere skolevei", "1. Først bussen", "2. Så fergen",
+                     "• Øyane", "Et sitat fra møtet"):
+        assert expected in pdf_text, expected
+    assert "**" not in pdf_text
+
+
 def test_the_print_page_is_public_only_once_published(browser_for, client, hearing, app):
     consultation, comments = hearing
     moderator = browser_for("moderator")
