@@ -39,6 +39,24 @@ def register(browser: Browser, address: str = "nora@example.org", name: str = "N
     return response
 
 
+def unconfirmed_comment(app, client, slug: str, address: str, text: str) -> tuple[Browser, int]:
+    """Register ``address`` (not confirming it) and post ``text``; the person's browser and
+    the comment's id."""
+    from hoering.comments.models import Comment
+
+    browser = Browser(client)
+    register(browser, address, address.split("@")[0].title())
+    post_comment(browser, slug, text)
+    with app.app_context():
+        return browser, db.session.scalar(sa.select(Comment.id).where(Comment.body_text == text))
+
+
+def moderator_browser(app, make_user) -> Browser:
+    staff = Browser(app.test_client())
+    staff.login(make_user(role="moderator"))
+    return staff
+
+
 def post_comment(browser: Browser, slug: str, text: str):
     return browser.submit(f"/hoeringer/{slug}", f"/hoeringer/{slug}/kommentarer",
                           data={"text": text, "consent": "1"}, follow_redirects=True)
@@ -261,14 +279,11 @@ def test_a_moderator_cannot_approve_a_comment_that_waits_for_verification(app, c
     from hoering.comments.models import Comment
 
     consultation = make_consultation()
-    browser = Browser(client)
-    register(browser, "vent@example.org", "Venter")
-    post_comment(browser, consultation.slug, "Venter på bekreftelse")
+    _browser, comment_id = unconfirmed_comment(app, client, consultation.slug, "vent@example.org",
+                                               "Venter på bekreftelse")
     with app.app_context():
-        comment = db.session.scalar(sa.select(Comment))
-        comment_id, version = comment.id, comment.moderation_version
-    staff = Browser(app.test_client())
-    staff.login(make_user(role="moderator"))
+        version = db.session.get(Comment, comment_id).moderation_version
+    staff = moderator_browser(app, make_user)
     refused = staff.submit(f"/moderering/kommentarer/{comment_id}", f"/moderering/kommentarer/{comment_id}/handling",
                            data={"action": "approve", "version": str(version)}, follow_redirects=True)
     assert "ikke bekreftet e-postadressen ennå" in refused.get_data(as_text=True)
@@ -379,13 +394,9 @@ def test_a_deleted_unconfirmed_accounts_hidden_comment_cannot_be_restored(app, c
     from tests.moderation.helpers import act
 
     consultation = make_consultation()
-    browser = Browser(client)
-    register(browser, "aldri@example.org", "Aldri bekreftet")
-    post_comment(browser, consultation.slug, "Skjult før sletting")
-    with app.app_context():
-        comment_id = db.session.scalar(sa.select(Comment.id))
-    staff = Browser(app.test_client())
-    staff.login(make_user(role="moderator"))
+    browser, comment_id = unconfirmed_comment(app, client, consultation.slug, "aldri@example.org",
+                                              "Skjult før sletting")
+    staff = moderator_browser(app, make_user)
     assert act(staff, comment_id, "hide", reason="utenfor-tema").status_code == 303
     assert browser.submit("/min-side/slett", data={"password": TEST_PASSWORD}).status_code == 303
     with app.app_context():
