@@ -146,7 +146,8 @@ def report_docx(report: Report) -> bytes:
     section.left_margin = section.right_margin = Cm(2.2)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run(x(f"{report.owner} · {report.generated_label} · {_('Page')} "))
+    page_label = _("Page")  # outside the f-string, where message extraction finds it
+    footer.add_run(x(f"{report.owner} · {report.generated_label} · {page_label} "))
     for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):  # a PAGE field: the page number
         run = footer.add_run()
         if kind:
@@ -202,7 +203,7 @@ def report_docx(report: Report) -> bytes:
         paragraph = document.add_paragraph()
         paragraph.add_run(x(f"#{row.id} {row.author}")).bold = True
         meta = paragraph.add_run(f" · {format_datetime(to_oslo(row.created), 'short')}"
-                                 + (f" · {_('Reply to #%(id)d', id=row.parent)}" if row.parent else ""))
+                                 + (" · " + _("Reply to #%(id)d", id=row.parent) if row.parent else ""))
         meta.add_break()
         paragraph.add_run(x(row.text))
     output = io.BytesIO()
@@ -256,7 +257,8 @@ def report_pdf(report: Report) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
-    footer_text = f"{report.owner} · {report.generated_label} · {_('Page')} "
+    page_label = _("Page")  # outside the f-string, where message extraction finds it
+    footer_text = f"{report.owner} · {report.generated_label} · {page_label} "
 
     class ReportPDF(FPDF):
         def footer(self):
@@ -291,7 +293,7 @@ def report_pdf(report: Report) -> bytes:
 
     def quotes(items) -> None:
         for text, author, comment_id in items:
-            paragraph(f"«{text}»", "I", indent=8)
+            paragraph(_("“%(text)s”", text=text), "I", indent=8)
             paragraph(f"— {author} (#{comment_id})", size=9, indent=8)
 
     heading(report.title, 18)
@@ -357,7 +359,7 @@ def report_pdf(report: Report) -> bytes:
     heading(_("Appendix: all published comments"), 14)
     appendix = _FastText(pdf, width)
     for row in report.appendix:
-        reply = f" · {_('Reply to #%(id)d', id=row.parent)}" if row.parent else ""
+        reply = " · " + _("Reply to #%(id)d", id=row.parent) if row.parent else ""
         appendix.paragraph(f"#{row.id} {row.author} · {format_datetime(to_oslo(row.created), 'short')}{reply}", "B")
         appendix.paragraph(row.text, "", after=2.5)
     return bytes(pdf.output())

@@ -124,18 +124,21 @@ class Event:
         if self.kind == "deadline":
             return _("Deadline: %(title)s", title=self.consultation.title)
         body = self.consultation.political_body or _("the political body")
+        if self.consultation.decided_at:
+            return _("Decided in %(body)s: %(title)s", body=body, title=self.consultation.title)
         return _("Decision in %(body)s: %(title)s", body=body, title=self.consultation.title)
 
 
 def events(year: int | None = None) -> list[Event]:
-    """Openings, deadlines and meetings of the published consultations, by day (optionally
-    only those of one year, Oslo time)."""
+    """Openings, deadlines and decisions of the published consultations, by day (optionally
+    only those of one year, Oslo time). A decision is on the day it was recorded as made,
+    else on the planned meeting's day."""
     found = []
     for consultation in published_consultations():
         found.append(Event("opens", consultation, consultation.opens_at))
         found.append(Event("deadline", consultation, consultation.deadline))
-        if consultation.meeting_at:
-            found.append(Event("meeting", consultation, consultation.meeting_at))
+        if consultation.decided_at or consultation.meeting_at:
+            found.append(Event("meeting", consultation, consultation.decided_at or consultation.meeting_at))
     if year is not None:
         found = [event for event in found if event.day.year == year]
     order = {"opens": 0, "deadline": 1, "meeting": 2}
@@ -159,7 +162,9 @@ def calendar() -> bytes:
         item.add("summary", xml_safe(event.label))
         item.add("url", site_url_for("consultations.detail", slug=event.consultation.slug))
         item.add("dtstamp", event.consultation.updated_at)
-        if event.kind == "deadline":  # a whole day: comments are accepted until 23:59:59 Oslo time
+        if event.kind == "deadline" or event.consultation.decided_at and event.kind == "meeting":
+            # A whole day: comments are accepted until 23:59:59 Oslo time; a decision is
+            # recorded by its day.
             item.add("dtstart", event.day)
             item.add("dtend", event.day + dt.timedelta(days=1))
         else:

@@ -105,7 +105,8 @@ def comments_per_day_png(per_day: list[tuple[dt.date, int]], title: str, *, widt
         width_inches: figure width; the height is 45 % of it.
         dpi: resolution, dots per inch.
     """
-    from flask_babel import format_date
+    from babel.dates import format_skeleton
+    from flask_babel import get_locale
     from matplotlib.dates import AutoDateLocator, num2date
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
@@ -115,8 +116,11 @@ def comments_per_day_png(per_day: list[tuple[dt.date, int]], title: str, *, widt
     if per_day:
         axes.bar([day for day, _ in per_day], [count for _, count in per_day], color="#1f5f8b", width=0.8)
         axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
-        # Day and month in the reader's language ("5. feb."), not matplotlib's English.
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: format_date(num2date(value).date(), "d. MMM")))
+        # Day and month as the reader's language writes them ("5. feb.", "5 Feb"; CLDR's
+        # "MMMd" skeleton), not matplotlib's English.
+        locale = get_locale()
+        axes.xaxis.set_major_formatter(FuncFormatter(
+            lambda value, _pos: format_skeleton("MMMd", num2date(value).date(), locale=locale)))
     axes.set_title(title)
     axes.spines[["top", "right"]].set_visible(False)
     axes.yaxis.get_major_locator().set_params(integer=True)

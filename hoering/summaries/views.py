@@ -241,7 +241,7 @@ def suggestions(slug: str):
             try:
                 services.check_theme_text(name)
             except ServiceError as error:
-                errors.append(f"{_('Proposal %(num)d', num=number)}: {error.message}")
+                errors.append(_("Proposal %(num)d", num=number) + f": {error.message}")
                 continue
             key = name.casefold()
             chosen.setdefault(key, (name, []))[1].extend(ids)

@@ -77,6 +77,27 @@ def test_the_calendar_has_openings_deadlines_and_meetings(make_consultation, cli
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Oslo"]
 
 
+def test_a_recorded_decision_replaces_the_planned_meeting(make_consultation, client, app):
+    from hoering.consultations.models import Consultation
+
+    consultation = make_consultation(status="closed", title="Ny brannstasjon")
+    with app.app_context():
+        row = db.session.get(Consultation, consultation.id)
+        row.political_body = "formannskapet"
+        row.meeting_at = dt.datetime(2031, 1, 20, 17, 0, tzinfo=dt.UTC)  # planned, then decided earlier
+        row.decision_text, row.decided_at = "Vedtatt som foreslått.", dt.datetime(2030, 11, 28, 23, 0, tzinfo=dt.UTC)
+        db.session.commit()
+    events = {str(e["SUMMARY"]): e for e in Calendar.from_ical(client.get("/kalender.ics").get_data()).walk("VEVENT")}
+    decided = events["Vedtatt i formannskapet: Ny brannstasjon"]["DTSTART"].dt
+    assert decided == dt.date(2030, 11, 29)  # the Oslo day, a whole-day event
+    assert not any(name.startswith("Vedtas i") for name in events)
+    assert "Ny brannstasjon" not in client.get("/arshjul?year=2031").get_data(as_text=True)
+    assert "Vedtatt i formannskapet: Ny brannstasjon" in client.get("/arshjul?year=2030").get_data(as_text=True)
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert re.search(r"<dt>Vedtatt av</dt><dd>formannskapet, <time[^>]*>29\. november 2030</time>", page)
+    assert "2031" not in page
+
+
 def test_the_year_plan_shows_each_month(make_consultation, client):
     consultation = make_consultation(title="Budsjett for neste år")
     year = consultation.closes_at.astimezone(OSLO).year
