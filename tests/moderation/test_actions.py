@@ -68,6 +68,10 @@ def test_hide_needs_a_house_rule(browser_for, make_consultation, make_comment, m
     response = act(browser_for("moderator"), comment.id, "hide", reason="")
     assert response.status_code == 422 and "Velg ordensregelen" in response.get_data(as_text=True)
     assert comment_row(app, comment.id).state == "published" and log_of(app, comment.id) == []
+    # No rule is chosen in advance: a moderator in a hurry must not hide under the wrong one.
+    page = browser_for("moderator").get(f"/moderering/kommentarer/{comment.id}").get_data(as_text=True)
+    hide_select = re.search(r'<select id="hide-reason".*?</select>', page, re.S).group(0)
+    assert '<option value="">Velg en ordensregel</option>' in hide_select and "selected" not in hide_select
 
 
 def test_restore_and_dismiss_resolve_the_reports(browser_for, make_consultation, make_comment, make_user, app):
