@@ -94,6 +94,10 @@ def permalink(comment_id: int):
             and comment.author_id != current_user.id:
         # not (or only as a placeholder) in the public thread: show it where moderators can act
         return redirect(url_for("moderation.comment", comment_id=comment.id), code=303)
+    if comment.state in ("hidden", "removed") and comment.author_id != getattr(current_user, "id", None):
+        # Shown at most as a placeholder (only when it has replies): say so, rather than
+        # leave the reader at the top of the page wondering where it went.
+        flash(_("This comment is no longer shown: a moderator has hidden it, or it has been removed."), "info")
     page = services.thread_position(comment, viewer=current_user, per_page=current_app.config["THREADS_PER_PAGE"])
     params = {"page": page} if page > 1 else {}
     url = url_for("consultations.detail", slug=comment.consultation.slug, **params)

@@ -100,6 +100,16 @@ def test_permalink_leads_to_the_page_and_anchor_of_the_comment(client, make_user
     assert response.headers["Location"].endswith(f"/hoeringer/{consultation.slug}?page=2#kommentar-{reply.id}")
 
 
+def test_a_link_to_a_hidden_comment_says_it_is_no_longer_shown(client, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    hidden = make_comment(consultation, make_user(), "Et skjult innlegg", state="hidden")
+    shown = make_comment(consultation, make_user(), "Et synlig innlegg")
+    page = client.get(f"/kommentarer/{hidden.id}", follow_redirects=True).get_data(as_text=True)
+    assert "Kommentaren vises ikke lenger" in page and "Et skjult innlegg" not in page
+    assert "Kommentaren vises ikke lenger" not in client.get(f"/kommentarer/{shown.id}",
+                                                             follow_redirects=True).get_data(as_text=True)
+
+
 def test_a_page_of_threads_costs_the_same_number_of_queries_however_many_comments(
         client, make_user, make_consultation, make_comment, count_queries):
     small, large = make_consultation(), make_consultation()
