@@ -98,6 +98,24 @@ def test_a_recorded_decision_replaces_the_planned_meeting(make_consultation, cli
     assert "2031" not in page
 
 
+def test_the_follow_offer_promises_only_what_is_still_to_come(browser_for, make_consultation, app):
+    from hoering.consultations.models import Consultation
+
+    reader = browser_for()
+    open_one, closed, decided = (make_consultation(), make_consultation(status="closed"),
+                                 make_consultation(status="closed"))
+    with app.app_context():
+        row = db.session.get(Consultation, decided.id)
+        row.decision_text, row.decided_at = "Vedtatt.", dt.datetime.now(dt.UTC)
+        db.session.commit()
+    page = reader.get(f"/hoeringer/{open_one.slug}").get_data(as_text=True)
+    assert "tre dager før fristen" in page and "Følg på e-post" in page and ">Del på e-post<" in page
+    page = reader.get(f"/hoeringer/{closed.slug}").get_data(as_text=True)
+    assert "Følg på e-post" in page and "tre dager før fristen" not in page
+    assert "når oppsummeringen og vedtaket kommer" in page
+    assert "Følg på e-post" not in reader.get(f"/hoeringer/{decided.slug}").get_data(as_text=True)
+
+
 def test_the_year_plan_shows_each_month(make_consultation, client):
     consultation = make_consultation(title="Budsjett for neste år")
     year = consultation.closes_at.astimezone(OSLO).year
