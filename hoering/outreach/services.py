@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
+from hoering.i18n import current_language_code
 from hoering.sanitize import xml_safe
 from hoering.summaries.services import summary_of
 from hoering.timeutil import OSLO, to_oslo
@@ -44,7 +45,7 @@ def _feed(title: str, link: str, self_link: str, updated: dt.datetime | None):
     feed.author({"name": xml_safe(current_app.config["SITE_OWNER"])})
     feed.link(href=link, rel="alternate")
     feed.link(href=self_link, rel="self")
-    feed.language(current_app.config["BABEL_DEFAULT_LOCALE"])
+    feed.language(current_language_code())  # the language of the feed's own words
     feed.updated(updated or dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     return feed
 

@@ -11,6 +11,7 @@ from icalendar import Calendar
 
 from hoering.extensions import db
 from hoering.timeutil import OSLO
+from tests.conftest import csrf_token_from
 
 
 def test_the_site_feed_lists_published_consultations_only(make_consultation, client):
@@ -25,6 +26,10 @@ def test_the_site_feed_lists_published_consultations_only(make_consultation, cli
     page = client.get("/").get_data(as_text=True)
     assert '<link rel="alternate" type="application/atom+xml" href="/feed.atom"' in page
     assert '<link rel="alternate" type="text/calendar" href="/kalender.ics"' in page
+    assert 'xml:lang="nb"' in response.get_data(as_text=True)
+    client.post("/sprak", data={"lang": "en", "csrf_token": csrf_token_from(page)})
+    english = client.get("/feed.atom").get_data(as_text=True)
+    assert 'xml:lang="en"' in english and "Consultations from" in english  # the words and their language agree
 
 
 def test_a_consultation_feed_has_published_comments_and_the_summary(make_consultation, make_user, make_comment,
