@@ -200,8 +200,10 @@ def profile():
             return redirect(url_for("accounts.profile"), code=303)
     elif form.is_submitted():
         status = 422
+    from hoering.notifications.services import followed_consultations
+
     return render_template("accounts/profile.html", form=form, my_comments=comments_by_author(current_user.id),
-                           ban=active_ban(current_user),
+                           ban=active_ban(current_user), following=followed_consultations(current_user),
                            needs_verification=services.needs_email_verification(current_user)), status
 
 

@@ -74,6 +74,13 @@ def set_following(user, consultation: Consultation, follow: bool) -> None:
     db.session.commit()
 
 
+def followed_consultations(user) -> list[Consultation]:
+    """The consultations ``user`` follows, by title."""
+    return list(db.session.scalars(sa.select(Consultation).join(Subscription, Subscription.consultation_id ==
+                                                                Consultation.id)
+                                   .where(Subscription.user_id == user.id).order_by(Consultation.title)))
+
+
 def followers(consultation_id: int) -> list[User]:
     """The users following a consultation."""
     return list(db.session.scalars(sa.select(User).join(Subscription, Subscription.user_id == User.id)

@@ -11,6 +11,7 @@ from hoering.consultations import services as consultation_services
 from hoering.consultations.models import Consultation
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
+from hoering.i18n import safe_next_url
 from hoering.notifications import bp, services
 
 
@@ -31,7 +32,7 @@ def follow(slug: str):
         return redirect(url_for("consultations.detail", slug=slug), code=303)
     flash(_("You follow this consultation: we e-mail you about replies, the summary and the decision.")
           if follow_it else _("You no longer follow this consultation."), "success")
-    return redirect(url_for("consultations.detail", slug=slug), code=303)
+    return redirect(safe_next_url(request.form.get("next"), url_for("consultations.detail", slug=slug)), code=303)
 
 
 @bp.route("/avmelding/<token>", methods=["GET", "POST"])

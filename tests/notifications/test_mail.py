@@ -70,6 +70,20 @@ def follow(browser, consultation):
                           data={"follow": "1"})
 
 
+def test_my_page_lists_what_i_follow_and_stops_it(browser_for, make_consultation):
+    followed, other = make_consultation(title="Ny svømmehall"), make_consultation(title="Nytt bibliotek")
+    me = browser_for()
+    assert "Du følger ingen høringer" in me.get("/min-side").get_data(as_text=True)
+    follow(me, followed)
+    page = me.get("/min-side").get_data(as_text=True)
+    assert f'href="/hoeringer/{followed.slug}" lang="nb">Ny svømmehall</a>' in page and "Nytt bibliotek" not in page
+    stopped = me.submit("/min-side", f"/hoeringer/{followed.slug}/folg", data={"follow": "0", "next": "/min-side"})
+    assert stopped.status_code == 303 and stopped.headers["Location"] == "/min-side"
+    assert "Du følger ingen høringer" in me.get("/min-side").get_data(as_text=True)
+    away = me.submit("/min-side", f"/hoeringer/{other.slug}/folg", data={"follow": "1", "next": "https://evil.example/"})
+    assert away.headers["Location"] == f"/hoeringer/{other.slug}"  # only paths on this site
+
+
 def test_a_citizen_follows_comments_and_hears_when_the_municipality_answers(
         browser_for, make_consultation, smtp, runner, client, app):
     consultation = make_consultation(title="Ny skolevei", responsible_unit="Oppvekst")
