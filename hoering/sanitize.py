@@ -143,6 +143,21 @@ def as_markup(html: str | None) -> Markup:
     return Markup(html or "")
 
 
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def headings_from(html: Markup | str, top: int) -> Markup:
+    """Stored, sanitized HTML with its headings moved down so the highest is ``<h{top}>``
+    (2–6), keeping their order: staff write "## Heading" in a summary that the page
+    already puts under its own ``<h2>``. Headings never go below ``<h6>``. Our sanitized
+    HTML has no attributes on headings, which is what the pattern relies on."""
+    levels = [int(level) for _slash, level in _HEADING_TAG.findall(str(html))]
+    shift = top - min(levels) if levels else 0
+    if shift <= 0:
+        return Markup(html)
+    return Markup(_HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + shift)}>", str(html)))
+
+
 _snippet_cleaner = _PerThreadCleaner(tags={"mark"}, attributes={}, protocols=PROTOCOLS, strip=True,
                                      strip_comments=True)
 

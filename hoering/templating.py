@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from hoering import permissions
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.i18n import LANGUAGE_NAMES, current_language_code
-from hoering.sanitize import as_markup
+from hoering.sanitize import as_markup, headings_from
 from hoering.timeutil import to_oslo
 
 STATUS_LABELS = {
@@ -94,6 +94,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["upper_first"] = lambda text: (str(text)[:1].upper() + str(text)[1:]) if text else ""
     app.jinja_env.filters["safe_html"] = as_markup
+    app.jinja_env.filters["headings_from"] = headings_from
     from hoering.moderation import labels
     from hoering.moderation.services import house_rule_titles
 

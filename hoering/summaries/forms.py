@@ -27,7 +27,7 @@ class SummaryForm(Form):
 
     overview = TextAreaField(_l("What we heard, overall"), filters=[strip_filter],
                              validators=[Length(max=SUMMARY_TEXT_MAX_LENGTH)],
-                             description=_l("Markdown: blank line between paragraphs, **bold**, lists with -."))
+                             description=_l("Markdown: blank line between paragraphs, ## heading, **bold**, lists with - or 1."))
     overview_quotes = StringField(_l("Quoted comments (numbers)"), filters=[strip_filter],
                                   validators=[Length(max=2000)],
                                   description=_l("Comment numbers separated by commas, e.g. 12, 57."))

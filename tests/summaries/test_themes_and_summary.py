@@ -177,6 +177,21 @@ def test_summary_draft_is_invisible_and_publication_sets_the_status(browser_for,
     assert "Dette har vi hørt" not in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
 
 
+def test_headings_in_the_summary_sit_below_the_pages_own(browser_for, make_consultation, make_user, make_comment,
+                                                         app, client):
+    consultation = make_consultation(status="closed")
+    moderator = browser_for("moderator")
+    make_comment(consultation, make_user(), "Et innspill")
+    create_theme(moderator, consultation, "Trafikk")
+    trafikk = theme_id(app, "Trafikk")
+    assert summary_data(moderator, consultation, overview="## Hovedinntrykk\n\nMange svar.", overview_quotes="",
+                        action="publish", **{f"theme-{trafikk}-text": "## Fart\n\nFor høy fart.",
+                                             f"theme-{trafikk}-quote": ""}).status_code == 303
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    headings = re.findall(r"<h(\d)[^>]*>([^<]+)</h\d>", page[page.index('id="heard-heading"') - 10:])
+    assert headings[:4] == [("2", "Dette har vi hørt"), ("3", "Hovedinntrykk"), ("3", "Trafikk"), ("4", "Fart")]
+
+
 def test_only_published_comments_of_the_consultation_can_be_quoted(browser_for, make_consultation, make_user,
                                                                    make_comment, app, client, search_inline):
     consultation, other_consultation = make_consultation(status="closed"), make_consultation()
