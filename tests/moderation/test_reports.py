@@ -28,6 +28,7 @@ def test_citizen_reports_a_comment_once(browser_for, scene, app):
     assert first.status_code == 303
     page = citizen.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
     assert f"/kommentarer/{comment.id}/rapporter" not in page  # the link is gone once reported
+    assert "Du har rapportert denne kommentaren" in page  # and says so
     form_again = citizen.get(f"/kommentarer/{comment.id}/rapporter")
     assert form_again.status_code == 303
     from tests.conftest import csrf_token_from
