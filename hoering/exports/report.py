@@ -82,7 +82,7 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         (_("Opens"), format_datetime(to_oslo(consultation.opens_at), "short")),
         (_("Deadline"), format_date(consultation.deadline, "long")),
         (_("Participants"), format_decimal(stats.participants)),
-        (_("Comments"), format_decimal(stats.comments)),
+        (_("Comments, not counting replies"), format_decimal(stats.comments)),
         (_("Replies"), format_decimal(stats.replies)),
         (_("Supports"), format_decimal(stats.supports)),
     ]

@@ -140,5 +140,5 @@ def test_statistics_count_a_group_of_near_duplicates_once(browser_for, make_cons
                  "vi trenger en ny svømmehall i sentrum", "Lengre åpningstider på biblioteket"):
         make_comment(consultation, make_user(), text)
     staff = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}").get_data(as_text=True)
-    assert re.search(r"Kommentarer</dt><dd>4</dd>", staff)
+    assert re.search(r"Kommentarer utenom svar</dt><dd>4</dd>", staff)
     assert re.search(r"nesten like telt én gang\)</dt><dd>2</dd>", staff)
