@@ -57,16 +57,26 @@ class ProfileForm(Form):
 
 
 
+def _new_password_field() -> PasswordField:
+    """The new password of a change or a reset (the rules themselves are checked by
+    :func:`hoering.accounts.services.check_password_rules`)."""
+    return PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Choose a password.")), Length(max=200)],
+        description=_l("At least 10 characters, and not your e-mail address or display name. Other devices where "
+                       "you are logged in are logged out."))
+
+
+def _new_password_again_field() -> PasswordField:
+    return PasswordField(
+        _l("New password again"), validators=[EqualTo("new_password", message=_l("The passwords are not the same."))])
+
+
 class PasswordChangeForm(Form):
     """Change one's password (the current one is asked for)."""
 
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password."))])
-    new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(_l("Choose a password.")), Length(max=200)],
-        description=_l("At least 10 characters, and not your e-mail address or display name. Other devices where "
-                       "you are logged in are logged out."))
-    new_password_again = PasswordField(
-        _l("New password again"), validators=[EqualTo("new_password", message=_l("The passwords are not the same."))])
+    new_password = _new_password_field()
+    new_password_again = _new_password_again_field()
     submit = SubmitField(_l("Change password"))
 
 
@@ -81,12 +91,8 @@ class ForgotPasswordForm(HoneypotForm):
 class ResetPasswordForm(Form):
     """Choose a new password with a reset link."""
 
-    new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(_l("Choose a password.")), Length(max=200)],
-        description=_l("At least 10 characters, and not your e-mail address or display name. Other devices where "
-                       "you are logged in are logged out."))
-    new_password_again = PasswordField(
-        _l("New password again"), validators=[EqualTo("new_password", message=_l("The passwords are not the same."))])
+    new_password = _new_password_field()
+    new_password_again = _new_password_again_field()
     submit = SubmitField(_l("Save new password"))
 
 

@@ -334,19 +334,33 @@ def user_for_verification_token(token: str) -> User:
         ValidationFailed: the token is forged, expired (``EMAIL_VERIFICATION_MAX_AGE``
             seconds) or for an address the account no longer has.
     """
+    invalid = ValidationFailed(_l("The link is not valid. Copy the whole link from the mail."))
+    user, fingerprint = _token_user("verify-email", token, current_app.config["EMAIL_VERIFICATION_MAX_AGE"],
+                                    _l("The link has expired. Log in and ask for a new one on My page."), invalid)
+    if user.email is None or fingerprint != _fingerprint(user.email):
+        raise invalid
+    return user
+
+
+def _token_user(purpose: str, token: str, max_age: int, expired_message, invalid: ValidationFailed):
+    """``(user, fingerprint)`` from a signed ``[user id, fingerprint]`` token of ``purpose``.
+
+    Raises:
+        ValidationFailed: ``expired_message`` when older than ``max_age`` seconds;
+            ``invalid`` when forged, malformed or for no user.
+    """
     from itsdangerous import BadSignature, SignatureExpired
 
     try:
-        user_id, fingerprint = _signer("verify-email").loads(
-            token, max_age=current_app.config["EMAIL_VERIFICATION_MAX_AGE"])
+        user_id, fingerprint = _signer(purpose).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise ValidationFailed(_l("The link has expired. Log in and ask for a new one on My page.")) from None
+        raise ValidationFailed(expired_message) from None
     except (BadSignature, ValueError, TypeError):
-        raise ValidationFailed(_l("The link is not valid. Copy the whole link from the mail.")) from None
+        raise invalid from None
     user = db.session.get(User, user_id) if is_row_id(user_id) else None
-    if user is None or user.email is None or fingerprint != _fingerprint(user.email):
-        raise ValidationFailed(_l("The link is not valid. Copy the whole link from the mail."))
-    return user
+    if user is None:
+        raise invalid
+    return user, fingerprint
 
 
 def verify_email(token: str, now=None) -> tuple[int, int]:
@@ -428,18 +442,11 @@ def user_for_reset_token(token: str) -> User:
     Raises:
         ValidationFailed: forged, expired (``PASSWORD_RESET_MAX_AGE`` seconds) or already used.
     """
-    from itsdangerous import BadSignature, SignatureExpired
-
-    try:
-        user_id, fingerprint = _signer("password-reset").loads(
-            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
-    except SignatureExpired:
-        raise ValidationFailed(_l("The link has expired. Ask for a new one.")) from None
-    except (BadSignature, ValueError, TypeError):
-        raise ValidationFailed(_l("The link is not valid or has been used. Ask for a new one.")) from None
-    user = db.session.get(User, user_id) if is_row_id(user_id) else None
-    if user is None or not user.is_active or fingerprint != _fingerprint(user.password_hash):
-        raise ValidationFailed(_l("The link is not valid or has been used. Ask for a new one."))
+    invalid = ValidationFailed(_l("The link is not valid or has been used. Ask for a new one."))
+    user, fingerprint = _token_user("password-reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"],
+                                    _l("The link has expired. Ask for a new one."), invalid)
+    if not user.is_active or fingerprint != _fingerprint(user.password_hash):
+        raise invalid
     return user
 
 
