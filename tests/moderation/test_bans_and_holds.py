@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from hoering.extensions import db, limiter
+from hoering.extensions import db
 from hoering.moderation.models import Ban
 from tests.conftest import csrf_token_from
 from tests.moderation.helpers import comment_row, log_of
@@ -140,13 +140,7 @@ def test_registration_honeypot(browser):
     assert response.status_code == 422
 
 
-@pytest.fixture
-def limits_on():
-    limiter.reset()
-
-
-def test_comment_rate_limit_answers_429_keeping_the_text(browser_for, make_consultation, app, monkeypatch,
-                                                         limits_on):
+def test_comment_rate_limit_answers_429_keeping_the_text(browser_for, make_consultation, app, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_COMMENTS", "2 per minute")
     consultation = make_consultation()
     citizen = browser_for()
@@ -168,7 +162,7 @@ def test_comment_rate_limit_answers_429_keeping_the_text(browser_for, make_consu
     ("/registrer", {"display_name": "Navn Som Blir", "email": "x", "password": "p", "password_again": "p"},
      "RATELIMIT_REGISTRATION"),
 ])
-def test_login_and_registration_are_rate_limited(browser, app, monkeypatch, limits_on, url, data, key):
+def test_login_and_registration_are_rate_limited(browser, app, monkeypatch, url, data, key):
     monkeypatch.setitem(app.config, key, "2 per minute")
     token = csrf_token_from(browser.get(url).get_data(as_text=True))
     for _ in range(2):
@@ -187,8 +181,7 @@ def test_field_errors_ask_for_corrections(browser):
     assert "Rett opp dette" in body and "Skjemaet ble ikke sendt" not in body
 
 
-def test_reports_are_rate_limited(browser_for, make_consultation, make_comment, make_user, app, monkeypatch,
-                                  limits_on):
+def test_reports_are_rate_limited(browser_for, make_consultation, make_comment, make_user, app, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_REPORTS", "1 per minute")
     consultation = make_consultation()
     first, second = make_comment(consultation, make_user(), "a"), make_comment(consultation, make_user(), "b")
