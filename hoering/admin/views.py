@@ -9,13 +9,15 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from hoering import permissions
+from hoering.accounts import twofactor
 from hoering.accounts.models import Role, User
 from hoering.admin import bp
 from hoering.comments.services import comments_by_author
+from hoering.exceptions import ServiceError
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, search_text, submit
 from hoering.moderation import services as moderation
-from hoering.moderation.forms import HouseRuleForm, RoleForm
+from hoering.moderation.forms import HouseRuleForm, RoleForm, SecuritySettingsForm
 from hoering.moderation.models import HouseRule
 
 ID = f"int(min=1, max={MAX_ID})"
@@ -120,9 +122,6 @@ def _house_rule_form(rule: HouseRule | None):
 @admin_required
 def security():
     """Site security settings: whether staff roles must use two-factor login."""
-    from hoering.accounts import twofactor
-    from hoering.moderation.forms import SecuritySettingsForm
-
     form = SecuritySettingsForm() if request.method == "POST" else SecuritySettingsForm(
         data={"require_two_factor": twofactor.required_for_staff()})
     done, status = submit(form, lambda: twofactor.set_required_for_staff(form.require_two_factor.data, current_user))
@@ -139,13 +138,9 @@ def security():
 @admin_required
 def reset_two_factor(user_id: int):
     """Switch off a user's two-factor login (lost phone and codes); logged."""
-    from hoering.accounts import twofactor
-
     item = db.session.get(User, user_id)
     if item is None:
         abort(404)
-    from hoering.exceptions import ServiceError
-
     try:
         twofactor.reset_by_admin(item, current_user)
     except ServiceError as error:
