@@ -192,8 +192,7 @@ def disable(user: User, password: str) -> None:
 def reset(user: User) -> None:
     """Switch off ``user``'s two-factor login from the command line (an operator's
     decision, e.g. for the only admin): sessions end; commits."""
-    _clear(user)
-    user.session_version = (user.session_version or 0) + 1
+    _clear(user, end_sessions=True)
     db.session.commit()
 
 
@@ -215,8 +214,7 @@ def reset_by_admin(user: User, admin: User) -> None:
         raise PermissionDenied(_l("Only administrators can do this."))
     if user.id == admin.id:
         raise PermissionDenied(_l("Switch your own two-factor login off on your own page."))
-    _clear(user)
-    user.session_version = (user.session_version or 0) + 1
+    _clear(user, end_sessions=True)
     record(ActionType.TWO_FACTOR_RESET, target_user=user, actor=admin)
     if user.email:
         _mail_reset_notice(user)
@@ -224,7 +222,6 @@ def reset_by_admin(user: User, admin: User) -> None:
 
 
 def _mail_reset_notice(user: User) -> None:
-    from flask import current_app
     from flask_babel import gettext as _
 
     from hoering.i18n import in_language
@@ -240,9 +237,13 @@ def _mail_reset_notice(user: User) -> None:
             _("If you did not ask for this, contact %(owner)s at once.", owner=current_app.config["SITE_OWNER"])])
 
 
-def _clear(user: User) -> None:
+def _clear(user: User, end_sessions: bool = False) -> None:
+    """Forget the secret and the recovery codes; with ``end_sessions`` every login of the
+    user ends too (someone else switched it off)."""
     user.totp_secret, user.totp_last_step = None, None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    if end_sessions:
+        user.session_version = (user.session_version or 0) + 1
 
 
 def required_for_staff() -> bool:

@@ -29,6 +29,7 @@ from hoering.exceptions import PermissionDenied, ServiceError
 from hoering.extensions import after_response, db
 from hoering.i18n import current_language_code, safe_next_url
 from hoering.moderation.services import active_ban
+from hoering.notifications.services import followed_consultations
 from hoering.ratelimit import limit, limit_by, limit_per_account, on_rate_limit
 
 
@@ -200,12 +201,9 @@ def profile():
             return redirect(url_for("accounts.profile"), code=303)
     elif form.is_submitted():
         status = 422
-    from hoering.notifications.services import followed_consultations
-
     return render_template("accounts/profile.html", form=form, my_comments=comments_by_author(current_user.id),
                            ban=active_ban(current_user), following=followed_consultations(current_user),
                            needs_verification=services.needs_email_verification(current_user)), status
-
 
 
 @bp.route("/min-side/passord", methods=["GET", "POST"])
