@@ -25,14 +25,15 @@ def follow(slug: str):
     follow_it = request.form.get("follow") == "1"
     if follow_it and not permissions.can_participate(current_user):
         abort(403)  # banned users read, but do not take part
+    back = safe_next_url(request.form.get("next"), url_for("consultations.detail", slug=slug))
     try:
         services.set_following(current_user, consultation, follow_it)
     except ServiceError as error:
         flash(str(error.message), "error")
-        return redirect(url_for("consultations.detail", slug=slug), code=303)
-    flash(_("You follow this consultation: we e-mail you about replies, the summary and the decision.")
-          if follow_it else _("You no longer follow this consultation."), "success")
-    return redirect(safe_next_url(request.form.get("next"), url_for("consultations.detail", slug=slug)), code=303)
+    else:
+        flash(_("You follow this consultation: we e-mail you about replies, the summary and the decision.")
+              if follow_it else _("You no longer follow this consultation."), "success")
+    return redirect(back, code=303)
 
 
 @bp.route("/avmelding/<token>", methods=["GET", "POST"])
