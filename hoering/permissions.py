@@ -129,6 +129,17 @@ def can_report_comment(user, comment) -> bool:
     )
 
 
+def offers_report_after_login(user, comment) -> bool:
+    """An anonymous reader is offered "Report" on a published comment too: the link leads
+    through login (or registration) and back to the report form, where
+    :func:`can_report_comment` and the confirmed-address rule decide as for anyone."""
+    return (
+        not is_logged_in(user)
+        and comment.state == "published"
+        and comment.consultation.published_at is not None
+    )
+
+
 def can_reply(user, consultation, thread_root) -> bool:
     """Replies are accepted where comments are, unless a moderator locked the thread
     (``thread_root`` is the thread's top-level comment)."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from flask_babel import format_date, format_datetime, format_time, format_timedelta, ngettext
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
 from hoering.accounts.models import DELETED_USER_LABEL
-from hoering.i18n import LANGUAGE_NAMES, current_language_code
+from hoering.i18n import LANGUAGE_NAMES, current_language_code, safe_next_url
 from hoering.sanitize import as_markup, headings_from
 from hoering.timeutil import to_oslo
 
@@ -121,7 +121,21 @@ def register(app: Flask) -> None:
         return {
             "current_language": current_language_code(),
             "current_path": page_path(),
+            "account_next": account_next_path(),
         }
+
+
+#: Pages that already lead somewhere after logging in (their ``next``).
+ACCOUNT_PAGES = ("accounts.login", "accounts.register")
+
+
+def account_next_path() -> str:
+    """Where the header's "Log in" and "Register" links lead back to: the page shown, or,
+    on the login and registration pages themselves, the page those were going to lead to
+    (so that registering from the login page still ends on, say, the report form)."""
+    if request.endpoint in ACCOUNT_PAGES:
+        return safe_next_url(request.args.get("next"), url_for("consultations.index"))
+    return page_path()
 
 
 def page_path() -> str:

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from hoering import permissions
 from hoering.accounts.models import User
+from hoering.accounts.services import needs_email_verification
 from hoering.comments.models import Comment
 from hoering.comments.services import comments_by_author
 from hoering.consultations.models import Consultation
@@ -86,7 +87,8 @@ def report(comment_id: int):
     if done is not NOT_DONE:
         flash(_("Thank you. The moderators will look at the comment."), "success")
         return redirect(url_for("comments.permalink", comment_id=comment.id), code=303)
-    return render_template("moderation/report.html", form=form, comment=comment), status
+    return render_template("moderation/report.html", form=form, comment=comment,
+                           unconfirmed=needs_email_verification(current_user)), status
 
 
 @on_rate_limit("moderation.report")
@@ -96,7 +98,8 @@ def _report_rate_limited(message: str):
         return render_error(429, message=message)  # nothing about the comment is shown
     form = ReportForm()
     form.form_errors.append(message)
-    return render_template("moderation/report.html", form=form, comment=comment)
+    return render_template("moderation/report.html", form=form, comment=comment,
+                           unconfirmed=needs_email_verification(current_user))
 
 
 # --- the queue ---------------------------------------------------------------------------------
