@@ -35,6 +35,12 @@ class DefaultConfig:
     COMMENT_EDIT_WINDOW_SECONDS = 15 * 60
     #: Threads (top-level comments) per page on a consultation page and in the API.
     THREADS_PER_PAGE = 20
+    #: Replies shown under each thread on a page of threads (and in the API's threads), the
+    #: first in reading order; a link leads to the thread's own page with all of them.
+    THREAD_REPLIES_SHOWN = 5
+    #: Replies per page on a thread's own page, on a moderator's page of one comment, and
+    #: in the API's thread.
+    REPLIES_PER_PAGE = 50
     #: Deepest visual nesting of replies (DESIGN §3); deeper replies are shown at this depth.
     MAX_REPLY_DEPTH = 3
 

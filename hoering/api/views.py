@@ -78,7 +78,9 @@ def consultation_comments(slug: str):
 
     Query parameters: ``page`` (1-based), ``per_page``, ``sort`` (newest, oldest, supported).
     ``total`` counts published comments; ``total_threads`` the threads. Removed and hidden
-    comments appear only as text-less placeholders that keep their replies in place.
+    comments appear only as text-less placeholders that keep their replies in place. Each
+    thread carries its first ``THREAD_REPLIES_SHOWN`` replies (nested), ``reply_count``
+    and ``replies_url``, the thread's own resource with all its replies page by page.
     """
     item = _published_or_none(slug)
     if item is None:
@@ -93,9 +95,11 @@ def consultation_comments(slug: str):
     sort = request.args.get("sort", comment_services.DEFAULT_SORT)
     if sort not in comment_services.SORTS:
         return json_error(400, "bad_request", _("sort must be one of: %(sorts)s.", sorts=", ".join(comment_services.SORTS)))
-    result = comment_services.thread_page(item, viewer=AnonymousUserMixin(), sort=sort, page=page, per_page=per_page)
+    result = comment_services.thread_page(item, viewer=AnonymousUserMixin(), sort=sort, page=page, per_page=per_page,
+                                          replies_shown=current_app.config["THREAD_REPLIES_SHOWN"])
     counts = services.participation_counts([item.id])[item.id]
-    threads = [_nest(thread) for thread in result.threads] if page <= result.pages else []
+    threads = [_thread_json(slug, thread, result.reply_counts.get(thread[0].id, 0))
+               for thread in result.threads] if page <= result.pages else []
     return jsonify({
         "consultation": item.slug,
         "page": page,
@@ -106,6 +110,57 @@ def consultation_comments(slug: str):
         "total_threads": result.total_threads,
         "threads": threads,
         "links": _links(slug, page, per_page, result.pages, sort),
+    })
+
+
+def _thread_json(slug: str, thread: list, reply_count: int) -> dict:
+    """A thread's top-level comment with its first replies nested, ``reply_count`` (all
+    its replies, placeholders included) and ``replies_url`` (where all of them are)."""
+    data = _nest(thread)
+    data["reply_count"] = reply_count
+    data["replies_url"] = url_for("api.thread", slug=slug, thread_id=thread[0].id, _external=True)
+    return data
+
+
+@bp.get("/consultations/<slug>/threads/<int(min=1, max=2147483647):thread_id>")
+def thread(slug: str, thread_id: int):
+    """One thread: its top-level comment (``thread``) and its replies in reading order,
+    ``per_page`` a page (default ``REPLIES_PER_PAGE``, at most 100), flat, each with
+    ``parent_id`` and ``depth``; ``links`` lead to the other pages. Placeholders as in
+    :func:`consultation_comments`."""
+    item = _published_or_none(slug)
+    if item is None:
+        return _not_found()
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", current_app.config["REPLIES_PER_PAGE"]))
+    except ValueError:
+        return json_error(400, "bad_request", _("page and per_page must be whole numbers."))
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        return json_error(400, "bad_request", _("page must be 1 or more and per_page between 1 and %(max)d.", max=MAX_PER_PAGE))
+    viewer = AnonymousUserMixin()
+    root = comment_services.visible_thread_root(item, thread_id, viewer)
+    if root is None:
+        return json_error(404, "not_found", _("This consultation has no such thread."))
+    result = comment_services.reply_page(root, viewer=viewer, page=page, per_page=per_page)
+    replies = []
+    if page <= result.pages:
+        for reply in result.replies:
+            data = comment_json(reply)
+            del data["replies"]  # flat: parent_id says where each belongs
+            replies.append(data)
+    root_data = comment_json(root)
+    del root_data["replies"]
+    root_data["reply_count"] = result.total_replies
+
+    def link(n: int) -> str:
+        return url_for("api.thread", slug=slug, thread_id=thread_id, page=n, per_page=per_page, _external=True)
+
+    return jsonify({
+        "consultation": item.slug, "thread": root_data, "page": page, "per_page": per_page, "pages": result.pages,
+        "total_replies": result.total_replies, "replies": replies,
+        "links": {"self": link(page), "next": link(page + 1) if page < result.pages else None,
+                  "prev": link(page - 1) if 1 < page <= result.pages else None},
     })
 
 

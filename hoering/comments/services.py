@@ -1,7 +1,9 @@
 """Comment services: post, reply, edit, remove, support, and read a page of threads.
 
-Threads follow DESIGN §3: a page of threads with all their replies is read with one query,
-whatever the number of comments in the consultation.
+Threads follow DESIGN §3: a page of threads is read with one query, whatever the number of
+comments in the consultation, and shows the first ``THREAD_REPLIES_SHOWN`` replies of each
+thread (limited in SQL), so its cost does not depend on the size of the threads either; the
+rest are on the thread's own page, ``REPLIES_PER_PAGE`` replies a page.
 """
 
 from __future__ import annotations
@@ -339,8 +341,8 @@ class ThreadPage:
     """One page of threads.
 
     ``threads`` holds, per thread, its comments in reading order: the top-level comment
-    first, then replies ordered by ``path``. Removed and hidden comments are kept only as
-    placeholders for visible replies.
+    first, then its first replies ordered by ``path`` (at most ``replies_shown``).
+    Removed and hidden comments are kept only as placeholders for visible replies.
     """
 
     threads: list[list[Comment]]
@@ -351,6 +353,9 @@ class ThreadPage:
     supported_ids: set[int] = field(default_factory=set)
     #: Comments on the page the viewer has already reported.
     reported_ids: set[int] = field(default_factory=set)
+    #: Replies the viewer would see on each thread's own page, by thread id (the
+    #: top-level comment's id), shown here or not.
+    reply_counts: dict[int, int] = field(default_factory=dict)
 
     @property
     def by_id(self) -> dict[int, Comment]:
@@ -369,13 +374,40 @@ class ThreadPage:
     def has_next(self) -> bool:
         return self.page < self.pages
 
+    def more_replies(self, thread: list[Comment]) -> int:
+        """How many replies of ``thread`` are not shown on this page (0 if none)."""
+        return max(0, self.reply_counts.get(thread[0].id, 0) - (len(thread) - 1))
 
-def _visible_clause(model, viewer):
-    """SQL condition: states ``viewer`` sees as text or placeholder (own pending included)."""
-    clause = model.state.in_((PUBLISHED, *PLACEHOLDER_STATES))
+
+def _text_clause(model, viewer):
+    """SQL condition: comments ``viewer`` sees with their text (published, own pending)."""
+    clause = model.state == PUBLISHED
     if permissions.is_logged_in(viewer):
         clause = sa.or_(clause, sa.and_(model.state == CommentState.PENDING.value, model.author_id == viewer.id))
     return clause
+
+
+def _shown_clause(thread_ids, viewer):
+    """SQL condition on ``Comment``: shown to ``viewer`` in the threads ``thread_ids`` (a
+    list or a select of top-level ids): with its text, or as the placeholder of a removed
+    or hidden comment that has such a comment below it (through its chain of parents).
+
+    The placeholders are found by a recursive query that starts from those with a shown
+    direct reply and climbs through placeholder parents, so its cost grows with the number
+    of placeholders, not of replies.
+    """
+    placeholder, child, above = aliased(Comment), aliased(Comment), aliased(Comment)
+    needed = (
+        sa.select(placeholder.id.label("id"), placeholder.parent_id.label("parent_id"))
+        .where(placeholder.thread_id.in_(thread_ids), placeholder.state.in_(PLACEHOLDER_STATES),
+               sa.exists(sa.select(child.id).where(child.parent_id == placeholder.id, _text_clause(child, viewer))))
+        .cte("needed_placeholders", recursive=True)
+    )
+    needed = needed.union(
+        sa.select(above.id, above.parent_id).join(needed, above.id == needed.c.parent_id)
+        .where(above.state.in_(PLACEHOLDER_STATES))
+    )
+    return sa.or_(_text_clause(Comment, viewer), Comment.id.in_(sa.select(needed.c.id)))
 
 
 def _top_level_clause(consultation_id: int, viewer):
@@ -398,19 +430,35 @@ def _sort_columns(columns, sort: str) -> list:
     return [columns.created_at.desc(), columns.id.desc()]
 
 
+def _viewer_marks(viewer, ids: list[int]) -> tuple[set[int], set[int]]:
+    """The comments among ``ids`` that ``viewer`` supports and has reported (two queries,
+    none for an anonymous viewer)."""
+    if not permissions.is_logged_in(viewer) or not ids:
+        return set(), set()
+    supported = set(db.session.scalars(
+        sa.select(Support.comment_id).where(Support.user_id == viewer.id, Support.comment_id.in_(ids))))
+    reported = set(db.session.scalars(
+        sa.select(Report.comment_id).where(Report.reporter_id == viewer.id, Report.comment_id.in_(ids))))
+    return supported, reported
+
+
 def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SORT, page: int = 1,
-                per_page: int = 20) -> ThreadPage:
-    """Read one page of threads with all their visible replies.
+                per_page: int = 20, replies_shown: int = 5) -> ThreadPage:
+    """Read one page of threads, each with its first replies.
 
     Args:
         viewer: the current user (anonymous allowed); they also see their own pending comments.
         sort: one of :data:`SORTS`; anything else means the default.
         page: 1-based page number; out-of-range values are clamped.
         per_page: threads per page.
+        replies_shown: replies per thread, the first in reading order (``THREAD_REPLIES_SHOWN``);
+            the limit is applied in SQL (``row_number()`` per thread), so a page costs the
+            same however long its threads are (DESIGN §3, §5).
 
     Returns:
-        A :class:`ThreadPage`. Queries: one count, one for the comments of the page, and
-        (for a logged-in viewer) one for their supports.
+        A :class:`ThreadPage` with each thread's number of replies. Queries: one count,
+        one for the comments of the page, and (for a logged-in viewer) two for their
+        supports and reports.
     """
     sort = sort if sort in SORTS else DEFAULT_SORT
     top_clause = _top_level_clause(consultation.id, viewer)
@@ -425,23 +473,29 @@ def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SOR
         .offset((page - 1) * per_page)
         .subquery("top")
     )
-    rows = db.session.scalars(
-        sa.select(Comment)
+    shown = (
+        sa.select(
+            Comment.id.label("comment_id"),
+            top.c.id.label("id"), top.c.created_at.label("created_at"), top.c.support_count.label("support_count"),
+            sa.func.row_number().over(partition_by=Comment.thread_id, order_by=Comment.path).label("position"),
+            sa.func.count().over(partition_by=Comment.thread_id).label("thread_size"),
+        )
         .join(top, Comment.thread_id == top.c.id)
-        .where(_visible_clause(Comment, viewer))
-        .order_by(*_sort_columns(top.c, sort), Comment.path)
+        .where(_shown_clause(sa.select(top.c.id), viewer))
+        .subquery("shown")
+    )
+    rows = db.session.execute(
+        sa.select(Comment, shown.c.thread_size)
+        .join(shown, shown.c.comment_id == Comment.id)
+        .where(shown.c.position <= replies_shown + 1)
+        .order_by(*_sort_columns(shown.c, sort), Comment.path)
     ).all()
-    threads = _prune_placeholders(_group_threads(rows))
-    supported: set[int] = set()
-    reported: set[int] = set()
-    if permissions.is_logged_in(viewer) and rows:
-        ids = [c.id for c in rows]
-        supported = set(db.session.scalars(
-            sa.select(Support.comment_id).where(Support.user_id == viewer.id, Support.comment_id.in_(ids))))
-        reported = set(db.session.scalars(
-            sa.select(Report.comment_id).where(Report.reporter_id == viewer.id, Report.comment_id.in_(ids))))
+    threads = [thread for thread in _group_threads([comment for comment, _size in rows])
+               if thread[0].parent_id is None]  # a placeholder with nothing left below it is no thread
+    reply_counts = {comment.thread_id: size - 1 for comment, size in rows}
+    supported, reported = _viewer_marks(viewer, [comment.id for comment, _size in rows])
     return ThreadPage(threads=threads, page=page, per_page=per_page, total_threads=total, sort=sort,
-                      supported_ids=supported, reported_ids=reported)
+                      supported_ids=supported, reported_ids=reported, reply_counts=reply_counts)
 
 
 def _group_threads(rows: list[Comment]) -> list[list[Comment]]:
@@ -453,23 +507,89 @@ def _group_threads(rows: list[Comment]) -> list[list[Comment]]:
     return threads
 
 
-def _prune_placeholders(threads: list[list[Comment]]) -> list[list[Comment]]:
-    """Drop removed/hidden comments that have no visible reply below them."""
-    result = []
-    for thread in threads:
-        by_id = {c.id: c for c in thread}
-        needed: set[int] = set()
-        for comment in thread:
-            if comment.state in PLACEHOLDER_STATES:
-                continue
-            parent_id = comment.parent_id
-            while parent_id is not None and parent_id not in needed and parent_id in by_id:
-                needed.add(parent_id)
-                parent_id = by_id[parent_id].parent_id
-        kept = [c for c in thread if c.state not in PLACEHOLDER_STATES or c.id in needed]
-        if kept and kept[0].parent_id is None:
-            result.append(kept)
-    return result
+@dataclass
+class ReplyPage:
+    """One page of a thread's replies, for the thread's own page: the top-level comment
+    (``root``) heads every page, then ``per_page`` replies in reading order."""
+
+    root: Comment
+    replies: list[Comment]
+    page: int
+    per_page: int
+    total_replies: int
+    supported_ids: set[int] = field(default_factory=set)
+    reported_ids: set[int] = field(default_factory=set)
+    #: Comments answered by replies on this page that are on an earlier page (to name
+    #: whom those replies answer).
+    answered: dict[int, Comment] = field(default_factory=dict)
+    sort: str = DEFAULT_SORT
+
+    @property
+    def thread(self) -> list[Comment]:
+        """The comments of this page in reading order, the top-level comment first."""
+        return [self.root, *self.replies]
+
+    @property
+    def by_id(self) -> dict[int, Comment]:
+        """The comments of this page and those its replies answer, by id."""
+        return {**self.answered, **{c.id: c for c in self.thread}}
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total_replies / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def visible_thread_root(consultation: Consultation, thread_id: int, viewer=None) -> Comment | None:
+    """The top-level comment ``thread_id`` of ``consultation`` if ``viewer`` sees its
+    thread (as the consultation page would list it), else ``None``."""
+    return db.session.scalar(sa.select(Comment).where(
+        Comment.id == thread_id, _top_level_clause(consultation.id, viewer)))
+
+
+def reply_page(root: Comment, viewer=None, page: int = 1, per_page: int = 50) -> ReplyPage:
+    """Read one page of the replies of the thread whose top-level comment is ``root``.
+
+    Args:
+        root: a top-level comment the viewer may see (:func:`visible_thread_root`).
+        viewer: the current user; they also see their own pending replies.
+        page: 1-based; out-of-range values are clamped.
+        per_page: replies per page (``REPLIES_PER_PAGE``).
+
+    Returns:
+        A :class:`ReplyPage`. Queries: one count, one for the page, one for the comments
+        answered on earlier pages, and for a logged-in viewer two for their marks.
+    """
+    shown = sa.and_(Comment.thread_id == root.id, Comment.id != root.id, _shown_clause([root.id], viewer))
+    total = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(shown)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page or 1), pages)
+    replies = list(db.session.scalars(
+        sa.select(Comment).where(shown).order_by(Comment.path).limit(per_page).offset((page - 1) * per_page)))
+    on_page = {root.id, *(c.id for c in replies)}
+    missing = {c.parent_id for c in replies if c.parent_id not in on_page}
+    answered = {c.id: c for c in db.session.scalars(sa.select(Comment).where(Comment.id.in_(missing)))} \
+        if missing else {}
+    supported, reported = _viewer_marks(viewer, list(on_page))
+    return ReplyPage(root=root, replies=replies, page=page, per_page=per_page, total_replies=total,
+                     supported_ids=supported, reported_ids=reported, answered=answered)
+
+
+def reply_position(comment: Comment, viewer=None) -> int | None:
+    """The 0-based place of reply ``comment`` among the replies ``viewer`` sees in its
+    thread, in reading order (``None`` for a top-level comment)."""
+    if comment.parent_id is None or comment.thread_id is None:
+        return None
+    return db.session.scalar(sa.select(sa.func.count(Comment.id)).where(
+        Comment.thread_id == comment.thread_id, Comment.id != comment.thread_id, Comment.path < comment.path,
+        _shown_clause([comment.thread_id], viewer))) or 0
 
 
 def thread_position(comment: Comment, viewer=None, sort: str = DEFAULT_SORT, per_page: int = 20) -> int:

@@ -88,7 +88,8 @@ def _get_comment_or_404(comment_id: int) -> Comment:
 
 @bp.get("/kommentarer/<int(min=1, max=2147483647):comment_id>")
 def permalink(comment_id: int):
-    """Redirect to the page of the consultation where the comment's thread is shown."""
+    """Redirect to where the comment is shown: the consultation's page of threads that has
+    its thread, or, for a reply folded away there, the page of its thread's own page."""
     comment = _get_comment_or_404(comment_id)
     if comment.state in ("pending", "rejected", "hidden") and permissions.can_moderate(current_user) \
             and comment.author_id != current_user.id:
@@ -98,6 +99,13 @@ def permalink(comment_id: int):
         # Shown at most as a placeholder (only when it has replies): say so, rather than
         # leave the reader at the top of the page wondering where it went.
         flash(_("This comment is no longer shown: a moderator has hidden it, or it has been removed."), "info")
+    position = services.reply_position(comment, viewer=current_user)
+    if position is not None and position >= current_app.config["THREAD_REPLIES_SHOWN"]:
+        # folded away on the consultation page: the page of the thread's own page that shows it
+        page = position // current_app.config["REPLIES_PER_PAGE"] + 1
+        url = url_for("consultations.thread", slug=comment.consultation.slug, thread_id=comment.thread_id,
+                      **({"page": page} if page > 1 else {}))
+        return redirect(f"{url}#kommentar-{comment.id}", code=303)
     page = services.thread_position(comment, viewer=current_user, per_page=current_app.config["THREADS_PER_PAGE"])
     params = {"page": page} if page > 1 else {}
     url = url_for("consultations.detail", slug=comment.consultation.slug, **params)

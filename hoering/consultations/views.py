@@ -20,7 +20,7 @@ from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation, Document
 from hoering.exceptions import ServiceError, ValidationFailed
 from hoering.extensions import csrf, db
-from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, submit
+from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, submit
 from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
 from hoering.summaries import services as summary_services
@@ -58,7 +58,8 @@ def get_visible_or_404(slug: str) -> Consultation:
 
 def render_consultation_page(consultation: Consultation, comment_form: CommentForm | None = None,
                              reply_to: int | None = None, status: int = 200, kept_text: str | None = None):
-    """Render the consultation with one page of threads.
+    """Render the consultation with one page of threads, or, for a form posted from a
+    thread's own page (``traad`` in the query string), that page again.
 
     Args:
         consultation: the consultation to show.
@@ -68,12 +69,16 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         kept_text: text the visitor typed that could not be accepted and has no form to
             return to (the consultation closed meanwhile); shown so it is not lost.
     """
+    thread_id = parse_id(request.args.get("traad"))
+    root = comment_services.visible_thread_root(consultation, thread_id, current_user) if thread_id else None
+    if root is not None:
+        return render_thread_page(consultation, root, comment_form, reply_to, status, kept_text)
     g.page_path = url_for("consultations.detail", slug=consultation.slug)
     sort = request.args.get("sort", comment_services.DEFAULT_SORT)
     page = page_number(request.args.get("page"))
     thread_page = comment_services.thread_page(
         consultation, viewer=current_user, sort=sort, page=page,
-        per_page=current_app.config["THREADS_PER_PAGE"],
+        per_page=current_app.config["THREADS_PER_PAGE"], replies_shown=current_app.config["THREAD_REPLIES_SHOWN"],
     )
     if reply_to is not None and reply_to not in thread_page.by_id:
         reply_to = None  # the reply form is not on this page: show the text and error in the main form
@@ -81,19 +86,58 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     if comment_form is None:
         comment_form = CommentForm()
     heard = summary_services.summary_view(consultation)
-    themes, tags = [], {}
-    if permissions.can_moderate(current_user):
-        themes = summary_services.themes_of(consultation.id)
-        tags = summary_services.themes_by_comment(list(thread_page.by_id)) if themes else {}
     return render_template(
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
-        comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard=heard, themes=themes,
-        tags=tags, events=lifecycle_services.public_events(consultation),
+        comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard=heard,
+        return_args={"page": thread_page.page if thread_page.page > 1 else None, "sort": thread_page.sort},
+        **_theme_tools(consultation, list(thread_page.by_id)),
+        events=lifecycle_services.public_events(consultation),
         documents=document_services.documents_of(consultation.id),
         following=notification_services.is_following(current_user, consultation.id),
         page_url=site_url_for("consultations.detail", slug=consultation.slug),
         share=share_links(consultation, site_url_for("consultations.detail", slug=consultation.slug)),
     ), status
+
+
+def _theme_tools(consultation: Consultation, comment_ids: list[int]) -> dict:
+    """For moderators: the consultation's themes (for the one shared tagging form of the
+    page) and the themes of the comments shown; nothing for others."""
+    if not permissions.can_moderate(current_user):
+        return {"themes": [], "tags": {}}
+    themes = summary_services.themes_of(consultation.id)
+    return {"themes": themes, "tags": summary_services.themes_by_comment(comment_ids) if themes else {}}
+
+
+def render_thread_page(consultation: Consultation, root, comment_form: CommentForm | None = None,
+                       reply_to: int | None = None, status: int = 200, kept_text: str | None = None):
+    """Render one thread on its own page: the top-level comment, then a page of its
+    replies (``REPLIES_PER_PAGE``) with numbered pages; arguments as
+    :func:`render_consultation_page`, ``root`` being a visible top-level comment."""
+    replies = comment_services.reply_page(root, viewer=current_user, page=page_number(request.args.get("page")),
+                                          per_page=current_app.config["REPLIES_PER_PAGE"])
+    page_args = {"page": replies.page} if replies.page > 1 else {}
+    g.page_path = url_for("consultations.thread", slug=consultation.slug, thread_id=root.id, **page_args)
+    if comment_form is None:
+        comment_form = CommentForm()
+    if reply_to is not None and reply_to not in {c.id for c in replies.thread}:
+        reply_to = None  # not on this page: keep the text above the thread, with the error
+        kept_text = kept_text or comment_form.text.data
+    return render_template(
+        "comments/thread.html", consultation=consultation, replies=replies, threads=replies, thread=replies.thread,
+        comment_form=comment_form, reply_to=reply_to, kept_text=kept_text,
+        return_args={"traad": root.id, **page_args}, **_theme_tools(consultation, list(replies.by_id)),
+    ), status
+
+
+@bp.get("/hoeringer/<slug>/traad/<int(min=1, max=2147483647):thread_id>")
+def thread(slug: str, thread_id: int):
+    """A thread's own page: its top-level comment and all its replies, page by page
+    (the consultation page shows only the first few of each thread)."""
+    consultation = get_visible_or_404(slug)
+    root = comment_services.visible_thread_root(consultation, thread_id, current_user)
+    if root is None:
+        abort(404)
+    return render_thread_page(consultation, root)
 
 
 @bp.get("/hoeringer/<slug>")

@@ -461,7 +461,10 @@ class QueueItem:
     waiting_since: dt.datetime
     reports: list[Report]
     parent: Comment | None
+    #: The first direct replies (``replies_shown`` of :func:`queue_page`), in reading order.
     replies: list[Comment]
+    #: All direct replies, shown or not.
+    reply_count: int = 0
 
 
 @dataclass
@@ -509,7 +512,7 @@ def _queue_clauses() -> _QueueClauses:
 
 def queue_page(consultation_id: int | None = None, state: str | None = None, reason: str | None = None,
                text: str | None = None, page: int = 1, per_page: int = 50,
-               comment_ids: list[int] | None = None) -> QueuePage:
+               comment_ids: list[int] | None = None, replies_shown: int = 5) -> QueuePage:
     """Pending comments, comments with open reports and comments hidden pending review,
     across consultations, the longest-waiting first.
 
@@ -520,6 +523,9 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
         text: only comments whose text contains this (case-insensitive).
         comment_ids: only these comments (the matches of a full-text search).
         page: 1-based, clamped.
+        replies_shown: direct replies read per comment, the first in reading order (a
+            limit in SQL, so a comment with hundreds of replies costs what one with a few
+            does); ``reply_count`` says how many there are.
     """
     queue = _queue_clauses()
     reports, waiting_since = queue.reports, queue.waiting_since
@@ -553,10 +559,20 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
     parents = {c.id: c for c in db.session.scalars(
         sa.select(Comment).where(Comment.id.in_([c.parent_id for c in comments if c.parent_id])))} if ids else {}
     replies: dict[int, list[Comment]] = {}
+    reply_counts: dict[int, int] = {}
     report_rows: dict[int, list[Report]] = {}
     if ids:
-        for reply in db.session.scalars(sa.select(Comment).where(Comment.parent_id.in_(ids)).order_by(Comment.path)):
+        numbered = (
+            sa.select(Comment.id.label("id"),
+                      sa.func.row_number().over(partition_by=Comment.parent_id, order_by=Comment.path).label("position"),
+                      sa.func.count().over(partition_by=Comment.parent_id).label("replies"))
+            .where(Comment.parent_id.in_(ids)).subquery("numbered")
+        )
+        for reply, count in db.session.execute(
+                sa.select(Comment, numbered.c.replies).join(numbered, numbered.c.id == Comment.id)
+                .where(numbered.c.position <= replies_shown).order_by(Comment.path)):
             replies.setdefault(reply.parent_id, []).append(reply)
+            reply_counts[reply.parent_id] = count
         for report in db.session.scalars(sa.select(Report).where(Report.comment_id.in_(ids),
                                                                  Report.resolved_at.is_(None))
                                          .order_by(Report.created_at)):
@@ -564,7 +580,7 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
     items = [
         QueueItem(comment=comment, report_count=count, waiting_since=since or comment.created_at,
                   reports=report_rows.get(comment.id, []), parent=parents.get(comment.parent_id),
-                  replies=replies.get(comment.id, []))
+                  replies=replies.get(comment.id, []), reply_count=reply_counts.get(comment.id, 0))
         for comment, count, since in rows
     ]
     return QueuePage(items=items, page=page, per_page=per_page, total=total)

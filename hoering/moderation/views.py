@@ -123,7 +123,8 @@ def queue():
     page = services.queue_page(consultation_id=consultation_id, state=state, reason=reason,
                                text=text if matches is None else None, comment_ids=matches,
                                page=page_number(request.args.get("page")),
-                               per_page=current_app.config["MODERATION_PER_PAGE"])
+                               per_page=current_app.config["MODERATION_PER_PAGE"],
+                               replies_shown=current_app.config["THREAD_REPLIES_SHOWN"])
     consultations = db.session.execute(
         sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)).all()
     theme_groups = summary_services.theme_groups({item.comment.consultation_id for item in page.items})
@@ -183,8 +184,13 @@ def comment(comment_id: int):
 
 
 def _render_comment(item: Comment, form: ModerationActionForm | None = None, status: int = 200):
+    """The moderator's page of one comment: what it answers, a page of its direct replies
+    (``REPLIES_PER_PAGE``), its open reports, history and actions."""
     parent = db.session.get(Comment, item.parent_id) if item.parent_id else None
-    replies = db.session.scalars(sa.select(Comment).where(Comment.parent_id == item.id).order_by(Comment.path)).all()
+    # A page of the direct replies, whatever their number (the whole thread is on its own page).
+    replies = db.paginate(sa.select(Comment).where(Comment.parent_id == item.id).order_by(Comment.path),
+                          page=page_number(request.args.get("page")),
+                          per_page=current_app.config["REPLIES_PER_PAGE"], error_out=False)
     thread_root = item if item.parent_id is None else db.session.get(Comment, item.thread_id)
     return render_template(
         "moderation/comment.html", comment=item, parent=parent, replies=replies, thread_root=thread_root,
