@@ -7,6 +7,9 @@ import os
 
 import pytest
 
+from hoering.extensions import db
+from hoering.summaries.models import Theme
+
 AXE = os.path.join(os.path.dirname(__file__), "..", "..", "node_modules", "axe-core", "axe.min.js")
 
 RUN_AXE = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
@@ -24,13 +27,13 @@ def axe_script():
         return handle.read()
 
 
-def pages_for(slug: str, draft_slug: str) -> dict[str, list[str]]:
-    public = ["/", f"/hoeringer/{slug}", "/sok?q=sykkel", "/arshjul", "/arkiv", "/ordensregler", "/logg-inn",
-              "/registrer"]
+def pages_for(slug: str, draft_slug: str, thread_id: int) -> dict[str, list[str]]:
+    public = ["/", f"/hoeringer/{slug}", f"/hoeringer/{slug}/traad/{thread_id}", "/sok?q=sykkel", "/arshjul", "/arkiv",
+              "/ordensregler", "/logg-inn", "/registrer"]
     return {
         "anonymous": [*public, "/glemt-passord"],
         "citizen": [*public, "/min-side", "/min-side/passord", "/min-side/tofaktor", "/personvern"],
-        "moderator": ["/moderering", "/moderering/oversikt", "/moderering/logg", f"/moderering/hoeringer/{slug}/temaer",
+        "moderator": [f"/hoeringer/{slug}", f"/hoeringer/{slug}/traad/{thread_id}", "/moderering", "/moderering/oversikt", "/moderering/logg", f"/moderering/hoeringer/{slug}/temaer",
                       f"/moderering/hoeringer/{slug}/temaforslag", f"/moderering/hoeringer/{slug}/duplikater",
                       f"/moderering/hoeringer/{slug}/oppsummering", f"/saksbehandling/hoeringer/{slug}",
                       f"/hoeringer/{slug}/rapport"],
@@ -42,7 +45,7 @@ def pages_for(slug: str, draft_slug: str) -> dict[str, list[str]]:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["nb", "en"])
-def test_no_serious_or_critical_violations(chromium, live_server, axe_script, make_consultation, make_user,
+def test_no_serious_or_critical_violations(app, chromium, live_server, axe_script, make_consultation, make_user,
                                            make_comment, language):
     from tests.conftest import TEST_PASSWORD
 
@@ -50,9 +53,13 @@ def test_no_serious_or_critical_violations(chromium, live_server, axe_script, ma
     draft = make_consultation(status="draft", title="Utkast")
     author = make_user(name="Kari")
     top = make_comment(consultation, author, "Vi trenger sykkelvei langs sjøen.")
-    make_comment(consultation, make_user(name="Ola"), "Enig!", parent=top)
+    for n in range(8):  # more replies than a page of threads shows: folded, with a link to the thread's page
+        make_comment(consultation, make_user(name=f"Ola {n}"), "Enig!", parent=top)
+    with app.app_context():  # a theme: moderators get the theme checkboxes and the page's tagging form
+        db.session.add(Theme(consultation_id=consultation.id, name="Sykkel"))
+        db.session.commit()
     found = {}
-    for role, paths in pages_for(consultation.slug, draft.slug).items():
+    for role, paths in pages_for(consultation.slug, draft.slug, top.id).items():
         context = chromium.new_context(base_url=live_server, bypass_csp=True)  # to inject axe; the site has no script
         context.add_cookies([{"name": "hoering_lang", "value": language, "url": live_server}])
         page = context.new_page()

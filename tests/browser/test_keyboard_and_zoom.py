@@ -83,10 +83,12 @@ def test_no_page_scrolls_sideways_at_small_widths(chromium, live_server, make_co
                                                   width):
     consultation = make_consultation(title="En høring med en ganske lang tittel som må brytes pent på mobil")
     top = make_comment(consultation, make_user(name="Navn"), "Et innspill med en lenke https://example.org/" + "a" * 80)
-    make_comment(consultation, make_user(), "Et svar", parent=top)
+    for n in range(60):  # more than a page of threads shows, and more than one page of the thread's own page
+        make_comment(consultation, make_user(), f"Svar {n}", parent=top)
     context = chromium.new_context(base_url=live_server, viewport={"width": width, "height": 800})
     page = context.new_page()
-    for path in ("/", f"/hoeringer/{consultation.slug}", "/sok?q=innspill", "/arshjul", "/arkiv", "/logg-inn", "/registrer",
+    for path in ("/", f"/hoeringer/{consultation.slug}", f"/hoeringer/{consultation.slug}/traad/{top.id}?page=2",
+                 "/sok?q=innspill", "/arshjul", "/arkiv", "/logg-inn", "/registrer",
                  "/ordensregler", "/personvern"):
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -137,7 +139,8 @@ def test_no_staff_page_scrolls_sideways_at_small_widths(open_page, app, make_use
                       f"/moderering/brukere/{author.id}/utesteng", f"/moderering/hoeringer/{slug}/temaer",
                       f"/moderering/temaer/{theme_id}", f"/moderering/hoeringer/{slug}/temaforslag",
                       f"/moderering/hoeringer/{slug}/duplikater", f"/moderering/hoeringer/{slug}/oppsummering",
-                      f"/saksbehandling/hoeringer/{slug}", f"/hoeringer/{slug}/rapport", "/sok?q=innspill&state=pending"],
+                      f"/saksbehandling/hoeringer/{slug}", f"/hoeringer/{slug}/rapport", "/sok?q=innspill&state=pending",
+                      f"/hoeringer/{slug}", f"/hoeringer/{slug}/traad/{top.id}"],
         "case_officer": ["/saksbehandling/hoeringer/ny", f"/saksbehandling/hoeringer/{slug}/rediger",
                          f"/saksbehandling/hoeringer/{slug}/livslop", f"/hoeringer/{slug}",
                          f"/saksbehandling/hoeringer/{slug}"],
