@@ -204,3 +204,14 @@ def test_the_caps_are_settings(browser_for, make_consultation, documents_dir, ap
     page, _ = upload_measured(officer, consultation, squeezable, "stil.odt")
     assert "er lagt ved" in page
     assert len(stored_files(documents_dir)) == 1
+
+
+def test_a_refused_upload_keeps_the_title_that_was_typed(browser_for, make_consultation, documents_dir):
+    officer = browser_for("case_officer")
+    consultation = make_consultation()
+    response = upload(officer, consultation, mimetype_bomb(), "bombe.odt", "Planbeskrivelse <Øyane>")
+    page = officer.get(response.headers["Location"]).get_data(as_text=True)
+    assert TOO_LARGE in page
+    assert 'name="title" maxlength="200" value="Planbeskrivelse &lt;Øyane&gt;"' in page
+    again = officer.get(f"/saksbehandling/hoeringer/{consultation.slug}/rediger").get_data(as_text=True)
+    assert "Planbeskrivelse" not in again  # kept once, for the page the refusal leads to
