@@ -5,6 +5,7 @@ memory; real DOCX, XLSX and ODT files are still attached."""
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import tracemalloc
@@ -80,6 +81,7 @@ def xlsx_bytes() -> bytes:
     return out.getvalue()
 
 
+@functools.cache
 def mimetype_bomb(mime: bytes = ODT_MIME) -> bytes:
     """An OpenDocument file whose ``mimetype`` member inflates to 200 MB of zeros: the type
     detector sees an honest stored ``mimetype`` at the start (a local header no directory
@@ -95,6 +97,7 @@ def mimetype_bomb(mime: bytes = ODT_MIME) -> bytes:
     return lead + out.getvalue()  # readers find the directory from the end, past the lead
 
 
+@functools.cache
 def lying_odt() -> bytes:
     """An ODT whose ``content.xml`` says, in the archive's directory, that it unpacks to
     1 KB (with the checksum of that first KB), while its data inflates to 200 MB."""
