@@ -124,6 +124,13 @@ class DefaultConfig:
     DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
     #: Folder of uploaded documents, outside ``static/``; ``None`` means ``instance/documents``.
     DOCUMENT_DIR: str | None = None
+    #: Caps on an uploaded office file (DOCX, XLSX, ODT are ZIP archives), checked before
+    #: it is attached (``hoering/archives.py``): most members; most bytes all members may
+    #: unpack to; most times a member (of 100 KiB or more unpacked) may unpack to its
+    #: packed size. Member count and ratio are Apache POI's defaults.
+    DOCUMENT_ZIP_MAX_MEMBERS = 1000
+    DOCUMENT_ZIP_MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+    DOCUMENT_ZIP_MAX_RATIO = 100
 
     #: Outgoing mail. Without ``MAIL_SMTP_HOST`` mails are written to ``MAIL_DIR``
     #: (default ``instance/mail``) instead of being sent: for development.

@@ -14,10 +14,12 @@ import re
 import tempfile
 import unicodedata
 
+import filetype
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from hoering.archives import ArchiveDamaged, ArchiveLimits, ArchiveTooLarge, open_checked
 from hoering.consultations.models import Consultation, Document
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
@@ -49,8 +51,6 @@ def stored_path(content_hash: str) -> str:
 
 def detect_type(head: bytes) -> str | None:
     """The MIME type the content shows, if it is one of :data:`ACCEPTED_TYPES`."""
-    import filetype
-
     kind = filetype.guess_mime(head)
     return kind if kind in ACCEPTED_TYPES else None
 
@@ -78,7 +78,9 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
 
     Raises:
         ValidationFailed: empty, larger than ``DOCUMENT_MAX_BYTES``, a type not accepted,
-            or a title with text-direction control characters.
+            an office file (a ZIP archive) that unpacks past the ``DOCUMENT_ZIP_*`` caps
+            or cannot be unpacked (:func:`hoering.archives.open_checked`), or a title with
+            text-direction control characters.
     """
     title = " ".join((title or "").split())[:200]
     if contains_bidi_controls(title):
@@ -138,28 +140,49 @@ OFFICE_PARTS = {
 }
 
 
+def archive_limits() -> ArchiveLimits:
+    """The caps on an uploaded office file's ZIP archive, from the configuration
+    (``DOCUMENT_ZIP_MAX_MEMBERS``, ``DOCUMENT_ZIP_MAX_UNPACKED_BYTES``, ``DOCUMENT_ZIP_MAX_RATIO``)."""
+    config = current_app.config
+    return ArchiveLimits(max_members=config["DOCUMENT_ZIP_MAX_MEMBERS"],
+                         max_unpacked_bytes=config["DOCUMENT_ZIP_MAX_UNPACKED_BYTES"],
+                         max_ratio=config["DOCUMENT_ZIP_MAX_RATIO"])
+
+
 def _is_office_file(path: str, mime: str) -> bool:
     """Whether the ZIP at ``path`` holds the parts of ``mime`` (a ZIP with a telling first
-    entry is not enough)."""
-    import zipfile
+    entry is not enough). The archive is opened only within :func:`archive_limits`, and a
+    part whose content is checked is read no further than that content's length.
 
+    Raises:
+        ValidationFailed: the archive unpacks past the caps, or cannot be unpacked.
+    """
+    limits = archive_limits()
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_checked(path, limits) as archive:
             names = set(archive.namelist())
             for entry, content in OFFICE_PARTS[mime]:
                 if entry not in names:
                     return False
-                if content is not None and archive.read(entry).strip() != content:
-                    return False
-    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, NotImplementedError):
-        return False
+                if content is not None:
+                    with archive.open(entry) as part:
+                        if part.read(len(content) + 64).strip() != content:
+                            return False
+    except ArchiveTooLarge:
+        raise ValidationFailed(_l(
+            "The file is not attached: unpacked it would be too large (at most %(mb)d MB, and at most %(ratio)d "
+            "times its packed size) or have too many parts (at most %(members)d). Save it again from the office "
+            "program, or attach it as a PDF.", mb=limits.max_unpacked_bytes // (1024 * 1024),
+            ratio=limits.max_ratio, members=limits.max_members)) from None
+    except ArchiveDamaged:
+        raise ValidationFailed(_l(
+            "The file is not attached: it is damaged, and its packed parts cannot be read. Save it again from the "
+            "office program, or attach it as a PDF.")) from None
     return True
 
 
 def _office_type(path: str) -> str | None:
     """Office files whose first bytes alone do not tell (filetype reads the whole ZIP)."""
-    import filetype
-
     with open(path, "rb") as handle:
         kind = filetype.guess_mime(handle.read(262144))
     return kind if kind in ACCEPTED_TYPES else None

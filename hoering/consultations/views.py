@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -180,7 +180,7 @@ def _handle_form(form: ConsultationForm, consultation: Consultation | None):
         return redirect(url_for("consultations.detail", slug=saved.slug), code=303)
     documents = document_services.documents_of(consultation.id) if consultation is not None else []
     return render_template("consultations/form.html", form=form, consultation=consultation,
-                           documents=documents), status
+                           documents=documents, document_title=session.pop(DOCUMENT_TITLE_KEY, "")), status
 
 
 @bp.route("/saksbehandling/hoeringer/ny", methods=["GET", "POST"])
@@ -269,6 +269,10 @@ def _lifecycle_step(consultation: Consultation, action: str) -> None:
 
 # --- documents ----------------------------------------------------------------------------------
 
+#: Session key of the document title typed into a refused upload, shown once in the form again.
+DOCUMENT_TITLE_KEY = "document_title"
+
+
 @bp.post("/saksbehandling/hoeringer/<slug>/dokumenter")
 @csrf.exempt  # checked below, after the request may be as large as a document
 @permissions.requires(permissions.can_manage_consultations)
@@ -281,22 +285,25 @@ def upload_document(slug: str):
         abort(404)
     request.max_content_length = current_app.config["DOCUMENT_MAX_BYTES"] + 64 * 1024
     back = url_for("consultations.edit", slug=slug) + "#dokumenter"
+
+    def refuse(message: str):
+        session[DOCUMENT_TITLE_KEY] = request.form.get("title", "")[:200]  # the form comes back filled in
+        flash(message, "error")
+        return redirect(back, code=303)
+
     try:
         validate_csrf(request.form.get("csrf_token"))
     except (CSRFError, ValidationError):
-        flash(_("The form had expired. Send it again."), "error")
-        return redirect(back, code=303)
+        return refuse(_("The form had expired. Send it again."))
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash(_("Choose a file to attach."), "error")
-        return redirect(back, code=303)
+        return refuse(_("Choose a file to attach."))
     try:
         document, added = document_services.add_document(consultation, current_user, upload.stream,
                                                          upload.filename, request.form.get("title", ""))
     except ServiceError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(back, code=303)
+        return refuse(str(error.message))
     if added:
         flash(_("“%(title)s” is attached.", title=document.title), "success")
     else:

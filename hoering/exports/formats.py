@@ -10,10 +10,12 @@ from collections.abc import Iterable, Iterator
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from hoering.exports.rows import COLUMNS, CommentRow, neutralize_cell
-from hoering.sanitize import xml_safe
+from hoering.exports.cells import spreadsheet_cell
+from hoering.exports.rows import COLUMNS, CommentRow
+from hoering.timeutil import to_oslo
 
 #: Bytes of CSV or JSON gathered before a chunk is sent.
 CHUNK_BYTES = 64_000
@@ -28,13 +30,14 @@ def consultation_meta(consultation) -> dict:
 
 def csv_chunks(rows: Iterable[CommentRow]) -> Iterator[str]:
     """CSV text in chunks: UTF-8 byte order mark (so spreadsheets read æøå), a header
-    row, every cell quoted, formula-like cells neutralized (:func:`neutralize_cell`)."""
+    row, every cell quoted and passed through :func:`~hoering.exports.cells.spreadsheet_cell`
+    last (formula-like text neutralized)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     buffer.write("\ufeff")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([neutralize_cell(value) for value in row.values()])
+        writer.writerow([spreadsheet_cell(value) for value in row.values()])
         if buffer.tell() > CHUNK_BYTES:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -65,12 +68,9 @@ def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels
     """An XLSX workbook (openpyxl's write-only mode) for people: a bold header row of
     ``labels`` (column name → heading; the column names by default), frozen, with a
     filter; creation times as spreadsheet dates in Oslo time; sensible column widths.
-    Cells are written as values, never formulas: text beginning with = is neutralized as
-    in CSV, and characters XML cannot hold are left out."""
-    from openpyxl.styles import Font
-
-    from hoering.timeutil import to_oslo
-
+    Cells are written as values, never formulas: every value passes through
+    :func:`~hoering.exports.cells.spreadsheet_cell` last, as in CSV (characters XML cannot
+    hold left out, then formula-like text neutralized)."""
     labels = labels or {}
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title[:31] or "Comments")
@@ -82,15 +82,14 @@ def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels
     bold = Font(bold=True)
     header = []
     for name in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=xml_safe(labels.get(name, name)))
+        cell = WriteOnlyCell(sheet, value=spreadsheet_cell(labels.get(name, name)))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
     created_at = COLUMNS.index("created")
     count = 0
     for row in rows:
-        values = [value if isinstance(value, int) or value is None else xml_safe(neutralize_cell(value))
-                  for value in row.values()]
+        values = [spreadsheet_cell(value) for value in row.values()]
         when = WriteOnlyCell(sheet, value=to_oslo(row.created).replace(tzinfo=None))
         when.number_format = "yyyy-mm-dd hh:mm"
         values[created_at] = when

@@ -26,18 +26,6 @@ COLUMN_LABELS = {
     "duplicate_group": _l("Near-duplicate group"), "question": _l("Question"), "text": _l("Text"),
 }
 
-#: Cells beginning with these characters are read as formulas by spreadsheets (OWASP,
-#: "CSV Injection"); they get a leading apostrophe.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize_cell(value) -> str:
-    """Make a cell safe for spreadsheets: text starting with = + - @ tab or CR gets a
-    leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in FORMULA_PREFIXES else text
-
-
 @dataclass
 class CommentRow:
     """A comment as exported. ``text`` is empty for comments their authors removed."""

@@ -20,7 +20,7 @@ from hoering.comments.services import comments_by_author
 from hoering.consultations.models import Consultation
 from hoering.errors import render_error
 from hoering.exceptions import ServiceError
-from hoering.exports.rows import neutralize_cell
+from hoering.exports.cells import spreadsheet_cell
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, search_text, submit
 from hoering.i18n import safe_next_url
@@ -304,7 +304,7 @@ def log_csv():
         buffer.write("\ufeff")
         writer.writerow(CSV_COLUMNS)
         for entry in db.session.scalars(query):
-            writer.writerow([neutralize_cell(v) for v in _csv_row(entry)])
+            writer.writerow([spreadsheet_cell(v) for v in _csv_row(entry)])
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()
                 buffer.seek(0)
