@@ -18,11 +18,14 @@ import sqlalchemy as sa
 
 from hoering.accounts.models import User
 from hoering.comments.models import Comment
+from hoering.consultations.documents import add_document
+from hoering.consultations.models import Consultation
 from hoering.exceptions import PermissionDenied
 from hoering.extensions import db
 from hoering.moderation.services import moderate
 from hoering.summaries.models import Theme
 from tests.conftest import Browser, csrf_token_from
+from tests.consultations.test_documents import pdf_bytes
 from tests.test_access_matrix import snapshot
 
 ROLES = ("anonymous", "citizen", "moderator", "case_officer", "admin")
@@ -114,10 +117,6 @@ def draft_scene(app, make_user, make_consultation, make_comment, tmp_path, monke
     make_comment(published, author, "Venter i den offentlige", state="pending")
     monkeypatch.setitem(app.config, "DOCUMENT_DIR", str(tmp_path / "documents"))
     with app.app_context():
-        from hoering.consultations.documents import add_document
-        from hoering.consultations.models import Consultation
-        from tests.consultations.test_documents import pdf_bytes
-
         document_id = add_document(db.session.get(Consultation, draft.id), None, io.BytesIO(pdf_bytes("utkast")),
                                    "utkast.pdf")[0].id
         themes = [Theme(consultation_id=draft.id, name=name) for name in ("Utkasttema", "Annet utkasttema")]
