@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user, user_logged_in
+
+from hoering.accounts.models import User
+from hoering.extensions import db
 
 bp = Blueprint("i18n", __name__)
 
@@ -86,4 +91,25 @@ def set_language():
             LANGUAGE_COOKIE, lang, max_age=LANGUAGE_COOKIE_MAX_AGE, samesite="Lax", httponly=True,
             secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
         )
+        if current_user.is_authenticated:
+            remember_language(current_user, lang)
     return response
+
+
+def remember_language(user, language: str | None) -> None:
+    """Store ``language`` (an interface language code) as ``user``'s language, for mails
+    written to her alone; unknown codes and anonymous users are ignored. Commits."""
+    if language not in current_app.config["LANGUAGES"] or not getattr(user, "id", None):
+        return
+    if getattr(user, "language", None) == language:
+        return
+    db.session.execute(sa.update(User).where(User.id == user.id).values(language=language)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+@user_logged_in.connect
+def _remember_language_at_login(sender, user, **extra) -> None:
+    """Flask-Login ``user_logged_in`` receiver: the language chosen before logging in is hers."""
+    if has_request_context():
+        remember_language(user, request.cookies.get(LANGUAGE_COOKIE))

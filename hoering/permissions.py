@@ -70,6 +70,20 @@ def can_view_consultation(user, consultation) -> bool:
     return consultation.published_at is not None or can_manage_consultations(user)
 
 
+def can_moderate_consultation(user, consultation) -> bool:
+    """Moderators (and admins) work on a consultation's comments, themes and summary, but
+    not on a draft: drafts belong to case officers and admins (the role matrix in
+    ``docs/SECURITY.md``), so of the moderators only admins reach one."""
+    return can_moderate(user) and can_view_consultation(user, consultation)
+
+
+def can_export_consultation(user, consultation) -> bool:
+    """Moderators and case officers (and admins) see a consultation's staff page,
+    statistics, report and exports; a draft's only those who may see the draft (case
+    officers and admins)."""
+    return can_export(user) and can_view_consultation(user, consultation)
+
+
 def can_view_comment(user, comment) -> bool:
     """Published comments and placeholders (removed, hidden) are public in a visible
     consultation; pending and rejected ones only for their author."""

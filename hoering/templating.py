@@ -96,10 +96,12 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["safe_html"] = as_markup
     app.jinja_env.filters["headings_from"] = headings_from
     from hoering.moderation import labels
-    from hoering.moderation.services import house_rule_titles
+    from hoering.moderation.services import active_ban, house_rule_titles
 
     app.jinja_env.globals.update(
-        house_rule_title=lambda code: house_rule_titles().get(code, code),
+        # A house rule's title; the fixed codes (a ban, automatic rules) by their label.
+        house_rule_title=lambda code: house_rule_titles().get(code) or labels.AUTOMATIC_RULE_LABELS.get(code, code),
+        active_ban=active_ban,
         REPORT_REASON_LABELS=labels.REPORT_REASON_LABELS,
         ACTION_LABELS=labels.ACTION_LABELS,
         SETTING_LABELS=labels.SETTING_LABELS,

@@ -76,6 +76,7 @@ MATRIX = [
     ("moderation.ban", "POST", "/moderering/brukere/{target_user}/utesteng",
      {"duration": "7", "reason": "Personangrep"}, MODERATORS, 303),
     ("moderation.lift_ban", "POST", "/moderering/utestengninger/{ban}/opphev", {}, MODERATORS, 303),
+    ("moderation.restore_ban_comments", "POST", "/moderering/utestengninger/{ban}/gjenopprett", {}, MODERATORS, 303),
     ("admin.users", "GET", "/admin/brukere", None, ADMINS, 200),
     ("admin.user", "GET", "/admin/brukere/{target_user}", None, ADMINS, 200),
     ("admin.user", "POST", "/admin/brukere/{target_user}", {"role": "moderator"}, ADMINS, 303),
@@ -158,14 +159,14 @@ MATRIX = [
     ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.pdf", None, STAFF, 200),
     ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.docx", None, STAFF, 200),
     ("exports.report_page", "GET", "/hoeringer/{slug}/rapport", None, STAFF, 200),
-    ("exports.report_page", "GET", "/hoeringer/{draft_slug}/rapport", None, STAFF, 200),
+    ("exports.report_page", "GET", "/hoeringer/{draft_slug}/rapport", None, CASE_OFFICERS, 200),
     ("exports.chart", "GET", "/hoeringer/{slug}/kommentarer-per-dag.png", None, EVERYONE, 200),
     ("outreach.site_feed", "GET", "/feed.atom", None, EVERYONE, 200),
     ("outreach.consultation_feed", "GET", "/hoeringer/{slug}/feed.atom", None, EVERYONE, 200),
     ("outreach.consultation_feed", "GET", "/hoeringer/{draft_slug}/feed.atom", None, set(), 200),
     ("outreach.calendar", "GET", "/kalender.ics", None, EVERYONE, 200),
     ("outreach.year_plan", "GET", "/arshjul", None, EVERYONE, 200),
-    ("exports.chart", "GET", "/hoeringer/{draft_slug}/kommentarer-per-dag.png", None, STAFF, 200),
+    ("exports.chart", "GET", "/hoeringer/{draft_slug}/kommentarer-per-dag.png", None, CASE_OFFICERS, 200),
 ]
 
 

@@ -63,6 +63,9 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     #: When the owner deleted the account (UTC); its name, address and password are gone.
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The interface language the user last chose ("nb", "nn", "en"), for mails written to
+    #: her alone (a ban notice); ``None`` until she chooses one: the site's language.
+    language: Mapped[str | None] = mapped_column(sa.String(5))
 
     @hybrid_property
     def display_name(self) -> str:

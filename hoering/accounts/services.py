@@ -178,7 +178,7 @@ def export_data(user: User) -> dict:
         "account": {"email": user.email, "display_name": user.display_name, "role": user.role,
                     "created_at": iso(user.created_at), "email_verified_at": iso(user.email_verified_at),
                     "publication_consent_at": iso(user.publication_consent_at),
-                    "two_factor_login": user.has_two_factor},
+                    "two_factor_login": user.has_two_factor, "language": user.language},
         "comments": [{"id": c.id, "consultation": slugs.get(c.consultation_id), "parent_id": c.parent_id,
                       "state": c.state, "text": c.body_text, "created_at": iso(c.created_at),
                       "edited_at": iso(c.edited_at)} for c in comments],

@@ -32,8 +32,10 @@ REPORT_FORMATS = {
 
 
 def _consultation_or_404(slug: str) -> Consultation:
+    """The consultation with ``slug`` if the current user may see it, else 404 (a draft is
+    not revealed to moderators, who may not see drafts)."""
     consultation = consultation_services.get_by_slug(slug)
-    if consultation is None:
+    if consultation is None or not permissions.can_view_consultation(current_user, consultation):
         abort(404)
     return consultation
 
@@ -91,9 +93,8 @@ def report_page(slug: str):
     """The summary report as a print-friendly page: public once the summary is published;
     staff see it before, with the draft marked."""
     consultation = _consultation_or_404(slug)
-    staff = permissions.can_export(current_user)
-    if not staff and (not permissions.can_view_consultation(current_user, consultation)
-                      or summary_view(consultation) is None):
+    staff = permissions.can_export_consultation(current_user, consultation)
+    if not staff and summary_view(consultation) is None:
         abort(404)  # before any of the work of building the report
     report = build_report(consultation, include_draft=staff, with_chart=False)
     if not staff:  # the public sees the themes the published summary speaks of, not moderators' working themes
@@ -106,8 +107,6 @@ def report_page(slug: str):
 def chart(slug: str):
     """The comments-per-day chart (PNG) of a consultation the visitor may see."""
     consultation = _consultation_or_404(slug)
-    if not (permissions.can_view_consultation(current_user, consultation) or permissions.can_export(current_user)):
-        abort(404)
     png = comments_per_day_png(comments_per_day(consultation), _("Comments per day"))
     shared = "public" if consultation.published_at is not None else "private"
     return Response(png, mimetype="image/png", headers={"Cache-Control": f"{shared}, max-age=300"})

@@ -71,6 +71,9 @@ class BanForm(Form):
         _l("Reason (the user sees it)"), filters=[strip_filter],
         validators=[DataRequired(_l("Give a reason for the ban; the user will see it.")), Length(max=2000)],
     )
+    hide_comments = BooleanField(
+        _l("Also hide all the user's published comments"),
+        description=_l("They are hidden with the ban's reason; lifting the ban can restore them."))
     submit = SubmitField(_l("Ban user"))
 
 

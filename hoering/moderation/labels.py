@@ -53,6 +53,7 @@ AUTOMATIC_RULE_LABELS = {
     "polis": _l("Polis moderation"),
     "pending_review": _l("awaiting review"),
     "pre_moderation": _l("edited under pre-moderation"),
+    "ban": _l("its author was banned"),
 }
 
 ROLE_LABELS = {

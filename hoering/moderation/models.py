@@ -16,6 +16,9 @@ from hoering.timeutil import UTCDateTime, utcnow
 REPORT_TEXT_MAX_LENGTH = 1000
 #: Reason code of a comment hidden automatically after enough reports.
 PENDING_REVIEW = "pending_review"
+#: ``Comment.hidden_reason`` of a comment hidden with its author's ban (the ban's own
+#: reason is told to the author and kept in the audit log, not shown to the public).
+HIDDEN_BY_BAN = "ban"
 
 
 class ReportReason(enum.StrEnum):
@@ -108,6 +111,18 @@ class Ban(db.Model):
     def is_active_at(self, now: dt.datetime) -> bool:
         """True while the ban is in force at ``now`` (aware UTC)."""
         return self.lifted_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class BanHiddenComment(db.Model):
+    """A comment a ban hid (the moderator ticked "hide the comments" on the ban form), so
+    that lifting the ban can restore exactly these and no comment hidden for another
+    reason. ``restored_at`` is set when the lifting restored it."""
+
+    __tablename__ = "ban_hidden_comment"
+
+    ban_id: Mapped[int] = mapped_column(sa.ForeignKey("ban.id"), primary_key=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"), primary_key=True, index=True)
+    restored_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ModerationAction(db.Model):

@@ -1,4 +1,5 @@
-"""Moderation services: reports, moderator actions, bans, automatic holds, the queue.
+"""Moderation services: reports, moderator actions, automatic holds, the queue (bans
+are in :mod:`hoering.moderation.bans`, recusal in :mod:`hoering.moderation.recusal`).
 
 Every change of a comment's state writes a :class:`ModerationAction` in the same
 transaction, so the audit log is complete by construction.
@@ -32,6 +33,7 @@ from hoering.moderation.models import (
     Report,
     ReportReason,
 )
+from hoering.moderation.recusal import RECUSAL_MESSAGES, recusal, recusals
 from hoering.sanitize import normalize_text
 from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
@@ -140,56 +142,6 @@ def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
 def bans_of(user_id: int) -> list[Ban]:
     """Every ban of a user, newest first."""
     return list(db.session.scalars(sa.select(Ban).where(Ban.user_id == user_id).order_by(Ban.created_at.desc())))
-
-
-def ban_user(user: User, moderator, reason: str, days: int | None, now: dt.datetime | None = None) -> Ban:
-    """Bar ``user`` from posting, supporting and reporting, for ``days`` days or for good.
-
-    Raises:
-        PermissionDenied: ``moderator`` may not moderate, or ``user`` is staff.
-        ValidationFailed: no reason, or a period outside 1–3650 days.
-    """
-    if not permissions.can_moderate(moderator):
-        raise PermissionDenied(_l("Only moderators can ban users."))
-    if user.role != Role.CITIZEN.value:
-        raise PermissionDenied(_l("Staff accounts cannot be banned; an administrator can change the role."))
-    reason = normalize_text(reason or "")
-    if not reason:
-        raise ValidationFailed(_l("Give a reason for the ban; the user will see it."))
-    if days is not None and not 1 <= days <= 3650:
-        raise ValidationFailed(_l("A ban lasts from 1 to 3650 days, or for good."))
-    now = now or utcnow()
-    ban = Ban(user_id=user.id, moderator_id=moderator.id, reason=reason, created_at=now,
-              expires_at=now + dt.timedelta(days=days) if days else None)
-    db.session.add(ban)
-    record(ActionType.BAN, actor=moderator, target_user=user, reason="ban", note=reason, at=now,
-           after=f"days:{days}" if days else "permanent")
-    db.session.commit()
-    return ban
-
-
-def lift_ban(ban: Ban, moderator, now: dt.datetime | None = None) -> Ban:
-    """Lift a ban before it expires.
-
-    Raises:
-        PermissionDenied: not a moderator.
-        Conflict: the ban is no longer in force.
-    """
-    if not permissions.can_moderate(moderator):
-        raise PermissionDenied(_l("Only moderators can lift bans."))
-    now = now or utcnow()
-    updated = db.session.execute(
-        sa.update(Ban).where(Ban.id == ban.id, Ban.lifted_at.is_(None),
-                             sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
-        .values(lifted_at=now, lifted_by_id=moderator.id).execution_options(synchronize_session=False)
-    ).rowcount
-    if updated != 1:
-        db.session.rollback()
-        raise Conflict(_l("The ban is no longer in force."))
-    record(ActionType.UNBAN, actor=moderator, target_user=db.session.get(User, ban.user_id), at=now)
-    db.session.commit()
-    db.session.refresh(ban)
-    return ban
 
 
 # --- automatic holds ---------------------------------------------------------------------------
@@ -323,12 +275,19 @@ def moderate(comment: Comment, moderator, action: ActionType | str, expected_ver
         note: the moderator's note for the log (not shown to the public).
 
     Raises:
-        PermissionDenied: not a moderator.
+        PermissionDenied: not a moderator; the comment's consultation is a draft the
+            moderator may not see; or the moderator has a stake in the comment (her own
+            comment, or one she has reported: :mod:`hoering.moderation.recusal`).
         AlreadyHandled: the comment changed after ``expected_version``.
         ValidationFailed: the action does not apply to the comment's state, or no rule.
     """
     if not permissions.can_moderate(moderator):
         raise PermissionDenied(_l("Only moderators can do this."))
+    if not permissions.can_view_consultation(moderator, comment.consultation):
+        raise PermissionDenied(_l("Only case officers and administrators work on draft consultations."))
+    stake = recusal(moderator, comment)
+    if stake is not None:
+        raise PermissionDenied(RECUSAL_MESSAGES[stake])
     try:
         action = ActionType(action)
     except ValueError:
@@ -421,12 +380,13 @@ def moderate_many(items: list[tuple[int, int]], moderator, action: str, reason: 
     result = BulkResult(done=[], refused={})
     for comment_id, version in items:
         comment = db.session.get(Comment, comment_id)
-        if comment is None:
+        if comment is None or not permissions.can_view_consultation(moderator, comment.consultation):
+            # A draft's comments are not revealed to moderators who may not see drafts.
             result.refused[comment_id] = str(_l("The comment no longer exists."))
             continue
         try:
             moderate(comment, moderator, action, version, reason=reason, note=note)
-        except (Conflict, ValidationFailed) as error:
+        except (Conflict, ValidationFailed, PermissionDenied) as error:
             db.session.rollback()
             result.refused[comment_id] = str(error.message)
         else:
@@ -454,7 +414,9 @@ def _open_report_summary():
 
 @dataclass
 class QueueItem:
-    """A comment waiting for a moderator, with its open reports and thread context."""
+    """A comment waiting for a moderator, with its open reports and thread context;
+    ``recusal`` says why the moderator looking at the queue must leave it to another
+    (:mod:`hoering.moderation.recusal`), or is ``None``."""
 
     comment: Comment
     report_count: int
@@ -465,6 +427,7 @@ class QueueItem:
     replies: list[Comment]
     #: All direct replies, shown or not.
     reply_count: int = 0
+    recusal: str | None = None
 
 
 @dataclass
@@ -510,9 +473,15 @@ def _queue_clauses() -> _QueueClauses:
                          sa.case((pending, Comment.created_at), else_=reports.c.first_report_at))
 
 
+def _published_consultation():
+    """SQL condition: the comment's consultation is published (not a draft)."""
+    return Comment.consultation_id.in_(sa.select(Consultation.id).where(Consultation.published_at.is_not(None)))
+
+
 def queue_page(consultation_id: int | None = None, state: str | None = None, reason: str | None = None,
                text: str | None = None, page: int = 1, per_page: int = 50,
-               comment_ids: list[int] | None = None, replies_shown: int = 5) -> QueuePage:
+               comment_ids: list[int] | None = None, replies_shown: int = 5, include_drafts: bool = False,
+               moderator=None) -> QueuePage:
     """Pending comments, comments with open reports and comments hidden pending review,
     across consultations, the longest-waiting first.
 
@@ -526,10 +495,16 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
         replies_shown: direct replies read per comment, the first in reading order (a
             limit in SQL, so a comment with hundreds of replies costs what one with a few
             does); ``reply_count`` says how many there are.
+        include_drafts: also comments of draft consultations (only for those who may see
+            drafts: :func:`hoering.permissions.can_view_consultation`).
+        moderator: the user looking at the queue; her own comments and those she has
+            reported are marked with the reason she may not decide on them.
     """
     queue = _queue_clauses()
     reports, waiting_since = queue.reports, queue.waiting_since
     conditions = [queue.waiting]
+    if not include_drafts:
+        conditions.append(_published_consultation())
     if consultation_id:
         conditions.append(Comment.consultation_id == consultation_id)
     if state == "pending":
@@ -577,20 +552,25 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
                                                                  Report.resolved_at.is_(None))
                                          .order_by(Report.created_at)):
             report_rows.setdefault(report.comment_id, []).append(report)
+    stakes = recusals(moderator, comments)
     items = [
         QueueItem(comment=comment, report_count=count, waiting_since=since or comment.created_at,
                   reports=report_rows.get(comment.id, []), parent=parents.get(comment.parent_id),
-                  replies=replies.get(comment.id, []), reply_count=reply_counts.get(comment.id, 0))
+                  replies=replies.get(comment.id, []), reply_count=reply_counts.get(comment.id, 0),
+                  recusal=stakes.get(comment.id))
         for comment, count, since in rows
     ]
     return QueuePage(items=items, page=page, per_page=per_page, total=total)
 
 
-def waiting_comment_ids(consultation_id: int | None = None) -> list[int]:
-    """Ids of every comment in the queue (optionally of one consultation)."""
+def waiting_comment_ids(consultation_id: int | None = None, include_drafts: bool = False) -> list[int]:
+    """Ids of every comment in the queue (optionally of one consultation; of draft
+    consultations only with ``include_drafts``)."""
     queue = _queue_clauses()
     query = (sa.select(Comment.id).outerjoin(queue.reports, queue.reports.c.comment_id == Comment.id)
              .where(queue.waiting))
+    if not include_drafts:
+        query = query.where(_published_consultation())
     if consultation_id:
         query = query.where(Comment.consultation_id == consultation_id)
     return list(db.session.scalars(query))
@@ -611,8 +591,9 @@ class ConsultationWork:
     oldest_waiting: dt.datetime | None
 
 
-def overview(now: dt.datetime | None = None) -> list[ConsultationWork]:
-    """Per consultation: pending, reported and hidden comments and the oldest waiting item."""
+def overview(now: dt.datetime | None = None, include_drafts: bool = False) -> list[ConsultationWork]:
+    """Per consultation: pending, reported and hidden comments and the oldest waiting item
+    (draft consultations only with ``include_drafts``)."""
     queue = _queue_clauses()
     rows = db.session.execute(
         sa.select(
@@ -626,7 +607,10 @@ def overview(now: dt.datetime | None = None) -> list[ConsultationWork]:
         .group_by(Comment.consultation_id)
     ).all()
     by_id = {row[0]: row for row in rows}
-    consultations = db.session.scalars(sa.select(Consultation).order_by(Consultation.closes_at.desc())).all()
+    listed = sa.select(Consultation).order_by(Consultation.closes_at.desc())
+    if not include_drafts:
+        listed = listed.where(Consultation.published_at.is_not(None))
+    consultations = db.session.scalars(listed).all()
     work = []
     for consultation in consultations:
         _, pending, reported, hidden, oldest = by_id.get(consultation.id, (None, 0, 0, 0, None))
@@ -641,9 +625,13 @@ def overview(now: dt.datetime | None = None) -> list[ConsultationWork]:
 
 def audit_log_query(action: str | None = None, actor_id: int | None = None, consultation_id: int | None = None,
                     comment_id: int | None = None, since: dt.datetime | None = None,
-                    until: dt.datetime | None = None):
-    """A SELECT of audit-log entries matching the filters, newest first."""
+                    until: dt.datetime | None = None, include_drafts: bool = True):
+    """A SELECT of audit-log entries matching the filters, newest first; without
+    ``include_drafts``, none about draft consultations' comments."""
     query = sa.select(ModerationAction).order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc())
+    if not include_drafts:
+        query = query.where(sa.or_(ModerationAction.consultation_id.is_(None), ModerationAction.consultation_id.in_(
+            sa.select(Consultation.id).where(Consultation.published_at.is_not(None)))))
     if action:
         query = query.where(ModerationAction.action == action)
     if actor_id:

@@ -24,10 +24,11 @@ from hoering.exports.cells import spreadsheet_cell
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, search_text, submit
 from hoering.i18n import safe_next_url
-from hoering.moderation import bp, services
+from hoering.moderation import bans, bp, services
 from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
 from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
 from hoering.moderation.models import Ban, ModerationAction
+from hoering.moderation.recusal import RECUSAL_MESSAGES, recusal
 from hoering.ratelimit import limit, on_rate_limit
 from hoering.search.services import comment_ids_matching
 from hoering.summaries import services as summary_services
@@ -52,10 +53,21 @@ def _version(value) -> int:
 
 
 def _comment_or_404(comment_id: int) -> Comment:
+    """The comment if the current user may see it (a draft consultation's comments only
+    for those who may see drafts), else 404."""
     comment = db.session.get(Comment, comment_id)
-    if comment is None:
+    if comment is None or not permissions.can_view_comment(current_user, comment):
         abort(404)
     return comment
+
+
+def _consultation_choices() -> list:
+    """``(id, title)`` of the consultations the current user may filter by: drafts only
+    for those who may see them."""
+    query = sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)
+    if not permissions.can_manage_consultations(current_user):
+        query = query.where(Consultation.published_at.is_not(None))
+    return db.session.execute(query).all()
 
 
 # --- house rules (public) ----------------------------------------------------------------------
@@ -114,30 +126,34 @@ def queue():
     text = search_text(request.args.get("q"))
     # The text filter is the full-text search (other word forms too); if the index cannot
     # be read, a plain "contains" match on the database does the job.
+    include_drafts = permissions.can_manage_consultations(current_user)
     matches = None
     if text:
         try:
-            matches = comment_ids_matching(text, within=services.waiting_comment_ids(consultation_id))
+            matches = comment_ids_matching(text, within=services.waiting_comment_ids(consultation_id,
+                                                                                      include_drafts))
         except Exception:  # noqa: BLE001
             current_app.logger.exception("search index unavailable; the queue filters by substring")
     page = services.queue_page(consultation_id=consultation_id, state=state, reason=reason,
                                text=text if matches is None else None, comment_ids=matches,
                                page=page_number(request.args.get("page")),
                                per_page=current_app.config["MODERATION_PER_PAGE"],
-                               replies_shown=current_app.config["THREAD_REPLIES_SHOWN"])
-    consultations = db.session.execute(
-        sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)).all()
+                               replies_shown=current_app.config["THREAD_REPLIES_SHOWN"],
+                               include_drafts=include_drafts, moderator=current_user)
+    consultations = _consultation_choices()
     theme_groups = summary_services.theme_groups({item.comment.consultation_id for item in page.items})
     return render_template("moderation/queue.html", queue=page, consultations=consultations,
                            filters={"consultation": consultation_id, "state": state, "reason": reason, "q": text},
-                           rules=services.house_rules(), theme_groups=theme_groups)
+                           rules=services.house_rules(), theme_groups=theme_groups,
+                           recusal_messages=RECUSAL_MESSAGES)
 
 
 @bp.get("/moderering/oversikt")
 @moderator_required
 def overview():
     """Per consultation: pending, reported and hidden comments, and the oldest waiting item."""
-    return render_template("moderation/overview.html", work=services.overview())
+    return render_template("moderation/overview.html", work=services.overview(
+        include_drafts=permissions.can_manage_consultations(current_user)))
 
 
 @bp.post("/moderering/samlet")
@@ -196,6 +212,7 @@ def _render_comment(item: Comment, form: ModerationActionForm | None = None, sta
         "moderation/comment.html", comment=item, parent=parent, replies=replies, thread_root=thread_root,
         reports=services.open_reports(item.id), history=services.history(item.id),
         rules=services.house_rules(), form=form, transitions=services.TRANSITIONS,
+        recusal=RECUSAL_MESSAGES.get(recusal(current_user, item)),
     ), status
 
 
@@ -228,34 +245,69 @@ def act(comment_id: int):
 @bp.route(f"/moderering/brukere/<{ID}:user_id>/utesteng", methods=["GET", "POST"])
 @moderator_required
 def ban(user_id: int):
-    """Ban a user for a period or for good, with a reason the user sees."""
+    """Ban a user for a period or for good, with a reason the user sees, optionally hiding
+    her published comments."""
     user = db.session.get(User, user_id)
     if user is None or user.is_pseudonymous:
         abort(404)
     form = BanForm()
-    done, status = submit(form, lambda: services.ban_user(
-        user, current_user, form.reason.data, None if form.duration.data == "permanent" else int(form.duration.data)))
+    done, status = submit(form, lambda: bans.ban_user(
+        user, current_user, form.reason.data, None if form.duration.data == "permanent" else int(form.duration.data),
+        hide_comments=bool(form.hide_comments.data)))
     if done is not NOT_DONE:
         flash(_("%(name)s is banned.", name=user.display_name), "success")
+        hidden = len(bans.comments_hidden_by(done))
+        if hidden:
+            flash(ngettext("%(num)d comment hidden.", "%(num)d comments hidden.", hidden), "success")
         return redirect(url_for("moderation.ban", user_id=user.id), code=303)
-    return render_template("moderation/ban.html", user=user, form=form, bans=services.bans_of(user.id),
+    history = services.bans_of(user.id)
+    return render_template("moderation/ban.html", user=user, form=form, bans=history,
+                           hidden_by_ban={b.id: bans.comments_hidden_by(b) for b in history},
                            comments=comments_by_author(user.id, limit=50),
                            active=services.active_ban(user)), status
+
+
+def _ban_or_404(ban_id: int) -> Ban:
+    item = db.session.get(Ban, ban_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _flash_restored(restored: int) -> None:
+    if restored:
+        flash(ngettext("%(num)d comment restored.", "%(num)d comments restored.", restored), "success")
 
 
 @bp.post(f"/moderering/utestengninger/<{ID}:ban_id>/opphev")
 @moderator_required
 def lift_ban(ban_id: int):
-    """Lift a ban before it runs out."""
-    item = db.session.get(Ban, ban_id)
-    if item is None:
-        abort(404)
+    """Lift a ban before it runs out; with ``restore_comments`` ticked, publish again the
+    comments the ban hid."""
+    item = _ban_or_404(ban_id)
     try:
-        services.lift_ban(item, current_user)
+        restored = bans.lift_ban(item, current_user, restore_comments=request.form.get("restore_comments") == "1")
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
         flash(_("The ban is lifted."), "success")
+        _flash_restored(restored)
+    return redirect(url_for("moderation.ban", user_id=item.user_id), code=303)
+
+
+@bp.post(f"/moderering/utestengninger/<{ID}:ban_id>/gjenopprett")
+@moderator_required
+def restore_ban_comments(ban_id: int):
+    """Publish again the comments a ban that is no longer in force hid."""
+    item = _ban_or_404(ban_id)
+    try:
+        restored = bans.restore_comments_of(item, current_user)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        _flash_restored(restored)
+        if not restored:
+            flash(_("No comment hidden by this ban is left to restore."), "info")
     return redirect(url_for("moderation.ban", user_id=item.user_id), code=303)
 
 
@@ -270,6 +322,7 @@ def _log_filters() -> dict:
         "comment_id": parse_id(request.args.get("comment")) or None,
         "since": dt.datetime.combine(since, dt.time(), tzinfo=OSLO) if since else None,
         "until": dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=OSLO) if until else None,
+        "include_drafts": permissions.can_manage_consultations(current_user),
     }
 
 
@@ -283,7 +336,7 @@ def log():
     moderators = db.session.execute(
         sa.select(User.id, User.display_name).where(User.role.in_(("moderator", "admin"))).order_by(User.display_name)
     ).all()
-    consultations = db.session.execute(sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)).all()
+    consultations = _consultation_choices()
     return render_template("moderation/log.html", page=page, moderators=moderators, consultations=consultations,
                            args=request.args)
 

@@ -44,9 +44,10 @@ def search_page():
                                  per_page=current_app.config["SEARCH_PER_PAGE"], sort=sort)
         for hit in result.hits:
             hit.snippet = clean_snippet(hit.snippet)
-    query = sa.select(Consultation.id, Consultation.title).order_by(Consultation.title)
-    if not staff:
-        query = query.where(Consultation.published_at.is_not(None))
+    # Search covers published consultations only, so drafts are not offered as a filter
+    # (nor are their titles or themes shown to moderators, who may not see drafts).
+    query = (sa.select(Consultation.id, Consultation.title).where(Consultation.published_at.is_not(None))
+             .order_by(Consultation.title))
     consultations = db.session.execute(query).all()
     theme_groups, tags, filter_themes = [], {}, []
     if staff:

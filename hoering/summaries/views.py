@@ -29,15 +29,19 @@ moderator_required = permissions.requires(permissions.can_moderate)
 
 
 def _consultation_or_404(slug: str) -> Consultation:
+    """The consultation with ``slug`` if the current user may work on it, else 404 (a
+    draft is the case officers'; of the moderators only admins reach one)."""
     consultation = consultation_services.get_by_slug(slug)
-    if consultation is None:
+    if consultation is None or not permissions.can_moderate_consultation(current_user, consultation):
         abort(404)
     return consultation
 
 
 def _theme_or_404(theme_id: int) -> Theme:
+    """The theme with ``theme_id`` if the current user may work on its consultation, else 404."""
     theme = db.session.get(Theme, theme_id)
-    if theme is None:
+    if theme is None or not permissions.can_moderate_consultation(
+            current_user, db.session.get(Consultation, theme.consultation_id)):
         abort(404)
     return theme
 
@@ -114,6 +118,9 @@ def tag():
     back = safe_next_url(request.form.get("back"), url_for("moderation.queue"))
     theme_id = parse_id(request.form.get("theme"))
     theme = db.session.get(Theme, theme_id) if theme_id else None
+    if theme is not None and not permissions.can_moderate_consultation(
+            current_user, db.session.get(Consultation, theme.consultation_id)):
+        abort(404)  # a draft's theme is not revealed to moderators
     # "All on this page" in the moderation queue posts every comment of the page.
     field = "page_item" if request.form.get("all_on_page") else "comment"
     ids = [i for i in (parse_id(raw) for raw in request.form.getlist(field)) if i is not None]
