@@ -43,6 +43,7 @@ REFUSED_PER_ITEM = {"moderation.bulk"}
 # (endpoint, method, url template, form data, roles allowed, statuses when allowed)
 DRAFT_MATRIX = [
     ("consultations.detail", "GET", "/hoeringer/{slug}", None, CASE_OFFICERS, 200),
+    ("consultations.thread", "GET", "/hoeringer/{slug}/traad/{comment}", None, CASE_OFFICERS, 200),
     ("consultations.edit", "GET", "/saksbehandling/hoeringer/{slug}/rediger", None, CASE_OFFICERS, 200),
     ("consultations.edit", "POST", "/saksbehandling/hoeringer/{slug}/rediger", "consultation", CASE_OFFICERS, 303),
     ("consultations.lifecycle", "GET", "/saksbehandling/hoeringer/{slug}/livslop", None, CASE_OFFICERS, 200),
@@ -96,6 +97,7 @@ DRAFT_MATRIX = [
     ("outreach.consultation_feed", "GET", "/hoeringer/{slug}/feed.atom", None, NOBODY, 200),
     ("api.consultation", "GET", "/api/v1/consultations/{slug}", None, NOBODY, 200),
     ("api.consultation_comments", "GET", "/api/v1/consultations/{slug}/comments", None, NOBODY, 200),
+    ("api.thread", "GET", "/api/v1/consultations/{slug}/threads/{comment}", None, NOBODY, 200),
     ("api.consultation_by_id", "GET", "/api/v1/consultations/by-id/{consultation_id}", None, NOBODY, 303),
 ]
 
