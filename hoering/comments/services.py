@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from hoering import permissions
 from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, Support
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
+from hoering.database import insert_unless_present
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.moderation.models import ActionType, Report
@@ -309,14 +309,13 @@ def set_support(comment: Comment, user, supported: bool, now: dt.datetime | None
     from hoering.accounts.services import require_confirmed_email
 
     require_confirmed_email(user)
-    # The count changes only when this request really inserted or deleted the row, so
-    # parallel clicks cannot count twice.
+    # The count changes only when this request really inserted or deleted the row, in
+    # the same transaction, so parallel clicks (several tabs) cannot count twice and the
+    # count always equals the rows.
     if supported:
-        try:
-            db.session.add(Support(comment_id=comment.id, user_id=user.id))
-            db.session.flush()
-        except IntegrityError:  # supported already (or by a parallel request)
-            db.session.rollback()
+        if not insert_unless_present(Support, {"comment_id": comment.id, "user_id": user.id},
+                                     unique=("comment_id", "user_id")):
+            db.session.rollback()  # supported already (or by a parallel request)
             return True
         delta = 1
     else:
