@@ -8,7 +8,13 @@ from flask_login import current_user, login_required
 
 from hoering import permissions
 from hoering.comments import bp, services
-from hoering.comments.forms import CommentForm, EditCommentForm, RemoveCommentForm, SupportForm
+from hoering.comments.forms import (
+    CommentForm,
+    EditCommentForm,
+    RemoveCommentForm,
+    SupportForm,
+    valid_submission_token,
+)
 from hoering.comments.models import Comment
 from hoering.consultations.views import get_visible_or_404, render_consultation_page
 from hoering.exceptions import ServiceError
@@ -47,7 +53,7 @@ def create(slug: str):
         comment = services.post_comment(
             consultation, current_user, form.text.data or "", parent_id=parent_id,
             question_id=parse_id(form.question_id.data), official=form.official.data == "1",
-            consent=form.consent.data == "1",
+            consent=form.consent.data == "1", submission_token=valid_submission_token(form.submission.data),
         )
     except ServiceError as error:
         db.session.rollback()
