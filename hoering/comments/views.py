@@ -17,10 +17,11 @@ from hoering.comments.forms import (
 )
 from hoering.comments.models import Comment
 from hoering.consultations.views import get_visible_or_404, render_consultation_page
+from hoering.errors import render_error
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
 from hoering.forms import parse_id
-from hoering.ratelimit import limit, on_rate_limit
+from hoering.ratelimit import limit, on_rate_limit, retry_when
 
 
 def _csrf_message():
@@ -161,8 +162,10 @@ def remove(comment_id: int):
 
 @bp.post("/kommentarer/<int(min=1, max=2147483647):comment_id>/stotte")
 @login_required
+@limit("RATELIMIT_SUPPORTS")
 def support(comment_id: int):
-    """Support a comment, or take the support back."""
+    """Support a comment, or take the support back (each click counts against
+    ``RATELIMIT_SUPPORTS``)."""
     comment = _get_comment_or_404(comment_id)
     form = SupportForm()
     if not permissions.can_support_comment(current_user, comment):
@@ -173,3 +176,15 @@ def support(comment_id: int):
         db.session.rollback()
         flash(str(error.message), "error")
     return redirect(comment_url(comment), code=303)
+
+
+@on_rate_limit("comments.support")
+def _support_rate_limited(_message: str):
+    """Too many supports given or taken back: the page of threads the visitor clicked on
+    (the form posts its page and sort order), with why nothing changed."""
+    comment = db.session.get(Comment, request.view_args["comment_id"])
+    if comment is None or not permissions.can_view_comment(current_user, comment):
+        return render_error(429)  # nothing about the comment is shown
+    flash(_("You have changed your support many times in a short time. Try again %(when)s.", when=retry_when()),
+          "error")
+    return render_consultation_page(comment.consultation)
