@@ -78,7 +78,7 @@ class Comment(db.Model):
     #: unit's name, shown with an "official reply" badge.
     official_unit: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     #: The random key of the form the comment was sent from (``SUBMISSION_TOKEN_LENGTH``
-    #: URL-safe characters; empty for comments from older forms, imports and the CLI).
+    #: URL-safe characters; NULL for comments from older forms, imports and the demo).
     #: Unique per author, so the same form sent twice stores one comment.
     submission_token: Mapped[str | None] = mapped_column(sa.String(64))
 
