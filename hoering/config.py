@@ -61,6 +61,8 @@ class DefaultConfig:
     RATELIMIT_HEADERS_ENABLED = True
     #: Limits (Flask-Limiter notation), per logged-in user or else per IP address.
     RATELIMIT_COMMENTS = "10 per minute;60 per hour"
+    #: Supports given or taken back (each click counts), per logged-in user.
+    RATELIMIT_SUPPORTS = "30 per minute;300 per hour"
     RATELIMIT_REPORTS = "20 per hour"
     RATELIMIT_REGISTRATION = "5 per hour"
     RATELIMIT_LOGIN = "10 per minute;50 per hour"

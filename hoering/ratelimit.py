@@ -79,13 +79,20 @@ def retry_after_seconds() -> int:
     return max(1, int(current.reset_at - time.time()))
 
 
+def retry_when(seconds: int | None = None) -> str:
+    """When the breached limit lets the next request through (in ``seconds``, default
+    :func:`retry_after_seconds`), as words in the visitor's language ("om 1 minutt")."""
+    seconds = retry_after_seconds() if seconds is None else seconds
+    return format_timedelta(dt.timedelta(seconds=seconds), add_direction=True, threshold=1.1)
+
+
 def rate_limited(error):
     """The 429 handler: the form again with the typed text, or the error page; Retry-After set."""
     from hoering.errors import render_error
 
     seconds = retry_after_seconds()
     message = _("You have sent many requests in a short time. Try again %(when)s. What you wrote is kept.",
-                when=format_timedelta(dt.timedelta(seconds=seconds), add_direction=True, threshold=1.1))
+                when=retry_when(seconds))
     renderer = _RENDERERS.get(request.endpoint or "")
     response = make_response(renderer(message) if renderer else render_error(429, message=message))
     response.status_code = 429

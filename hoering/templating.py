@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
 from hoering.accounts.models import DELETED_USER_LABEL
+from hoering.comments.forms import submission_token
 from hoering.i18n import LANGUAGE_NAMES, current_language_code, safe_next_url
 from hoering.sanitize import as_markup, headings_from
 from hoering.timeutil import to_oslo
@@ -116,6 +117,7 @@ def register(app: Flask) -> None:
         LANGUAGE_LABELS=LANGUAGE_LABELS,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         DELETED_USER_LABEL=DELETED_USER_LABEL,
+        submission_token=submission_token,
     )
 
     @app.context_processor

@@ -47,6 +47,7 @@ def app(tmp_path_factory):
         "TESTING": True,
         # Limits are on, as in production, but high; rate-limit tests lower them.
         "RATELIMIT_COMMENTS": "100000 per minute",
+        "RATELIMIT_SUPPORTS": "100000 per minute",
         "RATELIMIT_REPORTS": "100000 per minute",
         "RATELIMIT_REGISTRATION": "100000 per minute",
         "RATELIMIT_LOGIN": "100000 per minute",

@@ -15,6 +15,8 @@ from hoering.timeutil import UTCDateTime, utcnow
 
 #: Width of one zero-padded id segment in :attr:`Comment.path`.
 PATH_SEGMENT_WIDTH = 10
+#: Length of the random key a comment form carries (:attr:`Comment.submission_token`).
+SUBMISSION_TOKEN_LENGTH = 32
 
 
 class CommentState(enum.StrEnum):
@@ -40,6 +42,7 @@ class Comment(db.Model):
     __tablename__ = "comment"
     __table_args__ = (
         sa.UniqueConstraint("consultation_id", "external_id", name="uq_comment_consultation_external"),
+        sa.UniqueConstraint("author_id", "submission_token", name="uq_comment_author_submission_token"),
         sa.Index("ix_comment_thread_path", "thread_id", "path"),
         sa.Index("ix_comment_consultation_top", "consultation_id", "depth", "state", "created_at"),
     )
@@ -74,6 +77,10 @@ class Comment(db.Model):
     #: Set on a reply a case officer or moderator gave on behalf of the municipality: the
     #: unit's name, shown with an "official reply" badge.
     official_unit: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    #: The random key of the form the comment was sent from (``SUBMISSION_TOKEN_LENGTH``
+    #: URL-safe characters; NULL for comments from older forms, imports and the demo).
+    #: Unique per author, so the same form sent twice stores one comment.
+    submission_token: Mapped[str | None] = mapped_column(sa.String(64))
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     consultation: Mapped[Consultation] = relationship()

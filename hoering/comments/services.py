@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased, joinedload
 from hoering import permissions
 from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, Support
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
+from hoering.database import insert_unless_present
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.moderation.models import ActionType, Report
@@ -95,10 +96,32 @@ def place_in_thread(comment: Comment, parent: Comment | None, max_depth: int) ->
         comment.thread_id, comment.depth, comment.path = parent.thread_id, parent.depth, f"{prefix}.{segment}"
 
 
+def _earlier_submission(author, submission_token: str | None) -> Comment | None:
+    """The comment ``author`` stored from the form with ``submission_token``, if any."""
+    if submission_token is None:
+        return None
+    return db.session.scalar(sa.select(Comment).where(Comment.author_id == author.id,
+                                                      Comment.submission_token == submission_token))
+
+
+def _is_same_submission(earlier: Comment, consultation: Consultation, parent_id: int | None, text: str) -> bool:
+    """True if ``earlier`` (stored with the same form key) holds what is posted now. A
+    browser may restore a used form, key and all, for new text: that is a new submission."""
+    return (earlier.consultation_id, earlier.parent_id, earlier.body_text) == (consultation.id, parent_id, text)
+
+
 def post_comment(consultation: Consultation, author, text: str, parent_id: int | None = None,
                  question_id: int | None = None, now: dt.datetime | None = None, official: bool = False,
-                 consent: bool = False) -> Comment:
+                 consent: bool = False, submission_token: str | None = None) -> Comment:
     """Post and commit a top-level comment, or a reply when ``parent_id`` is given.
+
+    Exactly one comment per submission: ``submission_token`` is the random key of the
+    form (:func:`hoering.comments.forms.new_submission_token`), stored with the comment
+    under a unique constraint per author. The same form sent again, or several times at
+    once (a double click, a resend, several tabs), stores nothing more and returns the
+    comment the first sending stored. Without a key (an older form), and for another form
+    with the same text, the same text from the same author in the same place within
+    ``DUPLICATE_WINDOW_SECONDS`` returns the earlier comment too.
 
     Under pre-moderation the comment is ``pending`` until a moderator approves it. With
     ``official`` a case officer or moderator answers on behalf of the municipality: the
@@ -119,6 +142,11 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     now = now or utcnow()
     if not permissions.is_logged_in(author):
         raise PermissionDenied(_l("Log in to comment."))
+    earlier = _earlier_submission(author, submission_token)
+    if earlier is not None:
+        if _is_same_submission(earlier, consultation, parent_id, normalize_text(text or "")):
+            return earlier  # this form was sent before: answer as then
+        submission_token = None
     if not permissions.can_comment(author, consultation, now):
         raise PermissionDenied(closed_message(consultation, now))
     text = check_text(text)
@@ -159,11 +187,26 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         consultation_id=consultation.id, author_id=author.id, parent_id=parent_id, question_id=question_id,
         state=state.value, body_text=text, body_html=comment_html(text), created_at=now,
         official_unit=(consultation.responsible_unit or current_app.config["SITE_OWNER"]) if official else "",
+        submission_token=submission_token,
     )
     db.session.add(comment)
     if getattr(author, "publication_consent_at", True) is None:
         author.publication_consent_at = now
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same form, sent at the same moment, was stored by a parallel request (on
+        # PostgreSQL this insert waited for it to commit). Nothing of this one is kept.
+        db.session.rollback()
+        earlier = _earlier_submission(author, submission_token)
+        if earlier is None:
+            raise
+        if _is_same_submission(earlier, consultation, parent_id, text):
+            return earlier
+        # The key was taken at the same moment by other text from a restored form: this
+        # text is a submission of its own.
+        return post_comment(consultation, author, text, parent_id=parent_id, question_id=question_id, now=now,
+                            official=official, consent=consent)
     place_in_thread(comment, parent, current_app.config["MAX_REPLY_DEPTH"])
     if holds and not pre_moderated:
         record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
@@ -311,14 +354,13 @@ def set_support(comment: Comment, user, supported: bool, now: dt.datetime | None
     from hoering.accounts.services import require_confirmed_email
 
     require_confirmed_email(user)
-    # The count changes only when this request really inserted or deleted the row, so
-    # parallel clicks cannot count twice.
+    # The count changes only when this request really inserted or deleted the row, in
+    # the same transaction, so parallel clicks (several tabs) cannot count twice and the
+    # count always equals the rows.
     if supported:
-        try:
-            db.session.add(Support(comment_id=comment.id, user_id=user.id))
-            db.session.flush()
-        except IntegrityError:  # supported already (or by a parallel request)
-            db.session.rollback()
+        if not insert_unless_present(Support, {"comment_id": comment.id, "user_id": user.id},
+                                     unique=("comment_id", "user_id")):
+            db.session.rollback()  # supported already (or by a parallel request)
             return True
         delta = 1
     else:

@@ -8,13 +8,20 @@ from flask_login import current_user, login_required
 
 from hoering import permissions
 from hoering.comments import bp, services
-from hoering.comments.forms import CommentForm, EditCommentForm, RemoveCommentForm, SupportForm
+from hoering.comments.forms import (
+    CommentForm,
+    EditCommentForm,
+    RemoveCommentForm,
+    SupportForm,
+    valid_submission_token,
+)
 from hoering.comments.models import Comment
 from hoering.consultations.views import get_visible_or_404, render_consultation_page
+from hoering.errors import render_error
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
 from hoering.forms import parse_id
-from hoering.ratelimit import limit, on_rate_limit
+from hoering.ratelimit import limit, on_rate_limit, retry_when
 
 
 def _csrf_message():
@@ -47,7 +54,7 @@ def create(slug: str):
         comment = services.post_comment(
             consultation, current_user, form.text.data or "", parent_id=parent_id,
             question_id=parse_id(form.question_id.data), official=form.official.data == "1",
-            consent=form.consent.data == "1",
+            consent=form.consent.data == "1", submission_token=valid_submission_token(form.submission.data),
         )
     except ServiceError as error:
         db.session.rollback()
@@ -163,8 +170,10 @@ def remove(comment_id: int):
 
 @bp.post("/kommentarer/<int(min=1, max=2147483647):comment_id>/stotte")
 @login_required
+@limit("RATELIMIT_SUPPORTS")
 def support(comment_id: int):
-    """Support a comment, or take the support back."""
+    """Support a comment, or take the support back (each click counts against
+    ``RATELIMIT_SUPPORTS``)."""
     comment = _get_comment_or_404(comment_id)
     form = SupportForm()
     if not permissions.can_support_comment(current_user, comment):
@@ -175,3 +184,15 @@ def support(comment_id: int):
         db.session.rollback()
         flash(str(error.message), "error")
     return redirect(comment_url(comment), code=303)
+
+
+@on_rate_limit("comments.support")
+def _support_rate_limited(_message: str):
+    """Too many supports given or taken back: the page of threads the visitor clicked on
+    (the form posts its page and sort order), with why nothing changed."""
+    comment = db.session.get(Comment, request.view_args["comment_id"])
+    if comment is None or not permissions.can_view_comment(current_user, comment):
+        return render_error(429)  # nothing about the comment is shown
+    flash(_("You have changed your support many times in a short time. Try again %(when)s.", when=retry_when()),
+          "error")
+    return render_consultation_page(comment.consultation)

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from hoering import permissions
 from hoering.accounts.models import Role, User
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
+from hoering.database import insert_unless_present
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.moderation.models import (
@@ -173,15 +173,18 @@ def automatic_holds(text: str, author, consultation_id: int, exclude_ids=()) -> 
 # --- reports -----------------------------------------------------------------------------------
 
 def report_comment(comment: Comment, reporter, reason: str, text: str = "",
-                   now: dt.datetime | None = None) -> Report:
+                   now: dt.datetime | None = None) -> bool:
     """File a citizen's report; after ``REPORT_HIDE_THRESHOLD`` (default 3) distinct open
-    reports the comment is hidden pending review (an automatic, logged action).
+    reports the comment is hidden pending review (an automatic, logged action). Commits.
+
+    Returns:
+        True if the report was filed; False if the reporter had already reported the
+        comment (the form sent again, or from several tabs at once): nothing is filed twice.
 
     Raises:
         PermissionDenied: the reporter may not report this comment (not logged in, banned,
             own comment, not published, e-mail address not confirmed).
         ValidationFailed: unknown reason, or text over 1,000 characters.
-        Conflict: the reporter has already reported this comment.
     """
     if not permissions.can_report_comment(reporter, comment):
         raise PermissionDenied(_l("You cannot report this comment."))
@@ -200,13 +203,13 @@ def report_comment(comment: Comment, reporter, reason: str, text: str = "",
     if state != PUBLISHED:
         db.session.rollback()
         raise PermissionDenied(_l("You cannot report this comment."))
-    report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, text=text, created_at=now)
-    try:
-        db.session.add(report)
-        db.session.flush()
-    except IntegrityError:
+    # One report per reporter and comment, decided by the unique constraint: the same form
+    # sent again, or from several tabs at once, files nothing more.
+    if not insert_unless_present(Report, {"comment_id": comment.id, "reporter_id": reporter.id, "reason": reason,
+                                          "text": text, "created_at": now},
+                                 unique=("comment_id", "reporter_id")):
         db.session.rollback()
-        raise Conflict(_l("You have already reported this comment. A moderator will look at it.")) from None
+        return False
     open_reports = db.session.scalar(
         sa.select(sa.func.count(sa.distinct(Report.reporter_id)))
         .where(Report.comment_id == comment.id, Report.resolved_at.is_(None)))
@@ -222,7 +225,7 @@ def report_comment(comment: Comment, reporter, reason: str, text: str = "",
                    automatic=True, at=now)
             enqueue("comment", comment.id)
     db.session.commit()
-    return report
+    return True
 
 
 def has_reported(user, comment: Comment) -> bool:

@@ -91,16 +91,22 @@ def report(comment_id: int):
     if not permissions.can_report_comment(current_user, comment):
         abort(403)
     if services.has_reported(current_user, comment):
-        flash(_("You have already reported this comment. A moderator will look at it."), "info")
-        return redirect(url_for("comments.permalink", comment_id=comment.id), code=303)
+        return _already_reported(comment)
     form = ReportForm()
-    done, status = submit(form, lambda: services.report_comment(comment, current_user, form.reason.data,
-                                                                 form.text.data or ""))
-    if done is not NOT_DONE:
+    filed, status = submit(form, lambda: services.report_comment(comment, current_user, form.reason.data,
+                                                                  form.text.data or ""))
+    if filed is False:  # a moment ago, from another tab
+        return _already_reported(comment)
+    if filed is not NOT_DONE:
         flash(_("Thank you. The moderators will look at the comment."), "success")
         return redirect(url_for("comments.permalink", comment_id=comment.id), code=303)
     return render_template("moderation/report.html", form=form, comment=comment,
                            unconfirmed=needs_email_verification(current_user)), status
+
+
+def _already_reported(comment: Comment):
+    flash(_("You have already reported this comment. A moderator will look at it."), "info")
+    return redirect(url_for("comments.permalink", comment_id=comment.id), code=303)
 
 
 @on_rate_limit("moderation.report")

@@ -30,6 +30,7 @@ from hoering import permissions
 from hoering.accounts.models import Role, User
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
+from hoering.database import insert_unless_present
 from hoering.extensions import db
 from hoering.forms import is_row_id
 from hoering.i18n import in_language
@@ -53,7 +54,8 @@ def is_following(user, consultation_id: int) -> bool:
 
 
 def set_following(user, consultation: Consultation, follow: bool) -> None:
-    """Follow or stop following (idempotent; commits).
+    """Follow or stop following (idempotent, also when the same request comes from several
+    tabs at once: one subscription at most, by the unique constraint; commits).
 
     Raises:
         PermissionDenied: following with an e-mail address not yet confirmed.
@@ -62,15 +64,14 @@ def set_following(user, consultation: Consultation, follow: bool) -> None:
         from hoering.accounts.services import require_confirmed_email
 
         require_confirmed_email(user)
-    existing = db.session.scalar(sa.select(Subscription).where(
-        Subscription.user_id == user.id, Subscription.consultation_id == consultation.id))
-    if follow and existing is None:
-        db.session.add(Subscription(user_id=user.id, consultation_id=consultation.id))
-    if follow:  # following again lifts an earlier "stop these mails"
+        insert_unless_present(Subscription, {"user_id": user.id, "consultation_id": consultation.id},
+                              unique=("user_id", "consultation_id"))
+        # following again lifts an earlier "stop these mails"
         db.session.execute(sa.delete(MailOptOut).where(MailOptOut.user_id == user.id,
                                                        MailOptOut.consultation_id == consultation.id))
-    elif not follow and existing is not None:
-        db.session.delete(existing)
+    else:
+        db.session.execute(sa.delete(Subscription).where(Subscription.user_id == user.id,
+                                                         Subscription.consultation_id == consultation.id))
     db.session.commit()
 
 

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from hoering.comments.models import Comment, CommentState, count_participants
 from hoering.consultations.models import Consultation, Status
+from hoering.database import insert_unless_present
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_text
@@ -188,28 +189,29 @@ def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = F
     """Tag (or with ``remove`` untag) comments with ``theme``; one commit for all.
 
     Only comments of the theme's consultation that are not removed can be tagged; the
-    others are listed in ``refused``.
+    others are listed in ``refused``. Each tag is added or taken away by one statement the
+    database decides (a tag exists once, by the table's primary key), so moderators tagging
+    the same comments at the same moment each keep their other tags, and ``changed`` lists
+    only what this call changed.
     """
     result = TagResult()
     wanted = list(dict.fromkeys(comment_ids))
     comments = {c.id: c for c in db.session.scalars(sa.select(Comment).where(Comment.id.in_(wanted)))}
-    tagged = set(db.session.scalars(sa.select(CommentTheme.comment_id).where(
-        CommentTheme.theme_id == theme.id, CommentTheme.comment_id.in_(wanted))))
     for comment_id in wanted:
         comment = comments.get(comment_id)
         if comment is None or comment.consultation_id != theme.consultation_id or (
                 not remove and comment.state == CommentState.REMOVED.value):
             result.refused.append(comment_id)
-        elif remove == (comment_id not in tagged):
-            result.unchanged.append(comment_id)
+            continue
+        if remove:
+            changed = db.session.execute(sa.delete(CommentTheme).where(
+                CommentTheme.theme_id == theme.id, CommentTheme.comment_id == comment_id)).rowcount == 1
         else:
-            if remove:
-                db.session.execute(sa.delete(CommentTheme).where(
-                    CommentTheme.theme_id == theme.id, CommentTheme.comment_id == comment_id))
-            else:
-                db.session.add(CommentTheme(comment_id=comment_id, theme_id=theme.id,
-                                            tagged_by_id=user.id if user else None))
-            result.changed.append(comment_id)
+            changed = insert_unless_present(
+                CommentTheme, {"comment_id": comment_id, "theme_id": theme.id,
+                               "tagged_by_id": user.id if user else None},
+                unique=("comment_id", "theme_id"))
+        (result.changed if changed else result.unchanged).append(comment_id)
     db.session.commit()
     return result
 

@@ -8,6 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from hoering.comments.models import Support
 from hoering.extensions import db
 from hoering.moderation.models import Ban
 from tests.conftest import csrf_token_from
@@ -189,3 +190,46 @@ def test_reports_are_rate_limited(browser_for, make_consultation, make_comment, 
     assert citizen.submit(f"/kommentarer/{first.id}/rapporter", data={"reason": "spam"}).status_code == 303
     limited = citizen.submit(f"/kommentarer/{second.id}/rapporter", data={"reason": "other", "text": "Min forklaring"})
     assert limited.status_code == 429 and "Min forklaring" in limited.get_data(as_text=True)
+
+
+def test_supports_are_rate_limited_where_the_visitor_is_and_the_count_stays_right(
+        browser_for, make_consultation, make_comment, make_user, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_SUPPORTS", "3 per minute")
+    monkeypatch.setitem(app.config, "THREADS_PER_PAGE", 1)
+    consultation = make_consultation()
+    target = make_comment(consultation, make_user(), "Støtt meg", created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    make_comment(consultation, make_user(), "Nyere innspill på side 1")
+    citizen = browser_for()
+    page = citizen.get(f"/hoeringer/{consultation.slug}?page=2").get_data(as_text=True)
+    token = csrf_token_from(page)
+    action = re.search(rf'action="(/kommentarer/{target.id}/stotte[^"]*)"', page).group(1).replace("&amp;", "&")
+
+    statuses = [citizen.client.post(action, data={"csrf_token": token, "supported": flag}).status_code
+                for flag in ("1", "0", "1")]
+    limited = citizen.client.post(action, data={"csrf_token": token, "supported": "0"})
+
+    assert statuses == [303, 303, 303] and limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    body = limited.get_data(as_text=True)
+    assert "Du har endret støtten din mange ganger på kort tid. Prøv igjen om" in body
+    assert "Støtt meg" in body and "Nyere innspill på side 1" not in body  # still on page 2, by the comment
+    assert re.search(r'class="support-button" aria-pressed="true"', body)  # the refused take-back changed nothing
+    stored = comment_row(app, target.id)
+    with app.app_context():
+        rows = db.session.scalar(sa.select(sa.func.count(Support.id)).where(Support.comment_id == target.id))
+    assert stored.support_count == rows == 1
+
+
+def test_a_rate_limited_support_reveals_nothing_about_a_comment_the_visitor_cannot_see(
+        browser_for, make_consultation, make_comment, make_user, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_SUPPORTS", "1 per minute")
+    consultation = make_consultation()
+    public = make_comment(consultation, make_user(), "offentlig")
+    secret = make_comment(consultation, make_user(), "hemmelig ventende tekst", state="pending")
+    citizen = browser_for()
+    token = csrf_token_from(citizen.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True))
+    assert citizen.client.post(f"/kommentarer/{public.id}/stotte",
+                               data={"csrf_token": token, "supported": "1"}).status_code == 303
+    response = citizen.client.post(f"/kommentarer/{secret.id}/stotte", data={"csrf_token": token, "supported": "1"})
+    assert response.status_code == 429
+    assert "hemmelig ventende tekst" not in response.get_data(as_text=True)
