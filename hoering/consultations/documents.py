@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from hoering.consultations.models import Consultation, Document
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
-from hoering.sanitize import contains_bidi_controls
+from hoering.sanitize import contains_bidi_controls, normalize_line
 
 #: Accepted types: MIME type → file name suffix.
 ACCEPTED_TYPES = {
@@ -80,7 +80,7 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
         ValidationFailed: empty, larger than ``DOCUMENT_MAX_BYTES``, a type not accepted,
             or a title with text-direction control characters.
     """
-    title = " ".join((title or "").split())[:200]
+    title = normalize_line(title or "")[:200]
     if contains_bidi_controls(title):
         raise ValidationFailed(_l("The title cannot contain characters that reverse the direction of text."))
     limit = current_app.config["DOCUMENT_MAX_BYTES"]
