@@ -20,14 +20,20 @@ def hoering_cli() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CITIZEN.value, show_default=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Password (at least 10 characters); asked for when not given.")
+@click.option("--allow-reserved-name", is_flag=True,
+              help="Staff only: the name may contain reserved words (RESERVED_NAMES, SITE_OWNER), "
+                   "e.g. a moderator account named after its unit.")
 @with_appcontext
-def create_user_command(email: str, display_name: str, role: str, password: str) -> None:
+def create_user_command(email: str, display_name: str, role: str, password: str, allow_reserved_name: bool) -> None:
     """Create an account, e.g. for staff: --role admin|moderator|case_officer|citizen.
-    The e-mail address counts as verified (whoever runs the command vouches for it)."""
+    The e-mail address counts as verified (whoever runs the command vouches for it).
+    The name is checked as at registration: no reserved words (unless
+    --allow-reserved-name for staff) and nothing that looks like another account's name."""
     from hoering.accounts.services import create_user
 
     try:
-        user = create_user(email, display_name, password, role, verified=True)
+        user = create_user(email, display_name, password, role, verified=True,
+                           allow_reserved_name=allow_reserved_name)
     except ServiceError as error:
         raise click.ClickException(str(error.message)) from None
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")

@@ -150,6 +150,25 @@ class DefaultConfig:
     #: Name of the public body running this installation, shown in the header and footer.
     SITE_OWNER = "Hoering"
 
+    #: Words and names that only the municipality's own accounts may use in a display name
+    #: (``SITE_OWNER`` is always added). Matched however they are written: any case,
+    #: look-alike letters, invisible characters (``hoering.names.reserved_word_in``).
+    #: Staff accounts made with ``create-user --allow-reserved-name``, and staff changing
+    #: their own name, may use them.
+    RESERVED_NAMES: list[str] = [
+        # the municipality and its offices (bokmål, nynorsk)
+        "kommune", "kommunen", "fylkeskommune", "kommunedirektør", "rådmann", "ordfører", "ordførar",
+        "postmottak", "servicetorget", "sentralbord", "innbyggertorg",
+        # the platform and its staff
+        "moderator", "moderatorer", "moderatorar", "moderering", "administrator", "admin",
+        "saksbehandler", "saksbehandlar", "redaksjonen", "hoering", "høring",
+        "brukerstøtte", "brukarstøtte", "støtte", "kundeservice", "offisiell", "offisielt",
+        # English
+        "municipality", "council", "official", "support", "helpdesk", "case officer",
+        # how the comments of a deleted account are signed, in each language
+        "Slettet bruker", "Sletta brukar", "Deleted user",
+    ]
+
 
 def env_overrides(environ: os._Environ | dict | None = None) -> dict:
     """Read ``HOERING_<NAME>`` environment variables into config keys.

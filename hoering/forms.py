@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # the "read the request" marker of FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
 
-from hoering.sanitize import normalize_text
+from hoering.sanitize import normalize_line, normalize_text
 
 #: Largest id a route or form accepts: PostgreSQL's ``integer`` maximum (2**31 - 1).
 MAX_ID = 2**31 - 1
@@ -24,6 +24,13 @@ def is_row_id(value) -> bool:
 def strip_filter(value):
     """WTForms filter: normalize typed text (line endings, NUL, outer white space)."""
     return normalize_text(value) if isinstance(value, str) else value
+
+
+def line_filter(value):
+    """WTForms filter for single-line fields (names, titles, units): as :func:`strip_filter`,
+    and invisible characters dropped and white space collapsed
+    (:func:`hoering.sanitize.normalize_line`)."""
+    return normalize_line(value) if isinstance(value, str) else value
 
 
 def parse_id(value) -> int | None:

@@ -20,6 +20,7 @@ import unicodedata
 from functools import partial
 
 import bleach
+import icu
 import markdown as markdown_lib
 from bleach.linkifier import LinkifyFilter
 from markupsafe import Markup, escape
@@ -92,6 +93,35 @@ def normalize_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
 
 
+#: Unicode's default-ignorable code points (DerivedCoreProperties.txt, read from ICU's data):
+#: characters that render as nothing — zero-width space, joiner and non-joiner, direction
+#: marks, word joiner, byte order mark, soft hyphen, Hangul fillers, variation selectors,
+#: tag characters … (UTS #39 §3.1 and RFC 8264 disallow them in identifiers).
+DEFAULT_IGNORABLE = frozenset(icu.UnicodeSet("[:Default_Ignorable_Code_Point:]"))
+
+
+def _is_bidi_control(ch: str) -> bool:
+    return "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069"
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without the invisible characters of :data:`DEFAULT_IGNORABLE`, except
+    the bidirectional embedding, override and isolate controls (U+202A–U+202E,
+    U+2066–U+2069): those are refused where they matter (see
+    :func:`contains_bidi_controls`), not silently dropped."""
+    return "".join(ch for ch in text if _is_bidi_control(ch) or ch not in DEFAULT_IGNORABLE)
+
+
+def normalize_line(text: str) -> str:
+    """Normalize a single-line field (a name, title, unit, theme name …) before it is stored.
+
+    As :func:`normalize_text`, and also: invisible characters are dropped
+    (:func:`strip_invisible`; a name with a zero-width space in it reads like one
+    without) and every run of white space, line breaks included, becomes one space.
+    """
+    return " ".join(strip_invisible(normalize_text(text)).split())
+
+
 def has_visible_text(text: str) -> bool:
     """True if ``text`` has at least one character that is not white space, a control or
     an invisible formatting character (zero-width space, direction marks …)."""
@@ -101,7 +131,7 @@ def has_visible_text(text: str) -> bool:
 def contains_bidi_controls(text: str) -> bool:
     """True if ``text`` holds Unicode bidirectional embedding, override or isolate controls
     (U+202A–U+202E, U+2066–U+2069), which can make a name read as another (Unicode TR #36)."""
-    return any("\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069" for ch in text)
+    return any(_is_bidi_control(ch) for ch in text)
 
 
 def comment_html(text: str) -> str:

@@ -5,7 +5,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from hoering.accounts.services import DISPLAY_NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH
-from hoering.forms import Form, strip_filter
+from hoering.forms import Form, line_filter, strip_filter
 from hoering.moderation.forms import HoneypotForm
 
 
@@ -14,7 +14,7 @@ class RegistrationForm(HoneypotForm):
 
     display_name = StringField(
         _l("Display name"),
-        filters=[strip_filter],
+        filters=[line_filter],
         validators=[DataRequired(_l("Enter a display name.")), Length(max=DISPLAY_NAME_MAX_LENGTH)],
         description=_l("Shown with your comments. You may use your full name or another name."),
     )
@@ -50,7 +50,7 @@ class ProfileForm(Form):
 
     display_name = StringField(
         _l("Display name"),
-        filters=[strip_filter],
+        filters=[line_filter],
         validators=[DataRequired(_l("Enter a display name.")), Length(max=DISPLAY_NAME_MAX_LENGTH)],
     )
     submit = SubmitField(_l("Save"))

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from hoering.extensions import db
+from hoering.names import name_skeleton
 from hoering.timeutil import UTCDateTime, utcnow
 
 
@@ -41,6 +42,10 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
     #: The name as chosen (column ``display_name``); read it through :attr:`display_name`.
     chosen_name: Mapped[str] = mapped_column("display_name", sa.String(80))
+    #: The name's confusable skeleton (:func:`hoering.names.name_skeleton`), kept in step
+    #: with the name: no two accounts may have names that look the same. ``None`` once
+    #: the name is erased.
+    name_skeleton: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
     role: Mapped[str] = mapped_column(sa.String(20), default=Role.CITIZEN.value)
     #: Moderators and admins get a daily digest of the moderation queue unless they opt out.
@@ -83,6 +88,11 @@ class User(UserMixin, db.Model):
     @classmethod
     def _display_name_expression(cls):
         return cls.chosen_name
+
+    @validates("chosen_name")
+    def _keep_name_skeleton(self, _key: str, value: str) -> str:
+        self.name_skeleton = name_skeleton(value)
+        return value
 
     @property
     def is_deleted(self) -> bool:

@@ -14,7 +14,8 @@ from hoering.accounts.models import Role, User
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import is_row_id
-from hoering.sanitize import contains_bidi_controls, has_visible_text
+from hoering.names import name_skeleton, reserved_word_in
+from hoering.sanitize import contains_bidi_controls, has_visible_text, normalize_line
 
 #: Display names: 1 to 80 characters after trimming.
 DISPLAY_NAME_MAX_LENGTH = 80
@@ -28,8 +29,10 @@ def normalize_email(email: str) -> str:
 
 
 def normalize_display_name(name: str) -> str:
-    """Trim a display name and drop NUL characters; everything else is kept as typed."""
-    return (name or "").replace("\x00", "").strip()
+    """A display name as it is stored: one line, NUL and invisible characters (zero-width
+    space, soft hyphen, direction marks …) dropped, white space collapsed
+    (:func:`hoering.sanitize.normalize_line`); everything else is kept as typed."""
+    return normalize_line(name or "")
 
 
 def find_by_email(email: str) -> User | None:
@@ -37,7 +40,21 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
-def _check_display_name(name: str) -> str:
+def _check_display_name(name: str, user: User | None = None, allow_reserved: bool = False) -> str:
+    """The display name to store, after the rules for names.
+
+    Args:
+        name: the name as typed.
+        user: the account the name is for (``None`` for a new one); its own name never
+            counts as taken.
+        allow_reserved: the name may contain the words of ``RESERVED_NAMES`` and
+            ``SITE_OWNER`` (staff accounts).
+
+    Raises:
+        ValidationFailed: empty, too long, text-direction controls, a reserved word, or
+            a name that looks the same as another account's (UTS #39 skeleton, see
+            :mod:`hoering.names`).
+    """
     name = normalize_display_name(name)
     if not has_visible_text(name):
         raise ValidationFailed(_l("Enter a display name."))
@@ -46,6 +63,19 @@ def _check_display_name(name: str) -> str:
                                   "direction. Remove them and try again."))
     if len(name) > DISPLAY_NAME_MAX_LENGTH:
         raise ValidationFailed(_l("The display name can be at most %(max)d characters.", max=DISPLAY_NAME_MAX_LENGTH))
+    if not allow_reserved:
+        reserved = [*current_app.config["RESERVED_NAMES"], current_app.config["SITE_OWNER"]]
+        word = reserved_word_in(name, reserved)
+        if word is not None:
+            raise ValidationFailed(_l("Display names cannot contain “%(word)s” or something that looks like it: "
+                                      "such names are kept for the municipality and its moderators. Choose "
+                                      "another name.", word=word))
+    taken = db.session.scalar(sa.select(User.id).where(
+        User.name_skeleton == name_skeleton(name), User.id != (user.id if user is not None else 0),
+        User.deleted_at.is_(None)).limit(1))
+    if taken is not None:
+        raise ValidationFailed(_l("Someone else has this display name, or one that looks the same. Add something "
+                                  "that tells you apart, such as a middle name, an initial or where you live."))
     return name
 
 
@@ -55,7 +85,7 @@ def hash_password(password: str) -> str:
 
 
 def create_user(email: str, display_name: str, password: str, role: Role | str = Role.CITIZEN,
-                verified: bool = False) -> User:
+                verified: bool = False, allow_reserved_name: bool = False) -> User:
     """Create and commit an account.
 
     Args:
@@ -65,13 +95,19 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
         role: a :class:`Role` or its value.
         verified: the address is known to be the user's (made by an admin); otherwise
             call :func:`send_verification_mail`.
+        allow_reserved_name: the name may contain reserved words ("Moderator",
+            the site owner's name …): a staff account named after its unit, made by an
+            admin who says so. It must still not look like another account's name.
 
     Raises:
-        ValidationFailed: bad display name, password or role.
+        ValidationFailed: bad display name (see :func:`_check_display_name`), password or
+            role, or a reserved name for a citizen account.
         Conflict: an account with this e-mail (in any case) exists.
     """
     role_value = Role(role).value if not isinstance(role, Role) else role.value
-    name = _check_display_name(display_name)
+    if allow_reserved_name and role_value == Role.CITIZEN.value:
+        raise ValidationFailed(_l("Only staff accounts may have a reserved name."))
+    name = _check_display_name(display_name, allow_reserved=allow_reserved_name)
     email = normalize_email(email)
     check_password_rules(password, email, name)
     if find_by_email(email) is not None:
@@ -146,14 +182,16 @@ def _dummy_hash() -> str:
 
 
 def change_display_name(user: User, display_name: str) -> User:
-    """Change and commit ``user``'s display name.
+    """Change and commit ``user``'s display name. Staff (whose comments carry a badge
+    with their role) may use reserved words; nobody may take a name that looks like
+    another account's.
 
     Raises:
-        ValidationFailed: empty or longer than 80 characters.
+        ValidationFailed: see :func:`_check_display_name`.
     """
     from hoering.search.services import enqueue
 
-    name = _check_display_name(display_name)
+    name = _check_display_name(display_name, user, allow_reserved=user.is_staff)
     if name != user.display_name:
         user.display_name = name
         enqueue("user_comments", user.id)  # the comments are indexed under the author's name

@@ -23,7 +23,7 @@ from hoering.archives import ArchiveDamaged, ArchiveLimits, ArchiveTooLarge, ope
 from hoering.consultations.models import Consultation, Document
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
-from hoering.sanitize import contains_bidi_controls
+from hoering.sanitize import contains_bidi_controls, normalize_line
 
 #: Accepted types: MIME type → file name suffix.
 ACCEPTED_TYPES = {
@@ -82,7 +82,7 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
             or cannot be unpacked (:func:`hoering.archives.open_checked`), or a title with
             text-direction control characters.
     """
-    title = " ".join((title or "").split())[:200]
+    title = normalize_line(title or "")[:200]
     if contains_bidi_controls(title):
         raise ValidationFailed(_l("The title cannot contain characters that reverse the direction of text."))
     limit = current_app.config["DOCUMENT_MAX_BYTES"]

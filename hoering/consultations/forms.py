@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from hoering.consultations.models import QUESTION_MAX_LENGTH
-from hoering.forms import YEAR_RANGE, Form, strip_filter
+from hoering.forms import YEAR_RANGE, Form, line_filter, strip_filter
 from hoering.templating import LANGUAGE_LABELS
 
 CONTENT_LANGUAGES = ("nb", "nn", "en")
@@ -25,7 +25,7 @@ CONTENT_LANGUAGES = ("nb", "nn", "en")
 class ConsultationForm(Form):
     """Create or edit a consultation. Times are entered in Oslo time."""
 
-    title = StringField(_l("Title"), filters=[strip_filter], validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
+    title = StringField(_l("Title"), filters=[line_filter], validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
     slug = StringField(
         _l("Web address"), filters=[strip_filter], validators=[Optional(), Length(max=100)],
         description=_l("The last part of the page address, e.g. ny-skole. Leave empty to make one from the title."),
@@ -45,7 +45,7 @@ class ConsultationForm(Form):
     language = SelectField(
         _l("Language of the content"), choices=[SelectChoice(code, LANGUAGE_LABELS[code]) for code in CONTENT_LANGUAGES]
     )
-    responsible_unit = StringField(_l("Responsible unit"), filters=[strip_filter], validators=[Optional(), Length(max=200)])
+    responsible_unit = StringField(_l("Responsible unit"), filters=[line_filter], validators=[Optional(), Length(max=200)])
     moderation_mode = SelectField(
         _l("Moderation"),
         choices=[
@@ -68,7 +68,7 @@ class ConsultationForm(Form):
         description=_l("For sharing on social media, e.g. FjordvikSkole. Optional."),
     )
     political_body = StringField(
-        _l("Political body that decides"), filters=[strip_filter], validators=[Optional(), Length(max=200)],
+        _l("Political body that decides"), filters=[line_filter], validators=[Optional(), Length(max=200)],
         description=_l("For example formannskapet or kommunestyret. Optional."),
     )
     meeting_at = DateTimeLocalField(

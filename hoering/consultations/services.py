@@ -14,7 +14,7 @@ from hoering import permissions
 from hoering.consultations.models import QUESTION_MAX_LENGTH, Consultation, ModerationMode, Question, Status
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
-from hoering.sanitize import markdown_html
+from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line
 from hoering.search.services import enqueue
 from hoering.timeutil import to_oslo, utcnow
 
@@ -71,8 +71,12 @@ class ConsultationData:
 
 
 def _validate(data: ConsultationData) -> None:
-    if not data.title.strip():
+    if not has_visible_text(normalize_line(data.title)):
         raise ValidationFailed(_l("Enter a title."))
+    if any(contains_bidi_controls(text) for text in (data.title, data.responsible_unit, data.political_body,
+                                                     *(data.questions or []))):
+        raise ValidationFailed(_l("The title, unit, political body and questions cannot contain characters that "
+                                  "reverse the direction of text."))
     if data.closes_at <= data.opens_at:
         raise ValidationFailed(_l("The deadline must be after the opening."))
     if data.slug and not _SLUG_PATTERN.match(data.slug):
@@ -82,23 +86,24 @@ def _validate(data: ConsultationData) -> None:
 
 
 def _apply(consultation: Consultation, data: ConsultationData) -> None:
-    consultation.title = " ".join(data.title.split())  # one line: it goes into mail subjects and feeds
+    consultation.title = normalize_line(data.title)  # one line: it goes into mail subjects and feeds
     consultation.summary = data.summary.strip()
     consultation.body_markdown = data.body_markdown
     consultation.body_html = markdown_html(data.body_markdown)
     consultation.opens_at = data.opens_at
     consultation.closes_at = data.closes_at
     consultation.language = data.language
-    consultation.responsible_unit = " ".join(data.responsible_unit.split())
+    consultation.responsible_unit = normalize_line(data.responsible_unit)
     consultation.moderation_mode = data.moderation_mode
     consultation.hashtag = data.hashtag.strip().lstrip("#")
-    consultation.political_body = " ".join(data.political_body.split())
+    consultation.political_body = normalize_line(data.political_body)
     consultation.meeting_at = data.meeting_at
     if data.publish and consultation.published_at is None:
         consultation.published_at = utcnow()
     elif not data.publish:
         consultation.published_at = None
-    _apply_questions(consultation, [q.strip() for q in (data.questions or []) if q.strip()])
+    questions = [normalize_line(q) for q in (data.questions or [])]
+    _apply_questions(consultation, [q for q in questions if q])
 
 
 def _apply_questions(consultation: Consultation, texts: list[str]) -> None:

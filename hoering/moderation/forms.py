@@ -16,9 +16,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from hoering.forms import Form, strip_filter
+from hoering.forms import Form, line_filter, strip_filter
 from hoering.moderation.labels import REPORT_REASON_LABELS, ROLE_LABELS
 from hoering.moderation.models import REPORT_TEXT_MAX_LENGTH
+from hoering.sanitize import contains_bidi_controls
 
 
 def _must_be_empty(form, field) -> None:
@@ -102,10 +103,14 @@ class HouseRuleForm(Form):
                     Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use a–z, 0–9 and hyphens."))],
         description=_l("A short, stable name used in the audit log, e.g. personopplysninger."),
     )
-    title = StringField(_l("Title"), filters=[strip_filter],
+    title = StringField(_l("Title"), filters=[line_filter],
                         validators=[DataRequired(_l("Enter a title.")), Length(max=120)],
                         description=_l("Shown on hidden comments: “Hidden by a moderator: title”."))
     description = TextAreaField(_l("Description"), filters=[strip_filter], validators=[Length(max=5000)])
     position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
     is_active = BooleanField(_l("In use"), default=True)
     submit = SubmitField(_l("Save"))
+
+    def validate_title(self, field) -> None:
+        if contains_bidi_controls(field.data or ""):
+            raise ValidationError(_l("The title cannot contain characters that reverse the direction of text."))

@@ -6,14 +6,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from hoering.forms import Form, strip_filter
+from hoering.forms import Form, line_filter, strip_filter
 from hoering.summaries.models import SUMMARY_TEXT_MAX_LENGTH, THEME_DESCRIPTION_MAX_LENGTH, THEME_NAME_MAX_LENGTH
 
 
 class ThemeForm(Form):
     """Create or edit a theme."""
 
-    name = StringField(_l("Name"), filters=[strip_filter],
+    name = StringField(_l("Name"), filters=[line_filter],
                        validators=[DataRequired(_l("Give the theme a name.")), Length(max=THEME_NAME_MAX_LENGTH)])
     description = TextAreaField(_l("Description (optional)"), filters=[strip_filter],
                                 validators=[Length(max=THEME_DESCRIPTION_MAX_LENGTH)],

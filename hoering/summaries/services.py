@@ -18,7 +18,7 @@ from hoering.consultations.models import Consultation, Status
 from hoering.database import insert_unless_present
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
-from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_text
+from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line, normalize_text
 from hoering.summaries.models import (
     SUMMARY_TEXT_MAX_LENGTH,
     THEME_DESCRIPTION_MAX_LENGTH,
@@ -60,7 +60,7 @@ def check_theme_text(name: str, description: str = "") -> tuple[str, str]:
     Raises:
         ValidationFailed: empty name, too long, or text-direction control characters.
     """
-    name = " ".join(normalize_text(name or "").split())
+    name = normalize_line(name or "")
     description = normalize_text(description or "").strip()
     if not has_visible_text(name):
         raise ValidationFailed(_l("Give the theme a name."))

@@ -19,7 +19,7 @@ from hoering.exceptions import ServiceError, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, parse_id, submit
 from hoering.i18n import safe_next_url
-from hoering.sanitize import normalize_text
+from hoering.sanitize import normalize_line
 from hoering.summaries import bp, services
 from hoering.summaries.forms import SummaryForm, ThemeForm
 from hoering.summaries.models import Theme
@@ -240,7 +240,7 @@ def suggestions(slug: str):
                           if re.fullmatch(r"proposal-\d{1,2}-accept", key)})  # at most 12 proposals are made
         errors = []
         for number in numbers:
-            name = " ".join(normalize_text(request.form.get(f"proposal-{number}-name", "")).split())
+            name = normalize_line(request.form.get(f"proposal-{number}-name", ""))
             ids = [i for i in (parse_id(raw) for raw in request.form.getlist(f"proposal-{number}-comment")) if i]
             if not name:
                 errors.append(_("Proposal %(num)d needs a name.", num=number))
