@@ -1,7 +1,7 @@
 """One comment per submission: the comment form's random key, unique per author
 
 Revision ID: 1a6a2fd79770
-Revises: e521724d46e7
+Revises: b7d2c41e9a05
 Create Date: 2026-12-03 07:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1a6a2fd79770'
-down_revision = 'e521724d46e7'
+down_revision = 'b7d2c41e9a05'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ whose names already look the same keep them: the index is not unique, and the ru
 applied when a name is chosen.
 
 Revision ID: 3a9d0c2e7f51
-Revises: e521724d46e7
+Revises: 1a6a2fd79770
 Create Date: 2026-12-03 07:40:00.000000
 
 """
@@ -18,7 +18,7 @@ from hoering.names import name_skeleton
 
 # revision identifiers, used by Alembic.
 revision = '3a9d0c2e7f51'
-down_revision = 'e521724d46e7'
+down_revision = '1a6a2fd79770'
 branch_labels = None
 depends_on = None
 

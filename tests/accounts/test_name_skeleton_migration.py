@@ -10,7 +10,7 @@ from hoering import create_app
 from hoering.extensions import db
 from tests.conftest import Browser
 
-BEFORE = "e521724d46e7"
+BEFORE = "1a6a2fd79770"  # the revision before the skeletons
 
 
 def test_existing_accounts_get_their_skeletons_and_their_names_are_protected(tmp_path):
