@@ -11,8 +11,10 @@ import sqlite3
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hoering.config import DEFAULT_SECRET_KEY, DefaultConfig, env_overrides
+from hoering.requestlog import configure_logging
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,7 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     Raises:
         ConfigurationError: outside debug and testing, when ``SECRET_KEY`` is missing or
-            the built-in placeholder.
+            the built-in placeholder; always, when ``TRUSTED_PROXIES`` is not a whole
+            number from 0 up.
     """
     app = Flask(
         __name__,
@@ -52,6 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     check_secret_key(app)
     secure_cookies(app)
+    trust_proxies(app)
+    configure_logging(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -88,6 +93,32 @@ def check_secret_key(app: Flask) -> None:
             "random value (python -c 'import secrets; print(secrets.token_hex(32))') in the "
             "environment or as SECRET_KEY in instance/config.py. `make run` writes one for you."
         )
+
+
+def trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` headers set by the ``TRUSTED_PROXIES`` reverse proxies in front of
+    the app (Werkzeug's ProxyFix): the address is the one the outermost trusted proxy saw,
+    counted from the right, so what a client writes into the header itself is ignored. With
+    0 (the default) the headers are ignored and the address is the connection's.
+    ``X-Forwarded-Host`` is never used: absolute addresses are built on ``SITE_URL``.
+
+    Raises:
+        ConfigurationError: when ``TRUSTED_PROXIES`` is not a whole number from 0 up (a
+            string of digits, as in ``instance/config.py``, is accepted).
+    """
+    value = app.config.get("TRUSTED_PROXIES", 0)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(
+            f"HOERING_TRUSTED_PROXIES (TRUSTED_PROXIES) must be the number of reverse proxies in "
+            f"front of the app: 0 when clients connect directly, 1 behind one nginx, and so on. "
+            f"Got {value!r}."
+        )
+    app.config["TRUSTED_PROXIES"] = value
+    if value:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=value, x_proto=value, x_host=0, x_port=0, x_prefix=0)
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

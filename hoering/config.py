@@ -49,6 +49,11 @@ class DefaultConfig:
     #: Items per page of the moderation queue and the audit log.
     MODERATION_PER_PAGE = 50
 
+    #: Reverse proxies in front of the app that set ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` (0: clients connect directly and the headers are ignored).
+    #: The client address counts rate limits and shows in log lines.
+    TRUSTED_PROXIES = 0
+
     #: Flask-Limiter storage: ``memory://`` (one process) or ``redis://host:6379/0``.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
