@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask
@@ -55,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     check_secret_key(app)
     secure_cookies(app)
+    allow_hosts(app)
     trust_proxies(app)
     configure_logging(app)
 
@@ -75,6 +77,32 @@ def secure_cookies(app: Flask) -> None:
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if key not in app.config or app.config[key] is None:
             app.config[key] = https
+
+
+def allow_hosts(app: Flask) -> None:
+    """Decide which ``Host`` headers the site answers (``ALLOWED_HOSTS``, checked by
+    :func:`hoering.security.refuse_foreign_hosts`). Unset (``None``): on a real deployment
+    served over HTTPS (``SITE_URL`` starts with ``https://``, not debug or testing) only the
+    host of ``SITE_URL``; otherwise any host (a development server is reached as
+    ``localhost`` as well as ``127.0.0.1``). An explicit list is used as it is; ``[]``
+    allows any host.
+
+    Flask's own ``TRUSTED_HOSTS`` is not used: a request it refuses has no URL adapter, so
+    not even the error page could be drawn.
+
+    Raises:
+        ConfigurationError: when ``ALLOWED_HOSTS`` is neither ``None`` nor a list of host names.
+    """
+    hosts = app.config.get("ALLOWED_HOSTS")
+    if hosts is None:
+        site = str(app.config.get("SITE_URL", ""))
+        hosts = [urlsplit(site).hostname] if site.startswith("https://") and not (app.debug or app.testing) else []
+    if not isinstance(hosts, (list, tuple)) or not all(isinstance(host, str) and host for host in hosts):
+        raise ConfigurationError(
+            'HOERING_ALLOWED_HOSTS (ALLOWED_HOSTS) must be a list of host names, e.g. '
+            f'["hoering.fjordvik.no"], or [] to answer any host. Got {hosts!r}.'
+        )
+    app.config["ALLOWED_HOSTS"] = list(hosts)
 
 
 def check_secret_key(app: Flask) -> None:
@@ -219,9 +247,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Security headers on every response."""
+    """Refuse foreign hosts before anything else; security headers on every response."""
     from hoering import security
 
+    app.before_request_funcs.setdefault(None, []).insert(0, security.refuse_foreign_hosts)
     app.after_request(security.set_security_headers)
 
     @app.after_request

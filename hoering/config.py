@@ -137,6 +137,10 @@ class DefaultConfig:
     #: digests).
     SITE_URL = "http://127.0.0.1:5000"
 
+    #: Host names the site answers to (``Host`` header; others get 400). ``None``: the
+    #: host of an https ``SITE_URL`` outside debug and testing, else any; ``[]``: any.
+    ALLOWED_HOSTS: list[str] | None = None
+
     #: Name of the public body running this installation, shown in the header and footer.
     SITE_OWNER = "Hoering"
 
