@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hoering import errors, outage
 from hoering.config import DEFAULT_SECRET_KEY, DefaultConfig, env_overrides
 from hoering.requestlog import configure_logging
 
@@ -37,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     Raises:
         ConfigurationError: outside debug and testing, when ``SECRET_KEY`` is missing or
             the built-in placeholder; always, when ``TRUSTED_PROXIES`` is not a whole
-            number from 0 up.
+            number from 0 up or ``ALLOWED_HOSTS`` is not a list of host names.
     """
     app = Flask(
         __name__,
@@ -55,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
         path = os.path.join(app.instance_path, "hoering.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     check_secret_key(app)
+    engine_options(app)
     secure_cookies(app)
     allow_hosts(app)
     trust_proxies(app)
@@ -77,6 +79,18 @@ def secure_cookies(app: Flask) -> None:
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if key not in app.config or app.config[key] is None:
             app.config[key] = https
+
+
+def engine_options(app: Flask) -> None:
+    """Database connections that survive an outage: ``pool_pre_ping`` (a connection is
+    tested before use and replaced when it died, so the site recovers on its own when the
+    database is back) unless set otherwise; on PostgreSQL a 10-second connect timeout,
+    so that requests during an outage are answered (503) rather than left hanging."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", True)
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 10, **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def allow_hosts(app: Flask) -> None:
@@ -151,12 +165,13 @@ def trust_proxies(app: Flask) -> None:
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record) -> None:
-    """Enforce foreign keys and use WAL on SQLite (one writer, many readers)."""
+    """Enforce foreign keys and use WAL on SQLite (one writer, many readers). How long a
+    statement waits for a lock is the driver's ``timeout`` (5 seconds unless
+    ``SQLALCHEMY_ENGINE_OPTIONS["connect_args"]["timeout"]`` says otherwise)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
 
@@ -240,10 +255,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """Answer errors with pages in the site's layout, or JSON under ``/api/``."""
-    from hoering import errors
-
+    """Answer errors with pages in the site's layout, or JSON under ``/api/``; a database
+    outage with 503 (:mod:`hoering.outage`)."""
     errors.register(app)
+    outage.register(app)
 
 
 def register_request_hooks(app: Flask) -> None:
