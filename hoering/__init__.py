@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hoering import errors, outage
 from hoering.config import DEFAULT_SECRET_KEY, DefaultConfig, env_overrides
+from hoering.requestlog import configure_logging
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,7 +37,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     Raises:
         ConfigurationError: outside debug and testing, when ``SECRET_KEY`` is missing or
-            the built-in placeholder.
+            the built-in placeholder; always, when ``TRUSTED_PROXIES`` is not a whole
+            number from 0 up or ``ALLOWED_HOSTS`` is not a list of host names.
     """
     app = Flask(
         __name__,
@@ -51,7 +56,11 @@ def create_app(config: dict | None = None) -> Flask:
         path = os.path.join(app.instance_path, "hoering.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     check_secret_key(app)
+    engine_options(app)
     secure_cookies(app)
+    allow_hosts(app)
+    trust_proxies(app)
+    configure_logging(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -72,6 +81,44 @@ def secure_cookies(app: Flask) -> None:
             app.config[key] = https
 
 
+def engine_options(app: Flask) -> None:
+    """Database connections that survive an outage: ``pool_pre_ping`` (a connection is
+    tested before use and replaced when it died, so the site recovers on its own when the
+    database is back) unless set otherwise; on PostgreSQL a 10-second connect timeout,
+    so that requests during an outage are answered (503) rather than left hanging."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", True)
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 10, **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def allow_hosts(app: Flask) -> None:
+    """Decide which ``Host`` headers the site answers (``ALLOWED_HOSTS``, checked by
+    :func:`hoering.security.refuse_foreign_hosts`). Unset (``None``): on a real deployment
+    served over HTTPS (``SITE_URL`` starts with ``https://``, not debug or testing) only the
+    host of ``SITE_URL``; otherwise any host (a development server is reached as
+    ``localhost`` as well as ``127.0.0.1``). An explicit list is used as it is; ``[]``
+    allows any host.
+
+    Flask's own ``TRUSTED_HOSTS`` is not used: a request it refuses has no URL adapter, so
+    not even the error page could be drawn.
+
+    Raises:
+        ConfigurationError: when ``ALLOWED_HOSTS`` is neither ``None`` nor a list of host names.
+    """
+    hosts = app.config.get("ALLOWED_HOSTS")
+    if hosts is None:
+        site = str(app.config.get("SITE_URL", ""))
+        hosts = [urlsplit(site).hostname] if site.startswith("https://") and not (app.debug or app.testing) else []
+    if not isinstance(hosts, (list, tuple)) or not all(isinstance(host, str) and host for host in hosts):
+        raise ConfigurationError(
+            'HOERING_ALLOWED_HOSTS (ALLOWED_HOSTS) must be a list of host names, e.g. '
+            f'["hoering.fjordvik.no"], or [] to answer any host. Got {hosts!r}.'
+        )
+    app.config["ALLOWED_HOSTS"] = list(hosts)
+
+
 def check_secret_key(app: Flask) -> None:
     """Refuse to run a real deployment with a missing or placeholder secret key.
 
@@ -90,14 +137,41 @@ def check_secret_key(app: Flask) -> None:
         )
 
 
+def trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` headers set by the ``TRUSTED_PROXIES`` reverse proxies in front of
+    the app (Werkzeug's ProxyFix): the address is the one the outermost trusted proxy saw,
+    counted from the right, so what a client writes into the header itself is ignored. With
+    0 (the default) the headers are ignored and the address is the connection's.
+    ``X-Forwarded-Host`` is never used: absolute addresses are built on ``SITE_URL``.
+
+    Raises:
+        ConfigurationError: when ``TRUSTED_PROXIES`` is not a whole number from 0 up (a
+            string of digits, as in ``instance/config.py``, is accepted).
+    """
+    value = app.config.get("TRUSTED_PROXIES", 0)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(
+            f"HOERING_TRUSTED_PROXIES (TRUSTED_PROXIES) must be the number of reverse proxies in "
+            f"front of the app: 0 when clients connect directly, 1 behind one nginx, and so on. "
+            f"Got {value!r}."
+        )
+    app.config["TRUSTED_PROXIES"] = value
+    if value:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=value, x_proto=value, x_host=0, x_port=0, x_prefix=0)
+
+
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record) -> None:
-    """Enforce foreign keys and use WAL on SQLite (one writer, many readers)."""
+    """Enforce foreign keys and use WAL on SQLite (one writer, many readers). How long a
+    statement waits for a lock is the driver's ``timeout`` (5 seconds unless
+    ``SQLALCHEMY_ENGINE_OPTIONS["connect_args"]["timeout"]`` says otherwise)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
 
@@ -181,16 +255,17 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """Answer errors with pages in the site's layout, or JSON under ``/api/``."""
-    from hoering import errors
-
+    """Answer errors with pages in the site's layout, or JSON under ``/api/``; a database
+    outage with 503 (:mod:`hoering.outage`)."""
     errors.register(app)
+    outage.register(app)
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Security headers on every response."""
+    """Refuse foreign hosts before anything else; security headers on every response."""
     from hoering import security
 
+    app.before_request_funcs.setdefault(None, []).insert(0, security.refuse_foreign_hosts)
     app.after_request(security.set_security_headers)
 
     @app.after_request

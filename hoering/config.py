@@ -55,6 +55,11 @@ class DefaultConfig:
     #: Items per page of the moderation queue and the audit log.
     MODERATION_PER_PAGE = 50
 
+    #: Reverse proxies in front of the app that set ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` (0: clients connect directly and the headers are ignored).
+    #: The client address counts rate limits and shows in log lines.
+    TRUSTED_PROXIES = 0
+
     #: Flask-Limiter storage: ``memory://`` (one process) or ``redis://host:6379/0``.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
@@ -146,6 +151,10 @@ class DefaultConfig:
     #: The site's public address, for links in mails queued outside a request (reminders,
     #: digests).
     SITE_URL = "http://127.0.0.1:5000"
+
+    #: Host names the site answers to (``Host`` header; others get 400). ``None``: the
+    #: host of an https ``SITE_URL`` outside debug and testing, else any; ``[]``: any.
+    ALLOWED_HOSTS: list[str] | None = None
 
     #: Name of the public body running this installation, shown in the header and footer.
     SITE_OWNER = "Hoering"

@@ -43,7 +43,9 @@ def rate_limit_key() -> str:
 
 
 def address_key() -> str:
-    """The client's IP address as a rate-limit key (in the limiter's storage only)."""
+    """The client's IP address as a rate-limit key (in the limiter's storage only): the
+    connection's address, or behind ``TRUSTED_PROXIES`` reverse proxies the one the
+    outermost of them saw (see ``hoering.trust_proxies``)."""
     from flask import request
 
     return f"ip:{request.remote_addr or 'unknown'}"

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from flask import current_app, make_response, request
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
 from hoering.extensions import limiter
 
@@ -71,6 +72,11 @@ def on_rate_limit(endpoint: str):
     return register
 
 
+def registered_rate_limit_endpoints() -> frozenset[str]:
+    """The endpoints with a 429 renderer of their own (:func:`on_rate_limit`)."""
+    return frozenset(_RENDERERS)
+
+
 def retry_after_seconds() -> int:
     """Seconds until the breached limit lets the next request through (at least 1)."""
     current = limiter.current_limit
@@ -87,14 +93,24 @@ def retry_when(seconds: int | None = None) -> str:
 
 
 def rate_limited(error):
-    """The 429 handler: the form again with the typed text, or the error page; Retry-After set."""
+    """The 429 handler: the form again with the typed text, or the error page; Retry-After set.
+
+    A renderer that raises an :class:`~werkzeug.exceptions.HTTPException` (its object does
+    not exist or may not be seen) gets the error page instead: never a 500."""
     from hoering.errors import render_error
 
     seconds = retry_after_seconds()
     message = _("You have sent many requests in a short time. Try again %(when)s. What you wrote is kept.",
                 when=retry_when(seconds))
     renderer = _RENDERERS.get(request.endpoint or "")
-    response = make_response(renderer(message) if renderer else render_error(429, message=message))
+    try:
+        body = renderer(message) if renderer else render_error(429, message=message)
+    except HTTPException:
+        # The renderer could not show the form: what it belongs to is missing or may not be
+        # seen (a 404 from its lookup). The limit is what stopped the request, so the answer
+        # is the plain 429 page, which shows nothing about the object.
+        body = render_error(429, message=message)
+    response = make_response(body)
     response.status_code = 429
     response.headers["Retry-After"] = str(seconds)
     return response

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, abort, current_app, request
+from werkzeug.sansio.utils import host_is_trusted
 
 #: Strict policy: no inline scripts or styles, nothing from other sites.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -30,3 +31,18 @@ def set_security_headers(response: Response) -> Response:
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+def refuse_foreign_hosts() -> None:
+    """Before every request: answer 400 when the ``Host`` header names a host that is not in
+    ``ALLOWED_HOSTS`` (the port is ignored; a name starting with a dot allows its
+    subdomains). An empty list allows any host. Absolute addresses never follow the Host
+    header (they are built on ``SITE_URL``); refusing other hosts also keeps the site from
+    answering, and caches from storing, pages for a name that is not its own.
+
+    Raises:
+        werkzeug.exceptions.BadRequest: for a host that is not allowed.
+    """
+    hosts = current_app.config.get("ALLOWED_HOSTS")
+    if hosts and not host_is_trusted(request.environ.get("HTTP_HOST") or request.environ.get("SERVER_NAME"), hosts):
+        abort(400)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import url_for
-
 from hoering.comments.models import Comment
 from hoering.consultations.models import Consultation
 from hoering.consultations.services import ParticipationCounts
+from hoering.urls import site_url_for
 
 
 def _iso(moment) -> str | None:
@@ -31,8 +30,8 @@ def consultation_json(consultation: Consultation, counts: ParticipationCounts, d
         "archived": consultation.archived_at is not None,
         "comment_count": counts.comments,
         "participant_count": counts.participants,
-        "url": url_for("consultations.detail", slug=consultation.slug, _external=True),
-        "comments_url": url_for("api.consultation_comments", slug=consultation.slug, _external=True),
+        "url": site_url_for("consultations.detail", slug=consultation.slug),
+        "comments_url": site_url_for("api.consultation_comments", slug=consultation.slug),
     }
     if detail:
         data["body_markdown"] = consultation.body_markdown
@@ -45,8 +44,8 @@ def consultation_json(consultation: Consultation, counts: ParticipationCounts, d
         from hoering.consultations.lifecycle import public_events
 
         data["documents"] = [{"title": d.title, "filename": d.filename, "type": d.mime, "size": d.size,
-                              "url": url_for("consultations.document", document_id=d.id, filename=d.filename,
-                                             _external=True)} for d in documents_of(consultation.id)]
+                              "url": site_url_for("consultations.document", document_id=d.id, filename=d.filename)}
+                             for d in documents_of(consultation.id)]
         data["deadline_changes"] = [{"kind": e.kind, "from": e.old_value, "to": e.new_value, "reason": e.reason,
                                      "at": _iso(e.created_at)} for e in public_events(consultation)]
     return data
@@ -72,6 +71,6 @@ def comment_json(comment: Comment) -> dict:
         "support_count": comment.support_count,
         "created_at": _iso(comment.created_at),
         "edited_at": _iso(comment.edited_at),
-        "url": url_for("comments.permalink", comment_id=comment.id, _external=True),
+        "url": site_url_for("comments.permalink", comment_id=comment.id),
         "replies": [],
     }

@@ -5,7 +5,7 @@ Errors are JSON ``{"error": {"code", "message"}}`` (see :mod:`hoering.errors`).
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 
@@ -15,6 +15,7 @@ from hoering.comments import services as comment_services
 from hoering.consultations import services
 from hoering.errors import json_error
 from hoering.summaries import services as summary_services
+from hoering.urls import site_url_for
 
 #: Largest page size a client may ask for.
 MAX_PER_PAGE = 100
@@ -59,7 +60,7 @@ def summary_json(view) -> dict | None:
 
     def quote(q) -> dict:
         return {"id": q.comment.id, "author": q.comment.author.display_name, "text": q.comment.body_text,
-                "url": url_for("comments.permalink", comment_id=q.comment.id, _external=True)}
+                "url": site_url_for("comments.permalink", comment_id=q.comment.id)}
 
     return {
         "published_at": view.published_at.isoformat() if view.published_at else None,
@@ -176,7 +177,7 @@ def _nest(thread: list) -> dict:
 
 def _links(slug: str, page: int, per_page: int, pages: int, sort: str) -> dict:
     def link(n: int) -> str:
-        return url_for("api.consultation_comments", slug=slug, page=n, per_page=per_page, sort=sort, _external=True)
+        return site_url_for("api.consultation_comments", slug=slug, page=n, per_page=per_page, sort=sort)
 
     return {
         "self": link(page),

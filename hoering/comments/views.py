@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from hoering import permissions
@@ -21,6 +22,7 @@ from hoering.errors import render_error
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
 from hoering.forms import parse_id
+from hoering.outage import keep_text_on_outage
 from hoering.ratelimit import limit, on_rate_limit, retry_when
 
 
@@ -76,6 +78,11 @@ def create(slug: str):
     else:
         flash(_("Thank you! Your comment has been published."), "success")
     return redirect(comment_url(comment), code=303)
+
+
+keep_text_on_outage("comments.create", "text", _l("Your comment"),
+                    hidden=("parent_id", "question_id", "official", "consent", "submission"))
+keep_text_on_outage("comments.edit", "text", _l("Your comment"))
 
 
 @on_rate_limit("comments.create")

@@ -9,6 +9,7 @@ import io
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
@@ -29,6 +30,7 @@ from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
 from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
 from hoering.moderation.models import Ban, ModerationAction
 from hoering.moderation.recusal import RECUSAL_MESSAGES, recusal
+from hoering.outage import keep_text_on_outage
 from hoering.ratelimit import limit, on_rate_limit
 from hoering.search.services import comment_ids_matching
 from hoering.summaries import services as summary_services
@@ -107,6 +109,9 @@ def report(comment_id: int):
 def _already_reported(comment: Comment):
     flash(_("You have already reported this comment. A moderator will look at it."), "info")
     return redirect(url_for("comments.permalink", comment_id=comment.id), code=303)
+
+
+keep_text_on_outage("moderation.report", "text", _l("Explanation (optional)"), hidden=("reason",))
 
 
 @on_rate_limit("moderation.report")

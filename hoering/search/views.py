@@ -15,6 +15,7 @@ from hoering.forms import date_arg, page_number, parse_id
 from hoering.sanitize import clean_snippet
 from hoering.search import bp, services
 from hoering.summaries import services as summary_services
+from hoering.urls import site_url_for
 
 STATUSES = ("open", "upcoming", "closed", "summarized")
 
@@ -88,8 +89,8 @@ def api_search():
             "author": hit.author if hit.doc_type == "comment" else None,
             "snippet_html": clean_snippet(hit.snippet),
             "created_at": hit.created_at.isoformat().replace("+00:00", "Z") if hit.created_at else None,
-            "url": url_for("comments.permalink", comment_id=hit.doc_id, _external=True) if hit.doc_type == "comment"
-            else url_for("api.consultation_by_id", consultation_id=hit.doc_id, _external=True),
+            "url": site_url_for("comments.permalink", comment_id=hit.doc_id) if hit.doc_type == "comment"
+            else site_url_for("api.consultation_by_id", consultation_id=hit.doc_id),
         } for hit in result.hits],
     })
 
