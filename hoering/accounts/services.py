@@ -107,6 +107,24 @@ def check_password_rules(password: str, email: str | None, display_name: str | N
                                field="password")
 
 
+def end_sessions(user: User) -> None:
+    """Raise ``user``'s session version (no commit): every login cookie of the user, and
+    every copy of one (the session and the remember-me cookie both hold the version, see
+    :meth:`User.get_id`), stops loading the user. The increment is done by the database,
+    so two requests doing it at once both count. Logging out, a password change or reset,
+    two-factor changes and deleting the account call it (OWASP Session Management Cheat
+    Sheet: invalidate the session server-side on logout and on privilege changes)."""
+    user.session_version = User.session_version + 1
+
+
+def log_out_everywhere(user: User) -> None:
+    """Logging out: every session of ``user`` ends, on this device and every other, copies
+    included (:func:`end_sessions`; commits). Sessions are signed cookies, so one session
+    cannot be ended alone; ending them all is what makes a copied cookie useless."""
+    end_sessions(user)
+    db.session.commit()
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one; every other session of the
     user ends (their login cookies no longer load).
@@ -119,7 +137,7 @@ def change_password(user: User, current: str, new: str) -> None:
         raise PermissionDenied(_l("The current password is not right."))
     check_password_rules(new, user.email, user.display_name)
     user.password_hash = hash_password(new)
-    user.session_version = (user.session_version or 0) + 1
+    end_sessions(user)
     db.session.commit()
 
 
@@ -248,7 +266,7 @@ def delete_account(user: User, password: str) -> None:
     user.deleted_at = utcnow()
     user.role = Role.CITIZEN.value
     user.wants_digest = False
-    user.session_version = (user.session_version or 0) + 1
+    end_sessions(user)
     enqueue("user_comments", user.id)
     db.session.commit()
 
@@ -463,6 +481,6 @@ def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     check_password_rules(new_password, user.email, user.display_name)
     user.password_hash = hash_password(new_password)
-    user.session_version = (user.session_version or 0) + 1
+    end_sessions(user)
     db.session.commit()
     return user

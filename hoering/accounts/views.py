@@ -173,11 +173,14 @@ def _login_rate_limited(message: str):
 
 @bp.post("/logg-ut")
 def logout():
-    """Log out; a POST with a CSRF token (the global CSRF check covers it)."""
+    """Log out; a POST with a CSRF token (the global CSRF check covers it). Every session
+    of the account ends, so a copy of the cookie taken before does not live on."""
+    if current_user.is_authenticated:
+        services.log_out_everywhere(current_user._get_current_object())
     logout_user()
     session.pop(PENDING_SECRET_KEY, None)
     session.pop(TWO_FACTOR_SESSION_KEY, None)
-    flash(_("You are logged out."), "info")
+    flash(_("You are logged out, on this device and on every other."), "info")
     return redirect(url_for("consultations.index"), code=303)
 
 
@@ -222,12 +225,20 @@ def change_password():
             field.errors = [*field.errors, str(error.message)]
             status = error.status
         else:
-            login_user(current_user._get_current_object(), remember=False)  # this session, with the new version
+            _renew_login()
             flash(_("Your password has been changed. You are logged out everywhere else."), "success")
             return redirect(url_for("accounts.profile"), code=303)
     elif form.is_submitted():
         status = 422
     return render_template("accounts/password.html", form=form), status
+
+
+def _renew_login() -> None:
+    """Log the current user in again after a change that ended every session (a new
+    password, a two-factor change): this session goes on with the new session version, and
+    so does this browser's remember-me cookie if it had one; copies of the old ones do not."""
+    remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")) is not None
+    login_user(current_user._get_current_object(), remember=remembered)
 
 
 @bp.get("/personvern")
@@ -401,7 +412,7 @@ def two_factor():
             status = error.status
         else:
             session.pop(PENDING_SECRET_KEY, None)
-            login_user(current_user._get_current_object())  # other sessions ended; this one goes on
+            _renew_login()
             flash(_("Two-factor login is on."), "success")
             return _show_recovery_codes(codes, next_url=safe_next_url(request.args.get("next"),
                                                                        url_for("accounts.two_factor")))
@@ -460,6 +471,7 @@ def new_recovery_codes():
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("accounts.two_factor"), code=303)
+    _renew_login()
     return _show_recovery_codes(codes)
 
 
@@ -477,5 +489,6 @@ def disable_two_factor():
         db.session.rollback()
         flash(str(error.message), "error")
     else:
+        _renew_login()
         flash(_("Two-factor login is off."), "success")
     return redirect(url_for("accounts.two_factor"), code=303)
