@@ -19,21 +19,30 @@ from hoering.extensions import limiter
 _RENDERERS: dict[str, Callable[[str], object]] = {}
 
 
-def limit(config_key: str, failures_only: bool = False, per_address: bool = False):
+def limit(config_key: str, failures_only: bool = False, per_address: bool = False,
+          counts: Callable[[object], bool] | None = None):
     """Decorator: rate-limit POSTs to a view by the limits in ``config[config_key]``; with
-    ``failures_only`` only answers that are not redirects (a failed login) count. Limits
-    count per logged-in user, else per client address; ``per_address`` counts per client
-    address always (logging in, registering, asking for a reset: being logged in into
-    another account must not give a fresh allowance)."""
+    ``failures_only`` only answers that are not redirects (a failed login) count; with
+    ``counts`` only answers for which ``counts(response)`` is true. Limits count per
+    logged-in user, else per client address; ``per_address`` counts per client address
+    always (logging in, registering, asking for a reset: being logged in into another
+    account must not give a fresh allowance)."""
     from hoering.extensions import address_key
 
     return limiter.limit(lambda: current_app.config[config_key], methods=["POST"],
                          key_func=address_key if per_address else None,
-                         deduct_when=_failed if failures_only else None)
+                         deduct_when=_failed if failures_only else counts)
 
 
 def _failed(response) -> bool:
     return not 300 <= response.status_code < 400
+
+
+def made_or_found(response) -> bool:
+    """For registration: count an account made (a redirect, and a verification mail sent)
+    or the answer that the address has one (409, which tells whether someone has an
+    account), not a form sent back with typing mistakes."""
+    return 300 <= response.status_code < 400 or response.status_code == 409
 
 
 def limit_per_account(config_key: str, failures_only: bool = False):

@@ -30,13 +30,15 @@ from hoering.extensions import after_response, db
 from hoering.i18n import current_language_code, safe_next_url
 from hoering.moderation.services import active_ban
 from hoering.notifications.services import followed_consultations
-from hoering.ratelimit import limit, limit_by, limit_per_account, on_rate_limit
+from hoering.ratelimit import limit, limit_by, limit_per_account, made_or_found, on_rate_limit
 
 
 @bp.route("/registrer", methods=["GET", "POST"])
-@limit("RATELIMIT_REGISTRATION", per_address=True)
+@limit("RATELIMIT_REGISTRATION", per_address=True, counts=made_or_found)
 def register():
-    """Create a citizen account and log it in."""
+    """Create a citizen account and log it in. The limit per address counts accounts made
+    (and answers that an address has one), not forms with mistakes: many people share one
+    address at a school or a library."""
     if current_user.is_authenticated:
         return redirect(url_for("consultations.index"))
     form = RegistrationForm()
