@@ -45,7 +45,7 @@ def test_no_answer_to_a_logged_in_visitor_is_kept_and_every_answer_varies_by_coo
         if method == "GET":
             response = browser.get(url)
         elif endpoint in ("accounts.logout", "accounts.delete_account", "accounts.change_password",
-                          "accounts.reset_password", "accounts.login", "accounts.disable_two_factor",
+                          "accounts.reset_password", "accounts.login", "accounts.sign_in_link", "accounts.disable_two_factor",
                           "accounts.new_recovery_codes", "admin.reset_two_factor", "admin.user"):
             continue
         else:
