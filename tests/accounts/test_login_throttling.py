@@ -9,12 +9,14 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from hoering import create_app
 from hoering.accounts import throttle
 from hoering.accounts.models import User
 from hoering.extensions import db
 from hoering.notifications.models import OutboxMail
 from tests.accounts.test_two_factor import code_at, switch_on
 from tests.conftest import TEST_PASSWORD, Browser, csrf_token_from
+from tests.moderation.test_redis_rate_limits import redis_reachable
 
 SIGN_IN_LINK = re.compile(r"http://\S+(/logg-inn/lenke/\S+)")
 PROTECTED = "Noen har prøvd mange feil passord på denne kontoen"
@@ -183,3 +185,53 @@ def test_a_forged_or_stale_sign_in_link_is_refused(app, make_user, attack_thresh
                                                     "new_password": "et-nytt-langt-passord",
                                                     "new_password_again": "et-nytt-langt-passord"})
     assert Browser(app.test_client()).submit("/", link).status_code == 400  # a new password voids it
+
+
+def test_someone_with_the_password_cannot_lock_the_owner_out_of_the_second_step(app, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_TWO_FACTOR", "3 per hour")
+    owner = make_user(email="kode@example.org")
+    phone = Browser(app.test_client())
+    phone.login(owner)
+    secret, _codes = switch_on(phone)
+    phone.logout()
+
+    thief = Browser(app.test_client())  # has the password, not the phone
+    assert attempt(app, owner.email, TEST_PASSWORD, "203.0.113.77", client=thief.client).status_code == 303
+    assert [thief.submit("/logg-inn/kode", data={"code": "12345"}).status_code for _ in range(4)][-1] == 429
+    other = Browser(app.test_client())  # codes from browsers the account does not know count together
+    assert attempt(app, owner.email, TEST_PASSWORD, "203.0.113.78", client=other.client).status_code == 303
+    assert other.submit("/logg-inn/kode", data={"code": "12345"}).status_code == 429
+
+    assert attempt(app, owner.email, TEST_PASSWORD, "198.51.100.1", client=phone.client).status_code == 303
+    assert phone.submit("/logg-inn/kode", data={"code": code_at(secret, 30)}).status_code == 303
+    assert logged_in(phone.client)
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis server on 127.0.0.1:6379")
+def test_processes_share_the_attack_and_the_waits_through_redis(tmp_path, monkeypatch):
+    import random
+    import uuid
+
+    import redis
+
+    url = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
+    prefix = f"test-{uuid.uuid4().hex}"  # this run's own keys
+    monkeypatch.setenv("HOERING_RATELIMIT_STORAGE_URI", url)
+    config = {"TESTING": True, "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/r.sqlite",
+              "RATELIMIT_LOGIN_ACCOUNT": "3 per day", "RATELIMIT_KEY_PREFIX": prefix,
+              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    first, second = create_app(config), create_app(config)
+    with first.app_context():
+        db.create_all()
+    try:
+        statuses = [attempt(app, "delt@example.org", "feil-passord-1", f"203.0.113.{n}").status_code
+                    for n, app in enumerate((first, second, first, second), start=1)]
+        assert statuses == [401, 401, 401, 200]  # the second process saw the first one's failures
+        one_client = [attempt(app, "annen@example.org", "feil-passord-1", "203.0.113.99").status_code
+                      for app in (first, second, first, second)]
+        assert one_client == [401, 401, 401, 429]  # and its waits
+    finally:
+        store = redis.Redis.from_url(url)
+        ours = [key for key in store.scan_iter("*") if prefix.encode() in key]
+        assert ours
+        store.delete(*ours)
