@@ -59,6 +59,7 @@ def test_password_change_errors_stand_by_their_fields(browser_for):
 def test_the_privacy_page_says_what_is_stored(client):
     page = client.get("/personvern").get_data(as_text=True)
     assert "Personvern" in page and "Vi lagrer ikke IP-adresser" in page
+    assert "har logget inn på kontoen din før, slik at den fortsatt kan logge inn" in page  # the device cookie
     assert 'href="/personvern"' in client.get("/").get_data(as_text=True)
 
 
