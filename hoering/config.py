@@ -71,8 +71,24 @@ class DefaultConfig:
     RATELIMIT_REPORTS = "20 per hour"
     RATELIMIT_REGISTRATION = "5 per hour"
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
-    #: Login attempts on one account, from any address.
-    RATELIMIT_LOGIN_ACCOUNT = "5 per minute;20 per hour"
+    #: Failed logins on one account, from browsers that have not logged in to it before,
+    #: after which the account counts as under attack: its owner is warned by mail, and
+    #: such browsers log in only with a link mailed to the owner (see docs/SECURITY.md).
+    RATELIMIT_LOGIN_ACCOUNT = "20 per hour"
+    #: Failed logins on one account from one client (a browser the account knows, else an
+    #: address) before it must wait; the wait starts at ``LOGIN_BACKOFF_SECONDS`` and
+    #: doubles with every further failure, up to ``LOGIN_BACKOFF_MAX_SECONDS``. A client's
+    #: failures are forgotten ``LOGIN_FAILURE_MEMORY_SECONDS`` after the first, or at a login.
+    LOGIN_BACKOFF_AFTER = 3
+    LOGIN_BACKOFF_SECONDS = 30
+    LOGIN_BACKOFF_MAX_SECONDS = 3600
+    LOGIN_FAILURE_MEMORY_SECONDS = 24 * 3600
+    #: At most one "someone is guessing your password" mail per account in this many seconds.
+    LOGIN_WARNING_PERIOD_SECONDS = 24 * 3600
+    #: How long the sign-in link mailed during an attack works, in seconds (it works once).
+    SIGN_IN_LINK_MAX_AGE = 15 * 60
+    #: How long a browser stays known to the accounts that logged in on it, in seconds.
+    DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
     #: Password-reset and verification mails asked for, per address and per account.
     RATELIMIT_ACCOUNT_MAIL = "5 per hour"
     #: Two-factor codes tried for one account (after the password was right).

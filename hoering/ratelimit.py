@@ -7,6 +7,7 @@ form from the posted data with the message. Other endpoints get the error page.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections.abc import Callable
 
@@ -16,44 +17,51 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from hoering.extensions import limiter
+from hoering.sanitize import normalize_text
 
 _RENDERERS: dict[str, Callable[[str], object]] = {}
 
 
-def limit(config_key: str, failures_only: bool = False, per_address: bool = False):
+def limit(config_key: str, failures_only: bool = False, per_address: bool = False,
+          counts: Callable[[object], bool] | None = None):
     """Decorator: rate-limit POSTs to a view by the limits in ``config[config_key]``; with
-    ``failures_only`` only answers that are not redirects (a failed login) count. Limits
-    count per logged-in user, else per client address; ``per_address`` counts per client
-    address always (logging in, registering, asking for a reset: being logged in into
-    another account must not give a fresh allowance)."""
+    ``failures_only`` only answers that are not redirects (a failed login) count; with
+    ``counts`` only answers for which ``counts(response)`` is true. Limits count per
+    logged-in user, else per client address; ``per_address`` counts per client address
+    always (logging in, registering, asking for a reset: being logged in into another
+    account must not give a fresh allowance)."""
     from hoering.extensions import address_key
 
     return limiter.limit(lambda: current_app.config[config_key], methods=["POST"],
                          key_func=address_key if per_address else None,
-                         deduct_when=_failed if failures_only else None)
+                         deduct_when=_failed if failures_only else counts)
 
 
 def _failed(response) -> bool:
     return not 300 <= response.status_code < 400
 
 
+def made_or_found(response) -> bool:
+    """For registration: count an account made (a redirect, and a verification mail sent)
+    or the answer that the address has one (409, which tells whether someone has an
+    account), not a form sent back with typing mistakes."""
+    return 300 <= response.status_code < 400 or response.status_code == 409
+
+
+def account_key(email: str) -> str:
+    """The rate-limit key of the account an e-mail address names, whether or not one does:
+    the address normalized as the form and the account lookup do (NUL characters dropped,
+    trimmed, case folded, so variants share one count) and hashed, so the limiter's
+    storage holds no address."""
+    folded = normalize_text(email or "").casefold()
+    return "account:" + hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
+
+
 def limit_per_account(config_key: str, failures_only: bool = False):
-    """Decorator: rate-limit POSTs by the e-mail address in the form (``config[config_key]``),
-    so guessing one account's password from many addresses is limited too. The address is
-    hashed before it is used as a key."""
-    import hashlib
-
-    from flask import request
-
-    from hoering.sanitize import normalize_text
-
-    def account_key() -> str:
-        # The same normalization the form and the account lookup apply (NUL characters
-        # dropped, trimmed, case folded), so variants of one address share one count.
-        email = normalize_text(request.form.get("email") or "").casefold()
-        return "account:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
-
-    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], key_func=account_key,
+    """Decorator: rate-limit POSTs by the e-mail address in the form (``config[config_key]``,
+    :func:`account_key`), so asking about one account from many addresses is limited too."""
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"],
+                         key_func=lambda: account_key(request.form.get("email") or ""),
                          deduct_when=_failed if failures_only else None)
 
 
@@ -93,13 +101,18 @@ def retry_when(seconds: int | None = None) -> str:
 
 
 def rate_limited(error):
-    """The 429 handler: the form again with the typed text, or the error page; Retry-After set.
+    """The 429 handler: the form again with the typed text, or the error page; Retry-After set."""
+    return too_many_requests(retry_after_seconds())
+
+
+def too_many_requests(seconds: int):
+    """A 429 answer saying when to try again (``seconds`` from now, also as Retry-After):
+    the endpoint's form again with what was typed (:func:`on_rate_limit`), or the error page.
 
     A renderer that raises an :class:`~werkzeug.exceptions.HTTPException` (its object does
     not exist or may not be seen) gets the error page instead: never a 500."""
     from hoering.errors import render_error
 
-    seconds = retry_after_seconds()
     message = _("You have sent many requests in a short time. Try again %(when)s. What you wrote is kept.",
                 when=retry_when(seconds))
     renderer = _RENDERERS.get(request.endpoint or "")

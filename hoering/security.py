@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, request
+from flask_login import current_user
 from werkzeug.sansio.utils import host_is_trusted
+
+#: Endpoints whose answers are the same for everyone (the site's CSS, scripts and images):
+#: browsers and proxies may keep them, also for a logged-in user.
+SAME_FOR_EVERYONE = frozenset({"static"})
 
 #: Strict policy: no inline scripts or styles, nothing from other sites.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -22,7 +27,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def set_security_headers(response: Response) -> Response:
-    """Add CSP, nosniff, Referrer-Policy and (over HTTPS) HSTS to ``response``."""
+    """Add CSP, nosniff, Referrer-Policy and (over HTTPS) HSTS to ``response``, and keep
+    private answers out of caches (:func:`set_cache_headers`)."""
+    set_cache_headers(response)
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -46,3 +53,19 @@ def refuse_foreign_hosts() -> None:
     hosts = current_app.config.get("ALLOWED_HOSTS")
     if hosts and not host_is_trusted(request.environ.get("HTTP_HOST") or request.environ.get("SERVER_NAME"), hosts):
         abort(400)
+
+
+def set_cache_headers(response: Response) -> Response:
+    """Every answer to a logged-in visitor gets ``Cache-Control: no-store`` (no browser
+    history, back-button copy or proxy keeps a moderation page, an export or the data
+    export), and every answer that can depend on the login gets ``Vary: Cookie``, so a
+    shared cache never gives one person's answer to another (RFC 9111 §4.1 and §5.2.2.5;
+    OWASP Session Management Cheat Sheet, "Web Content Caching"). Static files, the same
+    for everyone, are left to their own caching headers."""
+    if request.endpoint in SAME_FOR_EVERYONE:
+        return response
+    response.vary.add("Cookie")
+    if current_user.is_authenticated and not response.cache_control.no_store:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
+    return response

@@ -119,6 +119,8 @@ MATRIX = [
     ("admin.security", "POST", "/admin/sikkerhet", {}, ADMINS, 303),
     ("admin.reset_two_factor", "POST", "/admin/brukere/{target_user}/tofaktor", {}, ADMINS, 303),
     ("accounts.login", "GET", "/logg-inn", None, EVERYONE, 200),
+    ("accounts.sign_in_link", "GET", "/logg-inn/lenke/{sign_in_token}", None, EVERYONE, 200),
+    ("accounts.sign_in_link", "POST", "/logg-inn/lenke/{sign_in_token}", {}, EVERYONE, 303),
     ("accounts.login", "POST", "/logg-inn", {"email": "{other_email}", "password": TEST_PASSWORD}, EVERYONE, 303),
     ("accounts.register", "GET", "/registrer", None, EVERYONE, (200, 302)),
     ("accounts.register", "POST", "/registrer", {"display_name": "Ny", "email": "ny@example.org",
@@ -208,10 +210,11 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
 
         unsubscribe_token = make_token(other_author.id, consultation.id)
         from hoering.accounts.models import User
-        from hoering.accounts.services import email_verification_token, password_reset_token
+        from hoering.accounts.services import email_verification_token, password_reset_token, sign_in_token
 
         author_row = db.session.get(User, other_author.id)
         verify_token, reset_token = email_verification_token(author_row), password_reset_token(author_row)
+        sign_in = sign_in_token(author_row, "matrix")
         themes = [Theme(consultation_id=consultation.id, name=name) for name in ("Trafikk", "Skole")]
         db.session.add_all(themes)
         db.session.commit()
@@ -223,6 +226,7 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         "target_user": target.id, "ban": ban_id, "rule": rule_id, "other_email": other_author.email,
         "theme": theme_ids[0], "other_theme": theme_ids[1], "document": document_id,
         "unsubscribe_token": unsubscribe_token, "verify_token": verify_token, "reset_token": reset_token,
+        "sign_in_token": sign_in,
         "draft_document": draft_document_id,
     }
     own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}

@@ -66,6 +66,9 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     #: The last TOTP time step accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: When the owner was last told by mail that someone is guessing the password (at
+    #: most one such mail per ``LOGIN_WARNING_PERIOD_SECONDS``); ``None`` until then.
+    password_guessing_warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: When the owner deleted the account (UTC); its name, address and password are gone.
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: The interface language the user last chose ("nb", "nn", "en"), for mails written to

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import secrets
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,8 +18,12 @@ from hoering.accounts.models import Role, User
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import is_row_id
+from hoering.i18n import in_language
 from hoering.names import name_skeleton, reserved_word_in
+from hoering.notifications.services import queue_account_mail
 from hoering.sanitize import contains_bidi_controls, has_visible_text, normalize_line
+from hoering.timeutil import utcnow
+from hoering.urls import site_url_for
 
 #: Display names: 1 to 80 characters after trimming.
 DISPLAY_NAME_MAX_LENGTH = 80
@@ -143,6 +151,24 @@ def check_password_rules(password: str, email: str | None, display_name: str | N
                                field="password")
 
 
+def end_sessions(user: User) -> None:
+    """Raise ``user``'s session version (no commit): every login cookie of the user, and
+    every copy of one (the session and the remember-me cookie both hold the version, see
+    :meth:`User.get_id`), stops loading the user. The increment is done by the database,
+    so two requests doing it at once both count. Logging out, a password change or reset,
+    two-factor changes and deleting the account call it (OWASP Session Management Cheat
+    Sheet: invalidate the session server-side on logout and on privilege changes)."""
+    user.session_version = User.session_version + 1
+
+
+def log_out_everywhere(user: User) -> None:
+    """Logging out: every session of ``user`` ends, on this device and every other, copies
+    included (:func:`end_sessions`; commits). Sessions are signed cookies, so one session
+    cannot be ended alone; ending them all is what makes a copied cookie useless."""
+    end_sessions(user)
+    db.session.commit()
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one; every other session of the
     user ends (their login cookies no longer load).
@@ -155,7 +181,7 @@ def change_password(user: User, current: str, new: str) -> None:
         raise PermissionDenied(_l("The current password is not right."))
     check_password_rules(new, user.email, user.display_name)
     user.password_hash = hash_password(new)
-    user.session_version = (user.session_version or 0) + 1
+    end_sessions(user)
     db.session.commit()
 
 
@@ -216,7 +242,8 @@ def export_data(user: User) -> dict:
         "account": {"email": user.email, "display_name": user.display_name, "role": user.role,
                     "created_at": iso(user.created_at), "email_verified_at": iso(user.email_verified_at),
                     "publication_consent_at": iso(user.publication_consent_at),
-                    "two_factor_login": user.has_two_factor, "language": user.language},
+                    "two_factor_login": user.has_two_factor, "language": user.language,
+                    "password_guessing_warned_at": iso(user.password_guessing_warned_at)},
         "comments": [{"id": c.id, "consultation": slugs.get(c.consultation_id), "parent_id": c.parent_id,
                       "state": c.state, "text": c.body_text, "created_at": iso(c.created_at),
                       "edited_at": iso(c.edited_at)} for c in comments],
@@ -283,10 +310,11 @@ def delete_account(user: User, password: str) -> None:
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     user.email, user.password_hash, user.chosen_name = None, None, ""
     user.totp_secret = user.totp_last_step = None
+    user.password_guessing_warned_at = None
     user.deleted_at = utcnow()
     user.role = Role.CITIZEN.value
     user.wants_digest = False
-    user.session_version = (user.session_version or 0) + 1
+    end_sessions(user)
     enqueue("user_comments", user.id)
     db.session.commit()
 
@@ -501,6 +529,105 @@ def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     check_password_rules(new_password, user.email, user.display_name)
     user.password_hash = hash_password(new_password)
-    user.session_version = (user.session_version or 0) + 1
+    end_sessions(user)
     db.session.commit()
     return user
+
+
+# --- password guessing: the owner's warning and the sign-in link ----------------------------------
+
+def warn_of_password_guessing(user_id: int) -> int | None:
+    """Tell the owner of account ``user_id`` by mail that someone is guessing the password,
+    and what to do, at most once per ``LOGIN_WARNING_PERIOD_SECONDS`` (one conditional
+    update of :attr:`User.password_guessing_warned_at`, so several processes noticing the
+    attack at once send one mail). The mail is in the site's language: the page the
+    guesser used says nothing about the owner's. Commits.
+
+    Returns:
+        The id of the queued :class:`OutboxMail`, or ``None`` when the owner was warned
+        within the period (or the account has no address).
+    """
+    now = utcnow()
+    since = now - dt.timedelta(seconds=current_app.config["LOGIN_WARNING_PERIOD_SECONDS"])
+    claimed = db.session.execute(sa.update(User).where(
+        User.id == user_id, User.email.is_not(None), User.deleted_at.is_(None),
+        sa.or_(User.password_guessing_warned_at.is_(None), User.password_guessing_warned_at <= since))
+        .values(password_guessing_warned_at=now).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return None
+    user = db.session.get(User, user_id)
+    with in_language(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        mail = queue_account_mail(user, "password_guessing", _("Someone is trying to guess your password"), [
+            _("Hello %(name)s,", name=user.display_name),
+            _("Someone has tried many wrong passwords on your account in a short time, from browsers where you "
+              "have not logged in before. We slow them down, and while this goes on such browsers can log in only "
+              "with a link we mail to you after the right password. Where you have logged in before, you log in "
+              "as usual."),
+            _("What you can do: make sure your password is long and used nowhere else, and switch on two-factor "
+              "login, so that a password alone is not enough:"),
+            site_url_for("accounts.two_factor"),
+            _("If you get a sign-in link you did not ask for, someone knows your password: choose a new one at "
+              "once:"),
+            site_url_for("accounts.change_password"),
+            _("We send this warning at most once a day.")])
+    mail_id = mail.id
+    db.session.commit()
+    return mail_id
+
+
+def sign_in_token(user: User, token_id: str) -> str:
+    """A signed token that finishes a password login of ``user`` from a browser the
+    account does not know, while it is under attack. Bound to the password hash (a new
+    password voids it); ``token_id`` makes it spendable once."""
+    return _signer("sign-in").dumps([user.id, _fingerprint(user.password_hash), token_id])
+
+
+def user_for_sign_in_token(token: str) -> tuple[User, str]:
+    """``(user, token id)`` of a sign-in token (nothing changes).
+
+    Raises:
+        ValidationFailed: forged, expired (``SIGN_IN_LINK_MAX_AGE`` seconds), or the
+            password has changed since.
+    """
+    invalid = ValidationFailed(_l("The link is not valid or has been used. Log in again to get a new one."))
+    try:
+        user_id, fingerprint, token_id = _signer("sign-in").loads(
+            token, max_age=current_app.config["SIGN_IN_LINK_MAX_AGE"])
+    except SignatureExpired:
+        raise ValidationFailed(_l("The link has expired. Log in again to get a new one.")) from None
+    except (BadSignature, ValueError, TypeError):
+        raise invalid from None
+    user = db.session.get(User, user_id) if is_row_id(user_id) else None
+    if user is None or not user.is_active or fingerprint != _fingerprint(user.password_hash) \
+            or not isinstance(token_id, str):
+        raise invalid
+    return user, token_id
+
+
+def mail_sign_in_link(user_id: int, language: str) -> int | None:
+    """Queue the mail with a one-time sign-in link for account ``user_id`` (commits): the
+    right password was typed in a browser the account does not know while it is under
+    attack. Views call it after the response has gone, so the answer's time does not tell
+    a right password from a wrong one.
+
+    Returns:
+        The id of the queued :class:`OutboxMail`, or ``None`` when the account is gone.
+    """
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or not user.email:
+        return None
+    link = site_url_for("accounts.sign_in_link", token=sign_in_token(user, secrets.token_urlsafe(12)))
+    minutes = current_app.config["SIGN_IN_LINK_MAX_AGE"] // 60
+    with in_language(language):
+        mail = queue_account_mail(user, "sign_in_link", _("Your link to log in"), [
+            _("Hello %(name)s,", name=user.display_name),
+            _("Someone (we hope it was you) typed the right password for your account in a browser where it has "
+              "not been used before, while someone has been trying many passwords on it. Open the link to log in:"),
+            link,
+            _("The link works for %(minutes)d minutes and only once. If it was not you, someone knows your "
+              "password: choose a new one at once:", minutes=minutes),
+            site_url_for("accounts.forgot_password")])
+    mail_id = mail.id
+    db.session.commit()
+    return mail_id

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 
 from hoering.accounts.models import RecoveryCode, SiteSetting, User
+from hoering.accounts.services import end_sessions as end_user_sessions
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.timeutil import utcnow
@@ -113,7 +114,7 @@ def enable(user: User, secret: str, code: str, password: str, now: dt.datetime |
     if step is None:
         raise ValidationFailed(_l("The code is not right. Type the 6 digits the app shows now."))
     user.totp_secret, user.totp_last_step = secret, step
-    user.session_version = (user.session_version or 0) + 1
+    end_user_sessions(user)
     codes = _new_recovery_codes(user)
     db.session.commit()
     return codes
@@ -163,7 +164,9 @@ def recovery_codes_left(user: User) -> int:
 
 
 def new_recovery_codes(user: User, password: str) -> list[str]:
-    """Replace the recovery codes (the old ones stop working) after checking the password.
+    """Replace the recovery codes (the old ones stop working) after checking the password
+    (commits). Every session of the user ends, as with every change of how the account
+    logs in; the caller logs the current one in again.
 
     Raises:
         PermissionDenied: wrong password, or two-factor login is off.
@@ -171,12 +174,14 @@ def new_recovery_codes(user: User, password: str) -> list[str]:
     if not user.totp_secret or not check_password_hash(user.password_hash or "", password or ""):
         raise PermissionDenied(_l("The password is not right."))
     codes = _new_recovery_codes(user)
+    end_user_sessions(user)
     db.session.commit()
     return codes
 
 
 def disable(user: User, password: str) -> None:
-    """Switch off two-factor login after checking the password (commits).
+    """Switch off two-factor login after checking the password (commits). Every session
+    of the user ends; the caller logs the current one in again.
 
     Raises:
         PermissionDenied: wrong password, or staff while admins require two-factor login.
@@ -192,7 +197,7 @@ def disable(user: User, password: str) -> None:
 def reset(user: User) -> None:
     """Switch off ``user``'s two-factor login from the command line (an operator's
     decision, e.g. for the only admin): sessions end; commits."""
-    _clear(user, end_sessions=True)
+    _clear(user)
     db.session.commit()
 
 
@@ -214,7 +219,7 @@ def reset_by_admin(user: User, admin: User) -> None:
         raise PermissionDenied(_l("Only administrators can do this."))
     if user.id == admin.id:
         raise PermissionDenied(_l("Switch your own two-factor login off on your own page."))
-    _clear(user, end_sessions=True)
+    _clear(user)
     record(ActionType.TWO_FACTOR_RESET, target_user=user, actor=admin)
     if user.email:
         _mail_reset_notice(user)
@@ -237,13 +242,12 @@ def _mail_reset_notice(user: User) -> None:
             _("If you did not ask for this, contact %(owner)s at once.", owner=current_app.config["SITE_OWNER"])])
 
 
-def _clear(user: User, end_sessions: bool = False) -> None:
-    """Forget the secret and the recovery codes; with ``end_sessions`` every login of the
-    user ends too (someone else switched it off)."""
+def _clear(user: User) -> None:
+    """Forget the secret and the recovery codes; every login of the user ends (whoever
+    switched it off, a session copied before must not outlive it)."""
     user.totp_secret, user.totp_last_step = None, None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    if end_sessions:
-        user.session_version = (user.session_version or 0) + 1
+    end_user_sessions(user)
 
 
 def required_for_staff() -> bool:

@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hoering import permissions
-from hoering.accounts import bp, services, twofactor
+from hoering.accounts import bp, services, throttle, twofactor
 from hoering.accounts.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -25,18 +25,21 @@ from hoering.accounts.forms import (
 )
 from hoering.accounts.models import User
 from hoering.comments.services import comments_by_author
+from hoering.errors import render_error
 from hoering.exceptions import PermissionDenied, ServiceError
 from hoering.extensions import after_response, db
 from hoering.i18n import current_language_code, safe_next_url
 from hoering.moderation.services import active_ban
-from hoering.notifications.services import followed_consultations
-from hoering.ratelimit import limit, limit_by, limit_per_account, on_rate_limit
+from hoering.notifications.services import deliver_account_mails, followed_consultations
+from hoering.ratelimit import limit, limit_by, limit_per_account, made_or_found, on_rate_limit, too_many_requests
 
 
 @bp.route("/registrer", methods=["GET", "POST"])
-@limit("RATELIMIT_REGISTRATION", per_address=True)
+@limit("RATELIMIT_REGISTRATION", per_address=True, counts=made_or_found)
 def register():
-    """Create a citizen account and log it in."""
+    """Create a citizen account and log it in. The limit per address counts accounts made
+    (and answers that an address has one), not forms with mistakes: many people share one
+    address at a school or a library."""
     if current_user.is_authenticated:
         return redirect(url_for("consultations.index"))
     form = RegistrationForm()
@@ -51,6 +54,7 @@ def register():
             status = error.status
         else:
             login_user(user)
+            throttle.trust_this_device(user)
             services.send_verification_mail(user)
             flash(_("Welcome, %(name)s! Your account has been created.", name=user.display_name), "success")
             flash(_("We have sent a link to %(email)s. Open it to confirm your address: your comments are published "
@@ -63,31 +67,99 @@ def register():
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
 @limit("RATELIMIT_LOGIN", failures_only=True, per_address=True)
-@limit_per_account("RATELIMIT_LOGIN_ACCOUNT", failures_only=True)
 def login():
-    """Log in with e-mail and password, optionally remembered on this device."""
+    """Log in with e-mail and password, optionally remembered on this device.
+
+    Guessing is slowed per account and client with growing waits, and an account under
+    attack is opened to a browser it does not know only by a mailed link
+    (:mod:`hoering.accounts.throttle`); a browser that logged in before is never locked
+    out by strangers."""
     form = LoginForm()
     next_url = safe_next_url(request.args.get("next"), url_for("consultations.index"))
     status = 200
     if form.validate_on_submit():
+        guard = throttle.LoginGuard(form.email.data, services.find_by_email(form.email.data))
+        wait = guard.wait_seconds()
+        if wait:
+            return too_many_requests(wait)
+        restricted = guard.restricted()
         user = services.authenticate(form.email.data, form.password.data)
-        if user is not None and user.has_two_factor:
-            # The password was right; the second factor comes next, on its own page.
-            session[TWO_FACTOR_SESSION_KEY] = {"user": user.get_id(), "remember": bool(form.remember.data),
-                                               "next": next_url, "at": int(time.time())}
-            return redirect(url_for("accounts.two_factor_login"), code=303)
-        if user is not None:
-            login_user(user, remember=form.remember.data)
-            flash(_("You are logged in."), "success")
-            if twofactor.lacks_required_two_factor(user):
-                flash(_("Your role requires two-factor login. Switch it on to continue."), "info")
-                return redirect(url_for("accounts.two_factor", next=next_url), code=303)
-            return redirect(next_url, code=303)
-        form.password.errors = [*form.password.errors, _("Wrong e-mail address or password.")]
-        status = 401
+        if user is None or restricted:
+            guard.record_failure()
+            if guard.user is not None and guard.under_attack():
+                after_response(functools.partial(_warn_owner, guard.user.id))
+            if restricted:
+                if user is not None:
+                    after_response(functools.partial(_send_sign_in_link, user.id, current_language_code()))
+                return render_template("accounts/login_link_sent.html"), 200
+            form.password.errors = [*form.password.errors, _("Wrong e-mail address or password.")]
+            status = 401
+        else:
+            guard.succeeded()
+            if user.has_two_factor:
+                return _ask_for_second_factor(user, bool(form.remember.data), next_url)
+            return _complete_login(user, bool(form.remember.data), next_url)
     elif form.is_submitted():
         status = 422
     return render_template("accounts/login.html", form=form), status
+
+
+def _ask_for_second_factor(user: User, remember: bool, next_url: str):
+    """The password was right (or a mailed link stood for it); the code comes next, on its own page."""
+    session[TWO_FACTOR_SESSION_KEY] = {"user": user.get_id(), "remember": remember, "next": next_url,
+                                       "at": int(time.time())}
+    return redirect(url_for("accounts.two_factor_login"), code=303)
+
+
+def _complete_login(user: User, remember: bool, next_url: str):
+    """Log ``user`` in on this browser, which the account knows from now on."""
+    login_user(user, remember=remember)
+    throttle.trust_this_device(user)
+    flash(_("You are logged in."), "success")
+    if twofactor.lacks_required_two_factor(user):
+        flash(_("Your role requires two-factor login. Switch it on to continue."), "info")
+        return redirect(url_for("accounts.two_factor", next=next_url), code=303)
+    return redirect(next_url, code=303)
+
+
+def _warn_owner(user_id: int) -> None:
+    """Run once the response has gone: mail the owner that someone is guessing (at most once a period)."""
+    mail_id = services.warn_of_password_guessing(user_id)
+    if mail_id is not None and current_app.config["MAIL_ACCOUNT_INLINE"]:
+        deliver_account_mails([mail_id])
+
+
+def _send_sign_in_link(user_id: int, language: str) -> None:
+    """Run once the response has gone: mail the one-time sign-in link (a few an hour at most)."""
+    if not throttle.allow_sign_in_mail(user_id):
+        return
+    mail_id = services.mail_sign_in_link(user_id, language)
+    if mail_id is not None and current_app.config["MAIL_ACCOUNT_INLINE"]:
+        deliver_account_mails([mail_id])
+
+
+@bp.route("/logg-inn/lenke/<token>", methods=["GET", "POST"])
+def sign_in_link(token: str):
+    """The link mailed after the right password while the account was under attack: the
+    page it opens has one button, and the POST logs in (or asks for the second factor).
+    Mail scanners open links by themselves, so the GET changes nothing."""
+    token = token[:500]
+    try:
+        user, token_id = services.user_for_sign_in_token(token)
+    except ServiceError as error:
+        return render_error(400, title=_("The link does not work"), message=str(error.message),
+                            next_step=(url_for("accounts.login"), _("Log in")))
+    if request.method == "POST":  # the global CSRF check has passed
+        if not throttle.spend_once(token_id, current_app.config["SIGN_IN_LINK_MAX_AGE"]):
+            return render_error(400, title=_("The link does not work"),
+                                message=_("The link is not valid or has been used. Log in again to get a new one."),
+                                next_step=(url_for("accounts.login"), _("Log in")))
+        if user.has_two_factor:
+            return _ask_for_second_factor(user, False, url_for("consultations.index"))
+        return _complete_login(user, False, url_for("consultations.index"))
+    response = current_app.make_response(render_template("accounts/sign_in_link.html", user=user))
+    response.headers["Cache-Control"] = "no-store"  # a page reached with a secret link
+    return response
 
 
 #: Session key of a login waiting for its second factor.
@@ -109,8 +181,14 @@ def _waiting_login() -> tuple[User, dict] | None:
 
 
 def _two_factor_key() -> str:
+    """Codes count per account; a browser that has logged in to the account before counts
+    on its own, so someone else who has the password cannot lock the owner out there."""
     waiting = session.get(TWO_FACTOR_SESSION_KEY)
-    return "two-factor:" + str(waiting.get("user") if isinstance(waiting, dict) else request.remote_addr)
+    if not isinstance(waiting, dict):
+        return "two-factor:" + str(request.remote_addr)
+    user_id = str(waiting.get("user", "")).partition(".")[0]
+    device = throttle.known_device(int(user_id)) if user_id.isdigit() else None
+    return "two-factor:" + str(waiting.get("user")) + (f":device:{device}" if device else "")
 
 
 @bp.route("/logg-inn/kode", methods=["GET", "POST"])
@@ -130,6 +208,7 @@ def two_factor_login():
         if found in (twofactor.APP_CODE, twofactor.RECOVERY_CODE):
             session.pop(TWO_FACTOR_SESSION_KEY, None)
             login_user(user, remember=waiting.get("remember", False))
+            throttle.trust_this_device(user)
             flash(_("You are logged in."), "success")
             left = twofactor.recovery_codes_left(user)
             if found == twofactor.RECOVERY_CODE:
@@ -173,11 +252,14 @@ def _login_rate_limited(message: str):
 
 @bp.post("/logg-ut")
 def logout():
-    """Log out; a POST with a CSRF token (the global CSRF check covers it)."""
+    """Log out; a POST with a CSRF token (the global CSRF check covers it). Every session
+    of the account ends, so a copy of the cookie taken before does not live on."""
+    if current_user.is_authenticated:
+        services.log_out_everywhere(current_user._get_current_object())
     logout_user()
     session.pop(PENDING_SECRET_KEY, None)
     session.pop(TWO_FACTOR_SESSION_KEY, None)
-    flash(_("You are logged out."), "info")
+    flash(_("You are logged out, on this device and on every other."), "info")
     return redirect(url_for("consultations.index"), code=303)
 
 
@@ -222,12 +304,20 @@ def change_password():
             field.errors = [*field.errors, str(error.message)]
             status = error.status
         else:
-            login_user(current_user._get_current_object(), remember=False)  # this session, with the new version
+            _renew_login()
             flash(_("Your password has been changed. You are logged out everywhere else."), "success")
             return redirect(url_for("accounts.profile"), code=303)
     elif form.is_submitted():
         status = 422
     return render_template("accounts/password.html", form=form), status
+
+
+def _renew_login() -> None:
+    """Log the current user in again after a change that ended every session (a new
+    password, a two-factor change): this session goes on with the new session version, and
+    so does this browser's remember-me cookie if it had one; copies of the old ones do not."""
+    remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")) is not None
+    login_user(current_user._get_current_object(), remember=remembered)
 
 
 @bp.get("/personvern")
@@ -274,8 +364,6 @@ def verify_email(token: str):
     """The link in the verification mail opens a page with one button; the POST confirms
     the address and lets the waiting comments go on. (Mail scanners open links by
     themselves, so the GET changes nothing.)"""
-    from hoering.errors import render_error
-
     token = token[:500]
     try:
         user = services.user_for_verification_token(token)
@@ -330,8 +418,6 @@ def _send_reset_link(email: str, language: str) -> None:
     """Look the address up and mail the link: run once the response has gone."""
     mail_id = services.request_password_reset(email, language)
     if mail_id is not None and current_app.config["MAIL_ACCOUNT_INLINE"]:
-        from hoering.notifications.services import deliver_account_mails
-
         deliver_account_mails([mail_id])
 
 
@@ -345,8 +431,6 @@ def _forgot_password_rate_limited(message: str):
 @bp.route("/nytt-passord/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password with the link from the mail (the link itself changes nothing)."""
-    from hoering.errors import render_error
-
     token = token[:500]
     try:
         services.user_for_reset_token(token)
@@ -401,7 +485,7 @@ def two_factor():
             status = error.status
         else:
             session.pop(PENDING_SECRET_KEY, None)
-            login_user(current_user._get_current_object())  # other sessions ended; this one goes on
+            _renew_login()
             flash(_("Two-factor login is on."), "success")
             return _show_recovery_codes(codes, next_url=safe_next_url(request.args.get("next"),
                                                                        url_for("accounts.two_factor")))
@@ -460,6 +544,7 @@ def new_recovery_codes():
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("accounts.two_factor"), code=303)
+    _renew_login()
     return _show_recovery_codes(codes)
 
 
@@ -477,5 +562,6 @@ def disable_two_factor():
         db.session.rollback()
         flash(str(error.message), "error")
     else:
+        _renew_login()
         flash(_("Two-factor login is off."), "success")
     return redirect(url_for("accounts.two_factor"), code=303)
