@@ -119,7 +119,7 @@ def _thread_json(slug: str, thread: list, reply_count: int) -> dict:
     its replies, placeholders included) and ``replies_url`` (where all of them are)."""
     data = _nest(thread)
     data["reply_count"] = reply_count
-    data["replies_url"] = url_for("api.thread", slug=slug, thread_id=thread[0].id, _external=True)
+    data["replies_url"] = site_url_for("api.thread", slug=slug, thread_id=thread[0].id)
     return data
 
 
@@ -155,7 +155,7 @@ def thread(slug: str, thread_id: int):
     root_data["reply_count"] = result.total_replies
 
     def link(n: int) -> str:
-        return url_for("api.thread", slug=slug, thread_id=thread_id, page=n, per_page=per_page, _external=True)
+        return site_url_for("api.thread", slug=slug, thread_id=thread_id, page=n, per_page=per_page)
 
     return jsonify({
         "consultation": item.slug, "thread": root_data, "page": page, "per_page": per_page, "pages": result.pages,
