@@ -144,3 +144,33 @@ def test_searches_answer_200_with_the_right_results_while_comments_are_written(
         assert len(list(reader.leaf_readers())) < final - seeded
     finally:
         reader.close()
+
+
+def corrupt_the_index(index_dir: str) -> None:
+    """Every table of contents replaced by a folder: no version of the index can be read
+    (reading it fails with an OSError, as on a failing disk)."""
+    for name in os.listdir(index_dir):
+        if name.endswith(".toc"):
+            os.remove(os.path.join(index_dir, name))
+            os.mkdir(os.path.join(index_dir, name))
+
+
+def test_an_index_that_cannot_be_read_answers_503_with_retry_after_and_keeps_the_query(
+        app, client, make_consultation, make_comment, make_user):
+    consultation = make_consultation(title="Veilys")
+    make_comment(consultation, make_user(), "Et innspill om veilys")
+    corrupt_the_index(app.config["SEARCH_INDEX_DIR"])
+
+    page = client.get("/sok?q=veilys+langs+sj%C3%B8en&type=comment&sort=newest")
+    assert page.status_code == 503
+    assert int(page.headers["Retry-After"]) > 0
+    html = page.get_data(as_text=True)
+    assert "Søket kunne ikke svare akkurat nå. Prøv igjen om noen sekunder." in html
+    assert 'value="veilys langs sjøen"' in html  # what was typed is still in the box
+    assert '<option value="comment" selected>' in html and '<option value="newest" selected>' in html
+
+    api = client.get("/api/v1/search?q=veilys")
+    assert api.status_code == 503 and int(api.headers["Retry-After"]) > 0
+    assert api.get_json()["error"] == {"code": "search_unavailable",
+                                       "message": "Søket kunne ikke svare akkurat nå. Prøv igjen om noen sekunder."}
+
