@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
+import pickle
 import shutil
+import struct
 import threading
 import time
 from contextlib import contextmanager
@@ -26,10 +29,16 @@ from dataclasses import dataclass
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import LanguageAnalyzer, StandardAnalyzer
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.reading import EmptyReader, MultiReader, ReaderClosed, SegmentReader
+from whoosh.searching import Searcher
+from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
+
+log = logging.getLogger(__name__)
 
 #: Index text field per content language.
 LANGUAGE_FIELDS = {"nb": "text_no", "nn": "text_no", "no": "text_no", "en": "text_en", "de": "text_de"}
@@ -40,6 +49,18 @@ WRITER_TIMEOUT = 0.5
 #: file's parts into memory on every open (about 0.1 s for 100,000 comments), separate
 #: files are read where they lie.
 COMPOUND_SEGMENTS = False
+#: The lock file a Whoosh writer holds (``FileIndex.lock("WRITELOCK")`` of the index
+#: named ``MAIN``, the default).
+WRITER_LOCK = "MAIN_WRITELOCK"
+#: Column fields every document has (:meth:`IndexDocument.fields` always sets them), so
+#: every segment has their column files.
+COLUMN_FIELDS = ("created_at",)
+#: Times a searcher is opened afresh when another process's commit deleted segment files
+#: while it was being opened, before giving up.
+OPEN_ATTEMPTS = 20
+#: Errors of reading the index's files (whoosh's own ``IndexError`` is not the builtin).
+INDEX_READ_ERRORS = (OSError, EOFError, struct.error, pickle.UnpicklingError, whoosh_index.IndexError,
+                     ReaderClosed)
 
 # Open searchers per thread and index folder, kept between requests (see SearchIndex.searcher).
 _open_searchers = threading.local()
@@ -56,6 +77,11 @@ class _ThreadSearchers(dict):
                 searcher.close()
             except Exception:  # noqa: BLE001 - nothing to do about a file that will not close
                 pass
+
+
+class SearchUnavailable(RuntimeError):
+    """The index could not be read just now (its files could not be opened or read, even
+    on a freshly opened searcher). The search page and API answer 503 with Retry-After."""
 
 
 def build_schema() -> Schema:
@@ -131,18 +157,39 @@ class SearchIndex:
         """Open the index, creating an empty one if there is none.
 
         Another process may commit (and delete the previous table of contents) while this
-        one opens the index; then it simply tries again.
+        one opens the index; then it simply tries again. An empty index is created only
+        with the writer lock held, after looking again: a directory listing taken while
+        another process renames its new table of contents into place may show none, and
+        creating an index deletes every file of the one there.
+
+        Raises:
+            FileNotFoundError: the index kept changing under every attempt.
+            LockError: there seemed to be no index, and another writer held the lock for
+                a minute.
         """
         os.makedirs(self.path, exist_ok=True)
         for attempt in range(20):
             try:
                 if whoosh_index.exists_in(self.path):
                     return whoosh_index.open_dir(self.path)
-                return whoosh_index.create_in(self.path, build_schema())
+                return self._create_if_missing()
             except FileNotFoundError:
                 if attempt == 19:
                     raise
                 time.sleep(0.01)
+
+    def _create_if_missing(self):
+        """The index, created empty if there is still none once the writer lock is held
+        (a commit holds that lock until its table of contents is in place)."""
+        lock = FileStorage(self.path).lock(WRITER_LOCK)
+        if not try_for(lock.acquire, timeout=60, delay=0.05):
+            raise LockError("the index's writer lock")
+        try:
+            if whoosh_index.exists_in(self.path):
+                return whoosh_index.open_dir(self.path)
+            return whoosh_index.create_in(self.path, build_schema())
+        finally:
+            lock.release()
 
     def clear(self) -> None:
         """Delete everything and start an empty index."""
@@ -249,39 +296,119 @@ class SearchIndex:
             if version is None:
                 cached[1].close()
 
-    def _open_searcher(self):
-        """A searcher with every file a query reads already open.
+    def read(self, work):
+        """``work(searcher)`` on this thread's searcher, and its answer.
 
-        Whoosh opens a segment's column files (stored fields, field lengths, dates) on
-        first use; a commit in another process that merges segments deletes those files,
-        and a searcher that had not opened them yet would fail mid-query. Open files stay
-        readable after they are deleted, so they are opened here; should the commit come
-        before that, the opening is simply tried again on the new version.
+        Should reading fail (another process's commit changed the index's files under
+        it), the searcher is dropped and ``work`` runs once more on a freshly opened one.
+
+        Args:
+            work: a callable taking a Whoosh searcher; it may be called twice, so it must
+                not change anything outside.
+
+        Raises:
+            SearchUnavailable: the index could not be read on a fresh searcher either.
         """
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
-
-        last_error = None
-        for _attempt in range(10):
-            searcher = self.open().searcher()
+        for attempt in (1, 2):
             try:
-                for subsearcher, _offset in searcher.leaf_searchers():
-                    perdoc = getattr(subsearcher.reader(), "_perdoc", None)
-                    if perdoc is None:  # an empty index
-                        continue
-                    perdoc._cached_reader("_stored", STORED_COLUMN)  # noqa: SLF001 - pinned Whoosh 2.7.4
-                    for name, field in searcher.schema.items():
-                        if field.scorable:
-                            perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)  # noqa: SLF001
-                        if field.column_type and perdoc.has_column(name):
-                            perdoc.column_reader(name, field.column_type)
-                return searcher
+                with self.searcher() as searcher:
+                    return work(searcher)
+            except INDEX_READ_ERRORS as error:
+                self.close_searcher()
+                if attempt == 2:
+                    raise SearchUnavailable(f"the search index in {self.path} could not be read") from error
+                log.warning("reading the search index failed (%r); trying a fresh searcher", error)
+        raise AssertionError("unreachable")
+
+    def _open_searcher(self):
+        """A searcher on the latest committed version with every file a query reads open.
+
+        Whoosh opens a segment's terms and postings when its reader is made, but its
+        column files (stored fields, field lengths, creation times) only on first use,
+        and it takes a column file that is not on disk for a column the segment never had
+        (no stored fields, every date the default). A commit in another process that
+        merges segments deletes their files, so a searcher made just before it would
+        later answer wrongly or fail mid-query. Open files stay readable after they are
+        deleted, so each segment's columns are opened right after the segment; a column
+        the segment must have (by its own metadata) that is not on disk means the segment
+        was merged away meanwhile: everything opened is closed and the newest version is
+        opened instead. Once this returns, no commit can disturb the searcher.
+
+        Raises:
+            SearchUnavailable: segments kept vanishing for :data:`OPEN_ATTEMPTS` tries.
+        """
+        last_error = None
+        for _attempt in range(OPEN_ATTEMPTS):
+            try:
+                return self._open_snapshot()
             except FileNotFoundError as error:
-                searcher.close()
                 last_error = error
                 time.sleep(0.01)
-        raise last_error
+        raise SearchUnavailable(f"the search index in {self.path} kept changing while it was opened") from last_error
+
+    def _open_snapshot(self):
+        """One try of :meth:`_open_searcher`: the segments of the latest table of contents.
+
+        The readers are made here rather than by ``Index.searcher()``, which leaves the
+        segment readers it already opened to the garbage collector when a later segment's
+        files have gone.
+
+        Raises:
+            FileNotFoundError: a file of the version read has been deleted meanwhile.
+        """
+        ix = self.open()
+        toc = whoosh_index.TOC.read(ix.storage, ix.indexname)
+        readers = []
+        try:
+            for segment in toc.segments:
+                readers.append(SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation))
+                _open_columns(readers[-1], toc.schema)
+        except BaseException:
+            for reader in readers:
+                reader.close()
+            raise
+        if not readers:
+            reader = EmptyReader(toc.schema)
+        elif len(readers) == 1:
+            reader = readers[0]
+        else:
+            reader = MultiReader(readers, generation=toc.generation)
+        return Searcher(reader, fromindex=ix)
 
     def stamps(self) -> dict[str, str]:
-        """``{key: stamp}`` of every document in the index."""
-        with self.searcher() as searcher:
-            return {fields["key"]: fields.get("stamp", "") for fields in searcher.all_stored_fields()}
+        """``{key: stamp}`` of every document in the index.
+
+        Raises:
+            SearchUnavailable: the index could not be read.
+        """
+        return self.read(lambda searcher: {fields["key"]: fields.get("stamp", "")
+                                           for fields in searcher.all_stored_fields()})
+
+
+def _open_columns(reader, schema) -> None:
+    """Open every column file of one segment that a query reads, and keep it open.
+
+    Whoosh 2.7.4 has no public way to open a segment's column files up front (its public
+    ``column_reader`` and ``stored_fields`` take a deleted file for an absent column),
+    so this uses its per-document reader (``SegmentReader._perdoc``) and the cache behind
+    ``stored_fields`` and ``doc_field_length`` (``_cached_reader``). Which columns a
+    segment has is known from the segment itself: stored fields and :data:`COLUMN_FIELDS`
+    in every segment with documents, and a field's lengths where the field has any
+    (``reader.field_length``), so a missing file is never mistaken for an absent column.
+
+    Raises:
+        FileNotFoundError: a column the segment has is no longer on disk (the segment was
+            merged away by another process's commit).
+    """
+    perdoc = getattr(reader, "_perdoc", None)  # noqa: SLF001 - see above
+    if perdoc is None or not reader.doc_count_all():  # an empty index or segment
+        return
+    needed = [("_stored", STORED_COLUMN)]
+    needed += [(_lenfield(name), LENGTHS_COLUMN) for name, field in schema.items()
+               if field.scorable and reader.field_length(name)]
+    for name, column in needed:
+        if perdoc._cached_reader(name, column) is None:  # noqa: SLF001 - see above
+            raise FileNotFoundError(f"segment {reader.segment().segment_id()} has lost its column {name}")
+    for name in COLUMN_FIELDS:
+        # column_reader opens the file (or raises FileNotFoundError) and keeps it open.
+        perdoc.column_reader(name, schema[name].column_type)

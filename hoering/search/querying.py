@@ -194,7 +194,8 @@ class _SegmentArrays:
         for term in reader.lexicon("state"):
             self.state[_raw_postings(reader, "state", term, weights=False)[0]] = _code(term.decode())
         # Read through the per-document reader, whose files the searcher opened up front
-        # (SearchIndex._open_searcher): the segment's files may be deleted by now.
+        # (SearchIndex._open_searcher): the segment's files may be deleted by now, and
+        # Whoosh's public column_reader would take a deleted file for an absent column.
         perdoc = reader._perdoc  # noqa: SLF001 - Whoosh 2.7.4 exposes no public bulk read
         created = perdoc.column_reader("created_at", reader.schema["created_at"].column_type)
         self.created = _column_array(created, n, ">u8").astype(np.int64)
@@ -613,9 +614,13 @@ def search(index: SearchIndex, text: str, *, scope: Scope | None = None, page: i
 
     Returns:
         A :class:`SearchResult` with highlighted, HTML-escaped snippets.
+
+    Raises:
+        SearchUnavailable: the index could not be read (:meth:`SearchIndex.read`).
     """
     prepared, truncated = prepare_query_text(text)
-    with index.searcher() as searcher:
+
+    def answer(searcher) -> SearchResult:
         schema = searcher.schema
         parsed = parse_query(schema, prepared) if prepared else query.NullQuery
         if parsed is query.NullQuery:
@@ -623,10 +628,10 @@ def search(index: SearchIndex, text: str, *, scope: Scope | None = None, page: i
         matches = _collect(searcher, parsed, scope)
         total = len(matches.docnums)
         pages = max(1, -(-total // per_page))
-        page = min(max(1, page), pages)
+        shown = min(max(1, page), pages)
         consultations = int(matches.is_consultation.sum())
         counts = {"consultation": consultations, "comment": total - consultations}
-        order = matches.ordered(sort)[(page - 1) * per_page: page * per_page]
+        order = matches.ordered(sort)[(shown - 1) * per_page: shown * per_page]
         terms = {(fieldname, value.decode() if isinstance(value, bytes) else value)
                  for fieldname, value in parsed.iter_all_terms()}
         hits = []
@@ -646,7 +651,9 @@ def search(index: SearchIndex, text: str, *, scope: Scope | None = None, page: i
             # not reveal words that exist only in hidden, pending or draft texts.
             if candidate and len(_collect(searcher, parse_query(schema, candidate), scope).docnums):
                 suggestion = candidate
-    return SearchResult(hits, total, counts, page, pages, prepared, truncated, suggestion)
+        return SearchResult(hits, total, counts, shown, pages, prepared, truncated, suggestion)
+
+    return index.read(answer)
 
 
 def _escape(text: str) -> str:
@@ -687,17 +694,24 @@ def _suggest(searcher, text: str, scope: Scope | None) -> str | None:
 
 def matching_ids(index: SearchIndex, text: str, scope: Scope | None = None, limit: int | None = 5000) -> list[int]:
     """Ids (``doc_id``) of the best ``limit`` documents matching ``text`` within ``scope``,
-    best first."""
+    best first.
+
+    Raises:
+        SearchUnavailable: the index could not be read (:meth:`SearchIndex.read`).
+    """
     prepared, _ = prepare_query_text(text)
     if not prepared:
         return []
-    with index.searcher() as searcher:
+
+    def answer(searcher) -> list[int]:
         parsed = parse_query(searcher.schema, prepared)
         if parsed is query.NullQuery:
             return []
         matches = _collect(searcher, parsed, scope)
         order = matches.ordered("relevance")[:limit]
         return [int(searcher.stored_fields(docnum)["doc_id"]) for docnum in matches.docnums[order].tolist()]
+
+    return index.read(answer)
 
 
 def clear_cache() -> None:

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, current_user
 
 from hoering import permissions
 from hoering.api import bp as api_bp
 from hoering.consultations.models import Consultation
-from hoering.errors import json_error
+from hoering.errors import json_error, render_error
 from hoering.extensions import db
 from hoering.forms import date_arg, page_number, parse_id
 from hoering.sanitize import clean_snippet
 from hoering.search import bp, services
+from hoering.search.backend import SearchUnavailable
 from hoering.summaries import services as summary_services
 from hoering.urls import site_url_for
 
 STATUSES = ("open", "upcoming", "closed", "summarized")
+#: Seconds after which a client may search again when the index could not be read (the
+#: index is readable again as soon as a concurrent commit is done: well under a second).
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_TITLE = _l("Search is not available just now")
+UNAVAILABLE_MESSAGE = _l("Search could not answer just now. Please try again in a few seconds.")
 
 
 def _filters(staff: bool) -> services.SearchFilters:
@@ -39,11 +46,16 @@ def search_page():
     staff = permissions.can_moderate(current_user)
     text = request.args.get("q", "")
     sort = "newest" if request.args.get("sort") == "newest" else "relevance"
-    result = None
+    result, unavailable = None, False
     if text.strip():
-        result = services.search(text, current_user, _filters(staff), page=page_number(request.args.get("page")),
-                                 per_page=current_app.config["SEARCH_PER_PAGE"], sort=sort)
-        for hit in result.hits:
+        try:
+            result = services.search(text, current_user, _filters(staff), page=page_number(request.args.get("page")),
+                                     per_page=current_app.config["SEARCH_PER_PAGE"], sort=sort)
+        except SearchUnavailable:
+            # The page comes back with the query and filters kept, and says so.
+            current_app.logger.exception("search index unavailable")
+            unavailable = True
+        for hit in result.hits if result else ():
             hit.snippet = clean_snippet(hit.snippet)
     # Search covers published consultations only, so drafts are not offered as a filter
     # (nor are their titles or themes shown to moderators, who may not see drafts).
@@ -57,10 +69,26 @@ def search_page():
         theme_groups = summary_services.theme_groups(
             {hit.consultation_id for hit in result.hits if hit.doc_type == "comment"})
         tags = summary_services.themes_by_comment([hit.doc_id for hit in result.hits if hit.doc_type == "comment"])
-    return render_template("search/search.html", result=result, text=text, sort=sort, staff=staff,
+    page = render_template("search/search.html", result=result, text=text, sort=sort, staff=staff,
                            consultations=consultations, args=request.args,
                            states=services.STAFF_STATES, statuses=STATUSES, theme_groups=theme_groups, tags=tags,
-                           filter_themes=filter_themes)
+                           filter_themes=filter_themes, unavailable=unavailable,
+                           unavailable_message=UNAVAILABLE_MESSAGE)
+    if unavailable:
+        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return page
+
+
+@bp.app_errorhandler(SearchUnavailable)
+def search_unavailable(error: SearchUnavailable):
+    """503 with Retry-After (JSON for the API, else the error page) wherever a search
+    could not read the index. The search page answers 503 itself, with the query kept;
+    the moderation queue's text filter falls back to matching substrings instead."""
+    current_app.logger.exception("search index unavailable", exc_info=error)
+    response = current_app.make_response(render_error(503, UNAVAILABLE_TITLE, UNAVAILABLE_MESSAGE,
+                                                      code="search_unavailable"))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @api_bp.get("/search")
