@@ -90,11 +90,12 @@ def database_unavailable(error: Exception):
         pass
     current_app.logger.error("database unavailable (%s %s): %s", request.method, request.path,
                              getattr(error, "orig", None) or error)
+    # Loading the logged-in user is a query: the answer is made, and finished by the
+    # after-request hooks, for a visitor instead.
+    g._login_user = login_manager.anonymous_user()
     if wants_json():
         response = json_error(503, "unavailable", MESSAGE)
     else:
-        # Loading the logged-in user is a query; draw the page for a visitor instead.
-        g._login_user = login_manager.anonymous_user()
         kept = _kept_form()
         body = render_template("errors/unavailable.html", title=TITLE, message=KEPT_MESSAGE if kept else MESSAGE,
                                kept=kept)

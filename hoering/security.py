@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, request
-from flask_login import current_user
+from flask import Response, abort, current_app, request, session
 from werkzeug.sansio.utils import host_is_trusted
 
 #: Endpoints whose answers are the same for everyone (the site's CSS, scripts and images):
@@ -55,6 +54,14 @@ def refuse_foreign_hosts() -> None:
         abort(400)
 
 
+def _carries_a_login() -> bool:
+    """True when the request comes with a login (a session that names a user, or a
+    remember-me cookie). Read from the cookies, not by loading the user: this runs after
+    every response, also while the database is unreachable."""
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return "_user_id" in session or remember_cookie in request.cookies
+
+
 def set_cache_headers(response: Response) -> Response:
     """Every answer to a logged-in visitor gets ``Cache-Control: no-store`` (no browser
     history, back-button copy or proxy keeps a moderation page, an export or the data
@@ -65,7 +72,7 @@ def set_cache_headers(response: Response) -> Response:
     if request.endpoint in SAME_FOR_EVERYONE:
         return response
     response.vary.add("Cookie")
-    if current_user.is_authenticated and not response.cache_control.no_store:
+    if _carries_a_login() and not response.cache_control.no_store:
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
     return response
