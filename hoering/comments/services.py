@@ -378,8 +378,33 @@ def set_support(comment: Comment, user, supported: bool, now: dt.datetime | None
     return supported
 
 
+class _PageNumbers:
+    """Page arithmetic shared by pages of threads and of replies: ``per_page`` items a
+    page, ``page`` 1-based, out of :attr:`item_total` items."""
+
+    page: int
+    per_page: int
+
+    @property
+    def item_total(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least 1, also with nothing to show)."""
+        return max(1, math.ceil(self.item_total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
 @dataclass
-class ThreadPage:
+class ThreadPage(_PageNumbers):
     """One page of threads.
 
     ``threads`` holds, per thread, its comments in reading order: the top-level comment
@@ -405,16 +430,8 @@ class ThreadPage:
         return {c.id: c for thread in self.threads for c in thread}
 
     @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total_threads / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def item_total(self) -> int:
+        return self.total_threads
 
     def more_replies(self, thread: list[Comment]) -> int:
         """How many replies of ``thread`` are not shown on this page (0 if none)."""
@@ -550,7 +567,7 @@ def _group_threads(rows: list[Comment]) -> list[list[Comment]]:
 
 
 @dataclass
-class ReplyPage:
+class ReplyPage(_PageNumbers):
     """One page of a thread's replies, for the thread's own page: the top-level comment
     (``root``) heads every page, then ``per_page`` replies in reading order."""
 
@@ -577,16 +594,8 @@ class ReplyPage:
         return {**self.answered, **{c.id: c for c in self.thread}}
 
     @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total_replies / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def item_total(self) -> int:
+        return self.total_replies
 
 
 def visible_thread_root(consultation: Consultation, thread_id: int, viewer=None) -> Comment | None:
