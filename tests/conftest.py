@@ -96,6 +96,30 @@ def _empty_database(app):
                     connection.execute(table.insert(), app.config["SEEDED_ROWS"][table.name])
 
 
+#: Settings of the session's app that another app on the same database and folders takes.
+SECOND_APP_SETTINGS = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "PASSWORD_HASH_METHOD", "SEARCH_INDEX_DIR",
+                       "MAIL_DIR", "SEARCH_INDEX_INLINE", "RATELIMIT_COMMENTS", "RATELIMIT_REPORTS",
+                       "RATELIMIT_REGISTRATION", "RATELIMIT_LOGIN")
+
+
+@pytest.fixture
+def make_app(app):
+    """``make_app(**settings)`` → another app on the test database and folders, made with
+    the session app's :data:`SECOND_APP_SETTINGS` and then ``settings`` (a proxy in front,
+    an https site, a database behind a switch); its connections are closed after the test."""
+    made = []
+
+    def make(**settings):
+        made.append(create_app({**{key: app.config[key] for key in SECOND_APP_SETTINGS}, **settings}))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture
 def search_inline(app, monkeypatch):
     """Apply index tasks after every request and factory call, as in production."""

@@ -21,12 +21,7 @@ from sqlalchemy.engine import make_url
 from hoering import create_app
 from hoering.comments.models import Comment
 from hoering.extensions import db
-from tests.conftest import TEST_PASSWORD, csrf_token_from
-
-#: Settings of the session's app that a second app on the same database needs.
-SHARED_SETTINGS = ("TESTING", "SECRET_KEY", "PASSWORD_HASH_METHOD", "SEARCH_INDEX_DIR", "MAIL_DIR",
-                   "SEARCH_INDEX_INLINE", "RATELIMIT_COMMENTS", "RATELIMIT_REPORTS", "RATELIMIT_REGISTRATION",
-                   "RATELIMIT_LOGIN")
+from tests.conftest import SECOND_APP_SETTINGS, TEST_PASSWORD, csrf_token_from
 
 
 class TcpProxy:
@@ -138,7 +133,7 @@ def outage(app):
     """``(app, switch)``: a second app on the test database whose connection can be cut
     (``switch.cut()``) and restored (``switch.restore()``)."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    settings = {key: app.config[key] for key in SHARED_SETTINGS}
+    settings = {key: app.config[key] for key in SECOND_APP_SETTINGS}
     if url.get_backend_name() == "postgresql":
         switch = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
         proxied = url.set(host="127.0.0.1", port=switch.port)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hoering import ConfigurationError, create_app
+from hoering import ConfigurationError
 from hoering.extensions import db
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 from tests.test_access_matrix import MATRIX, consultation_form, scene  # noqa: F401  (scene is a fixture)
@@ -103,22 +103,14 @@ def test_mails_asked_for_on_a_forged_host_link_to_the_site(app, client, make_use
 
 
 @pytest.fixture
-def https_site(app):
+def https_site(make_app):
     """``https_site(**settings)`` → an app served as https://hoering.fjordvik.example, as in
-    production (not testing); its connections are closed after the test."""
-    made = []
+    production (not testing)."""
 
     def make(**settings):
-        made.append(create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                                "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"], "MAIL_DIR": app.config["MAIL_DIR"],
-                                "SITE_URL": "https://hoering.fjordvik.example", **settings}))
-        return made[-1]
+        return make_app(TESTING=False, SECRET_KEY="x" * 32, SITE_URL="https://hoering.fjordvik.example", **settings)
 
-    yield make
-    for other in made:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return make
 
 
 def test_an_https_site_refuses_requests_for_another_host(https_site):

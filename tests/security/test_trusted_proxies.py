@@ -12,31 +12,18 @@ import sqlalchemy as sa
 
 from hoering import PROJECT_ROOT, ConfigurationError, create_app
 from hoering.extensions import db
-from tests.conftest import csrf_token_from
+from tests.conftest import SECOND_APP_SETTINGS, csrf_token_from
 
 PROXY = "10.0.0.1"
-#: Settings of the session's app that a second app on the same database needs.
-SHARED_SETTINGS = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "PASSWORD_HASH_METHOD", "SEARCH_INDEX_DIR",
-                   "MAIL_DIR", "SEARCH_INDEX_INLINE", "RATELIMIT_COMMENTS", "RATELIMIT_REPORTS",
-                   "RATELIMIT_REGISTRATION")
-
-
 @pytest.fixture
-def behind_proxies(app):
+def behind_proxies(make_app):
     """``behind_proxies(proxies, **settings)`` → a second app on the test database, with
-    ``proxies`` trusted proxies in front; its connections are closed after the test."""
-    made = []
+    ``proxies`` trusted proxies in front."""
 
     def make(proxies, **settings):
-        made.append(create_app({**{key: app.config[key] for key in SHARED_SETTINGS}, "TRUSTED_PROXIES": proxies,
-                                "RATELIMIT_LOGIN": "2 per minute", **settings}))
-        return made[-1]
+        return make_app(TRUSTED_PROXIES=proxies, **{"RATELIMIT_LOGIN": "2 per minute", **settings})
 
-    yield make
-    for other in made:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return make
 
 
 def failed_login(client, forwarded_for: str | None, n: int) -> int:
@@ -97,7 +84,7 @@ def test_a_bad_number_of_proxies_stops_the_start(behind_proxies, value):
 
 def test_a_bad_number_of_proxies_in_the_environment_stops_the_start(app, monkeypatch):
     monkeypatch.setenv("HOERING_TRUSTED_PROXIES", "mange")
-    settings = {key: app.config[key] for key in SHARED_SETTINGS}
+    settings = {key: app.config[key] for key in SECOND_APP_SETTINGS}
     with pytest.raises(ConfigurationError, match="HOERING_TRUSTED_PROXIES"):
         create_app(settings)
     monkeypatch.setenv("HOERING_TRUSTED_PROXIES", "2")
