@@ -94,9 +94,12 @@ def register(app: Flask) -> None:
             return render_error(error.code)
         return error
 
-    @app.errorhandler(InternalServerError)
-    def handle_500(error):
-        from hoering.extensions import db
+    app.errorhandler(InternalServerError)(internal_error)
 
-        db.session.rollback()
-        return render_error(500)
+
+def internal_error(error: InternalServerError):
+    """The 500 page (the transaction rolled back first)."""
+    from hoering.extensions import db
+
+    db.session.rollback()
+    return render_error(500)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app, g, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import InternalServerError
 
-from hoering.errors import json_error, wants_json
+from hoering.errors import internal_error, json_error, wants_json
 from hoering.extensions import db, login_manager
 
 #: Seconds a client is asked to wait before trying again.
@@ -117,7 +118,20 @@ def _kept_form() -> dict | None:
     }
 
 
+def _internal_error(error: InternalServerError):
+    """The 500 handler, which an outage can reach too: a database error raised while another
+    answer was being made (loading the logged-in user for a 404 page, say) ends up here.
+    Such an error gets the outage answer; anything else the usual 500 page."""
+    original = getattr(error, "original_exception", None)
+    if original is not None and is_database_unavailable(original):
+        return database_unavailable(original)
+    return internal_error(error)
+
+
 def register(app) -> None:
-    """Answer database outages on ``app`` with :func:`database_unavailable`."""
+    """Answer database outages on ``app`` with :func:`database_unavailable`, also when they
+    surface as a 500 (this replaces the 500 handler of :func:`hoering.errors.register`,
+    which is called first, and falls back to it)."""
     app.register_error_handler(sa.exc.DBAPIError, database_unavailable)
     app.register_error_handler(sa.exc.TimeoutError, database_unavailable)
+    app.register_error_handler(InternalServerError, _internal_error)

@@ -134,6 +134,8 @@ def outage(app):
     (``switch.cut()``) and restored (``switch.restore()``)."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     settings = {key: app.config[key] for key in SECOND_APP_SETTINGS}
+    # Errors are answered as in production, not raised into the test (as TESTING would).
+    settings["PROPAGATE_EXCEPTIONS"] = False
     if url.get_backend_name() == "postgresql":
         switch = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
         proxied = url.set(host="127.0.0.1", port=switch.port)
@@ -247,3 +249,24 @@ def test_a_report_written_during_an_outage_is_kept(outage, make_user, make_consu
     assert kept["text"] == "Dette er min forklaring" and kept["reason"] == "offensive"
     switch.restore()
     assert client.post(url, data=kept).status_code == 303
+
+
+def test_a_logged_in_visitor_gets_503_not_500_wherever_the_outage_surfaces(outage, make_user):
+    """Pages that do not touch the database before the answer is made (a 404, the language
+    switch, the API, search) still load the logged-in user: that must give 503, not 500, and
+    the answer must not be kept by a cache."""
+    other, switch = outage
+    citizen = logged_in_client(other, make_user())
+    token = csrf_token_from(citizen.get("/").get_data(as_text=True))
+
+    switch.cut()
+    answers = [citizen.get("/finnes-ikke"), citizen.get("/api/v1/consultations"), citizen.get("/api/v1/search?q=vei"),
+               citizen.get("/sok?q=vei"), citizen.post("/sprak", data={"csrf_token": token, "lang": "en", "next": "/"})]
+    for response in answers:
+        assert response.status_code == 503, (response.request.path, response.status_code)
+        assert int(response.headers["Retry-After"]) > 0
+        assert "no-store" in response.headers["Cache-Control"]
+
+    switch.restore()
+    assert citizen.get("/finnes-ikke").status_code == 404
+    assert "Logg ut" in citizen.get("/").get_data(as_text=True)
