@@ -8,7 +8,8 @@ such an archive before anything is unpacked into memory:
 1. The archive's directory is read under a byte budget (:data:`DIRECTORY_BYTES_PER_MEMBER`
    per allowed member, plus the end records), so a directory of 100,000 entries is refused
    before it is parsed; then the members are counted.
-2. The sizes the directory declares are checked: in total, and as a ratio of unpacked to
+2. Members packed other than stored or deflated (the only methods office files use) are
+   refused. The sizes the directory declares are checked: in total, and as a ratio of unpacked to
    packed size per member (Apache POI's ``ZipSecureFile`` defaults: 1,000 members, ratio
    100, members under 100 KiB exempt from the ratio).
 3. Every member is then inflated in 64 KiB pieces that are thrown away, counting the real
@@ -40,6 +41,11 @@ END_RECORDS_BYTES = 128 * 1024
 RATIO_GRACE_BYTES = 100 * 1024
 #: Bytes inflated at a time while the members are checked.
 CHUNK_BYTES = 64 * 1024
+
+#: The packing methods office programs write (ISO/IEC 29500-2 and OpenDocument allow only
+#: these). The standard library would also unpack BZIP2 and LZMA, but in one piece whatever
+#: the size asked for, so their output cannot be bounded while it is read.
+OFFICE_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 
 #: What a damaged or unreadable archive raises, from the standard library and zlib.
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError,
@@ -111,6 +117,9 @@ def _over_ratio(unpacked: int, packed: int, limits: ArchiveLimits) -> bool:
 def _check_declared(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> None:
     if len(infos) > limits.max_members:
         raise ArchiveTooLarge(f"{len(infos)} members")
+    for info in infos:
+        if info.compress_type not in OFFICE_COMPRESSION:
+            raise ArchiveDamaged(f"{info.filename} is packed with method {info.compress_type}")
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
         raise ArchiveDamaged("two members have the same name")

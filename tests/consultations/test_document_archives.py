@@ -114,6 +114,29 @@ def lying_odt() -> bytes:
     return bytes(data)
 
 
+@functools.cache
+def bzip2_docx() -> bytes:
+    """A real DOCX plus a BZIP2-packed part that says it unpacks to 50,000 bytes while its
+    data (a few hundred bytes) unpacks to 64 MB: the standard library unpacks BZIP2 and
+    LZMA in one piece, so no reading in small chunks could bound it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_bytes())) as real, zipfile.ZipFile(out, "w") as archive:
+        for info in real.infolist():
+            archive.writestr(info, real.read(info))
+        info = zipfile.ZipInfo("word/media/image1.bin")
+        info.compress_type = zipfile.ZIP_BZIP2
+        with archive.open(info, "w") as member:
+            block = bytes(1024 * 1024)
+            for _ in range(64):
+                member.write(block)
+    data = bytearray(out.getvalue())
+    entry = data.rfind(b"word/media/image1.bin") - 46
+    assert data[entry:entry + 4] == b"PK\x01\x02"
+    struct.pack_into("<L", data, entry + 16, zlib.crc32(bytes(50_000)))
+    struct.pack_into("<L", data, entry + 24, 50_000)
+    return bytes(data)
+
+
 def docx_with_members(count: int) -> bytes:
     """A real DOCX whose directory lists ``count`` more (empty) members, with ZIP64 end
     records as writers make them for more than 65,535 entries. Built directly: writing
@@ -150,7 +173,8 @@ def upload_measured(browser, consultation, content: bytes, name: str):
     (mimetype_bomb, "bombe.odt", TOO_LARGE),
     (lying_odt, "lyver.odt", TOO_LARGE),
     (lambda: docx_with_members(100_000), "mange-deler.docx", TOO_LARGE),
-], ids=["mimetype-inflates-to-200MB", "lying-header", "100000-members"])
+    (bzip2_docx, "bzip2.docx", DAMAGED),
+], ids=["mimetype-inflates-to-200MB", "lying-header", "100000-members", "bzip2-part"])
 def test_zip_bombs_are_refused_with_a_message_and_little_memory(browser_for, make_consultation, documents_dir,
                                                                 build, name, message):
     content = build()
