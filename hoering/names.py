@@ -42,17 +42,37 @@ def _skeleton(text: str) -> str:
     return checker.getSkeleton(0, text)
 
 
-def fold_name(name: str) -> str:
+#: Canonical combining classes of marks drawn above a letter (Unicode's UAX #44,
+#: ``Canonical_Combining_Class``: 214 attached above, 216 attached above right, 230 above,
+#: 232 above right, 233/234 double). Norwegian and Sámi letters (å, á, č, š, ž …) use only
+#: these; marks below and overlays (a dot or line under a letter, 220 and 202) are easily
+#: missed by a reader, so they do not tell two names apart.
+MARKS_ABOVE = frozenset({214, 216, 230, 232, 233, 234})
+
+
+def _without_marks(text: str, keep_above: bool) -> str:
+    """``text`` without its combining marks (all of them, or all but those drawn above)."""
+    kept = [c for c in unicodedata.normalize("NFD", text)
+            if not unicodedata.combining(c) and unicodedata.category(c) not in ("Mn", "Me")
+            or keep_above and unicodedata.combining(c) in MARKS_ABOVE]
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def fold_name(name: str, strict: bool = False) -> str:
     """The form in which names are compared: two names with the same folded form look
-    the same (see the module docstring for the steps and their sources).
+    the same (see the module docstring for the steps and their sources). Combining marks
+    drawn below a letter or through it are left out first ("Hansẹn" is "Hansen");
+    ``strict`` leaves out every mark ("Mödérator" is "Moderator"), for reserved words.
 
     Args:
         name: a display name (or a reserved word) as typed.
+        strict: leave out the marks above letters too.
 
     Returns:
         The folded text; empty when ``name`` has nothing visible.
     """
     text = unicodedata.normalize("NFKC", normalize_line(name or ""))
+    text = _without_marks(text, keep_above=not strict)
     return _skeleton(_skeleton(text).casefold())
 
 
@@ -85,9 +105,9 @@ def reserved_word_in(name: str, reserved: Iterable[str]) -> str | None:
         name: the display name as typed.
         reserved: reserved words and phrases as configured (any case).
     """
-    words = _words(fold_name(name))
+    words = _words(fold_name(name, strict=True))
     for phrase in reserved:
-        target = _words(fold_name(phrase))
+        target = _words(fold_name(phrase, strict=True))
         if not target:
             continue
         size = len(target)

@@ -37,6 +37,13 @@ class User(UserMixin, db.Model):
     """
 
     __tablename__ = "user"
+    #: One account per name look (UTS #39 skeleton) among the accounts people made and
+    #: still have; imported participants ("Deltaker 7" in two conversations) may repeat.
+    __table_args__ = (
+        sa.Index("uq_user_name_skeleton_active", "name_skeleton", unique=True,
+                 sqlite_where=sa.text("deleted_at IS NULL AND NOT is_pseudonymous"),
+                 postgresql_where=sa.text("deleted_at IS NULL AND NOT is_pseudonymous")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)

@@ -82,9 +82,14 @@ def _check_display_name(name: str, user: User | None = None, allow_reserved: boo
         User.name_skeleton == name_skeleton(name), User.id != (user.id if user is not None else 0),
         User.deleted_at.is_(None)).limit(1))
     if taken is not None:
-        raise ValidationFailed(_l("Someone else has this display name, or one that looks the same. Add something "
-                                  "that tells you apart, such as a middle name, an initial or where you live."))
+        raise ValidationFailed(NAME_TAKEN)
     return name
+
+
+#: A display name that looks like another account's (the check, or the unique index when
+#: two people chose it at the same moment).
+NAME_TAKEN = _l("Someone else has this display name, or one that looks the same. Add something "
+                "that tells you apart, such as a middle name, an initial or where you live.")
 
 
 def hash_password(password: str) -> str:
@@ -128,7 +133,10 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
     try:
         db.session.commit()
     except IntegrityError:
+        # Someone took the address, or a name that looks the same, a moment ago.
         db.session.rollback()
+        if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
+            raise ValidationFailed(NAME_TAKEN, field="display_name") from None
         raise Conflict(_l("An account with this e-mail address already exists."), field="email") from None
     return user
 
@@ -221,7 +229,11 @@ def change_display_name(user: User, display_name: str) -> User:
     if name != user.display_name:
         user.display_name = name
         enqueue("user_comments", user.id)  # the comments are indexed under the author's name
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # someone chose a name that looks the same a moment ago
+        raise ValidationFailed(NAME_TAKEN, field="display_name") from None
     return user
 
 

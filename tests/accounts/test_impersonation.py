@@ -4,13 +4,16 @@ refused; staff comments carry a badge that no name can fake."""
 from __future__ import annotations
 
 import html
+import threading
 import unicodedata
 
 import pytest
 import sqlalchemy as sa
 
+from hoering.accounts import services
 from hoering.accounts.models import User
 from hoering.extensions import db
+from tests.conftest import Browser, csrf_token_from
 
 RESERVED_MESSAGE = "Visningsnavn kan ikke inneholde"
 TAKEN_MESSAGE = "Noen andre har dette visningsnavnet, eller et som ser likt ut."
@@ -41,6 +44,9 @@ RESERVED_DISGUISES = [
     "Mode\u00adrator", "Fjordvik kommune", "FjordvikKommune", "Fjordvik Kommune Plan", "Kommunen",
     "Saksbehandler Siri", "Admin", "Admin1", "Administratoren", "Redaksjonen", "Brukerstøtte", "Support",
     "Hoering", "Slettet bruker", "Sletta brukar", "Deleted user",
+    # combining marks, below, through or above a letter
+    "M\u1ecdderator", "Mod\u0332erator", "\u1ea0dmin", "Saksbehandl\u1eb9r", "Fjordvik kommu\u0331ne",
+    "M\u00f6d\u00e9rator",
 ]
 
 
@@ -72,6 +78,8 @@ def test_reserved_words_are_refused_when_a_citizen_changes_name(browser, make_us
     "\u0410\u030ase Ødegård",  # Cyrillic А with a combining ring
     unicodedata.normalize("NFD", "Åse Ødegård"),  # the same letters, decomposed
     "Åse  Ødegård",  # two spaces
+    "Åse \u00d8d\u1eb9g\u00e5rd",  # a dot below a letter
+    "\u00c5se\u0332 Ødegård",  # a line below a letter
 ])
 def test_a_lookalike_of_another_participants_name_is_refused(browser, make_user, app, lookalike):
     make_user(name="Åse Ødegård")
@@ -95,6 +103,49 @@ def test_a_homoglyph_of_another_participants_name_is_refused_at_name_change(brow
     # one's own name, in another case, is not someone else's
     assert browser.submit("/min-side", data={"display_name": "KARI NORDMANN"}).status_code == 303
     assert stored_name(app, user.email) == "KARI NORDMANN"
+
+
+def test_two_people_choosing_one_name_at_the_same_moment_get_one_account(app, monkeypatch):
+    """Both requests check the name before either has saved its account: the unique index
+    on the name's look decides, and the second person is asked for another name."""
+    both_checked = threading.Barrier(2, timeout=20)
+    check = services._check_display_name
+
+    def check_in_step(*args, **kwargs):
+        name = check(*args, **kwargs)
+        both_checked.wait()
+        return name
+
+    monkeypatch.setattr(services, "_check_display_name", check_in_step)
+    pages = [Browser(app.test_client()) for _ in range(2)]
+    tokens = [csrf_token_from(page.get("/registrer").get_data(as_text=True)) for page in pages]
+    results: list = [None, None]
+
+    def post(n: int) -> None:
+        response = pages[n].client.post("/registrer", data={
+            "csrf_token": tokens[n], "display_name": "Samme Navn", "email": f"samme{n}@example.org",
+            "password": "langt-passord-1", "password_again": "langt-passord-1"})
+        results[n] = (response.status_code, html.unescape(response.get_data(as_text=True)))
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(status for status, _page in results) == [303, 422]
+    assert TAKEN_MESSAGE in next(page for status, page in results if status == 422)
+    with app.app_context():
+        assert db.session.scalars(sa.select(User.display_name)).all() == ["Samme Navn"]
+
+
+def test_imported_participants_may_share_a_name(app, make_consultation, runner):
+    """Pseudonymous participants of two imports ("Deltaker 1" in each) are not accounts
+    people chose names for: the one-name-one-look rule does not apply to them."""
+    with app.app_context():
+        db.session.add_all([User(display_name="Deltaker 1", is_pseudonymous=True, external_id=f"polis:{n}:1")
+                            for n in range(2)])
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 2
 
 
 def test_a_deleted_accounts_name_is_free_again(browser, make_user, app):
