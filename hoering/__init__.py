@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -282,6 +283,8 @@ def register_request_hooks(app: Flask) -> None:
                 app.logger.exception("applying search index tasks failed; they stay queued")
         return response
 
+    last_mail_sweep = [-float("inf")]  # time.monotonic() of this process's last sweep for waiting account mails
+
     @app.after_request
     def send_account_mails(response):
         """Send the verification and password-reset mails this request queued, once the
@@ -297,6 +300,13 @@ def register_request_hooks(app: Flask) -> None:
                     deliver_account_mails(mail_ids)
 
             response.call_on_close(send)
+        if app.config["MAIL_ACCOUNT_INLINE"] and (
+                time.monotonic() - last_mail_sweep[0] >= app.config["MAIL_ACCOUNT_SWEEP_SECONDS"]):
+            # Now and then, also the account mails whose own delivery did not run.
+            from hoering.notifications.services import deliver_stuck_account_mails
+
+            last_mail_sweep[0] = time.monotonic()
+            response.call_on_close(_in_app_context(app, deliver_stuck_account_mails))
         for task in g.get("after_response", []):
             response.call_on_close(_in_app_context(app, task))
         return response

@@ -116,6 +116,9 @@ class DefaultConfig:
     #: Account mails (verification, password reset) are sent right after the request that
     #: queued them; when sending fails they stay in the outbox for ``send-mail``.
     MAIL_ACCOUNT_INLINE = True
+    #: Seconds between two looks, after a response, for account mails whose own delivery did
+    #: not run (a stopped process, a browser that hung up on the development server).
+    MAIL_ACCOUNT_SWEEP_SECONDS = 30
     #: Name shown in authenticator apps next to the account (``None``: ``SITE_OWNER``).
     TOTP_ISSUER: str | None = None
     #: Recovery codes made when two-factor login is switched on.

@@ -171,6 +171,31 @@ def queue_account_mail(user: User, kind: str, subject: str, lines: list[str]) ->
     return mail
 
 
+#: The kinds of mail :func:`queue_account_mail` is called with (sent right after the request).
+ACCOUNT_MAIL_KINDS = ("verify_email", "password_reset", "sign_in_link", "password_guessing", "two_factor_reset", "ban")
+
+
+def deliver_stuck_account_mails(older_than: float = 10.0, limit: int = 20) -> int:
+    """Send account mails still waiting ``older_than`` seconds after they were queued: the
+    delivery after their request did not run (the process stopped, or the development
+    server skipped it because the browser hung up first). Called now and then after a
+    response (``MAIL_ACCOUNT_SWEEP_SECONDS``), so a verification or sign-in link is never
+    left for ``send-mail`` alone. Returns how many were sent; failures are logged and the
+    mails stay in the outbox."""
+    cutoff = utcnow() - dt.timedelta(seconds=older_than)
+    try:
+        ids = list(db.session.scalars(
+            sa.select(OutboxMail.id).where(OutboxMail.sent_at.is_(None), OutboxMail.claimed_at.is_(None),
+                                           OutboxMail.kind.in_(ACCOUNT_MAIL_KINDS), OutboxMail.created_at < cutoff)
+            .order_by(OutboxMail.id).limit(limit)))
+        return deliver(ids=ids)[0] if ids else 0
+    except Exception:  # noqa: BLE001 - the response has gone; send-mail tries again
+        current_app.logger.exception("sending waiting account mails failed; they stay in the outbox")
+        return 0
+    finally:
+        db.session.remove()
+
+
 def deliver_account_mails(mail_ids: list[int]) -> None:
     """Send these account mails now (called once the response of the request that queued
     them has gone, so its timing does not tell whether a mail was sent). Failures are

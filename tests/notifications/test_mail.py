@@ -283,3 +283,30 @@ def test_a_claim_made_long_ago_by_a_live_sender_uses_its_own_time(app):
         db.session.commit()
         assert claim(mail.id, utcnow())
         assert not claim(mail.id, utcnow())  # claimed just now: nobody else may take it
+
+
+def test_an_account_mail_whose_delivery_did_not_run_is_sent_after_a_later_request(app, client, tmp_path, monkeypatch):
+    """The verification mail goes out right after the registration's response; when that
+    did not happen (the process stopped, or the development server skipped it because the
+    browser hung up), a later request's sweep sends it, not only ``send-mail``."""
+    monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path / "mail"))
+    monkeypatch.setitem(app.config, "MAIL_ACCOUNT_INLINE", False)  # as if the delivery did not run
+    page = client.get("/registrer").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert client.post("/registrer", data={"csrf_token": token, "display_name": "Vente Mail", "email": "vent@example.org",
+                                           "password": "langt-passord-1", "password_again": "langt-passord-1"}
+                       ).status_code == 303
+    with app.app_context():
+        mail = db.session.scalars(sa.select(OutboxMail).where(OutboxMail.to_address == "vent@example.org")).one()
+        assert mail.sent_at is None
+        mail.created_at -= dt.timedelta(minutes=1)
+        mail_id = mail.id
+        db.session.commit()
+
+    monkeypatch.setitem(app.config, "MAIL_ACCOUNT_INLINE", True)
+    monkeypatch.setitem(app.config, "MAIL_ACCOUNT_SWEEP_SECONDS", 0)
+    client.get("/").close()  # as a server does once the response has gone
+
+    with app.app_context():
+        assert db.session.scalar(sa.select(OutboxMail.sent_at).where(OutboxMail.to_address == "vent@example.org"))
+    assert [path.name for path in (tmp_path / "mail").iterdir()] == [f"{mail_id:08d}-verify_email.eml"]
