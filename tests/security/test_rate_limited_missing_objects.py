@@ -16,6 +16,8 @@ ENDPOINTS_WITH_OBJECTS = {
                         ["/hoeringer/finnes-ikke/kommentarer", "/hoeringer/{draft}/kommentarer"]),
     "moderation.report": ("RATELIMIT_REPORTS", "/kommentarer/{comment}/rapporter",
                           ["/kommentarer/2147483647/rapporter", "/kommentarer/{pending}/rapporter"]),
+    "comments.support": ("RATELIMIT_SUPPORTS", "/kommentarer/{comment}/stotte",
+                         ["/kommentarer/2147483647/stotte", "/kommentarer/{pending}/stotte"]),
 }
 
 
@@ -37,7 +39,7 @@ def test_a_rate_limited_post_to_a_missing_object_is_not_an_error(endpoint, app, 
              "pending": make_comment(consultation, make_user(), "hemmelig ventende", state="pending").id}
     citizen = browser_for()
     token = csrf_token_from(citizen.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True))
-    data = {"csrf_token": token, "text": "Teksten min", "reason": "spam"}
+    data = {"csrf_token": token, "text": "Teksten min", "reason": "spam", "supported": "1"}
     assert citizen.client.post(exhaust_url.format(**names), data=data).status_code in (303, 200)
     for url in missing_urls:
         response = citizen.client.post(url.format(**names), data=data)
