@@ -21,10 +21,12 @@ from flask_babel import lazy_gettext as _l
 from hoering import permissions
 from hoering.accounts.models import Role, User
 from hoering.comments.models import Comment, CommentState
+from hoering.consultations.models import Consultation
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.i18n import in_language
 from hoering.moderation.models import HIDDEN_BY_BAN, ActionType, Ban, BanHiddenComment, Report
+from hoering.moderation.recusal import recusals
 from hoering.moderation.services import record
 from hoering.notifications.services import queue_account_mail
 from hoering.sanitize import normalize_text
@@ -82,9 +84,17 @@ def ban_user(user: User, moderator, reason: str, days: int | None, hide_comments
 
 
 def _hide_comments_of(ban: Ban, moderator, now: dt.datetime) -> int:
-    """Hide the banned user's published comments (no commit); returns how many."""
-    comments = db.session.scalars(sa.select(Comment).where(
+    """Hide the banned user's published comments (no commit); returns how many. Left for
+    another moderator, as in every moderation decision: comments the moderator has reported
+    herself (:mod:`hoering.moderation.recusal`) and comments of consultations she may not
+    moderate (drafts, for a moderator who is not a case officer)."""
+    candidates = db.session.scalars(sa.select(Comment).where(
         Comment.author_id == ban.user_id, Comment.state == PUBLISHED).order_by(Comment.id)).all()
+    stakes = recusals(moderator, candidates)
+    consultations = {c.id: c for c in db.session.scalars(
+        sa.select(Consultation).where(Consultation.id.in_({comment.consultation_id for comment in candidates})))}
+    comments = [comment for comment in candidates if comment.id not in stakes
+                and permissions.can_moderate_consultation(moderator, consultations[comment.consultation_id])]
     hidden = 0
     for comment in comments:
         updated = db.session.execute(
@@ -121,7 +131,14 @@ def comments_hidden_by(ban: Ban) -> list[Comment]:
 
 
 def _restore(ban: Ban, moderator, now: dt.datetime) -> int:
-    """Publish again the comments ``ban`` hid and that are still hidden by it (no commit)."""
+    """Publish again the comments ``ban`` hid and that are still hidden by it (no commit).
+    Nothing is restored while another ban of the same person is in force: it may have
+    hidden the same comments, or would have."""
+    other_ban = db.session.scalar(sa.select(Ban.id).where(
+        Ban.user_id == ban.user_id, Ban.id != ban.id, Ban.lifted_at.is_(None),
+        sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now)).limit(1))
+    if other_ban is not None:
+        return 0
     restored = 0
     for comment in comments_hidden_by(ban):
         updated = db.session.execute(

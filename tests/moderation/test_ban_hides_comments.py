@@ -182,3 +182,36 @@ def test_the_banned_user_sees_why_and_until_when_on_the_site(app, browser_for, m
         assert "Du er utestengt inntil videre" in page and REASON in page
         assert page.count(REASON) == 1  # once, not in two notices
     assert moderator.get("/").get_data(as_text=True).count("Du er utestengt") == 0
+
+
+def test_a_ban_leaves_what_the_moderator_may_not_decide_to_others(app, browser_for, make_consultation, make_comment):
+    """Hiding by ban is a moderation decision like any other: not on a comment she has
+    reported herself (her report stays open for another moderator), nor in a draft she may
+    not see."""
+    citizen, moderator = browser_for(), browser_for("moderator")
+    reported = make_comment(make_consultation(), citizen.user, "Hun har rapportert denne")
+    in_draft = make_comment(make_consultation(status="draft"), citizen.user, "I et utkast")
+    plain = make_comment(make_consultation(), citizen.user, "En vanlig kommentar")
+    assert moderator.submit(f"/kommentarer/{reported.id}/rapporter", data={"reason": "offensive"}).status_code == 303
+
+    assert ban(moderator, citizen.user, hide=True).status_code == 303
+
+    assert comment_row(app, plain.id).state == "hidden"
+    assert comment_row(app, reported.id).state == "published"
+    assert open_report_count(app, reported.id) == 1
+    assert comment_row(app, in_draft.id).state == "published"
+
+
+def test_lifting_one_ban_restores_nothing_while_another_is_in_force(app, browser_for, make_consultation, make_comment):
+    citizen, moderator = browser_for(), browser_for("moderator")
+    comment = make_comment(make_consultation(), citizen.user, "Skjult av to utestengninger")
+    assert ban(moderator, citizen.user, hide=True, duration="1").status_code == 303
+    assert ban(moderator, citizen.user, hide=True, duration="permanent").status_code == 303  # a second ban
+    with app.app_context():
+        first_ban = db.session.scalars(sa.select(Ban.id).where(Ban.user_id == citizen.user.id).order_by(Ban.id)).first()
+
+    response = moderator.submit(f"/moderering/brukere/{citizen.user.id}/utesteng",
+                                f"/moderering/utestengninger/{first_ban}/opphev", data={"restore_comments": "1"})
+
+    assert response.status_code == 303
+    assert comment_row(app, comment.id).state == "hidden"
