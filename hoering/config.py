@@ -191,6 +191,8 @@ class DefaultConfig:
         "moderator", "moderatorer", "moderatorar", "moderering", "administrator", "admin",
         "saksbehandler", "saksbehandlar", "redaksjonen", "hoering", "høring",
         "brukerstøtte", "brukarstøtte", "støtte", "kundeservice", "offisiell", "offisielt",
+        # how imported participants are named ("Deltaker 12")
+        "deltaker", "deltakar", "participant",
         # English
         "municipality", "council", "official", "support", "helpdesk", "case officer",
         # how the comments of a deleted account are signed, in each language

@@ -1,5 +1,7 @@
 """Unbound Flask extension objects, bound to an app in :func:`hoering.create_app`."""
 
+import ipaddress
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -45,10 +47,21 @@ def rate_limit_key() -> str:
 def address_key() -> str:
     """The client's IP address as a rate-limit key (in the limiter's storage only): the
     connection's address, or behind ``TRUSTED_PROXIES`` reverse proxies the one the
-    outermost of them saw (see ``hoering.trust_proxies``)."""
+    outermost of them saw (see ``hoering.trust_proxies``). An IPv6 address counts by its
+    /64 network: one connection is routinely given a whole /64 (RFC 6177, RFC 8273), so
+    the addresses inside it are one client's to rotate through."""
     from flask import request
 
-    return f"ip:{request.remote_addr or 'unknown'}"
+    address = request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return f"ip:{address}"
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is the IPv4 client 192.0.2.1
+            return f"ip:{parsed.ipv4_mapped}"
+        return f"ip:{ipaddress.ip_network(f'{parsed}/64', strict=False)}"
+    return f"ip:{parsed}"
 
 
 limiter = Limiter(key_func=rate_limit_key)

@@ -87,8 +87,9 @@ def name_skeleton(name: str | None) -> str | None:
 
 
 def _words(text: str) -> list[str]:
-    """The words of a folded text: runs of letters, and runs of digits."""
-    return _WORDS.findall(text)
+    """The words of a folded text: runs of letters, and runs of digits. Marks the skeleton
+    puts in ("ø" becomes "o" and a combining stroke) are left out, so they split no word."""
+    return _WORDS.findall(_without_marks(text, keep_above=False))
 
 
 def reserved_word_in(name: str, reserved: Iterable[str]) -> str | None:

@@ -128,6 +128,12 @@ def has_visible_text(text: str) -> bool:
     return any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf", "Zs") for ch in text)
 
 
+def without_bidi_controls(text: str) -> str:
+    """``text`` without bidirectional embedding, override and isolate controls, for text no
+    person can be asked to correct (an import); forms refuse them instead."""
+    return "".join(ch for ch in text if not _is_bidi_control(ch))
+
+
 def contains_bidi_controls(text: str) -> bool:
     """True if ``text`` holds Unicode bidirectional embedding, override or isolate controls
     (U+202A–U+202E, U+2066–U+2069), which can make a name read as another (Unicode TR #36)."""

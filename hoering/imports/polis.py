@@ -30,7 +30,7 @@ from hoering.consultations.services import slugify, unique_slug
 from hoering.extensions import db
 from hoering.moderation.models import ActionType
 from hoering.moderation.services import record
-from hoering.sanitize import comment_html, markdown_html, normalize_text
+from hoering.sanitize import comment_html, markdown_html, normalize_line, normalize_text, without_bidi_controls
 from hoering.search.services import enqueue
 from hoering.timeutil import UTC, end_of_oslo_day, to_oslo
 
@@ -186,7 +186,7 @@ def import_polis(directory: str, language: str | None = None, all_pending: bool 
         opens_at = min(r.created_at for r in rows)
         closes_at = end_of_oslo_day(to_oslo(max(r.created_at for r in rows)).date())
         first_paragraph = _split_description(summary)[0]
-        title = summary["topic"].strip() or conversation
+        title = normalize_line(without_bidi_controls(summary["topic"])) or conversation
         consultation = Consultation(
             slug=unique_slug(slugify(conversation)),
             title=title[:200],

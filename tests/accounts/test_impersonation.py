@@ -47,6 +47,7 @@ RESERVED_DISGUISES = [
     # combining marks, below, through or above a letter
     "M\u1ecdderator", "Mod\u0332erator", "\u1ea0dmin", "Saksbehandl\u1eb9r", "Fjordvik kommu\u0331ne",
     "M\u00f6d\u00e9rator",
+    "Ordføreren", "Kommunedirektøren", "Deltaker 12",
 ]
 
 

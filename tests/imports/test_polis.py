@@ -144,3 +144,16 @@ def test_a_bad_row_is_reported_with_its_line(runner, tmp_path):
 def test_a_missing_folder_is_refused(runner, tmp_path):
     result = runner.invoke(args=["hoering", "import-polis", str(tmp_path / "nope")])
     assert result.exit_code != 0 and "no such folder" in result.output
+
+
+def test_an_imported_title_is_cleaned_like_a_typed_one(runner, tmp_path, app):
+    """Invisible and direction-changing characters and line breaks in an export's topic
+    do not reach the consultation's title (as in every single-line field)."""
+    (tmp_path / "summary.csv").write_text('topic,"Ny\u200b vei\u202e\nover fjellet\u2066"\n', encoding="utf-8")
+    (tmp_path / "comments.csv").write_text(
+        "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
+        "1500000000000,x,1,2,3,0,1,Et innspill om veien\n", encoding="utf-8")
+    result = runner.invoke(args=["hoering", "import-polis", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalars(sa.select(Consultation.title)).all() == ["Ny vei over fjellet"]

@@ -52,6 +52,15 @@ def test_behind_one_proxy_each_client_has_its_own_limit(behind_proxies):
     assert failed_login(second, "203.0.113.2", 5) == 429
 
 
+def test_behind_one_proxy_an_ipv6_client_counts_by_its_64_network(behind_proxies):
+    """One connection is given a whole /64: rotating through it gives no fresh allowance,
+    while another network has its own."""
+    client = behind_proxies(1).test_client()
+    statuses = [failed_login(client, f"2001:db8:1:2::{n:x}", n) for n in range(1, 5)]
+    assert statuses == [401, 401, 429, 429]
+    assert failed_login(client, "2001:db8:1:3::1", 5) == 401
+
+
 def test_behind_one_proxy_an_address_the_client_adds_is_ignored(behind_proxies):
     client = behind_proxies(1).test_client()
     # The client sends its own X-Forwarded-For; the proxy appends the address it saw.
