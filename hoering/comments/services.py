@@ -384,10 +384,8 @@ class _PageNumbers:
 
     page: int
     per_page: int
-
-    @property
-    def item_total(self) -> int:
-        raise NotImplementedError
+    #: How many items there are in all (each page type says which of its fields that is).
+    item_total: int
 
     @property
     def pages(self) -> int:
