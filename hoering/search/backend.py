@@ -361,7 +361,7 @@ class SearchIndex:
         readers = []
         try:
             for segment in toc.segments:
-                readers.append(SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation))
+                readers.append(_open_segment(ix.storage, toc, segment))
                 _open_columns(readers[-1], toc.schema)
         except BaseException:
             for reader in readers:
@@ -383,6 +383,48 @@ class SearchIndex:
         """
         return self.read(lambda searcher: {fields["key"]: fields.get("stamp", "")
                                            for fields in searcher.all_stored_fields()})
+
+
+class _RecordingStorage:
+    """A Whoosh storage that remembers the files opened through it while ``recording``."""
+
+    def __init__(self, storage):
+        self._storage = storage
+        self.opened = []
+        self.recording = True
+
+    def open_file(self, name, **kwargs):
+        opened = self._storage.open_file(name, **kwargs)
+        if self.recording:
+            self.opened.append(opened)
+        return opened
+
+    def __getattr__(self, name):
+        return getattr(self._storage, name)
+
+
+def _open_segment(storage, toc, segment) -> SegmentReader:
+    """A reader of one segment, or no file left open.
+
+    Whoosh's ``SegmentReader`` opens the segment's terms, then its postings, then its
+    per-document files; when a later one has been deleted by another process's merge,
+    the files already opened are left to the garbage collector. Here they are closed.
+
+    Raises:
+        FileNotFoundError: a file of the segment has been deleted meanwhile.
+    """
+    recorder = _RecordingStorage(storage)
+    try:
+        reader = SegmentReader(recorder, toc.schema, segment, generation=toc.generation)
+    except BaseException:
+        for opened in recorder.opened:
+            if not getattr(opened, "is_closed", False):
+                opened.close()
+        raise
+    finally:
+        recorder.recording = False
+        recorder.opened = []
+    return reader
 
 
 def _open_columns(reader, schema) -> None:

@@ -11,6 +11,7 @@ import threading
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
 
 from hoering.search.backend import COMPOUND_SEGMENTS, IndexDocument
 from hoering.timeutil import utcnow
@@ -174,3 +175,29 @@ def test_an_index_that_cannot_be_read_answers_503_with_retry_after_and_keeps_the
     assert api.get_json()["error"] == {"code": "search_unavailable",
                                        "message": "Søket kunne ikke svare akkurat nå. Prøv igjen om noen sekunder."}
 
+
+
+def test_a_segment_whose_files_went_while_it_was_opened_leaves_no_file_open(
+        app, client, make_consultation, make_comment, make_user, monkeypatch):
+    """Whoosh opens a segment's terms before its per-document files; when those have been
+    merged away, the terms file opened first is closed, not left to the garbage collector
+    (which reports it as an unclosed file, long after the request)."""
+    consultation = make_consultation(title="Veilys")
+    make_comment(consultation, make_user(), "Et innspill om veilys")
+    opened = []
+    original_open = FileStorage.open_file
+
+    def open_file(self, name, **kwargs):
+        opened.append((name, original_open(self, name, **kwargs)))
+        return opened[-1][1]
+
+    def per_document_files_gone(self, storage, segment):
+        raise FileNotFoundError(f"{segment.segment_id()}.cmp")
+
+    monkeypatch.setattr(FileStorage, "open_file", open_file)
+    monkeypatch.setattr(W3Codec, "per_document_reader", per_document_files_gone)
+
+    assert client.get("/sok?q=veilys").status_code == 503
+    segment_files = [f for name, f in opened if not name.endswith(".toc")]
+    assert segment_files, "the segment's terms were opened"
+    assert all(f.is_closed for f in segment_files)
