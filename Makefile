@@ -19,9 +19,11 @@ run: install instance/config.py
 	@echo "Serving Hoering on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	$(SITE_URL_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
+# Tests run on as many processes as the machine has cores (pytest-xdist; each its own database).
+PYTEST_WORKERS ?= auto
 test: install-dev
 	$(BIN)/ruff check hoering tests bench
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks (not timed tests). HOERING_BENCH_DATABASE_URL picks another database (its tables are dropped).
 bench: install-dev

@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
 
     register_extensions(app)
+    register_subscribers(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
@@ -213,6 +214,20 @@ def register_extensions(app: Flask) -> None:
         return user
 
 
+#: The modules whose subscribers handle domain events (docs/ARCHITECTURE.md lists them).
+SUBSCRIBER_MODULES = ("hoering.search.subscribers", "hoering.notifications.subscribers",
+                      "hoering.comments.subscribers")
+
+
+def register_subscribers(app: Flask) -> None:
+    """Connect every feature's subscribers to the domain events (:mod:`hoering.events`),
+    once per process: importing a ``subscribers`` module registers its functions."""
+    import importlib
+
+    for module in SUBSCRIBER_MODULES:
+        importlib.import_module(module)
+
+
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per area."""
     from hoering import i18n
@@ -281,6 +296,20 @@ def register_request_hooks(app: Flask) -> None:
                 process_pending()
             except Exception:  # the tasks stay queued; never fail the user's request for the index
                 app.logger.exception("applying search index tasks failed; they stay queued")
+        return response
+
+    last_event_sweep = [-float("inf")]  # time.monotonic() of this process's last look for due events
+
+    @app.after_request
+    def deliver_due_events(response):
+        """Now and then, after the response has gone, deliver the domain events whose
+        delivery failed before or whose process died before delivering them."""
+        if app.config["EVENT_SWEEP_SECONDS"] and (
+                time.monotonic() - last_event_sweep[0] >= app.config["EVENT_SWEEP_SECONDS"]):
+            from hoering.eventlog import deliver_due
+
+            last_event_sweep[0] = time.monotonic()
+            response.call_on_close(_in_app_context(app, deliver_due))
         return response
 
     last_mail_sweep = [-float("inf")]  # time.monotonic() of this process's last sweep for waiting account mails

@@ -253,3 +253,39 @@ def purge_command() -> None:
         db.session.commit()
         process_pending()
     click.echo(f"Erased the text of {len(ids)} rejected comments older than {days} days.")
+
+
+@hoering_cli.group("events")
+def events_cli() -> None:
+    """Domain events waiting for their subscribers (the event log)."""
+
+
+@events_cli.command("deliver")
+@click.option("--limit", default=1000, show_default=True, help="Most deliveries to try.")
+@click.option("--all", "everything", is_flag=True,
+              help="Also those not yet due (waiting for a retry or for the process that announced them).")
+@with_appcontext
+def events_deliver_command(limit: int, everything: bool) -> None:
+    """Deliver the events that are due (the app also does this now and then)."""
+    import datetime as dt
+
+    from hoering.eventlog import deliver_due
+    from hoering.timeutil import utcnow
+
+    now = utcnow() + (dt.timedelta(days=36500) if everything else dt.timedelta())
+    delivered = deliver_due(limit=limit, now=now)
+    click.echo(f"Delivered {delivered} events.")
+
+
+@events_cli.command("status")
+@with_appcontext
+def events_status_command() -> None:
+    """How many deliveries wait, and the oldest of them with their last errors."""
+    from hoering.eventlog import count_waiting, waiting
+
+    total, failed = count_waiting()
+    click.echo(f"{total} deliveries waiting, {failed} of them failed at least once.")
+    for row in waiting():
+        error = f"  {row.last_error}" if row.last_error else ""
+        click.echo(f"#{row.id} {row.event} -> {row.subscriber}: {row.attempts} failed attempts, "
+                   f"next {row.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC{error}")

@@ -119,6 +119,10 @@ class DefaultConfig:
     #: Seconds between two looks, after a response, for account mails whose own delivery did
     #: not run (a stopped process, a browser that hung up on the development server).
     MAIL_ACCOUNT_SWEEP_SECONDS = 30
+    #: Seconds between two looks, after a response, for domain events due for delivery
+    #: (a subscriber failed before, or the process that announced them stopped); 0 leaves
+    #: them to ``flask hoering events deliver``.
+    EVENT_SWEEP_SECONDS = 30
     #: Name shown in authenticator apps next to the account (``None``: ``SITE_OWNER``).
     TOTP_ISSUER: str | None = None
     #: Recovery codes made when two-factor login is switched on.

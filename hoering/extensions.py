@@ -7,6 +7,7 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -27,7 +28,36 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+#: Key of ``Session.info`` under which work waits for the transaction to commit.
+AFTER_COMMIT = "hoering.after_commit"
+
+
+class Session(FlaskSession):
+    """Flask-SQLAlchemy's session, which runs the callables waiting in
+    ``info[AFTER_COMMIT]`` once a commit has gone through, and forgets them on rollback.
+
+    Domain events are delivered to their subscribers so (:mod:`hoering.eventlog`): after
+    the change they report is committed, never before. A callable may use the session
+    (it starts a new transaction) and commit again.
+    """
+
+    def commit(self) -> None:
+        super().commit()
+        while self.info.get(AFTER_COMMIT):
+            waiting, self.info[AFTER_COMMIT] = self.info[AFTER_COMMIT], []
+            for callback in waiting:
+                callback()
+
+    def rollback(self) -> None:
+        self.info.pop(AFTER_COMMIT, None)
+        super().rollback()
+
+    def close(self) -> None:
+        self.info.pop(AFTER_COMMIT, None)
+        super().close()
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -38,11 +38,32 @@ def shared_data(*parts: str) -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def app(tmp_path_factory):
+def _test_database_url(tmp_path_factory) -> str:
+    """The database of this test process: a file of its own for SQLite; for PostgreSQL
+    ``HOERING_TEST_DATABASE_URL`` itself, or, under pytest-xdist, a database per worker
+    beside it (``test_gw0``, ``test_gw1``…), created when missing."""
     database_url = os.environ.get("HOERING_TEST_DATABASE_URL")
     if not database_url:
-        database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return database_url
+    url = sa.engine.make_url(database_url)
+    name = f"{url.database}_{worker}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": name}).scalar() is None:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    database_url = _test_database_url(tmp_path_factory)
     app = create_app({
         "TESTING": True,
         # Limits are on, as in production, but high; rate-limit tests lower them.

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hoering.accounts.models import Role, User
+from hoering.events import EmailConfirmed, UserDeleted, UserRenamed, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import is_row_id
@@ -223,12 +224,10 @@ def change_display_name(user: User, display_name: str) -> User:
     Raises:
         ValidationFailed: see :func:`_check_display_name`.
     """
-    from hoering.search.services import enqueue
-
     name = _check_display_name(display_name, user, allow_reserved=user.is_staff)
     if name != user.display_name:
         user.display_name = name
-        enqueue("user_comments", user.id)  # the comments are indexed under the author's name
+        announce(UserRenamed(user.id))
     try:
         db.session.commit()
     except IntegrityError:
@@ -287,7 +286,6 @@ def delete_account(user: User, password: str) -> None:
     from hoering.accounts.models import RecoveryCode
     from hoering.comments.models import Comment, CommentState
     from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
-    from hoering.search.services import enqueue
     from hoering.timeutil import utcnow
 
     if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
@@ -327,7 +325,7 @@ def delete_account(user: User, password: str) -> None:
     user.role = Role.CITIZEN.value
     user.wants_digest = False
     end_sessions(user)
-    enqueue("user_comments", user.id)
+    announce(UserDeleted(user.id))
     db.session.commit()
 
 
@@ -455,19 +453,21 @@ def verify_email(token: str, now=None) -> tuple[int, int]:
         ValidationFailed: see :func:`user_for_verification_token`.
     """
     from hoering.comments.models import Comment, CommentState
-    from hoering.comments.services import release_comments_awaiting_email
     from hoering.timeutil import utcnow
 
     user = user_for_verification_token(token)
-    published = to_moderators = 0
-    if user.email_verified_at is None:
-        waiting = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(
-            Comment.author_id == user.id, Comment.state == CommentState.PENDING.value))
-        user.email_verified_at = now or utcnow()
-        published = release_comments_awaiting_email(user, now)
-        to_moderators = waiting - published
-    db.session.commit()
-    return published, to_moderators
+    if user.email_verified_at is not None:
+        db.session.commit()
+        return 0, 0
+    user_id = user.id
+    waiting = sa.select(sa.func.count(Comment.id)).where(
+        Comment.author_id == user_id, Comment.state == CommentState.PENDING.value)
+    before = db.session.scalar(waiting)
+    user.email_verified_at = now or utcnow()
+    announce(EmailConfirmed(user_id))
+    db.session.commit()  # the comments feature releases the waiting comments (a subscriber)
+    published = before - db.session.scalar(waiting)
+    return published, before - published
 
 
 def password_reset_token(user: User) -> str:

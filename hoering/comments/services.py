@@ -22,12 +22,12 @@ from hoering import permissions
 from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, Support
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
 from hoering.database import insert_unless_present
+from hoering.events import CommentDeleted, CommentEdited, CommentPosted, CommentPublished, announce
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.moderation.models import ActionType, Report
 from hoering.moderation.services import automatic_holds, record
 from hoering.sanitize import comment_html, has_visible_text, normalize_text
-from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
 
 #: A second identical post by the same author within this many seconds returns the first.
@@ -211,11 +211,7 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     if holds and not pre_moderated:
         record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
                after=CommentState.PENDING.value, automatic=True, at=now)
-    if comment.state == PUBLISHED:
-        from hoering.notifications.services import comment_published
-
-        comment_published(comment)
-    enqueue("comment", comment.id)
+    announce(CommentPosted(comment.id, comment.consultation_id, comment.author_id, comment.state))
     db.session.commit()
     return comment
 
@@ -255,10 +251,7 @@ def release_comments_awaiting_email(author, now: dt.datetime | None = None) -> i
                    after=CommentState.PENDING.value, automatic=True, at=now)
             continue
         comment.state = CommentState.PUBLISHED.value
-        from hoering.notifications.services import comment_published
-
-        comment_published(comment)
-        enqueue("comment", comment.id)
+        announce(CommentPublished(comment.id, comment.consultation_id))
         published += 1
     return published
 
@@ -299,7 +292,7 @@ def edit_comment(comment: Comment, user, text: str, now: dt.datetime | None = No
         if held:
             record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
                    before=PUBLISHED, after=CommentState.PENDING.value, automatic=True, at=now)
-        enqueue("comment", comment.id)
+        announce(CommentEdited(comment.id, comment.consultation_id))
     db.session.commit()
     db.session.refresh(comment)
     return comment
@@ -326,7 +319,7 @@ def remove_comment(comment: Comment, user, now: dt.datetime | None = None) -> Co
         raise PermissionDenied(_l("You cannot remove this comment."))
     record(ActionType.AUTHOR_REMOVE, actor=user, comment=comment, before=before,
            after=CommentState.REMOVED.value, at=now)
-    enqueue("comment", comment.id)
+    announce(CommentDeleted(comment.id, comment.consultation_id))
     db.session.execute(  # nothing is left to judge: close the reports
         sa.update(Report).where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
         .values(resolved_at=now, resolution="author_removed").execution_options(synchronize_session=False)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from hoering.consultations.models import Consultation, LifecycleEvent, Status
+from hoering.events import ConsultationClosed, ConsultationDecided, DeadlineExtended, announce
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text, normalize_text
@@ -57,9 +58,7 @@ def extend_deadline(consultation: Consultation, user, new_deadline: dt.date, rea
     old = consultation.deadline.isoformat()
     consultation.closes_at = end_of_oslo_day(new_deadline)
     _log(consultation, user, "deadline_extended", reason, old, new_deadline.isoformat())
-    from hoering.notifications.services import deadline_changed
-
-    deadline_changed(consultation, reason, extended=True)
+    announce(DeadlineExtended(consultation.id, reason))
     db.session.commit()
 
 
@@ -76,9 +75,7 @@ def close_early(consultation: Consultation, user, reason: str, now: dt.datetime 
     old = consultation.deadline.isoformat()
     consultation.closes_at = now
     _log(consultation, user, "closed_early", reason, old, to_oslo(now).date().isoformat())
-    from hoering.notifications.services import deadline_changed
-
-    deadline_changed(consultation, reason, extended=False)
+    announce(ConsultationClosed(consultation.id, reason))
     db.session.commit()
 
 
@@ -108,9 +105,7 @@ def record_decision(consultation: Consultation, user, text: str, url: str, decid
     consultation.decision_text, consultation.decision_url = text, url
     consultation.decided_at = end_of_oslo_day(decided_on) - dt.timedelta(hours=12)  # noon that day
     _log(consultation, user, "decision", new=decided_on.isoformat())
-    from hoering.notifications.services import decision_recorded
-
-    decision_recorded(consultation)
+    announce(ConsultationDecided(consultation.id))
     db.session.commit()
 
 

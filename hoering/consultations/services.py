@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
 from hoering.consultations.models import QUESTION_MAX_LENGTH, Consultation, ModerationMode, Question, Status
+from hoering.events import ConsultationSaved, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line
-from hoering.search.services import enqueue
 from hoering.timeutil import to_oslo, utcnow
 
 SLUG_MAX_LENGTH = 100
@@ -153,7 +153,7 @@ def create_consultation(user, data: ConsultationData) -> Consultation:
     _apply(consultation, data)
     db.session.add(consultation)
     db.session.flush()
-    enqueue("consultation", consultation.id)
+    announce(ConsultationSaved(consultation.id, published=consultation.published_at is not None))
     db.session.commit()
     return consultation
 
@@ -176,10 +176,10 @@ def update_consultation(user, consultation: Consultation, data: ConsultationData
         consultation.slug = data.slug
     language_before, title_before = consultation.language, consultation.title
     _apply(consultation, data)
-    enqueue("consultation", consultation.id)
-    if (consultation.language, consultation.title) != (language_before, title_before):
-        # comments are analyzed in their consultation's language and shown with its title
-        enqueue("consultation_comments", consultation.id)
+    # comments are analyzed in their consultation's language and shown with its title
+    announce(ConsultationSaved(consultation.id, published=consultation.published_at is not None,
+                               comments_affected=(consultation.language, consultation.title)
+                               != (language_before, title_before)))
     db.session.commit()
     return consultation
 

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from hoering.comments.models import Comment, CommentState, count_participants
 from hoering.consultations.models import Consultation, Status
 from hoering.database import insert_unless_present
+from hoering.events import SummaryPublished, announce
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line, normalize_text
@@ -398,9 +399,7 @@ def publish_summary(consultation: Consultation, user, *, publish: bool = True) -
             raise ValidationFailed(_l("Write the summary before publishing it."))
         now = utcnow()
         if summary.published_at is None:
-            from hoering.notifications.services import summary_published
-
-            summary_published(consultation)
+            announce(SummaryPublished(consultation.id))
         summary.published_at = summary.published_at or now
         consultation.summarized_at = consultation.summarized_at or now
     elif summary is not None:

@@ -1,0 +1,234 @@
+"""Domain events: what has happened in the domain, announced by the services that made it
+happen and handled by subscribers in the features that care.
+
+Each event is a frozen dataclass named in the past tense, carrying ids and short values,
+never ORM objects (it is stored as JSON until delivered). A service announces an event
+inside its transaction; its subscribers run after the commit (:mod:`hoering.eventlog`), so
+a subscriber never sees a change that was rolled back, and a failing subscriber never undoes
+the change: its delivery is retried.
+
+A subscriber is a function of the event, registered with :func:`subscriber` in its feature's
+``subscribers`` module, which the application factory imports at start-up. It does its
+work in ``db.session`` and does not commit: the delivery commits its work together with
+the deletion of the delivery row (database work is thus done exactly once). Each event
+class has a blinker signal (``CommentPosted.signal``), the registry of its subscribers.
+
+docs/ARCHITECTURE.md lists every event with its publishers and subscribers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
+
+from blinker import Namespace, Signal
+
+from hoering import eventlog
+
+_signals = Namespace()
+
+E = TypeVar("E", bound="DomainEvent")
+#: Each registered subscriber function's name in the event log.
+_subscriber_names: dict[Callable, str] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainEvent:
+    """Base of the domain events; each subclass gets its own blinker signal, named after
+    the class, and is known to the event log by that name."""
+
+    signal: ClassVar[Signal]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.signal = _signals.signal(cls.__name__, doc=cls.__doc__)
+        eventlog.EVENT_TYPES[cls.__name__] = cls
+
+    def payload(self) -> dict:
+        """The event's fields, as stored in the event log (JSON)."""
+        return dataclasses.asdict(self)
+
+
+def subscriber(*event_types: type[DomainEvent]) -> Callable:
+    """Register the decorated function as a subscriber of each of ``event_types``.
+
+    The function takes the event and returns nothing; it is known to the event log by its
+    ``module.qualname``, so renaming it leaves undelivered rows of the old name failing
+    (``flask hoering events status`` shows them).
+
+    Raises:
+        ValueError: another function is already registered under the same name.
+    """
+
+    def register(function: Callable) -> Callable:
+        name = f"{function.__module__}.{function.__qualname__}"
+        known = eventlog.SUBSCRIBERS.get(name)
+        if known is not None and known is not function:
+            raise ValueError(f"two subscribers named {name}")
+        eventlog.SUBSCRIBERS[name] = function
+        _subscriber_names[function] = name
+        for event_type in event_types:
+            event_type.signal.connect(function, weak=False)
+        return function
+
+    return register
+
+
+def subscribers_of(event_type: type[DomainEvent]) -> list[str]:
+    """Names of the subscribers registered for ``event_type``, in registration order."""
+    return [_subscriber_names[receiver] for receiver in event_type.signal.receivers_for(None)
+            if receiver in _subscriber_names]
+
+
+def announce(event: DomainEvent) -> None:
+    """Announce ``event`` in the current transaction: its subscribers run once the caller
+    commits (nothing happens if it rolls back).
+
+    Args:
+        event: an instance of a :class:`DomainEvent` subclass, with its ids set (flush
+            the session first for the id of a new row).
+    """
+    eventlog.record(type(event).__name__, event.payload(), subscribers_of(type(event)))
+
+
+# --- comments --------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class CommentPosted(DomainEvent):
+    """A comment or reply was stored, published at once or waiting (``state``) for
+    moderation or for its author's e-mail address. Publisher: comments."""
+
+    comment_id: int
+    consultation_id: int
+    author_id: int
+    state: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CommentPublished(DomainEvent):
+    """A comment that waited became visible to everyone for the first time: approved by
+    a moderator, or released when its author's e-mail address was verified. (A comment
+    posted visible announces only :class:`CommentPosted`.) Publishers: comments, moderation."""
+
+    comment_id: int
+    consultation_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CommentModerated(DomainEvent):
+    """A moderator changed a comment's state other than by approving a waiting one (hid,
+    rejected, restored it, or dismissed the reports that had it held for review):
+    ``action`` is the audit log's action name. Publisher: moderation."""
+
+    comment_id: int
+    consultation_id: int
+    action: str
+    state_before: str
+    state_after: str
+    moderator_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CommentEdited(DomainEvent):
+    """The author changed the text of a comment. Publisher: comments."""
+
+    comment_id: int
+    consultation_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CommentDeleted(DomainEvent):
+    """The author removed a comment (its text is gone; replies stay). Publisher: comments."""
+
+    comment_id: int
+    consultation_id: int
+
+
+# --- consultations ---------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class ConsultationSaved(DomainEvent):
+    """A consultation was created or edited (``published`` says whether it is public now).
+    ``comments_affected`` is true when what its comments are indexed under changed (the
+    title or the language). Publisher: consultations."""
+
+    consultation_id: int
+    published: bool
+    comments_affected: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class DeadlineExtended(DomainEvent):
+    """A consultation's deadline was moved later, for ``reason``. Publisher: consultations."""
+
+    consultation_id: int
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsultationClosed(DomainEvent):
+    """A consultation was closed before its deadline, for ``reason``. Publisher:
+    consultations. (A consultation whose deadline passes closes by the calendar, with no
+    event.)"""
+
+    consultation_id: int
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsultationDecided(DomainEvent):
+    """The decision of a consultation was recorded. Publisher: consultations."""
+
+    consultation_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SummaryPublished(DomainEvent):
+    """A consultation's summary ("Dette har vi hørt") was published. Publisher: summaries."""
+
+    consultation_id: int
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class EmailConfirmed(DomainEvent):
+    """A user proved that an e-mail address is theirs. Publisher: accounts."""
+
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class UserRenamed(DomainEvent):
+    """A user's display name changed (their comments are shown under it). Publisher: accounts."""
+
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class UserDeleted(DomainEvent):
+    """A user's account was deleted (erased, or its comments kept under a pseudonym).
+    Publisher: accounts."""
+
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class UserBanned(DomainEvent):
+    """A moderator banned a user (``hidden_comments`` of their comments were hidden with
+    it). Publisher: moderation."""
+
+    user_id: int
+    ban_id: int
+    hidden_comments: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class BanLifted(DomainEvent):
+    """A ban ended early (``restored_comments`` of the comments it hid were published
+    again). Publisher: moderation."""
+
+    user_id: int
+    ban_id: int
+    restored_comments: int = 0
