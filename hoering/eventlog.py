@@ -89,18 +89,54 @@ def record(event_name: str, payload: dict, subscribers: list[str]) -> None:
     db.session.add_all(rows)
     db.session.flush()
     waiting = db.session.info.setdefault(AFTER_COMMIT, [])
-    ids = [row.id for row in rows]
-    waiting.append(lambda: deliver_committed(ids))
+    if not waiting or not isinstance(waiting[-1], _CommittedDeliveries):
+        waiting.append(_CommittedDeliveries())
+    waiting[-1].ids.extend(row.id for row in rows)
+
+
+class _CommittedDeliveries:
+    """The delivery rows one transaction wrote, delivered once it has committed."""
+
+    def __init__(self):
+        self.ids: list[int] = []
+
+    def __call__(self) -> None:
+        deliver_committed(self.ids)
 
 
 def deliver_committed(ids: list[int]) -> int:
     """Deliver the given rows now, those still there (another process may have taken them,
     or the transaction that wrote them may have been rolled back to a savepoint).
 
+    All of them are first run in one transaction (one commit, where each subscriber would
+    cost one); should any subscriber fail, that is rolled back and each row is delivered
+    in a transaction of its own, so only the failing one waits for a retry.
+
     Returns:
         How many were delivered.
     """
+    if len(ids) > 1:
+        delivered = _deliver_together(ids)
+        if delivered is not None:
+            return delivered
     return sum(_deliver_one(sa.select(EventDelivery).where(EventDelivery.id == row_id)) for row_id in ids)
+
+
+def _deliver_together(ids: list[int]) -> int | None:
+    """Every row of ``ids`` still there, handed to its subscriber and deleted in one
+    transaction; ``None`` (and nothing done) if a subscriber failed."""
+    rows = db.session.scalars(sa.select(EventDelivery).where(EventDelivery.id.in_(ids))
+                              .order_by(EventDelivery.id).with_for_update(skip_locked=True)).all()
+    try:
+        for row in rows:
+            SUBSCRIBERS[row.subscriber](EVENT_TYPES[row.event](**json.loads(row.payload)))
+            db.session.delete(row)
+        db.session.commit()
+        return len(rows)
+    except Exception as error:  # noqa: BLE001 - delivered one by one instead, which keeps the failure
+        db.session.rollback()
+        log.info("delivering %d events together failed (%r); delivering them one by one", len(rows), error)
+        return None
 
 
 def deliver_due(limit: int = 100, now: dt.datetime | None = None) -> int:
