@@ -18,7 +18,7 @@ from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, search_text, submit
 from hoering.moderation import services as moderation
 from hoering.moderation.forms import HouseRuleForm, RoleForm, SecuritySettingsForm
-from hoering.moderation.models import HouseRule
+from hoering.moderation.models import HouseRule, active_ban, bans_of
 
 ID = f"int(min=1, max={MAX_ID})"
 USERS_PER_PAGE = 50
@@ -58,8 +58,8 @@ def user(user_id: int):
         flash(_("The role is changed."), "success")
         return redirect(url_for("admin.user", user_id=item.id), code=303)
     return render_template("admin/user.html", user=item, form=form, comments=comments_by_author(item.id),
-                           bans=moderation.bans_of(item.id),
-                           active_ban=moderation.active_ban(item)), status
+                           bans=bans_of(item.id),
+                           active_ban=active_ban(item)), status
 
 
 @bp.get("/admin/ordensregler")

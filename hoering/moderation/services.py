@@ -27,7 +27,6 @@ from hoering.moderation.models import (
     PENDING_REVIEW,
     REPORT_TEXT_MAX_LENGTH,
     ActionType,
-    Ban,
     HouseRule,
     ModerationAction,
     Report,
@@ -117,31 +116,6 @@ def _check_rule(code: str | None) -> str:
     if not code or code not in {rule.code for rule in house_rules()}:
         raise ValidationFailed(_l("Choose the house rule the comment breaks."))
     return code
-
-
-# --- bans ------------------------------------------------------------------------------------
-
-def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
-    """The ban in force for ``user`` now, or ``None``; cached for the request."""
-    if not getattr(user, "id", None):
-        return None
-    key = f"active_ban_{user.id}"
-    if has_request_context() and key in g:
-        return g.get(key)
-    now = now or utcnow()
-    ban = db.session.scalar(
-        sa.select(Ban).where(Ban.user_id == user.id, Ban.lifted_at.is_(None),
-                             sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
-        .order_by(Ban.expires_at.is_(None).desc(), Ban.expires_at.desc()).limit(1)
-    )
-    if has_request_context():
-        setattr(g, key, ban)
-    return ban
-
-
-def bans_of(user_id: int) -> list[Ban]:
-    """Every ban of a user, newest first."""
-    return list(db.session.scalars(sa.select(Ban).where(Ban.user_id == user_id).order_by(Ban.created_at.desc())))
 
 
 # --- automatic holds ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from hoering.i18n import safe_next_url
 from hoering.moderation import bans, bp, services
 from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
 from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
-from hoering.moderation.models import Ban, ModerationAction
+from hoering.moderation.models import Ban, ModerationAction, active_ban, bans_of
 from hoering.moderation.recusal import RECUSAL_MESSAGES, recusal
 from hoering.outage import keep_text_on_outage
 from hoering.ratelimit import limit, on_rate_limit
@@ -271,11 +271,11 @@ def ban(user_id: int):
         if hidden:
             flash(ngettext("%(num)d comment hidden.", "%(num)d comments hidden.", hidden), "success")
         return redirect(url_for("moderation.ban", user_id=user.id), code=303)
-    history = services.bans_of(user.id)
+    history = bans_of(user.id)
     return render_template("moderation/ban.html", user=user, form=form, bans=history,
                            hidden_by_ban={b.id: bans.comments_hidden_by(b) for b in history},
                            comments=comments_by_author(user.id, limit=50),
-                           active=services.active_ban(user)), status
+                           active=active_ban(user)), status
 
 
 def _ban_or_404(ban_id: int) -> Ban:
