@@ -23,12 +23,12 @@ from hoering.consultations.models import Consultation
 from hoering.database import insert_unless_present
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
+from hoering.moderation.audit import last_action, record
 from hoering.moderation.models import (
     PENDING_REVIEW,
     REPORT_TEXT_MAX_LENGTH,
     ActionType,
     HouseRule,
-    ModerationAction,
     Report,
     ReportReason,
 )
@@ -56,40 +56,6 @@ _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 class AlreadyHandled(Conflict):
     """Another moderator changed the comment after this one loaded it (HTTP 409)."""
-
-
-# --- the audit log -------------------------------------------------------------------------
-
-def record(action: ActionType, *, actor: User | None = None, comment: Comment | None = None,
-           target_user: User | None = None, reason: str | None = None, note: str = "",
-           before: str | None = None, after: str | None = None, automatic: bool = False,
-           at: dt.datetime | None = None) -> ModerationAction:
-    """Add one audit-log entry to the session (the caller commits with its change)."""
-    entry = ModerationAction(
-        action=action.value, actor_id=actor.id if actor is not None else None, is_automatic=automatic,
-        comment_id=comment.id if comment is not None else None,
-        consultation_id=comment.consultation_id if comment is not None else None,
-        target_user_id=target_user.id if target_user is not None else (comment.author_id if comment else None),
-        reason=reason, note=note or "", state_before=before, state_after=after, created_at=at or utcnow(),
-    )
-    db.session.add(entry)
-    return entry
-
-
-def last_action(comment_id: int) -> ModerationAction | None:
-    """The newest audit-log entry of a comment."""
-    return db.session.scalar(
-        sa.select(ModerationAction).where(ModerationAction.comment_id == comment_id)
-        .order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc()).limit(1)
-    )
-
-
-def history(comment_id: int) -> list[ModerationAction]:
-    """All audit-log entries of a comment, oldest first."""
-    return list(db.session.scalars(
-        sa.select(ModerationAction).where(ModerationAction.comment_id == comment_id)
-        .order_by(ModerationAction.created_at, ModerationAction.id)
-    ))
 
 
 # --- house rules -----------------------------------------------------------------------------
@@ -596,32 +562,6 @@ def overview(now: dt.datetime | None = None, include_drafts: bool = False) -> li
         work.append(ConsultationWork(consultation, int(pending or 0), int(reported or 0), int(hidden or 0), oldest))
     work.sort(key=lambda w: (w.oldest_waiting is None, w.oldest_waiting or dt.datetime.max.replace(tzinfo=dt.UTC)))
     return work
-
-
-# --- the audit log page --------------------------------------------------------------------------
-
-def audit_log_query(action: str | None = None, actor_id: int | None = None, consultation_id: int | None = None,
-                    comment_id: int | None = None, since: dt.datetime | None = None,
-                    until: dt.datetime | None = None, include_drafts: bool = True):
-    """A SELECT of audit-log entries matching the filters, newest first; without
-    ``include_drafts``, none about draft consultations' comments."""
-    query = sa.select(ModerationAction).order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc())
-    if not include_drafts:
-        query = query.where(sa.or_(ModerationAction.consultation_id.is_(None), ModerationAction.consultation_id.in_(
-            sa.select(Consultation.id).where(Consultation.published_at.is_not(None)))))
-    if action:
-        query = query.where(ModerationAction.action == action)
-    if actor_id:
-        query = query.where(ModerationAction.actor_id == actor_id)
-    if consultation_id:
-        query = query.where(ModerationAction.consultation_id == consultation_id)
-    if comment_id:
-        query = query.where(ModerationAction.comment_id == comment_id)
-    if since:
-        query = query.where(ModerationAction.created_at >= since)
-    if until:
-        query = query.where(ModerationAction.created_at < until)
-    return query
 
 
 def change_role(user: User, admin, role: str) -> User:

@@ -25,7 +25,7 @@ from hoering.exports.cells import spreadsheet_cell
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, search_text, submit
 from hoering.i18n import safe_next_url
-from hoering.moderation import bans, bp, services
+from hoering.moderation import audit, bans, bp, services
 from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
 from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
 from hoering.moderation.models import Ban, ModerationAction, active_ban, bans_of
@@ -221,7 +221,7 @@ def _render_comment(item: Comment, form: ModerationActionForm | None = None, sta
     thread_root = item if item.parent_id is None else db.session.get(Comment, item.thread_id)
     return render_template(
         "moderation/comment.html", comment=item, parent=parent, replies=replies, thread_root=thread_root,
-        reports=services.open_reports(item.id), history=services.history(item.id),
+        reports=services.open_reports(item.id), history=audit.history(item.id),
         rules=services.house_rules(), form=form, transitions=services.TRANSITIONS,
         recusal=RECUSAL_MESSAGES.get(recusal(current_user, item)),
     ), status
@@ -342,7 +342,7 @@ def _log_filters() -> dict:
 def log():
     """The audit log, filtered, newest first."""
     filters = _log_filters()
-    page = db.paginate(services.audit_log_query(**filters), page=page_number(request.args.get("page")),
+    page = db.paginate(audit.audit_log_query(**filters), page=page_number(request.args.get("page")),
                        per_page=current_app.config["MODERATION_PER_PAGE"], error_out=False)
     moderators = db.session.execute(
         sa.select(User.id, User.display_name).where(User.role.in_(("moderator", "admin"))).order_by(User.display_name)
@@ -360,7 +360,7 @@ CSV_COLUMNS = ("id", "created_at", "action", "automatic", "actor", "comment_id",
 @moderator_required
 def log_csv():
     """The filtered audit log as CSV (UTF-8 with BOM), streamed."""
-    query = services.audit_log_query(**_log_filters()).execution_options(yield_per=500)
+    query = audit.audit_log_query(**_log_filters()).execution_options(yield_per=500)
 
     def rows():
         buffer = io.StringIO()
