@@ -16,6 +16,7 @@ from hoering.comments.services import comments_by_author
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, search_text, submit
+from hoering.moderation import rules
 from hoering.moderation import services as moderation
 from hoering.moderation.forms import HouseRuleForm, RoleForm, SecuritySettingsForm
 from hoering.moderation.models import HouseRule, active_ban, bans_of
@@ -66,7 +67,7 @@ def user(user_id: int):
 @admin_required
 def house_rules():
     """All house rules, in use or not, with links to edit them."""
-    return render_template("admin/house_rules.html", rules=moderation.house_rules(active_only=False))
+    return render_template("admin/house_rules.html", rules=rules.house_rules(active_only=False))
 
 
 @bp.route("/admin/ordensregler/ny", methods=["GET", "POST"])

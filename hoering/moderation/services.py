@@ -8,11 +8,10 @@ transaction, so the audit log is complete by construction.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
+from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
@@ -28,11 +27,11 @@ from hoering.moderation.models import (
     PENDING_REVIEW,
     REPORT_TEXT_MAX_LENGTH,
     ActionType,
-    HouseRule,
     Report,
     ReportReason,
 )
 from hoering.moderation.recusal import RECUSAL_MESSAGES, recusal, recusals
+from hoering.moderation.rules import _check_rule
 from hoering.sanitize import normalize_text
 from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
@@ -42,72 +41,14 @@ PUBLISHED = CommentState.PUBLISHED.value
 HIDDEN = CommentState.HIDDEN.value
 REJECTED = CommentState.REJECTED.value
 
-#: Names of the automatic hold rules, as written in the audit log.
-HOLD_WORD_LIST = "word_list"
-HOLD_TOO_MANY_LINKS = "too_many_links"
-HOLD_FIRST_COMMENT = "first_comment"
 #: Longest moderator's note, in characters.
 NOTE_MAX_LENGTH = 2000
 #: Reason written when enough reports hide a comment.
 REPORT_THRESHOLD = "report_threshold"
 
-_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-
 
 class AlreadyHandled(Conflict):
     """Another moderator changed the comment after this one loaded it (HTTP 409)."""
-
-
-# --- house rules -----------------------------------------------------------------------------
-
-def house_rules(active_only: bool = True) -> list[HouseRule]:
-    """The house rules in their published order."""
-    query = sa.select(HouseRule).order_by(HouseRule.position, HouseRule.id)
-    if active_only:
-        query = query.where(HouseRule.is_active.is_(True))
-    return list(db.session.scalars(query))
-
-
-def house_rule_titles() -> dict[str, str]:
-    """``{code: title}`` of every house rule, cached for the request."""
-    if has_request_context() and "house_rule_titles" in g:
-        return g.house_rule_titles
-    titles = dict(db.session.execute(sa.select(HouseRule.code, HouseRule.title)).all())
-    if has_request_context():
-        g.house_rule_titles = titles
-    return titles
-
-
-def _check_rule(code: str | None) -> str:
-    if not code or code not in {rule.code for rule in house_rules()}:
-        raise ValidationFailed(_l("Choose the house rule the comment breaks."))
-    return code
-
-
-# --- automatic holds ---------------------------------------------------------------------------
-
-def automatic_holds(text: str, author, consultation_id: int, exclude_ids=()) -> list[str]:
-    """The automatic hold rules that ``text`` by ``author`` triggers.
-
-    Rules (config): ``MODERATION_HOLD_WORDS`` (whole words, any case),
-    ``MODERATION_MAX_LINKS`` (more links than this), ``MODERATION_HOLD_FIRST_COMMENT`` (the
-    author's first comment on the site; comments with ids in ``exclude_ids`` do not count
-    as earlier ones).
-    """
-    config = current_app.config
-    rules = []
-    words = [w for w in config.get("MODERATION_HOLD_WORDS", []) if w.strip()]
-    if words:
-        pattern = r"(?<!\w)(?:" + "|".join(re.escape(w.strip()) for w in words) + r")(?!\w)"
-        if re.search(pattern, text, re.IGNORECASE):
-            rules.append(HOLD_WORD_LIST)
-    if len(_LINK.findall(text)) > config.get("MODERATION_MAX_LINKS", 3):
-        rules.append(HOLD_TOO_MANY_LINKS)
-    if config.get("MODERATION_HOLD_FIRST_COMMENT") and not db.session.scalar(
-            sa.select(Comment.id).where(Comment.author_id == author.id, Comment.id.not_in(list(exclude_ids)))
-            .limit(1)):
-        rules.append(HOLD_FIRST_COMMENT)
-    return rules
 
 
 # --- reports -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from hoering.exports.cells import spreadsheet_cell
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, search_text, submit
 from hoering.i18n import safe_next_url
-from hoering.moderation import audit, bans, bp, services
+from hoering.moderation import audit, bans, bp, rules, services
 from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
 from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
 from hoering.moderation.models import Ban, ModerationAction, active_ban, bans_of
@@ -77,7 +77,7 @@ def _consultation_choices() -> list:
 @bp.get("/ordensregler")
 def house_rules():
     """The published house rules."""
-    return render_template("moderation/house_rules.html", rules=services.house_rules())
+    return render_template("moderation/house_rules.html", rules=rules.house_rules())
 
 
 # --- citizens' reports -------------------------------------------------------------------------
@@ -155,7 +155,7 @@ def queue():
     theme_groups = summary_services.theme_groups({item.comment.consultation_id for item in page.items})
     return render_template("moderation/queue.html", queue=page, consultations=consultations,
                            filters={"consultation": consultation_id, "state": state, "reason": reason, "q": text},
-                           rules=services.house_rules(), theme_groups=theme_groups,
+                           rules=rules.house_rules(), theme_groups=theme_groups,
                            recusal_messages=RECUSAL_MESSAGES)
 
 
@@ -222,7 +222,7 @@ def _render_comment(item: Comment, form: ModerationActionForm | None = None, sta
     return render_template(
         "moderation/comment.html", comment=item, parent=parent, replies=replies, thread_root=thread_root,
         reports=services.open_reports(item.id), history=audit.history(item.id),
-        rules=services.house_rules(), form=form, transitions=services.TRANSITIONS,
+        rules=rules.house_rules(), form=form, transitions=services.TRANSITIONS,
         recusal=RECUSAL_MESSAGES.get(recusal(current_user, item)),
     ), status
 
