@@ -12,6 +12,7 @@ import datetime as dt
 from flask import current_app
 
 from hoering.accounts.models import Role
+from hoering.moderation.models import active_ban
 from hoering.timeutil import utcnow
 
 
@@ -29,8 +30,6 @@ def _staff(user) -> bool:
 
 def is_banned(user) -> bool:
     """True while a moderator's ban on ``user`` is in force."""
-    from hoering.moderation.services import active_ban
-
     return is_logged_in(user) and active_ban(user) is not None
 
 

@@ -97,7 +97,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["safe_html"] = as_markup
     app.jinja_env.filters["headings_from"] = headings_from
     from hoering.moderation import labels
-    from hoering.moderation.services import active_ban, house_rule_titles
+    from hoering.moderation.models import active_ban
+    from hoering.moderation.rules import house_rule_titles
 
     app.jinja_env.globals.update(
         # A house rule's title; the fixed codes (a ban, automatic rules) by their label.

@@ -22,7 +22,7 @@ from hoering.consultations.documents import add_document
 from hoering.consultations.models import Consultation
 from hoering.exceptions import PermissionDenied
 from hoering.extensions import db
-from hoering.moderation.services import moderate
+from hoering.moderation.decisions import moderate
 from hoering.summaries.models import Theme
 from tests.conftest import Browser, csrf_token_from
 from tests.consultations.test_documents import pdf_bytes

@@ -212,8 +212,8 @@ def reset_by_admin(user: User, admin: User) -> None:
             switch it off on their own page, with their password).
     """
     from hoering import permissions
+    from hoering.moderation.audit import record
     from hoering.moderation.models import ActionType
-    from hoering.moderation.services import record
 
     if not permissions.can_administer(admin):
         raise PermissionDenied(_l("Only administrators can do this."))
@@ -272,8 +272,8 @@ def set_required_for_staff(required: bool, admin: User) -> None:
         raise PermissionDenied(_l("Only administrators can do this."))
     if required and not admin.has_two_factor:
         raise PermissionDenied(_l("Switch on two-factor login for yourself first."))
+    from hoering.moderation.audit import record
     from hoering.moderation.models import ActionType
-    from hoering.moderation.services import record
 
     setting = db.session.get(SiteSetting, REQUIRE_FOR_STAFF) or SiteSetting(key=REQUIRE_FOR_STAFF, value="0")
     before, after = setting.value or "0", "1" if required else "0"

@@ -12,13 +12,14 @@ from hoering import permissions
 from hoering.accounts import twofactor
 from hoering.accounts.models import Role, User
 from hoering.admin import bp
+from hoering.admin.services import change_role
 from hoering.comments.services import comments_by_author
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, search_text, submit
-from hoering.moderation import services as moderation
+from hoering.moderation import rules
 from hoering.moderation.forms import HouseRuleForm, RoleForm, SecuritySettingsForm
-from hoering.moderation.models import HouseRule
+from hoering.moderation.models import HouseRule, active_ban, bans_of
 
 ID = f"int(min=1, max={MAX_ID})"
 USERS_PER_PAGE = 50
@@ -53,20 +54,20 @@ def user(user_id: int):
     if item is None:
         abort(404)
     form = RoleForm() if request.method == "POST" else RoleForm(data={"role": item.role})
-    done, status = submit(form, lambda: moderation.change_role(item, current_user, form.role.data))
+    done, status = submit(form, lambda: change_role(item, current_user, form.role.data))
     if done is not NOT_DONE:
         flash(_("The role is changed."), "success")
         return redirect(url_for("admin.user", user_id=item.id), code=303)
     return render_template("admin/user.html", user=item, form=form, comments=comments_by_author(item.id),
-                           bans=moderation.bans_of(item.id),
-                           active_ban=moderation.active_ban(item)), status
+                           bans=bans_of(item.id),
+                           active_ban=active_ban(item)), status
 
 
 @bp.get("/admin/ordensregler")
 @admin_required
 def house_rules():
     """All house rules, in use or not, with links to edit them."""
-    return render_template("admin/house_rules.html", rules=moderation.house_rules(active_only=False))
+    return render_template("admin/house_rules.html", rules=rules.house_rules(active_only=False))
 
 
 @bp.route("/admin/ordensregler/ny", methods=["GET", "POST"])

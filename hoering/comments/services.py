@@ -25,8 +25,9 @@ from hoering.database import insert_unless_present
 from hoering.events import CommentDeleted, CommentEdited, CommentPosted, CommentPublished, announce
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
+from hoering.moderation.audit import record
+from hoering.moderation.holds import automatic_holds
 from hoering.moderation.models import ActionType, Report
-from hoering.moderation.services import automatic_holds, record
 from hoering.sanitize import comment_html, has_visible_text, normalize_text
 from hoering.timeutil import utcnow
 

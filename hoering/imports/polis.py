@@ -28,8 +28,8 @@ from hoering.comments.services import path_segment
 from hoering.consultations.models import Consultation
 from hoering.consultations.services import slugify, unique_slug
 from hoering.extensions import db
+from hoering.moderation.audit import record
 from hoering.moderation.models import ActionType
-from hoering.moderation.services import record
 from hoering.sanitize import comment_html, markdown_html, normalize_line, normalize_text, without_bidi_controls
 from hoering.search.services import enqueue
 from hoering.timeutil import UTC, end_of_oslo_day, to_oslo

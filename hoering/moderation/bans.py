@@ -25,9 +25,9 @@ from hoering.consultations.models import Consultation
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.i18n import in_language
+from hoering.moderation.audit import record
 from hoering.moderation.models import HIDDEN_BY_BAN, ActionType, Ban, BanHiddenComment, Report
 from hoering.moderation.recusal import recusals
-from hoering.moderation.services import record
 from hoering.notifications.services import queue_account_mail
 from hoering.sanitize import normalize_text
 from hoering.search.services import enqueue

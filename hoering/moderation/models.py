@@ -1,4 +1,5 @@
-"""Moderation models: house rules, reports, bans and the append-only audit log."""
+"""Moderation models: house rules, reports, bans and the append-only audit log, and the
+queries of a user's bans (:func:`active_ban`, :func:`bans_of`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 import enum
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hoering.accounts.models import User
@@ -111,6 +113,34 @@ class Ban(db.Model):
     def is_active_at(self, now: dt.datetime) -> bool:
         """True while the ban is in force at ``now`` (aware UTC)."""
         return self.lifted_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
+    """The ban in force for ``user`` now, or ``None``; cached for the request.
+
+    Args:
+        user: a ``User`` or Flask-Login's anonymous user (who is never banned).
+        now: the moment to check (aware UTC); defaults to now.
+    """
+    if not getattr(user, "id", None):
+        return None
+    key = f"active_ban_{user.id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    now = now or utcnow()
+    ban = db.session.scalar(
+        sa.select(Ban).where(Ban.user_id == user.id, Ban.lifted_at.is_(None),
+                             sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
+        .order_by(Ban.expires_at.is_(None).desc(), Ban.expires_at.desc()).limit(1)
+    )
+    if has_request_context():
+        setattr(g, key, ban)
+    return ban
+
+
+def bans_of(user_id: int) -> list[Ban]:
+    """Every ban of a user (by ``user_id``), newest first."""
+    return list(db.session.scalars(sa.select(Ban).where(Ban.user_id == user_id).order_by(Ban.created_at.desc())))
 
 
 class BanHiddenComment(db.Model):

@@ -25,10 +25,11 @@ from hoering.exports.cells import spreadsheet_cell
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, search_text, submit
 from hoering.i18n import safe_next_url
-from hoering.moderation import bans, bp, services
+from hoering.moderation import audit, bans, bp, decisions, reports, rules
+from hoering.moderation import queue as moderation_queue
 from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm
 from hoering.moderation.labels import ACTION_LABELS, REPORT_REASON_LABELS
-from hoering.moderation.models import Ban, ModerationAction
+from hoering.moderation.models import Ban, ModerationAction, active_ban, bans_of
 from hoering.moderation.recusal import RECUSAL_MESSAGES, recusal
 from hoering.outage import keep_text_on_outage
 from hoering.ratelimit import limit, on_rate_limit
@@ -77,7 +78,7 @@ def _consultation_choices() -> list:
 @bp.get("/ordensregler")
 def house_rules():
     """The published house rules."""
-    return render_template("moderation/house_rules.html", rules=services.house_rules())
+    return render_template("moderation/house_rules.html", rules=rules.house_rules())
 
 
 # --- citizens' reports -------------------------------------------------------------------------
@@ -92,11 +93,11 @@ def report(comment_id: int):
         abort(404)
     if not permissions.can_report_comment(current_user, comment):
         abort(403)
-    if services.has_reported(current_user, comment):
+    if reports.has_reported(current_user, comment):
         return _already_reported(comment)
     form = ReportForm()
-    filed, status = submit(form, lambda: services.report_comment(comment, current_user, form.reason.data,
-                                                                  form.text.data or ""))
+    filed, status = submit(form, lambda: reports.report_comment(comment, current_user, form.reason.data,
+                                                                 form.text.data or ""))
     if filed is False:  # a moment ago, from another tab
         return _already_reported(comment)
     if filed is not NOT_DONE:
@@ -132,7 +133,7 @@ def _report_rate_limited(message: str):
 def queue():
     """Pending and reported comments across consultations, oldest first, 50 a page."""
     consultation_id = parse_id(request.args.get("consultation")) or None
-    state = request.args.get("state") if request.args.get("state") in services.QUEUE_STATES else None
+    state = request.args.get("state") if request.args.get("state") in moderation_queue.QUEUE_STATES else None
     reason = request.args.get("reason") if request.args.get("reason") in REPORT_REASON_LABELS else None
     text = search_text(request.args.get("q"))
     # The text filter is the full-text search (other word forms too); if the index cannot
@@ -141,21 +142,21 @@ def queue():
     matches = None
     if text:
         try:
-            matches = comment_ids_matching(text, within=services.waiting_comment_ids(consultation_id,
-                                                                                      include_drafts))
+            matches = comment_ids_matching(
+                text, within=moderation_queue.waiting_comment_ids(consultation_id, include_drafts))
         except Exception:  # noqa: BLE001
             current_app.logger.exception("search index unavailable; the queue filters by substring")
-    page = services.queue_page(consultation_id=consultation_id, state=state, reason=reason,
-                               text=text if matches is None else None, comment_ids=matches,
-                               page=page_number(request.args.get("page")),
-                               per_page=current_app.config["MODERATION_PER_PAGE"],
-                               replies_shown=current_app.config["THREAD_REPLIES_SHOWN"],
-                               include_drafts=include_drafts, moderator=current_user)
+    page = moderation_queue.queue_page(consultation_id=consultation_id, state=state, reason=reason,
+                                       text=text if matches is None else None, comment_ids=matches,
+                                       page=page_number(request.args.get("page")),
+                                       per_page=current_app.config["MODERATION_PER_PAGE"],
+                                       replies_shown=current_app.config["THREAD_REPLIES_SHOWN"],
+                                       include_drafts=include_drafts, moderator=current_user)
     consultations = _consultation_choices()
     theme_groups = summary_services.theme_groups({item.comment.consultation_id for item in page.items})
     return render_template("moderation/queue.html", queue=page, consultations=consultations,
                            filters={"consultation": consultation_id, "state": state, "reason": reason, "q": text},
-                           rules=services.house_rules(), theme_groups=theme_groups,
+                           rules=rules.house_rules(), theme_groups=theme_groups,
                            recusal_messages=RECUSAL_MESSAGES)
 
 
@@ -163,7 +164,7 @@ def queue():
 @moderator_required
 def overview():
     """Per consultation: pending, reported and hidden comments, and the oldest waiting item."""
-    return render_template("moderation/overview.html", work=services.overview(
+    return render_template("moderation/overview.html", work=moderation_queue.overview(
         include_drafts=permissions.can_manage_consultations(current_user)))
 
 
@@ -191,8 +192,8 @@ def bulk():
     if not items:
         flash(_("Select at least one comment."), "error")
     else:
-        result = services.moderate_many(items, current_user, action, reason=request.form.get("reason") or None,
-                                        note=request.form.get("note", ""))
+        result = decisions.moderate_many(items, current_user, action, reason=request.form.get("reason") or None,
+                                         note=request.form.get("note", ""))
         if result.done:
             flash(ngettext("%(num)d comment handled.", "%(num)d comments handled.", len(result.done)), "success")
         for comment_id, message in result.refused.items():
@@ -221,8 +222,8 @@ def _render_comment(item: Comment, form: ModerationActionForm | None = None, sta
     thread_root = item if item.parent_id is None else db.session.get(Comment, item.thread_id)
     return render_template(
         "moderation/comment.html", comment=item, parent=parent, replies=replies, thread_root=thread_root,
-        reports=services.open_reports(item.id), history=services.history(item.id),
-        rules=services.house_rules(), form=form, transitions=services.TRANSITIONS,
+        reports=reports.open_reports(item.id), history=audit.history(item.id),
+        rules=rules.house_rules(), form=form, transitions=decisions.TRANSITIONS,
         recusal=RECUSAL_MESSAGES.get(recusal(current_user, item)),
     ), status
 
@@ -240,8 +241,8 @@ def act(comment_id: int):
                       _("The form had expired. Send it again."), "error")
         return _render_comment(item, form, 400 if form.csrf_token.errors else 422)
     try:
-        services.moderate(item, current_user, form.action.data, _version(form.version.data),
-                          reason=form.reason.data or None, note=form.note.data or "")
+        decisions.moderate(item, current_user, form.action.data, _version(form.version.data),
+                           reason=form.reason.data or None, note=form.note.data or "")
     except ServiceError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -271,11 +272,11 @@ def ban(user_id: int):
         if hidden:
             flash(ngettext("%(num)d comment hidden.", "%(num)d comments hidden.", hidden), "success")
         return redirect(url_for("moderation.ban", user_id=user.id), code=303)
-    history = services.bans_of(user.id)
+    history = bans_of(user.id)
     return render_template("moderation/ban.html", user=user, form=form, bans=history,
                            hidden_by_ban={b.id: bans.comments_hidden_by(b) for b in history},
                            comments=comments_by_author(user.id, limit=50),
-                           active=services.active_ban(user)), status
+                           active=active_ban(user)), status
 
 
 def _ban_or_404(ban_id: int) -> Ban:
@@ -342,7 +343,7 @@ def _log_filters() -> dict:
 def log():
     """The audit log, filtered, newest first."""
     filters = _log_filters()
-    page = db.paginate(services.audit_log_query(**filters), page=page_number(request.args.get("page")),
+    page = db.paginate(audit.audit_log_query(**filters), page=page_number(request.args.get("page")),
                        per_page=current_app.config["MODERATION_PER_PAGE"], error_out=False)
     moderators = db.session.execute(
         sa.select(User.id, User.display_name).where(User.role.in_(("moderator", "admin"))).order_by(User.display_name)
@@ -360,7 +361,7 @@ CSV_COLUMNS = ("id", "created_at", "action", "automatic", "actor", "comment_id",
 @moderator_required
 def log_csv():
     """The filtered audit log as CSV (UTF-8 with BOM), streamed."""
-    query = services.audit_log_query(**_log_filters()).execution_options(yield_per=500)
+    query = audit.audit_log_query(**_log_filters()).execution_options(yield_per=500)
 
     def rows():
         buffer = io.StringIO()

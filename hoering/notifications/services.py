@@ -320,7 +320,7 @@ def _commit_queued(count: int) -> int:
 def queue_moderator_digests(today: dt.date | None = None) -> int:
     """Once a day, tell each moderator (and admin) who wants it how many comments wait in
     the moderation queue, if any. Returns how many digests were queued."""
-    from hoering.moderation.services import overview
+    from hoering.moderation.queue import overview
 
     today = today or oslo_today()
     work = [w for w in overview() if w.pending or w.reported]
