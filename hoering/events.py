@@ -117,9 +117,10 @@ class CommentPublished(DomainEvent):
 
 @dataclasses.dataclass(frozen=True)
 class CommentModerated(DomainEvent):
-    """A moderator changed a comment's state other than by approving a waiting one (hid,
-    rejected, restored it, or dismissed the reports that had it held for review):
-    ``action`` is the audit log's action name. Publisher: moderation."""
+    """A comment's state changed by moderation other than by approving a waiting one: a
+    moderator hid, rejected or restored it or dismissed the reports that had it held for
+    review, a ban hid it or its lifting restored it, or enough reports hid it
+    (``moderator_id`` None). ``action`` is the audit log's action name. Publisher: moderation."""
 
     comment_id: int
     consultation_id: int
@@ -217,7 +218,7 @@ class UserDeleted(DomainEvent):
 @dataclasses.dataclass(frozen=True)
 class UserBanned(DomainEvent):
     """A moderator banned a user (``hidden_comments`` of their comments were hidden with
-    it). Publisher: moderation."""
+    it, each also announced as :class:`CommentModerated`). Publisher: moderation."""
 
     user_id: int
     ban_id: int
@@ -226,8 +227,9 @@ class UserBanned(DomainEvent):
 
 @dataclasses.dataclass(frozen=True)
 class BanLifted(DomainEvent):
-    """A ban ended early (``restored_comments`` of the comments it hid were published
-    again). Publisher: moderation."""
+    """A moderator lifted a ban before it ran out (``restored_comments`` of the comments it
+    hid were published again, each also announced as :class:`CommentModerated`).
+    Publisher: moderation."""
 
     user_id: int
     ban_id: int

@@ -22,6 +22,7 @@ from hoering import permissions
 from hoering.accounts.models import Role, User
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
+from hoering.events import BanLifted, CommentModerated, UserBanned, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.i18n import in_language
@@ -30,7 +31,6 @@ from hoering.moderation.models import HIDDEN_BY_BAN, ActionType, Ban, BanHiddenC
 from hoering.moderation.recusal import recusals
 from hoering.notifications.services import queue_account_mail
 from hoering.sanitize import normalize_text
-from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
 from hoering.urls import site_url_for
 
@@ -79,6 +79,7 @@ def ban_user(user: User, moderator, reason: str, days: int | None, hide_comments
            after=f"days:{days}" if days else "permanent")
     hidden = _hide_comments_of(ban, moderator, now) if hide_comments else 0
     _mail_ban_notice(user, ban, hidden)
+    announce(UserBanned(user.id, ban.id, hidden))
     db.session.commit()
     return ban
 
@@ -108,7 +109,8 @@ def _hide_comments_of(ban: Ban, moderator, now: dt.datetime) -> int:
         db.session.add(BanHiddenComment(ban_id=ban.id, comment_id=comment.id))
         record(ActionType.HIDE, actor=moderator, comment=comment, reason=HIDDEN_BY_BAN, note=ban.reason,
                before=PUBLISHED, after=HIDDEN, at=now)
-        enqueue("comment", comment.id)
+        announce(CommentModerated(comment.id, comment.consultation_id, ActionType.HIDE.value, PUBLISHED, HIDDEN,
+                                  moderator.id))
         hidden += 1
     if comments:
         # As when a moderator hides a comment: its open reports are upheld.
@@ -156,7 +158,8 @@ def _restore(ban: Ban, moderator, now: dt.datetime) -> int:
             .values(restored_at=now).execution_options(synchronize_session=False))
         record(ActionType.RESTORE, actor=moderator, comment=comment, reason=None, note=_("The ban is lifted."),
                before=HIDDEN, after=PUBLISHED, at=now)
-        enqueue("comment", comment.id)
+        announce(CommentModerated(comment.id, comment.consultation_id, ActionType.RESTORE.value, HIDDEN, PUBLISHED,
+                                  moderator.id))
         restored += 1
     return restored
 
@@ -185,6 +188,7 @@ def lift_ban(ban: Ban, moderator, restore_comments: bool = False, now: dt.dateti
         raise Conflict(_l("The ban is no longer in force."))
     record(ActionType.UNBAN, actor=moderator, target_user=db.session.get(User, ban.user_id), at=now)
     restored = _restore(ban, moderator, now) if restore_comments else 0
+    announce(BanLifted(ban.user_id, ban.id, restored))
     db.session.commit()
     db.session.refresh(ban)
     return restored

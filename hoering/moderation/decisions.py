@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from hoering import permissions
 from hoering.accounts.services import needs_email_verification
 from hoering.comments.models import Comment, CommentState
+from hoering.events import CommentModerated, CommentPublished, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.moderation.audit import last_action, record
@@ -26,7 +27,6 @@ from hoering.moderation.models import PENDING_REVIEW, ActionType, Report
 from hoering.moderation.recusal import RECUSAL_MESSAGES, recusal
 from hoering.moderation.rules import _check_rule
 from hoering.sanitize import normalize_text
-from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
 
 PENDING = CommentState.PENDING.value
@@ -145,12 +145,11 @@ def moderate(comment: Comment, moderator, action: ActionType | str, expected_ver
     state_after = values.get("state", before)
     record(action, actor=moderator, comment=comment, reason=reason, note=note, before=before,
            after=state_after, at=now)
-    if state_after != before:
-        enqueue("comment", comment.id)
     if action == ActionType.APPROVE and state_after == PUBLISHED:  # a reply held for approval is news now
-        from hoering.notifications.services import comment_published
-
-        comment_published(comment)
+        announce(CommentPublished(comment.id, comment.consultation_id))
+    elif state_after != before:
+        announce(CommentModerated(comment.id, comment.consultation_id, ActionType(action).value, before, state_after,
+                                  moderator.id))
     resolution = {ActionType.HIDE: "upheld", ActionType.REJECT: "upheld", ActionType.RESTORE: "dismissed",
                   ActionType.DISMISS_REPORTS: "dismissed", ActionType.APPROVE: "dismissed"}.get(action)
     if resolution:

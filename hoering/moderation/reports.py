@@ -17,12 +17,12 @@ from hoering import permissions
 from hoering.accounts.services import require_confirmed_email
 from hoering.comments.models import Comment, CommentState
 from hoering.database import insert_unless_present
+from hoering.events import CommentModerated, announce
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.moderation.audit import record
 from hoering.moderation.models import PENDING_REVIEW, REPORT_TEXT_MAX_LENGTH, ActionType, Report, ReportReason
 from hoering.sanitize import normalize_text
-from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
 
 PUBLISHED = CommentState.PUBLISHED.value
@@ -81,7 +81,8 @@ def report_comment(comment: Comment, reporter, reason: str, text: str = "",
         if updated == 1:
             record(ActionType.AUTO_HIDE, comment=comment, reason=REPORT_THRESHOLD, before=PUBLISHED, after=HIDDEN,
                    automatic=True, at=now)
-            enqueue("comment", comment.id)
+            announce(CommentModerated(comment.id, comment.consultation_id, ActionType.AUTO_HIDE.value, PUBLISHED,
+                                      HIDDEN))
     db.session.commit()
     return True
 

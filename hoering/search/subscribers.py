@@ -5,14 +5,12 @@ request or by ``flask hoering index-worker``."""
 from __future__ import annotations
 
 from hoering.events import (
-    BanLifted,
     CommentDeleted,
     CommentEdited,
     CommentModerated,
     CommentPosted,
     CommentPublished,
     ConsultationSaved,
-    UserBanned,
     UserDeleted,
     UserRenamed,
     subscriber,
@@ -35,7 +33,7 @@ def index_consultation(event: ConsultationSaved) -> None:
         enqueue("consultation_comments", event.consultation_id)
 
 
-@subscriber(UserRenamed, UserDeleted, UserBanned, BanLifted)
+@subscriber(UserRenamed, UserDeleted)
 def index_comments_of_user(event) -> None:
-    """The author's comments are indexed under their name and in their state: index them again."""
+    """The author's comments are indexed under their name (or their erasure): index them again."""
     enqueue("user_comments", event.user_id)
