@@ -24,6 +24,11 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 
 from hoering.accounts.models import RecoveryCode, SiteSetting, User
+from hoering.accounts.policy import (
+    REQUIRE_FOR_STAFF,
+    lacks_required_two_factor,  # noqa: F401  (part of this module's interface)
+    required_for_staff,
+)
 from hoering.accounts.services import end_sessions as end_user_sessions
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
@@ -33,8 +38,6 @@ from hoering.timeutil import utcnow
 STEP_SECONDS = 30
 #: Steps either side of now that are accepted (clock drift).
 DRIFT_STEPS = 1
-#: The :class:`SiteSetting` key of "staff must use two-factor login".
-REQUIRE_FOR_STAFF = "require_two_factor_for_staff"
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -250,15 +253,6 @@ def _clear(user: User) -> None:
     end_user_sessions(user)
 
 
-def required_for_staff() -> bool:
-    """True when admins require two-factor login for moderators, case officers and
-    admins (read once per request)."""
-    if "two_factor_required" not in g:
-        g.two_factor_required = db.session.scalar(
-            sa.select(SiteSetting.value).where(SiteSetting.key == REQUIRE_FOR_STAFF)) == "1"
-    return g.two_factor_required
-
-
 def set_required_for_staff(required: bool, admin: User) -> None:
     """Require (or stop requiring) two-factor login for staff roles (commits).
 
@@ -283,10 +277,3 @@ def set_required_for_staff(required: bool, admin: User) -> None:
         record(ActionType.SETTING_CHANGE, actor=admin, note=REQUIRE_FOR_STAFF, before=before, after=after)
     db.session.commit()
     g.pop("two_factor_required", None)
-
-
-def lacks_required_two_factor(user) -> bool:
-    """True for a staff account without two-factor login while admins require it: it has
-    only a citizen's powers until it switches it on."""
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False)
-                and not user.has_two_factor and required_for_staff())
