@@ -20,7 +20,7 @@ from hoering.extensions import db
 from hoering.forms import is_row_id
 from hoering.i18n import in_language
 from hoering.names import name_skeleton, reserved_word_in
-from hoering.notifications.services import queue_account_mail
+from hoering.notifications.outbox import queue_account_mail
 from hoering.sanitize import contains_bidi_controls, has_visible_text, normalize_line
 from hoering.timeutil import utcnow
 from hoering.urls import site_url_for
@@ -390,7 +390,6 @@ def send_verification_mail(user: User) -> None:
     from flask_babel import gettext as _
 
     from hoering.i18n import in_language
-    from hoering.notifications.services import queue_account_mail
     from hoering.urls import site_url_for
 
     link = site_url_for("accounts.verify_email", token=email_verification_token(user))
@@ -493,7 +492,6 @@ def request_password_reset(email: str, language: str | None = None) -> int | Non
     from flask_babel import gettext as _
 
     from hoering.i18n import in_language
-    from hoering.notifications.services import queue_account_mail
     from hoering.urls import site_url_for
 
     user = find_by_email(email)

@@ -32,7 +32,10 @@ from hoering.accounts.policy import (
 from hoering.accounts.services import end_sessions as end_user_sessions
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
+from hoering.i18n import in_language
+from hoering.notifications.outbox import queue_account_mail
 from hoering.timeutil import utcnow
+from hoering.urls import site_url_for
 
 #: TOTP step, in seconds (RFC 6238 default).
 STEP_SECONDS = 30
@@ -231,10 +234,6 @@ def reset_by_admin(user: User, admin: User) -> None:
 
 def _mail_reset_notice(user: User) -> None:
     from flask_babel import gettext as _
-
-    from hoering.i18n import in_language
-    from hoering.notifications.services import queue_account_mail
-    from hoering.urls import site_url_for
 
     with in_language(current_app.config["BABEL_DEFAULT_LOCALE"]):
         queue_account_mail(user, "two_factor_reset", _("Two-factor login was switched off on your account"), [

@@ -28,7 +28,7 @@ from hoering.i18n import in_language
 from hoering.moderation.models import HIDDEN_BY_BAN, ActionType, Ban, BanHiddenComment, Report
 from hoering.moderation.recusal import recusals
 from hoering.moderation.services import record
-from hoering.notifications.services import queue_account_mail
+from hoering.notifications.outbox import queue_account_mail
 from hoering.sanitize import normalize_text
 from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
