@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hoering import permissions
 from hoering.accounts.models import Role, User
+from hoering.accounts.services import require_confirmed_email
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.database import insert_unless_present
@@ -61,8 +62,6 @@ def set_following(user, consultation: Consultation, follow: bool) -> None:
         PermissionDenied: following with an e-mail address not yet confirmed.
     """
     if follow:
-        from hoering.accounts.services import require_confirmed_email
-
         require_confirmed_email(user)
         insert_unless_present(Subscription, {"user_id": user.id, "consultation_id": consultation.id},
                               unique=("user_id", "consultation_id"))
