@@ -19,7 +19,7 @@ from hoering.consultations.models import Consultation, Question
 from hoering.extensions import db
 from hoering.sanitize import comment_html, markdown_html
 from hoering.search.services import enqueue
-from hoering.timeutil import end_of_oslo_day, oslo_today, utcnow
+from hoering.timeutil import end_of_oslo_day, oslo_to_utc, oslo_today, utcnow
 
 DEMO_MARKER = "demo:fjordvik"
 
@@ -213,8 +213,6 @@ def _add_replies(consultation, residents, parent, replies, now) -> None:
 
 def _meeting(today: dt.date, days: int) -> dt.datetime:
     """A political meeting at 18:00 Oslo time ``days`` after ``today``, as aware UTC."""
-    from hoering.timeutil import oslo_to_utc
-
     return oslo_to_utc(dt.datetime.combine(today + dt.timedelta(days=days), dt.time(18, 0)))
 
 

@@ -1,11 +1,18 @@
-"""Error pages in the site's layout, and JSON errors for the API."""
+"""Error pages in the site's layout, and JSON errors for the API; the 429 answers of the
+rate limits (:mod:`hoering.ratelimit`)."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from hoering.accounts.policy import lacks_required_two_factor
+from hoering.extensions import db
+from hoering.ratelimit import rate_limit_message, rate_limit_renderer, retry_after_seconds
 
 #: Titles and explanations shown on error pages, by HTTP status.
 ERROR_TEXTS = {
@@ -68,11 +75,6 @@ def _code_for(status: int) -> str:
 
 def register(app: Flask) -> None:
     """Install the handlers on ``app``."""
-
-    from flask_limiter.errors import RateLimitExceeded
-
-    from hoering.ratelimit import rate_limited
-
     app.errorhandler(RateLimitExceeded)(rate_limited)
 
     @app.errorhandler(CSRFError)
@@ -83,10 +85,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
         if error.code == 403:
-            from flask_login import current_user
-
-            from hoering.accounts.twofactor import lacks_required_two_factor
-
             if lacks_required_two_factor(current_user):
                 return render_error(403, message=_l("Your role requires two-factor login: staff pages open when you "
                                                    "have switched it on on My page, under Two-factor login."))
@@ -99,7 +97,32 @@ def register(app: Flask) -> None:
 
 def internal_error(error: InternalServerError):
     """The 500 page (the transaction rolled back first)."""
-    from hoering.extensions import db
-
     db.session.rollback()
     return render_error(500)
+
+
+def rate_limited(error: RateLimitExceeded):
+    """The 429 handler: the form again with the typed text, or the error page; Retry-After set."""
+    return too_many_requests(retry_after_seconds())
+
+
+def too_many_requests(seconds: int):
+    """A 429 answer saying when to try again (``seconds`` from now, also as Retry-After):
+    the endpoint's form again with what was typed (:func:`hoering.ratelimit.on_rate_limit`),
+    or the error page.
+
+    A renderer that raises an :class:`~werkzeug.exceptions.HTTPException` (its object does
+    not exist or may not be seen) gets the error page instead: never a 500."""
+    message = rate_limit_message(seconds)
+    renderer = rate_limit_renderer(request.endpoint)
+    try:
+        body = renderer(message) if renderer else render_error(429, message=message)
+    except HTTPException:
+        # The renderer could not show the form: what it belongs to is missing or may not be
+        # seen (a 404 from its lookup). The limit is what stopped the request, so the answer
+        # is the plain 429 page, which shows nothing about the object.
+        body = render_error(429, message=message)
+    response = make_response(body)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds)
+    return response

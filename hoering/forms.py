@@ -9,6 +9,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # the "read the request" marker of FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
 
+from hoering.exceptions import ServiceError
+from hoering.extensions import db
 from hoering.sanitize import normalize_line, normalize_text
 
 #: Largest id a route or form accepts: PostgreSQL's ``integer`` maximum (2**31 - 1).
@@ -114,9 +116,6 @@ def submit(form: Form, save):
         :data:`NOT_DONE` and the error's status when the service refused (its message is
         added to ``form.form_errors`` and the session is rolled back).
     """
-    from hoering.exceptions import ServiceError
-    from hoering.extensions import db
-
     if not form.is_submitted():
         return NOT_DONE, 200
     if not form.validate():

@@ -12,6 +12,7 @@ import datetime as dt
 from flask import current_app
 
 from hoering.accounts.models import Role
+from hoering.accounts.policy import lacks_required_two_factor
 from hoering.moderation.models import active_ban
 from hoering.timeutil import utcnow
 
@@ -23,8 +24,6 @@ def is_logged_in(user) -> bool:
 
 def _staff(user) -> bool:
     """Logged in, and not a staff account missing the two-factor login admins require."""
-    from hoering.accounts.twofactor import lacks_required_two_factor
-
     return is_logged_in(user) and not lacks_required_two_factor(user)
 
 
@@ -186,8 +185,6 @@ def requires(check):
         @login_required
         def wrapped(*args, **kwargs):
             if not check(current_user):
-                from hoering.accounts.twofactor import lacks_required_two_factor
-
                 if lacks_required_two_factor(current_user) and _allowed_with_two_factor(check):
                     from flask import flash, redirect, request, url_for
                     from flask_babel import gettext as _

@@ -1,7 +1,9 @@
-"""Rate-limit answers (HTTP 429) that keep what the visitor typed.
+"""Rate limits: the decorators that set them, their keys, and what a 429 answer says.
 
 Views register a renderer for their endpoint with :func:`on_rate_limit`; it re-renders the
-form from the posted data with the message. Other endpoints get the error page.
+form from the posted data with the message, so a 429 keeps what the visitor typed. The
+answer itself is built by :func:`hoering.errors.too_many_requests` (other endpoints get
+the error page).
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ import hashlib
 import time
 from collections.abc import Callable
 
-from flask import current_app, make_response, request
+from flask import current_app, request
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
 
-from hoering.extensions import limiter
+from hoering.extensions import address_key, limiter
 from hoering.sanitize import normalize_text
 
 _RENDERERS: dict[str, Callable[[str], object]] = {}
@@ -30,8 +31,6 @@ def limit(config_key: str, failures_only: bool = False, per_address: bool = Fals
     logged-in user, else per client address; ``per_address`` counts per client address
     always (logging in, registering, asking for a reset: being logged in into another
     account must not give a fresh allowance)."""
-    from hoering.extensions import address_key
-
     return limiter.limit(lambda: current_app.config[config_key], methods=["POST"],
                          key_func=address_key if per_address else None,
                          deduct_when=_failed if failures_only else counts)
@@ -80,6 +79,11 @@ def on_rate_limit(endpoint: str):
     return register
 
 
+def rate_limit_renderer(endpoint: str | None) -> Callable[[str], object] | None:
+    """The renderer :func:`on_rate_limit` registered for ``endpoint``, or ``None``."""
+    return _RENDERERS.get(endpoint or "")
+
+
 def registered_rate_limit_endpoints() -> frozenset[str]:
     """The endpoints with a 429 renderer of their own (:func:`on_rate_limit`)."""
     return frozenset(_RENDERERS)
@@ -100,30 +104,8 @@ def retry_when(seconds: int | None = None) -> str:
     return format_timedelta(dt.timedelta(seconds=seconds), add_direction=True, threshold=1.1)
 
 
-def rate_limited(error):
-    """The 429 handler: the form again with the typed text, or the error page; Retry-After set."""
-    return too_many_requests(retry_after_seconds())
-
-
-def too_many_requests(seconds: int):
-    """A 429 answer saying when to try again (``seconds`` from now, also as Retry-After):
-    the endpoint's form again with what was typed (:func:`on_rate_limit`), or the error page.
-
-    A renderer that raises an :class:`~werkzeug.exceptions.HTTPException` (its object does
-    not exist or may not be seen) gets the error page instead: never a 500."""
-    from hoering.errors import render_error
-
-    message = _("You have sent many requests in a short time. Try again %(when)s. What you wrote is kept.",
-                when=retry_when(seconds))
-    renderer = _RENDERERS.get(request.endpoint or "")
-    try:
-        body = renderer(message) if renderer else render_error(429, message=message)
-    except HTTPException:
-        # The renderer could not show the form: what it belongs to is missing or may not be
-        # seen (a 404 from its lookup). The limit is what stopped the request, so the answer
-        # is the plain 429 page, which shows nothing about the object.
-        body = render_error(429, message=message)
-    response = make_response(body)
-    response.status_code = 429
-    response.headers["Retry-After"] = str(seconds)
-    return response
+def rate_limit_message(seconds: int) -> str:
+    """What a 429 answer says: when to try again (in ``seconds``, as words in the
+    visitor's language) and that what was typed is kept."""
+    return _("You have sent many requests in a short time. Try again %(when)s. What you wrote is kept.",
+             when=retry_when(seconds))

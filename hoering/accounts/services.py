@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import secrets
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from hoering.accounts.models import Role, User
+from hoering.accounts.models import RecoveryCode, Role, User
+from hoering.comments.models import Comment, CommentState, Support
+from hoering.consultations.models import Consultation
 from hoering.events import EmailConfirmed, UserDeleted, UserRenamed, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import is_row_id
-from hoering.i18n import in_language
+from hoering.i18n import current_language_code, in_language
+from hoering.moderation.models import Report
 from hoering.names import name_skeleton, reserved_word_in
-from hoering.notifications.services import queue_account_mail
+from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
+from hoering.notifications.outbox import queue_account_mail
 from hoering.sanitize import contains_bidi_controls, has_visible_text, normalize_line
 from hoering.timeutil import utcnow
 from hoering.urls import site_url_for
@@ -126,8 +131,6 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
     check_password_rules(password, email, name)
     if find_by_email(email) is not None:
         raise Conflict(_l("An account with this e-mail address already exists."), field="email")
-    from hoering.timeutil import utcnow
-
     user = User(email=email, display_name=name, password_hash=hash_password(password), role=role_value,
                 email_verified_at=utcnow() if verified else None)
     db.session.add(user)
@@ -239,11 +242,6 @@ def change_display_name(user: User, display_name: str) -> User:
 def export_data(user: User) -> dict:
     """Everything stored about ``user`` that they can be given (GDPR art. 15 and 20):
     account, comments, supports, reports, follows. Times are ISO 8601 UTC."""
-    from hoering.comments.models import Comment, Support
-    from hoering.consultations.models import Consultation
-    from hoering.moderation.models import Report
-    from hoering.notifications.models import Subscription
-
     def iso(moment):
         return moment.isoformat() if moment else None
 
@@ -281,13 +279,6 @@ def delete_account(user: User, password: str) -> None:
     Raises:
         PermissionDenied: the password is wrong, or this is the last administrator.
     """
-    from flask import current_app
-
-    from hoering.accounts.models import RecoveryCode
-    from hoering.comments.models import Comment, CommentState
-    from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
-    from hoering.timeutil import utcnow
-
     if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
         raise PermissionDenied(_l("The password is not right."))
     if user.role == Role.ADMIN.value:
@@ -332,18 +323,12 @@ def delete_account(user: User, password: str) -> None:
 # --- e-mail verification and password reset ------------------------------------------------------
 
 def _signer(purpose: str):
-    from itsdangerous import URLSafeTimedSerializer
-
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"hoering-{purpose}")
 
 
 def _mail_language() -> str:
     """Account mails are written in the language of the page the person is using (the
     site's default outside a request)."""
-    from flask import has_request_context
-
-    from hoering.i18n import current_language_code
-
     if has_request_context():
         return current_language_code()
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -351,8 +336,6 @@ def _mail_language() -> str:
 
 def _fingerprint(value: str | None) -> str:
     """A short digest of ``value``: a token bound to it stops working when it changes."""
-    import hashlib
-
     return hashlib.sha256((value or "").encode("utf-8")).hexdigest()[:16]
 
 
@@ -385,12 +368,6 @@ def require_confirmed_email(user) -> None:
 
 def send_verification_mail(user: User) -> None:
     """Queue the mail with the verification link (commits)."""
-    from flask_babel import gettext as _
-
-    from hoering.i18n import in_language
-    from hoering.notifications.services import queue_account_mail
-    from hoering.urls import site_url_for
-
     link = site_url_for("accounts.verify_email", token=email_verification_token(user))
     days = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 86400
     with in_language(_mail_language()):
@@ -425,8 +402,6 @@ def _token_user(purpose: str, token: str, max_age: int, expired_message, invalid
         ValidationFailed: ``expired_message`` when older than ``max_age`` seconds;
             ``invalid`` when forged, malformed or for no user.
     """
-    from itsdangerous import BadSignature, SignatureExpired
-
     try:
         user_id, fingerprint = _signer(purpose).loads(token, max_age=max_age)
     except SignatureExpired:
@@ -452,9 +427,6 @@ def verify_email(token: str, now=None) -> tuple[int, int]:
     Raises:
         ValidationFailed: see :func:`user_for_verification_token`.
     """
-    from hoering.comments.models import Comment, CommentState
-    from hoering.timeutil import utcnow
-
     user = user_for_verification_token(token)
     if user.email_verified_at is not None:
         db.session.commit()
@@ -490,12 +462,6 @@ def request_password_reset(email: str, language: str | None = None) -> int | Non
     Returns:
         The id of the queued :class:`OutboxMail`, or ``None`` when no account has the address.
     """
-    from flask_babel import gettext as _
-
-    from hoering.i18n import in_language
-    from hoering.notifications.services import queue_account_mail
-    from hoering.urls import site_url_for
-
     user = find_by_email(email)
     if user is None or not user.is_active:
         return None

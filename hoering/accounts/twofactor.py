@@ -24,17 +24,23 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 
 from hoering.accounts.models import RecoveryCode, SiteSetting, User
+from hoering.accounts.policy import (
+    REQUIRE_FOR_STAFF,
+    lacks_required_two_factor,  # noqa: F401  (part of this module's interface)
+    required_for_staff,
+)
 from hoering.accounts.services import end_sessions as end_user_sessions
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
+from hoering.i18n import in_language
+from hoering.notifications.outbox import queue_account_mail
 from hoering.timeutil import utcnow
+from hoering.urls import site_url_for
 
 #: TOTP step, in seconds (RFC 6238 default).
 STEP_SECONDS = 30
 #: Steps either side of now that are accepted (clock drift).
 DRIFT_STEPS = 1
-#: The :class:`SiteSetting` key of "staff must use two-factor login".
-REQUIRE_FOR_STAFF = "require_two_factor_for_staff"
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -229,10 +235,6 @@ def reset_by_admin(user: User, admin: User) -> None:
 def _mail_reset_notice(user: User) -> None:
     from flask_babel import gettext as _
 
-    from hoering.i18n import in_language
-    from hoering.notifications.services import queue_account_mail
-    from hoering.urls import site_url_for
-
     with in_language(current_app.config["BABEL_DEFAULT_LOCALE"]):
         queue_account_mail(user, "two_factor_reset", _("Two-factor login was switched off on your account"), [
             _("Hello %(name)s,", name=user.display_name),
@@ -248,15 +250,6 @@ def _clear(user: User) -> None:
     user.totp_secret, user.totp_last_step = None, None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     end_user_sessions(user)
-
-
-def required_for_staff() -> bool:
-    """True when admins require two-factor login for moderators, case officers and
-    admins (read once per request)."""
-    if "two_factor_required" not in g:
-        g.two_factor_required = db.session.scalar(
-            sa.select(SiteSetting.value).where(SiteSetting.key == REQUIRE_FOR_STAFF)) == "1"
-    return g.two_factor_required
 
 
 def set_required_for_staff(required: bool, admin: User) -> None:
@@ -283,10 +276,3 @@ def set_required_for_staff(required: bool, admin: User) -> None:
         record(ActionType.SETTING_CHANGE, actor=admin, note=REQUIRE_FOR_STAFF, before=before, after=after)
     db.session.commit()
     g.pop("two_factor_required", None)
-
-
-def lacks_required_two_factor(user) -> bool:
-    """True for a staff account without two-factor login while admins require it: it has
-    only a citizen's powers until it switches it on."""
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False)
-                and not user.has_two_factor and required_for_staff())

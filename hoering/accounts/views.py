@@ -25,13 +25,13 @@ from hoering.accounts.forms import (
 )
 from hoering.accounts.models import User
 from hoering.comments.services import comments_by_author
-from hoering.errors import render_error
+from hoering.errors import render_error, too_many_requests
 from hoering.exceptions import PermissionDenied, ServiceError
 from hoering.extensions import after_response, db
 from hoering.i18n import current_language_code, safe_next_url
 from hoering.moderation.models import active_ban
 from hoering.notifications.services import deliver_account_mails, followed_consultations
-from hoering.ratelimit import limit, limit_by, limit_per_account, made_or_found, on_rate_limit, too_many_requests
+from hoering.ratelimit import limit, limit_by, limit_per_account, made_or_found, on_rate_limit
 
 
 @bp.route("/registrer", methods=["GET", "POST"])

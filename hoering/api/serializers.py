@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from hoering.comments.models import Comment
+from hoering.consultations.documents import documents_of
+from hoering.consultations.lifecycle import public_events
 from hoering.consultations.models import Consultation
 from hoering.consultations.services import ParticipationCounts
 from hoering.urls import site_url_for
@@ -40,9 +42,6 @@ def consultation_json(consultation: Consultation, counts: ParticipationCounts, d
         data["questions"] = [{"id": q.id, "text": q.text} for q in consultation.questions]
         data["decision"] = {"text": consultation.decision_text, "url": consultation.decision_url or None,
                             "decided_at": _iso(consultation.decided_at)} if consultation.decision_text else None
-        from hoering.consultations.documents import documents_of
-        from hoering.consultations.lifecycle import public_events
-
         data["documents"] = [{"title": d.title, "filename": d.filename, "type": d.mime, "size": d.size,
                               "url": site_url_for("consultations.document", document_id=d.id, filename=d.filename)}
                              for d in documents_of(consultation.id)]

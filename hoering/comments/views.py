@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from hoering import permissions
+from hoering.accounts.services import needs_email_verification
 from hoering.comments import bp, services
 from hoering.comments.forms import (
     CommentForm,
@@ -66,8 +67,6 @@ def create(slug: str):
                                             kept_text=form.text.data)
         (form.consent if error.field == "consent" else form.text).errors = [str(error.message)]
         return render_consultation_page(consultation, form, reply_to=reply_to, status=error.status)
-    from hoering.accounts.services import needs_email_verification
-
     if comment.state == "pending" and needs_email_verification(current_user):
         flash(_("Thank you! Your comment is saved. It is published when you have confirmed your e-mail address "
                 "with the link we sent to %(email)s.", email=current_user.email), "success")

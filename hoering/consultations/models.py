@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hoering.accounts.models import User
 from hoering.extensions import db
-
-if TYPE_CHECKING:
-    from hoering.accounts.models import User
 from hoering.timeutil import UTCDateTime, oslo_today, to_oslo, utcnow
 
 #: Longest guiding question, in characters.

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
+from hoering.comments.models import Comment, CommentState, count_participants
 from hoering.consultations.models import QUESTION_MAX_LENGTH, Consultation, ModerationMode, Question, Status
 from hoering.events import ConsultationSaved, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -113,8 +114,6 @@ def _apply_questions(consultation: Consultation, texts: list[str]) -> None:
     Raises:
         ValidationFailed: a question that comments answer would be deleted.
     """
-    from hoering.comments.models import Comment
-
     current = list(consultation.questions)
     for question in current[len(texts):]:
         answered = question.id is not None and db.session.scalar(
@@ -238,8 +237,6 @@ class ParticipationCounts:
 
 def participation_counts(consultation_ids: list[int]) -> dict[int, ParticipationCounts]:
     """Count published comments and distinct authors per consultation in one query."""
-    from hoering.comments.models import Comment, CommentState, count_participants
-
     if not consultation_ids:
         return {}
     rows = db.session.execute(

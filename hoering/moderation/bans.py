@@ -29,7 +29,7 @@ from hoering.i18n import in_language
 from hoering.moderation.audit import record
 from hoering.moderation.models import HIDDEN_BY_BAN, ActionType, Ban, BanHiddenComment, Report
 from hoering.moderation.recusal import recusals
-from hoering.notifications.services import queue_account_mail
+from hoering.notifications.outbox import queue_account_mail
 from hoering.sanitize import normalize_text
 from hoering.timeutil import utcnow
 from hoering.urls import site_url_for

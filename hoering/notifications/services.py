@@ -1,11 +1,11 @@
-"""Who gets which mail, the outbox, delivery and unsubscribing.
+"""Who gets which mail, delivery and unsubscribing.
 
-Mails are plain text in the site's language. They are written to the outbox in the same
-transaction as the event they tell about (the caller commits), and delivered by
-``flask --app wsgi hoering send-mail``: over SMTP when ``MAIL_SMTP_HOST`` is set, else
-written as files to ``instance/mail/`` (development). Every mail has a signed link that
-unsubscribes without logging in, also as a one-click ``List-Unsubscribe`` header
-(RFC 8058).
+Mails are plain text in the site's language. They are written to the outbox
+(:mod:`hoering.notifications.outbox`) in the same transaction as the event they tell about
+(the caller commits), and delivered by ``flask --app wsgi hoering send-mail``: over SMTP
+when ``MAIL_SMTP_HOST`` is set, else written as files to ``instance/mail/`` (development).
+Every mail has a signed link that unsubscribes without logging in, also as a one-click
+``List-Unsubscribe`` header (RFC 8058).
 
 Events: a reply to one's comment; an official reply, a published summary and a recorded
 decision for those who follow the consultation; three days before the deadline for
@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hoering import permissions
 from hoering.accounts.models import Role, User
+from hoering.accounts.services import require_confirmed_email
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.database import insert_unless_present
@@ -35,7 +36,7 @@ from hoering.extensions import db
 from hoering.forms import is_row_id
 from hoering.i18n import in_language
 from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
-from hoering.sanitize import xml_safe
+from hoering.notifications.outbox import ACCOUNT_MAIL_KINDS, add_to_outbox
 from hoering.timeutil import oslo_today, utcnow
 from hoering.urls import site_url_for
 
@@ -61,8 +62,6 @@ def set_following(user, consultation: Consultation, follow: bool) -> None:
         PermissionDenied: following with an e-mail address not yet confirmed.
     """
     if follow:
-        from hoering.accounts.services import require_confirmed_email
-
         require_confirmed_email(user)
         insert_unless_present(Subscription, {"user_id": user.id, "consultation_id": consultation.id},
                               unique=("user_id", "consultation_id"))
@@ -150,29 +149,7 @@ def _queue(user: User, kind: str, subject: str, lines: list[str], consultation_i
     link = site_url_for("notifications.unsubscribe_page", token=unsubscribe_token(user.id, consultation_id))
     footer = _("Stop these mails: %(link)s", link=link)
     body = "\n\n".join([*lines, "--", footer]) + "\n"
-    subject = " ".join(xml_safe(subject).split())[:300]  # one line: a title may hold line breaks
-    db.session.add(OutboxMail(user_id=user.id, to_address=user.email, subject=subject, body=xml_safe(body),
-                              kind=kind, unsubscribe_url=link, dedupe_key=dedupe_key, comment_id=comment_id))
-
-
-def queue_account_mail(user: User, kind: str, subject: str, lines: list[str]) -> OutboxMail:
-    """Add a mail about the account itself (verification, password reset) to the outbox:
-    always sent, whatever the user opted out of, and without an unsubscribe link. No
-    commit: it joins the caller's transaction. With ``MAIL_ACCOUNT_INLINE`` it is sent
-    right after the request (:func:`deliver_account_mails`)."""
-    from flask import g, has_request_context
-
-    mail = OutboxMail(user_id=user.id, to_address=user.email, subject=" ".join(xml_safe(subject).split())[:300],
-                      body=xml_safe("\n\n".join(lines) + "\n"), kind=kind, unsubscribe_url="")
-    db.session.add(mail)
-    db.session.flush()
-    if has_request_context():
-        g.account_mail_ids = [*g.get("account_mail_ids", []), mail.id]
-    return mail
-
-
-#: The kinds of mail :func:`queue_account_mail` is called with (sent right after the request).
-ACCOUNT_MAIL_KINDS = ("verify_email", "password_reset", "sign_in_link", "password_guessing", "two_factor_reset", "ban")
+    add_to_outbox(user, kind, subject, body, unsubscribe_url=link, dedupe_key=dedupe_key, comment_id=comment_id)
 
 
 def deliver_stuck_account_mails(older_than: float = 10.0, limit: int = 20) -> int:

@@ -27,8 +27,9 @@ from hoering.extensions import db
 from hoering.sanitize import markdown_html
 from hoering.search.backend import IndexDocument, SearchIndex
 from hoering.search.models import IndexTask
-from hoering.search.querying import Scope, SearchResult, prepare_query_text
+from hoering.search.querying import Scope, SearchResult, matching_ids, prepare_query_text
 from hoering.search.querying import search as backend_search
+from hoering.summaries.models import CommentTheme
 from hoering.timeutil import OSLO
 
 #: Comment states that are indexed; public search sees only published ones.
@@ -258,8 +259,6 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
     if staff and filters.theme_id is not None:
         # Themes are moderators' working data: the filter reads the tags from the database
         # (always current), and the public has no such filter.
-        from hoering.summaries.models import CommentTheme
-
         keys = frozenset(f"comment:{comment_id}" for comment_id in db.session.scalars(
             sa.select(CommentTheme.comment_id).where(CommentTheme.theme_id == filters.theme_id)))
         doc_types = {"comment"}
@@ -281,8 +280,6 @@ def wait_for_index(seconds: float = 5.0) -> bool:
 
 def comment_ids_matching(text: str, within: list[int]) -> list[int]:
     """Those of the comments ``within`` (any indexed state) whose text matches ``text``."""
-    from hoering.search.querying import matching_ids
-
     if not within:
         return []
     scope = Scope(keys=frozenset(f"comment:{comment_id}" for comment_id in within))

@@ -20,9 +20,10 @@ from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, parse_id, submit
 from hoering.i18n import safe_next_url
 from hoering.sanitize import normalize_line
-from hoering.summaries import bp, services
+from hoering.summaries import bp, duplicates, services
 from hoering.summaries.forms import SummaryForm, ThemeForm
 from hoering.summaries.models import Theme
+from hoering.summaries.suggestions import suggest_themes
 
 ID = f"int(min=1, max={MAX_ID})"
 moderator_required = permissions.requires(permissions.can_moderate)
@@ -217,8 +218,6 @@ def summary(slug: str):
 @moderator_required
 def duplicates_page(slug: str):
     """Groups of near-duplicate comments (campaigns, reposts), with their states."""
-    from hoering.summaries import duplicates
-
     consultation = _consultation_or_404(slug)
     groups = duplicates.duplicate_groups(consultation)
     return render_template("summaries/duplicates.html", consultation=consultation, groups=groups,
@@ -231,8 +230,6 @@ def duplicates_page(slug: str):
 def suggestions(slug: str):
     """Proposed themes for the comments no theme covers: tick the ones to keep, rename
     them, give two the same name to merge them; the others are discarded."""
-    from hoering.summaries.suggestions import suggest_themes
-
     consultation = _consultation_or_404(slug)
     if request.method == "POST":
         chosen: dict[str, tuple[str, list[int]]] = {}
