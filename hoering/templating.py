@@ -12,6 +12,9 @@ from hoering import permissions
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.comments.forms import submission_token
 from hoering.i18n import LANGUAGE_NAMES, current_language_code, safe_next_url
+from hoering.moderation import labels
+from hoering.moderation.models import active_ban
+from hoering.moderation.rules import house_rule_titles
 from hoering.sanitize import as_markup, headings_from
 from hoering.timeutil import to_oslo
 
@@ -96,10 +99,6 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["upper_first"] = lambda text: (str(text)[:1].upper() + str(text)[1:]) if text else ""
     app.jinja_env.filters["safe_html"] = as_markup
     app.jinja_env.filters["headings_from"] = headings_from
-    from hoering.moderation import labels
-    from hoering.moderation.models import active_ban
-    from hoering.moderation.rules import house_rule_titles
-
     app.jinja_env.globals.update(
         # A house rule's title; the fixed codes (a ban, automatic rules) by their label.
         house_rule_title=lambda code: house_rule_titles().get(code) or labels.AUTOMATIC_RULE_LABELS.get(code, code),

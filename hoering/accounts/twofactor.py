@@ -23,6 +23,7 @@ from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 
+from hoering import permissions
 from hoering.accounts.models import RecoveryCode, SiteSetting, User
 from hoering.accounts.policy import (
     REQUIRE_FOR_STAFF,
@@ -33,6 +34,8 @@ from hoering.accounts.services import end_sessions as end_user_sessions
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.i18n import in_language
+from hoering.moderation.audit import record
+from hoering.moderation.models import ActionType
 from hoering.notifications.outbox import queue_account_mail
 from hoering.timeutil import utcnow
 from hoering.urls import site_url_for
@@ -217,10 +220,6 @@ def reset_by_admin(user: User, admin: User) -> None:
         PermissionDenied: ``admin`` is not an administrator, or resets their own (they
             switch it off on their own page, with their password).
     """
-    from hoering import permissions
-    from hoering.moderation.audit import record
-    from hoering.moderation.models import ActionType
-
     if not permissions.can_administer(admin):
         raise PermissionDenied(_l("Only administrators can do this."))
     if user.id == admin.id:
@@ -259,15 +258,10 @@ def set_required_for_staff(required: bool, admin: User) -> None:
         PermissionDenied: ``admin`` is not an administrator, or would require it without
             having switched it on themselves (they would lock themselves out).
     """
-    from hoering import permissions
-
     if not permissions.can_administer(admin):
         raise PermissionDenied(_l("Only administrators can do this."))
     if required and not admin.has_two_factor:
         raise PermissionDenied(_l("Switch on two-factor login for yourself first."))
-    from hoering.moderation.audit import record
-    from hoering.moderation.models import ActionType
-
     setting = db.session.get(SiteSetting, REQUIRE_FOR_STAFF) or SiteSetting(key=REQUIRE_FOR_STAFF, value="0")
     before, after = setting.value or "0", "1" if required else "0"
     setting.value = after

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from hoering import permissions
+from hoering.accounts.services import needs_email_verification, require_confirmed_email
 from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, Support
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
 from hoering.database import insert_unless_present
@@ -178,8 +179,6 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         return duplicate
     if official and not permissions.can_reply_officially(author):
         raise PermissionDenied(_l("Only case officers and moderators can answer on behalf of the municipality."))
-    from hoering.accounts.services import needs_email_verification
-
     awaiting_email = not official and needs_email_verification(author)
     holds = [] if official or awaiting_email else automatic_holds(text, author, consultation.id)
     pre_moderated = consultation.moderation_mode == ModerationMode.PRE.value and not official
@@ -345,8 +344,6 @@ def set_support(comment: Comment, user, supported: bool, now: dt.datetime | None
     """
     if not permissions.can_support_comment(user, comment, now):
         raise PermissionDenied(_l("You cannot support this comment."))
-    from hoering.accounts.services import require_confirmed_email
-
     require_confirmed_email(user)
     # The count changes only when this request really inserted or deleted the row, in
     # the same transaction, so parallel clicks (several tabs) cannot count twice and the

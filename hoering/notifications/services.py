@@ -35,6 +35,7 @@ from hoering.database import insert_unless_present
 from hoering.extensions import db
 from hoering.forms import is_row_id
 from hoering.i18n import in_language
+from hoering.moderation.queue import overview
 from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
 from hoering.notifications.outbox import ACCOUNT_MAIL_KINDS, add_to_outbox
 from hoering.timeutil import oslo_today, utcnow
@@ -297,8 +298,6 @@ def _commit_queued(count: int) -> int:
 def queue_moderator_digests(today: dt.date | None = None) -> int:
     """Once a day, tell each moderator (and admin) who wants it how many comments wait in
     the moderation queue, if any. Returns how many digests were queued."""
-    from hoering.moderation.queue import overview
-
     today = today or oslo_today()
     work = [w for w in overview() if w.pending or w.reported]
     if not work:
