@@ -230,9 +230,9 @@ def register_subscribers(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per area."""
-    from hoering import i18n
     from hoering.accounts import bp as accounts_bp
     from hoering.accounts import views as _accounts_views  # noqa: F401  (attaches the routes)
+    from hoering.accounts.language import bp as language_bp
     from hoering.admin import bp as admin_bp
     from hoering.admin import views as _admin_views  # noqa: F401
     from hoering.api import bp as api_bp
@@ -267,7 +267,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
-    app.register_blueprint(i18n.bp)
+    app.register_blueprint(language_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,19 +1,13 @@
-"""Language selection: Norwegian bokmål by default, switched by the visitor and remembered."""
+"""Language selection: Norwegian bokmål by default, or the language the visitor chose
+(the switch and its memory are in :mod:`hoering.accounts.language`)."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, user_logged_in
-
-from hoering.accounts.models import User
-from hoering.extensions import db
-
-bp = Blueprint("i18n", __name__)
 
 #: Cookie that remembers the chosen language, for one year.
 LANGUAGE_COOKIE = "hoering_lang"
@@ -78,38 +72,3 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc:
         return fallback
     return target
-
-
-@bp.post("/sprak")
-def set_language():
-    """Remember the chosen language in a cookie and go back to where the visitor was."""
-    lang = request.form.get("lang", "")
-    target = safe_next_url(request.form.get("next"), url_for("consultations.index"))
-    response = redirect(target, code=303)
-    if lang in current_app.config["LANGUAGES"]:
-        response.set_cookie(
-            LANGUAGE_COOKIE, lang, max_age=LANGUAGE_COOKIE_MAX_AGE, samesite="Lax", httponly=True,
-            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
-        )
-        if current_user.is_authenticated:
-            remember_language(current_user, lang)
-    return response
-
-
-def remember_language(user, language: str | None) -> None:
-    """Store ``language`` (an interface language code) as ``user``'s language, for mails
-    written to her alone; unknown codes and anonymous users are ignored. Commits."""
-    if language not in current_app.config["LANGUAGES"] or not getattr(user, "id", None):
-        return
-    if getattr(user, "language", None) == language:
-        return
-    db.session.execute(sa.update(User).where(User.id == user.id).values(language=language)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
-
-
-@user_logged_in.connect
-def _remember_language_at_login(sender, user, **extra) -> None:
-    """Flask-Login ``user_logged_in`` receiver: the language chosen before logging in is hers."""
-    if has_request_context():
-        remember_language(user, request.cookies.get(LANGUAGE_COOKIE))
