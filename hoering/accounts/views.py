@@ -24,7 +24,7 @@ from hoering.accounts.forms import (
     TwoFactorSetupForm,
 )
 from hoering.accounts.models import User
-from hoering.comments.services import comments_by_author
+from hoering.comments.threads import comments_by_author
 from hoering.errors import render_error, too_many_requests
 from hoering.exceptions import PermissionDenied, ServiceError
 from hoering.extensions import after_response, db

@@ -17,7 +17,7 @@ from hoering import permissions
 from hoering.accounts.models import User
 from hoering.accounts.services import needs_email_verification
 from hoering.comments.models import Comment
-from hoering.comments.services import comments_by_author
+from hoering.comments.threads import comments_by_author
 from hoering.consultations.models import Consultation
 from hoering.errors import render_error
 from hoering.exceptions import ServiceError
