@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from hoering import permissions
-from hoering.accounts.services import needs_email_verification, require_confirmed_email
+from hoering.accounts.services import needs_email_verification
+from hoering.accounts.verification import require_confirmed_email
 from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, Support
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
 from hoering.database import insert_unless_present
