@@ -19,7 +19,6 @@ MAX_LINES = 450
 LONG_MODULES = {
     "hoering.search.querying": "the query language and its scoring, one piece of Whoosh plumbing",
     "hoering.accounts.views": "the account pages (login, registration, profile, two-factor, deletion)",
-    "hoering.summaries.services": "themes, tags and the summary with its versions",
     "hoering.search.backend": "the Whoosh index: schema, writing under a lock, and a searcher that outlives merges",
 }
 

@@ -24,6 +24,7 @@ from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, sub
 from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
 from hoering.summaries import services as summary_services
+from hoering.summaries import themes as theme_services
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
 from hoering.urls import site_url_for
 
@@ -104,8 +105,8 @@ def _theme_tools(consultation: Consultation, comment_ids: list[int]) -> dict:
     page) and the themes of the comments shown; nothing for others."""
     if not permissions.can_moderate(current_user):
         return {"themes": [], "tags": {}}
-    themes = summary_services.themes_of(consultation.id)
-    return {"themes": themes, "tags": summary_services.themes_by_comment(comment_ids) if themes else {}}
+    themes = theme_services.themes_of(consultation.id)
+    return {"themes": themes, "tags": theme_services.themes_by_comment(comment_ids) if themes else {}}
 
 
 def render_thread_page(consultation: Consultation, root, comment_form: CommentForm | None = None,
