@@ -210,7 +210,7 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
 
         unsubscribe_token = make_token(other_author.id, consultation.id)
         from hoering.accounts.models import User
-        from hoering.accounts.services import email_verification_token, password_reset_token, sign_in_token
+        from hoering.accounts.verification import email_verification_token, password_reset_token, sign_in_token
 
         author_row = db.session.get(User, other_author.id)
         verify_token, reset_token = email_verification_token(author_row), password_reset_token(author_row)

@@ -18,10 +18,7 @@ LAZY_IMPORTS_ALLOWED = {"hoering", "hoering.cli"}
 MAX_LINES = 450
 LONG_MODULES = {
     "hoering.search.querying": "the query language and its scoring, one piece of Whoosh plumbing",
-    "hoering.accounts.services": "registration, profile, e-mail verification and password reset of one account",
     "hoering.accounts.views": "the account pages (login, registration, profile, two-factor, deletion)",
-    "hoering.comments.services": "posting, threads and their pages, editing, removal and support of comments",
-    "hoering.summaries.services": "themes, tags and the summary with its versions",
     "hoering.search.backend": "the Whoosh index: schema, writing under a lock, and a searcher that outlives merges",
 }
 

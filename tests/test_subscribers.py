@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from hoering import eventlog
 from hoering.accounts.models import User
-from hoering.accounts.services import change_display_name, delete_account, email_verification_token, verify_email
+from hoering.accounts.services import change_display_name, delete_account
+from hoering.accounts.verification import email_verification_token, verify_email
 from hoering.comments.models import Comment
 from hoering.comments.services import edit_comment, post_comment, remove_comment
 from hoering.consultations.lifecycle import close_early, extend_deadline, record_decision

@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hoering import permissions
-from hoering.accounts import bp, services, throttle, twofactor
+from hoering.accounts import bp, services, throttle, twofactor, verification
 from hoering.accounts.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -24,7 +24,7 @@ from hoering.accounts.forms import (
     TwoFactorSetupForm,
 )
 from hoering.accounts.models import User
-from hoering.comments.services import comments_by_author
+from hoering.comments.threads import comments_by_author
 from hoering.errors import render_error, too_many_requests
 from hoering.exceptions import PermissionDenied, ServiceError
 from hoering.extensions import after_response, db
@@ -55,7 +55,7 @@ def register():
         else:
             login_user(user)
             throttle.trust_this_device(user)
-            services.send_verification_mail(user)
+            verification.send_verification_mail(user)
             flash(_("Welcome, %(name)s! Your account has been created.", name=user.display_name), "success")
             flash(_("We have sent a link to %(email)s. Open it to confirm your address: your comments are published "
                     "when you have done so.", email=user.email), "info")
@@ -124,7 +124,7 @@ def _complete_login(user: User, remember: bool, next_url: str):
 
 def _warn_owner(user_id: int) -> None:
     """Run once the response has gone: mail the owner that someone is guessing (at most once a period)."""
-    mail_id = services.warn_of_password_guessing(user_id)
+    mail_id = verification.warn_of_password_guessing(user_id)
     if mail_id is not None and current_app.config["MAIL_ACCOUNT_INLINE"]:
         deliver_account_mails([mail_id])
 
@@ -133,7 +133,7 @@ def _send_sign_in_link(user_id: int, language: str) -> None:
     """Run once the response has gone: mail the one-time sign-in link (a few an hour at most)."""
     if not throttle.allow_sign_in_mail(user_id):
         return
-    mail_id = services.mail_sign_in_link(user_id, language)
+    mail_id = verification.mail_sign_in_link(user_id, language)
     if mail_id is not None and current_app.config["MAIL_ACCOUNT_INLINE"]:
         deliver_account_mails([mail_id])
 
@@ -145,7 +145,7 @@ def sign_in_link(token: str):
     Mail scanners open links by themselves, so the GET changes nothing."""
     token = token[:500]
     try:
-        user, token_id = services.user_for_sign_in_token(token)
+        user, token_id = verification.user_for_sign_in_token(token)
     except ServiceError as error:
         return render_error(400, title=_("The link does not work"), message=str(error.message),
                             next_step=(url_for("accounts.login"), _("Log in")))
@@ -366,12 +366,12 @@ def verify_email(token: str):
     themselves, so the GET changes nothing.)"""
     token = token[:500]
     try:
-        user = services.user_for_verification_token(token)
+        user = verification.user_for_verification_token(token)
     except ServiceError as error:
         return render_error(400, title=_("The link does not work"), message=str(error.message),
                             next_step=(url_for("accounts.profile"), _("Send a new link from My page")))
     if request.method == "POST":  # the global CSRF check has passed
-        published, to_moderators = services.verify_email(token)
+        published, to_moderators = verification.verify_email(token)
         flash(_("Thank you! Your e-mail address is confirmed."), "success")
         if published:
             flash(ngettext("%(num)d comment that waited for this is now published.",
@@ -393,7 +393,7 @@ def verify_email(token: str):
 def resend_verification():
     """Send the verification mail again."""
     if services.needs_email_verification(current_user):
-        services.send_verification_mail(current_user)
+        verification.send_verification_mail(current_user)
         flash(_("We have sent a new link to %(email)s.", email=current_user.email), "info")
     return redirect(url_for("accounts.profile"), code=303)
 
@@ -416,7 +416,7 @@ def forgot_password():
 
 def _send_reset_link(email: str, language: str) -> None:
     """Look the address up and mail the link: run once the response has gone."""
-    mail_id = services.request_password_reset(email, language)
+    mail_id = verification.request_password_reset(email, language)
     if mail_id is not None and current_app.config["MAIL_ACCOUNT_INLINE"]:
         deliver_account_mails([mail_id])
 
@@ -433,7 +433,7 @@ def reset_password(token: str):
     """Choose a new password with the link from the mail (the link itself changes nothing)."""
     token = token[:500]
     try:
-        services.user_for_reset_token(token)
+        verification.user_for_reset_token(token)
     except ServiceError as error:
         return render_error(400, title=_("The link does not work"), message=str(error.message),
                             next_step=(url_for("accounts.forgot_password"), _("Ask for a new link")))
@@ -441,7 +441,7 @@ def reset_password(token: str):
     status = 200
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.new_password.data)
+            verification.reset_password(token, form.new_password.data)
         except ServiceError as error:
             db.session.rollback()
             form.new_password.errors = [*form.new_password.errors, str(error.message)]

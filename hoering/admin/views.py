@@ -13,7 +13,7 @@ from hoering.accounts import twofactor
 from hoering.accounts.models import Role, User
 from hoering.admin import bp
 from hoering.admin.services import change_role
-from hoering.comments.services import comments_by_author
+from hoering.comments.threads import comments_by_author
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, search_text, submit

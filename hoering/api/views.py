@@ -11,7 +11,7 @@ from flask_login import AnonymousUserMixin
 
 from hoering.api import bp
 from hoering.api.serializers import comment_json, consultation_json
-from hoering.comments import services as comment_services
+from hoering.comments import threads as comment_threads
 from hoering.consultations import services
 from hoering.errors import json_error
 from hoering.summaries import services as summary_services
@@ -93,10 +93,10 @@ def consultation_comments(slug: str):
         return json_error(400, "bad_request", _("page and per_page must be whole numbers."))
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         return json_error(400, "bad_request", _("page must be 1 or more and per_page between 1 and %(max)d.", max=MAX_PER_PAGE))
-    sort = request.args.get("sort", comment_services.DEFAULT_SORT)
-    if sort not in comment_services.SORTS:
-        return json_error(400, "bad_request", _("sort must be one of: %(sorts)s.", sorts=", ".join(comment_services.SORTS)))
-    result = comment_services.thread_page(item, viewer=AnonymousUserMixin(), sort=sort, page=page, per_page=per_page,
+    sort = request.args.get("sort", comment_threads.DEFAULT_SORT)
+    if sort not in comment_threads.SORTS:
+        return json_error(400, "bad_request", _("sort must be one of: %(sorts)s.", sorts=", ".join(comment_threads.SORTS)))
+    result = comment_threads.thread_page(item, viewer=AnonymousUserMixin(), sort=sort, page=page, per_page=per_page,
                                           replies_shown=current_app.config["THREAD_REPLIES_SHOWN"])
     counts = services.participation_counts([item.id])[item.id]
     threads = [_thread_json(slug, thread, result.reply_counts.get(thread[0].id, 0))
@@ -140,10 +140,10 @@ def thread(slug: str, thread_id: int):
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         return json_error(400, "bad_request", _("page must be 1 or more and per_page between 1 and %(max)d.", max=MAX_PER_PAGE))
     viewer = AnonymousUserMixin()
-    root = comment_services.visible_thread_root(item, thread_id, viewer)
+    root = comment_threads.visible_thread_root(item, thread_id, viewer)
     if root is None:
         return json_error(404, "not_found", _("This consultation has no such thread."))
-    result = comment_services.reply_page(root, viewer=viewer, page=page, per_page=per_page)
+    result = comment_threads.reply_page(root, viewer=viewer, page=page, per_page=per_page)
     replies = []
     if page <= result.pages:
         for reply in result.replies:

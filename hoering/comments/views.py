@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from hoering import permissions
 from hoering.accounts.services import needs_email_verification
-from hoering.comments import bp, services
+from hoering.comments import bp, services, threads
 from hoering.comments.forms import (
     CommentForm,
     EditCommentForm,
@@ -112,14 +112,14 @@ def permalink(comment_id: int):
         # Shown at most as a placeholder (only when it has replies): say so, rather than
         # leave the reader at the top of the page wondering where it went.
         flash(_("This comment is no longer shown: a moderator has hidden it, or it has been removed."), "info")
-    position = services.reply_position(comment, viewer=current_user)
+    position = threads.reply_position(comment, viewer=current_user)
     if position is not None and position >= current_app.config["THREAD_REPLIES_SHOWN"]:
         # folded away on the consultation page: the page of the thread's own page that shows it
         page = position // current_app.config["REPLIES_PER_PAGE"] + 1
         url = url_for("consultations.thread", slug=comment.consultation.slug, thread_id=comment.thread_id,
                       **({"page": page} if page > 1 else {}))
         return redirect(f"{url}#kommentar-{comment.id}", code=303)
-    page = services.thread_position(comment, viewer=current_user, per_page=current_app.config["THREADS_PER_PAGE"])
+    page = threads.thread_position(comment, viewer=current_user, per_page=current_app.config["THREADS_PER_PAGE"])
     params = {"page": page} if page > 1 else {}
     url = url_for("consultations.detail", slug=comment.consultation.slug, **params)
     return redirect(f"{url}#kommentar-{comment.id}", code=303)

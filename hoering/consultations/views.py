@@ -11,7 +11,7 @@ from flask_login import current_user
 from wtforms.validators import ValidationError
 
 from hoering import permissions
-from hoering.comments import services as comment_services
+from hoering.comments import threads as comment_threads
 from hoering.comments.forms import CommentForm
 from hoering.consultations import bp, services
 from hoering.consultations import documents as document_services
@@ -24,6 +24,7 @@ from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, sub
 from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
 from hoering.summaries import services as summary_services
+from hoering.summaries import themes as theme_services
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
 from hoering.urls import site_url_for
 
@@ -70,13 +71,13 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
             return to (the consultation closed meanwhile); shown so it is not lost.
     """
     thread_id = parse_id(request.args.get("traad"))
-    root = comment_services.visible_thread_root(consultation, thread_id, current_user) if thread_id else None
+    root = comment_threads.visible_thread_root(consultation, thread_id, current_user) if thread_id else None
     if root is not None:
         return render_thread_page(consultation, root, comment_form, reply_to, status, kept_text)
     g.page_path = url_for("consultations.detail", slug=consultation.slug)
-    sort = request.args.get("sort", comment_services.DEFAULT_SORT)
+    sort = request.args.get("sort", comment_threads.DEFAULT_SORT)
     page = page_number(request.args.get("page"))
-    thread_page = comment_services.thread_page(
+    thread_page = comment_threads.thread_page(
         consultation, viewer=current_user, sort=sort, page=page,
         per_page=current_app.config["THREADS_PER_PAGE"], replies_shown=current_app.config["THREAD_REPLIES_SHOWN"],
     )
@@ -104,8 +105,8 @@ def _theme_tools(consultation: Consultation, comment_ids: list[int]) -> dict:
     page) and the themes of the comments shown; nothing for others."""
     if not permissions.can_moderate(current_user):
         return {"themes": [], "tags": {}}
-    themes = summary_services.themes_of(consultation.id)
-    return {"themes": themes, "tags": summary_services.themes_by_comment(comment_ids) if themes else {}}
+    themes = theme_services.themes_of(consultation.id)
+    return {"themes": themes, "tags": theme_services.themes_by_comment(comment_ids) if themes else {}}
 
 
 def render_thread_page(consultation: Consultation, root, comment_form: CommentForm | None = None,
@@ -113,7 +114,7 @@ def render_thread_page(consultation: Consultation, root, comment_form: CommentFo
     """Render one thread on its own page: the top-level comment, then a page of its
     replies (``REPLIES_PER_PAGE``) with numbered pages; arguments as
     :func:`render_consultation_page`, ``root`` being a visible top-level comment."""
-    replies = comment_services.reply_page(root, viewer=current_user, page=page_number(request.args.get("page")),
+    replies = comment_threads.reply_page(root, viewer=current_user, page=page_number(request.args.get("page")),
                                           per_page=current_app.config["REPLIES_PER_PAGE"])
     page_args = {"page": replies.page} if replies.page > 1 else {}
     g.page_path = url_for("consultations.thread", slug=consultation.slug, thread_id=root.id, **page_args)
@@ -134,7 +135,7 @@ def thread(slug: str, thread_id: int):
     """A thread's own page: its top-level comment and all its replies, page by page
     (the consultation page shows only the first few of each thread)."""
     consultation = get_visible_or_404(slug)
-    root = comment_services.visible_thread_root(consultation, thread_id, current_user)
+    root = comment_threads.visible_thread_root(consultation, thread_id, current_user)
     if root is None:
         abort(404)
     return render_thread_page(consultation, root)

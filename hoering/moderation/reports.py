@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
-from hoering.accounts.services import require_confirmed_email
+from hoering.accounts.verification import require_confirmed_email
 from hoering.comments.models import Comment, CommentState
 from hoering.database import insert_unless_present
 from hoering.events import CommentModerated, announce

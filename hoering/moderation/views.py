@@ -17,7 +17,7 @@ from hoering import permissions
 from hoering.accounts.models import User
 from hoering.accounts.services import needs_email_verification
 from hoering.comments.models import Comment
-from hoering.comments.services import comments_by_author
+from hoering.comments.threads import comments_by_author
 from hoering.consultations.models import Consultation
 from hoering.errors import render_error
 from hoering.exceptions import ServiceError
@@ -34,7 +34,7 @@ from hoering.moderation.recusal import RECUSAL_MESSAGES, recusal
 from hoering.outage import keep_text_on_outage
 from hoering.ratelimit import limit, on_rate_limit
 from hoering.search.services import comment_ids_matching
-from hoering.summaries import services as summary_services
+from hoering.summaries import themes as theme_services
 from hoering.timeutil import OSLO
 
 ID = f"int(min=1, max={MAX_ID})"
@@ -153,7 +153,7 @@ def queue():
                                        replies_shown=current_app.config["THREAD_REPLIES_SHOWN"],
                                        include_drafts=include_drafts, moderator=current_user)
     consultations = _consultation_choices()
-    theme_groups = summary_services.theme_groups({item.comment.consultation_id for item in page.items})
+    theme_groups = theme_services.theme_groups({item.comment.consultation_id for item in page.items})
     return render_template("moderation/queue.html", queue=page, consultations=consultations,
                            filters={"consultation": consultation_id, "state": state, "reason": reason, "q": text},
                            rules=rules.house_rules(), theme_groups=theme_groups,

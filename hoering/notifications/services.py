@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hoering import permissions
 from hoering.accounts.models import Role, User
-from hoering.accounts.services import require_confirmed_email
+from hoering.accounts.verification import require_confirmed_email
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.database import insert_unless_present

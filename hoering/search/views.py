@@ -16,7 +16,7 @@ from hoering.forms import date_arg, page_number, parse_id
 from hoering.sanitize import clean_snippet
 from hoering.search import bp, services
 from hoering.search.backend import SearchUnavailable
-from hoering.summaries import services as summary_services
+from hoering.summaries import themes as theme_services
 from hoering.urls import site_url_for
 
 STATUSES = ("open", "upcoming", "closed", "summarized")
@@ -64,11 +64,11 @@ def search_page():
     consultations = db.session.execute(query).all()
     theme_groups, tags, filter_themes = [], {}, []
     if staff:
-        filter_themes = summary_services.theme_groups([c.id for c in consultations])
+        filter_themes = theme_services.theme_groups([c.id for c in consultations])
     if staff and result is not None:
-        theme_groups = summary_services.theme_groups(
+        theme_groups = theme_services.theme_groups(
             {hit.consultation_id for hit in result.hits if hit.doc_type == "comment"})
-        tags = summary_services.themes_by_comment([hit.doc_id for hit in result.hits if hit.doc_type == "comment"])
+        tags = theme_services.themes_by_comment([hit.doc_id for hit in result.hits if hit.doc_type == "comment"])
     page = render_template("search/search.html", result=result, text=text, sort=sort, staff=staff,
                            consultations=consultations, args=request.args,
                            states=services.STAFF_STATES, statuses=STATUSES, theme_groups=theme_groups, tags=tags,

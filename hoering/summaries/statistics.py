@@ -16,7 +16,7 @@ from hoering.comments.models import Comment, CommentState, count_participants
 from hoering.consultations.models import Consultation, Question
 from hoering.extensions import db
 from hoering.summaries.duplicates import find_groups
-from hoering.summaries.services import ThemeCount, theme_overview
+from hoering.summaries.themes import ThemeCount, theme_overview
 from hoering.timeutil import to_oslo
 
 
@@ -29,7 +29,7 @@ class Statistics:
         comments: top-level comments.
         replies: replies (any depth).
         supports: "agree" marks on published comments.
-        themes: per theme, as :func:`hoering.summaries.services.theme_overview` counts.
+        themes: per theme, as :func:`hoering.summaries.themes.theme_overview` counts.
         uncovered: published comments without a theme.
         questions: ``[(question text, top-level comments answering it)]`` in question order.
         per_day: ``[(Oslo date, comments and replies posted that day)]``, every day from

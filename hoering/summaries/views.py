@@ -21,6 +21,7 @@ from hoering.forms import MAX_ID, NOT_DONE, parse_id, submit
 from hoering.i18n import safe_next_url
 from hoering.sanitize import normalize_line
 from hoering.summaries import bp, duplicates, services
+from hoering.summaries import themes as theme_services
 from hoering.summaries.forms import SummaryForm, ThemeForm
 from hoering.summaries.models import Theme
 from hoering.summaries.suggestions import suggest_themes
@@ -54,12 +55,12 @@ def themes(slug: str):
     published comments no theme covers yet."""
     consultation = _consultation_or_404(slug)
     form = ThemeForm()
-    created, status = submit(form, lambda: services.create_theme(consultation, current_user, form.name.data,
+    created, status = submit(form, lambda: theme_services.create_theme(consultation, current_user, form.name.data,
                                                                   form.description.data or ""))
     if created is not NOT_DONE:
         flash(_("The theme “%(name)s” has been created.", name=created.name), "success")
         return redirect(url_for("summaries.themes", slug=slug), code=303)
-    overview = services.theme_overview(consultation)
+    overview = theme_services.theme_overview(consultation)
     return render_template("summaries/themes.html", consultation=consultation, overview=overview, form=form,
                            themes=[count.theme for count in overview.themes]), status
 
@@ -72,13 +73,13 @@ def theme(theme_id: int):
     consultation = db.session.get(Consultation, theme.consultation_id)
     form = ThemeForm(data={"name": theme.name, "description": theme.description}) if request.method == "GET" \
         else ThemeForm()
-    saved, status = submit(form, lambda: services.update_theme(theme, form.name.data, form.description.data or ""))
+    saved, status = submit(form, lambda: theme_services.update_theme(theme, form.name.data, form.description.data or ""))
     if saved is not NOT_DONE:
         flash(_("The theme has been saved."), "success")
         return redirect(url_for("summaries.theme", theme_id=theme_id), code=303)
-    others = [t for t in services.themes_of(theme.consultation_id) if t.id != theme.id]
+    others = [t for t in theme_services.themes_of(theme.consultation_id) if t.id != theme.id]
     return render_template("summaries/theme.html", theme=theme, consultation=consultation, form=form,
-                           comments=services.theme_comments(theme), others=others), status
+                           comments=theme_services.theme_comments(theme), others=others), status
 
 
 @bp.post(f"/moderering/temaer/<{ID}:theme_id>/slett")
@@ -88,7 +89,7 @@ def delete_theme(theme_id: int):
     theme = _theme_or_404(theme_id)
     consultation = db.session.get(Consultation, theme.consultation_id)
     name = theme.name
-    services.delete_theme(theme)
+    theme_services.delete_theme(theme)
     flash(_("The theme “%(name)s” has been deleted.", name=name), "success")
     return redirect(url_for("summaries.themes", slug=consultation.slug), code=303)
 
@@ -104,7 +105,7 @@ def merge_themes(theme_id: int):
     if not others:
         flash(_("Tick the themes to merge into this one."), "error")
     else:
-        services.merge_themes(theme, others)
+        theme_services.merge_themes(theme, others)
         flash(ngettext("%(num)d theme merged into “%(name)s”.", "%(num)d themes merged into “%(name)s”.",
                        len(others), name=theme.name), "success")
     return redirect(url_for("summaries.theme", theme_id=theme_id), code=303)
@@ -132,7 +133,7 @@ def tag():
         flash(_("Select at least one comment."), "error")
         return redirect(back, code=303)
     remove = request.form.get("remove") == "1"
-    result = services.tag_comments(theme, ids, current_user, remove=remove)
+    result = theme_services.tag_comments(theme, ids, current_user, remove=remove)
     if result.changed:
         message = ngettext("%(num)d comment untagged from “%(name)s”.", "%(num)d comments untagged from “%(name)s”.",
                            len(result.changed), name=theme.name) if remove else \
@@ -161,7 +162,7 @@ def summary(slug: str):
     """Write the summary: an overall text and a text per theme, with quoted comments;
     save as draft, publish, or take back to draft."""
     consultation = _consultation_or_404(slug)
-    themes = services.themes_of(consultation.id)
+    themes = theme_services.themes_of(consultation.id)
     existing = services.summary_of(consultation.id)
     if request.method == "GET" and existing is not None:
         published = services.published_ids([q.comment_id for q in existing.quotes])
@@ -206,7 +207,7 @@ def summary(slug: str):
               .get(action, _("Your changes have been saved.")), "success")
         return redirect(url_for("summaries.summary", slug=slug), code=303)
     # Quote candidates: the theme's published comments, most supported first.
-    candidates = {t.id: sorted(services.theme_comments(t, states=("published",)),
+    candidates = {t.id: sorted(theme_services.theme_comments(t, states=("published",)),
                                key=lambda c: (-c.support_count, c.id)) for t in themes}
     version = request.form.get("version", "") if request.method == "POST" else services.summary_version(existing)
     return render_template("summaries/summary.html", consultation=consultation, form=form, themes=themes,
@@ -222,7 +223,7 @@ def duplicates_page(slug: str):
     groups = duplicates.duplicate_groups(consultation)
     return render_template("summaries/duplicates.html", consultation=consultation, groups=groups,
                            threshold=duplicates.SIMILARITY_THRESHOLD,
-                           themes=services.themes_of(consultation.id))
+                           themes=theme_services.themes_of(consultation.id))
 
 
 @bp.route("/moderering/hoeringer/<slug>/temaforslag", methods=["GET", "POST"])
@@ -243,7 +244,7 @@ def suggestions(slug: str):
                 errors.append(_("Proposal %(num)d needs a name.", num=number))
                 continue
             try:
-                services.check_theme_text(name)
+                theme_services.check_theme_text(name)
             except ServiceError as error:
                 errors.append(_("Proposal %(num)d", num=number) + f": {error.message}")
                 continue
@@ -271,10 +272,10 @@ def suggestions(slug: str):
 
 def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, list[int]]]) -> int:
     """Create (or reuse, by name) a theme per chosen name and tag its comments."""
-    existing = {theme.name.casefold(): theme for theme in services.themes_of(consultation.id)}
+    existing = {theme.name.casefold(): theme for theme in theme_services.themes_of(consultation.id)}
     for name, comment_ids in chosen:
-        theme = existing.get(name.casefold()) or services.create_theme(consultation, current_user, name)
-        services.tag_comments(theme, comment_ids, current_user)
+        theme = existing.get(name.casefold()) or theme_services.create_theme(consultation, current_user, name)
+        theme_services.tag_comments(theme, comment_ids, current_user)
     return len(chosen)
 
 

@@ -363,7 +363,7 @@ def test_deleting_an_unconfirmed_account_takes_its_waiting_comments_along(app, c
 
 def test_signed_tokens_with_odd_ids_are_refused_not_errors(app, client, make_user):
     """Only someone with the site's key can sign these, but the answer is still a 400/404."""
-    from hoering.accounts.services import _fingerprint, _signer
+    from hoering.accounts.verification import _fingerprint, _signer
     from hoering.notifications.services import _serializer
 
     user = make_user(email="en@example.org")
