@@ -244,6 +244,7 @@ def register_blueprints(app: Flask) -> None:
     from hoering.exports import bp as exports_bp
     from hoering.exports import views as _exports_views  # noqa: F401
     from hoering.extensions import csrf
+    from hoering.health import bp as health_bp
     from hoering.moderation import bp as moderation_bp
     from hoering.moderation import views as _moderation_views  # noqa: F401
     from hoering.notifications import bp as notifications_bp
@@ -268,6 +269,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(language_bp)
+    app.register_blueprint(health_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -123,6 +123,11 @@ class DefaultConfig:
     #: (a subscriber failed before, or the process that announced them stopped); 0 leaves
     #: them to ``flask hoering events deliver``.
     EVENT_SWEEP_SECONDS = 30
+    #: ``/healthz`` says "degraded" when a domain event, index task or mail has waited
+    #: longer than this many seconds (15 minutes: longer than a ``send-mail`` cron interval).
+    HEALTH_BACKLOG_SECONDS = 900
+    #: Redis (``redis://host:6379/0``), shared by several app servers; ``None``: none.
+    REDIS_URL: str | None = None
     #: Name shown in authenticator apps next to the account (``None``: ``SITE_OWNER``).
     TOTP_ISSUER: str | None = None
     #: Recovery codes made when two-factor login is switched on.

@@ -39,6 +39,10 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+#: The health check's path (:mod:`hoering.health`), answered whatever the Host header.
+HEALTH_PATH = "/healthz"
+
+
 def refuse_foreign_hosts() -> None:
     """Before every request: answer 400 when the ``Host`` header names a host that is not in
     ``ALLOWED_HOSTS`` (the port is ignored; a name starting with a dot allows its
@@ -50,6 +54,8 @@ def refuse_foreign_hosts() -> None:
         werkzeug.exceptions.BadRequest: for a host that is not allowed.
     """
     hosts = current_app.config.get("ALLOWED_HOSTS")
+    if request.path == HEALTH_PATH:
+        return  # load balancers ask by address; the answer holds nothing of the site's
     if hosts and not host_is_trusted(request.environ.get("HTTP_HOST") or request.environ.get("SERVER_NAME"), hosts):
         abort(400)
 

@@ -128,6 +128,7 @@ MATRIX = [
      EVERYONE, (302, 303)),  # logged-in visitors are sent to the front page
     ("accounts.logout", "POST", "/logg-ut", {}, EVERYONE, 303),
     ("i18n.set_language", "POST", "/sprak", {"lang": "en"}, EVERYONE, 303),
+    ("health.healthz", "GET", "/healthz", None, EVERYONE, 200),
     ("api.consultations", "GET", "/api/v1/consultations", None, EVERYONE, 200),
     ("api.consultation", "GET", "/api/v1/consultations/{slug}", None, EVERYONE, 200),
     ("api.consultation", "GET", "/api/v1/consultations/{draft_slug}", None, set(), 200),

@@ -1,0 +1,104 @@
+"""``GET /healthz``: whether this app server can serve, as JSON for load balancers and
+monitoring.
+
+The answer is 200 when the database answers (and Redis, when ``REDIS_URL`` is set), else
+503, so a load balancer takes the server out of rotation only when it cannot serve pages.
+The search index is read too, and the work that waits behind the pages (domain events,
+index tasks, mail) is reported with the age of its oldest item: ``"status": "degraded"``
+(still 200) when the index cannot be read or some work is older than
+``HEALTH_BACKLOG_SECONDS``, so monitoring can alert while users are still served.
+
+The Host check (``ALLOWED_HOSTS``) does not apply here: load balancers often ask by address.
+
+No names, addresses or texts are shown: only states, counts and ages in seconds.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify
+
+from hoering.eventlog import EventDelivery
+from hoering.extensions import db
+from hoering.notifications.models import OutboxMail
+from hoering.search.models import IndexTask
+from hoering.search.services import get_index
+from hoering.timeutil import utcnow
+
+bp = Blueprint("health", __name__)
+
+
+def _timed(check) -> dict:
+    """``check()`` → its fields, with ``ok`` and the time it took in milliseconds; an
+    exception becomes ``ok: false`` with the exception's type (never its message, which
+    may name hosts or users)."""
+    start = time.perf_counter()
+    try:
+        fields = check() or {}
+        ok = True
+    except Exception as error:  # noqa: BLE001 - a failing dependency is the answer, not an error
+        fields, ok = {"error": type(error).__name__}, False
+        db.session.rollback()
+    return {"ok": ok, **fields, "ms": round((time.perf_counter() - start) * 1000, 1)}
+
+
+def _database() -> dict:
+    db.session.execute(sa.text("SELECT 1"))
+    return {"backend": db.engine.url.get_backend_name()}
+
+
+def _redis() -> dict:
+    import redis  # only where Redis is configured
+
+    client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return {}
+
+
+def _search() -> dict:
+    return {"documents": get_index().read(lambda searcher: searcher.doc_count())}
+
+
+def _backlog(model, column, where) -> dict:
+    """How many rows wait, and the age in seconds of the oldest (``None`` when none)."""
+    count, oldest = db.session.execute(sa.select(sa.func.count(), sa.func.min(column)).select_from(model)
+                                       .where(*where)).one()
+    age = None
+    if oldest is not None:
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=utcnow().tzinfo)
+        age = round((utcnow() - oldest).total_seconds())
+    return {"waiting": count, "oldest_seconds": age}
+
+
+def _work() -> dict:
+    now = utcnow()
+    return {
+        "events": _backlog(EventDelivery, EventDelivery.next_attempt_at, [EventDelivery.next_attempt_at <= now]),
+        "index_tasks": _backlog(IndexTask, IndexTask.created_at, []),
+        "mail": _backlog(OutboxMail, OutboxMail.created_at, [OutboxMail.sent_at.is_(None)]),
+    }
+
+
+@bp.get("/healthz")
+def healthz():
+    """The health of this server and what it depends on (see the module docstring)."""
+    checks = {"database": _timed(_database)}
+    if current_app.config.get("REDIS_URL"):
+        checks["redis"] = _timed(_redis)
+    serving = all(check["ok"] for check in checks.values())
+    checks["search"] = _timed(_search)
+    work = _timed(_work) if checks["database"]["ok"] else {"ok": False}
+    limit = current_app.config["HEALTH_BACKLOG_SECONDS"]
+    lagging = work["ok"] and any((work[name]["oldest_seconds"] or 0) > limit
+                                 for name in ("events", "index_tasks", "mail"))
+    degraded = lagging or not work["ok"] or not checks["search"]["ok"]
+    status = "unavailable" if not serving else "degraded" if degraded else "ok"
+    response = jsonify({"status": status, "checks": checks, "work": work})
+    response.status_code = 200 if serving else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
