@@ -1,4 +1,5 @@
-# Hoering: `make run` serves the platform with demo content; `make test` runs the test suite.
+# Hoering: `make run` serves the platform with demo content; `make test` runs the test suite;
+# `make serve` runs the production set-up (gunicorn, the background worker, PostgreSQL, Redis).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,13 +12,30 @@ SITE_URL_ENV = $(if $(shell grep -s '^SITE_URL' instance/config.py),,HOERING_SIT
 CATALOGS := $(wildcard hoering/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test bench install install-dev axe translations extract-messages update-messages lint clean
+# The production set-up on this machine: gunicorn workers and the background worker, on
+# PostgreSQL and Redis (their URLs below; the database is created when missing).
+SERVE_WORKERS ?= 2
+SERVE_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/hoering
+SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
+SERVE_ENV = HOERING_DATABASE_URL=$(SERVE_DATABASE_URL) HOERING_REDIS_URL=$(SERVE_REDIS_URL) \
+	HOERING_RATELIMIT_STORAGE_URI=$(SERVE_REDIS_URL) HOERING_SEARCH_INDEX_INLINE=false
+
+.PHONY: run serve test bench install install-dev axe translations extract-messages update-messages lint clean
 
 run: install instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) hoering demo
 	@echo "Serving Hoering on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	$(SITE_URL_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
+
+serve: install instance/config.py
+	$(SERVE_ENV) $(FLASK) hoering create-database
+	$(SERVE_ENV) $(FLASK) db upgrade
+	@echo "Serving Hoering on http://$(HOST):$(PORT)/ with $(SERVE_WORKERS) gunicorn workers and the background worker (Ctrl+C stops them)"
+	@$(SERVE_ENV) $(SITE_URL_ENV) $(FLASK) hoering worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(SERVE_ENV) $(SITE_URL_ENV) $(BIN)/gunicorn --workers $(SERVE_WORKERS) --bind $(HOST):$(PORT) \
+		--access-logfile - --graceful-timeout 20 --control-socket instance/gunicorn.ctl wsgi:app
 
 # Tests run on as many processes as the machine has cores (pytest-xdist; each its own database).
 PYTEST_WORKERS ?= auto

@@ -289,3 +289,92 @@ def events_status_command() -> None:
         error = f"  {row.last_error}" if row.last_error else ""
         click.echo(f"#{row.id} {row.event} -> {row.subscriber}: {row.attempts} failed attempts, "
                    f"next {row.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC{error}")
+
+
+@hoering_cli.command("worker")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between two rounds when nothing waits.")
+@click.option("--once", is_flag=True, help="One round, then stop.")
+@with_appcontext
+def worker_command(interval: float, once: bool) -> None:
+    """The background worker beside the web servers: each round delivers the domain events
+    that are due, applies the search index tasks and sends the mail outbox; once an hour
+    it queues the deadline reminders and moderator digests. Run one or more (each item is
+    handled once); set SEARCH_INDEX_INLINE and MAIL_ACCOUNT_INLINE to false on the web
+    servers when one runs. Stops cleanly on SIGTERM or Ctrl+C after the round."""
+    import signal
+    import time
+
+    from flask import current_app
+
+    from hoering.eventlog import deliver_due
+    from hoering.extensions import db
+    from hoering.notifications.services import deliver, queue_deadline_reminders, queue_moderator_digests
+    from hoering.search.services import process_pending
+
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    last_daily = -float("inf")
+    while not stopping:
+        did = 0
+        try:
+            did += deliver_due()
+            did += process_pending()
+            with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+                if time.monotonic() - last_daily >= 3600:
+                    did += queue_deadline_reminders() + queue_moderator_digests()
+                    last_daily = time.monotonic()
+                sent, _failed = deliver()
+                did += sent
+        except KeyboardInterrupt:
+            break
+        except Exception:  # a database outage, say: log it and try again next round
+            current_app.logger.exception("a round of the background worker failed")
+            db.session.rollback()
+            did = 0
+        finally:
+            db.session.remove()
+        if did:
+            click.echo(f"{did} items handled.")
+        if once:
+            return
+        if not did:
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                break
+
+
+@hoering_cli.command("create-database")
+@with_appcontext
+def create_database_command() -> None:
+    """Create the configured database if it is not there yet: a PostgreSQL database (on the
+    server the URL names, as its user) or the folder of a SQLite file. `flask db upgrade`
+    then makes the tables."""
+    import os
+    import re
+
+    import sqlalchemy as sa
+
+    from hoering.extensions import db
+
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        if url.database:
+            os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+        click.echo("SQLite: the database file is made on first use.")
+        return
+    if url.get_backend_name() != "postgresql":
+        raise click.ClickException(f"Cannot create a {url.get_backend_name()} database; create it yourself.")
+    name = url.database or ""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise click.ClickException("The database name may hold only letters, digits and underscores.")
+    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                        {"name": name}).scalar()
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    click.echo(f"The database {name} is there." if exists else f"Created the database {name}.")
