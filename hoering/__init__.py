@@ -300,18 +300,29 @@ def register_request_hooks(app: Flask) -> None:
                 app.logger.exception("applying search index tasks failed; they stay queued")
         return response
 
-    last_event_sweep = [-float("inf")]  # time.monotonic() of this process's last look for due events
+    # time.monotonic() of this process's last look for due events, for mail, for the daily mails
+    last_sweep = {"events": -float("inf"), "mail": -float("inf"), "daily": -float("inf")}
 
     @app.after_request
-    def deliver_due_events(response):
-        """Now and then, after the response has gone, deliver the domain events whose
-        delivery failed before or whose process died before delivering them."""
-        if app.config["EVENT_SWEEP_SECONDS"] and (
-                time.monotonic() - last_event_sweep[0] >= app.config["EVENT_SWEEP_SECONDS"]):
-            from hoering.eventlog import deliver_due
+    def run_background_work(response):
+        """Now and then, once the response has gone, the work behind the pages
+        (:mod:`hoering.background`): due domain events and waiting index tasks
+        (``EVENT_SWEEP_SECONDS``), the mail outbox with, hourly, the deadline reminders and
+        moderator digests (``MAIL_SWEEP_SECONDS``). A background worker does the same."""
+        from hoering import background
 
-            last_event_sweep[0] = time.monotonic()
-            response.call_on_close(_in_app_context(app, deliver_due))
+        now = time.monotonic()
+        if app.config["EVENT_SWEEP_SECONDS"] and now - last_sweep["events"] >= app.config["EVENT_SWEEP_SECONDS"]:
+            last_sweep["events"] = now
+            apply_index = app.config["SEARCH_INDEX_INLINE"]
+            response.call_on_close(_in_app_context(
+                app, lambda: background.deliver_events_and_index(apply_index=apply_index)))
+        if app.config["MAIL_SWEEP_SECONDS"] and now - last_sweep["mail"] >= app.config["MAIL_SWEEP_SECONDS"]:
+            last_sweep["mail"] = now
+            daily = now - last_sweep["daily"] >= 3600
+            if daily:
+                last_sweep["daily"] = now
+            response.call_on_close(_in_app_context(app, lambda: background.send_mail(queue_daily=daily)))
         return response
 
     last_mail_sweep = [-float("inf")]  # time.monotonic() of this process's last sweep for waiting account mails

@@ -114,9 +114,14 @@ def reindex_command() -> None:
 @with_appcontext
 def search_check_command() -> None:
     """List documents missing from, stale in or extra in the search index; exit 1 if any."""
+    from hoering.search.backend import SearchUnavailable
     from hoering.search.services import check
 
-    result = check()
+    try:
+        result = check()
+    except SearchUnavailable as error:
+        raise click.ClickException(f"The search index cannot be read ({error}). Run `flask --app wsgi hoering "
+                                   "reindex` to rebuild it from the database.") from None
     for label, keys in (("missing", result.missing), ("stale", result.stale), ("extra", result.extra)):
         for key in keys:
             click.echo(f"{label}: {key}")
@@ -298,18 +303,17 @@ def events_status_command() -> None:
 def worker_command(interval: float, once: bool) -> None:
     """The background worker beside the web servers: each round delivers the domain events
     that are due, applies the search index tasks and sends the mail outbox; once an hour
-    it queues the deadline reminders and moderator digests. Run one or more (each item is
-    handled once); set SEARCH_INDEX_INLINE and MAIL_ACCOUNT_INLINE to false on the web
-    servers when one runs. Stops cleanly on SIGTERM or Ctrl+C after the round."""
+    it queues the deadline reminders and moderator digests (hoering/background.py). Run
+    one or more (each item is handled once); set SEARCH_INDEX_INLINE to false and
+    MAIL_SWEEP_SECONDS to 0 on the web servers when one runs. Stops cleanly on SIGTERM or
+    Ctrl+C after the round."""
     import signal
     import time
 
     from flask import current_app
 
-    from hoering.eventlog import deliver_due
+    from hoering.background import run_round
     from hoering.extensions import db
-    from hoering.notifications.services import deliver, queue_deadline_reminders, queue_moderator_digests
-    from hoering.search.services import process_pending
 
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -317,20 +321,15 @@ def worker_command(interval: float, once: bool) -> None:
     while not stopping:
         did = 0
         try:
-            did += deliver_due()
-            did += process_pending()
-            with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
-                if time.monotonic() - last_daily >= 3600:
-                    did += queue_deadline_reminders() + queue_moderator_digests()
-                    last_daily = time.monotonic()
-                sent, _failed = deliver()
-                did += sent
+            daily = time.monotonic() - last_daily >= 3600
+            did = run_round(queue_daily=daily)
+            if daily:
+                last_daily = time.monotonic()
         except KeyboardInterrupt:
             break
         except Exception:  # a database outage, say: log it and try again next round
             current_app.logger.exception("a round of the background worker failed")
             db.session.rollback()
-            did = 0
         finally:
             db.session.remove()
         if did:

@@ -123,6 +123,11 @@ class DefaultConfig:
     #: (a subscriber failed before, or the process that announced them stopped); 0 leaves
     #: them to ``flask hoering events deliver``.
     EVENT_SWEEP_SECONDS = 30
+    #: Seconds between two rounds, after a response, of sending the mail outbox (replies,
+    #: follower mails; hourly also the deadline reminders and moderator digests): the
+    #: embedded default needs no cron job. 0 when a background worker sends them
+    #: (``flask hoering worker``, ``docs/DEPLOY.md``).
+    MAIL_SWEEP_SECONDS = 60
     #: ``/healthz`` says "degraded" when a domain event, index task or mail has waited
     #: longer than this many seconds (15 minutes: longer than a ``send-mail`` cron interval).
     HEALTH_BACKLOG_SECONDS = 900

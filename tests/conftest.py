@@ -80,6 +80,8 @@ def app(tmp_path_factory):
         # Index tasks are queued as always but applied only in tests that search (the
         # ``search_inline`` fixture), which keeps the rest of the suite fast.
         "SEARCH_INDEX_INLINE": False,
+        # Mail is sent when a test says so (the outbox after responses: tests/test_worker.py).
+        "MAIL_SWEEP_SECONDS": 0,
     })
     with app.app_context():
         if database_url.startswith("postgresql"):
@@ -119,7 +121,7 @@ def _empty_database(app):
 
 #: Settings of the session's app that another app on the same database and folders takes.
 SECOND_APP_SETTINGS = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "PASSWORD_HASH_METHOD", "SEARCH_INDEX_DIR",
-                       "MAIL_DIR", "SEARCH_INDEX_INLINE", "RATELIMIT_COMMENTS", "RATELIMIT_REPORTS",
+                       "MAIL_DIR", "SEARCH_INDEX_INLINE", "MAIL_SWEEP_SECONDS", "RATELIMIT_COMMENTS", "RATELIMIT_REPORTS",
                        "RATELIMIT_REGISTRATION", "RATELIMIT_LOGIN")
 
 

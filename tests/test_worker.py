@@ -41,3 +41,19 @@ def test_one_round_does_what_waits_behind_the_pages(app, browser_for, make_consu
     assert asker.get("/api/v1/search?q=gatelysene&type=comment").get_json()["counts"]["comment"] == 1
     assert asker.get("/api/v1/search?q=sparer&type=comment").get_json()["counts"]["comment"] == 1
     assert any(name.endswith(".eml") for name in os.listdir(app.config["MAIL_DIR"]))
+
+
+def test_without_a_worker_the_web_process_sends_the_outbox_after_its_responses(
+        app, browser_for, make_consultation, monkeypatch):
+    """The embedded default: a reply mail goes out with no cron job and no worker."""
+    consultation = make_consultation()
+    asker, answerer = browser_for(), browser_for()
+    question = asker.comment(consultation.slug, "Hvorfor slukkes gatelysene klokken ti?")
+    monkeypatch.setitem(app.config, "MAIL_SWEEP_SECONDS", 0.001)
+    answerer.comment(consultation.slug, "Fordi kommunen sparer strøm", reply_to=question)
+    asker.get("/").close()  # the server runs its close callbacks once the response has gone
+
+    with app.app_context():
+        mail = db.session.scalars(sa.select(OutboxMail).where(OutboxMail.kind == "reply")).one()
+        assert mail.to_address == asker.user.email and mail.sent_at is not None
+        assert mail.body.count(app.config["SITE_URL"]) >= 1

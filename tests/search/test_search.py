@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 
 import pytest
@@ -309,3 +310,16 @@ def test_writes_during_a_reindex_are_applied_when_it_ends(make_consultation, mak
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(IndexTask.id))) == 0
     check_ok(runner)
+
+
+def test_search_check_on_an_unreadable_index_says_so_in_one_line(app, runner, make_consultation):
+    make_consultation()
+    index_dir = app.config["SEARCH_INDEX_DIR"]
+    for name in os.listdir(index_dir):
+        if name.endswith(".toc"):
+            os.remove(os.path.join(index_dir, name))
+            os.mkdir(os.path.join(index_dir, name))  # reading it fails as on a failing disk
+    result = runner.invoke(args=["hoering", "search-check"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "The search index cannot be read" in result.output and "reindex" in result.output
