@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from hoering.extensions import db
 from hoering.notifications.models import OutboxMail
-from tests.conftest import TEST_PASSWORD, Browser, csrf_token_from
+from tests.conftest import CSRF_PATTERN, TEST_PASSWORD, Browser, csrf_token_from
 
 CSRF_VALUE = re.compile(r'value="[\w.-]{40,}"')
 LINK = re.compile(r"http://\S+/(bekreft-epost|nytt-passord)/(\S+)")
@@ -142,7 +142,9 @@ def test_the_reset_form_answers_before_it_looks_the_address_up(app, client, make
     answers = []
     for address in ("tid@example.org", "ingen@example.org"):
         response = client.post("/glemt-passord", data={"csrf_token": csrf_token_from(page), "email": address})
-        answers.append((response.status_code, response.get_data(as_text=True).replace(address, "ADDRESS")))
+        # the form's new CSRF token carries the second it was made in: the rest must be alike
+        html = CSRF_PATTERN.sub("CSRF", response.get_data(as_text=True).replace(address, "ADDRESS"))
+        answers.append((response.status_code, html))
         if address == "tid@example.org":
             assert mails_to(app, address) == []  # nothing looked up or written yet
         response.close()
