@@ -5,6 +5,10 @@ Errors are JSON ``{"error": {"code", "message"}}`` (see :mod:`hoering.errors`).
 
 from __future__ import annotations
 
+import copy
+import json
+import os
+
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
@@ -234,3 +238,20 @@ def _nest(thread: list) -> dict:
         parent = nodes.get(comment.parent_id, root)
         parent["replies"].append(nodes[comment.id])
     return root
+
+
+#: The OpenAPI 3.1 document of the API, kept by hand beside the views it describes and
+#: held true by tests (tests/api/test_openapi.py).
+with open(os.path.join(os.path.dirname(__file__), "openapi.json"), encoding="utf-8") as _file:
+    OPENAPI = json.load(_file)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of ``/api/v1``: its server on ``SITE_URL`` and the rate
+    limit in force filled in."""
+    document = copy.deepcopy(OPENAPI)
+    document["servers"] = [{"url": current_app.config["SITE_URL"].rstrip("/") + "/api/v1"}]
+    info = document["info"]
+    info["description"] = info["description"].replace("{rate_limit}", str(current_app.config["RATELIMIT_API"]))
+    return answer(document)

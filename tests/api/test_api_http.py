@@ -118,6 +118,7 @@ def test_preflight_is_answered(client, make_consultation):
     assert "GET" in response.headers["Access-Control-Allow-Methods"]
     assert "POST" not in response.headers["Access-Control-Allow-Methods"]
     assert "If-None-Match" in response.headers["Access-Control-Allow-Headers"]
+    assert client.options("/api/v1/openapi.json").headers["Access-Control-Allow-Origin"] == "*"
 
 
 def test_etag_revalidation_answers_304_until_the_data_changes(client, make_consultation, make_comment, make_user):
