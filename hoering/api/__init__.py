@@ -20,7 +20,7 @@ bp = Blueprint("api", __name__)
 EXPOSED_HEADERS = ("ETag", "Last-Modified", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
                    "X-RateLimit-Reset")
 #: Request headers a script on another site may send (after a preflight).
-ALLOWED_HEADERS = ("Accept", "Accept-Language", "If-None-Match", "If-Modified-Since")
+ALLOWED_HEADERS = ("Accept", "If-None-Match", "If-Modified-Since")
 #: Seconds a browser may keep the answer to a preflight.
 PREFLIGHT_MAX_AGE = 86400
 
