@@ -96,6 +96,12 @@ class DefaultConfig:
     #: Password confirmations by a logged-in user (changing the password, deleting the
     #: account, new recovery codes, switching two-factor login off).
     RATELIMIT_PASSWORD_CHECK = "5 per minute;20 per hour"
+    #: Requests to the open-data API (``/api/v1``), per client address.
+    RATELIMIT_API = "300 per minute;5000 per hour"
+    #: How long clients and shared caches may reuse an API answer without asking again, in
+    #: seconds (``Cache-Control: max-age``); 0: they revalidate every time (``no-cache``),
+    #: which costs a ``304`` without a body when nothing changed.
+    API_CACHE_SECONDS = 0
 
     #: Folder of the Whoosh index; ``None`` means ``instance/search-index``.
     SEARCH_INDEX_DIR: str | None = None

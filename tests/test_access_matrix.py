@@ -139,6 +139,7 @@ MATRIX = [
     ("search.search_page", "GET", "/sok?q=innlegg", None, EVERYONE, 200),
     ("api.api_search", "GET", "/api/v1/search?q=innlegg", None, EVERYONE, 200),
     ("api.consultation_by_id", "GET", "/api/v1/consultations/by-id/{consultation_id}", None, EVERYONE, 303),
+    ("api.openapi", "GET", "/api/v1/openapi.json", None, EVERYONE, 200),
     ("summaries.themes", "GET", "/moderering/hoeringer/{slug}/temaer", None, MODERATORS, 200),
     ("summaries.themes", "POST", "/moderering/hoeringer/{slug}/temaer", {"name": "Nytt tema"}, MODERATORS, 303),
     ("summaries.theme", "GET", "/moderering/temaer/{theme}", None, MODERATORS, 200),

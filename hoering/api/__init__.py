@@ -1,5 +1,59 @@
-"""Read-only JSON API (open data) under ``/api/v1``."""
+"""Read-only JSON API (open data) under ``/api/v1``, described by ``/api/v1/openapi.json``.
 
-from flask import Blueprint
+Every answer of the blueprint is open to scripts of other sites (CORS, without
+credentials: the API uses no cookies), carries an ``ETag`` (and, where the data has a
+time of change, ``Last-Modified``) and answers revalidations with ``304 Not Modified``.
+GET requests are rate-limited per client address (``RATELIMIT_API``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, jsonify, request
+
+from hoering.extensions import address_key, limiter
 
 bp = Blueprint("api", __name__)
+
+#: Response headers a script on another site may read.
+EXPOSED_HEADERS = ("ETag", "Last-Modified", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                   "X-RateLimit-Reset")
+#: Request headers a script on another site may send (after a preflight).
+ALLOWED_HEADERS = ("Accept", "If-None-Match", "If-Modified-Since")
+#: Seconds a browser may keep the answer to a preflight.
+PREFLIGHT_MAX_AGE = 86400
+
+limiter.limit(lambda: current_app.config["RATELIMIT_API"], key_func=address_key, methods=["GET", "HEAD"])(bp)
+
+
+def answer(data: dict, last_modified: dt.datetime | None = None):
+    """A JSON answer of the API with ``Last-Modified`` (whole seconds, UTC) when given.
+
+    Args:
+        data: the body, serializable by :func:`flask.jsonify`.
+        last_modified: when the data last changed, an aware datetime, or ``None``.
+    """
+    response = jsonify(data)
+    if last_modified is not None:
+        # HTTP dates have whole seconds: round up, so the date is never before the change.
+        whole = last_modified.replace(microsecond=0)
+        response.last_modified = whole if whole == last_modified else whole + dt.timedelta(seconds=1)
+    return response
+
+
+@bp.after_request
+def _caching_and_cors(response):
+    """``ETag``, ``Cache-Control`` and ``304`` for successful GETs; CORS on every answer."""
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and response.is_json:
+        response.add_etag()
+        seconds = current_app.config["API_CACHE_SECONDS"]
+        response.headers["Cache-Control"] = f"public, max-age={seconds}" if seconds > 0 else "public, no-cache"
+        response.make_conditional(request)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = ", ".join(EXPOSED_HEADERS)
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = ", ".join(ALLOWED_HEADERS)
+        response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+    return response

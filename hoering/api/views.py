@@ -5,11 +5,15 @@ Errors are JSON ``{"error": {"code", "message"}}`` (see :mod:`hoering.errors`).
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+import copy
+import json
+import os
+
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 
-from hoering.api import bp
+from hoering.api import answer, bp, cursors, freshness
 from hoering.api.serializers import comment_json, consultation_json
 from hoering.comments import threads as comment_threads
 from hoering.consultations import services
@@ -37,7 +41,8 @@ def consultations():
     """All published consultations in front-page order."""
     items = services.list_consultations()
     counts = services.participation_counts([c.id for c in items])
-    return jsonify({"items": [consultation_json(c, counts[c.id]) for c in items], "total": len(items)})
+    return answer({"items": [consultation_json(c, counts[c.id]) for c in items], "total": len(items)},
+                  last_modified=freshness.consultations_changed_at())
 
 
 @bp.get("/consultations/<slug>")
@@ -49,7 +54,7 @@ def consultation(slug: str):
     counts = services.participation_counts([item.id])[item.id]
     data = consultation_json(item, counts, detail=True)
     data["summary"] = summary_json(summary_services.summary_view(item))
-    return jsonify(data)
+    return answer(data, last_modified=freshness.consultation_changed_at(item))
 
 
 def summary_json(view) -> dict | None:
@@ -73,45 +78,94 @@ def summary_json(view) -> dict | None:
     }
 
 
+def _page_arguments(default_per_page: int):
+    """``(page, per_page, cursor)`` from the query string; ``page`` is ``None`` when not
+    given. Raises :class:`_BadRequest` with the message for the client."""
+    try:
+        page = int(request.args["page"]) if "page" in request.args else None
+        per_page = int(request.args.get("per_page", default_per_page))
+    except ValueError:
+        raise _BadRequest(_("page and per_page must be whole numbers.")) from None
+    if (page is not None and page < 1) or not 1 <= per_page <= MAX_PER_PAGE:
+        raise _BadRequest(_("page must be 1 or more and per_page between 1 and %(max)d.", max=MAX_PER_PAGE))
+    cursor = request.args.get("cursor")
+    if cursor is not None and page is not None:
+        raise _BadRequest(_("Give either page or cursor, not both."))
+    return page, per_page, cursor
+
+
+class _BadRequest(Exception):
+    """A query parameter the API cannot use; its message is the 400 answer's."""
+
+
+def _bad_cursor():
+    return json_error(400, "bad_request", _("The cursor is not valid here: start again from the first page."))
+
+
 @bp.get("/consultations/<slug>/comments")
 def consultation_comments(slug: str):
     """Published comments as threads, ``per_page`` threads a page (default 20, at most 100).
 
-    Query parameters: ``page`` (1-based), ``per_page``, ``sort`` (newest, oldest, supported).
-    ``total`` counts published comments; ``total_threads`` the threads. Removed and hidden
-    comments appear only as text-less placeholders that keep their replies in place. Each
-    thread carries its first ``THREAD_REPLIES_SHOWN`` replies (nested), ``reply_count``
-    and ``replies_url``, the thread's own resource with all its replies page by page.
+    Query parameters: ``cursor`` (from ``links.next``) or ``page`` (1-based), ``per_page``,
+    ``sort`` (newest, oldest, supported). Without ``page`` the links are cursors, which
+    stay put as new threads arrive; with ``page`` they are page numbers. ``total`` counts
+    published comments; ``total_threads`` the threads. Removed and hidden comments appear
+    only as text-less placeholders that keep their replies in place. Each thread carries
+    its first ``THREAD_REPLIES_SHOWN`` replies (nested), ``reply_count`` and ``replies_url``,
+    the thread's own resource with all its replies page by page.
     """
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
     try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", current_app.config["THREADS_PER_PAGE"]))
-    except ValueError:
-        return json_error(400, "bad_request", _("page and per_page must be whole numbers."))
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        return json_error(400, "bad_request", _("page must be 1 or more and per_page between 1 and %(max)d.", max=MAX_PER_PAGE))
+        page, per_page, cursor = _page_arguments(current_app.config["THREADS_PER_PAGE"])
+    except _BadRequest as error:
+        return json_error(400, "bad_request", str(error))
     sort = request.args.get("sort", comment_threads.DEFAULT_SORT)
     if sort not in comment_threads.SORTS:
         return json_error(400, "bad_request", _("sort must be one of: %(sorts)s.", sorts=", ".join(comment_threads.SORTS)))
-    result = comment_threads.thread_page(item, viewer=AnonymousUserMixin(), sort=sort, page=page, per_page=per_page,
-                                          replies_shown=current_app.config["THREAD_REPLIES_SHOWN"])
+    after = None
+    if cursor is not None:
+        try:
+            cursor_sort, after = cursors.read_thread_cursor(cursor, item.id)
+        except cursors.BadCursor:
+            return _bad_cursor()
+        if "sort" in request.args and sort != cursor_sort:
+            return _bad_cursor()
+        sort = cursor_sort
+    result = comment_threads.thread_page(item, viewer=AnonymousUserMixin(), sort=sort, page=page or 1,
+                                          per_page=per_page, replies_shown=current_app.config["THREAD_REPLIES_SHOWN"],
+                                          after=after)
     counts = services.participation_counts([item.id])[item.id]
+    in_range = cursor is not None or (page or 1) <= result.pages
     threads = [_thread_json(slug, thread, result.reply_counts.get(thread[0].id, 0))
-               for thread in result.threads] if page <= result.pages else []
-    return jsonify({
+               for thread in result.threads] if in_range else []
+
+    def link(page: int | None = None, cursor: str | None = None) -> str:
+        return site_url_for("api.consultation_comments", slug=slug, page=page, cursor=cursor, per_page=per_page,
+                            sort=sort if cursor is None else None)
+
+    more = result.has_more if cursor is not None else (page or 1) < result.pages
+    next_cursor = cursors.thread_cursor(item.id, sort, comment_threads.ThreadKey.of(result.threads[-1][0])) \
+        if more and result.threads and page is None else None
+    if page is not None:
+        links = {"self": link(page=page), "next": link(page=page + 1) if more else None,
+                 "prev": link(page=page - 1) if 1 < page <= result.pages else None}
+    else:
+        links = {"self": link(cursor=cursor) if cursor is not None else link(),
+                 "next": link(cursor=next_cursor) if next_cursor else None, "prev": None}
+    return answer({
         "consultation": item.slug,
-        "page": page,
+        "page": None if cursor is not None else page or 1,
         "per_page": per_page,
         "pages": result.pages,
         "sort": result.sort,
         "total": counts.comments,
         "total_threads": result.total_threads,
         "threads": threads,
-        "links": _links(slug, page, per_page, result.pages, sort),
-    })
+        "next_cursor": next_cursor,
+        "links": links,
+    }, last_modified=freshness.comments_changed_at(item))
 
 
 def _thread_json(slug: str, thread: list, reply_count: int) -> dict:
@@ -127,25 +181,28 @@ def _thread_json(slug: str, thread: list, reply_count: int) -> dict:
 def thread(slug: str, thread_id: int):
     """One thread: its top-level comment (``thread``) and its replies in reading order,
     ``per_page`` a page (default ``REPLIES_PER_PAGE``, at most 100), flat, each with
-    ``parent_id`` and ``depth``; ``links`` lead to the other pages. Placeholders as in
-    :func:`consultation_comments`."""
+    ``parent_id`` and ``depth``; ``links`` lead to the other pages (cursors without
+    ``page``, page numbers with it). Placeholders as in :func:`consultation_comments`."""
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
     try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", current_app.config["REPLIES_PER_PAGE"]))
-    except ValueError:
-        return json_error(400, "bad_request", _("page and per_page must be whole numbers."))
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        return json_error(400, "bad_request", _("page must be 1 or more and per_page between 1 and %(max)d.", max=MAX_PER_PAGE))
+        page, per_page, cursor = _page_arguments(current_app.config["REPLIES_PER_PAGE"])
+    except _BadRequest as error:
+        return json_error(400, "bad_request", str(error))
     viewer = AnonymousUserMixin()
     root = comment_threads.visible_thread_root(item, thread_id, viewer)
     if root is None:
         return json_error(404, "not_found", _("This consultation has no such thread."))
-    result = comment_threads.reply_page(root, viewer=viewer, page=page, per_page=per_page)
+    after_path = None
+    if cursor is not None:
+        try:
+            after_path = cursors.read_reply_cursor(cursor, thread_id)
+        except cursors.BadCursor:
+            return _bad_cursor()
+    result = comment_threads.reply_page(root, viewer=viewer, page=page or 1, per_page=per_page, after_path=after_path)
     replies = []
-    if page <= result.pages:
+    if cursor is not None or (page or 1) <= result.pages:
         for reply in result.replies:
             data = comment_json(reply)
             del data["replies"]  # flat: parent_id says where each belongs
@@ -154,15 +211,23 @@ def thread(slug: str, thread_id: int):
     del root_data["replies"]
     root_data["reply_count"] = result.total_replies
 
-    def link(n: int) -> str:
-        return site_url_for("api.thread", slug=slug, thread_id=thread_id, page=n, per_page=per_page)
+    def link(page: int | None = None, cursor: str | None = None) -> str:
+        return site_url_for("api.thread", slug=slug, thread_id=thread_id, page=page, cursor=cursor, per_page=per_page)
 
-    return jsonify({
-        "consultation": item.slug, "thread": root_data, "page": page, "per_page": per_page, "pages": result.pages,
-        "total_replies": result.total_replies, "replies": replies,
-        "links": {"self": link(page), "next": link(page + 1) if page < result.pages else None,
-                  "prev": link(page - 1) if 1 < page <= result.pages else None},
-    })
+    more = result.has_more if cursor is not None else (page or 1) < result.pages
+    next_cursor = cursors.reply_cursor(thread_id, result.replies[-1].path) \
+        if more and result.replies and page is None else None
+    if page is not None:
+        links = {"self": link(page=page), "next": link(page=page + 1) if more else None,
+                 "prev": link(page=page - 1) if 1 < page <= result.pages else None}
+    else:
+        links = {"self": link(cursor=cursor) if cursor is not None else link(),
+                 "next": link(cursor=next_cursor) if next_cursor else None, "prev": None}
+    return answer({
+        "consultation": item.slug, "thread": root_data, "page": None if cursor is not None else page or 1,
+        "per_page": per_page, "pages": result.pages, "total_replies": result.total_replies, "replies": replies,
+        "next_cursor": next_cursor, "links": links,
+    }, last_modified=freshness.comments_changed_at(item))
 
 
 def _nest(thread: list) -> dict:
@@ -175,12 +240,18 @@ def _nest(thread: list) -> dict:
     return root
 
 
-def _links(slug: str, page: int, per_page: int, pages: int, sort: str) -> dict:
-    def link(n: int) -> str:
-        return site_url_for("api.consultation_comments", slug=slug, page=n, per_page=per_page, sort=sort)
+#: The OpenAPI 3.1 document of the API, kept by hand beside the views it describes and
+#: held true by tests (tests/api/test_openapi.py).
+with open(os.path.join(os.path.dirname(__file__), "openapi.json"), encoding="utf-8") as _file:
+    OPENAPI = json.load(_file)
 
-    return {
-        "self": link(page),
-        "next": link(page + 1) if page < pages else None,
-        "prev": link(page - 1) if 1 < page <= pages else None,
-    }
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of ``/api/v1``: its server on ``SITE_URL`` and the rate
+    limit in force filled in."""
+    document = copy.deepcopy(OPENAPI)
+    document["servers"] = [{"url": current_app.config["SITE_URL"].rstrip("/") + "/api/v1"}]
+    info = document["info"]
+    info["description"] = info["description"].replace("{rate_limit}", str(current_app.config["RATELIMIT_API"]))
+    return answer(document)

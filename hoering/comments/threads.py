@@ -9,6 +9,7 @@ rest are on the thread's own page, ``REPLIES_PER_PAGE`` replies a page.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -53,6 +54,22 @@ class _PageNumbers:
         return self.page < self.pages
 
 
+@dataclass(frozen=True)
+class ThreadKey:
+    """Where a thread stands in every sort order: its top-level comment's id, time and
+    support count. Reading the threads after a key (instead of after a number of threads)
+    gives the same next threads however many new ones arrive in front."""
+
+    id: int
+    created_at: dt.datetime
+    support_count: int
+
+    @classmethod
+    def of(cls, comment: Comment) -> ThreadKey:
+        """The key of the thread whose top-level comment is ``comment``."""
+        return cls(id=comment.id, created_at=comment.created_at, support_count=comment.support_count)
+
+
 @dataclass
 class ThreadPage(_PageNumbers):
     """One page of threads.
@@ -73,6 +90,8 @@ class ThreadPage(_PageNumbers):
     #: Replies the viewer would see on each thread's own page, by thread id (the
     #: top-level comment's id), shown here or not.
     reply_counts: dict[int, int] = field(default_factory=dict)
+    #: Read after a :class:`ThreadKey`: whether more threads follow this page.
+    has_more: bool = False
 
     @property
     def by_id(self) -> dict[int, Comment]:
@@ -139,6 +158,19 @@ def _sort_columns(columns, sort: str) -> list:
     return [columns.created_at.desc(), columns.id.desc()]
 
 
+def _after_clause(columns, sort: str, key: ThreadKey):
+    """SQL condition: the thread of ``columns`` comes after ``key`` in ``sort`` order."""
+    if sort == "oldest":
+        return sa.or_(columns.created_at > key.created_at,
+                      sa.and_(columns.created_at == key.created_at, columns.id > key.id))
+    later = sa.or_(columns.created_at < key.created_at,
+                   sa.and_(columns.created_at == key.created_at, columns.id < key.id))
+    if sort == "supported":
+        return sa.or_(columns.support_count < key.support_count,
+                      sa.and_(columns.support_count == key.support_count, later))
+    return later
+
+
 def _viewer_marks(viewer, ids: list[int]) -> tuple[set[int], set[int]]:
     """The comments among ``ids`` that ``viewer`` supports and has reported (two queries,
     none for an anonymous viewer)."""
@@ -152,7 +184,7 @@ def _viewer_marks(viewer, ids: list[int]) -> tuple[set[int], set[int]]:
 
 
 def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SORT, page: int = 1,
-                per_page: int = 20, replies_shown: int = 5) -> ThreadPage:
+                per_page: int = 20, replies_shown: int = 5, after: ThreadKey | None = None) -> ThreadPage:
     """Read one page of threads, each with its first replies.
 
     Args:
@@ -173,15 +205,15 @@ def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SOR
     top_clause = _top_level_clause(consultation.id, viewer)
     total = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(top_clause)) or 0
     pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page or 1), pages)
-    top = (
-        sa.select(Comment.id, Comment.created_at, Comment.support_count)
-        .where(top_clause)
-        .order_by(*_sort_columns(Comment, sort))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .subquery("top")
-    )
+    top = (sa.select(Comment.id, Comment.created_at, Comment.support_count)
+           .where(top_clause).order_by(*_sort_columns(Comment, sort)))
+    if after is None:
+        page = min(max(1, page or 1), pages)
+        top = top.limit(per_page).offset((page - 1) * per_page).subquery("top")
+    else:
+        # One thread more than the page: whether it exists says if more follow.
+        page = 0
+        top = top.where(_after_clause(Comment, sort, after)).limit(per_page + 1).subquery("top")
     shown = (
         sa.select(
             Comment.id.label("comment_id"),
@@ -201,10 +233,14 @@ def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SOR
     ).all()
     threads = [thread for thread in _group_threads([comment for comment, _size in rows])
                if thread[0].parent_id is None]  # a placeholder with nothing left below it is no thread
+    has_more = after is not None and len(threads) > per_page
+    if has_more:
+        rows = [(comment, size) for comment, size in rows if comment.thread_id != threads[-1][0].id]
+        threads = threads[:per_page]
     reply_counts = {comment.thread_id: size - 1 for comment, size in rows}
     supported, reported = _viewer_marks(viewer, [comment.id for comment, _size in rows])
     return ThreadPage(threads=threads, page=page, per_page=per_page, total_threads=total, sort=sort,
-                      supported_ids=supported, reported_ids=reported, reply_counts=reply_counts)
+                      supported_ids=supported, reported_ids=reported, reply_counts=reply_counts, has_more=has_more)
 
 
 def _group_threads(rows: list[Comment]) -> list[list[Comment]]:
@@ -232,6 +268,8 @@ class ReplyPage(_PageNumbers):
     #: whom those replies answer).
     answered: dict[int, Comment] = field(default_factory=dict)
     sort: str = DEFAULT_SORT
+    #: Read after a reply's ``path``: whether more replies follow this page.
+    has_more: bool = False
 
     @property
     def thread(self) -> list[Comment]:
@@ -255,7 +293,8 @@ def visible_thread_root(consultation: Consultation, thread_id: int, viewer=None)
         Comment.id == thread_id, _top_level_clause(consultation.id, viewer)))
 
 
-def reply_page(root: Comment, viewer=None, page: int = 1, per_page: int = 50) -> ReplyPage:
+def reply_page(root: Comment, viewer=None, page: int = 1, per_page: int = 50,
+               after_path: str | None = None) -> ReplyPage:
     """Read one page of the replies of the thread whose top-level comment is ``root``.
 
     Args:
@@ -263,6 +302,9 @@ def reply_page(root: Comment, viewer=None, page: int = 1, per_page: int = 50) ->
         viewer: the current user; they also see their own pending replies.
         page: 1-based; out-of-range values are clamped.
         per_page: replies per page (``REPLIES_PER_PAGE``).
+        after_path: read the ``per_page`` replies that follow the reply with this ``path``
+            in reading order instead of page ``page`` (the page's ``page`` is then 0 and
+            ``has_more`` says whether more follow); new replies before it do not move them.
 
     Returns:
         A :class:`ReplyPage`. Queries: one count, one for the page, one for the comments
@@ -271,16 +313,23 @@ def reply_page(root: Comment, viewer=None, page: int = 1, per_page: int = 50) ->
     shown = sa.and_(Comment.thread_id == root.id, Comment.id != root.id, _shown_clause([root.id], viewer))
     total = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(shown)) or 0
     pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page or 1), pages)
-    replies = list(db.session.scalars(
-        sa.select(Comment).where(shown).order_by(Comment.path).limit(per_page).offset((page - 1) * per_page)))
+    query = sa.select(Comment).where(shown).order_by(Comment.path)
+    has_more = False
+    if after_path is None:
+        page = min(max(1, page or 1), pages)
+        replies = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    else:
+        page = 0
+        replies = list(db.session.scalars(query.where(Comment.path > after_path).limit(per_page + 1)))
+        has_more = len(replies) > per_page
+        replies = replies[:per_page]
     on_page = {root.id, *(c.id for c in replies)}
     missing = {c.parent_id for c in replies if c.parent_id not in on_page}
     answered = {c.id: c for c in db.session.scalars(sa.select(Comment).where(Comment.id.in_(missing)))} \
         if missing else {}
     supported, reported = _viewer_marks(viewer, list(on_page))
     return ReplyPage(root=root, replies=replies, page=page, per_page=per_page, total_replies=total,
-                     supported_ids=supported, reported_ids=reported, answered=answered)
+                     supported_ids=supported, reported_ids=reported, answered=answered, has_more=has_more)
 
 
 def reply_position(comment: Comment, viewer=None) -> int | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, render_template, request, url_for
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, current_user
 
@@ -97,7 +98,7 @@ def api_search():
     ``q``, ``type``, ``consultation``, ``status``, ``from``, ``to``, ``sort``, ``page``."""
     text = request.args.get("q", "")
     if not text.strip():
-        return json_error(400, "bad_request", "q is required")
+        return json_error(400, "bad_request", _("The query q is required."))
     sort = "newest" if request.args.get("sort") == "newest" else "relevance"
     result = services.search(text, AnonymousUserMixin(), _filters(False), page=page_number(request.args.get("page")),
                              per_page=current_app.config["SEARCH_PER_PAGE"], sort=sort, staff_scope=False)
@@ -126,9 +127,7 @@ def api_search():
 @api_bp.get("/consultations/by-id/<int(min=1, max=2147483647):consultation_id>")
 def consultation_by_id(consultation_id: int):
     """Redirect to a published consultation's page by id (used by search results)."""
-    from flask import redirect
-
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None or consultation.published_at is None:
-        return json_error(404, "not_found", "No published consultation has this id.")
+        return json_error(404, "not_found", _("No published consultation has this id."))
     return redirect(url_for("consultations.detail", slug=consultation.slug), code=303)

@@ -65,7 +65,7 @@ def test_comments_are_paginated(client, make_consultation, make_comment, make_us
     for i in range(5):
         make_comment(consultation, user, f"k{i}", created_at=NOW - dt.timedelta(minutes=i))
 
-    first = client.get(f"/api/v1/consultations/{consultation.slug}/comments?per_page=2").get_json()
+    first = client.get(f"/api/v1/consultations/{consultation.slug}/comments?per_page=2&page=1").get_json()
     last = client.get(f"/api/v1/consultations/{consultation.slug}/comments?per_page=2&page=3").get_json()
     beyond = client.get(f"/api/v1/consultations/{consultation.slug}/comments?per_page=2&page=9").get_json()
 
