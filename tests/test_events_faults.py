@@ -9,23 +9,32 @@ their own) and runs on SQLite, or on PostgreSQL with ``HOERING_TEST_DATABASE_URL
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from hoering import eventlog
+from hoering.accounts.verification import email_verification_token
 from hoering.comments.models import Comment
 from hoering.eventlog import EventDelivery
+from hoering.events import CommentPosted, announce
 from hoering.extensions import db
 from hoering.notifications.models import OutboxMail
 from hoering.search.models import IndexTask
+from hoering.search.services import enqueue
 from hoering.timeutil import utcnow
-from tests.conftest import csrf_token_from
+from tests.concurrency import answers, at_once
+from tests.conftest import Browser, csrf_token_from
+from tests.moderation.test_ban_hides_comments import ban
+from tests.moderation.test_self_moderation import post_action
 from tests.security.test_database_outage import (
     form_fields,
     logged_in_client,
     outage,  # noqa: F401  (a fixture)
 )
+from tests.summaries.test_themes_and_summary import summary_data
 
 INDEX_COMMENT = "hoering.search.subscribers.index_comment"
 TELL_OF_COMMENT = "hoering.notifications.subscribers.tell_of_published_comment"
@@ -85,6 +94,185 @@ def failing(message: str):
     return fail
 
 
+def test_a_subscriber_that_fails_after_writing_leaves_none_of_its_writes_and_the_others_are_delivered(
+        app, browser_for, make_consultation, make_comment, make_user, monkeypatch):
+    consultation = make_consultation()
+    parent = make_comment(consultation, make_user(), "Et innlegg som får svar")
+
+    def writes_then_fails(event):
+        enqueue("comment", event.comment_id)
+        db.session.flush()
+        raise RuntimeError("the index broke half-way")
+
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, INDEX_COMMENT, writes_then_fails)
+    reply_id = browser_for().comment(consultation.slug, "Et svar", reply_to=parent.id)
+
+    assert count(app, sa.select(Comment.state).where(Comment.id == reply_id)) == "published"
+    assert index_tasks_of(app, [reply_id]) == []  # the failed subscriber's write is gone
+    assert reply_mails(app) == [reply_id]  # the other subscriber's is there
+    assert deliveries(app) == [("CommentPosted", INDEX_COMMENT, 1, "RuntimeError: the index broke half-way")]
+
+
+def test_a_subscriber_that_always_fails_is_tried_again_at_most_hourly_and_shown_in_the_status(
+        app, browser_for, make_consultation, runner, monkeypatch):
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, INDEX_COMMENT, failing("the index disk is full"))
+    browser_for().comment(make_consultation().slug, "Et innspill")
+
+    for _ in range(12):
+        assert runner.invoke(args=["hoering", "events", "deliver", "--all"]).output == "Delivered 0 events.\n"
+
+    output = runner.invoke(args=["hoering", "events", "status"]).output
+    assert output.startswith("1 deliveries waiting, 1 of them failed at least once.\n")
+    assert f"CommentPosted -> {INDEX_COMMENT}: 13 failed attempts" in output
+    assert "RuntimeError: the index disk is full" in output
+    with app.app_context():
+        wait = (db.session.scalars(sa.select(EventDelivery)).one().next_attempt_at - utcnow()).total_seconds()
+    assert 3500 < wait <= eventlog.RETRY_MAX_SECONDS
+
+
+def test_rows_the_code_no_longer_knows_wait_in_the_status_and_hold_up_nothing(
+        app, browser_for, make_consultation, make_comment, make_user, runner, monkeypatch):
+    """Rows written by an older version of the code: a subscriber and an event since
+    renamed, an event that has lost a field since (delivered without it) and one that has
+    gained a required field (cannot be delivered)."""
+    consultation = make_consultation()
+    comment = make_comment(consultation, make_user(), "Skrevet før oppgraderingen")
+    fields = {"comment_id": comment.id, "consultation_id": consultation.id}
+    stale = [
+        ("CommentPosted", {**fields, "author_id": comment.author_id, "state": "published"},
+         "hoering.search.subscribers.reindex_comment"),
+        ("CommentWritten", fields, INDEX_COMMENT),
+        ("CommentEdited", {**fields, "edited_by": comment.author_id}, INDEX_COMMENT),
+        ("CommentEdited", {"comment_id": comment.id}, INDEX_COMMENT),
+    ]
+    long_ago = utcnow() - dt.timedelta(days=1)
+    with app.app_context():
+        db.session.add_all(EventDelivery(event=event, payload=json.dumps(payload), subscriber=subscriber,
+                                         created_at=long_ago, next_attempt_at=long_ago)
+                           for event, payload, subscriber in stale)
+        db.session.commit()
+    monkeypatch.setitem(app.config, "EVENT_SWEEP_SECONDS", 0.001)
+    citizen = browser_for()
+
+    new_id = citizen.comment(consultation.slug, "Skrevet etter oppgraderingen")  # delivered at once
+    response = citizen.get("/")  # the sweep after the response takes the old rows
+    assert response.status_code == 200
+    response.close()
+
+    # the factory's task, the old event that lost a field, the new comment's event
+    assert index_tasks_of(app, [comment.id, new_id]) == [comment.id, comment.id, new_id]
+    output = runner.invoke(args=["hoering", "events", "status"]).output
+    assert output.startswith("3 deliveries waiting, 3 of them failed at least once.\n")
+    assert ("LookupError: no subscriber named hoering.search.subscribers.reindex_comment in this code "
+            "(renamed or removed?)") in output
+    assert "LookupError: no event named CommentWritten in this code (renamed or removed?)" in output
+    assert "TypeError: the stored CommentEdited does not fit the event class:" in output
+    assert "consultation_id" in output
+    result = runner.invoke(args=["hoering", "events", "deliver", "--all"])
+    assert (result.exit_code, result.output) == (0, "Delivered 0 events.\n")
+
+
+def test_an_event_announced_in_a_savepoint_that_is_rolled_back_reaches_nobody(
+        app, make_consultation, make_user, monkeypatch):
+    consultation, author = make_consultation(), make_user()
+    seen = []
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, INDEX_COMMENT, seen.append)
+    with app.app_context():
+        announce(CommentPosted(1, consultation.id, author.id, "published"))
+        savepoint = db.session.begin_nested()
+        announce(CommentPosted(2, consultation.id, author.id, "published"))
+        db.session.flush()
+        savepoint.rollback()
+        announce(CommentPosted(3, consultation.id, author.id, "published"))
+        db.session.commit()
+
+        announce(CommentPosted(4, consultation.id, author.id, "published"))
+        db.session.remove()  # the app context ends without a commit
+        db.session.commit()
+    assert [event.comment_id for event in seen] == [1, 3]
+    assert deliveries(app) == []
+
+
+# A warning does not stop a delivery in production; here it would stop the second delivery
+# of a row, and hide that it happened.
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_the_sweep_and_the_command_delivering_the_same_rows_at_once_do_the_work_once(
+        app, browser_for, make_consultation, make_comment, make_user, monkeypatch):
+    """Rows a stopped process left behind, taken at the same moment by two sweeps after
+    responses and two ``flask hoering events deliver``: each reply mail is written once."""
+    import time
+
+    consultation = make_consultation()
+    parents = [make_comment(consultation, make_user(), f"Innlegg {n}") for n in range(4)]
+    citizen = browser_for()
+    monkeypatch.setattr(eventlog, "deliver_committed", lambda ids: 0)  # the process stops after its commits
+    replies = [citizen.comment(consultation.slug, f"Svar {n}", reply_to=parent.id) for n, parent in enumerate(parents)]
+    monkeypatch.undo()
+    make_all_due(app)
+    working = eventlog.SUBSCRIBERS[TELL_OF_COMMENT]
+
+    def slow(event):  # holds its rows a while, so the others arrive while it works
+        working(event)
+        db.session.flush()
+        time.sleep(0.2)
+
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, TELL_OF_COMMENT, slow)
+    monkeypatch.setitem(app.config, "EVENT_SWEEP_SECONDS", 0.001)
+    visitors = [Browser(app.test_client()) for _ in range(2)]
+
+    def visit(visitor):
+        response = visitor.get("/")
+        response.close()  # the sweep runs as the response closes
+        return response
+
+    def deliver():
+        return command(app, "events", "deliver", "--all")
+
+    results = at_once([lambda: visit(visitors[0]), lambda: visit(visitors[1]), deliver, deliver])
+
+    assert answers(results) == [200, 200, None, None]
+    assert reply_mails(app) == sorted(replies)
+    assert index_tasks_of(app, replies) == sorted(replies)
+    assert deliveries(app) == []
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # as above
+def test_comments_posted_at_once_while_sweeps_and_the_command_deliver_all_go_through(
+        app, browser_for, make_consultation, make_comment, make_user, monkeypatch):
+    """Many writers on the database at once (on SQLite one at a time, the others waiting
+    for its lock): no request fails, each event is delivered once."""
+    consultation = make_consultation()
+    parent = make_comment(consultation, make_user(), "Et innlegg mange svarer på")
+    citizens = [browser_for() for _ in range(6)]
+    monkeypatch.setattr(eventlog, "deliver_committed", lambda ids: 0)
+    left_behind = [citizens[0].comment(consultation.slug, f"Etterlatt {n}", reply_to=parent.id) for n in range(20)]
+    monkeypatch.undo()
+    make_all_due(app)
+    monkeypatch.setitem(app.config, "EVENT_SWEEP_SECONDS", 0.001)
+
+    def post(citizen, n):
+        page = citizen.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+        response = citizen.client.post(f"/hoeringer/{consultation.slug}/kommentarer", data={
+            "csrf_token": csrf_token_from(page), "text": f"Samtidig svar {n}", "parent_id": str(parent.id)})
+        response.close()
+        return response
+
+    def deliver():
+        return command(app, "events", "deliver", "--all")
+
+    calls = [lambda c=c, n=n: post(c, n) for n, c in enumerate(citizens)]
+    results = at_once([*calls, deliver, deliver])
+
+    assert answers(results) == [303] * 6 + [None, None]
+    with app.app_context():
+        posted = list(db.session.scalars(sa.select(Comment.id).where(Comment.parent_id == parent.id)))
+    assert len(posted) == 26
+    assert deliveries(app) == []
+    assert reply_mails(app) == sorted(posted)
+    assert index_tasks_of(app, posted) == sorted(posted)
+    assert len(left_behind) == 20
+
+
 def test_a_comment_posted_while_the_database_is_away_during_the_delivery_is_answered_as_posted(
         outage, make_user, make_consultation, runner, monkeypatch):  # noqa: F811
     other, switch = outage
@@ -140,3 +328,48 @@ def test_a_comment_whose_answer_the_outage_took_is_not_stored_twice_when_sent_ag
     assert again.status_code == 303
     assert count(other, sa.select(sa.func.count(Comment.id)).where(Comment.body_text == "Lagret rett før utfallet")) == 1
     assert runner.invoke(args=["hoering", "events", "deliver", "--all"]).output == "Delivered 2 events.\n"
+
+
+def test_a_failure_in_an_event_a_subscriber_set_off_stays_with_that_event(
+        app, browser_for, make_consultation, make_comment, make_user, monkeypatch):
+    """Confirming the address releases the waiting reply (a subscriber, which announces
+    that it is published); telling of the reply fails: the address is confirmed, the reply
+    published, and only the telling waits."""
+    consultation = make_consultation()
+    parent = make_comment(consultation, make_user(), "Et innlegg")
+    citizen = browser_for(verified=False)
+    reply_id = citizen.comment(consultation.slug, "Et svar som venter", reply_to=parent.id)
+    with app.app_context():
+        token = email_verification_token(db.session.get(type(citizen.user), citizen.user.id))
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, TELL_OF_COMMENT, failing("SMTP says no"))
+
+    assert citizen.submit(f"/bekreft-epost/{token}").status_code == 303
+
+    assert count(app, sa.select(Comment.state).where(Comment.id == reply_id)) == "published"
+    assert deliveries(app) == [("CommentPublished", TELL_OF_COMMENT, 1, "RuntimeError: SMTP says no")]
+
+
+def test_views_answer_as_usual_when_every_subscriber_fails(
+        app, browser_for, make_consultation, make_comment, make_user, monkeypatch):
+    """A failing subscriber rolls back the session inside the request, after the
+    service's commit: the views go on with their objects and answer as usual."""
+    for name in list(eventlog.SUBSCRIBERS):
+        monkeypatch.setitem(eventlog.SUBSCRIBERS, name, failing(f"{name} is down"))
+    consultation = make_consultation()
+    closed = make_consultation(status="closed")
+    citizen, moderator = browser_for(), browser_for("moderator")
+    moderator.app = app
+
+    reply_id = citizen.comment(consultation.slug, "Et innlegg som blir skjult",
+                               reply_to=make_comment(consultation, make_user(), "Et innlegg").id)
+    assert post_action(moderator, reply_id, "hide", "personopplysninger").status_code == 303
+    other = make_comment(consultation, citizen.user, "Et innlegg utestengningen skjuler")
+    response = ban(moderator, citizen.user, hide=True)
+    assert response.status_code == 303
+    page = moderator.get(response.headers["Location"]).get_data(as_text=True)
+    assert "1 kommentar skjult." in page
+    assert count(app, sa.select(Comment.state).where(Comment.id == other.id)) == "hidden"
+    response = summary_data(moderator, closed, overview="Dette har vi hørt.", overview_quotes="", action="publish")
+    assert response.status_code == 303
+    assert "Dette har vi hørt." in moderator.get(f"/hoeringer/{closed.slug}").get_data(as_text=True)
+    assert {row[0] for row in deliveries(app)} == {"CommentPosted", "CommentModerated", "SummaryPublished"}
