@@ -76,13 +76,17 @@ class EventDelivery(db.Model):
 
 
 def record(event_name: str, payload: dict, subscribers: list[str]) -> None:
-    """Add one delivery row per subscriber to the current transaction; once it commits,
-    they are delivered in this process (:func:`deliver_committed`).
+    """Add one delivery row per subscriber to the current transaction (they are written
+    with its next flush); once it commits, they are delivered in this process
+    (:func:`deliver_committed`).
 
     Args:
         event_name: a key of :data:`EVENT_TYPES`.
         payload: the event's fields (JSON-serialisable).
         subscribers: keys of :data:`SUBSCRIBERS`.
+
+    Raises:
+        TypeError: ``payload`` cannot be written as JSON.
     """
     if not subscribers:
         return
@@ -91,21 +95,34 @@ def record(event_name: str, payload: dict, subscribers: list[str]) -> None:
     rows = [EventDelivery(event=event_name, payload=text, subscriber=name, next_attempt_at=due)
             for name in subscribers]
     db.session.add_all(rows)
-    db.session.flush()
     waiting = db.session.info.setdefault(AFTER_COMMIT, [])
     if not waiting or not isinstance(waiting[-1], _CommittedDeliveries):
         waiting.append(_CommittedDeliveries())
-    waiting[-1].ids.extend(row.id for row in rows)
+    waiting[-1].rows.extend(rows)
 
 
 class _CommittedDeliveries:
-    """The delivery rows one transaction wrote, delivered once it has committed."""
+    """The delivery rows one transaction wrote, delivered once it has committed.
+
+    The rows are kept as objects, not flushed as they are announced (a service that
+    announces an event per row of a long list need not flush for each); their ids are read
+    from the session's identity keys after the commit, without a query. A row whose
+    insert was rolled back (to a savepoint) has no identity and is left out.
+    """
 
     def __init__(self):
-        self.ids: list[int] = []
+        self.rows: list[EventDelivery] = []
 
     def __call__(self) -> None:
-        deliver_committed(self.ids)
+        rows, self.rows = self.rows, []
+        ids = []
+        for row in rows:
+            state = sa.inspect(row)
+            if state.identity is not None:
+                ids.append(state.identity[0])
+            if state.session is not None:
+                state.session.expunge(row)  # the delivery deletes the row with a statement of its own
+        deliver_committed(ids)
 
 
 def deliver_committed(ids: list[int]) -> int:

@@ -193,6 +193,18 @@ def test_an_event_announced_in_a_savepoint_that_is_rolled_back_reaches_nobody(
     assert deliveries(app) == []
 
 
+def test_announcing_writes_nothing_before_the_commit(app, make_consultation, make_user, count_queries):
+    """A transaction that announces thousands of events writes their rows together."""
+    consultation, author = make_consultation(), make_user()
+    with app.app_context():
+        db.session.get(Comment, 1)  # the transaction has begun
+        with count_queries() as counter:
+            for comment_id in range(1, 501):
+                announce(CommentPosted(comment_id, consultation.id, author.id, "hidden"))
+        db.session.rollback()
+    assert counter.count == 0
+
+
 # A warning does not stop a delivery in production; here it would stop the second delivery
 # of a row, and hide that it happened.
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
@@ -373,3 +385,45 @@ def test_views_answer_as_usual_when_every_subscriber_fails(
     assert response.status_code == 303
     assert "Dette har vi hørt." in moderator.get(f"/hoeringer/{closed.slug}").get_data(as_text=True)
     assert {row[0] for row in deliveries(app)} == {"CommentPosted", "CommentModerated", "SummaryPublished"}
+
+
+def test_a_ban_that_hides_two_thousand_comments_delivers_them_in_batches_and_loses_none(
+        app, browser_for, make_consultation, make_user, monkeypatch):
+    consultation = make_consultation()
+    author = make_user()
+    with app.app_context():
+        db.session.execute(sa.insert(Comment), [
+            {"consultation_id": consultation.id, "author_id": author.id, "body_text": f"Innlegg {n}",
+             "body_html": f"<p>Innlegg {n}</p>", "state": "published", "created_at": utcnow(), "path": f"{n:010d}"}
+            for n in range(2000)])
+        db.session.commit()
+        ids = list(db.session.scalars(sa.select(Comment.id).where(Comment.author_id == author.id)))
+    unlucky = ids[1234]
+    working = eventlog.SUBSCRIBERS[INDEX_COMMENT]
+
+    def fails_once_for_the_unlucky(event):
+        if event.comment_id == unlucky:
+            raise OSError("the index disk is full")
+        working(event)
+
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, INDEX_COMMENT, fails_once_for_the_unlucky)
+    claims = []
+
+    def count_claims(conn, cursor, statement, parameters, context, executemany):
+        if re.match(r"\s*DELETE FROM event_delivery", statement):
+            claims.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count_claims)
+    try:
+        response = ban(browser_for("moderator"), author, hide=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count_claims)
+
+    assert response.status_code == 303
+    assert count(app, sa.select(sa.func.count(Comment.id)).where(Comment.state == "hidden")) == 2000
+    assert index_tasks_of(app, ids) == sorted(set(ids) - {unlucky})
+    assert deliveries(app) == [("CommentModerated", INDEX_COMMENT, 1, "OSError: the index disk is full")]
+    # one claim per batch, and one per row of the batch that failed
+    assert len(claims) == 2000 // eventlog.BATCH_SIZE + eventlog.BATCH_SIZE
