@@ -28,7 +28,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hoering.extensions import AFTER_COMMIT, db
+from hoering.extensions import AFTER_COMMIT, NO_COMMIT, db
 from hoering.timeutil import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -244,6 +244,7 @@ def _hand_over(row: sa.Row) -> None:
             removed since the row was written).
         ValueError: the stored payload is not JSON.
         TypeError: the payload lacks a field the event class requires.
+        RuntimeError: the subscriber committed or rolled back the delivery's transaction.
         Exception: whatever the subscriber raised.
     """
     subscriber = SUBSCRIBERS.get(row.subscriber)
@@ -259,7 +260,18 @@ def _hand_over(row: sa.Row) -> None:
         event = event_type(**payload)
     except TypeError as error:
         raise TypeError(f"the stored {row.event} does not fit the event class: {error}") from error
-    subscriber(event)
+    # The delivery commits the subscriber's work with the deletion of its row (and of the
+    # other rows of its batch): a subscriber that ended that transaction itself would
+    # commit or undo them out of turn.
+    session = db.session()
+    transaction = session.get_transaction()
+    session.info[NO_COMMIT] = f"subscriber {row.subscriber} committed: its delivery commits its work"
+    try:
+        subscriber(event)
+    finally:
+        session.info.pop(NO_COMMIT, None)
+    if session.get_transaction() is not transaction:
+        raise RuntimeError(f"subscriber {row.subscriber} rolled back: its delivery ends the transaction")
 
 
 def _roll_back() -> None:

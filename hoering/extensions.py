@@ -31,6 +31,9 @@ class Base(DeclarativeBase):
 
 #: Key of ``Session.info`` under which work waits for the transaction to commit.
 AFTER_COMMIT = "hoering.after_commit"
+#: Key of ``Session.info`` that, while set, makes ``commit()`` raise ``RuntimeError`` with
+#: its value as the message (a subscriber's work is committed by its delivery).
+NO_COMMIT = "hoering.no_commit"
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,13 @@ class Session(FlaskSession):
     """
 
     def commit(self) -> None:
-        """Commit, then run the work waiting for this commit."""
+        """Commit, then run the work waiting for this commit.
+
+        Raises:
+            RuntimeError: ``info[NO_COMMIT]`` is set (nothing is committed).
+        """
+        if self.info.get(NO_COMMIT):
+            raise RuntimeError(self.info[NO_COMMIT])
         super().commit()
         while self.info.get(AFTER_COMMIT):
             waiting, self.info[AFTER_COMMIT] = self.info[AFTER_COMMIT], []

@@ -113,6 +113,32 @@ def test_a_subscriber_that_fails_after_writing_leaves_none_of_its_writes_and_the
     assert deliveries(app) == [("CommentPosted", INDEX_COMMENT, 1, "RuntimeError: the index broke half-way")]
 
 
+@pytest.mark.parametrize("ending", ["commit", "rollback"])
+def test_a_subscriber_that_ends_the_transaction_itself_fails_and_its_work_is_not_kept(
+        app, browser_for, make_consultation, make_comment, make_user, monkeypatch, ending):
+    """The delivery commits a subscriber's work together with the deletion of its row (and
+    of its batch's rows): a subscriber that commits or rolls back itself would commit
+    them out of turn or leave its row to be delivered again."""
+    consultation = make_consultation()
+    parent = make_comment(consultation, make_user(), "Et innlegg som får svar")
+
+    def ends_it(event):
+        enqueue("comment", event.comment_id)
+        getattr(db.session, ending)()
+        enqueue("comment", event.comment_id)
+
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, INDEX_COMMENT, ends_it)
+    reply_id = browser_for().comment(consultation.slug, "Et svar", reply_to=parent.id)
+
+    assert index_tasks_of(app, [reply_id]) == []
+    assert reply_mails(app) == [reply_id]
+    [(event, subscriber, attempts, error)] = deliveries(app)
+    assert (event, subscriber, attempts) == ("CommentPosted", INDEX_COMMENT, 1)
+    assert error == {"commit": f"RuntimeError: subscriber {INDEX_COMMENT} committed: its delivery commits its work",
+                     "rollback": f"RuntimeError: subscriber {INDEX_COMMENT} rolled back: its delivery ends the "
+                                 "transaction"}[ending]
+
+
 def test_a_subscriber_that_always_fails_is_tried_again_at_most_hourly_and_shown_in_the_status(
         app, browser_for, make_consultation, runner, monkeypatch):
     monkeypatch.setitem(eventlog.SUBSCRIBERS, INDEX_COMMENT, failing("the index disk is full"))
