@@ -296,6 +296,14 @@ def _note_failure(row_id: int, error: Exception) -> None:
     db.session.commit()
 
 
+def is_waiting(event_name: str, payload: dict) -> bool:
+    """True while a delivery of the event ``event_name`` with ``payload`` waits in the log
+    (its subscriber failed and waits for a retry, or another process is delivering it)."""
+    text = json.dumps(payload, sort_keys=True)
+    return db.session.scalar(sa.select(EventDelivery.id).where(
+        EventDelivery.event == event_name, EventDelivery.payload == text).limit(1)) is not None
+
+
 def waiting(limit: int = 50) -> list[EventDelivery]:
     """Delivery rows still waiting, oldest first (for ``flask hoering events status``)."""
     return list(db.session.scalars(sa.select(EventDelivery).order_by(EventDelivery.id).limit(limit)))

@@ -368,6 +368,26 @@ def test_a_comment_whose_answer_the_outage_took_is_not_stored_twice_when_sent_ag
     assert runner.invoke(args=["hoering", "events", "deliver", "--all"]).output == "Delivered 2 events.\n"
 
 
+def test_confirming_an_address_while_the_release_of_its_comments_fails_tells_nothing_untrue(
+        app, browser_for, make_consultation, runner, monkeypatch):
+    consultation = make_consultation()
+    citizen = browser_for(verified=False)
+    comment_id = citizen.comment(consultation.slug, "Venter på e-postadressen")
+    with app.app_context():
+        token = email_verification_token(db.session.get(type(citizen.user), citizen.user.id))
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, RELEASE_COMMENTS, failing("the comments are locked"))
+
+    response = citizen.submit(f"/bekreft-epost/{token}")
+
+    assert response.status_code == 303
+    page = citizen.get(response.headers["Location"]).get_data(as_text=True)
+    assert "moderatorene" not in page  # not "sent to the moderators": nothing has happened to it yet
+    assert count(app, sa.select(Comment.state).where(Comment.id == comment_id)) == "pending"
+    monkeypatch.undo()
+    assert runner.invoke(args=["hoering", "events", "deliver", "--all"]).output == "Delivered 1 events.\n"
+    assert count(app, sa.select(Comment.state).where(Comment.id == comment_id)) == "published"
+
+
 def test_a_failure_in_an_event_a_subscriber_set_off_stays_with_that_event(
         app, browser_for, make_consultation, make_comment, make_user, monkeypatch):
     """Confirming the address releases the waiting reply (a subscriber, which announces
