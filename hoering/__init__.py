@@ -300,16 +300,25 @@ def register_request_hooks(app: Flask) -> None:
 
     last_event_sweep = [-float("inf")]  # time.monotonic() of this process's last look for due events
 
+    def sweep_events() -> None:
+        from hoering.eventlog import deliver_due
+
+        # No request marks the index tasks that subscribers queue here: apply them now,
+        # as after a request that wrote searchable content.
+        if deliver_due() and app.config["SEARCH_INDEX_INLINE"]:
+            from hoering.search.services import process_pending
+
+            process_pending()
+
     @app.after_request
     def deliver_due_events(response):
         """Now and then, after the response has gone, deliver the domain events whose
-        delivery failed before or whose process died before delivering them."""
+        delivery failed before or whose process died before delivering them (and bring
+        the search index up to date with what they changed)."""
         if app.config["EVENT_SWEEP_SECONDS"] and (
                 time.monotonic() - last_event_sweep[0] >= app.config["EVENT_SWEEP_SECONDS"]):
-            from hoering.eventlog import deliver_due
-
             last_event_sweep[0] = time.monotonic()
-            response.call_on_close(_in_app_context(app, deliver_due))
+            response.call_on_close(_in_app_context(app, sweep_events))
         return response
 
     last_mail_sweep = [-float("inf")]  # time.monotonic() of this process's last sweep for waiting account mails

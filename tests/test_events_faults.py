@@ -198,6 +198,23 @@ def test_rows_the_code_no_longer_knows_wait_in_the_status_and_hold_up_nothing(
     assert (result.exit_code, result.output) == (0, "Delivered 0 events.\n")
 
 
+def test_what_the_sweep_after_a_response_delivers_reaches_the_search_index(
+        app, browser_for, make_consultation, search_inline, monkeypatch):
+    consultation = make_consultation()
+    citizen = browser_for()
+    working = eventlog.SUBSCRIBERS[INDEX_COMMENT]
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, INDEX_COMMENT, failing("the index disk is full"))
+    citizen.comment(consultation.slug, "Gatelysene i Fjordvik slukkes for tidlig")
+    monkeypatch.setitem(eventlog.SUBSCRIBERS, INDEX_COMMENT, working)
+    make_all_due(app)
+    monkeypatch.setitem(app.config, "EVENT_SWEEP_SECONDS", 0.001)
+
+    citizen.get("/").close()  # the sweep delivers the event as the response closes
+
+    assert deliveries(app) == []
+    assert citizen.get("/api/v1/search?q=gatelysene&type=comment").get_json()["counts"]["comment"] == 1
+
+
 def test_an_event_announced_in_a_savepoint_that_is_rolled_back_reaches_nobody(
         app, make_consultation, make_user, monkeypatch):
     consultation, author = make_consultation(), make_user()
