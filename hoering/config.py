@@ -105,8 +105,9 @@ class DefaultConfig:
 
     #: Folder of the Whoosh index; ``None`` means ``instance/search-index``.
     SEARCH_INDEX_DIR: str | None = None
-    #: Apply index tasks in the web process after each request that wrote some. Turn off
-    #: when ``flask hoering index-worker`` runs beside several web processes.
+    #: Apply index tasks in the web process after each request that wrote some (and after
+    #: each sweep for domain events that delivered some). Turn off when
+    #: ``flask hoering index-worker`` runs beside several web processes.
     SEARCH_INDEX_INLINE = True
     #: Results per page of the search page and API.
     SEARCH_PER_PAGE = 20

@@ -92,6 +92,14 @@ def announce(event: DomainEvent) -> None:
     eventlog.record(type(event).__name__, event.payload(), subscribers_of(type(event)))
 
 
+def is_waiting(event: DomainEvent) -> bool:
+    """True while one of ``event``'s subscribers has yet to handle it (an event of the
+    same class and fields): after the commit, it failed and waits for a retry, or another
+    process is delivering it. A service that reports what a subscriber did asks this
+    first, so that it does not report work that has not happened yet."""
+    return eventlog.is_waiting(type(event).__name__, event.payload())
+
+
 # --- comments --------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Unbound Flask extension objects, bound to an app in :func:`hoering.create_app`."""
 
 import ipaddress
+import logging
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -30,23 +31,55 @@ class Base(DeclarativeBase):
 
 #: Key of ``Session.info`` under which work waits for the transaction to commit.
 AFTER_COMMIT = "hoering.after_commit"
+#: Key of ``Session.info`` that, while set, makes ``commit()`` raise ``RuntimeError`` with
+#: its value as the message (a subscriber's work is committed by its delivery).
+NO_COMMIT = "hoering.no_commit"
+
+log = logging.getLogger(__name__)
 
 
 class Session(FlaskSession):
     """Flask-SQLAlchemy's session, which runs the callables waiting in
-    ``info[AFTER_COMMIT]`` once a commit has gone through, and forgets them on rollback.
+    ``info[AFTER_COMMIT]`` once a commit has gone through, and forgets them on rollback
+    and close.
 
     Domain events are delivered to their subscribers so (:mod:`hoering.eventlog`): after
     the change they report is committed, never before. A callable may use the session
-    (it starts a new transaction) and commit again.
+    (it starts a new transaction) and commit again; work it leaves waiting runs after that
+    commit in turn.
+
+    A commit that has gone through is never reported as failed: should a callable raise
+    (the database went away after the commit, say), the error is logged, the session is
+    rolled back to a clean state, and the commit returns normally. What the callable was
+    to do waits in the database for a later attempt (the event log's rows).
     """
 
     def commit(self) -> None:
+        """Commit, then run the work waiting for this commit.
+
+        Raises:
+            RuntimeError: ``info[NO_COMMIT]`` is set (nothing is committed).
+        """
+        if self.info.get(NO_COMMIT):
+            raise RuntimeError(self.info[NO_COMMIT])
         super().commit()
         while self.info.get(AFTER_COMMIT):
             waiting, self.info[AFTER_COMMIT] = self.info[AFTER_COMMIT], []
             for callback in waiting:
-                callback()
+                try:
+                    callback()
+                except Exception:  # noqa: BLE001 - the commit stands; the work waits for a retry
+                    log.exception("work after a commit failed; the committed change stands")
+                    self._discard_failed_work()
+
+    def _discard_failed_work(self) -> None:
+        """Roll back what a failed after-commit callable left open; a connection that is
+        gone cannot be rolled back, and the session starts afresh anyway."""
+        try:
+            self.rollback()
+        except Exception:  # noqa: BLE001 - the database is unreachable; nothing is open on it
+            log.warning("rolling back after failed after-commit work failed too", exc_info=True)
+            self.info.pop(AFTER_COMMIT, None)
 
     def rollback(self) -> None:
         self.info.pop(AFTER_COMMIT, None)
@@ -55,6 +88,10 @@ class Session(FlaskSession):
     def close(self) -> None:
         self.info.pop(AFTER_COMMIT, None)
         super().close()
+
+    def reset(self) -> None:
+        self.info.pop(AFTER_COMMIT, None)
+        super().reset()
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session})

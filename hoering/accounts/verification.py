@@ -22,7 +22,7 @@ from hoering.accounts.services import (
     needs_email_verification,
 )
 from hoering.comments.models import Comment, CommentState
-from hoering.events import EmailConfirmed, announce
+from hoering.events import EmailConfirmed, announce, is_waiting
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import is_row_id
@@ -124,7 +124,8 @@ def verify_email(token: str, now=None) -> tuple[int, int]:
 
     Returns:
         ``(published, to_moderators)``: how many waiting comments were published now and
-        how many went to the moderation queue (both 0 when the address was confirmed before).
+        how many went to the moderation queue (both 0 when the address was confirmed
+        before, and when their release failed and waits for a retry).
 
     Raises:
         ValidationFailed: see :func:`user_for_verification_token`.
@@ -138,8 +139,11 @@ def verify_email(token: str, now=None) -> tuple[int, int]:
         Comment.author_id == user_id, Comment.state == CommentState.PENDING.value)
     before = db.session.scalar(waiting)
     user.email_verified_at = now or utcnow()
-    announce(EmailConfirmed(user_id))
+    confirmed = EmailConfirmed(user_id)
+    announce(confirmed)
     db.session.commit()  # the comments feature releases the waiting comments (a subscriber)
+    if is_waiting(confirmed):
+        return 0, 0  # the release failed and is retried later: nothing has happened to them yet
     published = before - db.session.scalar(waiting)
     return published, before - published
 

@@ -97,21 +97,24 @@ def _hide_comments_of(ban: Ban, moderator, now: dt.datetime) -> int:
     comments = [comment for comment in candidates if comment.id not in stakes
                 and permissions.can_moderate_consultation(moderator, consultations[comment.consultation_id])]
     hidden = 0
-    for comment in comments:
-        updated = db.session.execute(
-            sa.update(Comment).where(Comment.id == comment.id, Comment.state == PUBLISHED,
-                                     Comment.moderation_version == comment.moderation_version)
-            .values(state=HIDDEN, hidden_reason=HIDDEN_BY_BAN, moderation_version=comment.moderation_version + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if updated != 1:
-            continue  # another moderator acted on it meanwhile: that decision stands
-        db.session.add(BanHiddenComment(ban_id=ban.id, comment_id=comment.id))
-        record(ActionType.HIDE, actor=moderator, comment=comment, reason=HIDDEN_BY_BAN, note=ban.reason,
-               before=PUBLISHED, after=HIDDEN, at=now)
-        announce(CommentModerated(comment.id, comment.consultation_id, ActionType.HIDE.value, PUBLISHED, HIDDEN,
-                                  moderator.id))
-        hidden += 1
+    # The new rows (what the ban hid, audit entries, event deliveries) are written together
+    # at the commit, not flushed before each statement: a ban may hide thousands of comments.
+    with db.session.no_autoflush:
+        for comment in comments:
+            updated = db.session.execute(
+                sa.update(Comment).where(Comment.id == comment.id, Comment.state == PUBLISHED,
+                                         Comment.moderation_version == comment.moderation_version)
+                .values(state=HIDDEN, hidden_reason=HIDDEN_BY_BAN, moderation_version=comment.moderation_version + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if updated != 1:
+                continue  # another moderator acted on it meanwhile: that decision stands
+            db.session.add(BanHiddenComment(ban_id=ban.id, comment_id=comment.id))
+            record(ActionType.HIDE, actor=moderator, comment=comment, reason=HIDDEN_BY_BAN, note=ban.reason,
+                   before=PUBLISHED, after=HIDDEN, at=now)
+            announce(CommentModerated(comment.id, comment.consultation_id, ActionType.HIDE.value, PUBLISHED, HIDDEN,
+                                      moderator.id))
+            hidden += 1
     if comments:
         # As when a moderator hides a comment: its open reports are upheld.
         db.session.execute(
@@ -142,25 +145,27 @@ def _restore(ban: Ban, moderator, now: dt.datetime) -> int:
     if other_ban is not None:
         return 0
     restored = 0
-    for comment in comments_hidden_by(ban):
-        updated = db.session.execute(
-            sa.update(Comment).where(Comment.id == comment.id, Comment.state == HIDDEN,
-                                     Comment.hidden_reason == HIDDEN_BY_BAN,
-                                     Comment.moderation_version == comment.moderation_version)
-            .values(state=PUBLISHED, hidden_reason=None, moderation_version=comment.moderation_version + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if updated != 1:
-            continue
-        db.session.execute(
-            sa.update(BanHiddenComment).where(BanHiddenComment.ban_id == ban.id,
-                                              BanHiddenComment.comment_id == comment.id)
-            .values(restored_at=now).execution_options(synchronize_session=False))
-        record(ActionType.RESTORE, actor=moderator, comment=comment, reason=None, note=_("The ban is lifted."),
-               before=HIDDEN, after=PUBLISHED, at=now)
-        announce(CommentModerated(comment.id, comment.consultation_id, ActionType.RESTORE.value, HIDDEN, PUBLISHED,
-                                  moderator.id))
-        restored += 1
+    comments = comments_hidden_by(ban)
+    with db.session.no_autoflush:  # the new rows are written together at the commit
+        for comment in comments:
+            updated = db.session.execute(
+                sa.update(Comment).where(Comment.id == comment.id, Comment.state == HIDDEN,
+                                         Comment.hidden_reason == HIDDEN_BY_BAN,
+                                         Comment.moderation_version == comment.moderation_version)
+                .values(state=PUBLISHED, hidden_reason=None, moderation_version=comment.moderation_version + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if updated != 1:
+                continue
+            db.session.execute(
+                sa.update(BanHiddenComment).where(BanHiddenComment.ban_id == ban.id,
+                                                  BanHiddenComment.comment_id == comment.id)
+                .values(restored_at=now).execution_options(synchronize_session=False))
+            record(ActionType.RESTORE, actor=moderator, comment=comment, reason=None, note=_("The ban is lifted."),
+                   before=HIDDEN, after=PUBLISHED, at=now)
+            announce(CommentModerated(comment.id, comment.consultation_id, ActionType.RESTORE.value, HIDDEN, PUBLISHED,
+                                      moderator.id))
+            restored += 1
     return restored
 
 

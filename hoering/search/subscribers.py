@@ -1,6 +1,6 @@
 """Keeping the search index in step (:mod:`hoering.events`): each change of searchable
 content queues an index task (:func:`hoering.search.services.enqueue`), applied after the
-request or by ``flask hoering index-worker``."""
+request or the sweep that delivered the event, or by ``flask hoering index-worker``."""
 
 from __future__ import annotations
 
