@@ -24,6 +24,7 @@ import re
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from typing import BinaryIO
 
 from flask import current_app
@@ -230,14 +231,29 @@ class S3Storage(Storage):
 
     kind = "s3"
 
-    def __init__(self, client, bucket: str, prefix: str = ""):
-        from botocore.exceptions import BotoCoreError, ClientError  # loaded with the client already
-
-        self.client = client
+    def __init__(self, bucket: str, prefix: str = "", client=None, connect: Callable[[], object] | None = None):
+        """Args:
+            bucket, prefix: where the objects are (see :meth:`object_name`).
+            client: a boto3 S3 client; or ``connect``, called for one on first use (an
+                upload refused by its checks never needs one).
+        """
         self.bucket = bucket
         self.prefix = prefix
-        self._client_error = ClientError
-        self._failures = (BotoCoreError, ClientError)
+        self._client = client
+        self._connect = connect
+
+    @property
+    def client(self):
+        """The boto3 S3 client."""
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    @property
+    def _failures(self) -> tuple[type[Exception], ...]:
+        from botocore.exceptions import BotoCoreError, ClientError  # loaded with the client already
+
+        return BotoCoreError, ClientError
 
     def object_name(self, key: str) -> str:
         """The name of ``key``'s object in the bucket."""
@@ -287,7 +303,9 @@ class S3Storage(Storage):
 
     def _is_missing(self, error: Exception) -> bool:
         """Whether ``error`` says the object is not there (not that the bucket is missing)."""
-        if not isinstance(error, self._client_error):
+        from botocore.exceptions import ClientError  # loaded with the client already
+
+        if not isinstance(error, ClientError):
             return False
         code = str(error.response.get("Error", {}).get("Code", ""))
         return code in ("NoSuchKey", "404", "NotFound")
@@ -386,7 +404,7 @@ def s3_client(config):
 def get_storage() -> Storage:
     """The document store the current app's configuration names (``DOCUMENT_STORAGE``):
     :class:`LocalStorage` on ``DOCUMENT_DIR``, or :class:`S3Storage` on ``S3_BUCKET``.
-    Cheap to call: the S3 client is made once per process.
+    Cheap to call: the S3 client is made once per process, when a store first needs it.
 
     Raises:
         ValueError: the settings are not usable (:func:`settings_problems`; the app
@@ -397,5 +415,5 @@ def get_storage() -> Storage:
     if problems:
         raise ValueError(" ".join(problems))
     if storage_kind(config) == "s3":
-        return S3Storage(s3_client(config), str(config["S3_BUCKET"]).strip(), s3_prefix(config))
+        return S3Storage(str(config["S3_BUCKET"]).strip(), s3_prefix(config), connect=lambda: s3_client(config))
     return LocalStorage(local_folder())
