@@ -11,7 +11,6 @@ bucket) under its SHA-256, so the same file is stored once, and served only thro
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 import tempfile
@@ -28,8 +27,6 @@ from hoering.exceptions import Unavailable, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, normalize_line
 from hoering.storage import StorageError, StoredFile, get_storage
-
-log = logging.getLogger(__name__)
 
 #: Accepted types: MIME type → file name suffix.
 ACCEPTED_TYPES = {
@@ -101,7 +98,7 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
         with open(temporary, "rb") as checked:
             store.put(content_hash, checked)
     except StorageError as error:
-        log.error("document not stored: %s", error)
+        current_app.logger.error("document not stored: %s", error)
         raise Unavailable(STORE_UNAVAILABLE) from error
     finally:
         _remove_quietly(temporary)
@@ -148,7 +145,7 @@ def _stage_upload(stream, folder: str | None, limit: int) -> tuple[str, str, int
     except OSError as error:
         if temporary:
             _remove_quietly(temporary)
-        log.error("upload not staged in %s: %s", folder or tempfile.gettempdir(), error)
+        current_app.logger.error("upload not staged in %s: %s", folder or tempfile.gettempdir(), error)
         raise Unavailable(STORE_UNAVAILABLE) from error
     except BaseException:
         if temporary:
@@ -237,7 +234,7 @@ def remove_document(document: Document) -> None:
         try:
             get_storage().delete(content_hash)
         except StorageError as error:
-            log.warning("stored document left behind, unused: %s", error)
+            current_app.logger.warning("stored document left behind, unused: %s", error)
 
 
 def open_document(document: Document) -> StoredFile:
