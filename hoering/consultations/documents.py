@@ -247,6 +247,20 @@ def open_document(document: Document) -> StoredFile:
     return get_storage().open(document.content_hash)
 
 
+def documents_without_file() -> list[Document]:
+    """The documents whose file the configured store does not have (after moving the files
+    to another store, or restoring a backup), oldest first. Each stored file is asked for
+    once, however many documents share it.
+
+    Raises:
+        hoering.storage.StorageError: the store cannot be asked.
+    """
+    store = get_storage()
+    documents = list(db.session.scalars(sa.select(Document).order_by(Document.id)))
+    present = {content_hash: store.exists(content_hash) for content_hash in {d.content_hash for d in documents}}
+    return [document for document in documents if not present[document.content_hash]]
+
+
 def documents_of(consultation_id: int) -> list[Document]:
     """The consultation's documents, oldest first."""
     return list(db.session.scalars(sa.select(Document).where(Document.consultation_id == consultation_id)

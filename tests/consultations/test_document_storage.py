@@ -243,3 +243,24 @@ def test_the_local_store_is_the_default_and_uses_instance_documents(app):
         assert isinstance(store, LocalStorage) and store.folder == f"{app.instance_path}/documents"
     with pytest.raises(StorageError):
         LocalStorage("/proc/hoering-cannot-write-here").put("a" * 64, io.BytesIO(b"x"))
+
+
+def test_documents_check_lists_documents_whose_file_is_missing(app, browser_for, make_consultation, document_store,
+                                                               monkeypatch):
+    officer = browser_for("case_officer")
+    consultation = make_consultation()
+    kept, lost = pdf_bytes("Beholdt"), pdf_bytes("Mistet")
+    upload(officer, consultation, kept, "beholdt.pdf", "Beholdt")
+    upload(officer, consultation, lost, "mistet.pdf", "Mistet")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["hoering", "documents-check"])
+    assert result.exit_code == 0 and f"in the {document_store.kind} store" in result.output
+    with app.test_request_context():
+        get_storage().delete(key_of(lost))
+    result = runner.invoke(args=["hoering", "documents-check"])
+    assert result.exit_code == 1
+    assert "missing: document" in result.output and key_of(lost) in result.output and key_of(kept) not in result.output
+    if document_store.kind == "s3":
+        store_unreachable(app, monkeypatch)
+        result = runner.invoke(args=["hoering", "documents-check"])
+        assert result.exit_code == 1 and "cannot be read" in result.output
