@@ -18,6 +18,7 @@ it raises :class:`NotStored` when opened.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 import os
 import re
@@ -347,6 +348,12 @@ def settings_problems(config) -> list[str]:
     if kind != "s3":
         return []
     problems = []
+    if importlib.util.find_spec("boto3") is None:
+        problems.append("DOCUMENT_STORAGE s3 needs boto3: install requirements.txt (pip install -r requirements.txt).")
+    endpoint = str(config.get("S3_ENDPOINT_URL") or "")
+    if endpoint and not re.fullmatch(r"https?://[^/\s]+/?", endpoint):
+        problems.append(f"HOERING_S3_ENDPOINT_URL (S3_ENDPOINT_URL) must be an address such as "
+                        f"https://objects.example.net or http://minio.internal:9000; got {endpoint!r}.")
     if not str(config.get("S3_BUCKET") or "").strip():
         problems.append("HOERING_S3_BUCKET (S3_BUCKET) must name the bucket when DOCUMENT_STORAGE is s3.")
     style = str(config.get("S3_ADDRESSING_STYLE") or "auto").strip().lower()
@@ -371,6 +378,9 @@ def s3_client(config):
     """The boto3 S3 client for the settings in ``config``, made once per process and set of
     settings (boto3 clients may be shared by threads).
 
+    Raises:
+        StorageError: botocore refuses the settings (a malformed region, say).
+
     Credentials are ``S3_ACCESS_KEY_ID`` and ``S3_SECRET_ACCESS_KEY`` when set, else
     boto3's own search (``AWS_*`` variables, a profile, the machine's role). Connections
     time out after ``S3_CONNECT_TIMEOUT_SECONDS``, reads after ``S3_READ_TIMEOUT_SECONDS``;
@@ -390,13 +400,17 @@ def s3_client(config):
             # their documents in S3 pay for it, on their first document.
             import boto3
             from botocore.config import Config
+            from botocore.exceptions import BotoCoreError
 
             endpoint, region, key_id, secret, style, connect_timeout, read_timeout = settings
-            client = boto3.session.Session().client(
-                "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
-                aws_secret_access_key=secret,
-                config=Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
-                              retries={"mode": "standard"}, s3={"addressing_style": style}))
+            try:
+                client = boto3.session.Session().client(
+                    "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
+                    aws_secret_access_key=secret,
+                    config=Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
+                                  retries={"mode": "standard"}, s3={"addressing_style": style}))
+            except (BotoCoreError, ValueError) as error:  # a region or address botocore refuses
+                raise StorageError(f"making the S3 client: {type(error).__name__}: {error}") from error
             clients[settings] = client
     return client
 

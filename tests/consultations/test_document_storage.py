@@ -151,6 +151,15 @@ def test_an_upload_to_a_missing_bucket_is_a_503(app, browser_for, make_consultat
         assert document_rows() == 0
 
 
+def test_settings_botocore_refuses_are_a_503_not_a_500(app, browser_for, make_consultation, monkeypatch):
+    pytest.importorskip("boto3")
+    use_s3(app, monkeypatch, S3_REGION="eu north 1")
+    response = upload(browser_for("case_officer"), make_consultation(), pdf_bytes(), "plan.pdf")
+    assert response.status_code == 503 and UNAVAILABLE_UPLOAD in response.get_data(as_text=True)
+    with app.app_context():
+        assert document_rows() == 0
+
+
 def test_an_upload_to_a_folder_that_cannot_be_written_is_a_503(app, browser_for, make_consultation, monkeypatch,
                                                                 tmp_path):
     not_a_folder = tmp_path / "documents"
@@ -213,6 +222,7 @@ def test_a_file_used_by_another_consultation_stays(app, browser_for, make_consul
     ({"DOCUMENT_STORAGE": "s3"}, "HOERING_S3_BUCKET"),
     ({"DOCUMENT_STORAGE": "s3", "S3_BUCKET": "b", "S3_ADDRESSING_STYLE": "sideways"}, "HOERING_S3_ADDRESSING_STYLE"),
     ({"DOCUMENT_STORAGE": "s3", "S3_BUCKET": "b", "S3_ACCESS_KEY_ID": "id"}, "HOERING_S3_SECRET_ACCESS_KEY"),
+    ({"DOCUMENT_STORAGE": "s3", "S3_BUCKET": "b", "S3_ENDPOINT_URL": "minio:9000"}, "HOERING_S3_ENDPOINT_URL"),
 ])
 def test_storage_settings_that_cannot_work_stop_the_start(settings, variable, tmp_path):
     with pytest.raises(ConfigurationError, match=variable):
