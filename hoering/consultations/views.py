@@ -205,8 +205,9 @@ def edit(slug: str):
 
 
 def _stored_form(consultation: Consultation) -> ConsultationForm:
-    """The edit form filled in with what is stored."""
-    return ConsultationForm(data={
+    """The edit form filled in with what is stored (never with what a request posted: the
+    upload form posts a ``title`` of its own)."""
+    return ConsultationForm(formdata=None, data={
         "title": consultation.title, "slug": consultation.slug, "summary": consultation.summary,
         "body_markdown": consultation.body_markdown, "language": consultation.language,
         "responsible_unit": consultation.responsible_unit, "moderation_mode": consultation.moderation_mode,
@@ -326,7 +327,7 @@ STORAGE_RETRY_AFTER_SECONDS = 60
 
 def _edit_page_unavailable(consultation: Consultation, message: str):
     """The edit page again, 503 with Retry-After, with ``message`` and the document title
-    that was typed: the upload can be sent again as it is once the store answers."""
+    that was typed, so the file can be chosen and sent again once the store answers."""
     flash(message, "error")
     page = render_template("consultations/form.html", form=_stored_form(consultation), consultation=consultation,
                            documents=document_services.documents_of(consultation.id),
