@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hoering import errors, outage
+from hoering import errors, outage, storage
 from hoering.config import DEFAULT_SECRET_KEY, DefaultConfig, env_overrides
 from hoering.requestlog import configure_logging
 
@@ -39,7 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
     Raises:
         ConfigurationError: outside debug and testing, when ``SECRET_KEY`` is missing or
             the built-in placeholder; always, when ``TRUSTED_PROXIES`` is not a whole
-            number from 0 up or ``ALLOWED_HOSTS`` is not a list of host names.
+            number from 0 up, ``ALLOWED_HOSTS`` is not a list of host names, or the
+            document storage settings are incomplete (:func:`check_document_storage`).
     """
     app = Flask(
         __name__,
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     secure_cookies(app)
     allow_hosts(app)
     trust_proxies(app)
+    check_document_storage(app)
     configure_logging(app)
 
     register_extensions(app)
@@ -119,6 +121,20 @@ def allow_hosts(app: Flask) -> None:
             f'["hoering.fjordvik.no"], or [] to answer any host. Got {hosts!r}.'
         )
     app.config["ALLOWED_HOSTS"] = list(hosts)
+
+
+def check_document_storage(app: Flask) -> None:
+    """Refuse to start with document storage settings that cannot work: an unknown
+    ``DOCUMENT_STORAGE``, or ``s3`` without ``S3_BUCKET``, with an unknown
+    ``S3_ADDRESSING_STYLE`` or with only one half of the access key. The store itself is
+    not contacted (``/healthz`` does not depend on it either).
+
+    Raises:
+        ConfigurationError: saying which variable to change.
+    """
+    problems = storage.settings_problems(app.config)
+    if problems:
+        raise ConfigurationError(" ".join(problems))
 
 
 def check_secret_key(app: Flask) -> None:

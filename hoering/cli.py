@@ -132,6 +132,25 @@ def search_check_command() -> None:
     click.echo("The search index is in step with the database.")
 
 
+@hoering_cli.command("documents-check")
+@with_appcontext
+def documents_check_command() -> None:
+    """List attached documents whose file the document store (DOCUMENT_STORAGE) lacks; exit 1 if any."""
+    from hoering.consultations.documents import documents_without_file
+    from hoering.storage import StorageError, get_storage
+
+    store = get_storage()
+    try:
+        missing = documents_without_file()
+    except StorageError as error:
+        raise click.ClickException(f"The document store cannot be read: {error}") from None
+    for document in missing:
+        click.echo(f"missing: document {document.id} ({document.filename}), file {document.content_hash}")
+    if missing:
+        raise click.ClickException(f"{len(missing)} documents have no file in the {store.kind} store.")
+    click.echo(f"Every document has its file in the {store.kind} store.")
+
+
 @hoering_cli.command("index-worker")
 @click.option("--once", is_flag=True, help="Apply the pending tasks and stop.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between looks for new tasks.")

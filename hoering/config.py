@@ -169,8 +169,36 @@ class DefaultConfig:
     #: Largest document a case officer may upload, in bytes (the upload route alone
     #: accepts requests this large).
     DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
+    #: Where attached documents are kept (``hoering/storage.py``): ``"local"``, files in
+    #: ``DOCUMENT_DIR``; or ``"s3"``, objects in the S3-compatible bucket ``S3_BUCKET``,
+    #: which several app servers share. Either way they are served through the app only.
+    DOCUMENT_STORAGE = "local"
     #: Folder of uploaded documents, outside ``static/``; ``None`` means ``instance/documents``.
+    #: With several app servers and ``DOCUMENT_STORAGE = "local"``: a shared file system.
     DOCUMENT_DIR: str | None = None
+    #: The bucket of ``DOCUMENT_STORAGE = "s3"`` (required then); it must not be public.
+    S3_BUCKET: str | None = None
+    #: Object names are ``S3_PREFIX`` + ``ab/<sha256>`` (the same layout as the folder).
+    S3_PREFIX = "documents/"
+    #: Address of an S3-compatible store other than AWS (``https://minio.example:9000``);
+    #: ``None``: AWS S3 in ``S3_REGION``.
+    S3_ENDPOINT_URL: str | None = None
+    #: The bucket's region (``eu-north-1``); ``None``: boto3's own (``AWS_DEFAULT_REGION``).
+    S3_REGION: str | None = None
+    #: Credentials of the app's own access key: set both through the environment
+    #: (``HOERING_S3_ACCESS_KEY_ID``, ``HOERING_S3_SECRET_ACCESS_KEY``), never in the
+    #: repository; ``None``: boto3's own search (``AWS_*`` variables, a profile, the role
+    #: of the machine).
+    S3_ACCESS_KEY_ID: str | None = None
+    S3_SECRET_ACCESS_KEY: str | None = None
+    #: How bucket names go into addresses: ``"auto"`` (botocore decides), ``"path"``
+    #: (``host/bucket/key``: MinIO and most self-hosted stores) or ``"virtual"``
+    #: (``bucket.host/key``).
+    S3_ADDRESSING_STYLE = "auto"
+    #: Seconds to wait for a connection to the store, and for each read from it; a store
+    #: that does not answer in time is an upload refused with 503, not a hanging request.
+    S3_CONNECT_TIMEOUT_SECONDS = 5
+    S3_READ_TIMEOUT_SECONDS = 30
     #: Caps on an uploaded office file (DOCX, XLSX, ODT are ZIP archives), checked before
     #: it is attached (``hoering/archives.py``): most members; most bytes all members may
     #: unpack to; most times a member (of 100 KiB or more unpacked) may unpack to its

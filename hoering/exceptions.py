@@ -36,3 +36,10 @@ class Conflict(ServiceError):
     """The input clashes with stored data (e-mail already registered, slug taken): HTTP 409."""
 
     status = 409
+
+
+class Unavailable(ServiceError):
+    """Something the request needs cannot be used just now (the document store does not
+    answer): HTTP 503; the same request may work a little later."""
+
+    status = 503

@@ -1,9 +1,11 @@
 """Documents attached to a consultation: PDF, DOCX, ODT, XLSX, PNG and JPEG.
 
 The type is read from the content (the ``filetype`` library looks at the bytes, and into
-the ZIP container of office files), never from the name; anything else is refused. Files
-are stored outside ``static/`` under their SHA-256, so the same file is stored once, and
-served only through :func:`hoering.consultations.views.document` with safe headers.
+the ZIP container of office files), never from the name; anything else is refused. An
+upload is copied to a temporary file and checked there; only a file that passed is handed
+to the document store (:mod:`hoering.storage`: a folder outside ``static/``, or an S3
+bucket) under its SHA-256, so the same file is stored once, and served only through
+:func:`hoering.consultations.views.document` with safe headers.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from flask_babel import lazy_gettext as _l
 
 from hoering.archives import ArchiveDamaged, ArchiveLimits, ArchiveTooLarge, open_checked
 from hoering.consultations.models import Consultation, Document
-from hoering.exceptions import ValidationFailed
+from hoering.exceptions import Unavailable, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, normalize_line
+from hoering.storage import StorageError, StoredFile, get_storage
 
 #: Accepted types: MIME type → file name suffix.
 ACCEPTED_TYPES = {
@@ -39,14 +42,9 @@ ACCEPTED_TYPES = {
 INLINE_TYPES = {"image/png", "image/jpeg"}
 
 
-def document_dir() -> str:
-    """The folder documents are stored in (``DOCUMENT_DIR``, default ``instance/documents``)."""
-    return current_app.config.get("DOCUMENT_DIR") or os.path.join(current_app.instance_path, "documents")
-
-
-def stored_path(content_hash: str) -> str:
-    """Where the file with this SHA-256 (hex) is stored."""
-    return os.path.join(document_dir(), content_hash[:2], content_hash)
+#: What a case officer is told when the document store cannot take an upload.
+STORE_UNAVAILABLE = _l("The document was not attached: the document storage does not answer just now. "
+                       "Try again in a few minutes.")
 
 
 def detect_type(head: bytes) -> str | None:
@@ -80,43 +78,30 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
         ValidationFailed: empty, larger than ``DOCUMENT_MAX_BYTES``, a type not accepted,
             an office file (a ZIP archive) that unpacks past the ``DOCUMENT_ZIP_*`` caps
             or cannot be unpacked (:func:`hoering.archives.open_checked`), or a title with
-            text-direction control characters.
+            text-direction control characters. Nothing is stored.
+        Unavailable: the document store (or the folder for the temporary file) cannot
+            take the file just now. Nothing is stored and no document row is written.
     """
     title = normalize_line(title or "")[:200]
     if contains_bidi_controls(title):
         raise ValidationFailed(_l("The title cannot contain characters that reverse the direction of text."))
     limit = current_app.config["DOCUMENT_MAX_BYTES"]
-    folder = document_dir()
-    os.makedirs(folder, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    store = get_storage()
+    temporary, content_hash, size, head = _stage_upload(stream, store.staging_dir(), limit)
     try:
-        with os.fdopen(handle, "wb") as out:
-            head = b""
-            while chunk := stream.read(1024 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise ValidationFailed(_l("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)))
-                if len(head) < 8192:
-                    head += chunk[:8192 - len(head)]
-                digest.update(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise ValidationFailed(_l("The file is empty."))
         mime = detect_type(head) or (_office_type(temporary) if head.startswith(b"PK") else None)
         if mime in OFFICE_PARTS and not _is_office_file(temporary, mime):
             mime = None
         if mime is None:
             raise ValidationFailed(_l("Only PDF, Word (DOCX), OpenDocument text (ODT), Excel (XLSX), PNG and JPEG "
                                       "files can be attached; the content of this file is none of these."))
-        content_hash = digest.hexdigest()
-        target = stored_path(content_hash)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        os.replace(temporary, target)
-        temporary = None
+        with open(temporary, "rb") as checked:
+            store.put(content_hash, checked)
+    except StorageError as error:
+        current_app.logger.error("document not stored: %s", error)
+        raise Unavailable(STORE_UNAVAILABLE) from error
     finally:
-        if temporary and os.path.exists(temporary):
-            os.remove(temporary)
+        _remove_quietly(temporary)
     existing = db.session.scalar(sa.select(Document).where(
         Document.consultation_id == consultation.id, Document.content_hash == content_hash))
     if existing is not None:
@@ -127,6 +112,53 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
     db.session.add(document)
     db.session.commit()
     return document, True
+
+
+def _stage_upload(stream, folder: str | None, limit: int) -> tuple[str, str, int, bytes]:
+    """Copy the upload to a temporary file in ``folder`` (the system's temporary folder
+    when ``None``), counting and hashing it on the way.
+
+    Returns:
+        ``(path of the temporary file, SHA-256 as hex, size, first 8 KiB)``; the caller
+        removes the file.
+
+    Raises:
+        ValidationFailed: empty, or larger than ``limit`` bytes (the file is removed).
+        Unavailable: the temporary file cannot be written (no space, no permission).
+    """
+    digest, size, head, temporary = hashlib.sha256(), 0, b"", None
+    try:
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
+        with os.fdopen(handle, "wb") as out:
+            while chunk := stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise ValidationFailed(_l("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)))
+                if len(head) < 8192:
+                    head += chunk[:8192 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise ValidationFailed(_l("The file is empty."))
+    except OSError as error:
+        if temporary:
+            _remove_quietly(temporary)
+        current_app.logger.error("upload not staged in %s: %s", folder or tempfile.gettempdir(), error)
+        raise Unavailable(STORE_UNAVAILABLE) from error
+    except BaseException:
+        if temporary:
+            _remove_quietly(temporary)
+        raise
+    return temporary, digest.hexdigest(), size, head
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 #: What an office file's ZIP container must hold: (entry, exact content or None).
@@ -189,16 +221,44 @@ def _office_type(path: str) -> str | None:
 
 
 def remove_document(document: Document) -> None:
-    """Detach a document; the stored file goes when no consultation uses it any more."""
+    """Detach a document; the stored file goes when no consultation uses it any more.
+
+    The row is deleted first: a store that cannot delete the file just now leaves it
+    unused in the store (logged as a warning), and the document is detached all the same.
+    """
     content_hash = document.content_hash
     db.session.delete(document)
     db.session.commit()
     still_used = db.session.scalar(sa.select(Document.id).where(Document.content_hash == content_hash).limit(1))
     if still_used is None:
         try:
-            os.remove(stored_path(content_hash))
-        except FileNotFoundError:
-            pass
+            get_storage().delete(content_hash)
+        except StorageError as error:
+            current_app.logger.warning("stored document left behind, unused: %s", error)
+
+
+def open_document(document: Document) -> StoredFile:
+    """The stored file of ``document``, to be read as a stream and closed.
+
+    Raises:
+        hoering.storage.NotStored: the store has no file for it.
+        hoering.storage.StorageError: the store cannot be read just now.
+    """
+    return get_storage().open(document.content_hash)
+
+
+def documents_without_file() -> list[Document]:
+    """The documents whose file the configured store does not have (after moving the files
+    to another store, or restoring a backup), oldest first. Each stored file is asked for
+    once, however many documents share it.
+
+    Raises:
+        hoering.storage.StorageError: the store cannot be asked.
+    """
+    store = get_storage()
+    documents = list(db.session.scalars(sa.select(Document).order_by(Document.id)))
+    present = {content_hash: store.exists(content_hash) for content_hash in {d.content_hash for d in documents}}
+    return [document for document in documents if not present[document.content_hash]]
 
 
 def documents_of(consultation_id: int) -> list[Document]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from wtforms.validators import ValidationError
 
 from hoering import permissions
@@ -18,11 +17,13 @@ from hoering.consultations import documents as document_services
 from hoering.consultations import lifecycle as lifecycle_services
 from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation, Document
-from hoering.exceptions import ServiceError, ValidationFailed
+from hoering.errors import render_error
+from hoering.exceptions import ServiceError, Unavailable, ValidationFailed
 from hoering.extensions import csrf, db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, submit
 from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
+from hoering.storage import NotStored, StorageError
 from hoering.summaries import services as summary_services
 from hoering.summaries import themes as theme_services
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, to_oslo
@@ -200,7 +201,13 @@ def edit(slug: str):
         abort(404)
     if request.method == "POST":  # a posted form stands on its own; missing fields are errors
         return _handle_form(ConsultationForm(), consultation)
-    form = ConsultationForm(data={
+    return _handle_form(_stored_form(consultation), consultation)
+
+
+def _stored_form(consultation: Consultation) -> ConsultationForm:
+    """The edit form filled in with what is stored (never with what a request posted: the
+    upload form posts a ``title`` of its own)."""
+    return ConsultationForm(formdata=None, data={
         "title": consultation.title, "slug": consultation.slug, "summary": consultation.summary,
         "body_markdown": consultation.body_markdown, "language": consultation.language,
         "responsible_unit": consultation.responsible_unit, "moderation_mode": consultation.moderation_mode,
@@ -211,7 +218,6 @@ def edit(slug: str):
         "hashtag": consultation.hashtag, "political_body": consultation.political_body,
         "meeting_at": to_oslo(consultation.meeting_at).replace(tzinfo=None) if consultation.meeting_at else None,
     })
-    return _handle_form(form, consultation)
 
 
 @bp.route("/saksbehandling/hoeringer/<slug>/livslop", methods=["GET", "POST"])
@@ -302,6 +308,9 @@ def upload_document(slug: str):
     try:
         document, added = document_services.add_document(consultation, current_user, upload.stream,
                                                          upload.filename, request.form.get("title", ""))
+    except Unavailable as error:
+        db.session.rollback()
+        return _edit_page_unavailable(consultation, str(error.message))
     except ServiceError as error:
         db.session.rollback()
         return refuse(str(error.message))
@@ -310,6 +319,20 @@ def upload_document(slug: str):
     else:
         flash(_("This file is attached already, as “%(title)s”.", title=document.title), "info")
     return redirect(back, code=303)
+
+
+#: Seconds a case officer or visitor is asked to wait when the document store does not answer.
+STORAGE_RETRY_AFTER_SECONDS = 60
+
+
+def _edit_page_unavailable(consultation: Consultation, message: str):
+    """The edit page again, 503 with Retry-After, with ``message`` and the document title
+    that was typed, so the file can be chosen and sent again once the store answers."""
+    flash(message, "error")
+    page = render_template("consultations/form.html", form=_stored_form(consultation), consultation=consultation,
+                           documents=document_services.documents_of(consultation.id),
+                           document_title=request.form.get("title", "")[:200])
+    return page, 503, {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)}
 
 
 @bp.post(f"/saksbehandling/dokumenter/<int(min=1, max={MAX_ID}):document_id>/slett")
@@ -338,14 +361,42 @@ def document(document_id: int, filename: str):
         abort(404)
     if filename != found.filename:
         return redirect(url_for("consultations.document", document_id=document_id, filename=found.filename), code=302)
-    path = document_services.stored_path(found.content_hash)
-    if not os.path.exists(path):
+    try:
+        stored = document_services.open_document(found)
+    except NotStored:
         abort(404)
     inline = found.mime in document_services.INLINE_TYPES
-    response = send_file(path, mimetype=found.mime, as_attachment=not inline, download_name=found.filename,
-                         conditional=True, max_age=300)  # short: a removed document must not linger in caches
+    # Streamed from the store (a file, or an S3 object as it arrives); the content hash is
+    # the ETag, and the size makes ranges and conditional requests work as for a file.
+    response = send_file(stored, mimetype=found.mime, as_attachment=not inline, download_name=found.filename,
+                         conditional=False, etag=found.content_hash, last_modified=stored.modified,
+                         max_age=300)  # short: a removed document must not linger in caches
+    if stored.size is not None:
+        response.content_length = stored.size
+    try:
+        response = response.make_conditional(request.environ, accept_ranges=True, complete_length=stored.size)
+    except RequestedRangeNotSatisfiable:
+        stored.close()
+        raise
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     if consultation.published_at is None:
         response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+#: What a visitor is told when a document cannot be fetched from the store.
+STORAGE_UNAVAILABLE_TITLE = _l("The document cannot be fetched just now")
+STORAGE_UNAVAILABLE_MESSAGE = _l("The document storage does not answer just now. Try again in a few minutes.")
+
+
+@bp.app_errorhandler(StorageError)
+def storage_unavailable(error: StorageError):
+    """503 with Retry-After (JSON for the API, else the error page) wherever the document
+    store could not be used; an upload answers with its own form instead."""
+    current_app.logger.error("document storage unavailable: %s", error)
+    db.session.rollback()
+    response = current_app.make_response(render_error(503, STORAGE_UNAVAILABLE_TITLE, STORAGE_UNAVAILABLE_MESSAGE,
+                                                      code="storage_unavailable"))
+    response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
     return response

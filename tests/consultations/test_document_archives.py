@@ -24,16 +24,6 @@ TOO_LARGE = "utpakket ville den blitt for stor"
 DAMAGED = "den er skadet"
 
 
-@pytest.fixture
-def documents_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "DOCUMENT_DIR", str(tmp_path / "documents"))
-    return tmp_path / "documents"
-
-
-def stored_files(documents_dir) -> list:
-    return [p for p in documents_dir.rglob("*") if p.is_file()]
-
-
 def write_zeros(archive: zipfile.ZipFile, name: str, size: int, prefix: bytes = b"") -> None:
     """A deflated member of ``prefix`` and then zeros, ``size`` bytes in all, written in
     pieces so the test itself never holds it."""
@@ -175,7 +165,7 @@ def upload_measured(browser, consultation, content: bytes, name: str):
     (lambda: docx_with_members(100_000), "mange-deler.docx", TOO_LARGE),
     (bzip2_docx, "bzip2.docx", DAMAGED),
 ], ids=["mimetype-inflates-to-200MB", "lying-header", "100000-members", "bzip2-part"])
-def test_zip_bombs_are_refused_with_a_message_and_little_memory(browser_for, make_consultation, documents_dir,
+def test_zip_bombs_are_refused_with_a_message_and_little_memory(browser_for, make_consultation, document_store,
                                                                 build, name, message):
     content = build()
     assert len(content) < 8 * 1024 * 1024  # well under DOCUMENT_MAX_BYTES
@@ -183,35 +173,35 @@ def test_zip_bombs_are_refused_with_a_message_and_little_memory(browser_for, mak
     page, peak = upload_measured(officer, make_consultation(), content, name)
     assert peak < PEAK_LIMIT, f"{peak / 1024 / 1024:.0f} MB"
     assert message in page
-    assert stored_files(documents_dir) == []
+    assert document_store.files() == []
 
 
-def test_an_opendocument_spreadsheet_bomb_is_refused_too(browser_for, make_consultation, documents_dir):
+def test_an_opendocument_spreadsheet_bomb_is_refused_too(browser_for, make_consultation, document_store):
     content = mimetype_bomb(b"application/vnd.oasis.opendocument.spreadsheet")
     page, peak = upload_measured(browser_for("case_officer"), make_consultation(), content, "regneark.ods")
     assert "kan legges ved" in page  # not an accepted type: refused before it is opened
-    assert peak < PEAK_LIMIT and stored_files(documents_dir) == []
+    assert peak < PEAK_LIMIT and document_store.files() == []
 
 
-def test_a_damaged_archive_gets_its_own_message(browser_for, make_consultation, documents_dir):
+def test_a_damaged_archive_gets_its_own_message(browser_for, make_consultation, document_store):
     content = bytearray(odt_bytes())
     data_start = content.find(b"content.xml") + len("content.xml")  # after the local header's name
     content[data_start + 10:data_start + 30] = b"\xff" * 20  # inside the deflated data
     page, _ = upload_measured(browser_for("case_officer"), make_consultation(), bytes(content), "skadet.odt")
     assert DAMAGED in page
-    assert stored_files(documents_dir) == []
+    assert document_store.files() == []
 
 
 @pytest.mark.parametrize("build, name", [(docx_bytes, "notat.docx"), (xlsx_bytes, "tall.xlsx"),
                                          (odt_bytes, "plan.odt")])
-def test_real_office_files_are_still_attached(browser_for, make_consultation, documents_dir, build, name):
+def test_real_office_files_are_still_attached(browser_for, make_consultation, document_store, build, name):
     consultation = make_consultation()
     page, _ = upload_measured(browser_for("case_officer"), consultation, build(), name)
     assert "er lagt ved" in page, page[:2000]
-    assert len(stored_files(documents_dir)) == 1
+    assert len(document_store.files()) == 1
 
 
-def test_the_caps_are_settings(browser_for, make_consultation, documents_dir, app, monkeypatch):
+def test_the_caps_are_settings(browser_for, make_consultation, document_store, app, monkeypatch):
     officer = browser_for("case_officer")
     consultation = make_consultation()
     many_parts = odt_bytes({f"Pictures/{n}.xml": b"<x/>" for n in range(30)})
@@ -230,10 +220,10 @@ def test_the_caps_are_settings(browser_for, make_consultation, documents_dir, ap
     monkeypatch.setitem(app.config, "DOCUMENT_ZIP_MAX_RATIO", 1000)
     page, _ = upload_measured(officer, consultation, squeezable, "stil.odt")
     assert "er lagt ved" in page
-    assert len(stored_files(documents_dir)) == 1
+    assert len(document_store.files()) == 1
 
 
-def test_a_refused_upload_keeps_the_title_that_was_typed(browser_for, make_consultation, documents_dir):
+def test_a_refused_upload_keeps_the_title_that_was_typed(browser_for, make_consultation, document_store):
     officer = browser_for("case_officer")
     consultation = make_consultation()
     response = upload(officer, consultation, mimetype_bomb(), "bombe.odt", "Planbeskrivelse <Øyane>")

@@ -1,10 +1,10 @@
 """Documents: the type is read from the content, files are stored by hash outside the web
-root and served with safe headers; only case officers attach them."""
+root and served with safe headers; only case officers attach them. Each test that stores
+a document runs on the local folder and on S3 (``document_store``, tests/consultations/conftest.py)."""
 
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 
@@ -44,20 +44,14 @@ def upload(browser, consultation, content: bytes, name: str, title: str = ""):
                                content_type=f"multipart/form-data; boundary={boundary}")
 
 
-@pytest.fixture
-def documents_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "DOCUMENT_DIR", str(tmp_path / "documents"))
-    return tmp_path / "documents"
-
-
-def test_a_pdf_is_attached_stored_by_hash_and_served_safely(browser_for, make_consultation, client, documents_dir):
+def test_a_pdf_is_attached_stored_by_hash_and_served_safely(browser_for, make_consultation, client, document_store):
     consultation = make_consultation()
     officer = browser_for("case_officer")
     content = pdf_bytes()
     response = upload(officer, consultation, content, "Planbeskrivelse v2.PDF", "Planbeskrivelse")
     assert response.status_code == 303
-    stored = [p for p in documents_dir.rglob("*") if p.is_file()]
-    assert len(stored) == 1 and stored[0].read_bytes() == content and "static" not in str(stored[0])
+    assert document_store.files() == [content]
+    assert not any("static" in location for location in document_store.locations())
     page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
     link = re.search(r'href="(/dokumenter/\d+/[^"]+)">Planbeskrivelse</a>', page).group(1)
     assert link.endswith("/Planbeskrivelse%20v2.pdf") or link.endswith("/Planbeskrivelse v2.pdf")
@@ -70,7 +64,7 @@ def test_a_pdf_is_attached_stored_by_hash_and_served_safely(browser_for, make_co
     assert served.headers["Content-Disposition"].startswith("attachment")  # no PDF viewer under a sandbox
     again = upload(officer, consultation, content, "igjen.pdf")  # the same file: kept once, and said so
     assert "allerede lagt ved" in officer.get(again.headers["Location"]).get_data(as_text=True)
-    assert len([p for p in documents_dir.rglob("*") if p.is_file()]) == 1
+    assert len(document_store.files()) == 1
 
 
 def test_file_names_lose_folders_and_odd_characters():
@@ -82,7 +76,7 @@ def test_file_names_lose_folders_and_odd_characters():
     assert clean_filename("", "png") == "dokument.png"
 
 
-def test_office_files_are_downloaded_not_shown(browser_for, make_consultation, client, documents_dir):
+def test_office_files_are_downloaded_not_shown(browser_for, make_consultation, client, document_store):
     consultation = make_consultation()
     upload(browser_for("case_officer"), consultation, docx_bytes(), "notat.docx", "Notat")
     page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
@@ -100,26 +94,26 @@ def test_office_files_are_downloaded_not_shown(browser_for, make_consultation, c
     (b"", "tom.pdf"),
 ])
 def test_a_file_whose_content_is_not_an_accepted_type_is_refused(browser_for, make_consultation, client, content,
-                                                                 name, documents_dir, app):
+                                                                 name, document_store, app):
     consultation = make_consultation()
     officer = browser_for("case_officer")
     response = upload(officer, consultation, content, name)
     assert response.status_code == 303
     follow = officer.get(response.headers["Location"]).get_data(as_text=True)
     assert "kan legges ved" in follow or "Filen er tom" in follow
-    assert not [p for p in documents_dir.rglob("*") if p.is_file()]
+    assert document_store.files() == []
 
 
-def test_a_zip_that_is_not_an_office_file_is_refused(browser_for, make_consultation, documents_dir):
+def test_a_zip_that_is_not_an_office_file_is_refused(browser_for, make_consultation, document_store):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("virus.exe", "MZ")
     response = upload(browser_for("case_officer"), make_consultation(), out.getvalue(), "rapport.xlsx")
     assert response.status_code == 303
-    assert not [p for p in documents_dir.rglob("*") if p.is_file()]
+    assert document_store.files() == []
 
 
-def test_a_zip_with_a_telling_first_entry_is_not_an_office_file(browser_for, make_consultation, documents_dir):
+def test_a_zip_with_a_telling_first_entry_is_not_an_office_file(browser_for, make_consultation, document_store):
     for entries in ([("word/evil.html", "<script>alert(1)</script>")],
                     [("[Content_Types].xml", "<Types/>"), ("xl/x", "x" * 1000)]):
         out = io.BytesIO()
@@ -127,32 +121,32 @@ def test_a_zip_with_a_telling_first_entry_is_not_an_office_file(browser_for, mak
             for name, data in entries:
                 archive.writestr(name, data)
         upload(browser_for("case_officer"), make_consultation(), out.getvalue(), "rapport.docx")
-    assert not [p for p in documents_dir.rglob("*") if p.is_file()]
+    assert document_store.files() == []
 
 
-def test_a_refused_title_leaves_no_file_behind(browser_for, make_consultation, documents_dir):
+def test_a_refused_title_leaves_no_file_behind(browser_for, make_consultation, document_store):
     response = upload(browser_for("case_officer"), make_consultation(), pdf_bytes(), "plan.pdf", "Plan \u202egnirts")
     assert response.status_code == 303
-    assert not [p for p in documents_dir.rglob("*") if p.is_file()]
+    assert document_store.files() == []
 
 
-def test_the_size_limit_is_configurable(browser_for, make_consultation, app, monkeypatch, documents_dir):
+def test_the_size_limit_is_configurable(browser_for, make_consultation, app, monkeypatch, document_store):
     monkeypatch.setitem(app.config, "DOCUMENT_MAX_BYTES", 2000)
     officer = browser_for("case_officer")
     consultation = make_consultation()
     response = upload(officer, consultation, pdf_bytes("x" * 50) + b"%" * 5000, "stor.pdf")
     follow = officer.get(response.headers["Location"]).get_data(as_text=True) if response.status_code == 303 else ""
     assert response.status_code in (303, 413) and ("større enn" in follow or response.status_code == 413)
-    assert not [p for p in documents_dir.rglob("*") if p.is_file()]
+    assert document_store.files() == []
     # More than the global request limit of 1 MB, less than the default document limit.
     monkeypatch.setitem(app.config, "DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)
     big = pdf_bytes() + b"%" * (2 * 1024 * 1024)
     assert upload(officer, consultation, big, "plan.pdf").status_code == 303
-    assert [p for p in documents_dir.rglob("*") if p.is_file()]
+    assert document_store.files()
 
 
 def test_documents_of_drafts_are_not_public_and_only_case_officers_attach(browser_for, make_consultation, client,
-                                                                         documents_dir):
+                                                                         document_store):
     draft = make_consultation(status="draft")
     officer = browser_for("case_officer")
     upload(officer, draft, pdf_bytes(), "utkast.pdf", "Utkast")
@@ -170,4 +164,4 @@ def test_documents_of_drafts_are_not_public_and_only_case_officers_attach(browse
     assert officer.submit(f"/saksbehandling/hoeringer/{draft.slug}/rediger",
                           f"/saksbehandling/dokumenter/{document_id}/slett").status_code == 303
     assert officer.get(link).status_code == 404
-    assert not [p for p in documents_dir.rglob("*") if p.is_file() and not os.path.basename(p).startswith(".")]
+    assert document_store.files() == []
