@@ -30,11 +30,16 @@ class Base(DeclarativeBase):
 
 #: Key of ``Session.info`` under which work waits for the transaction to commit.
 AFTER_COMMIT = "hoering.after_commit"
+#: Key of ``Session.info`` under which work waits to be done inside the transaction, just
+#: before it commits (it commits with the transaction, or not at all).
+BEFORE_COMMIT = "hoering.before_commit"
 
 
 class Session(FlaskSession):
     """Flask-SQLAlchemy's session, which runs the callables waiting in
-    ``info[AFTER_COMMIT]`` once a commit has gone through, and forgets them on rollback.
+    ``info[BEFORE_COMMIT]`` inside the transaction just before it commits (an exception
+    there stops the commit) and those in ``info[AFTER_COMMIT]`` once a commit has gone
+    through, and forgets both on rollback.
 
     Domain events are delivered to their subscribers so (:mod:`hoering.eventlog`): after
     the change they report is committed, never before. A callable may use the session
@@ -42,6 +47,10 @@ class Session(FlaskSession):
     """
 
     def commit(self) -> None:
+        while self.info.get(BEFORE_COMMIT):
+            waiting, self.info[BEFORE_COMMIT] = self.info[BEFORE_COMMIT], []
+            for callback in waiting:
+                callback()
         super().commit()
         while self.info.get(AFTER_COMMIT):
             waiting, self.info[AFTER_COMMIT] = self.info[AFTER_COMMIT], []
@@ -49,10 +58,12 @@ class Session(FlaskSession):
                 callback()
 
     def rollback(self) -> None:
+        self.info.pop(BEFORE_COMMIT, None)
         self.info.pop(AFTER_COMMIT, None)
         super().rollback()
 
     def close(self) -> None:
+        self.info.pop(BEFORE_COMMIT, None)
         self.info.pop(AFTER_COMMIT, None)
         super().close()
 
