@@ -41,7 +41,7 @@ class SearchDocument(db.Model):
     Written in the same transaction as the change it reflects
     (:mod:`hoering.search.postgresql`). ``config`` is the text-search configuration its
     text was analyzed with (``norwegian``, ``english`` or ``simple``, by ``language``);
-    ``tsv`` holds the consultation title (weight A), the text (B) and the author's name (D),
+    ``tsv`` holds the consultation title and the text (weight B) and the author's name (D),
     and has a GIN index. ``body`` is the plain text that snippets are cut from; ``stamp``
     is :attr:`hoering.search.backend.IndexDocument.stamp` (``search-check`` compares it).
     """

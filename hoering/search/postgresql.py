@@ -60,11 +60,12 @@ def _vector(config: str, head: str, text: str, author: str):
     regconfig = sa.cast(sa.literal(config), REGCONFIG)
 
     def part(value: str, weight: str):
-        # weight: one of A, B, D from this module, never typed text
+        # weight: B or D, from this module, never typed text
         return sa.func.setweight(sa.func.to_tsvector(regconfig, sa.literal(value or "")),
                                  sa.literal_column(f"'{weight}'::\"char\""))
 
-    return part(head, "A").op("||")(part(text, "B")).op("||")(part(author, "D"))
+    # The title weighs as much as the text (in Whoosh they are one field), the name less.
+    return part(head, "B").op("||")(part(text, "B")).op("||")(part(author, "D"))
 
 
 def write(upserts: Iterable[IndexDocument], deletes: Iterable[str]) -> None:
@@ -172,6 +173,16 @@ class _Query:
                          if config != "simple"), else_=self.queries["simple"])
 
 
+#: ``ts_rank`` normalization: the rank divided by 1 + the logarithm of the document's
+#: length, so that, as with BM25, a word weighs more in a short text than in a long one.
+RANK_NORMALIZATION = 1
+
+
+def _rank(query: _Query):
+    """How well a document matches (weights: title and text 0.4, author's name 0.1)."""
+    return sa.func.ts_rank(SearchDocument.tsv, query.of_document(), RANK_NORMALIZATION)
+
+
 def _in(column, values) -> sa.ColumnElement:
     """``column = ANY(array)``: one parameter however many values."""
     return column == sa.any_(sa.cast(sa.literal(sorted(values), ARRAY(sa.Integer)), ARRAY(sa.Integer)))
@@ -246,11 +257,13 @@ def search(text: str, *, scope: Scope | None = None, page: int = 1, per_page: in
         total = count_limit
     pages = max(1, -(-total // per_page))
     shown = min(max(1, page), pages)
-    order = [SearchDocument.created_at.desc()] if sort == "newest" else \
-        [sa.func.ts_rank(SearchDocument.tsv, query.of_document()).desc()]
+    order = [SearchDocument.created_at.desc()] if sort == "newest" else [_rank(query).desc()]
     page_rows = (sa.select(SearchDocument.id).where(*where).order_by(*order, SearchDocument.id)
                  .offset((shown - 1) * per_page).limit(per_page).subquery())
-    snippet = sa.func.ts_headline(sa.cast(SearchDocument.config, REGCONFIG), _escaped(SearchDocument.body),
+    # A consultation may be found by its title: its snippet is cut from title and text.
+    snippet_text = sa.case((SearchDocument.doc_type == "consultation",
+                            SearchDocument.title + sa.literal(". ") + SearchDocument.body), else_=SearchDocument.body)
+    snippet = sa.func.ts_headline(sa.cast(SearchDocument.config, REGCONFIG), _escaped(snippet_text),
                                   query.of_document(), sa.literal(HEADLINE_OPTIONS))
     rows = db.session.execute(sa.select(SearchDocument, snippet).join(page_rows, page_rows.c.id == SearchDocument.id)
                               .order_by(*order, SearchDocument.id)).all()
@@ -297,7 +310,7 @@ def matching_ids(text: str, scope: Scope | None = None, limit: int | None = 5000
     if query is None:
         return []
     statement = (sa.select(SearchDocument.doc_id).where(query.matches(), *scope_conditions(scope))
-                 .order_by(sa.func.ts_rank(SearchDocument.tsv, query.of_document()).desc(), SearchDocument.id))
+                 .order_by(_rank(query).desc(), SearchDocument.id))
     if limit is not None:
         statement = statement.limit(limit)
     return list(db.session.scalars(statement))
@@ -306,8 +319,9 @@ def matching_ids(text: str, scope: Scope | None = None, limit: int | None = 5000
 # --- suggestions -----------------------------------------------------------------------------
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzæøåäöüé"
-#: Documents looked at per candidate word when ranking suggestions.
-SUGGESTION_SAMPLE = 200
+#: Most documents read to find and rank suggestions.
+SUGGESTION_SAMPLE = 2000
+_WORD = re.compile(r"^\w+$")
 
 
 def _edits(word: str) -> set[str]:
@@ -322,26 +336,29 @@ def _edits(word: str) -> set[str]:
 
 
 def _visible_counts(words: list[str], scope: Scope | None) -> dict[str, int]:
-    """``{word: how many documents within scope hold the word itself}`` (capped at
-    :data:`SUGGESTION_SAMPLE`), for those of ``words`` that occur there."""
+    """``{word: how many documents within scope hold the word itself}``, for those of
+    ``words`` that occur there.
+
+    One query finds the documents within scope that hold any of the words as their
+    configuration stems them (one ``tsquery`` per configuration, through the GIN index;
+    at most :data:`SUGGESTION_SAMPLE` of them); their text is then searched for each word
+    as written.
+    """
+    words = [word for word in words if _WORD.match(word)]
     if not words:
         return {}
-    candidate = sa.func.unnest(sa.cast(sa.literal(words), ARRAY(sa.Text))).table_valued("word") \
-        .render_derived("candidate")
-    word = candidate.c.word
-    stemmed = sa.or_(*(sa.and_(SearchDocument.config == config,
-                               SearchDocument.tsv.op("@@")(sa.func.plainto_tsquery(
-                                   sa.literal_column(f"'{config}'::regconfig"), word)))
-                       for config in ALL_CONFIGS))
-    sample = (sa.select(SearchDocument.title, SearchDocument.body, SearchDocument.doc_type)
-              .where(stemmed, *scope_conditions(scope)).limit(SUGGESTION_SAMPLE).lateral("sample"))
-    # The stem finds the documents (GIN index); the word itself must be in their text.
-    text = sa.case((sample.c.doc_type == "comment", sample.c.body), else_=sample.c.title + " " + sample.c.body)
-    literal = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), text).op("@@")(
-        sa.func.plainto_tsquery(sa.literal_column("'simple'::regconfig"), word))
-    rows = db.session.execute(sa.select(word, sa.func.count()).select_from(candidate)
-                              .join(sample, sa.true()).where(literal).group_by(word))
-    return {found: number for found, number in rows}
+    alternatives = " | ".join(words)  # words of \w characters only: no tsquery syntax
+    found = sa.or_(*(sa.and_(SearchDocument.config == config, SearchDocument.tsv.op("@@")(
+        sa.func.to_tsquery(sa.literal_column(f"'{config}'::regconfig"), sa.literal(alternatives))))
+        for config in ALL_CONFIGS))
+    rows = db.session.execute(sa.select(SearchDocument.doc_type, SearchDocument.title, SearchDocument.body)
+                              .where(found, *scope_conditions(scope)).limit(SUGGESTION_SAMPLE))
+    wanted, counts = set(words), {}
+    for doc_type, title, body in rows:
+        text = body if doc_type == "comment" else f"{title} {body}"
+        for word in wanted.intersection(re.findall(r"\w+", text.lower())):
+            counts[word] = counts.get(word, 0) + 1
+    return counts
 
 
 def _suggest(prepared: str, scope: Scope | None) -> str | None:
@@ -354,9 +371,9 @@ def _suggest(prepared: str, scope: Scope | None) -> str | None:
         return None
     changed, out = False, []
     for word in words:
-        if 3 < len(word) <= 20 and not _visible_counts([word], scope):
-            counts = _visible_counts(sorted(_edits(word)), scope)
-            if counts:
+        if 3 < len(word) <= 20:
+            counts = _visible_counts(sorted(_edits(word) | {word}), scope)
+            if counts and word not in counts:
                 out.append(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0])
                 changed = True
                 continue
