@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, insert
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.extensions import db
@@ -55,17 +55,21 @@ def config_for(language: str | None) -> str:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _vector(config: str, head: str, text: str, author: str):
-    """The weighted ``tsvector`` of a document, computed by PostgreSQL."""
-    regconfig = sa.cast(sa.literal(config), REGCONFIG)
-
-    def part(value: str, weight: str):
-        # weight: B or D, from this module, never typed text
-        return sa.func.setweight(sa.func.to_tsvector(regconfig, sa.literal(value or "")),
-                                 sa.literal_column(f"'{weight}'::\"char\""))
-
-    # The title weighs as much as the text (in Whoosh they are one field), the name less.
-    return part(head, "B").op("||")(part(text, "B")).op("||")(part(author, "D"))
+#: One search document written or replaced; its vector computed by PostgreSQL. The title
+#: weighs as much as the text (in Whoosh they are one field), the author's name less.
+_UPSERT = sa.text("""
+INSERT INTO search_document (doc_type, doc_id, consultation_id, state, language, config, author, title, body,
+                             created_at, stamp, tsv)
+VALUES (:doc_type, :doc_id, :consultation_id, :state, :language, :config, CAST(:author AS text), :title,
+        CAST(:body AS text), :created_at, :stamp,
+        setweight(to_tsvector(CAST(:regconfig AS regconfig), CAST(:head AS text)), 'B')
+        || setweight(to_tsvector(CAST(:regconfig AS regconfig), CAST(:body AS text)), 'B')
+        || setweight(to_tsvector(CAST(:regconfig AS regconfig), CAST(:author AS text)), 'D'))
+ON CONFLICT (doc_type, doc_id) DO UPDATE SET
+    consultation_id = EXCLUDED.consultation_id, state = EXCLUDED.state, language = EXCLUDED.language,
+    config = EXCLUDED.config, author = EXCLUDED.author, title = EXCLUDED.title, body = EXCLUDED.body,
+    created_at = EXCLUDED.created_at, stamp = EXCLUDED.stamp, tsv = EXCLUDED.tsv
+""")
 
 
 def write(upserts: Iterable[IndexDocument], deletes: Iterable[str]) -> None:
@@ -83,29 +87,20 @@ def write(upserts: Iterable[IndexDocument], deletes: Iterable[str]) -> None:
                 .execution_options(synchronize_session=False))
     rows = []
     for document in upserts:
-        config = config_for(document.language)
         # A comment is found by its own words; the consultation title is only shown with it.
-        head = "" if document.doc_type == "comment" else document.title
         rows.append({
             "doc_type": document.doc_type, "doc_id": document.doc_id, "consultation_id": document.consultation_id,
-            "state": document.state, "language": document.language, "config": config,
+            "state": document.state, "language": document.language, "config": config_for(document.language),
+            "regconfig": config_for(document.language),
             "author": document.author or "", "title": document.title or "", "body": document.body or "",
-            "created_at": document.created_at, "stamp": document.stamp,
-            "tsv": _vector(config, head, document.body, document.author),
+            "head": "" if document.doc_type == "comment" else (document.title or ""),
+            "created_at": _naive_utc(document.created_at), "stamp": document.stamp,
         })
         if len(rows) == BATCH:
-            _upsert(rows)
+            db.session.execute(_UPSERT, rows)
             rows = []
     if rows:
-        _upsert(rows)
-
-
-def _upsert(rows: list[dict]) -> None:
-    statement = insert(SearchDocument).values(rows)
-    columns = ("consultation_id", "state", "language", "config", "author", "title", "body", "created_at", "stamp",
-               "tsv")
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["doc_type", "doc_id"], set_={name: statement.excluded[name] for name in columns}))
+        db.session.execute(_UPSERT, rows)
 
 
 def clear() -> None:
@@ -188,8 +183,14 @@ def _in(column, values) -> sa.ColumnElement:
     return column == sa.any_(sa.cast(sa.literal(sorted(values), ARRAY(sa.Integer)), ARRAY(sa.Integer)))
 
 
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
+def _aware_utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` as an aware UTC time (a naive one is taken to be UTC already)."""
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` as naive UTC, as the column stores it."""
+    return _aware_utc(moment).replace(tzinfo=None)
 
 
 def scope_conditions(scope: Scope | None) -> list:
@@ -205,9 +206,9 @@ def scope_conditions(scope: Scope | None) -> list:
         conditions.append(sa.or_(SearchDocument.doc_type != "comment",
                                  SearchDocument.state.in_(sorted(scope.comment_states))))
     if scope.created_from is not None:
-        conditions.append(SearchDocument.created_at >= _naive_utc(scope.created_from))
+        conditions.append(SearchDocument.created_at >= _aware_utc(scope.created_from))
     if scope.created_before is not None:
-        conditions.append(SearchDocument.created_at < _naive_utc(scope.created_before))
+        conditions.append(SearchDocument.created_at < _aware_utc(scope.created_before))
     if scope.keys is not None:
         by_type: dict[str, list[int]] = {}
         for key in scope.keys:
