@@ -352,8 +352,19 @@ def _visible_counts(words: list[str], scope: Scope | None) -> dict[str, int]:
     found = sa.or_(*(sa.and_(SearchDocument.config == config, SearchDocument.tsv.op("@@")(
         sa.func.to_tsquery(sa.literal_column(f"'{config}'::regconfig"), sa.literal(alternatives))))
         for config in ALL_CONFIGS))
-    rows = db.session.execute(sa.select(SearchDocument.doc_type, SearchDocument.title, SearchDocument.body)
-                              .where(found, *scope_conditions(scope)).limit(SUGGESTION_SAMPLE))
+    # The planner takes hundreds of alternatives for a common match and would read the
+    # whole table (4 s for 100,000 comments, against 0.3 s through the GIN index): the
+    # matches are found first, on the GIN index alone, with sequential scans off for this
+    # one statement, and the scope applied to them.
+    matched = sa.select(SearchDocument.id).where(found).cte("matched").prefix_with("MATERIALIZED")
+    statement = (sa.select(SearchDocument.doc_type, SearchDocument.title, SearchDocument.body)
+                 .join(matched, matched.c.id == SearchDocument.id).where(*scope_conditions(scope))
+                 .limit(SUGGESTION_SAMPLE))
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    try:
+        rows = db.session.execute(statement).all()
+    finally:
+        db.session.execute(sa.text("SET LOCAL enable_seqscan TO DEFAULT"))
     wanted, counts = set(words), {}
     for doc_type, title, body in rows:
         text = body if doc_type == "comment" else f"{title} {body}"
