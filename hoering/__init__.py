@@ -39,8 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
     Raises:
         ConfigurationError: outside debug and testing, when ``SECRET_KEY`` is missing or
             the built-in placeholder; always, when ``TRUSTED_PROXIES`` is not a whole
-            number from 0 up, ``ALLOWED_HOSTS`` is not a list of host names, or the
-            document storage settings are incomplete (:func:`check_document_storage`).
+            number from 0 up, ``ALLOWED_HOSTS`` is not a list of host names, the document
+            storage settings are incomplete (:func:`check_document_storage`), or
+            ``SEARCH_BACKEND`` is unknown or ``postgresql`` on another database.
     """
     app = Flask(
         __name__,
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
         path = os.path.join(app.instance_path, "hoering.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     check_secret_key(app)
+    check_search_backend(app)
     engine_options(app)
     secure_cookies(app)
     allow_hosts(app)
@@ -153,6 +155,25 @@ def check_secret_key(app: Flask) -> None:
             "random value (python -c 'import secrets; print(secrets.token_hex(32))') in the "
             "environment or as SECRET_KEY in instance/config.py. `make run` writes one for you."
         )
+
+
+def check_search_backend(app: Flask) -> None:
+    """Refuse to start with a search backend the database cannot serve.
+
+    Raises:
+        ConfigurationError: when ``SEARCH_BACKEND`` is neither ``whoosh`` nor
+            ``postgresql``, or is ``postgresql`` while the database is not PostgreSQL.
+    """
+    backend = app.config.get("SEARCH_BACKEND") or "whoosh"
+    if backend not in ("whoosh", "postgresql"):
+        raise ConfigurationError(
+            f'HOERING_SEARCH_BACKEND (SEARCH_BACKEND) must be "whoosh" or "postgresql". Got {backend!r}.')
+    if backend == "postgresql" and not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        raise ConfigurationError(
+            'HOERING_SEARCH_BACKEND is "postgresql", but the database is not PostgreSQL '
+            f'({str(app.config["SQLALCHEMY_DATABASE_URI"]).split(":", 1)[0]}). Set HOERING_DATABASE_URL to a '
+            'PostgreSQL database (postgresql+psycopg://…), or use the default search backend "whoosh".')
+    app.config["SEARCH_BACKEND"] = backend
 
 
 def trust_proxies(app: Flask) -> None:

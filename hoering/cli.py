@@ -101,13 +101,13 @@ def reindex_command() -> None:
     """Rebuild the search index from the database."""
     from whoosh.index import LockError
 
-    from hoering.search.services import get_index, reindex
+    from hoering.search.services import get_index, in_database, reindex
 
     try:
         count = reindex()
     except LockError:
         raise click.ClickException("Another process held the search index for a minute; try again.") from None
-    click.echo(f"Indexed {count} documents in {get_index().path}.")
+    click.echo(f"Indexed {count} documents in {'the database' if in_database() else get_index().path}.")
 
 
 @hoering_cli.command("search-check")

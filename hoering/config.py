@@ -111,6 +111,14 @@ class DefaultConfig:
     SEARCH_INDEX_INLINE = True
     #: Results per page of the search page and API.
     SEARCH_PER_PAGE = 20
+    #: Where searching happens: ``"whoosh"`` (an index in ``SEARCH_INDEX_DIR``, nothing else
+    #: to install) or ``"postgresql"`` (a ``search_document`` table with a GIN index in the
+    #: database itself, written in the same transaction as each change; needs PostgreSQL as
+    #: the database). See docs/SEARCH.md.
+    SEARCH_BACKEND = "whoosh"
+    #: With the PostgreSQL backend, hits are counted up to this number; beyond it the page
+    #: says "over 1 000 results", so the cost of counting does not grow with the corpus.
+    SEARCH_COUNT_LIMIT = 1000
 
     #: A citizen's comments wait until the e-mail address is verified (the link in the
     #: mail sent at registration). Accounts made by admins or the CLI count as verified.

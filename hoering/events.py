@@ -31,6 +31,8 @@ _signals = Namespace()
 E = TypeVar("E", bound="DomainEvent")
 #: Each registered subscriber function's name in the event log.
 _subscriber_names: dict[Callable, str] = {}
+#: Subscribers run inside the announcing transaction, by event class name.
+_in_transaction: dict[str, list[Callable]] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +77,27 @@ def subscriber(*event_types: type[DomainEvent]) -> Callable:
     return register
 
 
+def transaction_subscriber(*event_types: type[DomainEvent]) -> Callable:
+    """Register the decorated function to run inside the transaction that announces each of
+    ``event_types``, at the moment of :func:`announce`.
+
+    For work that must commit together with the change or not at all (a search document
+    written in the database). The function should only note what is to be done and leave
+    the work to a callable in ``db.session.info[BEFORE_COMMIT]``
+    (:class:`hoering.extensions.Session`), which sees the transaction's final state; an
+    exception there stops the commit. It has no delivery row and is never retried.
+    """
+
+    def register(function: Callable) -> Callable:
+        for event_type in event_types:
+            known = _in_transaction.setdefault(event_type.__name__, [])
+            if function not in known:
+                known.append(function)
+        return function
+
+    return register
+
+
 def subscribers_of(event_type: type[DomainEvent]) -> list[str]:
     """Names of the subscribers registered for ``event_type``, in registration order."""
     return [_subscriber_names[receiver] for receiver in event_type.signal.receivers_for(None)
@@ -82,13 +105,16 @@ def subscribers_of(event_type: type[DomainEvent]) -> list[str]:
 
 
 def announce(event: DomainEvent) -> None:
-    """Announce ``event`` in the current transaction: its subscribers run once the caller
-    commits (nothing happens if it rolls back).
+    """Announce ``event`` in the current transaction: its :func:`transaction_subscriber`
+    functions run now, its subscribers once the caller commits (nothing happens if it
+    rolls back).
 
     Args:
         event: an instance of a :class:`DomainEvent` subclass, with its ids set (flush
             the session first for the id of a new row).
     """
+    for function in _in_transaction.get(type(event).__name__, ()):
+        function(event)
     eventlog.record(type(event).__name__, event.payload(), subscribers_of(type(event)))
 
 

@@ -31,6 +31,9 @@ class Base(DeclarativeBase):
 
 #: Key of ``Session.info`` under which work waits for the transaction to commit.
 AFTER_COMMIT = "hoering.after_commit"
+#: Key of ``Session.info`` under which work waits to be done inside the transaction, just
+#: before it commits (it commits with the transaction, or not at all).
+BEFORE_COMMIT = "hoering.before_commit"
 #: Key of ``Session.info`` that, while set, makes ``commit()`` raise ``RuntimeError`` with
 #: its value as the message (a subscriber's work is committed by its delivery).
 NO_COMMIT = "hoering.no_commit"
@@ -40,8 +43,9 @@ log = logging.getLogger(__name__)
 
 class Session(FlaskSession):
     """Flask-SQLAlchemy's session, which runs the callables waiting in
-    ``info[AFTER_COMMIT]`` once a commit has gone through, and forgets them on rollback
-    and close.
+    ``info[BEFORE_COMMIT]`` inside the transaction just before it commits (an exception
+    there stops the commit) and those in ``info[AFTER_COMMIT]`` once a commit has gone
+    through, and forgets both on rollback and close.
 
     Domain events are delivered to their subscribers so (:mod:`hoering.eventlog`): after
     the change they report is committed, never before. A callable may use the session
@@ -55,13 +59,18 @@ class Session(FlaskSession):
     """
 
     def commit(self) -> None:
-        """Commit, then run the work waiting for this commit.
+        """Run the work waiting inside the transaction, commit, then run the work waiting
+        for this commit.
 
         Raises:
             RuntimeError: ``info[NO_COMMIT]`` is set (nothing is committed).
         """
         if self.info.get(NO_COMMIT):
             raise RuntimeError(self.info[NO_COMMIT])
+        while self.info.get(BEFORE_COMMIT):
+            waiting, self.info[BEFORE_COMMIT] = self.info[BEFORE_COMMIT], []
+            for callback in waiting:
+                callback()
         super().commit()
         while self.info.get(AFTER_COMMIT):
             waiting, self.info[AFTER_COMMIT] = self.info[AFTER_COMMIT], []
@@ -82,10 +91,12 @@ class Session(FlaskSession):
             self.info.pop(AFTER_COMMIT, None)
 
     def rollback(self) -> None:
+        self.info.pop(BEFORE_COMMIT, None)
         self.info.pop(AFTER_COMMIT, None)
         super().rollback()
 
     def close(self) -> None:
+        self.info.pop(BEFORE_COMMIT, None)
         self.info.pop(AFTER_COMMIT, None)
         super().close()
 

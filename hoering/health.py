@@ -24,7 +24,7 @@ from hoering.eventlog import EventDelivery
 from hoering.extensions import db
 from hoering.notifications.models import OutboxMail
 from hoering.search.models import IndexTask
-from hoering.search.services import get_index
+from hoering.search.services import document_count
 from hoering.timeutil import utcnow
 
 bp = Blueprint("health", __name__)
@@ -61,7 +61,7 @@ def _redis() -> dict:
 
 
 def _search() -> dict:
-    return {"documents": get_index().read(lambda searcher: searcher.doc_count())}
+    return {"documents": document_count()}
 
 
 def _backlog(model, column, where) -> dict:

@@ -162,3 +162,30 @@ def test_every_event_is_documented_with_its_publishers_and_subscribers(app, name
     assert f"`{name}`" in architecture
     for subscriber in subscribers_of(eventlog.EVENT_TYPES[name]):
         assert f"`{subscriber.rsplit('.', 1)[1]}`" in architecture, subscriber
+
+
+def test_work_before_the_commit_runs_in_the_transaction_and_is_dropped_on_rollback(app):
+    from hoering.extensions import BEFORE_COMMIT
+
+    ran = []
+    with app.app_context():
+        db.session.info.setdefault(BEFORE_COMMIT, []).append(lambda: ran.append("dropped"))
+        db.session.rollback()
+        db.session.info.setdefault(BEFORE_COMMIT, []).append(
+            lambda: ran.append(db.session().in_transaction() and "inside"))
+        db.session.execute(sa.select(1))
+        db.session.commit()
+        db.session.commit()  # done once
+    assert ran == ["inside"]
+
+
+def test_transaction_subscribers_run_when_the_event_is_announced(app, monkeypatch):
+    from hoering import events
+
+    seen = []
+    monkeypatch.setitem(events._in_transaction, "CommentPosted", [seen.append])
+    with app.app_context():
+        event = CommentPosted(comment_id=1, consultation_id=1, author_id=1, state="published")
+        announce(event)
+        assert seen == [event]  # before any commit
+        db.session.rollback()

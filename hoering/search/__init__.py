@@ -1,4 +1,5 @@
-"""Full-text search (Whoosh): the index, its task queue, the search page and API."""
+"""Full-text search: the Whoosh index and its task queue or the PostgreSQL search
+documents (``SEARCH_BACKEND``), the search page and API."""
 
 from flask import Blueprint
 

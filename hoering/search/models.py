@@ -1,11 +1,13 @@
-"""The index task queue: every write that changes searchable content adds a row in the
-same database transaction; the rows are applied to the index after commit (DESIGN §4)."""
+"""The index task queue (Whoosh: every write that changes searchable content adds a row in
+the same database transaction; the rows are applied to the index after commit, DESIGN §4)
+and the search documents of the PostgreSQL backend."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hoering.extensions import db
@@ -26,3 +28,42 @@ class IndexTask(db.Model):
     doc_type: Mapped[str] = mapped_column(sa.String(30))
     doc_id: Mapped[int] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+#: The stored text-search vector: ``tsvector`` on PostgreSQL; a plain, never written text
+#: column elsewhere (the table is used only with ``SEARCH_BACKEND = "postgresql"``).
+TSVectorColumn = sa.Text().with_variant(TSVECTOR(), "postgresql")
+
+
+class SearchDocument(db.Model):
+    """One searchable comment or consultation, for the PostgreSQL search backend.
+
+    Written in the same transaction as the change it reflects
+    (:mod:`hoering.search.postgresql`). ``config`` is the text-search configuration its
+    text was analyzed with (``norwegian``, ``english`` or ``simple``, by ``language``);
+    ``tsv`` holds the consultation title and the text (weight B) and the author's name (D),
+    and has a GIN index. ``body`` is the plain text that snippets are cut from; ``stamp``
+    is :attr:`hoering.search.backend.IndexDocument.stamp` (``search-check`` compares it).
+    """
+
+    __tablename__ = "search_document"
+    __table_args__ = (
+        sa.UniqueConstraint("doc_type", "doc_id"),
+        sa.Index("ix_search_document_tsv", "tsv", postgresql_using="gin"),
+        sa.Index("ix_search_document_consultation_id", "consultation_id"),
+        sa.Index("ix_search_document_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_type: Mapped[str] = mapped_column(sa.String(30))
+    doc_id: Mapped[int] = mapped_column()
+    consultation_id: Mapped[int] = mapped_column()
+    state: Mapped[str] = mapped_column(sa.String(20))
+    language: Mapped[str] = mapped_column(sa.String(20))
+    config: Mapped[str] = mapped_column(sa.String(20))
+    author: Mapped[str] = mapped_column(sa.String(200))
+    title: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    stamp: Mapped[str] = mapped_column(sa.String(32))
+    tsv: Mapped[str | None] = mapped_column(TSVectorColumn)

@@ -101,7 +101,8 @@ class Hit:
 
 @dataclass
 class SearchResult:
-    """One page of results and what the page says about the query."""
+    """One page of results and what the page says about the query. ``capped``: there are
+    more than ``total`` hits, which were counted only up to that number."""
 
     hits: list[Hit]
     total: int
@@ -111,6 +112,7 @@ class SearchResult:
     query_text: str
     truncated: bool
     suggestion: str | None
+    capped: bool = False
 
 
 # --- query text ---------------------------------------------------------------------------------

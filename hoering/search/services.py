@@ -1,10 +1,15 @@
 """Search services: keep the index in step with the database, and search it.
 
-Writes call :func:`enqueue` before they commit, so the task is in the same transaction as
-the change: a crash after the commit loses nothing, because the task is still there.
-After the request, :func:`process_pending` applies the tasks (in-process default); with
-several processes, ``flask hoering index-worker`` does it, and a process that finds the
-index locked leaves its tasks to the lock holder, which looks again after it lets go.
+Whoosh (``SEARCH_BACKEND = "whoosh"``, the default): :func:`enqueue` adds an index task
+to the current transaction, so a crash after the commit loses nothing, because the task is
+still there. After the request, :func:`process_pending` applies the tasks (in-process
+default); with several processes, ``flask hoering index-worker`` does it, and a process
+that finds the index locked leaves its tasks to the lock holder, which looks again after
+it lets go.
+
+PostgreSQL (``SEARCH_BACKEND = "postgresql"``): :func:`enqueue` notes the document, and
+its search document is written just before the transaction commits, in that transaction
+(:mod:`hoering.search.postgresql`): no task, no lag, no lock.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import bleach
 import sqlalchemy as sa
@@ -23,8 +29,9 @@ from sqlalchemy.orm import joinedload
 from hoering import permissions
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
-from hoering.extensions import db
+from hoering.extensions import BEFORE_COMMIT, db
 from hoering.sanitize import markdown_html
+from hoering.search import postgresql
 from hoering.search.backend import IndexDocument, SearchIndex
 from hoering.search.models import IndexTask
 from hoering.search.querying import Scope, SearchResult, matching_ids, prepare_query_text
@@ -45,30 +52,72 @@ def get_index() -> SearchIndex:
     return SearchIndex(path)
 
 
+def in_database() -> bool:
+    """Whether search documents live in the database (``SEARCH_BACKEND = "postgresql"``),
+    written in the transaction of each change, rather than in a Whoosh index."""
+    return current_app.config.get("SEARCH_BACKEND") == "postgresql"
+
+
 # --- tasks -----------------------------------------------------------------------------------
 
+class _Task(NamedTuple):
+    doc_type: str
+    doc_id: int
+
+
+class _DocumentWrites:
+    """The search documents one transaction changed, written just before it commits (in
+    it), from what the database then holds."""
+
+    def __init__(self):
+        self.tasks: set[_Task] = set()
+
+    def __call__(self) -> None:
+        upserts, deletes = _resolve(sorted(self.tasks))
+        postgresql.write(upserts, deletes)
+
+
 def enqueue(doc_type: str, doc_id: int) -> None:
-    """Add an index task to the current transaction (the caller commits)."""
+    """Bring the search entry of a document up to date with the current transaction (the
+    caller commits): an index task in the transaction (Whoosh), or the search document
+    itself written just before the commit (PostgreSQL).
+
+    Args:
+        doc_type: ``comment``, ``consultation``, ``consultation_comments`` (every comment
+            of a consultation) or ``user_comments`` (every comment of a user).
+        doc_id: the id of the comment, consultation or user.
+    """
+    if in_database():
+        waiting = db.session.info.setdefault(BEFORE_COMMIT, [])
+        writes = next((w for w in waiting if isinstance(w, _DocumentWrites)), None)
+        if writes is None:
+            writes = _DocumentWrites()
+            waiting.append(writes)
+        writes.tasks.add(_Task(doc_type, doc_id))
+        return
     db.session.add(IndexTask(doc_type=doc_type, doc_id=doc_id))
     if has_request_context():
         g.search_tasks_pending = True
 
 
 def process_pending(max_rounds: int = 100) -> int:
-    """Apply pending index tasks, batch by batch, while this process holds the writer lock.
+    """Apply pending index tasks, batch by batch, while this process holds the writer lock
+    (with the PostgreSQL backend: tasks left from before it was chosen, written at once).
 
     Returns:
         The number of tasks applied (0 when another process held the lock: its holder
         looks for new tasks after it lets go, so none is stranded).
     """
-    index = get_index()
+    index = None if in_database() else get_index()
     applied = 0
     for _ in range(max_rounds):
         tasks = db.session.scalars(sa.select(IndexTask).order_by(IndexTask.id).limit(BATCH)).all()
         if not tasks:
             break
         upserts, deletes = _resolve(tasks)
-        if not index.apply(upserts, deletes):
+        if index is None:
+            postgresql.write(upserts, deletes)
+        elif not index.apply(upserts, deletes):
             break
         # Delete exactly the tasks applied: a range could catch a task written meanwhile.
         db.session.execute(sa.delete(IndexTask).where(IndexTask.id.in_([t.id for t in tasks]))
@@ -78,7 +127,7 @@ def process_pending(max_rounds: int = 100) -> int:
     return applied
 
 
-def _resolve(tasks: list[IndexTask]) -> tuple[list[IndexDocument], list[str]]:
+def _resolve(tasks) -> tuple[list[IndexDocument], list[str]]:
     comment_ids, consultation_ids = set(), set()
     for task in tasks:
         if task.doc_type == "comment":
@@ -99,7 +148,8 @@ def _resolve(tasks: list[IndexTask]) -> tuple[list[IndexDocument], list[str]]:
         else:
             upserts.append(comment_document(comment))
     consultations = {c.id: c for c in db.session.scalars(
-        sa.select(Consultation).where(Consultation.id.in_(consultation_ids)))} if consultation_ids else {}
+        sa.select(Consultation).where(Consultation.id.in_(consultation_ids))
+        .execution_options(populate_existing=True))} if consultation_ids else {}
     for consultation_id in consultation_ids:
         consultation = consultations.get(consultation_id)
         if consultation is None:
@@ -113,8 +163,11 @@ def _load_comments(ids) -> list[Comment]:
     ids = list(ids)
     rows = []
     for start in range(0, len(ids), BATCH):
+        # populate_existing: within the writing transaction, rows changed by UPDATE
+        # statements are read afresh, not taken from the session as they were loaded.
         rows.extend(db.session.scalars(sa.select(Comment).where(Comment.id.in_(ids[start:start + BATCH]))
-                                       .options(joinedload(Comment.consultation))))
+                                       .options(joinedload(Comment.consultation))
+                                       .execution_options(populate_existing=True)))
     return rows
 
 
@@ -166,7 +219,22 @@ def all_documents() -> Iterator[IndexDocument]:
 
 def reindex() -> int:
     """Rebuild the index from the database; the tasks it covers are then redundant and
-    dropped, and the tasks other processes queued while it held the lock are applied."""
+    dropped, and the tasks other processes queued while it held the lock are applied.
+    With the PostgreSQL backend, every search document is written again in one
+    transaction."""
+    if in_database():
+        db.session.execute(sa.delete(IndexTask))
+        postgresql.clear()
+        count = 0
+        batch: list[IndexDocument] = []
+        for document in all_documents():
+            batch.append(document)
+            if len(batch) == BATCH:
+                postgresql.write(batch, [])
+                count, batch = count + len(batch), []
+        postgresql.write(batch, [])
+        db.session.commit()
+        return count + len(batch)
     covered: list[int] = []
 
     def note_covered_tasks():  # with the lock held: changes committed so far are read below
@@ -197,7 +265,7 @@ class CheckResult:
 
 def check() -> CheckResult:
     """Compare every document the database implies with the index."""
-    stamps = get_index().stamps()
+    stamps = postgresql.stamps() if in_database() else get_index().stamps()
     missing, stale, seen = [], [], set()
     for document in all_documents():
         seen.add(document.key)
@@ -264,6 +332,9 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
         doc_types = {"comment"}
     scope = Scope(consultation_ids=frozenset(allowed), comment_states=frozenset(states),
                   doc_types=frozenset(doc_types), created_from=start, created_before=end, keys=keys)
+    if in_database():
+        return postgresql.search(text, scope=scope, page=page, per_page=per_page, sort=sort,
+                                 count_limit=int(current_app.config.get("SEARCH_COUNT_LIMIT") or 1000))
     return backend_search(get_index(), text, scope=scope, page=page, per_page=per_page, sort=sort)
 
 
@@ -283,4 +354,17 @@ def comment_ids_matching(text: str, within: list[int]) -> list[int]:
     if not within:
         return []
     scope = Scope(keys=frozenset(f"comment:{comment_id}" for comment_id in within))
+    if in_database():
+        return postgresql.matching_ids(text, scope=scope, limit=None)
     return matching_ids(get_index(), text, scope=scope, limit=None)
+
+
+def document_count() -> int:
+    """How many documents the index holds.
+
+    Raises:
+        SearchUnavailable: the Whoosh index could not be read.
+    """
+    if in_database():
+        return postgresql.count()
+    return get_index().read(lambda searcher: searcher.doc_count())

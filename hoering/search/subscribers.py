@@ -1,6 +1,9 @@
-"""Keeping the search index in step (:mod:`hoering.events`): each change of searchable
-content queues an index task (:func:`hoering.search.services.enqueue`), applied after the
-request or the sweep that delivered the event, or by ``flask hoering index-worker``."""
+"""Keeping the search index in step (:mod:`hoering.events`).
+
+Whoosh: after the commit, each change of searchable content queues an index task
+(:func:`hoering.search.services.enqueue`), applied after the request or by
+``flask hoering index-worker``. PostgreSQL: the ``write_*`` transaction subscribers have
+the search documents written inside the transaction that made the change."""
 
 from __future__ import annotations
 
@@ -14,26 +17,67 @@ from hoering.events import (
     UserDeleted,
     UserRenamed,
     subscriber,
+    transaction_subscriber,
 )
-from hoering.search.services import enqueue
+from hoering.search.services import enqueue, in_database
+
+COMMENT_EVENTS = (CommentPosted, CommentPublished, CommentModerated, CommentEdited, CommentDeleted)
 
 
-@subscriber(CommentPosted, CommentPublished, CommentModerated, CommentEdited, CommentDeleted)
+def _comment(event) -> None:
+    enqueue("comment", event.comment_id)
+
+
+def _consultation(event: ConsultationSaved) -> None:
+    enqueue("consultation", event.consultation_id)
+    if event.comments_affected:
+        enqueue("consultation_comments", event.consultation_id)
+
+
+def _comments_of_user(event) -> None:
+    enqueue("user_comments", event.user_id)
+
+
+@subscriber(*COMMENT_EVENTS)
 def index_comment(event) -> None:
     """The comment's text, state or visibility changed: index it again (or drop it)."""
-    enqueue("comment", event.comment_id)
+    if not in_database():
+        _comment(event)
 
 
 @subscriber(ConsultationSaved)
 def index_consultation(event: ConsultationSaved) -> None:
     """The consultation is indexed again; its comments too when their language or the
     title shown with them changed."""
-    enqueue("consultation", event.consultation_id)
-    if event.comments_affected:
-        enqueue("consultation_comments", event.consultation_id)
+    if not in_database():
+        _consultation(event)
 
 
 @subscriber(UserRenamed, UserDeleted)
 def index_comments_of_user(event) -> None:
     """The author's comments are indexed under their name (or their erasure): index them again."""
-    enqueue("user_comments", event.user_id)
+    if not in_database():
+        _comments_of_user(event)
+
+
+@transaction_subscriber(*COMMENT_EVENTS)
+def write_comment_document(event) -> None:
+    """PostgreSQL backend: the comment's search document, written in the same transaction."""
+    if in_database():
+        _comment(event)
+
+
+@transaction_subscriber(ConsultationSaved)
+def write_consultation_documents(event: ConsultationSaved) -> None:
+    """PostgreSQL backend: the consultation's search document (and its comments' when their
+    language or title changed), written in the same transaction."""
+    if in_database():
+        _consultation(event)
+
+
+@transaction_subscriber(UserRenamed, UserDeleted)
+def write_comment_documents_of_user(event) -> None:
+    """PostgreSQL backend: the author's comments' search documents, written in the same
+    transaction."""
+    if in_database():
+        _comments_of_user(event)

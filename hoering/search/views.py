@@ -106,6 +106,7 @@ def api_search():
         "query": result.query_text,
         "truncated": result.truncated,
         "total": result.total,
+        "capped": result.capped,
         "counts": result.counts,
         "page": result.page,
         "pages": result.pages,

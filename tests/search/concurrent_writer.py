@@ -1,8 +1,9 @@
 """A separate process that posts comments, as one of several web workers would.
 
-Run: python -m tests.search.concurrent_writer DATABASE_URL INDEX_DIR CONSULTATION_ID WORKER COUNT
+Run: python -m tests.search.concurrent_writer DATABASE_URL INDEX_DIR CONSULTATION_ID WORKER COUNT [BACKEND]
 Each comment is committed with its index task, then the tasks are applied in-process,
-exactly as after a web request.
+exactly as after a web request (with BACKEND ``postgresql``: committed with its search
+document).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from hoering.extensions import db
 from hoering.search.services import process_pending
 
 
-def main(database_url: str, index_dir: str, consultation_id: int, worker: int, count: int) -> None:
+def main(database_url: str, index_dir: str, consultation_id: int, worker: int, count: int,
+         backend: str = "whoosh") -> None:
     app = create_app({"TESTING": True, "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "SEARCH_INDEX_DIR": index_dir, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+                      "SEARCH_INDEX_DIR": index_dir, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                      "SEARCH_BACKEND": backend})
     with app.test_request_context():
         user = create_user(f"worker{worker}@example.org", f"Prosess {worker}", "langt-passord-1")
         for n in range(count):
@@ -29,4 +32,4 @@ def main(database_url: str, index_dir: str, consultation_id: int, worker: int, c
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), *sys.argv[6:7])

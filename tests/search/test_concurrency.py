@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import sqlalchemy as sa
 
 from hoering.comments.models import Comment
@@ -22,7 +23,7 @@ def test_four_processes_posting_200_comments_leave_the_index_complete(app, make_
     env.pop("HOERING_DATABASE_URL", None)
     workers = [
         subprocess.Popen([sys.executable, "-m", "tests.search.concurrent_writer", url, index_dir,
-                          str(consultation.id), str(worker), "50"], cwd=PROJECT, env=env,
+                          str(consultation.id), str(worker), "50", app.config["SEARCH_BACKEND"]], cwd=PROJECT, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for worker in range(4)
     ]
@@ -36,6 +37,7 @@ def test_four_processes_posting_200_comments_leave_the_index_complete(app, make_
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.whoosh_only  # open Whoosh searchers
 def test_a_thread_per_request_server_leaves_no_index_files_open(app, make_consultation, make_comment, make_user):
     """Each thread keeps its searcher open for its next request; when the thread ends (as
     ``flask run`` ends one after every request) the searcher's files are closed, not left

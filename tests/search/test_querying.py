@@ -63,6 +63,7 @@ def whoosh_answer(searcher, parsed, keep):
 
 
 @pytest.mark.parametrize("text", QUERIES)
+@pytest.mark.whoosh_only  # the Whoosh query engine
 def test_answers_and_scores_are_whooshs_own(index, text):
     with index.searcher() as searcher:
         parsed = parse_query(searcher.schema, text)
@@ -75,6 +76,7 @@ def test_answers_and_scores_are_whooshs_own(index, text):
         assert math.isclose(got[docnum], score, rel_tol=1e-9), (text, docnum)
 
 
+@pytest.mark.whoosh_only  # the Whoosh query engine
 def test_word_queries_take_the_array_path_and_the_rest_whooshs():
     from hoering.search.backend import build_schema
 
@@ -86,6 +88,7 @@ def test_word_queries_take_the_array_path_and_the_rest_whooshs():
 
 
 @pytest.mark.parametrize("text", ["kirke", "internet OR parking", '"den norske kirke"'])
+@pytest.mark.whoosh_only  # the Whoosh query engine
 def test_scope_limits_exactly_like_a_filter_on_the_stored_fields(index, text):
     since, before = START + dt.timedelta(hours=40), START + dt.timedelta(hours=1200)
     scope = Scope(consultation_ids=frozenset({1, 3}), comment_states=frozenset({"published", "pending"}),
@@ -103,6 +106,7 @@ def test_scope_limits_exactly_like_a_filter_on_the_stored_fields(index, text):
     assert expected and ours == expected
 
 
+@pytest.mark.whoosh_only  # the Whoosh query engine
 def test_pages_follow_the_ranking_without_overlap(index):
     first = search(index, "kirke", page=1, per_page=20)
     second = search(index, "kirke", page=2, per_page=20)
@@ -113,6 +117,7 @@ def test_pages_follow_the_ranking_without_overlap(index):
     assert times == sorted(times, reverse=True)
 
 
+@pytest.mark.whoosh_only  # the Whoosh query engine
 def test_listed_documents_only(index):
     scope = Scope(keys=frozenset({"comment:1", "comment:2", "comment:3", "comment:4", "comment:120"}))
     found = search(index, "og", scope=scope).hits + search(index, "the", scope=scope).hits
@@ -143,6 +148,7 @@ def test_date_filters_use_oslo_days(make_consultation, make_user, make_comment, 
     assert found_ids(on_15th) == [next_day.id]
 
 
+@pytest.mark.whoosh_only  # the Whoosh query engine
 def test_a_searcher_keeps_working_when_another_commit_deletes_its_segments(tmp_path):
     from hoering.search.querying import _collect
 
@@ -171,6 +177,7 @@ def test_a_searcher_keeps_working_when_another_commit_deletes_its_segments(tmp_p
     same.close_searcher()
 
 
+@pytest.mark.whoosh_only  # the Whoosh query engine
 def test_long_document_lists_give_the_same_answer_as_short_ones(index, monkeypatch):
     import hoering.search.querying as querying
 

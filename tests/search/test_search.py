@@ -110,6 +110,7 @@ def test_the_index_follows_every_kind_of_write(browser_for, make_consultation, a
     check_ok(runner)
 
 
+@pytest.mark.whoosh_only  # PostgreSQL writes the search document in the change's own transaction
 def test_a_crash_between_commit_and_indexing_loses_nothing(browser_for, make_consultation, app, runner, client,
                                                           monkeypatch):
     monkeypatch.setitem(app.config, "SEARCH_INDEX_INLINE", False)  # as if the process died after the commit
@@ -127,13 +128,16 @@ def test_a_crash_between_commit_and_indexing_loses_nothing(browser_for, make_con
     assert len(found_ids(client.get("/sok?q=brøyting").get_data(as_text=True))) == 1
 
 
-def test_reindex_rebuilds_from_the_database(browser_for, make_consultation, app, runner, tmp_path):
+def test_reindex_rebuilds_from_the_database(browser_for, make_consultation, app, runner, tmp_path, search_backend):
     consultation = make_consultation()
     post(browser_for(), consultation, "Snømåking på fortauet")
+    from hoering.search.models import SearchDocument
     from hoering.search.services import get_index
 
     with app.app_context():
         get_index().clear()
+        db.session.execute(sa.delete(SearchDocument))
+        db.session.commit()
     assert runner.invoke(args=["hoering", "search-check"]).exit_code != 0
     result = runner.invoke(args=["hoering", "reindex"])
     assert result.exit_code == 0 and "Indexed 2 documents" in result.output
@@ -265,6 +269,7 @@ def test_renaming_a_consultation_or_an_author_keeps_the_index_in_step(browser_fo
     assert "Nytt Navn" in html and "Gammelt Navn" not in html
 
 
+@pytest.mark.whoosh_only  # the Whoosh writer lock
 def test_reindex_waits_for_no_one_else_writing(app, runner, monkeypatch):
     from hoering.search.services import get_index
 
@@ -284,6 +289,7 @@ def test_reindex_waits_for_no_one_else_writing(app, runner, monkeypatch):
     assert result.exit_code != 0 and "Another process" in result.output
 
 
+@pytest.mark.whoosh_only  # the Whoosh writer lock
 def test_writes_during_a_reindex_are_applied_when_it_ends(make_consultation, make_user, make_comment, app, runner,
                                                           client, monkeypatch):
     import hoering.search.services as search_services
@@ -312,6 +318,7 @@ def test_writes_during_a_reindex_are_applied_when_it_ends(make_consultation, mak
     check_ok(runner)
 
 
+@pytest.mark.whoosh_only  # the Whoosh index files
 def test_search_check_on_an_unreadable_index_says_so_in_one_line(app, runner, make_consultation):
     make_consultation()
     index_dir = app.config["SEARCH_INDEX_DIR"]

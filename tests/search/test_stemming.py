@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from hoering.search.backend import build_schema
 from tests.conftest import shared_data
+
+pytestmark = pytest.mark.whoosh_only  # the Whoosh analyzers
 
 
 def oracle() -> list[tuple[str, str]]:

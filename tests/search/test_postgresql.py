@@ -1,0 +1,118 @@
+"""The PostgreSQL search backend: chosen only on PostgreSQL, written in the transaction of
+the change, its query syntax, snippets and capped counts."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from hoering import ConfigurationError, create_app
+from hoering.extensions import db
+from hoering.search import postgresql
+from hoering.search.models import IndexTask, SearchDocument
+from tests.search.test_search import comment_id, found_ids, post
+
+
+@pytest.fixture
+def on_postgresql(search_backend):
+    if search_backend != "postgresql":
+        pytest.skip("a test of the PostgreSQL search backend")
+
+
+@pytest.mark.whoosh_only  # needs no database: runs once
+def test_postgresql_search_on_another_database_stops_the_start(tmp_path):
+    with pytest.raises(ConfigurationError, match="not PostgreSQL"):
+        create_app({"TESTING": True, "SEARCH_BACKEND": "postgresql",
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}"})
+    with pytest.raises(ConfigurationError, match="must be"):
+        create_app({"TESTING": True, "SEARCH_BACKEND": "elastic",
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}"})
+
+
+@pytest.mark.whoosh_only  # needs no database: runs once
+@pytest.mark.parametrize(("typed", "text", "prefixes"), [
+    ("skole*", "", [(False, "skole")]),
+    ('kommune -skole* "gang vei"', 'kommune  "gang vei"', [(True, "skole")]),
+    ('"skole* i" by*', '"skole* i" ', [(False, "by")]),
+    ("NOT park AND vei", "-park  vei", []),
+    ('"unbalanced sko*', ' unbalanced sko*', []),
+])
+def test_queries_are_split_into_websearch_text_and_prefix_words(typed, text, prefixes):
+    assert postgresql.split_query(typed) == (text, prefixes)
+
+
+def test_documents_are_written_in_the_transaction_of_the_change(on_postgresql, app, make_consultation, make_user,
+                                                                browser_for, client):
+    consultation = make_consultation()
+    post(browser_for(), consultation, "Brøyting av fortau")
+    cid = comment_id(app, "Brøyting av fortau")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(IndexTask.id))) == 0
+        document = db.session.scalar(sa.select(SearchDocument).where(SearchDocument.doc_id == cid,
+                                                                     SearchDocument.doc_type == "comment"))
+        assert document.config == "norwegian" and document.state == "published"
+
+        from hoering.comments.models import Comment
+        from hoering.search.services import enqueue
+
+        comment = db.session.get(Comment, cid)
+        comment.body_text = "Strøing av fortau"
+        enqueue("comment", cid)
+        db.session.rollback()  # nothing of it is kept
+        assert "Brøyting" in db.session.scalar(sa.select(SearchDocument.body).where(
+            SearchDocument.doc_type == "comment", SearchDocument.doc_id == cid))
+    assert found_ids(client.get("/sok?q=brøyting").get_data(as_text=True)) == [cid]
+
+
+def test_phrases_exclusions_alternatives_and_prefixes(on_postgresql, app, make_consultation, browser_for, client):
+    consultation = make_consultation()
+    citizen = browser_for()
+    texts = ["Ny gang og sykkelvei langs sjøen", "Sykkelvei uten gang", "Parkeringsplasser ved skolen",
+             "Parkering ved hallen"]
+    for text in texts:
+        post(citizen, consultation, text)
+    ids = {text: comment_id(app, text) for text in texts}
+
+    def found(q):
+        return sorted(found_ids(client.get("/sok", query_string={"q": q, "type": "comment"}).get_data(as_text=True)))
+
+    assert found('"gang og sykkelvei"') == [ids[texts[0]]]
+    assert found("sykkelvei -sjøen") == [ids[texts[1]]]
+    assert found("sykkelvei NOT sjøen") == [ids[texts[1]]]
+    assert found("sjøen OR hallen") == sorted([ids[texts[0]], ids[texts[3]]])
+    assert found("parker*") == sorted([ids[texts[2]], ids[texts[3]]])
+    assert found("parker* -skol*") == [ids[texts[3]]]
+    assert found("*") == [] and found("-") == []
+
+
+def test_other_languages_are_searched_without_stemming(on_postgresql, app, make_consultation, browser_for, client):
+    consultation = make_consultation(language="de", title="Radwege")
+    post(browser_for(), consultation, "Sichere Radwege für Kinder")
+    with app.app_context():
+        assert db.session.scalar(sa.select(SearchDocument.config).where(SearchDocument.doc_type == "comment")) \
+            == "simple"
+    assert len(found_ids(client.get("/sok?q=radwege").get_data(as_text=True))) == 1
+    assert found_ids(client.get("/sok?q=radweg").get_data(as_text=True)) == []
+
+
+def test_hits_are_counted_up_to_the_limit(on_postgresql, app, make_consultation, make_user, make_comment, client,
+                                          monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_COUNT_LIMIT", 5)
+    consultation, author = make_consultation(), make_user()
+    for i in range(7):
+        make_comment(consultation, author, f"Veilys nummer {i}")
+    html = client.get("/sok?q=veilys").get_data(as_text=True)
+    assert "Over 5 treff" in html
+    data = client.get("/api/v1/search?q=veilys").get_json()
+    assert data["capped"] is True and data["total"] == 5
+    monkeypatch.setitem(app.config, "SEARCH_COUNT_LIMIT", 7)
+    data = client.get("/api/v1/search?q=veilys").get_json()
+    assert data["capped"] is False and data["total"] == 7
+
+
+def test_snippets_never_carry_typed_marks(on_postgresql, make_consultation, browser_for, client):
+    post(browser_for(), make_consultation(), "Busstopp \ue000ikke\ue001 <mark>merket</mark> & mer")
+    data = client.get("/api/v1/search?q=busstopp").get_json()
+    snippet = data["results"][0]["snippet_html"]
+    assert snippet.count("<mark>") == 1 and "<mark>Busstopp</mark>" in snippet
+    assert "&lt;mark&gt;merket" in snippet and "\ue000" not in snippet
