@@ -17,6 +17,7 @@ it raises :class:`NotStored` when opened.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import importlib.util
 import io
@@ -115,8 +116,9 @@ class StoredFile:
         self.close()
 
 
-class Storage:
-    """What every document store does. Keys are checked with :func:`check_key`
+class Storage(abc.ABC):
+    """What every document store does (an abstract base: :class:`LocalStorage` and the S3
+    store implement it). Keys are checked with :func:`check_key`
     (``ValueError`` for anything else)."""
 
     #: The ``DOCUMENT_STORAGE`` value that selects this store.
@@ -127,6 +129,7 @@ class Storage:
         system's temporary folder)."""
         return None
 
+    @abc.abstractmethod
     def put(self, key: str, file: BinaryIO) -> None:
         """Store the content of ``file`` (a binary file object, read from its current
         position to the end) under ``key``, replacing what was there. Either all of it is
@@ -135,8 +138,9 @@ class Storage:
         Raises:
             StorageError: the store cannot take it.
         """
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def open(self, key: str) -> StoredFile:
         """The file stored under ``key``, to be read as a stream and closed.
 
@@ -144,23 +148,25 @@ class Storage:
             NotStored: nothing is stored under ``key``.
             StorageError: the store cannot be read.
         """
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove the file stored under ``key``; nothing happens if there is none.
 
         Raises:
             StorageError: the store cannot be changed.
         """
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def exists(self, key: str) -> bool:
         """Whether a file is stored under ``key``.
 
         Raises:
             StorageError: the store cannot be asked.
         """
-        raise NotImplementedError
+        ...
 
 
 class LocalStorage(Storage):
