@@ -7,15 +7,33 @@ the web process does it itself after its responses, now and then (``EVENT_SWEEP_
 and ``MAIL_SWEEP_SECONDS``; the factory in :mod:`hoering` hands these functions to the
 server's close callbacks), so a single ``make run`` needs nothing else. Each item is
 handled once, whichever process takes it.
+
+With jobs in Redis (:mod:`hoering.jobs`), the functions below the rounds are the jobs the
+RQ worker runs: each is handed ids right after the commit that made the work, and
+:func:`sweep` queues again whatever waits too long (a job lost from Redis).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+import sqlalchemy as sa
 from flask import current_app
 
-from hoering.eventlog import deliver_due
-from hoering.notifications.services import deliver, queue_deadline_reminders, queue_moderator_digests
-from hoering.search.services import process_pending
+from hoering import jobs
+from hoering.eventlog import BATCH_SIZE, EventDelivery, deliver_committed, deliver_due
+from hoering.extensions import db
+from hoering.notifications.models import OutboxMail
+from hoering.notifications.services import CLAIM_TIMEOUT, deliver, queue_deadline_reminders, queue_moderator_digests
+from hoering.search.models import IndexTask
+from hoering.search.services import in_database, process_pending
+from hoering.timeutil import utcnow
+
+#: Seconds an index task or an unsent mail may wait before the sweep queues it again:
+#: longer than the worker normally takes to reach a job.
+STUCK_SECONDS = 10
+#: Most rows one sweep queues again of each kind (the next sweep takes the rest).
+SWEEP_LIMIT = 5000
 
 
 def deliver_events_and_index(apply_index: bool = True) -> int:
@@ -50,3 +68,81 @@ def run_round(queue_daily: bool) -> int:
         How many items were handled.
     """
     return deliver_events_and_index() + send_mail(queue_daily)
+
+
+# --- the jobs of the RQ worker (hoering/jobs.py) ----------------------------------------------
+
+def deliver_events(ids: list[int]) -> int:
+    """Job: deliver the event log rows ``ids`` still there (:func:`hoering.eventlog.deliver_committed`).
+
+    Returns:
+        How many were delivered (0: another process took them, or nothing was left).
+    """
+    return deliver_committed([int(row_id) for row_id in ids])
+
+
+def apply_index_tasks() -> int:
+    """Job: apply the waiting search index tasks (all of them: tasks carry no order of
+    their own, and applying one twice does no harm).
+
+    Returns:
+        How many tasks were applied.
+    """
+    return process_pending()
+
+
+def send_mails(ids: list[int]) -> int:
+    """Job: send the outbox mails ``ids`` still unsent (each is claimed first, so it goes
+    once whoever sends it). Links were written into the mails on ``SITE_URL``.
+
+    Returns:
+        How many were sent.
+    """
+    with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+        sent, _failed = deliver(ids=[int(mail_id) for mail_id in ids])
+    return sent
+
+
+def queue_daily_mails() -> int:
+    """Job: queue today's deadline reminders and moderator digests (each once a day,
+    whoever asks: their dedupe keys), then send them.
+
+    Returns:
+        How many mails were queued and sent.
+    """
+    return send_mail(queue_daily=True)
+
+
+def sweep(now: dt.datetime | None = None) -> int:
+    """Job: queue again what waits in the outbox tables longer than it should: event log
+    rows that are due (past their grace time or their retry time), index tasks and unsent,
+    unclaimed mails older than :data:`STUCK_SECONDS`. Without Redis (or when it refuses)
+    the work is done here instead.
+
+    Args:
+        now: the time to compare with (UTC; default now).
+
+    Returns:
+        How many rows were queued again (or handled).
+    """
+    now = now or utcnow()
+    stuck = now - dt.timedelta(seconds=STUCK_SECONDS)
+    events = list(db.session.scalars(sa.select(EventDelivery.id).where(EventDelivery.next_attempt_at <= now)
+                                     .order_by(EventDelivery.id).limit(SWEEP_LIMIT)))
+    mails = list(db.session.scalars(sa.select(OutboxMail.id).where(
+        OutboxMail.sent_at.is_(None), OutboxMail.created_at <= stuck,
+        sa.or_(OutboxMail.claimed_at.is_(None), OutboxMail.claimed_at < now - CLAIM_TIMEOUT))
+        .order_by(OutboxMail.id).limit(SWEEP_LIMIT)))
+    tasks = 0 if in_database() else db.session.scalar(
+        sa.select(sa.func.count(IndexTask.id)).where(IndexTask.created_at <= stuck))
+    db.session.rollback()
+    handled = 0
+    for start in range(0, len(events), BATCH_SIZE):
+        batch = events[start:start + BATCH_SIZE]
+        handled += len(batch) if jobs.enqueue("deliver_events", batch) else deliver_events(batch)
+    for start in range(0, len(mails), BATCH_SIZE):
+        batch = mails[start:start + BATCH_SIZE]
+        handled += len(batch) if jobs.enqueue("send_mails", batch) else send_mails(batch)
+    if tasks:
+        handled += tasks if jobs.enqueue("apply_index_tasks") else apply_index_tasks()
+    return handled

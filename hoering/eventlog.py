@@ -4,7 +4,8 @@ A service announces an event (:func:`hoering.events.announce`) inside its transa
 writes one :class:`EventDelivery` row per subscriber of the event in the same transaction,
 so the event is committed with the change it reports, or not at all. Once the commit has
 gone through, the session runs :func:`deliver_committed` (``hoering.extensions.Session``),
-which hands the event to each subscriber in turn. A subscriber's work and the deletion of
+which hands the event to each subscriber in turn; with jobs in Redis
+(:mod:`hoering.jobs`) it queues that as a job for the worker instead. A subscriber's work and the deletion of
 its delivery row are one transaction: a subscriber that fails is rolled back alone, its
 row stays with the error and a time for the next attempt, and neither the committed
 domain change nor the other subscribers are touched. :func:`deliver_due` (run now and then
@@ -28,6 +29,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hoering import jobs
 from hoering.extensions import AFTER_COMMIT, NO_COMMIT, db
 from hoering.timeutil import UTCDateTime, utcnow
 
@@ -122,7 +124,8 @@ class _CommittedDeliveries:
                 ids.append(state.identity[0])
             if state.session is not None:
                 state.session.expunge(row)  # the delivery deletes the row with a statement of its own
-        deliver_committed(ids)
+        if ids and not jobs.enqueue("deliver_events", ids):
+            deliver_committed(ids)
 
 
 def deliver_committed(ids: list[int]) -> int:

@@ -1,0 +1,233 @@
+"""Background jobs: named jobs carrying ids only, put in an RQ queue in Redis, or left to
+this process.
+
+With ``REDIS_URL`` set (and ``JOBS_BACKEND`` not ``"inline"``), the work behind the pages
+goes to the RQ (https://python-rq.org) queue ``JOBS_QUEUE`` as soon as the transaction
+that made it commits, and ``flask hoering worker`` runs it (:func:`run_worker`). Without
+Redis, :func:`enqueue` answers ``False`` and the caller does the work in this process, as
+the embedded default always did: nothing else to install.
+
+The tables are the truth, not the queue: a job names rows of the event log
+(``event_delivery``), the index tasks or the mail outbox by id, and does what those rows
+still ask for. A job that finds nothing left to do is fine (another process did it); a job
+lost from Redis (a flush, a crash before it was taken) is caught by the worker's sweep
+(:func:`hoering.background.sweep`), which queues again what waits too long.
+
+This module names the job functions by their dotted path (:data:`JOBS`), so it imports no
+feature and sits in the foundation beside the event log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+import time
+
+import redis
+import sqlalchemy as sa
+from flask import Flask, current_app
+from rq import Queue, SimpleWorker, Worker
+from rq.registry import FailedJobRegistry
+from rq.serializers import JSONSerializer
+
+from hoering.extensions import AFTER_COMMIT, db
+
+log = logging.getLogger(__name__)
+
+#: The jobs by name: the function the worker runs (``hoering/background.py``).
+JOBS = {
+    "deliver_events": "hoering.background.deliver_events",
+    "apply_index_tasks": "hoering.background.apply_index_tasks",
+    "send_mails": "hoering.background.send_mails",
+    "sweep": "hoering.background.sweep",
+    "queue_daily_mails": "hoering.background.queue_daily_mails",
+}
+#: Seconds a job may run before the worker stops it (the rows it left wait for the sweep).
+JOB_TIMEOUT_SECONDS = 600
+#: Seconds a failed job is kept in Redis for inspection (``rq info``; seven days).
+FAILURE_TTL_SECONDS = 7 * 24 * 3600
+#: Seconds a worker's registration lives without a heartbeat; the worker beats at least
+#: every ``WORKER_TTL_SECONDS - 15`` seconds while idle (RQ's rule), so ``/healthz`` sees a
+#: dead worker within a minute.
+WORKER_TTL_SECONDS = 60
+#: Seconds between two queuings of the daily mails (deadline reminders, moderator digests):
+#: each mail is queued once a day whoever asks (their dedupe keys), so hourly is a retry.
+DAILY_CHECK_SECONDS = 3600
+#: Seconds a Redis connection or command may take before it counts as failed.
+REDIS_TIMEOUT_SECONDS = 2
+
+_connections: dict[str, redis.Redis] = {}
+
+
+def uses_redis() -> bool:
+    """Whether jobs go to the RQ queue: ``JOBS_BACKEND`` ``"rq"``, or unset with
+    ``REDIS_URL`` set. ``"inline"`` keeps them in this process even with Redis."""
+    backend = current_app.config.get("JOBS_BACKEND") or ("rq" if current_app.config.get("REDIS_URL") else "inline")
+    return backend == "rq"
+
+
+def connection() -> redis.Redis:
+    """The process's client of ``REDIS_URL`` (a connection pool, made once per URL)."""
+    url = current_app.config["REDIS_URL"]
+    client = _connections.get(url)
+    if client is None:
+        client = _connections[url] = redis.Redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS + 60,
+            health_check_interval=30)
+    return client
+
+
+def queue() -> Queue:
+    """The RQ queue ``JOBS_QUEUE`` (JSON-serialised arguments: ids only)."""
+    return Queue(current_app.config["JOBS_QUEUE"], connection=connection(), serializer=JSONSerializer)
+
+
+def enqueue(name: str, *args) -> bool:
+    """Put the job ``name`` with ``args`` in the RQ queue.
+
+    Args:
+        name: a key of :data:`JOBS`.
+        args: JSON values (ids, lists of ids).
+
+    Returns:
+        ``True`` when queued; ``False`` when jobs run in this process (no Redis), or Redis
+        could not take it (logged): the caller then does the work itself, or leaves it to
+        the sweep.
+
+    Raises:
+        KeyError: no job of that name.
+    """
+    function = JOBS[name]
+    if not uses_redis():
+        return False
+    try:
+        queue().enqueue(function, *args, result_ttl=0, failure_ttl=FAILURE_TTL_SECONDS,
+                        job_timeout=JOB_TIMEOUT_SECONDS, description=name)
+    except redis.RedisError:
+        log.warning("could not queue the job %s in Redis; the work waits in the database", name, exc_info=True)
+        return False
+    return True
+
+
+class _AfterCommit:
+    """One job queued once the transaction commits, with the ids of the rows it wrote (a
+    row rolled back to a savepoint has no identity and is left out)."""
+
+    def __init__(self, name: str, with_ids: bool):
+        self.name, self.with_ids, self.rows = name, with_ids, []
+
+    def __call__(self) -> None:
+        rows, self.rows = self.rows, []
+        if not self.with_ids:
+            enqueue(self.name)
+            return
+        ids = [state.identity[0] for state in map(sa.inspect, rows) if state.identity is not None]
+        if ids:
+            enqueue(self.name, ids)
+
+
+def after_commit(name: str, rows: list | None = None) -> None:
+    """Queue the job ``name`` once the current transaction commits: with the ids of
+    ``rows`` (ORM objects it adds, read after the commit), or with no argument when
+    ``rows`` is ``None``. One job per name and transaction. Does nothing when jobs run in
+    this process (:func:`uses_redis`): the caller's own in-process path does the work."""
+    if not uses_redis():
+        return
+    waiting = db.session.info.setdefault(AFTER_COMMIT, [])
+    job = next((w for w in waiting if isinstance(w, _AfterCommit) and w.name == name), None)
+    if job is None:
+        job = _AfterCommit(name, rows is not None)
+        waiting.append(job)
+    job.rows.extend(rows or ())
+
+
+class _AppWorker(SimpleWorker):
+    """An RQ worker running each job in this process, in a fresh application context
+    (its own database session, removed after the job)."""
+
+    app: Flask
+
+    def execute_job(self, job, queue):
+        with self.app.app_context():
+            return super().execute_job(job, queue)
+
+
+def run_worker(burst: bool = False, sweep_seconds: float | None = None) -> bool:
+    """Run an RQ worker on ``JOBS_QUEUE`` in this process until SIGTERM or Ctrl+C (the job
+    under way is finished first) or, with ``burst``, until the queue is empty. Beside it a
+    thread queues the sweep every ``sweep_seconds`` (default ``JOBS_SWEEP_SECONDS``) and
+    the daily mails every :data:`DAILY_CHECK_SECONDS`; the jobs themselves run one after
+    the other in the worker. The signal handlers it installs are restored at the end.
+
+    Returns:
+        Whether any job was run.
+
+    Raises:
+        redis.RedisError: Redis cannot be reached at the start.
+    """
+    app = current_app._get_current_object()
+    sweep_seconds = app.config["JOBS_SWEEP_SECONDS"] if sweep_seconds is None else sweep_seconds
+    worker = _AppWorker([queue()], connection=connection(), serializer=JSONSerializer,
+                        worker_ttl=WORKER_TTL_SECONDS)
+    worker.app = app
+    stopping = threading.Event()
+
+    def tick() -> None:
+        last_daily = -float("inf")
+        while not stopping.is_set():
+            with app.app_context():
+                if time.monotonic() - last_daily >= DAILY_CHECK_SECONDS and enqueue("queue_daily_mails"):
+                    last_daily = time.monotonic()
+                enqueue("sweep")
+            stopping.wait(sweep_seconds)
+
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    ticker = None
+    if not burst and sweep_seconds:
+        ticker = threading.Thread(target=tick, name="hoering-sweep", daemon=True)
+        ticker.start()
+    try:
+        return worker.work(burst=burst, logging_level=app.config.get("JOBS_LOG_LEVEL", "WARNING"))
+    finally:
+        stopping.set()
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        if ticker is not None:
+            ticker.join(REDIS_TIMEOUT_SECONDS + 5)
+
+
+def health() -> dict:
+    """The RQ side of ``/healthz``: live workers on the queue and the age of the latest
+    heartbeat among them, the queued jobs and the age of the oldest, failed jobs kept.
+
+    Returns:
+        ``{"workers", "last_heartbeat_seconds", "queued", "oldest_job_seconds",
+        "failed"}`` (ages in seconds, ``None`` when there is nothing to measure).
+
+    Raises:
+        redis.RedisError: Redis cannot be reached.
+    """
+    jobs = queue()
+    workers = Worker.all(queue=jobs)
+    now = time.time()
+    beats = [_seconds(worker.last_heartbeat) for worker in workers if worker.last_heartbeat]
+    oldest = None
+    first = jobs.get_job_ids(0, 1)
+    if first:
+        job = jobs.fetch_job(first[0])
+        if job is not None and job.enqueued_at is not None:
+            oldest = round(now - _seconds(job.enqueued_at))
+    return {
+        "workers": len(workers),
+        "last_heartbeat_seconds": round(now - max(beats)) if beats else None,
+        "queued": jobs.count,
+        "oldest_job_seconds": oldest,
+        "failed": FailedJobRegistry(queue=jobs).count,
+    }
+
+
+def _seconds(moment: dt.datetime) -> float:
+    """A time RQ wrote (UTC, aware or naive) as seconds since the epoch."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
