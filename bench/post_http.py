@@ -12,16 +12,20 @@ each server process's memory).
 
 ``--citizens`` citizens log in through the login form, read the consultation page once
 for its CSRF token, then post comments through the comment form for ``--seconds``
-seconds, each with a new form key, without following the redirect; every other one is a
+seconds, each with a new form key, without following the redirect (nor keeping the
+"thank you" the answer adds to the session, which the next page would show and drop); every other one is a
 reply to another citizen's comment (so the worker sends a reply mail). Meanwhile a
-checker searches the search page for the newest accepted comment, again and again, and
-notes how long after the post's answer it was found. Then:
+checker searches the search page for the newest accepted comment every
+:data:`CHECK_EVERY` seconds, and notes how long after the post's answer it was found. Then:
 
 * comments/second (accepted posts, answered 303, per second of the run), the bare page's
   requests/second measured just before on the same gunicorn configuration, their ratio;
 * every accepted comment is in the database exactly once, and nothing else is;
 * every accepted comment is found by the search page (after the run), and the checker's
   longest wait during it (must be under 2 seconds);
+* the CPU time per accepted comment of the gunicorn workers, the RQ worker and the
+  PostgreSQL server processes of the database (``/proc``): on a shared machine a steadier
+  figure than the rate, since 2 cores give 2000 ms of CPU a second;
 * how long the worker took after the run to deliver every event and send every mail.
 
 Not a test: the figures go to docs/PERFORMANCE.md.
@@ -62,6 +66,8 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SLUG = "veilys-langs-skoleveien"
 #: Longest wait from a post's answer until the search page finds it, in seconds (issue 14).
 SEARCHABLE_WITHIN = 2.0
+#: Seconds between two checks of the checker (its searches load the same servers).
+CHECK_EVERY = 0.5
 
 
 def scratch_database(url: sa.URL, create: bool) -> None:
@@ -121,7 +127,11 @@ class Citizen:
         self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
+    def request(self, method: str, path: str, form: dict | None = None,
+                keep_cookies: bool = True) -> tuple[int, dict, str]:
+        """One request with the cookies so far; ``keep_cookies=False`` ignores those the
+        answer sets (a comment's answer adds its "thank you" message to the session, which
+        a browser shows, and so drops, on the page it is sent to next)."""
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
         if form is not None:
@@ -130,7 +140,7 @@ class Citizen:
         self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
         text = response.read().decode("utf-8", "replace")
-        for value in response.headers.get_all("Set-Cookie") or []:
+        for value in (response.headers.get_all("Set-Cookie") or []) if keep_cookies else []:
             for name, morsel in SimpleCookie(value).items():
                 self.cookies[name] = morsel.value
         return response.status, dict(response.headers), text
@@ -145,13 +155,39 @@ class Citizen:
         return CSRF.search(page).group(1)
 
 
-def post_for(seconds: float, base_url: str, emails: list[str], seeds: list[int]):
-    """Every citizen posts for ``seconds``; returns ``(accepted, refused, elapsed, waits)``:
-    ``{comment id: (text, time of the answer)}``, the refused answers' statuses, the
-    seconds the posting took, and the checker's waits until the search page found a
-    comment (seconds)."""
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user and system) the processes ``pids`` have used so far, in seconds
+    (``/proc/<pid>/stat``; a process that is gone counts 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def database_pids(url: str) -> list[int]:
+    """The PostgreSQL server processes connected to the database of ``url``."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        pids = list(connection.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                               "AND pid <> pg_backend_pid()")).scalars())
+    engine.dispose()
+    return pids
+
+
+def post_for(seconds: float, base_url: str, emails: list[str], seeds: list[int], cpu):
+    """Every citizen posts for ``seconds``; returns ``(accepted, refused, elapsed, waits,
+    cpu)``: ``{comment id: (text, time of the answer)}``, the refused answers' statuses,
+    the seconds the posting took, the checker's waits until the search page found a
+    comment (seconds), and the CPU seconds each kind of process used meanwhile (``cpu()``
+    returns their totals so far)."""
     citizens = [Citizen(base_url) for _ in emails]
     tokens = [citizen.login(email) for citizen, email in zip(citizens, emails, strict=True)]
+    cpu_before = cpu()
     accepted: dict[int, tuple[str, float]] = {}
     refused: list[int] = []
     newest: list[tuple[int, str, float]] = []
@@ -167,7 +203,8 @@ def post_for(seconds: float, base_url: str, emails: list[str], seeds: list[int])
                     "submission": secrets.token_urlsafe(24)}
             if n % 2:
                 form["parent_id"] = str(seeds[(index + 1) % len(seeds)])
-            status, headers, _body = citizen.request("POST", f"/hoeringer/{SLUG}/kommentarer", form)
+            status, headers, _body = citizen.request("POST", f"/hoeringer/{SLUG}/kommentarer", form,
+                                                       keep_cookies=False)
             answered = time.monotonic()
             if status == 303:
                 comment_id = int(headers["Location"].rsplit("/", 1)[1])
@@ -189,6 +226,7 @@ def post_for(seconds: float, base_url: str, emails: list[str], seeds: list[int])
                     break
                 time.sleep(0.05)
             waits.append(time.monotonic() - answered)
+            time.sleep(CHECK_EVERY)
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(len(citizens))]
     threads.append(threading.Thread(target=check))
@@ -196,7 +234,8 @@ def post_for(seconds: float, base_url: str, emails: list[str], seeds: list[int])
         thread.start()
     for thread in threads:
         thread.join()
-    return accepted, refused, time.monotonic() - start, waits
+    elapsed, cpu_after = time.monotonic() - start, cpu()
+    return accepted, refused, elapsed, waits, {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
 
 
 def verify(settings: dict, redis_url: str, accepted: dict, base_url: str) -> None:
@@ -275,12 +314,18 @@ def main() -> None:
         with Server("bare_app:app") as bare:
             bare_rps = throughput(bare.url + "/", seconds=args.seconds)
         with Server("wsgi:app", env=env, ready_path="/healthz") as server:
-            accepted, refused, elapsed, waits = post_for(args.seconds, server.url, emails, seeds)
+            accepted, refused, elapsed, waits, cpu = post_for(
+                args.seconds, server.url, emails, seeds,
+                lambda: {"web": cpu_seconds(server.worker_pids()), "worker": cpu_seconds([worker.pid]),
+                         "postgresql": cpu_seconds(database_pids(settings["SQLALCHEMY_DATABASE_URI"]))})
             rate = len(accepted) / elapsed
             print(f"{args.citizens} citizens posting for {elapsed:.1f} s on PostgreSQL, SEARCH_BACKEND=postgresql, "
                   f"jobs in Redis, gunicorn {' '.join(GUNICORN_ARGS)}")
             print(f"posting: {rate:.1f} comments/s ({len(accepted)} accepted, {len(refused)} refused "
                   f"{sorted(set(refused))}), bare Flask page {bare_rps:.1f} req/s, ratio {rate / bare_rps:.4f}")
+            print("CPU per comment: " + ", ".join(f"{name} {seconds / len(accepted) * 1000:.1f} ms"
+                                                 for name, seconds in cpu.items())
+                  + f"; total {sum(cpu.values()) / len(accepted) * 1000:.1f} ms")
             if waits:
                 print(f"search page found the newest comment after at most {max(waits):.2f} s "
                       f"(median {sorted(waits)[len(waits) // 2]:.2f} s, {len(waits)} checks; "

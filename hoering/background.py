@@ -9,8 +9,9 @@ server's close callbacks), so a single ``make run`` needs nothing else. Each ite
 handled once, whichever process takes it.
 
 With jobs in Redis (:mod:`hoering.jobs`), the functions below the rounds are the jobs the
-RQ worker runs: each is handed ids right after the commit that made the work, and
-:func:`sweep` queues again whatever waits too long (a job lost from Redis).
+RQ worker runs: each is queued right after a commit that made work of its kind (one
+waits at a time) and takes all that waits; :func:`sweep` queues them again when work
+waits too long (a job lost from Redis).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from hoering import jobs
-from hoering.eventlog import BATCH_SIZE, EventDelivery, deliver_committed, deliver_due
+from hoering.eventlog import EventDelivery, deliver_due, deliver_waiting
 from hoering.extensions import db
 from hoering.notifications.models import OutboxMail
 from hoering.notifications.services import CLAIM_TIMEOUT, deliver, queue_deadline_reminders, queue_moderator_digests
@@ -32,8 +33,8 @@ from hoering.timeutil import utcnow
 #: Seconds an index task or an unsent mail may wait before the sweep queues it again:
 #: longer than the worker normally takes to reach a job.
 STUCK_SECONDS = 10
-#: Most rows one sweep queues again of each kind (the next sweep takes the rest).
-SWEEP_LIMIT = 5000
+#: Most rows one job takes; with more waiting it queues itself again.
+JOB_LIMIT = 1000
 
 
 def deliver_events_and_index(apply_index: bool = True) -> int:
@@ -72,18 +73,21 @@ def run_round(queue_daily: bool) -> int:
 
 # --- the jobs of the RQ worker (hoering/jobs.py) ----------------------------------------------
 
-def deliver_events(ids: list[int]) -> int:
-    """Job: deliver the event log rows ``ids`` still there (:func:`hoering.eventlog.deliver_committed`).
+def deliver_events() -> int:
+    """Job: deliver the event log rows not waiting for a retry, :data:`JOB_LIMIT` at most
+    (then it queues itself again), :data:`hoering.eventlog.BATCH_SIZE` to a transaction.
 
     Returns:
         How many were delivered (0: another process took them, or nothing was left).
     """
-    return deliver_committed([int(row_id) for row_id in ids])
+    delivered = deliver_waiting(limit=JOB_LIMIT)
+    if delivered >= JOB_LIMIT:
+        jobs.enqueue("deliver_events", force=True)
+    return delivered
 
 
 def apply_index_tasks() -> int:
-    """Job: apply the waiting search index tasks (all of them: tasks carry no order of
-    their own, and applying one twice does no harm).
+    """Job: apply the waiting search index tasks (all of them: applying one twice does no harm).
 
     Returns:
         How many tasks were applied.
@@ -91,15 +95,18 @@ def apply_index_tasks() -> int:
     return process_pending()
 
 
-def send_mails(ids: list[int]) -> int:
-    """Job: send the outbox mails ``ids`` still unsent (each is claimed first, so it goes
-    once whoever sends it). Links were written into the mails on ``SITE_URL``.
+def send_mails() -> int:
+    """Job: send the unsent outbox mails, :data:`JOB_LIMIT` at most (then it queues itself
+    again); each is claimed first, so it goes once whoever sends it. Links were written
+    into the mails on ``SITE_URL``.
 
     Returns:
         How many were sent.
     """
     with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
-        sent, _failed = deliver(ids=[int(mail_id) for mail_id in ids])
+        sent, failed = deliver(limit=JOB_LIMIT)
+    if sent + failed >= JOB_LIMIT:
+        jobs.enqueue("send_mails", force=True)
     return sent
 
 
@@ -127,22 +134,16 @@ def sweep(now: dt.datetime | None = None) -> int:
     """
     now = now or utcnow()
     stuck = now - dt.timedelta(seconds=STUCK_SECONDS)
-    events = list(db.session.scalars(sa.select(EventDelivery.id).where(EventDelivery.next_attempt_at <= now)
-                                     .order_by(EventDelivery.id).limit(SWEEP_LIMIT)))
-    mails = list(db.session.scalars(sa.select(OutboxMail.id).where(
+    events = db.session.scalar(sa.select(sa.func.count(EventDelivery.id)).where(EventDelivery.next_attempt_at <= now))
+    mails = db.session.scalar(sa.select(sa.func.count(OutboxMail.id)).where(
         OutboxMail.sent_at.is_(None), OutboxMail.created_at <= stuck,
-        sa.or_(OutboxMail.claimed_at.is_(None), OutboxMail.claimed_at < now - CLAIM_TIMEOUT))
-        .order_by(OutboxMail.id).limit(SWEEP_LIMIT)))
+        sa.or_(OutboxMail.claimed_at.is_(None), OutboxMail.claimed_at < now - CLAIM_TIMEOUT)))
     tasks = 0 if in_database() else db.session.scalar(
         sa.select(sa.func.count(IndexTask.id)).where(IndexTask.created_at <= stuck))
     db.session.rollback()
     handled = 0
-    for start in range(0, len(events), BATCH_SIZE):
-        batch = events[start:start + BATCH_SIZE]
-        handled += len(batch) if jobs.enqueue("deliver_events", batch) else deliver_events(batch)
-    for start in range(0, len(mails), BATCH_SIZE):
-        batch = mails[start:start + BATCH_SIZE]
-        handled += len(batch) if jobs.enqueue("send_mails", batch) else send_mails(batch)
-    if tasks:
-        handled += tasks if jobs.enqueue("apply_index_tasks") else apply_index_tasks()
+    for name, waiting, run in (("deliver_events", events, lambda: deliver_due(limit=JOB_LIMIT, now=now)),
+                               ("send_mails", mails, send_mails), ("apply_index_tasks", tasks, apply_index_tasks)):
+        if waiting:
+            handled += waiting if jobs.enqueue(name, force=True) else run()
     return handled

@@ -124,7 +124,7 @@ class _CommittedDeliveries:
                 ids.append(state.identity[0])
             if state.session is not None:
                 state.session.expunge(row)  # the delivery deletes the row with a statement of its own
-        if ids and not jobs.enqueue("deliver_events", ids):
+        if ids and not jobs.enqueue("deliver_events"):
             deliver_committed(ids)
 
 
@@ -170,6 +170,28 @@ def deliver_due(limit: int = 100, now: dt.datetime | None = None) -> int:
                                   .order_by(EventDelivery.id).limit(limit)))
     db.session.rollback()
     return _deliver(ids, due_by=now)
+
+
+def deliver_waiting(limit: int = 1000, now: dt.datetime | None = None) -> int:
+    """Deliver the rows not waiting for a retry, oldest first: new ones (within their grace
+    time too) and those due (the job of the background worker, :mod:`hoering.jobs`).
+
+    Args:
+        limit: the most rows to try in this call.
+        now: the time to compare ``next_attempt_at`` with (UTC; default now).
+
+    Returns:
+        How many were delivered.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the event log cannot be read or written.
+    """
+    now = now or utcnow()
+    ids = list(db.session.scalars(sa.select(EventDelivery.id).where(
+        sa.or_(EventDelivery.attempts == 0, EventDelivery.next_attempt_at <= now))
+        .order_by(EventDelivery.id).limit(limit)))
+    db.session.rollback()
+    return _deliver(ids)
 
 
 def _deliver(ids: list[int], due_by: dt.datetime | None = None) -> int:

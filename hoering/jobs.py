@@ -3,16 +3,18 @@ this process.
 
 With ``REDIS_URL`` set (and ``JOBS_BACKEND`` not ``"inline"``), the work behind the pages
 goes to the RQ (https://python-rq.org) queue ``JOBS_QUEUE`` as soon as the transaction
-that made it commits, and ``flask hoering worker`` runs it (:func:`run_worker`). Without
+that made it commits (one job per kind of work waits at a time: it takes every row
+waiting when it starts), and ``flask hoering worker`` runs it (:func:`run_worker`). Without
 Redis, :func:`enqueue` answers ``False`` and the caller does the work in this process, as
 the embedded default always did: nothing else to install.
 
-The tables are the truth, not the queue: a job names rows of the event log
-(``event_delivery``), the index tasks or the mail outbox by id, and does what those rows
+The tables are the truth, not the queue: a job looks at the event log
+(``event_delivery``), the index tasks or the mail outbox, and does what the rows there
 still ask for. A job that finds nothing left to do is fine (another process did it); a job
 lost from Redis (a flush, a crash before it was taken) is caught by the worker's sweep
 (:func:`hoering.background.sweep`), which queues again what waits too long.
 
+Jobs carry no data: ids at most, mostly nothing, as the rows say what is to be done.
 This module names the job functions by their dotted path (:data:`JOBS`), so it imports no
 feature and sits in the foundation beside the event log.
 """
@@ -26,7 +28,6 @@ import threading
 import time
 
 import redis
-import sqlalchemy as sa
 from flask import Flask, current_app
 from rq import Queue, SimpleWorker, Worker
 from rq.registry import FailedJobRegistry
@@ -44,6 +45,12 @@ JOBS = {
     "sweep": "hoering.background.sweep",
     "queue_daily_mails": "hoering.background.queue_daily_mails",
 }
+#: Jobs without arguments that handle every row of their table that waits: one at a time
+#: waits in the queue (:func:`enqueue`).
+COALESCED = frozenset({"deliver_events", "apply_index_tasks", "send_mails"})
+#: Seconds the mark of a waiting coalesced job lives: should the job be lost with its mark
+#: kept, commits queue one again after this (and the sweep at once).
+FLAG_SECONDS = 120
 #: Seconds a job may run before the worker stops it (the rows it left wait for the sweep).
 JOB_TIMEOUT_SECONDS = 600
 #: Seconds a failed job is kept in Redis for inspection (``rq info``; seven days).
@@ -84,17 +91,30 @@ def queue() -> Queue:
     return Queue(current_app.config["JOBS_QUEUE"], connection=connection(), serializer=JSONSerializer)
 
 
-def enqueue(name: str, *args) -> bool:
+def _flag(name: str) -> str:
+    """The Redis key that says a job ``name`` is queued and not yet started."""
+    return f"hoering:jobs:{current_app.config['JOBS_QUEUE']}:{name}:queued"
+
+
+def enqueue(name: str, *args, force: bool = False) -> bool:
     """Put the job ``name`` with ``args`` in the RQ queue.
+
+    A job of :data:`COALESCED` (no arguments: it handles every row of its table that
+    waits) is queued only when none of that name waits in the queue yet (a Redis key
+    says so, which the worker deletes as it starts the job; it expires after
+    :data:`FLAG_SECONDS` should the job be lost). Under load one job so handles the work
+    of many commits, in one transaction, instead of one job each.
 
     Args:
         name: a key of :data:`JOBS`.
         args: JSON values (ids, lists of ids).
+        force: queue it even when one of that name waits (the sweep does: the waiting
+            one may be lost).
 
     Returns:
-        ``True`` when queued; ``False`` when jobs run in this process (no Redis), or Redis
-        could not take it (logged): the caller then does the work itself, or leaves it to
-        the sweep.
+        ``True`` when queued (or one of that name already waits); ``False`` when jobs run
+        in this process (no Redis), or Redis could not take it (logged): the caller then
+        does the work itself, or leaves it to the sweep.
 
     Raises:
         KeyError: no job of that name.
@@ -103,6 +123,8 @@ def enqueue(name: str, *args) -> bool:
     if not uses_redis():
         return False
     try:
+        if name in COALESCED and not connection().set(_flag(name), 1, nx=True, ex=FLAG_SECONDS) and not force:
+            return True
         queue().enqueue(function, *args, result_ttl=0, failure_ttl=FAILURE_TTL_SECONDS,
                         job_timeout=JOB_TIMEOUT_SECONDS, description=name)
     except redis.RedisError:
@@ -112,45 +134,37 @@ def enqueue(name: str, *args) -> bool:
 
 
 class _AfterCommit:
-    """One job queued once the transaction commits, with the ids of the rows it wrote (a
-    row rolled back to a savepoint has no identity and is left out)."""
+    """The job queued once the transaction commits."""
 
-    def __init__(self, name: str, with_ids: bool):
-        self.name, self.with_ids, self.rows = name, with_ids, []
+    def __init__(self, name: str):
+        self.name = name
 
     def __call__(self) -> None:
-        rows, self.rows = self.rows, []
-        if not self.with_ids:
-            enqueue(self.name)
-            return
-        ids = [state.identity[0] for state in map(sa.inspect, rows) if state.identity is not None]
-        if ids:
-            enqueue(self.name, ids)
+        enqueue(self.name)
 
 
-def after_commit(name: str, rows: list | None = None) -> None:
-    """Queue the job ``name`` once the current transaction commits: with the ids of
-    ``rows`` (ORM objects it adds, read after the commit), or with no argument when
-    ``rows`` is ``None``. One job per name and transaction. Does nothing when jobs run in
-    this process (:func:`uses_redis`): the caller's own in-process path does the work."""
+def after_commit(name: str) -> None:
+    """Queue the job ``name`` (one of :data:`COALESCED`) once the current transaction
+    commits, once however often this is called in it. Does nothing when jobs run in this
+    process (:func:`uses_redis`): the caller's own in-process path does the work."""
     if not uses_redis():
         return
     waiting = db.session.info.setdefault(AFTER_COMMIT, [])
-    job = next((w for w in waiting if isinstance(w, _AfterCommit) and w.name == name), None)
-    if job is None:
-        job = _AfterCommit(name, rows is not None)
-        waiting.append(job)
-    job.rows.extend(rows or ())
+    if not any(isinstance(w, _AfterCommit) and w.name == name for w in waiting):
+        waiting.append(_AfterCommit(name))
 
 
 class _AppWorker(SimpleWorker):
     """An RQ worker running each job in this process, in a fresh application context
-    (its own database session, removed after the job)."""
+    (its own database session, removed after the job). A job of :data:`COALESCED` first
+    says it started (:func:`enqueue` queues the next one from then on)."""
 
     app: Flask
 
     def execute_job(self, job, queue):
         with self.app.app_context():
+            if job.description in COALESCED:
+                self.connection.delete(_flag(job.description))
             return super().execute_job(job, queue)
 
 
