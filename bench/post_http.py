@@ -1,6 +1,6 @@
 """Posting comments over HTTP: comments a second beside the bare Flask page, in the same run.
 
-Usage: .venv/bin/python bench/post_http.py [--seconds 20] [--citizens 8]
+Usage: .venv/bin/python bench/post_http.py [--seconds 20] [--citizens 8] [--jobs rq|inline]
 
 The production set-up of ``make serve`` on this machine: gunicorn with the harness's
 configuration (``bench/gunicorn_bench.py``, :data:`GUNICORN_ARGS`) serving ``wsgi:app`` on
@@ -292,6 +292,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--citizens", type=int, default=8)
+    parser.add_argument("--jobs", choices=["rq", "inline"], default="rq",
+                        help="inline: JOBS_BACKEND=inline, the events delivered in the request after its commit "
+                             "(as before jobs in Redis), the worker polling the tables")
     args = parser.parse_args()
     database = sa.engine.make_url(os.environ.get("HOERING_BENCH_DATABASE_URL", DEFAULT_DATABASE))
     redis_url = os.environ.get("HOERING_BENCH_REDIS_URL", DEFAULT_REDIS)
@@ -299,7 +302,7 @@ def main() -> None:
     redis.Redis.from_url(redis_url).flushdb()
     folder = tempfile.mkdtemp(prefix="hoering-bench-post-")
     settings = {"SQLALCHEMY_DATABASE_URI": database.render_as_string(hide_password=False), "REDIS_URL": redis_url,
-                "SEARCH_BACKEND": "postgresql", "JOBS_QUEUE": "bench",
+                "SEARCH_BACKEND": "postgresql", "JOBS_QUEUE": "bench", "JOBS_BACKEND": args.jobs,
                 **{f"RATELIMIT_{name}": "1000000 per minute" for name in ("COMMENTS", "LOGIN", "LOGIN_ACCOUNT", "API")},
                 "SEARCH_INDEX_INLINE": False, "MAIL_SWEEP_SECONDS": 0, "EVENT_SWEEP_SECONDS": 0,
                 "MAIL_DIR": os.path.join(folder, "mail"), "SEARCH_INDEX_DIR": os.path.join(folder, "index"),
@@ -320,7 +323,7 @@ def main() -> None:
                          "postgresql": cpu_seconds(database_pids(settings["SQLALCHEMY_DATABASE_URI"]))})
             rate = len(accepted) / elapsed
             print(f"{args.citizens} citizens posting for {elapsed:.1f} s on PostgreSQL, SEARCH_BACKEND=postgresql, "
-                  f"jobs in Redis, gunicorn {' '.join(GUNICORN_ARGS)}")
+                  f"JOBS_BACKEND={args.jobs}, gunicorn {' '.join(GUNICORN_ARGS)}")
             print(f"posting: {rate:.1f} comments/s ({len(accepted)} accepted, {len(refused)} refused "
                   f"{sorted(set(refused))}), bare Flask page {bare_rps:.1f} req/s, ratio {rate / bare_rps:.4f}")
             print("CPU per comment: " + ", ".join(f"{name} {seconds / len(accepted) * 1000:.1f} ms"

@@ -75,14 +75,21 @@ def run_round(queue_daily: bool) -> int:
 
 def deliver_events() -> int:
     """Job: deliver the event log rows not waiting for a retry, :data:`JOB_LIMIT` at most
-    (then it queues itself again), :data:`hoering.eventlog.BATCH_SIZE` to a transaction.
+    (then it queues itself again), :data:`hoering.eventlog.BATCH_SIZE` to a transaction;
+    then apply the index tasks and send the mails the subscribers wrote, in this job
+    rather than in jobs of their own (one job a comment where there would be three).
 
     Returns:
-        How many were delivered (0: another process took them, or nothing was left).
+        How many events were delivered (0: another process took them, or nothing was left).
     """
-    delivered = deliver_waiting(limit=JOB_LIMIT)
+    with jobs.handled_here("apply_index_tasks", "send_mails") as asked:
+        delivered = deliver_waiting(limit=JOB_LIMIT)
     if delivered >= JOB_LIMIT:
         jobs.enqueue("deliver_events", force=True)
+    if "apply_index_tasks" in asked:
+        apply_index_tasks()
+    if "send_mails" in asked:
+        send_mails()
     return delivered
 
 

@@ -21,6 +21,8 @@ feature and sits in the foundation beside the event log.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 import signal
@@ -66,6 +68,8 @@ DAILY_CHECK_SECONDS = 3600
 REDIS_TIMEOUT_SECONDS = 2
 
 _connections: dict[str, redis.Redis] = {}
+_handled_here: contextvars.ContextVar[tuple[frozenset, set]] = contextvars.ContextVar(
+    "handled_here", default=(frozenset(), set()))
 
 
 def uses_redis() -> bool:
@@ -143,11 +147,33 @@ class _AfterCommit:
         enqueue(self.name)
 
 
+@contextlib.contextmanager
+def handled_here(*names: str):
+    """While in this block, :func:`after_commit` queues none of the jobs ``names``: the
+    job running here does their work itself when the block ends (the worker's delivery
+    of events sends the mails it wrote, rather than queuing a job for them).
+
+    Yields:
+        The set of those names that :func:`after_commit` was asked for meanwhile.
+    """
+    asked: set[str] = set()
+    token = _handled_here.set((frozenset(names), asked))
+    try:
+        yield asked
+    finally:
+        _handled_here.reset(token)
+
+
 def after_commit(name: str) -> None:
     """Queue the job ``name`` (one of :data:`COALESCED`) once the current transaction
     commits, once however often this is called in it. Does nothing when jobs run in this
-    process (:func:`uses_redis`): the caller's own in-process path does the work."""
+    process (:func:`uses_redis`), where the caller's own in-process path does the work,
+    nor inside :func:`handled_here` for that name."""
     if not uses_redis():
+        return
+    handled, asked = _handled_here.get()
+    if name in handled:
+        asked.add(name)
         return
     waiting = db.session.info.setdefault(AFTER_COMMIT, [])
     if not any(isinstance(w, _AfterCommit) and w.name == name for w in waiting):
