@@ -51,10 +51,11 @@ JOBS = {
 #: waits in the queue (:func:`enqueue`).
 COALESCED = frozenset({"deliver_events", "apply_index_tasks", "send_mails"})
 #: Seconds a coalesced job waits before it starts, so that it takes the work of the
-#: commits of that time too (one job for a tenth of a second of posting, say): a job costs
-#: the worker about 4 ms of CPU besides its work (RQ's bookkeeping in Redis), which a
-#: busy site would otherwise pay for every comment (bench/post_http.py).
-GATHER_SECONDS = 0.2
+#: commits of that time too (one job for half a second of posting): a job costs the worker
+#: about 4 ms of CPU besides its work (RQ's bookkeeping in Redis), which a busy site would
+#: otherwise pay for every comment (bench/post_http.py, docs/PERFORMANCE.md). Mails and
+#: the Whoosh index are that much later; the PostgreSQL search backend is not delayed.
+GATHER_SECONDS = 0.5
 #: Seconds the mark of a waiting coalesced job lives: should the job be lost with its mark
 #: kept, commits queue one again after this (and the sweep at once).
 FLAG_SECONDS = 120

@@ -16,7 +16,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from hoering import background
+from hoering import background, jobs
 from hoering.background import deliver_events
 from hoering.eventlog import EventDelivery
 from hoering.extensions import db
@@ -54,8 +54,10 @@ def redis_url():
 
 
 @pytest.fixture
-def rq_app(make_app, redis_url):
-    """An app on the test database with jobs in Redis."""
+def rq_app(make_app, redis_url, monkeypatch):
+    """An app on the test database with jobs in Redis (whose worker in this process does
+    not wait for more work before each job)."""
+    monkeypatch.setattr(jobs, "GATHER_SECONDS", 0)
     return make_app(REDIS_URL=redis_url, MAIL_SWEEP_SECONDS=0, SEARCH_INDEX_INLINE=False)
 
 
@@ -141,10 +143,11 @@ def test_a_mail_left_unsent_is_sent_after_the_sweep(rq_app, redis_url, make_user
     question = asker.comment(consultation.slug, "Hvorfor slukkes gatelysene klokken ti?")
     answerer.comment(consultation.slug, "Fordi kommunen sparer strøm", reply_to=question)
     redis.Redis.from_url(redis_url).flushdb()
+    send_mails = background.send_mails
     monkeypatch.setattr(background, "send_mails", lambda: 0)  # the worker stops before it sends the reply mail
     with rq_app.app_context():
         assert deliver_events() == 4
-    monkeypatch.undo()
+    monkeypatch.setattr(background, "send_mails", send_mails)
     assert queued_jobs(redis_url) == []  # the delivery sends the mails it wrote itself: no job for them
     with rq_app.app_context():
         assert count(IndexTask) == 0  # applied by the delivery too
