@@ -86,19 +86,22 @@ def uses_redis() -> bool:
 
 
 def connection() -> redis.Redis:
-    """The process's client of ``REDIS_URL`` (a connection pool, made once per URL)."""
+    """The process's client of ``REDIS_URL`` (a connection pool, made once per URL); a
+    command that takes longer than :data:`REDIS_TIMEOUT_SECONDS` fails, so a hung Redis
+    cannot hold a request for long."""
     url = current_app.config["REDIS_URL"]
     client = _connections.get(url)
     if client is None:
         client = _connections[url] = redis.Redis.from_url(
-            url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS + 60,
+            url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS,
             health_check_interval=30)
     return client
 
 
-def queue() -> Queue:
-    """The RQ queue ``JOBS_QUEUE`` (JSON-serialised arguments: ids only)."""
-    return Queue(current_app.config["JOBS_QUEUE"], connection=connection(), serializer=JSONSerializer)
+def queue(client: redis.Redis | None = None) -> Queue:
+    """The RQ queue ``JOBS_QUEUE`` on ``client`` (default :func:`connection`), its jobs'
+    arguments JSON."""
+    return Queue(current_app.config["JOBS_QUEUE"], connection=client or connection(), serializer=JSONSerializer)
 
 
 def _flag(name: str) -> str:
@@ -217,8 +220,11 @@ def run_worker(burst: bool = False, sweep_seconds: float | None = None) -> bool:
     """
     app = current_app._get_current_object()
     sweep_seconds = app.config["JOBS_SWEEP_SECONDS"] if sweep_seconds is None else sweep_seconds
-    worker = _AppWorker([queue()], connection=connection(), serializer=JSONSerializer,
-                        worker_ttl=WORKER_TTL_SECONDS)
+    # The worker's own client: it waits for jobs with blocking reads of up to
+    # WORKER_TTL_SECONDS - 15 seconds, longer than a request's commands may take.
+    client = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                                  socket_timeout=WORKER_TTL_SECONDS + REDIS_TIMEOUT_SECONDS, health_check_interval=30)
+    worker = _AppWorker([queue(client)], connection=client, serializer=JSONSerializer, worker_ttl=WORKER_TTL_SECONDS)
     worker.app = app
     stopping = threading.Event()
 
@@ -244,6 +250,7 @@ def run_worker(burst: bool = False, sweep_seconds: float | None = None) -> bool:
             signal.signal(number, handler)
         if ticker is not None:
             ticker.join(REDIS_TIMEOUT_SECONDS + 5)
+        client.close()
 
 
 def health() -> dict:

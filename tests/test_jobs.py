@@ -209,7 +209,7 @@ def test_the_worker_process_runs_jobs_reports_health_and_stops_on_sigterm(
         body = asker.get("/healthz").get_json()
         assert body["checks"]["worker"]["workers"] == 1
         assert body["checks"]["worker"]["last_heartbeat_seconds"] < 60
-        assert body["checks"]["worker"]["queued"] == 0
+        assert body["checks"]["worker"]["failed"] == 0
     finally:
         worker.send_signal(signal.SIGTERM)
         output = worker.communicate(timeout=30)[0].decode()
