@@ -8,8 +8,8 @@ index tasks, mail) is reported with the age of its oldest item: ``"status": "deg
 (still 200) when the index cannot be read or some work is older than
 ``HEALTH_BACKLOG_SECONDS``, so monitoring can alert while users are still served.
 With jobs in Redis (:mod:`hoering.jobs`), the RQ worker is reported under ``"worker"``:
-how many workers are alive on the queue (they beat at least every 45 seconds, and are
-dropped a minute after the last beat) and the age of the latest heartbeat, how many jobs
+how many workers are alive on the queue (they beat at least every 45 seconds while idle;
+one counts as alive while its last beat is at most a minute old, or while it is in a job) and the age of the latest heartbeat, how many jobs
 are queued and the age of the oldest, and how many failed jobs are kept. No live worker,
 or a queued job older than ``HEALTH_BACKLOG_SECONDS``, makes it "degraded" too.
 

@@ -254,8 +254,8 @@ def run_worker(burst: bool = False, sweep_seconds: float | None = None) -> bool:
 
 
 def health() -> dict:
-    """The RQ side of ``/healthz``: live workers on the queue and the age of the latest
-    heartbeat among them, the queued jobs and the age of the oldest, failed jobs kept.
+    """The RQ side of ``/healthz``: live workers on the queue (a heartbeat within
+    :data:`WORKER_TTL_SECONDS`, or in a job) and the age of the latest heartbeat among them, the queued jobs and the age of the oldest, failed jobs kept.
 
     Returns:
         ``{"workers", "last_heartbeat_seconds", "queued", "oldest_job_seconds",
@@ -265,9 +265,12 @@ def health() -> dict:
         redis.RedisError: Redis cannot be reached.
     """
     jobs = queue()
-    workers = Worker.all(queue=jobs)
     now = time.time()
-    beats = [_seconds(worker.last_heartbeat) for worker in workers if worker.last_heartbeat]
+    # Registered workers whose heartbeat is recent (an idle one beats every 45 seconds) or
+    # that are in a job (no beats meanwhile); a dead one stays registered up to 2 minutes.
+    beats = [(_seconds(worker.last_heartbeat) if worker.last_heartbeat else 0.0, worker.get_state())
+             for worker in Worker.all(queue=jobs)]
+    beats = [beat for beat, state in beats if now - beat <= WORKER_TTL_SECONDS or state == "busy"]
     oldest = None
     first = jobs.get_job_ids(0, 1)
     if first:
@@ -275,7 +278,7 @@ def health() -> dict:
         if job is not None and job.enqueued_at is not None:
             oldest = round(now - _seconds(job.enqueued_at))
     return {
-        "workers": len(workers),
+        "workers": len(beats),
         "last_heartbeat_seconds": round(now - max(beats)) if beats else None,
         "queued": jobs.count,
         "oldest_job_seconds": oldest,
