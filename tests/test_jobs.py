@@ -183,6 +183,21 @@ def test_without_redis_nothing_needs_redis(app, make_app, browser_for, make_cons
     assert "worker" not in body["checks"] and "redis" not in body["checks"]
 
 
+def test_jobs_stay_in_the_web_process_when_told_so_even_with_redis(make_app, redis_url, make_user, make_consultation):
+    inline = make_app(REDIS_URL=redis_url, JOBS_BACKEND="inline", MAIL_SWEEP_SECONDS=0)
+    consultation = make_consultation()
+    asker, answerer = logged_in(inline, make_user()), logged_in(inline, make_user())
+    question = asker.comment(consultation.slug, "Hvorfor slukkes gatelysene klokken ti?")
+    answerer.comment(consultation.slug, "Fordi kommunen sparer strøm", reply_to=question)
+
+    assert queued_jobs(redis_url) == []
+    with inline.app_context():
+        assert count(EventDelivery) == 0  # delivered after each commit, in the request
+        assert db.session.scalars(sa.select(OutboxMail.sent_at).where(OutboxMail.kind == "reply")).one() is None
+    body = asker.get("/healthz").get_json()
+    assert body["checks"]["redis"]["ok"] is True and "worker" not in body["checks"]
+
+
 def test_the_worker_process_runs_jobs_reports_health_and_stops_on_sigterm(
         app, rq_app, redis_url, make_user, make_consultation, tmp_path):
     consultation = make_consultation()
