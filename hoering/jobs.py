@@ -1,4 +1,4 @@
-"""Background jobs: named jobs carrying ids only, put in an RQ queue in Redis, or left to
+"""Background jobs: named jobs that carry no data, put in an RQ queue in Redis, or left to
 this process.
 
 With ``REDIS_URL`` set (and ``JOBS_BACKEND`` not ``"inline"``), the work behind the pages
@@ -14,7 +14,7 @@ still ask for. A job that finds nothing left to do is fine (another process did 
 lost from Redis (a flush, a crash before it was taken) is caught by the worker's sweep
 (:func:`hoering.background.sweep`), which queues again what waits too long.
 
-Jobs carry no data: ids at most, mostly nothing, as the rows say what is to be done.
+Jobs carry no data (the rows say what is to be done), so nothing in Redis needs keeping.
 This module names the job functions by their dotted path (:data:`JOBS`), so it imports no
 feature and sits in the foundation beside the event log.
 """
