@@ -12,13 +12,15 @@ SITE_URL_ENV = $(if $(shell grep -s '^SITE_URL' instance/config.py),,HOERING_SIT
 CATALOGS := $(wildcard hoering/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-# The production set-up on this machine: gunicorn workers and the background worker, on
-# PostgreSQL and Redis (their URLs below; the database is created when missing).
+# The production set-up on this machine: gunicorn workers and the background worker (an RQ
+# worker: the jobs go through Redis), on PostgreSQL and Redis (their URLs below; the
+# database is created when missing).
 SERVE_WORKERS ?= 2
 SERVE_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/hoering
 SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
 SERVE_ENV = HOERING_DATABASE_URL=$(SERVE_DATABASE_URL) HOERING_REDIS_URL=$(SERVE_REDIS_URL) \
-	HOERING_RATELIMIT_STORAGE_URI=$(SERVE_REDIS_URL) HOERING_SEARCH_INDEX_INLINE=false HOERING_MAIL_SWEEP_SECONDS=0
+	HOERING_RATELIMIT_STORAGE_URI=$(SERVE_REDIS_URL) HOERING_SEARCH_INDEX_INLINE=false HOERING_MAIL_SWEEP_SECONDS=0 \
+	HOERING_EVENT_SWEEP_SECONDS=0
 
 .PHONY: run serve test bench install install-dev axe translations extract-messages update-messages lint clean
 

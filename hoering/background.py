@@ -7,15 +7,34 @@ the web process does it itself after its responses, now and then (``EVENT_SWEEP_
 and ``MAIL_SWEEP_SECONDS``; the factory in :mod:`hoering` hands these functions to the
 server's close callbacks), so a single ``make run`` needs nothing else. Each item is
 handled once, whichever process takes it.
+
+With jobs in Redis (:mod:`hoering.jobs`), the functions below the rounds are the jobs the
+RQ worker runs: each is queued right after a commit that made work of its kind (one
+waits at a time) and takes all that waits; :func:`sweep` queues them again when work
+waits too long (a job lost from Redis).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+import sqlalchemy as sa
 from flask import current_app
 
-from hoering.eventlog import deliver_due
-from hoering.notifications.services import deliver, queue_deadline_reminders, queue_moderator_digests
-from hoering.search.services import process_pending
+from hoering import jobs
+from hoering.eventlog import EventDelivery, deliver_due, deliver_waiting
+from hoering.extensions import db
+from hoering.notifications.models import OutboxMail
+from hoering.notifications.services import CLAIM_TIMEOUT, deliver, queue_deadline_reminders, queue_moderator_digests
+from hoering.search.models import IndexTask
+from hoering.search.services import in_database, process_pending
+from hoering.timeutil import utcnow
+
+#: Seconds an index task or an unsent mail may wait before the sweep queues it again:
+#: longer than the worker normally takes to reach a job.
+STUCK_SECONDS = 10
+#: Most rows one job takes; with more waiting it queues itself again.
+JOB_LIMIT = 1000
 
 
 def deliver_events_and_index(apply_index: bool = True) -> int:
@@ -50,3 +69,88 @@ def run_round(queue_daily: bool) -> int:
         How many items were handled.
     """
     return deliver_events_and_index() + send_mail(queue_daily)
+
+
+# --- the jobs of the RQ worker (hoering/jobs.py) ----------------------------------------------
+
+def deliver_events() -> int:
+    """Job: deliver the event log rows not waiting for a retry, :data:`JOB_LIMIT` at most
+    (then it queues itself again), :data:`hoering.eventlog.BATCH_SIZE` to a transaction;
+    then apply the index tasks and send the mails the subscribers wrote, in this job
+    rather than in jobs of their own (one job a comment where there would be three).
+
+    Returns:
+        How many events were delivered (0: another process took them, or nothing was left).
+    """
+    with jobs.handled_here("apply_index_tasks", "send_mails") as asked:
+        delivered = deliver_waiting(limit=JOB_LIMIT)
+    if delivered >= JOB_LIMIT:
+        jobs.enqueue("deliver_events", force=True)
+    if "apply_index_tasks" in asked:
+        apply_index_tasks()
+    if "send_mails" in asked:
+        send_mails()
+    return delivered
+
+
+def apply_index_tasks() -> int:
+    """Job: apply the waiting search index tasks (all of them: applying one twice does no harm).
+
+    Returns:
+        How many tasks were applied.
+    """
+    return process_pending()
+
+
+def send_mails() -> int:
+    """Job: send the unsent outbox mails, :data:`JOB_LIMIT` at most (then it queues itself
+    again); each is claimed first, so it goes once whoever sends it. Links were written
+    into the mails on ``SITE_URL``.
+
+    Returns:
+        How many were sent.
+    """
+    with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+        sent, failed = deliver(limit=JOB_LIMIT)
+    if sent + failed >= JOB_LIMIT:
+        jobs.enqueue("send_mails", force=True)
+    return sent
+
+
+def queue_daily_mails() -> int:
+    """Job: queue today's deadline reminders and moderator digests (each once a day,
+    whoever asks: their dedupe keys), then send them.
+
+    Returns:
+        How many mails were queued and sent.
+    """
+    return send_mail(queue_daily=True)
+
+
+def sweep(now: dt.datetime | None = None) -> int:
+    """Job: queue again what waits in the outbox tables longer than it should: event log
+    rows that are due (past their grace time or their retry time), index tasks and unsent,
+    unclaimed mails older than :data:`STUCK_SECONDS`. Without Redis (or when it refuses)
+    the work is done here instead.
+
+    Args:
+        now: the time to compare with (UTC; default now).
+
+    Returns:
+        How many rows were queued again (or handled).
+    """
+    now = now or utcnow()
+    stuck = now - dt.timedelta(seconds=STUCK_SECONDS)
+    events = db.session.scalar(sa.select(sa.func.count(EventDelivery.id)).where(EventDelivery.next_attempt_at <= now))
+    mails = db.session.scalar(sa.select(sa.func.count(OutboxMail.id)).where(
+        OutboxMail.sent_at.is_(None), OutboxMail.created_at <= stuck,
+        sa.or_(OutboxMail.claimed_at.is_(None), OutboxMail.claimed_at < now - CLAIM_TIMEOUT)))
+    tasks = 0 if in_database() else db.session.scalar(
+        sa.select(sa.func.count(IndexTask.id)).where(IndexTask.created_at <= stuck))
+    db.session.rollback()
+    handled = 0
+    for name, waiting, run in (("deliver_events", events, lambda: deliver_due(limit=JOB_LIMIT, now=now)),
+                               ("send_mails", mails, send_mails), ("apply_index_tasks", tasks, apply_index_tasks)):
+        if waiting:
+            handled += waiting if jobs.enqueue(name, force=True) else run()
+    return handled

@@ -316,23 +316,52 @@ def events_status_command() -> None:
 
 
 @hoering_cli.command("worker")
-@click.option("--interval", default=1.0, show_default=True, help="Seconds between two rounds when nothing waits.")
-@click.option("--once", is_flag=True, help="One round, then stop.")
+@click.option("--interval", default=1.0, show_default=True,
+              help="Without Redis: seconds between two rounds when nothing waits.")
+@click.option("--once", is_flag=True, help="Without Redis: one round, then stop.")
+@click.option("--burst", is_flag=True, help="With Redis: run the queued jobs, then stop.")
+@click.option("--sweep", "sweep_first", is_flag=True,
+              help="With Redis: queue again what waits too long in the outbox tables first (as the periodic sweep does).")
 @with_appcontext
-def worker_command(interval: float, once: bool) -> None:
-    """The background worker beside the web servers: each round delivers the domain events
-    that are due, applies the search index tasks and sends the mail outbox; once an hour
-    it queues the deadline reminders and moderator digests (hoering/background.py). Run
-    one or more (each item is handled once); set SEARCH_INDEX_INLINE to false and
-    MAIL_SWEEP_SECONDS to 0 on the web servers when one runs. Stops cleanly on SIGTERM or
-    Ctrl+C after the round."""
+def worker_command(interval: float, once: bool, burst: bool, sweep_first: bool) -> None:
+    """The background worker beside the web servers (docs/DEPLOY.md).
+
+    With Redis (REDIS_URL; JOBS_BACKEND not "inline"): an RQ worker on the queue
+    JOBS_QUEUE runs the jobs the web servers queue after each commit (domain events,
+    search index tasks, mail), one after the other in this process; every
+    JOBS_SWEEP_SECONDS it queues again what waits too long in the outbox tables, and
+    hourly the deadline reminders and moderator digests (each sent once a day).
+
+    Without Redis: each round delivers the domain events that are due, applies the search
+    index tasks and sends the mail outbox; once an hour it queues the deadline reminders
+    and moderator digests (hoering/background.py). Set SEARCH_INDEX_INLINE to false and
+    MAIL_SWEEP_SECONDS to 0 on the web servers when one runs.
+
+    Run one or more (each item is handled once). Stops cleanly on SIGTERM or Ctrl+C, after
+    the job or round under way."""
     import signal
     import time
 
     from flask import current_app
 
-    from hoering.background import run_round
+    from hoering import jobs
+    from hoering.background import run_round, sweep
     from hoering.extensions import db
+
+    if jobs.uses_redis():
+        import redis
+
+        try:
+            if sweep_first:
+                queued = sweep()
+                db.session.remove()
+                click.echo(f"Queued {queued} waiting items again.")
+            worked = jobs.run_worker(burst=burst)
+        except redis.RedisError as error:
+            raise click.ClickException(f"Redis cannot be reached ({type(error).__name__}): check REDIS_URL.") from None
+        if burst:
+            click.echo("Ran the queued jobs." if worked else "No jobs were queued.")
+        return
 
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -353,7 +382,7 @@ def worker_command(interval: float, once: bool) -> None:
             db.session.remove()
         if did:
             click.echo(f"{did} items handled.")
-        if once:
+        if once or burst:
             return
         if not did:
             try:

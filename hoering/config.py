@@ -148,6 +148,17 @@ class DefaultConfig:
     HEALTH_BACKLOG_SECONDS = 900
     #: Redis (``redis://host:6379/0``), shared by several app servers; ``None``: none.
     REDIS_URL: str | None = None
+    #: Where the work behind the pages runs (``hoering/jobs.py``): ``"rq"``, jobs in an RQ
+    #: queue in ``REDIS_URL`` run by ``flask hoering worker``; ``"inline"``, in the web
+    #: process as the embedded default does; ``None``: ``"rq"`` when ``REDIS_URL`` is set.
+    JOBS_BACKEND: str | None = None
+    #: Name of the RQ queue (one per site sharing a Redis).
+    JOBS_QUEUE = "hoering"
+    #: Seconds between two sweeps of the RQ worker, which queue again the events, index
+    #: tasks and mails that wait longer than they should (a job lost from Redis).
+    JOBS_SWEEP_SECONDS = 30
+    #: Log level of the RQ worker (``"INFO"`` logs every job).
+    JOBS_LOG_LEVEL = "WARNING"
     #: Name shown in authenticator apps next to the account (``None``: ``SITE_OWNER``).
     TOTP_ISSUER: str | None = None
     #: Recovery codes made when two-factor login is switched on.

@@ -4,7 +4,8 @@ A service announces an event (:func:`hoering.events.announce`) inside its transa
 writes one :class:`EventDelivery` row per subscriber of the event in the same transaction,
 so the event is committed with the change it reports, or not at all. Once the commit has
 gone through, the session runs :func:`deliver_committed` (``hoering.extensions.Session``),
-which hands the event to each subscriber in turn. A subscriber's work and the deletion of
+which hands the event to each subscriber in turn; with jobs in Redis
+(:mod:`hoering.jobs`) it queues that as a job for the worker instead. A subscriber's work and the deletion of
 its delivery row are one transaction: a subscriber that fails is rolled back alone, its
 row stays with the error and a time for the next attempt, and neither the committed
 domain change nor the other subscribers are touched. :func:`deliver_due` (run now and then
@@ -28,6 +29,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hoering import jobs
 from hoering.extensions import AFTER_COMMIT, NO_COMMIT, db
 from hoering.timeutil import UTCDateTime, utcnow
 
@@ -122,7 +124,8 @@ class _CommittedDeliveries:
                 ids.append(state.identity[0])
             if state.session is not None:
                 state.session.expunge(row)  # the delivery deletes the row with a statement of its own
-        deliver_committed(ids)
+        if ids and not jobs.enqueue("deliver_events"):
+            deliver_committed(ids)
 
 
 def deliver_committed(ids: list[int]) -> int:
@@ -167,6 +170,28 @@ def deliver_due(limit: int = 100, now: dt.datetime | None = None) -> int:
                                   .order_by(EventDelivery.id).limit(limit)))
     db.session.rollback()
     return _deliver(ids, due_by=now)
+
+
+def deliver_waiting(limit: int = 1000, now: dt.datetime | None = None) -> int:
+    """Deliver the rows not waiting for a retry, oldest first: new ones (within their grace
+    time too) and those due (the job of the background worker, :mod:`hoering.jobs`).
+
+    Args:
+        limit: the most rows to try in this call.
+        now: the time to compare ``next_attempt_at`` with (UTC; default now).
+
+    Returns:
+        How many were delivered.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the event log cannot be read or written.
+    """
+    now = now or utcnow()
+    ids = list(db.session.scalars(sa.select(EventDelivery.id).where(
+        sa.or_(EventDelivery.attempts == 0, EventDelivery.next_attempt_at <= now))
+        .order_by(EventDelivery.id).limit(limit)))
+    db.session.rollback()
+    return _deliver(ids)
 
 
 def _deliver(ids: list[int], due_by: dt.datetime | None = None) -> int:

@@ -7,6 +7,11 @@ The search index is read too, and the work that waits behind the pages (domain e
 index tasks, mail) is reported with the age of its oldest item: ``"status": "degraded"``
 (still 200) when the index cannot be read or some work is older than
 ``HEALTH_BACKLOG_SECONDS``, so monitoring can alert while users are still served.
+With jobs in Redis (:mod:`hoering.jobs`), the RQ worker is reported under ``"worker"``:
+how many workers are alive on the queue (they beat at least every 45 seconds while idle;
+one counts as alive while its last beat is at most a minute old, or while it is in a job) and the age of the latest heartbeat, how many jobs
+are queued and the age of the oldest, and how many failed jobs are kept. No live worker,
+or a queued job older than ``HEALTH_BACKLOG_SECONDS``, makes it "degraded" too.
 
 The Host check (``ALLOWED_HOSTS``) does not apply here: load balancers often ask by address.
 
@@ -20,6 +25,7 @@ import time
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
+from hoering import jobs
 from hoering.eventlog import EventDelivery
 from hoering.extensions import db
 from hoering.notifications.models import OutboxMail
@@ -92,11 +98,15 @@ def healthz():
         checks["redis"] = _timed(_redis)
     serving = all(check["ok"] for check in checks.values())
     checks["search"] = _timed(_search)
+    if jobs.uses_redis():
+        checks["worker"] = _timed(jobs.health)
     work = _timed(_work) if checks["database"]["ok"] else {"ok": False}
     limit = current_app.config["HEALTH_BACKLOG_SECONDS"]
     lagging = work["ok"] and any((work[name]["oldest_seconds"] or 0) > limit
                                  for name in ("events", "index_tasks", "mail"))
-    degraded = lagging or not work["ok"] or not checks["search"]["ok"]
+    worker = checks.get("worker", {"ok": True, "workers": 1})
+    idle = not worker["ok"] or not worker["workers"] or (worker.get("oldest_job_seconds") or 0) > limit
+    degraded = lagging or idle or not work["ok"] or not checks["search"]["ok"]
     status = "unavailable" if not serving else "degraded" if degraded else "ok"
     response = jsonify({"status": status, "checks": checks, "work": work})
     response.status_code = 200 if serving else 503

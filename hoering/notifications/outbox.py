@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 
+from hoering import jobs
 from hoering.extensions import db
 from hoering.notifications.models import OutboxMail
 from hoering.sanitize import xml_safe
@@ -44,6 +45,7 @@ def add_to_outbox(user, kind: str, subject: str, body: str, *, unsubscribe_url: 
                       subject=" ".join(xml_safe(subject).split())[:SUBJECT_MAX_LENGTH], body=xml_safe(body),
                       kind=kind, unsubscribe_url=unsubscribe_url, dedupe_key=dedupe_key, comment_id=comment_id)
     db.session.add(mail)
+    jobs.after_commit("send_mails")  # with jobs in Redis: sent by the worker at once
     return mail
 
 

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from sqlalchemy.orm import joinedload
 
-from hoering import permissions
+from hoering import jobs, permissions
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import BEFORE_COMMIT, db
@@ -96,6 +96,7 @@ def enqueue(doc_type: str, doc_id: int) -> None:
         writes.tasks.add(_Task(doc_type, doc_id))
         return
     db.session.add(IndexTask(doc_type=doc_type, doc_id=doc_id))
+    jobs.after_commit("apply_index_tasks")  # with jobs in Redis: the worker applies it at once
     if has_request_context():
         g.search_tasks_pending = True
 
