@@ -331,6 +331,27 @@ def verify(run: Run, base: str, env: dict, consultation_id: int) -> None:
         run.violation(f"{hits.count(False)} accepted comments not found (alone) by searching their code")
 
 
+def check_health(run: Run, base: str, seconds: float = 30.0) -> None:
+    """``/healthz`` must answer 200, and the background worker must have done the work
+    that is due (domain events, index tasks, mail) within ``seconds``."""
+    import json
+
+    deadline = time.monotonic() + seconds
+    while True:
+        health = Client(base).request("GET", "/healthz")
+        if health.status != 200:
+            run.violation(f"/healthz answered {health.status} after the load: {health.body[:300]}")
+            return
+        work = json.loads(health.body)["work"]
+        left = {name: work[name]["waiting"] for name in ("events", "index_tasks", "mail")}
+        if not any(left.values()):
+            return
+        if time.monotonic() > deadline:
+            run.violation(f"work still waiting {seconds:.0f} s after the load: {left}")
+            return
+        time.sleep(0.5)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=500, help="comments in the burst (default 500)")
@@ -358,7 +379,7 @@ def main() -> int:
         flask(env, "db", "upgrade")
         consultation_id, emails = seed(env, args.citizens or max(1, posts // 10))
         with open(os.path.join(folder, "worker.log"), "w") as log:
-            worker = subprocess.Popen([FLASK, "--app", "wsgi", "hoering", "worker", "--interval", "0.5"], cwd=ROOT,
+            worker = subprocess.Popen([FLASK, "--app", "wsgi", "hoering", "worker"], cwd=ROOT,
                                       env=env, stdout=log, stderr=subprocess.STDOUT)
         args_ = [*GUNICORN_ARGS, "--error-logfile", os.path.join(folder, "gunicorn.log")]
         with Server("wsgi:app", env=env, args=args_, ready_path="/healthz") as server:
@@ -369,9 +390,7 @@ def main() -> int:
                          postgres, redis)
             send_refused_again(run)
             verify(run, server.url, env, consultation_id)
-            health = Client(server.url).request("GET", "/healthz")
-            if health.status != 200:
-                run.violation(f"/healthz answered {health.status} after the load: {health.body[:300]}")
+            check_health(run, server.url)
         if worker.poll() is not None:
             run.violation(f"the background worker stopped (exit {worker.returncode}); see {folder}/worker.log")
     except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
