@@ -98,3 +98,20 @@ def test_logging_in_while_redis_is_down_is_answered_503_not_500(app_on_redis, ow
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) >= 30  # the outage's 30 s, or the limit's window if later
     assert citizen.password not in response.get_data(as_text=True)
+
+
+def test_rate_limits_are_counted_per_user_without_asking_the_database(app, browser_for, count_queries):
+    """Counting must never query the database: a database error inside the limiter would
+    be taken for a failing Redis and swallowed, and the request would end in a 500 instead
+    of the outage page (bench/loadtest.py found it while PostgreSQL restarted)."""
+    from hoering.extensions import rate_limit_key
+
+    citizen = browser_for()
+    cookie = citizen.client.get_cookie("session")
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie.value}"}), count_queries() as counter:
+        key = rate_limit_key()
+    assert key == f"user:{citizen.user.id}"
+    assert counter.count == 0
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "192.0.2.7"}), count_queries() as counter:
+        assert rate_limit_key() == "ip:192.0.2.7"
+    assert counter.count == 0
