@@ -22,7 +22,7 @@ SERVE_ENV = HOERING_DATABASE_URL=$(SERVE_DATABASE_URL) HOERING_REDIS_URL=$(SERVE
 	HOERING_RATELIMIT_STORAGE_URI=$(SERVE_REDIS_URL) HOERING_SEARCH_INDEX_INLINE=false HOERING_MAIL_SWEEP_SECONDS=0 \
 	HOERING_EVENT_SWEEP_SECONDS=0
 
-.PHONY: run serve test bench install install-dev axe translations extract-messages update-messages lint clean
+.PHONY: run serve test loadtest bench install install-dev axe translations extract-messages update-messages lint clean
 
 run: install instance/config.py
 	$(FLASK) db upgrade
@@ -40,10 +40,22 @@ serve: install instance/config.py
 		--access-logfile - --graceful-timeout 20 --control-socket instance/gunicorn.ctl wsgi:app
 
 # Tests run on as many processes as the machine has cores (pytest-xdist; each its own database).
+# The load test's small form (tests/test_loadtest.py) runs after them, alone and once: it
+# brings its own PostgreSQL and Redis, so RUN_LOADTEST=no skips it in a second pass.
 PYTEST_WORKERS ?= auto
+RUN_LOADTEST ?= yes
 test: install-dev
 	$(BIN)/ruff check hoering tests bench
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --ignore=tests/test_loadtest.py $(PYTEST_ARGS)
+ifeq ($(RUN_LOADTEST),yes)
+	$(BIN)/python -m pytest -p no:xdist -m loadtest tests/test_loadtest.py
+endif
+
+# Load and faults against the production set-up, on a PostgreSQL cluster and a Redis server
+# of its own (never the shared ones): docs/LOADTEST.md. E.g. LOADTEST_ARGS="--posts 1000".
+LOADTEST_ARGS ?=
+loadtest: install-dev
+	$(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)
 
 # Benchmarks (not timed tests). HOERING_BENCH_DATABASE_URL picks another database (its tables are dropped).
 bench: install-dev

@@ -63,6 +63,13 @@ class DefaultConfig:
     #: Flask-Limiter storage: ``memory://`` (one process) or ``redis://host:6379/0``.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
+    #: While the storage (Redis) cannot be reached, count in each process's memory instead
+    #: (the same limits, per process) and go back to the storage when it answers again;
+    #: an error of the storage itself lets the request through rather than fail it. The
+    #: database, not Redis, holds what citizens write: Redis restarting must not refuse it
+    #: (found by bench/loadtest.py: a comment stored and then answered with a 500).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
     #: Limits (Flask-Limiter notation), per logged-in user or else per IP address.
     RATELIMIT_COMMENTS = "10 per minute;60 per hour"

@@ -114,12 +114,21 @@ babel = Babel()
 
 def rate_limit_key() -> str:
     """Rate limits count per logged-in user, else per client IP address (kept in the
-    limiter's storage only, never in the database)."""
-    from flask_login import current_user
+    limiter's storage only, never in the database).
 
-    if current_user and current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return address_key()
+    The user is the one this request has loaded already, else the one its session names
+    (Flask-Login's ``_user_id``, ``"<id>.<version>"``): counting never queries the
+    database. A database error inside the limiter would be taken for a failing rate-limit
+    storage and swallowed (``RATELIMIT_SWALLOW_ERRORS``), and the request would go on with
+    a broken session to a 500 instead of the outage page (found by bench/loadtest.py while
+    PostgreSQL restarted)."""
+    from flask import g, session
+
+    user = g.get("_login_user")
+    if user is not None:
+        return f"user:{user.id}" if user.is_authenticated else address_key()
+    user_id = str(session.get("_user_id") or "").partition(".")[0]
+    return f"user:{user_id}" if user_id.isdigit() else address_key()
 
 
 def address_key() -> str:

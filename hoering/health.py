@@ -3,10 +3,12 @@ monitoring.
 
 The answer is 200 when the database answers (and Redis, when ``REDIS_URL`` is set), else
 503, so a load balancer takes the server out of rotation only when it cannot serve pages.
-The search index is read too, and the work that waits behind the pages (domain events,
-index tasks, mail) is reported with the age of its oldest item: ``"status": "degraded"``
-(still 200) when the index cannot be read or some work is older than
-``HEALTH_BACKLOG_SECONDS``, so monitoring can alert while users are still served.
+The search index is read too, the document store is asked whether it can take a document
+(:mod:`hoering.storage`: a file written and removed in the local folder, or a HEAD request
+to the S3 bucket), and the work that waits behind the pages (domain events, index tasks,
+mail) is reported with the age of its oldest item: ``"status": "degraded"`` (still 200)
+when the index cannot be read, the document store cannot take documents, or some work is
+older than ``HEALTH_BACKLOG_SECONDS``, so monitoring can alert while users are still served.
 With jobs in Redis (:mod:`hoering.jobs`), the RQ worker is reported under ``"worker"``:
 how many workers are alive on the queue (they beat at least every 45 seconds while idle;
 one counts as alive while its last beat is at most a minute old, or while it is in a job) and the age of the latest heartbeat, how many jobs
@@ -20,6 +22,8 @@ No names, addresses or texts are shown: only states, counts and ages in seconds.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 
 import sqlalchemy as sa
@@ -31,6 +35,7 @@ from hoering.extensions import db
 from hoering.notifications.models import OutboxMail
 from hoering.search.models import IndexTask
 from hoering.search.services import document_count
+from hoering.storage import S3Storage, get_storage
 from hoering.timeutil import utcnow
 
 bp = Blueprint("health", __name__)
@@ -70,6 +75,32 @@ def _search() -> dict:
     return {"documents": document_count()}
 
 
+def _documents() -> dict:
+    """Whether the document store can take a document now; its kind (``local``, ``s3``).
+
+    Raises:
+        OSError: the local folder cannot be written (or, not made yet, cannot be made).
+        botocore's errors: the bucket does not answer or refuses these credentials.
+    """
+    store = get_storage()
+    if isinstance(store, S3Storage):
+        store.client.head_bucket(Bucket=store.bucket)
+        return {"kind": store.kind}
+    folder = os.path.abspath(store.folder)
+    if os.path.isdir(folder):
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".healthz-") as probe:
+            probe.write(b"ok")
+            probe.flush()
+        return {"kind": store.kind}
+    # Nothing uploaded yet: the folder is made at the first upload, in the nearest folder
+    # above it that exists. A folder is made there and removed again, to leave nothing.
+    parent = folder
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    os.rmdir(tempfile.mkdtemp(dir=parent, prefix=".healthz-"))
+    return {"kind": store.kind}
+
+
 def _backlog(model, column, where) -> dict:
     """How many rows wait, and the age in seconds of the oldest (``None`` when none)."""
     count, oldest = db.session.execute(sa.select(sa.func.count(), sa.func.min(column)).select_from(model)
@@ -98,6 +129,7 @@ def healthz():
         checks["redis"] = _timed(_redis)
     serving = all(check["ok"] for check in checks.values())
     checks["search"] = _timed(_search)
+    checks["documents"] = _timed(_documents)
     if jobs.uses_redis():
         checks["worker"] = _timed(jobs.health)
     work = _timed(_work) if checks["database"]["ok"] else {"ok": False}
@@ -106,7 +138,8 @@ def healthz():
                                  for name in ("events", "index_tasks", "mail"))
     worker = checks.get("worker", {"ok": True, "workers": 1})
     idle = not worker["ok"] or not worker["workers"] or (worker.get("oldest_job_seconds") or 0) > limit
-    degraded = lagging or idle or not work["ok"] or not checks["search"]["ok"]
+    degraded = (lagging or idle or not work["ok"] or not checks["search"]["ok"]
+                or not checks["documents"]["ok"])
     status = "unavailable" if not serving else "degraded" if degraded else "ok"
     response = jsonify({"status": status, "checks": checks, "work": work})
     response.status_code = 200 if serving else 503

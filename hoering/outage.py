@@ -1,6 +1,8 @@
 """Answers while the database cannot be reached (down, restarting, locked, out of
-connections): 503 with ``Retry-After`` instead of an error, JSON under ``/api/``, and for
-citizens' forms the text they wrote, in a form they can send again.
+connections), or Redis (restarting, say, while a login counts its attempts there): 503 with
+``Retry-After`` instead of an error, JSON under ``/api/``, and for citizens' forms the text
+they wrote, in a form they can send again. Rate limits do not need Redis to answer: they
+fall back to each process's memory (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``).
 
 Nothing here touches the database: the page is drawn for an anonymous visitor, because
 loading the logged-in user is itself a query. Connections that died are replaced by
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import redis.exceptions
 import sqlalchemy as sa
 from flask import current_app, g, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -26,6 +29,9 @@ RETRY_AFTER_SECONDS = 30
 #: Words in SQLite's messages that mean the file cannot be used just now, as opposed to a
 #: mistake in a statement ("no such table", "syntax error"), which stays a 500.
 SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o", "readonly", "disk is full")
+
+#: What Redis's client raises when the server cannot be reached or stops answering.
+REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 TITLE = _l("The service is temporarily unavailable")
 MESSAGE = _l("We cannot reach our database just now. Try again in a minute.")
@@ -91,6 +97,25 @@ def database_unavailable(error: Exception):
         pass
     current_app.logger.error("database unavailable (%s %s): %s", request.method, request.path,
                              getattr(error, "orig", None) or error)
+    return _unavailable()
+
+
+def redis_unavailable(error: Exception):
+    """Error handler for Redis that cannot be reached (:data:`REDIS_UNAVAILABLE`): the same
+    503 answer as :func:`database_unavailable`. What the request wrote to the database and
+    committed before stays; nothing uncommitted is kept (the session is rolled back)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the database may be gone too)
+        pass
+    current_app.logger.error("redis unavailable (%s %s): %s: %s", request.method, request.path,
+                             type(error).__name__, error)
+    return _unavailable()
+
+
+def _unavailable():
+    """The 503 answer: JSON under ``/api/``, else the page, with the text of a
+    :func:`keep_text_on_outage` form; ``Retry-After`` :data:`RETRY_AFTER_SECONDS`."""
     # Loading the logged-in user is a query: the answer is made, and finished by the
     # after-request hooks, for a visitor instead.
     g._login_user = login_manager.anonymous_user()
@@ -125,13 +150,18 @@ def _internal_error(error: InternalServerError):
     original = getattr(error, "original_exception", None)
     if original is not None and is_database_unavailable(original):
         return database_unavailable(original)
+    if isinstance(original, REDIS_UNAVAILABLE):
+        return redis_unavailable(original)
     return internal_error(error)
 
 
 def register(app) -> None:
-    """Answer database outages on ``app`` with :func:`database_unavailable`, also when they
+    """Answer database outages on ``app`` with :func:`database_unavailable` and Redis
+    outages with :func:`redis_unavailable`, also when they
     surface as a 500 (this replaces the 500 handler of :func:`hoering.errors.register`,
     which is called first, and falls back to it)."""
     app.register_error_handler(sa.exc.DBAPIError, database_unavailable)
     app.register_error_handler(sa.exc.TimeoutError, database_unavailable)
+    for error in REDIS_UNAVAILABLE:
+        app.register_error_handler(error, redis_unavailable)
     app.register_error_handler(InternalServerError, _internal_error)

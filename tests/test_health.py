@@ -82,3 +82,52 @@ def test_a_configured_redis_is_checked(make_app):
     response = other.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.get_json()["checks"]["redis"]["ok"] is True
+
+
+def test_a_writable_documents_folder_is_healthy_and_the_check_leaves_nothing(make_app, tmp_path):
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    other = make_app(DOCUMENT_DIR=str(folder))
+    response = other.test_client().get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200 and body["status"] == "ok"
+    assert body["checks"]["documents"]["ok"] is True and body["checks"]["documents"]["kind"] == "local"
+    assert list(folder.iterdir()) == []  # the file written to check is removed again
+
+
+def test_a_documents_folder_not_made_yet_is_healthy_where_it_can_be_made(make_app, tmp_path):
+    other = make_app(DOCUMENT_DIR=str(tmp_path / "not" / "made" / "yet"))
+    body = other.test_client().get("/healthz").get_json()
+    assert body["checks"]["documents"]["ok"] is True
+    assert not (tmp_path / "not").exists()  # a health check makes no folders
+
+
+@pytest.mark.parametrize("folder", ["/proc/hoering-documents", "/proc/self/hoering/documents"])
+def test_a_documents_folder_that_cannot_be_written_makes_it_degraded(make_app, folder):
+    other = make_app(DOCUMENT_DIR=folder)
+    response = other.test_client().get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200  # pages are still served: not out of rotation
+    assert body["status"] == "degraded"
+    assert body["checks"]["documents"]["ok"] is False
+    assert "hoering-documents" not in response.get_data(as_text=True) and "/proc" not in response.get_data(as_text=True)
+
+
+def test_an_s3_bucket_is_healthy_when_it_answers_and_degraded_when_it_is_missing(make_app):
+    moto = pytest.importorskip("moto")
+    import boto3
+
+    settings = {"DOCUMENT_STORAGE": "s3", "S3_REGION": "eu-north-1", "S3_ACCESS_KEY_ID": "test-key-id",
+                "S3_SECRET_ACCESS_KEY": "test-secret"}
+    with moto.mock_aws():
+        boto3.client("s3", region_name="eu-north-1", aws_access_key_id="test-key-id",
+                     aws_secret_access_key="test-secret").create_bucket(
+            Bucket="hoering-health", CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
+        there = make_app(S3_BUCKET="hoering-health", **settings).test_client().get("/healthz").get_json()
+        missing = make_app(S3_BUCKET="hoering-no-such-bucket", **settings).test_client().get("/healthz")
+    assert there["status"] == "ok"
+    assert there["checks"]["documents"]["ok"] is True and there["checks"]["documents"]["kind"] == "s3"
+    assert missing.status_code == 200 and missing.get_json()["status"] == "degraded"
+    assert missing.get_json()["checks"]["documents"] == {"ok": False, "error": "ClientError",
+                                                         "ms": missing.get_json()["checks"]["documents"]["ms"]}
+    assert "hoering-no-such-bucket" not in missing.get_data(as_text=True)
