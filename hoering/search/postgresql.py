@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.extensions import db
 from hoering.search.backend import IndexDocument
-from hoering.search.models import SearchDocument
+from hoering.search.models import SearchDocument, SearchWord
 from hoering.search.querying import Hit, Scope, SearchResult, prepare_query_text
 
 #: Text-search configuration per content language; any other language: ``simple``.
@@ -320,8 +320,11 @@ def matching_ids(text: str, scope: Scope | None = None, limit: int | None = 5000
 # --- suggestions -----------------------------------------------------------------------------
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzæøåäöüé"
-#: Most documents read to find and rank suggestions.
-SUGGESTION_SAMPLE = 2000
+#: Most words of the vocabulary (one edit away, the most frequent first) checked for each
+#: word of a query.
+SUGGESTION_CANDIDATES = 20
+#: Most documents read for each checked word to count where the visitor may see it.
+SUGGESTION_SAMPLE = 200
 _WORD = re.compile(r"^\w+$")
 
 
@@ -336,56 +339,52 @@ def _edits(word: str) -> set[str]:
     return found
 
 
-def _visible_counts(words: list[str], scope: Scope | None) -> dict[str, int]:
-    """``{word: how many documents within scope hold the word itself}``, for those of
-    ``words`` that occur there.
-
-    One query finds the documents within scope that hold any of the words as their
-    configuration stems them (one ``tsquery`` per configuration, through the GIN index;
-    at most :data:`SUGGESTION_SAMPLE` of them); their text is then searched for each word
-    as written.
-    """
-    words = [word for word in words if _WORD.match(word)]
+def _known(words: set[str]) -> list[str]:
+    """Those of ``words`` that some search document holds (the ``search_word``
+    vocabulary, looked up by its primary key), at most :data:`SUGGESTION_CANDIDATES`,
+    the most frequent first."""
+    words = {word for word in words if _WORD.match(word) and len(word) <= 100}
     if not words:
-        return {}
-    alternatives = " | ".join(words)  # words of \w characters only: no tsquery syntax
-    found = sa.or_(*(sa.and_(SearchDocument.config == config, SearchDocument.tsv.op("@@")(
-        sa.func.to_tsquery(sa.literal_column(f"'{config}'::regconfig"), sa.literal(alternatives))))
-        for config in ALL_CONFIGS))
-    # The planner takes hundreds of alternatives for a common match and would read the
-    # whole table (4 s for 100,000 comments, against 0.3 s through the GIN index): the
-    # matches are found first, on the GIN index alone, with sequential scans off for this
-    # one statement, and the scope applied to them.
-    matched = sa.select(SearchDocument.id).where(found).cte("matched").prefix_with("MATERIALIZED")
+        return []
+    listed = sa.cast(sa.literal(sorted(words), ARRAY(sa.String)), ARRAY(sa.String))
+    return list(db.session.scalars(
+        sa.select(SearchWord.word).where(SearchWord.word == sa.any_(listed), SearchWord.documents > 0)
+        .order_by(SearchWord.documents.desc(), SearchWord.word).limit(SUGGESTION_CANDIDATES)))
+
+
+def _visible_count(word: str, scope: Scope | None) -> int:
+    """In how many documents within ``scope`` ``word`` occurs as written, among the first
+    :data:`SUGGESTION_SAMPLE` that hold it as their configuration stems it (found through
+    the GIN index)."""
     statement = (sa.select(SearchDocument.doc_type, SearchDocument.title, SearchDocument.body)
-                 .join(matched, matched.c.id == SearchDocument.id).where(*scope_conditions(scope))
-                 .limit(SUGGESTION_SAMPLE))
-    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
-    try:
-        rows = db.session.execute(statement).all()
-    finally:
-        db.session.execute(sa.text("SET LOCAL enable_seqscan TO DEFAULT"))
-    wanted, counts = set(words), {}
-    for doc_type, title, body in rows:
+                 .where(_Query(word, []).matches(), *scope_conditions(scope)).limit(SUGGESTION_SAMPLE))
+    found = 0
+    for doc_type, title, body in db.session.execute(statement):
         text = body if doc_type == "comment" else f"{title} {body}"
-        for word in wanted.intersection(re.findall(r"\w+", text.lower())):
-            counts[word] = counts.get(word, 0) + 1
-    return counts
+        found += word in re.findall(r"\w+", text.lower())
+    return found
 
 
 def _suggest(prepared: str, scope: Scope | None) -> str | None:
     """A "did you mean" string: each word the visitor may not find replaced by the closest
     word (one edit away, same first letter) that occurs in documents within ``scope``,
-    the most frequent first, so a suggestion never reveals a word of a text the visitor
-    may not see."""
+    the most frequent there first.
+
+    The vocabulary (``search_word``, every state) only says which words exist; how often
+    a word occurs is counted in the documents the visitor may see, so a suggestion never
+    reveals a word of a text the visitor may not see. Costs a primary-key lookup of the
+    word's edits and a query of at most :data:`SUGGESTION_SAMPLE` rows for each
+    candidate that exists.
+    """
     words = re.findall(r"\w+", prepared.lower())
     if not words or len(words) > 3:
         return None
     changed, out = False, []
     for word in words:
-        if 3 < len(word) <= 20:
-            counts = _visible_counts(sorted(_edits(word) | {word}), scope)
-            if counts and word not in counts:
+        if 3 < len(word) <= 20 and not (_known({word}) and _visible_count(word, scope)):
+            counts = {candidate: _visible_count(candidate, scope) for candidate in _known(_edits(word))}
+            counts = {candidate: n for candidate, n in counts.items() if n}
+            if counts:
                 out.append(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0])
                 changed = True
                 continue

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hoering import ConfigurationError, create_app
 from hoering.extensions import db
 from hoering.search import postgresql
-from hoering.search.models import IndexTask, SearchDocument
+from hoering.search.models import IndexTask, SearchDocument, SearchWord
 from tests.search.test_search import comment_id, found_ids, post
 
 
@@ -83,6 +83,33 @@ def test_phrases_exclusions_alternatives_and_prefixes(on_postgresql, app, make_c
     assert found("parker*") == sorted([ids[texts[2]], ids[texts[3]]])
     assert found("parker* -skol*") == [ids[texts[3]]]
     assert found("*") == [] and found("-") == []
+
+
+def test_the_vocabulary_follows_the_documents_in_their_transaction(on_postgresql, app, make_consultation,
+                                                                   browser_for, client, runner):
+    consultation = make_consultation(title="Snøbrøyting")
+    post(browser_for(), consultation, "Brøyting av fortau, brøyting av gater")
+    cid = comment_id(app, "Brøyting av fortau, brøyting av gater")
+
+    def vocabulary():
+        with app.app_context():
+            return {word: n for word, n in db.session.execute(sa.select(SearchWord.word, SearchWord.documents))
+                    if n}
+
+    words = vocabulary()
+    # Counted once per document, lower-cased as written; a consultation's title counts.
+    assert words["brøyting"] == 1 and words["fortau"] == 1 and words["snøbrøyting"] == 1
+    with app.app_context():
+        postgresql.write([], [f"comment:{cid}"])
+        db.session.rollback()
+    assert vocabulary() == words
+    with app.app_context():
+        postgresql.write([], [f"comment:{cid}"])
+        db.session.commit()
+    assert "fortau" not in vocabulary() and "snøbrøyting" in vocabulary()
+    assert runner.invoke(args=["hoering", "reindex"]).exit_code == 0
+    assert vocabulary() == words
+    assert client.get("/api/v1/search?q=fortou").get_json()["suggestion"] == "fortau"
 
 
 def test_other_languages_are_searched_without_stemming(on_postgresql, app, make_consultation, browser_for, client):
