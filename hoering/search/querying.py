@@ -148,9 +148,42 @@ def _parser(schema) -> qparser.MultifieldParser:
     parser.remove_plugin_class(qparser.FieldsPlugin)
     parser.remove_plugin_class(qparser.BoostPlugin)
     # Wildcards expand over the whole vocabulary in pure Python: a cheap request could keep
-    # a process busy for seconds, so * and ? are plain characters here.
+    # a process busy for seconds, so ? and a * inside a word are plain characters here. A
+    # * at the end of a word is a prefix, expanded to a bounded number of words
+    # (:func:`_expand_prefixes`).
     parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.add_plugin(qparser.PrefixPlugin())
     return parser
+
+
+#: A prefix (``word*``) stands for at most this many indexed words of a field (the ones in
+#: most documents) among the first :data:`PREFIX_SCAN` that begin with it, alphabetically;
+#: so a prefix costs at most a bounded walk of the term index and ordinary word lookups.
+PREFIX_WORDS = 100
+PREFIX_SCAN = 2000
+
+
+def _expand_prefixes(q, reader):
+    """``q`` with every ``Prefix`` replaced by the words it stands for (an ``Or`` of
+    terms, scored as words are), read from ``reader``'s term index; a prefix that begins
+    no indexed word becomes the prefix itself as a word (which then matches nothing)."""
+    if isinstance(q, query.Prefix):
+        found = []
+        try:
+            for n, (text, info) in enumerate(reader.iter_prefix(q.fieldname, q.text)):
+                if n == PREFIX_SCAN:
+                    break
+                found.append((-info.doc_frequency(), text))
+        except (TermNotFound, ValueError):
+            found = []
+        if not found:
+            return query.Term(q.fieldname, q.text, boost=q.boost)
+        words = [text.decode() if isinstance(text, bytes) else text for _, text in sorted(found)[:PREFIX_WORDS]]
+        terms = [query.Term(q.fieldname, word) for word in sorted(words)]
+        return terms[0] if len(terms) == 1 else query.Or(terms, boost=q.boost)
+    if q.is_leaf():
+        return q
+    return q.apply(lambda child: _expand_prefixes(child, reader))
 
 
 def parse_query(schema, text: str):
@@ -627,6 +660,7 @@ def search(index: SearchIndex, text: str, *, scope: Scope | None = None, page: i
         parsed = parse_query(schema, prepared) if prepared else query.NullQuery
         if parsed is query.NullQuery:
             return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
+        parsed = _expand_prefixes(parsed, searcher.reader())
         matches = _collect(searcher, parsed, scope)
         total = len(matches.docnums)
         pages = max(1, -(-total // per_page))
@@ -709,6 +743,7 @@ def matching_ids(index: SearchIndex, text: str, scope: Scope | None = None, limi
         parsed = parse_query(searcher.schema, prepared)
         if parsed is query.NullQuery:
             return []
+        parsed = _expand_prefixes(parsed, searcher.reader())
         matches = _collect(searcher, parsed, scope)
         order = matches.ordered("relevance")[:limit]
         return [int(searcher.stored_fields(docnum)["doc_id"]) for docnum in matches.docnums[order].tolist()]
