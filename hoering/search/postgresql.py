@@ -215,6 +215,8 @@ def _candidates(query: TextQuery, scope: Scope | None, wanted: int) -> list:
             if len(rows) >= wanted or start <= oldest:
                 return rows
             window = max(2 * window, window * (1.5 * wanted / max(1, len(rows))))
+            if window > span / 2:  # reading most dates' index costs more than it saves
+                window = span
             if first:
                 # A word this rare in the latest dates: reading the date index backwards
                 # would test every row of the larger window, which the planner, counting
