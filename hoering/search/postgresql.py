@@ -27,7 +27,7 @@ from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.extensions import db
 from hoering.search.backend import IndexDocument
 from hoering.search.models import SearchDocument, SearchWord
-from hoering.search.querying import Hit, Scope, SearchResult, prepare_query_text
+from hoering.search.querying import Hit, Scope, SearchResult, edits, prepare_query_text
 from hoering.search.tsquery import (
     TextQuery,
     config_for,
@@ -269,24 +269,12 @@ def matching_ids(text: str, scope: Scope | None = None, limit: int | None = 5000
 
 # --- suggestions -----------------------------------------------------------------------------
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyzæøåäöüé"
 #: Most words of the vocabulary (one edit away, the most frequent first) checked for each
 #: word of a query.
 SUGGESTION_CANDIDATES = 20
 #: Most documents read for each checked word to count where the visitor may see it.
 SUGGESTION_SAMPLE = 200
 _WORD = re.compile(r"^\w+$")
-
-
-def _edits(word: str) -> set[str]:
-    """Words one edit away from ``word`` that keep its first letter."""
-    splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
-    found = {a + b[1:] for a, b in splits if b}
-    found |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    found |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    found |= {a + c + b for a, b in splits for c in _LETTERS}
-    found.discard(word)
-    return found
 
 
 def _known(words: set[str]) -> list[str]:
@@ -332,7 +320,7 @@ def _suggest(prepared: str, scope: Scope | None) -> str | None:
     changed, out = False, []
     for word in words:
         if 3 < len(word) <= 20 and not (_known({word}) and _visible_count(word, scope)):
-            counts = {candidate: _visible_count(candidate, scope) for candidate in _known(_edits(word))}
+            counts = {candidate: _visible_count(candidate, scope) for candidate in _known(edits(word))}
             counts = {candidate: n for candidate, n in counts.items() if n}
             if counts:
                 out.append(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0])
