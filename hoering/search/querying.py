@@ -15,8 +15,10 @@ everything people type), are answered here with arrays:
   Framework: BM25 and Beyond", 2009), the same global statistics and the same quantized
   field lengths, so the ranking matches Whoosh's.
 
-Phrases, NOT, ranges and other syntax are handed to Whoosh's own collector, with the scope
-as a set of allowed documents.
+Exact phrases are answered with arrays too (word positions, decoded only for documents
+holding every word). A word ending in ``*`` is first replaced by the indexed words it
+begins (at most :data:`PREFIX_WORDS`). NOT, ranges and other syntax are handed to
+Whoosh's own collector, with the scope applied to its matches.
 """
 
 from __future__ import annotations

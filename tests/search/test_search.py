@@ -263,6 +263,7 @@ def test_a_word_ending_in_a_star_finds_the_words_it_begins(browser_for, make_con
     assert found("parkerin*") == sorted([ids[texts[0]], ids[texts[1]]])  # not the word inside a word
     assert found("Parkerin*") == found("parkerin*")
     assert found("parkerin* hallen") == [ids[texts[1]]]
+    assert found("parkerin* NOT hallen") == [ids[texts[0]]]
     assert found("sykkelpark*") == [ids[texts[2]]] and found("asf* veien") == [ids[texts[3]]]
     assert found("parkeringx*") == [] and found("parkerin") == []  # a word is not a prefix
     data = client.get("/api/v1/search", query_string={"q": "sykkelpark*"}).get_json()
