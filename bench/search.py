@@ -10,8 +10,15 @@ at a time with a fixed random seed, so every run indexes the same comments. Meas
 * query latency p50/p95 over a fixed query set, 3 rounds (20 results a page, with
   highlighted snippets and the total count, as the search page needs them; Whoosh within
   the public scope, as the site searches). The first round starts with nothing cached in
-  the process (no open searcher, no decoded postings); its figures are given apart too;
+  the process (no open searcher, no decoded postings); its figures are given apart too.
+  Each query is run in Whoosh and then in FTS5 before the next query, so both meet the
+  same load from other work on a shared machine; each is timed by the clock and by the
+  process's CPU time (``time.process_time``: what it cost this process, without the
+  time the machine gave to other processes), and the p95 ratio is given for both;
 * the cost of indexing one more comment into the full index (what a post adds).
+
+``--index DIR`` copies a Whoosh index that a previous run (or ``SearchIndex.rebuild``)
+built from the same corpus, instead of building it (no bulk indexing figures then).
 
 Not a test: the figures go to docs/PERFORMANCE.md.
 """
@@ -89,25 +96,74 @@ PUBLIC_SCOPE = Scope(consultation_ids=frozenset(range(1, 51)), comment_states=fr
                      doc_types=frozenset({"comment", "consultation"}))
 
 
-def bench_whoosh(documents, folder):
-    index = SearchIndex(os.path.join(folder, "whoosh"))
+class Timer:
+    """Milliseconds of one call by the clock and by this process's CPU time."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def stop(self) -> tuple[float, float]:
+        return (time.perf_counter() - self.wall) * 1000, (time.process_time() - self.cpu) * 1000
+
+
+def build_whoosh(documents, folder, prebuilt: str | None):
+    """The Whoosh index of ``documents`` in ``folder`` and the seconds its build took
+    (``None`` when ``prebuilt``, a folder holding it already, is copied instead)."""
+    path = os.path.join(folder, "whoosh")
+    if prebuilt:
+        shutil.copytree(prebuilt, path)
+        return SearchIndex(path), None
+    index = SearchIndex(path)
     start = time.perf_counter()
     index.rebuild(lambda: iter(documents))
-    build = time.perf_counter() - start
+    return index, time.perf_counter() - start
+
+
+def build_fts5(documents, folder):
+    connection = sqlite3.connect(os.path.join(folder, "fts.sqlite"))
+    connection.execute("CREATE VIRTUAL TABLE doc USING fts5(body, author, tokenize='unicode61 remove_diacritics 0')")
+    start = time.perf_counter()
+    with connection:
+        connection.executemany("INSERT INTO doc(rowid, body, author) VALUES (?, ?, ?)",
+                               ((d.doc_id, d.body, d.author) for d in documents))
+    return connection, time.perf_counter() - start
+
+
+def fts5_query(connection, text: str) -> None:
+    words = re.findall(r"\w+", text)
+    match = text if text.startswith('"') else " ".join(f'"{w}"' for w in words)
+    rows = connection.execute(
+        "SELECT rowid, snippet(doc, 0, '<mark>', '</mark>', ' … ', 20) FROM doc WHERE doc MATCH ? "
+        "ORDER BY rank LIMIT 20", (match,)).fetchall()
+    total = connection.execute("SELECT count(*) FROM doc WHERE doc MATCH ?", (match,)).fetchone()[0]
+    assert total >= len(rows)
+
+
+def bench_queries(index, connection):
+    """3 rounds of the queries, each in Whoosh then FTS5: ``(whoosh, fts5)`` rounds of
+    ``{query: (wall ms, cpu ms)}``."""
     index.close_searcher()
     clear_cache()
-    rounds = []
+    whoosh_rounds, fts_rounds = [], []
     for _ in range(3):
-        latencies = {}
+        whoosh, fts = {}, {}
         for text in QUERIES:
-            t = time.perf_counter()
+            timer = Timer()
             result = search(index, text, scope=PUBLIC_SCOPE, page=1, per_page=20)
-            latencies[text] = (time.perf_counter() - t) * 1000
+            whoosh[text] = timer.stop()
             assert result.total >= 0
-        rounds.append(latencies)
+            timer = Timer()
+            fts5_query(connection, text)
+            fts[text] = timer.stop()
+        whoosh_rounds.append(whoosh)
+        fts_rounds.append(fts)
+    return whoosh_rounds, fts_rounds
+
+
+def bench_one_more(index, count: int):
     singles, searches_after = [], []
     for n in range(30):
-        document = IndexDocument("comment", len(documents) + n + 1, 1, "published", "nb", "Ny deltaker", "",
+        document = IndexDocument("comment", count + n + 1, 1, "published", "nb", "Ny deltaker", "",
                                  "Et nytt innspill om skolene i kommunen", dt.datetime.now(dt.UTC))
         t = time.perf_counter()
         assert index.apply([document], [])
@@ -116,66 +172,47 @@ def bench_whoosh(documents, folder):
         assert search(index, "skolene", scope=PUBLIC_SCOPE).total > 0
         searches_after.append((time.perf_counter() - t) * 1000)
     index.close_searcher()
-    return build, rounds, (singles, searches_after)
-
-
-def bench_fts5(documents, folder):
-    connection = sqlite3.connect(os.path.join(folder, "fts.sqlite"))
-    connection.execute("CREATE VIRTUAL TABLE doc USING fts5(body, author, tokenize='unicode61 remove_diacritics 0')")
-    start = time.perf_counter()
-    with connection:
-        connection.executemany("INSERT INTO doc(rowid, body, author) VALUES (?, ?, ?)",
-                               ((d.doc_id, d.body, d.author) for d in documents))
-    build = time.perf_counter() - start
-    rounds = []
-    for _ in range(3):
-        latencies = {}
-        for text in QUERIES:
-            words = re.findall(r"\w+", text)
-            match = text if text.startswith('"') else " ".join(f'"{w}"' for w in words)
-            t = time.perf_counter()
-            rows = connection.execute(
-                "SELECT rowid, snippet(doc, 0, '<mark>', '</mark>', ' … ', 20) FROM doc WHERE doc MATCH ? "
-                "ORDER BY rank LIMIT 20", (match,)).fetchall()
-            total = connection.execute("SELECT count(*) FROM doc WHERE doc MATCH ?", (match,)).fetchone()[0]
-            latencies[text] = (time.perf_counter() - t) * 1000
-            assert total >= len(rows)
-        rounds.append(latencies)
-    connection.close()
-    return build, rounds
+    return singles, searches_after
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--comments", type=int, default=100_000)
+    parser.add_argument("--index", help="copy this prebuilt Whoosh index of the same corpus instead of building")
     args = parser.parse_args()
     documents = corpus(args.comments)
     folder = tempfile.mkdtemp(prefix="hoering-bench-")
     try:
-        w_build, w_rat, w_single = bench_whoosh(documents, folder)
-        f_build, f_lat = bench_fts5(documents, folder)
+        index, w_build = build_whoosh(documents, folder, args.index)
+        connection, f_build = build_fts5(documents, folder)
+        w_rounds, f_rounds = bench_queries(index, connection)
+        connection.close()
+        singles, searches_after = bench_one_more(index, len(documents))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     n = len(documents)
-    print(f"corpus: {n} comments from shared/data, {len(QUERIES)} queries x 3 rounds")
-    print(f"bulk indexing  whoosh {n / w_build:8.0f} docs/s ({w_build:.1f} s)   fts5 {n / f_build:8.0f} docs/s "
-          f"({f_build:.1f} s)")
-    w_all = [ms for latencies in w_rat for ms in latencies.values()]
-    f_all = [ms for latencies in f_lat for ms in latencies.values()]
-    wp50, wp95 = percentile(w_all, 50), percentile(w_all, 95)
-    fp50, fp95 = percentile(f_all, 50), percentile(f_all, 95)
-    print(f"query latency, 3 rounds  whoosh p50 {wp50:6.1f} ms p95 {wp95:6.1f} ms   "
-          f"fts5 p50 {fp50:6.1f} ms p95 {fp95:6.1f} ms   p95 ratio {wp95 / fp95:.1f}x")
-    cold = list(w_rat[0].values())
-    print(f"first round (nothing cached)  whoosh p50 {percentile(cold, 50):6.1f} ms p95 {percentile(cold, 95):6.1f} ms"
-          f"   first query of the process {cold[0]:.1f} ms")
-    print("per query, ms (whoosh rounds 1/2/3 | fts5 round 3):")
+    print(f"corpus: {n} comments from shared/data, {len(QUERIES)} queries x 3 rounds, Whoosh and FTS5 alternating")
+    if w_build is not None:
+        print(f"bulk indexing  whoosh {n / w_build:8.0f} docs/s ({w_build:.1f} s)   fts5 {n / f_build:8.0f} docs/s "
+              f"({f_build:.1f} s)")
+    for clock, i in (("clock", 0), ("CPU time", 1)):
+        w_all = [ms[i] for latencies in w_rounds for ms in latencies.values()]
+        f_all = [ms[i] for latencies in f_rounds for ms in latencies.values()]
+        wp50, wp95 = percentile(w_all, 50), percentile(w_all, 95)
+        fp50, fp95 = percentile(f_all, 50), percentile(f_all, 95)
+        print(f"query latency ({clock}), 3 rounds  whoosh p50 {wp50:6.1f} ms p95 {wp95:6.1f} ms   "
+              f"fts5 p50 {fp50:6.1f} ms p95 {fp95:6.1f} ms   p95 ratio {wp95 / fp95:.2f}x")
+        cold = [ms[i] for ms in w_rounds[0].values()]
+        print(f"  first round (nothing cached)  whoosh p50 {percentile(cold, 50):6.1f} ms "
+              f"p95 {percentile(cold, 95):6.1f} ms   first query of the process {cold[0]:.1f} ms")
+    print("per query, ms by the clock / CPU time (whoosh rounds 1, 2, 3 | fts5 round 3):")
     for text in QUERIES:
-        print(f"  {text:28} {' / '.join(f'{r[text]:6.1f}' for r in w_rat)} | {f_lat[-1][text]:5.1f}")
-    singles, searches_after = w_single
+        print(f"  {text:24} " + "  ".join(f"{r[text][0]:6.1f}/{r[text][1]:6.1f}" for r in w_rounds)
+              + f" | {f_rounds[-1][text][0]:5.1f}/{f_rounds[-1][text][1]:5.1f}")
     print(f"one more comment into the full index: median {statistics.median(singles):.1f} ms, "
           f"p95 {percentile(singles, 95):.1f} ms; the search after it (\"skolene\") median "
           f"{statistics.median(searches_after):.1f} ms")
+
 
 if __name__ == "__main__":
     main()

@@ -67,3 +67,22 @@ class SearchDocument(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     stamp: Mapped[str] = mapped_column(sa.String(32))
     tsv: Mapped[str | None] = mapped_column(TSVectorColumn)
+
+
+class SearchWord(db.Model):
+    """One word of the searchable text of the search documents, with how many documents
+    hold it: the vocabulary "did you mean" suggestions are looked up in (PostgreSQL
+    backend).
+
+    ``word`` is lower-cased, as written (PostgreSQL's ``simple`` configuration, no
+    stemming; at most 100 characters). On PostgreSQL, triggers on ``search_document``
+    (migration ``d3b81f5a0c67``) keep ``documents`` in step in the transaction that writes
+    the documents; a word whose count has fallen to 0 stays, and is never offered. The
+    count includes documents of every state, so it only says which words exist: whether
+    a visitor may see a word is checked against the documents themselves.
+    """
+
+    __tablename__ = "search_word"
+
+    word: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    documents: Mapped[int] = mapped_column()

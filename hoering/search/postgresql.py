@@ -7,18 +7,16 @@ any other. A query is turned into one ``tsquery`` per configuration, and a docum
 matches the query of its own configuration, as a Whoosh document matches in its own
 language field.
 
-Query syntax, as with Whoosh: words are all required; ``"exact phrase"``; ``-word`` or
-``NOT word`` leaves out; ``OR``; and ``word*`` finds words beginning with ``word``
-(``websearch_to_tsquery`` plus a prefix ``to_tsquery`` for each such word, from word
-characters only, so typed text never reaches ``to_tsquery``'s own syntax).
+The query syntax and the scope's conditions are in :mod:`hoering.search.tsquery`.
 
-Hits are counted up to ``SEARCH_COUNT_LIMIT`` (one more row is read to know there are
-more), so the count costs the same however large the corpus.
+Hits are counted, and ranked, up to ``SEARCH_COUNT_LIMIT`` (one more row is read to know
+there are more): the newest matches, looked for in growing windows of dates, so a query
+costs about the same however large the corpus and however common its words. "Did you
+mean" suggestions look a word's edits up in the vocabulary table ``search_word``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable
 
@@ -28,12 +26,18 @@ from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.extensions import db
 from hoering.search.backend import IndexDocument
-from hoering.search.models import SearchDocument
-from hoering.search.querying import Hit, Scope, SearchResult, prepare_query_text
+from hoering.search.models import SearchDocument, SearchWord
+from hoering.search.querying import Hit, Scope, SearchResult, edits, prepare_query_text
+from hoering.search.tsquery import (
+    TextQuery,
+    config_for,
+    in_array,
+    naive_utc,
+    parse,
+    rank,
+    scope_conditions,
+)
 
-#: Text-search configuration per content language; any other language: ``simple``.
-CONFIGS = {"nb": "norwegian", "nn": "norwegian", "no": "norwegian", "en": "english"}
-ALL_CONFIGS = ("norwegian", "english", "simple")
 #: Snippets: ``ts_headline`` options (two fragments of up to 30 words).
 HEADLINE_OPTIONS = "MaxFragments=2, MaxWords=30, MinWords=10, FragmentDelimiter=\" … \", " \
                    "StartSel=\ue000, StopSel=\ue001"
@@ -42,16 +46,6 @@ HEADLINE_OPTIONS = "MaxFragments=2, MaxWords=30, MinWords=10, FragmentDelimiter=
 MARK_START, MARK_END = "\ue000", "\ue001"
 #: Documents written per statement.
 BATCH = 500
-
-_PREFIX = re.compile(r"(^|\s)(-?)(\w+)\*+(?=\s|$)")
-_NOT = re.compile(r"(^|\s)NOT\s+(?=\S)")
-_AND = re.compile(r"(^|\s)AND(?=\s|$)")
-
-
-def config_for(language: str | None) -> str:
-    """The text-search configuration of content in ``language``."""
-    return CONFIGS.get(language or "", "simple")
-
 
 # --- writing ---------------------------------------------------------------------------------
 
@@ -94,7 +88,7 @@ def write(upserts: Iterable[IndexDocument], deletes: Iterable[str]) -> None:
             "regconfig": config_for(document.language),
             "author": document.author or "", "title": document.title or "", "body": document.body or "",
             "head": "" if document.doc_type == "comment" else (document.title or ""),
-            "created_at": _naive_utc(document.created_at), "stamp": document.stamp,
+            "created_at": naive_utc(document.created_at), "stamp": document.stamp,
         })
         if len(rows) == BATCH:
             db.session.execute(_UPSERT, rows)
@@ -119,118 +113,15 @@ def count() -> int:
     return db.session.scalar(sa.select(sa.func.count(SearchDocument.id))) or 0
 
 
-# --- queries ---------------------------------------------------------------------------------
-
-def split_query(prepared: str) -> tuple[str, list[tuple[bool, str]]]:
-    """Split a prepared query into the text for ``websearch_to_tsquery`` and its prefix
-    words: ``[(negated, word)]`` for each ``word*`` or ``-word*`` outside quotes.
-
-    ``NOT word`` becomes ``-word`` and ``AND`` is dropped (every word is required anyway).
-    """
-    parts = prepared.split('"')
-    prefixes: list[tuple[bool, str]] = []
-    for i in range(0, len(parts), 2):  # outside quotes
-        text = _AND.sub(" ", _NOT.sub(r"\1-", parts[i]))
-
-        def note(match) -> str:
-            prefixes.append((match.group(2) == "-", match.group(3).lower()))
-            return match.group(1)
-
-        parts[i] = _PREFIX.sub(note, text)
-    if len(parts) % 2 == 0:  # an unbalanced quote: the rest is plain words
-        rest = parts.pop()
-        parts[-1] += " " + rest
-    return '"'.join(parts), prefixes
-
-
-class _Query:
-    """One query's ``tsquery`` per configuration, and the SQL conditions built on them."""
-
-    def __init__(self, text: str, prefixes: list[tuple[bool, str]]):
-        self.queries = {}
-        for config in ALL_CONFIGS:
-            regconfig = sa.literal_column(f"'{config}'::regconfig")  # a fixed name, never typed text
-            query = sa.func.websearch_to_tsquery(regconfig, sa.literal(text))
-            for negated, word in prefixes:
-                term = sa.func.to_tsquery(regconfig, sa.literal(f"{word}:*"))  # word: \w+ only
-                query = query.op("&&")(sa.func.tsquery_not(term) if negated else term)
-            self.queries[config] = query
-
-    def matches(self):
-        """Whether a document matches the query of its own configuration (each branch
-        uses the GIN index)."""
-        return sa.or_(*(sa.and_(SearchDocument.config == config, SearchDocument.tsv.op("@@")(query))
-                        for config, query in self.queries.items()))
-
-    def of_document(self):
-        """The query in the document's configuration."""
-        return sa.case(*((SearchDocument.config == config, query) for config, query in self.queries.items()
-                         if config != "simple"), else_=self.queries["simple"])
-
-
-#: ``ts_rank`` normalization: the rank divided by 1 + the logarithm of the document's
-#: length, so that, as with BM25, a word weighs more in a short text than in a long one.
-RANK_NORMALIZATION = 1
-
-
-def _rank(query: _Query):
-    """How well a document matches (weights: title and text 0.4, author's name 0.1)."""
-    return sa.func.ts_rank(SearchDocument.tsv, query.of_document(), RANK_NORMALIZATION)
-
-
-def _in(column, values) -> sa.ColumnElement:
-    """``column = ANY(array)``: one parameter however many values."""
-    return column == sa.any_(sa.cast(sa.literal(sorted(values), ARRAY(sa.Integer)), ARRAY(sa.Integer)))
-
-
-def _aware_utc(moment: dt.datetime) -> dt.datetime:
-    """``moment`` as an aware UTC time (a naive one is taken to be UTC already)."""
-    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    """``moment`` as naive UTC, as the column stores it."""
-    return _aware_utc(moment).replace(tzinfo=None)
-
-
-def scope_conditions(scope: Scope | None) -> list:
-    """SQL conditions for the documents ``scope`` allows."""
-    if scope is None:
-        return []
-    conditions = []
-    if scope.consultation_ids is not None:
-        conditions.append(_in(SearchDocument.consultation_id, scope.consultation_ids))
-    if scope.doc_types is not None:
-        conditions.append(SearchDocument.doc_type.in_(sorted(scope.doc_types)))
-    if scope.comment_states is not None:
-        conditions.append(sa.or_(SearchDocument.doc_type != "comment",
-                                 SearchDocument.state.in_(sorted(scope.comment_states))))
-    if scope.created_from is not None:
-        conditions.append(SearchDocument.created_at >= _aware_utc(scope.created_from))
-    if scope.created_before is not None:
-        conditions.append(SearchDocument.created_at < _aware_utc(scope.created_before))
-    if scope.keys is not None:
-        by_type: dict[str, list[int]] = {}
-        for key in scope.keys:
-            doc_type, _, number = key.partition(":")
-            if number.isdigit():
-                by_type.setdefault(doc_type, []).append(int(number))
-        conditions.append(sa.or_(sa.false(), *(sa.and_(SearchDocument.doc_type == doc_type,
-                                                       _in(SearchDocument.doc_id, ids))
-                                               for doc_type, ids in by_type.items())))
-    return conditions
-
-
-def _parsed(prepared: str) -> _Query | None:
-    text, prefixes = split_query(prepared)
-    if not re.search(r"\w", text) and not prefixes:
-        return None
-    return _Query(text, prefixes)
-
-
 def search(text: str, *, scope: Scope | None = None, page: int = 1, per_page: int = 20, sort: str = "relevance",
            count_limit: int = 1000) -> SearchResult:
     """Search the documents within ``scope``.
+
+    At most ``count_limit`` + 1 matches within scope are read (:func:`_candidates`), with
+    their rank; they are counted and ordered here, and snippets are cut for the shown page
+    only. So a query costs about the same however common its words are: when more
+    documents match, the page says "over" the limit, ``newest`` shows the newest of them
+    and ``relevance`` ranks the newest ``count_limit`` + 1 of them.
 
     Args:
         text: the raw query as typed (any string).
@@ -238,38 +129,39 @@ def search(text: str, *, scope: Scope | None = None, page: int = 1, per_page: in
         page: 1-based; clamped to the last page.
         per_page: results a page.
         sort: ``relevance`` or ``newest``.
-        count_limit: hits are counted up to this number; ``SearchResult.capped`` says
-            when there are more (``total`` is then ``count_limit``).
+        count_limit: hits are counted (and ranked) up to this number; ``SearchResult.capped``
+            says when there are more (``total`` is then ``count_limit``).
 
     Returns:
         A :class:`SearchResult` with highlighted, HTML-escaped snippets.
     """
     prepared, truncated = prepare_query_text(text)
-    query = _parsed(prepared) if prepared else None
+    query = parse(prepared) if prepared else None
     if query is None:
         return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
-    where = [query.matches(), *scope_conditions(scope)]
-    limited = sa.select(SearchDocument.doc_type).where(*where).limit(count_limit + 1).subquery()
-    total, consultations = db.session.execute(sa.select(
-        sa.func.count(), sa.func.count().filter(limited.c.doc_type == "consultation"))).one()
+    found = _candidates(query, scope, count_limit + 1)
+    total = len(found)
+    consultations = sum(1 for row in found if row.doc_type == "consultation")
     capped = total > count_limit
     if capped:
         consultations = min(consultations, count_limit)
         total = count_limit
     pages = max(1, -(-total // per_page))
     shown = min(max(1, page), pages)
-    order = [SearchDocument.created_at.desc()] if sort == "newest" else [_rank(query).desc()]
-    page_rows = (sa.select(SearchDocument.id).where(*where).order_by(*order, SearchDocument.id)
-                 .offset((shown - 1) * per_page).limit(per_page).subquery())
+    if sort == "newest":
+        found.sort(key=lambda row: (-row.created_at.timestamp(), row.id))
+    else:
+        found.sort(key=lambda row: (-row.rank, row.id))
+    ids = [row.id for row in found[:total][(shown - 1) * per_page:shown * per_page]]
     # A consultation may be found by its title: its snippet is cut from title and text.
     snippet_text = sa.case((SearchDocument.doc_type == "consultation",
                             SearchDocument.title + sa.literal(". ") + SearchDocument.body), else_=SearchDocument.body)
     snippet = sa.func.ts_headline(sa.cast(SearchDocument.config, REGCONFIG), _escaped(snippet_text),
                                   query.of_document(), sa.literal(HEADLINE_OPTIONS))
-    rows = db.session.execute(sa.select(SearchDocument, snippet).join(page_rows, page_rows.c.id == SearchDocument.id)
-                              .order_by(*order, SearchDocument.id)).all()
+    rows = {document.id: (document, headline) for document, headline in db.session.execute(
+        sa.select(SearchDocument, snippet).where(in_array(SearchDocument.id, ids))).all()} if ids else {}
     hits = []
-    for document, headline in rows:
+    for document, headline in (rows[id_] for id_ in ids if id_ in rows):
         author = document.author
         if document.doc_type == "comment" and not author:
             author = str(DELETED_USER_LABEL)  # deleted accounts are indexed without a name
@@ -278,6 +170,64 @@ def search(text: str, *, scope: Scope | None = None, page: int = 1, per_page: in
     suggestion = _suggest(prepared, scope) if total == 0 else None
     return SearchResult(hits, total, {"consultation": consultations, "comment": total - consultations}, shown,
                         pages, prepared, truncated, suggestion, capped=capped)
+
+
+#: Rows (about: the table's span of dates divided in proportion) whose dates are searched
+#: first for matches; the window of dates then grows to where, at the density found, twice
+#: the wanted number should match.
+FIRST_WINDOW = 20_000
+
+
+def _candidates(query: TextQuery, scope: Scope | None, wanted: int) -> list:
+    """The newest ``wanted`` matches within ``scope`` (by date, then row), as rows of
+    ``id, doc_type, created_at, rank``.
+
+    Matches are looked for among the documents of the latest dates first: a window of
+    dates holding about :data:`FIRST_WINDOW` documents (from the table's span of dates
+    and PostgreSQL's estimate of its rows), which grows (at least fourfold, up to all
+    dates) until ``wanted`` have matched. Everything newer than the window's start is
+    searched, so the answer is exact. A common word is answered in the first window
+    (at most its rows are read, by date backwards or through the GIN index); a rarer one
+    through the GIN and date indexes together (bitmaps), which read only the matches.
+    So a query reads about ``wanted`` rows, not every match.
+    """
+    statement = (sa.select(SearchDocument.id, SearchDocument.doc_type, SearchDocument.created_at,
+                           rank(query).label("rank"))
+                 .where(query.matches(), *scope_conditions(scope))
+                 .order_by(SearchDocument.created_at.desc(), SearchDocument.id).limit(wanted))
+    newest, oldest = db.session.execute(sa.select(sa.func.max(SearchDocument.created_at),
+                                                  sa.func.min(SearchDocument.created_at))).one()
+    if newest is None:
+        return []
+    estimate = db.session.scalar(sa.text(
+        "SELECT reltuples FROM pg_class WHERE oid = CAST('search_document' AS regclass)")) or 0
+    span = newest - oldest
+    window = span * (FIRST_WINDOW / max(FIRST_WINDOW, estimate))
+    # The statement's text is the same for every query of its shape, so psycopg prepares
+    # it and PostgreSQL would soon plan it once for any words and dates: plan each time.
+    db.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    first = True
+    try:
+        while True:
+            start = newest - window
+            rows = list(db.session.execute(statement.where(SearchDocument.created_at >= start) if start > oldest
+                                           else statement))
+            if len(rows) >= wanted or start <= oldest:
+                return rows
+            window = max(2 * window, window * (1.5 * wanted / max(1, len(rows))))
+            if window > span / 2:  # reading most dates' index costs more than it saves
+                window = span
+            if first:
+                # A word this rare in the latest dates: reading the date index backwards
+                # would test every row of the larger window, which the planner, counting
+                # on the LIMIT to stop it early, would still choose. Bitmaps of the GIN
+                # index and the date index, ANDed, read only the matches.
+                db.session.execute(sa.text("SET LOCAL enable_indexscan = off"))
+                first = False
+    finally:
+        db.session.execute(sa.text("SET LOCAL plan_cache_mode TO DEFAULT"))
+        if not first:
+            db.session.execute(sa.text("SET LOCAL enable_indexscan TO DEFAULT"))
 
 
 def _escaped(text):
@@ -307,11 +257,11 @@ def matching_ids(text: str, scope: Scope | None = None, limit: int | None = 5000
     """Ids (``doc_id``) of the best ``limit`` documents matching ``text`` within ``scope``,
     best first."""
     prepared, _ = prepare_query_text(text)
-    query = _parsed(prepared) if prepared else None
+    query = parse(prepared) if prepared else None
     if query is None:
         return []
     statement = (sa.select(SearchDocument.doc_id).where(query.matches(), *scope_conditions(scope))
-                 .order_by(_rank(query).desc(), SearchDocument.id))
+                 .order_by(rank(query).desc(), SearchDocument.id))
     if limit is not None:
         statement = statement.limit(limit)
     return list(db.session.scalars(statement))
@@ -319,73 +269,60 @@ def matching_ids(text: str, scope: Scope | None = None, limit: int | None = 5000
 
 # --- suggestions -----------------------------------------------------------------------------
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyzæøåäöüé"
-#: Most documents read to find and rank suggestions.
-SUGGESTION_SAMPLE = 2000
+#: Most words of the vocabulary (one edit away, the most frequent first) checked for each
+#: word of a query.
+SUGGESTION_CANDIDATES = 20
+#: Most documents read for each checked word to count where the visitor may see it.
+SUGGESTION_SAMPLE = 200
 _WORD = re.compile(r"^\w+$")
 
 
-def _edits(word: str) -> set[str]:
-    """Words one edit away from ``word`` that keep its first letter."""
-    splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
-    found = {a + b[1:] for a, b in splits if b}
-    found |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    found |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    found |= {a + c + b for a, b in splits for c in _LETTERS}
-    found.discard(word)
-    return found
-
-
-def _visible_counts(words: list[str], scope: Scope | None) -> dict[str, int]:
-    """``{word: how many documents within scope hold the word itself}``, for those of
-    ``words`` that occur there.
-
-    One query finds the documents within scope that hold any of the words as their
-    configuration stems them (one ``tsquery`` per configuration, through the GIN index;
-    at most :data:`SUGGESTION_SAMPLE` of them); their text is then searched for each word
-    as written.
-    """
-    words = [word for word in words if _WORD.match(word)]
+def _known(words: set[str]) -> list[str]:
+    """Those of ``words`` that some search document holds (the ``search_word``
+    vocabulary, looked up by its primary key), at most :data:`SUGGESTION_CANDIDATES`,
+    the most frequent first."""
+    words = {word for word in words if _WORD.match(word) and len(word) <= 100}
     if not words:
-        return {}
-    alternatives = " | ".join(words)  # words of \w characters only: no tsquery syntax
-    found = sa.or_(*(sa.and_(SearchDocument.config == config, SearchDocument.tsv.op("@@")(
-        sa.func.to_tsquery(sa.literal_column(f"'{config}'::regconfig"), sa.literal(alternatives))))
-        for config in ALL_CONFIGS))
-    # The planner takes hundreds of alternatives for a common match and would read the
-    # whole table (4 s for 100,000 comments, against 0.3 s through the GIN index): the
-    # matches are found first, on the GIN index alone, with sequential scans off for this
-    # one statement, and the scope applied to them.
-    matched = sa.select(SearchDocument.id).where(found).cte("matched").prefix_with("MATERIALIZED")
+        return []
+    listed = sa.cast(sa.literal(sorted(words), ARRAY(sa.String)), ARRAY(sa.String))
+    return list(db.session.scalars(
+        sa.select(SearchWord.word).where(SearchWord.word == sa.any_(listed), SearchWord.documents > 0)
+        .order_by(SearchWord.documents.desc(), SearchWord.word).limit(SUGGESTION_CANDIDATES)))
+
+
+def _visible_count(word: str, scope: Scope | None) -> int:
+    """In how many documents within ``scope`` ``word`` occurs as written, among the first
+    :data:`SUGGESTION_SAMPLE` that hold it as their configuration stems it (found through
+    the GIN index)."""
     statement = (sa.select(SearchDocument.doc_type, SearchDocument.title, SearchDocument.body)
-                 .join(matched, matched.c.id == SearchDocument.id).where(*scope_conditions(scope))
-                 .limit(SUGGESTION_SAMPLE))
-    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
-    try:
-        rows = db.session.execute(statement).all()
-    finally:
-        db.session.execute(sa.text("SET LOCAL enable_seqscan TO DEFAULT"))
-    wanted, counts = set(words), {}
-    for doc_type, title, body in rows:
+                 .where(TextQuery(word, []).matches(), *scope_conditions(scope)).limit(SUGGESTION_SAMPLE))
+    found = 0
+    for doc_type, title, body in db.session.execute(statement):
         text = body if doc_type == "comment" else f"{title} {body}"
-        for word in wanted.intersection(re.findall(r"\w+", text.lower())):
-            counts[word] = counts.get(word, 0) + 1
-    return counts
+        found += word in re.findall(r"\w+", text.lower())
+    return found
 
 
 def _suggest(prepared: str, scope: Scope | None) -> str | None:
     """A "did you mean" string: each word the visitor may not find replaced by the closest
     word (one edit away, same first letter) that occurs in documents within ``scope``,
-    the most frequent first, so a suggestion never reveals a word of a text the visitor
-    may not see."""
+    the most frequent there first.
+
+    The vocabulary (``search_word``, every state) only says which words exist; how often
+    a word occurs is counted in the documents the visitor may see, so a suggestion never
+    reveals a word of a text the visitor may not see. Costs a primary-key lookup of the
+    word's edits and a query of at most :data:`SUGGESTION_SAMPLE` rows for each
+    candidate that exists.
+    """
     words = re.findall(r"\w+", prepared.lower())
     if not words or len(words) > 3:
         return None
     changed, out = False, []
     for word in words:
-        if 3 < len(word) <= 20:
-            counts = _visible_counts(sorted(_edits(word) | {word}), scope)
-            if counts and word not in counts:
+        if 3 < len(word) <= 20 and not (_known({word}) and _visible_count(word, scope)):
+            counts = {candidate: _visible_count(candidate, scope) for candidate in _known(edits(word))}
+            counts = {candidate: n for candidate, n in counts.items() if n}
+            if counts:
                 out.append(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0])
                 changed = True
                 continue
@@ -393,7 +330,7 @@ def _suggest(prepared: str, scope: Scope | None) -> str | None:
     if not changed:
         return None
     candidate = " ".join(out)
-    query = _parsed(candidate)
+    query = parse(candidate)
     if query is None or db.session.scalar(sa.select(SearchDocument.id).where(
             query.matches(), *scope_conditions(scope)).limit(1)) is None:
         return None

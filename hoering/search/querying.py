@@ -15,8 +15,10 @@ everything people type), are answered here with arrays:
   Framework: BM25 and Beyond", 2009), the same global statistics and the same quantized
   field lengths, so the ranking matches Whoosh's.
 
-Phrases, NOT, ranges and other syntax are handed to Whoosh's own collector, with the scope
-as a set of allowed documents.
+Exact phrases are answered with arrays too (word positions, decoded only for documents
+holding every word). A word ending in ``*`` is first replaced by the indexed words it
+begins (at most :data:`PREFIX_WORDS`). NOT, ranges and other syntax are handed to
+Whoosh's own collector, with the scope applied to its matches.
 """
 
 from __future__ import annotations
@@ -148,9 +150,42 @@ def _parser(schema) -> qparser.MultifieldParser:
     parser.remove_plugin_class(qparser.FieldsPlugin)
     parser.remove_plugin_class(qparser.BoostPlugin)
     # Wildcards expand over the whole vocabulary in pure Python: a cheap request could keep
-    # a process busy for seconds, so * and ? are plain characters here.
+    # a process busy for seconds, so ? and a * inside a word are plain characters here. A
+    # * at the end of a word is a prefix, expanded to a bounded number of words
+    # (:func:`_expand_prefixes`).
     parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.add_plugin(qparser.PrefixPlugin())
     return parser
+
+
+#: A prefix (``word*``) stands for at most this many indexed words of a field (the ones in
+#: most documents) among the first :data:`PREFIX_SCAN` that begin with it, alphabetically;
+#: so a prefix costs at most a bounded walk of the term index and ordinary word lookups.
+PREFIX_WORDS = 100
+PREFIX_SCAN = 2000
+
+
+def _expand_prefixes(q, reader):
+    """``q`` with every ``Prefix`` replaced by the words it stands for (an ``Or`` of
+    terms, scored as words are), read from ``reader``'s term index; a prefix that begins
+    no indexed word becomes the prefix itself as a word (which then matches nothing)."""
+    if isinstance(q, query.Prefix):
+        found = []
+        try:
+            for n, (text, info) in enumerate(reader.iter_prefix(q.fieldname, q.text)):
+                if n == PREFIX_SCAN:
+                    break
+                found.append((-info.doc_frequency(), text))
+        except (TermNotFound, ValueError):
+            found = []
+        if not found:
+            return query.Term(q.fieldname, q.text, boost=q.boost)
+        words = [text.decode() if isinstance(text, bytes) else text for _, text in sorted(found)[:PREFIX_WORDS]]
+        terms = [query.Term(q.fieldname, word) for word in sorted(words)]
+        return terms[0] if len(terms) == 1 else query.Or(terms, boost=q.boost)
+    if q.is_leaf():
+        return q
+    return q.apply(lambda child: _expand_prefixes(child, reader))
 
 
 def parse_query(schema, text: str):
@@ -274,9 +309,27 @@ def _raw_postings(reader, fieldname: str, text, weights: bool = True) -> tuple[n
         matcher = matcher.child
     ids: list[int] = []
     values: list[float] = []
+    if all(hasattr(matcher, name) for name in ("_read_data", "_byteids", "_blocklength", "_next_block")):
+        # Whoosh 2.7.4's block matcher stores up to 128 postings a block: the document
+        # numbers (:func:`_block_ids`), and the weights as an array, one float or None
+        # (all 1.0). Whole blocks are turned into numpy arrays.
+        id_blocks, weight_blocks = [], []
+        while matcher.is_active():
+            id_blocks.append(_block_ids(matcher))
+            raw_weights = matcher._data[1]  # noqa: SLF001
+            if weights:
+                if raw_weights is None or isinstance(raw_weights, float):
+                    weight_blocks.append(np.full(matcher._blocklength, 1.0 if raw_weights is None  # noqa: SLF001
+                                                 else raw_weights))
+                else:
+                    weight_blocks.append(np.asarray(raw_weights, dtype=np.float64))
+            matcher._next_block()  # noqa: SLF001
+        if not id_blocks:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        return np.concatenate(id_blocks), np.concatenate(weight_blocks) if weights else _EMPTY_SCORES
     if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block")):
-        # Whoosh 2.7.4's block matcher decodes up to 128 postings at a time; take whole
-        # blocks rather than make three Python calls per posting.
+        # Another block matcher: take whole blocks rather than make three Python calls a
+        # posting.
         while matcher.is_active():
             matcher._read_ids()  # noqa: SLF001
             ids.extend(matcher._ids)  # noqa: SLF001
@@ -291,6 +344,16 @@ def _raw_postings(reader, fieldname: str, text, weights: bool = True) -> tuple[n
                 values.append(matcher.weight())
             matcher.next()
     return np.array(ids, dtype=np.int64), np.array(values, dtype=np.float64)
+
+
+def _block_ids(matcher) -> np.ndarray:
+    """The document numbers of the current block of a Whoosh 2.7.4 block matcher: stored
+    as an array of differences (unless ``_byteids``), summed here with numpy rather than
+    in Python (which took most of a cold query's time)."""
+    if matcher._data is None:  # noqa: SLF001
+        matcher._read_data()  # noqa: SLF001
+    block = np.asarray(matcher._data[0], dtype=np.int64)  # noqa: SLF001
+    return block if matcher._byteids else np.cumsum(block)  # noqa: SLF001
 
 
 class _Cache:
@@ -327,16 +390,25 @@ class _Cache:
         self._keep(key, found)
         return found
 
-    def positions(self, reader, fieldname: str, text: bytes) -> np.ndarray:
-        key = (_segment_key(reader), fieldname, text, "positions")
+    def phrase(self, reader, fieldname: str, words: tuple[bytes, ...], candidates: np.ndarray) -> np.ndarray:
+        """Docnums of the segment where ``words`` stand in order, among ``candidates``
+        (every document holding all the words), kept per segment and phrase."""
+        key = (_segment_key(reader), fieldname, words, "phrase")
         with self.lock:
             found = self.postings.get(key)
             if found is not None:
                 self.postings.move_to_end(key)
                 return found[0]
-        keys = _raw_positions(reader, fieldname, text)
-        self._keep(key, (keys, _EMPTY_SCORES))
-        return keys
+        # Positions are keys docnum * POSITION_SPAN + position: a phrase starts where the
+        # i-th word's keys, shifted back by i, meet the first word's.
+        starts = _raw_positions(reader, fieldname, words[0], candidates)
+        for i, word in enumerate(words[1:], start=1):
+            if not len(starts):
+                break
+            starts = np.intersect1d(starts, _raw_positions(reader, fieldname, word, candidates) - i)
+        docnums = np.unique(starts // POSITION_SPAN)
+        self._keep(key, (docnums, _EMPTY_SCORES))
+        return docnums
 
     def _keep(self, key: tuple, arrays: tuple[np.ndarray, np.ndarray]) -> None:
         with self.lock:
@@ -440,14 +512,8 @@ def _evaluate_phrase(q, reader, segment: _SegmentArrays, stats: _Statistics) -> 
     if len(q.words) < 2 or not len(ids):
         return ids, scores * q.boost
     field = reader.schema[q.fieldname]
-    # Positions are kept as docnum * POSITION_SPAN + position: a phrase starts where the
-    # i-th word's keys, shifted back by i, meet the first word's.
-    starts = _cache.positions(reader, q.fieldname, field.to_bytes(q.words[0]))
-    for i, word in enumerate(q.words[1:], start=1):
-        if not len(starts):
-            break
-        starts = np.intersect1d(starts, _cache.positions(reader, q.fieldname, field.to_bytes(word)) - i)
-    keep = np.isin(ids, np.unique(starts // POSITION_SPAN))
+    found = _cache.phrase(reader, q.fieldname, tuple(field.to_bytes(word) for word in q.words), ids)
+    keep = np.isin(ids, found)
     return ids[keep], scores[keep] * q.boost
 
 
@@ -455,9 +521,10 @@ def _evaluate_phrase(q, reader, segment: _SegmentArrays, stats: _Statistics) -> 
 POSITION_SPAN = 1 << 24
 
 
-def _raw_positions(reader, fieldname: str, text: bytes) -> np.ndarray:
-    """Every position of a term in one segment as sorted ``docnum * POSITION_SPAN +
-    position`` keys (deleted documents included)."""
+def _raw_positions(reader, fieldname: str, text: bytes, docnums: np.ndarray) -> np.ndarray:
+    """Every position of a term in the documents ``docnums`` (sorted) of one segment, as
+    sorted ``docnum * POSITION_SPAN + position`` keys. Only those documents' positions
+    are decoded (a Python call each): a phrase of common words needs few of them."""
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
@@ -468,16 +535,26 @@ def _raw_positions(reader, fieldname: str, text: bytes) -> np.ndarray:
     keys: list[int] = []
     if all(hasattr(matcher, name) for name in ("_read_ids", "_read_values", "_next_block")):
         while matcher.is_active():  # Whoosh 2.7.4's block matcher, a block at a time
-            matcher._read_ids()  # noqa: SLF001
-            matcher._read_values()  # noqa: SLF001
-            for docnum, value in zip(matcher._ids, matcher._values, strict=True):  # noqa: SLF001
-                base = docnum * POSITION_SPAN
-                keys.extend(base + position for position in decode(value) if position < POSITION_SPAN)
+            if hasattr(matcher, "_byteids"):
+                block = _block_ids(matcher)
+            else:
+                matcher._read_ids()  # noqa: SLF001
+                block = np.asarray(matcher._ids, dtype=np.int64)  # noqa: SLF001
+            wanted = np.flatnonzero(np.isin(block, docnums, assume_unique=True))
+            if len(wanted):
+                matcher._read_values()  # noqa: SLF001
+                values = matcher._values  # noqa: SLF001
+                for i in wanted.tolist():
+                    base = int(block[i]) * POSITION_SPAN
+                    keys.extend(base + position for position in decode(values[i]) if position < POSITION_SPAN)
             matcher._next_block()  # noqa: SLF001
     else:
+        wanted_set = set(docnums.tolist())
         while matcher.is_active():
-            base = matcher.id() * POSITION_SPAN
-            keys.extend(base + position for position in matcher.value_as("positions") if position < POSITION_SPAN)
+            if matcher.id() in wanted_set:
+                base = matcher.id() * POSITION_SPAN
+                keys.extend(base + position for position in matcher.value_as("positions")
+                            if position < POSITION_SPAN)
             matcher.next()
     return np.unique(np.array(keys, dtype=np.int64))
 
@@ -627,6 +704,7 @@ def search(index: SearchIndex, text: str, *, scope: Scope | None = None, page: i
         parsed = parse_query(schema, prepared) if prepared else query.NullQuery
         if parsed is query.NullQuery:
             return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
+        parsed = _expand_prefixes(parsed, searcher.reader())
         matches = _collect(searcher, parsed, scope)
         total = len(matches.docnums)
         pages = max(1, -(-total // per_page))
@@ -662,11 +740,53 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzæøåäöüé"
+#: Most indexed words (one edit away, in most documents first) checked for each word of a
+#: query, and how many words' candidates each process keeps.
+SUGGESTION_CANDIDATES = 20
+SUGGESTION_CACHE = 2048
+
+
+def edits(word: str) -> set[str]:
+    """Words one edit away from ``word`` (a letter left out, two letters swapped, one
+    changed or added; Damerau's four kinds of error) that keep its first letter."""
+    splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
+    found = {a + b[1:] for a, b in splits if b}
+    found |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    found |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    found |= {a + c + b for a, b in splits for c in _LETTERS}
+    found.discard(word)
+    return found
+
+
+_candidates_cache: OrderedDict[tuple, list[str]] = OrderedDict()
+_candidates_lock = threading.Lock()
+
+
+def _indexed_edits(searcher, word: str) -> list[str]:
+    """The words one edit away from ``word`` that the index holds (any state), at most
+    :data:`SUGGESTION_CANDIDATES`, in most documents first; kept per set of segments (a
+    segment never changes), since looking up each edit takes a few milliseconds."""
+    key = (tuple(_segment_key(reader) for reader, _ in _leaves(searcher)), word)
+    with _candidates_lock:
+        if key in _candidates_cache:
+            _candidates_cache.move_to_end(key)
+            return _candidates_cache[key]
+    reader = searcher.reader()
+    found = sorted((-reader.doc_frequency("words", candidate), candidate) for candidate in edits(word)
+                   if ("words", candidate) in reader)
+    candidates = [candidate for _, candidate in found[:SUGGESTION_CANDIDATES]]
+    with _candidates_lock:
+        _candidates_cache[key] = candidates
+        while len(_candidates_cache) > SUGGESTION_CACHE:
+            _candidates_cache.popitem(last=False)
+    return candidates
+
+
 def _suggest(searcher, text: str, scope: Scope | None) -> str | None:
     """A "did you mean" string: each word the visitor may not find replaced by the
-    closest word they may find (one edit away, same first letter: Whoosh compares against
-    every indexed word with that prefix, and the whole vocabulary would take tens of
-    milliseconds).
+    closest word they may find (one edit away, same first letter: :func:`edits`, looked
+    up in the index's ``words`` field).
 
     Only words that occur, exactly, in documents within ``scope`` are considered, and
     they are ranked by how often they occur there, so a suggestion never reveals, by its
@@ -679,12 +799,10 @@ def _suggest(searcher, text: str, scope: Scope | None) -> str | None:
     def visible(word: str) -> int:
         return len(_collect(searcher, query.Term("words", word), scope).docnums)
 
-    corrector = searcher.corrector("words")
     changed, out = False, []
     for word in words:
         if 3 < len(word) <= 20 and not visible(word):
-            found = [(visible(candidate), candidate)
-                     for candidate in corrector.suggest(word, limit=10, maxdist=1, prefix=1)]
+            found = [(visible(candidate), candidate) for candidate in _indexed_edits(searcher, word)]
             found = sorted((-count, candidate) for count, candidate in found if count)
             if found:
                 out.append(found[0][1])
@@ -709,6 +827,7 @@ def matching_ids(index: SearchIndex, text: str, scope: Scope | None = None, limi
         parsed = parse_query(searcher.schema, prepared)
         if parsed is query.NullQuery:
             return []
+        parsed = _expand_prefixes(parsed, searcher.reader())
         matches = _collect(searcher, parsed, scope)
         order = matches.ordered("relevance")[:limit]
         return [int(searcher.stored_fields(docnum)["doc_id"]) for docnum in matches.docnums[order].tolist()]
@@ -717,5 +836,8 @@ def matching_ids(index: SearchIndex, text: str, scope: Scope | None = None, limi
 
 
 def clear_cache() -> None:
-    """Forget cached segment arrays and postings (tests that recreate an index in place)."""
+    """Forget cached segment arrays, postings and suggestion candidates (tests that
+    recreate an index in place)."""
     _cache.clear()
+    with _candidates_lock:
+        _candidates_cache.clear()

@@ -3,13 +3,15 @@ the change, its query syntax, snippets and capped counts."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
 from hoering import ConfigurationError, create_app
 from hoering.extensions import db
-from hoering.search import postgresql
-from hoering.search.models import IndexTask, SearchDocument
+from hoering.search import postgresql, tsquery
+from hoering.search.models import IndexTask, SearchDocument, SearchWord
 from tests.search.test_search import comment_id, found_ids, post
 
 
@@ -38,7 +40,7 @@ def test_postgresql_search_on_another_database_stops_the_start(tmp_path):
     ('"unbalanced sko*', ' unbalanced sko*', []),
 ])
 def test_queries_are_split_into_websearch_text_and_prefix_words(typed, text, prefixes):
-    assert postgresql.split_query(typed) == (text, prefixes)
+    assert tsquery.split_query(typed) == (text, prefixes)
 
 
 def test_documents_are_written_in_the_transaction_of_the_change(on_postgresql, app, make_consultation, make_user,
@@ -85,6 +87,33 @@ def test_phrases_exclusions_alternatives_and_prefixes(on_postgresql, app, make_c
     assert found("*") == [] and found("-") == []
 
 
+def test_the_vocabulary_follows_the_documents_in_their_transaction(on_postgresql, app, make_consultation,
+                                                                   browser_for, client, runner):
+    consultation = make_consultation(title="Snøbrøyting")
+    post(browser_for(), consultation, "Brøyting av fortau, brøyting av gater")
+    cid = comment_id(app, "Brøyting av fortau, brøyting av gater")
+
+    def vocabulary():
+        with app.app_context():
+            return {word: n for word, n in db.session.execute(sa.select(SearchWord.word, SearchWord.documents))
+                    if n}
+
+    words = vocabulary()
+    # Counted once per document, lower-cased as written; a consultation's title counts.
+    assert words["brøyting"] == 1 and words["fortau"] == 1 and words["snøbrøyting"] == 1
+    with app.app_context():
+        postgresql.write([], [f"comment:{cid}"])
+        db.session.rollback()
+    assert vocabulary() == words
+    with app.app_context():
+        postgresql.write([], [f"comment:{cid}"])
+        db.session.commit()
+    assert "fortau" not in vocabulary() and "snøbrøyting" in vocabulary()
+    assert runner.invoke(args=["hoering", "reindex"]).exit_code == 0
+    assert vocabulary() == words
+    assert client.get("/api/v1/search?q=fortou").get_json()["suggestion"] == "fortau"
+
+
 def test_other_languages_are_searched_without_stemming(on_postgresql, app, make_consultation, browser_for, client):
     consultation = make_consultation(language="de", title="Radwege")
     post(browser_for(), consultation, "Sichere Radwege für Kinder")
@@ -108,6 +137,38 @@ def test_hits_are_counted_up_to_the_limit(on_postgresql, app, make_consultation,
     monkeypatch.setitem(app.config, "SEARCH_COUNT_LIMIT", 7)
     data = client.get("/api/v1/search?q=veilys").get_json()
     assert data["capped"] is False and data["total"] == 7
+
+
+def test_the_newest_matches_are_counted_and_ranked_however_the_dates_are_spread(
+        on_postgresql, app, make_consultation, make_user, make_comment, client, monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_COUNT_LIMIT", 4)
+    monkeypatch.setattr(postgresql, "FIRST_WINDOW", 1)  # windows of dates grow from almost nothing
+    consultation, author = make_consultation(), make_user()
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    # Written out of date order, with most matches long before the newest documents.
+    days = [300, 2, 5, 1, 250, 3, 4, 299, 0, 298]
+    made = {}
+    for day in days:
+        text = f"Gatelys dag {day}" if day >= 200 or day == 0 else f"Fortau dag {day}"
+        made[day] = make_comment(consultation, author, text, created_at=start + dt.timedelta(days=day)).id
+    triples = [make_comment(consultation, author, f"Gatelys og gatelys og gatelys {n}",
+                            created_at=start + dt.timedelta(days=n)).id for n in range(6)]
+
+    def ids(**params):
+        data = client.get("/api/v1/search", query_string={"q": "gatelys", **params}).get_json()
+        return data, [hit["id"] for hit in data["results"]]
+
+    data, newest = ids(sort="newest")
+    assert data["capped"] is True and data["total"] == 4
+    assert newest == [made[300], made[299], made[298], made[250]]
+    data, best = ids()
+    # The five newest matches are ranked (one more than the limit is read): of the comments
+    # that say the word three times, all older, only the newest is among them.
+    assert data["total"] == 4 and best[0] == triples[5]
+    assert set(best[1:]) <= {made[300], made[299], made[298], made[250]}
+    monkeypatch.setitem(app.config, "SEARCH_COUNT_LIMIT", 100)
+    data, best = ids()
+    assert data["total"] == 11 and data["capped"] is False and set(best[:6]) == set(triples)
 
 
 def test_snippets_never_carry_typed_marks(on_postgresql, make_consultation, browser_for, client):

@@ -247,10 +247,34 @@ def test_suggestions_neither_show_nor_hide_because_of_hidden_words(browser_for, 
     assert suggestion("sykkelvej") == before
 
 
-def test_wildcards_are_plain_characters(browser_for, make_consultation, client):
+def test_a_word_ending_in_a_star_finds_the_words_it_begins(browser_for, make_consultation, client, app):
+    consultation = make_consultation()
+    citizen = browser_for()
+    texts = ["Parkeringsplasser ved skolen", "Parkering ved hallen", "Sykkelparkering ved stasjonen",
+             "Asfalt på veien"]
+    for text in texts:
+        post(citizen, consultation, text)
+    ids = {text: comment_id(app, text) for text in texts}
+
+    def found(q):
+        html = client.get("/sok", query_string={"q": q, "type": "comment"}).get_data(as_text=True)
+        return sorted(found_ids(html))
+
+    assert found("parkerin*") == sorted([ids[texts[0]], ids[texts[1]]])  # not the word inside a word
+    assert found("Parkerin*") == found("parkerin*")
+    assert found("parkerin* hallen") == [ids[texts[1]]]
+    assert found("parkerin* NOT hallen") == [ids[texts[0]]]
+    assert found("sykkelpark*") == [ids[texts[2]]] and found("asf* veien") == [ids[texts[3]]]
+    assert found("parkeringx*") == [] and found("parkerin") == []  # a word is not a prefix
+    data = client.get("/api/v1/search", query_string={"q": "sykkelpark*"}).get_json()
+    assert "<mark>Sykkelparkering</mark>" in data["results"][0]["snippet_html"]
+
+
+def test_wildcards_cannot_make_a_query_expensive(browser_for, make_consultation, client):
     post(browser_for(), make_consultation(), "Asfalt på veien")
     response = client.get("/sok", query_string={"q": " OR ".join(f"{c}*" for c in "abcdefghijklmnopqrstuvwxyz")})
     assert response.status_code == 200
+    assert found_ids(client.get("/sok", query_string={"q": "v?ien a*t"}).get_data(as_text=True)) == []
 
 
 def test_renaming_a_consultation_or_an_author_keeps_the_index_in_step(browser_for, make_consultation, client, app,
