@@ -29,6 +29,8 @@ import time
 from flask import after_this_request, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import parse_many
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
 from hoering.accounts.models import User
 from hoering.extensions import address_key, limiter
@@ -40,6 +42,20 @@ clock = time.time
 DEVICE_COOKIE = "hoering_device"
 #: Accounts one browser is remembered for (the most recent ones).
 DEVICE_ACCOUNTS_MAX = 10
+
+
+def _counters() -> tuple[Storage, RateLimiter]:
+    """The storage and the moving-window strategy the counts of this module use: the rate
+    limiter's own, or, where rate limits are switched off (``RATELIMIT_ENABLED = False``,
+    when Flask-Limiter sets up no storage), a memory storage of this app's process, so that
+    the guessing defence and one-time links keep working without rate limits."""
+    if current_app.config.get("RATELIMIT_ENABLED", True):
+        return limiter.storage, limiter.limiter
+    counters = current_app.extensions.get("hoering_login_counters")
+    if counters is None:
+        storage = MemoryStorage()
+        counters = current_app.extensions["hoering_login_counters"] = (storage, MovingWindowRateLimiter(storage))
+    return counters
 
 
 def _storage_key(*parts: str) -> str:
@@ -111,7 +127,7 @@ class LoginGuard:
 
     def wait_seconds(self) -> int:
         """Seconds this client must still wait before it may try this account again (0: it may)."""
-        until = limiter.storage.get(self._key("until"))
+        until = _counters()[0].get(self._key("until"))
         return max(0, int(until - clock() + 0.999)) if until else 0
 
     def _account_limits(self):
@@ -120,7 +136,8 @@ class LoginGuard:
     def under_attack(self) -> bool:
         """True while the account's failures from unknown clients are over ``RATELIMIT_LOGIN_ACCOUNT``."""
         prefix = _storage_key("account")
-        return not all(limiter.limiter.test(item, prefix, self.account) for item in self._account_limits())
+        strategy = _counters()[1]
+        return not all(strategy.test(item, prefix, self.account) for item in self._account_limits())
 
     def restricted(self) -> bool:
         """True when this client may log in only through a mailed link: the account is
@@ -132,7 +149,7 @@ class LoginGuard:
         that its waits do not tell a right password from a wrong one): this client's wait
         grows, and a client the account does not know counts against the account."""
         config = current_app.config
-        storage = limiter.storage
+        storage, strategy = _counters()
         failures = storage.incr(self._key("failures"), int(config["LOGIN_FAILURE_MEMORY_SECONDS"]))
         if failures >= config["LOGIN_BACKOFF_AFTER"]:
             wait = min(config["LOGIN_BACKOFF_MAX_SECONDS"],
@@ -143,23 +160,25 @@ class LoginGuard:
         if self.device is None:
             prefix = _storage_key("account")
             for item in self._account_limits():
-                limiter.limiter.hit(item, prefix, self.account)
+                strategy.hit(item, prefix, self.account)
 
     def succeeded(self) -> None:
         """A login went through: this client's failures are forgotten."""
-        limiter.storage.clear(self._key("failures"))
-        limiter.storage.clear(self._key("until"))
+        storage = _counters()[0]
+        storage.clear(self._key("failures"))
+        storage.clear(self._key("until"))
 
 
 def spend_once(token_id: str, seconds: int) -> bool:
     """True the first time ``token_id`` is spent within ``seconds``, false after: a mailed
     sign-in link works once."""
-    return limiter.storage.incr(_storage_key("spent", token_id), int(seconds)) == 1
+    return _counters()[0].incr(_storage_key("spent", token_id), int(seconds)) == 1
 
 
 def allow_sign_in_mail(user_id: int) -> bool:
     """Count a sign-in link mailed to account ``user_id``; false when ``RATELIMIT_ACCOUNT_MAIL``
     has been reached (the owner is not flooded by someone who knows the password)."""
     prefix = _storage_key("sign-in-mail")
-    return all([limiter.limiter.hit(item, prefix, str(user_id))
+    strategy = _counters()[1]
+    return all([strategy.hit(item, prefix, str(user_id))
                 for item in parse_many(current_app.config["RATELIMIT_ACCOUNT_MAIL"])])

@@ -235,3 +235,17 @@ def test_processes_share_the_attack_and_the_waits_through_redis(tmp_path, monkey
         ours = [key for key in store.scan_iter("*") if prefix.encode() in key]
         assert ours
         store.delete(*ours)
+
+
+def test_with_rate_limits_switched_off_logins_work_and_guessers_still_wait(app, make_user, make_app):
+    """``RATELIMIT_ENABLED = False`` (a benchmark, a test set-up) leaves Flask-Limiter without
+    storage: the login throttle and one-time links count in the process's memory instead,
+    where a login once answered 500."""
+    make_user(email="uten-grenser@example.org")
+    other = make_app(RATELIMIT_ENABLED=False)
+    owner = attempt(other, "uten-grenser@example.org", TEST_PASSWORD, "198.51.100.9")
+    assert owner.status_code == 303
+    guesser = other.test_client()
+    answers = [attempt(other, "uten-grenser@example.org", f"feil-passord-{n}", "203.0.113.77", client=guesser)
+               .status_code for n in range(4)]
+    assert answers == [401, 401, 401, 429]
