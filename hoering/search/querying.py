@@ -22,12 +22,13 @@ as a set of allowed documents.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from whoosh import qparser, query
 from whoosh.analysis import STOP_WORDS
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -39,6 +40,9 @@ from whoosh.util.numeric import byte_to_length
 
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.search.backend import LANGUAGE_FIELDS, TEXT_FIELDS, SearchIndex
+
+if TYPE_CHECKING:  # for the annotations; numpy itself is imported where a search runs
+    import numpy as np
 
 #: Longest query we parse, in characters, and most words; longer ones are cut (and the
 #: page says so).
@@ -58,10 +62,30 @@ _FIELD_SYNTAX = re.compile(r"\b[A-Za-z_]+:")
 _LEADING_WILDCARD = re.compile(r"(^|\s)[*?]+")
 _PLAIN_WORD = re.compile(r"^\w+$")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
-_EMPTY_IDS = np.zeros(0, dtype=np.int64)
-_EMPTY_SCORES = np.zeros(0, dtype=np.float64)
-# byte → field length, as Whoosh quantizes lengths into one byte per document.
-_LENGTH_OF_BYTE = np.array([byte_to_length(b) or 1 for b in range(256)], dtype=np.float64)
+
+
+# numpy is imported where a search runs, not with the module: pages that do not search
+# keep it out of the web worker (docs/PERFORMANCE.md, "Worker memory and start-up").
+@functools.cache
+def _empty_ids():
+    import numpy as np
+
+    return np.zeros(0, dtype=np.int64)
+
+
+@functools.cache
+def _empty_scores():
+    import numpy as np
+
+    return np.zeros(0, dtype=np.float64)
+
+
+@functools.cache
+def _length_of_byte():
+    """byte → field length, as Whoosh quantizes lengths into one byte per document."""
+    import numpy as np
+
+    return np.array([byte_to_length(b) or 1 for b in range(256)], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -185,6 +209,8 @@ class _SegmentArrays:
     """Per-document values of one index segment, as arrays indexed by segment docnum."""
 
     def __init__(self, reader):
+        import numpy as np
+
         n = reader.doc_count_all()
         self.consultation = np.full(n, -1, dtype=np.int64)
         self.doc_type = np.full(n, -1, dtype=np.int16)
@@ -207,6 +233,8 @@ class _SegmentArrays:
     def doc_numbers(self, reader) -> np.ndarray:
         """Each document's ``doc_id`` (the comment's or consultation's id; -1 if none),
         read once from the ``key`` terms (about 0.7 s for 100,000 documents)."""
+        import numpy as np
+
         if self._numbers is None:
             numbers = np.full(reader.doc_count_all(), -1, dtype=np.int64)
             for text, info in reader.iter_field("key"):
@@ -223,6 +251,8 @@ class _SegmentArrays:
     def field_lengths(self, reader, fieldname: str, ids: np.ndarray) -> np.ndarray:
         """Lengths of a field in documents ``ids``, as Whoosh scores them (kept as Whoosh
         stores them, one byte a document)."""
+        import numpy as np
+
         if fieldname not in self.lengths:
             n = reader.doc_count_all()
             perdoc = reader._perdoc  # noqa: SLF001 - Whoosh 2.7.4 exposes no public bulk read
@@ -231,7 +261,7 @@ class _SegmentArrays:
                 self.lengths[fieldname] = _column_array(lengths, n, "u1")
             else:
                 self.lengths[fieldname] = np.ones(n, dtype=np.uint8)
-        return _LENGTH_OF_BYTE[self.lengths[fieldname][ids]]
+        return _length_of_byte()[self.lengths[fieldname][ids]]
 
 
 _codes: dict[str, int] = {}
@@ -243,6 +273,8 @@ def _code(value: str) -> int:
 
 
 def _codes_of(values) -> np.ndarray:
+    import numpy as np
+
     return np.array([_code(value) for value in sorted(values)], dtype=np.int64)
 
 
@@ -252,6 +284,8 @@ def _column_array(column_reader, n: int, dtype: str) -> np.ndarray:
     Whoosh 2.7.4 reads fixed-width columns one value at a time; the bytes are read in one
     go here when the reader is the plain fixed-width kind, and value by value otherwise.
     """
+    import numpy as np
+
     size = np.dtype(dtype).itemsize
     dbfile, basepos, count = (getattr(column_reader, name, None) for name in ("_dbfile", "_basepos", "_count"))
     if dbfile is not None and count is not None and getattr(column_reader, "_fixedlen", size) == size:
@@ -266,10 +300,12 @@ def _column_array(column_reader, n: int, dtype: str) -> np.ndarray:
 def _raw_postings(reader, fieldname: str, text, weights: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``(docnums, weights)`` of a term in one segment, deleted documents included
     (``weights=False``: docnums only, the weights array is empty)."""
+    import numpy as np
+
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
-        return _EMPTY_IDS, _EMPTY_SCORES
+        return _empty_ids(), _empty_scores()
     while isinstance(matcher, FilterMatcher):  # the deletion filter: applied by the caller
         matcher = matcher.child
     ids: list[int] = []
@@ -335,7 +371,7 @@ class _Cache:
                 self.postings.move_to_end(key)
                 return found[0]
         keys = _raw_positions(reader, fieldname, text)
-        self._keep(key, (keys, _EMPTY_SCORES))
+        self._keep(key, (keys, _empty_scores()))
         return keys
 
     def _keep(self, key: tuple, arrays: tuple[np.ndarray, np.ndarray]) -> None:
@@ -395,17 +431,19 @@ class _Statistics:
 def _evaluate(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[np.ndarray, np.ndarray]:
     """``(docnums, scores)`` of the documents of one segment matching a word query,
     docnums sorted; deleted documents included (the caller removes them)."""
+    import numpy as np
+
     if type(q) is query.Term:
         if q.fieldname not in reader.schema:
-            return _EMPTY_IDS, _EMPTY_SCORES
+            return _empty_ids(), _empty_scores()
         field = reader.schema[q.fieldname]
         try:
             text = field.to_bytes(q.text)
         except ValueError:
-            return _EMPTY_IDS, _EMPTY_SCORES
+            return _empty_ids(), _empty_scores()
         ids, tf = _cache.term(reader, q.fieldname, text)
         if not len(ids):
-            return ids, _EMPTY_SCORES
+            return ids, _empty_scores()
         lengths = segment.field_lengths(reader, q.fieldname, ids)
         avgfl = stats.avg_field_length(q.fieldname)
         idf = stats.idf(q.fieldname, text)
@@ -424,7 +462,7 @@ def _evaluate(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[n
     else:
         parts = [part for part in parts if len(part[0])]
         if not parts:
-            return _EMPTY_IDS, _EMPTY_SCORES
+            return _empty_ids(), _empty_scores()
         if len(parts) == 1:
             ids, scores = parts[0]
         else:
@@ -436,6 +474,8 @@ def _evaluate(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[n
 def _evaluate_phrase(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[np.ndarray, np.ndarray]:
     """A phrase: documents with every word (scored as the sum of the words' scores, as
     Whoosh's ``SpanNear2`` does) where the words stand next to each other in order."""
+    import numpy as np
+
     ids, scores = _evaluate(query.And([query.Term(q.fieldname, word) for word in q.words]), reader, segment, stats)
     if len(q.words) < 2 or not len(ids):
         return ids, scores * q.boost
@@ -458,10 +498,12 @@ POSITION_SPAN = 1 << 24
 def _raw_positions(reader, fieldname: str, text: bytes) -> np.ndarray:
     """Every position of a term in one segment as sorted ``docnum * POSITION_SPAN +
     position`` keys (deleted documents included)."""
+    import numpy as np
+
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
-        return _EMPTY_IDS
+        return _empty_ids()
     while isinstance(matcher, FilterMatcher):
         matcher = matcher.child
     decode = reader.schema[fieldname].format.decode_positions
@@ -484,6 +526,8 @@ def _raw_positions(reader, fieldname: str, text: bytes) -> np.ndarray:
 
 def _allowed(ids: np.ndarray, reader, segment: _SegmentArrays, scope: Scope | None, created_field) -> np.ndarray:
     """A boolean mask over ``ids``: not deleted and within ``scope``."""
+    import numpy as np
+
     keep = np.ones(len(ids), dtype=bool)
     if reader.has_deletions():
         keep &= ~np.isin(ids, np.fromiter(reader.segment().deleted_docs(), dtype=np.int64))
@@ -512,9 +556,11 @@ KEY_LOOKUPS = 2000
 
 def _listed(ids: np.ndarray, reader, segment: _SegmentArrays, keys: frozenset[str]) -> np.ndarray:
     """A mask over ``ids``: which are among the documents ``keys`` (``"comment:12"``)."""
+    import numpy as np
+
     if len(keys) <= KEY_LOOKUPS:
         wanted = [_raw_postings(reader, "key", key, weights=False)[0] for key in keys]
-        return np.isin(ids, np.concatenate(wanted) if wanted else _EMPTY_IDS)
+        return np.isin(ids, np.concatenate(wanted) if wanted else _empty_ids())
     by_type: dict[str, list[int]] = {}
     for key in keys:
         doc_type, _, number = key.partition(":")
@@ -543,6 +589,8 @@ class _Matches:
     def ordered(self, sort: str) -> np.ndarray:
         """Positions in ranking order: best score first (``relevance``) or newest first;
         ties broken by docnum, so pages never overlap."""
+        import numpy as np
+
         if sort == "newest":
             return np.lexsort((self.docnums, -self.created))
         return np.lexsort((self.docnums, -self.scores))
@@ -550,6 +598,8 @@ class _Matches:
 
 def _collect(searcher, parsed, scope: Scope | None) -> _Matches:
     """All documents matching ``parsed`` within ``scope``."""
+    import numpy as np
+
     created_field = searcher.schema["created_at"]
     chunks = []
     if _is_word_query(parsed):
@@ -575,7 +625,7 @@ def _collect(searcher, parsed, scope: Scope | None) -> _Matches:
             chunks.append((ids + offset, scores[inside][keep], segment.created[ids],
                            segment.doc_type[ids] == _code("consultation")))
     if not chunks:
-        return _Matches(_EMPTY_IDS, _EMPTY_SCORES, _EMPTY_IDS, np.zeros(0, dtype=bool))
+        return _Matches(_empty_ids(), _empty_scores(), _empty_ids(), np.zeros(0, dtype=bool))
     return _Matches(*(np.concatenate([chunk[i] for chunk in chunks]) for i in range(4)))
 
 
