@@ -74,3 +74,23 @@ def test_the_cli_writes_the_appendix_times_in_the_language_asked_for(
     assert metas == [f" · {format_datetime(moment, 'short', tzinfo=OSLO, locale='en_GB')}"
                      + (f" · Reply to #{first.id}" if moment == TIMES[1] else "") + "\n" for moment in TIMES]
     assert metas[0] == " · 29/03/2026, 01:59\n"
+
+
+def test_exports_name_a_deleted_account_as_deleted(app, browser_for, make_consultation, make_user, make_comment):
+    import csv
+
+    import sqlalchemy as sa
+
+    from hoering.accounts.models import User
+    from hoering.extensions import db
+
+    consultation = make_consultation(title="Slettet konto")
+    gone, kept = make_user(name="Borte Bruker"), make_user(name="Kari Østby")
+    make_comment(consultation, gone, "Et innspill fra en konto som er slettet")
+    make_comment(consultation, kept, "Et innspill som står")
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == gone.id).values(deleted_at=dt.datetime.now(dt.UTC)))
+        db.session.commit()
+    response = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert sorted(row["author"] for row in rows) == ["Kari Østby", "Slettet bruker"]
