@@ -199,12 +199,18 @@ class Browser:
             raise RuntimeError(f"logging in as {email} answered {status}")
 
 
-def serve_every_page(browser: Browser, paths: list[tuple[str, str]], label: str) -> None:
-    """Request each path once and print a line per status group."""
+def serve_every_page(browser: Browser, paths: list[tuple[str, str]], label: str, pid: int,
+                     growth: list[tuple[float, str, str]]) -> None:
+    """Request each path once, print a line per status, and add ``(RSS growth in MiB,
+    label, path)`` of each request to ``growth``."""
     statuses: dict[int, list[str]] = {}
+    before = memory(pid)[0]
     for _endpoint, path in paths:
         status, _body = browser.get(path)
         statuses.setdefault(status, []).append(path)
+        after = memory(pid)[0]
+        growth.append((after - before, label, path))
+        before = after
     for status, done in sorted(statuses.items()):
         print(f"  {label}: {status} × {len(done)}" + ("" if status < 400 else f"  ({', '.join(done[:6])}…)"))
 
@@ -223,22 +229,22 @@ def startup(spec: str, repeat: int) -> float:
 
 
 def importtime(top: int) -> tuple[list[str], list[str]]:
-    """``python -X importtime -c "import wsgi"``: the ``top`` slowest top-level imports
-    (cumulative microseconds, name) and the heavy modules (:data:`HEAVY`) among all."""
+    """``python -X importtime -c "import wsgi"``: the ``top`` top-level packages whose
+    modules took longest to import (their own times summed, so a package is not counted
+    again under the one that imported it), and the heavy modules (:data:`HEAVY`) among all."""
     result = subprocess.run([os.path.join(BIN, "python"), "-X", "importtime", "-c", "import wsgi"],
                             capture_output=True, text=True, cwd=ROOT, check=True,
                             env=dict(os.environ, PYTHONPATH=ROOT, HOERING_SECRET_KEY="x" * 32))
-    rows = []
-    loaded = set()
+    own: dict[str, int] = {}
     for line in result.stderr.splitlines():
-        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
-        if not match:
-            continue
-        loaded.add(match.group(4).split(".")[0])
-        if len(match.group(3)) == 1:
-            rows.append((int(match.group(2)), match.group(4)))
-    slowest = [f"{micro / 1e3:7.1f} ms  {name}" for micro, name in sorted(rows, reverse=True)[:top]]
-    return slowest, [name for name in HEAVY if name in loaded]
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)", line)
+        if match:
+            package = match.group(3).split(".")[0]
+            own[package] = own.get(package, 0) + int(match.group(1))
+    total = sum(own.values())
+    slowest = [f"{micro / 1e3:7.1f} ms  {micro / total:4.0%}  {name}"
+               for name, micro in sorted(own.items(), key=lambda item: -item[1])[:top]]
+    return slowest, [name for name in HEAVY if name in own]
 
 
 def main() -> None:
@@ -252,7 +258,7 @@ def main() -> None:
     print(f"start-up (import and create the app, median of {args.repeat} fresh processes): "
           f"Hoering {app_start:.3f} s, bare Flask app {bare_start:.3f} s, ratio {app_start / bare_start:.1f}")
     slowest, heavy = importtime(args.importtime)
-    print("  slowest top-level imports (python -X importtime, cumulative):")
+    print("  slowest packages to import (python -X importtime, own time of their modules summed):")
     for line in slowest:
         print("   ", line)
     print(f"  heavy modules imported by creating the app: {', '.join(heavy) or 'none'}")
@@ -273,17 +279,20 @@ def main() -> None:
                   f"{', '.join(worker_modules(Browser(server.url))) or 'none'}")
             accounts = [("anonymous", None, None), ("moderator", "moderator@fjordvik.example", "demo-moderator"),
                         ("admin", "admin@fjordvik.example", "demo-administrator")]
-            worst = 0.0
+            worst, growth = 0.0, []
             for label, email, password in accounts:
                 browser = Browser(server.url)
                 if email:
                     browser.login(email, password)
-                serve_every_page(browser, paths, label)
+                serve_every_page(browser, paths, label, pid, growth)
                 rss, pss = memory(pid)
                 worst = max(worst, rss)
                 print(f"Hoering's worker after every page as {label}: RSS {rss:.1f} MiB, PSS {pss:.1f} MiB "
                       f"(ratio to the bare worker {rss / bare_rss:.2f}); heavy modules mapped: "
                       f"{', '.join(worker_modules(browser)) or 'none'}")
+            print("the requests after which the worker grew most (RSS, MiB):")
+            for grown, label, path in sorted(growth, reverse=True)[:10]:
+                print(f"  +{grown:5.1f}  {label:9} {path}")
             print(f"budget: at most 100 MiB after every page: {'met' if worst <= 100 else 'NOT met'} "
                   f"({worst:.1f} MiB)")
 
