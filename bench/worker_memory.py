@@ -1,7 +1,7 @@
 """A web worker's memory after serving every page once, and the start-up cost, each beside
 a bare Flask app (``bench/bare_app.py``) measured in the same run.
 
-Usage: .venv/bin/python bench/worker_memory.py [--importtime N]
+Usage: .venv/bin/python bench/worker_memory.py [--repeat 7] [--importtime 12]
 
 1. Loads the demo municipality (``hoering.demo.load_demo``) into a scratch SQLite database
    in a temporary folder, with its search index.
@@ -10,7 +10,9 @@ Usage: .venv/bin/python bench/worker_memory.py [--importtime N]
    ``app.url_map`` that answers GET once: anonymously, then logged in as the demo moderator,
    then as the demo administrator (through the login form). URLs are built with real ids
    and slugs from the demo; routes that need a secret token (a link from an e-mail) are
-   requested with a made-up one. Each route's path and status is printed.
+   requested with a made-up one. The number of answers of each status is printed, with
+   the paths that answered 4xx, and at the end the ten requests after which the worker's
+   RSS grew most.
 3. Reads the worker's resident memory (``VmRSS`` in ``/proc/<pid>/status``) and its
    proportional share (``Pss`` in ``/proc/<pid>/smaps_rollup``) after each of the three
    rounds, beside the bare app's worker after one request, and lists which heavy
@@ -18,8 +20,9 @@ Usage: .venv/bin/python bench/worker_memory.py [--importtime N]
    serves the app with a path that lists them).
 4. Start-up: the median of ``--repeat`` fresh processes that import and create the app
    (``from wsgi import app``) against that of ``from bare_app import app``, as a ratio;
-   then ``python -X importtime`` of the app, listing the slowest top-level imports and which
-   heavy modules (:data:`HEAVY`) were imported by creating the app and by serving pages.
+   then ``python -X importtime`` of the app, listing the packages that took longest to
+   import and which heavy modules (:data:`HEAVY`) creating the app imported. (Step 4 runs
+   first, before any server.)
 
 Figures are in MiB (2**20 bytes) and seconds; docs/PERFORMANCE.md ("Worker memory and
 start-up") records them. The budget (issue 14): at most 100 MiB a worker after every page.
