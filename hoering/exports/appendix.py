@@ -102,8 +102,24 @@ class PlainTextFlow:
     def _width(self, style: str, word: str) -> float:
         key = (style, word)
         if key not in self.widths:
-            self.widths[key] = self.pdf.get_string_width(word)
+            pdf = self.pdf
+            if self._plain and "{" not in word:
+                # What get_string_width computes for one fragment in one font with no
+                # shaping, stretching or spacing (fpdf2's Fragment.get_width), without
+                # splitting the word into fragments first: a seventh of the time.
+                # "{nb}" and other aliases are left to fpdf2, which replaces them.
+                self.widths[key] = pdf.current_font.get_text_width(word, pdf.font_size_pt, None)[1] / pdf.k
+            else:
+                self.widths[key] = pdf.get_string_width(word)
         return self.widths[key]
+
+    @property
+    def _plain(self) -> bool:
+        """True while the text is set in one TrueType font as it is: no text shaping,
+        stretching, letter spacing or fallback fonts."""
+        pdf = self.pdf
+        return (pdf.is_ttf_font and not pdf.text_shaping and pdf.font_stretching == 100 and pdf.char_spacing == 0
+                and not pdf._fallback_font_ids)  # noqa: SLF001 - fpdf2 has no public getter
 
     def _lines(self, text: str, style: str):
         space = self._width(style, " ")
