@@ -56,10 +56,12 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(BENCH))
 sys.path.insert(0, BENCH)
 
+from flask import current_app  # noqa: E402
 from gunicorn_bench import BIN, GUNICORN_ARGS, ROOT, Server, throughput  # noqa: E402
 
 from hoering import create_app  # noqa: E402
 from hoering.extensions import db  # noqa: E402
+from hoering.migrating import enable as enable_migrations  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/hoering_bench_post"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/7"
@@ -96,6 +98,7 @@ def prepare(settings: dict, citizens: int) -> tuple[list[str], list[int]]:
 
     app = create_app({**settings, "TESTING": True})
     with app.app_context():
+        enable_migrations(current_app)
         upgrade()
         now = utcnow()
         consultation = Consultation(slug=SLUG, title="Veilys langs skoleveien", summary="Lys på skoleveien",

@@ -40,11 +40,13 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(BENCH))
 sys.path.insert(0, BENCH)
 
+from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from search import PUBLIC_SCOPE, QUERIES, corpus, percentile  # noqa: E402  (bench/search.py)
 
 from hoering import create_app  # noqa: E402
 from hoering.extensions import db  # noqa: E402
+from hoering.migrating import enable as enable_migrations  # noqa: E402
 from hoering.search import postgresql  # noqa: E402
 from hoering.search.backend import IndexDocument  # noqa: E402
 from hoering.search.models import SearchDocument  # noqa: E402
@@ -145,6 +147,7 @@ def main() -> None:
             with db.engine.begin() as connection:
                 connection.execute(sa.text("DROP SCHEMA public CASCADE"))
                 connection.execute(sa.text("CREATE SCHEMA public"))
+            enable_migrations(current_app)
             upgrade()
             start = time.perf_counter()
             load(documents)

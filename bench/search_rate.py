@@ -56,6 +56,7 @@ ROOT = os.path.dirname(BENCH)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, BENCH)
 
+from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from gunicorn_bench import BIN, GUNICORN_ARGS, Server, throughput  # noqa: E402
 from search import percentile  # noqa: E402  (bench/search.py)
@@ -66,6 +67,7 @@ from hoering.accounts.services import create_user  # noqa: E402
 from hoering.consultations.models import Consultation  # noqa: E402
 from hoering.extensions import db  # noqa: E402
 from hoering.imports.polis import import_polis  # noqa: E402
+from hoering.migrating import enable as enable_migrations  # noqa: E402
 from hoering.sanitize import markdown_html  # noqa: E402
 from hoering.search.services import process_pending  # noqa: E402
 from hoering.timeutil import utcnow  # noqa: E402
@@ -114,6 +116,7 @@ def seed(config: dict) -> None:
     app = create_app({**{k: v for k, v in config.items() if k != "DATABASE_URL"},
                       "SQLALCHEMY_DATABASE_URI": config["DATABASE_URL"], "SEARCH_INDEX_INLINE": False})
     with app.app_context():
+        enable_migrations(current_app)
         upgrade()
         import_polis(POLIS)
         now = utcnow()

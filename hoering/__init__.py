@@ -216,15 +216,11 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects of :mod:`hoering.extensions` to ``app``."""
-    from hoering import i18n
-    from hoering.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from hoering.timeutil import alembic_render_item
+    from hoering import i18n, migrating
+    from hoering.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True,
-        render_item=alembic_render_item,
-    )
+    migrating.register(app)  # `flask db …`: Alembic is imported only when those commands run
     csrf.init_app(app)
     babel.init_app(
         app,

@@ -1,4 +1,5 @@
-"""Unbound Flask extension objects, bound to an app in :func:`hoering.create_app`."""
+"""Unbound Flask extension objects, bound to an app in :func:`hoering.create_app`
+(Flask-Migrate is bound only where migrations run: :mod:`hoering.migrating`)."""
 
 import ipaddress
 import logging
@@ -6,7 +7,6 @@ import logging
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
@@ -106,7 +106,6 @@ class Session(FlaskSession):
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

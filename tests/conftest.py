@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from hoering import create_app
+from hoering import create_app, migrating
 from hoering.extensions import db
 from hoering.search.services import enqueue, process_pending
 from hoering.timeutil import end_of_oslo_day, oslo_today, utcnow
@@ -84,6 +84,7 @@ def app(tmp_path_factory):
         # Mail is sent when a test says so (the outbox after responses: tests/test_worker.py).
         "MAIL_SWEEP_SECONDS": 0,
     })
+    migrating.enable(app)  # Flask-Migrate is bound only where migrations run
     with app.app_context():
         if database_url.startswith("postgresql"):
             db.drop_all()

@@ -8,11 +8,6 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from hoering.exports.cells import spreadsheet_cell
 from hoering.exports.rows import COLUMNS, CommentRow
 from hoering.timeutil import to_oslo
@@ -71,6 +66,12 @@ def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels
     Cells are written as values, never formulas: every value passes through
     :func:`~hoering.exports.cells.spreadsheet_cell` last, as in CSV (characters XML cannot
     hold left out, then formula-like text neutralized)."""
+    # openpyxl (with lxml and Pillow, about 60 ms and 10 MiB) only where a workbook is made.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     labels = labels or {}
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title[:31] or "Comments")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from hoering.accounts.models import User
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation, Question
 from hoering.extensions import db
@@ -82,16 +83,22 @@ def comment_rows(consultation: Consultation, *, full: bool, duplicate_groups: di
         themes.setdefault(comment_id, []).append(name)
     questions = dict(db.session.execute(
         sa.select(Question.id, Question.text).where(Question.consultation_id == consultation.id)).all())
-    query = (sa.select(Comment).where(Comment.consultation_id == consultation.id,
-                                      Comment.state.in_(exported_states(full)))
-             .order_by(Comment.thread_id, Comment.path, Comment.id).execution_options(yield_per=batch))
-    for comment in db.session.scalars(query):
-        removed = comment.state == CommentState.REMOVED.value
+    in_export = sa.and_(Comment.consultation_id == consultation.id, Comment.state.in_(exported_states(full)))
+    # Authors once each, named by the model (a deleted account's label); comments as plain
+    # columns: building 10,000 ORM objects with their authors took a second.
+    authors = {user.id: user.display_name for user in db.session.scalars(
+        sa.select(User).where(User.id.in_(sa.select(Comment.author_id).where(in_export))))}
+    query = (sa.select(Comment.id, Comment.thread_id, Comment.parent_id, Comment.depth, Comment.author_id,
+                       Comment.created_at, Comment.state, Comment.hidden_reason, Comment.support_count,
+                       Comment.question_id, Comment.body_text)
+             .where(in_export).order_by(Comment.thread_id, Comment.path, Comment.id).execution_options(yield_per=batch))
+    for (comment_id, thread_id, parent_id, depth, author_id, created_at, state, hidden_reason, support_count,
+         question_id, body_text) in db.session.execute(query):
         yield CommentRow(
-            id=comment.id, thread=comment.thread_id or comment.id, parent=comment.parent_id, depth=comment.depth,
-            author=comment.author.display_name, created=comment.created_at, state=comment.state,
-            moderation_reason=comment.hidden_reason or "", themes=themes.get(comment.id, []),
-            supports=comment.support_count, duplicate_group=duplicate_groups.get(comment.id),
-            question=questions.get(comment.question_id, "") if comment.question_id else "",
-            text="" if removed else comment.body_text,
+            id=comment_id, thread=thread_id or comment_id, parent=parent_id, depth=depth,
+            author=authors[author_id], created=created_at, state=state,
+            moderation_reason=hidden_reason or "", themes=themes.get(comment_id, []),
+            supports=support_count, duplicate_group=duplicate_groups.get(comment_id),
+            question=questions.get(question_id, "") if question_id else "",
+            text="" if state == CommentState.REMOVED.value else body_text,
         )

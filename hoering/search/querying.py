@@ -24,12 +24,12 @@ Whoosh's own collector, with the scope applied to its matches.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import numpy as np
 from whoosh import qparser, query
 from whoosh.analysis import STOP_WORDS
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -60,10 +60,37 @@ _FIELD_SYNTAX = re.compile(r"\b[A-Za-z_]+:")
 _LEADING_WILDCARD = re.compile(r"(^|\s)[*?]+")
 _PLAIN_WORD = re.compile(r"^\w+$")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
-_EMPTY_IDS = np.zeros(0, dtype=np.int64)
-_EMPTY_SCORES = np.zeros(0, dtype=np.float64)
-# byte → field length, as Whoosh quantizes lengths into one byte per document.
-_LENGTH_OF_BYTE = np.array([byte_to_length(b) or 1 for b in range(256)], dtype=np.float64)
+
+
+class _Numpy:
+    """numpy, imported when a search first uses it rather than with this module: pages that
+    do not search keep it out of the web worker (docs/PERFORMANCE.md, "Worker memory and
+    start-up"). The first attribute read puts the real module in this module's globals."""
+
+    def __getattr__(self, name: str):
+        import numpy
+
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = _Numpy()
+
+
+@functools.cache
+def _empty_ids():
+    return np.zeros(0, dtype=np.int64)
+
+
+@functools.cache
+def _empty_scores():
+    return np.zeros(0, dtype=np.float64)
+
+
+@functools.cache
+def _length_of_byte():
+    """byte → field length, as Whoosh quantizes lengths into one byte per document."""
+    return np.array([byte_to_length(b) or 1 for b in range(256)], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -266,7 +293,7 @@ class _SegmentArrays:
                 self.lengths[fieldname] = _column_array(lengths, n, "u1")
             else:
                 self.lengths[fieldname] = np.ones(n, dtype=np.uint8)
-        return _LENGTH_OF_BYTE[self.lengths[fieldname][ids]]
+        return _length_of_byte()[self.lengths[fieldname][ids]]
 
 
 _codes: dict[str, int] = {}
@@ -304,7 +331,7 @@ def _raw_postings(reader, fieldname: str, text, weights: bool = True) -> tuple[n
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
-        return _EMPTY_IDS, _EMPTY_SCORES
+        return _empty_ids(), _empty_scores()
     while isinstance(matcher, FilterMatcher):  # the deletion filter: applied by the caller
         matcher = matcher.child
     ids: list[int] = []
@@ -325,8 +352,8 @@ def _raw_postings(reader, fieldname: str, text, weights: bool = True) -> tuple[n
                     weight_blocks.append(np.asarray(raw_weights, dtype=np.float64))
             matcher._next_block()  # noqa: SLF001
         if not id_blocks:
-            return _EMPTY_IDS, _EMPTY_SCORES
-        return np.concatenate(id_blocks), np.concatenate(weight_blocks) if weights else _EMPTY_SCORES
+            return _empty_ids(), _empty_scores()
+        return np.concatenate(id_blocks), np.concatenate(weight_blocks) if weights else _empty_scores()
     if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block")):
         # Another block matcher: take whole blocks rather than make three Python calls a
         # posting.
@@ -407,7 +434,7 @@ class _Cache:
                 break
             starts = np.intersect1d(starts, _raw_positions(reader, fieldname, word, candidates) - i)
         docnums = np.unique(starts // POSITION_SPAN)
-        self._keep(key, (docnums, _EMPTY_SCORES))
+        self._keep(key, (docnums, _empty_scores()))
         return docnums
 
     def _keep(self, key: tuple, arrays: tuple[np.ndarray, np.ndarray]) -> None:
@@ -469,15 +496,15 @@ def _evaluate(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[n
     docnums sorted; deleted documents included (the caller removes them)."""
     if type(q) is query.Term:
         if q.fieldname not in reader.schema:
-            return _EMPTY_IDS, _EMPTY_SCORES
+            return _empty_ids(), _empty_scores()
         field = reader.schema[q.fieldname]
         try:
             text = field.to_bytes(q.text)
         except ValueError:
-            return _EMPTY_IDS, _EMPTY_SCORES
+            return _empty_ids(), _empty_scores()
         ids, tf = _cache.term(reader, q.fieldname, text)
         if not len(ids):
-            return ids, _EMPTY_SCORES
+            return ids, _empty_scores()
         lengths = segment.field_lengths(reader, q.fieldname, ids)
         avgfl = stats.avg_field_length(q.fieldname)
         idf = stats.idf(q.fieldname, text)
@@ -496,7 +523,7 @@ def _evaluate(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[n
     else:
         parts = [part for part in parts if len(part[0])]
         if not parts:
-            return _EMPTY_IDS, _EMPTY_SCORES
+            return _empty_ids(), _empty_scores()
         if len(parts) == 1:
             ids, scores = parts[0]
         else:
@@ -528,7 +555,7 @@ def _raw_positions(reader, fieldname: str, text: bytes, docnums: np.ndarray) -> 
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
-        return _EMPTY_IDS
+        return _empty_ids()
     while isinstance(matcher, FilterMatcher):
         matcher = matcher.child
     decode = reader.schema[fieldname].format.decode_positions
@@ -591,7 +618,7 @@ def _listed(ids: np.ndarray, reader, segment: _SegmentArrays, keys: frozenset[st
     """A mask over ``ids``: which are among the documents ``keys`` (``"comment:12"``)."""
     if len(keys) <= KEY_LOOKUPS:
         wanted = [_raw_postings(reader, "key", key, weights=False)[0] for key in keys]
-        return np.isin(ids, np.concatenate(wanted) if wanted else _EMPTY_IDS)
+        return np.isin(ids, np.concatenate(wanted) if wanted else _empty_ids())
     by_type: dict[str, list[int]] = {}
     for key in keys:
         doc_type, _, number = key.partition(":")
@@ -652,7 +679,7 @@ def _collect(searcher, parsed, scope: Scope | None) -> _Matches:
             chunks.append((ids + offset, scores[inside][keep], segment.created[ids],
                            segment.doc_type[ids] == _code("consultation")))
     if not chunks:
-        return _Matches(_EMPTY_IDS, _EMPTY_SCORES, _EMPTY_IDS, np.zeros(0, dtype=bool))
+        return _Matches(_empty_ids(), _empty_scores(), _empty_ids(), np.zeros(0, dtype=bool))
     return _Matches(*(np.concatenate([chunk[i] for chunk in chunks]) for i in range(4)))
 
 

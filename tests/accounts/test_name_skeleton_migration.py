@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from hoering import create_app
+from hoering import create_app, migrating
 from hoering.extensions import db
 from tests.conftest import Browser
 
@@ -18,6 +18,7 @@ def test_existing_accounts_get_their_skeletons_and_their_names_are_protected(tmp
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
                       "SEARCH_INDEX_DIR": str(tmp_path / "index"), "MAIL_DIR": str(tmp_path / "mail"),
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "SEARCH_INDEX_INLINE": False})
+    migrating.enable(app)
     try:
         with app.app_context():
             upgrade(revision=BEFORE)
