@@ -45,6 +45,7 @@ from flask_migrate import upgrade  # noqa: E402
 from search import PUBLIC_SCOPE, QUERIES, corpus, percentile  # noqa: E402  (bench/search.py)
 
 from hoering import create_app  # noqa: E402
+from hoering.database import create_postgresql_database  # noqa: E402
 from hoering.extensions import db  # noqa: E402
 from hoering.migrating import enable as enable_migrations  # noqa: E402
 from hoering.search import postgresql  # noqa: E402
@@ -59,12 +60,7 @@ MISSPELLED = ["kommmune", "kirkne", "stortinnget", "barnehgae", "pubic transport
 def database_url() -> str:
     """The benchmark database, created when missing."""
     url = sa.engine.make_url(os.environ.get("HOERING_BENCH_DATABASE_URL", DEFAULT_URL))
-    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        if connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                              {"name": url.database}).scalar() is None:
-            connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
-    engine.dispose()
+    create_postgresql_database(url)
     return url.render_as_string(hide_password=False)
 
 

@@ -65,6 +65,7 @@ from search_under_writes import CSRF, PASSWORD, POLIS, WORDS, Client  # noqa: E4
 from hoering import create_app  # noqa: E402
 from hoering.accounts.services import create_user  # noqa: E402
 from hoering.consultations.models import Consultation  # noqa: E402
+from hoering.database import create_postgresql_database  # noqa: E402
 from hoering.extensions import db  # noqa: E402
 from hoering.imports.polis import import_polis  # noqa: E402
 from hoering.migrating import enable as enable_migrations  # noqa: E402
@@ -81,12 +82,7 @@ MAX_LATE = 5.0
 def scratch_postgresql() -> str:
     """The scratch PostgreSQL database, created when missing, its schema emptied."""
     url = sa.engine.make_url(os.environ.get("HOERING_BENCH_DATABASE_URL", DEFAULT_URL))
-    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        if connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                              {"name": url.database}).scalar() is None:
-            connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
-    engine.dispose()
+    create_postgresql_database(url)
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))

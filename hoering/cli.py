@@ -398,10 +398,8 @@ def create_database_command() -> None:
     server the URL names, as its user) or the folder of a SQLite file. `flask db upgrade`
     then makes the tables."""
     import os
-    import re
 
-    import sqlalchemy as sa
-
+    from hoering.database import create_postgresql_database
     from hoering.extensions import db
 
     url = db.engine.url
@@ -412,16 +410,8 @@ def create_database_command() -> None:
         return
     if url.get_backend_name() != "postgresql":
         raise click.ClickException(f"Cannot create a {url.get_backend_name()} database; create it yourself.")
-    name = url.database or ""
-    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
-        raise click.ClickException("The database name may hold only letters, digits and underscores.")
-    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
-        with engine.connect() as connection:
-            exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                        {"name": name}).scalar()
-            if not exists:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    click.echo(f"The database {name} is there." if exists else f"Created the database {name}.")
+        created = create_postgresql_database(url)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created the database {url.database}." if created else f"The database {url.database} is there.")

@@ -9,8 +9,10 @@ key exists or is being added by a parallel transaction, adds nothing and says so
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hoering.extensions import db
@@ -48,3 +50,34 @@ def insert_unless_present(model: type, values: Mapping[str, object], unique: Seq
     statement = (_INSERTS[dialect](table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
                  .returning(*table.primary_key.columns))
     return db.session.execute(statement).first() is not None
+
+
+def create_postgresql_database(url: sa.URL | str) -> bool:
+    """Create the PostgreSQL database ``url`` names unless it exists, connecting to the
+    server's ``postgres`` database as the URL's user (who needs the CREATEDB right).
+
+    Args:
+        url: a SQLAlchemy URL of a PostgreSQL database.
+
+    Returns:
+        True when it was created, False when it was there.
+
+    Raises:
+        ValueError: the name holds other characters than letters, digits and underscores
+            (it is written into the statement).
+        sqlalchemy.exc.SQLAlchemyError: the server cannot be reached or refuses.
+    """
+    url = sa.engine.make_url(url)
+    name = url.database or ""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise ValueError("The database name may hold only letters, digits and underscores.")
+    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": name}).scalar():
+                return False
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            return True
+    finally:
+        engine.dispose()

@@ -12,6 +12,10 @@ import time
 import urllib.error
 import urllib.request
 
+import sqlalchemy as sa
+
+from hoering.extensions import db
+
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -57,3 +61,33 @@ def test_gunicorn_workers_serve_the_site_and_stop_on_sigterm(app, make_consultat
         output = server.communicate(timeout=30)[0].decode()
     assert server.returncode == 0, output
     assert output.count("Booting worker") == 2
+
+
+def test_create_database_makes_a_missing_database_once(app, make_app, tmp_path):
+    """`flask hoering create-database` (run by `make serve`): a missing PostgreSQL database
+    is created, an existing one left alone; on SQLite the file's folder is made."""
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        target = tmp_path / "nested" / "folder" / "hoering.sqlite"
+        result = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{target}").test_cli_runner().invoke(
+            args=["hoering", "create-database"])
+        assert result.exit_code == 0, result.output
+        assert target.parent.is_dir() and "SQLite" in result.output
+        return
+    name = f"{url.database}_created_{os.getpid()}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    other = make_app(SQLALCHEMY_DATABASE_URI=url.set(database=name).render_as_string(hide_password=False))
+    try:
+        first = other.test_cli_runner().invoke(args=["hoering", "create-database"])
+        second = other.test_cli_runner().invoke(args=["hoering", "create-database"])
+        assert first.exit_code == second.exit_code == 0, first.output + second.output
+        assert f"Created the database {name}." in first.output
+        assert f"The database {name} is there." in second.output
+        with admin.connect() as connection:
+            assert connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
