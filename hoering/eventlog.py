@@ -166,10 +166,7 @@ def deliver_due(limit: int = 100, now: dt.datetime | None = None) -> int:
         sqlalchemy.exc.SQLAlchemyError: the event log cannot be read or written.
     """
     now = now or utcnow()
-    ids = list(db.session.scalars(sa.select(EventDelivery.id).where(EventDelivery.next_attempt_at <= now)
-                                  .order_by(EventDelivery.id).limit(limit)))
-    db.session.rollback()
-    return _deliver(ids, due_by=now)
+    return _deliver(_oldest_ids(EventDelivery.next_attempt_at <= now, limit), due_by=now)
 
 
 def deliver_waiting(limit: int = 1000, now: dt.datetime | None = None) -> int:
@@ -187,11 +184,15 @@ def deliver_waiting(limit: int = 1000, now: dt.datetime | None = None) -> int:
         sqlalchemy.exc.SQLAlchemyError: the event log cannot be read or written.
     """
     now = now or utcnow()
-    ids = list(db.session.scalars(sa.select(EventDelivery.id).where(
-        sa.or_(EventDelivery.attempts == 0, EventDelivery.next_attempt_at <= now))
-        .order_by(EventDelivery.id).limit(limit)))
+    return _deliver(_oldest_ids(sa.or_(EventDelivery.attempts == 0, EventDelivery.next_attempt_at <= now), limit))
+
+
+def _oldest_ids(condition, limit: int) -> list[int]:
+    """The ids of at most ``limit`` rows meeting ``condition``, oldest first; the reading
+    transaction is ended, as each row is then claimed in a transaction of its own."""
+    ids = list(db.session.scalars(sa.select(EventDelivery.id).where(condition).order_by(EventDelivery.id).limit(limit)))
     db.session.rollback()
-    return _deliver(ids)
+    return ids
 
 
 def _deliver(ids: list[int], due_by: dt.datetime | None = None) -> int:
