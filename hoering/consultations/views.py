@@ -12,7 +12,7 @@ from wtforms.validators import ValidationError
 from hoering import permissions
 from hoering.comments import threads as comment_threads
 from hoering.comments.forms import CommentForm
-from hoering.consultations import bp, services
+from hoering.consultations import bp, pagecache, services
 from hoering.consultations import documents as document_services
 from hoering.consultations import lifecycle as lifecycle_services
 from hoering.consultations.forms import ConsultationForm
@@ -144,9 +144,19 @@ def thread(slug: str, thread_id: int):
 
 @bp.get("/hoeringer/<slug>")
 def detail(slug: str):
-    """The public consultation page with its threads."""
+    """The public consultation page with its threads; what anonymous readers see comes
+    from the page cache (:mod:`hoering.consultations.pagecache`) when it is there."""
     consultation = get_visible_or_404(slug)
-    return render_consultation_page(consultation)
+    key = pagecache.anonymous_key(consultation)
+    if key is None:
+        return render_consultation_page(consultation)
+    html = pagecache.cached_page(key)
+    if html is not None:
+        return html
+    html, status = render_consultation_page(consultation)
+    if status == 200:
+        pagecache.keep_page(key, html)
+    return html, status
 
 
 def _form_data(form: ConsultationForm) -> services.ConsultationData:

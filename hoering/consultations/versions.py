@@ -1,0 +1,109 @@
+"""The content version of a consultation: raised in the transaction of every change that
+alters what readers of the consultation see, so that cached pages and API answers, keyed
+on it, are never served after a change (DESIGN §5: "keyed on a version that every change
+bumps").
+
+Two ways in, both inside the changing transaction:
+
+* :func:`bump` notes consultations (directly, through comments, or through the comments of
+  authors) and raises their versions with one ``UPDATE`` just before the commit; the
+  transaction subscribers of the domain events call it (``hoering/consultations/subscribers.py``).
+* :func:`watch` makes every flush of ORM objects that belong to a consultation (comments,
+  supports, documents, questions, deadline notices, themes and their tags, the summary and
+  its parts, the consultation itself) raise the versions at once, in the flush's own
+  transaction: changes that announce no event are covered too.
+
+A version raised by a transaction that is rolled back is rolled back with it; one raised
+once too often only makes a cache miss.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hoering.comments.models import Comment, Support
+from hoering.consultations.models import Consultation, Document, LifecycleEvent, Question
+from hoering.extensions import BEFORE_COMMIT, Session, db
+from hoering.summaries.models import CommentTheme, Summary, SummaryQuote, SummarySection, Theme
+
+#: ``Session.info`` key of what waits to be raised: ``{"consultations", "comments", "authors"}`` sets of ids.
+PENDING = "hoering.content_versions"
+
+#: Models with a ``consultation_id`` column whose rows are shown on the consultation's page.
+_BY_CONSULTATION = (Comment, Document, LifecycleEvent, Question, Theme, Summary)
+#: Models shown through a comment (``comment_id``).
+_BY_COMMENT = (Support, CommentTheme, SummaryQuote)
+
+
+def bump(consultation_ids=(), comment_ids=(), author_ids=()) -> None:
+    """Raise, just before the current transaction commits, the content version of the
+    consultations ``consultation_ids``, of those of the comments ``comment_ids`` and of those
+    the users ``author_ids`` have commented on (their names are shown there).
+
+    Args:
+        consultation_ids, comment_ids, author_ids: iterables of ids (ints).
+    """
+    pending = db.session.info.setdefault(PENDING, {"consultations": set(), "comments": set(), "authors": set()})
+    pending["consultations"].update(consultation_ids)
+    pending["comments"].update(comment_ids)
+    pending["authors"].update(author_ids)
+    waiting = db.session.info.setdefault(BEFORE_COMMIT, [])
+    if _apply not in waiting:
+        waiting.append(_apply)
+
+
+def _apply() -> None:
+    pending = db.session.info.pop(PENDING, None)
+    if pending:
+        db.session.execute(_raise(pending["consultations"], pending["comments"], pending["authors"]))
+
+
+def _raise(consultation_ids, comment_ids, author_ids):
+    """The ``UPDATE`` that raises the versions of the consultations named directly, through
+    comments or through authors."""
+    conditions = []
+    if consultation_ids:
+        conditions.append(Consultation.id.in_(sorted(consultation_ids)))
+    if comment_ids:
+        conditions.append(Consultation.id.in_(
+            sa.select(Comment.consultation_id).where(Comment.id.in_(sorted(comment_ids))).scalar_subquery()))
+    if author_ids:
+        conditions.append(Consultation.id.in_(
+            sa.select(Comment.consultation_id).where(Comment.author_id.in_(sorted(author_ids))).scalar_subquery()))
+    return (sa.update(Consultation).where(sa.or_(sa.false(), *conditions))
+            .values(content_version=Consultation.content_version + 1)
+            .execution_options(synchronize_session=False))
+
+
+def _loaded(instance, name: str):
+    """The attribute ``name`` of ``instance`` as loaded, without a query (``None`` if not loaded)."""
+    return sa.inspect(instance).dict.get(name)
+
+
+def _after_flush(session, _flush_context) -> None:
+    consultations, comments, summaries = set(), set(), set()
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, Consultation):
+            if instance in session.new or not session.is_modified(instance):
+                continue
+            consultations.add(_loaded(instance, "id"))
+        elif isinstance(instance, _BY_CONSULTATION):
+            consultations.add(_loaded(instance, "consultation_id"))
+        elif isinstance(instance, _BY_COMMENT):
+            comments.add(_loaded(instance, "comment_id"))
+        elif isinstance(instance, SummarySection):
+            summaries.add(_loaded(instance, "summary_id"))
+    consultations.discard(None)
+    comments.discard(None)
+    summaries.discard(None)
+    if summaries:
+        consultations.update(session.connection().execute(
+            sa.select(Summary.consultation_id).where(Summary.id.in_(sorted(summaries)))).scalars())
+    if consultations or comments:
+        session.connection().execute(_raise(consultations, comments, ()))
+
+
+def watch() -> None:
+    """Raise the versions on every flush of the session class (idempotent; called once at start-up)."""
+    if not sa.event.contains(Session, "after_flush", _after_flush):
+        sa.event.listen(Session, "after_flush", _after_flush)
