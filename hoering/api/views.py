@@ -13,7 +13,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 
-from hoering.api import answer, bp, cursors, freshness
+from hoering.api import answer, bp, cached_answer, cursors, freshness
 from hoering.api.serializers import comment_json, consultation_json
 from hoering.comments import threads as comment_threads
 from hoering.consultations import services
@@ -51,6 +51,10 @@ def consultation(slug: str):
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
+    return cached_answer(item, lambda: _consultation_answer(item))
+
+
+def _consultation_answer(item):
     counts = services.participation_counts([item.id])[item.id]
     data = consultation_json(item, counts, detail=True)
     data["summary"] = summary_json(summary_services.summary_view(item))
@@ -117,6 +121,10 @@ def consultation_comments(slug: str):
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
+    return cached_answer(item, lambda: _comments_answer(item, slug))
+
+
+def _comments_answer(item, slug: str):
     try:
         page, per_page, cursor = _page_arguments(current_app.config["THREADS_PER_PAGE"])
     except _BadRequest as error:
@@ -186,6 +194,10 @@ def thread(slug: str, thread_id: int):
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
+    return cached_answer(item, lambda: _thread_answer(item, slug, thread_id))
+
+
+def _thread_answer(item, slug: str, thread_id: int):
     try:
         page, per_page, cursor = _page_arguments(current_app.config["REPLIES_PER_PAGE"])
     except _BadRequest as error:
