@@ -14,6 +14,7 @@ import hashlib
 from flask import Blueprint, current_app, jsonify, request
 
 from hoering import cache
+from hoering.consultations import versions
 from hoering.extensions import address_key, limiter
 from hoering.i18n import current_language_code
 
@@ -45,24 +46,26 @@ def answer(data: dict, last_modified: dt.datetime | None = None):
     return response
 
 
-def cached_answer(consultation, build):
-    """The answer ``build()`` gives about ``consultation``, from the page cache when this
-    request was answered since the consultation last changed (:mod:`hoering.cache`).
+def cached_answer(slug: str, build):
+    """The answer ``build()`` gives about the consultation ``slug``, from the page cache
+    when this request was answered since the consultation last changed (:mod:`hoering.cache`).
 
     The key holds the consultation's content version (raised by every change the answer
     could show, :mod:`hoering.consultations.versions`), its status (opening and closing
     move ``Last-Modified``), the language and the path with its query string; the body
     and ``Last-Modified`` are kept, and ``ETag`` and ``304`` follow from them as for any
-    answer (:func:`_caching_and_cors`).
+    answer (:func:`_caching_and_cors`). A hit costs one small query.
 
     Args:
-        consultation: a published :class:`~hoering.consultations.models.Consultation`.
-        build: a callable without arguments returning the answer (a response); only a
-            200 answer is kept.
+        slug: the consultation's slug from the path.
+        build: a callable without arguments returning the answer (a response), errors
+            included; only a 200 answer about a published consultation is kept.
     """
+    head = versions.content_head(slug)
+    if head is None:
+        return build()
     digest = hashlib.sha256(request.full_path.encode()).hexdigest()[:32]
-    key = (f"api:{consultation.id}:{consultation.created_at.timestamp()}:v{consultation.content_version}:"
-           f"{consultation.status().value}:{current_language_code()}:{digest}")
+    key = f"api:{head.key()}:{current_language_code()}:{digest}"
     found = cache.get(key)
     if found is not None:
         body, last_modified = found
@@ -70,7 +73,7 @@ def cached_answer(consultation, build):
         response.last_modified = last_modified
         return response
     response = build()
-    if response.status_code == 200:
+    if response.status_code == 200 and versions.content_head(slug) == head:  # not changed meanwhile
         cache.put(key, (response.get_data(), response.last_modified))
     return response
 

@@ -48,13 +48,13 @@ def consultations():
 @bp.get("/consultations/<slug>")
 def consultation(slug: str):
     """One published consultation with its guiding questions."""
+    return cached_answer(slug, lambda: _consultation_answer(slug))
+
+
+def _consultation_answer(slug: str):
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
-    return cached_answer(item, lambda: _consultation_answer(item))
-
-
-def _consultation_answer(item):
     counts = services.participation_counts([item.id])[item.id]
     data = consultation_json(item, counts, detail=True)
     data["summary"] = summary_json(summary_services.summary_view(item))
@@ -118,13 +118,13 @@ def consultation_comments(slug: str):
     its first ``THREAD_REPLIES_SHOWN`` replies (nested), ``reply_count`` and ``replies_url``,
     the thread's own resource with all its replies page by page.
     """
+    return cached_answer(slug, lambda: _comments_answer(slug))
+
+
+def _comments_answer(slug: str):
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
-    return cached_answer(item, lambda: _comments_answer(item, slug))
-
-
-def _comments_answer(item, slug: str):
     try:
         page, per_page, cursor = _page_arguments(current_app.config["THREADS_PER_PAGE"])
     except _BadRequest as error:
@@ -191,13 +191,13 @@ def thread(slug: str, thread_id: int):
     ``per_page`` a page (default ``REPLIES_PER_PAGE``, at most 100), flat, each with
     ``parent_id`` and ``depth``; ``links`` lead to the other pages (cursors without
     ``page``, page numbers with it). Placeholders as in :func:`consultation_comments`."""
+    return cached_answer(slug, lambda: _thread_answer(slug, thread_id))
+
+
+def _thread_answer(slug: str, thread_id: int):
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
-    return cached_answer(item, lambda: _thread_answer(item, slug, thread_id))
-
-
-def _thread_answer(item, slug: str, thread_id: int):
     try:
         page, per_page, cursor = _page_arguments(current_app.config["REPLIES_PER_PAGE"])
     except _BadRequest as error:

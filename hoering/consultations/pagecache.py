@@ -24,7 +24,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from hoering import cache
-from hoering.consultations.models import Consultation
+from hoering.consultations.versions import ContentHead
 from hoering.i18n import current_language_code
 from hoering.timeutil import oslo_today
 
@@ -37,20 +37,20 @@ _PAGE = re.compile(r"[1-9][0-9]{0,5}\Z")
 CACHED_ARGS = frozenset({"sort", "page"})
 
 
-def anonymous_key(consultation: Consultation) -> str | None:
-    """The cache key of the page ``request`` asks for, if it is the page every anonymous
+def anonymous_key(head: ContentHead) -> str | None:
+    """The cache key of the page the request asks for, if it is the page every anonymous
     reader sees; ``None`` when the page must be made for this request (a logged-in reader,
-    a waiting flash message, other query parameters)."""
+    a waiting flash message, other query parameters).
+
+    Args:
+        head: the consultation's :class:`~hoering.consultations.versions.ContentHead`.
+    """
     if current_user.is_authenticated or session.get("_flashes") or set(request.args) - CACHED_ARGS:
         return None
     sort, page = request.args.get("sort", ""), request.args.get("page", "")
     if (sort and not _SORT.match(sort)) or (page and not _PAGE.match(page)):
         return None
-    # The time of creation tells a consultation from another with the same id (a database
-    # restored or emptied while the cache lived on).
-    created = consultation.created_at.timestamp()
-    return (f"consultation:{consultation.id}:{created}:v{consultation.content_version}:{consultation.status().value}:"
-            f"{oslo_today().isoformat()}:{current_language_code()}:{sort}:{page}")
+    return f"consultation:{head.key()}:{oslo_today().isoformat()}:{current_language_code()}:{sort}:{page}"
 
 
 def cached_page(key: str) -> str | None:
@@ -65,3 +65,21 @@ def keep_page(key: str, html: str) -> None:
     """Cache ``html``, the anonymous page just rendered for this request, under ``key``,
     with this visitor's CSRF token replaced by the marker."""
     cache.put(key, html.replace(generate_csrf(), CSRF_MARK))
+
+
+def per_version(head: ContentHead, name: str, compute):
+    """A part of the page that is the same for every reader while the consultation does
+    not change (its counts, the rendered summary box), computed once per content version
+    and language and then taken from the cache.
+
+    Args:
+        head: the consultation's :class:`~hoering.consultations.versions.ContentHead`.
+        name: what the part is (part of the key).
+        compute: a callable without arguments returning the part (picklable, not ``None``).
+    """
+    key = f"part:{name}:{head.key()}:{current_language_code()}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.put(key, found)
+    return found

@@ -19,12 +19,62 @@ once too often only makes a cache miss.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from hoering.comments.models import Comment, Support
 from hoering.consultations.models import Consultation, Document, LifecycleEvent, Question
 from hoering.extensions import BEFORE_COMMIT, Session, db
 from hoering.summaries.models import CommentTheme, Summary, SummaryQuote, SummarySection, Theme
+
+
+@dataclass(frozen=True)
+class ContentHead:
+    """What the key of a consultation's cached pages is made of, read without the rest of
+    the consultation: ids, times (aware UTC) and the content version."""
+
+    id: int
+    created_at: dt.datetime
+    content_version: int
+    published_at: dt.datetime | None
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    summarized_at: dt.datetime | None
+
+    def status(self, now: dt.datetime | None = None):
+        """The consultation's status (:meth:`Consultation.status`)."""
+        return Consultation.status(self, now)  # reads only the times above
+
+    def key(self) -> str:
+        """The part of a cache key that names this consultation and its content now: id,
+        time of creation (tells it from another with the same id in a database restored
+        or emptied while the cache lived on), version and status."""
+        return f"{self.id}:{self.created_at.timestamp()}:v{self.content_version}:{self.status().value}"
+
+
+_HEAD_COLUMNS = (Consultation.id, Consultation.created_at, Consultation.content_version, Consultation.published_at,
+                 Consultation.opens_at, Consultation.closes_at, Consultation.summarized_at)
+_TABLE = Consultation.__table__
+#: Built once: a plain Core statement (no ORM entity to load) with the slug as parameter.
+_HEAD_QUERY = sa.select(*(_TABLE.c[column.key] for column in _HEAD_COLUMNS)).where(
+    _TABLE.c.slug == sa.bindparam("slug"), _TABLE.c.published_at.is_not(None))
+
+
+def content_head(slug: str) -> ContentHead | None:
+    """The :class:`ContentHead` of the published consultation ``slug`` (one small query),
+    or ``None`` when there is no such published consultation."""
+    if not slug or len(slug) > 200:
+        return None
+    row = db.session.connection().execute(_HEAD_QUERY, {"slug": slug}).first()
+    return ContentHead(*row) if row is not None else None
+
+
+def head_of(consultation: Consultation) -> ContentHead:
+    """The :class:`ContentHead` of a loaded consultation (no query)."""
+    return ContentHead(*(getattr(consultation, column.key) for column in _HEAD_COLUMNS))
+
 
 #: ``Session.info`` key of what waits to be raised: ``{"consultations", "comments", "authors"}`` sets of ids.
 PENDING = "hoering.content_versions"
