@@ -153,9 +153,11 @@ def etag_of(url: str) -> str:
     return response.getheader("ETag")
 
 
-def measure(env: dict, slug: str, seconds: float, label: str) -> list[str]:
-    """Load each page of the served app, each right after the bare page; return the lines."""
+def measure(env: dict, slug: str, seconds: float, label: str, connections: int = 8) -> list[str]:
+    """Load each page of the served app, each right after the bare page (both with
+    ``connections`` concurrent clients); return the lines."""
     lines = [f"{label}:"]
+    print(lines[0], flush=True)
     page, api = f"/hoeringer/{slug}", f"/api/v1/consultations/{slug}/comments"
     with Server("wsgi:app", env=env, ready_path="/healthz") as app_server, Server("bare_app:app") as bare:
         cookie = http_login(app_server.url)
@@ -167,8 +169,8 @@ def measure(env: dict, slug: str, seconds: float, label: str) -> list[str]:
                  ("API, first page of threads", api, {}),
                  ("API revalidation (304)", api, {"If-None-Match": etag})]
         for name, path, headers in loads:
-            bare_rps = throughput(bare.url + "/", seconds=seconds)
-            app_rps = throughput(app_server.url + path, seconds=seconds, headers=headers)
+            bare_rps = throughput(bare.url + "/", seconds=seconds, connections=connections)
+            app_rps = throughput(app_server.url + path, seconds=seconds, connections=connections, headers=headers)
             lines.append("  " + ratio_line(name, app_rps, bare_rps))
             print(lines[-1], flush=True)
     return lines
@@ -197,7 +199,9 @@ def main() -> None:
             cached = dict(env, HOERING_REDIS_URL=args.redis) if args.redis else env
             measure(cached, slug, args.seconds, "with the page cache" + (f" in Redis ({args.redis})"
                                                                         if args.redis else " (in-process)"))
-            measure(dict(env, HOERING_PAGE_CACHE_SECONDS="0"), slug, args.seconds, "without the page cache")
+            # Two clients: pages of a second or more would time out in wrk with eight.
+            measure(dict(env, HOERING_PAGE_CACHE_SECONDS="0"), slug, args.seconds,
+                    "without the page cache (2 clients, the bare page too)", connections=2)
         finally:
             if args.postgresql:
                 drop_postgresql(server)
