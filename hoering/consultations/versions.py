@@ -67,7 +67,11 @@ def content_head(slug: str) -> ContentHead | None:
     or ``None`` when there is no such published consultation."""
     if not slug or len(slug) > 200:
         return None
-    row = db.session.connection().execute(_HEAD_QUERY, {"slug": slug}).first()
+    # A connection of its own in autocommit: no BEGIN and ROLLBACK around the one read,
+    # which on PostgreSQL are round trips of their own (it reads what is committed, which
+    # is what a cached page may show).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_HEAD_QUERY, {"slug": slug}).first()
     return ContentHead(*row) if row is not None else None
 
 
