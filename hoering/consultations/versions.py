@@ -11,7 +11,8 @@ Two ways in, both inside the changing transaction:
 * :func:`watch` makes every flush of ORM objects that belong to a consultation (comments,
   supports, documents, questions, deadline notices, themes and their tags, the summary and
   its parts, the consultation itself) raise the versions at once, in the flush's own
-  transaction: changes that announce no event are covered too.
+  transaction, and every bulk ``UPDATE`` or ``DELETE`` of such rows (a thread locked, tags
+  removed) raise them at the commit: changes that announce no event are covered too.
 
 A version raised by a transaction that is rolled back is rolled back with it; one raised
 once too often only makes a cache miss.
@@ -157,7 +158,44 @@ def _after_flush(session, _flush_context) -> None:
         session.connection().execute(_raise(consultations, comments, ()))
 
 
+def _bulk_targets() -> dict:
+    """Tables changed by bulk statements, with the column that leads to the consultation."""
+    return {Comment.__table__: Comment.consultation_id, Document.__table__: Document.consultation_id,
+            Theme.__table__: Theme.consultation_id, Summary.__table__: Summary.consultation_id,
+            Support.__table__: Support.comment_id, CommentTheme.__table__: CommentTheme.comment_id,
+            SummaryQuote.__table__: SummaryQuote.comment_id}
+
+
+def _before_bulk_statement(execute_state) -> None:
+    """A bulk ``UPDATE`` or ``DELETE`` (``sa.update(Comment).where(…)``, which flushes no
+    object): the consultations of the rows it is about to change, read with the same
+    condition, have their versions raised at the commit."""
+    if not (execute_state.is_update or execute_state.is_delete):
+        return
+    statement = execute_state.statement
+    column = _bulk_targets().get(getattr(statement, "table", None))
+    if column is None:
+        if getattr(statement, "table", None) is SummarySection.__table__:
+            column = SummarySection.summary_id
+        else:
+            return
+    query = sa.select(column).distinct()
+    if statement.whereclause is not None:
+        query = query.where(statement.whereclause)
+    found = set(execute_state.session.execute(query).scalars())
+    if column.key == "consultation_id":
+        bump(consultation_ids=found)
+    elif column.key == "comment_id":
+        bump(comment_ids=found)
+    elif found:
+        bump(consultation_ids=execute_state.session.execute(
+            sa.select(Summary.consultation_id).where(Summary.id.in_(sorted(found)))).scalars())
+
+
 def watch() -> None:
-    """Raise the versions on every flush of the session class (idempotent; called once at start-up)."""
+    """Raise the versions on every flush and every bulk ``UPDATE``/``DELETE`` of the
+    session class (idempotent; called once at start-up)."""
     if not sa.event.contains(Session, "after_flush", _after_flush):
         sa.event.listen(Session, "after_flush", _after_flush)
+    if not sa.event.contains(Session, "do_orm_execute", _before_bulk_statement):
+        sa.event.listen(Session, "do_orm_execute", _before_bulk_statement)

@@ -73,6 +73,17 @@ def test_posting_moderating_and_removing_show_at_once_on_the_cached_page(
     assert "Et nytt innspill om skoleveien" not in page and comment_count(page) == 1
 
 
+def test_a_thread_locked_without_an_event_shows_at_once(client, browser_for, make_consultation, make_comment,
+                                                        make_user):
+    consultation = make_consultation()
+    comment = make_comment(consultation, make_user(), "Lås meg")
+    url = f"/hoeringer/{consultation.slug}"
+    before = client.get(url).get_data(as_text=True)
+    assert act(browser_for("moderator"), comment.id, "lock").status_code == 303
+    after = client.get(url).get_data(as_text=True)
+    assert CSRF_FIELD.sub("", after) != CSRF_FIELD.sub("", before) and 'class="notice"' in after
+
+
 def test_supports_and_a_new_display_name_show_at_once(client, browser_for, make_consultation, make_comment, make_user):
     consultation = make_consultation()
     author = browser_for(name="Kari Skribent")
