@@ -68,13 +68,15 @@ def cached_answer(slug: str, build):
     key = f"api:{head.key()}:{current_language_code()}:{digest}"
     found = cache.get(key)
     if found is not None:
-        body, last_modified = found
+        body, last_modified, etag = found
         response = current_app.response_class(body, mimetype="application/json")
         response.last_modified = last_modified
+        response.set_etag(etag)  # the hash of the body, made once
         return response
     response = build()
     if response.status_code == 200 and versions.content_head(slug) == head:  # not changed meanwhile
-        cache.put(key, (response.get_data(), response.last_modified))
+        response.add_etag()
+        cache.put(key, (response.get_data(), response.last_modified, response.get_etag()[0]))
     return response
 
 
