@@ -166,6 +166,13 @@ class DefaultConfig:
     JOBS_SWEEP_SECONDS = 30
     #: Log level of the RQ worker (``"INFO"`` logs every job).
     JOBS_LOG_LEVEL = "WARNING"
+    #: Seconds a cached consultation page or API answer is kept (the key holds the
+    #: consultation's content version, so a change never waits for this; it only lets
+    #: unused entries go). 0 switches the cache off. Shared in Redis when ``REDIS_URL``
+    #: is set, else in each process's memory (docs/PERFORMANCE.md "Consultation page").
+    PAGE_CACHE_SECONDS = 600
+    #: Entries kept by the in-process cache (without Redis) before the oldest are dropped.
+    PAGE_CACHE_MAX_ITEMS = 500
     #: Name shown in authenticator apps next to the account (``None``: ``SITE_OWNER``).
     TOTP_ISSUER: str | None = None
     #: Recovery codes made when two-factor login is switched on.

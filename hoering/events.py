@@ -180,6 +180,16 @@ class CommentDeleted(DomainEvent):
     consultation_id: int
 
 
+@dataclasses.dataclass(frozen=True)
+class CommentSupported(DomainEvent):
+    """A reader gave (``supported`` true) or took back their support of a comment; its
+    support count changed by one. Publisher: comments (``set_support``)."""
+
+    comment_id: int
+    consultation_id: int
+    supported: bool
+
+
 # --- consultations ---------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

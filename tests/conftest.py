@@ -113,6 +113,9 @@ def _empty_database(app):
         from hoering.search.services import get_index
 
         get_index().clear()
+        from hoering import cache
+
+        cache.clear()  # the next test's consultations have the same ids and versions
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())

@@ -15,7 +15,7 @@ from hoering.accounts.models import User
 from hoering.accounts.services import change_display_name, delete_account
 from hoering.accounts.verification import email_verification_token, verify_email
 from hoering.comments.models import Comment
-from hoering.comments.services import edit_comment, post_comment, remove_comment
+from hoering.comments.services import edit_comment, post_comment, remove_comment, set_support
 from hoering.consultations.lifecycle import close_early, extend_deadline, record_decision
 from hoering.consultations.models import Consultation
 from hoering.consultations.services import ConsultationData, create_consultation
@@ -85,6 +85,13 @@ def _edited(cast: Cast) -> None:
 @scene("CommentDeleted")
 def _removed(cast: Cast) -> None:
     remove_comment(cast.comment(), cast.user("citizen"))
+
+
+@scene("CommentSupported")
+def _supported(cast: Cast) -> None:
+    comment = cast.comment()
+    assert set_support(comment, cast.user("officer"), supported=True)
+    assert db.session.get(Consultation, comment.consultation_id).content_version > 0
 
 
 @scene("ConsultationSaved")

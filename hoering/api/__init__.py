@@ -9,10 +9,14 @@ GET requests are rate-limited per client address (``RATELIMIT_API``).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from flask import Blueprint, current_app, jsonify, request
 
+from hoering import cache
+from hoering.consultations import versions
 from hoering.extensions import address_key, limiter
+from hoering.i18n import current_language_code
 
 bp = Blueprint("api", __name__)
 
@@ -39,6 +43,40 @@ def answer(data: dict, last_modified: dt.datetime | None = None):
         # HTTP dates have whole seconds: round up, so the date is never before the change.
         whole = last_modified.replace(microsecond=0)
         response.last_modified = whole if whole == last_modified else whole + dt.timedelta(seconds=1)
+    return response
+
+
+def cached_answer(slug: str, build):
+    """The answer ``build()`` gives about the consultation ``slug``, from the page cache
+    when this request was answered since the consultation last changed (:mod:`hoering.cache`).
+
+    The key holds the consultation's content version (raised by every change the answer
+    could show, :mod:`hoering.consultations.versions`), its status (opening and closing
+    move ``Last-Modified``), the language and the path with its query string; the body
+    and ``Last-Modified`` are kept, and ``ETag`` and ``304`` follow from them as for any
+    answer (:func:`_caching_and_cors`). A hit costs one small query.
+
+    Args:
+        slug: the consultation's slug from the path.
+        build: a callable without arguments returning the answer (a response), errors
+            included; only a 200 answer about a published consultation is kept.
+    """
+    head = versions.content_head(slug)
+    if head is None:
+        return build()
+    digest = hashlib.sha256(request.full_path.encode()).hexdigest()[:32]
+    key = f"api:{head.key()}:{current_language_code()}:{digest}"
+    found = cache.get(key)
+    if found is not None:
+        body, last_modified, etag = found
+        response = current_app.response_class(body, mimetype="application/json")
+        response.last_modified = last_modified
+        response.set_etag(etag)  # the hash of the body, made once
+        return response
+    response = build()
+    if response.status_code == 200 and versions.content_head(slug) == head:  # not changed meanwhile
+        response.add_etag()
+        cache.put(key, (response.get_data(), response.last_modified, response.get_etag()[0]))
     return response
 
 

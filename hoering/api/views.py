@@ -13,7 +13,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 
-from hoering.api import answer, bp, cursors, freshness
+from hoering.api import answer, bp, cached_answer, cursors, freshness
 from hoering.api.serializers import comment_json, consultation_json
 from hoering.comments import threads as comment_threads
 from hoering.consultations import services
@@ -48,6 +48,10 @@ def consultations():
 @bp.get("/consultations/<slug>")
 def consultation(slug: str):
     """One published consultation with its guiding questions."""
+    return cached_answer(slug, lambda: _consultation_answer(slug))
+
+
+def _consultation_answer(slug: str):
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
@@ -114,6 +118,10 @@ def consultation_comments(slug: str):
     its first ``THREAD_REPLIES_SHOWN`` replies (nested), ``reply_count`` and ``replies_url``,
     the thread's own resource with all its replies page by page.
     """
+    return cached_answer(slug, lambda: _comments_answer(slug))
+
+
+def _comments_answer(slug: str):
     item = _published_or_none(slug)
     if item is None:
         return _not_found()
@@ -183,6 +191,10 @@ def thread(slug: str, thread_id: int):
     ``per_page`` a page (default ``REPLIES_PER_PAGE``, at most 100), flat, each with
     ``parent_id`` and ``depth``; ``links`` lead to the other pages (cursors without
     ``page``, page numbers with it). Placeholders as in :func:`consultation_comments`."""
+    return cached_answer(slug, lambda: _thread_answer(slug, thread_id))
+
+
+def _thread_answer(slug: str, thread_id: int):
     item = _published_or_none(slug)
     if item is None:
         return _not_found()

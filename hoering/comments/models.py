@@ -45,6 +45,9 @@ class Comment(db.Model):
         sa.UniqueConstraint("author_id", "submission_token", name="uq_comment_author_submission_token"),
         sa.Index("ix_comment_thread_path", "thread_id", "path"),
         sa.Index("ix_comment_consultation_top", "consultation_id", "depth", "state", "created_at"),
+        # The page of threads: top-level comments of a consultation, newest or oldest first.
+        sa.Index("ix_comment_threads", "consultation_id", "created_at", "id",
+                 postgresql_where=sa.text("parent_id IS NULL"), sqlite_where=sa.text("parent_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

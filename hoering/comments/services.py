@@ -18,7 +18,7 @@ from hoering.accounts.verification import require_confirmed_email
 from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, Support
 from hoering.consultations.models import Consultation, ModerationMode, Question, Status
 from hoering.database import insert_unless_present
-from hoering.events import CommentDeleted, CommentEdited, CommentPosted, CommentPublished, announce
+from hoering.events import CommentDeleted, CommentEdited, CommentPosted, CommentPublished, CommentSupported, announce
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.moderation.audit import record
@@ -355,5 +355,6 @@ def set_support(comment: Comment, user, supported: bool, now: dt.datetime | None
     db.session.execute(
         sa.update(Comment).where(Comment.id == comment.id).values(support_count=Comment.support_count + delta)
     )
+    announce(CommentSupported(comment.id, comment.consultation_id, supported))
     db.session.commit()
     return supported

@@ -183,8 +183,24 @@ def _viewer_marks(viewer, ids: list[int]) -> tuple[set[int], set[int]]:
     return supported, reported
 
 
+def count_threads(consultation: Consultation) -> int:
+    """How many threads every reader sees (an anonymous reader's :attr:`ThreadPage.total_threads`)."""
+    return db.session.scalar(sa.select(sa.func.count(Comment.id)).where(
+        _top_level_clause(consultation.id, None))) or 0
+
+
+def _own_waiting_threads(consultation: Consultation, viewer) -> int:
+    """How many threads only ``viewer`` sees: their own pending top-level comments."""
+    if not permissions.is_logged_in(viewer):
+        return 0
+    return db.session.scalar(sa.select(sa.func.count(Comment.id)).where(
+        Comment.author_id == viewer.id, Comment.consultation_id == consultation.id, Comment.parent_id.is_(None),
+        Comment.state == CommentState.PENDING.value)) or 0
+
+
 def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SORT, page: int = 1,
-                per_page: int = 20, replies_shown: int = 5, after: ThreadKey | None = None) -> ThreadPage:
+                per_page: int = 20, replies_shown: int = 5, after: ThreadKey | None = None,
+                public_threads: int | None = None) -> ThreadPage:
     """Read one page of threads, each with its first replies.
 
     Args:
@@ -196,14 +212,22 @@ def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SOR
             the limit is applied in SQL (``row_number()`` per thread), so a page costs the
             same however long its threads are (DESIGN §3, §5).
 
+        public_threads: :func:`count_threads` when the caller has it (cached per content
+            version): the count over every thread is then not made again; a logged-in
+            viewer's own pending threads are added with a count over their own comments.
+
     Returns:
-        A :class:`ThreadPage` with each thread's number of replies. Queries: one count,
-        one for the comments of the page, and (for a logged-in viewer) two for their
-        supports and reports.
+        A :class:`ThreadPage` with each thread's number of replies. Queries: one count
+        (over the viewer's own comments only, or none for an anonymous viewer, when
+        ``public_threads`` is given), one for the comments of the page, and (for a
+        logged-in viewer) two for their supports and reports.
     """
     sort = sort if sort in SORTS else DEFAULT_SORT
     top_clause = _top_level_clause(consultation.id, viewer)
-    total = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(top_clause)) or 0
+    if public_threads is None:
+        total = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(top_clause)) or 0
+    else:
+        total = public_threads + _own_waiting_threads(consultation, viewer)
     pages = max(1, math.ceil(total / per_page))
     top = (sa.select(Comment.id, Comment.created_at, Comment.support_count)
            .where(top_clause).order_by(*_sort_columns(Comment, sort)))

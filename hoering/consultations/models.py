@@ -75,6 +75,11 @@ class Consultation(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Raised by one in the transaction of every change that alters what readers of the
+    #: consultation see (its comments, supports, summary, documents, its own fields, its
+    #: authors' names): the key of its cached pages and API answers
+    #: (:mod:`hoering.consultations.versions`, docs/PERFORMANCE.md "Consultation page").
+    content_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="consultation", order_by="Question.position", cascade="all, delete-orphan"

@@ -6,13 +6,14 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from wtforms.validators import ValidationError
 
 from hoering import permissions
 from hoering.comments import threads as comment_threads
 from hoering.comments.forms import CommentForm
-from hoering.consultations import bp, services
+from hoering.consultations import bp, pagecache, services, versions
 from hoering.consultations import documents as document_services
 from hoering.consultations import lifecycle as lifecycle_services
 from hoering.consultations.forms import ConsultationForm
@@ -78,19 +79,24 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     g.page_path = url_for("consultations.detail", slug=consultation.slug)
     sort = request.args.get("sort", comment_threads.DEFAULT_SORT)
     page = page_number(request.args.get("page"))
+    # What every reader sees alike is counted or rendered once per content version.
+    head = versions.head_of(consultation)
+    public_threads = pagecache.per_version(head, "threads", lambda: comment_threads.count_threads(consultation))
     thread_page = comment_threads.thread_page(
         consultation, viewer=current_user, sort=sort, page=page,
         per_page=current_app.config["THREADS_PER_PAGE"], replies_shown=current_app.config["THREAD_REPLIES_SHOWN"],
+        public_threads=public_threads,
     )
     if reply_to is not None and reply_to not in thread_page.by_id:
         reply_to = None  # the reply form is not on this page: show the text and error in the main form
-    counts = services.participation_counts([consultation.id])[consultation.id]
+    counts = pagecache.per_version(head, "counts",
+                                   lambda: services.participation_counts([consultation.id])[consultation.id])
     if comment_form is None:
         comment_form = CommentForm()
-    heard = summary_services.summary_view(consultation)
+    heard_html = pagecache.per_version(head, "heard", lambda: _heard_box(consultation))
     return render_template(
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
-        comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard=heard,
+        comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard_html=Markup(heard_html),
         return_args={"page": thread_page.page if thread_page.page > 1 else None, "sort": thread_page.sort},
         **_theme_tools(consultation, list(thread_page.by_id)),
         events=lifecycle_services.public_events(consultation),
@@ -99,6 +105,12 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         page_url=site_url_for("consultations.detail", slug=consultation.slug),
         share=share_links(consultation, site_url_for("consultations.detail", slug=consultation.slug)),
     ), status
+
+
+def _heard_box(consultation: Consultation) -> str:
+    """The published summary box ("Dette har vi hørt") as HTML, or ``""`` without one."""
+    heard = summary_services.summary_view(consultation)
+    return render_template("summaries/_heard.html", heard=heard, consultation=consultation) if heard else ""
 
 
 def _theme_tools(consultation: Consultation, comment_ids: list[int]) -> dict:
@@ -144,9 +156,21 @@ def thread(slug: str, thread_id: int):
 
 @bp.get("/hoeringer/<slug>")
 def detail(slug: str):
-    """The public consultation page with its threads."""
+    """The public consultation page with its threads; what anonymous readers see comes
+    from the page cache (:mod:`hoering.consultations.pagecache`) when it is there."""
+    head = None if current_user.is_authenticated else versions.content_head(slug)
+    key = pagecache.anonymous_key(head) if head is not None else None
+    if key is not None:
+        html = pagecache.cached_page(key)
+        if html is not None:
+            return html
     consultation = get_visible_or_404(slug)
-    return render_consultation_page(consultation)
+    if key is None or versions.head_of(consultation) != head:  # changed in between: not for this key
+        return render_consultation_page(consultation)
+    html, status = render_consultation_page(consultation)
+    if status == 200:
+        pagecache.keep_page(key, html)
+    return html, status
 
 
 def _form_data(form: ConsultationForm) -> services.ConsultationData:

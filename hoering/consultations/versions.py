@@ -1,0 +1,201 @@
+"""The content version of a consultation: raised in the transaction of every change that
+alters what readers of the consultation see, so that cached pages and API answers, keyed
+on it, are never served after a change (DESIGN §5: "keyed on a version that every change
+bumps").
+
+Two ways in, both inside the changing transaction:
+
+* :func:`bump` notes consultations (directly, through comments, or through the comments of
+  authors) and raises their versions with one ``UPDATE`` just before the commit; the
+  transaction subscribers of the domain events call it (``hoering/consultations/subscribers.py``).
+* :func:`watch` makes every flush of ORM objects that belong to a consultation (comments,
+  supports, documents, questions, deadline notices, themes and their tags, the summary and
+  its parts, the consultation itself) raise the versions at once, in the flush's own
+  transaction, and every bulk ``UPDATE`` or ``DELETE`` of such rows (a thread locked, tags
+  removed) raise them at the commit: changes that announce no event are covered too.
+
+A version raised by a transaction that is rolled back is rolled back with it; one raised
+once too often only makes a cache miss.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hoering.comments.models import Comment, Support
+from hoering.consultations.models import Consultation, Document, LifecycleEvent, Question
+from hoering.extensions import BEFORE_COMMIT, Session, db
+from hoering.summaries.models import CommentTheme, Summary, SummaryQuote, SummarySection, Theme
+
+
+@dataclass(frozen=True)
+class ContentHead:
+    """What the key of a consultation's cached pages is made of, read without the rest of
+    the consultation: ids, times (aware UTC) and the content version."""
+
+    id: int
+    created_at: dt.datetime
+    content_version: int
+    published_at: dt.datetime | None
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    summarized_at: dt.datetime | None
+
+    def status(self, now: dt.datetime | None = None):
+        """The consultation's status (:meth:`Consultation.status`)."""
+        return Consultation.status(self, now)  # reads only the times above
+
+    def key(self) -> str:
+        """The part of a cache key that names this consultation and its content now: id,
+        time of creation (tells it from another with the same id in a database restored
+        or emptied while the cache lived on), version and status."""
+        return f"{self.id}:{self.created_at.timestamp()}:v{self.content_version}:{self.status().value}"
+
+
+_HEAD_COLUMNS = (Consultation.id, Consultation.created_at, Consultation.content_version, Consultation.published_at,
+                 Consultation.opens_at, Consultation.closes_at, Consultation.summarized_at)
+_TABLE = Consultation.__table__
+#: Built once: a plain Core statement (no ORM entity to load) with the slug as parameter.
+_HEAD_QUERY = sa.select(*(_TABLE.c[column.key] for column in _HEAD_COLUMNS)).where(
+    _TABLE.c.slug == sa.bindparam("slug"), _TABLE.c.published_at.is_not(None))
+
+
+def content_head(slug: str) -> ContentHead | None:
+    """The :class:`ContentHead` of the published consultation ``slug`` (one small query),
+    or ``None`` when there is no such published consultation."""
+    if not slug or len(slug) > 200:
+        return None
+    # A connection of its own in autocommit: no BEGIN and ROLLBACK around the one read,
+    # which on PostgreSQL are round trips of their own (it reads what is committed, which
+    # is what a cached page may show).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_HEAD_QUERY, {"slug": slug}).first()
+    return ContentHead(*row) if row is not None else None
+
+
+def head_of(consultation: Consultation) -> ContentHead:
+    """The :class:`ContentHead` of a loaded consultation (no query)."""
+    return ContentHead(*(getattr(consultation, column.key) for column in _HEAD_COLUMNS))
+
+
+#: ``Session.info`` key of what waits to be raised: ``{"consultations", "comments", "authors"}`` sets of ids.
+PENDING = "hoering.content_versions"
+
+#: Models with a ``consultation_id`` column whose rows are shown on the consultation's page.
+_BY_CONSULTATION = (Comment, Document, LifecycleEvent, Question, Theme, Summary)
+#: Models shown through a comment (``comment_id``).
+_BY_COMMENT = (Support, CommentTheme, SummaryQuote)
+
+
+def bump(consultation_ids=(), comment_ids=(), author_ids=()) -> None:
+    """Raise, just before the current transaction commits, the content version of the
+    consultations ``consultation_ids``, of those of the comments ``comment_ids`` and of those
+    the users ``author_ids`` have commented on (their names are shown there).
+
+    Args:
+        consultation_ids, comment_ids, author_ids: iterables of ids (ints).
+    """
+    pending = db.session.info.setdefault(PENDING, {"consultations": set(), "comments": set(), "authors": set()})
+    pending["consultations"].update(consultation_ids)
+    pending["comments"].update(comment_ids)
+    pending["authors"].update(author_ids)
+    waiting = db.session.info.setdefault(BEFORE_COMMIT, [])
+    if _apply not in waiting:
+        waiting.append(_apply)
+
+
+def _apply() -> None:
+    pending = db.session.info.pop(PENDING, None)
+    if pending:
+        db.session.execute(_raise(pending["consultations"], pending["comments"], pending["authors"]))
+
+
+def _raise(consultation_ids, comment_ids, author_ids):
+    """The ``UPDATE`` that raises the versions of the consultations named directly, through
+    comments or through authors."""
+    conditions = []
+    if consultation_ids:
+        conditions.append(Consultation.id.in_(sorted(consultation_ids)))
+    if comment_ids:
+        conditions.append(Consultation.id.in_(
+            sa.select(Comment.consultation_id).where(Comment.id.in_(sorted(comment_ids))).scalar_subquery()))
+    if author_ids:
+        conditions.append(Consultation.id.in_(
+            sa.select(Comment.consultation_id).where(Comment.author_id.in_(sorted(author_ids))).scalar_subquery()))
+    return (sa.update(Consultation).where(sa.or_(sa.false(), *conditions))
+            .values(content_version=Consultation.content_version + 1)
+            .execution_options(synchronize_session=False))
+
+
+def _loaded(instance, name: str):
+    """The attribute ``name`` of ``instance`` as loaded, without a query (``None`` if not loaded)."""
+    return sa.inspect(instance).dict.get(name)
+
+
+def _after_flush(session, _flush_context) -> None:
+    consultations, comments, summaries = set(), set(), set()
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, Consultation):
+            if instance in session.new or not session.is_modified(instance):
+                continue
+            consultations.add(_loaded(instance, "id"))
+        elif isinstance(instance, _BY_CONSULTATION):
+            consultations.add(_loaded(instance, "consultation_id"))
+        elif isinstance(instance, _BY_COMMENT):
+            comments.add(_loaded(instance, "comment_id"))
+        elif isinstance(instance, SummarySection):
+            summaries.add(_loaded(instance, "summary_id"))
+    consultations.discard(None)
+    comments.discard(None)
+    summaries.discard(None)
+    if summaries:
+        consultations.update(session.connection().execute(
+            sa.select(Summary.consultation_id).where(Summary.id.in_(sorted(summaries)))).scalars())
+    if consultations or comments:
+        session.connection().execute(_raise(consultations, comments, ()))
+
+
+def _bulk_targets() -> dict:
+    """Tables changed by bulk statements, with the column that leads to the consultation."""
+    return {Comment.__table__: Comment.consultation_id, Document.__table__: Document.consultation_id,
+            Theme.__table__: Theme.consultation_id, Summary.__table__: Summary.consultation_id,
+            Support.__table__: Support.comment_id, CommentTheme.__table__: CommentTheme.comment_id,
+            SummaryQuote.__table__: SummaryQuote.comment_id}
+
+
+def _before_bulk_statement(execute_state) -> None:
+    """A bulk ``UPDATE`` or ``DELETE`` (``sa.update(Comment).where(…)``, which flushes no
+    object): the consultations of the rows it is about to change, read with the same
+    condition, have their versions raised at the commit."""
+    if not (execute_state.is_update or execute_state.is_delete):
+        return
+    statement = execute_state.statement
+    column = _bulk_targets().get(getattr(statement, "table", None))
+    if column is None:
+        if getattr(statement, "table", None) is SummarySection.__table__:
+            column = SummarySection.summary_id
+        else:
+            return
+    query = sa.select(column).distinct()
+    if statement.whereclause is not None:
+        query = query.where(statement.whereclause)
+    found = set(execute_state.session.execute(query).scalars())
+    if column.key == "consultation_id":
+        bump(consultation_ids=found)
+    elif column.key == "comment_id":
+        bump(comment_ids=found)
+    elif found:
+        bump(consultation_ids=execute_state.session.execute(
+            sa.select(Summary.consultation_id).where(Summary.id.in_(sorted(found)))).scalars())
+
+
+def watch() -> None:
+    """Raise the versions on every flush and every bulk ``UPDATE``/``DELETE`` of the
+    session class (idempotent; called once at start-up)."""
+    if not sa.event.contains(Session, "after_flush", _after_flush):
+        sa.event.listen(Session, "after_flush", _after_flush)
+    if not sa.event.contains(Session, "do_orm_execute", _before_bulk_statement):
+        sa.event.listen(Session, "do_orm_execute", _before_bulk_statement)
