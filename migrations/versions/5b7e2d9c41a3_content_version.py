@@ -2,7 +2,7 @@
 for the page of threads
 
 Revision ID: 5b7e2d9c41a3
-Revises: 8f3c2a61d7e4
+Revises: d3b81f5a0c67
 Create Date: 2026-12-03 13:30:00.000000
 
 """
