@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hoering import create_app
 from hoering.accounts import throttle
 from hoering.accounts.models import User
-from hoering.extensions import db
+from hoering.extensions import db, limiter
 from hoering.notifications.models import OutboxMail
 from tests.accounts.test_two_factor import code_at, switch_on
 from tests.conftest import TEST_PASSWORD, Browser, csrf_token_from
@@ -237,11 +237,14 @@ def test_processes_share_the_attack_and_the_waits_through_redis(tmp_path, monkey
         store.delete(*ours)
 
 
-def test_with_rate_limits_switched_off_logins_work_and_guessers_still_wait(app, make_user, make_app):
+def test_with_rate_limits_switched_off_logins_work_and_guessers_still_wait(app, make_user, make_app, monkeypatch):
     """``RATELIMIT_ENABLED = False`` (a benchmark, a test set-up) leaves Flask-Limiter without
     storage: the login throttle and one-time links count in the process's memory instead,
     where a login once answered 500."""
     make_user(email="uten-grenser@example.org")
+    # The limiter is one object for every app of the process, and an app made with limits
+    # off switches it off: switch it on again for the tests after this one.
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
     other = make_app(RATELIMIT_ENABLED=False)
     owner = attempt(other, "uten-grenser@example.org", TEST_PASSWORD, "198.51.100.9")
     assert owner.status_code == 303
