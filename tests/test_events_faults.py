@@ -30,7 +30,6 @@ from tests.conftest import Browser, csrf_token_from
 from tests.moderation.test_ban_hides_comments import ban
 from tests.moderation.test_self_moderation import post_action
 from tests.security.test_database_outage import (
-    form_fields,
     logged_in_client,
     outage,  # noqa: F401  (a fixture)
 )
@@ -360,8 +359,10 @@ def test_a_comment_posted_while_the_database_is_away_during_the_delivery_is_answ
 def test_a_comment_whose_answer_the_outage_took_is_not_stored_twice_when_sent_again(
         outage, make_user, make_consultation, runner, monkeypatch):  # noqa: F811
     """The database goes away right after the comment's commit and stays away while the
-    answer is made: the outage page gives the text back, and sending it again once the
-    database is back stores nothing more; the waiting deliveries go out later."""
+    answer is made: the answer needs nothing more from it (the new comment's address is
+    kept through the commit) and points to the stored comment; the same form sent again
+    (an answer lost on the way) once the database is back stores nothing more; the
+    waiting deliveries go out later."""
     other, switch = outage
     consultation = make_consultation()
     client = logged_in_client(other, make_user())
@@ -374,14 +375,16 @@ def test_a_comment_whose_answer_the_outage_took_is_not_stored_twice_when_sent_ag
         return deliver_committed(ids)
 
     monkeypatch.setattr(eventlog, "deliver_committed", away_from_now_on)
-    failed = client.post(f"{page}/kommentarer", data=data)
-    assert failed.status_code == 503
+    first = client.post(f"{page}/kommentarer", data=data)
+    assert first.status_code == 303
     switch.restore()
     monkeypatch.undo()
 
-    again = client.post(f"{page}/kommentarer", data=form_fields(failed.get_data(as_text=True)))
-    assert again.status_code == 303
+    again = client.post(f"{page}/kommentarer", data=data)
+    assert again.status_code == 303 and again.headers["Location"] == first.headers["Location"]
     assert count(other, sa.select(sa.func.count(Comment.id)).where(Comment.body_text == "Lagret rett før utfallet")) == 1
+    assert count(other, sa.select(Comment.id).where(Comment.body_text == "Lagret rett før utfallet")) == \
+        int(first.headers["Location"].rsplit("/", 1)[1])
     assert runner.invoke(args=["hoering", "events", "deliver", "--all"]).output == "Delivered 2 events.\n"
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hoering import permissions
 from hoering.accounts.services import needs_email_verification
@@ -96,6 +97,28 @@ def _earlier_submission(author, submission_token: str | None) -> Comment | None:
                                                       Comment.submission_token == submission_token))
 
 
+def _earlier_posts(author, submission_token: str | None, consultation: Consultation, parent_id: int | None,
+                   text: str, now: dt.datetime) -> tuple[Comment | None, Comment | None]:
+    """``(the comment stored from the form with submission_token, an identical comment)``
+    of ``author``, each ``None`` when there is none, read in one query.
+
+    The identical comment is ``text`` (normalized) by ``author`` in the same place
+    (consultation and ``parent_id``) since ``now`` less ``DUPLICATE_WINDOW_SECONDS``.
+    """
+    same_text = sa.and_(
+        Comment.consultation_id == consultation.id,
+        Comment.parent_id.is_(None) if parent_id is None else Comment.parent_id == parent_id,
+        Comment.body_text == text, Comment.created_at >= now - dt.timedelta(seconds=DUPLICATE_WINDOW_SECONDS))
+    same_form = Comment.submission_token == submission_token if submission_token is not None else sa.false()
+    rows = db.session.execute(sa.select(Comment, same_text.label("same_text"))
+                              .where(Comment.author_id == author.id, sa.or_(same_form, same_text))
+                              .order_by(Comment.id)).all()
+    earlier = next((c for c, _same in rows if submission_token is not None and c.submission_token == submission_token),
+                   None)
+    duplicate = next((c for c, same in rows if same), None)
+    return earlier, duplicate
+
+
 def _is_same_submission(earlier: Comment, consultation: Consultation, parent_id: int | None, text: str) -> bool:
     """True if ``earlier`` (stored with the same form key) holds what is posted now. A
     browser may restore a used form, key and all, for new text: that is a new submission."""
@@ -134,7 +157,8 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     now = now or utcnow()
     if not permissions.is_logged_in(author):
         raise PermissionDenied(_l("Log in to comment."))
-    earlier = _earlier_submission(author, submission_token)
+    earlier, duplicate = _earlier_posts(author, submission_token, consultation, parent_id,
+                                        normalize_text(text or ""), now)
     if earlier is not None:
         if _is_same_submission(earlier, consultation, parent_id, normalize_text(text or "")):
             return earlier  # this form was sent before: answer as then
@@ -158,13 +182,6 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         question = db.session.get(Question, question_id)
         if question is None or question.consultation_id != consultation.id:
             raise ValidationFailed(_l("Choose one of this consultation's questions."))
-    duplicate = db.session.scalar(
-        sa.select(Comment).where(
-            Comment.consultation_id == consultation.id, Comment.author_id == author.id,
-            Comment.parent_id.is_(None) if parent_id is None else Comment.parent_id == parent_id,
-            Comment.body_text == text, Comment.created_at >= now - dt.timedelta(seconds=DUPLICATE_WINDOW_SECONDS),
-        ).limit(1)
-    )
     if duplicate is not None:  # a double click or a resent form: keep one comment
         return duplicate
     if official and not permissions.can_reply_officially(author):
@@ -202,8 +219,23 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),
                after=CommentState.PENDING.value, automatic=True, at=now)
     announce(CommentPosted(comment.id, comment.consultation_id, comment.author_id, comment.state))
-    db.session.commit()
+    _commit_keeping(comment, _KEPT_AFTER_POSTING)
     return comment
+
+
+#: What the answer to a post reads of the new comment (its address, the thank-you message):
+#: kept loaded through the commit, so that reading it costs no query.
+_KEPT_AFTER_POSTING = ("id", "consultation_id", "author_id", "parent_id", "thread_id", "state")
+
+
+def _commit_keeping(comment: Comment, keys: tuple[str, ...]) -> None:
+    """Commit, and keep the attributes ``keys`` of ``comment`` loaded with the values it
+    had before the commit (a commit expires every loaded attribute; reading an expired one
+    reads the whole row again). Only for values nothing changes inside the commit."""
+    kept = {key: getattr(comment, key) for key in keys}
+    db.session.commit()
+    for key, value in kept.items():
+        set_committed_value(comment, key, value)
 
 
 def _no_longer_publishable(comment: Comment, author) -> bool:

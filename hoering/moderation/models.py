@@ -115,6 +115,13 @@ class Ban(db.Model):
         return self.lifted_at is None and (self.expires_at is None or now < self.expires_at)
 
 
+def _in_force(now: dt.datetime):
+    """The condition of a ban in force at ``now``, and the order that puts the one that
+    lasts longest first (a ban without end first)."""
+    return (sa.and_(Ban.lifted_at.is_(None), sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now)),
+            (Ban.expires_at.is_(None).desc(), Ban.expires_at.desc()))
+
+
 def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
     """The ban in force for ``user`` now, or ``None``; cached for the request.
 
@@ -128,14 +135,31 @@ def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
     if has_request_context() and key in g:
         return g.get(key)
     now = now or utcnow()
-    ban = db.session.scalar(
-        sa.select(Ban).where(Ban.user_id == user.id, Ban.lifted_at.is_(None),
-                             sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
-        .order_by(Ban.expires_at.is_(None).desc(), Ban.expires_at.desc()).limit(1)
-    )
+    in_force, longest_first = _in_force(now)
+    ban = db.session.scalar(sa.select(Ban).where(Ban.user_id == user.id, in_force).order_by(*longest_first).limit(1))
     if has_request_context():
         setattr(g, key, ban)
     return ban
+
+
+def user_with_active_ban(user_id: int, now: dt.datetime | None = None) -> User | None:
+    """The user with id ``user_id``, or ``None``, read in one query together with the ban
+    in force for them (as :func:`active_ban` finds it, which then answers from its
+    cache for the rest of the request without asking the database again).
+
+    Args:
+        user_id: the user's id.
+        now: the moment the ban must be in force at (aware UTC); defaults to now.
+    """
+    in_force, longest_first = _in_force(now or utcnow())
+    row = db.session.execute(sa.select(User, Ban).outerjoin(Ban, sa.and_(Ban.user_id == User.id, in_force))
+                             .where(User.id == user_id).order_by(*longest_first).limit(1)).first()
+    if row is None:
+        return None
+    user, ban = row
+    if has_request_context():
+        setattr(g, f"active_ban_{user.id}", ban)
+    return user
 
 
 def bans_of(user_id: int) -> list[Ban]:

@@ -43,6 +43,9 @@ from hoering.urls import site_url_for
 
 #: A claimed mail not marked sent after this long is tried again (a sender died).
 CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+#: Mails claimed, read and marked sent together by :func:`deliver` (one commit to claim
+#: them, one to mark them; a process that dies mid-batch sends its sent ones again).
+SEND_BATCH = 20
 #: Days before the deadline followers are reminded.
 REMINDER_DAYS = 3
 
@@ -349,10 +352,31 @@ def _message(mail: OutboxMail) -> EmailMessage:
     return message
 
 
+def claim_many(mail_ids: list[int], now: dt.datetime) -> list[int]:
+    """Claim these mails for sending in one statement and one commit, as :func:`claim`
+    does one; returns the ids this sender got (not those another sender has, or sent)."""
+    result = db.session.execute(
+        sa.update(OutboxMail).where(
+            OutboxMail.id.in_(mail_ids), OutboxMail.sent_at.is_(None),
+            sa.or_(OutboxMail.claimed_at.is_(None), OutboxMail.claimed_at < now - CLAIM_TIMEOUT))
+        .values(claimed_at=now, attempts=OutboxMail.attempts + 1).returning(OutboxMail.id)
+        .execution_options(synchronize_session=False))
+    claimed = sorted(result.scalars())
+    db.session.commit()
+    return claimed
+
+
 def deliver(limit: int = 500, ids: list[int] | None = None) -> tuple[int, int]:
     """Send the waiting mails (oldest first), only those with ``ids`` if given; returns
     ``(sent, failed)``. A mail that fails stays in the outbox and is tried again by a
-    later run."""
+    later run.
+
+    The mails go in batches of :data:`SEND_BATCH`: claimed together (one commit), read
+    together with the state of the comment each names, sent one by one, then marked
+    sent (or failed) together (one commit), instead of two commits for each mail. Should
+    the process die in the middle of a batch, its mails sent so far are sent again after
+    ``CLAIM_TIMEOUT`` (up to ``SEND_BATCH - 1`` mails twice; with a commit per mail, one).
+    """
     query = sa.select(OutboxMail.id).where(OutboxMail.sent_at.is_(None))
     if ids is not None:
         query = query.where(OutboxMail.id.in_(ids))
@@ -360,31 +384,35 @@ def deliver(limit: int = 500, ids: list[int] | None = None) -> tuple[int, int]:
     sent = failed = 0
     connection = None
     try:
-        for mail_id in ids:
-            if not claim(mail_id, utcnow()):  # the time of this claim: a long run must not look abandoned
+        for start in range(0, len(ids), SEND_BATCH):
+            # the time of this claim: a long run must not look abandoned
+            claimed = claim_many(ids[start:start + SEND_BATCH], utcnow())
+            if not claimed:
                 continue
-            mail = db.session.get(OutboxMail, mail_id)
-            if mail.comment_id is not None and db.session.scalar(
-                    sa.select(Comment.state).where(Comment.id == mail.comment_id)) != CommentState.PUBLISHED.value:
-                mail.sent_at, mail.last_error = utcnow(), "not sent: the comment is no longer published"
-                db.session.commit()
-                continue
-            try:
-                if current_app.config.get("MAIL_SMTP_HOST"):
-                    connection = connection or _smtp()
-                    connection.send_message(_message(mail))
-                else:
-                    _write_file(mail)
-            except Exception as error:  # noqa: BLE001 - one bad mail must not stop the others
-                mail.claimed_at = None
-                mail.last_error = f"{type(error).__name__}: {error}"[:2000]
-                db.session.commit()
-                failed += 1
-                connection = None
-                continue
-            mail.sent_at = utcnow()
+            rows = db.session.execute(
+                sa.select(OutboxMail, Comment.state).outerjoin(Comment, Comment.id == OutboxMail.comment_id)
+                .where(OutboxMail.id.in_(claimed)).order_by(OutboxMail.id)).all()
+            for mail, comment_state in rows:
+                if mail.comment_id is not None and comment_state != CommentState.PUBLISHED.value:
+                    mail.sent_at, mail.last_error = utcnow(), "not sent: the comment is no longer published"
+                    continue
+                try:
+                    if current_app.config.get("MAIL_SMTP_HOST"):
+                        connection = connection or _smtp()
+                        connection.send_message(_message(mail))
+                    else:
+                        _write_file(mail)
+                except Exception as error:  # noqa: BLE001 - one bad mail must not stop the others
+                    mail.claimed_at = None
+                    mail.last_error = f"{type(error).__name__}: {error}"[:2000]
+                    failed += 1
+                    if connection is not None:  # its state is unknown: the next mail opens another
+                        connection.close()
+                    connection = None
+                    continue
+                mail.sent_at = utcnow()
+                sent += 1
             db.session.commit()
-            sent += 1
     finally:
         if connection is not None:
             try:

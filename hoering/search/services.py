@@ -25,6 +25,7 @@ import bleach
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.util import identity_key
 
 from hoering import jobs, permissions
 from hoering.comments.models import Comment, CommentState
@@ -63,6 +64,7 @@ def in_database() -> bool:
 class _Task(NamedTuple):
     doc_type: str
     doc_id: int
+    inserted: bool = False
 
 
 class _DocumentWrites:
@@ -77,7 +79,7 @@ class _DocumentWrites:
         postgresql.write(upserts, deletes)
 
 
-def enqueue(doc_type: str, doc_id: int) -> None:
+def enqueue(doc_type: str, doc_id: int, inserted: bool = False) -> None:
     """Bring the search entry of a document up to date with the current transaction (the
     caller commits): an index task in the transaction (Whoosh), or the search document
     itself written just before the commit (PostgreSQL).
@@ -86,6 +88,10 @@ def enqueue(doc_type: str, doc_id: int) -> None:
         doc_type: ``comment``, ``consultation``, ``consultation_comments`` (every comment
             of a consultation) or ``user_comments`` (every comment of a user).
         doc_id: the id of the comment, consultation or user.
+        inserted: (PostgreSQL) the comment was added through the ORM session in this
+            transaction, and no bulk ``UPDATE`` changes it before the commit: its document is
+            built from the session's object (with its consultation and author, when the session
+            holds them) instead of reading it back, one query less for each new comment.
     """
     if in_database():
         waiting = db.session.info.setdefault(BEFORE_COMMIT, [])
@@ -93,7 +99,7 @@ def enqueue(doc_type: str, doc_id: int) -> None:
         if writes is None:
             writes = _DocumentWrites()
             waiting.append(writes)
-        writes.tasks.add(_Task(doc_type, doc_id))
+        writes.tasks.add(_Task(doc_type, doc_id, inserted and doc_type == "comment"))
         return
     db.session.add(IndexTask(doc_type=doc_type, doc_id=doc_id))
     jobs.after_commit("apply_index_tasks")  # with jobs in Redis: the worker applies it at once
@@ -141,7 +147,8 @@ def _resolve(tasks) -> tuple[list[IndexDocument], list[str]]:
         elif task.doc_type == "user_comments":  # the author's display name changed
             comment_ids.update(db.session.scalars(sa.select(Comment.id).where(Comment.author_id == task.doc_id)))
     upserts, deletes = [], []
-    found = {c.id: c for c in _load_comments(comment_ids)}
+    found = _inserted_comments(tasks, comment_ids)
+    found.update((c.id, c) for c in _load_comments(comment_ids - found.keys()))
     for comment_id in comment_ids:
         comment = found.get(comment_id)
         if comment is None or comment.state not in INDEXED_STATES:
@@ -158,6 +165,19 @@ def _resolve(tasks) -> tuple[list[IndexDocument], list[str]]:
         else:
             upserts.append(consultation_document(consultation))
     return upserts, deletes
+
+
+def _inserted_comments(tasks, comment_ids: set[int]) -> dict[int, Comment]:
+    """``{id: comment}`` of the comments that only tasks marked ``inserted`` name and the
+    session holds: added in this transaction, they are what it writes (:func:`enqueue`)."""
+    inserted = {t.doc_id for t in tasks if getattr(t, "inserted", False)}
+    inserted -= {t.doc_id for t in tasks if t.doc_type == "comment" and not getattr(t, "inserted", False)}
+    found = {}
+    for comment_id in inserted & comment_ids:
+        comment = db.session.identity_map.get(identity_key(Comment, comment_id))
+        if comment is not None and not sa.inspect(comment).expired_attributes:
+            found[comment_id] = comment
+    return found
 
 
 def _load_comments(ids) -> list[Comment]:

@@ -25,7 +25,9 @@ COMMENT_EVENTS = (CommentPosted, CommentPublished, CommentModerated, CommentEdit
 
 
 def _comment(event) -> None:
-    enqueue("comment", event.comment_id)
+    # A posted comment was inserted by the posting transaction: its document is written
+    # from the session's object (hoering.search.services.enqueue).
+    enqueue("comment", event.comment_id, inserted=isinstance(event, CommentPosted))
 
 
 def _consultation(event: ConsultationSaved) -> None:

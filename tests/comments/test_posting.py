@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from hoering.comments.models import Comment
 from hoering.extensions import db
@@ -308,3 +309,47 @@ def test_pre_moderated_comment_is_pending_and_visible_only_to_its_author(browser
     assert "Venter på moderator" in own_view and "Venter på godkjenning" in own_view
     browser.logout()
     assert "Venter på moderator" not in browser.get(page_of(consultation)).get_data(as_text=True)
+
+
+def test_posting_reads_the_comment_table_once(browser, make_user, make_consultation, app):
+    """In the posting transaction the form key and an identical recent comment are looked
+    for in one query (a reply reads its parent too), and the new comment is not read back
+    for its search entry; after the commits the answer's address reads nothing again."""
+    user = make_user()
+    consultation = make_consultation()
+    browser.login(user)
+    parent_id = browser.comment(consultation.slug, "Først et innspill om benker.")
+    page = browser.client.get(page_of(consultation))
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    keys = iter(re.findall(r'name="submission"[^>]*value="([^"]+)"', page.get_data(as_text=True)))
+    events = []
+
+    def note(_conn, _cursor, statement, *_args):
+        events.append(" ".join(statement.split()))
+
+    def committed(_conn):
+        events.append("COMMIT")
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", note)
+    sa_event.listen(engine, "commit", committed)
+    try:
+        for data in ({"text": "Et nytt innspill om lys."}, {"text": "Et svar om lys.", "parent_id": str(parent_id)}):
+            events.clear()
+            response = browser.client.post(f"{page_of(consultation)}/kommentarer", data={"csrf_token": token, "submission": next(keys), **data})
+            assert response.status_code == 303
+
+            def reads(part):
+                return [s for s in part if s.startswith("SELECT") and re.search(r"\bFROM comment\b", s)]
+
+            posting = events[:events.index("COMMIT")]
+            after = events[len(events) - events[::-1].index("COMMIT"):]
+            assert [s for s in posting if s.startswith("INSERT INTO comment ")], posting
+            assert len(reads(posting)) == (1 if "parent_id" not in data else 2), reads(posting)
+            assert reads(after) == []
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", note)
+        sa_event.remove(engine, "commit", committed)
+    texts = [c.body_text for c in stored_comments(app, consultation.id)]
+    assert texts == ["Først et innspill om benker.", "Et nytt innspill om lys.", "Et svar om lys."]

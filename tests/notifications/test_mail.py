@@ -310,3 +310,34 @@ def test_an_account_mail_whose_delivery_did_not_run_is_sent_after_a_later_reques
     with app.app_context():
         assert db.session.scalar(sa.select(OutboxMail.sent_at).where(OutboxMail.to_address == "vent@example.org"))
     assert [path.name for path in (tmp_path / "mail").iterdir()] == [f"{mail_id:08d}-verify_email.eml"]
+
+
+def test_mails_are_claimed_and_marked_sent_in_batches(smtp, app):
+    """45 mails: claimed and marked sent 20 at a time (two commits a batch, not two a
+    mail); a mail whose sending fails stays unsent, the others of its batch are sent."""
+    from hoering.notifications.services import SEND_BATCH, deliver
+
+    with app.app_context():
+        for n in range(45):
+            db.session.add(OutboxMail(to_address=f"person{n}@example.org" if n != 7 else "bad\naddress@example.org",
+                                      subject=f"Melding {n}", body="Hei", kind="test"))
+        db.session.commit()
+        engine = db.engine
+    commits = []
+
+    def committed(connection):
+        commits.append(connection)
+
+    sa.event.listen(engine, "commit", committed)
+    try:
+        with app.test_request_context():
+            sent, failed = deliver()
+    finally:
+        sa.event.remove(engine, "commit", committed)
+    assert (sent, failed) == (44, 1)
+    assert len(commits) == 2 * -(-45 // SEND_BATCH)
+    assert sorted(m["Subject"] for m in smtp.messages) == sorted(f"Melding {n}" for n in range(45) if n != 7)
+    with app.app_context():
+        [(subject, error)] = db.session.execute(sa.select(OutboxMail.subject, OutboxMail.last_error)
+                                                .where(OutboxMail.sent_at.is_(None))).all()
+        assert subject == "Melding 7" and error

@@ -177,3 +177,36 @@ def test_snippets_never_carry_typed_marks(on_postgresql, make_consultation, brow
     snippet = data["results"][0]["snippet_html"]
     assert snippet.count("<mark>") == 1 and "<mark>Busstopp</mark>" in snippet
     assert "&lt;mark&gt;merket" in snippet and "\ue000" not in snippet
+
+
+def test_a_posted_comment_is_written_without_reading_it_back(on_postgresql, app, make_consultation, browser_for,
+                                                              client, runner):
+    """The search document of a new comment comes from the comment the posting transaction
+    inserted: the same document a reindex writes, and no read of the comment table after
+    the insert."""
+    consultation = make_consultation(title="Veilys på skoleveien")
+    citizen = browser_for(name="Lise Lysglad")
+    statements = []
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        post(citizen, consultation, "Mørkt ved busstoppet om vinteren")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    inserted = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO comment "))
+    written = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO search_document "))
+    assert not [s for s in statements[inserted:written] if s.startswith("SELECT") and " FROM comment" in s]
+    cid = comment_id(app, "Mørkt ved busstoppet om vinteren")
+    with app.app_context():
+        author, title, state = db.session.execute(sa.select(SearchDocument.author, SearchDocument.title,
+                                                            SearchDocument.state).where(
+            SearchDocument.doc_type == "comment", SearchDocument.doc_id == cid)).one()
+    assert (author, title, state) == ("Lise Lysglad", "Veilys på skoleveien", "published")
+    result = runner.invoke(args=["hoering", "search-check"])
+    assert result.exit_code == 0, result.output
+    assert found_ids(client.get("/sok?q=busstoppet").get_data(as_text=True)) == [cid]
