@@ -33,6 +33,17 @@ class ModerationMode(enum.StrEnum):
     PRE = "pre"
 
 
+#: Longest slug a consultation is given, in characters.
+SLUG_MAX_LENGTH = 100
+
+
+def could_be_slug(text: str | None) -> bool:
+    """Whether ``text`` could be a consultation's slug at all, before any query: not empty,
+    not much longer than :data:`SLUG_MAX_LENGTH`, and without NUL, which PostgreSQL's text
+    refuses (the query would fail instead of finding nothing)."""
+    return bool(text) and len(text) <= SLUG_MAX_LENGTH + 20 and "\x00" not in text
+
+
 class Consultation(db.Model):
     """A case put out for public input.
 

@@ -12,14 +12,21 @@ from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
 from hoering.comments.models import Comment, CommentState, count_participants
-from hoering.consultations.models import QUESTION_MAX_LENGTH, Consultation, ModerationMode, Question, Status
+from hoering.consultations.models import (
+    QUESTION_MAX_LENGTH,
+    SLUG_MAX_LENGTH,
+    Consultation,
+    ModerationMode,
+    Question,
+    Status,
+    could_be_slug,
+)
 from hoering.events import ConsultationSaved, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line
 from hoering.timeutil import to_oslo, utcnow
 
-SLUG_MAX_LENGTH = 100
 _SLUG_TRANSLITERATION = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a", "ß": "ss"})
 _SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -185,7 +192,7 @@ def update_consultation(user, consultation: Consultation, data: ConsultationData
 
 def get_by_slug(slug: str) -> Consultation | None:
     """The consultation with ``slug``, or ``None`` (also for strings no slug can be)."""
-    if not slug or len(slug) > SLUG_MAX_LENGTH + 20 or "\x00" in slug:
+    if not could_be_slug(slug):
         return None
     return db.session.scalar(sa.select(Consultation).where(Consultation.slug == slug))
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from hoering.comments.models import Comment, Support
-from hoering.consultations.models import Consultation, Document, LifecycleEvent, Question
+from hoering.consultations.models import Consultation, Document, LifecycleEvent, Question, could_be_slug
 from hoering.extensions import BEFORE_COMMIT, Session, db
 from hoering.summaries.models import CommentTheme, Summary, SummaryQuote, SummarySection, Theme
 
@@ -66,7 +66,7 @@ _HEAD_QUERY = sa.select(*(_TABLE.c[column.key] for column in _HEAD_COLUMNS)).whe
 def content_head(slug: str) -> ContentHead | None:
     """The :class:`ContentHead` of the published consultation ``slug`` (one small query),
     or ``None`` when there is no such published consultation."""
-    if not slug or len(slug) > 200:
+    if not could_be_slug(slug):
         return None
     # A connection of its own in autocommit: no BEGIN and ROLLBACK around the one read,
     # which on PostgreSQL are round trips of their own (it reads what is committed, which
