@@ -156,12 +156,7 @@ def _comments_answer(slug: str):
     more = result.has_more if cursor is not None else (page or 1) < result.pages
     next_cursor = cursors.thread_cursor(item.id, sort, comment_threads.ThreadKey.of(result.threads[-1][0])) \
         if more and result.threads and page is None else None
-    if page is not None:
-        links = {"self": link(page=page), "next": link(page=page + 1) if more else None,
-                 "prev": link(page=page - 1) if 1 < page <= result.pages else None}
-    else:
-        links = {"self": link(cursor=cursor) if cursor is not None else link(),
-                 "next": link(cursor=next_cursor) if next_cursor else None, "prev": None}
+    links = _page_links(link, page, cursor, more, result.pages, next_cursor)
     return answer({
         "consultation": item.slug,
         "page": None if cursor is not None else page or 1,
@@ -229,12 +224,7 @@ def _thread_answer(slug: str, thread_id: int):
     more = result.has_more if cursor is not None else (page or 1) < result.pages
     next_cursor = cursors.reply_cursor(thread_id, result.replies[-1].path) \
         if more and result.replies and page is None else None
-    if page is not None:
-        links = {"self": link(page=page), "next": link(page=page + 1) if more else None,
-                 "prev": link(page=page - 1) if 1 < page <= result.pages else None}
-    else:
-        links = {"self": link(cursor=cursor) if cursor is not None else link(),
-                 "next": link(cursor=next_cursor) if next_cursor else None, "prev": None}
+    links = _page_links(link, page, cursor, more, result.pages, next_cursor)
     return answer({
         "consultation": item.slug, "thread": root_data, "page": None if cursor is not None else page or 1,
         "per_page": per_page, "pages": result.pages, "total_replies": result.total_replies, "replies": replies,
@@ -267,3 +257,20 @@ def openapi():
     info = document["info"]
     info["description"] = info["description"].replace("{rate_limit}", str(current_app.config["RATELIMIT_API"]))
     return answer(document)
+
+
+def _page_links(link, page: int | None, cursor: str | None, more: bool, pages: int,
+                next_cursor: str | None) -> dict:
+    """The ``self``, ``next`` and ``prev`` links of a page of an API list, asked for by
+    page number (``page``) or by cursor (``cursor``; a cursor list has no ``prev``).
+
+    Args:
+        link: ``link(page=…, cursor=…)`` → the URL of the list with those parameters.
+        more: whether a page follows this one; ``pages``: the number of numbered pages.
+        next_cursor: the cursor of the next page, when asked by cursor.
+    """
+    if page is not None:
+        return {"self": link(page=page), "next": link(page=page + 1) if more else None,
+                "prev": link(page=page - 1) if 1 < page <= pages else None}
+    return {"self": link(cursor=cursor) if cursor is not None else link(),
+            "next": link(cursor=next_cursor) if next_cursor else None, "prev": None}
