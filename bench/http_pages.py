@@ -2,7 +2,8 @@
 10,000 comments, each as a ratio to a bare Flask page (``bench/bare_app.py``) measured just
 before it by the same gunicorn configuration in the same run (``bench/gunicorn_bench.py``).
 
-Usage: .venv/bin/python bench/http_pages.py [--comments 10000] [--seconds 10] [--postgresql]
+Usage: .venv/bin/python bench/http_pages.py [--comments 10000] [--seconds 10] [--postgresql] [--redis URL]
+       [--cached-only]
 
 Builds the consultation of ``bench/export.py`` (comments made from the real Polis comments
 in ../shared/data, a third of them replies, some hidden, rejected or pending, three themes,
@@ -190,6 +191,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--postgresql", action="store_true")
     parser.add_argument("--redis", default="", help="REDIS_URL of a shared cache, e.g. redis://127.0.0.1:6379/15")
+    parser.add_argument("--cached-only", action="store_true", help="skip the runs without the page cache")
     args = parser.parse_args()
     server = os.environ.get("HOERING_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     with tempfile.TemporaryDirectory() as folder:
@@ -207,6 +209,8 @@ def main() -> None:
             cached = dict(env, HOERING_REDIS_URL=args.redis) if args.redis else env
             measure(cached, slug, args.seconds, "with the page cache" + (f" in Redis ({args.redis})"
                                                                         if args.redis else " (in-process)"))
+            if args.cached_only:
+                return
             # Two clients: pages of a second or more would time out in wrk with eight.
             measure(dict(env, HOERING_PAGE_CACHE_SECONDS="0"), slug, args.seconds,
                     "without the page cache (2 clients, the bare page too)", connections=2)

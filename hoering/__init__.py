@@ -88,12 +88,16 @@ def secure_cookies(app: Flask) -> None:
 
 
 def engine_options(app: Flask) -> None:
-    """Database connections that survive an outage: ``pool_pre_ping`` (a connection is
-    tested before use and replaced when it died, so the site recovers on its own when the
-    database is back) unless set otherwise; on PostgreSQL a 10-second connect timeout,
-    so that requests during an outage are answered (503) rather than left hanging."""
+    """Database connections that survive an outage: a connection that rested in the pool for
+    more than ``DATABASE_PING_IDLE_SECONDS`` is tested before use and replaced when it died
+    (:func:`hoering.database.ping_when_idle`, wired in :func:`register_extensions`), so the
+    site recovers on its own when the database is back; on PostgreSQL a 10-second connect
+    timeout, so that requests during an outage are answered (503) rather than left hanging.
+
+    Testing every connection (SQLAlchemy's ``pool_pre_ping``) would cost a round trip to the
+    database on every request, as much as the one query of a cached page; it can still be
+    chosen in ``SQLALCHEMY_ENGINE_OPTIONS``."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    options.setdefault("pool_pre_ping", True)
     if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": 10, **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -216,10 +220,14 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects of :mod:`hoering.extensions` to ``app``."""
-    from hoering import i18n, migrating
+    from hoering import database, i18n, migrating
     from hoering.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
+    if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+        with app.app_context():
+            for engine in db.engines.values():
+                database.ping_when_idle(engine, float(app.config["DATABASE_PING_IDLE_SECONDS"]))
     migrating.register(app)  # `flask db …`: Alembic is imported only when those commands run
     csrf.init_app(app)
     babel.init_app(

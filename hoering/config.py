@@ -20,7 +20,14 @@ class DefaultConfig:
     SECRET_KEY = DEFAULT_SECRET_KEY
     #: SQLAlchemy URL. ``None`` means ``sqlite:///<instance>/hoering.sqlite``.
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: Passed to SQLAlchemy's ``create_engine``. ``pool_pre_ping`` (test every connection
+    #: before use, one round trip a request) may be set here; by default only connections
+    #: idle longer than ``DATABASE_PING_IDLE_SECONDS`` are tested (:func:`hoering.database.ping_when_idle`).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Seconds a pooled database connection may rest before it is tested (``SELECT 1``) when
+    #: next taken from the pool; a dead one is replaced. A connection that breaks while in
+    #: busy use is found by its first failing statement instead, and the pool is renewed.
+    DATABASE_PING_IDLE_SECONDS: float = 5.0
 
     #: Languages offered in the switch; the first is the default.
     LANGUAGES = ("nb", "en", "nn")

@@ -1,4 +1,5 @@
-"""Writes that stay correct when the same request arrives twice at the same moment.
+"""Database plumbing: connections that survive an outage, a scratch PostgreSQL database,
+and writes that stay correct when the same request arrives twice at the same moment.
 
 A check followed by an insert ("is it there? no, then add it") lets two parallel requests
 both see nothing and both insert, and the second fails on the unique constraint. Here the
@@ -10,12 +11,50 @@ key exists or is being added by a parallel transaction, adds nothing and says so
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hoering.extensions import db
+
+#: ``ConnectionPoolEntry.info`` key: when the connection was last returned to the pool
+#: (``time.monotonic()`` seconds).
+_RETURNED_AT = "hoering.returned_at"
+
+
+def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Test a pooled connection of ``engine`` with the dialect's ping (``SELECT 1``) when it
+    is taken from the pool after resting more than ``idle_seconds`` seconds; a dead one is
+    thrown away and the pool connects afresh (SQLAlchemy's "custom pessimistic ping" recipe:
+    raising ``DisconnectionError`` from a ``checkout`` event makes the pool retry).
+
+    A connection in busy use is not tested: if the database went away meanwhile, the
+    statement fails, the request is answered 503 (:mod:`hoering.outage`), and SQLAlchemy
+    invalidates every connection of the pool made before the failure. Testing every
+    checkout instead (``pool_pre_ping``) costs a round trip a request.
+
+    Args:
+        engine: the engine whose pool to watch.
+        idle_seconds: seconds of rest after which a connection is tested.
+    """
+    dialect = engine.dialect
+
+    @sa.event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection, connection_record) -> None:
+        connection_record.info[_RETURNED_AT] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection, connection_record, connection_proxy) -> None:
+        returned_at = connection_record.info.get(_RETURNED_AT)
+        if returned_at is None or time.monotonic() - returned_at <= idle_seconds:
+            return  # new, or in use a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # whatever the driver raises for a dead connection
+            raise sa.exc.DisconnectionError(f"connection found dead after {idle_seconds:g} s idle") from error
+
 
 #: The dialect-specific INSERT constructs that have ``on_conflict_do_nothing``.
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}

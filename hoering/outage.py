@@ -5,9 +5,9 @@ they wrote, in a form they can send again. Rate limits do not need Redis to answ
 fall back to each process's memory (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``).
 
 Nothing here touches the database: the page is drawn for an anonymous visitor, because
-loading the logged-in user is itself a query. Connections that died are replaced by
-``pool_pre_ping`` (``SQLALCHEMY_ENGINE_OPTIONS``), so the site recovers on its own when the
-database is back.
+loading the logged-in user is itself a query. Connections that died are replaced
+(:func:`hoering.database.ping_when_idle`, and the pool is renewed after a failing
+statement), so the site recovers on its own when the database is back.
 """
 
 from __future__ import annotations

@@ -270,3 +270,30 @@ def test_a_logged_in_visitor_gets_503_not_500_wherever_the_outage_surfaces(outag
     switch.restore()
     assert citizen.get("/finnes-ikke").status_code == 404
     assert "Logg ut" in citizen.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("idle_seconds", [0, 3600], ids=["tested-after-rest", "not-tested"])
+def test_a_connection_that_died_in_the_pool_is_replaced_after_a_rest(app, make_app, make_consultation, idle_seconds):
+    """A pooled connection that rested longer than ``DATABASE_PING_IDLE_SECONDS`` is tested
+    before use: a database restart while the site was quiet costs no reader anything. One
+    that has not rested that long is used untested: its request fails (503), and the pool
+    is renewed for the next one."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a SQLite connection does not die with a server")
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+    try:
+        other = make_app(SQLALCHEMY_DATABASE_URI=url.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False), PROPAGATE_EXCEPTIONS=False, DATABASE_PING_IDLE_SECONDS=idle_seconds)
+        page = f"/hoeringer/{make_consultation().slug}"
+        visitor = other.test_client()
+        assert visitor.get(page).status_code == 200  # a connection now rests in the pool
+        proxy.cut()  # the server "restarts": the pooled connection is dead, and nobody noticed
+        proxy.restore()
+
+        first = visitor.get(page)
+
+        assert first.status_code == (200 if idle_seconds == 0 else 503)
+        assert visitor.get(page).status_code == 200
+    finally:
+        proxy.stop()
