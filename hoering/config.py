@@ -180,6 +180,12 @@ class DefaultConfig:
     PAGE_CACHE_SECONDS = 600
     #: Entries kept by the in-process cache (without Redis) before the oldest are dropped.
     PAGE_CACHE_MAX_ITEMS = 500
+    #: Seconds a process may reuse a consultation's content version it read for an
+    #: anonymous page or an API answer, instead of asking the database on every view
+    #: (:func:`hoering.consultations.versions.content_head`). A change made by another
+    #: process (another worker or app server) shows up to this late for anonymous readers;
+    #: the process that made it shows it at once. 0 asks every time.
+    CONTENT_HEAD_MEMO_SECONDS = 1.0
     #: Name shown in authenticator apps next to the account (``None``: ``SITE_OWNER``).
     TOTP_ISSUER: str | None = None
     #: Recovery codes made when two-factor login is switched on.

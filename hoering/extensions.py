@@ -152,6 +152,26 @@ def address_key() -> str:
 
 limiter = Limiter(key_func=rate_limit_key)
 
+#: Methods that only the API's limit counts (``hoering.api``); every other limit of the
+#: site counts POSTs (``hoering.ratelimit``).
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@limiter.request_filter
+def no_limit_applies() -> bool:
+    """True for a request that no rate limit of the site counts: a read (GET, HEAD,
+    OPTIONS) outside the API, when no site-wide limit is configured (``RATELIMIT_DEFAULT``,
+    ``RATELIMIT_APPLICATION``). Flask-Limiter then skips its whole per-request work, which
+    costs as much as serving a cached page's one query (bench/http_pages.py, 2026-12-03).
+    ``tests/security/test_rate_limits.py`` checks that every limit declared counts only
+    what this leaves."""
+    from flask import current_app, request
+
+    if request.method not in _READS or request.blueprint == "api":
+        return False
+    config = current_app.config
+    return not (config.get("RATELIMIT_DEFAULT") or config.get("RATELIMIT_APPLICATION"))
+
 
 def after_response(task) -> None:
     """Run ``task()`` (no arguments) in an application context once this request's

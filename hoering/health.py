@@ -1,8 +1,12 @@
 """``GET /healthz``: whether this app server can serve, as JSON for load balancers and
 monitoring.
 
-The answer is 200 when the database answers (and Redis, when ``REDIS_URL`` is set), else
-503, so a load balancer takes the server out of rotation only when it cannot serve pages.
+The answer is 200 when the database answers, else 503, so a load balancer takes the
+server out of rotation only when it cannot serve pages. Redis (when ``REDIS_URL`` is set)
+only makes it "degraded": every app server shares the one Redis, so a 503 for it would
+take the whole site out of rotation, while pages, the API and the comment form still work
+without it (rate limits fall back to each process's memory, the page cache counts as
+empty; logging in answers 503: ``tests/security/test_redis_outage.py``).
 The search index is read too, the document store is asked whether it can take a document
 (:mod:`hoering.storage`: a file written and removed in the local folder, or a HEAD request
 to the S3 bucket), and the work that waits behind the pages (domain events, index tasks,
@@ -125,9 +129,9 @@ def _work() -> dict:
 def healthz():
     """The health of this server and what it depends on (see the module docstring)."""
     checks = {"database": _timed(_database)}
+    serving = checks["database"]["ok"]
     if current_app.config.get("REDIS_URL"):
         checks["redis"] = _timed(_redis)
-    serving = all(check["ok"] for check in checks.values())
     checks["search"] = _timed(_search)
     checks["documents"] = _timed(_documents)
     if jobs.uses_redis():
@@ -139,7 +143,7 @@ def healthz():
     worker = checks.get("worker", {"ok": True, "workers": 1})
     idle = not worker["ok"] or not worker["workers"] or (worker.get("oldest_job_seconds") or 0) > limit
     degraded = (lagging or idle or not work["ok"] or not checks["search"]["ok"]
-                or not checks["documents"]["ok"])
+                or not checks["documents"]["ok"] or not checks.get("redis", {"ok": True})["ok"])
     status = "unavailable" if not serving else "degraded" if degraded else "ok"
     response = jsonify({"status": status, "checks": checks, "work": work})
     response.status_code = 200 if serving else 503

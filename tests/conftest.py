@@ -116,6 +116,9 @@ def _empty_database(app):
         from hoering import cache
 
         cache.clear()  # the next test's consultations have the same ids and versions
+        from hoering.consultations import versions
+
+        versions.forget_heads()  # and the same slugs
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())

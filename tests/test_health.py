@@ -1,5 +1,5 @@
-"""``/healthz``: 200 while the server can serve, 503 when its database or Redis cannot be
-reached, "degraded" while work waits too long behind the pages."""
+"""``/healthz``: 200 while the server can serve, 503 when its database cannot be reached,
+"degraded" while Redis cannot be reached or work waits too long behind the pages."""
 
 from __future__ import annotations
 
@@ -69,11 +69,16 @@ def test_a_database_that_cannot_be_reached_takes_it_out_of_rotation(make_app, tm
     assert str(tmp_path) not in response.get_data(as_text=True)  # no paths, hosts or messages
 
 
-def test_a_redis_that_cannot_be_reached_takes_it_out_of_rotation(make_app):
-    other = make_app(REDIS_URL="redis://127.0.0.1:1/0")
-    response = other.test_client().get("/healthz")
-    assert response.status_code == 503
+def test_a_redis_that_cannot_be_reached_is_degraded_not_out_of_rotation(make_app, make_consultation):
+    """Every app server shares the one Redis: a 503 would take the whole site down while
+    its pages still work."""
+    other = make_app(REDIS_URL="redis://127.0.0.1:1/0", JOBS_BACKEND="inline", PROPAGATE_EXCEPTIONS=False)
+    client = other.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "degraded"
     assert response.get_json()["checks"]["redis"]["ok"] is False
+    assert client.get(f"/hoeringer/{make_consultation().slug}").status_code == 200
 
 
 @pytest.mark.skipif(not redis_is_running(), reason="no Redis on 127.0.0.1:6379")

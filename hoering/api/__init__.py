@@ -54,7 +54,8 @@ def cached_answer(slug: str, build):
     could show, :mod:`hoering.consultations.versions`), its status (opening and closing
     move ``Last-Modified``), the language and the path with its query string; the body
     and ``Last-Modified`` are kept, and ``ETag`` and ``304`` follow from them as for any
-    answer (:func:`_caching_and_cors`). A hit costs one small query.
+    answer (:func:`_caching_and_cors`). A hit costs one small query, or none while the
+    head is remembered (``CONTENT_HEAD_MEMO_SECONDS``).
 
     Args:
         slug: the consultation's slug from the path.
@@ -74,7 +75,7 @@ def cached_answer(slug: str, build):
         response.set_etag(etag)  # the hash of the body, made once
         return response
     response = build()
-    if response.status_code == 200 and versions.content_head(slug) == head:  # not changed meanwhile
+    if response.status_code == 200 and versions.content_head(slug, fresh=True) == head:  # not changed meanwhile
         response.add_etag()
         cache.put(key, (response.get_data(), response.last_modified, response.get_etag()[0]))
     return response

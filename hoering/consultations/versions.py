@@ -10,7 +10,8 @@ Two ways in, both inside the changing transaction:
   transaction subscribers of the domain events call it (``hoering/consultations/subscribers.py``).
 * :func:`watch` makes every flush of ORM objects that belong to a consultation (comments,
   supports, documents, questions, deadline notices, themes and their tags, the summary and
-  its parts, the consultation itself) raise the versions at once, in the flush's own
+  its parts, the consultation itself, a house rule whose title is in the placeholders of
+  the comments it hid) raise the versions at once, in the flush's own
   transaction, and every bulk ``UPDATE`` or ``DELETE`` of such rows (a thread locked, tags
   removed) raise them at the commit: changes that announce no event are covered too.
 
@@ -21,13 +22,16 @@ once too often only makes a cache miss.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 
 from hoering.comments.models import Comment, Support
 from hoering.consultations.models import Consultation, Document, LifecycleEvent, Question, could_be_slug
 from hoering.extensions import BEFORE_COMMIT, Session, db
+from hoering.moderation.models import HouseRule
 from hoering.summaries.models import CommentTheme, Summary, SummaryQuote, SummarySection, Theme
 
 
@@ -63,17 +67,63 @@ _HEAD_QUERY = sa.select(*(_TABLE.c[column.key] for column in _HEAD_COLUMNS)).whe
     _TABLE.c.slug == sa.bindparam("slug"), _TABLE.c.published_at.is_not(None))
 
 
-def content_head(slug: str) -> ContentHead | None:
+def content_head(slug: str, fresh: bool = False) -> ContentHead | None:
     """The :class:`ContentHead` of the published consultation ``slug`` (one small query),
-    or ``None`` when there is no such published consultation."""
+    or ``None`` when there is no such published consultation; with ``fresh``, read from
+    the database whatever the memo holds (to check that nothing changed while an answer
+    was made).
+
+    A head read less than ``CONTENT_HEAD_MEMO_SECONDS`` ago by this process is reused
+    without a query (nginx's "microcaching", applied to the key rather than the page): at
+    a thousand views a second the one query is most of a cached page's cost. The memo is
+    emptied by every commit of this process that raised a version (:func:`_forget_heads`),
+    so the process that made a change shows it at once; other processes show it at most
+    that many seconds late. Only heads found are kept, at most :data:`MEMO_MAX_ITEMS`.
+    """
     if not could_be_slug(slug):
         return None
+    seconds = current_app.config["CONTENT_HEAD_MEMO_SECONDS"]
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], slug)
+    now = time.monotonic()
+    if seconds > 0 and not fresh:
+        found = _recent_heads.get(key)
+        if found is not None and now - found[0] < seconds:
+            return found[1]
     # A connection of its own in autocommit: no BEGIN and ROLLBACK around the one read,
     # which on PostgreSQL are round trips of their own (it reads what is committed, which
     # is what a cached page may show).
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         row = connection.execute(_HEAD_QUERY, {"slug": slug}).first()
-    return ContentHead(*row) if row is not None else None
+    head = ContentHead(*row) if row is not None else None
+    if seconds > 0 and head is not None:
+        if len(_recent_heads) >= MEMO_MAX_ITEMS:
+            _recent_heads.clear()
+        _recent_heads[key] = (now, head)
+    return head
+
+
+#: Heads read lately: ``{(database URL, slug): (time.monotonic() seconds, ContentHead)}``.
+_recent_heads: dict[tuple[str, str], tuple[float, ContentHead]] = {}
+#: Heads kept at most (a flood of made-up slugs finds none, and none is kept).
+MEMO_MAX_ITEMS = 1000
+#: ``Session.info`` key: this transaction raised a content version.
+_RAISED = "hoering.content_versions_raised"
+
+
+def forget_heads() -> None:
+    """Forget every head read lately (after the database was emptied or restored behind
+    the app's back, as the tests do between tests)."""
+    _recent_heads.clear()
+
+
+def _forget_heads(session) -> None:
+    """After a commit that raised a content version: forget every head read lately."""
+    if session.info.pop(_RAISED, False):
+        forget_heads()
+
+
+def _discard_raised(session, *_args) -> None:
+    session.info.pop(_RAISED, None)
 
 
 def head_of(consultation: Consultation) -> ContentHead:
@@ -111,6 +161,7 @@ def _apply() -> None:
     pending = db.session.info.pop(PENDING, None)
     if pending:
         db.session.execute(_raise(pending["consultations"], pending["comments"], pending["authors"]))
+        db.session.info[_RAISED] = True
 
 
 def _raise(consultation_ids, comment_ids, author_ids):
@@ -136,7 +187,7 @@ def _loaded(instance, name: str):
 
 
 def _after_flush(session, _flush_context) -> None:
-    consultations, comments, summaries = set(), set(), set()
+    consultations, comments, summaries, rules = set(), set(), set(), set()
     for instance in (*session.new, *session.dirty, *session.deleted):
         if isinstance(instance, Consultation):
             if instance in session.new or not session.is_modified(instance):
@@ -148,14 +199,21 @@ def _after_flush(session, _flush_context) -> None:
             comments.add(_loaded(instance, "comment_id"))
         elif isinstance(instance, SummarySection):
             summaries.add(_loaded(instance, "summary_id"))
+        elif isinstance(instance, HouseRule) and instance not in session.new:
+            rules.add(_loaded(instance, "code"))  # its title is in the placeholders of comments it hid
     consultations.discard(None)
     comments.discard(None)
     summaries.discard(None)
     if summaries:
         consultations.update(session.connection().execute(
             sa.select(Summary.consultation_id).where(Summary.id.in_(sorted(summaries)))).scalars())
+    rules.discard(None)
+    if rules:
+        consultations.update(session.connection().execute(
+            sa.select(Comment.consultation_id).distinct().where(Comment.hidden_reason.in_(sorted(rules)))).scalars())
     if consultations or comments:
         session.connection().execute(_raise(consultations, comments, ()))
+        session.info[_RAISED] = True
 
 
 def _bulk_targets() -> dict:
@@ -199,3 +257,6 @@ def watch() -> None:
         sa.event.listen(Session, "after_flush", _after_flush)
     if not sa.event.contains(Session, "do_orm_execute", _before_bulk_statement):
         sa.event.listen(Session, "do_orm_execute", _before_bulk_statement)
+    if not sa.event.contains(Session, "after_commit", _forget_heads):
+        sa.event.listen(Session, "after_commit", _forget_heads)
+        sa.event.listen(Session, "after_rollback", _discard_raised)
