@@ -295,7 +295,7 @@ def _visible_count(word: str, scope: Scope | None) -> int:
     :data:`SUGGESTION_SAMPLE` that hold it as their configuration stems it (found through
     the GIN index)."""
     statement = (sa.select(SearchDocument.doc_type, SearchDocument.title, SearchDocument.body)
-                 .where(TextQuery(word, []).matches(), *scope_conditions(scope)).limit(SUGGESTION_SAMPLE))
+                 .where(TextQuery.of_word(word).matches(), *scope_conditions(scope)).limit(SUGGESTION_SAMPLE))
     found = 0
     for doc_type, title, body in db.session.execute(statement):
         text = body if doc_type == "comment" else f"{title} {body}"

@@ -4,14 +4,16 @@ text-search configuration, its rank, and the SQL conditions of a visitor's scope
 
 Query syntax, as with Whoosh: words are all required; ``"exact phrase"``; ``-word`` or
 ``NOT word`` leaves out; ``OR``; and ``word*`` finds words beginning with ``word``
-(``websearch_to_tsquery`` plus a prefix ``to_tsquery`` for each such word, from word
-characters only, so typed text never reaches ``to_tsquery``'s own syntax).
+(each term through ``websearch_to_tsquery``, a prefix word through ``to_tsquery`` from
+word characters only, so typed text never reaches ``to_tsquery``'s own syntax; terms
+joined by ``OR`` are alternatives, and every such group is required).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -23,9 +25,10 @@ from hoering.search.querying import Scope
 CONFIGS = {"nb": "norwegian", "nn": "norwegian", "no": "norwegian", "en": "english"}
 ALL_CONFIGS = ("norwegian", "english", "simple")
 
-_PREFIX = re.compile(r"(^|\s)(-?)(\w+)\*+(?=\s|$)")
-_NOT = re.compile(r"(^|\s)NOT\s+(?=\S)")
-_AND = re.compile(r"(^|\s)AND(?=\s|$)")
+#: A phrase in quotes (the closing quote may be missing), or a run of other characters.
+_TOKEN = re.compile(r'"[^"]*"?|[^\s"]+')
+#: A prefix word: ``word*`` or ``-word*`` (word characters only).
+_PREFIX = re.compile(r"(-?)(\w+)\*+")
 
 
 def config_for(language: str | None) -> str:
@@ -35,40 +38,88 @@ def config_for(language: str | None) -> str:
 
 # --- queries ---------------------------------------------------------------------------------
 
-def split_query(prepared: str) -> tuple[str, list[tuple[bool, str]]]:
-    """Split a prepared query into the text for ``websearch_to_tsquery`` and its prefix
-    words: ``[(negated, word)]`` for each ``word*`` or ``-word*`` outside quotes.
+@dataclass(frozen=True)
+class Term:
+    """One term of a query: ``text`` for ``websearch_to_tsquery`` (a word, ``-word``, a
+    ``"phrase"`` or ``-"phrase"``), or with ``prefix`` a word of word characters that
+    words must begin with (``negated``: must not)."""
 
-    ``NOT word`` becomes ``-word`` and ``AND`` is dropped (every word is required anyway).
+    text: str
+    prefix: bool = False
+    negated: bool = False
+
+
+def split_query(prepared: str) -> list[list[Term]]:
+    """The terms of a prepared query as a conjunction of disjunctions: every group is
+    required, and a document meets a group by any of its terms (``a OR b c`` is
+    ``(a | b) & c``, as ``websearch_to_tsquery`` and Whoosh read it).
+
+    ``NOT word`` is ``-word``; ``AND`` is dropped (every term is required anyway); a quote
+    left open makes plain words of the rest; terms without a word character are dropped.
+
+    Args:
+        prepared: the query as :func:`hoering.search.querying.prepare_query` leaves it.
+
+    Returns:
+        ``[[Term, …], …]``: the groups, each with at least one term.
     """
-    parts = prepared.split('"')
-    prefixes: list[tuple[bool, str]] = []
-    for i in range(0, len(parts), 2):  # outside quotes
-        text = _AND.sub(" ", _NOT.sub(r"\1-", parts[i]))
+    groups: list[list[Term]] = []
+    join_next = negate_next = False
 
-        def note(match) -> str:
-            prefixes.append((match.group(2) == "-", match.group(3).lower()))
-            return match.group(1)
+    def add(term: Term) -> None:
+        nonlocal join_next, negate_next
+        if join_next and groups:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        join_next = negate_next = False
 
-        parts[i] = _PREFIX.sub(note, text)
-    if len(parts) % 2 == 0:  # an unbalanced quote: the rest is plain words
-        rest = parts.pop()
-        parts[-1] += " " + rest
-    return '"'.join(parts), prefixes
+    for token in _TOKEN.findall(prepared):
+        if token == "OR":
+            join_next = bool(groups)
+            continue
+        if token == "AND":
+            continue
+        if token == "NOT":
+            negate_next = True
+            continue
+        if token.startswith('"') and len(token) > 1 and token.endswith('"'):
+            phrase = token[1:-1]
+            if re.search(r"\w", phrase):
+                add(Term(("-" if negate_next else "") + f'"{phrase}"'))
+            continue
+        for word in token.strip('"').split():  # a quote left open: the rest is plain words
+            prefix = _PREFIX.fullmatch(word)
+            if prefix:
+                add(Term(prefix.group(2).lower(), prefix=True, negated=negate_next or prefix.group(1) == "-"))
+            elif re.search(r"\w", word):
+                add(Term(("-" if negate_next and not word.startswith("-") else "") + word))
+    return groups
 
 
 class TextQuery:
     """One query's ``tsquery`` per configuration, and the SQL conditions built on them."""
 
-    def __init__(self, text: str, prefixes: list[tuple[bool, str]]):
+    def __init__(self, groups: list[list[Term]]):
+        """Args:
+            groups: the query's terms as :func:`split_query` gives them (not empty).
+        """
         self.queries = {}
         for config in ALL_CONFIGS:
             regconfig = sa.literal_column(f"'{config}'::regconfig")  # a fixed name, never typed text
-            query = sa.func.websearch_to_tsquery(regconfig, sa.literal(text))
-            for negated, word in prefixes:
-                term = sa.func.to_tsquery(regconfig, sa.literal(f"{word}:*"))  # word: \w+ only
-                query = query.op("&&")(sa.func.tsquery_not(term) if negated else term)
+            query = None
+            for group in groups:
+                either = None
+                for term in group:
+                    one = _term_query(regconfig, term)
+                    either = one if either is None else either.op("||")(one)
+                query = either if query is None else query.op("&&")(either)
             self.queries[config] = query
+
+    @classmethod
+    def of_word(cls, word: str) -> TextQuery:
+        """The query for one word as typed."""
+        return cls([[Term(word)]])
 
     def matches(self):
         """Whether a document matches the query of its own configuration (each branch
@@ -136,7 +187,16 @@ def scope_conditions(scope: Scope | None) -> list:
 
 
 def parse(prepared: str) -> TextQuery | None:
-    text, prefixes = split_query(prepared)
-    if not re.search(r"\w", text) and not prefixes:
-        return None
-    return TextQuery(text, prefixes)
+    """The :class:`TextQuery` of a prepared query, or ``None`` when it has no word."""
+    groups = split_query(prepared)
+    return TextQuery(groups) if groups else None
+
+
+def _term_query(regconfig, term: Term):
+    """The ``tsquery`` of one term in the configuration ``regconfig``: a prefix word as
+    ``to_tsquery('word:*')`` (word characters only, so typed text never reaches
+    ``to_tsquery``'s own syntax), anything else through ``websearch_to_tsquery``."""
+    if term.prefix:
+        query = sa.func.to_tsquery(regconfig, sa.literal(f"{term.text}:*"))
+        return sa.func.tsquery_not(query) if term.negated else query
+    return sa.func.websearch_to_tsquery(regconfig, sa.literal(term.text))

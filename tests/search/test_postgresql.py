@@ -32,15 +32,18 @@ def test_postgresql_search_on_another_database_stops_the_start(tmp_path):
 
 
 @pytest.mark.whoosh_only  # needs no database: runs once
-@pytest.mark.parametrize(("typed", "text", "prefixes"), [
-    ("skole*", "", [(False, "skole")]),
-    ('kommune -skole* "gang vei"', 'kommune  "gang vei"', [(True, "skole")]),
-    ('"skole* i" by*', '"skole* i" ', [(False, "by")]),
-    ("NOT park AND vei", "-park  vei", []),
-    ('"unbalanced sko*', ' unbalanced sko*', []),
+@pytest.mark.parametrize(("typed", "groups"), [
+    ("skole*", [[tsquery.Term("skole", prefix=True)]]),
+    ('kommune -skole* "gang vei"', [[tsquery.Term("kommune")], [tsquery.Term("skole", prefix=True, negated=True)],
+                                    [tsquery.Term('"gang vei"')]]),
+    ('"skole* i" by*', [[tsquery.Term('"skole* i"')], [tsquery.Term("by", prefix=True)]]),
+    ("NOT park AND vei", [[tsquery.Term("-park")], [tsquery.Term("vei")]]),
+    ('"unbalanced sko*', [[tsquery.Term("unbalanced")], [tsquery.Term("sko", prefix=True)]]),
+    ("asfalt OR sykkel* vei", [[tsquery.Term("asfalt"), tsquery.Term("sykkel", prefix=True)], [tsquery.Term("vei")]]),
+    ("OR NOT -- *", []),
 ])
-def test_queries_are_split_into_websearch_text_and_prefix_words(typed, text, prefixes):
-    assert tsquery.split_query(typed) == (text, prefixes)
+def test_queries_are_split_into_groups_of_alternatives(typed, groups):
+    assert tsquery.split_query(typed) == groups
 
 
 def test_documents_are_written_in_the_transaction_of_the_change(on_postgresql, app, make_consultation, make_user,

@@ -266,6 +266,10 @@ def test_a_word_ending_in_a_star_finds_the_words_it_begins(browser_for, make_con
     assert found("parkerin* NOT hallen") == [ids[texts[0]]]
     assert found("sykkelpark*") == [ids[texts[2]]] and found("asf* veien") == [ids[texts[3]]]
     assert found("parkeringx*") == [] and found("parkerin") == []  # a word is not a prefix
+    # OR joins a prefix word as it joins any other word: either will do.
+    assert found("asfalt OR sykkelpark*") == sorted([ids[texts[2]], ids[texts[3]]])
+    assert found("sykkelpark* OR asfalt") == sorted([ids[texts[2]], ids[texts[3]]])
+    assert found("parkerin* OR asfalt hallen") == [ids[texts[1]]]
     data = client.get("/api/v1/search", query_string={"q": "sykkelpark*"}).get_json()
     assert "<mark>Sykkelparkering</mark>" in data["results"][0]["snippet_html"]
 
