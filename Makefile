@@ -36,7 +36,7 @@ serve: install instance/config.py
 	@echo "Serving Hoering on http://$(HOST):$(PORT)/ with $(SERVE_WORKERS) gunicorn workers and the background worker (Ctrl+C stops them)"
 	@$(SERVE_ENV) $(SITE_URL_ENV) $(FLASK) hoering worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(SERVE_ENV) $(SITE_URL_ENV) $(BIN)/gunicorn --workers $(SERVE_WORKERS) --bind $(HOST):$(PORT) \
+	$(SERVE_ENV) $(SITE_URL_ENV) $(BIN)/gunicorn --config python:hoering.serving --workers $(SERVE_WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - --graceful-timeout 20 --control-socket instance/gunicorn.ctl wsgi:app
 
 # Tests run on as many processes as the machine has cores (pytest-xdist; each its own database).

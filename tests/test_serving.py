@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
@@ -40,7 +41,8 @@ def test_gunicorn_workers_serve_the_site_and_stop_on_sigterm(app, make_consultat
            "HOERING_SECRET_KEY": "a-secret-for-the-serving-test-only-0123456789",
            "HOERING_SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"], "HOERING_MAIL_DIR": str(tmp_path)}
     server = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--config", "python:hoering.serving",
+         "--workers", "2", "--bind", f"127.0.0.1:{port}",
          "--graceful-timeout", "5", "--control-socket", str(tmp_path / "gunicorn.ctl"), "wsgi:app"],
         cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -54,13 +56,18 @@ def test_gunicorn_workers_serve_the_site_and_stop_on_sigterm(app, make_consultat
                 assert server.poll() is None, server.stdout.read().decode()
                 time.sleep(0.2)
         assert status == 200 and b'"status":"ok"' in body
-        pages = [get(f"http://127.0.0.1:{port}/hoeringer/{consultation.slug}") for _ in range(6)]
+        # The app was created once, in the master (hoering.serving: preload); the workers
+        # use connections of their own at the same time.
+        url = f"http://127.0.0.1:{port}/hoeringer/{consultation.slug}"
+        with ThreadPoolExecutor(8) as pool:
+            pages = list(pool.map(lambda i: get(f"{url}?page={i % 3 + 1}"), range(48)))
         assert all(status == 200 and b"Ny barnehage i Fjordvik" in body for status, body in pages)
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0].decode()
     assert server.returncode == 0, output
     assert output.count("Booting worker") == 2
+    assert "Traceback" not in output, output
 
 
 def test_create_database_makes_a_missing_database_once(app, make_app, tmp_path):
