@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import gc
 
+from hoering.extensions import db
+
 #: Create the app in the master, before forking (gunicorn's ``--preload``).
 preload_app = True
 
@@ -40,8 +42,6 @@ def pre_fork(server, worker) -> None:
 def post_fork(server, worker) -> None:
     """gunicorn hook, in a new worker: leave the master's database connections alone (each
     worker connects on its own)."""
-    from hoering.extensions import db
-
     app = server.app.wsgi()
     with app.app_context():
         for engine in db.engines.values():
