@@ -66,10 +66,16 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 class _Numpy:
     """numpy, imported when a search first uses it rather than with this module: pages that
     do not search keep it out of the web worker (docs/PERFORMANCE.md, "Worker memory and
-    start-up"). The first attribute read puts the real module in this module's globals."""
+    start-up"). The first attribute read puts the real module in this module's globals.
+
+    ``numpy.ma`` is imported with it: numpy 2's ``unique`` and ``isin`` import it on their
+    first call (to check for a masked array), which put 20–40 ms of a process's start-up
+    into whichever query first needed them (the first phrase).
+    """
 
     def __getattr__(self, name: str):
         import numpy
+        import numpy.ma  # noqa: F401 - imported here, once, rather than inside a later query
 
         globals()["np"] = numpy
         return getattr(numpy, name)
@@ -401,7 +407,7 @@ class _Cache:
         for i, word in enumerate(words[1:], start=1):
             if not len(starts):
                 break
-            starts = np.intersect1d(starts, _raw_positions(reader, fieldname, word, candidates) - i)
+            starts = np.intersect1d(starts, _raw_positions(reader, fieldname, word, candidates) - i, assume_unique=True)
         docnums = np.unique(starts // POSITION_SPAN)
         self._keep(key, (docnums, _empty_scores()))
         return docnums
@@ -519,8 +525,15 @@ POSITION_SPAN = 1 << 24
 
 def _raw_positions(reader, fieldname: str, text: bytes, docnums: np.ndarray) -> np.ndarray:
     """Every position of a term in the documents ``docnums`` (sorted) of one segment, as
-    sorted ``docnum * POSITION_SPAN + position`` keys. Only those documents' positions
-    are decoded (a Python call each): a phrase of common words needs few of them."""
+    sorted ``docnum * POSITION_SPAN + position`` keys: sliced from the segment's data file
+    where it holds the word, otherwise decoded from Whoosh's blocks for those documents
+    only (a Python call each)."""
+    data = getattr(reader, "hoering_data", None)
+    if data is not None:
+        where = segments.postings_key(reader, fieldname, text)
+        found = data.position_keys(where, docnums, POSITION_SPAN) if where is not None else None
+        if found is not None:
+            return found
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
