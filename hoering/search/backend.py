@@ -221,7 +221,10 @@ class SearchIndex:
             writer.cancel()
             raise
         writer.commit()
-        self.write_segment_data()
+        # The commit's new segment holds its documents and those of the segments it
+        # merged (Whoosh 2.7.4's ``SegmentWriter.docnum``); only a large one needs a file.
+        if getattr(writer, "docnum", segments.MIN_DOCS) >= segments.MIN_DOCS:
+            self.write_segment_data()
         return True
 
     def rebuild(self, documents, before_reading=None, timeout: float = 60.0) -> int:
@@ -260,9 +263,9 @@ class SearchIndex:
         """Write the data file (:mod:`hoering.search.segments`) of every segment of the
         latest version that should have one and has none; returns how many were written.
 
-        Called after each commit, by the process that committed: only a rebuild or a merge
-        makes a segment of :data:`segments.MIN_DOCS` documents, so a commit of a few
-        comments only lists the folder. A segment merged away meanwhile by another process
+        Called by the process that committed, after a rebuild and after a commit whose
+        new segment (with the segments it merged) holds :data:`segments.MIN_DOCS`
+        documents or more; a commit of a few comments skips it. A segment merged away meanwhile by another process
         is skipped; a file that cannot be written is logged and left out (searches then
         read that segment from Whoosh's blocks, as without the file).
         """
