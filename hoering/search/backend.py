@@ -38,6 +38,8 @@ from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
+from hoering.search import segments
+
 log = logging.getLogger(__name__)
 
 #: Index text field per content language.
@@ -219,6 +221,10 @@ class SearchIndex:
             writer.cancel()
             raise
         writer.commit()
+        # The commit's new segment holds its documents and those of the segments it
+        # merged (Whoosh 2.7.4's ``SegmentWriter.docnum``); only a large one needs a file.
+        if getattr(writer, "docnum", segments.MIN_DOCS) >= segments.MIN_DOCS:
+            self.write_segment_data()
         return True
 
     def rebuild(self, documents, before_reading=None, timeout: float = 60.0) -> int:
@@ -250,7 +256,45 @@ class SearchIndex:
             writer.cancel()
             raise
         writer.commit(mergetype=CLEAR, optimize=True)
+        self.write_segment_data()
         return count
+
+    def write_segment_data(self) -> int:
+        """Write the data file (:mod:`hoering.search.segments`) of every segment of the
+        latest version that should have one and has none; returns how many were written.
+
+        Called by the process that committed, after a rebuild and after a commit whose
+        new segment (with the segments it merged) holds :data:`segments.MIN_DOCS`
+        documents or more; a commit of a few comments skips it. A segment merged away meanwhile by another process
+        is skipped; a file that cannot be written is logged and left out (searches then
+        read that segment from Whoosh's blocks, as without the file).
+        """
+        written = 0
+        try:
+            ix = self.open()
+            toc = whoosh_index.TOC.read(ix.storage, ix.indexname)
+            present = set(ix.storage.list())
+        except INDEX_READ_ERRORS as error:
+            log.warning("could not list the index's segments for their data files: %r", error)
+            return 0
+        for segment in toc.segments:
+            name = segments.file_name(segment.segment_id())
+            if segment.doc_count_all() < segments.MIN_DOCS or name in present:
+                continue
+            try:
+                reader = _open_segment(ix.storage, toc, segment)
+            except FileNotFoundError:
+                continue  # merged away by another process's commit
+            try:
+                segments.write_segment_data(self.path, reader)
+                written += 1
+            except FileNotFoundError:
+                continue
+            except INDEX_READ_ERRORS as error:
+                log.warning("could not write the data file of segment %s: %r", segment.segment_id(), error)
+            finally:
+                reader.close()
+        return written
 
     def _version(self) -> tuple | None:
         """Which committed version of the index is on disk: its generation and the identity
@@ -363,6 +407,9 @@ class SearchIndex:
             for segment in toc.segments:
                 readers.append(_open_segment(ix.storage, toc, segment))
                 _open_columns(readers[-1], toc.schema)
+                # Mapped now, like the columns, so a later merge cannot take it away.
+                readers[-1].hoering_data = segments.open_segment_data(
+                    self.path, segment.segment_id(), segment.doc_count_all())
         except BaseException:
             for reader in readers:
                 reader.close()

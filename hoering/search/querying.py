@@ -40,6 +40,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from hoering.accounts.models import DELETED_USER_LABEL
+from hoering.search import segments
 from hoering.search.backend import LANGUAGE_FIELDS, TEXT_FIELDS, SearchIndex
 
 #: Longest query we parse, in characters, and most words; longer ones are cut (and the
@@ -65,10 +66,16 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 class _Numpy:
     """numpy, imported when a search first uses it rather than with this module: pages that
     do not search keep it out of the web worker (docs/PERFORMANCE.md, "Worker memory and
-    start-up"). The first attribute read puts the real module in this module's globals."""
+    start-up"). The first attribute read puts the real module in this module's globals.
+
+    ``numpy.ma`` is imported with it: numpy 2's ``unique`` and ``isin`` import it on their
+    first call (to check for a masked array), which put 20–40 ms of a process's start-up
+    into whichever query first needed them (the first phrase).
+    """
 
     def __getattr__(self, name: str):
         import numpy
+        import numpy.ma  # noqa: F401 - imported here, once, rather than inside a later query
 
         globals()["np"] = numpy
         return getattr(numpy, name)
@@ -244,10 +251,33 @@ def _is_word_query(q) -> bool:
 # --- per-segment arrays ------------------------------------------------------------------------
 
 class _SegmentArrays:
-    """Per-document values of one index segment, as arrays indexed by segment docnum."""
+    """Per-document values of one index segment, as arrays indexed by segment docnum:
+    mapped from the segment's data file where it has one (:mod:`hoering.search.segments`),
+    otherwise derived from Whoosh's postings of its ``consultation_id``, ``doc_type`` and
+    ``state`` fields (about 50 ms for 100,000 documents)."""
 
     def __init__(self, reader):
         n = reader.doc_count_all()
+        self.data = getattr(reader, "hoering_data", None)
+        self._numbers: np.ndarray | None = None
+        if self.data is not None:
+            self.consultation = self.data.array("consultation")
+            # The file's codes index its own lists; -1 (none) takes the table's last entry.
+            for field, name in (("doc_type", "doc_types"), ("state", "states")):
+                table = np.array([_code(value) for value in self.data.header[name]] + [-1], dtype=np.int16)
+                setattr(self, field, table[self.data.array(field)])
+            self._numbers = self.data.array("numbers")
+        else:
+            self._derive(reader, n)
+        # Read through the per-document reader, whose files the searcher opened up front
+        # (SearchIndex._open_searcher): the segment's files may be deleted by now, and
+        # Whoosh's public column_reader would take a deleted file for an absent column.
+        perdoc = reader._perdoc  # noqa: SLF001 - Whoosh 2.7.4 exposes no public bulk read
+        created = perdoc.column_reader("created_at", reader.schema["created_at"].column_type)
+        self.created = _column_array(created, n, ">u8").astype(np.int64)
+        self.lengths: dict[str, np.ndarray] = {}
+
+    def _derive(self, reader, n: int) -> None:
         self.consultation = np.full(n, -1, dtype=np.int64)
         self.doc_type = np.full(n, -1, dtype=np.int16)
         self.state = np.full(n, -1, dtype=np.int16)
@@ -257,18 +287,11 @@ class _SegmentArrays:
             self.doc_type[_raw_postings(reader, "doc_type", term, weights=False)[0]] = _code(term.decode())
         for term in reader.lexicon("state"):
             self.state[_raw_postings(reader, "state", term, weights=False)[0]] = _code(term.decode())
-        # Read through the per-document reader, whose files the searcher opened up front
-        # (SearchIndex._open_searcher): the segment's files may be deleted by now, and
-        # Whoosh's public column_reader would take a deleted file for an absent column.
-        perdoc = reader._perdoc  # noqa: SLF001 - Whoosh 2.7.4 exposes no public bulk read
-        created = perdoc.column_reader("created_at", reader.schema["created_at"].column_type)
-        self.created = _column_array(created, n, ">u8").astype(np.int64)
-        self.lengths: dict[str, np.ndarray] = {}
-        self._numbers: np.ndarray | None = None
 
     def doc_numbers(self, reader) -> np.ndarray:
         """Each document's ``doc_id`` (the comment's or consultation's id; -1 if none),
-        read once from the ``key`` terms (about 0.7 s for 100,000 documents)."""
+        from the segment's data file, or read once from the ``key`` terms (about 1 s for
+        100,000 documents)."""
         if self._numbers is None:
             numbers = np.full(reader.doc_count_all(), -1, dtype=np.int64)
             for text, info in reader.iter_field("key"):
@@ -325,62 +348,8 @@ def _column_array(column_reader, n: int, dtype: str) -> np.ndarray:
     return values[:n]
 
 
-def _raw_postings(reader, fieldname: str, text, weights: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """``(docnums, weights)`` of a term in one segment, deleted documents included
-    (``weights=False``: docnums only, the weights array is empty)."""
-    try:
-        matcher = reader.postings(fieldname, text)
-    except TermNotFound:
-        return _empty_ids(), _empty_scores()
-    while isinstance(matcher, FilterMatcher):  # the deletion filter: applied by the caller
-        matcher = matcher.child
-    ids: list[int] = []
-    values: list[float] = []
-    if all(hasattr(matcher, name) for name in ("_read_data", "_byteids", "_blocklength", "_next_block")):
-        # Whoosh 2.7.4's block matcher stores up to 128 postings a block: the document
-        # numbers (:func:`_block_ids`), and the weights as an array, one float or None
-        # (all 1.0). Whole blocks are turned into numpy arrays.
-        id_blocks, weight_blocks = [], []
-        while matcher.is_active():
-            id_blocks.append(_block_ids(matcher))
-            raw_weights = matcher._data[1]  # noqa: SLF001
-            if weights:
-                if raw_weights is None or isinstance(raw_weights, float):
-                    weight_blocks.append(np.full(matcher._blocklength, 1.0 if raw_weights is None  # noqa: SLF001
-                                                 else raw_weights))
-                else:
-                    weight_blocks.append(np.asarray(raw_weights, dtype=np.float64))
-            matcher._next_block()  # noqa: SLF001
-        if not id_blocks:
-            return _empty_ids(), _empty_scores()
-        return np.concatenate(id_blocks), np.concatenate(weight_blocks) if weights else _empty_scores()
-    if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block")):
-        # Another block matcher: take whole blocks rather than make three Python calls a
-        # posting.
-        while matcher.is_active():
-            matcher._read_ids()  # noqa: SLF001
-            ids.extend(matcher._ids)  # noqa: SLF001
-            if weights:
-                matcher._read_weights()  # noqa: SLF001
-                values.extend(matcher._weights)  # noqa: SLF001
-            matcher._next_block()  # noqa: SLF001
-    else:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            if weights:
-                values.append(matcher.weight())
-            matcher.next()
-    return np.array(ids, dtype=np.int64), np.array(values, dtype=np.float64)
-
-
-def _block_ids(matcher) -> np.ndarray:
-    """The document numbers of the current block of a Whoosh 2.7.4 block matcher: stored
-    as an array of differences (unless ``_byteids``), summed here with numpy rather than
-    in Python (which took most of a cold query's time)."""
-    if matcher._data is None:  # noqa: SLF001
-        matcher._read_data()  # noqa: SLF001
-    block = np.asarray(matcher._data[0], dtype=np.int64)  # noqa: SLF001
-    return block if matcher._byteids else np.cumsum(block)  # noqa: SLF001
+_raw_postings = segments.raw_postings
+_block_ids = segments.block_ids
 
 
 class _Cache:
@@ -413,7 +382,13 @@ class _Cache:
             if found is not None:
                 self.postings.move_to_end(key)
                 return found
-        found = _raw_postings(reader, fieldname, text)
+        data = getattr(reader, "hoering_data", None)
+        found = None
+        if data is not None:
+            where = segments.postings_key(reader, fieldname, text)
+            found = data.postings(where) if where is not None else None
+        if found is None:
+            found = _raw_postings(reader, fieldname, text)
         self._keep(key, found)
         return found
 
@@ -432,7 +407,7 @@ class _Cache:
         for i, word in enumerate(words[1:], start=1):
             if not len(starts):
                 break
-            starts = np.intersect1d(starts, _raw_positions(reader, fieldname, word, candidates) - i)
+            starts = np.intersect1d(starts, _raw_positions(reader, fieldname, word, candidates) - i, assume_unique=True)
         docnums = np.unique(starts // POSITION_SPAN)
         self._keep(key, (docnums, _empty_scores()))
         return docnums
@@ -550,8 +525,15 @@ POSITION_SPAN = 1 << 24
 
 def _raw_positions(reader, fieldname: str, text: bytes, docnums: np.ndarray) -> np.ndarray:
     """Every position of a term in the documents ``docnums`` (sorted) of one segment, as
-    sorted ``docnum * POSITION_SPAN + position`` keys. Only those documents' positions
-    are decoded (a Python call each): a phrase of common words needs few of them."""
+    sorted ``docnum * POSITION_SPAN + position`` keys: sliced from the segment's data file
+    where it holds the word, otherwise decoded from Whoosh's blocks for those documents
+    only (a Python call each)."""
+    data = getattr(reader, "hoering_data", None)
+    if data is not None:
+        where = segments.postings_key(reader, fieldname, text)
+        found = data.position_keys(where, docnums, POSITION_SPAN) if where is not None else None
+        if found is not None:
+            return found
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
