@@ -13,14 +13,16 @@ import io
 import os
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 
+from hoering import isolation
 from hoering.consultations.models import Consultation
 from hoering.exports.appendix import PlainTextFlow, docx_appendix, short_datetime
 from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
+from hoering.extensions import db
 from hoering.i18n import current_language_code
 from hoering.sanitize import xml_safe
 from hoering.summaries.services import SummaryView, summary_view
@@ -111,6 +113,32 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         generated_at=dt.datetime.now(dt.UTC), owner=current_app.config.get("SITE_OWNER") or "",
         language={"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}.get(current_language_code(), "nb-NO"),
     )
+
+
+def report_file(consultation: Consultation, fmt: str) -> bytes:
+    """The summary report (draft included, marked) as a DOCX or PDF file, made in a child
+    process (:mod:`hoering.isolation`: python-docx with lxml, fpdf2 with fontTools and the
+    fonts, matplotlib for the chart, scikit-learn for the near-duplicate count, never load
+    into the web worker), which reads the consultation itself.
+
+    Args:
+        consultation: a loaded consultation.
+        fmt: ``"docx"`` or ``"pdf"``.
+
+    Raises:
+        werkzeug.exceptions.NotFound: the consultation was deleted meanwhile.
+        hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
+    """
+    return isolation.run(_made_report_file, consultation.id, fmt)
+
+
+def _made_report_file(consultation_id: int, fmt: str) -> bytes:
+    """In the child: the report of consultation ``consultation_id`` as ``fmt``."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    report = build_report(consultation, include_draft=True)
+    return report_docx(report) if fmt == "docx" else report_pdf(report)
 
 
 def _theme_table(report: Report) -> list[tuple[str, str, str, str]]:
