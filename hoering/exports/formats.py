@@ -123,6 +123,9 @@ def comments_xlsx(consultation: Consultation, *, full: bool, sheet_title: str, l
         werkzeug.exceptions.NotFound: the consultation was deleted meanwhile.
         hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
     """
+    # The groups first (made in a child of their own only when the cache lacks them): the
+    # workbook's child then finds them in the cache and needs no scikit-learn.
+    group_numbers(consultation, states=exported_states(full))
     return isolation.run(_made_xlsx, consultation.id, full, str(sheet_title), dict(labels))
 
 
