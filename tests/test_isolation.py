@@ -213,3 +213,9 @@ def test_the_error_raised_in_the_child_is_the_error_the_parent_gets(app):
     with app.app_context(), pytest.raises(NotFound) as caught:
         isolation.run(missing)
     assert any("Raised in a child process" in note for note in caught.value.__notes__)
+
+
+def test_without_forking_the_function_runs_in_the_worker_itself(app, monkeypatch):
+    monkeypatch.setitem(app.config, "ISOLATION_FORK", False)
+    with app.app_context():
+        assert isolation.run(os.getpid) == os.getpid()
