@@ -52,7 +52,7 @@ from gunicorn_bench import BIN, ROOT, Server  # noqa: E402
 #: Third-party modules that cost much memory or start-up time; the web worker should load
 #: them only where they are used.
 HEAVY = ("numpy", "sklearn", "scipy", "alembic", "flask_migrate", "matplotlib", "fpdf", "docx", "openpyxl",
-         "boto3", "botocore", "lxml", "PIL", "whoosh", "icalendar", "feedgen", "segno", "redis", "psycopg")
+         "boto3", "botocore", "lxml", "PIL", "fontTools", "whoosh", "icalendar", "feedgen", "segno", "redis", "psycopg")
 
 #: One sync worker: every request reaches the process whose memory is read.
 ONE_WORKER = ["--workers", "1", "--worker-class", "sync", "--timeout", "120", "--log-level", "warning"]

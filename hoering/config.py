@@ -186,6 +186,13 @@ class DefaultConfig:
     #: process (another worker or app server) shows up to this late for anonymous readers;
     #: the process that made it shows it at once. 0 asks every time.
     CONTENT_HEAD_MEMO_SECONDS = 1.0
+    #: Run the chart, the reports, the XLSX export, near-duplicates and theme suggestions in
+    #: a short-lived child process forked from the web worker (:mod:`hoering.isolation`), so
+    #: their libraries never load into the worker. False runs them in the worker itself.
+    ISOLATION_FORK = True
+    #: Seconds such a child may take before it is killed and the request answered 503;
+    #: below gunicorn's worker timeout (30 s by default), which would kill the worker itself.
+    ISOLATION_TIMEOUT_SECONDS = 25
     #: Name shown in authenticator apps next to the account (``None``: ``SITE_OWNER``).
     TOTP_ISSUER: str | None = None
     #: Recovery codes made when two-factor login is switched on.

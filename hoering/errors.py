@@ -3,7 +3,7 @@ rate limits (:mod:`hoering.ratelimit`)."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from hoering.accounts.policy import lacks_required_two_factor
 from hoering.extensions import db
+from hoering.isolation import Overran
 from hoering.ratelimit import rate_limit_message, rate_limit_renderer, retry_after_seconds
 
 #: Titles and explanations shown on error pages, by HTTP status.
@@ -26,6 +27,14 @@ ERROR_TEXTS = {
     429: (_l("Too many requests"), _l("You have sent too many requests. Wait a little and try again.")),
     500: (_l("Something went wrong"), _l("An error occurred on our side. It has been logged; please try again later.")),
 }
+#: The 503 page of work that took longer than a child process may (:mod:`hoering.isolation`).
+OVERRAN_TEXTS = (
+    _l("This is taking too long"),
+    _l("Making this took longer than we allow right now, so it was stopped. Try again in a minute; "
+       "if it keeps happening, tell the site's administrators."),
+)
+#: Seconds a visitor is asked to wait after such a 503 (``Retry-After``).
+OVERRAN_RETRY_AFTER = 60
 CSRF_TEXTS = (
     _l("The form has expired"),
     _l("For your security, forms expire after a while or when you log in or out. Go back, reload the page and send the form again."),
@@ -93,6 +102,19 @@ def register(app: Flask) -> None:
         return error
 
     app.errorhandler(InternalServerError)(internal_error)
+    app.errorhandler(Overran)(overran)
+
+
+def overran(error: Overran):
+    """503 with Retry-After when a child process (:mod:`hoering.isolation`) was killed for
+    taking longer than ``ISOLATION_TIMEOUT_SECONDS``: the page or file may be made a minute
+    later, when the machine is less busy. Logged as a warning with the path."""
+    db.session.rollback()
+    current_app.logger.warning("%s: %s", request.path, error)
+    title, message = OVERRAN_TEXTS
+    response = make_response(render_error(503, title, message, code="took_too_long"))
+    response.headers["Retry-After"] = str(OVERRAN_RETRY_AFTER)
+    return response
 
 
 def internal_error(error: InternalServerError):

@@ -16,7 +16,18 @@ import os
 import re
 from dataclasses import dataclass
 
+# docx … sklearn: the libraries the app loads only in its child processes
+# (hoering/isolation.py), loaded once here, so that the children the tests fork inherit
+# them instead of importing them again for every chart, report and near-duplicate count
+# (seconds each). The children still run; a worker's own imports are checked in fresh
+# processes (tests/test_lean_imports.py).
+import docx  # noqa: F401
+import fpdf  # noqa: F401
+import matplotlib.figure  # noqa: F401
+import openpyxl  # noqa: F401
 import pytest
+import sklearn.decomposition  # noqa: F401
+import sklearn.feature_extraction.text  # noqa: F401
 import sqlalchemy as sa
 from flask_migrate import upgrade
 

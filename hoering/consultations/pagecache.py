@@ -67,17 +67,20 @@ def keep_page(key: str, html: str) -> None:
     cache.put(key, html.replace(generate_csrf(), CSRF_MARK))
 
 
-def per_version(head: ContentHead, name: str, compute):
+def per_version(head: ContentHead, name: str, compute, *, by_language: bool = True):
     """A part of the page that is the same for every reader while the consultation does
-    not change (its counts, the rendered summary box), computed once per content version
-    and language and then taken from the cache.
+    not change (its counts, the rendered summary box, the chart, the near-duplicate
+    groups), computed once per content version (and language) and then taken from the
+    cache.
 
     Args:
         head: the consultation's :class:`~hoering.consultations.versions.ContentHead`.
         name: what the part is (part of the key).
         compute: a callable without arguments returning the part (picklable, not ``None``).
+        by_language: False for a part that is the same in every language (ids, counts).
     """
-    key = f"part:{name}:{head.key()}:{current_language_code()}"
+    language = current_language_code() if by_language else "*"
+    key = f"part:{name}:{head.key()}:{language}"
     found = cache.get(key)
     if found is None:
         found = compute()

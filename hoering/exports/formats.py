@@ -8,8 +8,14 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 
+from flask import abort
+
+from hoering import isolation
+from hoering.consultations.models import Consultation
 from hoering.exports.cells import spreadsheet_cell
-from hoering.exports.rows import COLUMNS, CommentRow
+from hoering.exports.rows import COLUMNS, CommentRow, comment_rows, exported_states
+from hoering.extensions import db
+from hoering.summaries.duplicates import group_numbers
 from hoering.timeutil import to_oslo
 
 #: Bytes of CSV or JSON gathered before a chunk is sent.
@@ -100,3 +106,34 @@ def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def comments_xlsx(consultation: Consultation, *, full: bool, sheet_title: str, labels: dict[str, str]) -> bytes:
+    """The comments export as XLSX (:func:`xlsx_bytes` of :func:`~hoering.exports.rows.comment_rows`,
+    with the near-duplicate groups among the rows exported), made in a child process
+    (:mod:`hoering.isolation`: openpyxl, lxml and Pillow never load into the web worker),
+    which reads the comments itself.
+
+    Args:
+        consultation: a loaded consultation.
+        full: every state (moderators), or the published comments only (case officers).
+        sheet_title, labels: as :func:`xlsx_bytes` takes them, already translated.
+
+    Raises:
+        werkzeug.exceptions.NotFound: the consultation was deleted meanwhile.
+        hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
+    """
+    # The groups first (made in a child of their own only when the cache lacks them): the
+    # workbook's child then finds them in the cache and needs no scikit-learn.
+    group_numbers(consultation, states=exported_states(full))
+    return isolation.run(_made_xlsx, consultation.id, full, str(sheet_title), dict(labels))
+
+
+def _made_xlsx(consultation_id: int, full: bool, sheet_title: str, labels: dict[str, str]) -> bytes:
+    """In the child: the XLSX export of consultation ``consultation_id``."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    # Groups among the rows exported only: a case officer's file must not hint at hidden comments.
+    groups = group_numbers(consultation, states=exported_states(full))
+    return xlsx_bytes(comment_rows(consultation, full=full, duplicate_groups=groups), sheet_title, labels)

@@ -9,22 +9,27 @@ or shown as a printable page. Labels are translated in the current locale.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 import os
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 
+from hoering import isolation
+from hoering.comments.models import CommentState
 from hoering.consultations.models import Consultation
 from hoering.exports.appendix import PlainTextFlow, docx_appendix, short_datetime
 from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
+from hoering.extensions import db
 from hoering.i18n import current_language_code
 from hoering.sanitize import xml_safe
+from hoering.summaries.duplicates import groups_of
 from hoering.summaries.services import SummaryView, summary_view
-from hoering.summaries.statistics import Statistics, comments_per_day_png, statistics
+from hoering.summaries.statistics import Statistics, comments_per_day_chart, statistics
 from hoering.timeutil import to_oslo
 
 
@@ -104,13 +109,45 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
                                           quotes(section.quotes)))
     return Report(
         consultation=consultation, title=_("What we heard: %(title)s", title=consultation.title), facts=facts,
-        stats=stats, chart_png=comments_per_day_png(stats.per_day, _("Comments per day")) if with_chart else b"",
+        stats=stats, chart_png=comments_per_day_chart(consultation, _("Comments per day")) if with_chart else b"",
         summary=view,
         overview=html_blocks(view.overview_html) if view else [], overview_quotes=quotes(view.quotes) if view else [],
         sections=sections, appendix=list(comment_rows(consultation, full=False)),
         generated_at=dt.datetime.now(dt.UTC), owner=current_app.config.get("SITE_OWNER") or "",
         language={"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}.get(current_language_code(), "nb-NO"),
     )
+
+
+def report_file(consultation: Consultation, fmt: str) -> bytes:
+    """The summary report (draft included, marked) as a DOCX or PDF file, made in a child
+    process (:mod:`hoering.isolation`: python-docx with lxml, fpdf2 with fontTools and the
+    fonts, matplotlib for the chart, scikit-learn for the near-duplicate count, never load
+    into the web worker), which reads the consultation itself.
+
+    Args:
+        consultation: a loaded consultation.
+        fmt: ``"docx"`` or ``"pdf"``.
+
+    Raises:
+        werkzeug.exceptions.NotFound: the consultation was deleted meanwhile.
+        hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
+    """
+    # The near-duplicate groups and the chart first, each made (in a child of its own) only
+    # when the cache lacks them: the report's child then finds them in the cache (Redis, or
+    # the memory it shares with this process at the fork) and needs neither scikit-learn
+    # nor matplotlib, which take longer to import than most reports take to write.
+    groups_of(consultation, (CommentState.PUBLISHED.value,))
+    comments_per_day_chart(consultation, _("Comments per day"))
+    return isolation.run(_made_report_file, consultation.id, fmt)
+
+
+def _made_report_file(consultation_id: int, fmt: str) -> bytes:
+    """In the child: the report of consultation ``consultation_id`` as ``fmt``."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    report = build_report(consultation, include_draft=True)
+    return report_docx(report) if fmt == "docx" else report_pdf(report)
 
 
 def _theme_table(report: Report) -> list[tuple[str, str, str, str]]:
@@ -241,9 +278,10 @@ def _docx_quotes(document, quotes) -> None:
 # --- PDF ----------------------------------------------------------------------------------------
 
 def _font_path(name: str) -> str:
-    import matplotlib
-
-    return os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf", name)
+    """The path of a DejaVu font that matplotlib ships, found without importing matplotlib
+    (a package's spec names its folder)."""
+    folder = os.path.dirname(importlib.util.find_spec("matplotlib").origin)
+    return os.path.join(folder, "mpl-data", "fonts", "ttf", name)
 
 
 def report_pdf(report: Report) -> bytes:

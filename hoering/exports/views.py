@@ -10,12 +10,12 @@ from hoering import permissions
 from hoering.consultations import services as consultation_services
 from hoering.consultations.models import Consultation
 from hoering.exports import bp
-from hoering.exports.formats import consultation_meta, csv_chunks, json_chunks, xlsx_bytes
-from hoering.exports.report import build_report, report_docx, report_pdf
+from hoering.exports.formats import comments_xlsx, consultation_meta, csv_chunks, json_chunks
+from hoering.exports.report import build_report, report_file
 from hoering.exports.rows import COLUMN_LABELS, comment_rows, exported_states
 from hoering.summaries import duplicates
 from hoering.summaries.services import summary_view
-from hoering.summaries.statistics import comments_per_day, comments_per_day_png, statistics
+from hoering.summaries.statistics import comments_per_day_chart, statistics
 
 export_required = permissions.requires(permissions.can_export)
 
@@ -58,22 +58,24 @@ def staff_page(slug: str):
 @export_required
 def comments_export(slug: str, fmt: str):
     """The comments as CSV, XLSX or JSON: published ones for case officers; for
-    moderators every state, marked in the ``state`` column."""
+    moderators every state, marked in the ``state`` column. The XLSX file is made in a
+    child process (:func:`~hoering.exports.formats.comments_xlsx`)."""
     if fmt not in COMMENT_FORMATS:
         abort(404)
     consultation = _consultation_or_404(slug)
     full = permissions.can_moderate(current_user)
+    mimetype, suffix = COMMENT_FORMATS[fmt]
+    filename = f"{consultation.slug}-{'kommentarer-alle' if full else 'kommentarer'}.{suffix}"
+    if fmt == "xlsx":
+        labels = {name: str(label) for name, label in COLUMN_LABELS.items()}
+        return _download(comments_xlsx(consultation, full=full, sheet_title=_("Comments"), labels=labels), mimetype,
+                         filename)
     # Groups among the rows exported only: a case officer's file must not hint at hidden comments.
     groups = duplicates.group_numbers(consultation, states=exported_states(full))
     rows = comment_rows(consultation, full=full, duplicate_groups=groups)
-    mimetype, suffix = COMMENT_FORMATS[fmt]
-    filename = f"{consultation.slug}-{'kommentarer-alle' if full else 'kommentarer'}.{suffix}"
     if fmt == "csv":
         return _download(stream_with_context(csv_chunks(rows)), mimetype, filename)
-    if fmt == "json":
-        return _download(stream_with_context(json_chunks(consultation_meta(consultation), rows)), mimetype, filename)
-    labels = {name: str(label) for name, label in COLUMN_LABELS.items()}
-    return _download(xlsx_bytes(rows, _("Comments"), labels), mimetype, filename)
+    return _download(stream_with_context(json_chunks(consultation_meta(consultation), rows)), mimetype, filename)
 
 
 @bp.get("/saksbehandling/hoeringer/<slug>/rapport.<fmt>")
@@ -83,9 +85,7 @@ def report_download(slug: str, fmt: str):
     if fmt not in REPORT_FORMATS:
         abort(404)
     consultation = _consultation_or_404(slug)
-    report = build_report(consultation, include_draft=True)
-    body = report_docx(report) if fmt == "docx" else report_pdf(report)
-    return _download(body, REPORT_FORMATS[fmt], f"{consultation.slug}-rapport.{fmt}")
+    return _download(report_file(consultation, fmt), REPORT_FORMATS[fmt], f"{consultation.slug}-rapport.{fmt}")
 
 
 @bp.get("/hoeringer/<slug>/rapport")
@@ -107,6 +107,6 @@ def report_page(slug: str):
 def chart(slug: str):
     """The comments-per-day chart (PNG) of a consultation the visitor may see."""
     consultation = _consultation_or_404(slug)
-    png = comments_per_day_png(comments_per_day(consultation), _("Comments per day"))
+    png = comments_per_day_chart(consultation, _("Comments per day"))
     shared = "public" if consultation.published_at is not None else "private"
     return Response(png, mimetype="image/png", headers={"Cache-Control": f"{shared}, max-age=300"})

@@ -30,8 +30,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from hoering import isolation
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
+from hoering.consultations.pagecache import per_version
+from hoering.consultations.versions import head_of
 from hoering.extensions import db
 
 #: Cosine similarity of character 4-gram TF-IDF vectors from which two comments count
@@ -145,14 +148,45 @@ def duplicate_groups(consultation: Consultation) -> list[DuplicateGroup]:
     """The consultation's near-duplicate groups (all states but removed), with comments."""
     comments = {c.id: c for c in db.session.scalars(sa.select(Comment).where(
         Comment.consultation_id == consultation.id, Comment.state.in_(COMPARED_STATES)))}
-    groups = find_groups([(c.id, c.body_text) for c in comments.values()])
-    return [DuplicateGroup(n, [comments[i] for i in ids]) for n, ids in enumerate(groups, start=1)]
+    found = []
+    for ids in groups_of(consultation, COMPARED_STATES):
+        # A comment posted after the query above may be in groups computed just after it.
+        members = [comments[i] for i in ids if i in comments]
+        if len(members) > 1:
+            found.append(members)
+    return [DuplicateGroup(n, members) for n, members in enumerate(found, start=1)]
 
 
 def group_numbers(consultation: Consultation, states: tuple[str, ...] = COMPARED_STATES) -> dict[int, int]:
     """``{comment id: group number}`` for comments in a near-duplicate group, comparing
     only comments in ``states``."""
+    return {comment_id: n for n, ids in enumerate(groups_of(consultation, states), start=1) for comment_id in ids}
+
+
+def groups_of(consultation: Consultation, states: tuple[str, ...] = COMPARED_STATES) -> list[list[int]]:
+    """:func:`find_groups` of the consultation's comments in ``states``: worked out in a
+    child process (:mod:`hoering.isolation`: scikit-learn and SciPy, about 100 MiB, never
+    load into the web worker), which reads the texts itself, once per content version of
+    the consultation (every change of a comment raises it) and then taken from the cache
+    (:func:`hoering.consultations.pagecache.per_version`).
+
+    Args:
+        consultation: a loaded consultation.
+        states: the comment states compared (:class:`~hoering.comments.models.CommentState` values).
+
+    Returns:
+        Groups of comment ids as :func:`find_groups` returns them.
+
+    Raises:
+        hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
+    """
+    states = tuple(sorted(states))
+    return per_version(head_of(consultation), f"duplicates:{','.join(states)}",
+                       lambda: isolation.run(_find_groups_of, consultation.id, states), by_language=False)
+
+
+def _find_groups_of(consultation_id: int, states: tuple[str, ...]) -> list[list[int]]:
+    """In the child: read the texts and group them."""
     rows = db.session.execute(sa.select(Comment.id, Comment.body_text).where(
-        Comment.consultation_id == consultation.id, Comment.state.in_(states))).all()
-    return {comment_id: n for n, ids in enumerate(find_groups([(r[0], r[1]) for r in rows]), start=1)
-            for comment_id in ids}
+        Comment.consultation_id == consultation_id, Comment.state.in_(states))).all()
+    return find_groups([(comment_id, text) for comment_id, text in rows])

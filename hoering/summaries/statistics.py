@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from hoering import isolation
 from hoering.comments.models import Comment, CommentState, count_participants
 from hoering.consultations.models import Consultation, Question
+from hoering.consultations.pagecache import per_version
+from hoering.consultations.versions import head_of
 from hoering.extensions import db
-from hoering.summaries.duplicates import find_groups
+from hoering.summaries.duplicates import groups_of
 from hoering.summaries.themes import ThemeCount, theme_overview
 from hoering.timeutil import to_oslo
 
@@ -70,9 +73,8 @@ def statistics(consultation: Consultation) -> Statistics:
         .group_by(Comment.question_id)).all())
     questions = [(q.text, answered.get(q.id, 0)) for q in db.session.scalars(
         sa.select(Question).where(Question.consultation_id == consultation.id).order_by(Question.position))]
-    texts = db.session.execute(sa.select(Comment.id, Comment.body_text).where(published)).all()
-    groups = find_groups([(comment_id, text) for comment_id, text in texts])
-    distinct = len(texts) - sum(len(group) - 1 for group in groups)
+    groups = groups_of(consultation, (CommentState.PUBLISHED.value,))
+    distinct = comments + replies - sum(len(group) - 1 for group in groups)
     return Statistics(participants, comments, replies, int(supports), overview.themes, overview.uncovered_total,
                       questions, comments_per_day(consultation), distinct)
 
@@ -92,6 +94,24 @@ def comments_per_day(consultation: Consultation) -> list[tuple[dt.date, int]]:
             per_day.append((day, days.get(day, 0)))
             day += dt.timedelta(days=1)
     return per_day
+
+
+def comments_per_day_chart(consultation: Consultation, title: str) -> bytes:
+    """The comments-per-day chart of ``consultation`` as PNG bytes
+    (:func:`comments_per_day_png`), drawn in a child process (:mod:`hoering.isolation`:
+    matplotlib and NumPy, about 40 MiB, never load into the web worker) once per content
+    version and language, then taken from the cache: a public address cannot make the
+    server draw (or fork) on every request.
+
+    Args:
+        consultation: a loaded consultation.
+        title: the chart's title (already translated; the key holds the language).
+
+    Raises:
+        hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
+    """
+    return per_version(head_of(consultation), "chart-per-day",
+                       lambda: isolation.run(comments_per_day_png, comments_per_day(consultation), str(title)))
 
 
 def comments_per_day_png(per_day: list[tuple[dt.date, int]], title: str, *, width_inches: float = 8.0,

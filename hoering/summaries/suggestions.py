@@ -18,8 +18,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from whoosh.lang import stopwords_for_language
 
+from hoering import isolation
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
+from hoering.consultations.pagecache import per_version
+from hoering.consultations.versions import head_of
 from hoering.extensions import db
 from hoering.summaries.models import CommentTheme, Theme
 
@@ -128,15 +131,27 @@ def cluster(texts: list[tuple[int, str]], language: str, themes: int | None = No
 
 
 def suggest_themes(consultation: Consultation) -> list[Proposal]:
-    """Proposals for the consultation's published comments that have no theme yet."""
+    """Proposals for the consultation's published comments that have no theme yet.
+
+    The clustering (:func:`cluster`, scikit-learn) runs in a child process
+    (:mod:`hoering.isolation`) once per content version of the consultation (tagging a
+    comment raises it), then comes from the cache.
+
+    Raises:
+        hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
+    """
     covered = sa.select(CommentTheme.comment_id).join(Theme, Theme.id == CommentTheme.theme_id).where(
         Theme.consultation_id == consultation.id)
     comments = {c.id: c for c in db.session.scalars(sa.select(Comment).where(
         Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value,
         Comment.id.not_in(covered)))}
     title_words = {word.lower() for word in re.findall(r"[^\W\d_]{3,}", consultation.title)}
-    found = cluster([(c.id, c.body_text) for c in comments.values()], consultation.language,
-                    extra_stop_words=title_words)
+    texts = [(c.id, c.body_text) for c in comments.values()]
+    found = per_version(head_of(consultation), "theme-suggestions", lambda: isolation.run(
+        cluster, texts, consultation.language, extra_stop_words=title_words), by_language=False)
+    # Comments posted after the query above may be in proposals computed just after it.
+    found = [(terms, [i for i in ids if i in comments], [i for i in representatives if i in comments])
+             for terms, ids, representatives in found if any(i in comments for i in ids)]
     return [Proposal(n, terms, terms[0].capitalize(), ids, [comments[i] for i in representatives],
                      [comments[i] for i in ids])
             for n, (terms, ids, representatives) in enumerate(found, start=1)]
