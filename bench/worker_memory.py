@@ -56,6 +56,10 @@ HEAVY = ("numpy", "sklearn", "scipy", "alembic", "flask_migrate", "matplotlib", 
 
 #: One sync worker: every request reaches the process whose memory is read.
 ONE_WORKER = ["--workers", "1", "--worker-class", "sync", "--timeout", "120", "--log-level", "warning"]
+#: Hoering as deployed (docs/DEPLOY.md): the app created in the master and the worker
+#: forked from it (``hoering/serving.py``); the bare app preloaded alike.
+SERVING = ["--config", "python:hoering.serving", *ONE_WORKER]
+BARE_PRELOADED = ["--preload", *ONE_WORKER]
 
 #: Where ``bench/worker_probe.py`` lists the worker's imported modules.
 PROBE_PATH = "/__bench/modules"
@@ -66,14 +70,19 @@ def mib(kib: int) -> float:
     return kib / 1024
 
 
-def memory(pid: int) -> tuple[float, float]:
-    """``(RSS, PSS)`` of process ``pid`` in MiB, from ``/proc/<pid>/status`` and
-    ``/proc/<pid>/smaps_rollup`` (Linux)."""
+def memory(pid: int) -> tuple[float, float, float]:
+    """``(RSS, PSS, USS)`` of process ``pid`` in MiB, from ``/proc/<pid>/status`` and
+    ``/proc/<pid>/smaps_rollup`` (Linux). USS (unique set size) is the memory only this
+    process maps (``Private_Clean`` + ``Private_Dirty``): what it would give back if it
+    ended, i.e. what one more worker costs."""
     with open(f"/proc/{pid}/status") as handle:
         rss = int(re.search(r"^VmRSS:\s+(\d+) kB", handle.read(), re.M).group(1))
     with open(f"/proc/{pid}/smaps_rollup") as handle:
-        pss = int(re.search(r"^Pss:\s+(\d+) kB", handle.read(), re.M).group(1))
-    return mib(rss), mib(pss)
+        rollup = handle.read()
+    pss = int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1))
+    uss = sum(int(re.search(rf"^{name}:\s+(\d+) kB", rollup, re.M).group(1))
+              for name in ("Private_Clean", "Private_Dirty"))
+    return mib(rss), mib(pss), mib(uss)
 
 
 def worker_modules(browser: Browser) -> list[str]:
@@ -266,18 +275,19 @@ def main() -> None:
         print("   ", line)
     print(f"  heavy modules imported by creating the app: {', '.join(heavy) or 'none'}")
 
-    with Server("bare_app:app", args=ONE_WORKER) as bare:
+    with Server("bare_app:app", args=BARE_PRELOADED) as bare:
         Browser(bare.url).get("/")
-        bare_rss, bare_pss = memory(bare.worker_pids()[0])
-    print(f"bare Flask app's worker after one request: RSS {bare_rss:.1f} MiB, PSS {bare_pss:.1f} MiB")
+        bare_rss, bare_pss, bare_uss = memory(bare.worker_pids()[0])
+    print(f"bare Flask app's worker after one request: RSS {bare_rss:.1f} MiB, PSS {bare_pss:.1f} MiB, "
+          f"USS {bare_uss:.1f} MiB")
 
     with tempfile.TemporaryDirectory() as folder:
         env, ids = demo_database(folder)
         paths = route_paths(ids)
-        with Server("worker_probe:app", env=env, args=ONE_WORKER, ready_path="/healthz") as server:
+        with Server("worker_probe:app", env=env, args=SERVING, ready_path="/healthz") as server:
             pid = server.worker_pids()[0]
-            rss, pss = memory(pid)
-            print(f"Hoering's worker, started: RSS {rss:.1f} MiB, PSS {pss:.1f} MiB "
+            rss, pss, uss = memory(pid)
+            print(f"Hoering's worker, started: RSS {rss:.1f} MiB, PSS {pss:.1f} MiB, USS {uss:.1f} MiB "
                   f"(ratio to the bare worker {rss / bare_rss:.2f}); heavy modules mapped: "
                   f"{', '.join(worker_modules(Browser(server.url))) or 'none'}")
             accounts = [("anonymous", None, None), ("moderator", "moderator@fjordvik.example", "demo-moderator"),
@@ -288,15 +298,19 @@ def main() -> None:
                 if email:
                     browser.login(email, password)
                 serve_every_page(browser, paths, label, pid, growth)
-                rss, pss = memory(pid)
-                worst = max(worst, rss)
-                print(f"Hoering's worker after every page as {label}: RSS {rss:.1f} MiB, PSS {pss:.1f} MiB "
+                rss, pss, uss = memory(pid)
+                worst = max(worst, pss)
+                print(f"Hoering's worker after every page as {label}: RSS {rss:.1f} MiB, PSS {pss:.1f} MiB, "
+                      f"USS {uss:.1f} MiB "
                       f"(ratio to the bare worker {rss / bare_rss:.2f}); heavy modules mapped: "
                       f"{', '.join(worker_modules(browser)) or 'none'}")
             print("the requests after which the worker grew most (RSS, MiB):")
             for grown, label, path in sorted(growth, reverse=True)[:10]:
                 print(f"  +{grown:5.1f}  {label:9} {path}")
-            print(f"budget: at most 100 MiB after every page: {'met' if worst <= 100 else 'NOT met'} "
+            master_rss, master_pss, master_uss = memory(server.process.pid)
+            print(f"gunicorn's master (holds the app the worker was forked from): RSS {master_rss:.1f} MiB, "
+                  f"PSS {master_pss:.1f} MiB, USS {master_uss:.1f} MiB")
+            print(f"budget: at most 100 MiB after every page, by PSS: {'met' if worst <= 100 else 'NOT met'} "
                   f"({worst:.1f} MiB)")
 
 

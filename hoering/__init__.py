@@ -224,9 +224,10 @@ def register_extensions(app: Flask) -> None:
     from hoering.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
-    if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
-        with app.app_context():
-            for engine in db.engines.values():
+    with app.app_context():
+        for engine in db.engines.values():
+            database.track(engine)
+            if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
                 database.ping_when_idle(engine, float(app.config["DATABASE_PING_IDLE_SECONDS"]))
     migrating.register(app)  # `flask db …`: Alembic is imported only when those commands run
     csrf.init_app(app)

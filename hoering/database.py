@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
@@ -22,6 +23,24 @@ from hoering.extensions import db
 #: ``ConnectionPoolEntry.info`` key: when the connection was last returned to the pool
 #: (``time.monotonic()`` seconds).
 _RETURNED_AT = "hoering.returned_at"
+
+
+#: The engines of the apps created in this process (for :func:`forget_inherited_connections`).
+_ENGINES: weakref.WeakSet = weakref.WeakSet()
+
+
+def forget_inherited_connections() -> None:
+    """In a process just forked from one that created the app (a gunicorn worker of a
+    preloaded app, :mod:`hoering.serving`): drop every engine's pool without closing its
+    connections, which belong to the parent, so this process opens its own (SQLAlchemy's
+    "Using Connection Pools with Multiprocessing or os.fork()")."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+def track(engine: sa.Engine) -> None:
+    """Remember ``engine`` as one of this process's (for :func:`forget_inherited_connections`)."""
+    _ENGINES.add(engine)
 
 
 def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:

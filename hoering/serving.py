@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import gc
 
-from hoering.extensions import db
+from hoering import database
 
 #: Create the app in the master, before forking (gunicorn's ``--preload``).
 preload_app = True
@@ -42,7 +42,4 @@ def pre_fork(server, worker) -> None:
 def post_fork(server, worker) -> None:
     """gunicorn hook, in a new worker: leave the master's database connections alone (each
     worker connects on its own)."""
-    app = server.app.wsgi()
-    with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose(close=False)
+    database.forget_inherited_connections()
