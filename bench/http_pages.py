@@ -9,7 +9,8 @@ Builds the consultation of ``bench/export.py`` (comments made from the real Poli
 in ../shared/data, a third of them replies, some hidden, rejected or pending, three themes,
 a published summary) in a SQLite file in a temporary folder, or with ``--postgresql`` in a
 scratch database ``hoering_bench_pages`` on HOERING_BENCH_POSTGRES (default
-``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``), created and dropped. Then serves
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``), created and dropped (another
+name with HOERING_BENCH_SCRATCH, so that two runs on one server do not drop each other's). Then serves
 it with gunicorn (``wsgi:app``) twice, with the page cache (in-process, or Redis with
 ``--redis``) and with ``PAGE_CACHE_SECONDS=0``, and loads with ``wrk``: the anonymous page,
 the page for a citizen logged in through the login form (their session cookie), the API's
@@ -39,7 +40,7 @@ from hoering.accounts.services import create_user  # noqa: E402
 from hoering.extensions import db  # noqa: E402
 
 READER = ("leser@example.org", "Lese Leser", "bench-password-123")
-SCRATCH = "hoering_bench_pages"
+SCRATCH = os.environ.get("HOERING_BENCH_SCRATCH", "hoering_bench_pages")
 
 
 def scratch_postgresql(server_url: str) -> str:

@@ -13,7 +13,7 @@ from wtforms.validators import ValidationError
 from hoering import permissions
 from hoering.comments import threads as comment_threads
 from hoering.comments.forms import CommentForm
-from hoering.consultations import bp, pagecache, services, versions
+from hoering.consultations import bp, pagecache, readercache, services, versions
 from hoering.consultations import documents as document_services
 from hoering.consultations import lifecycle as lifecycle_services
 from hoering.consultations.forms import ConsultationForm
@@ -60,7 +60,8 @@ def get_visible_or_404(slug: str) -> Consultation:
 
 
 def render_consultation_page(consultation: Consultation, comment_form: CommentForm | None = None,
-                             reply_to: int | None = None, status: int = 200, kept_text: str | None = None):
+                             reply_to: int | None = None, status: int = 200, kept_text: str | None = None,
+                             marks: readercache.Marks | None = None):
     """Render the consultation with one page of threads, or, for a form posted from a
     thread's own page (``traad`` in the query string), that page again.
 
@@ -71,6 +72,9 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         status: the HTTP status to answer with.
         kept_text: text the visitor typed that could not be accepted and has no form to
             return to (the consultation closed meanwhile); shown so it is not lost.
+        marks: for the page cached for a reader class (:mod:`hoering.consultations.readercache`):
+            the markers the template puts where a reader's own parts go; the page's
+            comments and their authors are noted in ``marks.comments``.
     """
     thread_id = parse_id(request.args.get("traad"))
     root = comment_threads.visible_thread_root(consultation, thread_id, current_user) if thread_id else None
@@ -94,6 +98,10 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     if comment_form is None:
         comment_form = CommentForm()
     heard_html = pagecache.per_version(head, "heard", lambda: _heard_box(consultation))
+    per_reader = {}
+    if marks is not None:
+        marks.comments = [(comment.id, comment.author_id) for comment in thread_page.by_id.values()]
+        per_reader = {"reader_marks": marks, "submission_token": marks.submission_token}
     return render_template(
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard_html=Markup(heard_html),
@@ -104,6 +112,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         following=notification_services.is_following(current_user, consultation.id),
         page_url=site_url_for("consultations.detail", slug=consultation.slug),
         share=share_links(consultation, site_url_for("consultations.detail", slug=consultation.slug)),
+        **per_reader,
     ), status
 
 
@@ -157,8 +166,12 @@ def thread(slug: str, thread_id: int):
 @bp.get("/hoeringer/<slug>")
 def detail(slug: str):
     """The public consultation page with its threads; what anonymous readers see comes
-    from the page cache (:mod:`hoering.consultations.pagecache`) when it is there."""
-    head = None if current_user.is_authenticated else versions.content_head(slug)
+    from the page cache (:mod:`hoering.consultations.pagecache`) when it is there, and so
+    does a plain citizen's page, with their own parts filled in
+    (:mod:`hoering.consultations.readercache`)."""
+    if current_user.is_authenticated:
+        return _reader_detail(slug)
+    head = versions.content_head(slug)
     key = pagecache.anonymous_key(head) if head is not None else None
     if key is not None:
         html = pagecache.cached_page(key)
@@ -171,6 +184,30 @@ def detail(slug: str):
     if status == 200:
         pagecache.keep_page(key, html)
     return html, status
+
+
+def _reader_detail(slug: str):
+    """The consultation page of a logged-in reader: from the cache of their reader class
+    when they may have it, else rendered for them."""
+    reader_class = readercache.reader_class(current_user)
+    head = versions.content_head(slug) if reader_class is not None else None
+    key = readercache.reader_key(head, reader_class) if head is not None else None
+    if key is None:
+        return render_consultation_page(get_visible_or_404(slug))
+    page = readercache.cached(key)
+    if page is None:
+        consultation = get_visible_or_404(slug)
+        if versions.head_of(consultation) != head:  # changed in between: not for this key
+            return render_consultation_page(consultation)
+        page = readercache.render_for_class(reader_class, lambda marks: render_consultation_page(consultation,
+                                                                                                 marks=marks))
+        if page is None:
+            return render_consultation_page(consultation)
+        readercache.keep(key, page)
+    html = readercache.fill(page, current_user, head.id)
+    if html is None:  # their own comment, report or waiting comment is on the page
+        return render_consultation_page(get_visible_or_404(slug))
+    return html
 
 
 def _form_data(form: ConsultationForm) -> services.ConsultationData:

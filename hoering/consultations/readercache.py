@@ -1,0 +1,290 @@
+"""The consultation page as a logged-in citizen sees it, cached once per content version
+and reader class, with the few parts that differ from one citizen to the next filled in
+per request (issue 14; Decidim's fragment caching with per-user parts is the model).
+
+Every plain citizen who may take part sees the same page except in a few places, so the
+page is rendered once for a *stand-in reader* (:class:`StandInReader`: a citizen with no
+id, name or e-mail address, whom no comment, support, report or subscription belongs to)
+with markers where the per-reader parts go:
+
+* the CSRF token and every comment and reply form's submission key (a fresh key for
+  each form at each fill-in, as a page rendered for the request has);
+* the state of each comment's support button (``aria-pressed`` and the hidden
+  ``supported`` value);
+* the "follow this consultation" part of the share box (both variants are stored).
+
+The key adds the *reader class* to what the anonymous page's key names (content head, Oslo
+day, language, sort, page): what changes the page among eligible citizens and is not per
+comment. That is only whether the reader has agreed to publication (the consent box of
+the comment and reply forms); banned readers and staff are not eligible at all.
+
+Per request, after the cache answers, one query (:func:`reader_state`) reads the reader's
+supports and reports among the page's comments, whether they have a comment waiting in the
+consultation, and whether they follow it. A reader who has reported a comment on the page,
+wrote one of its comments, or has a comment waiting (which only they see) gets the page
+rendered for them, as before: right, and rare.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from hoering import cache, permissions
+from hoering.accounts.models import Role
+from hoering.comments.forms import new_submission_token
+from hoering.comments.models import Comment, CommentState, Support
+from hoering.consultations.pagecache import CACHED_ARGS, page_key_parts
+from hoering.consultations.versions import ContentHead
+from hoering.extensions import db
+from hoering.moderation.models import Report, active_ban
+from hoering.notifications.models import Subscription
+
+#: Reader classes: has agreed to publication (no consent box) or not (the box is shown).
+CONSENTED, NOT_CONSENTED = "consented", "no-consent"
+#: The moment a stand-in of the consented class agreed (only "is it set" is ever shown).
+_CONSENT_AT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+class StandInReader:
+    """A citizen who is logged in, active and not banned, for the permission functions,
+    the templates and :func:`hoering.moderation.models.active_ban`, but is nobody: the id
+    is ``0`` (falsy, so ``active_ban`` asks nothing; no row has it, so no comment is
+    theirs and no support, report or subscription is found), no name, no e-mail address.
+
+    Args:
+        reader_class: :data:`CONSENTED` or :data:`NOT_CONSENTED`.
+    """
+
+    id = 0
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    role = Role.CITIZEN.value
+    is_staff = False
+    has_two_factor = False
+    is_pseudonymous = False
+    is_deleted = False
+    deleted_at = None
+    display_name = ""
+    email = None
+    language = None
+    email_verified_at = _CONSENT_AT
+
+    def __init__(self, reader_class: str):
+        self.publication_consent_at = _CONSENT_AT if reader_class == CONSENTED else None
+
+    def has_role(self, *_roles) -> bool:
+        """A citizen has none of the staff roles."""
+        return False
+
+    def get_id(self) -> None:
+        """Flask-Login's id: none (the stand-in is never put in a session)."""
+        return None
+
+
+def reader_class(user) -> str | None:
+    """The reader class of ``user`` (:data:`CONSENTED` or :data:`NOT_CONSENTED`) when the
+    page the request asks for may come from the cache, else ``None``: an anonymous,
+    inactive or banned reader, any staff role (their page has moderation and
+    officer tools), a flash message waiting, a query string other than ``sort``/``page``.
+    The ban was read with the user (:func:`hoering.moderation.models.user_with_active_ban`),
+    so this asks the database nothing."""
+    if not permissions.is_logged_in(user) or user.role != Role.CITIZEN.value or user.is_staff:
+        return None
+    if session.get("_flashes") or set(request.args) - CACHED_ARGS or active_ban(user) is not None:
+        return None
+    return CONSENTED if user.publication_consent_at is not None else NOT_CONSENTED
+
+
+def reader_key(head: ContentHead, cls: str) -> str | None:
+    """The cache key of the page of reader class ``cls``, or ``None`` when the sort or
+    page asked for is not one that is cached (as :func:`pagecache.anonymous_key`)."""
+    parts = page_key_parts(head)
+    return None if parts is None else f"reader:{parts}:{cls}"
+
+
+def _tag() -> str:
+    """The markers' tag: the same in every process that shares the cache (from the secret
+    key), and with ``<`` in front, which escaped or sanitized text never has."""
+    found = current_app.extensions.get("hoering_reader_marks")
+    if found is None:
+        digest = hashlib.sha256(b"reader-page:" + str(current_app.config["SECRET_KEY"]).encode()).hexdigest()
+        tag = f"<@r{digest[:10]}"
+        pattern = re.compile(
+            rf"{re.escape(tag)} (?:(csrf|submission)|(pressed|supported) (\d+)|follow@>(.*?)"
+            rf"{re.escape(tag)} not-following@>(.*?){re.escape(tag)} end-follow)@>", re.DOTALL)
+        found = current_app.extensions["hoering_reader_marks"] = (tag, pattern)
+    return found[0]
+
+
+def _pattern() -> re.Pattern:
+    _tag()
+    return current_app.extensions["hoering_reader_marks"][1]
+
+
+@dataclass
+class Marks:
+    """What the templates put where a reader's own part goes, when the page is rendered
+    for the stand-in (``reader_marks`` in the template context); it also collects the
+    page's comments (``(id, author id)`` pairs, set by the view)."""
+
+    tag: str
+    comments: list[tuple[int, int]] = field(default_factory=list)
+
+    def submission_token(self, _form=None) -> Markup:
+        """Stands for a form's submission key (replaces the template global)."""
+        return Markup(f"{self.tag} submission@>")
+
+    def pressed(self, comment_id: int) -> Markup:
+        """Stands for ``aria-pressed`` of the support button of ``comment_id``."""
+        return Markup(f"{self.tag} pressed {int(comment_id)}@>")
+
+    def supported(self, comment_id: int) -> Markup:
+        """Stands for the value of the hidden ``supported`` field (what a click asks for)."""
+        return Markup(f"{self.tag} supported {int(comment_id)}@>")
+
+    def follow(self, following: Markup, not_following: Markup) -> Markup:
+        """Both variants of the follow form's inside, the right one chosen per request."""
+        return Markup(f"{self.tag} follow@>{following}{self.tag} not-following@>{not_following}"
+                      f"{self.tag} end-follow@>")
+
+    @property
+    def csrf(self) -> str:
+        return f"{self.tag} csrf@>"
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """The page of a reader class with its markers, and the page's comments and their
+    authors (ids), for the one query and the fall-back rule of :func:`fill`."""
+
+    html: str
+    comment_ids: tuple[int, ...]
+    author_ids: frozenset[int]
+
+
+def render_for_class(cls: str, render) -> CachedPage | None:
+    """Render the page for the stand-in reader of ``cls`` and return it with markers.
+
+    Flask-Login keeps the request's user in ``g._login_user``: it is the stand-in for the
+    render only, and is put back whatever happens.
+
+    Args:
+        cls: the reader class (:func:`reader_class`).
+        render: ``render(marks) -> (html, status)``, the view's page renderer, which passes
+            ``marks`` to the template and fills ``marks.comments``.
+
+    Returns:
+        The :class:`CachedPage`, or ``None`` when the render answered another status than 200.
+    """
+    marks = Marks(_tag())
+    real = g._login_user
+    g._login_user = StandInReader(cls)
+    try:
+        html, status = render(marks)
+        token = generate_csrf()
+    finally:
+        g._login_user = real
+    if status != 200:
+        return None
+    return CachedPage(html=html.replace(token, marks.csrf), comment_ids=tuple(i for i, _a in marks.comments),
+                      author_ids=frozenset(a for _i, a in marks.comments))
+
+
+def cached(key: str) -> CachedPage | None:
+    """The :class:`CachedPage` under ``key``, or ``None``."""
+    found = cache.get(key)
+    return found if isinstance(found, CachedPage) else None
+
+
+def keep(key: str, page: CachedPage) -> None:
+    """Cache ``page`` under ``key``."""
+    cache.put(key, page)
+
+
+_USER, _CONSULTATION, _IDS = (sa.bindparam("user_id"), sa.bindparam("consultation_id"),
+                              sa.bindparam("comment_ids", expanding=True))
+_WAITING = (sa.select(Comment.id).where(Comment.author_id == _USER, Comment.consultation_id == _CONSULTATION,
+                                        Comment.state == CommentState.PENDING.value).limit(1).subquery("waiting"))
+#: Built once: the reader's supports and reports among the page's comments, one of their
+#: comments waiting in the consultation, and their subscription to it, as (kind, id) rows.
+_STATE_QUERY = sa.union_all(
+    sa.select(sa.literal_column("'s'").label("kind"), Support.comment_id.label("id"))
+    .where(Support.user_id == _USER, Support.comment_id.in_(_IDS)),
+    sa.select(sa.literal_column("'r'"), Report.comment_id).where(Report.reporter_id == _USER, Report.comment_id.in_(_IDS)),
+    sa.select(sa.literal_column("'p'"), _WAITING.c.id),
+    sa.select(sa.literal_column("'f'"), Subscription.id)
+    .where(Subscription.user_id == _USER, Subscription.consultation_id == _CONSULTATION),
+)
+
+
+@dataclass(frozen=True)
+class ReaderState:
+    """The reader's own part of a page: the comments they support and have reported (ids
+    among the page's), whether a comment of theirs waits in the consultation, whether
+    they follow it."""
+
+    supported: frozenset[int]
+    reported: frozenset[int]
+    has_waiting: bool
+    following: bool
+
+
+def reader_state(user_id: int, consultation_id: int, comment_ids) -> ReaderState:
+    """Read :class:`ReaderState` with one query (``UNION ALL`` of four small selects, each
+    on the reader's own rows by an index: none counts or reads every comment).
+
+    Args:
+        user_id: the reader's id.
+        consultation_id: the consultation's id.
+        comment_ids: ids of the comments on the page (a sequence of ints).
+    """
+    supported, reported, waiting, following = set(), set(), False, False
+    rows = db.session.execute(_STATE_QUERY, {"user_id": user_id, "consultation_id": consultation_id,
+                                             "comment_ids": list(comment_ids)})
+    for kind, number in rows:
+        if kind == "s":
+            supported.add(number)
+        elif kind == "r":
+            reported.add(number)
+        elif kind == "p":
+            waiting = True
+        else:
+            following = True
+    return ReaderState(frozenset(supported), frozenset(reported), waiting, following)
+
+
+def fill(page: CachedPage, user, consultation_id: int) -> str | None:
+    """The page of ``user`` made from ``page``: their CSRF token, a fresh submission key
+    per form, their support buttons and follow form, in one pass of one regular
+    expression. ``None`` when the page must be rendered for them instead: they wrote a
+    comment on it (Edit and Remove, no support button), reported one ("You have reported
+    this comment") or have a comment waiting in the consultation (shown to them alone)."""
+    if user.id in page.author_ids:
+        return None
+    state = reader_state(user.id, consultation_id, page.comment_ids)
+    if state.reported or state.has_waiting:
+        return None
+    token, supported, following = generate_csrf(), state.supported, state.following
+
+    def replace(match: re.Match) -> str:
+        simple, per_comment = match.group(1), match.group(2)
+        if simple == "csrf":
+            return token
+        if simple == "submission":
+            return new_submission_token()
+        if per_comment == "pressed":
+            return "true" if int(match.group(3)) in supported else "false"
+        if per_comment == "supported":
+            return "0" if int(match.group(3)) in supported else "1"
+        return match.group(4) if following else match.group(5)
+
+    return _pattern().sub(replace, page.html)
