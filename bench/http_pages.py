@@ -89,6 +89,7 @@ def queries_per_view(url: str, folder: str, env: dict, paths: list[tuple[str, st
                       "SEARCH_INDEX_DIR": env["HOERING_SEARCH_INDEX_DIR"]})
     anonymous, reader = app.test_client(), app.test_client()
     log_in(lambda path: _client_get(reader, path), lambda path, data, cookie: reader.post(path, data=data))
+    reader.get("/")  # shows the login's flash message, as a browser does on the page after the login
     with app.app_context():
         engine = db.engine
     statements: list[str] = []
@@ -122,7 +123,7 @@ def log_in(get, post) -> str:
 
 def http_login(base: str) -> str:
     """The cookies (a ``Cookie`` header) of the reader logged in through the served app's
-    login form."""
+    login form, after one page has shown the login's flash message."""
     parts = urllib.parse.urlsplit(base)
     jar: dict[str, str] = {}
 
@@ -144,7 +145,11 @@ def http_login(base: str) -> str:
         request("POST", path, urllib.parse.urlencode(data))
         return "; ".join(f"{k}={v}" for k, v in jar.items())
 
-    return log_in(lambda path: (request("GET", path), ""), post)
+    log_in(lambda path: (request("GET", path), ""), post)
+    # The page after the login shows its flash message and drops it from the session
+    # cookie: without this, every loaded request would carry the message.
+    request("GET", "/")
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
 def etag_of(url: str) -> str:
