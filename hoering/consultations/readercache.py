@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app, g, request, session
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -41,6 +42,7 @@ from hoering import cache, permissions
 from hoering.accounts.models import Role
 from hoering.comments.forms import new_submission_token
 from hoering.comments.models import Comment, CommentState, Support
+from hoering.consultations import versions
 from hoering.consultations.pagecache import CACHED_ARGS, page_key_parts
 from hoering.consultations.versions import ContentHead
 from hoering.extensions import db
@@ -248,7 +250,7 @@ def reader_state(user_id: int, consultation_id: int, comment_ids) -> ReaderState
         comment_ids: ids of the comments on the page (a sequence of ints).
     """
     supported, reported, waiting, following = set(), set(), False, False
-    rows = db.session.execute(_STATE_QUERY, {"user_id": user_id, "consultation_id": consultation_id,
+    rows = db.session.connection().execute(_STATE_QUERY, {"user_id": user_id, "consultation_id": consultation_id,
                                              "comment_ids": list(comment_ids)})
     for kind, number in rows:
         if kind == "s":
@@ -288,3 +290,39 @@ def fill(page: CachedPage, user, consultation_id: int) -> str | None:
         return match.group(4) if following else match.group(5)
 
     return _pattern().sub(replace, page.html)
+
+
+def reader_page(slug: str, load, render):
+    """The consultation page ``slug`` for the logged-in reader of this request: from the
+    cache of their reader class when they may have it (rendered for the class and kept
+    on a miss), else rendered for them.
+
+    Args:
+        slug: the consultation's slug.
+        load: ``load(slug) -> Consultation``, the view's loader (404 for a consultation the
+            reader may not see).
+        render: ``render(consultation, marks=None) -> (html, status)``, the view's page renderer.
+
+    Returns:
+        The page's HTML, or what ``render`` answers.
+    """
+    user = current_user._get_current_object()
+    cls = reader_class(user)
+    # in the transaction that loading the user began: no connection of its own
+    head = versions.content_head(slug, in_session=True) if cls is not None else None
+    key = reader_key(head, cls) if head is not None else None
+    if key is None:
+        return render(load(slug))
+    page = cached(key)
+    if page is None:
+        consultation = load(slug)
+        if versions.head_of(consultation) != head:  # changed in between: not for this key
+            return render(consultation)
+        page = render_for_class(cls, lambda marks: render(consultation, marks=marks))
+        if page is None:
+            return render(consultation)
+        keep(key, page)
+    html = fill(page, user, head.id)
+    if html is None:  # their own comment, report or waiting comment is on the page
+        return render(load(slug))
+    return html

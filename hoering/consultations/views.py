@@ -187,27 +187,8 @@ def detail(slug: str):
 
 
 def _reader_detail(slug: str):
-    """The consultation page of a logged-in reader: from the cache of their reader class
-    when they may have it, else rendered for them."""
-    reader_class = readercache.reader_class(current_user)
-    head = versions.content_head(slug) if reader_class is not None else None
-    key = readercache.reader_key(head, reader_class) if head is not None else None
-    if key is None:
-        return render_consultation_page(get_visible_or_404(slug))
-    page = readercache.cached(key)
-    if page is None:
-        consultation = get_visible_or_404(slug)
-        if versions.head_of(consultation) != head:  # changed in between: not for this key
-            return render_consultation_page(consultation)
-        page = readercache.render_for_class(reader_class, lambda marks: render_consultation_page(consultation,
-                                                                                                 marks=marks))
-        if page is None:
-            return render_consultation_page(consultation)
-        readercache.keep(key, page)
-    html = readercache.fill(page, current_user, head.id)
-    if html is None:  # their own comment, report or waiting comment is on the page
-        return render_consultation_page(get_visible_or_404(slug))
-    return html
+    """The consultation page of a logged-in reader (:func:`readercache.reader_page`)."""
+    return readercache.reader_page(slug, get_visible_or_404, render_consultation_page)
 
 
 def _form_data(form: ConsultationForm) -> services.ConsultationData:
