@@ -18,12 +18,14 @@ from hoering.consultations import documents as document_services
 from hoering.consultations import lifecycle as lifecycle_services
 from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation, Document
+from hoering.database import reads_in_autocommit
 from hoering.errors import render_error
 from hoering.exceptions import ServiceError, Unavailable, ValidationFailed
 from hoering.extensions import csrf, db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, submit
 from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
+from hoering.security import carries_a_login
 from hoering.storage import NotStored, StorageError
 from hoering.summaries import services as summary_services
 from hoering.summaries import themes as theme_services
@@ -169,8 +171,12 @@ def detail(slug: str):
     from the page cache (:mod:`hoering.consultations.pagecache`) when it is there, and so
     does a plain citizen's page, with their own parts filled in
     (:mod:`hoering.consultations.readercache`)."""
+    if carries_a_login():
+        # The page only reads: the user, the content head and their own rows outside a
+        # transaction (two round trips fewer on PostgreSQL; see hoering/database.py).
+        reads_in_autocommit()
     if current_user.is_authenticated:
-        return _reader_detail(slug)
+        return readercache.reader_page(slug, get_visible_or_404, render_consultation_page)
     head = versions.content_head(slug)
     key = pagecache.anonymous_key(head) if head is not None else None
     if key is not None:
@@ -184,11 +190,6 @@ def detail(slug: str):
     if status == 200:
         pagecache.keep_page(key, html)
     return html, status
-
-
-def _reader_detail(slug: str):
-    """The consultation page of a logged-in reader (:func:`readercache.reader_page`)."""
-    return readercache.reader_page(slug, get_visible_or_404, render_consultation_page)
 
 
 def _form_data(form: ConsultationForm) -> services.ConsultationData:
