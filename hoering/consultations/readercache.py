@@ -43,6 +43,7 @@ from hoering.accounts.models import Role
 from hoering.comments.forms import new_submission_token
 from hoering.comments.models import Comment, CommentState, Support
 from hoering.consultations import versions
+from hoering.consultations.models import Consultation, could_be_slug
 from hoering.consultations.pagecache import CACHED_ARGS, page_key_parts
 from hoering.consultations.versions import ContentHead
 from hoering.extensions import db
@@ -212,27 +213,45 @@ def keep(key: str, page: CachedPage) -> None:
     cache.put(key, page)
 
 
-_USER, _CONSULTATION, _IDS = (sa.bindparam("user_id"), sa.bindparam("consultation_id"),
-                              sa.bindparam("comment_ids", expanding=True))
+_USER = sa.bindparam("user_id")
+_TABLE = Consultation.__table__
+#: The consultation of the slug asked for, if published (as :func:`versions.content_head`).
+_CONSULTATION = (sa.select(_TABLE.c.id).where(_TABLE.c.slug == sa.bindparam("slug"), _TABLE.c.published_at.is_not(None))
+                 .scalar_subquery())
 _WAITING = (sa.select(Comment.id).where(Comment.author_id == _USER, Comment.consultation_id == _CONSULTATION,
                                         Comment.state == CommentState.PENDING.value).limit(1).subquery("waiting"))
-#: Built once: the reader's supports and reports among the page's comments, one of their
-#: comments waiting in the consultation, and their subscription to it, as (kind, id) rows.
-_STATE_QUERY = sa.union_all(
-    sa.select(sa.literal_column("'s'").label("kind"), Support.comment_id.label("id"))
-    .where(Support.user_id == _USER, Support.comment_id.in_(_IDS)),
-    sa.select(sa.literal_column("'r'"), Report.comment_id).where(Report.reporter_id == _USER, Report.comment_id.in_(_IDS)),
-    sa.select(sa.literal_column("'p'"), _WAITING.c.id),
-    sa.select(sa.literal_column("'f'"), Subscription.id)
+_NO_TIME = sa.null()
+
+
+def _kind(letter: str, id_column, *rest) -> list:
+    """The columns of a row of :data:`_HEAD_AND_STATE`: a kind, an id, then the content
+    head's other six columns (NULL but for the head's own row)."""
+    return [sa.literal_column(f"'{letter}'"), id_column, *(rest or (_NO_TIME,) * 6)]
+
+
+#: Built once: the content head of the consultation (kind ``h``; :func:`versions.content_head`)
+#: and the reader's own rows in it, one query: their supports (``s``) and reports (``r``)
+#: of its comments, one of their comments waiting in it (``p``), their subscription (``f``).
+#: Each part reads the reader's own rows by an index; none counts or reads every comment.
+_HEAD_AND_STATE = sa.union_all(
+    sa.select(*_kind("h", _TABLE.c.id, _TABLE.c.created_at, _TABLE.c.content_version, _TABLE.c.published_at,
+                     _TABLE.c.opens_at, _TABLE.c.closes_at, _TABLE.c.summarized_at))
+    .where(_TABLE.c.slug == sa.bindparam("slug"), _TABLE.c.published_at.is_not(None)),
+    sa.select(*_kind("s", Support.comment_id)).join(Comment, Comment.id == Support.comment_id)
+    .where(Support.user_id == _USER, Comment.consultation_id == _CONSULTATION),
+    sa.select(*_kind("r", Report.comment_id)).join(Comment, Comment.id == Report.comment_id)
+    .where(Report.reporter_id == _USER, Comment.consultation_id == _CONSULTATION),
+    sa.select(*_kind("p", _WAITING.c.id)),
+    sa.select(*_kind("f", Subscription.id))
     .where(Subscription.user_id == _USER, Subscription.consultation_id == _CONSULTATION),
 )
 
 
 @dataclass(frozen=True)
 class ReaderState:
-    """The reader's own part of a page: the comments they support and have reported (ids
-    among the page's), whether a comment of theirs waits in the consultation, whether
-    they follow it."""
+    """The reader's own part of a consultation's page: the comments of the consultation
+    they support and have reported (ids), whether a comment of theirs waits in it,
+    whether they follow it."""
 
     supported: frozenset[int]
     reported: frozenset[int]
@@ -240,20 +259,28 @@ class ReaderState:
     following: bool
 
 
-def reader_state(user_id: int, consultation_id: int, comment_ids) -> ReaderState:
-    """Read :class:`ReaderState` with one query (``UNION ALL`` of four small selects, each
-    on the reader's own rows by an index: none counts or reads every comment).
+def head_and_state(slug: str, user_id: int) -> tuple[ContentHead | None, ReaderState]:
+    """The content head of the published consultation ``slug`` (``None`` if there is no
+    such consultation) and the reader's :class:`ReaderState` in it, read with one query
+    on the session's connection (a ``UNION ALL`` of five small selects).
+
+    The supports and reports are the reader's in the whole consultation rather than
+    among the page's comments (which are known only once the head has given the key):
+    their own rows, as few as they have made, so the page's head and their state cost
+    one round trip instead of two.
 
     Args:
+        slug: the consultation's slug (anything else is answered with ``None``).
         user_id: the reader's id.
-        consultation_id: the consultation's id.
-        comment_ids: ids of the comments on the page (a sequence of ints).
     """
-    supported, reported, waiting, following = set(), set(), False, False
-    rows = db.session.connection().execute(_STATE_QUERY, {"user_id": user_id, "consultation_id": consultation_id,
-                                             "comment_ids": list(comment_ids)})
-    for kind, number in rows:
-        if kind == "s":
+    head, supported, reported, waiting, following = None, set(), set(), False, False
+    if not could_be_slug(slug):
+        return None, ReaderState(frozenset(), frozenset(), False, False)
+    for kind, number, *times in db.session.connection().execute(_HEAD_AND_STATE, {"slug": slug,
+                                                                                   "user_id": user_id}):
+        if kind == "h":
+            head = ContentHead(number, *times)
+        elif kind == "s":
             supported.add(number)
         elif kind == "r":
             reported.add(number)
@@ -261,19 +288,22 @@ def reader_state(user_id: int, consultation_id: int, comment_ids) -> ReaderState
             waiting = True
         else:
             following = True
-    return ReaderState(frozenset(supported), frozenset(reported), waiting, following)
+    return head, ReaderState(frozenset(supported), frozenset(reported), waiting, following)
 
 
-def fill(page: CachedPage, user, consultation_id: int) -> str | None:
+def fill(page: CachedPage, user, state: ReaderState) -> str | None:
     """The page of ``user`` made from ``page``: their CSRF token, a fresh submission key
     per form, their support buttons and follow form, in one pass of one regular
     expression. ``None`` when the page must be rendered for them instead: they wrote a
     comment on it (Edit and Remove, no support button), reported one ("You have reported
-    this comment") or have a comment waiting in the consultation (shown to them alone)."""
-    if user.id in page.author_ids:
-        return None
-    state = reader_state(user.id, consultation_id, page.comment_ids)
-    if state.reported or state.has_waiting:
+    this comment") or have a comment waiting in the consultation (shown to them alone).
+
+    Args:
+        page: the page of their reader class.
+        user: the reader (a ``User``).
+        state: their :class:`ReaderState` in the consultation.
+    """
+    if user.id in page.author_ids or state.has_waiting or not state.reported.isdisjoint(page.comment_ids):
         return None
     token, supported, following = generate_csrf(), state.supported, state.following
 
@@ -308,8 +338,7 @@ def reader_page(slug: str, load, render):
     """
     user = current_user._get_current_object()
     cls = reader_class(user)
-    # in the transaction that loading the user began: no connection of its own
-    head = versions.content_head(slug, in_session=True) if cls is not None else None
+    head, state = head_and_state(slug, user.id) if cls is not None else (None, None)
     key = reader_key(head, cls) if head is not None else None
     if key is None:
         return render(load(slug))
@@ -322,7 +351,7 @@ def reader_page(slug: str, load, render):
         if page is None:
             return render(consultation)
         keep(key, page)
-    html = fill(page, user, head.id)
+    html = fill(page, user, state)
     if html is None:  # their own comment, report or waiting comment is on the page
         return render(load(slug))
     return html

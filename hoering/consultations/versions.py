@@ -63,21 +63,11 @@ _HEAD_QUERY = sa.select(*(_TABLE.c[column.key] for column in _HEAD_COLUMNS)).whe
     _TABLE.c.slug == sa.bindparam("slug"), _TABLE.c.published_at.is_not(None))
 
 
-def content_head(slug: str, in_session: bool = False) -> ContentHead | None:
+def content_head(slug: str) -> ContentHead | None:
     """The :class:`ContentHead` of the published consultation ``slug`` (one small query),
-    or ``None`` when there is no such published consultation.
-
-    Args:
-        slug: the consultation's slug (anything else is answered with ``None``).
-        in_session: read on the session's connection, in the transaction the request has
-            already begun (loading a logged-in user begins it), rather than on a
-            connection of its own.
-    """
+    or ``None`` when there is no such published consultation."""
     if not could_be_slug(slug):
         return None
-    if in_session:
-        row = db.session.connection().execute(_HEAD_QUERY, {"slug": slug}).first()
-        return ContentHead(*row) if row is not None else None
     # A connection of its own in autocommit: no BEGIN and ROLLBACK around the one read,
     # which on PostgreSQL are round trips of their own (it reads what is committed, which
     # is what a cached page may show).
