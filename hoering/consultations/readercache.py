@@ -18,11 +18,12 @@ day, language, sort, page): what changes the page among eligible citizens and is
 comment. That is only whether the reader has agreed to publication (the consent box of
 the comment and reply forms); banned readers and staff are not eligible at all.
 
-Per request, after the cache answers, one query (:func:`reader_state`) reads the reader's
-supports and reports among the page's comments, whether they have a comment waiting in the
-consultation, and whether they follow it. A reader who has reported a comment on the page,
-wrote one of its comments, or has a comment waiting (which only they see) gets the page
-rendered for them, as before: right, and rare.
+Per request, besides loading the user, one query (:func:`head_and_state`) reads the
+content head (for the key) together with the reader's supports and reports in the
+consultation, whether they have a comment waiting there, and whether they follow it; then
+one cache get and one pass of one regular expression (:func:`fill`). A reader who has
+reported a comment on the page, wrote one of its comments, or has a comment waiting
+(which only they see) gets the page rendered for them, as before: right, and rare.
 """
 
 from __future__ import annotations
