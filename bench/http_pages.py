@@ -3,13 +3,15 @@
 before it by the same gunicorn configuration in the same run (``bench/gunicorn_bench.py``).
 
 Usage: .venv/bin/python bench/http_pages.py [--comments 10000] [--seconds 10] [--postgresql] [--redis URL]
-       [--cached-only]
+       [--cached-only] [--open]
 
 Builds the consultation of ``bench/export.py`` (comments made from the real Polis comments
 in ../shared/data, a third of them replies, some hidden, rejected or pending, three themes,
-a published summary) in a SQLite file in a temporary folder, or with ``--postgresql`` in a
+a published summary; closed, or with ``--open`` open, its page then with the forms and
+support buttons) in a SQLite file in a temporary folder, or with ``--postgresql`` in a
 scratch database ``hoering_bench_pages`` on HOERING_BENCH_POSTGRES (default
-``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``), created and dropped. Then serves
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``), created and dropped (another
+name with HOERING_BENCH_SCRATCH, so that two runs on one server do not drop each other's). Then serves
 it with gunicorn (``wsgi:app``) twice, with the page cache (in-process, or Redis with
 ``--redis``) and with ``PAGE_CACHE_SECONDS=0``, and loads with ``wrk``: the anonymous page,
 the page for a citizen logged in through the login form (their session cookie), the API's
@@ -20,6 +22,7 @@ SQL queries of each view, counted in-process on the same database.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
 import os
 import re
@@ -36,10 +39,11 @@ from bench.export import build  # noqa: E402
 from bench.gunicorn_bench import Server, get, ratio_line, throughput  # noqa: E402
 from hoering import create_app  # noqa: E402
 from hoering.accounts.services import create_user  # noqa: E402
+from hoering.consultations.models import Consultation  # noqa: E402
 from hoering.extensions import db  # noqa: E402
 
 READER = ("leser@example.org", "Lese Leser", "bench-password-123")
-SCRATCH = "hoering_bench_pages"
+SCRATCH = os.environ.get("HOERING_BENCH_SCRATCH", "hoering_bench_pages")
 
 
 def scratch_postgresql(server_url: str) -> str:
@@ -59,15 +63,20 @@ def drop_postgresql(server_url: str) -> None:
     engine.dispose()
 
 
-def prepare(url: str, folder: str, count: int) -> tuple[str, dict]:
+def prepare(url: str, folder: str, count: int, open_until: dt.datetime | None = None) -> tuple[str, dict]:
     """Build the consultation and the reader in ``url``; return the slug and the settings
-    of the served app (environment variables)."""
+    of the served app (environment variables). With ``open_until`` (aware UTC), the
+    consultation's deadline is moved there, so that its page has the comment form and
+    each comment its support button and reply form (the logged-in reader's own parts)."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
                       "SEARCH_INDEX_DIR": os.path.join(folder, "search-index")})
     with app.app_context():
         db.drop_all()
         db.create_all()
         slug = build(count)
+        if open_until is not None:
+            db.session.execute(sa.update(Consultation).where(Consultation.slug == slug).values(closes_at=open_until))
+            db.session.commit()
         create_user(READER[0], READER[1], READER[2], "citizen", verified=True)
         db.engine.dispose()
     env = {"HOERING_DATABASE_URL": url, "HOERING_SECRET_KEY": "bench-secret-key-0123456789abcdef",
@@ -88,6 +97,7 @@ def queries_per_view(url: str, folder: str, env: dict, paths: list[tuple[str, st
                       "SEARCH_INDEX_DIR": env["HOERING_SEARCH_INDEX_DIR"]})
     anonymous, reader = app.test_client(), app.test_client()
     log_in(lambda path: _client_get(reader, path), lambda path, data, cookie: reader.post(path, data=data))
+    reader.get("/")  # shows the login's flash message, as a browser does on the page after the login
     with app.app_context():
         engine = db.engine
     statements: list[str] = []
@@ -121,7 +131,7 @@ def log_in(get, post) -> str:
 
 def http_login(base: str) -> str:
     """The cookies (a ``Cookie`` header) of the reader logged in through the served app's
-    login form."""
+    login form, after one page has shown the login's flash message."""
     parts = urllib.parse.urlsplit(base)
     jar: dict[str, str] = {}
 
@@ -143,7 +153,11 @@ def http_login(base: str) -> str:
         request("POST", path, urllib.parse.urlencode(data))
         return "; ".join(f"{k}={v}" for k, v in jar.items())
 
-    return log_in(lambda path: (request("GET", path), ""), post)
+    log_in(lambda path: (request("GET", path), ""), post)
+    # The page after the login shows its flash message and drops it from the session
+    # cookie: without this, every loaded request would carry the message.
+    request("GET", "/")
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
 def etag_of(url: str) -> str:
@@ -192,14 +206,18 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true")
     parser.add_argument("--redis", default="", help="REDIS_URL of a shared cache, e.g. redis://127.0.0.1:6379/15")
     parser.add_argument("--cached-only", action="store_true", help="skip the runs without the page cache")
+    parser.add_argument("--open", action="store_true",
+                        help="an open consultation (forms and support buttons on the page), not a closed one")
     args = parser.parse_args()
     server = os.environ.get("HOERING_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     with tempfile.TemporaryDirectory() as folder:
         url = scratch_postgresql(server) if args.postgresql else f"sqlite:///{folder}/bench.sqlite"
         try:
-            slug, env = prepare(url, folder, args.comments)
+            open_until = dt.datetime.now(dt.UTC) + dt.timedelta(days=30) if args.open else None
+            slug, env = prepare(url, folder, args.comments, open_until)
             database = "PostgreSQL" if args.postgresql else "SQLite"
-            print(f"{args.comments} comments, {database}; gunicorn {' '.join(Server('x').args)}", flush=True)
+            state = "open" if args.open else "closed"
+            print(f"{args.comments} comments, {database}, {state}; gunicorn {' '.join(Server('x').args)}", flush=True)
             page, api = f"/hoeringer/{slug}", f"/api/v1/consultations/{slug}/comments"
             print("SQL per view (in-process):")
             for line in queries_per_view(url, folder, env, [("anonymous page", page, False),

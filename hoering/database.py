@@ -79,6 +79,23 @@ def ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
+def reads_in_autocommit() -> bool:
+    """Put the request's session on a connection in autocommit, for a request that only
+    reads: no ``BEGIN`` before its first statement and no ``ROLLBACK`` after its last,
+    which on PostgreSQL are network round trips of their own. Each statement then sees
+    what is committed when it runs, as it does anyway under PostgreSQL's default
+    ``READ COMMITTED``; the connection is set back when the session returns it to the pool.
+
+    Call it before anything of the request uses the session. Returns False, changing
+    nothing, when the session has already begun (a read before would be left inside a
+    transaction).
+    """
+    if db.session().in_transaction():
+        return False
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
+
+
 def insert_unless_present(model: type, values: Mapping[str, object], unique: Sequence[str]) -> bool:
     """Insert one row of ``model`` in the session's transaction, unless a row with the same
     values in the ``unique`` columns exists.

@@ -60,7 +60,7 @@ def refuse_foreign_hosts() -> None:
         abort(400)
 
 
-def _carries_a_login() -> bool:
+def carries_a_login() -> bool:
     """True when the request comes with a login (a session that names a user, or a
     remember-me cookie). Read from the cookies, not by loading the user: this runs after
     every response, also while the database is unreachable."""
@@ -78,7 +78,7 @@ def set_cache_headers(response: Response) -> Response:
     if request.endpoint in SAME_FOR_EVERYONE:
         return response
     response.vary.add("Cookie")
-    if _carries_a_login() and not response.cache_control.no_store:
+    if carries_a_login() and not response.cache_control.no_store:
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
     return response

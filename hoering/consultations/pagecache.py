@@ -47,10 +47,18 @@ def anonymous_key(head: ContentHead) -> str | None:
     """
     if current_user.is_authenticated or session.get("_flashes") or set(request.args) - CACHED_ARGS:
         return None
+    parts = page_key_parts(head)
+    return None if parts is None else f"consultation:{parts}"
+
+
+def page_key_parts(head: ContentHead) -> str | None:
+    """What the key of a cached page of the consultation is made of, for this request: the
+    content head, the Oslo day, the language, and the sort and page asked for; ``None``
+    when the sort or page is not one that is cached (the caller checks the rest)."""
     sort, page = request.args.get("sort", ""), request.args.get("page", "")
     if (sort and not _SORT.match(sort)) or (page and not _PAGE.match(page)):
         return None
-    return f"consultation:{head.key()}:{oslo_today().isoformat()}:{current_language_code()}:{sort}:{page}"
+    return f"{head.key()}:{oslo_today().isoformat()}:{current_language_code()}:{sort}:{page}"
 
 
 def cached_page(key: str) -> str | None:

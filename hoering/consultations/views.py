@@ -13,17 +13,19 @@ from wtforms.validators import ValidationError
 from hoering import permissions
 from hoering.comments import threads as comment_threads
 from hoering.comments.forms import CommentForm
-from hoering.consultations import bp, pagecache, services, versions
+from hoering.consultations import bp, pagecache, readercache, services, versions
 from hoering.consultations import documents as document_services
 from hoering.consultations import lifecycle as lifecycle_services
 from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation, Document
+from hoering.database import reads_in_autocommit
 from hoering.errors import render_error
 from hoering.exceptions import ServiceError, Unavailable, ValidationFailed
 from hoering.extensions import csrf, db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, submit
 from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
+from hoering.security import carries_a_login
 from hoering.storage import NotStored, StorageError
 from hoering.summaries import services as summary_services
 from hoering.summaries import themes as theme_services
@@ -60,7 +62,8 @@ def get_visible_or_404(slug: str) -> Consultation:
 
 
 def render_consultation_page(consultation: Consultation, comment_form: CommentForm | None = None,
-                             reply_to: int | None = None, status: int = 200, kept_text: str | None = None):
+                             reply_to: int | None = None, status: int = 200, kept_text: str | None = None,
+                             marks: readercache.Marks | None = None):
     """Render the consultation with one page of threads, or, for a form posted from a
     thread's own page (``traad`` in the query string), that page again.
 
@@ -71,6 +74,9 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         status: the HTTP status to answer with.
         kept_text: text the visitor typed that could not be accepted and has no form to
             return to (the consultation closed meanwhile); shown so it is not lost.
+        marks: for the page cached for a reader class (:mod:`hoering.consultations.readercache`):
+            the markers the template puts where a reader's own parts go; the page's
+            comments and their authors are noted in ``marks.comments``.
     """
     thread_id = parse_id(request.args.get("traad"))
     root = comment_threads.visible_thread_root(consultation, thread_id, current_user) if thread_id else None
@@ -94,6 +100,10 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
     if comment_form is None:
         comment_form = CommentForm()
     heard_html = pagecache.per_version(head, "heard", lambda: _heard_box(consultation))
+    per_reader = {}
+    if marks is not None:
+        marks.comments = [(comment.id, comment.author_id) for comment in thread_page.by_id.values()]
+        per_reader = {"reader_marks": marks, "submission_token": marks.submission_token}
     return render_template(
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard_html=Markup(heard_html),
@@ -104,6 +114,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         following=notification_services.is_following(current_user, consultation.id),
         page_url=site_url_for("consultations.detail", slug=consultation.slug),
         share=share_links(consultation, site_url_for("consultations.detail", slug=consultation.slug)),
+        **per_reader,
     ), status
 
 
@@ -157,8 +168,16 @@ def thread(slug: str, thread_id: int):
 @bp.get("/hoeringer/<slug>")
 def detail(slug: str):
     """The public consultation page with its threads; what anonymous readers see comes
-    from the page cache (:mod:`hoering.consultations.pagecache`) when it is there."""
-    head = None if current_user.is_authenticated else versions.content_head(slug)
+    from the page cache (:mod:`hoering.consultations.pagecache`) when it is there, and so
+    does a plain citizen's page, with their own parts filled in
+    (:mod:`hoering.consultations.readercache`)."""
+    if carries_a_login():
+        # The page only reads: the user, the content head and their own rows outside a
+        # transaction (two round trips fewer on PostgreSQL; see hoering/database.py).
+        reads_in_autocommit()
+    if current_user.is_authenticated:
+        return readercache.reader_page(slug, get_visible_or_404, render_consultation_page)
+    head = versions.content_head(slug)
     key = pagecache.anonymous_key(head) if head is not None else None
     if key is not None:
         html = pagecache.cached_page(key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -122,6 +123,19 @@ def _in_force(now: dt.datetime):
             (Ban.expires_at.is_(None).desc(), Ban.expires_at.desc()))
 
 
+@functools.cache
+def _ban_queries():
+    """The statements of :func:`active_ban` and :func:`user_with_active_ban`, built once
+    with bound parameters (``user_id``, ``now``): the user of every logged-in request is
+    loaded with the second, and building it anew cost more than running it."""
+    in_force, longest_first = _in_force(sa.bindparam("now", type_=UTCDateTime()))
+    user_id = sa.bindparam("user_id")
+    active = sa.select(Ban).where(Ban.user_id == user_id, in_force).order_by(*longest_first).limit(1)
+    with_user = (sa.select(User, Ban).outerjoin(Ban, sa.and_(Ban.user_id == User.id, in_force))
+                 .where(User.id == user_id).order_by(*longest_first).limit(1))
+    return active, with_user
+
+
 def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
     """The ban in force for ``user`` now, or ``None``; cached for the request.
 
@@ -134,9 +148,7 @@ def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
     key = f"active_ban_{user.id}"
     if has_request_context() and key in g:
         return g.get(key)
-    now = now or utcnow()
-    in_force, longest_first = _in_force(now)
-    ban = db.session.scalar(sa.select(Ban).where(Ban.user_id == user.id, in_force).order_by(*longest_first).limit(1))
+    ban = db.session.scalar(_ban_queries()[0], {"user_id": user.id, "now": now or utcnow()})
     if has_request_context():
         setattr(g, key, ban)
     return ban
@@ -151,9 +163,7 @@ def user_with_active_ban(user_id: int, now: dt.datetime | None = None) -> User |
         user_id: the user's id.
         now: the moment the ban must be in force at (aware UTC); defaults to now.
     """
-    in_force, longest_first = _in_force(now or utcnow())
-    row = db.session.execute(sa.select(User, Ban).outerjoin(Ban, sa.and_(Ban.user_id == User.id, in_force))
-                             .where(User.id == user_id).order_by(*longest_first).limit(1)).first()
+    row = db.session.execute(_ban_queries()[1], {"user_id": user_id, "now": now or utcnow()}).first()
     if row is None:
         return None
     user, ban = row

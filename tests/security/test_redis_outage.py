@@ -1,6 +1,7 @@
 """Redis going away (restarting, say) while citizens are on the site: the comment form keeps
 working with the rate limit counted in the process's memory, and what needs Redis itself
-(counting login attempts) answers 503 with Retry-After, never a 500.
+(counting login attempts) answers 503 with Retry-After, never a 500; ``/healthz`` says
+"degraded".
 
 The Redis is a server of this test's own on a free port, stopped in the middle of the test
 (the machine's shared Redis is left alone).
@@ -87,7 +88,9 @@ def test_comments_are_taken_and_still_limited_while_redis_is_down(app_on_redis, 
         texts = db.session.scalars(db.select(Comment.body_text).where(Comment.id.in_([first, second]))).all()
     assert sorted(texts) == ["Andre innspill mens Redis starter på nytt", "Første innspill mens Redis starter på nytt"]
     health = app_on_redis.test_client().get("/healthz")
-    assert health.status_code == 503 and health.get_json()["checks"]["redis"]["ok"] is False
+    # Degraded, not out of rotation: every app server shares the one Redis, and the site works.
+    assert health.status_code == 200 and health.get_json()["status"] == "degraded"
+    assert health.get_json()["checks"]["redis"]["ok"] is False
 
 
 def test_logging_in_while_redis_is_down_is_answered_503_not_500(app_on_redis, own_redis, make_user):
