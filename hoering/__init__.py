@@ -242,14 +242,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = i18n.LOGIN_REQUIRED_MESSAGE
     login_manager.login_message_category = "info"
 
+    from flask import has_request_context, request
+
+    from hoering.extensions import USER_LOADERS
     from hoering.moderation.models import user_with_active_ban
 
     @login_manager.user_loader
     def load_user(user_id: str):
         number, _dot, version = (user_id or "").partition(".")
         try:
-            # with the ban in force, which most pages ask about (one query instead of two)
-            user = user_with_active_ban(int(number))
+            # with the ban in force, which most pages ask about (one query instead of two),
+            # and on some pages with what else they need (hoering.extensions.USER_LOADERS)
+            endpoint = request.endpoint if has_request_context() else None
+            user = USER_LOADERS.get(endpoint, user_with_active_ban)(int(number))
         except ValueError:
             return None
         if user is None or version != str(user.session_version):

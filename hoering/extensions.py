@@ -111,6 +111,13 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
+#: Flask-Login's user loader by endpoint: ``{endpoint: load(user_id) -> User | None}`` for a
+#: view that reads the user together with what else it needs, in one round trip (the
+#: consultation page of :mod:`hoering.consultations.readercache`); other endpoints load the
+#: user with their ban alone.
+USER_LOADERS: dict = {}
+
+
 def rate_limit_key() -> str:
     """Rate limits count per logged-in user, else per client IP address (kept in the
     limiter's storage only, never in the database).

@@ -18,10 +18,12 @@ day, language, sort, page): what changes the page among eligible citizens and is
 comment. That is only whether the reader has agreed to publication (the consent box of
 the comment and reply forms); banned readers and staff are not eligible at all.
 
-Per request, besides loading the user, one query (:func:`head_and_state`) reads the
-content head (for the key) together with the reader's supports and reports in the
-consultation, whether they have a comment waiting there, and whether they follow it; then
-one cache get and one pass of one regular expression (:func:`fill`). A reader who has
+Per request, one query reads the user with their ban (Flask-Login's user loader for this
+page, :func:`load_reader`) together with the content head (for the key), the reader's
+supports and reports in the consultation, whether they have a comment waiting there, and
+whether they follow it (or, when the user was loaded before, :func:`head_and_state` reads
+the rest in one query of its own); then one cache get and one pass of one regular
+expression (:func:`fill`). A reader who has
 reported a comment on the page, wrote one of its comments, or has a comment waiting
 (which only they see) gets the page rendered for them, as before: right, and rare.
 """
@@ -29,6 +31,7 @@ reported a comment on the page, wrote one of its comments, or has a comment wait
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -40,15 +43,15 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from hoering import cache, permissions
-from hoering.accounts.models import Role
+from hoering.accounts.models import Role, User
 from hoering.comments.forms import new_submission_token
 from hoering.comments.models import Comment, CommentState, Support
 from hoering.consultations import versions
 from hoering.consultations.models import Consultation, could_be_slug
 from hoering.consultations.pagecache import CACHED_ARGS, page_key_parts
 from hoering.consultations.versions import ContentHead
-from hoering.extensions import db
-from hoering.moderation.models import Report, active_ban
+from hoering.extensions import USER_LOADERS, db
+from hoering.moderation.models import Report, active_ban, user_with_active_ban
 from hoering.notifications.models import Subscription
 
 #: Reader classes: has agreed to publication (no consent box) or not (the box is shown).
@@ -292,6 +295,74 @@ def head_and_state(slug: str, user_id: int) -> tuple[ContentHead | None, ReaderS
     return head, ReaderState(frozenset(supported), frozenset(reported), waiting, following)
 
 
+#: ``g`` key: ``(slug, ContentHead | None, ReaderState)`` read with the user (:func:`load_reader`).
+_READ_WITH_USER = "hoering_reader_state"
+
+
+def _with_page_state(dialect_name: str):
+    """``extended(statement)`` for :func:`user_with_active_ban`: the consultation of the
+    slug joined (at most one row: ``LEFT JOIN … ON slug = :slug``), its content head's
+    columns, and the reader's own rows in it as columns: the ids of the comments they
+    support and have reported (comma-separated), whether one of theirs waits, whether
+    they follow it. Each part reads the reader's own rows by an index."""
+    def ids(column, table, who, join_on):
+        text = sa.cast(column, sa.Text)
+        joined = (sa.func.string_agg(text, ",") if dialect_name == "postgresql" else sa.func.group_concat(text, ","))
+        return (sa.select(joined).select_from(table).join(Comment, join_on)
+                .where(who, Comment.consultation_id == _TABLE.c.id).scalar_subquery())
+
+    def extend(statement):
+        return (statement.outerjoin(_TABLE, sa.and_(_TABLE.c.slug == sa.bindparam("slug"),
+                                                     _TABLE.c.published_at.is_not(None)))
+                .add_columns(_TABLE.c.id, _TABLE.c.created_at, _TABLE.c.content_version, _TABLE.c.published_at,
+                             _TABLE.c.opens_at, _TABLE.c.closes_at, _TABLE.c.summarized_at,
+                             ids(Support.comment_id, Support, Support.user_id == User.id,
+                                 Comment.id == Support.comment_id),
+                             ids(Report.comment_id, Report, Report.reporter_id == User.id,
+                                 Comment.id == Report.comment_id),
+                             sa.exists().where(Comment.author_id == User.id, Comment.consultation_id == _TABLE.c.id,
+                                               Comment.state == CommentState.PENDING.value),
+                             sa.exists().where(Subscription.user_id == User.id,
+                                               Subscription.consultation_id == _TABLE.c.id)))
+
+    return extend
+
+
+_extenders = functools.cache(_with_page_state)
+
+
+def load_reader(user_id: int):
+    """Flask-Login's user loader on the consultation page (``USER_LOADERS``): the user and
+    their ban, and with them the content head and the reader's :class:`ReaderState` of the
+    consultation asked for, in one round trip (kept in ``g`` for :func:`reader_page`).
+
+    Args:
+        user_id: the id from the session.
+
+    Returns:
+        The ``User``, or ``None`` when there is none with that id.
+    """
+    slug = (request.view_args or {}).get("slug")
+    if not could_be_slug(slug):
+        return user_with_active_ban(user_id)
+    found = user_with_active_ban(user_id, extended=_extenders(db.engine.dialect.name), params={"slug": slug})
+    if found is None:
+        return None
+    user, row = found
+    head_columns, (supported, reported, waiting, following) = row[2:9], row[9:]
+    head = ContentHead(*head_columns) if head_columns[0] is not None else None
+    state = ReaderState(_id_set(supported), _id_set(reported), bool(waiting), bool(following))
+    setattr(g, _READ_WITH_USER, (slug, head, state))
+    return user
+
+
+def _id_set(joined: str | None) -> frozenset[int]:
+    return frozenset(int(part) for part in (joined or "").split(",") if part)
+
+
+USER_LOADERS["consultations.detail"] = load_reader
+
+
 def fill(page: CachedPage, user, state: ReaderState) -> str | None:
     """The page of ``user`` made from ``page``: their CSRF token, a fresh submission key
     per form, their support buttons and follow form, in one pass of one regular
@@ -339,7 +410,13 @@ def reader_page(slug: str, load, render):
     """
     user = current_user._get_current_object()
     cls = reader_class(user)
-    head, state = head_and_state(slug, user.id) if cls is not None else (None, None)
+    read_with_user = g.pop(_READ_WITH_USER, None)
+    if cls is None:
+        head, state = None, None
+    elif read_with_user is not None and read_with_user[0] == slug:
+        head, state = read_with_user[1], read_with_user[2]  # read in the user's own query
+    else:
+        head, state = head_and_state(slug, user.id)
     key = reader_key(head, cls) if head is not None else None
     if key is None:
         return render(load(slug))

@@ -154,7 +154,8 @@ def active_ban(user, now: dt.datetime | None = None) -> Ban | None:
     return ban
 
 
-def user_with_active_ban(user_id: int, now: dt.datetime | None = None) -> User | None:
+def user_with_active_ban(user_id: int, now: dt.datetime | None = None, extended=None,
+                         params: dict | None = None):
     """The user with id ``user_id``, or ``None``, read in one query together with the ban
     in force for them (as :func:`active_ban` finds it, which then answers from its
     cache for the rest of the request without asking the database again).
@@ -162,14 +163,30 @@ def user_with_active_ban(user_id: int, now: dt.datetime | None = None) -> User |
     Args:
         user_id: the user's id.
         now: the moment the ban must be in force at (aware UTC); defaults to now.
+        extended: ``extended(statement) -> statement``, which adds joins and columns to the
+            statement (a ``select(User, Ban)`` with the bound parameters ``user_id`` and
+            ``now``), for a view that reads what else it needs in the same round trip; it
+            is called once per statement and the result kept, so it must always build the
+            same thing.
+        params: the bound parameters the extension adds.
+
+    Returns:
+        The ``User`` (or ``None``); with ``extended``, ``(User, row)`` with the row of the
+        extended statement (or ``None``).
     """
-    row = db.session.execute(_ban_queries()[1], {"user_id": user_id, "now": now or utcnow()}).first()
+    statement = _ban_queries()[1] if extended is None else _extended_user_query(extended)
+    row = db.session.execute(statement, {"user_id": user_id, "now": now or utcnow(), **(params or {})}).first()
     if row is None:
         return None
-    user, ban = row
+    user, ban = row[0], row[1]
     if has_request_context():
         setattr(g, f"active_ban_{user.id}", ban)
-    return user
+    return user if extended is None else (user, row)
+
+
+@functools.cache
+def _extended_user_query(extended):
+    return extended(_ban_queries()[1])
 
 
 def bans_of(user_id: int) -> list[Ban]:
