@@ -24,12 +24,14 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from hoering import cache
+from hoering.comments.threads import DEFAULT_SORT, SORTS
 from hoering.consultations.versions import ContentHead
 from hoering.i18n import current_language_code
 from hoering.timeutil import oslo_today
 
-#: Stands for the visitor's CSRF token in a cached page.
-CSRF_MARK = "__hoering_csrf_token__"
+#: Stands for the visitor's CSRF token in a cached page. It begins with ``<``, which text
+#: from users never has once escaped, so no comment can contain it.
+CSRF_MARK = "<@hoering csrf@>"
 #: Sort orders and page numbers that may be cached (others are rendered for the request).
 _SORT = re.compile(r"[a-z]{1,12}\Z")
 _PAGE = re.compile(r"[1-9][0-9]{0,5}\Z")
@@ -48,16 +50,20 @@ def anonymous_key(head: ContentHead) -> str | None:
     if current_user.is_authenticated or session.get("_flashes") or set(request.args) - CACHED_ARGS:
         return None
     parts = page_key_parts(head)
-    return None if parts is None else f"consultation:{parts}"
+    return None if parts is None else f"consultation:2:{parts}"
 
 
 def page_key_parts(head: ContentHead) -> str | None:
     """What the key of a cached page of the consultation is made of, for this request: the
-    content head, the Oslo day, the language, and the sort and page asked for; ``None``
-    when the sort or page is not one that is cached (the caller checks the rest)."""
+    content head, the Oslo day, the language, and the sort and page asked for (a sort that
+    is not one of the page's own, which shows the default, and page 1 share the key of the
+    page without them, so made-up values make no entries of their own); ``None`` when the
+    sort or page is not one that is cached (the caller checks the rest)."""
     sort, page = request.args.get("sort", ""), request.args.get("page", "")
     if (sort and not _SORT.match(sort)) or (page and not _PAGE.match(page)):
         return None
+    sort = sort if sort in SORTS and sort != DEFAULT_SORT else ""
+    page = "" if page == "1" else page
     return f"{head.key()}:{oslo_today().isoformat()}:{current_language_code()}:{sort}:{page}"
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
+from hoering.accounts.models import User
 from hoering.comments.models import Comment, Support
 from hoering.consultations.models import Consultation, Document, LifecycleEvent, Question, could_be_slug
 from hoering.extensions import BEFORE_COMMIT, Session, db
@@ -217,8 +218,11 @@ def _after_flush(session, _flush_context) -> None:
 
 
 def _bulk_targets() -> dict:
-    """Tables changed by bulk statements, with the column that leads to the consultation."""
-    return {Comment.__table__: Comment.consultation_id, Document.__table__: Document.consultation_id,
+    """Tables changed by bulk statements, with the column that leads to the consultation
+    (a user's id leads to the consultations they commented on: their role is shown there
+    as a badge, their name beside their comments)."""
+    return {User.__table__: User.id,
+            Comment.__table__: Comment.consultation_id, Document.__table__: Document.consultation_id,
             Theme.__table__: Theme.consultation_id, Summary.__table__: Summary.consultation_id,
             Support.__table__: Support.comment_id, CommentTheme.__table__: CommentTheme.comment_id,
             SummaryQuote.__table__: SummaryQuote.comment_id}
@@ -241,7 +245,9 @@ def _before_bulk_statement(execute_state) -> None:
     if statement.whereclause is not None:
         query = query.where(statement.whereclause)
     found = set(execute_state.session.execute(query).scalars())
-    if column.key == "consultation_id":
+    if column.key == "id":  # User.id
+        bump(author_ids=found)
+    elif column.key == "consultation_id":
         bump(consultation_ids=found)
     elif column.key == "comment_id":
         bump(comment_ids=found)

@@ -245,3 +245,55 @@ def test_a_house_rule_renamed_shows_at_once_in_the_placeholders_of_comments_it_h
 
     assert answer.status_code == 303
     assert "Nytt navn på regelen" in client.get(url).get_data(as_text=True)
+
+
+def test_a_new_role_shows_at_once_in_the_badge_beside_the_authors_comments(
+        app, client, browser_for, make_consultation, make_comment, make_user):
+    """The staff badge comes from the author's role; an administrator's change of role is
+    a bulk UPDATE without an event, and raises the versions of the pages it shows on."""
+    from hoering.accounts.models import User
+    from hoering.admin.services import change_role
+
+    consultation = make_consultation()
+    moderator = make_user("moderator")
+    make_comment(consultation, moderator, "Et innlegg fra en moderator")
+    url = f"/hoeringer/{consultation.slug}"
+    reader = browser_for()
+    for browser in (client, reader.client):
+        assert 'class="badge badge-staff"' in browser.get(url).get_data(as_text=True)  # cached now
+    admin = make_user("admin")
+    with app.app_context():
+        change_role(db.session.get(User, moderator.id), db.session.get(User, admin.id), "citizen")
+
+    for browser in (client, reader.client):
+        assert 'class="badge badge-staff"' not in browser.get(url).get_data(as_text=True)
+
+
+def test_text_that_looks_like_a_marker_stays_as_typed_in_the_cached_page(client, browser_for, make_consultation):
+    consultation = make_consultation()
+    typed = "Se https://example.org/?t=__hoering_csrf_token__ og <@hoering csrf@> her"
+    browser_for().comment(consultation.slug, typed)
+    url = f"/hoeringer/{consultation.slug}"
+    first, cached = client.get(url).get_data(as_text=True), client.get(url).get_data(as_text=True)
+    assert "?t=__hoering_csrf_token__" in first and "?t=__hoering_csrf_token__" in cached
+    assert "&lt;@hoering csrf@&gt;" in cached
+
+
+def test_made_up_sorts_and_page_one_share_the_key_of_the_plain_page(app, client, make_consultation):
+    from hoering import cache
+
+    url = f"/hoeringer/{make_consultation().slug}"
+    kept = []
+    real_put = cache.put
+
+    def spy(key, value):
+        kept.append(key)
+        real_put(key, value)
+
+    cache.put = spy
+    try:
+        for query in ("", "?sort=aaaa", "?sort=aaab", "?sort=newest", "?page=1", "?sort=zzz&page=1"):
+            assert client.get(url + query).status_code == 200
+    finally:
+        cache.put = real_put
+    assert len([key for key in kept if key.startswith("consultation:")]) == 1

@@ -284,7 +284,8 @@ def test_a_connection_that_died_in_the_pool_is_replaced_after_a_rest(app, make_a
     proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
     try:
         other = make_app(SQLALCHEMY_DATABASE_URI=url.set(host="127.0.0.1", port=proxy.port).render_as_string(
-            hide_password=False), PROPAGATE_EXCEPTIONS=False, DATABASE_PING_IDLE_SECONDS=idle_seconds)
+            hide_password=False), PROPAGATE_EXCEPTIONS=False, DATABASE_PING_IDLE_SECONDS=idle_seconds,
+            CONTENT_HEAD_MEMO_SECONDS=0)  # every view asks the database
         page = f"/hoeringer/{make_consultation().slug}"
         visitor = other.test_client()
         assert visitor.get(page).status_code == 200  # a connection now rests in the pool
