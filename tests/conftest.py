@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 # docx … sklearn: the libraries the app loads only in its child processes
@@ -342,25 +343,40 @@ def browser_for(app, make_user):
     return make
 
 
+@contextmanager
+def captured_sql(app):
+    """The SQL statements ``app``'s engine runs inside the block (a list, filled as they
+    run, each with its whitespace collapsed)."""
+    statements: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+
+
+class _Counter:
+    def __init__(self, statements: list[str]):
+        self.statements = statements
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
 @pytest.fixture
 def count_queries(app):
     """Context manager counting SQL statements: ``with count_queries() as counter: …; counter.count``."""
-    from contextlib import contextmanager
 
     @contextmanager
     def counting():
-        class Counter:
-            count = 0
-
-        def before(*args, **kwargs):
-            Counter.count += 1
-
-        with app.app_context():
-            engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", before)
-        try:
-            yield Counter
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", before)
+        with captured_sql(app) as statements:
+            yield _Counter(statements)
 
     return counting

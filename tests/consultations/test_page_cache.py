@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import re
 import time
-from contextlib import contextmanager
 
 import sqlalchemy as sa
 
 from hoering.extensions import db
-from tests.conftest import csrf_token_from
+from tests.conftest import captured_sql, csrf_token_from
 from tests.moderation.helpers import act
 
 COUNT = re.compile(r'id="comments-heading">[^<]*<span class="count">\((\d+)\)')
@@ -21,23 +20,6 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def comment_count(html: str) -> int:
     return int(COUNT.search(html).group(1))
-
-
-@contextmanager
-def captured_sql(app):
-    """The SQL statements run inside the block (a list, filled as they run)."""
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
 
 
 def post_comment(browser, consultation, text, **extra):

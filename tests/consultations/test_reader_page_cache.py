@@ -16,7 +16,7 @@ from hoering.comments.models import Comment
 from hoering.consultations import readercache
 from hoering.extensions import db
 from hoering.moderation.models import Ban, Report
-from tests.conftest import Browser, csrf_token_from
+from tests.conftest import Browser, captured_sql, csrf_token_from
 
 CSRF = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+')
 SUBMISSION = re.compile(r'name="submission" value="([A-Za-z0-9_-]{32})"')
@@ -250,19 +250,9 @@ def test_the_cached_page_costs_the_same_queries_for_one_comment_and_many(
     for consultation in (empty, small, large):
         url = f"/hoeringer/{consultation.slug}"
         reader.get(url)
-        captured = []
-
-        def before(_conn, _cursor, statement, *_args, captured=captured):
-            captured.append(statement.lower())
-
-        with app.app_context():
-            engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", before)
-        try:
+        with captured_sql(app) as captured:
             assert reader.get(url).status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", before)
-        statements[consultation.slug] = captured
+        statements[consultation.slug] = [statement.lower() for statement in captured]
     assert {len(found) for found in statements.values()} == {CACHED_QUERIES}
     for statement in statements[large.slug]:
         assert "count(" not in statement and "max(" not in statement

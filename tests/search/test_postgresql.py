@@ -12,6 +12,7 @@ from hoering import ConfigurationError, create_app
 from hoering.extensions import db
 from hoering.search import postgresql, tsquery
 from hoering.search.models import IndexTask, SearchDocument, SearchWord
+from tests.conftest import captured_sql
 from tests.search.test_search import comment_id, found_ids, post
 
 
@@ -189,18 +190,8 @@ def test_a_posted_comment_is_written_without_reading_it_back(on_postgresql, app,
     the insert."""
     consultation = make_consultation(title="Veilys på skoleveien")
     citizen = browser_for(name="Lise Lysglad")
-    statements = []
-
-    def note(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
+    with captured_sql(app) as statements:
         post(citizen, consultation, "Mørkt ved busstoppet om vinteren")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
     inserted = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO comment "))
     written = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO search_document "))
     assert not [s for s in statements[inserted:written] if s.startswith("SELECT") and " FROM comment" in s]
