@@ -110,6 +110,28 @@ def reindex_command() -> None:
     click.echo(f"Indexed {count} documents in {'the database' if in_database() else get_index().path}.")
 
 
+@hoering_cli.command("vectors")
+@click.option("--slug", default=None, help="Only this consultation's comments (default: every comment).")
+@click.option("--limit", type=int, default=None, help="Embed at most this many comments.")
+@with_appcontext
+def vectors_command(slug: str | None, limit: int | None) -> None:
+    """Make the comment vectors (sentence embeddings) that are missing or out of date, ahead
+    of the theme and near-duplicate analyses (they make the missing ones themselves too)."""
+    import sqlalchemy as sa
+
+    from hoering.consultations.models import Consultation
+    from hoering.extensions import db
+    from hoering.summaries.vectors import current_embedder, refresh_vectors
+
+    consultation_id = None
+    if slug is not None:
+        consultation_id = db.session.scalar(sa.select(Consultation.id).where(Consultation.slug == slug))
+        if consultation_id is None:
+            raise click.ClickException(f"No consultation {slug!r}.")
+    made = refresh_vectors(consultation_id, limit=limit)
+    click.echo(f"Embedded {made} comments with {current_embedder().name}.")
+
+
 @hoering_cli.command("search-check")
 @with_appcontext
 def search_check_command() -> None:

@@ -193,6 +193,10 @@ class DefaultConfig:
     #: Seconds such a child may take before it is killed and the request answered 503;
     #: below gunicorn's worker timeout (30 s by default), which would kill the worker itself.
     ISOLATION_TIMEOUT_SECONDS = 25
+    #: How comments become vectors for themes by meaning and near-duplicate groups
+    #: (:mod:`hoering.embeddings`): ``"auto"`` (the multilingual sentence model when its
+    #: package is installed, else ``"lexical"``), ``"sentence"`` or ``"lexical"``.
+    EMBEDDING_METHOD = "auto"
     #: Name shown in authenticator apps next to the account (``None``: ``SITE_OWNER``).
     TOTP_ISSUER: str | None = None
     #: Recovery codes made when two-factor login is switched on.

@@ -89,3 +89,24 @@ class SummaryQuote(db.Model):
     theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"))
     comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"))
     position: Mapped[int] = mapped_column(default=0)
+
+
+class CommentVector(db.Model):
+    """A comment's sentence embedding (:mod:`hoering.embeddings`), made once per text and
+    method by :func:`hoering.summaries.vectors.refresh_vectors`, so that themes by meaning
+    and near-duplicate groups need not embed every comment again.
+
+    ``vector`` holds ``dimensions`` IEEE half-precision floats (little-endian, ``float16``:
+    1 KiB for 512 dimensions; the rounding, below 0.001 per component, moves cosines by
+    less than 0.001). ``text_hash`` is the SHA-256 of the text embedded (hex, first 32
+    characters): an edited comment no longer matches it and is embedded again.
+    """
+
+    __tablename__ = "comment_vector"
+
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), primary_key=True)
+    method: Mapped[str] = mapped_column(sa.String(60))
+    text_hash: Mapped[str] = mapped_column(sa.String(32))
+    dimensions: Mapped[int] = mapped_column()
+    vector: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
