@@ -51,7 +51,7 @@ from gunicorn_bench import BIN, ROOT, Server  # noqa: E402
 
 #: Third-party modules that cost much memory or start-up time; the web worker should load
 #: them only where they are used.
-HEAVY = ("numpy", "sklearn", "scipy", "alembic", "flask_migrate", "matplotlib", "fpdf", "docx", "openpyxl",
+HEAVY = ("numpy", "sklearn", "scipy", "alembic", "flask_migrate", "matplotlib", "fpdf", "weasyprint", "docx", "openpyxl",
          "boto3", "botocore", "lxml", "PIL", "fontTools", "whoosh", "icalendar", "feedgen", "segno", "redis", "psycopg")
 
 #: One sync worker: every request reaches the process whose memory is read.

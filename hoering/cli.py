@@ -196,8 +196,9 @@ def index_worker_command(once: bool, interval: float) -> None:
 
 @hoering_cli.command("export")
 @click.argument("slug")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "docx", "pdf"]), required=True,
-              help="csv, xlsx or json: the comments; docx or pdf: the summary report.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "docx", "pdf", "pdfa"]),
+              required=True, help="csv, xlsx or json: the comments; docx, pdf (PDF/UA, to read) or pdfa "
+                                  "(PDF/A-3a, for the archive): the summary report.")
 @click.option("--output", type=click.Path(dir_okay=False), default="-", show_default=True,
               help="File to write (- for standard output).")
 @click.option("--all-states", is_flag=True,
@@ -213,7 +214,8 @@ def export_command(slug: str, fmt: str, output: str, all_states: bool, language:
 
     from hoering.consultations.services import get_by_slug
     from hoering.exports.formats import consultation_meta, csv_chunks, json_chunks, xlsx_bytes
-    from hoering.exports.report import build_report, report_docx, report_pdf
+    from hoering.exports.pdf import ARCHIVE, READING, report_pdf
+    from hoering.exports.report import build_report, report_docx
     from hoering.exports.rows import COLUMN_LABELS, comment_rows
     from hoering.i18n import in_language
     from hoering.summaries.duplicates import group_numbers
@@ -222,9 +224,10 @@ def export_command(slug: str, fmt: str, output: str, all_states: bool, language:
     if consultation is None:
         raise click.ClickException(f"No consultation with the address /hoeringer/{slug}.")
     with in_language(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        if fmt in ("docx", "pdf"):
+        if fmt in ("docx", "pdf", "pdfa"):
             report = build_report(consultation, include_draft=True)
-            body: bytes | str = report_docx(report) if fmt == "docx" else report_pdf(report)
+            body: bytes | str = (report_docx(report) if fmt == "docx"
+                                 else report_pdf(report, ARCHIVE if fmt == "pdfa" else READING))
         else:
             rows = comment_rows(consultation, full=all_states, duplicate_groups=group_numbers(consultation))
             if fmt == "xlsx":

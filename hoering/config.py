@@ -193,6 +193,10 @@ class DefaultConfig:
     #: Seconds such a child may take before it is killed and the request answered 503;
     #: below gunicorn's worker timeout (30 s by default), which would kill the worker itself.
     ISOLATION_TIMEOUT_SECONDS = 25
+    #: Most published comments the report's PDF lists in its appendix; above this it carries
+    #: them as an embedded CSV file instead (WeasyPrint lays out about 300 comments a second:
+    #: :mod:`hoering.exports.pdf`, docs/PERFORMANCE.md).
+    REPORT_PDF_APPENDIX_LIMIT = 2000
     #: How comments become vectors for themes by meaning and near-duplicate groups
     #: (:mod:`hoering.embeddings`): ``"auto"`` (the multilingual sentence model when its
     #: package is installed, else ``"lexical"``), ``"sentence"`` or ``"lexical"``.

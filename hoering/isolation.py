@@ -1,5 +1,5 @@
 """Heavy work in a short-lived child process forked from the web worker, so that the
-libraries it needs (matplotlib, scikit-learn with SciPy, fpdf2, python-docx, openpyxl) and
+libraries it needs (matplotlib, scikit-learn with SciPy, WeasyPrint, python-docx, openpyxl) and
 the memory it touches never become part of the worker (issue 14: a worker of at most
 100 MiB after serving every page once; docs/PERFORMANCE.md "Worker memory and start-up").
 

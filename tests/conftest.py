@@ -30,6 +30,7 @@ import pytest
 import sklearn.decomposition  # noqa: F401
 import sklearn.feature_extraction.text  # noqa: F401
 import sqlalchemy as sa
+import weasyprint  # noqa: F401
 from flask_migrate import upgrade
 
 from hoering import create_app, migrating

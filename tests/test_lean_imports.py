@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HEAVY = ("numpy", "sklearn", "scipy", "alembic", "flask_migrate", "matplotlib", "fpdf", "docx", "openpyxl",
+HEAVY = ("numpy", "sklearn", "scipy", "alembic", "flask_migrate", "matplotlib", "fpdf", "weasyprint", "docx", "openpyxl",
          "boto3", "lxml", "PIL", "fontTools")
 
 #: Creates the app as ``wsgi.py`` does, logs in through the login form when ``LOGIN_EMAIL``

@@ -81,6 +81,13 @@ class Consultation(db.Model):
     #: Set when the summary is published (issue "themes, summary and reports").
     summarized_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     source_url: Mapped[str | None] = mapped_column(sa.String(500))
+    #: For content imported from open data: the credit its licence asks for (plain text,
+    #: e.g. "The Computational Democracy Project, Polis"), the licence's name (e.g.
+    #: "CC BY 4.0") and the licence's address. Shown on the consultation page and in the
+    #: report (Creative Commons BY 4.0 §3(a): credit, licence and a link to it).
+    source_attribution: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    source_licence: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    source_licence_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     #: Import key, e.g. ``polis:american-assembly.bowling-green``.
     external_id: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))

@@ -1,6 +1,6 @@
-"""The appendix of the summary report, all published comments, written fast: thousands
-of paragraphs are where python-docx and fpdf2 spend their time (docs/PERFORMANCE.md,
-"Exports and reports"). The output is what their plain APIs would write.
+"""The appendix of the summary report's DOCX, all published comments, written fast:
+thousands of paragraphs are where python-docx spends its time (docs/PERFORMANCE.md,
+"Exports and reports"). The output is what its plain API would write.
 """
 
 from __future__ import annotations
@@ -87,70 +87,3 @@ def _docx_text(r, text: str) -> None:
         r.text = text
     else:
         r.add_t(text)
-
-
-class PlainTextFlow:
-    """Plain paragraphs for long PDF appendices: lines are broken here, word by word with
-    each word measured once, and drawn with ``FPDF.text``. fpdf2's ``multi_cell`` measures
-    the growing line again for every character, which made 10,000 comments take minutes."""
-
-    def __init__(self, pdf, width: float, size: float = 9):
-        self.pdf, self.width, self.size = pdf, width, size
-        self.line_height = size * 0.45  # mm
-        self.widths: dict[tuple[str, str], float] = {}
-
-    def _width(self, style: str, word: str) -> float:
-        key = (style, word)
-        if key not in self.widths:
-            pdf = self.pdf
-            if self._plain and "{" not in word:
-                # What get_string_width computes for one fragment in one font with no
-                # shaping, stretching or spacing (fpdf2's Fragment.get_width), without
-                # splitting the word into fragments first: a seventh of the time.
-                # "{nb}" and other aliases are left to fpdf2, which replaces them.
-                self.widths[key] = pdf.current_font.get_text_width(word, pdf.font_size_pt, None)[1] / pdf.k
-            else:
-                self.widths[key] = pdf.get_string_width(word)
-        return self.widths[key]
-
-    @property
-    def _plain(self) -> bool:
-        """True while the text is set in one TrueType font as it is: no text shaping,
-        stretching, letter spacing or fallback fonts."""
-        pdf = self.pdf
-        return (pdf.is_ttf_font and not pdf.text_shaping and pdf.font_stretching == 100 and pdf.char_spacing == 0
-                and not pdf._fallback_font_ids)  # noqa: SLF001 - fpdf2 has no public getter
-
-    def _lines(self, text: str, style: str):
-        space = self._width(style, " ")
-        for source_line in text.split("\n"):
-            line: list[str] = []
-            used = 0.0
-            for word in source_line.split():
-                width = self._width(style, word)
-                while width > self.width:  # a word longer than the line is cut
-                    cut = max(1, int(len(word) * self.width / width) - 1)
-                    if line:
-                        yield " ".join(line)
-                        line, used = [], 0.0
-                    yield word[:cut]
-                    word = word[cut:]
-                    width = self._width(style, word)
-                if line and used + space + width > self.width:
-                    yield " ".join(line)
-                    line, used = [word], width
-                else:
-                    used += (space if line else 0) + width
-                    line.append(word)
-            yield " ".join(line)
-
-    def paragraph(self, text: str, style: str, after: float = 0.5) -> None:
-        pdf = self.pdf
-        pdf.set_font("DejaVu", style, self.size)
-        for line in self._lines(text, style):
-            if pdf.get_y() + self.line_height > pdf.page_break_trigger:
-                pdf.add_page()
-            pdf.set_y(pdf.get_y() + self.line_height)
-            if line:
-                pdf.text(pdf.l_margin, pdf.get_y() - self.line_height * 0.25, line)
-        pdf.set_y(pdf.get_y() + after)

@@ -1,36 +1,46 @@
-"""The summary report for politicians: consultation facts, statistics and chart, the
-summary per theme with quotes and counts, and an appendix of all published comments.
+"""The summary report for politicians: consultation facts, how the consultation and its
+analysis were done (:mod:`hoering.exports.methodology`), statistics and chart, the summary
+per theme (largest theme first) with quotes and counts, the credit and licence of
+imported data, and an appendix of all published comments.
 
-One :class:`Report` is built from the database, then written as DOCX (python-docx), PDF
-(fpdf2, with the DejaVu Sans font that matplotlib ships, which covers Norwegian letters)
-or shown as a printable page. Labels are translated in the current locale.
+One :class:`Report` is built from the database, then written as DOCX (python-docx), as a
+tagged, accessible PDF (WeasyPrint, from ``templates/exports/report_document.html``:
+PDF/UA-1 to read, PDF/A-3a for the archive; :mod:`hoering.exports.pdf`) or shown as a
+printable page. Every quote links to its comment on the site. Labels are translated in the
+current locale.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
-import os
 from dataclasses import dataclass
 
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 
-from hoering import isolation
-from hoering.comments.models import CommentState
 from hoering.consultations.models import Consultation
-from hoering.exports.appendix import PlainTextFlow, docx_appendix, short_datetime
+from hoering.exports.appendix import docx_appendix
+from hoering.exports.methodology import Methodology, methodology
 from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
-from hoering.extensions import db
 from hoering.i18n import current_language_code
 from hoering.sanitize import xml_safe
-from hoering.summaries.duplicates import groups_of
 from hoering.summaries.services import SummaryView, summary_view
 from hoering.summaries.statistics import Statistics, comments_per_day_chart, statistics
 from hoering.timeutil import to_oslo
+from hoering.urls import site_url_for
+
+
+@dataclass
+class ReportQuote:
+    """A quoted comment: its text, author, id and absolute address on the site."""
+
+    text: str
+    author: str
+    comment_id: int
+    url: str
 
 
 @dataclass
@@ -40,7 +50,8 @@ class ReportSection:
     name: str
     counts: str
     blocks: list[Block]
-    quotes: list[tuple[str, str, int]]  # (text, author, comment id)
+    html: str
+    quotes: list[ReportQuote]
 
 
 @dataclass
@@ -55,10 +66,11 @@ class Report:
     chart_png: bytes
     summary: SummaryView | None
     overview: list[Block]
-    overview_quotes: list[tuple[str, str, int]]
+    overview_quotes: list[ReportQuote]
     sections: list[ReportSection]
     appendix: list[CommentRow]
     generated_at: dt.datetime
+    method: Methodology | None = None
     owner: str = ""
     language: str = "nb"
 
@@ -95,18 +107,22 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
     if stats.distinct != stats.total:
         facts.append((_("Distinct comments (near-duplicates counted once)"), format_decimal(stats.distinct)))
 
-    def quotes(items) -> list[tuple[str, str, int]]:
-        return [(q.comment.body_text, q.comment.author.display_name, q.comment.id) for q in items]
+    def quotes(items) -> list[ReportQuote]:
+        return [ReportQuote(q.comment.body_text, q.comment.author.display_name, q.comment.id,
+                            site_url_for("comments.permalink", comment_id=q.comment.id)) for q in items]
 
+    # Largest theme first: the order of weight, not of the alphabet.
+    stats.themes.sort(key=lambda count: (-count.comments, count.theme.name.casefold()))
     sections = []
     if view is not None:
-        for section in view.sections:
+        for section in sorted(view.sections, key=lambda part: (-(part.count.comments if part.count else 0),
+                                                               part.theme.name.casefold())):
             counts = ""
             if section.count:
                 counts = (ngettext("%(num)d comment", "%(num)d comments", section.count.comments) + " · "
                           + ngettext("%(num)d participant", "%(num)d participants", section.count.participants))
             sections.append(ReportSection(section.theme.name, counts, html_blocks(section.text_html),
-                                          quotes(section.quotes)))
+                                          section.text_html, quotes(section.quotes)))
     return Report(
         consultation=consultation, title=_("What we heard: %(title)s", title=consultation.title), facts=facts,
         stats=stats, chart_png=comments_per_day_chart(consultation, _("Comments per day")) if with_chart else b"",
@@ -114,40 +130,75 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         overview=html_blocks(view.overview_html) if view else [], overview_quotes=quotes(view.quotes) if view else [],
         sections=sections, appendix=list(comment_rows(consultation, full=False)),
         generated_at=dt.datetime.now(dt.UTC), owner=current_app.config.get("SITE_OWNER") or "",
+        method=methodology(consultation),
         language={"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}.get(current_language_code(), "nb-NO"),
     )
 
 
-def report_file(consultation: Consultation, fmt: str) -> bytes:
-    """The summary report (draft included, marked) as a DOCX or PDF file, made in a child
-    process (:mod:`hoering.isolation`: python-docx with lxml, fpdf2 with fontTools and the
-    fonts, matplotlib for the chart, scikit-learn for the near-duplicate count, never load
-    into the web worker), which reads the consultation itself.
+@dataclass
+class MethodItem:
+    """One point of the method section: a label, a sentence and, optionally, a list."""
 
-    Args:
-        consultation: a loaded consultation.
-        fmt: ``"docx"`` or ``"pdf"``.
-
-    Raises:
-        werkzeug.exceptions.NotFound: the consultation was deleted meanwhile.
-        hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
-    """
-    # The near-duplicate groups and the chart first, each made (in a child of its own) only
-    # when the cache lacks them: the report's child then finds them in the cache (Redis, or
-    # the memory it shares with this process at the fork) and needs neither scikit-learn
-    # nor matplotlib, which take longer to import than most reports take to write.
-    groups_of(consultation, (CommentState.PUBLISHED.value,))
-    comments_per_day_chart(consultation, _("Comments per day"))
-    return isolation.run(_made_report_file, consultation.id, fmt)
+    label: str
+    text: str
+    items: list[str]
 
 
-def _made_report_file(consultation_id: int, fmt: str) -> bytes:
-    """In the child: the report of consultation ``consultation_id`` as ``fmt``."""
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None:
-        abort(404)
-    report = build_report(consultation, include_draft=True)
-    return report_docx(report) if fmt == "docx" else report_pdf(report)
+def method_items(report: Report) -> list[MethodItem]:
+    """The method section of ``report`` as labelled sentences in the current language
+    (:mod:`hoering.exports.methodology` says what it holds and why)."""
+    method = report.method
+    if method is None:
+        return []
+    number = format_decimal
+    period = _("Comments could be sent from %(start)s to %(end)s.",
+               start=format_date(to_oslo(method.opens_at).date(), "long"),
+               end=format_date(to_oslo(method.closes_at).date(), "long"))
+    voters = ngettext("%(count)s person voted on comments (agree or disagree).",
+                      "%(count)s people voted on comments (agree or disagree).", method.voters,
+                      count=number(method.voters))
+    if method.imported_voters:
+        voters += " " + _("%(num)s of these votes were recorded by the platform the comments were imported from.",
+                          num=number(method.imported_voters))
+    people = ngettext("%(count)s person sent comments", "%(count)s people sent comments", method.authors,
+                      count=number(method.authors)) + "; " + ngettext(
+        "%(count)s of them had a comment published.", "%(count)s of them had comments published.",
+        method.participants, count=number(method.participants))
+    comments = _("%(received)s comments and replies came in: %(published)s published, %(rejected)s not published, "
+                 "%(waiting)s waiting for moderation and %(withdrawn)s withdrawn by their authors.",
+                 received=number(method.received), published=number(method.published),
+                 rejected=number(method.not_published_total), waiting=number(method.waiting),
+                 withdrawn=number(method.withdrawn))
+    rules = (_("Moderators checked comments against the published house rules:") if method.house_rules
+             else _("No house rules were published."))
+    themes = _("Moderators read the comments and tagged them with themes (%(themes)s themes; %(taggers)s people "
+               "tagged). Themes the computer proposes, by grouping comments of similar meaning, are used only when "
+               "a moderator accepts them. A comment may have several themes.",
+               themes=number(method.themes), taggers=number(method.taggers))
+    analysed = _("%(analysed)s of %(published)s published comments (%(percent)s %%) have been analysed.",
+                 analysed=number(method.analysed), published=number(method.published),
+                 percent=method.analysed_percent)
+    items = [
+        MethodItem(_("Period"), period, []),
+        MethodItem(_("Channels"), "", method.channels),
+        MethodItem(_("Participants"), people + " " + voters, []),
+        MethodItem(_("Comments"), comments, [f"{reason}: {number(count)}" for reason, count in method.not_published]),
+        MethodItem(_("Moderation"), rules, method.house_rules),
+        MethodItem(_("Themes"), themes, []),
+        MethodItem(_("Analysed"), analysed, []),
+    ]
+    if report.stats.distinct != report.stats.total:
+        items.append(MethodItem(_("Near-duplicates"), _(
+            "%(total)s published comments hold %(distinct)s distinct ones: comments with the same or nearly the same "
+            "text are counted once where the report says so.", total=number(report.stats.total),
+            distinct=number(report.stats.distinct)), []))
+    if method.source:
+        credit, url, licence, licence_url = method.source
+        items.append(MethodItem(_("Source and licence"), _(
+            "The comments and votes are open data from %(credit)s (%(url)s), used under the licence %(licence)s "
+            "(%(licence_url)s).", credit=credit, url=url or "–", licence=licence, licence_url=licence_url or "–"),
+            []))
+    return items
 
 
 def _theme_table(report: Report) -> list[tuple[str, str, str, str]]:
@@ -207,8 +258,18 @@ def report_docx(report: Report) -> bytes:
         cells = table.add_row().cells
         cells[0].text, cells[1].text = x(label), x(value)
 
+    document.add_heading(_("How this report was made"), level=1)
+    for item in method_items(report):
+        document.add_heading(x(item.label), level=2)
+        if item.text:
+            document.add_paragraph(x(item.text))
+        for line in item.items:
+            document.add_paragraph(x(line), style="List Bullet")
+
     document.add_heading(_("Statistics"), level=1)
-    document.add_picture(io.BytesIO(report.chart_png), width=Cm(16))
+    picture = document.add_picture(io.BytesIO(report.chart_png), width=Cm(16))
+    # The picture's alternative text (Word's "Alt Text": the drawing's descr attribute).
+    picture._inline.docPr.set("descr", x(chart_alt(report)))  # noqa: SLF001 - python-docx has no API for it
     theme_rows = _theme_table(report)
     if theme_rows:
         table = document.add_table(rows=1, cols=4)
@@ -268,131 +329,49 @@ def _docx_blocks(document, blocks: list[Block], heading_level: int) -> None:
                     added.font.name = "Courier New"
 
 
-def _docx_quotes(document, quotes) -> None:
-    for text, author, comment_id in quotes:
+def _docx_quotes(document, quotes: list[ReportQuote]) -> None:
+    """Each quote in Word's Quote style, its source a link to the comment on the site."""
+    for quote in quotes:
         paragraph = document.add_paragraph(style="Quote")
-        paragraph.add_run(xml_safe(text))
-        paragraph.add_run(xml_safe(f" — {author} (#{comment_id})")).italic = True
+        paragraph.add_run(xml_safe(_("“%(text)s”", text=quote.text)))
+        paragraph.add_run(xml_safe(f" — {quote.author}, ")).italic = True
+        _docx_link(paragraph, quote.url, _("comment #%(id)d", id=quote.comment_id))
 
 
-# --- PDF ----------------------------------------------------------------------------------------
+def _docx_link(paragraph, url: str, text: str) -> None:
+    """Append a hyperlink to ``url`` showing ``text`` (Word's Hyperlink character style).
 
-def _font_path(name: str) -> str:
-    """The path of a DejaVu font that matplotlib ships, found without importing matplotlib
-    (a package's spec names its folder)."""
-    folder = os.path.dirname(importlib.util.find_spec("matplotlib").origin)
-    return os.path.join(folder, "mpl-data", "fonts", "ttf", name)
+    python-docx has no API for links: this writes the ``w:hyperlink`` element of
+    ECMA-376 Part 1, §17.16.22, with an external relationship to ``url``."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    relationship = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), relationship)
+    run = OxmlElement("w:r")
+    properties = OxmlElement("w:rPr")
+    style = OxmlElement("w:rStyle")
+    style.set(qn("w:val"), "Hyperlink")
+    properties.append(style)
+    underline = OxmlElement("w:u")
+    underline.set(qn("w:val"), "single")
+    properties.append(underline)
+    colour = OxmlElement("w:color")
+    colour.set(qn("w:val"), "0B4F8A")
+    properties.append(colour)
+    run.append(properties)
+    label = OxmlElement("w:t")
+    label.text = xml_safe(text)
+    run.append(label)
+    link.append(run)
+    paragraph._p.append(link)  # noqa: SLF001 - python-docx has no API for links
 
 
-def report_pdf(report: Report) -> bytes:
-    """The report as PDF (fpdf2), A4, DejaVu Sans. Characters the font lacks (most
-    emoji) are drawn as an empty box rather than breaking the document."""
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
-
-    page_label = _("Page")  # outside the f-string, where message extraction finds it
-    footer_text = f"{report.owner} · {report.generated_label} · {page_label} "
-
-    class ReportPDF(FPDF):
-        def footer(self):
-            self.set_y(-12)
-            self.set_font("DejaVu", "", 8)
-            self.cell(0, 5, f"{footer_text}{self.page_no()}", align="C")
-
-    pdf = ReportPDF(format="A4")
-    pdf.set_lang(report.language)
-    pdf.set_title(report.title)
-    pdf.set_author(report.owner)
-    pdf.set_creator("Hoering")
-    pdf.add_font("DejaVu", "", _font_path("DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", _font_path("DejaVuSans-Bold.ttf"))
-    pdf.add_font("DejaVu", "I", _font_path("DejaVuSans-Oblique.ttf"))
-    pdf.add_font("DejaVu", "BI", _font_path("DejaVuSans-BoldOblique.ttf"))
-    pdf.add_font("DejaVuMono", "", _font_path("DejaVuSansMono.ttf"))
-    pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.add_page()
-    width = pdf.epw
-
-    def heading(text: str, size: int) -> None:
-        pdf.set_font("DejaVu", "B", size)
-        pdf.multi_cell(width, size * 0.55, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(2)
-
-    def paragraph(text: str, style: str = "", size: int = 10, indent: float = 0) -> None:
-        pdf.set_font("DejaVu", style, size)
-        pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(width - indent, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1.5)
-
-    def quotes(items) -> None:
-        for text, author, comment_id in items:
-            paragraph(_("“%(text)s”", text=text), "I", indent=8)
-            paragraph(f"— {author} (#{comment_id})", size=9, indent=8)
-
-    heading(report.title, 18)
-    if report.is_draft:
-        paragraph(_("Draft – not published"), "B")
-    for label, value in report.facts:
-        pdf.set_font("DejaVu", "B", 10)
-        pdf.cell(45, 6, label)
-        pdf.set_font("DejaVu", "", 10)
-        pdf.multi_cell(width - 45, 6, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(4)
-    heading(_("Statistics"), 14)
-    pdf.image(io.BytesIO(report.chart_png), w=width)
-    pdf.ln(2)
-    theme_rows = _theme_table(report)
-    if theme_rows:
-        pdf.set_font("DejaVu", "", 9)
-        with pdf.table(col_widths=(70, 25, 25, 25), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")) as table:
-            table.row([_("Theme"), _("Comments"), _("Participants"), _("Supports")])
-            for row in theme_rows:
-                table.row(list(row))
-        pdf.ln(3)
-    for question, count in report.stats.questions:
-        paragraph(f"• {question} – " + ngettext("%(num)d comment", "%(num)d comments", count))
-
-    heading(_("What we heard"), 14)
-    if report.summary is None:
-        paragraph(_("The summary has not been published yet."))
-    def blocks(items: list[Block], heading_size: int) -> None:
-        """The moderators' text: headings, paragraphs, indented list items with bullets or
-        numbers, quotes in italics; bold and italic runs kept (``FPDF.write`` flows them)."""
-        for block in items:
-            if block.kind == "heading":
-                heading(block.text, heading_size)
-                continue
-            indent = 6 * block.level if block.kind in ("bullet", "number") else (8 if block.kind == "quote" else 0)
-            left = pdf.l_margin
-            pdf.set_left_margin(left + indent)
-            pdf.set_x(left + indent)
-            if block.kind in ("bullet", "number"):
-                pdf.set_font("DejaVu", "", 10)
-                marker = "• " if block.kind == "bullet" else f"{block.number}. "
-                pdf.set_x(left + indent - pdf.get_string_width(marker))
-                pdf.write(5, marker)
-            for run in block.runs:
-                style = ("B" if run.bold else "") + ("I" if run.italic or block.kind == "quote" else "")
-                pdf.set_font("DejaVuMono" if run.code else "DejaVu", style if not run.code else "", 10)
-                pdf.write(5, run.text)
-            pdf.set_left_margin(left)
-            pdf.ln(5)
-            pdf.ln(1.5)
-
-    blocks(report.overview, 12)
-    quotes(report.overview_quotes)
-    for section in report.sections:
-        heading(section.name, 12)
-        if section.counts:
-            paragraph(section.counts, "I", size=9)
-        blocks(section.blocks, 11)
-        quotes(section.quotes)
-
-    pdf.add_page()
-    heading(_("Appendix: all published comments"), 14)
-    appendix = PlainTextFlow(pdf, width)
-    for row in report.appendix:
-        reply = " · " + _("Reply to #%(id)d", id=row.parent) if row.parent else ""
-        appendix.paragraph(f"#{row.id} {row.author} · {short_datetime(row.created)}{reply}", "B")
-        appendix.paragraph(row.text, "", after=2.5)
-    return bytes(pdf.output())
+def chart_alt(report: Report) -> str:
+    """The chart's alternative text: what it shows and its largest bar."""
+    alt = _("Bar chart of comments per day.")
+    if report.stats.per_day:
+        alt += " " + _("Most in a day: %(num)d.", num=max(count for _day, count in report.stats.per_day))
+    return alt

@@ -10,8 +10,9 @@ from hoering import permissions
 from hoering.consultations import services as consultation_services
 from hoering.consultations.models import Consultation
 from hoering.exports import bp
+from hoering.exports.files import report_file
 from hoering.exports.formats import comments_xlsx, consultation_meta, csv_chunks, json_chunks
-from hoering.exports.report import build_report, report_file
+from hoering.exports.report import build_report
 from hoering.exports.rows import COLUMN_LABELS, comment_rows, exported_states
 from hoering.summaries import duplicates
 from hoering.summaries.services import summary_view
@@ -25,9 +26,12 @@ COMMENT_FORMATS = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "json": ("application/json; charset=utf-8", "json"),
 }
+#: Report formats: (MIME type, file name ending). ``pdf`` is tagged PDF/UA to read, ``pdfa``
+#: PDF/A-3a for the archive (:mod:`hoering.exports.pdf`).
 REPORT_FORMATS = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "pdf": "application/pdf",
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "pdf": ("application/pdf", "pdf"),
+    "pdfa": ("application/pdf", "pdfa.pdf"),
 }
 
 
@@ -81,11 +85,12 @@ def comments_export(slug: str, fmt: str):
 @bp.get("/saksbehandling/hoeringer/<slug>/rapport.<fmt>")
 @export_required
 def report_download(slug: str, fmt: str):
-    """The summary report as DOCX or PDF (a draft summary is included, marked)."""
+    """The summary report as DOCX, PDF/UA or PDF/A (a draft summary is included, marked)."""
     if fmt not in REPORT_FORMATS:
         abort(404)
     consultation = _consultation_or_404(slug)
-    return _download(report_file(consultation, fmt), REPORT_FORMATS[fmt], f"{consultation.slug}-rapport.{fmt}")
+    mimetype, ending = REPORT_FORMATS[fmt]
+    return _download(report_file(consultation, fmt), mimetype, f"{consultation.slug}-rapport.{ending}")
 
 
 @bp.get("/hoeringer/<slug>/rapport")

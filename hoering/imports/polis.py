@@ -41,6 +41,10 @@ ATTRIBUTION = (
     "Data gathered using the Polis software (compdemocracy.org/polis), sub-licensed under "
     "CC BY 4.0 with attribution to The Computational Democracy Project."
 )
+#: The credit and licence stored on the consultation (shown on its page and in the report).
+SOURCE_ATTRIBUTION = "The Computational Democracy Project, Polis (compdemocracy.org/polis)"
+SOURCE_LICENCE = "CC BY 4.0"
+SOURCE_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _GERMAN_WORDS = re.compile(r"\b(und|der|die|das|nicht|ist|für|mit|sollen|werden)\b", re.IGNORECASE)
@@ -202,6 +206,9 @@ def import_polis(directory: str, language: str | None = None, all_pending: bool 
         consultation.body_html = markdown_html(consultation.body_markdown)
         db.session.add(consultation)
         db.session.flush()
+    if not consultation.source_licence:  # also for consultations imported before the licence was kept
+        consultation.source_attribution = SOURCE_ATTRIBUTION
+        consultation.source_licence, consultation.source_licence_url = SOURCE_LICENCE, SOURCE_LICENCE_URL
     result = PolisImportResult(slug=consultation.slug, title=consultation.title, created=created)
 
     authors = _participants(conversation, {r.author_id for r in rows}, result)

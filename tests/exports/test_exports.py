@@ -148,6 +148,25 @@ def test_docx_and_pdf_reports_hold_the_summary_and_the_appendix(browser_for, hea
     assert "Kari Østby" in pdf_text and "Skjult innspill" not in pdf_text
 
 
+def structure_types(pdf) -> set[str]:
+    """The kinds of structure element (``H1``, ``P``, ``L`` …) in a tagged PDF read by pypdf."""
+    found: set[str] = set()
+
+    def walk(node) -> None:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            if "/S" in node:
+                found.add(str(node["/S"]).lstrip("/"))
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(pdf.trailer["/Root"]["/StructTreeRoot"])
+    return found
+
+
 def test_the_reports_keep_the_summarys_headings_lists_and_emphasis(browser_for, hearing, app):
     from docx import Document
     from pypdf import PdfReader
@@ -178,10 +197,12 @@ def test_the_reports_keep_the_summarys_headings_lists_and_emphasis(browser_for, 
 
     pdf = PdfReader(io.BytesIO(download(officer, consultation.slug, "pdf", REPORT).get_data()))
     pdf_text = "\n".join(page.extract_text() for page in pdf.pages)
-    for expected in ("Hovedfunn", "svært viktig", "• Kortere skolevei", "1. Først bussen", "2. Så fergen",
-                     "• Øyane", "Et sitat fra møtet"):
+    for expected in ("Hovedfunn", "svært viktig", "Kortere skolevei", "Først bussen", "Så fergen", "Øyane",
+                     "Et sitat fra møtet"):
         assert expected in pdf_text, expected
     assert "**" not in pdf_text
+    # The lists are lists, and the quote a quote, in the PDF's structure (what a screen reader reads).
+    assert {"L", "LI", "BlockQuote"} <= structure_types(pdf)
 
 
 def test_the_print_page_is_public_only_once_published(browser_for, client, hearing, app):

@@ -1,0 +1,145 @@
+"""How a consultation's report came about: the method section politicians read first.
+
+A report that counts comments without saying what was counted misleads. Following the
+guidance for consultation reports (the UK Government's Consultation Principles, 2018:
+"explain the methods used"; Citizen Space's "We asked, you said, we did"), the section
+states: when the consultation ran and through which channels; the house rules that
+moderation applied; how many people took part and how many voted on comments; how many
+comments came in, how many were published and how many were not, with the reasons; how
+the themes were made; and how much of what was published was analysed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from hoering.comments.models import Comment, CommentState, Support, count_participants
+from hoering.consultations.models import Consultation
+from hoering.extensions import db
+from hoering.moderation.models import PENDING_REVIEW
+from hoering.moderation.rules import house_rule_titles, house_rules
+from hoering.summaries.models import CommentTheme, Theme
+
+
+@dataclass
+class Methodology:
+    """The facts of the method section.
+
+    Attributes:
+        opens_at, closes_at: when comments could be sent (UTC).
+        channels: the ways comments came in, as sentences in the current language.
+        house_rules: the titles of the house rules in force, in their published order.
+        authors: people who sent at least one comment (any state; official replies not
+            counted).
+        participants: people with at least one published comment.
+        voters: people who marked agreement on a published comment here, plus the voters an
+            import recorded (:attr:`imported_voters`).
+        imported_voters: voters counted by the platform the comments were imported from (0
+            when none).
+        received: every comment and reply sent, in any state.
+        published: those shown to the public.
+        not_published: ``[(reason, count)]``: comments rejected or hidden, by the house rule
+            cited (or why else), largest first.
+        waiting: comments still waiting for moderation.
+        withdrawn: comments their authors removed.
+        themes: themes defined.
+        taggers: people who tagged comments with themes.
+        analysed: published comments tagged with at least one theme.
+        source: the credit and licence of imported data (``None`` when nothing was imported).
+    """
+
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    channels: list[str]
+    house_rules: list[str]
+    authors: int
+    participants: int
+    voters: int
+    received: int
+    published: int
+    not_published: list[tuple[str, int]]
+    waiting: int
+    withdrawn: int
+    themes: int
+    taggers: int
+    analysed: int
+    imported_voters: int = 0
+    source: tuple[str, str, str, str] | None = field(default=None)
+
+    @property
+    def analysed_percent(self) -> int:
+        """Analysed published comments as a whole percentage, rounded down (100 only when
+        every one is analysed; 0 when nothing is published)."""
+        return self.analysed * 100 // self.published if self.published else 0
+
+    @property
+    def not_published_total(self) -> int:
+        """Comments rejected or hidden, whatever the reason."""
+        return sum(count for _, count in self.not_published)
+
+
+def _reason_label(code: str | None, titles: dict[str, str], imported: bool) -> str:
+    if code == PENDING_REVIEW:
+        return _("Hidden after reports by readers, waiting for a moderator")
+    if code and code in titles:
+        return titles[code]
+    if imported:
+        return _("Rejected by the moderators of the platform the comments were imported from (no reason given)")
+    return _("No reason recorded")
+
+
+def methodology(consultation: Consultation) -> Methodology:
+    """Gather :class:`Methodology` for ``consultation`` in a constant number of queries.
+
+    Args:
+        consultation: a loaded consultation.
+    """
+    mine = Comment.consultation_id == consultation.id
+    imported = bool(consultation.source_attribution)  # set by the importers of open data
+    states = dict(db.session.execute(
+        sa.select(Comment.state, sa.func.count(Comment.id)).where(mine).group_by(Comment.state)).all())
+    authors = db.session.scalar(sa.select(count_participants()).where(mine)) or 0
+    participants = db.session.scalar(sa.select(count_participants()).where(
+        mine, Comment.state == CommentState.PUBLISHED.value)) or 0
+    voters = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Support.user_id))).join(Comment, Comment.id == Support.comment_id)
+        .where(mine, Comment.state == CommentState.PUBLISHED.value)) or 0
+    titles = house_rule_titles()
+    reasons: dict[str, int] = {}
+    for code, count in db.session.execute(
+            sa.select(Comment.hidden_reason, sa.func.count(Comment.id))
+            .where(mine, Comment.state.in_((CommentState.REJECTED.value, CommentState.HIDDEN.value)))
+            .group_by(Comment.hidden_reason)).all():
+        label = _reason_label(code, titles, imported)
+        reasons[label] = reasons.get(label, 0) + count
+    themes = db.session.scalar(sa.select(sa.func.count(Theme.id)).where(Theme.consultation_id == consultation.id))
+    tagged = (sa.select(CommentTheme.comment_id, CommentTheme.tagged_by_id)
+              .join(Theme, Theme.id == CommentTheme.theme_id)
+              .join(Comment, Comment.id == CommentTheme.comment_id)
+              .where(Theme.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value)
+              .subquery())
+    analysed, taggers = db.session.execute(sa.select(
+        sa.func.count(sa.distinct(tagged.c.comment_id)), sa.func.count(sa.distinct(tagged.c.tagged_by_id)))).one()
+    channels = [_("The consultation's page on this site, where signed-in citizens wrote comments and replies "
+                  "and marked agreement.")]
+    if imported:
+        channels = [_("Imported from %(source)s: comments, votes and the original moderators' decisions.",
+                      source=consultation.source_attribution or consultation.external_id)]
+    source = None
+    if consultation.source_licence:
+        source = (consultation.source_attribution, consultation.source_url or "", consultation.source_licence,
+                  consultation.source_licence_url)
+    imported_voters = int(getattr(consultation, "imported_voters", 0) or 0)
+    return Methodology(
+        opens_at=consultation.opens_at, closes_at=consultation.closes_at, channels=channels,
+        house_rules=[rule.title for rule in house_rules()], authors=authors, participants=participants,
+        voters=voters + imported_voters, imported_voters=imported_voters, received=sum(states.values()),
+        published=states.get(CommentState.PUBLISHED.value, 0),
+        not_published=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
+        waiting=states.get(CommentState.PENDING.value, 0), withdrawn=states.get(CommentState.REMOVED.value, 0),
+        themes=themes or 0, taggers=taggers or 0, analysed=analysed or 0, source=source,
+    )
