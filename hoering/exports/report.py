@@ -27,6 +27,7 @@ from hoering.exports.rows import CommentRow, comment_rows
 from hoering.extensions import db
 from hoering.i18n import current_language_code
 from hoering.sanitize import xml_safe
+from hoering.stances import Tally, stance_counts_text, tally_of
 from hoering.summaries.duplicates import groups_of
 from hoering.summaries.services import SummaryView, summary_view
 from hoering.summaries.statistics import Statistics, comments_per_day_chart, statistics
@@ -40,7 +41,7 @@ class ReportSection:
     name: str
     counts: str
     blocks: list[Block]
-    quotes: list[tuple[str, str, int]]  # (text, author, comment id)
+    quotes: list[tuple[str, str, int, str]]  # (text, author, comment id, its votes in words or "")
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Report:
     chart_png: bytes
     summary: SummaryView | None
     overview: list[Block]
-    overview_quotes: list[tuple[str, str, int]]
+    overview_quotes: list[tuple[str, str, int, str]]
     sections: list[ReportSection]
     appendix: list[CommentRow]
     generated_at: dt.datetime
@@ -90,13 +91,17 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         (_("Participants"), format_decimal(stats.participants)),
         (_("Comments, not counting replies"), format_decimal(stats.comments)),
         (_("Replies"), format_decimal(stats.replies)),
-        (_("Supports"), format_decimal(stats.supports)),
+        (_("Agree"), format_decimal(stats.supports)),
+        (_("Disagree"), format_decimal(stats.disagrees)),
     ]
+    if consultation.imported_voters:
+        facts.append((_("Voting"), _("%(num)s participants voted", num=format_decimal(consultation.imported_voters))))
     if stats.distinct != stats.total:
         facts.append((_("Distinct comments (near-duplicates counted once)"), format_decimal(stats.distinct)))
 
-    def quotes(items) -> list[tuple[str, str, int]]:
-        return [(q.comment.body_text, q.comment.author.display_name, q.comment.id) for q in items]
+    def quotes(items) -> list[tuple[str, str, int, str]]:
+        return [(q.comment.body_text, q.comment.author.display_name, q.comment.id, votes_text(tally_of(q.comment)))
+                for q in items]
 
     sections = []
     if view is not None:
@@ -105,6 +110,8 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
             if section.count:
                 counts = (ngettext("%(num)d comment", "%(num)d comments", section.count.comments) + " · "
                           + ngettext("%(num)d participant", "%(num)d participants", section.count.participants))
+                votes = votes_text(section.count.tally)
+                counts += f" · {votes}" if votes else ""
             sections.append(ReportSection(section.theme.name, counts, html_blocks(section.text_html),
                                           quotes(section.quotes)))
     return Report(
@@ -150,9 +157,15 @@ def _made_report_file(consultation_id: int, fmt: str) -> bytes:
     return report_docx(report) if fmt == "docx" else report_pdf(report)
 
 
+def votes_text(counts: Tally) -> str:
+    """The votes of a quote or theme in words (:func:`hoering.stances.stance_counts_text`:
+    "omstridt: 567 enig, 455 uenig"), or "" when nobody voted."""
+    return stance_counts_text(counts) if counts.agree or counts.disagree else ""
+
+
 def _theme_table(report: Report) -> list[tuple[str, str, str, str]]:
     rows = [(count.theme.name, format_decimal(count.comments), format_decimal(count.participants),
-             format_decimal(count.supports)) for count in report.stats.themes]
+             stance_counts_text(count.tally)) for count in report.stats.themes]
     if report.stats.themes:
         rows.append((_("Not covered by any theme"), format_decimal(report.stats.uncovered), "", ""))
     return rows
@@ -213,7 +226,7 @@ def report_docx(report: Report) -> bytes:
     if theme_rows:
         table = document.add_table(rows=1, cols=4)
         table.style = "Light List"
-        for cell, label in zip(table.rows[0].cells, (_("Theme"), _("Comments"), _("Participants"), _("Supports")),
+        for cell, label in zip(table.rows[0].cells, (_("Theme"), _("Comments"), _("Participants"), _("Votes")),
                                strict=True):
             cell.text = label
         for row in theme_rows:
@@ -269,10 +282,10 @@ def _docx_blocks(document, blocks: list[Block], heading_level: int) -> None:
 
 
 def _docx_quotes(document, quotes) -> None:
-    for text, author, comment_id in quotes:
+    for text, author, comment_id, votes in quotes:
         paragraph = document.add_paragraph(style="Quote")
         paragraph.add_run(xml_safe(text))
-        paragraph.add_run(xml_safe(f" — {author} (#{comment_id})")).italic = True
+        paragraph.add_run(xml_safe(f" — {author} (#{comment_id})" + (f" · {votes}" if votes else ""))).italic = True
 
 
 # --- PDF ----------------------------------------------------------------------------------------
@@ -325,9 +338,9 @@ def report_pdf(report: Report) -> bytes:
         pdf.ln(1.5)
 
     def quotes(items) -> None:
-        for text, author, comment_id in items:
+        for text, author, comment_id, votes in items:
             paragraph(_("“%(text)s”", text=text), "I", indent=8)
-            paragraph(f"— {author} (#{comment_id})", size=9, indent=8)
+            paragraph(f"— {author} (#{comment_id})" + (f" · {votes}" if votes else ""), size=9, indent=8)
 
     heading(report.title, 18)
     if report.is_draft:
@@ -344,8 +357,8 @@ def report_pdf(report: Report) -> bytes:
     theme_rows = _theme_table(report)
     if theme_rows:
         pdf.set_font("DejaVu", "", 9)
-        with pdf.table(col_widths=(70, 25, 25, 25), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")) as table:
-            table.row([_("Theme"), _("Comments"), _("Participants"), _("Supports")])
+        with pdf.table(col_widths=(60, 22, 22, 45), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT")) as table:
+            table.row([_("Theme"), _("Comments"), _("Participants"), _("Votes")])
             for row in theme_rows:
                 table.row(list(row))
         pdf.ln(3)
