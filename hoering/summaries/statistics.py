@@ -48,10 +48,10 @@ class Statistics:
     uncovered: int
     questions: list[tuple[str, int]]
     per_day: list[tuple[dt.date, int]] = field(default_factory=list)
-    disagrees: int = 0
     #: Comments and replies with each near-duplicate group counted once
     #: (:mod:`hoering.summaries.duplicates`).
     distinct: int = 0
+    disagrees: int = 0
 
     @property
     def total(self) -> int:
