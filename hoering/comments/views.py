@@ -175,9 +175,13 @@ def remove(comment_id: int):
     return render_template("comments/remove.html", form=form, comment=comment)
 
 
+#: What a stance form may send: a stance, or "" to take one's stance back.
+_STANCE_VALUES = ("", *(stance.value for stance in Stance))
+
+
 def _wanted_stance(form: SupportForm) -> Stance | None:
-    """The stance the form asks for: its ``stance`` ("agree", "disagree", or anything
-    else for none), or, from a form of before, ``supported`` "1" for agree."""
+    """The stance the form asks for: its ``stance`` ("agree", "disagree" or "" for none),
+    or, from a form of before, ``supported`` "1" for agree (anything else for none)."""
     if form.stance.data is None and form.supported.data is not None:
         return Stance.AGREE if form.supported.data == "1" else None
     return parse_stance(form.stance.data)
@@ -206,6 +210,8 @@ def support(comment_id: int):
         abort(403)
     if not form.validate():  # the CSRF token is missing or has expired
         return render_error(400, message=_("The form had expired. Reload the page and try again."))
+    if (form.stance.data or "") not in _STANCE_VALUES or (form.stance.data is None and form.supported.data is None):
+        return render_error(400)  # not sent by the page's buttons: nothing is changed
     try:
         stance = services.set_stance(comment, current_user, _wanted_stance(form))
     except ServiceError as error:

@@ -230,10 +230,12 @@ _WAITING = (sa.select(Comment.id).where(Comment.author_id == _USER, Comment.cons
 _NO_TIME = sa.null()
 
 
-def _kind(letter: str, id_column, *rest) -> list:
-    """The columns of a row of :data:`_HEAD_AND_STATE`: a kind, an id, then the content
-    head's other six columns (NULL but for the head's own row)."""
-    return [sa.literal_column(f"'{letter}'"), id_column, *(rest or (_NO_TIME,) * 6)]
+def _kind(letter, id_column, *rest) -> list:
+    """The columns of a row of :data:`_HEAD_AND_STATE`: a kind (a letter, or an
+    expression giving one), an id, then the content head's other six columns (NULL but
+    for the head's own row)."""
+    kind = sa.literal_column(f"'{letter}'") if isinstance(letter, str) else letter
+    return [kind, id_column, *(rest or (_NO_TIME,) * 6)]
 
 
 #: Built once: the content head of the consultation (kind ``h``; :func:`versions.content_head`)
