@@ -182,12 +182,14 @@ class CommentDeleted(DomainEvent):
 
 @dataclasses.dataclass(frozen=True)
 class CommentSupported(DomainEvent):
-    """A reader gave (``supported`` true) or took back their support of a comment; its
-    support count changed by one. Publisher: comments (``set_support``)."""
+    """A reader took a stance on a comment, switched sides (``supported`` true, ``stance``
+    "agree" or "disagree") or took their stance back (``supported`` false, ``stance`` "");
+    its agree and disagree counts changed. Publisher: comments (``set_stance``)."""
 
     comment_id: int
     consultation_id: int
     supported: bool
+    stance: str = "agree"
 
 
 # --- consultations ---------------------------------------------------------------------------

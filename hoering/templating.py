@@ -8,7 +8,7 @@ from flask import Flask, g, request, url_for
 from flask_babel import format_date, format_datetime, format_time, format_timedelta, ngettext
 from flask_babel import lazy_gettext as _l
 
-from hoering import permissions
+from hoering import permissions, stances
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.comments.forms import submission_token
 from hoering.i18n import LANGUAGE_NAMES, current_language_code, safe_next_url
@@ -118,6 +118,10 @@ def register(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         DELETED_USER_LABEL=DELETED_USER_LABEL,
         submission_token=submission_token,
+        # A comment's (or theme's) agree and disagree counts and whether they split.
+        tally_of=stances.tally_of,
+        tally=stances.tally,
+        stance_counts_text=stances.stance_counts_text,
     )
 
     @app.context_processor

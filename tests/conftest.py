@@ -257,19 +257,21 @@ def make_consultation(app):
 
 @pytest.fixture
 def make_comment(app):
-    """``make_comment(consultation, author, text, parent=None, created_at=None, state="published")``."""
+    """``make_comment(consultation, author, text, parent=None, created_at=None, state="published",
+    support_count=0, disagree_count=0, pass_count=0)``."""
     from hoering.comments.models import Comment
     from hoering.comments.services import place_in_thread
     from hoering.sanitize import comment_html
 
     def make(consultation, author, text: str = "En kommentar", parent=None, created_at=None,
-             state: str = "published", support_count: int = 0):
+             state: str = "published", support_count: int = 0, disagree_count: int = 0, pass_count: int = 0):
         with app.app_context():
             parent_row = db.session.get(Comment, parent.id) if parent is not None else None
             comment = Comment(
                 consultation_id=consultation.id, author_id=author.id, parent_id=parent.id if parent else None,
                 body_text=text, body_html=comment_html(text), state=state,
                 created_at=created_at or utcnow(), support_count=support_count,
+                disagree_count=disagree_count, pass_count=pass_count,
             )
             db.session.add(comment)
             db.session.flush()

@@ -20,6 +20,8 @@ LONG_MODULES = {
     "hoering.search.querying": "the query language and its scoring, one piece of Whoosh plumbing",
     "hoering.accounts.views": "the account pages (login, registration, profile, two-factor, deletion)",
     "hoering.search.backend": "the Whoosh index: schema, writing under a lock, and a searcher that outlives merges",
+    "hoering.consultations.readercache": "a citizen's cached page: the stand-in reader, the one-query user loader, "
+                                         "and every per-reader marker (stances, follow, forms) filled per request",
 }
 
 

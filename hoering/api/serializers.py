@@ -7,6 +7,7 @@ from hoering.consultations.documents import documents_of
 from hoering.consultations.lifecycle import public_events
 from hoering.consultations.models import Consultation
 from hoering.consultations.services import ParticipationCounts
+from hoering.stances import tally_of
 from hoering.urls import site_url_for
 
 
@@ -50,6 +51,12 @@ def consultation_json(consultation: Consultation, counts: ParticipationCounts, d
     return data
 
 
+def _stance_counts(comment: Comment) -> dict:
+    counts = tally_of(comment)
+    return {"support_count": counts.agree, "agree_count": counts.agree, "disagree_count": counts.disagree,
+            "pass_count": counts.passes, "contested": counts.contested}
+
+
 def comment_json(comment: Comment) -> dict:
     """A comment; non-published ones are placeholders without author or text."""
     published = comment.state == "published"
@@ -67,7 +74,8 @@ def comment_json(comment: Comment) -> dict:
         "official_unit": (comment.official_unit or None) if published else None,
         # why a hidden comment is hidden: a house-rule code, or "pending_review"
         "hidden_reason": comment.hidden_reason if comment.state == "hidden" else None,
-        "support_count": comment.support_count,
+        # agree ("enig", also as support_count, its older name), disagree, passes (imported)
+        **_stance_counts(comment),
         "created_at": _iso(comment.created_at),
         "edited_at": _iso(comment.edited_at),
         "url": site_url_for("comments.permalink", comment_id=comment.id),

@@ -61,8 +61,11 @@ class EditCommentForm(Form):
 
 
 class SupportForm(Form):
-    """Support a comment, or take the support back (``supported`` is "1" or "0")."""
+    """Take a stance on a comment: ``stance`` is "agree", "disagree" or "" (take it back;
+    the button of the stance one holds sends ""). Forms from before disagreeing send
+    ``supported`` "1" (agree) or "0" (take it back) instead."""
 
+    stance = HiddenField()
     supported = HiddenField()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hoering.accounts.models import User
 from hoering.consultations.models import Consultation  # noqa: F401  (relationship target)
 from hoering.extensions import db
+from hoering.stances import Stance
 from hoering.timeutil import UTCDateTime, utcnow
 
 #: Width of one zero-padded id segment in :attr:`Comment.path`.
@@ -63,7 +64,13 @@ class Comment(db.Model):
     body_text: Mapped[str] = mapped_column(sa.Text, default="")
     #: Sanitized HTML made from ``body_text`` by :func:`hoering.sanitize.comment_html`.
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    #: People who agree ("enig"): the rows of :class:`Support` with the stance ``agree``,
+    #: plus, for an imported comment, the agree votes of the source.
     support_count: Mapped[int] = mapped_column(default=0)
+    #: People who disagree ("uenig"), as ``support_count``.
+    disagree_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Passes, from imported data only (Polis's "pass"); citizens here agree or disagree.
+    pass_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -102,7 +109,9 @@ def count_participants():
 
 
 class Support(db.Model):
-    """A citizen's "enig" (I agree) on a comment: one per user and comment."""
+    """A citizen's stance on a comment, "enig" (``agree``) or "uenig" (``disagree``,
+    :class:`hoering.stances.Stance`): one per user and comment. (The name is older than
+    disagreeing; rows from before it are agreements.)"""
 
     __tablename__ = "support"
     __table_args__ = (sa.UniqueConstraint("comment_id", "user_id", name="uq_support_comment_user"),)
@@ -110,4 +119,5 @@ class Support(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    stance: Mapped[str] = mapped_column(sa.String(8), default=Stance.AGREE.value, server_default=Stance.AGREE.value)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

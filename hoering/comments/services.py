@@ -26,6 +26,7 @@ from hoering.moderation.audit import record
 from hoering.moderation.holds import automatic_holds
 from hoering.moderation.models import ActionType, Report
 from hoering.sanitize import comment_html, has_visible_text, normalize_text
+from hoering.stances import Stance
 from hoering.timeutil import utcnow
 
 #: A second identical post by the same author within this many seconds returns the first.
@@ -352,41 +353,69 @@ def remove_comment(comment: Comment, user, now: dt.datetime | None = None) -> Co
 
 
 def set_support(comment: Comment, user, supported: bool, now: dt.datetime | None = None) -> bool:
-    """Support ("enig") a comment, or take the support back. Idempotent.
+    """Agree with a comment ("enig"), or take one's stance back: :func:`set_stance` with
+    ``agree`` or nothing. Returns whether ``user`` agrees afterwards."""
+    return set_stance(comment, user, Stance.AGREE if supported else None, now) == Stance.AGREE
+
+
+#: The count column of each stance.
+_COUNT_OF = {Stance.AGREE: "support_count", Stance.DISAGREE: "disagree_count"}
+
+
+def set_stance(comment: Comment, user, stance: Stance | None, now: dt.datetime | None = None) -> Stance | None:
+    """Agree ("enig") or disagree ("uenig") with a comment, switch sides, or take one's
+    stance back (``None``). Idempotent: one stance per user and comment.
 
     Args:
-        supported: the wanted state.
+        comment: the comment.
+        user: the reader (a ``User``).
+        stance: the wanted stance, or ``None`` for none.
+        now: the time to judge "open" at (aware UTC; default now).
 
     Returns:
-        Whether ``user`` supports ``comment`` afterwards.
+        The stance of ``user`` on ``comment`` afterwards (as stored, also when another
+        request changed it a moment before).
 
     Raises:
-        PermissionDenied: not logged in, own comment, comment not published,
-            consultation not open, or e-mail address not confirmed.
+        PermissionDenied: not logged in, own comment, comment not published, consultation
+            not open, banned (:func:`hoering.permissions.can_support_comment`), or e-mail
+            address not confirmed.
     """
     if not permissions.can_support_comment(user, comment, now):
-        raise PermissionDenied(_l("You cannot support this comment."))
+        raise PermissionDenied(_l("You cannot agree or disagree with this comment."))
     require_confirmed_email(user)
-    # The count changes only when this request really inserted or deleted the row, in
-    # the same transaction, so parallel clicks (several tabs) cannot count twice and the
-    # count always equals the rows.
-    if supported:
-        if not insert_unless_present(Support, {"comment_id": comment.id, "user_id": user.id},
-                                     unique=("comment_id", "user_id")):
-            db.session.rollback()  # supported already (or by a parallel request)
-            return True
-        delta = 1
-    else:
-        deleted = db.session.execute(
-            sa.delete(Support).where(Support.comment_id == comment.id, Support.user_id == user.id)
-        ).rowcount
-        if deleted != 1:
+    # The counts change only when this request really inserted, changed or deleted the
+    # row, in the same transaction, so parallel clicks (several tabs) cannot count twice
+    # and the counts always equal the rows.
+    mine = (Support.comment_id == comment.id, Support.user_id == user.id)
+    deltas: dict[str, int] = {}
+    if stance is None:
+        before = db.session.scalar(sa.delete(Support).where(*mine).returning(Support.stance).execution_options(synchronize_session=False))
+        if before is None:
             db.session.rollback()
-            return False
-        delta = -1
-    db.session.execute(
-        sa.update(Comment).where(Comment.id == comment.id).values(support_count=Comment.support_count + delta)
-    )
-    announce(CommentSupported(comment.id, comment.consultation_id, supported))
+            return None
+        deltas[_COUNT_OF[Stance(before)]] = -1
+    elif insert_unless_present(Support, {"comment_id": comment.id, "user_id": user.id, "stance": stance.value},
+                               unique=("comment_id", "user_id")):
+        deltas[_COUNT_OF[stance]] = 1
+    else:
+        other = Stance.DISAGREE if stance == Stance.AGREE else Stance.AGREE
+        switched = db.session.execute(
+            sa.update(Support).where(*mine, Support.stance == other.value).values(stance=stance.value)
+        ).rowcount
+        if switched != 1:  # held that stance already (or set by a parallel request)
+            db.session.rollback()
+            return _stance_of(comment, user)
+        deltas = {_COUNT_OF[stance]: 1, _COUNT_OF[other]: -1}
+    db.session.execute(sa.update(Comment).where(Comment.id == comment.id).values(
+        {name: getattr(Comment, name) + delta for name, delta in deltas.items()}))
+    announce(CommentSupported(comment.id, comment.consultation_id, stance is not None,
+                              stance.value if stance is not None else ""))
     db.session.commit()
-    return supported
+    return stance
+
+
+def _stance_of(comment: Comment, user) -> Stance | None:
+    found = db.session.scalar(sa.select(Support.stance).where(Support.comment_id == comment.id,
+                                                              Support.user_id == user.id))
+    return Stance(found) if found else None

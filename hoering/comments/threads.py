@@ -22,6 +22,7 @@ from hoering.comments.services import PUBLISHED
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
 from hoering.moderation.models import Report
+from hoering.stances import Stance
 
 #: Sort orders of threads: newest first, oldest first, most supported first.
 SORTS = ("newest", "oldest", "supported")
@@ -84,9 +85,12 @@ class ThreadPage(_PageNumbers):
     per_page: int
     total_threads: int
     sort: str
+    #: Comments on the page the viewer agrees with.
     supported_ids: set[int] = field(default_factory=set)
     #: Comments on the page the viewer has already reported.
     reported_ids: set[int] = field(default_factory=set)
+    #: Comments on the page the viewer disagrees with.
+    disagreed_ids: set[int] = field(default_factory=set)
     #: Replies the viewer would see on each thread's own page, by thread id (the
     #: top-level comment's id), shown here or not.
     reply_counts: dict[int, int] = field(default_factory=dict)
@@ -171,16 +175,19 @@ def _after_clause(columns, sort: str, key: ThreadKey):
     return later
 
 
-def _viewer_marks(viewer, ids: list[int]) -> tuple[set[int], set[int]]:
-    """The comments among ``ids`` that ``viewer`` supports and has reported (two queries,
-    none for an anonymous viewer)."""
+def _viewer_marks(viewer, ids: list[int]) -> tuple[set[int], set[int], set[int]]:
+    """The comments among ``ids`` that ``viewer`` agrees with, has reported and disagrees
+    with (two queries, none for an anonymous viewer)."""
     if not permissions.is_logged_in(viewer) or not ids:
-        return set(), set()
-    supported = set(db.session.scalars(
-        sa.select(Support.comment_id).where(Support.user_id == viewer.id, Support.comment_id.in_(ids))))
+        return set(), set(), set()
+    supported, disagreed = set(), set()
+    for comment_id, stance in db.session.execute(
+            sa.select(Support.comment_id, Support.stance).where(Support.user_id == viewer.id,
+                                                                Support.comment_id.in_(ids))):
+        (disagreed if stance == Stance.DISAGREE.value else supported).add(comment_id)
     reported = set(db.session.scalars(
         sa.select(Report.comment_id).where(Report.reporter_id == viewer.id, Report.comment_id.in_(ids))))
-    return supported, reported
+    return supported, reported, disagreed
 
 
 def count_threads(consultation: Consultation) -> int:
@@ -262,9 +269,10 @@ def thread_page(consultation: Consultation, viewer=None, sort: str = DEFAULT_SOR
         rows = [(comment, size) for comment, size in rows if comment.thread_id != threads[-1][0].id]
         threads = threads[:per_page]
     reply_counts = {comment.thread_id: size - 1 for comment, size in rows}
-    supported, reported = _viewer_marks(viewer, [comment.id for comment, _size in rows])
+    supported, reported, disagreed = _viewer_marks(viewer, [comment.id for comment, _size in rows])
     return ThreadPage(threads=threads, page=page, per_page=per_page, total_threads=total, sort=sort,
-                      supported_ids=supported, reported_ids=reported, reply_counts=reply_counts, has_more=has_more)
+                      supported_ids=supported, reported_ids=reported, disagreed_ids=disagreed,
+                      reply_counts=reply_counts, has_more=has_more)
 
 
 def _group_threads(rows: list[Comment]) -> list[list[Comment]]:
@@ -288,6 +296,7 @@ class ReplyPage(_PageNumbers):
     total_replies: int
     supported_ids: set[int] = field(default_factory=set)
     reported_ids: set[int] = field(default_factory=set)
+    disagreed_ids: set[int] = field(default_factory=set)
     #: Comments answered by replies on this page that are on an earlier page (to name
     #: whom those replies answer).
     answered: dict[int, Comment] = field(default_factory=dict)
@@ -351,9 +360,10 @@ def reply_page(root: Comment, viewer=None, page: int = 1, per_page: int = 50,
     missing = {c.parent_id for c in replies if c.parent_id not in on_page}
     answered = {c.id: c for c in db.session.scalars(sa.select(Comment).where(Comment.id.in_(missing)))} \
         if missing else {}
-    supported, reported = _viewer_marks(viewer, list(on_page))
+    supported, reported, disagreed = _viewer_marks(viewer, list(on_page))
     return ReplyPage(root=root, replies=replies, page=page, per_page=per_page, total_replies=total,
-                     supported_ids=supported, reported_ids=reported, answered=answered, has_more=has_more)
+                     supported_ids=supported, reported_ids=reported, disagreed_ids=disagreed, answered=answered,
+                     has_more=has_more)
 
 
 def reply_position(comment: Comment, viewer=None) -> int | None:

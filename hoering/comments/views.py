@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -19,12 +19,13 @@ from hoering.comments.forms import (
 )
 from hoering.comments.models import Comment
 from hoering.consultations.views import get_visible_or_404, render_consultation_page
-from hoering.errors import render_error
+from hoering.errors import json_error, render_error, wants_json
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
 from hoering.forms import parse_id
 from hoering.outage import keep_text_on_outage
 from hoering.ratelimit import limit, on_rate_limit, retry_when
+from hoering.stances import Stance, parse_stance, stance_counts_text, tally_of
 
 
 def _csrf_message():
@@ -174,31 +175,67 @@ def remove(comment_id: int):
     return render_template("comments/remove.html", form=form, comment=comment)
 
 
+#: What a stance form may send: a stance, or "" to take one's stance back.
+_STANCE_VALUES = ("", *(stance.value for stance in Stance))
+
+
+def _wanted_stance(form: SupportForm) -> Stance | None:
+    """The stance the form asks for: its ``stance`` ("agree", "disagree" or "" for none),
+    or, from a form of before, ``supported`` "1" for agree (anything else for none)."""
+    if form.stance.data is None and form.supported.data is not None:
+        return Stance.AGREE if form.supported.data == "1" else None
+    return parse_stance(form.stance.data)
+
+
+def _stance_answer(comment: Comment, stance: Stance | None) -> dict:
+    """The JSON answer of a stance taken through the page's script: the reader's stance
+    and the comment's counts, and a sentence for screen readers."""
+    counts = tally_of(comment)
+    said = {Stance.AGREE: _("You agree."), Stance.DISAGREE: _("You disagree.")}.get(stance, _("You have no stance."))
+    return {"stance": stance.value if stance else None, "agree_count": counts.agree,
+            "disagree_count": counts.disagree, "contested": counts.contested,
+            "message": " ".join([said, stance_counts_text(counts)])}
+
+
 @bp.post("/kommentarer/<int(min=1, max=2147483647):comment_id>/stotte")
 @login_required
 @limit("RATELIMIT_SUPPORTS")
 def support(comment_id: int):
-    """Support a comment, or take the support back (each click counts against
-    ``RATELIMIT_SUPPORTS``)."""
+    """Agree or disagree with a comment, switch sides or take one's stance back (each
+    click counts against ``RATELIMIT_SUPPORTS``). A form answers with the comment on its
+    page; the page's script (``Accept: application/json``) gets :func:`_stance_answer`."""
     comment = _get_comment_or_404(comment_id)
     form = SupportForm()
     if not permissions.can_support_comment(current_user, comment):
         abort(403)
+    if not form.validate():  # the CSRF token is missing or has expired
+        return render_error(400, message=_("The form had expired. Reload the page and try again."))
+    if (form.stance.data or "") not in _STANCE_VALUES or (form.stance.data is None and form.supported.data is None):
+        return render_error(400)  # not sent by the page's buttons: nothing is changed
     try:
-        services.set_support(comment, current_user, supported=form.supported.data == "1")
+        stance = services.set_stance(comment, current_user, _wanted_stance(form))
     except ServiceError as error:
         db.session.rollback()
+        if wants_json():
+            return json_error(error.status, "forbidden" if error.status == 403 else "invalid", error.message)
         flash(str(error.message), "error")
+        return redirect(comment_url(comment), code=303)
+    if wants_json():
+        db.session.refresh(comment)
+        return jsonify(_stance_answer(comment, stance))
     return redirect(comment_url(comment), code=303)
 
 
 @on_rate_limit("comments.support")
-def _support_rate_limited(_message: str):
-    """Too many supports given or taken back: the page of threads the visitor clicked on
-    (the form posts its page and sort order), with why nothing changed."""
+def _support_rate_limited(message: str):
+    """Too many stances taken or taken back: the page of threads the visitor clicked on
+    (the form posts its page and sort order), with why nothing changed; for the page's
+    script, the message as JSON."""
     comment = db.session.get(Comment, request.view_args["comment_id"])
     if comment is None or not permissions.can_view_comment(current_user, comment):
         return render_error(429)  # nothing about the comment is shown
-    flash(_("You have changed your support many times in a short time. Try again %(when)s.", when=retry_when()),
+    if wants_json():
+        return json_error(429, "rate_limited", message)
+    flash(_("You have changed your stance many times in a short time. Try again %(when)s.", when=retry_when()),
           "error")
     return render_consultation_page(comment.consultation)

@@ -98,6 +98,9 @@ class Consultation(db.Model):
     #: authors' names): the key of its cached pages and API answers
     #: (:mod:`hoering.consultations.versions`, docs/PERFORMANCE.md "Consultation page").
     content_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: For an imported conversation: how many people voted in it at the source (Polis's
+    #: ``voters``), shown in the report; ``None`` for consultations held here.
+    imported_voters: Mapped[int | None] = mapped_column()
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="consultation", order_by="Question.position", cascade="all, delete-orphan"

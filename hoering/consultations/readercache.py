@@ -9,8 +9,8 @@ with markers where the per-reader parts go:
 
 * the CSRF token and every comment and reply form's submission key (a fresh key for
   each form at each fill-in, as a page rendered for the request has);
-* the state of each comment's support button (``aria-pressed`` and the hidden
-  ``supported`` value);
+* the state of each comment's "Enig" and "Uenig" buttons (``aria-pressed`` and the
+  value each button sends: its stance, or "" to take back the stance the reader holds);
 * the "follow this consultation" part of the share box (both variants are stored).
 
 The key adds the *reader class* to what the anonymous page's key names (content head, Oslo
@@ -20,7 +20,7 @@ the comment and reply forms); banned readers and staff are not eligible at all.
 
 Per request, one query reads the user with their ban (Flask-Login's user loader for this
 page, :func:`load_reader`) together with the content head (for the key), the reader's
-supports and reports in the consultation, whether they have a comment waiting there, and
+stances (agree or disagree) and reports in the consultation, whether they have a comment waiting there, and
 whether they follow it (or, when the user was loaded before, :func:`head_and_state` reads
 the rest in one query of its own); then one cache get and one pass of one regular
 expression (:func:`fill`). A reader who has
@@ -53,6 +53,7 @@ from hoering.consultations.versions import ContentHead
 from hoering.extensions import USER_LOADERS, db
 from hoering.moderation.models import Report, active_ban, user_with_active_ban
 from hoering.notifications.models import Subscription
+from hoering.stances import Stance
 
 #: Reader classes: has agreed to publication (no consent box) or not (the box is shown).
 CONSENTED, NOT_CONSENTED = "consented", "no-consent"
@@ -115,7 +116,8 @@ def reader_key(head: ContentHead, cls: str) -> str | None:
     """The cache key of the page of reader class ``cls``, or ``None`` when the sort or
     page asked for is not one that is cached (as :func:`pagecache.anonymous_key`)."""
     parts = page_key_parts(head)
-    return None if parts is None else f"reader:{parts}:{cls}"
+    # "reader-s": the pages with the "Enig"/"Uenig" markers, never read as the older ones
+    return None if parts is None else f"reader-s:{parts}:{cls}"
 
 
 def _tag() -> str:
@@ -126,7 +128,7 @@ def _tag() -> str:
         digest = hashlib.sha256(b"reader-page:" + str(current_app.config["SECRET_KEY"]).encode()).hexdigest()
         tag = f"<@r{digest[:10]}"
         pattern = re.compile(
-            rf"{re.escape(tag)} (?:(csrf|submission)|(pressed|supported) (\d+)|follow@>(.*?)"
+            rf"{re.escape(tag)} (?:(csrf|submission)|(pressed|stance) (\d+) (agree|disagree)|follow@>(.*?)"
             rf"{re.escape(tag)} not-following@>(.*?){re.escape(tag)} end-follow)@>", re.DOTALL)
         found = current_app.extensions["hoering_reader_marks"] = (tag, pattern)
     return found[0]
@@ -150,13 +152,14 @@ class Marks:
         """Stands for a form's submission key (replaces the template global)."""
         return Markup(f"{self.tag} submission@>")
 
-    def pressed(self, comment_id: int) -> Markup:
-        """Stands for ``aria-pressed`` of the support button of ``comment_id``."""
-        return Markup(f"{self.tag} pressed {int(comment_id)}@>")
+    def pressed(self, comment_id: int, stance: str) -> Markup:
+        """Stands for ``aria-pressed`` of the button of ``stance`` ("agree" or "disagree")
+        of ``comment_id``."""
+        return Markup(f"{self.tag} pressed {int(comment_id)} {Stance(stance).value}@>")
 
-    def supported(self, comment_id: int) -> Markup:
-        """Stands for the value of the hidden ``supported`` field (what a click asks for)."""
-        return Markup(f"{self.tag} supported {int(comment_id)}@>")
+    def stance_value(self, comment_id: int, stance: str) -> Markup:
+        """Stands for the value the button of ``stance`` sends (what a click asks for)."""
+        return Markup(f"{self.tag} stance {int(comment_id)} {Stance(stance).value}@>")
 
     def follow(self, following: Markup, not_following: Markup) -> Markup:
         """Both variants of the follow form's inside, the right one chosen per request."""
@@ -227,21 +230,25 @@ _WAITING = (sa.select(Comment.id).where(Comment.author_id == _USER, Comment.cons
 _NO_TIME = sa.null()
 
 
-def _kind(letter: str, id_column, *rest) -> list:
-    """The columns of a row of :data:`_HEAD_AND_STATE`: a kind, an id, then the content
-    head's other six columns (NULL but for the head's own row)."""
-    return [sa.literal_column(f"'{letter}'"), id_column, *(rest or (_NO_TIME,) * 6)]
+def _kind(letter, id_column, *rest) -> list:
+    """The columns of a row of :data:`_HEAD_AND_STATE`: a kind (a letter, or an
+    expression giving one), an id, then the content head's other six columns (NULL but
+    for the head's own row)."""
+    kind = sa.literal_column(f"'{letter}'") if isinstance(letter, str) else letter
+    return [kind, id_column, *(rest or (_NO_TIME,) * 6)]
 
 
 #: Built once: the content head of the consultation (kind ``h``; :func:`versions.content_head`)
-#: and the reader's own rows in it, one query: their supports (``s``) and reports (``r``)
+#: and the reader's own rows in it, one query: their agreements (``s``), disagreements
+#: (``d``) and reports (``r``)
 #: of its comments, one of their comments waiting in it (``p``), their subscription (``f``).
 #: Each part reads the reader's own rows by an index; none counts or reads every comment.
 _HEAD_AND_STATE = sa.union_all(
     sa.select(*_kind("h", _TABLE.c.id, _TABLE.c.created_at, _TABLE.c.content_version, _TABLE.c.published_at,
                      _TABLE.c.opens_at, _TABLE.c.closes_at, _TABLE.c.summarized_at))
     .where(_TABLE.c.slug == sa.bindparam("slug"), _TABLE.c.published_at.is_not(None)),
-    sa.select(*_kind("s", Support.comment_id)).join(Comment, Comment.id == Support.comment_id)
+    sa.select(*_kind(sa.case((Support.stance == Stance.DISAGREE.value, "d"), else_="s"), Support.comment_id))
+    .join(Comment, Comment.id == Support.comment_id)
     .where(Support.user_id == _USER, Comment.consultation_id == _CONSULTATION),
     sa.select(*_kind("r", Report.comment_id)).join(Comment, Comment.id == Report.comment_id)
     .where(Report.reporter_id == _USER, Comment.consultation_id == _CONSULTATION),
@@ -254,13 +261,14 @@ _HEAD_AND_STATE = sa.union_all(
 @dataclass(frozen=True)
 class ReaderState:
     """The reader's own part of a consultation's page: the comments of the consultation
-    they support and have reported (ids), whether a comment of theirs waits in it,
-    whether they follow it."""
+    they agree with, disagree with and have reported (ids), whether a comment of theirs
+    waits in it, whether they follow it."""
 
     supported: frozenset[int]
     reported: frozenset[int]
     has_waiting: bool
     following: bool
+    disagreed: frozenset[int] = frozenset()
 
 
 def head_and_state(slug: str, user_id: int) -> tuple[ContentHead | None, ReaderState]:
@@ -268,7 +276,7 @@ def head_and_state(slug: str, user_id: int) -> tuple[ContentHead | None, ReaderS
     such consultation) and the reader's :class:`ReaderState` in it, read with one query
     on the session's connection (a ``UNION ALL`` of five small selects).
 
-    The supports and reports are the reader's in the whole consultation rather than
+    The stances and reports are the reader's in the whole consultation rather than
     among the page's comments (which are known only once the head has given the key):
     their own rows, as few as they have made, so the page's head and their state cost
     one round trip instead of two.
@@ -277,7 +285,7 @@ def head_and_state(slug: str, user_id: int) -> tuple[ContentHead | None, ReaderS
         slug: the consultation's slug (anything else is answered with ``None``).
         user_id: the reader's id.
     """
-    head, supported, reported, waiting, following = None, set(), set(), False, False
+    head, supported, disagreed, reported, waiting, following = None, set(), set(), set(), False, False
     if not could_be_slug(slug):
         return None, ReaderState(frozenset(), frozenset(), False, False)
     for kind, number, *times in db.session.connection().execute(_HEAD_AND_STATE, {"slug": slug,
@@ -286,13 +294,15 @@ def head_and_state(slug: str, user_id: int) -> tuple[ContentHead | None, ReaderS
             head = ContentHead(number, *times)
         elif kind == "s":
             supported.add(number)
+        elif kind == "d":
+            disagreed.add(number)
         elif kind == "r":
             reported.add(number)
         elif kind == "p":
             waiting = True
         else:
             following = True
-    return head, ReaderState(frozenset(supported), frozenset(reported), waiting, following)
+    return head, ReaderState(frozenset(supported), frozenset(reported), waiting, following, frozenset(disagreed))
 
 
 #: ``g`` key: ``(slug, ContentHead | None, ReaderState)`` read with the user (:func:`load_reader`).
@@ -303,7 +313,7 @@ def _with_page_state(dialect_name: str):
     """``extended(statement)`` for :func:`user_with_active_ban`: the consultation of the
     slug joined (at most one row: ``LEFT JOIN … ON slug = :slug``), its content head's
     columns, and the reader's own rows in it as columns: the ids of the comments they
-    support and have reported (comma-separated), whether one of theirs waits, whether
+    agree with, disagree with and have reported (comma-separated), whether one of theirs waits, whether
     they follow it. Each part reads the reader's own rows by an index."""
     def ids(column, table, who, join_on):
         text = sa.cast(column, sa.Text)
@@ -316,7 +326,11 @@ def _with_page_state(dialect_name: str):
                                                      _TABLE.c.published_at.is_not(None)))
                 .add_columns(_TABLE.c.id, _TABLE.c.created_at, _TABLE.c.content_version, _TABLE.c.published_at,
                              _TABLE.c.opens_at, _TABLE.c.closes_at, _TABLE.c.summarized_at,
-                             ids(Support.comment_id, Support, Support.user_id == User.id,
+                             ids(Support.comment_id, Support,
+                                 sa.and_(Support.user_id == User.id, Support.stance != Stance.DISAGREE.value),
+                                 Comment.id == Support.comment_id),
+                             ids(Support.comment_id, Support,
+                                 sa.and_(Support.user_id == User.id, Support.stance == Stance.DISAGREE.value),
                                  Comment.id == Support.comment_id),
                              ids(Report.comment_id, Report, Report.reporter_id == User.id,
                                  Comment.id == Report.comment_id),
@@ -349,9 +363,9 @@ def load_reader(user_id: int):
     if found is None:
         return None
     user, row = found
-    head_columns, (supported, reported, waiting, following) = row[2:9], row[9:]
+    head_columns, (supported, disagreed, reported, waiting, following) = row[2:9], row[9:]
     head = ContentHead(*head_columns) if head_columns[0] is not None else None
-    state = ReaderState(_id_set(supported), _id_set(reported), bool(waiting), bool(following))
+    state = ReaderState(_id_set(supported), _id_set(reported), bool(waiting), bool(following), _id_set(disagreed))
     setattr(g, _READ_WITH_USER, (slug, head, state))
     return user
 
@@ -365,9 +379,9 @@ USER_LOADERS["consultations.detail"] = load_reader
 
 def fill(page: CachedPage, user, state: ReaderState) -> str | None:
     """The page of ``user`` made from ``page``: their CSRF token, a fresh submission key
-    per form, their support buttons and follow form, in one pass of one regular
+    per form, their "Enig" and "Uenig" buttons and follow form, in one pass of one regular
     expression. ``None`` when the page must be rendered for them instead: they wrote a
-    comment on it (Edit and Remove, no support button), reported one ("You have reported
+    comment on it (Edit and Remove, no stance buttons), reported one ("You have reported
     this comment") or have a comment waiting in the consultation (shown to them alone).
 
     Args:
@@ -377,7 +391,8 @@ def fill(page: CachedPage, user, state: ReaderState) -> str | None:
     """
     if user.id in page.author_ids or state.has_waiting or not state.reported.isdisjoint(page.comment_ids):
         return None
-    token, supported, following = generate_csrf(), state.supported, state.following
+    token, following = generate_csrf(), state.following
+    held = {Stance.AGREE.value: state.supported, Stance.DISAGREE.value: state.disagreed}
 
     def replace(match: re.Match) -> str:
         simple, per_comment = match.group(1), match.group(2)
@@ -385,11 +400,13 @@ def fill(page: CachedPage, user, state: ReaderState) -> str | None:
             return token
         if simple == "submission":
             return new_submission_token()
-        if per_comment == "pressed":
-            return "true" if int(match.group(3)) in supported else "false"
-        if per_comment == "supported":
-            return "0" if int(match.group(3)) in supported else "1"
-        return match.group(4) if following else match.group(5)
+        if per_comment is not None:
+            stance = match.group(4)
+            holds = int(match.group(3)) in held[stance]
+            if per_comment == "pressed":
+                return "true" if holds else "false"
+            return "" if holds else stance  # the button's value: take it back, or take it
+        return match.group(5) if following else match.group(6)
 
     return _pattern().sub(replace, page.html)
 

@@ -133,7 +133,7 @@ def methodology(consultation: Consultation) -> Methodology:
     if consultation.source_licence:
         source = (consultation.source_attribution, consultation.source_url or "", consultation.source_licence,
                   consultation.source_licence_url)
-    imported_voters = int(getattr(consultation, "imported_voters", 0) or 0)
+    imported_voters = int(consultation.imported_voters or 0)
     return Methodology(
         opens_at=consultation.opens_at, closes_at=consultation.closes_at, channels=channels,
         house_rules=[rule.title for rule in house_rules()], authors=authors, participants=participants,

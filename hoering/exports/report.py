@@ -27,6 +27,7 @@ from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
 from hoering.i18n import current_language_code
 from hoering.sanitize import xml_safe
+from hoering.stances import Tally, stance_counts_text, tally_of
 from hoering.summaries.services import SummaryView, summary_view
 from hoering.summaries.statistics import Statistics, comments_per_day_chart, statistics
 from hoering.timeutil import to_oslo
@@ -35,12 +36,14 @@ from hoering.urls import site_url_for
 
 @dataclass
 class ReportQuote:
-    """A quoted comment: its text, author, id and absolute address on the site."""
+    """A quoted comment: its text, author, id, absolute address on the site and its votes in
+    words (:func:`votes_text`; "" when nobody voted)."""
 
     text: str
     author: str
     comment_id: int
     url: str
+    votes: str = ""
 
 
 @dataclass
@@ -102,14 +105,18 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         (_("Participants"), format_decimal(stats.participants)),
         (_("Comments, not counting replies"), format_decimal(stats.comments)),
         (_("Replies"), format_decimal(stats.replies)),
-        (_("Supports"), format_decimal(stats.supports)),
+        (_("Agree"), format_decimal(stats.supports)),
+        (_("Disagree"), format_decimal(stats.disagrees)),
     ]
+    if consultation.imported_voters:
+        facts.append((_("Voting"), _("%(num)s participants voted", num=format_decimal(consultation.imported_voters))))
     if stats.distinct != stats.total:
         facts.append((_("Distinct comments (near-duplicates counted once)"), format_decimal(stats.distinct)))
 
     def quotes(items) -> list[ReportQuote]:
         return [ReportQuote(q.comment.body_text, q.comment.author.display_name, q.comment.id,
-                            site_url_for("comments.permalink", comment_id=q.comment.id)) for q in items]
+                            site_url_for("comments.permalink", comment_id=q.comment.id),
+                            votes_text(tally_of(q.comment))) for q in items]
 
     # Largest theme first: the order of weight, not of the alphabet.
     stats.themes.sort(key=lambda count: (-count.comments, count.theme.name.casefold()))
@@ -121,6 +128,8 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
             if section.count:
                 counts = (ngettext("%(num)d comment", "%(num)d comments", section.count.comments) + " · "
                           + ngettext("%(num)d participant", "%(num)d participants", section.count.participants))
+                votes = votes_text(section.count.tally)
+                counts += f" · {votes}" if votes else ""
             sections.append(ReportSection(section.theme.name, counts, html_blocks(section.text_html),
                                           section.text_html, quotes(section.quotes)))
     return Report(
@@ -201,9 +210,15 @@ def method_items(report: Report) -> list[MethodItem]:
     return items
 
 
+def votes_text(counts: Tally) -> str:
+    """The votes of a quote or theme in words (:func:`hoering.stances.stance_counts_text`:
+    "omstridt: 567 enig, 455 uenig"), or "" when nobody voted."""
+    return stance_counts_text(counts) if counts.agree or counts.disagree else ""
+
+
 def _theme_table(report: Report) -> list[tuple[str, str, str, str]]:
     rows = [(count.theme.name, format_decimal(count.comments), format_decimal(count.participants),
-             format_decimal(count.supports)) for count in report.stats.themes]
+             stance_counts_text(count.tally)) for count in report.stats.themes]
     if report.stats.themes:
         rows.append((_("Not covered by any theme"), format_decimal(report.stats.uncovered), "", ""))
     return rows
@@ -274,7 +289,7 @@ def report_docx(report: Report) -> bytes:
     if theme_rows:
         table = document.add_table(rows=1, cols=4)
         table.style = "Light List"
-        for cell, label in zip(table.rows[0].cells, (_("Theme"), _("Comments"), _("Participants"), _("Supports")),
+        for cell, label in zip(table.rows[0].cells, (_("Theme"), _("Comments"), _("Participants"), _("Votes")),
                                strict=True):
             cell.text = label
         for row in theme_rows:
@@ -336,6 +351,8 @@ def _docx_quotes(document, quotes: list[ReportQuote]) -> None:
         paragraph.add_run(xml_safe(_("“%(text)s”", text=quote.text)))
         paragraph.add_run(xml_safe(f" — {quote.author}, ")).italic = True
         _docx_link(paragraph, quote.url, _("comment #%(id)d", id=quote.comment_id))
+        if quote.votes:
+            paragraph.add_run(xml_safe(f" · {quote.votes}")).italic = True
 
 
 def _docx_link(paragraph, url: str, text: str) -> None:

@@ -13,17 +13,19 @@ from hoering.accounts.models import User
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation, Question
 from hoering.extensions import db
+from hoering.stances import is_contested
 from hoering.summaries.models import CommentTheme, Theme
 
 #: Column names, in order (English, stable: scripts read them).
 COLUMNS = ("id", "thread", "parent", "depth", "author", "created", "state", "moderation_reason", "themes",
-           "supports", "duplicate_group", "question", "text")
+           "agree", "disagree", "pass", "contested", "duplicate_group", "question", "text")
 
 #: Column headings for people (the XLSX file); CSV and JSON keep :data:`COLUMNS`.
 COLUMN_LABELS = {
     "id": _l("Number"), "thread": _l("Thread"), "parent": _l("Reply to"), "depth": _l("Depth"),
     "author": _l("Author"), "created": _l("Created"), "state": _l("State"),
-    "moderation_reason": _l("Moderation reason"), "themes": _l("Themes"), "supports": _l("Supports"),
+    "moderation_reason": _l("Moderation reason"), "themes": _l("Themes"), "agree": _l("Agree"),
+    "disagree": _l("Disagree"), "pass": _l("Passed"), "contested": _l("Contested"),
     "duplicate_group": _l("Near-duplicate group"), "question": _l("Question"), "text": _l("Text"),
 }
 
@@ -40,19 +42,29 @@ class CommentRow:
     state: str
     moderation_reason: str
     themes: list[str]
-    supports: int
+    #: People who agree, disagree, passed (imported data), and whether the comment is
+    #: contested (:func:`hoering.stances.is_contested`; 1 or 0 in CSV and XLSX).
+    agree: int
+    disagree: int
+    passes: int
     duplicate_group: int | None
     question: str
     text: str
 
+    @property
+    def contested(self) -> bool:
+        return is_contested(self.agree, self.disagree)
     def values(self) -> list:
         """Cell values in :data:`COLUMNS` order (themes joined with "; ", time as ISO 8601 UTC)."""
         return [self.id, self.thread, self.parent, self.depth, self.author, self.created.isoformat(), self.state,
-                self.moderation_reason, "; ".join(self.themes), self.supports, self.duplicate_group, self.question,
-                self.text]
+                self.moderation_reason, "; ".join(self.themes), self.agree, self.disagree, self.passes,
+                int(self.contested), self.duplicate_group, self.question, self.text]
 
     def as_dict(self) -> dict:
-        return dict(zip(COLUMNS, [*self.values()[:8], self.themes, *self.values()[9:]], strict=True))
+        """The row for JSON: themes as a list, ``contested`` true or false."""
+        values = self.values()
+        values[8], values[COLUMNS.index("contested")] = self.themes, self.contested
+        return dict(zip(COLUMNS, values, strict=True))
 
 
 def exported_states(full: bool) -> tuple[str, ...]:
@@ -90,15 +102,16 @@ def comment_rows(consultation: Consultation, *, full: bool, duplicate_groups: di
         sa.select(User).where(User.id.in_(sa.select(Comment.author_id).where(in_export))))}
     query = (sa.select(Comment.id, Comment.thread_id, Comment.parent_id, Comment.depth, Comment.author_id,
                        Comment.created_at, Comment.state, Comment.hidden_reason, Comment.support_count,
-                       Comment.question_id, Comment.body_text)
+                       Comment.disagree_count, Comment.pass_count, Comment.question_id, Comment.body_text)
              .where(in_export).order_by(Comment.thread_id, Comment.path, Comment.id).execution_options(yield_per=batch))
     for (comment_id, thread_id, parent_id, depth, author_id, created_at, state, hidden_reason, support_count,
-         question_id, body_text) in db.session.execute(query):
+         disagree_count, pass_count, question_id, body_text) in db.session.execute(query):
         yield CommentRow(
             id=comment_id, thread=thread_id or comment_id, parent=parent_id, depth=depth,
             author=authors[author_id], created=created_at, state=state,
             moderation_reason=hidden_reason or "", themes=themes.get(comment_id, []),
-            supports=support_count, duplicate_group=duplicate_groups.get(comment_id),
+            agree=support_count, disagree=disagree_count, passes=pass_count,
+            duplicate_group=duplicate_groups.get(comment_id),
             question=questions.get(question_id, "") if question_id else "",
             text="" if state == CommentState.REMOVED.value else body_text,
         )

@@ -4,12 +4,20 @@ Format (compdemocracy/openData): ``summary.csv`` holds ``key,value`` rows withou
 (topic, url, conversation-description …); ``comments.csv`` has the columns
 ``timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body`` with
 ``timestamp`` in Unix milliseconds and ``moderated`` 1 (accepted), -1 (rejected) or 0
-(not yet moderated). ``votes.csv`` and ``participants-votes.csv`` may be present; the
-per-comment ``agrees`` count already summarizes them and becomes the support count.
+(not yet moderated). ``votes.csv`` and ``participants-votes.csv`` may be present.
+
+Every vote is kept as a count: ``agrees`` becomes the comment's agree count (its
+``support_count``), ``disagrees`` its disagree count, and the passes (a cell of ``0`` in the
+comment's column of ``participants-votes.csv``, one row per participant; the file is optional)
+its pass count. The conversation's voters (``voters`` in ``summary.csv``, or else the
+participants with ``n-votes`` above 0) are kept on the consultation (``imported_voters``).
 
 Polis comments are flat, so every comment is a thread of its own. Authors become
 pseudonymous accounts named "Deltaker N" (N is the Polis author id). Importing the same
-folder again adds nothing.
+folder again adds nothing, but brings the counts of the comments imported before up to
+date (an import made before disagreeing was kept gets its disagree and pass counts).
+Citizens' own stances given here on an imported comment (rows of ``support``) are added to
+the source's counts, so a count always equals the source plus the rows.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from hoering.accounts.models import User
-from hoering.comments.models import Comment, CommentState
+from hoering.comments.models import Comment, CommentState, Support
 from hoering.comments.services import path_segment
 from hoering.consultations.models import Consultation
 from hoering.consultations.services import slugify, unique_slug
@@ -32,6 +40,7 @@ from hoering.moderation.audit import record
 from hoering.moderation.models import ActionType
 from hoering.sanitize import comment_html, markdown_html, normalize_line, normalize_text, without_bidi_controls
 from hoering.search.services import enqueue
+from hoering.stances import Stance
 from hoering.timeutil import UTC, end_of_oslo_day, to_oslo
 
 REQUIRED_COMMENT_COLUMNS = ("timestamp", "comment-id", "author-id", "agrees", "moderated", "comment-body")
@@ -65,6 +74,7 @@ class PolisComment:
     agrees: int
     moderated: int
     text: str
+    disagrees: int = 0
 
 
 @dataclass
@@ -78,6 +88,10 @@ class PolisImportResult:
     rejected: int = 0
     pending: int = 0
     participants_added: int = 0
+    #: Comments imported before whose agree, disagree or pass count this run changed.
+    counts_updated: int = 0
+    #: The conversation's voters (``None`` when the export does not say).
+    voters: int | None = None
 
     @property
     def comments_added(self) -> int:
@@ -118,15 +132,69 @@ def read_comments(path: str) -> list[PolisComment]:
                     comment_id=int(row["comment-id"]),
                     author_id=int(row["author-id"]),
                     created_at=dt.datetime.fromtimestamp(int(row["timestamp"]) / 1000, tz=UTC),
-                    agrees=int(row["agrees"] or 0),
+                    agrees=max(0, int(row["agrees"] or 0)),
                     moderated=moderated,
                     text=normalize_text(row["comment-body"] or ""),
+                    disagrees=max(0, int(row.get("disagrees") or 0)),
                 ))
             except (TypeError, ValueError, OverflowError, OSError) as error:
                 raise PolisFormatError(f"{path}, line {reader.line_num}: {error}") from None
     if not comments:
         raise PolisFormatError(f"{path}: no comments")
     return comments
+
+
+@dataclass
+class PolisVotes:
+    """What ``participants-votes.csv`` says: passes per comment id, and the participants
+    who voted at all (``n-votes`` above 0)."""
+
+    passes: dict[int, int]
+    voters: int
+
+
+def read_participant_votes(path: str) -> PolisVotes:
+    """Read ``participants-votes.csv``: columns ``participant,group-id,n-comments,n-votes,
+    n-agree,n-disagree`` and one per comment id, whose cells are 1 (agree), -1 (disagree),
+    0 (pass) or empty (did not vote) (../shared/data/polis/SOURCE.md).
+
+    Raises:
+        PolisFormatError: no ``participant`` or ``n-votes`` column, or a cell that is not a
+            vote (with its line).
+    """
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None) or []
+        if "participant" not in header or "n-votes" not in header:
+            raise PolisFormatError(f"{path}: no 'participant' or 'n-votes' column; "
+                                   "this is not a Polis participants-votes.csv")
+        n_votes = header.index("n-votes")
+        comment_columns = [(index, int(name)) for index, name in enumerate(header) if name.strip().isdigit()]
+        passes = dict.fromkeys((comment_id for _index, comment_id in comment_columns), 0)
+        voters = 0
+        for row in reader:
+            if not row:
+                continue
+            try:
+                voters += int(row[n_votes] or 0) > 0 if n_votes < len(row) else 0
+                for index, comment_id in comment_columns:
+                    cell = row[index].strip() if index < len(row) else ""
+                    if cell not in ("", "1", "-1", "0", "1.0", "-1.0", "0.0"):
+                        raise ValueError(f"a vote is 1, -1, 0 or empty, not {cell[:20]!r}")
+                    if cell in ("0", "0.0"):
+                        passes[comment_id] += 1
+            except ValueError as error:
+                raise PolisFormatError(f"{path}, line {reader.line_num}: {error}") from None
+    return PolisVotes(passes, voters)
+
+
+def _voters(summary: dict[str, str], votes: PolisVotes | None) -> int | None:
+    """The conversation's voters: ``voters`` of ``summary.csv``, else those of
+    ``participants-votes.csv``, else ``None``."""
+    try:
+        return max(0, int(summary.get("voters", "").strip()))
+    except ValueError:
+        return votes.voters if votes is not None else None
 
 
 def detect_language(texts: list[str]) -> str:
@@ -181,6 +249,9 @@ def import_polis(directory: str, language: str | None = None, all_pending: bool 
             raise PolisFormatError(f"{directory}: {name} is missing; a Polis export has summary.csv and comments.csv")
     summary = read_summary(os.path.join(directory, "summary.csv"))
     rows = read_comments(os.path.join(directory, "comments.csv"))
+    votes_path = os.path.join(directory, "participants-votes.csv")
+    votes = read_participant_votes(votes_path) if os.path.isfile(votes_path) else None
+    passes = votes.passes if votes is not None else {}
     conversation = os.path.basename(directory.rstrip(os.sep))
     external_id = f"polis:{conversation}"
 
@@ -209,21 +280,33 @@ def import_polis(directory: str, language: str | None = None, all_pending: bool 
     if not consultation.source_licence:  # also for consultations imported before the licence was kept
         consultation.source_attribution = SOURCE_ATTRIBUTION
         consultation.source_licence, consultation.source_licence_url = SOURCE_LICENCE, SOURCE_LICENCE_URL
-    result = PolisImportResult(slug=consultation.slug, title=consultation.title, created=created)
+    result = PolisImportResult(slug=consultation.slug, title=consultation.title, created=created,
+                               voters=_voters(summary, votes))
+    if result.voters is not None and consultation.imported_voters != result.voters:
+        consultation.imported_voters = result.voters
 
     authors = _participants(conversation, {r.author_id for r in rows}, result)
-    known = set(db.session.scalars(
-        sa.select(Comment.external_id).where(Comment.consultation_id == consultation.id)
-    ))
+    known = {comment.external_id: comment for comment in db.session.scalars(
+        sa.select(Comment).where(Comment.consultation_id == consultation.id, Comment.external_id.is_not(None)))}
+    local = _local_stances(consultation.id)
     new_comments = []
     for row in sorted(rows, key=lambda r: (r.created_at, r.comment_id)):
-        if str(row.comment_id) in known:
+        counts = (row.agrees, row.disagrees, passes.get(row.comment_id, 0))
+        comment = known.get(str(row.comment_id))
+        if comment is not None:
+            agree, disagree = local.get((comment.id, Stance.AGREE.value), 0), \
+                local.get((comment.id, Stance.DISAGREE.value), 0)
+            wanted = (counts[0] + agree, counts[1] + disagree, counts[2])
+            if (comment.support_count, comment.disagree_count, comment.pass_count) != wanted:
+                comment.support_count, comment.disagree_count, comment.pass_count = wanted
+                result.counts_updated += 1
             continue
         state = CommentState.PENDING if all_pending else STATE_BY_MODERATED[row.moderated]
         new_comments.append(Comment(
             consultation_id=consultation.id, author_id=authors[row.author_id].id, state=state.value,
             body_text=row.text, body_html=comment_html(row.text), created_at=row.created_at,
-            support_count=max(0, row.agrees), external_id=str(row.comment_id), depth=0,
+            support_count=counts[0], disagree_count=counts[1], pass_count=counts[2],
+            external_id=str(row.comment_id), depth=0,
         ))
         setattr(result, state.value, getattr(result, state.value) + 1)
     db.session.add_all(new_comments)
@@ -240,6 +323,15 @@ def import_polis(directory: str, language: str | None = None, all_pending: bool 
         enqueue("consultation_comments", consultation.id)
     db.session.commit()
     return result
+
+
+def _local_stances(consultation_id: int) -> dict[tuple[int, str], int]:
+    """``{(comment id, stance): rows}`` of the stances citizens took here on the
+    consultation's comments (none, for a conversation only imported)."""
+    return {(comment_id, stance): count for comment_id, stance, count in db.session.execute(
+        sa.select(Support.comment_id, Support.stance, sa.func.count())
+        .join(Comment, Comment.id == Support.comment_id).where(Comment.consultation_id == consultation_id)
+        .group_by(Support.comment_id, Support.stance))}
 
 
 def _participants(conversation: str, author_ids: set[int], result: PolisImportResult) -> dict[int, User]:

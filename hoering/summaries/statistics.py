@@ -31,7 +31,8 @@ class Statistics:
         participants: distinct authors (official replies not counted).
         comments: top-level comments.
         replies: replies (any depth).
-        supports: "agree" marks on published comments.
+        supports: "agree" marks on published comments (with imported agree votes).
+        disagrees: "disagree" marks on them (with imported disagree votes).
         themes: per theme, as :func:`hoering.summaries.themes.theme_overview` counts.
         uncovered: published comments without a theme.
         questions: ``[(question text, top-level comments answering it)]`` in question order.
@@ -50,6 +51,7 @@ class Statistics:
     #: Comments and replies with each near-duplicate group counted once
     #: (:mod:`hoering.summaries.duplicates`).
     distinct: int = 0
+    disagrees: int = 0
 
     @property
     def total(self) -> int:
@@ -60,11 +62,12 @@ class Statistics:
 def statistics(consultation: Consultation) -> Statistics:
     """Compute :class:`Statistics` for ``consultation``."""
     published = sa.and_(Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value)
-    participants, comments, replies, supports = db.session.execute(sa.select(
+    participants, comments, replies, supports, disagrees = db.session.execute(sa.select(
         count_participants(),
         sa.func.count(Comment.id).filter(Comment.parent_id.is_(None)),
         sa.func.count(Comment.id).filter(Comment.parent_id.is_not(None)),
         sa.func.coalesce(sa.func.sum(Comment.support_count), 0),
+        sa.func.coalesce(sa.func.sum(Comment.disagree_count), 0),
     ).where(published)).one()
     overview = theme_overview(consultation, uncovered_limit=0)
     answered = dict(db.session.execute(
@@ -76,7 +79,7 @@ def statistics(consultation: Consultation) -> Statistics:
     groups = groups_of(consultation, (CommentState.PUBLISHED.value,))
     distinct = comments + replies - sum(len(group) - 1 for group in groups)
     return Statistics(participants, comments, replies, int(supports), overview.themes, overview.uncovered_total,
-                      questions, comments_per_day(consultation), distinct)
+                      questions, comments_per_day(consultation), distinct, int(disagrees))
 
 
 def comments_per_day(consultation: Consultation) -> list[tuple[dt.date, int]]:

@@ -19,6 +19,7 @@ from hoering.database import insert_unless_present
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line, normalize_text
+from hoering.stances import Tally, tally
 from hoering.summaries.models import (
     THEME_DESCRIPTION_MAX_LENGTH,
     THEME_NAME_MAX_LENGTH,
@@ -228,12 +229,21 @@ def themes_by_comment(comment_ids: list[int]) -> dict[int, list[Theme]]:
 
 @dataclass
 class ThemeCount:
-    """A theme's published comments, distinct participants and supports."""
+    """A theme's published comments, distinct participants, and the agree (``supports``),
+    disagree and pass votes on them, summed."""
 
     theme: Theme
     comments: int
     participants: int
     supports: int
+    disagree: int = 0
+    passes: int = 0
+
+    @property
+    def tally(self) -> Tally:
+        """The theme's votes and whether they split (:func:`hoering.stances.is_contested`
+        of the sums: a theme whose comments divide is contested as a whole)."""
+        return tally(self.supports, self.disagree, self.passes)
 
 
 @dataclass
@@ -252,7 +262,9 @@ def theme_overview(consultation: Consultation, uncovered_limit: int = 50) -> The
     published = sa.and_(Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value)
     rows = db.session.execute(
         sa.select(Theme, sa.func.count(Comment.id), count_participants(),
-                  sa.func.coalesce(sa.func.sum(Comment.support_count), 0))
+                  sa.func.coalesce(sa.func.sum(Comment.support_count), 0),
+                  sa.func.coalesce(sa.func.sum(Comment.disagree_count), 0),
+                  sa.func.coalesce(sa.func.sum(Comment.pass_count), 0))
         .select_from(Theme)
         .outerjoin(CommentTheme, CommentTheme.theme_id == Theme.id)
         .outerjoin(Comment, sa.and_(Comment.id == CommentTheme.comment_id, published))
@@ -265,8 +277,8 @@ def theme_overview(consultation: Consultation, uncovered_limit: int = 50) -> The
     uncovered = list(db.session.scalars(uncovered_query.order_by(Comment.created_at, Comment.id)
                                         .limit(uncovered_limit)))
     published_total = db.session.scalar(sa.select(sa.func.count(Comment.id)).where(published))
-    return ThemeOverview([ThemeCount(theme, comments, participants, int(supports))
-                          for theme, comments, participants, supports in rows],
+    return ThemeOverview([ThemeCount(theme, comments, participants, int(supports), int(disagree), int(passes))
+                          for theme, comments, participants, supports, disagree, passes in rows],
                          uncovered, uncovered_total, published_total)
 
 

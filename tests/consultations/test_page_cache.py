@@ -10,6 +10,7 @@ import time
 
 import sqlalchemy as sa
 
+from hoering.consultations.models import Consultation
 from hoering.extensions import db
 from tests.conftest import captured_sql, csrf_token_from
 from tests.moderation.helpers import act
@@ -72,16 +73,45 @@ def test_supports_and_a_new_display_name_show_at_once(client, browser_for, make_
     author = browser_for(name="Kari Skribent")
     comment = make_comment(consultation, author.user, "Støtt meg")
     url = f"/hoeringer/{consultation.slug}"
-    assert "0 personer er enige" in client.get(url).get_data(as_text=True) or \
-        "0 people agree" in client.get(url).get_data(as_text=True)
+    assert "0 enig, 0 uenig" in client.get(url).get_data(as_text=True)
     supporter = browser_for()
     supporter.submit(url, f"/kommentarer/{comment.id}/stotte", data={"supported": "1"})
     page = client.get(url).get_data(as_text=True)
-    assert re.search(r"1 (person er enig|person agrees)", page), page[page.find("Støtt meg"):][:600]
+    assert "1 enig, 0 uenig" in page, page[page.find("Støtt meg"):][:600]
 
     assert author.submit("/min-side", data={"display_name": "Kari Nytt-Navn"}).status_code == 303
     page = client.get(url).get_data(as_text=True)
     assert "Kari Nytt-Navn" in page and "Kari Skribent" not in page
+
+
+def test_every_stance_change_raises_the_version_and_shows_at_once(client, app, browser_for, make_consultation,
+                                                                 make_comment, make_user):
+    """Agreeing, switching to disagree and taking it back: each raises the content version
+    and the anonymous page (cached on it) shows the counts at once; a comment split down
+    the middle is marked contested there too."""
+    consultation = make_consultation()
+    comment = make_comment(consultation, make_user(), "Del meg", support_count=6, disagree_count=4)
+    url = f"/hoeringer/{consultation.slug}"
+
+    def version():
+        with app.app_context():
+            return db.session.get(Consultation, consultation.id).content_version
+
+    page = client.get(url).get_data(as_text=True)
+    assert "Omstridt: 6 enig, 4 uenig" in page and 'class="badge badge-contested"' in page
+    voter = browser_for()
+    seen = [version()]
+    for stance, shown in (("agree", "Omstridt: 7 enig, 4 uenig"), ("disagree", "Omstridt: 6 enig, 5 uenig"),
+                          ("", "Omstridt: 6 enig, 4 uenig")):
+        assert voter.submit(url, f"/kommentarer/{comment.id}/stotte", data={"stance": stance}).status_code == 303
+        seen.append(version())
+        assert shown in client.get(url).get_data(as_text=True), stance
+    assert seen == sorted(set(seen)) and len(seen) == 4  # every change raised it
+    # Asking for the stance one holds already changes nothing, and raises nothing.
+    voter.submit(url, f"/kommentarer/{comment.id}/stotte", data={"stance": "agree"})
+    before = version()
+    voter.submit(url, f"/kommentarer/{comment.id}/stotte", data={"stance": "agree"})
+    assert version() == before
 
 
 def test_a_cached_page_carries_no_other_readers_data_and_each_visitor_its_own_csrf_token(
@@ -91,14 +121,14 @@ def test_a_cached_page_carries_no_other_readers_data_and_each_visitor_its_own_cs
     url = f"/hoeringer/{consultation.slug}"
     reader = browser_for(name="Ola Innlogget")
     own = reader.get(url).get_data(as_text=True)
-    assert "/logg-ut" in own and 'class="support-button"' in own
+    assert "/logg-ut" in own and 'class="stance-button' in own
 
     first, second = app.test_client(), app.test_client()
     first_page = first.get(url).get_data(as_text=True)
     second_page = second.get(url)
     second_html = second_page.get_data(as_text=True)
     for page in (first_page, second_html):
-        assert "/logg-ut" not in page and "Ola Innlogget" not in page and 'class="support-button"' not in page
+        assert "/logg-ut" not in page and "Ola Innlogget" not in page and 'class="stance-button' not in page
         assert csrf_token_from(own) not in page
     first_token, second_token = csrf_token_from(first_page), csrf_token_from(second_html)
     assert first_token != second_token  # each visitor's own session
@@ -112,7 +142,7 @@ def test_a_cached_page_carries_no_other_readers_data_and_each_visitor_its_own_cs
     assert second_page.headers["X-Frame-Options"] == "DENY"
     # The logged-in reader, after all that, still has their own controls.
     again = reader.get(url).get_data(as_text=True)
-    assert "/logg-ut" in again and 'class="support-button"' in again
+    assert "/logg-ut" in again and 'class="stance-button' in again
 
 
 def test_a_flash_message_is_never_cached_for_others(client, browser_for, make_consultation, make_comment, make_user):

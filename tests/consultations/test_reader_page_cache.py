@@ -40,9 +40,10 @@ def logged_in(app, user, language: str | None = None) -> Browser:
     return browser
 
 
-def support(browser, consultation, comment_id):
-    response = browser.submit(f"/hoeringer/{consultation.slug}", f"/kommentarer/{comment_id}/stotte",
-                              data={"supported": "1"})
+def support(browser, consultation, comment_id, stance: str | None = None):
+    """Agree (the older form's field), or take ``stance`` ("agree", "disagree", "" for none)."""
+    data = {"supported": "1"} if stance is None else {"stance": stance}
+    response = browser.submit(f"/hoeringer/{consultation.slug}", f"/kommentarer/{comment_id}/stotte", data=data)
     assert response.status_code == 303
 
 
@@ -85,9 +86,16 @@ def test_the_page_from_the_cache_is_the_page_rendered_for_the_reader(
     support(setup, consultation, tops[6].id)  # on the first page, newest first
     support(setup, consultation, first_reply.id)  # a reply
     support(setup, consultation, tops[1].id)  # on page 2
+    support(setup, consultation, tops[4].id, "disagree")  # on the first page
+    support(setup, consultation, tops[3].id, "agree")  # on page 2: agreed, then switched
+    support(setup, consultation, tops[3].id, "disagree")
+    support(setup, consultation, tops[2].id, "disagree")  # taken back
+    support(setup, consultation, tops[2].id, "")
     follow(setup, consultation)
     follow(setup, closed)
-    support(logged_in(app, unconsented), consultation, tops[5].id)
+    other = logged_in(app, unconsented)
+    support(other, consultation, tops[5].id)
+    support(other, consultation, tops[6].id, "disagree")  # where the first one agrees
 
     checked = 0
     for user in (consented, unconsented, other_consented):
@@ -113,9 +121,17 @@ def test_the_page_from_the_cache_is_the_page_rendered_for_the_reader(
     # thread and a reply on the last page, newest first) and their follow form.
     supporter = logged_in(app, consented)
     page = supporter.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
-    assert page.count('aria-pressed="true"') == 1 and 'name="follow" value="0"' in page
+    assert page.count('aria-pressed="true"') == 2 and 'name="follow" value="0"' in page
+    assert _held(page, tops[6].id) == "agree" and _held(page, tops[4].id) == "disagree"
+    assert _held(page, tops[5].id) is None  # the other reader's stance is theirs
     last = supporter.get(f"/hoeringer/{consultation.slug}?page=3").get_data(as_text=True)
     assert last.count('aria-pressed="true"') == 1 and _pressed(last, first_reply.id) == "true"
+    second = supporter.get(f"/hoeringer/{consultation.slug}?page=2").get_data(as_text=True)
+    assert _held(second, tops[3].id) == "disagree" and _held(second, tops[2].id) is None
+    assert _held(second, tops[1].id) == "agree"
+    others = logged_in(app, unconsented).get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert _held(others, tops[6].id) == "disagree" and _held(others, tops[5].id) == "agree"
+    assert _held(others, tops[4].id) is None
 
 
 def empty_cache(app):
@@ -126,6 +142,20 @@ def empty_cache(app):
 def _pressed(html: str, comment_id: int) -> str:
     block = html[html.index(f'id="kommentar-{comment_id}"'):]
     return re.search(r'aria-pressed="(true|false)"', block).group(1)
+
+
+def _held(html: str, comment_id: int) -> str | None:
+    """The stance whose button is pressed on ``comment_id`` (None for none), checked
+    against what each button sends: "" (take it back) when pressed, its stance when not."""
+    block = html[html.index(f'id="kommentar-{comment_id}"'):]
+    block = block[:block.index("</form>")]
+    buttons = re.findall(r'data-stance="(agree|disagree)"\s+value="([a-z]*)"\s+aria-pressed="(true|false)"', block)
+    assert [stance for stance, _v, _p in buttons] == ["agree", "disagree"]
+    for stance, value, pressed in buttons:
+        assert value == ("" if pressed == "true" else stance)
+    held = [stance for stance, _v, pressed in buttons if pressed == "true"]
+    assert len(held) <= 1
+    return held[0] if held else None
 
 
 def test_a_cached_page_carries_nothing_of_the_reader_who_filled_it(

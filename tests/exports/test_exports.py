@@ -224,7 +224,7 @@ def test_the_staff_page_shows_statistics_and_the_chart(browser_for, client, hear
     consultation, _ = hearing
     page = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}").get_data(as_text=True)
     facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", page))
-    assert facts == {"Deltakere": "2", "Kommentarer utenom svar": "3", "Svar": "1", "Støtter": "0"}
+    assert facts == {"Deltakere": "2", "Kommentarer utenom svar": "3", "Svar": "1", "Enig": "0", "Uenig": "0"}
     chart = client.get(f"/hoeringer/{consultation.slug}/kommentarer-per-dag.png")
     assert chart.status_code == 200 and chart.mimetype == "image/png"
     assert chart.get_data().startswith(b"\x89PNG\r\n\x1a\n")

@@ -213,9 +213,9 @@ def test_supports_are_rate_limited_where_the_visitor_is_and_the_count_stays_righ
     assert statuses == [303, 303, 303] and limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
     body = limited.get_data(as_text=True)
-    assert "Du har endret støtten din mange ganger på kort tid. Prøv igjen om" in body
+    assert "Du har endret standpunktet ditt mange ganger på kort tid. Prøv igjen om" in body
     assert "Støtt meg" in body and "Nyere innspill på side 1" not in body  # still on page 2, by the comment
-    assert re.search(r'class="support-button" aria-pressed="true"', body)  # the refused take-back changed nothing
+    assert re.search(r'data-stance="agree"\s+value=""\s+aria-pressed="true"', body)  # the refused take-back changed nothing
     stored = comment_row(app, target.id)
     with app.app_context():
         rows = db.session.scalar(sa.select(sa.func.count(Support.id)).where(Support.comment_id == target.id))

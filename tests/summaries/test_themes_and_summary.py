@@ -51,8 +51,9 @@ def test_moderators_create_tag_and_count_themes(browser_for, make_consultation, 
 
     page = moderator.get(f"/moderering/hoeringer/{consultation.slug}/temaer").get_data(as_text=True)
     row = re.search(r'Sykkel</a>.*?</tr>', page, re.S).group(0)
-    # Two published comments (the hidden one is not counted), two participants, five supports.
-    assert re.findall(r"<td>(\d+)</td>", row) == ["2", "2", "5"]
+    # Two published comments (the hidden one is not counted), two participants, five agree.
+    assert re.findall(r"<td>(\d+)</td>", row) == ["2", "2"]
+    assert "<td>5 enig, 0 uenig</td>" in row
     assert "Lengre åpningstid på biblioteket" in page  # not covered yet
     assert "Flere sykkelveier" not in page.split("Not covered")[-1] if "Not covered" in page else True
 
