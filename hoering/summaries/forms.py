@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from hoering.forms import Form, line_filter, strip_filter
@@ -31,3 +31,15 @@ class SummaryForm(Form):
     overview_quotes = StringField(_l("Quoted comments (numbers)"), filters=[strip_filter],
                                   validators=[Length(max=2000)],
                                   description=_l("Comment numbers separated by commas, e.g. 12, 57."))
+
+
+class DraftForm(Form):
+    """A theme's draft paragraph, as the moderator edited it, and the comments to quote."""
+
+    text = TextAreaField(_l("Draft for the summary"), filters=[strip_filter],
+                         validators=[DataRequired(_l("The draft is empty.")), Length(max=SUMMARY_TEXT_MAX_LENGTH)],
+                         description=_l("Built only from the comments; edit it as you like. Markdown."))
+    quotes = StringField(_l("Quoted comments (numbers)"), filters=[strip_filter], validators=[Length(max=2000)],
+                         description=_l("Comment numbers separated by commas, e.g. 12, 57."))
+    replace = BooleanField(_l("Replace the text already written for this theme"))
+    submit = SubmitField(_l("Use in the summary"))

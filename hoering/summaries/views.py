@@ -20,9 +20,9 @@ from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, parse_id, submit
 from hoering.i18n import safe_next_url
 from hoering.sanitize import normalize_line
-from hoering.summaries import bp, duplicates, services
+from hoering.summaries import bp, drafts, duplicates, services
 from hoering.summaries import themes as theme_services
-from hoering.summaries.forms import SummaryForm, ThemeForm
+from hoering.summaries.forms import DraftForm, SummaryForm, ThemeForm
 from hoering.summaries.models import Theme
 from hoering.summaries.suggestions import suggest_themes
 
@@ -156,6 +156,39 @@ def _ids(text: str) -> list[int] | None:
     return None if any(not n for n in numbers) else numbers
 
 
+@bp.route("/moderering/temaer/<int(min=1, max=2147483647):theme_id>/utkast", methods=["GET", "POST"])
+@moderator_required
+def theme_draft(theme_id: int):
+    """A draft paragraph for the summary built only from the theme's comments
+    (:mod:`hoering.summaries.drafts`), to edit and put into the summary for the theme."""
+    theme = _theme_or_404(theme_id)
+    consultation = db.session.get(Consultation, theme.consultation_id)
+    draft = drafts.theme_draft(consultation, theme)
+    existing = services.summary_of(consultation.id)
+    current = next((s.text_markdown for s in existing.sections if s.theme_id == theme.id), "") if existing else ""
+    form = DraftForm(data={"text": draft.markdown, "quotes": ", ".join(str(i) for i in draft.representatives)})
+
+    def save():
+        quote_ids = _ids(form.quotes.data or "")
+        if quote_ids is None:
+            form.quotes.errors = [_("Write comment numbers separated by commas.")]
+            raise ValidationFailed(_("Write comment numbers separated by commas."))
+        if current and not form.replace.data:
+            raise ValidationFailed(_("The summary already has a text for this theme. Tick “Replace” to put the "
+                                     "draft in its place, or copy what you need from the draft."))
+        drafts.apply_draft(consultation, theme, current_user, form.text.data, quote_ids,
+                           loaded_version=request.form.get("version", ""))
+        return True
+
+    done, status = submit(form, save)
+    if done is not NOT_DONE:
+        flash(_("The draft is in the summary. Read it through, edit it, then save or publish."), "success")
+        return redirect(url_for("summaries.summary", slug=consultation.slug) + f"#theme-{theme.id}", code=303)
+    version = request.form.get("version", "") if request.method == "POST" else services.summary_version(existing)
+    return render_template("summaries/draft.html", consultation=consultation, theme=theme, draft=draft, form=form,
+                           current=current, version=version), status
+
+
 @bp.route("/moderering/hoeringer/<slug>/oppsummering", methods=["GET", "POST"])
 @moderator_required
 def summary(slug: str):
@@ -206,9 +239,14 @@ def summary(slug: str):
                "unpublish": _("The summary is a draft again; the public no longer sees it.")}
               .get(action, _("Your changes have been saved.")), "success")
         return redirect(url_for("summaries.summary", slug=slug), code=303)
-    # Quote candidates: the theme's published comments, most supported first.
-    candidates = {t.id: sorted(theme_services.theme_comments(t, states=("published",)),
-                               key=lambda c: (-c.support_count, c.id)) for t in themes}
+    # Quote candidates: the theme's published comments, the most representative (by meaning)
+    # first, not the most supported (:mod:`hoering.summaries.drafts`).
+    ranked = drafts.ranked_themes(consultation)
+    candidates = {}
+    for t in themes:
+        rank = {comment_id: n for n, comment_id in enumerate(ranked.get(t.id, ([], []))[0])}
+        candidates[t.id] = sorted(theme_services.theme_comments(t, states=("published",)),
+                                  key=lambda c: (rank.get(c.id, len(rank)), c.id))
     version = request.form.get("version", "") if request.method == "POST" else services.summary_version(existing)
     return render_template("summaries/summary.html", consultation=consultation, form=form, themes=themes,
                            version=version,

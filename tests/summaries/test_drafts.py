@@ -1,0 +1,109 @@
+"""Drafting help: a theme's draft holds only its comments' counts, quotes and contested
+points, every sentence citing comment numbers; quotes are the most representative by
+meaning, not the most supported; the moderator puts it into the summary."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from hoering.extensions import db
+from hoering.summaries.models import Summary, SummaryQuote, SummarySection
+from tests.summaries.test_themes_and_summary import create_theme, tag, theme_id
+
+
+def _theme(app, browser_for, make_consultation, make_user, make_comment):
+    consultation = make_consultation(title="Kollektivtilbud", status="closed")
+    ann, bob, eva = make_user(name="Ann"), make_user(name="Bob"), make_user(name="Eva")
+    comments = {
+        # The most supported is the odd one out: a seed statement everyone voted on.
+        "seed": make_comment(consultation, ann, "Kommunen bør bruke mer penger på kultur og idrett.",
+                             support_count=900, disagree_count=20),
+        "evening": make_comment(consultation, bob, "Bussen går altfor sjelden om kvelden.", support_count=4),
+        "late": make_comment(consultation, eva, "Det må gå flere busser sent på kvelden.", support_count=2),
+        "night": make_comment(consultation, ann, "Kveldsbussene er for få, særlig i helgene.", support_count=1),
+        "split": make_comment(consultation, bob, "Bussene bør være gratis for alle.", support_count=300,
+                              disagree_count=250),
+    }
+    moderator = browser_for("moderator")
+    create_theme(moderator, consultation, "Kveldsbuss")
+    theme = theme_id(app, "Kveldsbuss")
+    tag(moderator, theme, [c.id for c in comments.values()])
+    return consultation, theme, comments, moderator
+
+
+def _draft_text(page: str) -> str:
+    import html
+
+    return html.unescape(re.search(r'<textarea[^>]*name="text"[^>]*>(.*?)</textarea>', page, re.S).group(1)).strip()
+
+
+def test_the_draft_counts_quotes_by_meaning_and_names_the_contested(app, browser_for, make_consultation, make_user,
+                                                                   make_comment):
+    consultation, theme, comments, moderator = _theme(app, browser_for, make_consultation, make_user, make_comment)
+    response = moderator.get(f"/moderering/temaer/{theme}/utkast")
+    assert response.status_code == 200
+    draft = _draft_text(response.get_data(as_text=True))
+    ids = {name: comment.id for name, comment in comments.items()}
+
+    assert draft.startswith("5 kommentarer fra 3 personer er merket med dette temaet")
+    assert "Stemmer på dem: 1\xa0207 enig, 270 uenig" in draft.splitlines()[0]
+    quotes = [line for line in draft.splitlines() if line.startswith("> ")]
+    # The quotes are the evening-bus comments, the seed statement (900 supports) is not quoted first.
+    assert quotes and f"(#{ids['seed']})" not in quotes[0]
+    assert {f"(#{ids['evening']})", f"(#{ids['late']})", f"(#{ids['night']})"} & {q[q.rindex("("):] for q in quotes}
+    assert f"«Bussene bør være gratis for alle.» (#{ids['split']}): omstridt: 300 enig, 250 uenig" in draft
+    # Every line that says something cites the comments it rests on.
+    for line in filter(None, draft.splitlines()):
+        assert re.search(r"#\d+", line), line
+    # Nothing the citizens did not write: every quoted text is a comment, word for word.
+    texts = {c.body_text for c in comments.values()}
+    for quoted in re.findall(r"«(.*?)»", draft):
+        assert quoted in texts
+
+
+def test_the_draft_goes_into_the_summary_and_replaces_a_text_only_when_asked(
+        app, browser_for, make_consultation, make_user, make_comment):
+    consultation, theme, comments, moderator = _theme(app, browser_for, make_consultation, make_user, make_comment)
+    url = f"/moderering/temaer/{theme}/utkast"
+    page = moderator.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    edited = _draft_text(page) + "\n\nRedigert av moderator."
+    quote = comments["evening"].id
+    response = moderator.submit(url, data={"text": edited, "quotes": f"#{quote}", "version": version})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/moderering/hoeringer/{consultation.slug}/oppsummering#theme-{theme}")
+    with app.app_context():
+        section = db.session.scalar(sa.select(SummarySection).where(SummarySection.theme_id == theme))
+        assert section.text_markdown.endswith("Redigert av moderator.")
+        assert [q.comment_id for q in db.session.scalars(sa.select(SummaryQuote))] == [quote]
+        assert db.session.scalar(sa.select(Summary.published_at)) is None  # still a draft
+
+    # A second draft does not overwrite the text unless "replace" is ticked; nothing typed is lost.
+    page = moderator.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    refused = moderator.submit(url, data={"text": "Ny tekst", "quotes": "", "version": version})
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "Kryss av for «Erstatt»" in body and "Ny tekst" in body
+    assert moderator.submit(url, data={"text": "Ny tekst", "quotes": "", "replace": "y",
+                                       "version": version}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(SummarySection.text_markdown)) == "Ny tekst"
+
+    # Quotes must be published comments of the consultation.
+    bad = moderator.submit(url, data={"text": "X", "quotes": "999999", "replace": "y", "version": version})
+    assert bad.status_code in (409, 422)
+    assert moderator.submit(url, data={"text": "X", "quotes": "abc", "replace": "y",
+                                       "version": version}).status_code == 422
+
+
+def test_quote_candidates_in_the_summary_form_come_most_representative_first(
+        app, browser_for, make_consultation, make_user, make_comment):
+    consultation, theme, comments, moderator = _theme(app, browser_for, make_consultation, make_user, make_comment)
+    page = moderator.get(f"/moderering/hoeringer/{consultation.slug}/oppsummering").get_data(as_text=True)
+    order = [int(i) for i in re.findall(rf'id="quote-{theme}-(\d+)"', page)]
+    assert sorted(order) == sorted(c.id for c in comments.values())
+    assert order[0] != comments["seed"].id and order[-1] in (comments["seed"].id, comments["split"].id)
+    assert f'href="/moderering/temaer/{theme}/utkast"' in page
