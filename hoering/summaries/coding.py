@@ -181,6 +181,14 @@ def is_read_without_theme(comment_id: int) -> bool:
     return db.session.get(ReadWithoutTheme, comment_id) is not None
 
 
+def read_among(comment_ids: list[int]) -> set[int]:
+    """Those of ``comment_ids`` that carry a "read, no theme" mark (one query)."""
+    if not comment_ids:
+        return set()
+    return set(db.session.scalars(sa.select(ReadWithoutTheme.comment_id).where(
+        ReadWithoutTheme.comment_id.in_(comment_ids))))
+
+
 def mark_read_without_theme(consultation_id: int, comment_ids: list[int], user, *,
                             unmark: bool = False) -> TagResult:
     """Mark the comments "read, no theme" (or with ``unmark`` take the mark away); one
@@ -258,7 +266,7 @@ def tag_matching(theme: Theme, comment_filter: CommentFilter, user) -> int:
 def _tag_ids_query(theme: Theme, ids, user) -> int:
     """Tag the comments the ``SELECT`` of ids ``ids`` finds (no commit)."""
     rows = sa.select(ids.subquery().c.id, sa.literal(theme.id), sa.literal(user.id if user else None, sa.Integer),
-                     sa.literal(utcnow(), CommentTheme.tagged_at.type))
+                     sa.literal(utcnow(), CommentTheme.tagged_at.type)).where(sa.true())  # SQLite: INSERT … SELECT … WHERE … ON CONFLICT
     statement = _insert_ignoring_present(CommentTheme).from_select(
         ["comment_id", "theme_id", "tagged_by_id", "tagged_at"], rows)
     changed = db.session.execute(statement).rowcount or 0
