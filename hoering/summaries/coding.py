@@ -218,8 +218,8 @@ def mark_read_without_theme(consultation_id: int, comment_ids: list[int], user, 
         elif found[comment_id]:
             changed = False
         else:
-            changed = db.session.execute(_insert_ignoring_present(ReadWithoutTheme).values(
-                comment_id=comment_id, marked_by_id=user.id if user else None, marked_at=utcnow())).rowcount == 1
+            changed = _inserted(_insert_ignoring_present(ReadWithoutTheme).values(
+                comment_id=comment_id, marked_by_id=user.id if user else None, marked_at=utcnow())) == 1
         (result.changed if changed else result.unchanged).append(comment_id)
     db.session.commit()
     return result
@@ -230,6 +230,12 @@ def _insert_ignoring_present(model):
     for a parallel transaction that inserts the same key), for SQLite or PostgreSQL."""
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     return insert(model.__table__).on_conflict_do_nothing()
+
+
+def _inserted(statement) -> int:
+    """Run an ``INSERT`` and count the rows it inserted, by their returned keys (the
+    PostgreSQL driver's row count is not to be trusted for every form of ``INSERT``)."""
+    return len(db.session.execute(statement.returning(sa.literal_column("comment_id"))).all())
 
 
 @dataclass(frozen=True)
@@ -269,7 +275,7 @@ def _tag_ids_query(theme: Theme, ids, user) -> int:
                      sa.literal(utcnow(), CommentTheme.tagged_at.type)).where(sa.true())  # SQLite: INSERT … SELECT … WHERE … ON CONFLICT
     statement = _insert_ignoring_present(CommentTheme).from_select(
         ["comment_id", "theme_id", "tagged_by_id", "tagged_at"], rows)
-    changed = db.session.execute(statement).rowcount or 0
+    changed = _inserted(statement)
     db.session.execute(sa.delete(ReadWithoutTheme).where(sa.exists().where(
         CommentTheme.comment_id == ReadWithoutTheme.comment_id, CommentTheme.theme_id == theme.id)))
     if changed:
@@ -311,8 +317,8 @@ def tag_ids(theme: Theme, comment_ids: list[int], user) -> int:
         batch = comment_ids[start:start + BATCH_SIZE]
         rows = sa.select(Comment.id, sa.literal(theme.id), sa.literal(user.id if user else None, sa.Integer),
                          sa.literal(utcnow(), CommentTheme.tagged_at.type)).where(*_taggable(theme, batch))
-        changed += db.session.execute(_insert_ignoring_present(CommentTheme).from_select(
-            ["comment_id", "theme_id", "tagged_by_id", "tagged_at"], rows)).rowcount or 0
+        changed += _inserted(_insert_ignoring_present(CommentTheme).from_select(
+            ["comment_id", "theme_id", "tagged_by_id", "tagged_at"], rows))
         db.session.execute(sa.delete(ReadWithoutTheme).where(ReadWithoutTheme.comment_id.in_(batch)))
     if changed:
         versions.bump(consultation_ids=[theme.consultation_id])
@@ -340,7 +346,7 @@ def mark_matching_read(consultation_id: int, comment_filter: CommentFilter, user
     rows = sa.select(Comment.id, sa.literal(user.id if user else None, sa.Integer),
                      sa.literal(utcnow(), ReadWithoutTheme.marked_at.type)).where(
         comment_filter.condition(consultation_id), ~_has_theme())
-    changed = db.session.execute(_insert_ignoring_present(ReadWithoutTheme).from_select(
-        ["comment_id", "marked_by_id", "marked_at"], rows)).rowcount or 0
+    changed = _inserted(_insert_ignoring_present(ReadWithoutTheme).from_select(
+        ["comment_id", "marked_by_id", "marked_at"], rows))
     db.session.commit()
     return changed

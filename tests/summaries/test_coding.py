@@ -184,7 +184,7 @@ def test_one_at_a_time_goes_through_the_unanalysed_oldest_first(browser_for, mak
     assert tagged(app, trafikk) == {first.id}
     page = moderator.get(response.headers["Location"]).get_data(as_text=True)
     assert shown(page) == second.id
-    assert "Kommentar #%d er merket med «Trafikk»." % first.id in page or "Trafikk" in page
+    assert f"Kommentar #{first.id} er merket med «Trafikk»." in page
 
     # Skip: the link goes past it; it stays unanalysed.
     page = one(moderator, consultation, etter=second.id)
