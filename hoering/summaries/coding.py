@@ -159,6 +159,23 @@ def comment_page(consultation_id: int, comment_filter: CommentFilter, page: int 
     return CommentPage(items, total, page, pages)
 
 
+def theme_comment_page(theme: Theme, page: int = 1, per_page: int = 50) -> tuple[CommentPage, int]:
+    """A page of the comments tagged with ``theme`` in every state (the theme's page, where
+    they are untagged), oldest first, and how many of all its comments are published;
+    three queries whatever the number of comments."""
+    condition = sa.exists().where(CommentTheme.comment_id == Comment.id, CommentTheme.theme_id == theme.id)
+    total, published = db.session.execute(sa.select(
+        sa.func.count(Comment.id),
+        sa.func.coalesce(sa.func.sum(sa.case((Comment.state == CommentState.PUBLISHED.value, 1), else_=0)), 0))
+        .where(Comment.consultation_id == theme.consultation_id, condition)).one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    items = list(db.session.scalars(
+        sa.select(Comment).where(Comment.consultation_id == theme.consultation_id, condition)
+        .order_by(Comment.created_at, Comment.id).offset((page - 1) * per_page).limit(per_page)))
+    return CommentPage(items, total, page, pages), int(published)
+
+
 def next_unanalysed(consultation_id: int, after: Comment | None = None) -> Comment | None:
     """The oldest published comment not analysed yet, or the first after ``after`` in the
     same order (creation time, then id: skipped comments stay behind); ``None`` if there

@@ -86,8 +86,10 @@ def theme(theme_id: int):
         flash(_("The theme has been saved."), "success")
         return redirect(url_for("summaries.theme", theme_id=theme_id), code=303)
     others = [t for t in theme_services.themes_of(theme.consultation_id) if t.id != theme.id]
+    page, published = coding.theme_comment_page(theme, page_number(request.args.get("page")),
+                                                current_app.config["CODING_PER_PAGE"])
     return render_template("summaries/theme.html", theme=theme, consultation=consultation, form=form,
-                           comments=theme_services.theme_comments(theme), others=others), status
+                           page=page, comments=page.items, published=published, others=others), status
 
 
 @bp.post(f"/moderering/temaer/<{ID}:theme_id>/slett")

@@ -377,3 +377,20 @@ def test_tagging_raises_the_content_version(browser_for, make_consultation, make
     assert version() == before
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Theme)) == 1
+
+
+def test_a_themes_page_lists_its_comments_a_page_at_a_time(browser_for, make_consultation, make_user, make_comment,
+                                                           app):
+    consultation = make_consultation()
+    moderator = browser_for("moderator")
+    author = make_user()
+    made = comments(make_comment, consultation, author, 55)
+    hidden = make_comment(consultation, author, "Skjult", state="hidden", created_at=utcnow())
+    create_theme(moderator, consultation, "Alt")
+    alt = theme_id(app, "Alt")
+    tag(moderator, alt, [c.id for c in made] + [hidden.id])
+    first = moderator.get(f"/moderering/temaer/{alt}").get_data(as_text=True)
+    assert "(56, 55 publiserte)" in first and "Side 1 av 2" in first
+    assert re.findall(r'name="comment" value="(\d+)"', first) == [str(c.id) for c in made[:50]]
+    second = moderator.get(f"/moderering/temaer/{alt}?page=2").get_data(as_text=True)
+    assert re.findall(r'name="comment" value="(\d+)"', second) == [str(c.id) for c in made[50:]] + [str(hidden.id)]
