@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hoering import permissions
 from hoering.consultations import services as consultation_services
-from hoering.consultations.models import Consultation
+from hoering.consultations.models import Consultation, Status
 from hoering.exceptions import ServiceError, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, parse_id, submit
@@ -215,7 +215,8 @@ def summary(slug: str):
     # with ``confirm_unanalysed``); nothing is saved until then, and the form keeps the text.
     warning = (action == "publish" and request.method == "POST" and request.form.get("confirm_unanalysed") != "1"
                and progress.unanalysed_share > current_app.config["UNANALYSED_WARNING_SHARE"]
-               and not (existing is not None and existing.published_at is not None))
+               and not (existing is not None and existing.published_at is not None)
+               and consultation.status() in (Status.CLOSED, Status.SUMMARIZED))  # else publishing is refused anyway
     saved, status = (NOT_DONE, 200) if warning else submit(form, save)
     if saved is not NOT_DONE:
         flash({"publish": _("The summary is published on the consultation page."),
