@@ -61,6 +61,13 @@ class DefaultConfig:
     MODERATION_HOLD_FIRST_COMMENT = False
     #: Items per page of the moderation queue and the audit log.
     MODERATION_PER_PAGE = 50
+    #: Comments per page of the lists moderators tag from (the themes page's filters).
+    CODING_PER_PAGE = 50
+    #: Publishing a summary while more than this share (0–1) of the consultation's published
+    #: comments is not analysed yet (no theme, not marked "read, no theme") asks the moderator
+    #: to confirm first (docs/SUMMARIES.md, "Analysis"). 0.05: on Bowling Green that is 30 of
+    #: 607 comments, a stretch a moderator reads in a few minutes.
+    UNANALYSED_WARNING_SHARE = 0.05
 
     #: Reverse proxies in front of the app that set ``X-Forwarded-For`` and
     #: ``X-Forwarded-Proto`` (0: clients connect directly and the headers are ignored).

@@ -36,7 +36,7 @@ NOBODY: set = set()
 #: Route variables that name a consultation or something belonging to one.
 DRAFT_ARGUMENTS = {"slug", "comment_id", "theme_id", "document_id", "consultation_id"}
 #: Routes that take a draft's comment or theme from the form rather than the URL.
-FORM_ROUTES = {("moderation.bulk", "POST"), ("summaries.tag", "POST")}
+FORM_ROUTES = {("moderation.bulk", "POST"), ("summaries.tag", "POST"), ("summaries.bulk_search", "POST")}
 #: Routes that act on many comments and refuse each one it may not touch, with a message.
 REFUSED_PER_ITEM = {"moderation.bulk"}
 
@@ -87,6 +87,15 @@ DRAFT_MATRIX = [
     ("summaries.suggestions", "POST", "/moderering/hoeringer/{slug}/temaforslag",
      {"proposal-1-accept": "1", "proposal-1-name": "Forslag", "proposal-1-comment": "{comment}"}, ADMINS, 303),
     ("summaries.duplicates_page", "GET", "/moderering/hoeringer/{slug}/duplikater", None, ADMINS, 200),
+    ("summaries.mark_read", "POST", "/moderering/hoeringer/{slug}/lest-uten-tema",
+     {"comment": "{comment}", "unmark": "0"}, ADMINS, 303),
+    ("summaries.one_by_one", "GET", "/moderering/hoeringer/{slug}/en-og-en", None, ADMINS, 200),
+    ("summaries.one_by_one_action", "POST", "/moderering/hoeringer/{slug}/en-og-en/{comment}",
+     {"action": "tag", "theme": "{theme}"}, ADMINS, 303),
+    ("summaries.bulk", "POST", "/moderering/hoeringer/{slug}/merk-alle",
+     {"filter": "all", "action": "tag", "theme": "{theme}", "confirm": "1"}, ADMINS, 303),
+    ("summaries.bulk_search", "POST", "/moderering/sok/merk-alle",
+     {"q": "innlegg", "theme": "{theme}", "confirm": "1"}, ADMINS, 303),
     ("exports.staff_page", "GET", "/saksbehandling/hoeringer/{slug}", None, CASE_OFFICERS, 200),
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.csv", None, CASE_OFFICERS, 200),
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.xlsx", None, CASE_OFFICERS,

@@ -46,6 +46,8 @@ class Comment(db.Model):
         sa.UniqueConstraint("author_id", "submission_token", name="uq_comment_author_submission_token"),
         sa.Index("ix_comment_thread_path", "thread_id", "path"),
         sa.Index("ix_comment_consultation_top", "consultation_id", "depth", "state", "created_at"),
+        # A consultation's published comments oldest first (the moderators' analysis, summaries/coding.py).
+        sa.Index("ix_comment_consultation_state_created", "consultation_id", "state", "created_at", "id"),
         # The page of threads: top-level comments of a consultation, newest or oldest first.
         sa.Index("ix_comment_threads", "consultation_id", "created_at", "id",
                  postgresql_where=sa.text("parent_id IS NULL"), sqlite_where=sa.text("parent_id IS NULL")),

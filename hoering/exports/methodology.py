@@ -22,6 +22,7 @@ from hoering.consultations.models import Consultation
 from hoering.extensions import db
 from hoering.moderation.models import PENDING_REVIEW
 from hoering.moderation.rules import house_rule_titles, house_rules
+from hoering.summaries.coding import progress
 from hoering.summaries.models import CommentTheme, Theme
 
 
@@ -48,7 +49,9 @@ class Methodology:
         withdrawn: comments their authors removed.
         themes: themes defined.
         taggers: people who tagged comments with themes.
-        analysed: published comments tagged with at least one theme.
+        analysed: published comments tagged with at least one theme or marked "read, no
+            theme" (:func:`hoering.summaries.coding.progress`).
+        read_without_theme: of those, the ones marked "read, no theme".
         source: the credit and licence of imported data (``None`` when nothing was imported).
     """
 
@@ -67,6 +70,7 @@ class Methodology:
     themes: int
     taggers: int
     analysed: int
+    read_without_theme: int = 0
     imported_voters: int = 0
     source: tuple[str, str, str, str] | None = field(default=None)
 
@@ -122,8 +126,8 @@ def methodology(consultation: Consultation) -> Methodology:
               .join(Comment, Comment.id == CommentTheme.comment_id)
               .where(Theme.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value)
               .subquery())
-    analysed, taggers = db.session.execute(sa.select(
-        sa.func.count(sa.distinct(tagged.c.comment_id)), sa.func.count(sa.distinct(tagged.c.tagged_by_id)))).one()
+    taggers = db.session.scalar(sa.select(sa.func.count(sa.distinct(tagged.c.tagged_by_id))))
+    analysis = progress(consultation.id)
     channels = [_("The consultation's page on this site, where signed-in citizens wrote comments and replies "
                   "and marked agreement.")]
     if imported:
@@ -141,5 +145,6 @@ def methodology(consultation: Consultation) -> Methodology:
         published=states.get(CommentState.PUBLISHED.value, 0),
         not_published=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
         waiting=states.get(CommentState.PENDING.value, 0), withdrawn=states.get(CommentState.REMOVED.value, 0),
-        themes=themes or 0, taggers=taggers or 0, analysed=analysed or 0, source=source,
+        themes=themes or 0, taggers=taggers or 0, analysed=analysis.analysed,
+        read_without_theme=analysis.read_without_theme, source=source,
     )

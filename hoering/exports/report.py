@@ -187,6 +187,8 @@ def method_items(report: Report) -> list[MethodItem]:
     analysed = _("%(analysed)s of %(published)s published comments (%(percent)s %%) have been analysed.",
                  analysed=number(method.analysed), published=number(method.published),
                  percent=method.analysed_percent)
+    if method.read_without_theme:
+        analysed += " " + _("%(num)s of them were read and fit no theme.", num=number(method.read_without_theme))
     items = [
         MethodItem(_("Period"), period, []),
         MethodItem(_("Channels"), "", method.channels),

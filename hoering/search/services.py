@@ -18,7 +18,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import bleach
@@ -324,6 +324,19 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
     """
     filters = filters or SearchFilters()
     staff = permissions.can_moderate(viewer) if staff_scope is None else staff_scope
+    scope = _scope(filters, staff)
+    if scope is None:
+        prepared, truncated = prepare_query_text(text)
+        return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
+    if in_database():
+        return postgresql.search(text, scope=scope, page=page, per_page=per_page, sort=sort,
+                                 count_limit=int(current_app.config.get("SEARCH_COUNT_LIMIT") or 1000))
+    return backend_search(get_index(), text, scope=scope, page=page, per_page=per_page, sort=sort)
+
+
+def _scope(filters: SearchFilters, staff: bool) -> Scope | None:
+    """The :class:`Scope` of a search with ``filters`` (``staff``: pending, hidden and
+    rejected comments too, and the theme filter); ``None`` when no consultation is left."""
     consultations = db.session.scalars(sa.select(Consultation).where(Consultation.published_at.is_not(None))).all()
     if filters.status:
         consultations = [c for c in consultations if c.status().value == filters.status]
@@ -331,8 +344,7 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
     if filters.consultation_id is not None:
         allowed = [i for i in allowed if i == filters.consultation_id]
     if not allowed:
-        prepared, truncated = prepare_query_text(text)
-        return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
+        return None
     states = STAFF_STATES if staff else (CommentState.PUBLISHED.value,)
     if staff and filters.state in STAFF_STATES:
         states = (filters.state,)
@@ -351,12 +363,25 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
         keys = frozenset(f"comment:{comment_id}" for comment_id in db.session.scalars(
             sa.select(CommentTheme.comment_id).where(CommentTheme.theme_id == filters.theme_id)))
         doc_types = {"comment"}
-    scope = Scope(consultation_ids=frozenset(allowed), comment_states=frozenset(states),
-                  doc_types=frozenset(doc_types), created_from=start, created_before=end, keys=keys)
+    return Scope(consultation_ids=frozenset(allowed), comment_states=frozenset(states),
+                 doc_types=frozenset(doc_types), created_from=start, created_before=end, keys=keys)
+
+
+def comment_ids_found(text: str, viewer, filters: SearchFilters) -> list[int]:
+    """Ids of every comment (not just a page) a search for ``text`` with ``filters`` finds
+    for ``viewer``, best first: what the search page lists, for acting on all of it (tagging
+    the results with a theme).
+
+    Raises:
+        SearchUnavailable: the Whoosh index could not be read.
+    """
+    scope = _scope(filters, permissions.can_moderate(viewer))
+    if scope is None or (scope.doc_types is not None and "comment" not in scope.doc_types):
+        return []
+    scope = replace(scope, doc_types=frozenset({"comment"}))
     if in_database():
-        return postgresql.search(text, scope=scope, page=page, per_page=per_page, sort=sort,
-                                 count_limit=int(current_app.config.get("SEARCH_COUNT_LIMIT") or 1000))
-    return backend_search(get_index(), text, scope=scope, page=page, per_page=per_page, sort=sort)
+        return postgresql.matching_ids(text, scope=scope, limit=None)
+    return matching_ids(get_index(), text, scope=scope, limit=None)
 
 
 def wait_for_index(seconds: float = 5.0) -> bool:

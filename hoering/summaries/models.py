@@ -43,6 +43,18 @@ class CommentTheme(db.Model):
     tagged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ReadWithoutTheme(db.Model):
+    """A published comment a moderator has read and found no theme for ("lest, uten tema"):
+    who marked it and when, recorded like a tag (:class:`CommentTheme`). A comment is
+    *analysed* when it has a theme or this mark; tagging it later takes the mark away."""
+
+    __tablename__ = "comment_read_without_theme"
+
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"), primary_key=True)
+    marked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    marked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Summary(db.Model):
     """The moderators' account of what was said ("Dette har vi hørt"): an overall text and
     a text per theme, each with quoted comments. A draft until ``published_at`` is set;

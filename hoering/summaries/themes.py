@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from hoering.comments.models import Comment, CommentState, count_participants
+from hoering.consultations import versions
 from hoering.consultations.models import Consultation
 from hoering.database import insert_unless_present
 from hoering.exceptions import Conflict, ValidationFailed
@@ -24,6 +25,7 @@ from hoering.summaries.models import (
     THEME_DESCRIPTION_MAX_LENGTH,
     THEME_NAME_MAX_LENGTH,
     CommentTheme,
+    ReadWithoutTheme,
     Summary,
     SummaryQuote,
     SummarySection,
@@ -187,7 +189,8 @@ def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = F
     """Tag (or with ``remove`` untag) comments with ``theme``; one commit for all.
 
     Only comments of the theme's consultation that are not removed can be tagged; the
-    others are listed in ``refused``. Each tag is added or taken away by one statement the
+    others are listed in ``refused``. Tagging takes away a comment's "read, no theme" mark
+    (:mod:`hoering.summaries.coding`). Each tag is added or taken away by one statement the
     database decides (a tag exists once, by the table's primary key), so moderators tagging
     the same comments at the same moment each keep their other tags, and ``changed`` lists
     only what this call changed.
@@ -210,6 +213,12 @@ def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = F
                                "tagged_by_id": user.id if user else None},
                 unique=("comment_id", "theme_id"))
         (result.changed if changed else result.unchanged).append(comment_id)
+    if result.changed and not remove:
+        # A tagged comment is analysed by its theme: its "read, no theme" mark goes.
+        db.session.execute(sa.delete(ReadWithoutTheme).where(ReadWithoutTheme.comment_id.in_(result.changed)))
+        # An INSERT flushes no object, so the content version is raised here (a quote
+        # under a theme is shown while its comment has the theme).
+        versions.bump(consultation_ids=[theme.consultation_id])
     db.session.commit()
     return result
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -14,13 +14,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hoering import permissions
 from hoering.consultations import services as consultation_services
-from hoering.consultations.models import Consultation
+from hoering.consultations.models import Consultation, Status
 from hoering.exceptions import ServiceError, ValidationFailed
 from hoering.extensions import db
-from hoering.forms import MAX_ID, NOT_DONE, parse_id, submit
+from hoering.forms import MAX_ID, NOT_DONE, page_number, parse_id, submit
 from hoering.i18n import safe_next_url
 from hoering.sanitize import normalize_line
-from hoering.summaries import bp, drafts, duplicates, services
+from hoering.summaries import bp, coding, drafts, duplicates, services
 from hoering.summaries import themes as theme_services
 from hoering.summaries.forms import DraftForm, SummaryForm, ThemeForm
 from hoering.summaries.models import Theme
@@ -60,9 +60,17 @@ def themes(slug: str):
     if created is not NOT_DONE:
         flash(_("The theme “%(name)s” has been created.", name=created.name), "success")
         return redirect(url_for("summaries.themes", slug=slug), code=303)
-    overview = theme_services.theme_overview(consultation)
+    overview = theme_services.theme_overview(consultation, uncovered_limit=0)
+    themes = [count.theme for count in overview.themes]
+    comment_filter = coding.parse_filter(request.args.get("filter"), parse_id(request.args.get("filter_theme")))
+    if comment_filter.kind == "theme" and comment_filter.theme_id not in {theme.id for theme in themes}:
+        abort(404)
+    page = coding.comment_page(consultation.id, comment_filter, page_number(request.args.get("page")),
+                               current_app.config["CODING_PER_PAGE"])
     return render_template("summaries/themes.html", consultation=consultation, overview=overview, form=form,
-                           themes=[count.theme for count in overview.themes]), status
+                           themes=themes, progress=coding.progress(consultation.id), comment_filter=comment_filter,
+                           page=page, tags=theme_services.themes_by_comment([c.id for c in page.items]),
+                           read_ids=coding.read_among([c.id for c in page.items])), status
 
 
 @bp.route(f"/moderering/temaer/<{ID}:theme_id>", methods=["GET", "POST"])
@@ -78,8 +86,10 @@ def theme(theme_id: int):
         flash(_("The theme has been saved."), "success")
         return redirect(url_for("summaries.theme", theme_id=theme_id), code=303)
     others = [t for t in theme_services.themes_of(theme.consultation_id) if t.id != theme.id]
+    page, published = coding.theme_comment_page(theme, page_number(request.args.get("page")),
+                                                current_app.config["CODING_PER_PAGE"])
     return render_template("summaries/theme.html", theme=theme, consultation=consultation, form=form,
-                           comments=theme_services.theme_comments(theme), others=others), status
+                           page=page, comments=page.items, published=published, others=others), status
 
 
 @bp.post(f"/moderering/temaer/<{ID}:theme_id>/slett")
@@ -233,7 +243,14 @@ def summary(slug: str):
             services.publish_summary(consultation, current_user, publish=False)
         return saved
 
-    saved, status = submit(form, save)
+    progress = coding.progress(consultation.id)
+    # Publishing while many published comments are not analysed asks first (a second POST
+    # with ``confirm_unanalysed``); nothing is saved until then, and the form keeps the text.
+    warning = (action == "publish" and request.method == "POST" and request.form.get("confirm_unanalysed") != "1"
+               and progress.unanalysed_share > current_app.config["UNANALYSED_WARNING_SHARE"]
+               and not (existing is not None and existing.published_at is not None)
+               and consultation.status() in (Status.CLOSED, Status.SUMMARIZED))  # else publishing is refused anyway
+    saved, status = (NOT_DONE, 200) if warning else submit(form, save)
     if saved is not NOT_DONE:
         flash({"publish": _("The summary is published on the consultation page."),
                "unpublish": _("The summary is a draft again; the public no longer sees it.")}
@@ -249,7 +266,7 @@ def summary(slug: str):
                                   key=lambda c: (rank.get(c.id, len(rank)), c.id))
     version = request.form.get("version", "") if request.method == "POST" else services.summary_version(existing)
     return render_template("summaries/summary.html", consultation=consultation, form=form, themes=themes,
-                           version=version,
+                           version=version, progress=progress, warning=warning,
                            texts=texts, quoted=quoted, candidates=candidates, summary=existing), status
 
 

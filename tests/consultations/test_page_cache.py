@@ -309,3 +309,48 @@ def test_made_up_sorts_and_page_one_share_the_key_of_the_plain_page(app, client,
     finally:
         cache.put = real_put
     assert len([key for key in kept if key.startswith("consultation:")]) == 1
+
+
+def test_tags_added_one_by_one_or_in_bulk_show_at_once_in_the_published_summary(
+        client, browser_for, make_consultation, make_comment, make_user, app):
+    """A tag is added by an INSERT, which flushes no object: the summaries raise the
+    version themselves. The published summary counts each theme's comments."""
+    from hoering.summaries.models import Theme
+    from tests.summaries.test_themes_and_summary import create_theme, summary_data, tag
+
+    consultation = make_consultation(status="closed")
+    moderator = browser_for("moderator")
+    author = make_user()
+    first, second, third = (make_comment(consultation, author, f"Innspill om bussen {i}") for i in range(3))
+    create_theme(moderator, consultation, "Buss")
+    with app.app_context():
+        buss = db.session.scalar(sa.select(Theme.id).where(Theme.name == "Buss"))
+    tag(moderator, buss, [first.id])
+    assert summary_data(moderator, consultation, overview="", overview_quotes="", action="publish",
+                        **{f"theme-{buss}-text": "Mange vil ha flere busser."}).status_code == 303
+    url = f"/hoeringer/{consultation.slug}"
+
+    def theme_count() -> str:
+        page = client.get(url).get_data(as_text=True)
+        return re.search(r'id="heard-theme-\d+">Buss</h3>\s*<p class="meta"[^>]*>([^·<]*)', page).group(1).strip()
+
+    assert theme_count() == "1 kommentar"
+    assert theme_count() == "1 kommentar"  # from the cache
+    one_by_one = f"/moderering/hoeringer/{consultation.slug}/en-og-en"
+    moderator.submit(one_by_one, f"{one_by_one}/{second.id}", data={"action": "tag", "theme": str(buss)})
+    assert theme_count() == "2 kommentarer"
+    page = moderator.submit(f"/moderering/hoeringer/{consultation.slug}/temaer",
+                            f"/moderering/hoeringer/{consultation.slug}/merk-alle",
+                            data={"action": "tag", "theme": str(buss)}).get_data(as_text=True)
+    moderator.client.post(f"/moderering/hoeringer/{consultation.slug}/merk-alle",
+                          data={"csrf_token": csrf_token_from(page), "action": "tag", "theme": str(buss),
+                                "confirm": "1"})
+    assert theme_count() == "3 kommentarer"
+    # A "read, no theme" mark is not shown to readers and keeps the cached page.
+    with app.app_context():
+        from hoering.consultations.models import Consultation
+        version = db.session.get(Consultation, consultation.id).content_version
+    moderator.submit(f"/moderering/hoeringer/{consultation.slug}/temaer",
+                     f"/moderering/hoeringer/{consultation.slug}/lest-uten-tema", data={"comment": str(third.id)})
+    with app.app_context():
+        assert db.session.get(Consultation, consultation.id).content_version == version

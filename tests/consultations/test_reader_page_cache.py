@@ -286,3 +286,34 @@ def test_the_cached_page_costs_the_same_queries_for_one_comment_and_many(
     assert {len(found) for found in statements.values()} == {CACHED_QUERIES}
     for statement in statements[large.slug]:
         assert "count(" not in statement and "max(" not in statement
+
+
+def test_a_citizen_sees_bulk_tags_at_once_in_the_published_summary(app, browser_for, make_consultation,
+                                                                    make_comment, make_user):
+    """Bulk tagging (one INSERT … SELECT) raises the version the reader's cached page is
+    keyed on: the published summary's count per theme is current."""
+    from hoering.summaries.models import Theme
+    from tests.summaries.test_themes_and_summary import create_theme, summary_data, tag
+
+    consultation = make_consultation(status="closed")
+    moderator = browser_for("moderator")
+    author = make_user()
+    comments = [make_comment(consultation, author, f"Innspill om parken {i}") for i in range(4)]
+    create_theme(moderator, consultation, "Park")
+    with app.app_context():
+        park = db.session.scalar(sa.select(Theme.id).where(Theme.name == "Park"))
+    tag(moderator, park, [comments[0].id])
+    summary_data(moderator, consultation, overview="", overview_quotes="", action="publish",
+                 **{f"theme-{park}-text": "Parken er viktig."})
+    reader = logged_in(app, make_user())
+    url = f"/hoeringer/{consultation.slug}"
+    count = re.compile(r'id="heard-theme-\d+">Park</h3>\s*<p class="meta"[^>]*>([^·<]*)')
+    assert count.search(reader.get(url).get_data(as_text=True)).group(1).strip() == "1 kommentar"
+    assert count.search(reader.get(url).get_data(as_text=True)).group(1).strip() == "1 kommentar"
+    page = moderator.submit(f"/moderering/hoeringer/{consultation.slug}/temaer",
+                            f"/moderering/hoeringer/{consultation.slug}/merk-alle",
+                            data={"action": "tag", "theme": str(park)}).get_data(as_text=True)
+    moderator.client.post(f"/moderering/hoeringer/{consultation.slug}/merk-alle",
+                          data={"csrf_token": csrf_token_from(page), "action": "tag", "theme": str(park),
+                                "confirm": "1"})
+    assert count.search(reader.get(url).get_data(as_text=True)).group(1).strip() == "4 kommentarer"

@@ -132,7 +132,11 @@ def test_tagging_from_the_thread_view(browser_for, make_consultation, make_user,
 
 
 def summary_data(moderator, consultation, **fields):
-    """Post the summary form as a moderator who just opened it (its token and version)."""
+    """Post the summary form as a moderator who just opened it (its token and version).
+    Publishing confirms the warning about comments not analysed yet unless
+    ``confirm_unanalysed`` is given (tests/summaries/test_coding.py tests the warning)."""
+    if fields.get("action") == "publish":
+        fields.setdefault("confirm_unanalysed", "1")
     url = f"/moderering/hoeringer/{consultation.slug}/oppsummering"
     page = moderator.get(url).get_data(as_text=True)
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)

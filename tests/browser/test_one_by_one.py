@@ -1,0 +1,107 @@
+"""The one-at-a-time view of the moderators' analysis ("Én og én") in a real browser, with
+the keyboard: digits tag, "l" marks read without a theme, "s" skips, "n" and the right
+arrow go on; keys typed in a field are left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from hoering.extensions import db
+from hoering.summaries.models import CommentTheme, ReadWithoutTheme, Theme
+from hoering.timeutil import utcnow
+from tests.browser.conftest import assert_clean, log_in
+
+
+def heading(page) -> str:
+    return page.inner_text("#comment-heading") if page.query_selector("#comment-heading") else ""
+
+
+def press(page, key: str) -> None:
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+@pytest.mark.browser
+def test_a_moderator_analyses_comments_one_at_a_time_with_the_keyboard(page, app, make_consultation, make_user,
+                                                                      make_comment, tmp_path):
+    consultation = make_consultation(title="Bussruter i sentrum")
+    author = make_user(name="Kari")
+    start = utcnow() - dt.timedelta(days=1)
+    texts = ["Bussen til sykehuset går for sjelden om kvelden.", "Jeg har ingen mening om dette.",
+             "Det trengs flere sykkelstativer ved stasjonen.", "Nattbuss i helgene, takk!"]
+    first, second, third, fourth = [make_comment(consultation, author, text, created_at=start + dt.timedelta(minutes=i))
+                                    for i, text in enumerate(texts)]
+    with app.app_context():
+        db.session.add_all([Theme(consultation_id=consultation.id, name=name) for name in ("Kollektiv", "Sykkel")])
+        db.session.commit()
+        kollektiv, sykkel = (db.session.scalar(sa.select(Theme.id).where(Theme.name == name))
+                             for name in ("Kollektiv", "Sykkel"))
+    log_in(page, make_user(role="moderator"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/moderering/hoeringer/{consultation.slug}/en-og-en")
+    assert_clean(page)
+    assert heading(page).startswith(f"Kommentar #{first.id}")
+    assert "Hurtigtaster" in page.content()
+    assert page.get_attribute("progress#analysis-progress-bar", "value") == "0"
+
+    press(page, "1")  # Kollektiv, the first theme by name
+    assert heading(page).startswith(f"Kommentar #{second.id}")
+    press(page, "l")  # read, no theme
+    assert heading(page).startswith(f"Kommentar #{third.id}")
+
+    # Typing in the new-theme field does not act on the comment.
+    page.focus("#new-theme")
+    page.keyboard.type("ls12n")
+    assert page.input_value("#new-theme") == "ls12n"
+    assert heading(page).startswith(f"Kommentar #{third.id}")
+    page.fill("#new-theme", "")
+    page.evaluate("document.activeElement.blur()")
+
+    press(page, "2")  # Sykkel
+    assert heading(page).startswith(f"Kommentar #{fourth.id}")
+    assert page.get_attribute("progress#analysis-progress-bar", "value") == "3"
+    assert "3 av 4 publiserte kommentarer analysert" in page.content()
+    screenshot = os.path.join(tmp_path, "one-by-one.png")
+    page.screenshot(path=screenshot, full_page=True)
+    if os.environ.get("HOERING_SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["HOERING_SCREENSHOT_DIR"], "one-by-one-desktop.png"), full_page=True)
+    assert os.path.getsize(screenshot) > 10_000
+
+    press(page, "s")  # skip the last one: nothing after it
+    assert heading(page) == ""
+    assert "1 hoppet over" in page.content()
+    press(page, "n")  # start again from the oldest: the skipped one
+    assert heading(page).startswith(f"Kommentar #{fourth.id}")
+    press(page, "l")
+    assert "Ferdig: alle publiserte kommentarer er analysert." in page.content()
+    assert_clean(page)
+
+    with app.app_context():
+        tags = set(db.session.execute(sa.select(CommentTheme.comment_id, CommentTheme.theme_id)).all())
+        marks = set(db.session.scalars(sa.select(ReadWithoutTheme.comment_id)))
+    assert tags == {(first.id, kollektiv), (third.id, sykkel)}
+    assert marks == {second.id, fourth.id}
+
+
+@pytest.mark.browser
+def test_the_right_arrow_goes_on_after_tagging_and_staying(page, app, make_consultation, make_user, make_comment):
+    consultation = make_consultation()
+    author = make_user()
+    start = utcnow() - dt.timedelta(days=1)
+    first, second = [make_comment(consultation, author, f"Innspill {i}", created_at=start + dt.timedelta(minutes=i))
+                     for i in range(2)]
+    with app.app_context():
+        db.session.add(Theme(consultation_id=consultation.id, name="Trafikk"))
+        db.session.commit()
+    log_in(page, make_user(role="moderator"))
+    page.goto(f"/moderering/hoeringer/{consultation.slug}/en-og-en")
+    page.check("#stay")
+    page.evaluate("document.activeElement.blur()")
+    press(page, "1")  # tagged, and stays to add another theme
+    assert heading(page).startswith(f"Kommentar #{first.id}")
+    press(page, "ArrowRight")
+    assert heading(page).startswith(f"Kommentar #{second.id}")
