@@ -19,6 +19,7 @@ everyone voted on.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -35,6 +36,8 @@ from hoering.stances import is_contested, stance_counts_text, tally
 from hoering.summaries.models import CommentTheme, Theme
 from hoering.summaries.services import SummaryInput, save_summary, summary_of
 from hoering.summaries.vectors import comment_vectors
+
+log = logging.getLogger(__name__)
 
 #: Quotes in a draft.
 REPRESENTATIVES = 3
@@ -60,6 +63,8 @@ class ThemeDraft:
         representatives: the quotes' comment ids, in the order to quote them.
         contested: ``[(comment id, agree, disagree)]`` of its contested comments, most votes first.
         texts: ``{comment id: text}`` of the quoted and contested comments.
+        by_meaning: False when the ranking by meaning was not ready (:func:`ranked_themes`):
+            then the draft has no quotes and cites the oldest comments.
     """
 
     theme: Theme
@@ -71,6 +76,7 @@ class ThemeDraft:
     representatives: list[int]
     contested: list[tuple[int, int, int]]
     texts: dict[int, str]
+    by_meaning: bool = True
 
     @property
     def markdown(self) -> str:
@@ -182,14 +188,26 @@ def _most_relevant(vectors, centrality, tie_breaks: list[int], picks: int) -> li
     return chosen
 
 
-def ranked_themes(consultation: Consultation) -> dict[int, tuple[list[int], list[int]]]:
+def ranked_themes(consultation: Consultation) -> dict[int, tuple[list[int], list[int]]] | None:
     """:func:`rank_by_meaning` for every theme of ``consultation``, once per content version
-    (in a child process), then from the cache."""
+    (in a child process), then from the cache.
+
+    Returns:
+        The ranking, or ``None`` when the child ran out of time (``ISOLATION_TIMEOUT_SECONDS``):
+        on a large consultation whose comment vectors are not made yet (the worker makes
+        them after each post; ``flask hoering vectors`` makes them all). The vectors made
+        meanwhile are kept, so a later try goes further.
+    """
     members = _members(consultation)
     if not members:
         return {}
-    return per_version(head_of(consultation), "theme-centrality", lambda: isolation.run(
-        rank_by_meaning, consultation.id, members), by_language=False)
+    try:
+        return per_version(head_of(consultation), "theme-centrality", lambda: isolation.run(
+            rank_by_meaning, consultation.id, members), by_language=False)
+    except isolation.Overran:
+        log.warning("ranking the themes of %s by meaning ran out of time; the comment vectors are still being made",
+                    consultation.slug)
+        return None
 
 
 def theme_draft(consultation: Consultation, theme: Theme) -> ThemeDraft:
@@ -198,7 +216,9 @@ def theme_draft(consultation: Consultation, theme: Theme) -> ThemeDraft:
     Raises:
         hoering.isolation.Overran: ranking took longer than ``ISOLATION_TIMEOUT_SECONDS``.
     """
-    order, representatives = ranked_themes(consultation).get(theme.id, ([], []))
+    ranked = ranked_themes(consultation)
+    order, representatives = (ranked or {}).get(theme.id, ([], []))
+    order = order or _members(consultation).get(theme.id, [])  # not ranked yet: oldest first
     published = sa.and_(Comment.state == CommentState.PUBLISHED.value, CommentTheme.theme_id == theme.id)
     comments, people, agree, disagree = db.session.execute(
         sa.select(sa.func.count(Comment.id), count_participants(),
@@ -215,7 +235,7 @@ def theme_draft(consultation: Consultation, theme: Theme) -> ThemeDraft:
         if quoted else {}
     representatives = [i for i in representatives if i in texts]
     return ThemeDraft(theme, comments, people, int(agree), int(disagree), [i for i in order], representatives,
-                      [c for c in contested if c[0] in texts], texts)
+                      [c for c in contested if c[0] in texts], texts, by_meaning=ranked is not None)
 
 
 def apply_draft(consultation: Consultation, theme: Theme, user, text: str, quote_ids: list[int], *,

@@ -258,7 +258,7 @@ def summary(slug: str):
         return redirect(url_for("summaries.summary", slug=slug), code=303)
     # Quote candidates: the theme's published comments, the most representative (by meaning)
     # first, not the most supported (:mod:`hoering.summaries.drafts`).
-    ranked = drafts.ranked_themes(consultation)
+    ranked = drafts.ranked_themes(consultation) or {}
     candidates = {}
     for t in themes:
         rank = {comment_id: n for n, comment_id in enumerate(ranked.get(t.id, ([], []))[0])}

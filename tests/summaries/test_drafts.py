@@ -107,3 +107,23 @@ def test_quote_candidates_in_the_summary_form_come_most_representative_first(
     assert sorted(order) == sorted(c.id for c in comments.values())
     assert order[0] != comments["seed"].id and order[-1] in (comments["seed"].id, comments["split"].id)
     assert f'href="/moderering/temaer/{theme}/utkast"' in page
+
+
+def test_a_draft_without_the_ranking_yet_still_counts_and_cites(app, browser_for, make_consultation, make_user,
+                                                              make_comment, monkeypatch):
+    """On a large consultation whose vectors are not made yet, ranking runs out of time: the
+    pages still answer, the draft cites the oldest comments and says why it has no quotes."""
+    from hoering import isolation
+
+    consultation, theme, comments, moderator = _theme(app, browser_for, make_consultation, make_user, make_comment)
+
+    def overran(*args, **kwargs):
+        raise isolation.Overran(25)
+
+    monkeypatch.setattr(isolation, "run", overran)
+    page = moderator.get(f"/moderering/temaer/{theme}/utkast").get_data(as_text=True)
+    assert "Kommentarvektorene lages fortsatt" in page
+    draft = _draft_text(page)
+    assert draft.startswith("5 kommentarer fra 3 personer")
+    assert "> " not in draft and f"#{min(c.id for c in comments.values())}" in draft
+    assert moderator.get(f"/moderering/hoeringer/{consultation.slug}/oppsummering").status_code == 200
