@@ -6,8 +6,8 @@ background worker or in a child process (:mod:`hoering.isolation`), never in a w
 The pages and the cache around it are in :mod:`hoering.summaries.suggestions`.
 
 **Discover** (:func:`discover`): Ward's agglomerative clustering of the unit vectors
-(scikit-learn's ``AgglomerativeClustering``; on unit vectors the Euclidean distance Ward
-minimises is a monotone function of the cosine). It is deterministic (no random start, no
+(SciPy's ``linkage``, as scikit-learn's ``AgglomerativeClustering`` runs it; on unit
+vectors the Euclidean distance Ward minimises is a monotone function of the cosine). It is deterministic (no random start, no
 order dependence once the comments are sorted by id), and one tree gives every number of
 clusters: the number is the one with the best silhouette (Rousseeuw, 1987) among
 :data:`CLUSTER_RANGE`. KMeans with a silhouette choice gave no better agreement with the
@@ -41,6 +41,8 @@ from collections.abc import Callable, Sequence
 
 #: Numbers of clusters tried by :func:`discover` (the silhouette picks one).
 CLUSTER_RANGE = range(4, 13)
+#: Most comments clustered by Ward's method itself (see :func:`cluster_labels`).
+WARD_LIMIT = 2000
 #: Fewest comments worth clustering.
 MIN_COMMENTS = 6
 #: Key phrases per cluster, candidates re-ranked per cluster, and the weight of relevance
@@ -263,21 +265,35 @@ def key_phrases(texts: Sequence[str], labels: Sequence[int], centroids, language
 def cluster_labels(matrix, clusters: int | None = None) -> list[int]:
     """Cluster labels of the unit rows of ``matrix`` (``(n, dimensions)``, n ≥ 3) by Ward's
     agglomerative clustering; ``clusters`` of them, or as many as give the best silhouette
-    among :data:`CLUSTER_RANGE` (bounded by n − 1). Labels are renumbered by size, largest
-    first (ties: by the smallest member index)."""
+    (cosine) among :data:`CLUSTER_RANGE` (bounded by n − 1). The tree is built once (SciPy's
+    ``linkage``, the algorithm scikit-learn's ``AgglomerativeClustering`` runs) and cut at
+    each number. Above :data:`WARD_LIMIT` rows, an evenly spaced sample of that many is
+    clustered and every other row joins the nearest centroid (Ward's distance matrix grows
+    with the square of n: 10,000 comments would need 400 MB, and the silhouettes as long). Labels are renumbered by
+    size, largest first (ties: by the smallest member index)."""
     import numpy as np
-    from sklearn.cluster import AgglomerativeClustering
-    from sklearn.metrics import silhouette_score
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from sklearn.metrics import pairwise_distances, silhouette_score
 
+    matrix = np.asarray(matrix, dtype=np.float64)
     n = len(matrix)
-    tries = [clusters] if clusters else [k for k in CLUSTER_RANGE if k < n] or [max(2, min(n - 1, 2))]
+    sample = np.unique(np.linspace(0, n - 1, WARD_LIMIT).round().astype(int)) if n > WARD_LIMIT else np.arange(n)
+    part = matrix[sample]
+    tree = linkage(part, method="ward")
+    tries = [clusters] if clusters else [k for k in CLUSTER_RANGE if k < len(part)] or [2]
+    distances = pairwise_distances(part, metric="cosine") if len(tries) > 1 else None
     best = None
     for k in tries:
-        labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(matrix)
-        score = silhouette_score(matrix, labels, metric="cosine") if 1 < k < n else 0.0
+        labels = fcluster(tree, t=k, criterion="maxclust") - 1
+        found = len(set(labels.tolist()))
+        score = silhouette_score(distances, labels, metric="precomputed") if distances is not None and \
+            1 < found < len(part) else 0.0
         if best is None or score > best[0] + 1e-9:
             best = (score, labels)
     labels = best[1]
+    if n > WARD_LIMIT:
+        centroids = np.stack([part[labels == c].mean(axis=0) for c in range(labels.max() + 1)])
+        labels = (matrix @ centroids.T).argmax(axis=1)
     order = sorted(set(labels.tolist()), key=lambda c: (-int((labels == c).sum()), int(np.argmax(labels == c))))
     renumber = {c: i for i, c in enumerate(order)}
     return [renumber[int(c)] for c in labels]
