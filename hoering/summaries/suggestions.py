@@ -1,47 +1,38 @@
-"""Theme suggestions: help for moderators, never applied automatically.
+"""Themes by meaning for moderators: proposed themes for the comments no theme covers yet
+(discover), and a proposed theme for each untagged comment (assign). Help only: nothing is
+applied until a moderator accepts it.
 
-The published comments no theme covers yet are clustered with scikit-learn: TF-IDF over
-words and word pairs (stop words of the consultation's language removed: Whoosh's
-Snowball stop-word lists for Norwegian, English and German), then non-negative matrix
-factorization (NMF, ``init="nndsvd"``, which is deterministic). Each component is a
-proposed theme: its top terms name it, each comment goes to the component it weighs most
-on, and the comments weighing most are shown as representative. The moderator accepts,
-renames, merges (same name) or discards each proposal.
+The computations (:mod:`hoering.summaries.meaning`: clustering, key phrases, prototypes)
+run on the comment vectors (:mod:`hoering.summaries.vectors`, :mod:`hoering.embeddings`)
+in a child process (:mod:`hoering.isolation`), once per content version of the
+consultation (tagging a comment, or creating, renaming or describing a theme, raises it)
+and embedding method, then come from the cache (:func:`hoering.consultations.pagecache.per_version`).
+With ``EMBEDDING_METHOD = "lexical"``, or without the sentence model installed, the same
+code runs on hashed character n-grams (docs/SUMMARIES.md gives what that costs).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from whoosh.lang import stopwords_for_language
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 
-from hoering import isolation
+from hoering import embeddings, isolation
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.consultations.pagecache import per_version
 from hoering.consultations.versions import head_of
+from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
+from hoering.summaries import meaning, vectors
+from hoering.summaries import themes as theme_services
 from hoering.summaries.models import CommentTheme, Theme
 
-#: Stop-word lists per content language (Whoosh's language codes).
-STOP_LANGUAGES = {"nb": "no", "nn": "no", "no": "no", "en": "en", "de": "de"}
-#: Fewest comments worth clustering.
-MIN_COMMENTS = 6
-#: Representative comments shown per proposal, and top terms.
-REPRESENTATIVES = 3
-TOP_TERMS = 6
-#: A comment joins a proposal only if it weighs at least this share of the proposal's
-#: strongest comment: weakly related comments stay without a theme rather than inflate
-#: a theme's count.
-MIN_MEMBER_SHARE = 0.2
-#: Words that carry opinion rather than topic in comments ("I would like to see …"),
-#: added to the English stop words.
-GENERIC_WORDS = frozenset({"like", "need", "needs", "needed", "people", "better", "think", "make", "good", "want",
-                           "just", "really", "lot", "way", "things", "thing", "use", "used", "time", "new",
-                           "trenger", "bør", "må", "mer", "flere", "gjøre", "bedre", "viktig", "mange"})
+#: Below this confidence no theme is proposed for a comment (the figure's source is there).
+MIN_CONFIDENCE = meaning.MIN_CONFIDENCE
 
 
 @dataclass
@@ -50,11 +41,11 @@ class Proposal:
 
     Attributes:
         number: 1-based, in order of size (largest first).
-        terms: the words that weigh most, most important first.
-        name: a suggested name (the first terms), for the moderator to change.
-        comment_ids: the comments assigned to it.
-        representatives: the comments that fit it best.
-        members: every comment assigned to it, by id.
+        terms: its key phrases, most representative first.
+        name: a suggested name (made of the first key phrases), for the moderator to change.
+        comment_ids: the comments in it, by id.
+        representatives: the comments nearest its centre, nearest first.
+        members: every comment in it.
     """
 
     number: int
@@ -65,93 +56,150 @@ class Proposal:
     members: list[Comment]
 
 
-def stop_words(language: str, extra: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """Stop words for a content language: its own Snowball list, English too (Whoosh's and
-    scikit-learn's; many comments mix in English words), :data:`GENERIC_WORDS` and
-    ``extra`` (e.g. the words of the consultation's title, which every comment is about)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    words = set(stopwords_for_language("en")) | set(ENGLISH_STOP_WORDS) | GENERIC_WORDS | set(extra)
-    code = STOP_LANGUAGES.get(language)
-    if code:
-        words |= set(stopwords_for_language(code))
-    return sorted(words)
+def method_key() -> str:
+    """The embedding method the app's ``EMBEDDING_METHOD`` stands for, by name only (no
+    library is imported): ``"sentence"`` or ``"lexical"``; part of the cache keys."""
+    method = current_app.config.get("EMBEDDING_METHOD", "auto")
+    if method == "auto":
+        return "sentence" if embeddings.sentence_model_installed() else "lexical"
+    return method
 
 
-def cluster(texts: list[tuple[int, str]], language: str, themes: int | None = None,
-            extra_stop_words: set[str] | frozenset[str] = frozenset()) -> list[tuple[list[str], list[int], list[int]]]:
-    """Cluster texts into proposed themes.
+def _covered(consultation_id: int):
+    return sa.select(CommentTheme.comment_id).join(Theme, Theme.id == CommentTheme.theme_id).where(
+        Theme.consultation_id == consultation_id)
 
-    Args:
-        texts: ``[(id, text)]``.
-        language: content language (stop words).
-        extra_stop_words: more words to leave out (lower case).
-        themes: number of proposals; default grows with the square root of the number of
-            texts, from 3 to 12.
 
-    Returns:
-        ``[(top terms, member ids, representative ids)]``, largest first; empty when there
-        is too little text.
-    """
-    from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def _uncovered_published(consultation_id: int):
+    return sa.select(Comment).where(Comment.consultation_id == consultation_id,
+                                    Comment.state == CommentState.PUBLISHED.value,
+                                    Comment.id.not_in(_covered(consultation_id)))
 
-    # Sorted by id: the same comments give the same proposals, in whatever order they came.
-    texts = sorted((item_id, text) for item_id, text in texts if text and text.strip())
-    if len(texts) < MIN_COMMENTS:
-        return []
-    vectorizer = TfidfVectorizer(stop_words=stop_words(language, extra_stop_words), ngram_range=(1, 2), min_df=2,
-                                 max_df=0.5,
-                                 sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
-    try:
-        matrix = vectorizer.fit_transform(text for _, text in texts)
-    except ValueError:  # no term occurs in two texts
-        return []
-    count = themes or max(3, min(12, round(math.sqrt(len(texts) / 4))))
-    count = min(count, matrix.shape[0] - 1, matrix.shape[1])
-    if count < 2:
-        return []
-    model = NMF(n_components=count, init="nndsvd", max_iter=500, random_state=0)
-    weights = model.fit_transform(matrix)
-    vocabulary = vectorizer.get_feature_names_out()
-    best = weights.argmax(axis=1)
-    strongest = weights.max(axis=1)
-    proposals = []
-    for component in range(count):
-        floor = MIN_MEMBER_SHARE * weights[:, component].max()
-        members = [i for i in range(len(texts)) if best[i] == component and strongest[i] > 0
-                   and weights[i, component] >= floor]
-        if not members:
-            continue
-        order = sorted(members, key=lambda i: (-weights[i, component], texts[i][0]))
-        terms = [str(vocabulary[j]) for j in model.components_[component].argsort()[::-1][:TOP_TERMS]]
-        proposals.append((terms, sorted(texts[i][0] for i in members), [texts[i][0] for i in order[:REPRESENTATIVES]]))
-    proposals.sort(key=lambda p: (-len(p[1]), p[1][0]))
-    return proposals
+
+def name_of(phrases: list[str]) -> str:
+    """A theme name from key phrases: the first two, the first letter in capitals."""
+    name = ", ".join(phrases[:2])
+    return name[:1].upper() + name[1:]
+
+
+def _discover(consultation_id: int, comment_ids: list[int], language: str,
+              title_words: frozenset[str]) -> list[tuple[list[str], list[int], list[int]]]:
+    """In the child: the clusters of the given comments (see :func:`hoering.summaries.meaning.discover`)."""
+    ids, matrix = vectors.comment_vectors(consultation_id, comment_ids=comment_ids)
+    texts = dict(db.session.execute(sa.select(Comment.id, Comment.body_text).where(Comment.id.in_(ids))).all())
+    return meaning.discover(ids, matrix, [texts[i] for i in ids], language, vectors.current_embedder().embed,
+                            extra_stop_words=title_words)
 
 
 def suggest_themes(consultation: Consultation) -> list[Proposal]:
-    """Proposals for the consultation's published comments that have no theme yet.
-
-    The clustering (:func:`cluster`, scikit-learn) runs in a child process
-    (:mod:`hoering.isolation`) once per content version of the consultation (tagging a
-    comment raises it), then comes from the cache.
+    """Proposed themes for the consultation's published comments that have no theme yet,
+    largest first.
 
     Raises:
         hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
     """
-    covered = sa.select(CommentTheme.comment_id).join(Theme, Theme.id == CommentTheme.theme_id).where(
-        Theme.consultation_id == consultation.id)
-    comments = {c.id: c for c in db.session.scalars(sa.select(Comment).where(
-        Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value,
-        Comment.id.not_in(covered)))}
-    title_words = {word.lower() for word in re.findall(r"[^\W\d_]{3,}", consultation.title)}
-    texts = [(c.id, c.body_text) for c in comments.values()]
-    found = per_version(head_of(consultation), "theme-suggestions", lambda: isolation.run(
-        cluster, texts, consultation.language, extra_stop_words=title_words), by_language=False)
+    comments = {c.id: c for c in db.session.scalars(_uncovered_published(consultation.id))}
+    title_words = frozenset(word.lower() for word in re.findall(r"[^\W\d_]{3,}", consultation.title))
+    ids = sorted(comments)
+    found = per_version(head_of(consultation), f"theme-discovery:{method_key()}", lambda: isolation.run(
+        _discover, consultation.id, ids, consultation.language, title_words), by_language=False)
     # Comments posted after the query above may be in proposals computed just after it.
-    found = [(terms, [i for i in ids if i in comments], [i for i in representatives if i in comments])
-             for terms, ids, representatives in found if any(i in comments for i in ids)]
-    return [Proposal(n, terms, terms[0].capitalize(), ids, [comments[i] for i in representatives],
-                     [comments[i] for i in ids])
-            for n, (terms, ids, representatives) in enumerate(found, start=1)]
+    found = [(terms, [i for i in members if i in comments], [i for i in representatives if i in comments])
+             for terms, members, representatives in found if any(i in comments for i in members)]
+    return [Proposal(n, terms, name_of(terms) if terms else "", members, [comments[i] for i in representatives],
+                     [comments[i] for i in members])
+            for n, (terms, members, representatives) in enumerate(found, start=1)]
+
+
+def _assign(consultation_id: int) -> dict[int, tuple[int, float]]:
+    """In the child: the proposed themes (see :func:`proposed_themes`)."""
+    themes = db.session.execute(sa.select(Theme.id, Theme.name, Theme.description)
+                                .where(Theme.consultation_id == consultation_id).order_by(Theme.id)).all()
+    if not themes:
+        return {}
+    published = sa.and_(Comment.consultation_id == consultation_id, Comment.state == CommentState.PUBLISHED.value)
+    tags = db.session.execute(sa.select(CommentTheme.theme_id, CommentTheme.comment_id)
+                              .join(Comment, Comment.id == CommentTheme.comment_id).where(published)).all()
+    untagged = list(db.session.scalars(sa.select(Comment.id).where(published,
+                                                                   Comment.id.not_in(_covered(consultation_id)))))
+    if not untagged:
+        return {}
+    ids, matrix = vectors.comment_vectors(consultation_id, comment_ids=untagged + [c for _, c in tags])
+    row = {comment_id: i for i, comment_id in enumerate(ids)}
+    model = vectors.current_embedder()
+    theme_vectors = model.embed([meaning.theme_text(name, description) for _, name, description in themes])
+    examples = [matrix[[row[c] for t, c in tags if t == theme_id and c in row]] for theme_id, _, _ in themes]
+    wanted = [i for i in untagged if i in row]
+    return meaning.assign(wanted, matrix[[row[i] for i in wanted]], [t for t, _, _ in themes], theme_vectors,
+                          examples, meaning.TEMPERATURE.get(model.name, 0.04), MIN_CONFIDENCE)
+
+
+def proposed_themes(consultation: Consultation) -> dict[int, tuple[int, float]]:
+    """A proposed theme for each published comment of ``consultation`` that no theme covers
+    yet: ``{comment id: (theme id, confidence)}``, the confidence in [0, 1] (the share of
+    the softmax of the similarities to each theme's prototype: its name and description and
+    the comments tagged with it; :mod:`hoering.summaries.meaning`). Comments whose
+    confidence is below :data:`MIN_CONFIDENCE` are left out ("no proposal"); so is every
+    comment while the consultation has no theme.
+
+    Computed in a child process once per content version and embedding method, then from
+    the cache; for any feature to show (the values are plain ints and floats).
+
+    Raises:
+        hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
+    """
+    found = per_version(head_of(consultation), f"theme-assignment:{method_key()}",
+                        lambda: isolation.run(_assign, consultation.id), by_language=False)
+    return dict(found)
+
+
+@dataclass
+class ProposedTheme:
+    """A comment with the theme proposed for it and the confidence (0 to 1)."""
+
+    comment: Comment
+    theme: Theme
+    confidence: float
+
+
+def proposal_rows(consultation: Consultation) -> tuple[list[ProposedTheme], dict[int, Theme], int]:
+    """The proposed themes of the consultation's untagged published comments, most
+    confident first (ties by comment id), its themes by id, and the number of untagged
+    published comments (with a proposal or not)."""
+    proposals = proposed_themes(consultation)
+    themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
+    uncovered = {c.id: c for c in db.session.scalars(_uncovered_published(consultation.id))}
+    rows = [ProposedTheme(uncovered[c], themes[t], confidence) for c, (t, confidence) in proposals.items()
+            if c in uncovered and t in themes]
+    rows.sort(key=lambda row: (-row.confidence, row.comment.id))
+    return rows, themes, len(uncovered)
+
+
+def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]]) -> int:
+    """Tag each comment of ``pairs`` (``[(comment id, theme id)]``) with its theme, as
+    :func:`hoering.summaries.themes.tag_comments` does (who and when are recorded).
+
+    Returns:
+        The number of tags added (a comment already so tagged is not counted).
+
+    Raises:
+        ValidationFailed: a theme that is not one of the consultation's, or a comment that is
+            not a published comment of it; then nothing is tagged.
+    """
+    themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
+    unknown = sorted({t for _, t in pairs} - set(themes))
+    if unknown:
+        raise ValidationFailed(_l("There is no theme with number %(ids)s in this consultation.",
+                                  ids=", ".join(str(i) for i in unknown)))
+    ids = {c for c, _ in pairs}
+    own = set(db.session.scalars(sa.select(Comment.id).where(
+        Comment.id.in_(ids), Comment.consultation_id == consultation.id,
+        Comment.state == CommentState.PUBLISHED.value))) if ids else set()
+    if ids - own:
+        raise ValidationFailed(_l("Not published comments of this consultation: %(ids)s.",
+                                  ids=", ".join(f"#{i}" for i in sorted(ids - own))))
+    changed = 0
+    for theme_id in sorted({t for _, t in pairs}):
+        changed += len(theme_services.tag_comments(themes[theme_id], [c for c, t in pairs if t == theme_id],
+                                                   user).changed)
+    return changed

@@ -21,10 +21,11 @@ from hoering.forms import MAX_ID, NOT_DONE, page_number, parse_id, submit
 from hoering.i18n import safe_next_url
 from hoering.sanitize import normalize_line
 from hoering.summaries import bp, coding, drafts, duplicates, services
+from hoering.summaries import suggestions as suggestions_services
 from hoering.summaries import themes as theme_services
 from hoering.summaries.forms import DraftForm, SummaryForm, ThemeForm
 from hoering.summaries.models import Theme
-from hoering.summaries.suggestions import suggest_themes
+from hoering.summaries.suggestions import MIN_CONFIDENCE, suggest_themes
 
 ID = f"int(min=1, max={MAX_ID})"
 moderator_required = permissions.requires(permissions.can_moderate)
@@ -332,6 +333,65 @@ def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, list[i
         theme = existing.get(name.casefold()) or theme_services.create_theme(consultation, current_user, name)
         theme_services.tag_comments(theme, comment_ids, current_user)
     return len(chosen)
+
+
+def _percent(raw: str | None) -> int | None:
+    """A whole percentage from 0 to 100 as typed ("80", "80 %", "80,0"); ``None`` otherwise."""
+    text = (raw or "").strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return round(value) if 0 <= value <= 100 else None
+
+
+@bp.route("/moderering/hoeringer/<slug>/foreslatte-temaer", methods=["GET", "POST"])
+@moderator_required
+def theme_proposals(slug: str):
+    """A proposed theme for each untagged published comment, most confident first: accept
+    the ticked ones, all above a confidence, or one at a time. Accepting tags the comment
+    (recorded with who tagged it and when, like any tagging)."""
+    consultation = _consultation_or_404(slug)
+    errors: list[str] = []
+    if request.method == "POST":
+        action = request.form.get("action", "checked")
+        wanted: list[tuple[int, int]] = []
+        if action == "above":
+            percent = _percent(request.form.get("above"))
+            if percent is None:
+                errors.append(_("Write a confidence from 0 to 100 per cent."))
+            else:
+                wanted = [(row.comment.id, row.theme.id) for row in suggestions_services.proposal_rows(consultation)[0]
+                          if row.confidence * 100 >= percent]
+                if not wanted:
+                    errors.append(_("No proposal has a confidence of %(percent)d %% or more.", percent=percent))
+        else:
+            raw = [request.form.get("one")] if request.form.get("one") else request.form.getlist("accept")
+            if not raw:
+                errors.append(_("Tick the proposals you want to accept."))
+            for item in raw:
+                match = re.fullmatch(r"(\d{1,18})-(\d{1,18})", item or "")
+                comment_id, theme_id = (parse_id(match.group(1)), parse_id(match.group(2))) if match else (None, None)
+                if not comment_id or not theme_id:
+                    errors.append(_("A proposal was not understood; reload the page and try again."))
+                    break
+                wanted.append((comment_id, theme_id))
+        if not errors:
+            try:
+                changed = suggestions_services.accept_proposals(consultation, current_user, wanted)
+            except ServiceError as error:
+                db.session.rollback()
+                errors.append(str(error.message))
+            else:
+                flash(ngettext("%(num)d comment tagged with its proposed theme.",
+                               "%(num)d comments tagged with their proposed themes.", changed), "success")
+                return redirect(url_for("summaries.theme_proposals", slug=slug), code=303)
+        for message in errors:
+            flash(message, "error")
+    rows, themes, untagged = suggestions_services.proposal_rows(consultation)
+    return render_template("summaries/theme_proposals.html", consultation=consultation, rows=rows,
+                           themes=themes, untagged=untagged, min_confidence=round(MIN_CONFIDENCE * 100),
+                           posted=request.form if errors else None), 422 if errors else 200
 
 
 @bp.errorhandler(IntegrityError)

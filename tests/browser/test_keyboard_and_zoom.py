@@ -138,6 +138,7 @@ def test_no_staff_page_scrolls_sideways_at_small_widths(open_page, app, make_use
         "moderator": ["/moderering", "/moderering/oversikt", "/moderering/logg", f"/moderering/kommentarer/{top.id}",
                       f"/moderering/brukere/{author.id}/utesteng", f"/moderering/hoeringer/{slug}/temaer",
                       f"/moderering/temaer/{theme_id}", f"/moderering/hoeringer/{slug}/temaforslag",
+                      f"/moderering/hoeringer/{slug}/foreslatte-temaer",
                       f"/moderering/hoeringer/{slug}/duplikater", f"/moderering/hoeringer/{slug}/oppsummering",
                       f"/saksbehandling/hoeringer/{slug}", f"/hoeringer/{slug}/rapport", "/sok?q=innspill&state=pending",
                       f"/hoeringer/{slug}", f"/hoeringer/{slug}/traad/{top.id}"],
