@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
-from tests.exports.test_exports import EXPORT, REPORT, download
+from tests.exports.test_exports import REPORT, download
 from tests.summaries.test_themes_and_summary import create_theme, summary_data, tag, theme_id
 
 

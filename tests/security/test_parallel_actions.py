@@ -85,11 +85,11 @@ def test_agreeing_disagreeing_and_taking_back_from_several_tabs_keeps_the_counts
                     count(app, Support, Support.comment_id == comment.id, Support.stance == "disagree"),
                     row.support_count, row.disagree_count)
 
+    choices = ("agree", "disagree", "")
     for _ in range(ROUNDS):
         assert answers(post_from_every_tab(tabs, url, {"stance": "disagree"})) == SEE_OTHER
         assert stored() == (0, 1, 0, 1)
         # Both sides and taking back at the same moment: any may win, the counts follow the rows.
-        choices = ("agree", "disagree", "")
         assert answers(post_from_every_tab(tabs, url, lambda i: {"stance": choices[i % 3]})) == SEE_OTHER
         agree, disagree, agree_count, disagree_count = stored()
         assert agree + disagree <= 1 and (agree_count, disagree_count) == (agree, disagree)
