@@ -105,6 +105,12 @@ def test_the_report_says_contested_with_both_numbers_never_support_alone(browser
     public = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
     heard = public[public.index('id="heard-heading"'):]
     assert "omstridt: 567 enig, 455 uenig" in heard
+    # And the API's summary: the quotes' and the themes' votes, contested or not.
+    summary = client.get(f"/api/v1/consultations/{consultation.slug}").get_json()["summary"]
+    assert [(q["agree_count"], q["disagree_count"], q["contested"]) for q in summary["quotes"]] == [(567, 455, True)]
+    themes = {theme["name"]: theme for theme in summary["themes"]}
+    assert (themes["Vedtekt"]["agree_count"], themes["Vedtekt"]["contested"]) == (567, True)
+    assert (themes["Fortau"]["disagree_count"], themes["Fortau"]["contested"]) == (3, False)
 
 
 def test_the_api_gives_both_counts_and_keeps_support_count(client, browser_for, make_consultation, make_user,
