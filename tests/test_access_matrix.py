@@ -60,6 +60,8 @@ MATRIX = [
     ("comments.remove", "GET", "/kommentarer/{other_comment}/fjern", None, set(), 200),
     ("comments.remove", "POST", "/kommentarer/{own_comment}/fjern", {}, LOGGED_IN, 303),
     ("comments.support", "POST", "/kommentarer/{other_comment}/stotte", {"supported": "1"}, PARTICIPANTS, 303),
+    ("comments.support", "POST", "/kommentarer/{other_comment}/stotte", {"stance": "disagree"}, PARTICIPANTS, 303),
+    ("comments.support", "POST", "/kommentarer/{own_comment}/stotte", {"stance": "agree"}, set(), 303),
     ("moderation.report", "GET", "/kommentarer/{other_comment}/rapporter", None, PARTICIPANTS, 200),
     ("moderation.report", "POST", "/kommentarer/{other_comment}/rapporter", {"reason": "spam"}, PARTICIPANTS, 303),
     ("moderation.house_rules", "GET", "/ordensregler", None, EVERYONE, 200),

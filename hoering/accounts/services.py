@@ -249,8 +249,9 @@ def export_data(user: User) -> dict:
         "comments": [{"id": c.id, "consultation": slugs.get(c.consultation_id), "parent_id": c.parent_id,
                       "state": c.state, "text": c.body_text, "created_at": iso(c.created_at),
                       "edited_at": iso(c.edited_at)} for c in comments],
-        "supports": [{"comment_id": s.comment_id, "created_at": iso(s.created_at)} for s in db.session.scalars(
-            sa.select(Support).where(Support.user_id == user.id).order_by(Support.comment_id))],
+        "supports": [{"comment_id": s.comment_id, "stance": s.stance, "created_at": iso(s.created_at)}
+                     for s in db.session.scalars(
+                         sa.select(Support).where(Support.user_id == user.id).order_by(Support.comment_id))],
         "reports": [{"comment_id": r.comment_id, "reason": r.reason, "text": r.text, "created_at": iso(r.created_at)}
                     for r in db.session.scalars(sa.select(Report).where(Report.reporter_id == user.id)
                                                 .order_by(Report.id))],

@@ -18,6 +18,7 @@ from hoering.api.serializers import comment_json, consultation_json
 from hoering.comments import threads as comment_threads
 from hoering.consultations import services
 from hoering.errors import json_error
+from hoering.stances import tally, tally_of
 from hoering.summaries import services as summary_services
 from hoering.urls import site_url_for
 
@@ -67,9 +68,12 @@ def summary_json(view) -> dict | None:
     if view is None:
         return None
 
+    def votes(counts) -> dict:
+        return {"agree_count": counts.agree, "disagree_count": counts.disagree, "contested": counts.contested}
+
     def quote(q) -> dict:
         return {"id": q.comment.id, "author": q.comment.author.display_name, "text": q.comment.body_text,
-                "url": site_url_for("comments.permalink", comment_id=q.comment.id)}
+                "url": site_url_for("comments.permalink", comment_id=q.comment.id), **votes(tally_of(q.comment))}
 
     return {
         "published_at": view.published_at.isoformat() if view.published_at else None,
@@ -78,6 +82,7 @@ def summary_json(view) -> dict | None:
         "themes": [{"id": s.theme.id, "name": s.theme.name, "text_html": s.text_html,
                     "comments": s.count.comments if s.count else 0,
                     "participants": s.count.participants if s.count else 0,
+                    **votes(s.count.tally if s.count else tally(0, 0)),
                     "quotes": [quote(q) for q in s.quotes]} for s in view.sections],
     }
 

@@ -153,8 +153,7 @@ class Marks:
         return Markup(f"{self.tag} submission@>")
 
     def pressed(self, comment_id: int, stance: str) -> Markup:
-        """Stands for ``aria-pressed`` of the button of ``stance`` ("agree" or "disagree")
-        of ``comment_id``."""
+        """Stands for ``aria-pressed`` of the button of ``stance`` of ``comment_id``."""
         return Markup(f"{self.tag} pressed {int(comment_id)} {Stance(stance).value}@>")
 
     def stance_value(self, comment_id: int, stance: str) -> Markup:
@@ -231,16 +230,14 @@ _NO_TIME = sa.null()
 
 
 def _kind(letter, id_column, *rest) -> list:
-    """The columns of a row of :data:`_HEAD_AND_STATE`: a kind (a letter, or an
-    expression giving one), an id, then the content head's other six columns (NULL but
-    for the head's own row)."""
+    """The columns of a row of :data:`_HEAD_AND_STATE`: a kind (a letter, or an expression
+    giving one), an id, then the content head's other six columns (NULL but in its own row)."""
     kind = sa.literal_column(f"'{letter}'") if isinstance(letter, str) else letter
     return [kind, id_column, *(rest or (_NO_TIME,) * 6)]
 
 
 #: Built once: the content head of the consultation (kind ``h``; :func:`versions.content_head`)
-#: and the reader's own rows in it, one query: their agreements (``s``), disagreements
-#: (``d``) and reports (``r``)
+#: and the reader's own rows in it, one query: their agreements (``s``), disagreements (``d``), reports (``r``)
 #: of its comments, one of their comments waiting in it (``p``), their subscription (``f``).
 #: Each part reads the reader's own rows by an index; none counts or reads every comment.
 _HEAD_AND_STATE = sa.union_all(
@@ -401,8 +398,7 @@ def fill(page: CachedPage, user, state: ReaderState) -> str | None:
         if simple == "submission":
             return new_submission_token()
         if per_comment is not None:
-            stance = match.group(4)
-            holds = int(match.group(3)) in held[stance]
+            stance, holds = match.group(4), int(match.group(3)) in held[match.group(4)]
             if per_comment == "pressed":
                 return "true" if holds else "false"
             return "" if holds else stance  # the button's value: take it back, or take it

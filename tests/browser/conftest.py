@@ -68,15 +68,17 @@ for (const name of ['alert', 'confirm', 'prompt', 'print']) {
 """
 
 #: The problems of one document (a JavaScript function of a ``Document``): no script
-#: element but the site's own files (``/static/js/``, without inline code), no inline event handler or javascript: URL
+#: element but the site's own files (``/static/js/``, no inline code), no inline event handler or javascript: URL
 #: anywhere, and inside comment bodies only p, br and a with href and rel (and the byline
 #: of the report page, a plain-text ``p.meta``). It takes the
 #: page's own ``document`` or one parsed from a fetched response with ``DOMParser``.
 DOCUMENT_PROBLEMS = """
 (doc) => {
   const problems = [];
-  const foreign = [...doc.scripts].filter((s) => !(s.getAttribute('src') || '').startsWith('/static/js/') || s.text.trim());
-  if (foreign.length) problems.push('script elements: ' + foreign.length);
+  for (const script of doc.scripts) {
+    if (!(script.getAttribute('src') || '').startsWith('/static/js/') || script.textContent.trim())
+      problems.push('script element not from /static/js/: ' + (script.getAttribute('src') || 'inline'));
+  }
   for (const el of doc.querySelectorAll('*')) {
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase();

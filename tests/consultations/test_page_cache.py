@@ -98,7 +98,7 @@ def test_every_stance_change_raises_the_version_and_shows_at_once(client, app, b
             return db.session.get(Consultation, consultation.id).content_version
 
     page = client.get(url).get_data(as_text=True)
-    assert "Omstridt: 6 enig, 4 uenig" in page and 'class="badge badge-contested"' in page
+    assert '<span class="stance-counts contested">Omstridt: 6 enig, 4 uenig</span>' in page
     voter = browser_for()
     seen = [version()]
     for stance, shown in (("agree", "Omstridt: 7 enig, 4 uenig"), ("disagree", "Omstridt: 6 enig, 5 uenig"),

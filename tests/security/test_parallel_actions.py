@@ -70,6 +70,31 @@ def test_supporting_from_several_tabs_at_once_counts_once(app, make_user, make_c
         assert rows in (0, 1) and support_count == rows
 
 
+def test_agreeing_disagreeing_and_taking_back_from_several_tabs_keeps_the_counts_equal_to_the_rows(
+        app, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    comment = make_comment(consultation, make_user(), "Del meg")
+    tabs = tabs_of(app, make_user(), TABS, f"/hoeringer/{consultation.slug}")
+    url = f"/kommentarer/{comment.id}/stotte"
+
+    def stored() -> tuple[int, int, int, int]:
+        """Agree rows, disagree rows, and the two counts."""
+        with app.app_context():
+            row = db.session.get(Comment, comment.id)
+            return (count(app, Support, Support.comment_id == comment.id, Support.stance == "agree"),
+                    count(app, Support, Support.comment_id == comment.id, Support.stance == "disagree"),
+                    row.support_count, row.disagree_count)
+
+    choices = ("agree", "disagree", "")
+    for _ in range(ROUNDS):
+        assert answers(post_from_every_tab(tabs, url, {"stance": "disagree"})) == SEE_OTHER
+        assert stored() == (0, 1, 0, 1)
+        # Both sides and taking back at the same moment: any may win, the counts follow the rows.
+        assert answers(post_from_every_tab(tabs, url, lambda i: {"stance": choices[i % 3]})) == SEE_OTHER
+        agree, disagree, agree_count, disagree_count = stored()
+        assert agree + disagree <= 1 and (agree_count, disagree_count) == (agree, disagree)
+
+
 def test_reporting_from_several_tabs_at_once_files_one_report(app, make_user, make_consultation, make_comment):
     consultation = make_consultation()
     comments = [make_comment(consultation, make_user(), f"Omstridt {n}") for n in range(ROUNDS)]
