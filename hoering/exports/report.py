@@ -167,7 +167,7 @@ def method_items(report: Report) -> list[MethodItem]:
                       "%(count)s people voted on comments (agree or disagree).", method.voters,
                       count=number(method.voters))
     if method.imported_voters:
-        voters += " " + _("%(num)s of these votes were recorded by the platform the comments were imported from.",
+        voters += " " + _("%(num)s of them voted on the platform the comments were imported from.",
                           num=number(method.imported_voters))
     people = ngettext("%(count)s person sent comments", "%(count)s people sent comments", method.authors,
                       count=number(method.authors)) + "; " + ngettext(
@@ -180,6 +180,10 @@ def method_items(report: Report) -> list[MethodItem]:
                  withdrawn=number(method.withdrawn))
     rules = (_("Moderators checked comments against the published house rules:") if method.house_rules
              else _("No house rules were published."))
+    rule_list = method.house_rules
+    if method.source:  # imported: the original platform's moderators decided
+        rules, rule_list = _("The moderators of the platform the comments were imported from decided which were "
+                             "shown; their decisions are kept here."), []
     themes = _("Moderators read the comments and tagged them with themes (%(themes)s themes; %(taggers)s people "
                "tagged). Themes the computer proposes, by grouping comments of similar meaning, are used only when "
                "a moderator accepts them. A comment may have several themes.",
@@ -194,7 +198,7 @@ def method_items(report: Report) -> list[MethodItem]:
         MethodItem(_("Channels"), "", method.channels),
         MethodItem(_("Participants"), people + " " + voters, []),
         MethodItem(_("Comments"), comments, [f"{reason}: {number(count)}" for reason, count in method.not_published]),
-        MethodItem(_("Moderation"), rules, method.house_rules),
+        MethodItem(_("Moderation"), rules, rule_list),
         MethodItem(_("Themes"), themes, []),
         MethodItem(_("Analysed"), analysed, []),
     ]
