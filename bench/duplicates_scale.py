@@ -11,14 +11,15 @@ removed. Without edits it is an exact copy; the base texts with their copies for
 1,758 campaigns of about 57 comments each, a harder case than a real hearing (where most
 comments have no near-duplicate), since the candidate components are then large.
 
-Usage: .venv/bin/python bench/duplicates_scale.py [--comments 100000] [--cache DIR]
+Usage: .venv/bin/python bench/duplicates_scale.py [--comments 100000] [--cache DIR] [--tracemalloc]
 
 The vectors (about 100 MB as float16) are made in the first run (about 2.6 ms per comment
 on one core: 4–5 minutes) and read from ``--cache`` (default
 ``$TMPDIR/hoering-bench``) after that. Peak memory: the process's maximum resident set
-size (``ru_maxrss``) before and after the grouping, and ``tracemalloc``'s peak of the
-Python allocations during it (NumPy's and SciPy's arrays are counted; FAISS's own C++
-allocations are not, hence both figures).
+size (``ru_maxrss``) before and after the grouping; with ``--tracemalloc``, in a run of its
+own (tracing slows the Python parts several times), ``tracemalloc``'s peak of the Python
+and NumPy allocations during it (FAISS's own C++ allocations are not counted, hence both
+figures).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "hoering-bench"))
     parser.add_argument("--embed-only", action="store_true")
+    parser.add_argument("--tracemalloc", action="store_true", help="trace the allocations (slower)")
     args = parser.parse_args()
     comments = corpus(args.comments)
     matrix = vectors_of(comments, args.cache)
@@ -113,22 +115,32 @@ def main() -> None:
         return
     import tracemalloc
 
+    start = time.perf_counter()
+    import faiss  # noqa: F401  (imported by find_groups; timed apart, as a child process pays it once)
+    import scipy.cluster.hierarchy  # noqa: F401
+    import scipy.sparse.csgraph  # noqa: F401
+    import sklearn.feature_extraction.text  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401
+
     from hoering.summaries.duplicates import find_groups
+
+    print(f"importing FAISS, SciPy and scikit-learn: {time.perf_counter() - start:.1f} s")
 
     ids = [comment_id for comment_id, _ in comments]
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    tracemalloc.start()
-    start = time.perf_counter()
+    if args.tracemalloc:  # slows the Python parts several times: a run of its own
+        tracemalloc.start()
+    start, cpu = time.perf_counter(), time.process_time()
     groups = find_groups(comments, (ids, matrix))
-    elapsed = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sizes = sorted((len(g) for g in groups), reverse=True)
     print(f"{len(comments)} comments: {len(groups)} groups holding {sum(sizes)} comments (largest {sizes[:5]}), "
-          f"{elapsed:.1f} s; peak RSS {before:.0f} MiB before, {after:.0f} MiB after "
-          f"(+{after - before:.0f} MiB); tracemalloc peak {peak / 2**20:.0f} MiB")
-
+          f"{elapsed:.1f} s ({cpu:.1f} s of CPU, load average {os.getloadavg()[0]:.1f}); peak RSS {before:.0f} MiB "
+          f"before, {after:.0f} MiB after (+{after - before:.0f} MiB)")
+    if args.tracemalloc:
+        print(f"tracemalloc peak (NumPy and Python allocations during the grouping): "
+              f"{tracemalloc.get_traced_memory()[1] / 2**20:.0f} MiB")
 
 if __name__ == "__main__":
     main()

@@ -78,6 +78,8 @@ SENTENCE_METHOD = "use-multilingual-v3"
 EXACT_LIMIT = 5000
 #: Nearest neighbours of each text taken from the approximate index.
 NEIGHBOURS = 16
+#: Dimensions of the vectors in the approximate index (their main axes).
+INDEX_DIMENSIONS = 128
 #: Most texts clustered together (complete linkage keeps a matrix of every pair).
 MAX_COMPONENT = 1500
 #: Columns the character 4-grams are hashed into.
@@ -123,7 +125,7 @@ def textual_vectors(texts: Sequence[str]):
     return unit_rows(grams, copy=False)
 
 
-def _pair_dots(rows, first: np.ndarray, second: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def _pair_dots(rows, first: np.ndarray, second: np.ndarray, chunk: int = 16384) -> np.ndarray:
     """Dot products of the sparse ``rows[first[k]]`` and ``rows[second[k]]``, by chunks."""
     import numpy as np
 
@@ -132,6 +134,16 @@ def _pair_dots(rows, first: np.ndarray, second: np.ndarray, chunk: int = 65536) 
         a, b = rows[first[start:start + chunk]], rows[second[start:start + chunk]]
         out[start:start + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
     return out
+
+
+def _unit(matrix: np.ndarray, index=slice(None)) -> np.ndarray:
+    """``matrix[index]`` as ``float32`` rows of unit length (zero rows stay zero); the
+    matrix itself may stay ``float16``, converted a part at a time."""
+    import numpy as np
+
+    rows = np.asarray(matrix[index], dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
 
 
 def _candidates(matrix: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -143,6 +155,7 @@ def _candidates(matrix: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarra
     count = len(matrix)
     found_i, found_j = [], []
     if count <= EXACT_LIMIT:
+        matrix = _unit(matrix)
         block = 1024
         for start in range(0, count, block):
             similarity = matrix[start:start + block] @ matrix.T
@@ -153,22 +166,45 @@ def _candidates(matrix: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarra
     else:
         import faiss
 
+        # The index holds the vectors projected on their INDEX_DIMENSIONS main axes (PCA by
+        # the eigenvectors of X'X, deterministic): four times less work per distance; the
+        # neighbours' cosines are then measured on the full vectors.
+        chunk = 16384
+        moments = np.zeros((matrix.shape[1], matrix.shape[1]), dtype=np.float64)
+        for start in range(0, count, chunk):
+            rows = _unit(matrix, slice(start, start + chunk))
+            moments += rows.T @ rows
+        axes = np.linalg.eigh(moments)[1][:, -INDEX_DIMENSIONS:].astype(np.float32)
+        projected = np.empty((count, INDEX_DIMENSIONS), dtype=np.float32)
+        for start in range(0, count, chunk):
+            projected[start:start + chunk] = _unit(matrix, slice(start, start + chunk)) @ axes
+        projected /= np.maximum(np.linalg.norm(projected, axis=1, keepdims=True), 1e-12)
+        threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)  # one thread: the graph, so the groups, the same every time
-        index = faiss.IndexHNSWFlat(matrix.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWFlat(INDEX_DIMENSIONS, 16, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 40
         index.hnsw.efSearch = 2 * NEIGHBOURS
-        index.add(matrix)
-        similarity, neighbour = index.search(matrix, NEIGHBOURS + 1)
+        try:
+            index.add(projected)
+        finally:
+            faiss.omp_set_num_threads(threads)
+        _, neighbour = index.search(projected, NEIGHBOURS + 1)  # each query alone: any threads
+        del index, projected
         rows = np.repeat(np.arange(count), neighbour.shape[1])
-        neighbour, similarity = neighbour.ravel(), similarity.ravel()
+        neighbour = neighbour.ravel()
+        similarity = np.full(len(rows), -1.0, dtype=np.float32)
+        valid = np.flatnonzero(neighbour >= 0)
+        for start in range(0, len(valid), 8192):
+            part = valid[start:start + 8192]
+            similarity[part] = np.einsum("ij,ij->i", _unit(matrix, rows[part]), _unit(matrix, neighbour[part]))
         keep = (neighbour >= 0) & (neighbour != rows) & (similarity >= floor)
         i, j = np.minimum(rows[keep], neighbour[keep]), np.maximum(rows[keep], neighbour[keep])
         found_i.append(i)
         found_j.append(j)
     if not found_i:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pairs = np.unique(np.stack([np.concatenate(found_i), np.concatenate(found_j)], axis=1).astype(np.int64), axis=0)
-    return pairs[:, 0], pairs[:, 1]
+    pairs = np.unique(np.concatenate(found_i).astype(np.int64) * count + np.concatenate(found_j))
+    return pairs // count, pairs % count
 
 
 def find_groups(texts: list[tuple[int, str]], vectors: tuple[Sequence[int], np.ndarray] | None = None, *,
@@ -224,8 +260,10 @@ def find_groups(texts: list[tuple[int, str]], vectors: tuple[Sequence[int], np.n
     row_of = {int(item_id): row for row, item_id in enumerate(vectors[0])}
     compared = [i for i in unique if items[i][0] in row_of]
     if len(compared) > 1:
-        for members in _close_sets([items[i][1] for i in compared],
-                                   vectors[1][[row_of[items[i][0]] for i in compared]],
+        rows = [row_of[items[i][0]] for i in compared]
+        # The rows in order already (the usual case): no copy of the matrix.
+        same = len(rows) == len(vectors[1]) and rows == list(range(len(rows)))
+        for members in _close_sets([items[i][1] for i in compared], vectors[1] if same else vectors[1][rows],
                                    semantic_threshold if method == SENTENCE_METHOD else None, textual_threshold):
             for k in members[1:]:
                 join(compared[members[0]], compared[k])
@@ -242,36 +280,39 @@ def _close_sets(texts: list[str], matrix: np.ndarray, semantic: float | None, te
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    matrix = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
     grams = textual_vectors(texts)
-    negations = [_negations(text) for text in texts]
+    kinds: dict[frozenset, int] = {}
+    negation = np.array([kinds.setdefault(_negations(text), len(kinds)) for text in texts])
     first, second = _candidates(matrix, min(CANDIDATE_FLOOR, semantic or 1.0))
     if not len(first):
         return []
-    meaning = np.einsum("ij,ij->i", matrix[first], matrix[second])
+    meaning = np.empty(len(first), dtype=np.float32)
+    for start in range(0, len(first), 8192):  # by chunks: two rows of 2 KiB per pair
+        part = slice(start, start + 8192)
+        meaning[part] = np.einsum("ij,ij->i", _unit(matrix, first[part]), _unit(matrix, second[part]))
     score = _score(meaning, _pair_dots(grams, first, second), semantic, textual)
-    score[[negations[i] != negations[j] for i, j in zip(first.tolist(), second.tolist(), strict=True)]] = 0
+    score[negation[first] != negation[second]] = 0
     close = score >= 1
     first, second, score = first[close], second[close], score[close]
     found: list[list[int]] = []
     pending = [(np.arange(len(texts)), first, second, score, 1.0)]
     while pending:
         nodes, first, second, score, level = pending.pop()
-        graph = coo_matrix((np.ones(len(first)), (first, second)), shape=(len(texts), len(texts)))
+        # Numbered within this part: a part split again costs its own size, not the whole.
+        local = np.searchsorted(nodes, first), np.searchsorted(nodes, second)
+        graph = coo_matrix((np.ones(len(first)), local), shape=(len(nodes), len(nodes)))
         _, label = connected_components(graph, directed=False)
-        sizes = np.bincount(label[nodes], minlength=label.max() + 1)
-        edge_label = label[first]
-        for component in np.flatnonzero(sizes > 1):
-            members = nodes[label[nodes] == component]
+        edge_label = label[local[0]]
+        order = np.argsort(label, kind="stable")
+        for part in np.split(order, np.flatnonzero(np.diff(label[order])) + 1):
+            members = nodes[part]
             if len(members) == 2:
                 found.append(sorted(members.tolist()))
-            elif len(members) <= MAX_COMPONENT:
-                found += _complete_linkage(members, matrix, grams, negations, semantic, textual)
-            else:
+            elif 2 < len(members) <= MAX_COMPONENT:
+                found += _complete_linkage(members, matrix, grams, negation, semantic, textual)
+            elif len(members) > MAX_COMPONENT:
                 # Too large to hold every pair: ask more of its pairs until it falls apart.
-                inside = (edge_label == component) & (score >= level + 0.02)
+                inside = (edge_label == label[part[0]]) & (score >= level + 0.02)
                 pending.append((members, first[inside], second[inside], score[inside], level + 0.02))
     return found
 
@@ -284,26 +325,35 @@ def _score(meaning: np.ndarray, wording: np.ndarray, semantic: float | None, tex
     return score if semantic is None else np.maximum(score, meaning / semantic)
 
 
-def _complete_linkage(members: np.ndarray, matrix: np.ndarray, grams, negations: list[frozenset],
+def _complete_linkage(members: np.ndarray, matrix: np.ndarray, grams, negation: np.ndarray,
                       semantic: float | None, textual: float) -> list[list[int]]:
     """Complete-linkage clusters of ``members`` (indexes) cut where a pair stops being close."""
     import numpy as np
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import linkage
+    from scipy.sparse import csr_matrix
     from scipy.spatial.distance import squareform
 
-    vectors = matrix[members]
+    vectors = _unit(matrix, members)
     rows = grams[members]
-    score = _score(vectors @ vectors.T, (rows @ rows.T).toarray(), semantic, textual)
-    kinds = {kind: k for k, kind in enumerate(sorted({negations[i] for i in members}, key=sorted))}
-    kind = np.array([kinds[negations[i]] for i in members])
+    # The members' 4-grams in columns of their own: a product over 2**20 columns would
+    # spend its time on the empty ones.
+    columns, position = np.unique(rows.indices, return_inverse=True)
+    compact = csr_matrix((rows.data, position.ravel(), rows.indptr), shape=(len(members), len(columns)))
+    score = _score(vectors @ vectors.T, (compact @ compact.T).toarray(), semantic, textual)
+    kind = negation[members]
     score[kind[:, None] != kind[None, :]] = 0
     distance = np.maximum(0.0, 2.0 - score.astype(np.float64))
     np.fill_diagonal(distance, 0)
-    labels = fcluster(linkage(squareform(distance, checks=False), method="complete"), t=1.0, criterion="distance")
-    clusters: dict[int, list[int]] = {}
-    for member, label in zip(members.tolist(), labels.tolist(), strict=True):
-        clusters.setdefault(label, []).append(member)
-    return [sorted(c) for c in clusters.values() if len(c) > 1]
+    merges = linkage(squareform(distance, checks=False), method="complete")
+    # Cut: the merges at a distance of at most 1 (complete linkage merges in increasing
+    # distance, so these only join clusters made below the cut).
+    count = len(members)
+    cluster = {i: [i] for i in range(count)}
+    for step, (a, b, height, _) in enumerate(merges):
+        if height > 1.0:
+            break
+        cluster[count + step] = cluster.pop(int(a)) + cluster.pop(int(b))
+    return [sorted(members[c].tolist()) for c in cluster.values() if len(c) > 1]
 
 
 @dataclass
