@@ -24,7 +24,8 @@ follows:
 2. candidate pairs are the pairs whose sentence cosine reaches :data:`CANDIDATE_FLOOR`:
    all pairs, by blocks of matrix products, for up to :data:`EXACT_LIMIT` texts; beyond,
    each text's :data:`NEIGHBOURS` nearest neighbours in an approximate index (FAISS
-   ``IndexHNSWFlat``, inner product);
+   ``IndexHNSWFlat``, inner product, on the vectors' :data:`INDEX_DIMENSIONS` main axes),
+   whose cosines are then measured on the full vectors;
 3. the close candidate pairs make a graph; in each of its connected components
    (:data:`MAX_COMPONENT` texts at most: a larger one is split by asking more of its pairs
    until every part fits) every pair is measured and the comments are clustered by
@@ -418,8 +419,18 @@ def groups_of(consultation: Consultation, states: tuple[str, ...] = COMPARED_STA
         hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
     """
     wanted = set(states)
-    every = per_version(head_of(consultation), "duplicates:2", lambda: isolation.run(_find_groups_of, consultation.id),
-                        by_language=False)
+    consultation_id = consultation.id
+
+    def compute() -> list[list[tuple[int, str]]]:
+        found = isolation.run(_find_groups_of, consultation_id)
+        # Run in this process (ISOLATION_FORK off), the vectors' commits expired the
+        # caller's objects: the consultation is read again for the rest of the request
+        # (a streamed export reads it after the view has returned).
+        if sa.inspect(consultation).expired_attributes:
+            db.session.refresh(consultation)
+        return found
+
+    every = per_version(head_of(consultation), "duplicates:2", compute, by_language=False)
     found = [[comment_id for comment_id, state in group if state in wanted] for group in every]
     return [ids for ids in found if len(ids) > 1]
 

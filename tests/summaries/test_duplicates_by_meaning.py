@@ -137,3 +137,16 @@ def test_a_removed_comment_and_an_erased_account_lose_their_vectors(app, runner,
     assert browser.submit("/min-side/slett", data={"password": author.password}).status_code == 303
     with app.app_context():
         assert set(db.session.scalars(sa.select(CommentVector.comment_id))) == {theirs.id}
+
+
+def test_in_process_grouping_leaves_the_export_whole(app, browser_for, make_consultation, make_user, make_comment,
+                                                     monkeypatch):
+    # ISOLATION_FORK off: the vectors are made and committed in the request itself, and the
+    # streamed CSV still reads the consultation after the view has returned.
+    monkeypatch.setitem(app.config, "ISOLATION_FORK", False)
+    consultation = make_consultation(status="closed")
+    make_comment(consultation, make_user(), "We need a health food store.")
+    make_comment(consultation, make_user(), "We need a health food store here!")
+    response = browser_for("moderator").get(f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer.csv")
+    assert response.status_code == 200
+    assert [r["duplicate_group"] for r in _csv(response)] == ["1", "1"]
