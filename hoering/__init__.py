@@ -264,7 +264,8 @@ def register_extensions(app: Flask) -> None:
 
 #: The modules whose subscribers handle domain events (docs/ARCHITECTURE.md lists them).
 SUBSCRIBER_MODULES = ("hoering.search.subscribers", "hoering.notifications.subscribers",
-                      "hoering.comments.subscribers", "hoering.consultations.subscribers")
+                      "hoering.comments.subscribers", "hoering.consultations.subscribers",
+                      "hoering.summaries.subscribers")
 
 
 def register_subscribers(app: Flask) -> None:

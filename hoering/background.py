@@ -28,6 +28,7 @@ from hoering.notifications.models import OutboxMail
 from hoering.notifications.services import CLAIM_TIMEOUT, deliver, queue_deadline_reminders, queue_moderator_digests
 from hoering.search.models import IndexTask
 from hoering.search.services import in_database, process_pending
+from hoering.summaries import vectors
 from hoering.timeutil import utcnow
 
 #: Seconds an index task or an unsent mail may wait before the sweep queues it again:
@@ -115,6 +116,21 @@ def send_mails() -> int:
     if sent + failed >= JOB_LIMIT:
         jobs.enqueue("send_mails", force=True)
     return sent
+
+
+def refresh_vectors() -> int:
+    """Job: make the comment vectors that are missing or out of date (comments posted or
+    edited since the last run; :func:`hoering.summaries.vectors.refresh_vectors`), at most
+    :data:`JOB_LIMIT` (then it queues itself again), and drop those of removed comments.
+    Loads NumPy and the sentence model into the worker (about 65 MB, once).
+
+    Returns:
+        How many comments were embedded.
+    """
+    made = vectors.refresh_vectors(limit=JOB_LIMIT)
+    if made >= JOB_LIMIT:
+        jobs.enqueue("refresh_vectors", force=True)
+    return made
 
 
 def queue_daily_mails() -> int:

@@ -46,10 +46,11 @@ JOBS = {
     "send_mails": "hoering.background.send_mails",
     "sweep": "hoering.background.sweep",
     "queue_daily_mails": "hoering.background.queue_daily_mails",
+    "refresh_vectors": "hoering.background.refresh_vectors",
 }
 #: Jobs without arguments that handle every row of their table that waits: one at a time
 #: waits in the queue (:func:`enqueue`).
-COALESCED = frozenset({"deliver_events", "apply_index_tasks", "send_mails"})
+COALESCED = frozenset({"deliver_events", "apply_index_tasks", "send_mails", "refresh_vectors"})
 #: Seconds a coalesced job waits before it starts, so that it takes the work of the
 #: commits of that time too (one job for half a second of posting): a job costs the worker
 #: about 4 ms of CPU besides its work (RQ's bookkeeping in Redis), which a busy site would

@@ -16,6 +16,7 @@ from hoering.timeutil import utcnow
 
 INDEX_COMMENT = "hoering.search.subscribers.index_comment"
 TELL_OF_COMMENT = "hoering.notifications.subscribers.tell_of_published_comment"
+QUEUE_VECTORS = "hoering.summaries.subscribers.queue_comment_vectors"
 
 
 def deliveries(app) -> list[tuple[str, str, int, str | None]]:
@@ -103,12 +104,13 @@ def test_what_a_stopped_process_left_is_delivered_after_a_later_response(
     citizen = browser_for()
     citizen.comment(consultation.slug, "Et innspill om veilys")
     assert [row[:3] for row in deliveries(app)] == [("CommentPosted", INDEX_COMMENT, 0),
-                                                    ("CommentPosted", TELL_OF_COMMENT, 0)]
+                                                    ("CommentPosted", TELL_OF_COMMENT, 0),
+                                                    ("CommentPosted", QUEUE_VECTORS, 0)]
     monkeypatch.undo()
     monkeypatch.setitem(app.config, "EVENT_SWEEP_SECONDS", 0.001)
 
     citizen.get("/").close()  # not due yet: left to the process that announced them
-    assert len(deliveries(app)) == 2
+    assert len(deliveries(app)) == 3
 
     with app.app_context():
         db.session.execute(sa.update(EventDelivery).values(next_attempt_at=utcnow() - dt.timedelta(seconds=1)))

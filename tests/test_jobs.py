@@ -92,7 +92,7 @@ def test_a_posted_comment_is_a_job_the_worker_runs(app, rq_app, redis_url, make_
     # waits when the second commit comes): nothing is delivered yet.
     assert queued_jobs(redis_url) == ["deliver_events"]
     with rq_app.app_context():
-        assert count(EventDelivery) == 4  # two events, two subscribers each
+        assert count(EventDelivery) == 6  # two events, three subscribers each
         assert count(OutboxMail) == 0
     assert asker.get("/api/v1/search?q=gatelysene&type=comment").get_json()["counts"]["comment"] == 0
 
@@ -130,7 +130,7 @@ def test_a_job_lost_from_redis_is_queued_again_by_the_sweep(rq_app, redis_url, m
     result = runner.invoke(args=["hoering", "worker", "--burst", "--sweep"])
 
     assert result.exit_code == 0, result.output
-    assert "Queued 4 waiting items again." in result.output
+    assert "Queued 6 waiting items again." in result.output  # two events, three subscribers each
     with rq_app.app_context():
         assert count(EventDelivery) == 0 and count(IndexTask) == 0
         assert db.session.scalars(sa.select(OutboxMail.sent_at).where(OutboxMail.kind == "reply")).one() is not None
@@ -146,9 +146,10 @@ def test_a_mail_left_unsent_is_sent_after_the_sweep(rq_app, redis_url, make_user
     send_mails = background.send_mails
     monkeypatch.setattr(background, "send_mails", lambda: 0)  # the worker stops before it sends the reply mail
     with rq_app.app_context():
-        assert deliver_events() == 4
+        assert deliver_events() == 6  # two events, three subscribers each
     monkeypatch.setattr(background, "send_mails", send_mails)
-    assert queued_jobs(redis_url) == []  # the delivery sends the mails it wrote itself: no job for them
+    # The delivery sends the mails it wrote itself: no job for them (only the vectors' job).
+    assert queued_jobs(redis_url) == ["refresh_vectors"]
     with rq_app.app_context():
         assert count(IndexTask) == 0  # applied by the delivery too
         db.session.execute(sa.update(OutboxMail).values(created_at=utcnow() - dt.timedelta(seconds=60)))
@@ -230,3 +231,20 @@ def test_the_worker_process_runs_jobs_reports_health_and_stops_on_sigterm(
         output = worker.communicate(timeout=30)[0].decode()
     assert worker.returncode == 0, output
     assert asker.get("/healthz").get_json()["checks"]["worker"]["workers"] == 0
+
+
+def test_a_posted_comment_is_embedded_by_the_worker(rq_app, redis_url, make_user, make_consultation):
+    from hoering.summaries.models import CommentVector
+
+    consultation = make_consultation()
+    author = logged_in(rq_app, make_user())
+    comment_id = author.comment(consultation.slug, "Vi trenger flere sykkelveier i sentrum.")
+    with rq_app.app_context():
+        assert count(CommentVector) == 0  # nothing is embedded in the web process
+
+    result = rq_app.test_cli_runner().invoke(args=["hoering", "worker", "--burst"])
+
+    assert result.exit_code == 0, result.output
+    assert queued_jobs(redis_url) == []
+    with rq_app.app_context():
+        assert db.session.scalars(sa.select(CommentVector.comment_id)).all() == [comment_id]

@@ -278,7 +278,7 @@ def duplicates_page(slug: str):
     consultation = _consultation_or_404(slug)
     groups = duplicates.duplicate_groups(consultation)
     return render_template("summaries/duplicates.html", consultation=consultation, groups=groups,
-                           threshold=duplicates.SIMILARITY_THRESHOLD,
+                           meaning=duplicates.SEMANTIC_THRESHOLD, wording=duplicates.TEXTUAL_THRESHOLD,
                            themes=theme_services.themes_of(consultation.id))
 
 

@@ -94,7 +94,7 @@ def test_bowling_green_rejected_near_duplicates_of_accepted_comments():
     groups = find_groups([(int(r["comment-id"]), r["comment-body"]) for r in rows])
     rejected_with_accepted = sum(1 for g in groups for i in g if moderated[i] == -1
                                  and any(moderated[j] == 1 for j in g))
-    assert (len(groups), rejected_with_accepted) == (23, 19)
+    assert (len(groups), rejected_with_accepted) == (47, 41)
 
 
 def test_a_moderator_accepts_renames_and_merges_proposals(runner, app, browser_for):
@@ -141,7 +141,7 @@ def test_duplicates_page_lists_groups(runner, app, browser_for):
     with app.app_context():
         slug = db.session.scalar(sa.select(Consultation.slug))
     page = browser_for("moderator").get(f"/moderering/hoeringer/{slug}/duplikater").get_data(as_text=True)
-    assert len(re.findall(r'class="duplicate-group"', page)) == 23
+    assert len(re.findall(r'class="duplicate-group"', page)) == 47
 
 
 def test_statistics_count_a_group_of_near_duplicates_once(browser_for, make_consultation, make_user, make_comment):
