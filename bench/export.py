@@ -114,7 +114,8 @@ def main() -> None:
         print(f"{args.comments} comments (moderator: every state); fastest and median of {args.repeat}, "
               "and the fastest as a ratio to the reference run just before it")
         for label, path in [("CSV", "kommentarer.csv"), ("XLSX", "kommentarer.xlsx"), ("JSON", "kommentarer.json"),
-                            ("DOCX report", "rapport.docx"), ("PDF report", "rapport.pdf")]:
+                            ("DOCX report", "rapport.docx"), ("PDF/UA report", "rapport.pdf"),
+                            ("PDF/A report", "rapport.pdfa")]:
             client.get(f"/saksbehandling/hoeringer/{slug}/{path}").get_data()  # warm-up: imports
             times, ratios = [], []
             for _ in range(args.repeat):

@@ -140,9 +140,9 @@ def test_a_report_of_a_consultation_deleted_meanwhile_is_a_404_from_the_child(ap
                                                                               monkeypatch):
     consultation = make_consultation()
     officer = browser_for("case_officer")
-    from hoering.exports import report
+    from hoering.exports import files
 
-    real = report._made_report_file
+    real = files._made_report_file
 
     def deleted_first(consultation_id, fmt):
         # In the child, with its own session and connection: delete, commit, then make the report.
@@ -150,7 +150,7 @@ def test_a_report_of_a_consultation_deleted_meanwhile_is_a_404_from_the_child(ap
         db.session.commit()
         return real(consultation_id, fmt)
 
-    monkeypatch.setattr(report, "_made_report_file", deleted_first)
+    monkeypatch.setattr(files, "_made_report_file", deleted_first)
     response = officer.get(REPORT.format(slug=consultation.slug, fmt="pdf"))
     assert response.status_code == 404
     assert "Fant ikke siden" in response.get_data(as_text=True)
@@ -165,10 +165,10 @@ def test_an_unexpected_error_in_the_child_is_a_500_with_the_childs_traceback_log
     consultation = make_consultation()
     officer = browser_for("case_officer")
 
-    def broken(_report):
+    def broken(_report, _variant):
         raise ValueError("the font is missing")
 
-    monkeypatch.setattr("hoering.exports.report.report_pdf", broken)
+    monkeypatch.setattr("hoering.exports.files.report_pdf", broken)
     response = officer.get(REPORT.format(slug=consultation.slug, fmt="pdf"))
     assert response.status_code == 500
     assert "Noe gikk galt" in response.get_data(as_text=True)

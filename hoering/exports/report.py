@@ -166,6 +166,7 @@ def method_items(report: Report) -> list[MethodItem]:
     voters = ngettext("%(count)s person voted on comments (agree or disagree).",
                       "%(count)s people voted on comments (agree or disagree).", method.voters,
                       count=number(method.voters))
+    voters += " " + _("The agree and disagree figures count votes, not people: one person may vote on many comments.")
     if method.imported_voters:
         voters += " " + _("%(num)s of them voted on the platform the comments were imported from.",
                           num=number(method.imported_voters))
@@ -184,10 +185,12 @@ def method_items(report: Report) -> list[MethodItem]:
     if method.source:  # imported: the original platform's moderators decided
         rules, rule_list = _("The moderators of the platform the comments were imported from decided which were "
                              "shown; their decisions are kept here."), []
-    themes = _("Moderators read the comments and tagged them with themes (%(themes)s themes; %(taggers)s people "
-               "tagged). Themes the computer proposes, by grouping comments of similar meaning, are used only when "
-               "a moderator accepts them. A comment may have several themes.",
-               themes=number(method.themes), taggers=number(method.taggers))
+    themes = (_("Moderators read the comments and tagged them with themes.") + " "
+              + ngettext("%(count)s theme", "%(count)s themes", method.themes, count=number(method.themes)) + "; "
+              + ngettext("%(count)s person tagged.", "%(count)s people tagged.", method.taggers,
+                         count=number(method.taggers)) + " "
+              + _("Themes the computer proposes, by grouping comments of similar meaning, are used only when a "
+                  "moderator accepts them. A comment may have several themes."))
     analysed = _("%(analysed)s of %(published)s published comments (%(percent)s %%) have been analysed.",
                  analysed=number(method.analysed), published=number(method.published),
                  percent=method.analysed_percent)

@@ -93,8 +93,7 @@ class ThemeDraft:
                           people=ngettext("%(count)s person", "%(count)s people", self.people,
                                           count=format_decimal(self.people)))]
         if self.agree or self.disagree:
-            lines[0] += " " + _("Votes on them: %(votes)s (%(ids)s).",
-                                votes=stance_counts_text(tally(self.agree, self.disagree)), ids=cited)
+            lines[0] += " " + _("Votes on them: %(votes)s.", votes=stance_counts_text(tally(self.agree, self.disagree)))
         if self.representatives:
             lines.append("")
             lines.append(_("The comments that represent the theme best (%(ids)s):",
