@@ -94,3 +94,26 @@ def test_exports_name_a_deleted_account_as_deleted(app, browser_for, make_consul
     response = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer.csv")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert sorted(row["author"] for row in rows) == ["Kari Østby", "Slettet bruker"]
+
+
+def test_a_very_long_word_in_the_pdf_is_broken_at_the_margin_not_cut_off(
+        browser_for, make_consultation, make_user, make_comment):
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar, LTTextContainer
+
+    consultation = make_consultation(title="Lange ord", status="closed")
+    link = "https://example.org/" + "sti/" * 60 + "slutt"
+    make_comment(consultation, make_user(name="Ola"), f"Se {link} og " + "Å" * 300)
+    response = browser_for("case_officer").get(REPORT.format(slug=consultation.slug, fmt="pdf"))
+    assert response.status_code == 200
+
+    text, outside = [], []
+    for page in extract_pages(io.BytesIO(response.get_data())):
+        for box in page:
+            if isinstance(box, LTTextContainer):
+                text.append(box.get_text())
+                outside += [char for line in box for char in line
+                            if isinstance(char, LTChar) and char.x1 > page.width]
+    assert not outside  # every letter is on the page
+    joined = "".join(text).replace("\n", "")
+    assert link in joined and "Å" * 300 in joined
