@@ -180,10 +180,12 @@ def method_items(report: Report) -> list[MethodItem]:
                  withdrawn=number(method.withdrawn))
     rules = (_("Moderators checked comments against the published house rules:") if method.house_rules
              else _("No house rules were published."))
-    themes = _("Moderators read the comments and tagged them with themes (%(themes)s themes; %(taggers)s people "
-               "tagged). Themes the computer proposes, by grouping comments of similar meaning, are used only when "
-               "a moderator accepts them. A comment may have several themes.",
-               themes=number(method.themes), taggers=number(method.taggers))
+    themes = _("Moderators read the comments and tagged them with themes (%(themes)s; %(taggers)s). Themes the "
+               "computer proposes, by grouping comments of similar meaning, are used only when a moderator accepts "
+               "them. A comment may have several themes.",
+               themes=ngettext("%(count)s theme", "%(count)s themes", method.themes, count=number(method.themes)),
+               taggers=ngettext("%(count)s person tagged", "%(count)s people tagged", method.taggers,
+                                count=number(method.taggers)))
     analysed = _("%(analysed)s of %(published)s published comments (%(percent)s %%) have been analysed.",
                  analysed=number(method.analysed), published=number(method.published),
                  percent=method.analysed_percent)
