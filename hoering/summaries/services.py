@@ -75,8 +75,7 @@ def save_summary(consultation: Consultation, user, data: SummaryInput, *, loaded
             message, so nothing typed is lost).
     """
     if loaded_version is not None and loaded_version != summary_version(summary_of(consultation.id)):
-        raise Conflict(_l("Someone else saved the summary while you were writing. Your text is kept below: "
-                          "copy what you need, then open the summary again to see theirs."))
+        raise Conflict(_SAVED_MEANWHILE)
     themes = {theme.id: theme for theme in themes_of(consultation.id)}
     if any(theme_id not in themes for theme_id in [*data.sections, *data.theme_quotes]):
         raise ValidationFailed(_l("A theme in the form does not belong to this consultation."))
@@ -94,6 +93,8 @@ def save_summary(consultation: Consultation, user, data: SummaryInput, *, loaded
     if summary is None:
         summary = Summary(consultation_id=consultation.id)
         db.session.add(summary)
+    elif loaded_version is not None and not _claim(summary):
+        raise Conflict(_SAVED_MEANWHILE)
     summary.overview_markdown, summary.overview_html = overview, markdown_html(overview)
     summary.updated_by_id = user.id if user else None
     summary.updated_at = utcnow()
@@ -105,14 +106,35 @@ def save_summary(consultation: Consultation, user, data: SummaryInput, *, loaded
             summary.sections.append(section)
         section.text_markdown, section.text_html = text, markdown_html(text)
     summary.quotes.clear()
-    db.session.flush()
-    position = 0
-    for theme_id, ids in [(None, data.overview_quotes), *data.theme_quotes.items()]:
-        for comment_id in dict.fromkeys(ids):
-            summary.quotes.append(SummaryQuote(theme_id=theme_id, comment_id=comment_id, position=position))
-            position += 1
-    db.session.commit()
+    try:
+        db.session.flush()
+        position = 0
+        for theme_id, ids in [(None, data.overview_quotes), *data.theme_quotes.items()]:
+            for comment_id in dict.fromkeys(ids):
+                summary.quotes.append(SummaryQuote(theme_id=theme_id, comment_id=comment_id, position=position))
+                position += 1
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        if loaded_version is None:
+            raise
+        db.session.rollback()  # another moderator started the summary at the same moment
+        raise Conflict(_SAVED_MEANWHILE) from None
     return summary
+
+
+_SAVED_MEANWHILE = _l("Someone else saved the summary while you were writing. Your text is kept below: "
+                      "copy what you need, then open the summary again to see theirs.")
+
+
+def _claim(summary: Summary) -> bool:
+    """Move ``summary``'s save time on only if it is still the one it was read with (one
+    conditional ``UPDATE``), so that of two moderators saving from the same version at the
+    same moment only one gets through; the other's transaction sees no row changed (on
+    PostgreSQL it waits for the first's commit and then finds the time moved on)."""
+    claimed = db.session.execute(
+        sa.update(Summary).where(Summary.id == summary.id, Summary.updated_at == summary.updated_at)
+        .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
 
 
 def published_ids(comment_ids: list[int]) -> set[int]:

@@ -17,8 +17,10 @@
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey || typing(event.target)) return;
     var key = event.key === "ArrowRight" ? "n" : (event.key || "").toLowerCase();
+    // Only letters and digits are shortcuts (a quote or a backslash would break the selector).
+    if (!/^[a-z0-9]$/.test(key)) return;
     var element = find(key) || (key === "n" ? find("s") : null);
-    if (!element || key.length !== 1) return;
+    if (!element) return;
     event.preventDefault();
     element.click();
   });

@@ -105,3 +105,18 @@ def test_the_right_arrow_goes_on_after_tagging_and_staying(page, app, make_consu
     assert heading(page).startswith(f"Kommentar #{first.id}")
     press(page, "ArrowRight")
     assert heading(page).startswith(f"Kommentar #{second.id}")
+
+
+@pytest.mark.browser
+def test_keys_that_are_not_shortcuts_do_nothing_and_raise_no_script_error(page, app, make_consultation, make_user,
+                                                                         make_comment):
+    consultation = make_consultation()
+    comment = make_comment(consultation, make_user(), "Innspill")
+    log_in(page, make_user(role="moderator"))
+    page.goto(f"/moderering/hoeringer/{consultation.slug}/en-og-en")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    for key in ('"', "\\", "]", "'", "Enter", "F5", "å"):
+        page.keyboard.press(key) if key not in ('"', "'", "å") else page.keyboard.type(key)
+    assert errors == []
+    assert heading(page).startswith(f"Kommentar #{comment.id}")

@@ -94,3 +94,50 @@ def test_exports_name_a_deleted_account_as_deleted(app, browser_for, make_consul
     response = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer.csv")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert sorted(row["author"] for row in rows) == ["Kari Østby", "Slettet bruker"]
+
+
+def _text_and_letters_off_the_page(pdf: bytes) -> tuple[str, list[str]]:
+    """The PDF's text (without line breaks) and the letters that lie beyond a page's right edge."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar, LTTextContainer
+
+    text, outside = [], []
+    for page in extract_pages(io.BytesIO(pdf)):
+        for box in page:
+            if isinstance(box, LTTextContainer):
+                text.append(box.get_text())
+                outside += [char.get_text() for line in box for char in line
+                            if isinstance(char, LTChar) and char.x1 > page.width]
+    return "".join(text).replace("\n", ""), outside
+
+
+def test_a_very_long_word_in_the_pdf_is_broken_at_the_margin_not_cut_off(
+        browser_for, make_consultation, make_user, make_comment):
+    consultation = make_consultation(title="Lange ord", status="closed")
+    link = "https://example.org/" + "sti/" * 60 + "slutt"
+    make_comment(consultation, make_user(name="Ola"), f"Se {link} og " + "Å" * 300)
+    response = browser_for("case_officer").get(REPORT.format(slug=consultation.slug, fmt="pdf"))
+    assert response.status_code == 200
+
+    text, outside = _text_and_letters_off_the_page(response.get_data())
+    assert not outside  # every letter is on the page
+    assert link in text and "Å" * 300 in text
+
+
+def test_a_theme_with_a_long_one_word_name_keeps_the_theme_table_on_the_page(
+        browser_for, make_consultation, make_user, make_comment, app):
+    from tests.summaries.test_themes_and_summary import create_theme, tag, theme_id
+
+    consultation = make_consultation(title="Langt tema", status="closed")
+    comment = make_comment(consultation, make_user(name="Ola"), "Innspill", support_count=3)
+    moderator = browser_for("moderator")
+    name = "Sykkelparkering" + "x" * 105  # the longest name a theme may have (120)
+    assert create_theme(moderator, consultation, name).status_code == 303
+    tag(moderator, theme_id(app, name), [comment.id])
+    response = browser_for("case_officer").get(REPORT.format(slug=consultation.slug, fmt="pdf"))
+    assert response.status_code == 200
+
+    text, outside = _text_and_letters_off_the_page(response.get_data())
+    assert not outside  # the name wraps; the counts beside it stay on the page
+    squeezed = "".join(text.split())  # a wrapped cell's lines are joined without a space
+    assert name in squeezed and "3enig,0uenig" in squeezed

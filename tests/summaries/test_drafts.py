@@ -127,3 +127,35 @@ def test_a_draft_without_the_ranking_yet_still_counts_and_cites(app, browser_for
     assert draft.startswith("5 kommentarer fra 3 personer")
     assert "> " not in draft and f"#{min(c.id for c in comments.values())}" in draft
     assert moderator.get(f"/moderering/hoeringer/{consultation.slug}/oppsummering").status_code == 200
+
+
+def test_a_draft_applied_while_another_moderator_saves_the_summary_loses_neither_text(
+        app, browser_for, make_consultation, make_user, make_comment):
+    from tests.concurrency import answers, at_once
+    from tests.conftest import csrf_token_from
+    from tests.summaries.test_themes_and_summary import summary_data
+
+    consultation, theme, comments, drafter = _theme(app, browser_for, make_consultation, make_user, make_comment)
+    writer = browser_for("moderator")
+    assert summary_data(writer, consultation, overview="Start", action="save").status_code == 303
+    draft_url, summary_url = f"/moderering/temaer/{theme}/utkast", f"/moderering/hoeringer/{consultation.slug}/oppsummering"
+    for round_ in range(3):  # from the same saved version, at the same moment: one is saved, the other told
+        forms = []
+        for browser, url in ((drafter, draft_url), (writer, summary_url)):
+            page = browser.get(url).get_data(as_text=True)
+            forms.append((browser, url, csrf_token_from(page), re.search(r'name="version" value="([^"]*)"', page)
+                          .group(1)))
+        texts = [f"Utkast {round_}", f"Oversikt {round_}"]
+        data = [{"text": texts[0], "quotes": "", "replace": "y"}, {"overview": texts[1], "action": "save"}]
+        calls = [lambda b=b, u=u, t=t, v=v, d=d: b.client.post(u, data={"csrf_token": t, "version": v, **d})
+                 for (b, u, t, v), d in zip(forms, data, strict=True)]
+        responses = at_once(calls)
+        assert sorted(answers(responses)) == [303, 409]
+        saved = 0 if responses[0].status_code == 303 else 1
+        refused = responses[1 - saved]
+        assert texts[1 - saved] in refused.get_data(as_text=True)  # kept in the form
+        with app.app_context():
+            stored = (db.session.scalar(sa.select(SummarySection.text_markdown)
+                                        .where(SummarySection.theme_id == theme)),
+                      db.session.scalar(sa.select(Summary.overview_markdown)))
+        assert texts[saved] in stored and texts[1 - saved] not in stored
