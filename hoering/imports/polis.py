@@ -111,31 +111,60 @@ def read_summary(path: str) -> dict[str, str]:
     return summary
 
 
+#: The largest id or count stored (a 32-bit signed integer column, as on PostgreSQL).
+MAX_NUMBER = 2**31 - 1
+
+
+def _bounded(text, name: str) -> int:
+    """``text`` as an integer of at most :data:`MAX_NUMBER`.
+
+    Raises:
+        ValueError: not an integer, or one too large to store (named ``name``).
+    """
+    number = int(text)
+    if abs(number) > MAX_NUMBER:
+        raise ValueError(f"{name} {str(text)[:30]} is too large")
+    return number
+
+
 def read_comments(path: str) -> list[PolisComment]:
     """Read and check ``comments.csv``.
 
     Raises:
-        PolisFormatError: missing columns, or a row whose numbers do not parse (with its line).
+        PolisFormatError: missing columns, or a row whose numbers do not parse or are too
+            large to store, a comment id that comes twice, or a field the csv module refuses
+            (with its line).
     """
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED_COMMENT_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise PolisFormatError(f"{path}: missing column(s) {', '.join(missing)}; this is not a Polis comments.csv")
-        comments = []
-        for row in reader:
+        comments, seen = [], set()
+        rows = iter(reader)
+        while True:
+            try:
+                row = next(rows, None)
+            except csv.Error as error:  # a field beyond the csv module's limit, a stray NUL
+                raise PolisFormatError(f"{path}, after line {reader.line_num}: {error}") from None
+            if row is None:
+                break
             try:
                 moderated = int(row["moderated"])
                 if moderated not in STATE_BY_MODERATED:
                     raise ValueError(f"moderated must be -1, 0 or 1, not {moderated}")
+                comment_id = _bounded(row["comment-id"], "comment-id")
+                if comment_id in seen:
+                    raise ValueError(f"comment-id {comment_id} comes twice")
+                seen.add(comment_id)
                 comments.append(PolisComment(
-                    comment_id=int(row["comment-id"]),
-                    author_id=int(row["author-id"]),
+                    comment_id=comment_id,
+                    author_id=_bounded(row["author-id"], "author-id"),
                     created_at=dt.datetime.fromtimestamp(int(row["timestamp"]) / 1000, tz=UTC),
-                    agrees=max(0, int(row["agrees"] or 0)),
+                    agrees=max(0, _bounded(row["agrees"] or 0, "agrees")),
                     moderated=moderated,
                     text=normalize_text(row["comment-body"] or ""),
-                    disagrees=max(0, int(row.get("disagrees") or 0)),
+                    disagrees=max(0, _bounded(row.get("disagrees") or 0, "disagrees")),
                 ))
             except (TypeError, ValueError, OverflowError, OSError) as error:
                 raise PolisFormatError(f"{path}, line {reader.line_num}: {error}") from None
@@ -192,7 +221,7 @@ def _voters(summary: dict[str, str], votes: PolisVotes | None) -> int | None:
     """The conversation's voters: ``voters`` of ``summary.csv``, else those of
     ``participants-votes.csv``, else ``None``."""
     try:
-        return max(0, int(summary.get("voters", "").strip()))
+        return max(0, _bounded(summary.get("voters", "").strip(), "voters"))
     except ValueError:
         return votes.voters if votes is not None else None
 

@@ -141,10 +141,11 @@ def test_the_pdf_is_tagged_for_screen_readers_and_the_archive_copy_is_pdf_a(
     assert "H1" in structure_types(archived)
 
 
-def test_a_long_appendix_travels_as_an_embedded_file(app, browser_for, make_consultation, make_user, make_comment):
+def test_a_long_appendix_travels_as_an_embedded_file(app, browser_for, make_consultation, make_user, make_comment,
+                                                     monkeypatch):
     from pypdf import PdfReader
 
-    app.config["REPORT_PDF_APPENDIX_LIMIT"] = 2
+    monkeypatch.setitem(app.config, "REPORT_PDF_APPENDIX_LIMIT", 2)  # for this test only
     consultation = make_consultation(title="Mange innspill", status="closed")
     authors = [make_user(name=f"Innbygger {i}") for i in range(3)]
     for i, author in enumerate(authors):

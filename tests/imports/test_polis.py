@@ -157,3 +157,22 @@ def test_an_imported_title_is_cleaned_like_a_typed_one(runner, tmp_path, app):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalars(sa.select(Consultation.title)).all() == ["Ny vei over fjellet"]
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ("1500000000000,x,1,2,3,0,1,ok\n1500000000000,x,1,3,4,0,1,again\n", "line 3: comment-id 1 comes twice"),
+    ("1500000000000,x,1,2,99999999999999999999,0,1,ok\n", "line 2: agrees 99999999999999999999 is too large"),
+    ("1500000000000,x,1,2,3,3000000000,1,ok\n", "line 2: disagrees 3000000000 is too large"),
+    ("1500000000000,x,99999999999,2,3,0,1,ok\n", "line 2: comment-id 99999999999 is too large"),
+    ("1500000000000,x,1,2,3,0,1," + "a" * 200_000 + "\n", "after line 1: field larger than field limit"),
+])
+def test_a_row_that_cannot_be_stored_is_refused_with_its_line_and_nothing_imported(runner, tmp_path, app, rows,
+                                                                                    message):
+    (tmp_path / "summary.csv").write_text("topic,Hei\n", encoding="utf-8")
+    (tmp_path / "comments.csv").write_text(
+        "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n" + rows, encoding="utf-8")
+    result = runner.invoke(args=["hoering", "import-polis", str(tmp_path)])
+    assert result.exit_code != 0 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert "Not a Polis export" in result.output and message in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Consultation)) == 0
