@@ -103,9 +103,9 @@ def test_what_a_stopped_process_left_is_delivered_after_a_later_response(
     monkeypatch.setattr(eventlog, "deliver_committed", lambda ids: 0)  # the process stops after its commit
     citizen = browser_for()
     citizen.comment(consultation.slug, "Et innspill om veilys")
-    assert [row[:3] for row in deliveries(app)] == [("CommentPosted", INDEX_COMMENT, 0),
-                                                    ("CommentPosted", TELL_OF_COMMENT, 0),
-                                                    ("CommentPosted", QUEUE_VECTORS, 0)]
+    assert sorted(row[:3] for row in deliveries(app)) == sorted([("CommentPosted", INDEX_COMMENT, 0),
+                                                                ("CommentPosted", TELL_OF_COMMENT, 0),
+                                                                ("CommentPosted", QUEUE_VECTORS, 0)])
     monkeypatch.undo()
     monkeypatch.setitem(app.config, "EVENT_SWEEP_SECONDS", 0.001)
 
