@@ -148,9 +148,9 @@ def test_docx_and_pdf_reports_hold_the_summary_and_the_appendix(browser_for, hea
     assert "Kari Østby" in pdf_text and "Skjult innspill" not in pdf_text
 
 
-def structure_types(pdf) -> set[str]:
-    """The kinds of structure element (``H1``, ``P``, ``L`` …) in a tagged PDF read by pypdf."""
-    found: set[str] = set()
+def structure_elements(pdf) -> list[dict]:
+    """Every structure element of a tagged PDF read by pypdf, in reading order."""
+    found: list[dict] = []
 
     def walk(node) -> None:
         node = node.get_object() if hasattr(node, "get_object") else node
@@ -159,12 +159,17 @@ def structure_types(pdf) -> set[str]:
                 walk(child)
         elif isinstance(node, dict):
             if "/S" in node:
-                found.add(str(node["/S"]).lstrip("/"))
+                found.append(node)
             if "/K" in node:
                 walk(node["/K"])
 
     walk(pdf.trailer["/Root"]["/StructTreeRoot"])
     return found
+
+
+def structure_types(pdf) -> set[str]:
+    """The kinds of structure element (``H1``, ``P``, ``L`` …) in a tagged PDF read by pypdf."""
+    return {str(element["/S"]).lstrip("/") for element in structure_elements(pdf)}
 
 
 def test_the_reports_keep_the_summarys_headings_lists_and_emphasis(browser_for, hearing, app):

@@ -11,7 +11,7 @@ import re
 import sqlalchemy as sa
 
 from hoering.extensions import db
-from tests.exports.test_exports import REPORT, download, structure_types
+from tests.exports.test_exports import REPORT, download, structure_elements, structure_types
 from tests.summaries.test_themes_and_summary import create_theme, summary_data, tag, theme_id
 
 BOWLING_GREEN = "../shared/data/polis/american-assembly.bowling-green"
@@ -109,20 +109,7 @@ def test_the_pdf_is_tagged_for_screen_readers_and_the_archive_copy_is_pdf_a(
     assert {"H1", "H2", "H3", "P", "Table", "TH", "TD", "Figure", "L", "LI", "Link", "BlockQuote"} <= kinds
 
     # The chart's alternative text, and links from the quotes to the comments.
-    figures = []
-
-    def walk(node) -> None:
-        node = node.get_object() if hasattr(node, "get_object") else node
-        if isinstance(node, list):
-            for child in node:
-                walk(child)
-        elif isinstance(node, dict):
-            if node.get("/S") == "/Figure":
-                figures.append(node)
-            if "/K" in node:
-                walk(node["/K"])
-
-    walk(root["/StructTreeRoot"])
+    figures = [element for element in structure_elements(pdf) if element["/S"] == "/Figure"]
     assert any(str(figure.get("/Alt", "")).startswith("Stolpediagram over kommentarer per dag.") for figure in figures)
     uris = {annotation.get_object()["/A"]["/URI"] for page in pdf.pages for annotation in page.get("/Annots", [])
             if annotation.get_object().get("/A", {}).get("/URI")}
