@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations import versions
 from hoering.extensions import db
-from hoering.summaries.models import CommentTheme, ReadWithoutTheme, Theme
+from hoering.summaries.models import CommentTheme, ReadWithoutTheme, TagSource, Theme
 from hoering.summaries.themes import TagResult
 from hoering.timeutil import utcnow
 
@@ -289,9 +289,10 @@ def tag_matching(theme: Theme, comment_filter: CommentFilter, user) -> int:
 def _tag_ids_query(theme: Theme, ids, user) -> int:
     """Tag the comments the ``SELECT`` of ids ``ids`` finds (no commit)."""
     rows = sa.select(ids.subquery().c.id, sa.literal(theme.id), sa.literal(user.id if user else None, sa.Integer),
-                     sa.literal(utcnow(), CommentTheme.tagged_at.type)).where(sa.true())  # SQLite: INSERT … SELECT … WHERE … ON CONFLICT
+                     sa.literal(utcnow(), CommentTheme.tagged_at.type),
+                     sa.literal(TagSource.BULK.value)).where(sa.true())  # SQLite: INSERT … SELECT … WHERE … ON CONFLICT
     statement = _insert_ignoring_present(CommentTheme).from_select(
-        ["comment_id", "theme_id", "tagged_by_id", "tagged_at"], rows)
+        ["comment_id", "theme_id", "tagged_by_id", "tagged_at", "source"], rows)
     changed = _inserted(statement)
     db.session.execute(sa.delete(ReadWithoutTheme).where(sa.exists().where(
         CommentTheme.comment_id == ReadWithoutTheme.comment_id, CommentTheme.theme_id == theme.id)))
@@ -333,9 +334,10 @@ def tag_ids(theme: Theme, comment_ids: list[int], user) -> int:
     for start in range(0, len(comment_ids), BATCH_SIZE):
         batch = comment_ids[start:start + BATCH_SIZE]
         rows = sa.select(Comment.id, sa.literal(theme.id), sa.literal(user.id if user else None, sa.Integer),
-                         sa.literal(utcnow(), CommentTheme.tagged_at.type)).where(*_taggable(theme, batch))
+                         sa.literal(utcnow(), CommentTheme.tagged_at.type),
+                         sa.literal(TagSource.BULK.value)).where(*_taggable(theme, batch))
         changed += _inserted(_insert_ignoring_present(CommentTheme).from_select(
-            ["comment_id", "theme_id", "tagged_by_id", "tagged_at"], rows))
+            ["comment_id", "theme_id", "tagged_by_id", "tagged_at", "source"], rows))
         db.session.execute(sa.delete(ReadWithoutTheme).where(ReadWithoutTheme.comment_id.in_(batch)))
     if changed:
         versions.bump(consultation_ids=[theme.consultation_id])

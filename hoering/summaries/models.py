@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,8 +32,26 @@ class Theme(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class TagSource(enum.StrEnum):
+    """How a tag came to be (:attr:`CommentTheme.source`), for the report's method section:
+    whether a moderator chose the theme for that comment, or accepted what the computer
+    proposed (:mod:`hoering.summaries.suggestions`)."""
+
+    #: A moderator chose the theme for this comment (its page, "Én og én", a theme page).
+    MANUAL = "manual"
+    #: A moderator tagged every comment a filter or search found, with confirmation.
+    BULK = "bulk"
+    #: A moderator accepted the theme proposed for this comment (ticked, or "accept" on it).
+    PROPOSAL = "proposal"
+    #: Accepted with every proposal at or above a confidence, not one by one.
+    PROPOSALS_ABOVE = "proposals_above"
+    #: A member of a discovered group of comments kept as a theme ("Temaforslag").
+    DISCOVERED = "discovered"
+
+
 class CommentTheme(db.Model):
-    """A comment tagged with a theme: who tagged it and when."""
+    """A comment tagged with a theme: who tagged it, when, and how (:class:`TagSource`;
+    ``confidence``, 0 to 1, is the proposal's when one was accepted)."""
 
     __tablename__ = "comment_theme"
 
@@ -41,6 +60,21 @@ class CommentTheme(db.Model):
                                           index=True)
     tagged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     tagged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(sa.String(20), default=TagSource.MANUAL.value,
+                                        server_default=TagSource.MANUAL.value)
+    confidence: Mapped[float | None] = mapped_column(sa.Float)
+
+
+class DeclinedProposal(db.Model):
+    """A proposed theme a moderator turned down for a comment (unticked, or tagged the
+    comment otherwise): it is not proposed for that comment again."""
+
+    __tablename__ = "declined_theme_proposal"
+
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True)
+    declined_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    declined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ReadWithoutTheme(db.Model):

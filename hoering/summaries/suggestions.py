@@ -29,7 +29,7 @@ from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
 from hoering.summaries import meaning, vectors
 from hoering.summaries import themes as theme_services
-from hoering.summaries.models import CommentTheme, Theme
+from hoering.summaries.models import CommentTheme, TagSource, Theme
 
 #: Below this confidence no theme is proposed for a comment (the figure's source is there).
 MIN_CONFIDENCE = meaning.MIN_CONFIDENCE
@@ -175,9 +175,13 @@ def proposal_rows(consultation: Consultation) -> tuple[list[ProposedTheme], dict
     return rows, themes, len(uncovered)
 
 
-def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]]) -> int:
+def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]], *,
+                     source: TagSource = TagSource.PROPOSAL) -> int:
     """Tag each comment of ``pairs`` (``[(comment id, theme id)]``) with its theme, as
-    :func:`hoering.summaries.themes.tag_comments` does (who and when are recorded).
+    :func:`hoering.summaries.themes.tag_comments` does (who and when are recorded), with
+    ``source`` (:attr:`TagSource.PROPOSAL` one by one or ticked,
+    :attr:`TagSource.PROPOSALS_ABOVE` all above a confidence) and, where the pair is the
+    comment's current proposal, its confidence.
 
     Returns:
         The number of tags added (a comment already so tagged is not counted).
@@ -198,8 +202,10 @@ def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, in
     if ids - own:
         raise ValidationFailed(_l("Not published comments of this consultation: %(ids)s.",
                                   ids=", ".join(f"#{i}" for i in sorted(ids - own))))
+    proposals = proposed_themes(consultation)
+    confidences = {c: proposals[c][1] for c, t in pairs if c in proposals and proposals[c][0] == t}
     changed = 0
     for theme_id in sorted({t for _, t in pairs}):
         changed += len(theme_services.tag_comments(themes[theme_id], [c for c, t in pairs if t == theme_id],
-                                                   user).changed)
+                                                   user, source=source, confidences=confidences).changed)
     return changed

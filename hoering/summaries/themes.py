@@ -29,6 +29,7 @@ from hoering.summaries.models import (
     Summary,
     SummaryQuote,
     SummarySection,
+    TagSource,
     Theme,
 )
 
@@ -134,7 +135,8 @@ def merge_themes(target: Theme, others: list[Theme]) -> Theme:
     for link in db.session.scalars(sa.select(CommentTheme).where(CommentTheme.theme_id.in_(other_ids))).all():
         if link.comment_id not in tagged:
             db.session.add(CommentTheme(comment_id=link.comment_id, theme_id=target.id,
-                                        tagged_by_id=link.tagged_by_id, tagged_at=link.tagged_at))
+                                        tagged_by_id=link.tagged_by_id, tagged_at=link.tagged_at,
+                                        source=link.source, confidence=link.confidence))
             tagged.add(link.comment_id)
     db.session.flush()
     _move_summary_parts(target, others)
@@ -185,8 +187,13 @@ class TagResult:
     refused: list[int] = field(default_factory=list)
 
 
-def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = False) -> TagResult:
+def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = False,
+                 source: TagSource = TagSource.MANUAL, confidences: dict[int, float] | None = None) -> TagResult:
     """Tag (or with ``remove`` untag) comments with ``theme``; one commit for all.
+
+    ``source`` says how the tags came to be and ``confidences`` (``{comment id: 0 to 1}``)
+    the accepted proposals' confidences; both are recorded with each new tag
+    (:class:`hoering.summaries.models.CommentTheme`) for the report's method section.
 
     Only comments of the theme's consultation that are not removed can be tagged; the
     others are listed in ``refused``. Tagging takes away a comment's "read, no theme" mark
@@ -210,7 +217,8 @@ def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = F
         else:
             changed = insert_unless_present(
                 CommentTheme, {"comment_id": comment_id, "theme_id": theme.id,
-                               "tagged_by_id": user.id if user else None},
+                               "tagged_by_id": user.id if user else None, "source": TagSource(source).value,
+                               "confidence": (confidences or {}).get(comment_id)},
                 unique=("comment_id", "theme_id"))
         (result.changed if changed else result.unchanged).append(comment_id)
     if result.changed and not remove:

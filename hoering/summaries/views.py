@@ -24,7 +24,7 @@ from hoering.summaries import bp, coding, drafts, duplicates, services
 from hoering.summaries import suggestions as suggestions_services
 from hoering.summaries import themes as theme_services
 from hoering.summaries.forms import DraftForm, SummaryForm, ThemeForm
-from hoering.summaries.models import Theme
+from hoering.summaries.models import TagSource, Theme
 from hoering.summaries.suggestions import MIN_CONFIDENCE, suggest_themes
 
 ID = f"int(min=1, max={MAX_ID})"
@@ -331,7 +331,7 @@ def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, list[i
     existing = {theme.name.casefold(): theme for theme in theme_services.themes_of(consultation.id)}
     for name, comment_ids in chosen:
         theme = existing.get(name.casefold()) or theme_services.create_theme(consultation, current_user, name)
-        theme_services.tag_comments(theme, comment_ids, current_user)
+        theme_services.tag_comments(theme, comment_ids, current_user, source=TagSource.DISCOVERED)
     return len(chosen)
 
 
@@ -378,7 +378,9 @@ def theme_proposals(slug: str):
                 wanted.append((comment_id, theme_id))
         if not errors:
             try:
-                changed = suggestions_services.accept_proposals(consultation, current_user, wanted)
+                changed = suggestions_services.accept_proposals(
+                    consultation, current_user, wanted,
+                    source=TagSource.PROPOSALS_ABOVE if action == "above" else TagSource.PROPOSAL)
             except ServiceError as error:
                 db.session.rollback()
                 errors.append(str(error.message))
