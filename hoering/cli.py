@@ -78,6 +78,8 @@ def import_polis_command(directory: str, language: str | None, all_pending: bool
         f"Added {result.comments_added} comments ({result.published} published, {result.rejected} rejected, "
         f"{result.pending} pending) and {result.participants_added} pseudonymous participant accounts."
     )
+    if result.skipped_empty:
+        click.echo(f"Left out {result.skipped_empty} comments with no text.")
     if result.counts_updated:
         click.echo(f"Updated the agree, disagree and pass counts of {result.counts_updated} comments imported before.")
     if result.voters is not None:

@@ -187,6 +187,7 @@ MATRIX = [
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.csv", None, STAFF, 200),
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.xlsx", None, STAFF, 200),
     ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.pdf", None, STAFF, 200),
+    ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.pdfa", None, STAFF, 200),
     ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.docx", None, STAFF, 200),
     ("exports.report_page", "GET", "/hoeringer/{slug}/rapport", None, STAFF, 200),
     ("exports.report_page", "GET", "/hoeringer/{draft_slug}/rapport", None, CASE_OFFICERS, 200),

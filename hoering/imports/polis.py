@@ -38,7 +38,7 @@ from hoering.consultations.services import slugify, unique_slug
 from hoering.extensions import db
 from hoering.moderation.audit import record
 from hoering.moderation.models import ActionType
-from hoering.sanitize import comment_html, markdown_html, normalize_line, normalize_text, without_bidi_controls
+from hoering.sanitize import comment_html, has_visible_text, markdown_html, normalize_line, normalize_text, without_bidi_controls
 from hoering.search.services import enqueue
 from hoering.stances import Stance
 from hoering.timeutil import UTC, end_of_oslo_day, to_oslo
@@ -92,6 +92,9 @@ class PolisImportResult:
     counts_updated: int = 0
     #: The conversation's voters (``None`` when the export does not say).
     voters: int | None = None
+    #: Rows left out because their text has nothing to read (empty, or only spaces and
+    #: invisible characters): a comment nobody can read, quote or analyse.
+    skipped_empty: int = 0
 
     @property
     def comments_added(self) -> int:
@@ -322,6 +325,9 @@ def import_polis(directory: str, language: str | None = None, all_pending: bool 
     for row in sorted(rows, key=lambda r: (r.created_at, r.comment_id)):
         counts = (row.agrees, row.disagrees, passes.get(row.comment_id, 0))
         comment = known.get(str(row.comment_id))
+        if comment is None and not has_visible_text(row.text):
+            result.skipped_empty += 1
+            continue
         if comment is not None:
             agree, disagree = local.get((comment.id, Stance.AGREE.value), 0), \
                 local.get((comment.id, Stance.DISAGREE.value), 0)

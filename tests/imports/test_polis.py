@@ -176,3 +176,19 @@ def test_a_row_that_cannot_be_stored_is_refused_with_its_line_and_nothing_import
     assert "Not a Polis export" in result.output and message in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Consultation)) == 0
+
+
+def test_rows_with_no_text_are_left_out_and_counted(runner, tmp_path, app):
+    """A comment nobody can read (empty, or only spaces and invisible characters) is not
+    imported: it could be neither quoted nor analysed; the import says how many."""
+    (tmp_path / "summary.csv").write_text("topic,Hei\n", encoding="utf-8")
+    (tmp_path / "comments.csv").write_text(
+        "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
+        "1500000000000,x,1,2,3,0,1,Et innspill om veien\n"
+        "1500000000001,x,2,2,3,0,1,\n"
+        '1500000000002,x,3,2,3,0,1,"  \u200b "\n', encoding="utf-8")
+    result = runner.invoke(args=["hoering", "import-polis", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "1 published" in result.output and "Left out 2 comments with no text." in result.output
+    with app.app_context():
+        assert db.session.scalars(sa.select(Comment.body_text)).all() == ["Et innspill om veien"]
