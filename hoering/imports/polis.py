@@ -38,7 +38,14 @@ from hoering.consultations.services import slugify, unique_slug
 from hoering.extensions import db
 from hoering.moderation.audit import record
 from hoering.moderation.models import ActionType
-from hoering.sanitize import comment_html, has_visible_text, markdown_html, normalize_line, normalize_text, without_bidi_controls
+from hoering.sanitize import (
+    comment_html,
+    has_visible_text,
+    markdown_html,
+    normalize_line,
+    normalize_text,
+    without_bidi_controls,
+)
 from hoering.search.services import enqueue
 from hoering.stances import Stance
 from hoering.timeutil import UTC, end_of_oslo_day, to_oslo
