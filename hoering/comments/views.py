@@ -197,6 +197,18 @@ def _stance_answer(comment: Comment, stance: Stance | None) -> dict:
             "message": " ".join([said, stance_counts_text(counts)])}
 
 
+def _why_no_stance(comment: Comment) -> str:
+    """Why the reader may not agree or disagree with ``comment`` (the first reason that
+    holds, in the order :func:`hoering.permissions.can_support_comment` checks)."""
+    if comment.author_id == current_user.id:
+        return _("You cannot agree or disagree with your own comment.")
+    if comment.state != "published":
+        return _("Only published comments can be agreed or disagreed with.")
+    if not comment.consultation.is_open():
+        return _("The consultation is not open: stances can no longer be taken.")
+    return _("Your account may not take part right now.")
+
+
 @bp.post("/kommentarer/<int(min=1, max=2147483647):comment_id>/stotte")
 @login_required
 @limit("RATELIMIT_SUPPORTS")
@@ -207,7 +219,7 @@ def support(comment_id: int):
     comment = _get_comment_or_404(comment_id)
     form = SupportForm()
     if not permissions.can_support_comment(current_user, comment):
-        abort(403)
+        return render_error(403, message=_why_no_stance(comment))
     if not form.validate():  # the CSRF token is missing or has expired
         return render_error(400, message=_("The form had expired. Reload the page and try again."))
     if (form.stance.data or "") not in _STANCE_VALUES or (form.stance.data is None and form.supported.data is None):

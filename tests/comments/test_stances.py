@@ -110,7 +110,8 @@ def test_refused_where_supporting_is_refused_and_nothing_changes(browser_for, ma
     consultation = make_consultation()
     own = make_comment(consultation, author.user, "Min egen")
     for stance in ("agree", "disagree"):
-        assert take(author, consultation, own, stance).status_code == 403
+        page = take(author, consultation, own, stance)
+        assert page.status_code == 403 and "din egen kommentar" in page.get_data(as_text=True)
         refused = take(author, consultation, own, stance, headers=JSON)
         assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
     assert stored(app, own) == (0, 0, {})
@@ -120,7 +121,8 @@ def test_refused_where_supporting_is_refused_and_nothing_changes(browser_for, ma
     closed = make_consultation("closed")
     old = make_comment(closed, make_user(), "For sent", support_count=2, disagree_count=1)
     reader = browser_for()
-    assert take(reader, closed, old, "disagree").status_code == 403
+    late = take(reader, closed, old, "disagree")
+    assert late.status_code == 403 and "Høringen er ikke åpen" in late.get_data(as_text=True)
     assert stored(app, old) == (2, 1, {})
     assert "stance-button" not in reader.get(page_of(closed)).get_data(as_text=True)
 
