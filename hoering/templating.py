@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, g, request, url_for
-from flask_babel import format_date, format_datetime, format_time, format_timedelta, ngettext
+from flask_babel import format_date, format_datetime, format_decimal, format_time, format_timedelta, ngettext
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions, stances
@@ -91,6 +91,8 @@ def register(app: Flask) -> None:
     """Install filters and globals on ``app``."""
     app.jinja_env.filters["oslo_datetime"] = oslo_datetime
     app.jinja_env.filters["oslo_date"] = oslo_date
+    # A count in the reader's language: "109 658" in Norwegian, "109,658" in English.
+    app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["month_name"] = month_name
     app.jinja_env.filters["iso_to_date"] = lambda text: dt.date.fromisoformat(text) if text else None
     app.jinja_env.filters["oslo_iso_date"] = lambda moment: to_oslo(moment).date().isoformat() if moment else ""

@@ -235,6 +235,19 @@ def test_the_staff_page_shows_statistics_and_the_chart(browser_for, client, hear
     assert chart.get_data().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_the_staff_page_writes_large_counts_the_norwegian_way(browser_for, make_consultation, make_user,
+                                                              make_comment):
+    consultation = make_consultation(status="closed")
+    make_comment(consultation, make_user(), "Mange er enige", support_count=109658, disagree_count=2031)
+    staff = browser_for("case_officer")
+    page = staff.get(f"/saksbehandling/hoeringer/{consultation.slug}").get_data(as_text=True)
+    facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", page))
+    assert facts["Enig"] == "109\u00a0658" and facts["Uenig"] == "2\u00a0031"
+    staff.client.set_cookie("hoering_lang", "en")
+    page = staff.get(f"/saksbehandling/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", page))["Agree"] == "109,658"
+
+
 def test_cli_export_writes_every_format(hearing, runner, tmp_path, app, browser_for):
     from docx import Document
     from openpyxl import load_workbook
