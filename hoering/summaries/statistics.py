@@ -140,10 +140,17 @@ def comments_per_day_png(per_day: list[tuple[dt.date, int]], title: str, *, widt
         axes.bar([day for day, _ in per_day], [count for _, count in per_day], color="#1f5f8b", width=0.8)
         axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
         # Day and month as the reader's language writes them ("5. feb.", "5 Feb"; CLDR's
-        # "MMMd" skeleton), not matplotlib's English.
+        # "MMMd" skeleton), not matplotlib's English; the first tick and the first of a new
+        # year carry the year too ("5. feb. 2018"), so that the chart says when.
         locale = get_locale()
-        axes.xaxis.set_major_formatter(FuncFormatter(
-            lambda value, _pos: format_skeleton("MMMd", num2date(value).date(), locale=locale)))
+        first_year = per_day[0][0].year
+
+        def tick(value, pos):
+            day = num2date(value).date()
+            with_year = pos == 0 or (day.year != first_year and day.month == 1 and day.day <= 7)
+            return format_skeleton("yMMMd" if with_year else "MMMd", day, locale=locale)
+
+        axes.xaxis.set_major_formatter(FuncFormatter(tick))
     axes.set_title(title)
     axes.spines[["top", "right"]].set_visible(False)
     axes.yaxis.get_major_locator().set_params(integer=True)
