@@ -146,6 +146,8 @@ def test_overview_counts_per_consultation(browser_for, make_consultation, make_c
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)[:4]
     assert re.sub(r"<[^>]+>", "", cells[0]) == "2" and cells[1] == "0" and cells[2] == "1"
     assert "3 døgn" in cells[3]  # CLDR bokmål for a span of days
+    analysis = re.findall(r"<td>(.*?)</td>", row, re.S)[4]
+    assert f'href="/moderering/hoeringer/{consultation.slug}/temaer"' in analysis and "Temaer" in analysis
 
 
 def test_the_audit_log_chains_every_state_change(browser_for, make_consultation, make_user, app):
