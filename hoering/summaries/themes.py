@@ -19,6 +19,7 @@ from hoering.consultations.models import Consultation
 from hoering.database import insert_unless_present
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
+from hoering.names import fold_name
 from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line, normalize_text
 from hoering.stances import Tally, tally
 from hoering.summaries.models import (
@@ -77,11 +78,19 @@ def check_theme_text(name: str, description: str = "") -> tuple[str, str]:
 
 
 def _check_name_free(consultation_id: int, name: str, except_id: int | None = None) -> None:
-    clash = db.session.scalar(sa.select(Theme.id).where(
-        Theme.consultation_id == consultation_id, sa.func.lower(Theme.name) == name.lower(),
-        Theme.id != (except_id or 0)))
-    if clash is not None:
-        raise Conflict(_l("This consultation already has a theme called “%(name)s”.", name=name))
+    """Refuse a name that looks like another theme's of the consultation: the same letters
+    in another case, or look-alike letters from another script, invisible characters or
+    marks below letters (compared folded as display names are, :func:`hoering.names.fold_name`),
+    so that the moderators never have two themes they cannot tell apart.
+
+    Raises:
+        Conflict: names the theme it looks like.
+    """
+    folded = fold_name(name)
+    for other in db.session.scalars(sa.select(Theme.name).where(
+            Theme.consultation_id == consultation_id, Theme.id != (except_id or 0))):
+        if other.lower() == name.lower() or fold_name(other) == folded:
+            raise Conflict(_l("This consultation already has a theme called “%(name)s”.", name=other))
 
 
 def create_theme(consultation: Consultation, user, name: str, description: str = "") -> Theme:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 
 import sqlalchemy as sa
@@ -89,6 +91,22 @@ def test_theme_names_are_unique_per_consultation_and_kept_on_error(browser_for, 
     assert "allerede et tema" in html and "beskrivelse som ikke skal forsvinne" in html
     empty = create_theme(moderator, consultation, "   ")
     assert empty.status_code == 422
+
+
+@pytest.mark.parametrize("look_alike", [
+    "Sk\u043ele",  # a Cyrillic "о"
+    "Sk\u200bole",  # an invisible space
+    "Sko\u0323le",  # a dot below the "o"
+])
+def test_a_theme_name_that_only_looks_different_is_refused(browser_for, make_consultation, look_alike):
+    consultation = make_consultation()
+    moderator = browser_for("moderator")
+    create_theme(moderator, consultation, "Skole")
+    response = create_theme(moderator, consultation, look_alike)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "allerede et tema" in html and "Skole" in html
+    assert create_theme(moderator, consultation, "Skolevei").status_code == 303
 
 
 def test_merge_and_delete_themes(browser_for, make_consultation, make_user, make_comment, app):
