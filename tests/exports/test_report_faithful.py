@@ -241,7 +241,7 @@ def test_no_exposure_sentence_without_votes_or_with_few_comments(app, browser_fo
 
 
 def test_a_contested_theme_lists_the_comments_people_split_on(app, browser_for, make_consultation, make_user,
-                                                              make_comment):
+                                                              make_comment, client):
     consultation, made = _voted_hearing(app, browser_for, make_consultation, make_user, make_comment)
     officer = browser_for("case_officer")
     site = app.config["SITE_URL"].rstrip("/")
@@ -272,3 +272,10 @@ def test_a_contested_theme_lists_the_comments_people_split_on(app, browser_for, 
     assert pdf.index("Der stemmene delte seg i de omstridte temaene") < pdf.index("Dette har vi hørt Byen")
     assert all(f"{site}/kommentarer/{comment.id}" in _pdf_links(response) for comment in top)
     assert re.search(r"Der stemmene delte seg: ingen enkeltkommentar i temaet er omstridt", pdf)
+
+    # The printable page: staff see every contested theme, the public the summary's themes only.
+    staff_page = spaced(officer.get(f"/hoeringer/{consultation.slug}/rapport").get_data(as_text=True))
+    assert "Der stemmene delte seg: Vedtekt" in staff_page and "Der stemmene delte seg: Parkering" in staff_page
+    assert f'href="{site}/kommentarer/{top[0].id}"' in staff_page
+    public = spaced(client.get(f"/hoeringer/{consultation.slug}/rapport").get_data(as_text=True))
+    assert "Der stemmene delte seg: Vedtekt" in public and "Parkering" not in public
