@@ -6,12 +6,15 @@ guidance for consultation reports (the UK Government's Consultation Principles, 
 states: when the consultation ran and through which channels; the house rules that
 moderation applied; how many people took part and how many voted on comments; how many
 comments came in, how many were published and how many were not, with the reasons; how
-the themes were made; and how much of what was published was analysed.
+the themes were made, and how each theme tag came to be (chosen by a moderator, or a
+proposal of the computer accepted); how much of what was published was analysed; and,
+where readers voted, that comments shown longer collect more votes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -23,7 +26,27 @@ from hoering.extensions import db
 from hoering.moderation.models import PENDING_REVIEW
 from hoering.moderation.rules import house_rule_titles, house_rules
 from hoering.summaries.coding import progress
-from hoering.summaries.models import CommentTheme, Theme
+from hoering.summaries.models import CommentTheme, TagSource, Theme
+
+#: Fewest published comments for the exposure comparison (a tenth of them is then at least two).
+EXPOSURE_MIN_COMMENTS = 20
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Votes by how long comments were shown: the median votes (agree, disagree and pass
+    together, per comment) of the earliest and of the latest tenth of the published
+    comments by ``created_at``.
+
+    Attributes:
+        size: comments in each tenth (``published // 10``).
+        earliest: the median votes of the earliest ``size`` comments.
+        latest: the median votes of the latest ``size`` comments.
+    """
+
+    size: int
+    earliest: float
+    latest: float
 
 
 @dataclass
@@ -53,6 +76,14 @@ class Methodology:
             theme" (:func:`hoering.summaries.coding.progress`).
         read_without_theme: of those, the ones marked "read, no theme".
         source: the credit and licence of imported data (``None`` when nothing was imported).
+        tag_sources: ``{TagSource value: tags}`` of the theme tags on published comments,
+            by how each came to be (:class:`hoering.summaries.models.TagSource`; kinds
+            without tags left out).
+        lowest_confidence_above: the lowest confidence (0 to 1) among the tags accepted
+            together above a confidence (:attr:`TagSource.PROPOSALS_ABOVE`), ``None``
+            when there are none or none recorded one.
+        exposure: :class:`Exposure`, or ``None`` with fewer than
+            :data:`EXPOSURE_MIN_COMMENTS` published comments or no votes.
     """
 
     opens_at: dt.datetime
@@ -73,6 +104,14 @@ class Methodology:
     read_without_theme: int = 0
     imported_voters: int = 0
     source: tuple[str, str, str, str] | None = field(default=None)
+    tag_sources: dict[str, int] = field(default_factory=dict)
+    lowest_confidence_above: float | None = None
+    exposure: Exposure | None = None
+
+    @property
+    def tags(self) -> int:
+        """Theme tags on published comments (a comment with two themes counts twice)."""
+        return sum(self.tag_sources.values())
 
     @property
     def analysed_percent(self) -> int:
@@ -94,6 +133,48 @@ def _reason_label(code: str | None, titles: dict[str, str], imported: bool) -> s
     if imported:
         return _("Rejected by the moderators of the platform the comments were imported from (no reason given)")
     return _("No reason recorded")
+
+
+def tag_provenance(consultation_id: int) -> tuple[dict[str, int], float | None]:
+    """How the theme tags on the published comments of consultation ``consultation_id``
+    came to be.
+
+    Returns:
+        ``({TagSource value: tags}, lowest confidence)``: the kinds with at least one tag,
+        in the order of :class:`TagSource`; the lowest confidence (0 to 1) among the tags
+        accepted together above a confidence, or ``None``.
+    """
+    rows = db.session.execute(
+        sa.select(CommentTheme.source, sa.func.count(), sa.func.min(CommentTheme.confidence))
+        .join(Theme, Theme.id == CommentTheme.theme_id).join(Comment, Comment.id == CommentTheme.comment_id)
+        .where(Theme.consultation_id == consultation_id, Comment.state == CommentState.PUBLISHED.value)
+        .group_by(CommentTheme.source)).all()
+    counts = {source: count for source, count, _lowest in rows}
+    lowest = next((low for source, _count, low in rows if source == TagSource.PROPOSALS_ABOVE.value), None)
+    ordered = {kind.value: counts.pop(kind.value) for kind in TagSource if counts.get(kind.value)}
+    ordered.update({source: count for source, count in counts.items() if count})  # unknown kinds last
+    return ordered, lowest
+
+
+def exposure(consultation_id: int) -> Exposure | None:
+    """The votes of the earliest and latest tenth of the published comments of
+    consultation ``consultation_id`` (:class:`Exposure`), or ``None`` when fewer than
+    :data:`EXPOSURE_MIN_COMMENTS` are published or nobody voted.
+
+    Polis and similar platforms show a comment for voting from when it is posted to the
+    end, so the first comments are voted on by nearly everyone and the last by few
+    (Bowling Green: the opening statements have a median of 252 votes, the last day's
+    comments 84 on average): a comparison of votes is fair only between comments posted
+    around the same time.
+    """
+    votes = [int(a or 0) + int(d or 0) + int(p or 0) for a, d, p in db.session.execute(
+        sa.select(Comment.support_count, Comment.disagree_count, Comment.pass_count)
+        .where(Comment.consultation_id == consultation_id, Comment.state == CommentState.PUBLISHED.value)
+        .order_by(Comment.created_at, Comment.id))]
+    if len(votes) < EXPOSURE_MIN_COMMENTS or not any(votes):
+        return None
+    size = len(votes) // 10
+    return Exposure(size, statistics.median(votes[:size]), statistics.median(votes[-size:]))
 
 
 def methodology(consultation: Consultation) -> Methodology:
@@ -138,6 +219,7 @@ def methodology(consultation: Consultation) -> Methodology:
         source = (consultation.source_attribution, consultation.source_url or "", consultation.source_licence,
                   consultation.source_licence_url)
     imported_voters = int(consultation.imported_voters or 0)
+    tag_sources, lowest_confidence = tag_provenance(consultation.id)
     return Methodology(
         opens_at=consultation.opens_at, closes_at=consultation.closes_at, channels=channels,
         house_rules=[rule.title for rule in house_rules()], authors=authors, participants=participants,
@@ -146,5 +228,6 @@ def methodology(consultation: Consultation) -> Methodology:
         not_published=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
         waiting=states.get(CommentState.PENDING.value, 0), withdrawn=states.get(CommentState.REMOVED.value, 0),
         themes=themes or 0, taggers=taggers or 0, analysed=analysis.analysed,
-        read_without_theme=analysis.read_without_theme, source=source,
+        read_without_theme=analysis.read_without_theme, source=source, tag_sources=tag_sources,
+        lowest_confidence_above=lowest_confidence, exposure=exposure(consultation.id),
     )

@@ -3,6 +3,9 @@ analysis were done (:mod:`hoering.exports.methodology`), statistics and chart, t
 per theme (largest theme first) with quotes and counts, the credit and licence of
 imported data, and an appendix of all published comments.
 
+Summed votes are said to be votes, not people, beside the sums, with the number of people
+who voted; under a contested theme the comments people split on are listed with their votes.
+
 One :class:`Report` is built from the database, then written as DOCX (python-docx), as a
 tagged, accessible PDF (WeasyPrint, from ``templates/exports/report_document.html``:
 PDF/UA-1 to read, PDF/A-3a for the archive; :mod:`hoering.exports.pdf`) or shown as a
@@ -14,20 +17,25 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 
+from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.exports.appendix import docx_appendix
 from hoering.exports.methodology import Methodology, methodology
 from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
+from hoering.extensions import db
 from hoering.i18n import current_language_code
 from hoering.sanitize import xml_safe
-from hoering.stances import Tally, stance_counts_text, tally_of
+from hoering.stances import Tally, is_contested, stance_counts_text, tally_of
+from hoering.summaries.models import CommentTheme, TagSource, Theme
 from hoering.summaries.services import SummaryView, summary_view
 from hoering.summaries.statistics import Statistics, comments_per_day_chart, statistics
 from hoering.timeutil import to_oslo
@@ -46,15 +54,51 @@ class ReportQuote:
     votes: str = ""
 
 
+#: Contested comments listed under a contested theme (the most voted on first).
+SPLIT_COMMENTS_SHOWN = 3
+#: Characters of a contested comment's text shown beside its number.
+SPLIT_EXCERPT_CHARS = 160
+
+
+@dataclass
+class ContestedTheme:
+    """Where the people voting on a contested theme split.
+
+    Attributes:
+        name: the theme's name.
+        contested: how many of its published comments are contested
+            (:func:`hoering.stances.is_contested`).
+        comments: the :data:`SPLIT_COMMENTS_SHOWN` of them with the most agree and
+            disagree votes, as quotes whose ``text`` is an excerpt and ``votes`` the two
+            counts without the word "contested".
+    """
+
+    name: str
+    contested: int
+    comments: list[ReportQuote]
+
+    @property
+    def lead(self) -> str:
+        """The sentence before the list, in the current language."""
+        if not self.contested:
+            return _("Where people split: no single comment of this theme is contested; people agree with some of "
+                     "its comments and disagree with others.")
+        return ngettext("Where people split: %(count)s of its comments is contested. The most voted on:",
+                        "Where people split: %(count)s of its comments are contested. The most voted on:",
+                        self.contested, count=format_decimal(self.contested))
+
+
 @dataclass
 class ReportSection:
-    """One theme in the report: name, counts, the moderators' text and quotes."""
+    """One theme in the report: name, counts, the moderators' text and quotes, and where
+    people split when the theme is contested (``None`` otherwise)."""
 
     name: str
     counts: str
     blocks: list[Block]
     html: str
     quotes: list[ReportQuote]
+    split: ContestedTheme | None = None
 
 
 @dataclass
@@ -76,6 +120,10 @@ class Report:
     method: Methodology | None = None
     owner: str = ""
     language: str = "nb"
+    #: Said beside the theme table's summed votes (:func:`votes_not_people`; "" without votes).
+    votes_note: str = ""
+    #: Contested themes without a section in the summary: their splits follow the theme table.
+    splits: list[ContestedTheme] = field(default_factory=list)
 
     @property
     def generated_label(self) -> str:
@@ -97,6 +145,8 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
     """
     stats = statistics(consultation)
     view = summary_view(consultation, include_draft=include_draft)
+    method = methodology(consultation)
+    has_votes = bool(stats.supports or stats.disagrees)
     facts = [
         (_("Consultation"), consultation.title),
         (_("Responsible unit"), consultation.responsible_unit or "–"),
@@ -108,8 +158,11 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         (_("Agree"), format_decimal(stats.supports)),
         (_("Disagree"), format_decimal(stats.disagrees)),
     ]
-    if consultation.imported_voters:
-        facts.append((_("Voting"), _("%(num)s participants voted", num=format_decimal(consultation.imported_voters))))
+    if method.voters:
+        facts.append((_("Voting"), _("%(num)s participants voted", num=format_decimal(method.voters)) + "; "
+                      + _("agree and disagree are votes, not people")))
+    elif has_votes:  # votes without a record of who cast them (an import that did not count its voters)
+        facts.append((_("Voting"), _("Agree and disagree are votes, not people.")))
     if stats.distinct != stats.total:
         facts.append((_("Distinct comments (near-duplicates counted once)"), format_decimal(stats.distinct)))
 
@@ -120,6 +173,7 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
 
     # Largest theme first: the order of weight, not of the alphabet.
     stats.themes.sort(key=lambda count: (-count.comments, count.theme.name.casefold()))
+    splits = contested_themes(consultation, [count.theme for count in stats.themes if count.tally.contested])
     sections = []
     if view is not None:
         for section in sorted(view.sections, key=lambda part: (-(part.count.comments if part.count else 0),
@@ -129,9 +183,9 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
                 counts = (ngettext("%(num)d comment", "%(num)d comments", section.count.comments) + " · "
                           + ngettext("%(num)d participant", "%(num)d participants", section.count.participants))
                 votes = votes_text(section.count.tally)
-                counts += f" · {votes}" if votes else ""
+                counts += " · " + _("%(votes)s (votes on its comments, not people)", votes=votes) if votes else ""
             sections.append(ReportSection(section.theme.name, counts, html_blocks(section.text_html),
-                                          section.text_html, quotes(section.quotes)))
+                                          section.text_html, quotes(section.quotes), splits.pop(section.theme.id, None)))
     return Report(
         consultation=consultation, title=_("What we heard: %(title)s", title=consultation.title), facts=facts,
         stats=stats, chart_png=comments_per_day_chart(consultation, _("Comments per day")) if with_chart else b"",
@@ -139,9 +193,63 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         overview=html_blocks(view.overview_html) if view else [], overview_quotes=quotes(view.quotes) if view else [],
         sections=sections, appendix=list(comment_rows(consultation, full=False)),
         generated_at=dt.datetime.now(dt.UTC), owner=current_app.config.get("SITE_OWNER") or "",
-        method=methodology(consultation),
+        method=method,
         language={"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}.get(current_language_code(), "nb-NO"),
+        votes_note=votes_not_people(method.voters) if has_votes and stats.themes else "",
+        splits=list(splits.values()),
     )
+
+
+def votes_not_people(voters: int) -> str:
+    """The note beside summed votes: they are votes, not people, and ``voters`` people
+    (a count, ``>= 0``; left out when 0: the votes' casters were not recorded) voted."""
+    if not voters:
+        return _("The votes of a theme are the sums of the votes on its comments: votes, not people.")
+    return ngettext("The votes of a theme are the sums of the votes on its comments: votes, not people. "
+                    "%(count)s person voted in all.",
+                    "The votes of a theme are the sums of the votes on its comments: votes, not people. "
+                    "%(count)s people voted in all.", voters, count=format_decimal(voters))
+
+
+def _excerpt(text: str, limit: int = SPLIT_EXCERPT_CHARS) -> str:
+    """``text`` on one line, cut at a word before ``limit`` characters with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def contested_themes(consultation: Consultation, themes: list[Theme]) -> dict[int, ContestedTheme]:
+    """Where people split in each of ``themes`` (the contested ones, in the order given):
+    ``{theme id: ContestedTheme}``, from the theme's published comments that are
+    contested by :func:`hoering.stances.is_contested`, the most agree and disagree votes
+    first (then the oldest). One query.
+
+    Args:
+        consultation: whose comments.
+        themes: themes of ``consultation``.
+    """
+    if not themes:
+        return {}
+    found: dict[int, list[tuple]] = {theme.id: [] for theme in themes}
+    for theme_id, comment_id, text, agree, disagree in db.session.execute(
+            sa.select(CommentTheme.theme_id, Comment.id, Comment.body_text, Comment.support_count,
+                      Comment.disagree_count)
+            .join(Comment, Comment.id == CommentTheme.comment_id)
+            .where(CommentTheme.theme_id.in_(list(found)), Comment.consultation_id == consultation.id,
+                   Comment.state == CommentState.PUBLISHED.value)
+            .order_by(Comment.created_at, Comment.id)):
+        if is_contested(agree, disagree):
+            found[theme_id].append((comment_id, text, agree or 0, disagree or 0))
+    result = {}
+    for theme in themes:
+        rows = sorted(found[theme.id], key=lambda row: -(row[2] + row[3]))  # stable: the oldest first among equals
+        result[theme.id] = ContestedTheme(theme.name, len(rows), [
+            ReportQuote(_excerpt(text), "", comment_id, site_url_for("comments.permalink", comment_id=comment_id),
+                        _("%(agree)s agree, %(disagree)s disagree", agree=format_decimal(agree),
+                          disagree=format_decimal(disagree)))
+            for comment_id, text, agree, disagree in rows[:SPLIT_COMMENTS_SHOWN]])
+    return result
 
 
 @dataclass
@@ -191,6 +299,9 @@ def method_items(report: Report) -> list[MethodItem]:
                          count=number(method.taggers)) + " "
               + _("Themes the computer proposes, by grouping comments of similar meaning, are used only when a "
                   "moderator accepts them. A comment may have several themes."))
+    provenance = tag_provenance_text(method)
+    if provenance:
+        themes += " " + provenance
     analysed = _("%(analysed)s of %(published)s published comments (%(percent)s %%) have been analysed.",
                  analysed=number(method.analysed), published=number(method.published),
                  percent=method.analysed_percent)
@@ -205,6 +316,8 @@ def method_items(report: Report) -> list[MethodItem]:
         MethodItem(_("Themes"), themes, []),
         MethodItem(_("Analysed"), analysed, []),
     ]
+    if method.exposure:
+        items.append(MethodItem(_("Votes and exposure"), exposure_text(method), []))
     if report.stats.distinct != report.stats.total:
         items.append(MethodItem(_("Near-duplicates"), _(
             "%(total)s published comments hold %(distinct)s distinct ones: comments with the same or nearly the same "
@@ -217,6 +330,76 @@ def method_items(report: Report) -> list[MethodItem]:
             "(%(licence_url)s).", credit=credit, url=url or "–", licence=licence, licence_url=licence_url or "–"),
             []))
     return items
+
+
+def tag_provenance_text(method: Methodology) -> str:
+    """How the theme tags came to be, in the current language, naming only the kinds with
+    tags ("Slik kom de 574 temamerkene til: 224 valgte moderatorene kommentar for
+    kommentar, …"), and, when some were set together rather than one by one, that those
+    were not necessarily read one by one; "" when nothing is tagged."""
+    if not method.tags:
+        return ""
+    number = format_decimal
+    counts = method.tag_sources
+    parts = []
+    for kind in TagSource:
+        count = counts.get(kind.value, 0)
+        if not count:
+            continue
+        if kind is TagSource.MANUAL:
+            parts.append(ngettext("%(count)s was chosen by a moderator comment by comment",
+                                  "%(count)s were chosen by a moderator comment by comment", count,
+                                  count=number(count)))
+        elif kind is TagSource.BULK:
+            parts.append(ngettext("%(count)s was set in bulk on the comments a filter or search found",
+                                  "%(count)s were set in bulk on the comments a filter or search found", count,
+                                  count=number(count)))
+        elif kind is TagSource.PROPOSAL:
+            parts.append(ngettext("%(count)s was the computer's proposal, accepted one by one",
+                                  "%(count)s were the computer's proposals, accepted one by one", count,
+                                  count=number(count)))
+        elif kind is TagSource.PROPOSALS_ABOVE:
+            if method.lowest_confidence_above is None:
+                parts.append(ngettext("%(count)s was accepted together with every proposal above a confidence",
+                                      "%(count)s were accepted together as every proposal above a confidence",
+                                      count, count=number(count)))
+            else:
+                # Rounded down: "at or above 90 %" must not hide a proposal of 89.9 %.
+                percent = math.floor(method.lowest_confidence_above * 100 + 1e-9)
+                parts.append(ngettext(
+                    "%(count)s was accepted together with every proposal at or above %(percent)s %% confidence",
+                    "%(count)s were accepted together as every proposal at or above %(percent)s %% confidence",
+                    count, count=number(count), percent=percent))
+        elif kind is TagSource.DISCOVERED:
+            parts.append(ngettext("%(count)s came from keeping as a theme a group of similar comments the computer "
+                                  "found",
+                                  "%(count)s came from keeping as themes groups of similar comments the computer "
+                                  "found", count, count=number(count)))
+    unknown = sum(count for kind, count in counts.items() if kind not in set(TagSource))
+    if unknown:
+        parts.append(ngettext("%(count)s came about in a way not recorded", "%(count)s came about in ways not recorded",
+                              unknown, count=number(unknown)))
+    listed = parts[0] if len(parts) == 1 else _("%(items)s and %(last)s", items=", ".join(parts[:-1]), last=parts[-1])
+    text = ngettext("How the %(count)s theme tag on published comments came about: %(parts)s.",
+                    "How the %(count)s theme tags on published comments came about: %(parts)s.", method.tags,
+                    count=number(method.tags), parts=listed)
+    together = sum(counts.get(kind.value, 0) for kind in (TagSource.BULK, TagSource.PROPOSALS_ABOVE,
+                                                          TagSource.DISCOVERED))
+    if together:
+        text += " " + _("Tags set together were not necessarily read one by one.")
+    return text
+
+
+def exposure_text(method: Methodology) -> str:
+    """That comments shown longer collect more votes, with the medians of
+    :attr:`Methodology.exposure`, and the advice that follows; "" without it."""
+    if method.exposure is None:
+        return ""
+    return _("Comments shown longer collect more votes: the earliest tenth of the published comments (%(count)s "
+             "comments) has a median of %(earliest)s votes each (agree, disagree and pass together), the latest "
+             "tenth %(latest)s. Compare votes only between comments posted around the same time.",
+             count=format_decimal(method.exposure.size), earliest=format_decimal(method.exposure.earliest),
+             latest=format_decimal(method.exposure.latest))
 
 
 def votes_text(counts: Tally) -> str:
@@ -304,6 +487,13 @@ def report_docx(report: Report) -> bytes:
         for row in theme_rows:
             for cell, value in zip(table.add_row().cells, row, strict=True):
                 cell.text = x(value)
+    if report.votes_note:
+        document.add_paragraph(report.votes_note)
+    if report.splits:
+        document.add_heading(_("Where people split in the contested themes"), level=2)
+        for split in report.splits:
+            document.add_heading(x(split.name), level=3)
+            _docx_split(document, split)
     for question, count in report.stats.questions:
         document.add_paragraph(x(f"{question} – " + ngettext("%(num)d comment", "%(num)d comments", count)),
                                style="List Bullet")
@@ -319,6 +509,8 @@ def report_docx(report: Report) -> bytes:
             document.add_paragraph(part.counts).runs[0].italic = True
         _docx_blocks(document, part.blocks, heading_level=3)
         _docx_quotes(document, part.quotes)
+        if part.split:
+            _docx_split(document, part.split)
 
     document.add_page_break()
     document.add_heading(_("Appendix: all published comments"), level=1)
@@ -362,6 +554,16 @@ def _docx_quotes(document, quotes: list[ReportQuote]) -> None:
         _docx_link(paragraph, quote.url, _("comment #%(id)d", id=quote.comment_id))
         if quote.votes:
             paragraph.add_run(xml_safe(f" · {quote.votes}")).italic = True
+
+
+def _docx_split(document, split: ContestedTheme) -> None:
+    """Where people split in a contested theme: a sentence, then its most voted-on
+    contested comments, each a link to the comment, an excerpt and both counts."""
+    document.add_paragraph(split.lead)
+    for comment in split.comments:
+        paragraph = document.add_paragraph(style="List Bullet")
+        _docx_link(paragraph, comment.url, _("comment #%(id)d", id=comment.comment_id))
+        paragraph.add_run(xml_safe(": " + _("“%(text)s”", text=comment.text) + f" · {comment.votes}"))
 
 
 def _docx_link(paragraph, url: str, text: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -50,6 +50,10 @@ class CommentRow:
     duplicate_group: int | None
     question: str
     text: str
+    #: How each theme came to be on the comment, in the order of :attr:`themes`:
+    #: ``[{"theme": name, "source": TagSource value, "confidence": 0 to 1 or None}]``
+    #: (JSON only: CSV and XLSX keep one cell of theme names).
+    theme_tags: list[dict] = field(default_factory=list)
 
     @property
     def contested(self) -> bool:
@@ -61,10 +65,12 @@ class CommentRow:
                 int(self.contested), self.duplicate_group, self.question, self.text]
 
     def as_dict(self) -> dict:
-        """The row for JSON: themes as a list, ``contested`` true or false."""
+        """The row for JSON: themes as a list, ``contested`` true or false, and
+        ``theme_tags`` (:attr:`theme_tags`: how each tag came to be, by the stable names of
+        :class:`hoering.summaries.models.TagSource`)."""
         values = self.values()
         values[8], values[COLUMNS.index("contested")] = self.themes, self.contested
-        return dict(zip(COLUMNS, values, strict=True))
+        return {**dict(zip(COLUMNS, values, strict=True)), "theme_tags": self.theme_tags}
 
 
 def exported_states(full: bool) -> tuple[str, ...]:
@@ -89,10 +95,13 @@ def comment_rows(consultation: Consultation, *, full: bool, duplicate_groups: di
     """
     duplicate_groups = duplicate_groups or {}
     themes: dict[int, list[str]] = {}
-    for comment_id, name in db.session.execute(
-            sa.select(CommentTheme.comment_id, Theme.name).join(Theme, Theme.id == CommentTheme.theme_id)
+    tags: dict[int, list[dict]] = {}
+    for comment_id, name, source, confidence in db.session.execute(
+            sa.select(CommentTheme.comment_id, Theme.name, CommentTheme.source, CommentTheme.confidence)
+            .join(Theme, Theme.id == CommentTheme.theme_id)
             .where(Theme.consultation_id == consultation.id).order_by(sa.func.lower(Theme.name))):
         themes.setdefault(comment_id, []).append(name)
+        tags.setdefault(comment_id, []).append({"theme": name, "source": source, "confidence": confidence})
     questions = dict(db.session.execute(
         sa.select(Question.id, Question.text).where(Question.consultation_id == consultation.id)).all())
     in_export = sa.and_(Comment.consultation_id == consultation.id, Comment.state.in_(exported_states(full)))
@@ -113,5 +122,5 @@ def comment_rows(consultation: Consultation, *, full: bool, duplicate_groups: di
             agree=support_count, disagree=disagree_count, passes=pass_count,
             duplicate_group=duplicate_groups.get(comment_id),
             question=questions.get(question_id, "") if question_id else "",
-            text="" if state == CommentState.REMOVED.value else body_text,
+            text="" if state == CommentState.REMOVED.value else body_text, theme_tags=tags.get(comment_id, []),
         )

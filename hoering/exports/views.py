@@ -105,6 +105,7 @@ def report_page(slug: str):
     if not staff:  # the public sees the themes the published summary speaks of, not moderators' working themes
         shown = {section.theme.id for section in report.summary.sections}
         report.stats.themes = [count for count in report.stats.themes if count.theme.id in shown]
+        report.splits = []  # contested themes the summary has no section for
     return render_template("exports/report.html", report=report, consultation=consultation, staff=staff)
 
 

@@ -91,7 +91,7 @@ def test_the_report_says_contested_with_both_numbers_never_support_alone(browser
     assert "omstridt: 567 enig, 455 uenig" in text  # the quotes and the theme's counts
     assert "120 enig, 3 uenig" in text
     assert "omstridt: 567 enig, 455 uenig" in cells and "120 enig, 3 uenig" in cells  # the theme table
-    assert "2 031 deltakere stemte" in cells and "Stemmer" in cells
+    assert "2 031 deltakere stemte; enig og uenig er stemmer, ikke personer" in cells and "Stemmer" in cells
     assert "567 støtter" not in text and "Støtter" not in cells
 
     pdf = PdfReader(io.BytesIO(download(officer, consultation.slug, "pdf", REPORT).get_data()))

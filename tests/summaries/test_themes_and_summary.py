@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from hoering.consultations.models import Consultation
