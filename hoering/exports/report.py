@@ -302,6 +302,9 @@ def method_items(report: Report) -> list[MethodItem]:
     provenance = tag_provenance_text(method)
     if provenance:
         themes += " " + provenance
+    themes += " " + _("The quotes were chosen by the moderators among the comments most like the rest of their "
+                      "theme in meaning, not among the most supported: a quote shows a view that was put "
+                      "forward, and its votes do not say how common that view is.")
     analysed = _("%(analysed)s of %(published)s published comments (%(percent)s %%) have been analysed.",
                  analysed=number(method.analysed), published=number(method.published),
                  percent=method.analysed_percent)
