@@ -219,3 +219,21 @@ def test_phrases_never_start_or_end_with_a_stop_word_in_any_language():
     assert chinese and not {"我們", "的", "需要", "我們的"} & set(chinese)
     assert all(not is_stop_word(fold(p), stop_words("zh")) for p in chinese)
     assert phrases("The the and of to", "en") == []
+
+
+def test_the_silhouette_is_scikit_learns_without_importing_it():
+    """The clustering picks its number of groups by this silhouette; it must agree with
+    scikit-learn's, which it replaced to spare the import (docs/PERFORMANCE.md)."""
+    import numpy as np
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
+    from hoering.summaries.meaning import cosine_distances, silhouette
+
+    rng = np.random.default_rng(7)
+    for n, k in [(40, 2), (300, 9), (12, 11)]:
+        matrix = rng.normal(size=(n, 24))
+        labels = np.concatenate([np.arange(k), rng.integers(0, k, n - k)])
+        expected = pairwise_distances(matrix, metric="cosine")
+        assert np.allclose(cosine_distances(matrix), expected, atol=1e-12)
+        assert silhouette(cosine_distances(matrix), labels) == pytest.approx(
+            silhouette_score(expected, labels, metric="precomputed"), abs=1e-9)
