@@ -289,23 +289,31 @@ def suggestions(slug: str):
     them, give two the same name to merge them; the others are discarded."""
     consultation = _consultation_or_404(slug)
     if request.method == "POST":
-        chosen: dict[str, tuple[str, list[int]]] = {}
+        chosen: dict[str, tuple[str, str, list[int]]] = {}
         numbers = sorted({int(key.split("-")[1]) for key in request.form
                           if re.fullmatch(r"proposal-\d{1,2}-accept", key)})  # at most 12 proposals are made
         errors = []
         for number in numbers:
             name = normalize_line(request.form.get(f"proposal-{number}-name", ""))
-            ids = [i for i in (parse_id(raw) for raw in request.form.getlist(f"proposal-{number}-comment")) if i]
+            description = request.form.get(f"proposal-{number}-description", "")
+            # The members are tagged only when the moderator asks for it: a group is often
+            # a mixture (docs/SUMMARIES.md); otherwise they get proposals like any comment.
+            tag_members = request.form.get(f"proposal-{number}-tag") == "1"
+            ids = [i for i in (parse_id(raw) for raw in request.form.getlist(f"proposal-{number}-comment")) if i] \
+                if tag_members else []
             if not name:
                 errors.append(_("Proposal %(num)d needs a name.", num=number))
                 continue
             try:
-                theme_services.check_theme_text(name)
+                name, description = theme_services.check_theme_text(name, description)
             except ServiceError as error:
                 errors.append(_("Proposal %(num)d", num=number) + f": {error.message}")
                 continue
             key = name.casefold()
-            chosen.setdefault(key, (name, []))[1].extend(ids)
+            entry = chosen.setdefault(key, (name, description, []))
+            if description and not entry[1]:
+                chosen[key] = entry = (entry[0], description, entry[2])
+            entry[2].extend(ids)
         if not numbers:
             errors.append(_("Tick the proposals you want to keep."))
         if not errors:
@@ -326,12 +334,15 @@ def suggestions(slug: str):
                            proposals=suggest_themes(consultation), posted=None)
 
 
-def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, list[int]]]) -> int:
-    """Create (or reuse, by name) a theme per chosen name and tag its comments."""
+def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, str, list[int]]]) -> int:
+    """Create (or reuse, by name) a theme per chosen name, with its description, and tag
+    the comments listed for it (none unless the moderator ticked "tag all")."""
     existing = {theme.name.casefold(): theme for theme in theme_services.themes_of(consultation.id)}
-    for name, comment_ids in chosen:
-        theme = existing.get(name.casefold()) or theme_services.create_theme(consultation, current_user, name)
-        theme_services.tag_comments(theme, comment_ids, current_user, source=TagSource.DISCOVERED)
+    for name, description, comment_ids in chosen:
+        theme = existing.get(name.casefold()) or theme_services.create_theme(consultation, current_user, name,
+                                                                             description)
+        if comment_ids:
+            theme_services.tag_comments(theme, comment_ids, current_user, source=TagSource.DISCOVERED)
     return len(chosen)
 
 

@@ -129,6 +129,59 @@ def test_a_confidence_above_every_proposal_says_so(hearing, browser_for, app):
         assert "Ingen forslag har en sikkerhet på 100 % eller mer." in html
 
 
+def provenance(app, consultation_id: int) -> dict[int, tuple[int, str, float | None]]:
+    with app.app_context():
+        return {c: (t, source, confidence) for c, t, source, confidence in db.session.execute(
+            sa.select(CommentTheme.comment_id, CommentTheme.theme_id, CommentTheme.source, CommentTheme.confidence)
+            .join(Theme, Theme.id == CommentTheme.theme_id).where(Theme.consultation_id == consultation_id))}
+
+
+def suggestion_form(html: str) -> tuple[int, list[str]]:
+    """The first discovered group's number and member ids."""
+    found = re.findall(r'name="proposal-(\d+)-comment" value="(\d+)"', html)
+    number = found[0][0]
+    return int(number), [c for n, c in found if n == number]
+
+
+def test_keeping_a_discovered_group_creates_the_theme_without_tagging(hearing, browser_for, app):
+    consultation, ids, themes, _ = hearing
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/temaforslag"
+    page = moderator.get(url).get_data(as_text=True)
+    number, members = suggestion_form(page)
+    assert f'name="proposal-{number}-tag" value="1" aria-describedby' in page  # unticked by default
+    assert re.search(rf"Merk også (alle )?{len(members)} kommentar", page)
+    before = tags(app, consultation.id)
+    response = moderator.submit(url, data={
+        f"proposal-{number}-accept": "1", f"proposal-{number}-name": "Byliv",
+        f"proposal-{number}-description": "Sykler og bøker i sentrum.", f"proposal-{number}-comment": members})
+    assert response.status_code == 303
+    with app.app_context():
+        theme = db.session.scalar(sa.select(Theme).where(Theme.name == "Byliv"))
+        assert theme.description == "Sykler og bøker i sentrum."
+    assert tags(app, consultation.id) == before  # no member tagged blindly
+    # The members get proposals like any untagged comment.
+    proposed = moderator.get(f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer").get_data(as_text=True)
+    assert {int(c) for c in members} & {c for c, _, _ in proposals(proposed)}
+
+
+def test_keeping_a_discovered_group_with_tag_all_tags_the_ticked_members(hearing, browser_for, app):
+    consultation, ids, themes, _ = hearing
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/temaforslag"
+    number, members = suggestion_form(moderator.get(url).get_data(as_text=True))
+    response = moderator.submit(url, data={
+        f"proposal-{number}-accept": "1", f"proposal-{number}-name": "Byliv", f"proposal-{number}-tag": "1",
+        f"proposal-{number}-comment": members[:-1]})
+    assert response.status_code == 303
+    found = provenance(app, consultation.id)
+    with app.app_context():
+        theme_id = db.session.scalar(sa.select(Theme.id).where(Theme.name == "Byliv"))
+    assert {int(c) for c in members[:-1]} <= {c for c, (t, _, _) in found.items() if t == theme_id}
+    assert all(found[int(c)][1] == "discovered" for c in members[:-1])
+    assert int(members[-1]) not in found or found[int(members[-1])][0] != theme_id
+
+
 def test_proposals_follow_the_themes(hearing, browser_for, app):
     """Renaming a theme and untagging its example raise the content version: the proposals
     are made again, and library comments are far less sure to be about "Skatt"."""
