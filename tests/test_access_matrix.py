@@ -183,7 +183,7 @@ MATRIX = [
      {"q": "innlegg", "theme": "{theme}", "confirm": "1"}, MODERATORS, 303),
     ("summaries.theme_proposals", "GET", "/moderering/hoeringer/{slug}/foreslatte-temaer", None, MODERATORS, 200),
     ("summaries.theme_proposals", "POST", "/moderering/hoeringer/{slug}/foreslatte-temaer",
-     {"action": "checked", "one": "{other_comment}-{theme}"}, MODERATORS, 303),
+     {"action": "group", "group": "{theme}", "row": "{other_comment}", "accept": "{other_comment}"}, MODERATORS, 303),
     ("exports.staff_page", "GET", "/saksbehandling/hoeringer/{slug}", None, STAFF, 200),
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.csv", None, STAFF, 200),
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.xlsx", None, STAFF, 200),

@@ -99,7 +99,7 @@ DRAFT_MATRIX = [
      {"q": "innlegg", "theme": "{theme}", "confirm": "1"}, ADMINS, 303),
     ("summaries.theme_proposals", "GET", "/moderering/hoeringer/{slug}/foreslatte-temaer", None, ADMINS, 200),
     ("summaries.theme_proposals", "POST", "/moderering/hoeringer/{slug}/foreslatte-temaer",
-     {"action": "checked", "one": "{comment}-{theme}"}, ADMINS, 303),
+     {"action": "group", "group": "{theme}", "row": "{comment}", "accept": "{comment}"}, ADMINS, 303),
     ("exports.staff_page", "GET", "/saksbehandling/hoeringer/{slug}", None, CASE_OFFICERS, 200),
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.csv", None, CASE_OFFICERS, 200),
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.xlsx", None, CASE_OFFICERS,

@@ -28,7 +28,8 @@ and description and the vectors of the comments tagged with it (the name countin
 example); a comment's proposed theme is the most similar prototype, and its confidence the
 softmax of the similarities at temperature :data:`TEMPERATURE` (fitted on the hand-labelled
 Bowling Green sample, ``bench/themes.py``). Below :data:`MIN_CONFIDENCE` there is no
-proposal.
+proposal. :func:`ranked` keeps each comment's closest themes, so that a proposal a
+moderator declined gives way to the next best (:mod:`hoering.summaries.suggestions`).
 """
 
 from __future__ import annotations
@@ -428,6 +429,37 @@ def assign(ids: Sequence[int], matrix, theme_ids: Sequence[int], theme_vectors, 
     best, confidence = confidences(matrix, prototypes(theme_vectors, examples), temperature)
     return {int(comment_id): (int(theme_ids[b]), round(float(c), 4))
             for comment_id, b, c in zip(ids, best, confidence, strict=True) if c >= min_confidence}
+
+
+def ranked(ids: Sequence[int], matrix, theme_ids: Sequence[int], theme_vectors, examples: Sequence[object],
+           temperature: float, keep: int = 5, floor: float = 0.05) -> dict[int, list[tuple[int, float]]]:
+    """The themes each comment is closest to, for proposals that can be declined:
+    ``{comment id: [(theme id, confidence in [0, 1]), …]}``, most confident first, at most
+    ``keep`` themes per comment and none below ``floor`` (the softmax of :func:`confidences`
+    over all themes; a declined theme is left out afterwards and the rest renormalised,
+    :func:`hoering.summaries.suggestions.proposed_themes`). Empty without themes or
+    comments.
+
+    Args:
+        ids: comment ids.
+        matrix: their unit vectors, array ``(len(ids), dimensions)``.
+        theme_ids: the themes' ids, in the order of ``theme_vectors`` and ``examples``.
+        theme_vectors, examples: as for :func:`prototypes`.
+        temperature: > 0, as for :func:`confidences`.
+    """
+    import numpy as np
+
+    if not len(ids) or not len(theme_ids):
+        return {}
+    prototype_matrix = prototypes(theme_vectors, examples)
+    similarities = np.asarray(matrix, dtype=np.float32) @ prototype_matrix.T / temperature
+    similarities -= similarities.max(axis=1, keepdims=True)
+    weights = np.exp(similarities)
+    weights /= weights.sum(axis=1, keepdims=True)
+    order = np.argsort(-weights, axis=1, kind="stable")[:, :keep]
+    return {int(comment_id): [(int(theme_ids[j]), round(float(weights[row, j]), 4)) for j in order[row]
+                              if weights[row, j] >= floor]
+            for row, comment_id in enumerate(ids)}
 
 
 def theme_text(name: str, description: str) -> str:
