@@ -23,15 +23,17 @@ from flask_babel import lazy_gettext as _l
 
 from hoering import embeddings, isolation
 from hoering.comments.models import Comment, CommentState
+from hoering.consultations import versions
 from hoering.consultations.models import Consultation
 from hoering.consultations.pagecache import per_version
 from hoering.consultations.versions import head_of
 from hoering.database import insert_unless_present
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
+from hoering.sanitize import normalize_line
 from hoering.summaries import coding, meaning, vectors
 from hoering.summaries import themes as theme_services
-from hoering.summaries.models import CommentTheme, DeclinedProposal, ReadWithoutTheme, TagSource, Theme
+from hoering.summaries.models import CommentTheme, DeclinedProposal, ReadWithoutTheme, TagSource, Theme, ThemeSeed
 from hoering.timeutil import utcnow
 
 #: Below this confidence no theme is proposed for a comment (the figure's source is there).
@@ -128,11 +130,19 @@ def _assign(consultation_id: int) -> dict[int, list[tuple[int, float]]]:
                                                                    Comment.id.not_in(_covered(consultation_id)))))
     if not untagged:
         return {}
-    ids, matrix = vectors.comment_vectors(consultation_id, comment_ids=untagged + [c for _, c in tags])
+    seeds = db.session.execute(sa.select(ThemeSeed.theme_id, ThemeSeed.comment_id)
+                               .join(Comment, Comment.id == ThemeSeed.comment_id).where(published)).all()
+    ids, matrix = vectors.comment_vectors(consultation_id, comment_ids=sorted(
+        set(untagged) | {c for _, c in tags} | {c for _, c in seeds}))
     row = {comment_id: i for i, comment_id in enumerate(ids)}
     model = vectors.current_embedder()
     theme_vectors = model.embed([meaning.theme_text(name, description) for _, name, description in themes])
-    examples = [matrix[[row[c] for t, c in tags if t == theme_id and c in row]] for theme_id, _, _ in themes]
+    # A theme's examples are its tagged comments; a theme kept from a discovered group with
+    # none tagged yet has the group's comments instead (its seeds).
+    examples = []
+    for theme_id, _, _ in themes:
+        tagged = [row[c] for t, c in tags if t == theme_id and c in row]
+        examples.append(matrix[tagged or [row[c] for t, c in seeds if t == theme_id and c in row]])
     wanted = [i for i in untagged if i in row]
     return meaning.ranked(wanted, matrix[[row[i] for i in wanted]], [t for t, _, _ in themes], theme_vectors,
                           examples, meaning.TEMPERATURE.get(model.name, 0.04))
@@ -353,6 +363,37 @@ def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, in
         changed += len(theme_services.tag_comments(themes[theme_id], [c for c, t in pairs if t == theme_id],
                                                    user, source=source, confidences=confidences).changed)
     return changed
+
+
+def keep_discovered(consultation: Consultation, user, name: str, description: str, tag_ids: list[int],
+                    seed_ids: list[int]) -> Theme:
+    """Keep a discovered group ("Temaforslag") as a theme: create it with ``name`` and
+    ``description`` (or reuse the consultation's theme of that name, case-insensitive),
+    tag the comments ``tag_ids`` (:attr:`TagSource.DISCOVERED`), and record ``seed_ids``
+    (the group's comments the moderator did not ask to tag) as the theme's seeds: they
+    stand in for tagged examples in its prototype until a comment is tagged with it
+    (:class:`hoering.summaries.models.ThemeSeed`). Only published comments of the
+    consultation become seeds; others are left out. Commits.
+
+    Raises:
+        ValidationFailed: an empty or too long name or description.
+    """
+    existing = {t.name.casefold(): t for t in theme_services.themes_of(consultation.id)}
+    theme = existing.get(normalize_line(name).casefold()) or theme_services.create_theme(
+        consultation, user, name, description)
+    if tag_ids:
+        theme_services.tag_comments(theme, tag_ids, user, source=TagSource.DISCOVERED)
+    wanted = sorted(set(seed_ids))
+    own = set(db.session.scalars(sa.select(Comment.id).where(
+        Comment.id.in_(wanted), Comment.consultation_id == consultation.id,
+        Comment.state == CommentState.PUBLISHED.value))) if wanted else set()
+    for comment_id in sorted(own):
+        insert_unless_present(ThemeSeed, {"theme_id": theme.id, "comment_id": comment_id},
+                              unique=("theme_id", "comment_id"))
+    if own:
+        versions.bump(consultation_ids=[consultation.id])  # the prototypes change
+    db.session.commit()
+    return theme
 
 
 #: The choice "read, no theme" in a row of a group of proposals.

@@ -300,8 +300,7 @@ def suggestions(slug: str):
             # The members are tagged only when the moderator asks for it: a group is often
             # a mixture (docs/SUMMARIES.md); otherwise they get proposals like any comment.
             tag_members = request.form.get(f"proposal-{number}-tag") == "1"
-            ids = [i for i in (parse_id(raw) for raw in request.form.getlist(f"proposal-{number}-comment")) if i] \
-                if tag_members else []
+            ids = [i for i in (parse_id(raw) for raw in request.form.getlist(f"proposal-{number}-comment")) if i]
             if not name:
                 errors.append(_("Proposal %(num)d needs a name.", num=number))
                 continue
@@ -311,10 +310,10 @@ def suggestions(slug: str):
                 errors.append(_("Proposal %(num)d", num=number) + f": {error.message}")
                 continue
             key = name.casefold()
-            entry = chosen.setdefault(key, (name, description, []))
+            entry = chosen.setdefault(key, (name, description, [], []))
             if description and not entry[1]:
-                chosen[key] = entry = (entry[0], description, entry[2])
-            entry[2].extend(ids)
+                chosen[key] = entry = (entry[0], description, entry[2], entry[3])
+            (entry[2] if tag_members else entry[3]).extend(ids)
         if not numbers:
             errors.append(_("Tick the proposals you want to keep."))
         if not errors:
@@ -335,15 +334,11 @@ def suggestions(slug: str):
                            proposals=suggest_themes(consultation), posted=None)
 
 
-def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, str, list[int]]]) -> int:
-    """Create (or reuse, by name) a theme per chosen name, with its description, and tag
-    the comments listed for it (none unless the moderator ticked "tag all")."""
-    existing = {theme.name.casefold(): theme for theme in theme_services.themes_of(consultation.id)}
-    for name, description, comment_ids in chosen:
-        theme = existing.get(name.casefold()) or theme_services.create_theme(consultation, current_user, name,
-                                                                             description)
-        if comment_ids:
-            theme_services.tag_comments(theme, comment_ids, current_user, source=TagSource.DISCOVERED)
+def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, str, list[int], list[int]]]) -> int:
+    """Keep each chosen group as a theme (created, or reused by name): tag the comments
+    listed for tagging, and keep the others as the theme's seed examples."""
+    for name, description, tagged, seeds in chosen:
+        suggestions_services.keep_discovered(consultation, current_user, name, description, tagged, seeds)
     return len(chosen)
 
 

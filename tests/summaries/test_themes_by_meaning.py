@@ -12,7 +12,14 @@ import sqlalchemy as sa
 
 from hoering.extensions import db
 from hoering.summaries.meaning import fold, is_stop_word, phrases, stop_words
-from hoering.summaries.models import CommentTheme, CommentVector, DeclinedProposal, ReadWithoutTheme, Theme
+from hoering.summaries.models import (
+    CommentTheme,
+    CommentVector,
+    DeclinedProposal,
+    ReadWithoutTheme,
+    Theme,
+    ThemeSeed,
+)
 
 CYCLING = ["Vi trenger flere sykkelveier langs hovedveien.", "Sykkelfeltet i sentrum er for smalt og farlig.",
            "Bygg en sammenhengende sykkelvei til skolen.", "Syklister trenger egne felt adskilt fra bilene.",
@@ -297,6 +304,46 @@ def test_keeping_a_discovered_group_creates_the_theme_without_tagging(hearing, b
     proposed = moderator.get(f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer").get_data(as_text=True)
     assert {int(c) for c in members} & {c for c, _, _ in proposals(proposed)}
     assert f'<option value="{theme_id}"' in proposed
+
+
+def test_a_kept_group_s_comments_are_its_theme_s_first_examples(hearing, browser_for, app):
+    """Kept without tagging, the group's ticked comments are the new theme's seeds: its
+    prototype reflects the group, not only a name that may say little."""
+    from hoering.consultations import versions
+
+    consultation, ids, themes, _ = hearing
+    with app.app_context():  # only the cycling theme: the library comments are a group of their own
+        db.session.execute(sa.delete(CommentTheme).where(CommentTheme.theme_id == themes["library"]))
+        db.session.execute(sa.delete(Theme).where(Theme.id == themes["library"]))
+        versions.bump(consultation_ids=[consultation.id])
+        db.session.commit()
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/temaforslag"
+    page = moderator.get(url).get_data(as_text=True)
+    found = re.findall(r'name="proposal-(\d+)-comment" value="(\d+)"', page)
+    library = {ids[t] for t in LIBRARY}
+    number = next(n for n, c in found if int(c) in library)
+    members = [c for n, c in found if n == number]
+    response = moderator.submit(url, data={
+        f"proposal-{number}-accept": "1", f"proposal-{number}-name": "Gruppe A",
+        f"proposal-{number}-comment": members})
+    assert response.status_code == 303
+    with app.app_context():
+        theme_id = db.session.scalar(sa.select(Theme.id).where(Theme.name == "Gruppe A"))
+        assert set(db.session.scalars(sa.select(ThemeSeed.comment_id).where(ThemeSeed.theme_id == theme_id))) == {
+            int(c) for c in members}
+
+    def confidence_of_the_group():
+        rows = proposals(moderator.get(f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer")
+                         .get_data(as_text=True))
+        return sum(p for c, t, p in rows if t == theme_id and str(c) in members)
+
+    seeded = confidence_of_the_group()
+    with app.app_context():  # the same theme without its seeds: the name alone
+        db.session.execute(sa.delete(ThemeSeed))
+        versions.bump(consultation_ids=[consultation.id])
+        db.session.commit()
+    assert seeded > confidence_of_the_group()
 
 
 def test_keeping_a_discovered_group_with_tag_all_tags_the_ticked_members(hearing, browser_for, app):
