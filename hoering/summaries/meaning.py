@@ -28,7 +28,8 @@ and description and the vectors of the comments tagged with it (the name countin
 example); a comment's proposed theme is the most similar prototype, and its confidence the
 softmax of the similarities at temperature :data:`TEMPERATURE` (fitted on the hand-labelled
 Bowling Green sample, ``bench/themes.py``). Below :data:`MIN_CONFIDENCE` there is no
-proposal.
+proposal. :func:`ranked` keeps each comment's closest themes, so that a proposal a
+moderator declined gives way to the next best (:mod:`hoering.summaries.suggestions`).
 """
 
 from __future__ import annotations
@@ -263,6 +264,49 @@ def key_phrases(texts: Sequence[str], labels: Sequence[int], centroids, language
     return result
 
 
+def cosine_distances(matrix):
+    """The cosine distances (1 − cosine, clipped to [0, 2], 0 on the diagonal) between the
+    rows of ``matrix`` (``(n, dimensions)``): array ``(n, n)`` of float64, as scikit-learn's
+    ``pairwise_distances(metric="cosine")`` gives them (without importing scikit-learn,
+    which alone took 0.8 s of the first "Temaforslag": docs/PERFORMANCE.md)."""
+    import numpy as np
+
+    unit = _unit(np.asarray(matrix, dtype=np.float64))
+    distances = np.clip(1.0 - unit @ unit.T, 0.0, 2.0)
+    np.fill_diagonal(distances, 0.0)
+    return distances
+
+
+def silhouette(distances, labels) -> float:
+    """The mean silhouette coefficient (Rousseeuw, 1987) of a clustering, as scikit-learn's
+    ``silhouette_score(metric="precomputed")`` computes it: per row, ``(b − a) / max(a, b)``
+    with ``a`` the mean distance to the other rows of its cluster and ``b`` the least mean
+    distance to another cluster; 0 for a row alone in its cluster.
+
+    Args:
+        distances: array ``(n, n)`` of distances.
+        labels: array ``(n,)`` of cluster numbers ``0 .. k − 1`` (2 ≤ k < n).
+    """
+    import numpy as np
+
+    labels = np.asarray(labels)
+    clusters = int(labels.max()) + 1
+    onehot = np.zeros((len(labels), clusters))
+    onehot[np.arange(len(labels)), labels] = 1.0
+    sums = distances @ onehot  # (n, k): summed distance of each row to each cluster
+    sizes = onehot.sum(axis=0)
+    rows = np.arange(len(labels))
+    own = sizes[labels]
+    a = sums[rows, labels] / np.maximum(own - 1, 1)
+    means = sums / np.maximum(sizes, 1)
+    means[rows, labels] = np.inf
+    means[:, sizes == 0] = np.inf
+    b = means.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+    return float(np.nan_to_num(scores).mean())
+
+
 def cluster_labels(matrix, clusters: int | None = None) -> list[int]:
     """Cluster labels of the unit rows of ``matrix`` (``(n, dimensions)``, n ≥ 3) by Ward's
     agglomerative clustering; ``clusters`` of them, or as many as give the best silhouette
@@ -274,7 +318,6 @@ def cluster_labels(matrix, clusters: int | None = None) -> list[int]:
     size, largest first (ties: by the smallest member index)."""
     import numpy as np
     from scipy.cluster.hierarchy import fcluster, linkage
-    from sklearn.metrics import pairwise_distances, silhouette_score
 
     matrix = np.asarray(matrix, dtype=np.float64)
     n = len(matrix)
@@ -282,13 +325,12 @@ def cluster_labels(matrix, clusters: int | None = None) -> list[int]:
     part = matrix[sample]
     tree = linkage(part, method="ward")
     tries = [clusters] if clusters else [k for k in CLUSTER_RANGE if k < len(part)] or [2]
-    distances = pairwise_distances(part, metric="cosine") if len(tries) > 1 else None
+    distances = cosine_distances(part) if len(tries) > 1 else None
     best = None
     for k in tries:
         labels = fcluster(tree, t=k, criterion="maxclust") - 1
         found = len(set(labels.tolist()))
-        score = silhouette_score(distances, labels, metric="precomputed") if distances is not None and \
-            1 < found < len(part) else 0.0
+        score = silhouette(distances, labels) if distances is not None and 1 < found < len(part) else 0.0
         if best is None or score > best[0] + 1e-9:
             best = (score, labels)
     labels = best[1]
@@ -387,6 +429,37 @@ def assign(ids: Sequence[int], matrix, theme_ids: Sequence[int], theme_vectors, 
     best, confidence = confidences(matrix, prototypes(theme_vectors, examples), temperature)
     return {int(comment_id): (int(theme_ids[b]), round(float(c), 4))
             for comment_id, b, c in zip(ids, best, confidence, strict=True) if c >= min_confidence}
+
+
+def ranked(ids: Sequence[int], matrix, theme_ids: Sequence[int], theme_vectors, examples: Sequence[object],
+           temperature: float, keep: int = 5, floor: float = 0.05) -> dict[int, list[tuple[int, float]]]:
+    """The themes each comment is closest to, for proposals that can be declined:
+    ``{comment id: [(theme id, confidence in [0, 1]), …]}``, most confident first, at most
+    ``keep`` themes per comment and none below ``floor`` (the softmax of :func:`confidences`
+    over all themes; a declined theme is left out afterwards and the rest renormalised,
+    :func:`hoering.summaries.suggestions.proposed_themes`). Empty without themes or
+    comments.
+
+    Args:
+        ids: comment ids.
+        matrix: their unit vectors, array ``(len(ids), dimensions)``.
+        theme_ids: the themes' ids, in the order of ``theme_vectors`` and ``examples``.
+        theme_vectors, examples: as for :func:`prototypes`.
+        temperature: > 0, as for :func:`confidences`.
+    """
+    import numpy as np
+
+    if not len(ids) or not len(theme_ids):
+        return {}
+    prototype_matrix = prototypes(theme_vectors, examples)
+    similarities = np.asarray(matrix, dtype=np.float32) @ prototype_matrix.T / temperature
+    similarities -= similarities.max(axis=1, keepdims=True)
+    weights = np.exp(similarities)
+    weights /= weights.sum(axis=1, keepdims=True)
+    order = np.argsort(-weights, axis=1, kind="stable")[:, :keep]
+    return {int(comment_id): [(int(theme_ids[j]), round(float(weights[row, j]), 4)) for j in order[row]
+                              if weights[row, j] >= floor]
+            for row, comment_id in enumerate(ids)}
 
 
 def theme_text(name: str, description: str) -> str:

@@ -77,6 +77,18 @@ class DeclinedProposal(db.Model):
     declined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ThemeSeed(db.Model):
+    """A comment of the discovered group a theme was kept from ("Temaforslag"), kept
+    without tagging it: the group's comments stand in for tagged examples in the theme's
+    prototype until comments are tagged with it (:mod:`hoering.summaries.suggestions`),
+    so the proposals reflect the group and not the name alone."""
+
+    __tablename__ = "theme_seed_comment"
+
+    theme_id: Mapped[int] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), primary_key=True)
+
+
 class ReadWithoutTheme(db.Model):
     """A published comment a moderator has read and found no theme for ("lest, uten tema"):
     who marked it and when, recorded like a tag (:class:`CommentTheme`). A comment is

@@ -14,6 +14,7 @@ code runs on hashed character n-grams (docs/SUMMARIES.md gives what that costs).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -22,14 +23,18 @@ from flask_babel import lazy_gettext as _l
 
 from hoering import embeddings, isolation
 from hoering.comments.models import Comment, CommentState
+from hoering.consultations import versions
 from hoering.consultations.models import Consultation
 from hoering.consultations.pagecache import per_version
 from hoering.consultations.versions import head_of
+from hoering.database import insert_unless_present
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
-from hoering.summaries import meaning, vectors
+from hoering.sanitize import normalize_line
+from hoering.summaries import coding, meaning, vectors
 from hoering.summaries import themes as theme_services
-from hoering.summaries.models import CommentTheme, TagSource, Theme
+from hoering.summaries.models import CommentTheme, DeclinedProposal, ReadWithoutTheme, TagSource, Theme, ThemeSeed
+from hoering.timeutil import utcnow
 
 #: Below this confidence no theme is proposed for a comment (the figure's source is there).
 MIN_CONFIDENCE = meaning.MIN_CONFIDENCE
@@ -111,8 +116,9 @@ def suggest_themes(consultation: Consultation) -> list[Proposal]:
             for n, (terms, members, representatives) in enumerate(found, start=1)]
 
 
-def _assign(consultation_id: int) -> dict[int, tuple[int, float]]:
-    """In the child: the proposed themes (see :func:`proposed_themes`)."""
+def _assign(consultation_id: int) -> dict[int, list[tuple[int, float]]]:
+    """In the child: each untagged published comment's closest themes (see
+    :func:`hoering.summaries.meaning.ranked` and :func:`proposed_themes`)."""
     themes = db.session.execute(sa.select(Theme.id, Theme.name, Theme.description)
                                 .where(Theme.consultation_id == consultation_id).order_by(Theme.id)).all()
     if not themes:
@@ -124,33 +130,85 @@ def _assign(consultation_id: int) -> dict[int, tuple[int, float]]:
                                                                    Comment.id.not_in(_covered(consultation_id)))))
     if not untagged:
         return {}
-    ids, matrix = vectors.comment_vectors(consultation_id, comment_ids=untagged + [c for _, c in tags])
+    seeds = db.session.execute(sa.select(ThemeSeed.theme_id, ThemeSeed.comment_id)
+                               .join(Comment, Comment.id == ThemeSeed.comment_id).where(published)).all()
+    ids, matrix = vectors.comment_vectors(consultation_id, comment_ids=sorted(
+        set(untagged) | {c for _, c in tags} | {c for _, c in seeds}))
     row = {comment_id: i for i, comment_id in enumerate(ids)}
     model = vectors.current_embedder()
     theme_vectors = model.embed([meaning.theme_text(name, description) for _, name, description in themes])
-    examples = [matrix[[row[c] for t, c in tags if t == theme_id and c in row]] for theme_id, _, _ in themes]
+    # A theme's examples are its tagged comments; a theme kept from a discovered group with
+    # none tagged yet has the group's comments instead (its seeds).
+    examples = []
+    for theme_id, _, _ in themes:
+        tagged = [row[c] for t, c in tags if t == theme_id and c in row]
+        examples.append(matrix[tagged or [row[c] for t, c in seeds if t == theme_id and c in row]])
     wanted = [i for i in untagged if i in row]
-    return meaning.assign(wanted, matrix[[row[i] for i in wanted]], [t for t, _, _ in themes], theme_vectors,
-                          examples, meaning.TEMPERATURE.get(model.name, 0.04), MIN_CONFIDENCE)
+    return meaning.ranked(wanted, matrix[[row[i] for i in wanted]], [t for t, _, _ in themes], theme_vectors,
+                          examples, meaning.TEMPERATURE.get(model.name, 0.04))
+
+
+def _ranked(consultation: Consultation) -> dict[int, list[tuple[int, float]]]:
+    """The cached closest themes of each untagged published comment (once per content
+    version and embedding method, in a child process)."""
+    return per_version(head_of(consultation), f"theme-ranking:{method_key()}",
+                       lambda: isolation.run(_assign, consultation.id), by_language=False)
+
+
+def declined_pairs(consultation_id: int) -> dict[int, set[int]]:
+    """The proposals moderators declined in the consultation: ``{comment id: {theme id}}``."""
+    found: dict[int, set[int]] = {}
+    for comment_id, theme_id in db.session.execute(
+            sa.select(DeclinedProposal.comment_id, DeclinedProposal.theme_id)
+            .join(Theme, Theme.id == DeclinedProposal.theme_id).where(Theme.consultation_id == consultation_id)):
+        found.setdefault(comment_id, set()).add(theme_id)
+    return found
+
+
+def _read_ids(consultation_id: int) -> set[int]:
+    return set(db.session.scalars(sa.select(ReadWithoutTheme.comment_id).join(
+        Comment, Comment.id == ReadWithoutTheme.comment_id).where(Comment.consultation_id == consultation_id)))
 
 
 def proposed_themes(consultation: Consultation) -> dict[int, tuple[int, float]]:
-    """A proposed theme for each published comment of ``consultation`` that no theme covers
-    yet: ``{comment id: (theme id, confidence)}``, the confidence in [0, 1] (the share of
-    the softmax of the similarities to each theme's prototype: its name and description and
-    the comments tagged with it; :mod:`hoering.summaries.meaning`). Comments whose
-    confidence is below :data:`MIN_CONFIDENCE` are left out ("no proposal"); so is every
-    comment while the consultation has no theme.
+    """A proposed theme for each published comment of ``consultation`` that is not
+    analysed yet (no theme, no "read, no theme" mark): ``{comment id: (theme id,
+    confidence)}``, the confidence in [0, 1] (the share of the softmax of the similarities
+    to each theme's prototype: its name and description and the comments tagged with it;
+    :mod:`hoering.summaries.meaning`). A theme a moderator declined for a comment
+    (:func:`decline_proposals`) is left out of its softmax, which is renormalised over the
+    other themes, so the next best theme is proposed when it reaches
+    :data:`MIN_CONFIDENCE`. Comments whose confidence is below it are left out ("no
+    proposal"); so is every comment while the consultation has no theme.
 
-    Computed in a child process once per content version and embedding method, then from
-    the cache; for any feature to show (the values are plain ints and floats).
+    The similarities are computed in a child process once per content version and
+    embedding method, then come from the cache; marks and declines (which do not change
+    the content version) are applied on every call (two queries). The values are plain
+    ints and floats, for any feature to show.
 
     Raises:
         hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
     """
-    found = per_version(head_of(consultation), f"theme-assignment:{method_key()}",
-                        lambda: isolation.run(_assign, consultation.id), by_language=False)
-    return dict(found)
+    found = _ranked(consultation)
+    if not found:
+        return {}
+    read = _read_ids(consultation.id)
+    declined = declined_pairs(consultation.id)
+    proposals = {}
+    for comment_id, choices in found.items():
+        if comment_id in read:
+            continue
+        left_out = declined.get(comment_id, ())
+        if left_out:
+            rest = 1.0 - sum(c for t, c in choices if t in left_out)
+            choices = [(t, c / rest if rest > 1e-9 else 0.0) for t, c in choices if t not in left_out]
+        if choices and choices[0][1] >= MIN_CONFIDENCE:
+            proposals[comment_id] = (choices[0][0], round(min(choices[0][1], 1.0), 4))
+    return proposals
+
+
+#: Proposals shown on one page of "Foreslåtte temaer" (the groups continue on the next).
+PROPOSALS_PER_PAGE = 100
 
 
 @dataclass
@@ -162,17 +220,124 @@ class ProposedTheme:
     confidence: float
 
 
-def proposal_rows(consultation: Consultation) -> tuple[list[ProposedTheme], dict[int, Theme], int]:
-    """The proposed themes of the consultation's untagged published comments, most
-    confident first (ties by comment id), its themes by id, and the number of untagged
-    published comments (with a proposal or not)."""
+@dataclass
+class ProposalGroup:
+    """The proposals of one theme on a page: ``rows`` most confident first; ``total`` is
+    the group's size on every page, ``first`` the 1-based position of its first row
+    shown."""
+
+    theme: Theme
+    rows: list[ProposedTheme]
+    total: int
+    first: int
+
+
+@dataclass
+class ProposalPage:
+    """A page of proposals grouped by proposed theme (largest group first)."""
+
+    groups: list[ProposalGroup]
+    themes: dict[int, Theme]
+    untagged: int
+    proposed: int
+    page: int
+    pages: int
+
+
+def _ordered(consultation: Consultation, themes: dict[int, Theme]) -> tuple[list[tuple[int, int, float]], int]:
+    """Every current proposal as ``(comment id, theme id, confidence)``, grouped by theme
+    (largest group first, ties by theme name), most confident first within a group (ties
+    by comment id); and the number of published comments not analysed yet."""
     proposals = proposed_themes(consultation)
+    uncovered = set(db.session.scalars(sa.select(Comment.id).where(
+        Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value,
+        Comment.id.not_in(_covered(consultation.id)))))
+    unanalysed = len(uncovered - _read_ids(consultation.id))
+    rows = [(c, t, confidence) for c, (t, confidence) in proposals.items() if c in uncovered and t in themes]
+    sizes = Counter(t for _, t, _ in rows)
+    rows.sort(key=lambda r: (-sizes[r[1]], themes[r[1]].name.casefold(), r[1], -r[2], r[0]))
+    return rows, unanalysed
+
+
+def proposal_page(consultation: Consultation, page: int = 1, per_page: int | None = None) -> ProposalPage:
+    """One page of the proposals, grouped by proposed theme, largest group first and most
+    confident first within a group; a page holds at most ``per_page`` proposals (a large
+    group continues on the next page), and only the page's comments are loaded.
+
+    Args:
+        page: 1-based; a page past the last shows the last.
+        per_page: proposals a page (default :data:`PROPOSALS_PER_PAGE`).
+    """
+    per_page = per_page or PROPOSALS_PER_PAGE
     themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
-    uncovered = {c.id: c for c in db.session.scalars(_uncovered_published(consultation.id))}
-    rows = [ProposedTheme(uncovered[c], themes[t], confidence) for c, (t, confidence) in proposals.items()
-            if c in uncovered and t in themes]
-    rows.sort(key=lambda row: (-row.confidence, row.comment.id))
-    return rows, themes, len(uncovered)
+    rows, unanalysed = _ordered(consultation, themes)
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
+    shown = rows[(page - 1) * per_page:page * per_page]
+    comments = {c.id: c for c in db.session.scalars(
+        sa.select(Comment).where(Comment.id.in_([c for c, _, _ in shown])))} if shown else {}
+    sizes = Counter(t for _, t, _ in rows)
+    before = Counter(t for _, t, _ in rows[:(page - 1) * per_page])
+    groups: list[ProposalGroup] = []
+    for comment_id, theme_id, confidence in shown:
+        if not groups or groups[-1].theme.id != theme_id:
+            groups.append(ProposalGroup(themes[theme_id], [], sizes[theme_id], before[theme_id] + 1))
+        groups[-1].rows.append(ProposedTheme(comments[comment_id], themes[theme_id], confidence))
+    return ProposalPage(groups, themes, unanalysed, len(rows), page, pages)
+
+
+def proposals_above(consultation: Consultation, percent: int, excluded: set[int] = frozenset()
+                    ) -> list[tuple[int, int, float]]:
+    """The current proposals with a confidence of at least ``percent`` (0 to 100), except
+    the comments in ``excluded`` (ids the moderator unticked): ``[(comment id, theme id,
+    confidence)]`` in the page's order."""
+    themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
+    return [row for row in _ordered(consultation, themes)[0] if row[2] * 100 >= percent and row[0] not in excluded]
+
+
+def decline_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]]) -> int:
+    """Record that a moderator declined these proposals (``[(comment id, theme id)]``):
+    the theme is not proposed for the comment again (:func:`proposed_themes` proposes the
+    next best theme, or none). A pair declined before is left as it was (the primary key
+    decides). Commits.
+
+    Returns:
+        The number of pairs newly declined.
+
+    Raises:
+        ValidationFailed: a theme that is not one of the consultation's, or a comment that is
+            not a published comment of it; then nothing is recorded.
+    """
+    _check_pairs(consultation, pairs)
+    added = 0
+    for comment_id, theme_id in dict.fromkeys(pairs):
+        added += insert_unless_present(DeclinedProposal, {
+            "comment_id": comment_id, "theme_id": theme_id, "declined_by_id": user.id if user else None,
+            "declined_at": utcnow()}, unique=("comment_id", "theme_id"))
+    db.session.commit()
+    return added
+
+
+def _check_pairs(consultation: Consultation, pairs: list[tuple[int, int]]) -> dict[int, Theme]:
+    """The consultation's themes by id, once every pair is a published comment of it with
+    one of its themes.
+
+    Raises:
+        ValidationFailed: otherwise (nothing is written).
+    """
+    themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
+    unknown = sorted({t for _, t in pairs} - set(themes))
+    if unknown:
+        raise ValidationFailed(_l("There is no theme with number %(ids)s in this consultation.",
+                                  ids=", ".join(str(i) for i in unknown)))
+    ids = {c for c, _ in pairs}
+    own = set(db.session.scalars(sa.select(Comment.id).where(
+        Comment.id.in_(ids), Comment.consultation_id == consultation.id,
+        Comment.state == CommentState.PUBLISHED.value))) if ids else set()
+    if ids - own:
+        raise ValidationFailed(_l("Not published comments of this consultation: %(ids)s.",
+                                  ids=", ".join(f"#{i}" for i in sorted(ids - own))))
+    return themes
 
 
 def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]], *,
@@ -190,18 +355,7 @@ def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, in
         ValidationFailed: a theme that is not one of the consultation's, or a comment that is
             not a published comment of it; then nothing is tagged.
     """
-    themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
-    unknown = sorted({t for _, t in pairs} - set(themes))
-    if unknown:
-        raise ValidationFailed(_l("There is no theme with number %(ids)s in this consultation.",
-                                  ids=", ".join(str(i) for i in unknown)))
-    ids = {c for c, _ in pairs}
-    own = set(db.session.scalars(sa.select(Comment.id).where(
-        Comment.id.in_(ids), Comment.consultation_id == consultation.id,
-        Comment.state == CommentState.PUBLISHED.value))) if ids else set()
-    if ids - own:
-        raise ValidationFailed(_l("Not published comments of this consultation: %(ids)s.",
-                                  ids=", ".join(f"#{i}" for i in sorted(ids - own))))
+    themes = _check_pairs(consultation, pairs)
     proposals = proposed_themes(consultation)
     confidences = {c: proposals[c][1] for c, t in pairs if c in proposals and proposals[c][0] == t}
     changed = 0
@@ -209,3 +363,102 @@ def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, in
         changed += len(theme_services.tag_comments(themes[theme_id], [c for c, t in pairs if t == theme_id],
                                                    user, source=source, confidences=confidences).changed)
     return changed
+
+
+def keep_discovered(consultation: Consultation, user, name: str, description: str, tag_ids: list[int],
+                    seed_ids: list[int]) -> Theme:
+    """Keep a discovered group ("Temaforslag") as a theme: create it with ``name`` and
+    ``description`` (or reuse the consultation's theme of that name, case-insensitive),
+    tag the comments ``tag_ids`` (:attr:`TagSource.DISCOVERED`), and record ``seed_ids``
+    (the group's comments the moderator did not ask to tag) as the theme's seeds: they
+    stand in for tagged examples in its prototype until a comment is tagged with it
+    (:class:`hoering.summaries.models.ThemeSeed`). Only published comments of the
+    consultation become seeds; others are left out. Commits.
+
+    Raises:
+        ValidationFailed: an empty or too long name or description.
+    """
+    existing = {t.name.casefold(): t for t in theme_services.themes_of(consultation.id)}
+    theme = existing.get(normalize_line(name).casefold()) or theme_services.create_theme(
+        consultation, user, name, description)
+    if tag_ids:
+        theme_services.tag_comments(theme, tag_ids, user, source=TagSource.DISCOVERED)
+    wanted = sorted(set(seed_ids))
+    own = set(db.session.scalars(sa.select(Comment.id).where(
+        Comment.id.in_(wanted), Comment.consultation_id == consultation.id,
+        Comment.state == CommentState.PUBLISHED.value))) if wanted else set()
+    for comment_id in sorted(own):
+        insert_unless_present(ThemeSeed, {"theme_id": theme.id, "comment_id": comment_id},
+                              unique=("theme_id", "comment_id"))
+    if own:
+        versions.bump(consultation_ids=[consultation.id])  # the prototypes change
+    db.session.commit()
+    return theme
+
+
+#: The choice "read, no theme" in a row of a group of proposals.
+READ_WITHOUT_THEME = "read"
+
+
+@dataclass
+class GroupResult:
+    """What accepting a group of proposals did: comments tagged with the proposed theme,
+    tagged with another theme, marked "read, no theme", and proposals declined."""
+
+    accepted: int = 0
+    changed: int = 0
+    read: int = 0
+    declined: int = 0
+
+
+def accept_group(consultation: Consultation, user, theme_id: int, rows: list[int],
+                 choices: dict[int, int | str]) -> GroupResult:
+    """Settle one group of proposals (the rows of one proposed theme on the page).
+
+    Each ticked row (a key of ``choices``) is tagged with the theme chosen for it: the
+    proposed theme ``theme_id`` as an accepted proposal (:attr:`TagSource.PROPOSAL`, with
+    its confidence), another theme of the consultation as the moderator's own choice
+    (:attr:`TagSource.MANUAL`), or :data:`READ_WITHOUT_THEME` marks it "read, no theme"
+    (:func:`hoering.summaries.coding.mark_read_without_theme`). Every row whose proposal was
+    not taken as it stood (unticked, another theme, or read) is recorded as declined
+    (:func:`decline_proposals`), so that theme is not proposed for it again.
+
+    Args:
+        theme_id: the group's proposed theme.
+        rows: the comment ids shown in the group.
+        choices: ``{ticked comment id: theme id or READ_WITHOUT_THEME}``; its keys are among
+            ``rows``.
+
+    Raises:
+        ValidationFailed: a theme that is not the consultation's, a comment that is not a
+            published comment of it, or a choice for a comment not in the group; then
+            nothing is written.
+    """
+    if set(choices) - set(rows):
+        raise ValidationFailed(_l("A proposal was not understood; reload the page and try again."))
+    themes = _check_pairs(consultation, [(c, theme_id) for c in rows] + [
+        (c, t) for c, t in choices.items() if t != READ_WITHOUT_THEME])
+    if not rows:
+        raise ValidationFailed(_l("A proposal was not understood; reload the page and try again."))
+    result = GroupResult()
+    by_theme: dict[int, list[int]] = {}
+    for comment_id, chosen in choices.items():
+        if chosen != READ_WITHOUT_THEME:
+            by_theme.setdefault(int(chosen), []).append(comment_id)
+    declined = [c for c in rows if choices.get(c) != theme_id]
+    if declined:
+        result.declined = decline_proposals(consultation, user, [(c, theme_id) for c in declined])
+    proposals = proposed_themes(consultation)
+    for target, ids in sorted(by_theme.items()):
+        same = target == theme_id
+        confidences = {c: proposals[c][1] for c in ids if same and c in proposals and proposals[c][0] == target}
+        tagged = theme_services.tag_comments(themes[target], ids, user, confidences=confidences,
+                                             source=TagSource.PROPOSAL if same else TagSource.MANUAL)
+        if same:
+            result.accepted += len(tagged.changed)
+        else:
+            result.changed += len(tagged.changed)
+    read = [c for c, chosen in choices.items() if chosen == READ_WITHOUT_THEME]
+    if read:
+        result.read = len(coding.mark_read_without_theme(consultation.id, read, user).changed)
+    return result

@@ -32,6 +32,7 @@ from hoering.summaries.models import (
     SummarySection,
     TagSource,
     Theme,
+    ThemeSeed,
 )
 
 
@@ -181,6 +182,7 @@ def _move_summary_parts(target: Theme, others: list[Theme]) -> None:
 def delete_theme_without_commit(theme: Theme) -> None:
     """:func:`delete_theme` inside a larger transaction."""
     db.session.execute(sa.delete(CommentTheme).where(CommentTheme.theme_id == theme.id))
+    db.session.execute(sa.delete(ThemeSeed).where(ThemeSeed.theme_id == theme.id))
     db.session.execute(sa.delete(SummaryQuote).where(SummaryQuote.theme_id == theme.id))
     db.session.execute(sa.delete(SummarySection).where(SummarySection.theme_id == theme.id))
     db.session.delete(theme)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -25,7 +26,7 @@ from hoering.summaries import suggestions as suggestions_services
 from hoering.summaries import themes as theme_services
 from hoering.summaries.forms import DraftForm, SummaryForm, ThemeForm
 from hoering.summaries.models import TagSource, Theme
-from hoering.summaries.suggestions import MIN_CONFIDENCE, suggest_themes
+from hoering.summaries.suggestions import MIN_CONFIDENCE, PROPOSALS_PER_PAGE, READ_WITHOUT_THEME, suggest_themes
 
 ID = f"int(min=1, max={MAX_ID})"
 moderator_required = permissions.requires(permissions.can_moderate)
@@ -289,23 +290,30 @@ def suggestions(slug: str):
     them, give two the same name to merge them; the others are discarded."""
     consultation = _consultation_or_404(slug)
     if request.method == "POST":
-        chosen: dict[str, tuple[str, list[int]]] = {}
+        chosen: dict[str, tuple[str, str, list[int]]] = {}
         numbers = sorted({int(key.split("-")[1]) for key in request.form
                           if re.fullmatch(r"proposal-\d{1,2}-accept", key)})  # at most 12 proposals are made
         errors = []
         for number in numbers:
             name = normalize_line(request.form.get(f"proposal-{number}-name", ""))
+            description = request.form.get(f"proposal-{number}-description", "")
+            # The members are tagged only when the moderator asks for it: a group is often
+            # a mixture (docs/SUMMARIES.md); otherwise they get proposals like any comment.
+            tag_members = request.form.get(f"proposal-{number}-tag") == "1"
             ids = [i for i in (parse_id(raw) for raw in request.form.getlist(f"proposal-{number}-comment")) if i]
             if not name:
                 errors.append(_("Proposal %(num)d needs a name.", num=number))
                 continue
             try:
-                theme_services.check_theme_text(name)
+                name, description = theme_services.check_theme_text(name, description)
             except ServiceError as error:
                 errors.append(_("Proposal %(num)d", num=number) + f": {error.message}")
                 continue
             key = name.casefold()
-            chosen.setdefault(key, (name, []))[1].extend(ids)
+            entry = chosen.setdefault(key, (name, description, [], []))
+            if description and not entry[1]:
+                chosen[key] = entry = (entry[0], description, entry[2], entry[3])
+            (entry[2] if tag_members else entry[3]).extend(ids)
         if not numbers:
             errors.append(_("Tick the proposals you want to keep."))
         if not errors:
@@ -326,12 +334,11 @@ def suggestions(slug: str):
                            proposals=suggest_themes(consultation), posted=None)
 
 
-def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, list[int]]]) -> int:
-    """Create (or reuse, by name) a theme per chosen name and tag its comments."""
-    existing = {theme.name.casefold(): theme for theme in theme_services.themes_of(consultation.id)}
-    for name, comment_ids in chosen:
-        theme = existing.get(name.casefold()) or theme_services.create_theme(consultation, current_user, name)
-        theme_services.tag_comments(theme, comment_ids, current_user, source=TagSource.DISCOVERED)
+def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, str, list[int], list[int]]]) -> int:
+    """Keep each chosen group as a theme (created, or reused by name): tag the comments
+    listed for tagging, and keep the others as the theme's seed examples."""
+    for name, description, tagged, seeds in chosen:
+        suggestions_services.keep_discovered(consultation, current_user, name, description, tagged, seeds)
     return len(chosen)
 
 
@@ -345,54 +352,103 @@ def _percent(raw: str | None) -> int | None:
     return round(value) if 0 <= value <= 100 else None
 
 
+def _excluded(values: list[str]) -> set[int] | None:
+    """The comment ids the moderator unticked on the page (``exclude``, repeated, or one
+    value with ids separated by commas); ``None`` if one is not a comment number."""
+    found = set()
+    for value in values:
+        for token in (t for t in re.split(r"[\s,]+", value or "") if t):
+            comment_id = parse_id(token)
+            if not comment_id:
+                return None
+            found.add(comment_id)
+    return found
+
+
+def _group_choices(form) -> tuple[int, list[int], dict[int, int | str]] | None:
+    """A group's form: ``(proposed theme id, comment ids shown, {ticked id: chosen theme id
+    or "read"})``; ``None`` when a value is not what the page sends."""
+    theme_id = parse_id(form.get("group", ""))
+    rows = [parse_id(raw) for raw in form.getlist("row")]
+    ticked = [parse_id(raw) for raw in form.getlist("accept")]
+    if not theme_id or not rows or any(not i for i in rows + ticked) or len(rows) > 10 * PROPOSALS_PER_PAGE:
+        return None
+    choices: dict[int, int | str] = {}
+    for comment_id in ticked:
+        raw = form.get(f"theme-{comment_id}", str(theme_id))
+        chosen = suggestions_services.READ_WITHOUT_THEME if raw == suggestions_services.READ_WITHOUT_THEME \
+            else parse_id(raw)
+        if not chosen:
+            return None
+        choices[comment_id] = chosen
+    return theme_id, list(dict.fromkeys(rows)), choices
+
+
 @bp.route("/moderering/hoeringer/<slug>/foreslatte-temaer", methods=["GET", "POST"])
 @moderator_required
 def theme_proposals(slug: str):
-    """A proposed theme for each untagged published comment, most confident first: accept
-    the ticked ones, all above a confidence, or one at a time. Accepting tags the comment
-    (recorded with who tagged it and when, like any tagging)."""
+    """The proposed themes of the comments not analysed yet, grouped by theme (largest
+    group first, most confident first within it). A group's form tags its ticked comments
+    with the theme chosen in each row (the proposed one, another, or "read, no theme") and
+    declines its unticked ones; "accept all above" a confidence first says how many it will
+    tag (leaving out the comments unticked on the page), then tags them on confirmation."""
     consultation = _consultation_or_404(slug)
     errors: list[str] = []
+    page = page_number(request.values.get("side"))
     if request.method == "POST":
-        action = request.form.get("action", "checked")
-        wanted: list[tuple[int, int]] = []
+        action = request.form.get("action", "group")
         if action == "above":
             percent = _percent(request.form.get("above"))
+            excluded = _excluded(request.form.getlist("exclude"))
             if percent is None:
                 errors.append(_("Write a confidence from 0 to 100 per cent."))
+            elif excluded is None:
+                errors.append(_("A proposal was not understood; reload the page and try again."))
             else:
-                wanted = [(row.comment.id, row.theme.id) for row in suggestions_services.proposal_rows(consultation)[0]
-                          if row.confidence * 100 >= percent]
+                wanted = suggestions_services.proposals_above(consultation, percent, excluded)
                 if not wanted:
                     errors.append(_("No proposal has a confidence of %(percent)d %% or more.", percent=percent))
+                elif request.form.get("confirm") != "1":
+                    themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
+                    per_theme = Counter(t for _, t, _ in wanted)
+                    return render_template("summaries/proposals_confirm.html", consultation=consultation,
+                                           percent=percent, count=len(wanted), excluded=sorted(excluded),
+                                           per_theme=[(themes[t], n) for t, n in per_theme.most_common()],
+                                           page=page)
+                else:
+                    try:
+                        changed = suggestions_services.accept_proposals(
+                            consultation, current_user, [(c, t) for c, t, _ in wanted],
+                            source=TagSource.PROPOSALS_ABOVE)
+                    except ServiceError as error:
+                        db.session.rollback()
+                        errors.append(str(error.message))
+                    else:
+                        flash(ngettext("%(num)d comment tagged with its proposed theme.",
+                                       "%(num)d comments tagged with their proposed themes.", changed), "success")
+                        return redirect(url_for("summaries.theme_proposals", slug=slug), code=303)
         else:
-            raw = [request.form.get("one")] if request.form.get("one") else request.form.getlist("accept")
-            if not raw:
-                errors.append(_("Tick the proposals you want to accept."))
-            for item in raw:
-                match = re.fullmatch(r"(\d{1,18})-(\d{1,18})", item or "")
-                comment_id, theme_id = (parse_id(match.group(1)), parse_id(match.group(2))) if match else (None, None)
-                if not comment_id or not theme_id:
-                    errors.append(_("A proposal was not understood; reload the page and try again."))
-                    break
-                wanted.append((comment_id, theme_id))
-        if not errors:
-            try:
-                changed = suggestions_services.accept_proposals(
-                    consultation, current_user, wanted,
-                    source=TagSource.PROPOSALS_ABOVE if action == "above" else TagSource.PROPOSAL)
-            except ServiceError as error:
-                db.session.rollback()
-                errors.append(str(error.message))
+            parsed = _group_choices(request.form)
+            if parsed is None:
+                errors.append(_("A proposal was not understood; reload the page and try again."))
             else:
-                flash(ngettext("%(num)d comment tagged with its proposed theme.",
-                               "%(num)d comments tagged with their proposed themes.", changed), "success")
-                return redirect(url_for("summaries.theme_proposals", slug=slug), code=303)
+                try:
+                    result = suggestions_services.accept_group(consultation, current_user, *parsed)
+                except ServiceError as error:
+                    db.session.rollback()
+                    errors.append(str(error.message))
+                else:
+                    flash(_("Tagged with the proposed theme: %(accepted)d; with another theme: %(changed)d; "
+                            "read, no theme: %(read)d; declined: %(declined)d.", accepted=result.accepted,
+                            changed=result.changed, read=result.read, declined=result.declined), "success")
+                    return redirect(url_for("summaries.theme_proposals", slug=slug, side=page if page > 1 else None),
+                                    code=303)
         for message in errors:
             flash(message, "error")
-    rows, themes, untagged = suggestions_services.proposal_rows(consultation)
-    return render_template("summaries/theme_proposals.html", consultation=consultation, rows=rows,
-                           themes=themes, untagged=untagged, min_confidence=round(MIN_CONFIDENCE * 100),
+    listing = suggestions_services.proposal_page(consultation, page)
+    return render_template("summaries/theme_proposals.html", consultation=consultation, listing=listing,
+                           themes=sorted(listing.themes.values(), key=lambda t: t.name.casefold()),
+                           min_confidence=round(MIN_CONFIDENCE * 100), read_choice=READ_WITHOUT_THEME,
                            posted=request.form if errors else None), 422 if errors else 200
 
 

@@ -118,7 +118,9 @@ def test_a_moderator_accepts_renames_and_merges_proposals(runner, app, browser_f
     unticked = ids2[-1]  # the moderator unticks a comment that does not fit
     response = moderator.submit(url, data={
         f"proposal-{n1}-accept": "1", f"proposal-{n1}-name": "Skoler", f"proposal-{n1}-comment": ids1,
+        f"proposal-{n1}-tag": "1",
         f"proposal-{n2}-accept": "1", f"proposal-{n2}-name": "skoler", f"proposal-{n2}-comment": ids2[:-1],
+        f"proposal-{n2}-tag": "1",
         f"proposal-{n3}-name": "Forkastet", f"proposal-{n3}-comment": ids3,
     })
     assert response.status_code == 303

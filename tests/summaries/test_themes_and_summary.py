@@ -358,7 +358,7 @@ def test_a_theme_suggestion_named_like_an_existing_theme_joins_it(runner, app, b
     first = re.findall(r'name="proposal-(\d+)-comment" value="(\d+)"', page)
     number, comment_id = first[0]
     response = moderator.submit(url, data={f"proposal-{number}-accept": "1", f"proposal-{number}-name": "Sykkel\x00",
-                                           f"proposal-{number}-comment": comment_id})
+                                           f"proposal-{number}-tag": "1", f"proposal-{number}-comment": comment_id})
     assert response.status_code == 303
     with app.app_context():
         assert [t.name for t in db.session.scalars(sa.select(Theme))] == ["Sykkel"]
