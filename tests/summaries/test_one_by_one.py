@@ -197,3 +197,26 @@ def test_the_order_by_proposal_reads_a_constant_number_of_queries(grouped, brows
     with count_queries() as many:
         one(moderator, consultation, rekkefolge="forslag")
     assert many.count == few.count
+
+
+def test_after_a_tag_the_proposals_are_computed_again_without_embedding_the_themes(
+        hearing, browser_for, app, monkeypatch):  # noqa: F811
+    from hoering.summaries import vectors
+
+    consultation, ids, themes, _ = hearing
+    moderator = browser_for("moderator")
+    assert "Forslag:" in one(moderator, consultation)  # the themes' vectors are made once
+    act(moderator, consultation, ids[CYCLING[1]], action="tag", theme=str(themes["cycling"]))
+    with app.app_context():
+        real = vectors.current_embedder()
+
+    class Refusing:
+        name, dimensions = real.name, real.dimensions
+
+        def embed(self, texts):
+            raise AssertionError(f"embedded again: {texts}")
+
+    # The child is forked from this process, so it sees the refusing embedder too.
+    monkeypatch.setattr(vectors, "current_embedder", Refusing)
+    page = one(moderator, consultation, kommentar=ids[LIBRARY[1]])
+    assert "Forslag:" in page
