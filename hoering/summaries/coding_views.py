@@ -140,11 +140,15 @@ def _order_args(by_proposal: bool, skipped: list[int]) -> dict:
 
 def _proposals(consultation: Consultation) -> dict[int, tuple[int, float]] | None:
     """The proposed themes of the consultation (``{comment id: (theme id, confidence)}``),
-    or ``None`` when they could not be computed in time."""
+    or ``None`` when they could not be computed in time (or their child process failed:
+    the coding goes on without them)."""
     try:
         return suggestions.proposed_themes(consultation)
     except isolation.Overran:
         log.warning("proposed themes of %s ran out of time in the one-at-a-time view", consultation.slug)
+        return None
+    except isolation.ChildFailed:
+        log.exception("proposed themes of %s failed in the one-at-a-time view", consultation.slug)
         return None
 
 
@@ -234,7 +238,7 @@ def one_by_one_action(slug: str, comment_id: int):
             return redirect(here, code=303)
         try:
             changed = suggestions.accept_proposals(consultation, current_user, [(comment.id, theme.id)])
-        except isolation.Overran:
+        except (isolation.Overran, isolation.ChildFailed):
             # The proposal's confidence cannot be read just now: tagged by hand instead.
             changed = len(theme_services.tag_comments(theme, [comment.id], current_user).changed)
         flash(_("Comment #%(id)d tagged with “%(name)s”.", id=comment.id, name=theme.name) if changed else

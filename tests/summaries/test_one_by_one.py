@@ -168,11 +168,12 @@ def test_like_comments_come_together_by_proposed_theme(grouped, browser_for, app
     assert shown(one(moderator, consultation, rekkefolge="forslag", hoppet="x,,-3")) == c[5]
 
 
-def test_without_proposals_in_time_the_page_says_so_and_works(grouped, browser_for, app, monkeypatch):
+@pytest.mark.parametrize("error", [isolation.Overran(25), isolation.ChildFailed("the child died", "")])
+def test_without_proposals_in_time_the_page_says_so_and_works(grouped, browser_for, app, monkeypatch, error):
     consultation, c, themes, _ = grouped
 
     def overran(consultation):
-        raise isolation.Overran(25)
+        raise error
 
     monkeypatch.setattr(suggestions, "proposed_themes", overran)
     moderator = browser_for("moderator")
