@@ -187,6 +187,50 @@ def next_unanalysed(consultation_id: int, after: Comment | None = None) -> Comme
     return db.session.scalar(query.order_by(Comment.created_at, Comment.id).limit(1))
 
 
+def next_by_proposal(consultation_id: int, proposals: dict[int, tuple[int, float]],
+                     themes: list[tuple[Theme, int]], skipped: frozenset[int] = frozenset()) -> Comment | None:
+    """The first published comment not analysed yet, and not in ``skipped``, in the order
+    that groups like comments: by proposed theme, the largest first, then most confident
+    first; the comments without a proposal last, oldest first. ``None`` if none is left.
+
+    A theme's size here is its tagged comments and the comments proposed for it, so that
+    accepting a proposal (a comment goes from proposed to tagged) leaves the order of the
+    groups as it was and the moderator stays in the group. Ties by theme name, then id;
+    within a group, ties by age.
+
+    Args:
+        consultation_id: the consultation.
+        proposals: ``{comment id: (theme id, confidence 0–1)}``, as
+            :func:`hoering.summaries.suggestions.proposed_themes` gives them (read once by
+            the caller); proposals for other themes than ``themes`` are left out.
+        themes: ``[(theme, published comments tagged)]`` of the consultation, as
+            :func:`hoering.summaries.themes.themes_by_size` gives them.
+        skipped: comment ids to pass over (those the moderator skipped).
+
+    One query (the ids and times of the comments not analysed yet) and one to read the
+    comment found.
+    """
+    rows = db.session.execute(sa.select(Comment.id, Comment.created_at)
+                              .where(CommentFilter().condition(consultation_id))).all()
+    known = {theme.id: (count, theme.name.lower()) for theme, count in themes}
+    proposed = {comment_id: proposals[comment_id] for comment_id, _ in rows
+                if comment_id in proposals and proposals[comment_id][0] in known}
+    sizes = dict.fromkeys(known, 0)
+    for theme_id, _ in proposed.values():
+        sizes[theme_id] += 1
+
+    def key(row):
+        comment_id, created_at = row
+        if comment_id not in proposed:
+            return (1, 0, "", 0, 0.0, created_at, comment_id)
+        theme_id, confidence = proposed[comment_id]
+        tagged, name = known[theme_id]
+        return (0, -(tagged + sizes[theme_id]), name, theme_id, -confidence, created_at, comment_id)
+
+    candidates = [row for row in rows if row[0] not in skipped]
+    return db.session.get(Comment, min(candidates, key=key)[0]) if candidates else None
+
+
 def reply_count(comment_id: int) -> int:
     """Published replies answering the comment."""
     return db.session.scalar(sa.select(sa.func.count(Comment.id)).where(

@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from hoering import permissions
+from hoering import isolation, permissions
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.exceptions import ServiceError
@@ -18,10 +20,13 @@ from hoering.forms import date_arg, parse_id
 from hoering.i18n import safe_next_url
 from hoering.search import services as search_services
 from hoering.search.backend import SearchUnavailable
-from hoering.summaries import bp, coding
+from hoering.summaries import bp, coding, suggestions
 from hoering.summaries import themes as theme_services
 from hoering.summaries.models import Theme
+from hoering.summaries.suggestions import ProposedTheme
 from hoering.summaries.views import ID, _consultation_or_404, moderator_required
+
+log = logging.getLogger(__name__)
 
 #: Themes the keyboard reaches with the digits 1–9 in the one-at-a-time view.
 DIGIT_THEMES = 9
@@ -86,47 +91,135 @@ def _published_comment_or_404(consultation: Consultation, comment_id: int | None
     return comment
 
 
+#: Keys for the themes of the one-at-a-time view after the digits 1–9: the letters the page
+#: uses for nothing else ("j" accepts the proposal, "l" marks read without a theme, "n"
+#: goes on, "s" skips). Themes past these get no key, only their button.
+THEME_LETTERS = "abcdefghikmopqrtuvwxyz"
+#: The order of the one-at-a-time view that groups comments by proposed theme (``rekkefolge``).
+BY_PROPOSAL = "forslag"
+#: Skipped comments kept in the address (``hoppet``) in the order by proposed theme; the
+#: oldest skips past this many come round again.
+MAX_SKIPPED = 200
+
+
+def theme_keys(count: int) -> list[str | None]:
+    """The keys of ``count`` themes in the order of their buttons: ``"1"``–``"9"``, then the
+    letters of :data:`THEME_LETTERS`, then ``None`` (no key)."""
+    keys = [str(n) for n in range(1, DIGIT_THEMES + 1)] + list(THEME_LETTERS)
+    return [keys[i] if i < len(keys) else None for i in range(count)]
+
+
+def key_ranges(keys: list[str | None]) -> str:
+    """The keys given, runs of neighbours shortened: ``"1–9, a–f"``, ``"1–9, a–i, k, m"``."""
+    order = [str(n) for n in range(1, DIGIT_THEMES + 1)] + list(THEME_LETTERS)
+    runs: list[list[str]] = []
+    for key in (k for k in keys if k):
+        if runs and order.index(key) == order.index(runs[-1][-1]) + 1 and key.isdigit() == runs[-1][-1].isdigit() \
+                and ord(key) == ord(runs[-1][-1]) + 1:
+            runs[-1].append(key)
+        else:
+            runs.append([key])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}, {run[1]}" if len(run) == 2 else f"{run[0]}–{run[-1]}"
+                     for run in runs)
+
+
+def _skipped_arg(raw: str | None) -> list[int]:
+    """The comment ids of ``hoppet`` ("12,40,7"), in order, without repeats or what cannot be
+    read, at most the last :data:`MAX_SKIPPED`."""
+    ids = [parse_id(part) for part in (raw or "").split(",")]
+    return list(dict.fromkeys(i for i in ids if i is not None))[-MAX_SKIPPED:]
+
+
+def _order_args(by_proposal: bool, skipped: list[int]) -> dict:
+    """The query arguments that keep the order (and in the order by proposal, the skipped
+    comments) from one comment to the next."""
+    if not by_proposal:
+        return {}
+    return {"rekkefolge": BY_PROPOSAL, **({"hoppet": ",".join(map(str, skipped[-MAX_SKIPPED:]))} if skipped else {})}
+
+
+def _proposals(consultation: Consultation) -> dict[int, tuple[int, float]] | None:
+    """The proposed themes of the consultation (``{comment id: (theme id, confidence)}``),
+    or ``None`` when they could not be computed in time (or their child process failed:
+    the coding goes on without them)."""
+    try:
+        return suggestions.proposed_themes(consultation)
+    except isolation.Overran:
+        log.warning("proposed themes of %s ran out of time in the one-at-a-time view", consultation.slug)
+        return None
+    except isolation.ChildFailed:
+        log.exception("proposed themes of %s failed in the one-at-a-time view", consultation.slug)
+        return None
+
+
 @bp.get("/moderering/hoeringer/<slug>/en-og-en")
 @moderator_required
 def one_by_one(slug: str):
     """One published comment at a time ("Én og én"): the oldest not analysed yet, the first
     after ``etter`` (a comment id: skipped ones stay behind), or the comment ``kommentar``;
-    with its parent, counts and themes, and buttons (and keys) to tag it, mark it "read,
-    no theme", skip it or go on."""
+    with ``rekkefolge=forslag`` the first by proposed theme (largest group first, most
+    confident first; see :func:`hoering.summaries.coding.next_by_proposal`) not in ``hoppet``
+    (the comments skipped, "12,40,7"). Shown with its parent, counts, themes (largest first,
+    each with a key) and the theme proposed for it, with buttons (and keys) to accept the
+    proposal, tag it, mark it "read, no theme", skip it or go on."""
     consultation = _consultation_or_404(slug)
     progress = coding.progress(consultation.id)
+    by_proposal = request.args.get("rekkefolge") == BY_PROPOSAL
+    skipped = _skipped_arg(request.args.get("hoppet")) if by_proposal else []
     shown_id, after_id = parse_id(request.args.get("kommentar")), parse_id(request.args.get("etter"))
     after = _published_comment_or_404(consultation, after_id) if after_id is not None else None
+    ranked = theme_services.themes_by_size(consultation.id)
+    # Read once for the whole request: the proposal shown and the order by proposal.
+    proposals = _proposals(consultation) if ranked and (progress.unanalysed or shown_id is not None) else {}
     if shown_id is not None:
         comment = _published_comment_or_404(consultation, shown_id)
+    elif by_proposal:
+        if after is not None and after.id not in skipped:
+            skipped = [*skipped, after.id][-MAX_SKIPPED:]
+        comment = coding.next_by_proposal(consultation.id, proposals or {}, ranked, frozenset(skipped))
     else:
         comment = coding.next_unanalysed(consultation.id, after)
-    themes = theme_services.themes_of(consultation.id)
+    themes = [theme for theme, _ in ranked]
+    keys = theme_keys(len(themes))
     context = {}
     if comment is not None:
         parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
+        comment_themes = theme_services.themes_by_comment([comment.id]).get(comment.id, [])
+        proposed = (proposals or {}).get(comment.id)
+        by_id = {theme.id: theme for theme in themes}
+        proposal = None
+        if proposed is not None and proposed[0] in by_id and by_id[proposed[0]] not in comment_themes:
+            proposal = ProposedTheme(comment, by_id[proposed[0]], proposed[1])
         context = {
             "parent": parent if parent is not None and parent.state == CommentState.PUBLISHED.value else None,
             "replies": coding.reply_count(comment.id),
-            "comment_themes": theme_services.themes_by_comment([comment.id]).get(comment.id, []),
+            "comment_themes": comment_themes,
             "is_read": coding.is_read_without_theme(comment.id),
-            # Where a proposed theme for the comment will be shown (themes by meaning); none yet.
-            "proposal": None,
+            "proposal": proposal,
         }
     return render_template("summaries/one_by_one.html", consultation=consultation, progress=progress,
-                           comment=comment, after=after, themes=themes, digit_themes=DIGIT_THEMES, **context)
+                           comment=comment, after=after, themes=themes, keys=keys, key_ranges=key_ranges(keys),
+                           restart_args={"rekkefolge": BY_PROPOSAL} if by_proposal else {},
+                           proposals_unavailable=proposals is None, by_proposal=by_proposal,
+                           order_args=_order_args(by_proposal, skipped),
+                           skip_args=_order_args(by_proposal, [*skipped, comment.id] if comment else skipped),
+                           **context)
 
 
 @bp.post(f"/moderering/hoeringer/<slug>/en-og-en/<{ID}:comment_id>")
 @moderator_required
 def one_by_one_action(slug: str, comment_id: int):
-    """Act on the comment shown one at a time: tag it with a theme (``theme``) or a new one
-    (``new_theme``), or mark it "read, no theme" (``read``), then go on to the next comment
-    not analysed (or stay on it with ``stay``, to add another theme)."""
+    """Act on the comment shown one at a time: accept the theme proposed for it
+    (``action=accept``, ``theme``: recorded as an accepted proposal with its confidence),
+    tag it with a theme (``theme``) or a new one (``new_theme``), or mark it "read, no
+    theme" (``read``), then go on to the next comment not analysed (or stay on it with
+    ``stay``, to add another theme). The order (``rekkefolge``, ``hoppet``) is kept."""
     consultation = _consultation_or_404(slug)
     comment = _published_comment_or_404(consultation, comment_id)
-    here = url_for("summaries.one_by_one", slug=slug, kommentar=comment.id)
-    onward = url_for("summaries.one_by_one", slug=slug, etter=comment.id)
+    by_proposal = request.form.get("rekkefolge") == BY_PROPOSAL
+    order = _order_args(by_proposal, _skipped_arg(request.form.get("hoppet")) if by_proposal else [])
+    here = url_for("summaries.one_by_one", slug=slug, kommentar=comment.id, **order)
+    onward = url_for("summaries.one_by_one", slug=slug, **({} if by_proposal else {"etter": comment.id}), **order)
     action = request.form.get("action")
     if action == "read":
         result = coding.mark_read_without_theme(consultation.id, [comment.id], current_user)
@@ -138,6 +231,20 @@ def one_by_one_action(slug: str, comment_id: int):
         coding.mark_read_without_theme(consultation.id, [comment.id], current_user, unmark=True)
         flash(_("Comment #%(id)d is no longer marked read, no theme.", id=comment.id), "success")
         return redirect(here, code=303)
+    if action == "accept":
+        theme = db.session.get(Theme, parse_id(request.form.get("theme")) or 0)
+        if theme is None or theme.consultation_id != consultation.id:
+            flash(_("Choose a theme."), "error")
+            return redirect(here, code=303)
+        try:
+            changed = suggestions.accept_proposals(consultation, current_user, [(comment.id, theme.id)])
+        except (isolation.Overran, isolation.ChildFailed):
+            # The proposal's confidence cannot be read just now: tagged by hand instead.
+            changed = len(theme_services.tag_comments(theme, [comment.id], current_user).changed)
+        flash(_("Comment #%(id)d tagged with “%(name)s”.", id=comment.id, name=theme.name) if changed else
+              _("Comment #%(id)d already had the theme “%(name)s”.", id=comment.id, name=theme.name),
+              "success" if changed else "info")
+        return redirect(here if request.form.get("stay") else onward, code=303)
     if action == "new_theme":
         try:
             theme = theme_services.create_theme(consultation, current_user, request.form.get("new_theme", ""))
@@ -145,7 +252,7 @@ def one_by_one_action(slug: str, comment_id: int):
             db.session.rollback()
             flash(str(error.message), "error")
             return redirect(url_for("summaries.one_by_one", slug=slug, kommentar=comment.id,
-                                    nytt_tema=request.form.get("new_theme", "")[:200]), code=303)
+                                    nytt_tema=request.form.get("new_theme", "")[:200], **order), code=303)
     elif action == "tag":
         theme = db.session.get(Theme, parse_id(request.form.get("theme")) or 0)
         if theme is None or theme.consultation_id != consultation.id:

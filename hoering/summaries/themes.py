@@ -42,6 +42,20 @@ def themes_of(consultation_id: int) -> list[Theme]:
         sa.select(Theme).where(Theme.consultation_id == consultation_id).order_by(sa.func.lower(Theme.name))))
 
 
+def themes_by_size(consultation_id: int) -> list[tuple[Theme, int]]:
+    """The consultation's themes with the number of published comments tagged with each,
+    largest first, ties by name (case-insensitive) then id: ``[(theme, count)]``; one query."""
+    count = sa.func.count(Comment.id)
+    rows = db.session.execute(
+        sa.select(Theme, count).select_from(Theme)
+        .outerjoin(CommentTheme, CommentTheme.theme_id == Theme.id)
+        .outerjoin(Comment, sa.and_(Comment.id == CommentTheme.comment_id,
+                                    Comment.state == CommentState.PUBLISHED.value))
+        .where(Theme.consultation_id == consultation_id)
+        .group_by(Theme.id).order_by(count.desc(), sa.func.lower(Theme.name), Theme.id)).all()
+    return [(theme, int(n)) for theme, n in rows]
+
+
 def theme_groups(consultation_ids) -> list[tuple[str, list[Theme]]]:
     """``[(consultation title, [themes])]`` for the given consultations that have themes,
     by title (for theme pickers on pages that span consultations); one query."""

@@ -120,3 +120,61 @@ def test_keys_that_are_not_shortcuts_do_nothing_and_raise_no_script_error(page, 
         page.keyboard.press(key) if key not in ('"', "'", "å") else page.keyboard.type(key)
     assert errors == []
     assert heading(page).startswith(f"Kommentar #{comment.id}")
+
+
+@pytest.mark.browser
+def test_fifteen_themes_each_have_a_key_and_enter_accepts_the_proposal(page, app, make_consultation, make_user,
+                                                                      make_comment, monkeypatch):
+    from hoering.summaries import suggestions
+
+    consultation = make_consultation(title="Byplan")
+    author = make_user()
+    start = utcnow() - dt.timedelta(days=1)
+    first, second, third = [make_comment(consultation, author, f"Innspill nummer {i} om byen og trafikken.",
+                                         created_at=start + dt.timedelta(minutes=i)) for i in range(3)]
+    tagged = [make_comment(consultation, author, f"Merket {i}", created_at=start - dt.timedelta(hours=1, minutes=i))
+              for i in range(15)]
+    names = [f"Tema {chr(ord('A') + i)} med et ganske langt navn" for i in range(15)]
+    with app.app_context():
+        themes = [Theme(consultation_id=consultation.id, name=name) for name in names]
+        db.session.add_all(themes)
+        db.session.flush()
+        # Tema A is the largest, then B, …: the keys follow the sizes (Tema J, the tenth, is "a").
+        db.session.add_all([CommentTheme(comment_id=tagged[j].id, theme_id=theme.id)
+                            for i, theme in enumerate(themes) for j in range(15 - i)])
+        db.session.commit()
+        ids = [theme.id for theme in themes]
+    monkeypatch.setattr(suggestions, "proposed_themes",
+                        lambda consultation: {first.id: (ids[4], 0.87), second.id: (ids[2], 0.6)})
+    log_in(page, make_user(role="moderator"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"/moderering/hoeringer/{consultation.slug}/en-og-en")
+    assert_clean(page)
+    assert heading(page).startswith(f"Kommentar #{first.id}")
+    assert page.evaluate("document.activeElement.id") == "comment"  # the comment has the focus
+    assert "Forslag: Tema E med et ganske langt navn (87 %)" in " ".join(page.inner_text(".one-by-one-proposal").split())
+    buttons = page.query_selector_all(".theme-buttons button")
+    assert len(buttons) == 15
+    assert [b.get_attribute("data-key") for b in buttons] == [*"123456789", *"abcdef"]
+    # Every theme button is on the screen without scrolling.
+    assert all(0 <= b.bounding_box()["y"] and b.bounding_box()["y"] + b.bounding_box()["height"] <= 800
+               for b in buttons)
+
+    press(page, "Enter")  # accept the proposal
+    assert heading(page).startswith(f"Kommentar #{second.id}")
+    press(page, "a")  # the tenth theme
+    assert heading(page).startswith(f"Kommentar #{third.id}")
+
+    with app.app_context():
+        rows = sorted(db.session.execute(sa.select(CommentTheme.comment_id, CommentTheme.theme_id, CommentTheme.source,
+                                                   CommentTheme.confidence)
+                                         .where(CommentTheme.comment_id.in_([first.id, second.id]))).all())
+    assert rows == [(first.id, ids[4], "proposal", pytest.approx(0.87)), (second.id, ids[9], "manual", None)]
+
+    # At 320 px the buttons wrap inside the page: nothing sticks out sideways.
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert all(b.bounding_box()["x"] >= 0 and b.bounding_box()["x"] + b.bounding_box()["width"] <= 320
+               for b in page.query_selector_all(".theme-buttons button"))
+    if os.environ.get("HOERING_SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["HOERING_SCREENSHOT_DIR"], "one-by-one-narrow.png"), full_page=True)
