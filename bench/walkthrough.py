@@ -348,14 +348,14 @@ def one_by_one(walk: Walk, slug: str, labels: dict[int, str], order: str | None 
     walk.open(f"/moderering/hoeringer/{slug}/en-og-en{query}")
     page = walk.page
     while True:
-        form = page.locator("form.one-by-one-actions").first
+        form = page.locator("form[action*='/en-og-en/']").first
         if not form.count():
             break
         comment_id = int(re.search(r"/en-og-en/(\d+)", form.get_attribute("action")).group(1))
         walk.read_comment(comment_id)
         theme = wanted_theme(labels, comment_id)
-        proposal = page.locator("[data-proposed-theme]")
-        if theme is not None and proposal.count() and proposal.first.get_attribute("data-proposed-theme") == theme:
+        proposal = page.locator("form.one-by-one-proposal strong")
+        if theme is not None and proposal.count() and proposal.first.inner_text().strip() == theme:
             walk.key("Enter")
             continue
         if theme is None:
@@ -370,20 +370,40 @@ def one_by_one(walk: Walk, slug: str, labels: dict[int, str], order: str | None 
 
 
 def bulk_above(walk: Walk, slug: str, percent: int) -> None:
-    """Accept every proposal at or above ``percent`` together (nothing read)."""
+    """Accept every proposal at or above ``percent`` together (nothing read), confirmed."""
     walk.open(f"/moderering/hoeringer/{slug}/foreslatte-temaer")
     page = walk.page
-    walk.type(page.locator("input[name=above]").first, str(percent))
-    walk.click(page.locator("button[name=action][value=above]").first)
-    confirm = page.locator("button[name=confirm]")
+    form = page.locator("form#proposals-above")
+    walk.type(form.locator("input[name=above]"), str(percent))
+    walk.click(form.locator("button[type=submit]"))
+    confirm = page.locator("form", has=page.locator("input[name=confirm]")).locator("button[type=submit]")
     if confirm.count():
-        walk.click(confirm.first, decide=False)
+        walk.read_text(page.locator("main").inner_text()[:400])  # "Tag N comments?"
+        walk.click(confirm.first)
 
 
 def review_proposals(walk: Walk, slug: str, labels: dict[int, str]) -> None:
-    """"Foreslåtte temaer", group by group: read each comment, change the wrong ones,
-    accept the group."""
-    raise NotImplementedError
+    """"Foreslåtte temaer", group by group (largest first): read each comment; where the
+    proposal is wrong pick the right theme (or "read, no theme") in its row; accept the
+    group. Until no group is left."""
+    walk.open(f"/moderering/hoeringer/{slug}/foreslatte-temaer")
+    page = walk.page
+    while True:
+        form = page.locator("form.proposal-group").first
+        if not form.count():
+            break
+        for row in form.locator("li.pick").all():
+            comment_id = int(row.locator("input.proposal-tick").get_attribute("value"))
+            walk.read_comment(comment_id)
+            select = row.locator("select")
+            proposed = select.locator("option:checked").inner_text().strip()
+            wanted = wanted_theme(labels, comment_id)
+            if wanted == proposed:
+                continue
+            options = {o.inner_text().strip(): o.get_attribute("value") for o in select.locator("option").all()}
+            value = options[wanted] if wanted is not None else select.locator("option").last.get_attribute("value")
+            walk.choose(select, value)
+        walk.click(form.locator("button[type=submit]"))
 
 
 def run(walk: Walk, folder: str, slug: str, labels: dict[int, str], arguments) -> None:
