@@ -1,7 +1,8 @@
 """One moderator's whole analysis of the real Bowling Green conversation, in a real browser,
 with the moderator's time estimated from every click, key and comment read.
 
-Usage: .venv/bin/python bench/walkthrough.py [--bulk-above PERCENT] [--skip-review] [--order forslag]
+Usage: .venv/bin/python bench/walkthrough.py [--bulk-above PERCENT] [--names-only] [--skip-review]
+       [--order forslag]
 
 A fresh instance of its own in a temporary folder (SQLite: ``flask db upgrade``,
 ``flask hoering demo``, ``flask hoering import-polis``, ``flask hoering vectors``, then
@@ -235,8 +236,10 @@ def theme_ids(folder: str, slug: str) -> dict[str, int]:
     return dict(rows)
 
 
-def tags(folder: str, slug: str) -> tuple[dict[int, set[str]], set[int], Counter]:
-    """The comments' theme names, the comments read without a theme, tags by source."""
+def tags(folder: str, slug: str, labels: dict[int, str] | None = None
+         ) -> tuple[dict[int, set[str]], set[int], Counter]:
+    """The comments' theme names, the comments read without a theme, and the tags by
+    source (with ``labels``, also ``"<source> agreeing with the labels"``)."""
     db = sqlite3.connect(f"{folder}/walk.db")
     tagged: dict[int, set[str]] = {}
     sources: Counter = Counter()
@@ -245,6 +248,8 @@ def tags(folder: str, slug: str) -> tuple[dict[int, set[str]], set[int], Counter
             "JOIN consultation k ON k.id = t.consultation_id WHERE k.slug = ?", (slug,)):
         tagged.setdefault(comment_id, set()).add(name)
         sources[source] += 1
+        if labels is not None and wanted_theme(labels, comment_id) == name:
+            sources[f"{source} agreeing with the labels"] += 1
     read = {row[0] for row in db.execute("SELECT comment_id FROM comment_read_without_theme")}
     return tagged, read, sources
 
@@ -271,14 +276,16 @@ def read_suggestions(walk: Walk, slug: str) -> None:
         walk.now.mentals += 1  # keep it or not
 
 
-def write_themes(walk: Walk, slug: str) -> None:
-    """Write every theme of the labels, with its description, on the themes page."""
+def write_themes(walk: Walk, slug: str, descriptions: bool = True) -> None:
+    """Write every theme of the labels, with its description (or without), on the themes
+    page."""
     walk.open(f"/moderering/hoeringer/{slug}/temaer")
     page = walk.page
     for name, description in THEMES.values():
         walk.now.mentals += 1
         walk.type(page.locator("#name"), name)
-        walk.type(page.locator("#description"), description)
+        if descriptions:
+            walk.type(page.locator("#description"), description)
         walk.click(page.locator("form", has=page.locator("#name")).locator("button[type=submit]"), decide=False)
 
 
@@ -412,8 +419,8 @@ def run(walk: Walk, folder: str, slug: str, labels: dict[int, str], arguments) -
         walk.open(f"/moderering/hoeringer/{slug}/temaer")
     with walk.step("\"Temaforslag\": read the groups' key phrases and the comments nearest their centres"):
         read_suggestions(walk, slug)
-    with walk.step(f"Write the {len(THEMES)} themes, each with a description"):
-        write_themes(walk, slug)
+    with walk.step(f"Write the {len(THEMES)} themes" + ("" if arguments.names_only else ", each with a description")):
+        write_themes(walk, slug, descriptions=not arguments.names_only)
     if arguments.bulk_above is not None:
         with walk.step(f"\"Foreslåtte temaer\": accept every proposal at {arguments.bulk_above} % or more, "
                        "unread"):
@@ -450,7 +457,7 @@ def table(walk: Walk) -> str:
 
 def agreement(folder: str, slug: str, labels: dict[int, str], texts: dict[int, str]) -> dict:
     """How the walk's result compares with the labels, and what was analysed."""
-    tagged, read, sources = tags(folder, slug)
+    tagged, read, sources = tags(folder, slug, labels)
     names = {name: key for key, name in THEME_NAMES.items()}
     same = sum(1 for cid, key in labels.items()
                if (key == "other" and cid in read and cid not in tagged)
@@ -466,6 +473,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bulk-above", type=int, default=None,
                         help="accept every proposal at or above this confidence (per cent) without reading it")
+    parser.add_argument("--names-only", action="store_true", help="themes without descriptions")
     parser.add_argument("--skip-review", action="store_true", help="no group-by-group review: all in \"Én og én\"")
     parser.add_argument("--order", default=None, help="the order of \"Én og én\" (rekkefolge=...)")
     arguments = parser.parse_args()
