@@ -321,8 +321,9 @@ def publish(walk: Walk, slug: str) -> None:
         walk.click(anyway.first)
 
 
-def case_officer(walk: Walk, slug: str) -> dict[str, float]:
-    """Log in as the case officer, open the staff page, download the three report files."""
+def case_officer(walk: Walk, slug: str, keep: str | None = None) -> dict[str, float]:
+    """Log in as the case officer, open the staff page, download the three report files
+    (kept in the folder ``keep`` when given)."""
     walk.now.clicks += 1  # "Logg ut"
     walk.page.context.clear_cookies()
     log_in(walk, "saksbehandler@fjordvik.example", "demo-saksbehandler")
@@ -336,6 +337,10 @@ def case_officer(walk: Walk, slug: str) -> dict[str, float]:
         elapsed = time.perf_counter() - started
         assert response.ok, (fmt, response.status)
         seconds[fmt] = elapsed
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            with open(os.path.join(keep, f"rapport.{fmt}"), "wb") as handle:
+                handle.write(response.body())
         walk.now.waiting += elapsed
         walk.now.server += elapsed
         walk.now.loads += 1
@@ -390,9 +395,9 @@ def bulk_above(walk: Walk, slug: str, percent: int) -> None:
 
 
 def review_proposals(walk: Walk, slug: str, labels: dict[int, str]) -> None:
-    """"Foreslåtte temaer", group by group (largest first): read each comment; where the
-    proposal is wrong pick the right theme (or "read, no theme") in its row; accept the
-    group. Until no group is left."""
+    """"Foreslåtte temaer", group by group (largest first, then the comments without a
+    proposal, set to "read, no theme"): read each comment; where the row's choice is wrong
+    pick the right theme (or "read, no theme"); accept the group. Until no group is left."""
     walk.open(f"/moderering/hoeringer/{slug}/foreslatte-temaer")
     page = walk.page
     while True:
@@ -403,9 +408,10 @@ def review_proposals(walk: Walk, slug: str, labels: dict[int, str]) -> None:
             comment_id = int(row.locator("input.proposal-tick").get_attribute("value"))
             walk.read_comment(comment_id)
             select = row.locator("select")
-            proposed = select.locator("option:checked").inner_text().strip()
+            checked = select.locator("option:checked")
+            proposed = checked.inner_text().strip()
             wanted = wanted_theme(labels, comment_id)
-            if wanted == proposed:
+            if wanted == proposed or (wanted is None and checked.get_attribute("value") == "read"):
                 continue
             options = {o.inner_text().strip(): o.get_attribute("value") for o in select.locator("option").all()}
             value = options[wanted] if wanted is not None else select.locator("option").last.get_attribute("value")
@@ -435,7 +441,7 @@ def run(walk: Walk, folder: str, slug: str, labels: dict[int, str], arguments) -
     with walk.step("The overall text, \"Lagre og publiser\""):
         publish(walk, slug)
     with walk.step("Case officer: log in, staff page, DOCX, PDF, PDF/A"):
-        seconds = case_officer(walk, slug)
+        seconds = case_officer(walk, slug, arguments.keep_report)
         walk.now.notes.append(", ".join(f"{fmt} {value:.1f} s" for fmt, value in seconds.items()))
 
 
@@ -473,6 +479,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bulk-above", type=int, default=None,
                         help="accept every proposal at or above this confidence (per cent) without reading it")
+    parser.add_argument("--keep-report", default=None, help="a folder to keep the downloaded report files in")
     parser.add_argument("--names-only", action="store_true", help="themes without descriptions")
     parser.add_argument("--skip-review", action="store_true", help="no group-by-group review: all in \"Én og én\"")
     parser.add_argument("--order", default=None, help="the order of \"Én og én\" (rekkefolge=...)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
@@ -275,6 +275,10 @@ class ProposalPage:
     proposed: int
     page: int
     pages: int
+    #: On the last page: comments not analysed yet that have no proposal (no theme is close
+    #: enough), oldest first, at most a page of them; ``without_total`` counts them all.
+    without: list[Comment] = field(default_factory=list)
+    without_total: int = 0
 
 
 def _ordered(consultation: Consultation, themes: dict[int, Theme]) -> tuple[list[tuple[int, int, float]], int]:
@@ -316,7 +320,16 @@ def proposal_page(consultation: Consultation, page: int = 1, per_page: int | Non
         if not groups or groups[-1].theme.id != theme_id:
             groups.append(ProposalGroup(themes[theme_id], [], sizes[theme_id], before[theme_id] + 1))
         groups[-1].rows.append(ProposedTheme(comments[comment_id], themes[theme_id], confidence))
-    return ProposalPage(groups, themes, unanalysed, len(rows), page, pages)
+    listing = ProposalPage(groups, themes, unanalysed, len(rows), page, pages)
+    if page == pages and themes:
+        proposed = {c for c, _, _ in rows}
+        left = sa.select(Comment).where(
+            Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value,
+            Comment.id.not_in(_covered(consultation.id)), Comment.id.not_in(
+                sa.select(ReadWithoutTheme.comment_id))).order_by(Comment.created_at, Comment.id)
+        without = [c for c in db.session.scalars(left) if c.id not in proposed]
+        listing.without, listing.without_total = without[:per_page], len(without)
+    return listing
 
 
 def proposals_above(consultation: Consultation, percent: int, excluded: set[int] = frozenset()
@@ -363,14 +376,18 @@ def _check_pairs(consultation: Consultation, pairs: list[tuple[int, int]]) -> di
     if unknown:
         raise ValidationFailed(_l("There is no theme with number %(ids)s in this consultation.",
                                   ids=", ".join(str(i) for i in unknown)))
-    ids = {c for c, _ in pairs}
+    _check_published(consultation, {c for c, _ in pairs})
+    return themes
+
+
+def _check_published(consultation: Consultation, ids: set[int]) -> None:
+    """Raise :class:`ValidationFailed` unless every id is a published comment of ``consultation``."""
     own = set(db.session.scalars(sa.select(Comment.id).where(
         Comment.id.in_(ids), Comment.consultation_id == consultation.id,
         Comment.state == CommentState.PUBLISHED.value))) if ids else set()
     if ids - own:
         raise ValidationFailed(_l("Not published comments of this consultation: %(ids)s.",
                                   ids=", ".join(f"#{i}" for i in sorted(ids - own))))
-    return themes
 
 
 def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]], *,
@@ -444,7 +461,7 @@ class GroupResult:
     declined: int = 0
 
 
-def accept_group(consultation: Consultation, user, theme_id: int, rows: list[int],
+def accept_group(consultation: Consultation, user, theme_id: int | None, rows: list[int],
                  choices: dict[int, int | str]) -> GroupResult:
     """Settle one group of proposals (the rows of one proposed theme on the page).
 
@@ -457,7 +474,9 @@ def accept_group(consultation: Consultation, user, theme_id: int, rows: list[int
     (:func:`decline_proposals`), so that theme is not proposed for it again.
 
     Args:
-        theme_id: the group's proposed theme.
+        theme_id: the group's proposed theme; ``None`` for the comments shown without a
+            proposal (:attr:`ProposalPage.without`): a theme chosen for one is the
+            moderator's own (:attr:`TagSource.MANUAL`), and nothing is declined.
         rows: the comment ids shown in the group.
         choices: ``{ticked comment id: theme id or READ_WITHOUT_THEME}``; its keys are among
             ``rows``.
@@ -469,8 +488,12 @@ def accept_group(consultation: Consultation, user, theme_id: int, rows: list[int
     """
     if set(choices) - set(rows):
         raise ValidationFailed(_l("A proposal was not understood; reload the page and try again."))
-    themes = _check_pairs(consultation, [(c, theme_id) for c in rows] + [
-        (c, t) for c, t in choices.items() if t != READ_WITHOUT_THEME])
+    chosen_pairs = [(c, t) for c, t in choices.items() if t != READ_WITHOUT_THEME]
+    if theme_id is None:  # the comments with no proposal: nothing to decline
+        themes = _check_pairs(consultation, chosen_pairs)
+        _check_published(consultation, set(rows))
+    else:
+        themes = _check_pairs(consultation, [(c, theme_id) for c in rows] + chosen_pairs)
     if not rows:
         raise ValidationFailed(_l("A proposal was not understood; reload the page and try again."))
     result = GroupResult()
@@ -478,7 +501,7 @@ def accept_group(consultation: Consultation, user, theme_id: int, rows: list[int
     for comment_id, chosen in choices.items():
         if chosen != READ_WITHOUT_THEME:
             by_theme.setdefault(int(chosen), []).append(comment_id)
-    declined = [c for c in rows if choices.get(c) != theme_id]
+    declined = [c for c in rows if choices.get(c) != theme_id] if theme_id is not None else []
     if declined:
         result.declined = decline_proposals(consultation, user, [(c, theme_id) for c in declined])
     proposals = proposed_themes(consultation)

@@ -365,17 +365,24 @@ def _excluded(values: list[str]) -> set[int] | None:
     return found
 
 
-def _group_choices(form) -> tuple[int, list[int], dict[int, int | str]] | None:
-    """A group's form: ``(proposed theme id, comment ids shown, {ticked id: chosen theme id
-    or "read"})``; ``None`` when a value is not what the page sends."""
-    theme_id = parse_id(form.get("group", ""))
+#: The ``group`` of the form of the comments without a proposal.
+WITHOUT_PROPOSAL = "ingen"
+
+
+def _group_choices(form) -> tuple[int | None, list[int], dict[int, int | str]] | None:
+    """A group's form: ``(proposed theme id, or None for the comments without a proposal;
+    comment ids shown; {ticked id: chosen theme id or "read"})``; ``None`` when a value is
+    not what the page sends."""
+    without = form.get("group", "") == WITHOUT_PROPOSAL
+    theme_id = None if without else parse_id(form.get("group", ""))
     rows = [parse_id(raw) for raw in form.getlist("row")]
     ticked = [parse_id(raw) for raw in form.getlist("accept")]
-    if not theme_id or not rows or any(not i for i in rows + ticked) or len(rows) > 10 * PROPOSALS_PER_PAGE:
+    if not (theme_id or without) or not rows or any(not i for i in rows + ticked) or \
+            len(rows) > 10 * PROPOSALS_PER_PAGE:
         return None
     choices: dict[int, int | str] = {}
     for comment_id in ticked:
-        raw = form.get(f"theme-{comment_id}", str(theme_id))
+        raw = form.get(f"theme-{comment_id}", suggestions_services.READ_WITHOUT_THEME if without else str(theme_id))
         chosen = suggestions_services.READ_WITHOUT_THEME if raw == suggestions_services.READ_WITHOUT_THEME \
             else parse_id(raw)
         if not chosen:
@@ -449,6 +456,7 @@ def theme_proposals(slug: str):
     return render_template("summaries/theme_proposals.html", consultation=consultation, listing=listing,
                            themes=sorted(listing.themes.values(), key=lambda t: t.name.casefold()),
                            min_confidence=round(MIN_CONFIDENCE * 100), read_choice=READ_WITHOUT_THEME,
+                           without_proposal=WITHOUT_PROPOSAL,
                            posted=request.form if errors else None), 422 if errors else 200
 
 

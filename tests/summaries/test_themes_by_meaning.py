@@ -471,3 +471,48 @@ def test_the_silhouette_is_scikit_learns_without_importing_it():
         assert np.allclose(cosine_distances(matrix), expected, atol=1e-12)
         assert silhouette(cosine_distances(matrix), labels) == pytest.approx(
             silhouette_score(expected, labels, metric="precomputed"), abs=1e-9)
+
+
+def without_proposal(html: str) -> list[tuple[int, str]]:
+    """``[(comment id, the value chosen in its row)]`` of the group "Uten forslag"."""
+    if 'class="proposal-group proposal-group-without"' not in html:
+        return []
+    part = html.split('class="proposal-group proposal-group-without"')[1].split("</form>")[0]
+    return [(int(c), re.search(r'<option value="([^"]+)" selected>', rest).group(1))
+            for c, rest in re.findall(r'name="accept" value="(\d+)"(.*?)</select>', part, re.S)]
+
+
+def test_comments_without_a_proposal_are_read_in_a_group_of_their_own(hearing, browser_for, app, make_user,
+                                                                     make_comment, monkeypatch):
+    """The comments no theme is close enough to come last, each set to "read, no theme":
+    accepting marks them read, a theme chosen in a row tags the comment as the moderator's
+    own choice, an unticked one waits; nothing is declined."""
+    consultation, ids, themes, foreign = hearing
+    citizen = make_user()
+    far = [make_comment(consultation, citizen, text).id for text in (
+        "Kommunen bør kjøpe en ny brannbil.", "Gatelysene i Storgata er for svake.", "Søppeltømmingen er for sjelden.")]
+    from hoering.summaries import suggestions
+    real = suggestions.proposed_themes
+    monkeypatch.setattr(suggestions, "proposed_themes",
+                        lambda consultation: {c: p for c, p in real(consultation).items() if c not in far})
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer"
+    html = moderator.get(url).get_data(as_text=True)
+    assert "Uten forslag" in html
+    assert without_proposal(html) == [(c, "read") for c in far]
+    assert html.index('class="proposal-group proposal-group-without"') > html.rindex('class="proposal-group"')
+
+    refused = moderator.submit(url, data={"action": "group", "group": "ingen", "row": [str(far[0]), str(foreign)],
+                                          "accept": [str(far[0]), str(foreign)]})
+    assert refused.status_code == 422 and far[0] not in state(app, consultation.id)[1]
+
+    response = moderator.submit(url, data={
+        "action": "group", "group": "ingen", "row": [str(c) for c in far], "accept": [str(far[0]), str(far[1])],
+        f"theme-{far[0]}": "read", f"theme-{far[1]}": str(themes["cycling"])})
+    assert response.status_code == 303
+    found = provenance(app, consultation.id)
+    assert found[far[1]] == (themes["cycling"], "manual", None)
+    tagged, marked, declined = state(app, consultation.id)
+    assert far[0] in marked and far[0] not in tagged and far[2] not in tagged and far[2] not in marked
+    assert not any(c in far for c, _ in declined)
+    assert [c for c, _ in without_proposal(moderator.get(url).get_data(as_text=True))] == [far[2]]
