@@ -157,6 +157,7 @@ MATRIX = [
     ("summaries.summary", "GET", "/moderering/hoeringer/{slug}/oppsummering", None, MODERATORS, 200),
     ("summaries.summary", "POST", "/moderering/hoeringer/{slug}/oppsummering",
      {"overview": "Oppsummert", "overview_quotes": "", "action": "save"}, MODERATORS, 303),
+    ("summaries.summary_drafts", "POST", "/moderering/hoeringer/{slug}/oppsummering/utkast", {}, MODERATORS, 303),
     ("summaries.suggestions", "GET", "/moderering/hoeringer/{slug}/temaforslag", None, MODERATORS, 200),
     ("summaries.suggestions", "POST", "/moderering/hoeringer/{slug}/temaforslag",
      {"proposal-1-accept": "1", "proposal-1-name": "Forslag", "proposal-1-tag": "1",

@@ -83,6 +83,7 @@ DRAFT_MATRIX = [
     ("summaries.summary", "GET", "/moderering/hoeringer/{slug}/oppsummering", None, ADMINS, 200),
     ("summaries.summary", "POST", "/moderering/hoeringer/{slug}/oppsummering",
      {"overview": "Oppsummert", "overview_quotes": "", "action": "save"}, ADMINS, 303),
+    ("summaries.summary_drafts", "POST", "/moderering/hoeringer/{slug}/oppsummering/utkast", {}, ADMINS, 303),
     ("summaries.suggestions", "GET", "/moderering/hoeringer/{slug}/temaforslag", None, ADMINS, 200),
     ("summaries.suggestions", "POST", "/moderering/hoeringer/{slug}/temaforslag",
      {"proposal-1-accept": "1", "proposal-1-name": "Forslag", "proposal-1-tag": "1",

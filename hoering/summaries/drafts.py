@@ -237,6 +237,21 @@ def theme_draft(consultation: Consultation, theme: Theme) -> ThemeDraft:
                       [c for c in contested if c[0] in texts], texts, by_meaning=ranked is not None)
 
 
+def _summary_parts(consultation: Consultation):
+    """The summary (or ``None``), its texts by theme id, its overall quotes and its quotes
+    by theme id, to change and save again."""
+    existing = summary_of(consultation.id)
+    sections = {section.theme_id: section.text_markdown for section in existing.sections} if existing else {}
+    theme_quotes: dict[int, list[int]] = {}
+    overview_quotes: list[int] = []
+    for quote in existing.quotes if existing else []:
+        if quote.theme_id is None:
+            overview_quotes.append(quote.comment_id)
+        else:
+            theme_quotes.setdefault(quote.theme_id, []).append(quote.comment_id)
+    return existing, sections, overview_quotes, theme_quotes
+
+
 def apply_draft(consultation: Consultation, theme: Theme, user, text: str, quote_ids: list[int], *,
                 loaded_version: str) -> None:
     """Put ``text`` as the summary's text for ``theme`` and quote ``quote_ids`` under it
@@ -252,17 +267,43 @@ def apply_draft(consultation: Consultation, theme: Theme, user, text: str, quote
         hoering.exceptions.ValidationFailed: a text too long, or a quote that is not a
             published comment of the consultation.
     """
-    existing = summary_of(consultation.id)
-    sections = {section.theme_id: section.text_markdown for section in existing.sections} if existing else {}
-    theme_quotes: dict[int, list[int]] = {}
-    overview_quotes: list[int] = []
-    for quote in existing.quotes if existing else []:
-        if quote.theme_id is None:
-            overview_quotes.append(quote.comment_id)
-        else:
-            theme_quotes.setdefault(quote.theme_id, []).append(quote.comment_id)
+    existing, sections, overview_quotes, theme_quotes = _summary_parts(consultation)
     sections[theme.id] = text
     theme_quotes[theme.id] = list(dict.fromkeys([*theme_quotes.get(theme.id, []), *quote_ids]))
     save_summary(consultation, user, SummaryInput(
         overview=existing.overview_markdown if existing else "", sections=sections,
         overview_quotes=overview_quotes, theme_quotes=theme_quotes), loaded_version=loaded_version)
+
+
+def apply_all_drafts(consultation: Consultation, user, *, loaded_version: str) -> list[Theme]:
+    """Put each theme's draft (:func:`theme_draft`: its markdown and representative
+    quotes) into the summary for every theme that has published comments and no text in
+    the summary yet; texts the moderators wrote are left as they are. One save.
+
+    Args:
+        loaded_version: :func:`~hoering.summaries.services.summary_version` when the
+            summary page was opened.
+
+    Returns:
+        The themes that got their draft, largest first.
+
+    Raises:
+        hoering.exceptions.Conflict: the summary was saved by someone else meanwhile.
+        hoering.isolation.Overran: ranking took longer than ``ISOLATION_TIMEOUT_SECONDS``.
+    """
+    existing, sections, overview_quotes, theme_quotes = _summary_parts(consultation)
+    filled: list[tuple[int, Theme]] = []
+    for theme in db.session.scalars(sa.select(Theme).where(Theme.consultation_id == consultation.id)):
+        if sections.get(theme.id, "").strip():
+            continue
+        draft = theme_draft(consultation, theme)
+        if not draft.comments:
+            continue
+        sections[theme.id] = draft.markdown
+        theme_quotes[theme.id] = list(dict.fromkeys([*theme_quotes.get(theme.id, []), *draft.representatives]))
+        filled.append((draft.comments, theme))
+    if filled:
+        save_summary(consultation, user, SummaryInput(
+            overview=existing.overview_markdown if existing else "", sections=sections,
+            overview_quotes=overview_quotes, theme_quotes=theme_quotes), loaded_version=loaded_version)
+    return [theme for _, theme in sorted(filled, key=lambda item: (-item[0], item[1].name.casefold()))]

@@ -201,6 +201,26 @@ def theme_draft(theme_id: int):
                            current=current, version=version), status
 
 
+@bp.post("/moderering/hoeringer/<slug>/oppsummering/utkast")
+@moderator_required
+def summary_drafts(slug: str):
+    """Put the draft (:mod:`hoering.summaries.drafts`) into the summary for every theme
+    that has comments and no text yet, then back to the summary to read and edit."""
+    consultation = _consultation_or_404(slug)
+    try:
+        filled = drafts.apply_all_drafts(consultation, current_user, loaded_version=request.form.get("version", ""))
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(ngettext("The draft is in the summary for %(num)d theme. Read it through, edit it, then save or "
+                       "publish.", "The drafts are in the summary for %(num)d themes. Read them through, edit "
+                       "them, then save or publish.", len(filled)) if filled else
+              _("Every theme with comments already has a text: nothing was changed."),
+              "success" if filled else "info")
+    return redirect(url_for("summaries.summary", slug=slug), code=303)
+
+
 @bp.route("/moderering/hoeringer/<slug>/oppsummering", methods=["GET", "POST"])
 @moderator_required
 def summary(slug: str):

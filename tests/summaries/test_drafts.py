@@ -159,3 +159,46 @@ def test_a_draft_applied_while_another_moderator_saves_the_summary_loses_neither
                                         .where(SummarySection.theme_id == theme)),
                       db.session.scalar(sa.select(Summary.overview_markdown)))
         assert texts[saved] in stored and texts[1 - saved] not in stored
+
+
+def test_every_theme_without_a_text_gets_its_draft_at_once(app, browser_for, make_consultation, make_user,
+                                                          make_comment):
+    """"Bruk utkastene for alle temaer uten tekst" on the summary page: each theme with
+    comments and no text gets its draft and its representative quotes; a text the
+    moderator wrote stays; a theme without comments gets nothing."""
+    consultation, theme, comments, moderator = _theme(app, browser_for, make_consultation, make_user, make_comment)
+    create_theme(moderator, consultation, "Sykkel")
+    cycling = theme_id(app, "Sykkel")
+    written = make_comment(consultation, make_user(), "Flere sykkelveier, takk.")
+    tag(moderator, cycling, [written.id])
+    create_theme(moderator, consultation, "Tomt tema")
+    empty = theme_id(app, "Tomt tema")
+    summary_url = f"/moderering/hoeringer/{consultation.slug}/oppsummering"
+    page = moderator.get(summary_url).get_data(as_text=True)
+    draft_text = _draft_text(moderator.get(f"/moderering/temaer/{theme}/utkast").get_data(as_text=True))
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    data = {"overview": "", "overview_quotes": "", f"theme-{cycling}-text": "Vi skrev dette selv.",
+            "version": version, "action": "save"}
+    assert moderator.submit(summary_url, data=data).status_code == 303
+
+    page = moderator.get(summary_url).get_data(as_text=True)
+    assert "Bruk utkastene for alle temaer uten tekst" in page
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    response = moderator.submit(summary_url, f"{summary_url}/utkast", data={"version": version})
+    assert response.status_code == 303
+    assert "Utkastet står i oppsummeringen for 1 tema" in moderator.get(summary_url).get_data(as_text=True)
+    with app.app_context():
+        texts = dict(db.session.execute(sa.select(SummarySection.theme_id, SummarySection.text_markdown)).all())
+        quoted = set(db.session.scalars(sa.select(SummaryQuote.comment_id).where(SummaryQuote.theme_id == theme)))
+    assert texts[theme] == draft_text and texts[cycling] == "Vi skrev dette selv."
+    assert not texts.get(empty)
+    assert quoted and quoted <= {c.id for c in comments.values()}
+
+    # Again: nothing left to fill; a stale version is refused and nothing changes.
+    again = moderator.submit(summary_url, f"{summary_url}/utkast", data={"version": version})
+    assert again.status_code == 303
+    follow = moderator.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Alle temaer med kommentarer har allerede en tekst: ingenting ble endret." in follow
+    citizen = browser_for()
+    refused = citizen.submit(f"/hoeringer/{consultation.slug}", f"{summary_url}/utkast", data={"version": version})
+    assert refused.status_code == 403
