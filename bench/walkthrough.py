@@ -18,7 +18,7 @@ bokmål, as the demo moderator and then the demo case officer:
 5. "Foreslåtte temaer", group by group: read every comment once, change the theme where
    the proposal is wrong (or choose "read, no theme"), accept the group;
 6. "Én og én" for the comments left (no proposal): read, press the theme's key;
-7. each theme's draft: read it, "Bruk i oppsummeringen"; the overall text; publish;
+7. "Bruk utkastene for alle temaer uten tekst", read the drafts; the overall text; publish;
 8. the case officer downloads the report as DOCX, PDF and PDF/A.
 
 **The moderator's judgement** is the hand labels (``bench/data/bowling_green_themes.csv``:
@@ -113,6 +113,8 @@ class Walk:
         self.steps: list[Step] = []
         self.read_ids: set[int] = set()
         self.reread = 0
+        #: Pages that answered 503 and were loaded again.
+        self.busy = 0
 
     @contextlib.contextmanager
     def step(self, name: str):
@@ -136,19 +138,33 @@ class Walk:
         self.now.clicks += 1
         self.now.mentals += int(decide)
         started = time.perf_counter()
-        self.page.goto(self.base + path)
+        response = self.page.goto(self.base + path)
         self._loaded(started)
+        self._retry_busy(response)
 
     def click(self, locator, decide: bool = True, navigates: bool = True) -> None:
         self.now.clicks += 1
         self.now.mentals += int(decide)
         if navigates:
             started = time.perf_counter()
-            with self.page.expect_navigation():
+            with self.page.expect_navigation() as navigation:
                 locator.click()
             self._loaded(started)
+            self._retry_busy(navigation.value)
         else:
             locator.click()
+
+    def _retry_busy(self, response) -> None:
+        """A page that answered 503 (the server busy: it says to try again) is reloaded,
+        as a person would, counting the click and the waiting; up to five times."""
+        for _ in range(5):
+            if response is None or response.status != 503:
+                return
+            self.busy += 1
+            self.now.clicks += 1
+            started = time.perf_counter()
+            response = self.page.reload()
+            self._loaded(started)
 
     def type(self, locator, text: str) -> None:
         """Click into a field and type ``text``."""
@@ -167,9 +183,10 @@ class Walk:
         self.now.mentals += int(decide)
         if navigates:
             started = time.perf_counter()
-            with self.page.expect_navigation():
+            with self.page.expect_navigation() as navigation:
                 self.page.keyboard.press(key)
             self._loaded(started)
+            self._retry_busy(navigation.value)
         else:
             self.page.keyboard.press(key)
 
@@ -289,20 +306,14 @@ def write_themes(walk: Walk, slug: str, descriptions: bool = True) -> None:
         walk.click(page.locator("form", has=page.locator("#name")).locator("button[type=submit]"), decide=False)
 
 
-def drafts(walk: Walk, folder: str, slug: str) -> None:
-    """Open each theme's draft (largest first), read it, put it into the summary."""
-    counts = dict(sqlite3.connect(f"{folder}/walk.db").execute(
-        "SELECT t.id, count(ct.comment_id) FROM theme t JOIN consultation k ON k.id = t.consultation_id "
-        "LEFT JOIN comment_theme ct ON ct.theme_id = t.id WHERE k.slug = ? GROUP BY t.id", (slug,)).fetchall())
+def drafts(walk: Walk, slug: str) -> None:
+    """On the summary page, "Bruk utkastene for alle temaer uten tekst", then read every
+    theme's text (the drafts: counts, quotes, contested comments) on the page."""
     walk.open(f"/moderering/hoeringer/{slug}/oppsummering")
-    for theme_id, _count in sorted(counts.items(), key=lambda item: -item[1]):
-        if not _count:
-            continue
-        walk.open(f"/moderering/temaer/{theme_id}/utkast")
-        page = walk.page
-        text = page.locator("form textarea").first.input_value()
-        walk.read_text(text)
-        walk.click(page.locator("form", has=page.locator("textarea")).locator("button[type=submit]"))
+    page = walk.page
+    walk.click(page.locator("form[action$='/oppsummering/utkast'] button[type=submit]"))
+    for area in page.locator("fieldset.summary-theme textarea").all():
+        walk.read_text(area.input_value())
 
 
 OVERVIEW = ("Bowling Green talked most about roads and traffic, housing and schools. Downtown, parks and jobs "
@@ -333,7 +344,13 @@ def case_officer(walk: Walk, slug: str, keep: str | None = None) -> dict[str, fl
         walk.now.clicks += 1
         walk.now.mentals += 1
         started = time.perf_counter()
-        response = walk.page.request.get(f"{walk.base}/saksbehandling/hoeringer/{slug}/rapport.{fmt}", timeout=300_000)
+        for _attempt in range(5):
+            response = walk.page.request.get(f"{walk.base}/saksbehandling/hoeringer/{slug}/rapport.{fmt}",
+                                             timeout=300_000)
+            if response.status != 503:
+                break
+            walk.busy += 1
+            walk.now.clicks += 1
         elapsed = time.perf_counter() - started
         assert response.ok, (fmt, response.status)
         seconds[fmt] = elapsed
@@ -436,8 +453,8 @@ def run(walk: Walk, folder: str, slug: str, labels: dict[int, str], arguments) -
             review_proposals(walk, slug, labels)
     with walk.step("\"Én og én\": the comments left, one key each"):
         one_by_one(walk, slug, labels, order=arguments.order)
-    with walk.step("The drafts, largest theme first: read, \"Bruk i oppsummeringen\""):
-        drafts(walk, folder, slug)
+    with walk.step("\"Bruk utkastene for alle temaer uten tekst\", read them on the summary page"):
+        drafts(walk, slug)
     with walk.step("The overall text, \"Lagre og publiser\""):
         publish(walk, slug)
     with walk.step("Case officer: log in, staff page, DOCX, PDF, PDF/A"):
@@ -511,7 +528,7 @@ def main() -> None:
             server.wait(timeout=10)
         print(table(walk))
         print(json.dumps(agreement(folder, slug, labels, texts), indent=2, ensure_ascii=False))
-        print(f"re-read comments: {walk.reread}")
+        print(f"re-read comments: {walk.reread}; pages reloaded after a 503: {walk.busy}")
 
 
 if __name__ == "__main__":
