@@ -293,7 +293,7 @@ def method_items(report: Report) -> list[MethodItem]:
     if method.source:  # imported: the original platform's moderators decided
         rules, rule_list = _("The moderators of the platform the comments were imported from decided which were "
                              "shown; their decisions are kept here."), []
-    themes = (_("Moderators read the comments and tagged them with themes.") + " "
+    themes = (_("Moderators tagged the comments with themes.") + " "
               + ngettext("%(count)s theme", "%(count)s themes", method.themes, count=number(method.themes)) + "; "
               + ngettext("%(count)s person tagged.", "%(count)s people tagged.", method.taggers,
                          count=number(method.taggers)) + " "
@@ -358,9 +358,10 @@ def tag_provenance_text(method: Methodology) -> str:
                                   "%(count)s were set in bulk on the comments a filter or search found", count,
                                   count=number(count)))
         elif kind is TagSource.PROPOSAL:
-            parts.append(ngettext("%(count)s was the computer's proposal, accepted one by one",
-                                  "%(count)s were the computer's proposals, accepted one by one", count,
-                                  count=number(count)))
+            parts.append(ngettext("%(count)s was the computer's proposal, accepted by a moderator who was shown it "
+                                  "(alone or in a list)",
+                                  "%(count)s were the computer's proposals, accepted by a moderator who was shown "
+                                  "each of them (alone or in a list)", count, count=number(count)))
         elif kind is TagSource.PROPOSALS_ABOVE:
             if method.lowest_confidence_above is None:
                 parts.append(ngettext("%(count)s was accepted together with every proposal above a confidence",
@@ -390,6 +391,9 @@ def tag_provenance_text(method: Methodology) -> str:
                                                           TagSource.DISCOVERED))
     if together:
         text += " " + _("Tags set together were not necessarily read one by one.")
+    if counts.get(TagSource.PROPOSAL.value) or counts.get(TagSource.PROPOSALS_ABOVE.value):
+        text += " " + _("A proposal's confidence says how much closer the comment is to that theme than to the "
+                        "others; it is not a measured share of right proposals.")
     return text
 
 

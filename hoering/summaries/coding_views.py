@@ -24,12 +24,11 @@ from hoering.summaries import bp, coding, suggestions
 from hoering.summaries import themes as theme_services
 from hoering.summaries.models import Theme
 from hoering.summaries.suggestions import ProposedTheme
+from hoering.summaries.themes import DIGIT_THEMES, THEME_LETTERS, key_ranges, theme_keys  # noqa: F401
 from hoering.summaries.views import ID, _consultation_or_404, moderator_required
 
 log = logging.getLogger(__name__)
 
-#: Themes the keyboard reaches with the digits 1–9 in the one-at-a-time view.
-DIGIT_THEMES = 9
 
 
 def filter_from(values, consultation: Consultation) -> coding.CommentFilter:
@@ -91,36 +90,11 @@ def _published_comment_or_404(consultation: Consultation, comment_id: int | None
     return comment
 
 
-#: Keys for the themes of the one-at-a-time view after the digits 1–9: the letters the page
-#: uses for nothing else ("j" accepts the proposal, "l" marks read without a theme, "n"
-#: goes on, "s" skips). Themes past these get no key, only their button.
-THEME_LETTERS = "abcdefghikmopqrtuvwxyz"
 #: The order of the one-at-a-time view that groups comments by proposed theme (``rekkefolge``).
 BY_PROPOSAL = "forslag"
 #: Skipped comments kept in the address (``hoppet``) in the order by proposed theme; the
 #: oldest skips past this many come round again.
 MAX_SKIPPED = 200
-
-
-def theme_keys(count: int) -> list[str | None]:
-    """The keys of ``count`` themes in the order of their buttons: ``"1"``–``"9"``, then the
-    letters of :data:`THEME_LETTERS`, then ``None`` (no key)."""
-    keys = [str(n) for n in range(1, DIGIT_THEMES + 1)] + list(THEME_LETTERS)
-    return [keys[i] if i < len(keys) else None for i in range(count)]
-
-
-def key_ranges(keys: list[str | None]) -> str:
-    """The keys given, runs of neighbours shortened: ``"1–9, a–f"``, ``"1–9, a–i, k, m"``."""
-    order = [str(n) for n in range(1, DIGIT_THEMES + 1)] + list(THEME_LETTERS)
-    runs: list[list[str]] = []
-    for key in (k for k in keys if k):
-        if runs and order.index(key) == order.index(runs[-1][-1]) + 1 and key.isdigit() == runs[-1][-1].isdigit() \
-                and ord(key) == ord(runs[-1][-1]) + 1:
-            runs[-1].append(key)
-        else:
-            runs.append([key])
-    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}, {run[1]}" if len(run) == 2 else f"{run[0]}–{run[-1]}"
-                     for run in runs)
 
 
 def _skipped_arg(raw: str | None) -> list[int]:

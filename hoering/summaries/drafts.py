@@ -95,12 +95,11 @@ class ThemeDraft:
         if self.agree or self.disagree:
             lines[0] += " " + _("Votes on them: %(votes)s.", votes=stance_counts_text(tally(self.agree, self.disagree)))
         if self.representatives:
+            # Quoted once, under the text (the summary's quotes, with their author and a
+            # link), not again inside it.
             lines.append("")
-            lines.append(_("The comments that represent the theme best (%(ids)s):",
+            lines.append(_("The comments that represent the theme best are quoted under this text (%(ids)s).",
                            ids=", ".join(f"#{i}" for i in self.representatives)))
-            for comment_id in self.representatives:
-                lines.append("")
-                lines.append(f"> {_quote(self.texts[comment_id])} (#{comment_id})")
         if self.contested:
             lines.append("")
             shown = self.contested[:REPRESENTATIVES]

@@ -331,3 +331,32 @@ def theme_comments(theme: Theme, states: tuple[str, ...] | None = None) -> list[
     if states:
         query = query.where(Comment.state.in_(states))
     return list(db.session.scalars(query.order_by(Comment.created_at, Comment.id)))
+
+
+#: Themes the keyboard reaches with the digits 1–9 ("Én og én", "Foreslåtte temaer").
+DIGIT_THEMES = 9
+#: Keys for the themes after the digits 1–9: the letters the page
+#: uses for nothing else ("j" accepts the proposal, "l" marks read without a theme, "n"
+#: goes on, "s" skips). Themes past these get no key, only their button.
+THEME_LETTERS = "abcdefghikmopqrtuvwxyz"
+
+
+def theme_keys(count: int) -> list[str | None]:
+    """The keys of ``count`` themes in the order of their buttons: ``"1"``–``"9"``, then the
+    letters of :data:`THEME_LETTERS`, then ``None`` (no key)."""
+    keys = [str(n) for n in range(1, DIGIT_THEMES + 1)] + list(THEME_LETTERS)
+    return [keys[i] if i < len(keys) else None for i in range(count)]
+
+
+def key_ranges(keys: list[str | None]) -> str:
+    """The keys given, runs of neighbours shortened: ``"1–9, a–f"``, ``"1–9, a–i, k, m"``."""
+    order = [str(n) for n in range(1, DIGIT_THEMES + 1)] + list(THEME_LETTERS)
+    runs: list[list[str]] = []
+    for key in (k for k in keys if k):
+        if runs and order.index(key) == order.index(runs[-1][-1]) + 1 and key.isdigit() == runs[-1][-1].isdigit() \
+                and ord(key) == ord(runs[-1][-1]) + 1:
+            runs[-1].append(key)
+        else:
+            runs.append([key])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}, {run[1]}" if len(run) == 2 else f"{run[0]}–{run[-1]}"
+                     for run in runs)

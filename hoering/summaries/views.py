@@ -473,7 +473,11 @@ def theme_proposals(slug: str):
         for message in errors:
             flash(message, "error")
     listing = suggestions_services.proposal_page(consultation, page)
+    by_size = [theme for theme, _count in theme_services.themes_by_size(consultation.id)]
+    keys = {theme.id: key for theme, key in zip(by_size, theme_services.theme_keys(len(by_size)), strict=True)
+            if key}
     return render_template("summaries/theme_proposals.html", consultation=consultation, listing=listing,
+                           theme_keys=keys, themes_by_size=by_size,
                            themes=sorted(listing.themes.values(), key=lambda t: t.name.casefold()),
                            min_confidence=round(MIN_CONFIDENCE * 100), read_choice=READ_WITHOUT_THEME,
                            without_proposal=WITHOUT_PROPOSAL,

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from hoering.extensions import db
-from hoering.summaries.models import CommentTheme, DeclinedProposal, Theme
+from hoering.summaries.models import CommentTheme, DeclinedProposal, ReadWithoutTheme, Theme
 from tests.browser.conftest import assert_clean, log_in
 
 CYCLING = ["Vi trenger flere sykkelveier langs hovedveien.", "Sykkelfeltet i sentrum er for smalt og farlig.",
@@ -62,3 +62,50 @@ def test_an_unticked_proposal_is_left_out_of_accept_all_above_and_declined_with_
         assert db.session.get(DeclinedProposal, (unticked, group)) is not None
         tagged = set(db.session.scalars(sa.select(CommentTheme.comment_id)))
     assert unticked not in tagged and len(tagged) > 2
+
+
+@pytest.mark.browser
+def test_a_group_is_settled_from_the_keyboard(page, app, make_consultation, make_user, make_comment):
+    """j moves down the rows, a theme's key chooses it in the row, l "read, no theme", the
+    space bar unticks, Enter accepts the row's group."""
+    consultation = make_consultation(title="Byplan")
+    author = make_user()
+    ids = [make_comment(consultation, author, text).id for text in CYCLING + LIBRARY]
+    with app.app_context():
+        themes = [Theme(consultation_id=consultation.id, name="Sykkel", description="Sykkelveier og sykkelfelt."),
+                  Theme(consultation_id=consultation.id, name="Biblioteket", description="Åpningstider og bøker.")]
+        db.session.add_all(themes)
+        db.session.flush()
+        theme_ids = {t.name: t.id for t in themes}
+        # Two tags for Sykkel: the largest theme, key 1; Biblioteket key 2.
+        db.session.add_all([CommentTheme(comment_id=ids[0], theme_id=themes[0].id),
+                            CommentTheme(comment_id=ids[1], theme_id=themes[0].id),
+                            CommentTheme(comment_id=ids[4], theme_id=themes[1].id)])
+        db.session.commit()
+    log_in(page, make_user(role="moderator"))
+    page.goto(f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer")
+    assert_clean(page)
+    assert page.inner_text("details.proposal-keys summary") == "Tastatur"
+    form = page.query_selector("form.proposal-group")
+    rows = [int(box.get_attribute("value")) for box in form.query_selector_all("input.proposal-tick")]
+    assert len(rows) >= 3
+    page.keyboard.press("j")  # the first row
+    other = "2" if int(form.query_selector('input[name="group"]').get_attribute("value")) == theme_ids["Sykkel"] \
+        else "1"
+    page.keyboard.press(other)
+    page.keyboard.press("j")
+    page.keyboard.press("l")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press(" ")
+    assert page.evaluate(f"document.activeElement.matches('li.pick.is-current:has(#accept-{rows[2]})')")
+    assert not page.is_checked(f"#accept-{rows[2]}")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert_clean(page)
+    with app.app_context():
+        tagged = dict(db.session.execute(sa.select(CommentTheme.comment_id, CommentTheme.theme_id)).all())
+        read = set(db.session.scalars(sa.select(ReadWithoutTheme.comment_id)))
+    chosen = next(t for name, t in theme_ids.items() if (name == "Biblioteket") == (other == "2"))
+    assert tagged[rows[0]] == chosen
+    assert rows[1] in read and rows[1] not in tagged
+    assert rows[2] not in tagged and rows[2] not in read

@@ -68,17 +68,18 @@ def _tagged_every_way(app, browser_for, make_consultation, make_user, make_comme
     tag(moderator, theme_id(app, "Biblioteket"), [ids[LIBRARY[0]]])
     # A group of similar comments kept as a theme ("Temaforslag").
     kept = moderator.submit(f"/moderering/hoeringer/{slug}/temaer", f"/moderering/hoeringer/{slug}/temaforslag",
-                            data={"proposal-1-accept": "1", "proposal-1-name": "Lesesal",
+                            data={"proposal-1-accept": "1", "proposal-1-name": "Lesesal", "proposal-1-tag": "1",
                                   "proposal-1-comment": [str(ids[LIBRARY[3]]), str(ids[LIBRARY[4]])]})
     assert kept.status_code == 303
     # The computer's proposals: one accepted on its own, then all the others above the lowest.
     url = f"/moderering/hoeringer/{slug}/foreslatte-temaer"
     (c1, t1, _p1), *_rest = proposals(moderator.get(url).get_data(as_text=True))
-    assert moderator.submit(url, data={"action": "checked", "one": f"{c1}-{t1}"}).status_code == 303
+    assert moderator.submit(url, data={"action": "group", "group": str(t1), "row": [str(c1)],
+                                       "accept": [str(c1)]}).status_code == 303
     left = proposals(moderator.get(url).get_data(as_text=True))
     assert len(left) >= 2
     lowest = min(percent for _c, _t, percent in left)
-    assert moderator.submit(url, data={"action": "above", "above": str(lowest)}).status_code == 303
+    assert moderator.submit(url, data={"action": "above", "above": str(lowest), "confirm": "1"}).status_code == 303
     # In bulk: every published comment, from the filter "all".
     create_theme(moderator, consultation, "Byplan")
     bulk_url = f"/moderering/hoeringer/{slug}/merk-alle"
@@ -102,10 +103,13 @@ def test_the_method_section_says_how_every_tag_came_about(app, browser_for, make
     expected = (f"Slik kom de {n['total']} temamerkene på publiserte kommentarer til: "
                 f"{n['manual']} ble valgt av en moderator kommentar for kommentar, "
                 f"{n['bulk']} ble satt samlet på kommentarene et filter eller søk fant, "
-                f"{n['proposal']} var datamaskinens forslag, godtatt ett og ett, "
+                f"{n['proposal']} var datamaskinens forslag, godtatt av en moderator som fikk det vist "
+                "(alene eller i en liste), "
                 f"{n['above']} ble godtatt samlet med alle forslag med minst {n['lowest']} % sikkerhet og "
                 f"{n['discovered']} kom fra grupper av like kommentarer som datamaskinen fant og som ble beholdt "
-                "som temaer. Merker som ble satt samlet, er ikke nødvendigvis lest ett og ett.")
+                "som temaer. Merker som ble satt samlet, er ikke nødvendigvis lest ett og ett. Sikkerheten til et "
+                "forslag sier hvor mye nærmere kommentaren ligger dette temaet enn de andre; den er ikke en målt "
+                "andel riktige forslag.")
     assert expected in text
 
     # The same in nynorsk and English (the reader's language).

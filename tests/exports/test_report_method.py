@@ -74,7 +74,7 @@ def test_the_docx_says_how_it_was_made_orders_themes_by_size_and_links_every_quo
            "tilbake av forfatteren." in text or "8 kommentarer og svar kom inn" in text
     assert "4 av 5 publiserte kommentarer (80 %) er analysert." in text
     assert "Reklame og spam: 1" in text  # the house rule cited, by its title
-    assert "Moderatorene leste kommentarene og merket dem med temaer. 2 temaer; 1 person merket." in text
+    assert "Moderatorene merket kommentarene med temaer. 2 temaer; merket av 1 person." in text
     assert "ikke blant dem med mest støtte: et sitat viser et syn som ble fremmet" in text
 
     # Themes largest first, in the table and in the summary's sections.

@@ -49,10 +49,15 @@ def test_the_draft_counts_quotes_by_meaning_and_names_the_contested(app, browser
 
     assert draft.startswith("5 kommentarer fra 3 personer er merket med dette temaet")
     assert "Stemmer på dem: 1\xa0207 enig, 270 uenig" in draft.splitlines()[0]
-    quotes = [line for line in draft.splitlines() if line.startswith("> ")]
+    page = response.get_data(as_text=True)
+    listed = page.split('id="representative-heading"')[1].split("</ol>")[0]
+    quotes = [int(i) for i in re.findall(r">#(\d+)</a>", listed)]
     # The quotes are the evening-bus comments, the seed statement (900 supports) is not quoted first.
-    assert quotes and f"(#{ids['seed']})" not in quotes[0]
-    assert {f"(#{ids['evening']})", f"(#{ids['late']})", f"(#{ids['night']})"} & {q[q.rindex("("):] for q in quotes}
+    assert quotes and quotes[0] != ids["seed"]
+    assert {ids["evening"], ids["late"], ids["night"]} & set(quotes)
+    # Quoted once, under the text (the summary's quotes), not again inside it.
+    assert not [line for line in draft.splitlines() if line.startswith("> ")]
+    assert "er sitert under denne teksten (" + ", ".join(f"#{i}" for i in quotes) + ")" in draft
     assert f"«Bussene bør være gratis for alle.» (#{ids['split']}): omstridt: 300 enig, 250 uenig" in draft
     # Every line that says something cites the comments it rests on.
     for line in filter(None, draft.splitlines()):
