@@ -413,8 +413,9 @@ def bulk_above(walk: Walk, slug: str, percent: int) -> None:
 
 def review_proposals(walk: Walk, slug: str, labels: dict[int, str]) -> None:
     """"Foreslåtte temaer", group by group (largest first, then the comments without a
-    proposal, set to "read, no theme"): read each comment; where the row's choice is wrong
-    pick the right theme (or "read, no theme"); accept the group. Until no group is left."""
+    proposal, set to "read, no theme"), from the keyboard: ``j`` to each comment, read it;
+    where the row's choice is wrong, the right theme's key (or ``l``); Enter accepts the
+    group. Until no group is left."""
     walk.open(f"/moderering/hoeringer/{slug}/foreslatte-temaer")
     page = walk.page
     while True:
@@ -422,18 +423,22 @@ def review_proposals(walk: Walk, slug: str, labels: dict[int, str]) -> None:
         if not form.count():
             break
         for row in form.locator("li.pick").all():
+            walk.key("j", decide=False, navigates=False)
             comment_id = int(row.locator("input.proposal-tick").get_attribute("value"))
             walk.read_comment(comment_id)
             select = row.locator("select")
             checked = select.locator("option:checked")
-            proposed = checked.inner_text().strip()
             wanted = wanted_theme(labels, comment_id)
-            if wanted == proposed or (wanted is None and checked.get_attribute("value") == "read"):
+            if wanted == checked.inner_text().strip() or (wanted is None and checked.get_attribute("value") == "read"):
                 continue
-            options = {o.inner_text().strip(): o.get_attribute("value") for o in select.locator("option").all()}
-            value = options[wanted] if wanted is not None else select.locator("option").last.get_attribute("value")
-            walk.choose(select, value)
-        walk.click(form.locator("button[type=submit]"))
+            option = select.locator("option", has_text=wanted) if wanted is not None else \
+                select.locator("option[value=read]")
+            key = option.first.get_attribute("data-key")
+            if key:
+                walk.key(key, navigates=False)
+            else:
+                walk.choose(select, option.first.get_attribute("value"))
+        walk.key("Enter")
 
 
 def run(walk: Walk, folder: str, slug: str, labels: dict[int, str], arguments) -> None:
