@@ -275,9 +275,11 @@ def method_items(report: Report) -> list[MethodItem]:
                       "%(count)s people voted on comments (agree or disagree).", method.voters,
                       count=number(method.voters))
     voters += " " + _("The agree and disagree figures count votes, not people: one person may vote on many comments.")
-    if method.imported_voters:
+    if method.imported_voters and method.imported_voters < method.voters:  # some voted here too
         voters += " " + _("%(num)s of them voted on the platform the comments were imported from.",
                           num=number(method.imported_voters))
+    elif method.imported_voters:
+        voters += " " + _("They all voted on the platform the comments were imported from.")
     people = ngettext("%(count)s person sent comments", "%(count)s people sent comments", method.authors,
                       count=number(method.authors)) + "; " + ngettext(
         "%(count)s of them had a comment published.", "%(count)s of them had comments published.",

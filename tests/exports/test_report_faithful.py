@@ -203,6 +203,10 @@ def test_summed_votes_are_called_votes_beside_the_sums_with_the_voters(app, brow
     note = "Stemmene for et tema er summen av stemmene på kommentarene: stemmer, ikke personer. 40 personer stemte i alt."
     assert "40 deltakere stemte; enig og uenig er stemmer, ikke personer" in cells  # beside the totals
     assert note in text  # below the theme table
+    # Every voter voted on the platform the comments came from: said once, not counted twice.
+    assert "40 personer stemte over kommentarer (enig eller uenig)." in text
+    assert "Alle stemte på plattformen som kommentarene ble importert fra." in text
+    assert "40 av disse stemte" not in text
     assert "5 kommentarer · 5 deltakere · omstridt: 730 enig, 525 uenig (stemmer på kommentarene, ikke personer)" \
         in text  # the theme's section
 
