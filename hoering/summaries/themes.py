@@ -92,7 +92,7 @@ def check_theme_text(name: str, description: str = "") -> tuple[str, str]:
     return name, description
 
 
-def _check_name_free(consultation_id: int, name: str, except_id: int | None = None) -> None:
+def check_name_free(consultation_id: int, name: str, except_id: int | None = None) -> None:
     """Refuse a name that looks like another theme's of the consultation: the same letters
     in another case, or look-alike letters from another script, invisible characters or
     marks below letters (compared folded as display names are, :func:`hoering.names.fold_name`),
@@ -116,7 +116,7 @@ def create_theme(consultation: Consultation, user, name: str, description: str =
         Conflict: the consultation has a theme of that name (case-insensitive).
     """
     name, description = check_theme_text(name, description)
-    _check_name_free(consultation.id, name)
+    check_name_free(consultation.id, name)
     theme = Theme(consultation_id=consultation.id, name=name, description=description,
                   created_by_id=user.id if user else None)
     db.session.add(theme)
@@ -131,7 +131,7 @@ def update_theme(theme: Theme, name: str, description: str) -> Theme:
         ValidationFailed, Conflict: as :func:`create_theme`.
     """
     name, description = check_theme_text(name, description)
-    _check_name_free(theme.consultation_id, name, except_id=theme.id)
+    check_name_free(theme.consultation_id, name, except_id=theme.id)
     theme.name, theme.description = name, description
     db.session.commit()
     return theme

@@ -20,6 +20,7 @@ from hoering.exceptions import ServiceError, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, parse_id, submit
 from hoering.i18n import safe_next_url
+from hoering.names import fold_name
 from hoering.sanitize import normalize_line
 from hoering.summaries import bp, coding, drafts, duplicates, services
 from hoering.summaries import suggestions as suggestions_services
@@ -294,6 +295,7 @@ def suggestions(slug: str):
         numbers = sorted({int(key.split("-")[1]) for key in request.form
                           if re.fullmatch(r"proposal-\d{1,2}-accept", key)})  # at most 12 proposals are made
         errors = []
+        named: dict[str, tuple[int, str]] = {}
         for number in numbers:
             name = normalize_line(request.form.get(f"proposal-{number}-name", ""))
             description = request.form.get(f"proposal-{number}-description", "")
@@ -310,12 +312,15 @@ def suggestions(slug: str):
                 errors.append(_("Proposal %(num)d", num=number) + f": {error.message}")
                 continue
             key = name.casefold()
+            named.setdefault(key, (number, name))
             entry = chosen.setdefault(key, (name, description, [], []))
             if description and not entry[1]:
                 chosen[key] = entry = (entry[0], description, entry[2], entry[3])
             (entry[2] if tag_members else entry[3]).extend(ids)
         if not numbers:
             errors.append(_("Tick the proposals you want to keep."))
+        if not errors:
+            errors.extend(_kept_name_clashes(consultation, list(named.values())))
         if not errors:
             try:
                 created = _accept_proposals(consultation, list(chosen.values()))
@@ -332,6 +337,29 @@ def suggestions(slug: str):
                                proposals=suggest_themes(consultation), posted=request.form), 422
     return render_template("summaries/suggestions.html", consultation=consultation,
                            proposals=suggest_themes(consultation), posted=None)
+
+
+def _kept_name_clashes(consultation: Consultation, named: list[tuple[int, str]]) -> list[str]:
+    """Why the names of the groups to keep (``[(proposal number, name)]``, one a name)
+    cannot all be saved: a name that only looks like another theme's (a theme of exactly
+    that name, ignoring case, is reused), or like another kept group's. Checked before
+    anything is saved, so that the groups are kept all or none."""
+    existing = {theme.name.casefold() for theme in theme_services.themes_of(consultation.id)}
+    messages, seen = [], {}
+    for number, name in named:
+        folded = fold_name(name)
+        if folded in seen:
+            messages.append(_("Proposal %(num)d: the name looks like “%(name)s”, the name of another proposal. "
+                              "Give them the same name to keep them as one theme, or names that differ.",
+                              num=number, name=seen[folded]))
+            continue
+        seen[folded] = name
+        if name.casefold() not in existing:
+            try:
+                theme_services.check_name_free(consultation.id, name)
+            except ServiceError as error:
+                messages.append(_("Proposal %(num)d", num=number) + f": {error.message}")
+    return messages
 
 
 def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, str, list[int], list[int]]]) -> int:

@@ -44,3 +44,34 @@ def test_a_refused_form_leaves_the_other_groups_ticked(hearing, browser_for, app
     assert shown[unticked] is False  # what the moderator unticked in the group posted stays so
     assert all(shown[c] for c, _ in rows[1:]) and all(shown[c] for c, _ in others)
     assert state(app, consultation.id) == before
+
+
+def theme_names(app, consultation_id: int) -> set[str]:
+    with app.app_context():
+        return set(db.session.scalars(sa.select(Theme.name).where(Theme.consultation_id == consultation_id)))
+
+
+def test_kept_groups_are_saved_all_or_none(hearing, browser_for, app):
+    """A kept group whose name only looks like an existing theme's, or like another kept
+    group's, used to be refused after the groups before it were saved."""
+    consultation, *_ = hearing
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/temaforslag"
+    number, members = suggestion_form(moderator.get(url).get_data(as_text=True))
+    names = theme_names(app, consultation.id)
+    for second in ("Bibli\u043eteket", "Byl\u0456v"):  # a Cyrillic o; a Cyrillic i
+        response = moderator.submit(url, data={
+            f"proposal-{number}-accept": "1", f"proposal-{number}-name": "Byliv",
+            f"proposal-{number}-comment": members,
+            "proposal-99-accept": "1", "proposal-99-name": second})
+        assert response.status_code == 422
+        assert "Forslag 99: " in response.get_data(as_text=True)
+        assert theme_names(app, consultation.id) == names
+    # The same name in another case keeps the groups as one theme, and an existing
+    # theme's name reuses it.
+    response = moderator.submit(url, data={
+        f"proposal-{number}-accept": "1", f"proposal-{number}-name": "Byliv", f"proposal-{number}-comment": members,
+        "proposal-98-accept": "1", "proposal-98-name": "BYLIV", "proposal-99-accept": "1",
+        "proposal-99-name": "biblioteket"})
+    assert response.status_code == 303
+    assert theme_names(app, consultation.id) == names | {"Byliv"}
