@@ -91,6 +91,21 @@ def _published_comment_or_404(consultation: Consultation, comment_id: int | None
     return comment
 
 
+#: States of a comment that was published and has been taken down since (by a moderator,
+#: or its author): while it was shown one at a time, it may have been hidden or removed.
+TAKEN_DOWN = frozenset({CommentState.HIDDEN.value, CommentState.REJECTED.value, CommentState.REMOVED.value})
+
+
+def _position_or_404(consultation: Consultation, comment_id: int) -> Comment:
+    """The comment ``etter`` names, to go on after: a published comment of the
+    consultation, or one taken down since it was shown (:data:`TAKEN_DOWN`); else 404."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.consultation_id != consultation.id or \
+            comment.state not in TAKEN_DOWN | {CommentState.PUBLISHED.value}:
+        abort(404)
+    return comment
+
+
 #: Keys for the themes of the one-at-a-time view after the digits 1–9: the letters the page
 #: uses for nothing else ("j" accepts the proposal, "l" marks read without a theme, "n"
 #: goes on, "s" skips). Themes past these get no key, only their button.
@@ -127,7 +142,7 @@ def _skipped_arg(raw: str | None) -> list[int]:
     """The comment ids of ``hoppet`` ("12,40,7"), in order, without repeats or what cannot be
     read, at most the last :data:`MAX_SKIPPED`."""
     ids = [parse_id(part) for part in (raw or "").split(",")]
-    return list(dict.fromkeys(i for i in ids if i is not None))[-MAX_SKIPPED:]
+    return list(dict.fromkeys(i for i in ids if i))[-MAX_SKIPPED:]
 
 
 def _order_args(by_proposal: bool, skipped: list[int]) -> dict:
@@ -167,7 +182,7 @@ def one_by_one(slug: str):
     by_proposal = request.args.get("rekkefolge") == BY_PROPOSAL
     skipped = _skipped_arg(request.args.get("hoppet")) if by_proposal else []
     shown_id, after_id = parse_id(request.args.get("kommentar")), parse_id(request.args.get("etter"))
-    after = _published_comment_or_404(consultation, after_id) if after_id is not None else None
+    after = _position_or_404(consultation, after_id) if after_id is not None else None
     ranked = theme_services.themes_by_size(consultation.id)
     # Read once for the whole request: the proposal shown and the order by proposal.
     proposals = _proposals(consultation) if ranked and (progress.unanalysed or shown_id is not None) else {}
@@ -215,11 +230,15 @@ def one_by_one_action(slug: str, comment_id: int):
     theme" (``read``), then go on to the next comment not analysed (or stay on it with
     ``stay``, to add another theme). The order (``rekkefolge``, ``hoppet``) is kept."""
     consultation = _consultation_or_404(slug)
-    comment = _published_comment_or_404(consultation, comment_id)
+    comment = _position_or_404(consultation, comment_id)
     by_proposal = request.form.get("rekkefolge") == BY_PROPOSAL
     order = _order_args(by_proposal, _skipped_arg(request.form.get("hoppet")) if by_proposal else [])
     here = url_for("summaries.one_by_one", slug=slug, kommentar=comment.id, **order)
     onward = url_for("summaries.one_by_one", slug=slug, **({} if by_proposal else {"etter": comment.id}), **order)
+    if comment.state != CommentState.PUBLISHED.value:
+        # Hidden or removed while it was shown: nothing is saved, and the next one comes.
+        flash(_("Comment #%(id)d is no longer published, so nothing was saved for it.", id=comment.id), "error")
+        return redirect(onward, code=303)
     action = request.form.get("action")
     if action == "read":
         result = coding.mark_read_without_theme(consultation.id, [comment.id], current_user)

@@ -75,3 +75,36 @@ def test_kept_groups_are_saved_all_or_none(hearing, browser_for, app):
         "proposal-99-name": "biblioteket"})
     assert response.status_code == 303
     assert theme_names(app, consultation.id) == names | {"Byliv"}
+
+
+def test_a_comment_hidden_while_shown_one_at_a_time_is_passed_by(hearing, browser_for, app):
+    """Hidden by another moderator while shown: tagging it, or going on from it, used to
+    end on a 404 page; now nothing is saved, the page says why, and the next comment comes."""
+    from hoering.comments.models import Comment
+    from tests.summaries.test_coding import act, shown
+    from tests.summaries.test_themes_by_meaning import CYCLING, tags
+
+    consultation, ids, themes, _ = hearing
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/en-og-en"
+    target = shown(moderator.get(url).get_data(as_text=True))
+    assert target
+    with app.app_context():
+        db.session.get(Comment, target).state = "hidden"
+        db.session.commit()
+    before = tags(app, consultation.id)
+    response = act(moderator, consultation, target, action="tag", theme=str(themes["cycling"]))
+    assert response.status_code == 303
+    page = moderator.get(response.headers["Location"])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"Kommentar #{target} er ikke lenger publisert, så ingenting ble lagret for den." in html
+    assert shown(html) not in (None, target)
+    assert tags(app, consultation.id) == before
+    for order in ("", "&rekkefolge=forslag&hoppet=abc,0,-4"):
+        page = moderator.get(f"{url}?etter={target}{order}")
+        assert page.status_code == 200 and shown(page.get_data(as_text=True)) not in (None, target)
+    # The skipped comments kept in the address are comment numbers only.
+    page = moderator.get(f"{url}?rekkefolge=forslag&hoppet=abc,0,-4,{ids[CYCLING[2]]}").get_data(as_text=True)
+    skips = set(re.findall(r"hoppet=([^&\"]*)", page)) - {f"abc,0,-4,{ids[CYCLING[2]]}"}
+    assert skips and all(re.fullmatch(r"\d+((,|%2C)\d+)*", s) for s in skips), skips
