@@ -221,6 +221,21 @@ def one_by_one(slug: str):
                            **context)
 
 
+def _posted_theme(consultation: Consultation) -> Theme | None:
+    """The consultation's theme posted as ``theme``; ``None`` with a message when there is
+    none (no theme chosen, another consultation's, or one merged or deleted meanwhile)."""
+    theme_id = parse_id(request.form.get("theme"))
+    theme = db.session.get(Theme, theme_id) if theme_id else None
+    if theme is not None and theme.consultation_id == consultation.id:
+        return theme
+    if theme is None and theme_id:
+        flash(_("The theme has been merged into another or deleted since the page was shown, so nothing was "
+                "saved."), "error")
+    else:
+        flash(_("Choose a theme."), "error")
+    return None
+
+
 @bp.post(f"/moderering/hoeringer/<slug>/en-og-en/<{ID}:comment_id>")
 @moderator_required
 def one_by_one_action(slug: str, comment_id: int):
@@ -251,9 +266,8 @@ def one_by_one_action(slug: str, comment_id: int):
         flash(_("Comment #%(id)d is no longer marked read, no theme.", id=comment.id), "success")
         return redirect(here, code=303)
     if action == "accept":
-        theme = db.session.get(Theme, parse_id(request.form.get("theme")) or 0)
-        if theme is None or theme.consultation_id != consultation.id:
-            flash(_("Choose a theme."), "error")
+        theme = _posted_theme(consultation)
+        if theme is None:
             return redirect(here, code=303)
         try:
             changed = suggestions.accept_proposals(consultation, current_user, [(comment.id, theme.id)])
@@ -273,9 +287,8 @@ def one_by_one_action(slug: str, comment_id: int):
             return redirect(url_for("summaries.one_by_one", slug=slug, kommentar=comment.id,
                                     nytt_tema=request.form.get("new_theme", "")[:200], **order), code=303)
     elif action == "tag":
-        theme = db.session.get(Theme, parse_id(request.form.get("theme")) or 0)
-        if theme is None or theme.consultation_id != consultation.id:
-            flash(_("Choose a theme."), "error")
+        theme = _posted_theme(consultation)
+        if theme is None:
             return redirect(here, code=303)
     else:
         flash(_("Choose what to do with the comment."), "error")

@@ -29,7 +29,7 @@ from hoering.consultations.models import Consultation
 from hoering.consultations.pagecache import per_version
 from hoering.consultations.versions import head_of
 from hoering.database import insert_unless_present
-from hoering.exceptions import ValidationFailed
+from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import normalize_line
 from hoering.summaries import coding, meaning, vectors
@@ -356,10 +356,16 @@ def _check_pairs(consultation: Consultation, pairs: list[tuple[int, int]]) -> di
     one of its themes.
 
     Raises:
+        Conflict: no theme has any of the unknown ids (merged or deleted since the page was
+            shown; nothing is written).
         ValidationFailed: otherwise (nothing is written).
     """
     themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
     unknown = sorted({t for _, t in pairs} - set(themes))
+    if unknown and not db.session.scalar(sa.select(sa.func.count(Theme.id)).where(Theme.id.in_(unknown))):
+        # No such theme anywhere: merged into another or deleted since the page was shown.
+        raise Conflict(_l("A theme on the page has been merged into another or deleted since the page was shown, "
+                          "so nothing was saved. Here are the proposals as they are now."))
     if unknown:
         raise ValidationFailed(_l("There is no theme with number %(ids)s in this consultation.",
                                   ids=", ".join(str(i) for i in unknown)))

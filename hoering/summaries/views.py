@@ -422,6 +422,7 @@ def theme_proposals(slug: str):
     tag (leaving out the comments unticked on the page), then tags them on confirmation."""
     consultation = _consultation_or_404(slug)
     errors: list[str] = []
+    status = 422
     page = page_number(request.values.get("side"))
     if request.method == "POST":
         action = request.form.get("action", "group")
@@ -465,6 +466,7 @@ def theme_proposals(slug: str):
                 except ServiceError as error:
                     db.session.rollback()
                     errors.append(str(error.message))
+                    status = error.status
                 else:
                     flash(_("Tagged with the proposed theme: %(accepted)d; with another theme: %(changed)d; "
                             "read, no theme: %(read)d; declined: %(declined)d.", accepted=result.accepted,
@@ -477,7 +479,7 @@ def theme_proposals(slug: str):
     return render_template("summaries/theme_proposals.html", consultation=consultation, listing=listing,
                            themes=sorted(listing.themes.values(), key=lambda t: t.name.casefold()),
                            min_confidence=round(MIN_CONFIDENCE * 100), read_choice=READ_WITHOUT_THEME,
-                           posted=request.form if errors else None), 422 if errors else 200
+                           posted=request.form if errors else None), status if errors else 200
 
 
 @bp.errorhandler(IntegrityError)

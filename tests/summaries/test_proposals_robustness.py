@@ -108,3 +108,37 @@ def test_a_comment_hidden_while_shown_one_at_a_time_is_passed_by(hearing, browse
     page = moderator.get(f"{url}?rekkefolge=forslag&hoppet=abc,0,-4,{ids[CYCLING[2]]}").get_data(as_text=True)
     skips = set(re.findall(r"hoppet=([^&\"]*)", page)) - {f"abc,0,-4,{ids[CYCLING[2]]}"}
     assert skips and all(re.fullmatch(r"\d+((,|%2C)\d+)*", s) for s in skips), skips
+
+
+def test_a_theme_merged_or_deleted_since_the_page_was_shown_is_a_conflict(hearing, browser_for, app):
+    """Accepting a group whose theme was merged into another meanwhile used to say only that
+    the consultation has no theme with that number (422)."""
+    from tests.summaries.test_coding import act
+    from tests.summaries.test_themes_by_meaning import group_data
+
+    consultation, ids, themes, _ = hearing
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer"
+    found = groups(moderator.get(url).get_data(as_text=True))
+    theme_id, rows = found[0]
+    other = next(t for t in (themes["cycling"], themes["library"]) if t != theme_id)
+    merged = moderator.submit(f"/moderering/temaer/{other}", f"/moderering/temaer/{other}/slaa-sammen",
+                              data={"other": str(theme_id)})
+    assert merged.status_code == 303
+    before = state(app, consultation.id)
+    response = moderator.submit(url, data=group_data(theme_id, [c for c, _ in rows], [c for c, _ in rows[1:]]))
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Et tema på siden er slått sammen med et annet eller slettet etter at siden ble vist" in html
+    assert f'name="group" value="{theme_id}"' not in html
+    assert state(app, consultation.id) == before
+    # A theme number no theme has is taken for one deleted meanwhile.
+    response = moderator.submit(url, data=group_data(999999, [c for c, _ in rows]))
+    assert response.status_code == 409 and state(app, consultation.id) == before
+    # One at a time: accepting or tagging with it says the same, and saves nothing.
+    for action in ("accept", "tag"):
+        response = act(moderator, consultation, rows[0][0], action=action, theme=str(theme_id))
+        assert response.status_code == 303
+        assert "Temaet er slått sammen med et annet eller slettet etter at siden ble vist, så ingenting ble lagret." \
+            in moderator.get(response.headers["Location"]).get_data(as_text=True)
+    assert state(app, consultation.id) == before
