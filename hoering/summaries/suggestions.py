@@ -328,11 +328,12 @@ def proposals_above(consultation: Consultation, percent: int, excluded: set[int]
     return [row for row in _ordered(consultation, themes)[0] if row[2] * 100 >= percent and row[0] not in excluded]
 
 
-def decline_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]]) -> int:
+def decline_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]], *,
+                      commit: bool = True) -> int:
     """Record that a moderator declined these proposals (``[(comment id, theme id)]``):
     the theme is not proposed for the comment again (:func:`proposed_themes` proposes the
     next best theme, or none). A pair declined before is left as it was (the primary key
-    decides). Commits.
+    decides). Commits, unless ``commit=False`` (inside a larger transaction).
 
     Returns:
         The number of pairs newly declined.
@@ -347,7 +348,8 @@ def decline_proposals(consultation: Consultation, user, pairs: list[tuple[int, i
         added += insert_unless_present(DeclinedProposal, {
             "comment_id": comment_id, "theme_id": theme_id, "declined_by_id": user.id if user else None,
             "declined_at": utcnow()}, unique=("comment_id", "theme_id"))
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return added
 
 
@@ -398,9 +400,15 @@ def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, in
     proposals = proposed_themes(consultation)
     confidences = {c: proposals[c][1] for c, t in pairs if c in proposals and proposals[c][0] == t}
     changed = 0
-    for theme_id in sorted({t for _, t in pairs}):
-        changed += len(theme_services.tag_comments(themes[theme_id], [c for c, t in pairs if t == theme_id],
-                                                   user, source=source, confidences=confidences).changed)
+    try:
+        for theme_id in sorted({t for _, t in pairs}):
+            changed += len(theme_services.tag_comments(themes[theme_id], [c for c, t in pairs if t == theme_id],
+                                                       user, source=source, confidences=confidences,
+                                                       commit=False).changed)
+        db.session.commit()  # one transaction for every theme: all tagged or none
+    except BaseException:
+        db.session.rollback()
+        raise
     return changed
 
 
@@ -460,7 +468,8 @@ def accept_group(consultation: Consultation, user, theme_id: int, rows: list[int
     (:attr:`TagSource.MANUAL`), or :data:`READ_WITHOUT_THEME` marks it "read, no theme"
     (:func:`hoering.summaries.coding.mark_read_without_theme`). Every row whose proposal was
     not taken as it stood (unticked, another theme, or read) is recorded as declined
-    (:func:`decline_proposals`), so that theme is not proposed for it again.
+    (:func:`decline_proposals`), so that theme is not proposed for it again. All of it is
+    one transaction: the group is settled whole or not at all.
 
     Args:
         theme_id: the group's proposed theme.
@@ -484,20 +493,30 @@ def accept_group(consultation: Consultation, user, theme_id: int, rows: list[int
     for comment_id, chosen in choices.items():
         if chosen != READ_WITHOUT_THEME:
             by_theme.setdefault(int(chosen), []).append(comment_id)
-    declined = [c for c in rows if choices.get(c) != theme_id]
-    if declined:
-        result.declined = decline_proposals(consultation, user, [(c, theme_id) for c in declined])
+    # Read before anything is written (it may run a child process, which must not wait for
+    # this transaction); the rows accepted are not among those declined here.
     proposals = proposed_themes(consultation)
-    for target, ids in sorted(by_theme.items()):
-        same = target == theme_id
-        confidences = {c: proposals[c][1] for c in ids if same and c in proposals and proposals[c][0] == target}
-        tagged = theme_services.tag_comments(themes[target], ids, user, confidences=confidences,
-                                             source=TagSource.PROPOSAL if same else TagSource.MANUAL)
-        if same:
-            result.accepted += len(tagged.changed)
-        else:
-            result.changed += len(tagged.changed)
-    read = [c for c, chosen in choices.items() if chosen == READ_WITHOUT_THEME]
-    if read:
-        result.read = len(coding.mark_read_without_theme(consultation.id, read, user).changed)
+    try:
+        # In the order of the ids, so that two moderators settling the same group at once
+        # take the rows' locks in the same order (no deadlock on PostgreSQL).
+        declined = sorted(c for c in rows if choices.get(c) != theme_id)
+        if declined:
+            result.declined = decline_proposals(consultation, user, [(c, theme_id) for c in declined], commit=False)
+        for target, ids in sorted(by_theme.items()):
+            same = target == theme_id
+            confidences = {c: proposals[c][1] for c in ids if same and c in proposals and proposals[c][0] == target}
+            tagged = theme_services.tag_comments(themes[target], sorted(ids), user, confidences=confidences,
+                                                 source=TagSource.PROPOSAL if same else TagSource.MANUAL,
+                                                 commit=False)
+            if same:
+                result.accepted += len(tagged.changed)
+            else:
+                result.changed += len(tagged.changed)
+        read = sorted(c for c, chosen in choices.items() if chosen == READ_WITHOUT_THEME)
+        if read:
+            result.read = len(coding.mark_read_without_theme(consultation.id, read, user, commit=False).changed)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
     return result

@@ -213,8 +213,10 @@ class TagResult:
 
 
 def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = False,
-                 source: TagSource = TagSource.MANUAL, confidences: dict[int, float] | None = None) -> TagResult:
-    """Tag (or with ``remove`` untag) comments with ``theme``; one commit for all.
+                 source: TagSource = TagSource.MANUAL, confidences: dict[int, float] | None = None,
+                 commit: bool = True) -> TagResult:
+    """Tag (or with ``remove`` untag) comments with ``theme``; one commit for all (none with
+    ``commit=False``: inside a larger transaction).
 
     ``source`` says how the tags came to be and ``confidences`` (``{comment id: 0 to 1}``)
     the accepted proposals' confidences; both are recorded with each new tag
@@ -252,7 +254,8 @@ def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = F
         # An INSERT flushes no object, so the content version is raised here (a quote
         # under a theme is shown while its comment has the theme).
         versions.bump(consultation_ids=[theme.consultation_id])
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result
 
 

@@ -142,3 +142,33 @@ def test_a_theme_merged_or_deleted_since_the_page_was_shown_is_a_conflict(hearin
         assert "Temaet er slått sammen med et annet eller slettet etter at siden ble vist, så ingenting ble lagret." \
             in moderator.get(response.headers["Location"]).get_data(as_text=True)
     assert state(app, consultation.id) == before
+
+
+def test_a_group_is_settled_whole_or_not_at_all(hearing, browser_for, app, monkeypatch):
+    """A failure after the declines were written (here: the second theme's tags, as when
+    that theme is deleted at the same moment) used to leave the declines saved."""
+    from hoering.summaries import themes as theme_services
+    from tests.summaries.test_themes_by_meaning import group_data
+
+    consultation, ids, themes, _ = hearing
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer"
+    theme_id, rows = groups(moderator.get(url).get_data(as_text=True))[0]
+    other = next(t for t in (themes["cycling"], themes["library"]) if t != theme_id)
+    rows = [c for c, _ in rows]
+    real = theme_services.tag_comments
+
+    def fail_for_other(theme, *args, **kwargs):
+        if theme.id == other:
+            raise RuntimeError("the theme went away")
+        return real(theme, *args, **kwargs)
+
+    monkeypatch.setattr(theme_services, "tag_comments", fail_for_other)
+    before = state(app, consultation.id)
+    app.config["PROPAGATE_EXCEPTIONS"], propagate = False, app.config.get("PROPAGATE_EXCEPTIONS")
+    try:
+        response = moderator.submit(url, data=group_data(theme_id, rows, rows[1:], **{f"theme_{rows[1]}": other}))
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = propagate
+    assert response.status_code == 500
+    assert state(app, consultation.id) == before
