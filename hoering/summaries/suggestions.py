@@ -359,7 +359,8 @@ def _check_pairs(consultation: Consultation, pairs: list[tuple[int, int]]) -> di
 
     Raises:
         Conflict: no theme has any of the unknown ids (merged or deleted since the page was
-            shown; nothing is written).
+            shown), or the comments that are not published are the consultation's, hidden or
+            removed since (nothing is written).
         ValidationFailed: otherwise (nothing is written).
     """
     themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
@@ -376,6 +377,14 @@ def _check_pairs(consultation: Consultation, pairs: list[tuple[int, int]]) -> di
         Comment.id.in_(ids), Comment.consultation_id == consultation.id,
         Comment.state == CommentState.PUBLISHED.value))) if ids else set()
     if ids - own:
+        taken_down = set(db.session.scalars(sa.select(Comment.id).where(
+            Comment.id.in_(ids - own), Comment.consultation_id == consultation.id,
+            Comment.state != CommentState.PENDING.value)))
+        if taken_down == ids - own:
+            # Published when the page was shown, hidden or removed since.
+            raise Conflict(_l("Comment %(ids)s has been hidden or removed since the page was shown, so nothing was "
+                              "saved. Here are the proposals as they are now.",
+                              ids=", ".join(f"#{i}" for i in sorted(taken_down))))
         raise ValidationFailed(_l("Not published comments of this consultation: %(ids)s.",
                                   ids=", ".join(f"#{i}" for i in sorted(ids - own))))
     return themes

@@ -172,3 +172,29 @@ def test_a_group_is_settled_whole_or_not_at_all(hearing, browser_for, app, monke
         app.config["PROPAGATE_EXCEPTIONS"] = propagate
     assert response.status_code == 500
     assert state(app, consultation.id) == before
+
+
+def test_a_comment_hidden_since_the_page_was_shown_is_a_conflict(hearing, browser_for, app):
+    """Accepting a group with a comment hidden meanwhile used to call it "not a published
+    comment of this consultation" (422); the group is still refused whole, and the page
+    shows it again without the comment and with the moderator's ticks."""
+    from hoering.comments.models import Comment
+    from tests.summaries.test_themes_by_meaning import group_data
+
+    consultation, ids, themes, _ = hearing
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer"
+    theme_id, rows = groups(moderator.get(url).get_data(as_text=True))[0]
+    rows = [c for c, _ in rows]
+    hidden, unticked = rows[0], rows[1]
+    with app.app_context():
+        db.session.get(Comment, hidden).state = "hidden"
+        db.session.commit()
+    before = state(app, consultation.id)
+    response = moderator.submit(url, data=group_data(theme_id, rows, [c for c in rows if c != unticked]))
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert f"Kommentar #{hidden} er skjult eller fjernet etter at siden ble vist, så ingenting ble lagret." in html
+    assert state(app, consultation.id) == before
+    shown = ticks(html)
+    assert hidden not in shown and shown[unticked] is False
