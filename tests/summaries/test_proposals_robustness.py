@@ -8,9 +8,20 @@ import re
 
 import sqlalchemy as sa
 
+from hoering.comments.models import Comment
 from hoering.extensions import db
+from hoering.summaries import themes as theme_services
 from hoering.summaries.models import Theme
-from tests.summaries.test_themes_by_meaning import groups, hearing, state, suggestion_form  # noqa: F401 (a fixture)
+from tests.summaries.test_coding import act, shown
+from tests.summaries.test_themes_by_meaning import (  # noqa: F401 (hearing is a fixture)
+    CYCLING,
+    group_data,
+    groups,
+    hearing,
+    state,
+    suggestion_form,
+    tags,
+)
 
 
 def ticks(html: str) -> dict[int, bool]:
@@ -19,7 +30,7 @@ def ticks(html: str) -> dict[int, bool]:
         r'name="accept" value="(\d+)" id="accept-\d+" class="proposal-tick"( checked)?', html)}
 
 
-def test_a_refused_form_leaves_the_other_groups_ticked(hearing, browser_for, app):
+def test_a_refused_form_leaves_the_other_groups_ticked(hearing, browser_for, app):  # noqa: F811
     """A refused "accept all above" or group used to show every other row unticked, so the
     next group accepted declined all its comments."""
     consultation, ids, themes, foreign = hearing
@@ -51,7 +62,7 @@ def theme_names(app, consultation_id: int) -> set[str]:
         return set(db.session.scalars(sa.select(Theme.name).where(Theme.consultation_id == consultation_id)))
 
 
-def test_kept_groups_are_saved_all_or_none(hearing, browser_for, app):
+def test_kept_groups_are_saved_all_or_none(hearing, browser_for, app):  # noqa: F811
     """A kept group whose name only looks like an existing theme's, or like another kept
     group's, used to be refused after the groups before it were saved."""
     consultation, *_ = hearing
@@ -77,12 +88,9 @@ def test_kept_groups_are_saved_all_or_none(hearing, browser_for, app):
     assert theme_names(app, consultation.id) == names | {"Byliv"}
 
 
-def test_a_comment_hidden_while_shown_one_at_a_time_is_passed_by(hearing, browser_for, app):
+def test_a_comment_hidden_while_shown_one_at_a_time_is_passed_by(hearing, browser_for, app):  # noqa: F811
     """Hidden by another moderator while shown: tagging it, or going on from it, used to
     end on a 404 page; now nothing is saved, the page says why, and the next comment comes."""
-    from hoering.comments.models import Comment
-    from tests.summaries.test_coding import act, shown
-    from tests.summaries.test_themes_by_meaning import CYCLING, tags
 
     consultation, ids, themes, _ = hearing
     moderator = browser_for("moderator")
@@ -110,11 +118,9 @@ def test_a_comment_hidden_while_shown_one_at_a_time_is_passed_by(hearing, browse
     assert skips and all(re.fullmatch(r"\d+((,|%2C)\d+)*", s) for s in skips), skips
 
 
-def test_a_theme_merged_or_deleted_since_the_page_was_shown_is_a_conflict(hearing, browser_for, app):
+def test_a_theme_merged_or_deleted_since_the_page_was_shown_is_a_conflict(hearing, browser_for, app):  # noqa: F811
     """Accepting a group whose theme was merged into another meanwhile used to say only that
     the consultation has no theme with that number (422)."""
-    from tests.summaries.test_coding import act
-    from tests.summaries.test_themes_by_meaning import group_data
 
     consultation, ids, themes, _ = hearing
     moderator = browser_for("moderator")
@@ -144,11 +150,9 @@ def test_a_theme_merged_or_deleted_since_the_page_was_shown_is_a_conflict(hearin
     assert state(app, consultation.id) == before
 
 
-def test_a_group_is_settled_whole_or_not_at_all(hearing, browser_for, app, monkeypatch):
+def test_a_group_is_settled_whole_or_not_at_all(hearing, browser_for, app, monkeypatch):  # noqa: F811
     """A failure after the declines were written (here: the second theme's tags, as when
     that theme is deleted at the same moment) used to leave the declines saved."""
-    from hoering.summaries import themes as theme_services
-    from tests.summaries.test_themes_by_meaning import group_data
 
     consultation, ids, themes, _ = hearing
     moderator = browser_for("moderator")
@@ -174,12 +178,10 @@ def test_a_group_is_settled_whole_or_not_at_all(hearing, browser_for, app, monke
     assert state(app, consultation.id) == before
 
 
-def test_a_comment_hidden_since_the_page_was_shown_is_a_conflict(hearing, browser_for, app):
+def test_a_comment_hidden_since_the_page_was_shown_is_a_conflict(hearing, browser_for, app):  # noqa: F811
     """Accepting a group with a comment hidden meanwhile used to call it "not a published
     comment of this consultation" (422); the group is still refused whole, and the page
     shows it again without the comment and with the moderator's ticks."""
-    from hoering.comments.models import Comment
-    from tests.summaries.test_themes_by_meaning import group_data
 
     consultation, ids, themes, _ = hearing
     moderator = browser_for("moderator")
