@@ -422,23 +422,24 @@ def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, in
 
 
 def keep_discovered(consultation: Consultation, user, name: str, description: str, tag_ids: list[int],
-                    seed_ids: list[int]) -> Theme:
+                    seed_ids: list[int], *, commit: bool = True) -> Theme:
     """Keep a discovered group ("Temaforslag") as a theme: create it with ``name`` and
     ``description`` (or reuse the consultation's theme of that name, case-insensitive),
     tag the comments ``tag_ids`` (:attr:`TagSource.DISCOVERED`), and record ``seed_ids``
     (the group's comments the moderator did not ask to tag) as the theme's seeds: they
     stand in for tagged examples in its prototype until a comment is tagged with it
     (:class:`hoering.summaries.models.ThemeSeed`). Only published comments of the
-    consultation become seeds; others are left out. Commits.
+    consultation become seeds; others are left out. Commits, unless ``commit=False``
+    (several groups kept in one transaction).
 
     Raises:
         ValidationFailed: an empty or too long name or description.
     """
     existing = {t.name.casefold(): t for t in theme_services.themes_of(consultation.id)}
     theme = existing.get(normalize_line(name).casefold()) or theme_services.create_theme(
-        consultation, user, name, description)
+        consultation, user, name, description, commit=False)
     if tag_ids:
-        theme_services.tag_comments(theme, tag_ids, user, source=TagSource.DISCOVERED)
+        theme_services.tag_comments(theme, tag_ids, user, source=TagSource.DISCOVERED, commit=False)
     wanted = sorted(set(seed_ids))
     own = set(db.session.scalars(sa.select(Comment.id).where(
         Comment.id.in_(wanted), Comment.consultation_id == consultation.id,
@@ -448,7 +449,8 @@ def keep_discovered(consultation: Consultation, user, name: str, description: st
                               unique=("theme_id", "comment_id"))
     if own:
         versions.bump(consultation_ids=[consultation.id])  # the prototypes change
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return theme
 
 

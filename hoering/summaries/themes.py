@@ -108,8 +108,10 @@ def check_name_free(consultation_id: int, name: str, except_id: int | None = Non
             raise Conflict(_l("This consultation already has a theme called “%(name)s”.", name=other))
 
 
-def create_theme(consultation: Consultation, user, name: str, description: str = "") -> Theme:
-    """Add a theme to ``consultation``.
+def create_theme(consultation: Consultation, user, name: str, description: str = "", *,
+                 commit: bool = True) -> Theme:
+    """Add a theme to ``consultation`` (flushed, not committed, with ``commit=False``:
+    inside a larger transaction).
 
     Raises:
         ValidationFailed: empty or too long name or description.
@@ -120,7 +122,10 @@ def create_theme(consultation: Consultation, user, name: str, description: str =
     theme = Theme(consultation_id=consultation.id, name=name, description=description,
                   created_by_id=user.id if user else None)
     db.session.add(theme)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return theme
 
 

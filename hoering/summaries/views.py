@@ -364,9 +364,12 @@ def _kept_name_clashes(consultation: Consultation, named: list[tuple[int, str]])
 
 def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, str, list[int], list[int]]]) -> int:
     """Keep each chosen group as a theme (created, or reused by name): tag the comments
-    listed for tagging, and keep the others as the theme's seed examples."""
+    listed for tagging, and keep the others as the theme's seed examples; one transaction,
+    so the groups are kept all or none."""
     for name, description, tagged, seeds in chosen:
-        suggestions_services.keep_discovered(consultation, current_user, name, description, tagged, seeds)
+        suggestions_services.keep_discovered(consultation, current_user, name, description, tagged, seeds,
+                                             commit=False)
+    db.session.commit()
     return len(chosen)
 
 

@@ -200,3 +200,31 @@ def test_a_comment_hidden_since_the_page_was_shown_is_a_conflict(hearing, browse
     assert state(app, consultation.id) == before
     shown = ticks(html)
     assert hidden not in shown and shown[unticked] is False
+
+
+def test_kept_groups_are_one_transaction(hearing, browser_for, app, monkeypatch):  # noqa: F811
+    """A failure while keeping the second group (here its tags, as when a second moderator
+    saves a theme of that name at the same moment) used to leave the first group saved."""
+    consultation, ids, *_ = hearing
+    moderator = browser_for("moderator")
+    url = f"/moderering/hoeringer/{consultation.slug}/temaforslag"
+    number, members = suggestion_form(moderator.get(url).get_data(as_text=True))
+    real = theme_services.tag_comments
+
+    def fail_for_the_second(theme, *args, **kwargs):
+        if theme.name == "Andre":
+            raise RuntimeError("saved by someone else at the same moment")
+        return real(theme, *args, **kwargs)
+
+    monkeypatch.setattr(theme_services, "tag_comments", fail_for_the_second)
+    names, before = theme_names(app, consultation.id), state(app, consultation.id)
+    app.config["PROPAGATE_EXCEPTIONS"], propagate = False, app.config.get("PROPAGATE_EXCEPTIONS")
+    try:
+        response = moderator.submit(url, data={
+            f"proposal-{number}-accept": "1", f"proposal-{number}-name": "Byliv", f"proposal-{number}-tag": "1",
+            f"proposal-{number}-comment": members, "proposal-99-accept": "1", "proposal-99-name": "Andre",
+            "proposal-99-tag": "1", "proposal-99-comment": [str(ids[CYCLING[2]])]})
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = propagate
+    assert response.status_code == 500
+    assert theme_names(app, consultation.id) == names and state(app, consultation.id) == before
