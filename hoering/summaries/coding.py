@@ -251,9 +251,9 @@ def read_among(comment_ids: list[int]) -> set[int]:
 
 
 def mark_read_without_theme(consultation_id: int, comment_ids: list[int], user, *,
-                            unmark: bool = False) -> TagResult:
+                            unmark: bool = False, commit: bool = True) -> TagResult:
     """Mark the comments "read, no theme" (or with ``unmark`` take the mark away); one
-    commit for all.
+    commit for all (none with ``commit=False``: inside a larger transaction).
 
     Only published comments of the consultation are marked; others are ``refused``. A
     comment with a theme is already analysed: it is left ``unchanged`` (and unmarked).
@@ -282,7 +282,8 @@ def mark_read_without_theme(consultation_id: int, comment_ids: list[int], user, 
             changed = _inserted(_insert_ignoring_present(ReadWithoutTheme).values(
                 comment_id=comment_id, marked_by_id=user.id if user else None, marked_at=utcnow())) == 1
         (result.changed if changed else result.unchanged).append(comment_id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result
 
 

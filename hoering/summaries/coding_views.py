@@ -90,6 +90,21 @@ def _published_comment_or_404(consultation: Consultation, comment_id: int | None
     return comment
 
 
+#: States of a comment that was published and has been taken down since (by a moderator,
+#: or its author): while it was shown one at a time, it may have been hidden or removed.
+TAKEN_DOWN = frozenset({CommentState.HIDDEN.value, CommentState.REJECTED.value, CommentState.REMOVED.value})
+
+
+def _position_or_404(consultation: Consultation, comment_id: int) -> Comment:
+    """The comment ``etter`` names, to go on after: a published comment of the
+    consultation, or one taken down since it was shown (:data:`TAKEN_DOWN`); else 404."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.consultation_id != consultation.id or \
+            comment.state not in TAKEN_DOWN | {CommentState.PUBLISHED.value}:
+        abort(404)
+    return comment
+
+
 #: The order of the one-at-a-time view that groups comments by proposed theme (``rekkefolge``).
 BY_PROPOSAL = "forslag"
 #: Skipped comments kept in the address (``hoppet``) in the order by proposed theme; the
@@ -101,7 +116,7 @@ def _skipped_arg(raw: str | None) -> list[int]:
     """The comment ids of ``hoppet`` ("12,40,7"), in order, without repeats or what cannot be
     read, at most the last :data:`MAX_SKIPPED`."""
     ids = [parse_id(part) for part in (raw or "").split(",")]
-    return list(dict.fromkeys(i for i in ids if i is not None))[-MAX_SKIPPED:]
+    return list(dict.fromkeys(i for i in ids if i))[-MAX_SKIPPED:]
 
 
 def _order_args(by_proposal: bool, skipped: list[int]) -> dict:
@@ -141,7 +156,7 @@ def one_by_one(slug: str):
     by_proposal = request.args.get("rekkefolge") == BY_PROPOSAL
     skipped = _skipped_arg(request.args.get("hoppet")) if by_proposal else []
     shown_id, after_id = parse_id(request.args.get("kommentar")), parse_id(request.args.get("etter"))
-    after = _published_comment_or_404(consultation, after_id) if after_id is not None else None
+    after = _position_or_404(consultation, after_id) if after_id is not None else None
     ranked = theme_services.themes_by_size(consultation.id)
     # Read once for the whole request: the proposal shown and the order by proposal.
     proposals = _proposals(consultation) if ranked and (progress.unanalysed or shown_id is not None) else {}
@@ -180,6 +195,21 @@ def one_by_one(slug: str):
                            **context)
 
 
+def _posted_theme(consultation: Consultation) -> Theme | None:
+    """The consultation's theme posted as ``theme``; ``None`` with a message when there is
+    none (no theme chosen, another consultation's, or one merged or deleted meanwhile)."""
+    theme_id = parse_id(request.form.get("theme"))
+    theme = db.session.get(Theme, theme_id) if theme_id else None
+    if theme is not None and theme.consultation_id == consultation.id:
+        return theme
+    if theme is None and theme_id:
+        flash(_("The theme has been merged into another or deleted since the page was shown, so nothing was "
+                "saved."), "error")
+    else:
+        flash(_("Choose a theme."), "error")
+    return None
+
+
 @bp.post(f"/moderering/hoeringer/<slug>/en-og-en/<{ID}:comment_id>")
 @moderator_required
 def one_by_one_action(slug: str, comment_id: int):
@@ -189,11 +219,15 @@ def one_by_one_action(slug: str, comment_id: int):
     theme" (``read``), then go on to the next comment not analysed (or stay on it with
     ``stay``, to add another theme). The order (``rekkefolge``, ``hoppet``) is kept."""
     consultation = _consultation_or_404(slug)
-    comment = _published_comment_or_404(consultation, comment_id)
+    comment = _position_or_404(consultation, comment_id)
     by_proposal = request.form.get("rekkefolge") == BY_PROPOSAL
     order = _order_args(by_proposal, _skipped_arg(request.form.get("hoppet")) if by_proposal else [])
     here = url_for("summaries.one_by_one", slug=slug, kommentar=comment.id, **order)
     onward = url_for("summaries.one_by_one", slug=slug, **({} if by_proposal else {"etter": comment.id}), **order)
+    if comment.state != CommentState.PUBLISHED.value:
+        # Hidden or removed while it was shown: nothing is saved, and the next one comes.
+        flash(_("Comment #%(id)d is no longer published, so nothing was saved for it.", id=comment.id), "error")
+        return redirect(onward, code=303)
     action = request.form.get("action")
     if action == "read":
         result = coding.mark_read_without_theme(consultation.id, [comment.id], current_user)
@@ -206,9 +240,8 @@ def one_by_one_action(slug: str, comment_id: int):
         flash(_("Comment #%(id)d is no longer marked read, no theme.", id=comment.id), "success")
         return redirect(here, code=303)
     if action == "accept":
-        theme = db.session.get(Theme, parse_id(request.form.get("theme")) or 0)
-        if theme is None or theme.consultation_id != consultation.id:
-            flash(_("Choose a theme."), "error")
+        theme = _posted_theme(consultation)
+        if theme is None:
             return redirect(here, code=303)
         try:
             changed = suggestions.accept_proposals(consultation, current_user, [(comment.id, theme.id)])
@@ -228,9 +261,8 @@ def one_by_one_action(slug: str, comment_id: int):
             return redirect(url_for("summaries.one_by_one", slug=slug, kommentar=comment.id,
                                     nytt_tema=request.form.get("new_theme", "")[:200], **order), code=303)
     elif action == "tag":
-        theme = db.session.get(Theme, parse_id(request.form.get("theme")) or 0)
-        if theme is None or theme.consultation_id != consultation.id:
-            flash(_("Choose a theme."), "error")
+        theme = _posted_theme(consultation)
+        if theme is None:
             return redirect(here, code=303)
     else:
         flash(_("Choose what to do with the comment."), "error")

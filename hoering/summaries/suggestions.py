@@ -29,7 +29,7 @@ from hoering.consultations.models import Consultation
 from hoering.consultations.pagecache import per_version
 from hoering.consultations.versions import head_of
 from hoering.database import insert_unless_present
-from hoering.exceptions import ValidationFailed
+from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import normalize_line
 from hoering.summaries import coding, meaning, vectors
@@ -341,11 +341,12 @@ def proposals_above(consultation: Consultation, percent: int, excluded: set[int]
     return [row for row in _ordered(consultation, themes)[0] if row[2] * 100 >= percent and row[0] not in excluded]
 
 
-def decline_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]]) -> int:
+def decline_proposals(consultation: Consultation, user, pairs: list[tuple[int, int]], *,
+                      commit: bool = True) -> int:
     """Record that a moderator declined these proposals (``[(comment id, theme id)]``):
     the theme is not proposed for the comment again (:func:`proposed_themes` proposes the
     next best theme, or none). A pair declined before is left as it was (the primary key
-    decides). Commits.
+    decides). Commits, unless ``commit=False`` (inside a larger transaction).
 
     Returns:
         The number of pairs newly declined.
@@ -360,7 +361,8 @@ def decline_proposals(consultation: Consultation, user, pairs: list[tuple[int, i
         added += insert_unless_present(DeclinedProposal, {
             "comment_id": comment_id, "theme_id": theme_id, "declined_by_id": user.id if user else None,
             "declined_at": utcnow()}, unique=("comment_id", "theme_id"))
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return added
 
 
@@ -369,10 +371,17 @@ def _check_pairs(consultation: Consultation, pairs: list[tuple[int, int]]) -> di
     one of its themes.
 
     Raises:
+        Conflict: no theme has any of the unknown ids (merged or deleted since the page was
+            shown), or the comments that are not published are the consultation's, hidden or
+            removed since (nothing is written).
         ValidationFailed: otherwise (nothing is written).
     """
     themes = {t.id: t for t in theme_services.themes_of(consultation.id)}
     unknown = sorted({t for _, t in pairs} - set(themes))
+    if unknown and not db.session.scalar(sa.select(sa.func.count(Theme.id)).where(Theme.id.in_(unknown))):
+        # No such theme anywhere: merged into another or deleted since the page was shown.
+        raise Conflict(_l("A theme on the page has been merged into another or deleted since the page was shown, "
+                          "so nothing was saved. Here are the proposals as they are now."))
     if unknown:
         raise ValidationFailed(_l("There is no theme with number %(ids)s in this consultation.",
                                   ids=", ".join(str(i) for i in unknown)))
@@ -386,6 +395,14 @@ def _check_published(consultation: Consultation, ids: set[int]) -> None:
         Comment.id.in_(ids), Comment.consultation_id == consultation.id,
         Comment.state == CommentState.PUBLISHED.value))) if ids else set()
     if ids - own:
+        taken_down = set(db.session.scalars(sa.select(Comment.id).where(
+            Comment.id.in_(ids - own), Comment.consultation_id == consultation.id,
+            Comment.state != CommentState.PENDING.value)))
+        if taken_down == ids - own:
+            # Published when the page was shown, hidden or removed since.
+            raise Conflict(_l("Comment %(ids)s has been hidden or removed since the page was shown, so nothing was "
+                              "saved. Here are the proposals as they are now.",
+                              ids=", ".join(f"#{i}" for i in sorted(taken_down))))
         raise ValidationFailed(_l("Not published comments of this consultation: %(ids)s.",
                                   ids=", ".join(f"#{i}" for i in sorted(ids - own))))
 
@@ -409,30 +426,37 @@ def accept_proposals(consultation: Consultation, user, pairs: list[tuple[int, in
     proposals = proposed_themes(consultation)
     confidences = {c: proposals[c][1] for c, t in pairs if c in proposals and proposals[c][0] == t}
     changed = 0
-    for theme_id in sorted({t for _, t in pairs}):
-        changed += len(theme_services.tag_comments(themes[theme_id], [c for c, t in pairs if t == theme_id],
-                                                   user, source=source, confidences=confidences).changed)
+    try:
+        for theme_id in sorted({t for _, t in pairs}):
+            changed += len(theme_services.tag_comments(themes[theme_id], [c for c, t in pairs if t == theme_id],
+                                                       user, source=source, confidences=confidences,
+                                                       commit=False).changed)
+        db.session.commit()  # one transaction for every theme: all tagged or none
+    except BaseException:
+        db.session.rollback()
+        raise
     return changed
 
 
 def keep_discovered(consultation: Consultation, user, name: str, description: str, tag_ids: list[int],
-                    seed_ids: list[int]) -> Theme:
+                    seed_ids: list[int], *, commit: bool = True) -> Theme:
     """Keep a discovered group ("Temaforslag") as a theme: create it with ``name`` and
     ``description`` (or reuse the consultation's theme of that name, case-insensitive),
     tag the comments ``tag_ids`` (:attr:`TagSource.DISCOVERED`), and record ``seed_ids``
     (the group's comments the moderator did not ask to tag) as the theme's seeds: they
     stand in for tagged examples in its prototype until a comment is tagged with it
     (:class:`hoering.summaries.models.ThemeSeed`). Only published comments of the
-    consultation become seeds; others are left out. Commits.
+    consultation become seeds; others are left out. Commits, unless ``commit=False``
+    (several groups kept in one transaction).
 
     Raises:
         ValidationFailed: an empty or too long name or description.
     """
     existing = {t.name.casefold(): t for t in theme_services.themes_of(consultation.id)}
     theme = existing.get(normalize_line(name).casefold()) or theme_services.create_theme(
-        consultation, user, name, description)
+        consultation, user, name, description, commit=False)
     if tag_ids:
-        theme_services.tag_comments(theme, tag_ids, user, source=TagSource.DISCOVERED)
+        theme_services.tag_comments(theme, tag_ids, user, source=TagSource.DISCOVERED, commit=False)
     wanted = sorted(set(seed_ids))
     own = set(db.session.scalars(sa.select(Comment.id).where(
         Comment.id.in_(wanted), Comment.consultation_id == consultation.id,
@@ -442,7 +466,8 @@ def keep_discovered(consultation: Consultation, user, name: str, description: st
                               unique=("theme_id", "comment_id"))
     if own:
         versions.bump(consultation_ids=[consultation.id])  # the prototypes change
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return theme
 
 
@@ -471,7 +496,8 @@ def accept_group(consultation: Consultation, user, theme_id: int | None, rows: l
     (:attr:`TagSource.MANUAL`), or :data:`READ_WITHOUT_THEME` marks it "read, no theme"
     (:func:`hoering.summaries.coding.mark_read_without_theme`). Every row whose proposal was
     not taken as it stood (unticked, another theme, or read) is recorded as declined
-    (:func:`decline_proposals`), so that theme is not proposed for it again.
+    (:func:`decline_proposals`), so that theme is not proposed for it again. All of it is
+    one transaction: the group is settled whole or not at all.
 
     Args:
         theme_id: the group's proposed theme; ``None`` for the comments shown without a
@@ -501,20 +527,30 @@ def accept_group(consultation: Consultation, user, theme_id: int | None, rows: l
     for comment_id, chosen in choices.items():
         if chosen != READ_WITHOUT_THEME:
             by_theme.setdefault(int(chosen), []).append(comment_id)
-    declined = [c for c in rows if choices.get(c) != theme_id] if theme_id is not None else []
-    if declined:
-        result.declined = decline_proposals(consultation, user, [(c, theme_id) for c in declined])
+    # Read before anything is written (it may run a child process, which must not wait for
+    # this transaction); the rows accepted are not among those declined here.
     proposals = proposed_themes(consultation)
-    for target, ids in sorted(by_theme.items()):
-        same = target == theme_id
-        confidences = {c: proposals[c][1] for c in ids if same and c in proposals and proposals[c][0] == target}
-        tagged = theme_services.tag_comments(themes[target], ids, user, confidences=confidences,
-                                             source=TagSource.PROPOSAL if same else TagSource.MANUAL)
-        if same:
-            result.accepted += len(tagged.changed)
-        else:
-            result.changed += len(tagged.changed)
-    read = [c for c, chosen in choices.items() if chosen == READ_WITHOUT_THEME]
-    if read:
-        result.read = len(coding.mark_read_without_theme(consultation.id, read, user).changed)
+    try:
+        # In the order of the ids, so that two moderators settling the same group at once
+        # take the rows' locks in the same order (no deadlock on PostgreSQL).
+        declined = sorted(c for c in rows if choices.get(c) != theme_id) if theme_id is not None else []
+        if declined:
+            result.declined = decline_proposals(consultation, user, [(c, theme_id) for c in declined], commit=False)
+        for target, ids in sorted(by_theme.items()):
+            same = target == theme_id
+            confidences = {c: proposals[c][1] for c in ids if same and c in proposals and proposals[c][0] == target}
+            tagged = theme_services.tag_comments(themes[target], sorted(ids), user, confidences=confidences,
+                                                 source=TagSource.PROPOSAL if same else TagSource.MANUAL,
+                                                 commit=False)
+            if same:
+                result.accepted += len(tagged.changed)
+            else:
+                result.changed += len(tagged.changed)
+        read = sorted(c for c, chosen in choices.items() if chosen == READ_WITHOUT_THEME)
+        if read:
+            result.read = len(coding.mark_read_without_theme(consultation.id, read, user, commit=False).changed)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
     return result

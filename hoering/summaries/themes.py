@@ -92,7 +92,7 @@ def check_theme_text(name: str, description: str = "") -> tuple[str, str]:
     return name, description
 
 
-def _check_name_free(consultation_id: int, name: str, except_id: int | None = None) -> None:
+def check_name_free(consultation_id: int, name: str, except_id: int | None = None) -> None:
     """Refuse a name that looks like another theme's of the consultation: the same letters
     in another case, or look-alike letters from another script, invisible characters or
     marks below letters (compared folded as display names are, :func:`hoering.names.fold_name`),
@@ -108,19 +108,24 @@ def _check_name_free(consultation_id: int, name: str, except_id: int | None = No
             raise Conflict(_l("This consultation already has a theme called “%(name)s”.", name=other))
 
 
-def create_theme(consultation: Consultation, user, name: str, description: str = "") -> Theme:
-    """Add a theme to ``consultation``.
+def create_theme(consultation: Consultation, user, name: str, description: str = "", *,
+                 commit: bool = True) -> Theme:
+    """Add a theme to ``consultation`` (flushed, not committed, with ``commit=False``:
+    inside a larger transaction).
 
     Raises:
         ValidationFailed: empty or too long name or description.
         Conflict: the consultation has a theme of that name (case-insensitive).
     """
     name, description = check_theme_text(name, description)
-    _check_name_free(consultation.id, name)
+    check_name_free(consultation.id, name)
     theme = Theme(consultation_id=consultation.id, name=name, description=description,
                   created_by_id=user.id if user else None)
     db.session.add(theme)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return theme
 
 
@@ -131,7 +136,7 @@ def update_theme(theme: Theme, name: str, description: str) -> Theme:
         ValidationFailed, Conflict: as :func:`create_theme`.
     """
     name, description = check_theme_text(name, description)
-    _check_name_free(theme.consultation_id, name, except_id=theme.id)
+    check_name_free(theme.consultation_id, name, except_id=theme.id)
     theme.name, theme.description = name, description
     db.session.commit()
     return theme
@@ -213,8 +218,10 @@ class TagResult:
 
 
 def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = False,
-                 source: TagSource = TagSource.MANUAL, confidences: dict[int, float] | None = None) -> TagResult:
-    """Tag (or with ``remove`` untag) comments with ``theme``; one commit for all.
+                 source: TagSource = TagSource.MANUAL, confidences: dict[int, float] | None = None,
+                 commit: bool = True) -> TagResult:
+    """Tag (or with ``remove`` untag) comments with ``theme``; one commit for all (none with
+    ``commit=False``: inside a larger transaction).
 
     ``source`` says how the tags came to be and ``confidences`` (``{comment id: 0 to 1}``)
     the accepted proposals' confidences; both are recorded with each new tag
@@ -252,7 +259,8 @@ def tag_comments(theme: Theme, comment_ids: list[int], user, *, remove: bool = F
         # An INSERT flushes no object, so the content version is raised here (a quote
         # under a theme is shown while its comment has the theme).
         versions.bump(consultation_ids=[theme.consultation_id])
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result
 
 

@@ -20,6 +20,7 @@ from hoering.exceptions import ServiceError, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, parse_id, submit
 from hoering.i18n import safe_next_url
+from hoering.names import fold_name
 from hoering.sanitize import normalize_line
 from hoering.summaries import bp, coding, drafts, duplicates, services
 from hoering.summaries import suggestions as suggestions_services
@@ -314,6 +315,7 @@ def suggestions(slug: str):
         numbers = sorted({int(key.split("-")[1]) for key in request.form
                           if re.fullmatch(r"proposal-\d{1,2}-accept", key)})  # at most 12 proposals are made
         errors = []
+        named: dict[str, tuple[int, str]] = {}
         for number in numbers:
             name = normalize_line(request.form.get(f"proposal-{number}-name", ""))
             description = request.form.get(f"proposal-{number}-description", "")
@@ -330,12 +332,15 @@ def suggestions(slug: str):
                 errors.append(_("Proposal %(num)d", num=number) + f": {error.message}")
                 continue
             key = name.casefold()
+            named.setdefault(key, (number, name))
             entry = chosen.setdefault(key, (name, description, [], []))
             if description and not entry[1]:
                 chosen[key] = entry = (entry[0], description, entry[2], entry[3])
             (entry[2] if tag_members else entry[3]).extend(ids)
         if not numbers:
             errors.append(_("Tick the proposals you want to keep."))
+        if not errors:
+            errors.extend(_kept_name_clashes(consultation, list(named.values())))
         if not errors:
             try:
                 created = _accept_proposals(consultation, list(chosen.values()))
@@ -354,11 +359,37 @@ def suggestions(slug: str):
                            proposals=suggest_themes(consultation), posted=None)
 
 
+def _kept_name_clashes(consultation: Consultation, named: list[tuple[int, str]]) -> list[str]:
+    """Why the names of the groups to keep (``[(proposal number, name)]``, one a name)
+    cannot all be saved: a name that only looks like another theme's (a theme of exactly
+    that name, ignoring case, is reused), or like another kept group's. Checked before
+    anything is saved, so that the groups are kept all or none."""
+    existing = {theme.name.casefold() for theme in theme_services.themes_of(consultation.id)}
+    messages, seen = [], {}
+    for number, name in named:
+        folded = fold_name(name)
+        if folded in seen:
+            messages.append(_("Proposal %(num)d: the name looks like “%(name)s”, the name of another proposal. "
+                              "Give them the same name to keep them as one theme, or names that differ.",
+                              num=number, name=seen[folded]))
+            continue
+        seen[folded] = name
+        if name.casefold() not in existing:
+            try:
+                theme_services.check_name_free(consultation.id, name)
+            except ServiceError as error:
+                messages.append(_("Proposal %(num)d", num=number) + f": {error.message}")
+    return messages
+
+
 def _accept_proposals(consultation: Consultation, chosen: list[tuple[str, str, list[int], list[int]]]) -> int:
     """Keep each chosen group as a theme (created, or reused by name): tag the comments
-    listed for tagging, and keep the others as the theme's seed examples."""
+    listed for tagging, and keep the others as the theme's seed examples; one transaction,
+    so the groups are kept all or none."""
     for name, description, tagged, seeds in chosen:
-        suggestions_services.keep_discovered(consultation, current_user, name, description, tagged, seeds)
+        suggestions_services.keep_discovered(consultation, current_user, name, description, tagged, seeds,
+                                             commit=False)
+    db.session.commit()
     return len(chosen)
 
 
@@ -421,6 +452,7 @@ def theme_proposals(slug: str):
     tag (leaving out the comments unticked on the page), then tags them on confirmation."""
     consultation = _consultation_or_404(slug)
     errors: list[str] = []
+    status = 422
     page = page_number(request.values.get("side"))
     if request.method == "POST":
         action = request.form.get("action", "group")
@@ -464,6 +496,7 @@ def theme_proposals(slug: str):
                 except ServiceError as error:
                     db.session.rollback()
                     errors.append(str(error.message))
+                    status = error.status
                 else:
                     flash(_("Tagged with the proposed theme: %(accepted)d; with another theme: %(changed)d; "
                             "read, no theme: %(read)d; declined: %(declined)d.", accepted=result.accepted,
@@ -481,7 +514,7 @@ def theme_proposals(slug: str):
                            themes=sorted(listing.themes.values(), key=lambda t: t.name.casefold()),
                            min_confidence=round(MIN_CONFIDENCE * 100), read_choice=READ_WITHOUT_THEME,
                            without_proposal=WITHOUT_PROPOSAL,
-                           posted=request.form if errors else None), 422 if errors else 200
+                           posted=request.form if errors else None), status if errors else 200
 
 
 @bp.errorhandler(IntegrityError)

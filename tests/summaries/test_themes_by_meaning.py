@@ -233,8 +233,6 @@ def test_groups_are_paged(hearing, browser_for, app, monkeypatch):
     ({"action": "above", "above": "-1"}, "fra 0 til 100 prosent"),
     ({"action": "above", "above": "mye"}, "fra 0 til 100 prosent"),
     ({"action": "above", "above": "0", "exclude": ["tre"]}, "ble ikke forstått"),
-    ({"action": "group", "group": "999999", "row": ["{comment}"], "accept": ["{comment}"]},
-     "ikke noe tema med nummer 999999"),
     ({"action": "group", "group": "{foreign_theme}", "row": ["{comment}"], "accept": ["{comment}"]},
      "ikke noe tema med nummer"),
     ({"action": "group", "group": "{theme}", "row": ["{comment}"], "accept": ["{comment}"],
