@@ -224,8 +224,9 @@ def summary_view(consultation: Consultation, *, include_draft: bool = False) -> 
         if quote.comment_id in comments and (quote.theme_id is None or (quote.theme_id, quote.comment_id) in tags):
             by_theme.setdefault(quote.theme_id, []).append(Quote(comments[quote.comment_id]))
     texts = {section.theme_id: section.text_html for section in summary.sections}
+    # Largest theme first, as in the report and the statistics.
     counts = {count.theme.id: count for count in theme_overview(consultation, uncovered_limit=0).themes}
-    sections = [SummarySectionView(theme, texts.get(theme.id, ""), by_theme.get(theme.id, []), counts.get(theme.id))
-                for theme in themes_of(consultation.id)
-                if texts.get(theme.id) or by_theme.get(theme.id)]
+    sections = [SummarySectionView(count.theme, texts.get(theme_id, ""), by_theme.get(theme_id, []), count)
+                for theme_id, count in counts.items()
+                if texts.get(theme_id) or by_theme.get(theme_id)]
     return SummaryView(summary, summary.overview_html, by_theme.get(None, []), sections, summary.published_at)

@@ -307,8 +307,9 @@ class ThemeOverview:
 
 
 def theme_overview(consultation: Consultation, uncovered_limit: int = 50) -> ThemeOverview:
-    """Counts per theme (published comments only) and the first uncovered comments, oldest
-    first; a constant number of queries."""
+    """Counts per theme (published comments only), the largest theme first (ties by name),
+    as the report orders them, and the first uncovered comments, oldest first; a constant
+    number of queries."""
     published = sa.and_(Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value)
     rows = db.session.execute(
         sa.select(Theme, sa.func.count(Comment.id), count_participants(),
@@ -319,7 +320,7 @@ def theme_overview(consultation: Consultation, uncovered_limit: int = 50) -> The
         .outerjoin(CommentTheme, CommentTheme.theme_id == Theme.id)
         .outerjoin(Comment, sa.and_(Comment.id == CommentTheme.comment_id, published))
         .where(Theme.consultation_id == consultation.id)
-        .group_by(Theme.id).order_by(sa.func.lower(Theme.name))).all()
+        .group_by(Theme.id).order_by(sa.func.count(Comment.id).desc(), sa.func.lower(Theme.name), Theme.id)).all()
     covered = sa.select(CommentTheme.comment_id).join(Theme, Theme.id == CommentTheme.theme_id).where(
         Theme.consultation_id == consultation.id)
     uncovered_query = sa.select(Comment).where(published, Comment.id.not_in(covered))
