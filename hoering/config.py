@@ -201,9 +201,10 @@ class DefaultConfig:
     #: below gunicorn's worker timeout (30 s by default), which would kill the worker itself.
     ISOLATION_TIMEOUT_SECONDS = 25
     #: Most published comments the report's PDF lists in its appendix; above this it carries
-    #: them as an embedded CSV file instead (WeasyPrint lays out about 300 comments a second:
-    #: :mod:`hoering.exports.pdf`, docs/PERFORMANCE.md).
-    REPORT_PDF_APPENDIX_LIMIT = 2000
+    #: them as an embedded CSV file instead. WeasyPrint lays out about 200 comments a second
+    #: on the 2-core reference machine (2,000 listed: 9.9 s for PDF/UA, 11.4 s for PDF/A,
+    #: docs/PERFORMANCE.md), so 800 keeps the PDF under 5 s, as the exports' target asks.
+    REPORT_PDF_APPENDIX_LIMIT = 800
     #: How comments become vectors for themes by meaning and near-duplicate groups
     #: (:mod:`hoering.embeddings`): ``"auto"`` (the multilingual sentence model when its
     #: package is installed, else ``"lexical"``), ``"sentence"`` or ``"lexical"``.
