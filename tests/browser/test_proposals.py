@@ -19,9 +19,10 @@ LIBRARY = ["Biblioteket bør ha lengre åpningstider om kvelden.", "Flere bøker
            "Lesesalen på biblioteket er alltid full.", "Gi biblioteket penger til nye bøker."]
 
 
-@pytest.mark.browser
-def test_an_unticked_proposal_is_left_out_of_accept_all_above_and_declined_with_its_group(
-        page, app, make_consultation, make_user, make_comment):
+def _byplan(app, make_consultation, make_user, make_comment, tagged: list[tuple[int, str]]):
+    """A consultation with the cycling and library comments, the themes "Sykkel" and
+    "Biblioteket", and the comments ``tagged`` (``[(index in CYCLING + LIBRARY, theme
+    name)]``): ``(consultation, comment ids, {theme name: id})``."""
     consultation = make_consultation(title="Byplan")
     author = make_user()
     ids = [make_comment(consultation, author, text).id for text in CYCLING + LIBRARY]
@@ -30,9 +31,17 @@ def test_an_unticked_proposal_is_left_out_of_accept_all_above_and_declined_with_
                   Theme(consultation_id=consultation.id, name="Biblioteket", description="Åpningstider og bøker.")]
         db.session.add_all(themes)
         db.session.flush()
-        db.session.add_all([CommentTheme(comment_id=ids[0], theme_id=themes[0].id),
-                            CommentTheme(comment_id=ids[4], theme_id=themes[1].id)])
+        theme_ids = {t.name: t.id for t in themes}
+        db.session.add_all([CommentTheme(comment_id=ids[index], theme_id=theme_ids[name]) for index, name in tagged])
         db.session.commit()
+    return consultation, ids, theme_ids
+
+
+@pytest.mark.browser
+def test_an_unticked_proposal_is_left_out_of_accept_all_above_and_declined_with_its_group(
+        page, app, make_consultation, make_user, make_comment):
+    consultation, _ids, _themes = _byplan(app, make_consultation, make_user, make_comment,
+                                          [(0, "Sykkel"), (4, "Biblioteket")])
     log_in(page, make_user(role="moderator"))
     url = f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer"
     page.goto(url)
@@ -68,20 +77,9 @@ def test_an_unticked_proposal_is_left_out_of_accept_all_above_and_declined_with_
 def test_a_group_is_settled_from_the_keyboard(page, app, make_consultation, make_user, make_comment):
     """j moves down the rows, a theme's key chooses it in the row, l "read, no theme", the
     space bar unticks, Enter accepts the row's group."""
-    consultation = make_consultation(title="Byplan")
-    author = make_user()
-    ids = [make_comment(consultation, author, text).id for text in CYCLING + LIBRARY]
-    with app.app_context():
-        themes = [Theme(consultation_id=consultation.id, name="Sykkel", description="Sykkelveier og sykkelfelt."),
-                  Theme(consultation_id=consultation.id, name="Biblioteket", description="Åpningstider og bøker.")]
-        db.session.add_all(themes)
-        db.session.flush()
-        theme_ids = {t.name: t.id for t in themes}
-        # Two tags for Sykkel: the largest theme, key 1; Biblioteket key 2.
-        db.session.add_all([CommentTheme(comment_id=ids[0], theme_id=themes[0].id),
-                            CommentTheme(comment_id=ids[1], theme_id=themes[0].id),
-                            CommentTheme(comment_id=ids[4], theme_id=themes[1].id)])
-        db.session.commit()
+    # Two tags for Sykkel: the largest theme, key 1; Biblioteket key 2.
+    consultation, _ids, theme_ids = _byplan(app, make_consultation, make_user, make_comment,
+                                            [(0, "Sykkel"), (1, "Sykkel"), (4, "Biblioteket")])
     log_in(page, make_user(role="moderator"))
     page.goto(f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer")
     assert_clean(page)
