@@ -304,6 +304,7 @@ def register_blueprints(app: Flask) -> None:
     from hoering.search import views as _search_views  # noqa: F401
     from hoering.summaries import bp as summaries_bp
     from hoering.summaries import coding_views as _coding_views  # noqa: F401
+    from hoering.summaries import proposal_views as _proposal_views  # noqa: F401
     from hoering.summaries import views as _summaries_views  # noqa: F401
 
     app.register_blueprint(consultations_bp)

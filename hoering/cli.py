@@ -221,8 +221,9 @@ def export_command(slug: str, fmt: str, output: str, all_states: bool, language:
     from hoering.consultations.services import get_by_slug
     from hoering.exports.formats import consultation_meta, csv_chunks, json_chunks, xlsx_bytes
     from hoering.exports.pdf import ARCHIVE, READING, report_pdf
-    from hoering.exports.report import build_report, report_docx
+    from hoering.exports.report import build_report
     from hoering.exports.rows import COLUMN_LABELS, comment_rows
+    from hoering.exports.word import report_docx
     from hoering.i18n import in_language
     from hoering.summaries.duplicates import group_numbers
 

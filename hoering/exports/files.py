@@ -1,4 +1,4 @@
-"""The summary report as a file: DOCX (:func:`hoering.exports.report.report_docx`), a PDF to
+"""The summary report as a file: DOCX (:func:`hoering.exports.word.report_docx`), a PDF to
 read (PDF/UA) or a PDF for the archive (PDF/A-3a) (:mod:`hoering.exports.pdf`)."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from hoering import isolation
 from hoering.comments.models import CommentState
 from hoering.consultations.models import Consultation
 from hoering.exports.pdf import ARCHIVE, READING, report_pdf
-from hoering.exports.report import build_report, report_docx
+from hoering.exports.report import build_report
+from hoering.exports.word import report_docx
 from hoering.extensions import db
 from hoering.summaries.duplicates import groups_of
 from hoering.summaries.statistics import comments_per_day_chart

@@ -216,9 +216,9 @@ def test_accept_all_above_a_confidence_tags_only_those(hearing, browser_for, app
 
 
 def test_groups_are_paged(hearing, browser_for, app, monkeypatch):
-    from hoering.summaries import suggestions
+    from hoering.summaries import proposals as proposals_service
 
-    monkeypatch.setattr(suggestions, "PROPOSALS_PER_PAGE", 3)
+    monkeypatch.setattr(proposals_service, "PROPOSALS_PER_PAGE", 3)
     consultation, *_ = hearing
     moderator = browser_for("moderator")
     url = f"/moderering/hoeringer/{consultation.slug}/foreslatte-temaer"
