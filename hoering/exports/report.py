@@ -25,7 +25,7 @@ from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from hoering.comments.models import Comment, CommentState
-from hoering.consultations.models import Consultation
+from hoering.consultations.models import Consultation, Status
 from hoering.exports.methodology import Methodology, methodology
 from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
@@ -147,7 +147,8 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
     facts = [
         (_("Consultation"), consultation.title),
         (_("Responsible unit"), consultation.responsible_unit or "–"),
-        (_("Opens"), format_datetime(to_oslo(consultation.opens_at), "short")),
+        (_("Opened") if consultation.status() not in (Status.DRAFT, Status.UPCOMING) else _("Opens"),
+         format_datetime(to_oslo(consultation.opens_at), "short")),
         (_("Deadline"), format_date(consultation.deadline, "long")),
         (_("Participants"), format_decimal(stats.participants)),
         (_("Comments, not counting replies"), format_decimal(stats.comments)),

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 
 from hoering.consultations.models import Consultation
@@ -175,3 +176,10 @@ def test_citizens_and_anonymous_users_cannot_create_or_edit_consultations(client
         assert response.status_code == 403
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Consultation.id))) == 1
+
+
+@pytest.mark.parametrize(("status", "label"), [("upcoming", "Åpner"), ("open", "Åpnet"), ("closed", "Åpnet")])
+def test_the_opening_date_is_told_in_the_right_tense(client, make_consultation, status, label):
+    consultation = make_consultation(status)
+    html = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert f"<dt>{label}</dt>" in html and f"<dt>{'Åpnet' if label == 'Åpner' else 'Åpner'}</dt>" not in html
