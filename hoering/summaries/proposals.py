@@ -101,8 +101,12 @@ def proposal_page(consultation: Consultation, page: int = 1, per_page: int | Non
             Comment.consultation_id == consultation.id, Comment.state == CommentState.PUBLISHED.value,
             Comment.id.not_in(suggestions.covered_query(consultation.id)), Comment.id.not_in(
                 sa.select(ReadWithoutTheme.comment_id))).order_by(Comment.created_at, Comment.id)
-        without = [c for c in db.session.scalars(left) if c.id not in proposed]
-        listing.without, listing.without_total = without[:per_page], len(without)
+        # Ids first (thousands may be left), then only the page's comments are loaded.
+        without = [i for i in db.session.scalars(left.with_only_columns(Comment.id)) if i not in proposed]
+        shown_ids = without[:per_page]
+        loaded = {c.id: c for c in db.session.scalars(sa.select(Comment).where(Comment.id.in_(shown_ids)))} \
+            if shown_ids else {}
+        listing.without, listing.without_total = [loaded[i] for i in shown_ids], len(without)
     return listing
 
 
