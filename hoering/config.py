@@ -235,6 +235,10 @@ class DefaultConfig:
     #: (they stay, signed "Slettet bruker") or ``"remove"`` (they are removed, like a
     #: comment its author removed). The municipality decides.
     ACCOUNT_DELETION_COMMENTS = "anonymize"
+    #: Shortest consultation period, in days from the opening day to the deadline day, that
+    #: needs no public justification. Utredningsinstruksen § 3-3 sets three months as the
+    #: normal period and six weeks (42 days) as the shortest; many municipalities follow it.
+    CONSULTATION_MINIMUM_DAYS = 42
     #: Largest document a case officer may upload, in bytes (the upload route alone
     #: accepts requests this large).
     DOCUMENT_MAX_BYTES = 25 * 1024 * 1024

@@ -210,7 +210,7 @@ def consultation_form() -> dict:
 
     today = oslo_today()
     return {"title": "Matrise", "summary": "Sammendrag", "language": "nb", "moderation_mode": "post",
-            "opens_at": f"{today}T08:00", "deadline": str(today + dt.timedelta(days=10)), "publish": "y"}
+            "opens_at": f"{today}T08:00", "deadline": str(today + dt.timedelta(days=10)), "publish": "y", "short_period_reason": "Saken må avgjøres før budsjettet."}
 
 
 @pytest.fixture

@@ -40,6 +40,8 @@ def consultation_json(consultation: Consultation, counts: ParticipationCounts, d
         data["body_markdown"] = consultation.body_markdown
         data["body_html"] = consultation.body_html
         data["source_url"] = consultation.source_url
+        data["period_days"] = consultation.period_days
+        data["short_period_reason"] = consultation.short_period_reason or None
         data["questions"] = [{"id": q.id, "text": q.text} for q in consultation.questions]
         data["decision"] = {"text": consultation.decision_text, "url": consultation.decision_url or None,
                             "decided_at": _iso(consultation.decided_at)} if consultation.decision_text else None

@@ -61,6 +61,12 @@ class ConsultationForm(Form):
         _l("Deadline"), validators=[DataRequired(_l("Enter the deadline."))],
         description=_l("Comments are accepted until 23:59:59 Oslo time on this day."),
     )
+    short_period_reason = TextAreaField(
+        _l("Reason for a period shorter than six weeks"), filters=[strip_filter],
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Required to publish when the period from opening to deadline is under six weeks. "
+                       "The normal period is three months (utredningsinstruksen § 3-3). Shown on the consultation page."),
+    )
     hashtag = StringField(
         _l("Hashtag"), filters=[strip_filter],
         validators=[Optional(), Length(max=60), Regexp(r"^#?[^\W_][\w]*$", message=_l(

@@ -67,6 +67,9 @@ class Consultation(db.Model):
     #: The political body that decides (formannskapet, kommunestyret …) and when it meets.
     political_body: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     meeting_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Why the period is shorter than the minimum (six weeks by default, utredningsinstruksen
+    #: § 3-3): required to publish such a consultation, shown on its page (plain text).
+    short_period_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     #: The decision ("vedtak") once made: what was decided, a link to the case, when.
     decision_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     decision_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
@@ -127,6 +130,12 @@ class Consultation(db.Model):
     def deadline(self) -> dt.date:
         """The deadline day in Oslo (comments accepted until 23:59:59 that day)."""
         return to_oslo(self.closes_at).date()
+
+    @property
+    def period_days(self) -> int:
+        """Whole calendar days (Oslo) from the opening day to the deadline day: the length
+        of the consultation period as utredningsinstruksen § 3-3 counts it."""
+        return (self.deadline - to_oslo(self.opens_at).date()).days
 
     def days_left(self, now: dt.datetime | None = None) -> int:
         """Whole calendar days from today (Oslo) to the deadline day; 0 on the last day."""

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
@@ -24,11 +25,13 @@ from hoering.consultations.models import (
 from hoering.events import ConsultationSaved, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
-from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line
+from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line, normalize_text
 from hoering.timeutil import to_oslo, utcnow
 
 _SLUG_TRANSLITERATION = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a", "ß": "ss"})
 _SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: Longest reason for a short consultation period, in characters.
+SHORT_PERIOD_REASON_MAX_LENGTH = 2000
 
 
 def slugify(text: str) -> str:
@@ -76,6 +79,7 @@ class ConsultationData:
     hashtag: str = ""
     political_body: str = ""
     meeting_at: dt.datetime | None = None  # aware UTC
+    short_period_reason: str = ""
 
 
 def _validate(data: ConsultationData) -> None:
@@ -93,6 +97,50 @@ def _validate(data: ConsultationData) -> None:
         raise ValidationFailed(_l("A question can be at most %(max)d characters.", max=QUESTION_MAX_LENGTH))
 
 
+def minimum_period_days() -> int:
+    """The shortest consultation period, in days, that needs no public justification
+    (``CONSULTATION_MINIMUM_DAYS``, six weeks by default after utredningsinstruksen § 3-3)."""
+    return int(current_app.config["CONSULTATION_MINIMUM_DAYS"])
+
+
+def period_days(opens_at: dt.datetime, closes_at: dt.datetime) -> int:
+    """Whole calendar days (Oslo) from the opening day to the deadline day."""
+    return (to_oslo(closes_at).date() - to_oslo(opens_at).date()).days
+
+
+def is_short_period(consultation: Consultation) -> bool:
+    """True when ``consultation``'s period is shorter than :func:`minimum_period_days`."""
+    return consultation.period_days < minimum_period_days()
+
+
+def _check_period(data: ConsultationData, consultation: Consultation | None) -> None:
+    """A consultation published with a period under the minimum needs a public reason
+    (utredningsinstruksen § 3-3: "ikke kortere enn seks uker", unless it is justified).
+
+    Checked when a consultation is published and when a published one's opening moves; a
+    consultation closed early is not asked again.
+
+    Raises:
+        ValidationFailed: the period is short, the consultation is to be published and
+            no reason is given; or the reason is too long or reverses the text direction.
+    """
+    reason = normalize_text(data.short_period_reason or "")
+    if len(reason) > SHORT_PERIOD_REASON_MAX_LENGTH:
+        raise ValidationFailed(_l("The reason for the short period can be at most %(n)d characters.",
+                                  n=SHORT_PERIOD_REASON_MAX_LENGTH))
+    if contains_bidi_controls(reason):
+        raise ValidationFailed(_l("The text cannot contain characters that reverse the direction of text."))
+    data.short_period_reason = reason
+    days = period_days(data.opens_at, data.closes_at)
+    newly_public = consultation is None or consultation.published_at is None \
+        or to_oslo(consultation.opens_at).date() != to_oslo(data.opens_at).date()
+    if data.publish and newly_public and days < minimum_period_days() and not has_visible_text(reason):
+        raise ValidationFailed(_l(
+            "The consultation period is %(days)d days, shorter than %(weeks)d weeks. Give the reason for the short "
+            "period; it is shown on the consultation page. (Utredningsinstruksen § 3-3: normally three months, "
+            "at least six weeks.)", days=days, weeks=minimum_period_days() // 7))
+
+
 def _apply(consultation: Consultation, data: ConsultationData) -> None:
     consultation.title = normalize_line(data.title)  # one line: it goes into mail subjects and feeds
     consultation.summary = data.summary.strip()
@@ -106,6 +154,7 @@ def _apply(consultation: Consultation, data: ConsultationData) -> None:
     consultation.hashtag = data.hashtag.strip().lstrip("#")
     consultation.political_body = normalize_line(data.political_body)
     consultation.meeting_at = data.meeting_at
+    consultation.short_period_reason = data.short_period_reason
     if data.publish and consultation.published_at is None:
         consultation.published_at = utcnow()
     elif not data.publish:
@@ -149,6 +198,7 @@ def create_consultation(user, data: ConsultationData) -> Consultation:
     if not permissions.can_manage_consultations(user):
         raise PermissionDenied(_l("Only case officers can create consultations."))
     _validate(data)
+    _check_period(data, None)
     if data.slug:
         if db.session.scalar(sa.select(Consultation.id).where(Consultation.slug == data.slug)):
             raise Conflict(_l("The address is already in use by another consultation."))
@@ -176,6 +226,7 @@ def update_consultation(user, consultation: Consultation, data: ConsultationData
             raise ValidationFailed(_l("The deadline of a published consultation is changed under “Deadline, "
                                       "decision and archive”, with a reason the public sees."))
         data.closes_at = consultation.closes_at
+    _check_period(data, consultation)
     if data.slug and data.slug != consultation.slug:
         if db.session.scalar(sa.select(Consultation.id).where(Consultation.slug == data.slug)):
             raise Conflict(_l("The address is already in use by another consultation."))

@@ -208,6 +208,7 @@ def _form_data(form: ConsultationForm) -> services.ConsultationData:
         hashtag=form.hashtag.data or "",
         political_body=form.political_body.data or "",
         meeting_at=oslo_to_utc(form.meeting_at.data) if form.meeting_at.data else None,
+        short_period_reason=form.short_period_reason.data or "",
     )
 
 
@@ -222,6 +223,10 @@ def _handle_form(form: ConsultationForm, consultation: Consultation | None):
     saved, status = submit(form, save)
     if saved is not NOT_DONE:
         flash(_("The consultation has been saved."), "success")
+        if services.is_short_period(saved) and not saved.short_period_reason:
+            flash(_("The consultation period is %(days)d days, shorter than %(weeks)d weeks. To publish it, give the "
+                    "reason for the short period.", days=saved.period_days,
+                    weeks=services.minimum_period_days() // 7), "warning")
         return redirect(url_for("consultations.detail", slug=saved.slug), code=303)
     documents = document_services.documents_of(consultation.id) if consultation is not None else []
     return render_template("consultations/form.html", form=form, consultation=consultation,
@@ -260,6 +265,7 @@ def _stored_form(consultation: Consultation) -> ConsultationForm:
         "publish": consultation.published_at is not None,
         "hashtag": consultation.hashtag, "political_body": consultation.political_body,
         "meeting_at": to_oslo(consultation.meeting_at).replace(tzinfo=None) if consultation.meeting_at else None,
+        "short_period_reason": consultation.short_period_reason,
     })
 
 

@@ -21,12 +21,14 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from hoering.comments.models import Comment, CommentState, Support, count_participants
+from hoering.consultations.lifecycle import public_events
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
 from hoering.moderation.models import PENDING_REVIEW
 from hoering.moderation.rules import house_rule_titles, house_rules
 from hoering.summaries.coding import progress
 from hoering.summaries.models import CommentTheme, TagSource, Theme
+from hoering.timeutil import to_oslo
 
 #: Fewest published comments for the exposure comparison (a tenth of them is then at least two).
 EXPOSURE_MIN_COMMENTS = 20
@@ -84,6 +86,11 @@ class Methodology:
             when there are none or none recorded one.
         exposure: :class:`Exposure`, or ``None`` with fewer than
             :data:`EXPOSURE_MIN_COMMENTS` published comments or no votes.
+        short_period_reason: the public reason for a period shorter than six weeks
+            (utredningsinstruksen § 3-3), or ``""``.
+        deadline_changes: ``(kind, from, to, reason)`` of each deadline extension or early
+            close, oldest first; ``kind`` is ``deadline_extended`` or ``closed_early``, the
+            dates ISO (Oslo).
     """
 
     opens_at: dt.datetime
@@ -107,6 +114,13 @@ class Methodology:
     tag_sources: dict[str, int] = field(default_factory=dict)
     lowest_confidence_above: float | None = None
     exposure: Exposure | None = None
+    short_period_reason: str = ""
+    deadline_changes: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    @property
+    def period_days(self) -> int:
+        """Calendar days (Oslo) from the opening day to the deadline day."""
+        return (to_oslo(self.closes_at).date() - to_oslo(self.opens_at).date()).days
 
     @property
     def tags(self) -> int:
@@ -230,4 +244,6 @@ def methodology(consultation: Consultation) -> Methodology:
         themes=themes or 0, taggers=taggers or 0, analysed=analysis.analysed,
         read_without_theme=analysis.read_without_theme, source=source, tag_sources=tag_sources,
         lowest_confidence_above=lowest_confidence, exposure=exposure(consultation.id),
+        short_period_reason=consultation.short_period_reason,
+        deadline_changes=[(e.kind, e.old_value, e.new_value, e.reason) for e in public_events(consultation)],
     )

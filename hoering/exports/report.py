@@ -259,6 +259,15 @@ class MethodItem:
     items: list[str]
 
 
+def _iso_date(value: str) -> str:
+    """A stored ISO date (``2026-03-15``) as a long date in the current language; the
+    text as it is when it is not a date."""
+    try:
+        return format_date(dt.date.fromisoformat(value), "long")
+    except ValueError:
+        return value
+
+
 def method_items(report: Report) -> list[MethodItem]:
     """The method section of ``report`` as labelled sentences in the current language
     (:mod:`hoering.exports.methodology` says what it holds and why)."""
@@ -269,6 +278,15 @@ def method_items(report: Report) -> list[MethodItem]:
     period = _("Comments could be sent from %(start)s to %(end)s.",
                start=format_date(to_oslo(method.opens_at).date(), "long"),
                end=format_date(to_oslo(method.closes_at).date(), "long"))
+    period += " " + ngettext("The period was %(count)s day.", "The period was %(count)s days.", method.period_days,
+                             count=number(method.period_days))
+    if method.short_period_reason:
+        period += " " + _("The reason it was shorter than six weeks: %(reason)s", reason=method.short_period_reason)
+    changes = [_("The deadline was extended from %(old)s to %(new)s: %(reason)s", old=_iso_date(old),
+                 new=_iso_date(new), reason=reason) if kind == "deadline_extended"
+               else _("The consultation was closed before its deadline, on %(date)s: %(reason)s",
+                      date=_iso_date(new), reason=reason)
+               for kind, old, new, reason in method.deadline_changes]
     voters = ngettext("%(count)s person voted on comments (agree or disagree).",
                       "%(count)s people voted on comments (agree or disagree).", method.voters,
                       count=number(method.voters))
@@ -311,7 +329,7 @@ def method_items(report: Report) -> list[MethodItem]:
     if method.read_without_theme:
         analysed += " " + _("%(num)s of them were read and fit no theme.", num=number(method.read_without_theme))
     items = [
-        MethodItem(_("Period"), period, []),
+        MethodItem(_("Period"), period, changes),
         MethodItem(_("Channels"), "", method.channels),
         MethodItem(_("Participants"), people + " " + voters, []),
         MethodItem(_("Comments"), comments, [f"{reason}: {number(count)}" for reason, count in method.not_published]),

@@ -94,7 +94,7 @@ def consultation_form(**overrides) -> dict:
         "questions": "Hvor bør den ligge?\nHva er viktigst for deg?\n", "language": "nb",
         "responsible_unit": "Oppvekst", "moderation_mode": "post",
         "opens_at": f"{today - dt.timedelta(days=1)}T08:00", "deadline": str(today + dt.timedelta(days=10)),
-        "publish": "y",
+        "publish": "y", "short_period_reason": "Saken må avgjøres før budsjettet.",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
