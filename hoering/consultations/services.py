@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
@@ -111,6 +112,12 @@ def period_days(opens_at: dt.datetime, closes_at: dt.datetime) -> int:
 def is_short_period(consultation: Consultation) -> bool:
     """True when ``consultation``'s period is shorter than :func:`minimum_period_days`."""
     return consultation.period_days < minimum_period_days()
+
+
+def short_period_warning(consultation: Consultation) -> str:
+    """The warning for a saved draft whose period is too short to publish without a reason."""
+    return _("The consultation period is %(days)d days, shorter than %(weeks)d weeks. To publish it, give the "
+             "reason for the short period.", days=consultation.period_days, weeks=minimum_period_days() // 7)
 
 
 def _check_period(data: ConsultationData, consultation: Consultation | None) -> None:

@@ -224,9 +224,7 @@ def _handle_form(form: ConsultationForm, consultation: Consultation | None):
     if saved is not NOT_DONE:
         flash(_("The consultation has been saved."), "success")
         if services.is_short_period(saved) and not saved.short_period_reason:
-            flash(_("The consultation period is %(days)d days, shorter than %(weeks)d weeks. To publish it, give the "
-                    "reason for the short period.", days=saved.period_days,
-                    weeks=services.minimum_period_days() // 7), "warning")
+            flash(services.short_period_warning(saved), "warning")
         return redirect(url_for("consultations.detail", slug=saved.slug), code=303)
     documents = document_services.documents_of(consultation.id) if consultation is not None else []
     return render_template("consultations/form.html", form=form, consultation=consultation,
