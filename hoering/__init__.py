@@ -302,12 +302,15 @@ def register_blueprints(app: Flask) -> None:
     from hoering.outreach import views as _outreach_views  # noqa: F401
     from hoering.search import bp as search_bp
     from hoering.search import views as _search_views  # noqa: F401
+    from hoering.statements import bp as statements_bp
+    from hoering.statements import views as _statements_views  # noqa: F401
     from hoering.summaries import bp as summaries_bp
     from hoering.summaries import coding_views as _coding_views  # noqa: F401
     from hoering.summaries import proposal_views as _proposal_views  # noqa: F401
     from hoering.summaries import views as _summaries_views  # noqa: F401
 
     app.register_blueprint(consultations_bp)
+    app.register_blueprint(statements_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(moderation_bp)

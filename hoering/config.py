@@ -300,6 +300,37 @@ class DefaultConfig:
     #: Name of the public body running this installation, shown in the header and footer.
     SITE_OWNER = "Hoering"
 
+    #: The privacy page (``/personvern``, GDPR art. 13): the data controller's name (``None``:
+    #: ``SITE_OWNER``), its postal address and organisation number as one line, and where to
+    #: write about personal data (an e-mail address or a web form's address).
+    PRIVACY_CONTROLLER: str | None = None
+    PRIVACY_CONTROLLER_ADDRESS = ""
+    PRIVACY_CONTACT = ""
+    #: The data protection officer (personvernombud, GDPR art. 37, which public bodies must
+    #: have): name and e-mail address. Empty: the page says to ask the controller.
+    PRIVACY_DPO_NAME = ""
+    PRIVACY_DPO_EMAIL = ""
+    #: Further rows for the privacy page's retention table, ``[(what, how long), ...]`` in
+    #: the site's language, for what the municipality keeps beyond the platform's own rules
+    #: (its archive, say).
+    PRIVACY_EXTRA_RETENTION: list[tuple[str, str]] = []
+
+    #: The accessibility statement (``/tilgjengelighet``), in the form the Norwegian
+    #: authority's uustatus.no publishes (EU Web Accessibility Directive 2016/2102 art. 7, in
+    #: Norway through forskrift om universell utforming av IKT-løsninger): ``"full"``,
+    #: ``"partial"`` or ``"none"`` compliance with WCAG 2.1 AA; the date it was last
+    #: assessed (ISO ``YYYY-MM-DD``); ``"self"`` assessment or ``"third_party"``; the
+    #: address of the statement published on uustatus.no; where to give feedback (e-mail
+    #: or web address; empty: ``PRIVACY_CONTACT``).
+    ACCESSIBILITY_STATUS = "partial"
+    ACCESSIBILITY_ASSESSED_ON = "2026-12-04"
+    ACCESSIBILITY_METHOD = "self"
+    ACCESSIBILITY_UUSTATUS_URL = ""
+    ACCESSIBILITY_FEEDBACK = ""
+    #: The known breaches, ``[{"criterion": "1.1.1", "text": ..., "plan": ...}, ...]`` in the
+    #: site's language; ``None`` lists the platform's own known ones (translated).
+    ACCESSIBILITY_NONCONFORMITIES: list[dict] | None = None
+
     #: Words and names that only the municipality's own accounts may use in a display name
     #: (``SITE_OWNER`` is always added). Matched however they are written: any case,
     #: look-alike letters, invisible characters (``hoering.names.reserved_word_in``).

@@ -96,6 +96,7 @@ MATRIX = [
      {"current_password": TEST_PASSWORD, "new_password": "helt-nytt-passord-1",
       "new_password_again": "helt-nytt-passord-1"}, LOGGED_IN, 303),
     ("accounts.privacy", "GET", "/personvern", None, EVERYONE, 200),
+    ("statements.accessibility", "GET", "/tilgjengelighet", None, EVERYONE, 200),
     ("accounts.my_data", "GET", "/min-side/data.json", None, LOGGED_IN, 200),
     ("accounts.delete_account", "GET", "/min-side/slett", None, LOGGED_IN, 200),
     # The scene's admin is the only one, and the last administrator cannot delete the account.
