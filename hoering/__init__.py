@@ -290,6 +290,7 @@ def register_blueprints(app: Flask) -> None:
     from hoering.comments import views as _comments_views  # noqa: F401
     from hoering.consultations import bp as consultations_bp
     from hoering.consultations import views as _consultations_views  # noqa: F401
+    from hoering.exports import archive_views as _archive_views  # noqa: F401
     from hoering.exports import bp as exports_bp
     from hoering.exports import views as _exports_views  # noqa: F401
     from hoering.extensions import csrf

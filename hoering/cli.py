@@ -200,6 +200,35 @@ def index_worker_command(once: bool, interval: float) -> None:
         time.sleep(interval)
 
 
+@hoering_cli.command("archive-package")
+@click.argument("slug")
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="ZIP file to write (default: arkivpakke-<slug>-<date>.zip in the current folder).")
+@with_appcontext
+def archive_package_command(slug: str, output: str | None) -> None:
+    """Write the archive package of a closed consultation: its documents as PDF/A, the
+    attachments, metadata structured after Noark 5 and a SHA-256 manifest (a ZIP file)."""
+    from flask import current_app
+
+    from hoering.consultations.services import get_by_slug
+    from hoering.exports.archive_package import build_package, package_filename, package_zip
+
+    consultation = get_by_slug(slug)
+    if consultation is None:
+        raise click.ClickException(f"No consultation with the address /hoeringer/{slug}.")
+    try:  # the documents are rendered as for a request to the site
+        with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+            package = build_package(consultation)
+            data = package_zip(package)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    path = output or package_filename(consultation)
+    with open(path, "wb") as file:
+        file.write(data)
+    documents = sum(len(entry.documents) for entry in package.entries)
+    click.echo(f"Wrote {path}: {len(package.entries)} registry entries, {documents} documents, {len(data)} bytes.")
+
+
 @hoering_cli.command("export")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "docx", "pdf", "pdfa"]),

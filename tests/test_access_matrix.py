@@ -97,6 +97,10 @@ MATRIX = [
       "new_password_again": "helt-nytt-passord-1"}, LOGGED_IN, 303),
     ("accounts.privacy", "GET", "/personvern", None, EVERYONE, 200),
     ("statements.accessibility", "GET", "/tilgjengelighet", None, EVERYONE, 200),
+    ("exports.archive_page", "GET", "/saksbehandling/hoeringer/{slug}/arkivpakke", None, CASE_OFFICERS, 200),
+    ("exports.archive_page", "POST", "/saksbehandling/hoeringer/{slug}/arkivpakke", {"case_number": "2026/1"},
+     CASE_OFFICERS, 303),
+    ("exports.archive_download", "GET", "/saksbehandling/hoeringer/{slug}/arkivpakke.zip", None, CASE_OFFICERS, 303),
     ("accounts.my_data", "GET", "/min-side/data.json", None, LOGGED_IN, 200),
     ("accounts.delete_account", "GET", "/min-side/slett", None, LOGGED_IN, 200),
     # The scene's admin is the only one, and the last administrator cannot delete the account.

@@ -192,3 +192,20 @@ class Question(db.Model):
     text: Mapped[str] = mapped_column(sa.String(QUESTION_MAX_LENGTH))
 
     consultation: Mapped[Consultation] = relationship(back_populates="questions")
+
+
+class CaseRecord(db.Model):
+    """Where a consultation is filed in the municipality's records system (sakarkiv): its
+    case number and classification, for the archive package (docs/CASE_OFFICERS.md
+    "Arkivpakke"). One row per consultation, made when a case officer first sets them."""
+
+    __tablename__ = "case_record"
+
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    #: The case number (saksnummer) in the records system, as it writes it: ``2026/1234``.
+    case_number: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    #: The classification system (e.g. ``K-koder``) and the class (e.g. ``033``).
+    classification_system: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    class_id: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -56,12 +56,18 @@ def _css_string(text: str) -> str:
 def _page_css(report: Report) -> str:
     """The fonts (embedded from their files) and the page footer: the owner, the date and
     the page number."""
+    return _fonts_and_footer(f"{report.owner} · {report.generated_label} · {_('Page')} ")
+
+
+def _fonts_and_footer(footer_text: str) -> str:
+    """The fonts (embedded from their files) and a page footer of ``footer_text`` and the
+    page number."""
     folder = _font_folder()
     faces = "".join(
         f'@font-face {{ font-family: "Report Sans"; font-weight: {weight}; font-style: {style}; '
         f'src: url({_css_string("file://" + os.path.join(folder, name))}); }}\n'
         for weight, style, name in FONTS)
-    footer = _css_string(f"{report.owner} · {report.generated_label} · {_('Page')} ")
+    footer = _css_string(footer_text)
     return faces + f"@page {{ @bottom-center {{ content: {footer} counter(page); }} }}\n"
 
 
@@ -97,3 +103,19 @@ def report_pdf(report: Report, variant: str = READING) -> bytes:
                                                  relationship="Data"))
     return weasyprint.HTML(string=html, base_url=current_app.static_folder).write_pdf(
         stylesheets=stylesheets, pdf_variant=variant, attachments=attachments, pdf_forms=False)
+
+
+def document_pdf(html: str, variant: str, footer: str) -> bytes:
+    """A document of the archive package (``html``, a whole page from a template in
+    ``templates/exports/``) as a tagged PDF of ``variant``, in the report's fonts and
+    style, with ``footer`` and the page number at the foot of each page.
+
+    Returns:
+        The PDF file's bytes.
+    """
+    import weasyprint
+
+    stylesheets = [weasyprint.CSS(string=_fonts_and_footer(f"{footer} · {_('Page')} ")),
+                   weasyprint.CSS(filename=os.path.join(current_app.static_folder, "css", "report-document.css"))]
+    return weasyprint.HTML(string=html, base_url=current_app.static_folder).write_pdf(
+        stylesheets=stylesheets, pdf_variant=variant, pdf_forms=False)
