@@ -37,10 +37,16 @@ SHORT_PERIOD_REASON_MAX_LENGTH = 2000
 
 def slugify(text: str) -> str:
     """Make a URL slug: Norwegian letters transliterated (æ→ae, ø→o, å→a), other accents
-    dropped, anything else a hyphen. ``"Ny skole på Øvre Å"`` → ``"ny-skole-pa-ovre-a"``."""
+    dropped, anything else a hyphen; a long title is cut between words, at most
+    ``SLUG_MAX_LENGTH`` characters. ``"Ny skole på Øvre Å"`` → ``"ny-skole-pa-ovre-a"``,
+    ``"Vei – ny trasé"`` → ``"vei-ny-trase"``."""
     text = (text or "").translate(_SLUG_TRANSLITERATION)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:SLUG_MAX_LENGTH].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > SLUG_MAX_LENGTH:
+        cut = slug[:SLUG_MAX_LENGTH + 1]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:SLUG_MAX_LENGTH]
+    return slug
 
 
 def unique_slug(base: str, exclude_id: int | None = None) -> str:
@@ -92,6 +98,8 @@ def _validate(data: ConsultationData) -> None:
                                   "reverse the direction of text."))
     if data.closes_at <= data.opens_at:
         raise ValidationFailed(_l("The deadline must be after the opening."))
+    if data.meeting_at is not None and data.meeting_at < data.opens_at:
+        raise ValidationFailed(_l("The meeting that decides cannot be before the consultation opens."))
     if data.slug and not _SLUG_PATTERN.match(data.slug):
         raise ValidationFailed(_l("The address may only contain a–z, 0–9 and hyphens."))
     if any(len(q.strip()) > QUESTION_MAX_LENGTH for q in data.questions or []):
