@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     allow_hosts(app)
     trust_proxies(app)
     check_document_storage(app)
+    check_mail_sender(app)
     configure_logging(app)
 
     register_extensions(app)
@@ -127,6 +128,28 @@ def allow_hosts(app: Flask) -> None:
             f'["hoering.fjordvik.no"], or [] to answer any host. Got {hosts!r}.'
         )
     app.config["ALLOWED_HOSTS"] = list(hosts)
+
+
+def check_mail_sender(app: Flask) -> None:
+    """Refuse to send mail from a made-up address: outside debug and testing, with
+    ``MAIL_SMTP_HOST`` set, a sender must be configured (``MAIL_FROM_ADDRESS`` or
+    ``MAIL_FROM``) or follow from a ``SITE_URL`` on a domain name.
+
+    Raises:
+        ConfigurationError: no sender address, or one that is not an e-mail address.
+    """
+    from hoering.notifications.outbox import sender, sender_address
+
+    try:
+        sender(app.config)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+    if app.debug or app.testing or not app.config.get("MAIL_SMTP_HOST"):
+        return
+    if not app.config.get("MAIL_FROM") and sender_address(app.config) is None:
+        raise ConfigurationError(
+            "Mail is sent through MAIL_SMTP_HOST but has no sender: set MAIL_FROM_ADDRESS (and MAIL_FROM_NAME) "
+            "in instance/config.py or as HOERING_MAIL_FROM_ADDRESS, or SITE_URL to the site's https address.")
 
 
 def check_document_storage(app: Flask) -> None:

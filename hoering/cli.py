@@ -289,8 +289,15 @@ def send_mail_command(no_reminders: bool) -> None:
     in parallel: each mail is sent once."""
     from flask import current_app
 
+    from hoering.config import DefaultConfig
+    from hoering.notifications.outbox import sender
     from hoering.notifications.services import deliver, queue_deadline_reminders, queue_moderator_digests
 
+    site = current_app.config["SITE_URL"]
+    click.echo(f"Sending from {sender(current_app.config)}; links point to {site}.")
+    if site == DefaultConfig.SITE_URL:
+        click.echo("SITE_URL is not configured: set it in instance/config.py or as HOERING_SITE_URL to the "
+                   "address the site is served on, or the links in reminders lead to this default.", err=True)
     with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
         if not no_reminders:
             reminders, digests = queue_deadline_reminders(), queue_moderator_digests()

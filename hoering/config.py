@@ -287,7 +287,15 @@ class DefaultConfig:
     MAIL_SMTP_STARTTLS = False
     MAIL_SMTP_USERNAME: str | None = None
     MAIL_SMTP_PASSWORD: str | None = None
-    MAIL_FROM = "Hoering <noreply@localhost>"
+    #: The sender of every mail. ``MAIL_FROM_NAME``: ``None`` is ``SITE_OWNER``.
+    #: ``MAIL_FROM_ADDRESS``: ``None`` is ``noreply@`` and the host of ``SITE_URL`` when that
+    #: is a domain name (``https://hoering.fjordvik.kommune.no`` gives
+    #: ``noreply@hoering.fjordvik.kommune.no``). Outside debug and testing, with
+    #: ``MAIL_SMTP_HOST`` set, the app refuses to start without an address it can send from.
+    #: ``MAIL_FROM`` (``"Name <address>"``), when set, is used as it is.
+    MAIL_FROM_NAME: str | None = None
+    MAIL_FROM_ADDRESS: str | None = None
+    MAIL_FROM: str | None = None
     MAIL_DIR: str | None = None
     #: The site's public address, for links in mails queued outside a request (reminders,
     #: digests).

@@ -8,6 +8,10 @@ decide who follows what.
 
 from __future__ import annotations
 
+import ipaddress
+from email.headerregistry import Address
+from urllib.parse import urlsplit
+
 from flask import g, has_request_context
 
 from hoering import jobs
@@ -70,3 +74,44 @@ def queue_account_mail(user, kind: str, subject: str, lines: list[str]) -> Outbo
     if has_request_context():
         g.account_mail_ids = [*g.get("account_mail_ids", []), mail.id]
     return mail
+
+
+def sender_address(config) -> str | None:
+    """The address mails are sent from: ``MAIL_FROM_ADDRESS``, else ``noreply@`` and the
+    host of ``SITE_URL`` when it is a domain name (not ``localhost``, not an IP address),
+    else ``None``.
+
+    Args:
+        config: the app's config (a mapping).
+    """
+    if config.get("MAIL_FROM_ADDRESS"):
+        return str(config["MAIL_FROM_ADDRESS"]).strip()
+    host = urlsplit(str(config.get("SITE_URL") or "")).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    if "." not in host or host.endswith((".localhost", ".local")):
+        return None
+    return f"noreply@{host}"
+
+
+def sender(config) -> str:
+    """The ``From`` header of every mail: ``MAIL_FROM`` as it is when set, else
+    ``MAIL_FROM_NAME`` (or ``SITE_OWNER``) with :func:`sender_address`, encoded for the
+    header (RFC 5322; a name with Norwegian letters is encoded by :mod:`email`). Without an
+    address (a development set-up on ``127.0.0.1``), ``hoering@localhost.invalid``: the
+    mails are written to files then, and the ``.invalid`` name (RFC 2606) can reach no one.
+
+    Raises:
+        ValueError: a configured address that is not ``local@domain``.
+    """
+    if config.get("MAIL_FROM"):
+        return str(config["MAIL_FROM"])
+    address = sender_address(config) or "hoering@localhost.invalid"
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(f"MAIL_FROM_ADDRESS is not an e-mail address: {address!r}")
+    name = config.get("MAIL_FROM_NAME") or config.get("SITE_OWNER") or "Hoering"
+    return str(Address(display_name=str(name), username=local, domain=domain))

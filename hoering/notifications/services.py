@@ -37,7 +37,7 @@ from hoering.forms import is_row_id
 from hoering.i18n import in_language
 from hoering.moderation.queue import overview
 from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
-from hoering.notifications.outbox import ACCOUNT_MAIL_KINDS, add_to_outbox
+from hoering.notifications.outbox import ACCOUNT_MAIL_KINDS, add_to_outbox, sender
 from hoering.timeutil import oslo_today, utcnow
 from hoering.urls import site_url_for
 
@@ -340,10 +340,10 @@ def claim(mail_id: int, now: dt.datetime) -> bool:
 
 def _message(mail: OutboxMail) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
+    message["From"] = sender(current_app.config)
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
-    message["Message-ID"] = make_msgid(domain="hoering")
+    message["Message-ID"] = make_msgid(domain=message["From"].addresses[0].domain or "hoering")
     message["Date"] = format_datetime(utcnow())
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
