@@ -265,7 +265,7 @@ def register_extensions(app: Flask) -> None:
 #: The modules whose subscribers handle domain events (docs/ARCHITECTURE.md lists them).
 SUBSCRIBER_MODULES = ("hoering.search.subscribers", "hoering.notifications.subscribers",
                       "hoering.comments.subscribers", "hoering.consultations.subscribers",
-                      "hoering.summaries.subscribers")
+                      "hoering.summaries.subscribers", "hoering.alerts.subscribers")
 
 
 def register_subscribers(app: Flask) -> None:
@@ -284,6 +284,8 @@ def register_blueprints(app: Flask) -> None:
     from hoering.accounts.language import bp as language_bp
     from hoering.admin import bp as admin_bp
     from hoering.admin import views as _admin_views  # noqa: F401
+    from hoering.alerts import bp as alerts_bp
+    from hoering.alerts import views as _alerts_views  # noqa: F401
     from hoering.api import bp as api_bp
     from hoering.api import views as _api_views  # noqa: F401
     from hoering.comments import bp as comments_bp
@@ -296,6 +298,8 @@ def register_blueprints(app: Flask) -> None:
     from hoering.health import bp as health_bp
     from hoering.moderation import bp as moderation_bp
     from hoering.moderation import views as _moderation_views  # noqa: F401
+    from hoering.notices import bp as notices_bp
+    from hoering.notices import views as _notices_views  # noqa: F401
     from hoering.notifications import bp as notifications_bp
     from hoering.notifications import views as _notifications_views  # noqa: F401
     from hoering.outreach import bp as outreach_bp
@@ -317,6 +321,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(outreach_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(alerts_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(language_bp)

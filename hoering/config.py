@@ -296,6 +296,30 @@ class DefaultConfig:
     #: Name of the public body running this installation, shown in the header and footer.
     SITE_OWNER = "Hoering"
 
+    #: Topics a consultation can be filed under (the consultation form, the page, the front
+    #: page and the e-mail alerts): ``{key: {"nb": label, "nn": label, "en": label}}``. The
+    #: key is stored with the consultation and in subscribers' choices: rename labels
+    #: freely, but keep a key once it is in use. A label missing in a language falls back
+    #: to bokmål.
+    CONSULTATION_TOPICS: dict = {
+        "skole": {"nb": "Skole og barnehage", "nn": "Skule og barnehage", "en": "Schools and kindergartens"},
+        "trafikk": {"nb": "Vei og trafikk", "nn": "Veg og trafikk", "en": "Roads and traffic"},
+        "helse": {"nb": "Helse og omsorg", "nn": "Helse og omsorg", "en": "Health and care"},
+        "kultur": {"nb": "Kultur og idrett", "nn": "Kultur og idrett", "en": "Culture and sport"},
+        "miljo": {"nb": "Miljø og klima", "nn": "Miljø og klima", "en": "Environment and climate"},
+        "plan": {"nb": "Plan og bygg", "nn": "Plan og bygg", "en": "Planning and building"},
+        "okonomi": {"nb": "Økonomi og styring", "nn": "Økonomi og styring", "en": "Budget and governance"},
+    }
+    #: Areas (the municipality's districts) a consultation can concern, in the same shape
+    #: as ``CONSULTATION_TOPICS``. Replace the example districts with your own.
+    CONSULTATION_AREAS: dict = {
+        "hele-kommunen": {"nb": "Hele kommunen", "nn": "Heile kommunen", "en": "The whole municipality"},
+        "sentrum": {"nb": "Sentrum", "nn": "Sentrum", "en": "Town centre"},
+        "nord": {"nb": "Nordbygda", "nn": "Nordbygda", "en": "Nordbygda (north)"},
+        "sor": {"nb": "Sørbygda", "nn": "Sørbygda", "en": "Sørbygda (south)"},
+        "fjorden": {"nb": "Fjordsida", "nn": "Fjordsida", "en": "Fjordsida (the fjord side)"},
+    }
+
     #: Words and names that only the municipality's own accounts may use in a display name
     #: (``SITE_OWNER`` is always added). Matched however they are written: any case,
     #: look-alike letters, invisible characters (``hoering.names.reserved_word_in``).

@@ -9,6 +9,7 @@ from flask_babel import format_date, format_datetime, format_decimal, format_tim
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions, stances
+from hoering.consultations import topics
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.comments.forms import submission_token
 from hoering.i18n import LANGUAGE_NAMES, current_language_code, safe_next_url
@@ -114,6 +115,8 @@ def register(app: Flask) -> None:
         AUTOMATIC_RULE_LABELS=labels.AUTOMATIC_RULE_LABELS,
         ROLE_LABELS=labels.ROLE_LABELS,
         permissions=permissions,
+        topic_label=topics.topic_label,
+        area_label=topics.area_label,
         days_left_text=days_left_text,
         STATUS_LABELS=STATUS_LABELS,
         LANGUAGE_LABELS=LANGUAGE_LABELS,

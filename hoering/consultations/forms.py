@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from hoering.consultations import topics
 from hoering.consultations.models import QUESTION_MAX_LENGTH
 from hoering.forms import YEAR_RANGE, Form, line_filter, strip_filter
 from hoering.templating import LANGUAGE_LABELS
@@ -75,8 +76,27 @@ class ConsultationForm(Form):
         _l("Meeting that decides (Oslo time)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional()], description=_l("Shown on the page, in the calendar and on the year plan. Optional."),
     )
+    topic = SelectField(_l("Topic"), choices=[], validate_choice=False,
+                        description=_l("People who subscribe to this topic are e-mailed when the consultation is published."))
+    area = SelectField(_l("Area"), choices=[], validate_choice=False,
+                       description=_l("The part of the municipality the case concerns."))
     publish = BooleanField(_l("Published (visible to the public)"))
     submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topic.choices = [SelectChoice("", _l("No topic")), *(SelectChoice(k, v) for k, v in
+                                                                  topics.choices(topics.TOPICS))]
+        self.area.choices = [SelectChoice("", _l("No particular area")), *(SelectChoice(k, v) for k, v in
+                                                                           topics.choices(topics.AREAS))]
+
+    def validate_topic(self, field) -> None:
+        if not topics.is_known(topics.TOPICS, field.data or ""):
+            raise ValidationError(_l("Choose one of the topics in the list."))
+
+    def validate_area(self, field) -> None:
+        if not topics.is_known(topics.AREAS, field.data or ""):
+            raise ValidationError(_l("Choose one of the areas in the list."))
 
     def validate_meeting_at(self, field) -> None:
         _check_year(field.data)

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
 from hoering.comments.models import Comment, CommentState, count_participants
+from hoering.consultations import topics
 from hoering.consultations.models import (
     QUESTION_MAX_LENGTH,
     SLUG_MAX_LENGTH,
@@ -76,6 +77,8 @@ class ConsultationData:
     hashtag: str = ""
     political_body: str = ""
     meeting_at: dt.datetime | None = None  # aware UTC
+    topic: str = ""  # a key of CONSULTATION_TOPICS, or ""
+    area: str = ""  # a key of CONSULTATION_AREAS, or ""
 
 
 def _validate(data: ConsultationData) -> None:
@@ -89,6 +92,10 @@ def _validate(data: ConsultationData) -> None:
         raise ValidationFailed(_l("The deadline must be after the opening."))
     if data.slug and not _SLUG_PATTERN.match(data.slug):
         raise ValidationFailed(_l("The address may only contain a–z, 0–9 and hyphens."))
+    if not topics.is_known(topics.TOPICS, data.topic):
+        raise ValidationFailed(_l("Choose one of the topics in the list."))
+    if not topics.is_known(topics.AREAS, data.area):
+        raise ValidationFailed(_l("Choose one of the areas in the list."))
     if any(len(q.strip()) > QUESTION_MAX_LENGTH for q in data.questions or []):
         raise ValidationFailed(_l("A question can be at most %(max)d characters.", max=QUESTION_MAX_LENGTH))
 
@@ -106,6 +113,7 @@ def _apply(consultation: Consultation, data: ConsultationData) -> None:
     consultation.hashtag = data.hashtag.strip().lstrip("#")
     consultation.political_body = normalize_line(data.political_body)
     consultation.meeting_at = data.meeting_at
+    consultation.topic, consultation.area = data.topic, data.area
     if data.publish and consultation.published_at is None:
         consultation.published_at = utcnow()
     elif not data.publish:

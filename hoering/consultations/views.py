@@ -208,6 +208,8 @@ def _form_data(form: ConsultationForm) -> services.ConsultationData:
         hashtag=form.hashtag.data or "",
         political_body=form.political_body.data or "",
         meeting_at=oslo_to_utc(form.meeting_at.data) if form.meeting_at.data else None,
+        topic=form.topic.data or "",
+        area=form.area.data or "",
     )
 
 
@@ -260,6 +262,7 @@ def _stored_form(consultation: Consultation) -> ConsultationForm:
         "publish": consultation.published_at is not None,
         "hashtag": consultation.hashtag, "political_body": consultation.political_body,
         "meeting_at": to_oslo(consultation.meeting_at).replace(tzinfo=None) if consultation.meeting_at else None,
+        "topic": consultation.topic, "area": consultation.area,
     })
 
 
