@@ -266,6 +266,13 @@ def send_mail_command(no_reminders: bool) -> None:
         if not no_reminders:
             reminders, digests = queue_deadline_reminders(), queue_moderator_digests()
             click.echo(f"Queued {reminders} deadline reminders and {digests} moderator digests.")
+            from hoering.alerts.services import purge_unconfirmed
+            from hoering.extensions import db
+
+            purged = purge_unconfirmed()
+            db.session.commit()
+            if purged:
+                click.echo(f"Deleted {purged} unconfirmed e-mail alert requests whose link had expired.")
         sent, failed = deliver()
     click.echo(f"Sent {sent} mails; {failed} failed and stay in the outbox.")
     if failed:

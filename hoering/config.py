@@ -112,6 +112,10 @@ class DefaultConfig:
     DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
     #: Password-reset and verification mails asked for, per address and per account.
     RATELIMIT_ACCOUNT_MAIL = "5 per hour"
+    #: Requests for e-mail alerts, per client address and per e-mail address asked for
+    #: (each sends a mail, so the form cannot be used to flood someone's inbox).
+    RATELIMIT_ALERTS = "10 per hour"
+    RATELIMIT_ALERTS_ADDRESS = "3 per hour"
     #: Two-factor codes tried for one account (after the password was right).
     RATELIMIT_TWO_FACTOR = "5 per minute;20 per hour"
     #: Password confirmations by a logged-in user (changing the password, deleting the
@@ -310,6 +314,9 @@ class DefaultConfig:
         "plan": {"nb": "Plan og bygg", "nn": "Plan og bygg", "en": "Planning and building"},
         "okonomi": {"nb": "Økonomi og styring", "nn": "Økonomi og styring", "en": "Budget and governance"},
     }
+    #: Hours an e-mail alert request waits for its confirmation; after that the link
+    #: expires and the unconfirmed address is deleted (by the next request or ``send-mail``).
+    ALERT_CONFIRM_HOURS = 48
     #: Areas (the municipality's districts) a consultation can concern, in the same shape
     #: as ``CONSULTATION_TOPICS``. Replace the example districts with your own.
     CONSULTATION_AREAS: dict = {

@@ -9,9 +9,9 @@ from flask_babel import format_date, format_datetime, format_decimal, format_tim
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions, stances
-from hoering.consultations import topics
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.comments.forms import submission_token
+from hoering.consultations import topics
 from hoering.i18n import LANGUAGE_NAMES, current_language_code, safe_next_url
 from hoering.moderation import labels
 from hoering.moderation.models import active_ban

@@ -194,6 +194,14 @@ MATRIX = [
     ("exports.report_page", "GET", "/hoeringer/{slug}/rapport", None, STAFF, 200),
     ("exports.report_page", "GET", "/hoeringer/{draft_slug}/rapport", None, CASE_OFFICERS, 200),
     ("exports.chart", "GET", "/hoeringer/{slug}/kommentarer-per-dag.png", None, EVERYONE, 200),
+    ("alerts.subscribe", "GET", "/varsel", None, EVERYONE, 200),
+    ("alerts.subscribe", "POST", "/varsel", {"email": "matrise@example.org", "scope": "all"}, EVERYONE, 200),
+    ("alerts.confirm", "GET", "/varsel/bekreft/{alert_confirm_token}", None, EVERYONE, 200),
+    ("alerts.confirm", "POST", "/varsel/bekreft/{alert_confirm_token}", {}, EVERYONE, 200),
+    ("alerts.change", "GET", "/varsel/endre/{alert_token}", None, EVERYONE, 200),
+    ("alerts.change", "POST", "/varsel/endre/{alert_token}", {"scope": "some", "topics": "skole"}, EVERYONE, 200),
+    ("alerts.unsubscribe", "GET", "/varsel/avmeld/{alert_token}", None, EVERYONE, 200),
+    ("alerts.unsubscribe", "POST", "/varsel/avmeld/{alert_token}", {}, EVERYONE, 200),
     ("outreach.site_feed", "GET", "/feed.atom", None, EVERYONE, 200),
     ("outreach.consultation_feed", "GET", "/hoeringer/{slug}/feed.atom", None, EVERYONE, 200),
     ("outreach.consultation_feed", "GET", "/hoeringer/{draft_slug}/feed.atom", None, set(), 200),
@@ -246,6 +254,15 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         author_row = db.session.get(User, other_author.id)
         verify_token, reset_token = email_verification_token(author_row), password_reset_token(author_row)
         sign_in = sign_in_token(author_row, "matrix")
+        from hoering.alerts.models import AlertSubscription
+        from hoering.alerts.services import confirm_token, link_token
+        from hoering.timeutil import utcnow
+
+        waiting = AlertSubscription(email="venter@example.org", key="w" * 32)
+        subscriber = AlertSubscription(email="abonnent@example.org", key="a" * 32, confirmed_at=utcnow())
+        db.session.add_all([waiting, subscriber])
+        db.session.flush()
+        alert_tokens = {"alert_confirm_token": confirm_token(waiting), "alert_token": link_token(subscriber)}
         themes = [Theme(consultation_id=consultation.id, name=name) for name in ("Trafikk", "Skole")]
         db.session.add_all(themes)
         db.session.commit()
@@ -258,7 +275,7 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         "theme": theme_ids[0], "other_theme": theme_ids[1], "document": document_id,
         "unsubscribe_token": unsubscribe_token, "verify_token": verify_token, "reset_token": reset_token,
         "sign_in_token": sign_in,
-        "draft_document": draft_document_id,
+        "draft_document": draft_document_id, **alert_tokens,
     }
     own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}
     return values, users, own

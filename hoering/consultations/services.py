@@ -22,7 +22,7 @@ from hoering.consultations.models import (
     Status,
     could_be_slug,
 )
-from hoering.events import ConsultationSaved, announce
+from hoering.events import ConsultationPublished, ConsultationSaved, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line
@@ -168,6 +168,8 @@ def create_consultation(user, data: ConsultationData) -> Consultation:
     db.session.add(consultation)
     db.session.flush()
     announce(ConsultationSaved(consultation.id, published=consultation.published_at is not None))
+    if consultation.published_at is not None:
+        announce(ConsultationPublished(consultation.id))
     db.session.commit()
     return consultation
 
@@ -189,11 +191,14 @@ def update_consultation(user, consultation: Consultation, data: ConsultationData
             raise Conflict(_l("The address is already in use by another consultation."))
         consultation.slug = data.slug
     language_before, title_before = consultation.language, consultation.title
+    was_published = consultation.published_at is not None
     _apply(consultation, data)
     # comments are analyzed in their consultation's language and shown with its title
     announce(ConsultationSaved(consultation.id, published=consultation.published_at is not None,
                                comments_affected=(consultation.language, consultation.title)
                                != (language_before, title_before)))
+    if consultation.published_at is not None and not was_published:
+        announce(ConsultationPublished(consultation.id))
     db.session.commit()
     return consultation
 

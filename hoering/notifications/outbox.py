@@ -19,7 +19,8 @@ from hoering.sanitize import xml_safe
 SUBJECT_MAX_LENGTH = 300
 
 #: The kinds of mail :func:`queue_account_mail` is called with (sent right after the request).
-ACCOUNT_MAIL_KINDS = ("verify_email", "password_reset", "sign_in_link", "password_guessing", "two_factor_reset", "ban")
+ACCOUNT_MAIL_KINDS = ("verify_email", "password_reset", "sign_in_link", "password_guessing", "two_factor_reset", "ban",
+                      "alert_confirm")
 
 
 def add_to_outbox(user, kind: str, subject: str, body: str, *, unsubscribe_url: str = "",
@@ -69,4 +70,29 @@ def queue_account_mail(user, kind: str, subject: str, lines: list[str]) -> Outbo
     db.session.flush()
     if has_request_context():
         g.account_mail_ids = [*g.get("account_mail_ids", []), mail.id]
+    return mail
+
+
+def add_to_outbox_for_address(address: str, kind: str, subject: str, body: str, *, unsubscribe_url: str = "",
+                              dedupe_key: str | None = None) -> OutboxMail:
+    """Add a mail to an address that has no account (an e-mail alert subscriber) to the
+    outbox; otherwise as :func:`add_to_outbox` (no commit; subject one line, at most
+    :data:`SUBJECT_MAX_LENGTH` characters).
+
+    Args:
+        address: the e-mail address.
+        kind: what the mail is about ("alert_confirm", "alert" …).
+        subject, body: the mail's text.
+        unsubscribe_url: the one-click unsubscribe address (RFC 8058), or ``""``.
+        dedupe_key: a unique key, as for :func:`add_to_outbox`.
+
+    Returns:
+        The new :class:`OutboxMail`, flushed so it has an id.
+    """
+    mail = OutboxMail(user_id=None, to_address=address,
+                      subject=" ".join(xml_safe(subject).split())[:SUBJECT_MAX_LENGTH], body=xml_safe(body),
+                      kind=kind, unsubscribe_url=unsubscribe_url, dedupe_key=dedupe_key)
+    db.session.add(mail)
+    db.session.flush()
+    jobs.after_commit("send_mails")
     return mail
