@@ -314,6 +314,10 @@ class DefaultConfig:
         "plan": {"nb": "Plan og bygg", "nn": "Plan og bygg", "en": "Planning and building"},
         "okonomi": {"nb": "Økonomi og styring", "nn": "Økonomi og styring", "en": "Budget and governance"},
     }
+    #: Seconds the schedule of urgent notices is kept in the cache before it is read again
+    #: (a notice still starts and ends on time; a change made in another process without
+    #: Redis shows within this time).
+    NOTICE_REFRESH_SECONDS = 30
     #: Hours an e-mail alert request waits for its confirmation; after that the link
     #: expires and the unconfirmed address is deleted (by the next request or ``send-mail``).
     ALERT_CONFIRM_HOURS = 48

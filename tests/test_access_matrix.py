@@ -202,6 +202,16 @@ MATRIX = [
     ("alerts.change", "POST", "/varsel/endre/{alert_token}", {"scope": "some", "topics": "skole"}, EVERYONE, 200),
     ("alerts.unsubscribe", "GET", "/varsel/avmeld/{alert_token}", None, EVERYONE, 200),
     ("alerts.unsubscribe", "POST", "/varsel/avmeld/{alert_token}", {}, EVERYONE, 200),
+    ("notices.notices", "GET", "/saksbehandling/viktige-meldinger", None, CASE_OFFICERS, 200),
+    ("notices.new_notice", "GET", "/saksbehandling/viktige-meldinger/ny", None, CASE_OFFICERS, 200),
+    ("notices.new_notice", "POST", "/saksbehandling/viktige-meldinger/ny",
+     {"title": "Stengt vei", "severity": "warning", "starts_at": "{notice_start}", "ends_at": "{notice_end}"},
+     CASE_OFFICERS, 303),
+    ("notices.edit_notice", "GET", "/saksbehandling/viktige-meldinger/{notice}", None, CASE_OFFICERS, 200),
+    ("notices.edit_notice", "POST", "/saksbehandling/viktige-meldinger/{notice}",
+     {"title": "Endret", "severity": "info", "starts_at": "{notice_start}", "ends_at": "{notice_end}"},
+     CASE_OFFICERS, 303),
+    ("notices.end_notice", "POST", "/saksbehandling/viktige-meldinger/{notice}/avslutt", {}, CASE_OFFICERS, 303),
     ("outreach.site_feed", "GET", "/feed.atom", None, EVERYONE, 200),
     ("outreach.consultation_feed", "GET", "/hoeringer/{slug}/feed.atom", None, EVERYONE, 200),
     ("outreach.consultation_feed", "GET", "/hoeringer/{draft_slug}/feed.atom", None, set(), 200),
@@ -263,6 +273,15 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         db.session.add_all([waiting, subscriber])
         db.session.flush()
         alert_tokens = {"alert_confirm_token": confirm_token(waiting), "alert_token": link_token(subscriber)}
+        from hoering.notices.models import UrgentNotice
+        from hoering.timeutil import to_oslo
+
+        notice = UrgentNotice(title="Kok vannet", starts_at=utcnow(), ends_at=utcnow() + dt.timedelta(days=1))
+        db.session.add(notice)
+        db.session.flush()
+        alert_tokens |= {"notice": notice.id,
+                         "notice_start": to_oslo(utcnow()).strftime("%Y-%m-%dT%H:%M"),
+                         "notice_end": to_oslo(utcnow() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}
         themes = [Theme(consultation_id=consultation.id, name=name) for name in ("Trafikk", "Skole")]
         db.session.add_all(themes)
         db.session.commit()
