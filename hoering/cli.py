@@ -260,19 +260,13 @@ def send_mail_command(no_reminders: bool) -> None:
     in parallel: each mail is sent once."""
     from flask import current_app
 
+    from hoering.alerts.services import delete_expired_requests
     from hoering.notifications.services import deliver, queue_deadline_reminders, queue_moderator_digests
 
     with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
         if not no_reminders:
-            reminders, digests = queue_deadline_reminders(), queue_moderator_digests()
-            click.echo(f"Queued {reminders} deadline reminders and {digests} moderator digests.")
-            from hoering.alerts.services import purge_unconfirmed
-            from hoering.extensions import db
-
-            purged = purge_unconfirmed()
-            db.session.commit()
-            if purged:
-                click.echo(f"Deleted {purged} unconfirmed e-mail alert requests whose link had expired.")
+            reminders, digests, expired = queue_deadline_reminders(), queue_moderator_digests(), delete_expired_requests()
+            click.echo(f"Queued {reminders} deadline reminders and {digests} digests; deleted {expired} expired alert requests.")
         sent, failed = deliver()
     click.echo(f"Sent {sent} mails; {failed} failed and stay in the outbox.")
     if failed:

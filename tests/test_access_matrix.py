@@ -202,6 +202,17 @@ MATRIX = [
     ("alerts.change", "POST", "/varsel/endre/{alert_token}", {"scope": "some", "topics": "skole"}, EVERYONE, 200),
     ("alerts.unsubscribe", "GET", "/varsel/avmeld/{alert_token}", None, EVERYONE, 200),
     ("alerts.unsubscribe", "POST", "/varsel/avmeld/{alert_token}", {}, EVERYONE, 200),
+    ("consultations.draft_text", "GET", "/hoeringer/{slug}/utkast", None, EVERYONE, 200),
+    ("consultations.draft_text", "GET", "/hoeringer/{draft_slug}/utkast", None, CASE_OFFICERS, 200),
+    ("consultations.draft_section", "GET", "/hoeringer/{slug}/utkast/{section}", None, EVERYONE, 200),
+    ("consultations.draft_section", "GET", "/hoeringer/{draft_slug}/utkast/{draft_section}", None, CASE_OFFICERS, 200),
+    ("consultations.edit_sections", "GET", "/saksbehandling/hoeringer/{slug}/utkast", None, CASE_OFFICERS, 200),
+    ("consultations.edit_sections", "POST", "/saksbehandling/hoeringer/{slug}/utkast",
+     {"number": "§ 9", "heading": "Ny"}, CASE_OFFICERS, 303),
+    ("consultations.edit_section", "GET", "/saksbehandling/seksjoner/{section}", None, CASE_OFFICERS, 200),
+    ("consultations.edit_section", "POST", "/saksbehandling/seksjoner/{section}",
+     {"number": "§ 1", "heading": "Endret"}, CASE_OFFICERS, 303),
+    ("consultations.delete_section", "POST", "/saksbehandling/seksjoner/{section}/slett", {}, CASE_OFFICERS, 303),
     ("notices.notices", "GET", "/saksbehandling/viktige-meldinger", None, CASE_OFFICERS, 200),
     ("notices.new_notice", "GET", "/saksbehandling/viktige-meldinger/ny", None, CASE_OFFICERS, 200),
     ("notices.new_notice", "POST", "/saksbehandling/viktige-meldinger/ny",
@@ -273,6 +284,13 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         db.session.add_all([waiting, subscriber])
         db.session.flush()
         alert_tokens = {"alert_confirm_token": confirm_token(waiting), "alert_token": link_token(subscriber)}
+        from hoering.consultations.models import Section
+
+        section = Section(consultation_id=consultation.id, number="§ 1", heading="Formål", position=0)
+        draft_section = Section(consultation_id=draft.id, number="§ 1", heading="Formål", position=0)
+        db.session.add_all([section, draft_section])
+        db.session.flush()
+        alert_tokens |= {"section": section.id, "draft_section": draft_section.id}
         from hoering.notices.models import UrgentNotice
         from hoering.timeutil import to_oslo
 

@@ -130,6 +130,14 @@ def purge_unconfirmed(now: dt.datetime | None = None) -> int:
         AlertSubscription.confirmed_at.is_(None), AlertSubscription.created_at < cutoff)).rowcount
 
 
+def delete_expired_requests() -> int:
+    """Delete the expired unconfirmed requests and commit (``flask hoering send-mail``);
+    returns how many."""
+    deleted = purge_unconfirmed()
+    db.session.commit()
+    return deleted
+
+
 def subscribe(email: str, topic_keys: list[str], area_keys: list[str], language: str) -> None:
     """Ask for alerts to ``email``: write the request and mail the confirmation link; or,
     when the address already subscribes, mail the link to change the choices (the answer

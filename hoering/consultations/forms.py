@@ -7,13 +7,14 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from hoering.consultations import topics
 from hoering.consultations.models import QUESTION_MAX_LENGTH
@@ -117,3 +118,18 @@ def _check_year(value) -> None:
     if value is not None and not YEAR_RANGE[0] <= value.year <= YEAR_RANGE[1]:
         raise ValidationError(_l("Enter a date between the years %(first)d and %(last)d.",
                                  first=YEAR_RANGE[0], last=YEAR_RANGE[1]))
+
+
+class SectionForm(Form):
+    """Add or change a section of the draft text."""
+
+    number = StringField(_l("Number"), filters=[line_filter], validators=[
+        DataRequired(_l("Enter the section's number, e.g. § 2 or Kapittel 3.2.")), Length(max=40)],
+        description=_l("As it is cited: § 2, § 12 a, Kapittel 3.2."))
+    heading = StringField(_l("Heading"), filters=[line_filter], validators=[Optional(), Length(max=200)],
+                          description=_l("For example Formål or Virkeområde. Optional."))
+    text_markdown = TextAreaField(_l("Text"), filters=[strip_filter], validators=[Optional(), Length(max=50_000)],
+                                  description=_l("Markdown: **bold**, - list, 1. numbered list."))
+    place = IntegerField(_l("Place in the draft"), validators=[Optional(), NumberRange(min=1, max=1000)],
+                         description=_l("1 is first. Leave empty to put it last."))
+    submit = SubmitField(_l("Save the section"))

@@ -160,7 +160,7 @@ def test_an_unconfirmed_request_expires_and_is_deleted(browser, app, runner, cli
     expired = client.get(link)
 
     assert expired.status_code == 404 and "Lenken er utløpt" in expired.get_data(as_text=True)
-    assert "Deleted 1 unconfirmed" in send_mail(runner)
+    assert "deleted 1 expired alert requests" in send_mail(runner)
     assert subscriptions(app) == []
 
 
