@@ -124,3 +124,57 @@ def test_the_draft_pages_of_a_draft_consultation_are_hidden(client, make_consult
 
     assert client.get(f"/hoeringer/{draft.slug}/utkast").status_code == 404
     assert officer.get(f"/hoeringer/{draft.slug}/utkast").status_code == 200
+
+
+def test_the_exports_the_statistics_the_report_and_the_api_name_the_section(browser_for, make_consultation, app,
+                                                                             client):
+    import csv
+    import io
+    import json
+
+    import openpyxl
+
+    consultation = make_consultation()
+    officer = browser_for("case_officer")
+    add(officer, consultation.slug, "§ 1", "Formål")
+    add(officer, consultation.slug, "§ 2", "Virkeområde")
+    with app.app_context():
+        first, second = db.session.scalars(sa.select(Section.id).order_by(Section.position)).all()
+    citizen = browser_for()
+    about = citizen.comment(consultation.slug, "For stort område.", section_id=str(second))
+    general = citizen.comment(consultation.slug, "Generelt.")
+    base = f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer"
+
+    rows = {int(r["id"]): r for r in csv.DictReader(io.StringIO(officer.get(f"{base}.csv").get_data(as_text=True)
+                                                                .lstrip("\ufeff")))}
+    assert rows[about]["section"] == "§ 2 Virkeområde" and rows[general]["section"] == ""
+    exported = json.loads(officer.get(f"{base}.json").get_data(as_text=True))
+    assert {r["id"]: r["section"] for r in exported["comments"]}[about] == "§ 2 Virkeområde"
+    sheet = openpyxl.load_workbook(io.BytesIO(officer.get(f"{base}.xlsx").get_data())).active
+    header = [cell.value for cell in sheet[1]]
+    assert "Del av utkastet" in header
+    column = header.index("Del av utkastet")
+    assert "§ 2 Virkeområde" in [row[column].value for row in sheet.iter_rows(min_row=2)]
+
+    staff = officer.get(f"/saksbehandling/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Kommentarer per del av utkastet" in staff
+    assert '<th scope="row">§ 1 Formål</th><td>0</td>' in staff and '<th scope="row">§ 2 Virkeområde</th><td>1</td>' in staff
+    report = officer.get(f"/hoeringer/{consultation.slug}/rapport").get_data(as_text=True)
+    assert '<th scope="row">§ 2 Virkeområde</th><td>1</td>' in report
+
+    detail = client.get(f"/api/v1/consultations/{consultation.slug}").get_json()
+    assert [s["number"] for s in detail["sections"]] == ["§ 1", "§ 2"] and detail["sections"][0]["id"] == first
+    comments = client.get(f"/api/v1/consultations/{consultation.slug}/comments").get_json()
+    assert {c["id"]: c["section_id"] for c in _comments_in(comments)}[about] == second
+
+
+def _comments_in(value):
+    """Every object with a "section_id" in an API answer, however the threads nest."""
+    if isinstance(value, dict):
+        if "section_id" in value:
+            yield value
+        for item in value.values():
+            yield from _comments_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _comments_in(item)
