@@ -178,3 +178,12 @@ def _comments_in(value):
     elif isinstance(value, list):
         for item in value:
             yield from _comments_in(item)
+
+
+def test_the_demo_has_topics_a_draft_in_sections_with_comments_and_an_urgent_notice(runner, client):
+    assert runner.invoke(args=["hoering", "demo"]).exit_code == 0
+
+    front = client.get("/").get_data(as_text=True)
+    assert "Stengt vei ved Strandvegen i natt" in front and "Vei og trafikk" in front
+    draft = client.get("/hoeringer/parkeringsforskrift-sentrum/utkast").get_data(as_text=True)
+    assert "§ 4 Beboerparkering</h2>" in draft and "Beboerkort bør kunne deles" in draft
