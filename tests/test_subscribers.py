@@ -102,6 +102,11 @@ def _created(cast: Cast) -> None:
         closes_at=end_of_oslo_day(oslo_today(now) + dt.timedelta(days=30)), publish=True))
 
 
+@scene("ConsultationPublished")
+def _published(cast: Cast) -> None:
+    _created(cast)
+
+
 @scene("DeadlineExtended")
 def _extended(cast: Cast) -> None:
     consultation = cast.consultation()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 
 from hoering import cache, permissions
 from hoering.exceptions import PermissionDenied, ValidationFailed
@@ -142,15 +143,21 @@ def _forget_schedule() -> None:
 
 def _schedule(now: dt.datetime) -> list[ShownNotice]:
     """Every notice not ended at the schedule's reading, from the request, the cache, or
-    (at most every ``NOTICE_REFRESH_SECONDS``) the database."""
+    (at most every ``NOTICE_REFRESH_SECONDS``) the database; empty when the database
+    cannot be read (the page is an error page, or the database is down)."""
     if has_request_context() and "notice_schedule" in g:
         return g.notice_schedule
     refresh = dt.timedelta(seconds=current_app.config["NOTICE_REFRESH_SECONDS"])
     found = cache.get(SCHEDULE_KEY)
     if found is None or not found[0] <= now < found[0] + refresh:
         order = sa.case({Severity.DANGER.value: 0, Severity.WARNING.value: 1}, value=UrgentNotice.severity, else_=2)
-        rows = db.session.scalars(sa.select(UrgentNotice).where(UrgentNotice.ends_at > now)
-                                  .order_by(order, UrgentNotice.starts_at.desc(), UrgentNotice.id.desc()))
+        try:
+            rows = list(db.session.scalars(sa.select(UrgentNotice).where(UrgentNotice.ends_at > now)
+                                           .order_by(order, UrgentNotice.starts_at.desc(), UrgentNotice.id.desc())))
+        except SQLAlchemyError:
+            # The banner never breaks a page: the error and outage pages render without it.
+            current_app.logger.warning("urgent notices could not be read", exc_info=True)
+            return []
         found = (now, [ShownNotice(n.id, n.title, n.body_html, n.severity, n.starts_at, n.ends_at, n.updated_at)
                        for n in rows])
         cache.put_for(SCHEDULE_KEY, found, int(refresh.total_seconds()) + 1)
