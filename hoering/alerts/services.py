@@ -222,7 +222,8 @@ def _mail_confirmation(subscription: AlertSubscription) -> None:
                  _("If it was not you, do nothing: without confirmation we send nothing more, and the address is "
                    "deleted when the link expires.")]
         add_to_outbox_for_address(subscription.email, "alert_confirm",
-                                  _("Confirm e-mail alerts from %(owner)s", owner=owner), "\n\n".join(lines) + "\n")
+                                  _("Confirm e-mail alerts from %(owner)s", owner=owner), "\n\n".join(lines) + "\n",
+                                  send_after_response=True)
 
 
 def _mail_already_subscribed(subscription: AlertSubscription) -> None:
@@ -233,7 +234,7 @@ def _mail_already_subscribed(subscription: AlertSubscription) -> None:
                    "This address already gets them.", owner=owner),
                  _("Change what you get: %(link)s", link=change), "--", _("Stop these mails: %(link)s", link=stop)]
         add_to_outbox_for_address(subscription.email, "alert_confirm", _("Your e-mail alerts from %(owner)s", owner=owner),
-                                  "\n\n".join(lines) + "\n", unsubscribe_url=stop)
+                                  "\n\n".join(lines) + "\n", unsubscribe_url=stop, send_after_response=True)
 
 
 def matches(subscription: AlertSubscription, consultation: Consultation) -> bool:

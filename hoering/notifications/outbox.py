@@ -74,7 +74,7 @@ def queue_account_mail(user, kind: str, subject: str, lines: list[str]) -> Outbo
 
 
 def add_to_outbox_for_address(address: str, kind: str, subject: str, body: str, *, unsubscribe_url: str = "",
-                              dedupe_key: str | None = None) -> OutboxMail:
+                              dedupe_key: str | None = None, send_after_response: bool = False) -> OutboxMail:
     """Add a mail to an address that has no account (an e-mail alert subscriber) to the
     outbox; otherwise as :func:`add_to_outbox` (no commit; subject one line, at most
     :data:`SUBJECT_MAX_LENGTH` characters).
@@ -85,6 +85,8 @@ def add_to_outbox_for_address(address: str, kind: str, subject: str, body: str, 
         subject, body: the mail's text.
         unsubscribe_url: the one-click unsubscribe address (RFC 8058), or ``""``.
         dedupe_key: a unique key, as for :func:`add_to_outbox`.
+        send_after_response: send it once the response of this request has gone, as an
+            account mail (``kind`` one of :data:`ACCOUNT_MAIL_KINDS`; a confirmation link).
 
     Returns:
         The new :class:`OutboxMail`, flushed so it has an id.
@@ -95,4 +97,6 @@ def add_to_outbox_for_address(address: str, kind: str, subject: str, body: str, 
     db.session.add(mail)
     db.session.flush()
     jobs.after_commit("send_mails")
+    if send_after_response and has_request_context():
+        g.account_mail_ids = [*g.get("account_mail_ids", []), mail.id]
     return mail

@@ -62,9 +62,11 @@ def test_nothing_is_sent_before_the_address_is_confirmed_then_one_mail_per_new_c
     answer = ask(browser, "Alert@Example.org ")
 
     assert answer.status_code == 200 and "Sjekk e-posten din" in answer.get_data(as_text=True)
+    answer.close()  # the response has gone: the confirmation is sent
     [confirmation] = outbox(app)
     assert confirmation.to_address == ADDRESS and confirmation.kind == "alert_confirm"
     assert confirmation.user_id is None
+    assert confirmation.sent_at is not None  # sent right after the response, as account mails are
     publish(browser_for, title="Før bekreftelsen")
     assert outbox(app, "alert") == []  # not confirmed: nothing
 
