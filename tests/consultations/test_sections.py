@@ -187,3 +187,27 @@ def test_the_demo_has_topics_a_draft_in_sections_with_comments_and_an_urgent_not
     assert "Stengt vei ved Strandvegen i natt" in front and "Vei og trafikk" in front
     draft = client.get("/hoeringer/parkeringsforskrift-sentrum/utkast").get_data(as_text=True)
     assert "§ 4 Beboerparkering</h2>" in draft and "Beboerkort bør kunne deles" in draft
+
+
+def test_moderators_analyse_the_comments_about_one_section(browser_for, make_consultation, app):
+    consultation = make_consultation()
+    officer = browser_for("case_officer")
+    add(officer, consultation.slug, "§ 1", "Formål")
+    add(officer, consultation.slug, "§ 2", "Virkeområde")
+    with app.app_context():
+        first, second = db.session.scalars(sa.select(Section.id).order_by(Section.position)).all()
+    citizen = browser_for()
+    citizen.comment(consultation.slug, "Om formålet.", section_id=str(first))
+    citizen.comment(consultation.slug, "Om virkeområdet.", section_id=str(second))
+    moderator = browser_for("moderator")
+    themes = f"/moderering/hoeringer/{consultation.slug}/temaer"
+
+    listed = moderator.get(f"{themes}?filter=section&filter_section={second}").get_data(as_text=True)
+
+    assert "Om § 2 Virkeområde" in listed and '<label for="filter-section">Kommentarer om paragrafen</label>' in listed
+    assert "Om virkeområdet." in listed and "Om formålet." not in listed
+    other = make_consultation()
+    add(officer, other.slug, "§ 9", "Annen")
+    with app.app_context():
+        foreign = db.session.scalar(sa.select(Section.id).where(Section.consultation_id == other.id))
+    assert moderator.get(f"{themes}?filter=section&filter_section={foreign}").status_code == 404
