@@ -119,8 +119,8 @@ def change_notice(user, notice: UrgentNotice, data: NoticeData) -> UrgentNotice:
 
 
 def end_notice(user, notice: UrgentNotice, now: dt.datetime | None = None) -> None:
-    """Stop showing a notice now (its end becomes now; one not yet started ends at its
-    start, so it is never shown). Commits.
+    """Stop showing a notice now: its end becomes now (and the start of one not yet
+    started too, so it is never shown). Commits.
 
     Raises:
         PermissionDenied: ``user`` may not publish notices.
@@ -129,7 +129,8 @@ def end_notice(user, notice: UrgentNotice, now: dt.datetime | None = None) -> No
         raise PermissionDenied(_l("Only case officers and administrators publish urgent notices."))
     now = now or utcnow()
     if notice.ends_at > now:
-        notice.ends_at = max(now, notice.starts_at)
+        notice.starts_at = min(notice.starts_at, now)  # one not started yet is never shown, and listed as past
+        notice.ends_at = now
         notice.updated_at = utcnow()
     db.session.commit()
     _forget_schedule()
