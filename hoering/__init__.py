@@ -15,15 +15,12 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hoering import errors, outage, storage
-from hoering.config import DEFAULT_SECRET_KEY, DefaultConfig, env_overrides
+from hoering import errors, outage
+from hoering.config import ConfigurationError, DefaultConfig, env_overrides
 from hoering.requestlog import configure_logging
+from hoering.settings_checks import check_document_storage, check_mail_sender, check_search_backend, check_secret_key
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class ConfigurationError(RuntimeError):
-    """The configuration is unsafe or incomplete; the message says what to change."""
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -130,79 +127,6 @@ def allow_hosts(app: Flask) -> None:
     app.config["ALLOWED_HOSTS"] = list(hosts)
 
 
-def check_mail_sender(app: Flask) -> None:
-    """Refuse to send mail from a made-up address: outside debug and testing, with
-    ``MAIL_SMTP_HOST`` set, a sender must be configured (``MAIL_FROM_ADDRESS`` or
-    ``MAIL_FROM``) or follow from a ``SITE_URL`` on a domain name.
-
-    Raises:
-        ConfigurationError: no sender address, or one that is not an e-mail address.
-    """
-    from hoering.notifications.outbox import sender, sender_address
-
-    try:
-        sender(app.config)
-    except ValueError as error:
-        raise ConfigurationError(str(error)) from None
-    if app.debug or app.testing or not app.config.get("MAIL_SMTP_HOST"):
-        return
-    if not app.config.get("MAIL_FROM") and sender_address(app.config) is None:
-        raise ConfigurationError(
-            "Mail is sent through MAIL_SMTP_HOST but has no sender: set MAIL_FROM_ADDRESS (and MAIL_FROM_NAME) "
-            "in instance/config.py or as HOERING_MAIL_FROM_ADDRESS, or SITE_URL to the site's https address.")
-
-
-def check_document_storage(app: Flask) -> None:
-    """Refuse to start with document storage settings that cannot work: an unknown
-    ``DOCUMENT_STORAGE``, or ``s3`` without ``S3_BUCKET``, with an unknown
-    ``S3_ADDRESSING_STYLE`` or with only one half of the access key. The store itself is
-    not contacted (``/healthz`` does not depend on it either).
-
-    Raises:
-        ConfigurationError: saying which variable to change.
-    """
-    problems = storage.settings_problems(app.config)
-    if problems:
-        raise ConfigurationError(" ".join(problems))
-
-
-def check_secret_key(app: Flask) -> None:
-    """Refuse to run a real deployment with a missing or placeholder secret key.
-
-    Raises:
-        ConfigurationError: outside debug and testing when ``SECRET_KEY`` is unset, the
-            placeholder, or shorter than 16 characters.
-    """
-    if app.debug or app.testing:
-        return
-    key = app.config.get("SECRET_KEY")
-    if not key or key == DEFAULT_SECRET_KEY or len(str(key)) < 16:
-        raise ConfigurationError(
-            "HOERING_SECRET_KEY is missing or is the built-in placeholder. Set it to a long "
-            "random value (python -c 'import secrets; print(secrets.token_hex(32))') in the "
-            "environment or as SECRET_KEY in instance/config.py. `make run` writes one for you."
-        )
-
-
-def check_search_backend(app: Flask) -> None:
-    """Refuse to start with a search backend the database cannot serve.
-
-    Raises:
-        ConfigurationError: when ``SEARCH_BACKEND`` is neither ``whoosh`` nor
-            ``postgresql``, or is ``postgresql`` while the database is not PostgreSQL.
-    """
-    backend = app.config.get("SEARCH_BACKEND") or "whoosh"
-    if backend not in ("whoosh", "postgresql"):
-        raise ConfigurationError(
-            f'HOERING_SEARCH_BACKEND (SEARCH_BACKEND) must be "whoosh" or "postgresql". Got {backend!r}.')
-    if backend == "postgresql" and not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
-        raise ConfigurationError(
-            'HOERING_SEARCH_BACKEND is "postgresql", but the database is not PostgreSQL '
-            f'({str(app.config["SQLALCHEMY_DATABASE_URI"]).split(":", 1)[0]}). Set HOERING_DATABASE_URL to a '
-            'PostgreSQL database (postgresql+psycopg://…), or use the default search backend "whoosh".')
-    app.config["SEARCH_BACKEND"] = backend
-
-
 def trust_proxies(app: Flask) -> None:
     """Take the client's address and scheme from the ``X-Forwarded-For`` and
     ``X-Forwarded-Proto`` headers set by the ``TRUSTED_PROXIES`` reverse proxies in front of
@@ -288,7 +212,7 @@ def register_extensions(app: Flask) -> None:
 #: The modules whose subscribers handle domain events (docs/ARCHITECTURE.md lists them).
 SUBSCRIBER_MODULES = ("hoering.search.subscribers", "hoering.notifications.subscribers",
                       "hoering.comments.subscribers", "hoering.consultations.subscribers",
-                      "hoering.summaries.subscribers")
+                      "hoering.summaries.subscribers", "hoering.alerts.subscribers")
 
 
 def register_subscribers(app: Flask) -> None:
@@ -307,11 +231,14 @@ def register_blueprints(app: Flask) -> None:
     from hoering.accounts.language import bp as language_bp
     from hoering.admin import bp as admin_bp
     from hoering.admin import views as _admin_views  # noqa: F401
+    from hoering.alerts import bp as alerts_bp
+    from hoering.alerts import views as _alerts_views  # noqa: F401
     from hoering.api import bp as api_bp
     from hoering.api import views as _api_views  # noqa: F401
     from hoering.comments import bp as comments_bp
     from hoering.comments import views as _comments_views  # noqa: F401
     from hoering.consultations import bp as consultations_bp
+    from hoering.consultations import section_views as _section_views  # noqa: F401
     from hoering.consultations import views as _consultations_views  # noqa: F401
     from hoering.exports import archive_views as _archive_views  # noqa: F401
     from hoering.exports import bp as exports_bp
@@ -320,6 +247,8 @@ def register_blueprints(app: Flask) -> None:
     from hoering.health import bp as health_bp
     from hoering.moderation import bp as moderation_bp
     from hoering.moderation import views as _moderation_views  # noqa: F401
+    from hoering.notices import bp as notices_bp
+    from hoering.notices import views as _notices_views  # noqa: F401
     from hoering.notifications import bp as notifications_bp
     from hoering.notifications import views as _notifications_views  # noqa: F401
     from hoering.outreach import bp as outreach_bp
@@ -344,6 +273,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(outreach_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(alerts_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(language_bp)

@@ -62,10 +62,24 @@ def get(key: str):
 def put(key: str, value) -> None:
     """Keep ``value`` (picklable) under ``key`` for ``PAGE_CACHE_SECONDS``; a failing cache
     is logged and ignored."""
+    put_for(key, value, None)
+
+
+def put_for(key: str, value, seconds: int | None) -> None:
+    """Keep ``value`` (picklable) under ``key`` for ``seconds`` (``None``:
+    ``PAGE_CACHE_SECONDS``); a failing cache is logged and ignored."""
     try:
-        backend().set(key, value)
+        backend().set(key, value, timeout=seconds)
     except Exception:
         current_app.logger.warning("page cache: writing %s failed", key, exc_info=True)
+
+
+def forget(key: str) -> None:
+    """Drop the entry under ``key``, if any; a failing cache is logged and ignored."""
+    try:
+        backend().delete(key)
+    except Exception:
+        current_app.logger.warning("page cache: deleting %s failed", key, exc_info=True)
 
 
 def clear() -> None:

@@ -289,8 +289,9 @@ def send_mail_command(no_reminders: bool) -> None:
     in parallel: each mail is sent once."""
     from flask import current_app
 
+    from hoering.alerts.services import delete_expired_requests
     from hoering.config import DefaultConfig
-    from hoering.notifications.outbox import sender
+    from hoering.mail_sender import sender
     from hoering.notifications.services import deliver, queue_deadline_reminders, queue_moderator_digests
 
     site = current_app.config["SITE_URL"]
@@ -300,8 +301,8 @@ def send_mail_command(no_reminders: bool) -> None:
                    "address the site is served on, or the links in reminders lead to this default.", err=True)
     with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
         if not no_reminders:
-            reminders, digests = queue_deadline_reminders(), queue_moderator_digests()
-            click.echo(f"Queued {reminders} deadline reminders and {digests} moderator digests.")
+            reminders, digests, expired = queue_deadline_reminders(), queue_moderator_digests(), delete_expired_requests()
+            click.echo(f"Queued {reminders} deadline reminders and {digests} digests; deleted {expired} expired alert requests.")
         sent, failed = deliver()
     click.echo(f"Sent {sent} mails; {failed} failed and stay in the outbox.")
     if failed:

@@ -14,6 +14,10 @@ import os
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 
 
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to change."""
+
+
 class DefaultConfig:
     """Defaults that every deployment starts from; see docs/CONFIGURATION.md."""
 
@@ -112,6 +116,10 @@ class DefaultConfig:
     DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
     #: Password-reset and verification mails asked for, per address and per account.
     RATELIMIT_ACCOUNT_MAIL = "5 per hour"
+    #: Requests for e-mail alerts, per client address and per e-mail address asked for
+    #: (each sends a mail, so the form cannot be used to flood someone's inbox).
+    RATELIMIT_ALERTS = "10 per hour"
+    RATELIMIT_ALERTS_ADDRESS = "3 per hour"
     #: Two-factor codes tried for one account (after the password was right).
     RATELIMIT_TWO_FACTOR = "5 per minute;20 per hour"
     #: Password confirmations by a logged-in user (changing the password, deleting the
@@ -338,6 +346,37 @@ class DefaultConfig:
     #: The known breaches, ``[{"criterion": "1.1.1", "text": ..., "plan": ...}, ...]`` in the
     #: site's language; ``None`` lists the platform's own known ones (translated).
     ACCESSIBILITY_NONCONFORMITIES: list[dict] | None = None
+
+    #: Topics a consultation can be filed under (the consultation form, the page, the front
+    #: page and the e-mail alerts): ``{key: {"nb": label, "nn": label, "en": label}}``. The
+    #: key is stored with the consultation and in subscribers' choices: rename labels
+    #: freely, but keep a key once it is in use. A label missing in a language falls back
+    #: to bokmål.
+    CONSULTATION_TOPICS: dict = {
+        "skole": {"nb": "Skole og barnehage", "nn": "Skule og barnehage", "en": "Schools and kindergartens"},
+        "trafikk": {"nb": "Vei og trafikk", "nn": "Veg og trafikk", "en": "Roads and traffic"},
+        "helse": {"nb": "Helse og omsorg", "nn": "Helse og omsorg", "en": "Health and care"},
+        "kultur": {"nb": "Kultur og idrett", "nn": "Kultur og idrett", "en": "Culture and sport"},
+        "miljo": {"nb": "Miljø og klima", "nn": "Miljø og klima", "en": "Environment and climate"},
+        "plan": {"nb": "Plan og bygg", "nn": "Plan og bygg", "en": "Planning and building"},
+        "okonomi": {"nb": "Økonomi og styring", "nn": "Økonomi og styring", "en": "Budget and governance"},
+    }
+    #: Seconds the schedule of urgent notices is kept in the cache before it is read again
+    #: (a notice still starts and ends on time; a change made in another process without
+    #: Redis shows within this time).
+    NOTICE_REFRESH_SECONDS = 30
+    #: Hours an e-mail alert request waits for its confirmation; after that the link
+    #: expires and the unconfirmed address is deleted (by the next request or ``send-mail``).
+    ALERT_CONFIRM_HOURS = 48
+    #: Areas (the municipality's districts) a consultation can concern, in the same shape
+    #: as ``CONSULTATION_TOPICS``. Replace the example districts with your own.
+    CONSULTATION_AREAS: dict = {
+        "hele-kommunen": {"nb": "Hele kommunen", "nn": "Heile kommunen", "en": "The whole municipality"},
+        "sentrum": {"nb": "Sentrum", "nn": "Sentrum", "en": "Town centre"},
+        "nord": {"nb": "Nordbygda", "nn": "Nordbygda", "en": "Nordbygda (north)"},
+        "sor": {"nb": "Sørbygda", "nn": "Sørbygda", "en": "Sørbygda (south)"},
+        "fjorden": {"nb": "Fjordsida", "nn": "Fjordsida", "en": "Fjordsida (the fjord side)"},
+    }
 
     #: Words and names that only the municipality's own accounts may use in a display name
     #: (``SITE_OWNER`` is always added). Matched however they are written: any case,

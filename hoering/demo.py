@@ -16,6 +16,7 @@ from hoering.accounts.services import hash_password
 from hoering.comments.models import Comment, CommentState
 from hoering.comments.services import place_in_thread
 from hoering.consultations.models import Consultation, Question
+from hoering.demo_informing import add_informing_content
 from hoering.extensions import db
 from hoering.sanitize import comment_html, markdown_html
 from hoering.search.services import enqueue
@@ -201,6 +202,9 @@ def load_demo(now: dt.datetime | None = None) -> bool:
         staff[Role.CITIZEN.value], "Kan kommunen vurdere en egen sykkelparkering ved skolen?",
         now - dt.timedelta(days=1), None, None,
     )
+    demo = {c.slug: c for c in db.session.scalars(sa.select(Consultation).where(
+        Consultation.external_id.like(f"{DEMO_MARKER}:%")))}
+    add_informing_content(demo, residents, staff[Role.CASE_OFFICER.value], now)
     db.session.commit()
     return True
 

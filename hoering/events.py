@@ -206,6 +206,15 @@ class ConsultationSaved(DomainEvent):
 
 
 @dataclasses.dataclass(frozen=True)
+class ConsultationPublished(DomainEvent):
+    """A consultation became public for the first time (created published, or a draft
+    published; announced together with :class:`ConsultationSaved`). Taking it back to a
+    draft and publishing again announces it again. Publisher: consultations."""
+
+    consultation_id: int
+
+
+@dataclasses.dataclass(frozen=True)
 class DeadlineExtended(DomainEvent):
     """A consultation's deadline was moved later, for ``reason``. Publisher: consultations."""
 

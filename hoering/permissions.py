@@ -52,6 +52,12 @@ def can_manage_consultations(user) -> bool:
     return _staff(user) and user.has_role(Role.CASE_OFFICER)
 
 
+def can_publish_notices(user) -> bool:
+    """Admins and case officers publish, change and end urgent notices (crisis
+    readiness: the case officers on duty may need to warn the public at once)."""
+    return _staff(user) and user.has_role(Role.CASE_OFFICER)
+
+
 def can_export(user) -> bool:
     """Moderators and case officers (and admins) see a consultation's staff page, its
     statistics and its exports."""

@@ -74,6 +74,18 @@ _comment_cleaner = _PerThreadCleaner(
     filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], parse_email=False, skip_tags={"pre", "code"})],
 )
 
+#: Tags allowed in a short staff notice (the urgent notice banner): text, links and lists,
+#: no headings (the banner has its own) and no tables.
+SHORT_MARKDOWN_TAGS = frozenset({"p", "br", "a", "strong", "em", "b", "i", "ul", "ol", "li", "abbr"})
+
+_short_markdown_cleaner = _PerThreadCleaner(
+    tags=SHORT_MARKDOWN_TAGS,
+    attributes=MARKDOWN_ATTRIBUTES,
+    protocols=PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+)
+
 _markdown_cleaner = _PerThreadCleaner(
     tags=MARKDOWN_TAGS,
     attributes=MARKDOWN_ATTRIBUTES,
@@ -163,6 +175,13 @@ def markdown_html(text: str) -> str:
     # The page title is the only <h1>; a top-level Markdown heading becomes <h2>.
     rendered = re.sub(r"<(/?)h1>", r"<\1h2>", rendered)
     return _markdown_cleaner.clean(rendered)
+
+
+def short_markdown_html(text: str) -> str:
+    """Render a short staff-written Markdown text (an urgent notice) as safe HTML: cleaned
+    with :data:`SHORT_MARKDOWN_TAGS`, so headings and tables are dropped to their text."""
+    rendered = markdown_lib.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    return _short_markdown_cleaner.clean(rendered)
 
 
 def clean_html(html: str) -> str:

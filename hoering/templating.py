@@ -11,12 +11,21 @@ from flask_babel import lazy_gettext as _l
 from hoering import permissions, stances
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.comments.forms import submission_token
+from hoering.consultations import topics
 from hoering.i18n import LANGUAGE_NAMES, current_language_code, safe_next_url
 from hoering.moderation import labels
 from hoering.moderation.models import active_ban
 from hoering.moderation.rules import house_rule_titles
+from hoering.notices import services as notice_services
 from hoering.sanitize import as_markup, headings_from
 from hoering.timeutil import to_oslo
+
+#: The word before an urgent notice's title, by its severity.
+NOTICE_SEVERITY_LABELS = {
+    "info": _l("Information"),
+    "warning": _l("Warning"),
+    "danger": _l("Danger"),
+}
 
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -114,6 +123,10 @@ def register(app: Flask) -> None:
         AUTOMATIC_RULE_LABELS=labels.AUTOMATIC_RULE_LABELS,
         ROLE_LABELS=labels.ROLE_LABELS,
         permissions=permissions,
+        topic_label=topics.topic_label,
+        shown_notices=notice_services.shown_notices,
+        NOTICE_SEVERITY_LABELS=NOTICE_SEVERITY_LABELS,
+        area_label=topics.area_label,
         days_left_text=days_left_text,
         STATUS_LABELS=STATUS_LABELS,
         LANGUAGE_LABELS=LANGUAGE_LABELS,

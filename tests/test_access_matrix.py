@@ -199,6 +199,35 @@ MATRIX = [
     ("exports.report_page", "GET", "/hoeringer/{slug}/rapport", None, STAFF, 200),
     ("exports.report_page", "GET", "/hoeringer/{draft_slug}/rapport", None, CASE_OFFICERS, 200),
     ("exports.chart", "GET", "/hoeringer/{slug}/kommentarer-per-dag.png", None, EVERYONE, 200),
+    ("alerts.subscribe", "GET", "/varsel", None, EVERYONE, 200),
+    ("alerts.subscribe", "POST", "/varsel", {"email": "matrise@example.org", "scope": "all"}, EVERYONE, 200),
+    ("alerts.confirm", "GET", "/varsel/bekreft/{alert_confirm_token}", None, EVERYONE, 200),
+    ("alerts.confirm", "POST", "/varsel/bekreft/{alert_confirm_token}", {}, EVERYONE, 200),
+    ("alerts.change", "GET", "/varsel/endre/{alert_token}", None, EVERYONE, 200),
+    ("alerts.change", "POST", "/varsel/endre/{alert_token}", {"scope": "some", "topics": "skole"}, EVERYONE, 200),
+    ("alerts.unsubscribe", "GET", "/varsel/avmeld/{alert_token}", None, EVERYONE, 200),
+    ("alerts.unsubscribe", "POST", "/varsel/avmeld/{alert_token}", {}, EVERYONE, 200),
+    ("consultations.draft_text", "GET", "/hoeringer/{slug}/utkast", None, EVERYONE, 200),
+    ("consultations.draft_text", "GET", "/hoeringer/{draft_slug}/utkast", None, CASE_OFFICERS, 200),
+    ("consultations.draft_section", "GET", "/hoeringer/{slug}/utkast/{section}", None, EVERYONE, 200),
+    ("consultations.draft_section", "GET", "/hoeringer/{draft_slug}/utkast/{draft_section}", None, CASE_OFFICERS, 200),
+    ("consultations.edit_sections", "GET", "/saksbehandling/hoeringer/{slug}/utkast", None, CASE_OFFICERS, 200),
+    ("consultations.edit_sections", "POST", "/saksbehandling/hoeringer/{slug}/utkast",
+     {"number": "§ 9", "heading": "Ny"}, CASE_OFFICERS, 303),
+    ("consultations.edit_section", "GET", "/saksbehandling/seksjoner/{section}", None, CASE_OFFICERS, 200),
+    ("consultations.edit_section", "POST", "/saksbehandling/seksjoner/{section}",
+     {"number": "§ 1", "heading": "Endret"}, CASE_OFFICERS, 303),
+    ("consultations.delete_section", "POST", "/saksbehandling/seksjoner/{section}/slett", {}, CASE_OFFICERS, 303),
+    ("notices.notices", "GET", "/saksbehandling/viktige-meldinger", None, CASE_OFFICERS, 200),
+    ("notices.new_notice", "GET", "/saksbehandling/viktige-meldinger/ny", None, CASE_OFFICERS, 200),
+    ("notices.new_notice", "POST", "/saksbehandling/viktige-meldinger/ny",
+     {"title": "Stengt vei", "severity": "warning", "starts_at": "{notice_start}", "ends_at": "{notice_end}"},
+     CASE_OFFICERS, 303),
+    ("notices.edit_notice", "GET", "/saksbehandling/viktige-meldinger/{notice}", None, CASE_OFFICERS, 200),
+    ("notices.edit_notice", "POST", "/saksbehandling/viktige-meldinger/{notice}",
+     {"title": "Endret", "severity": "info", "starts_at": "{notice_start}", "ends_at": "{notice_end}"},
+     CASE_OFFICERS, 303),
+    ("notices.end_notice", "POST", "/saksbehandling/viktige-meldinger/{notice}/avslutt", {}, CASE_OFFICERS, 303),
     ("outreach.site_feed", "GET", "/feed.atom", None, EVERYONE, 200),
     ("outreach.consultation_feed", "GET", "/hoeringer/{slug}/feed.atom", None, EVERYONE, 200),
     ("outreach.consultation_feed", "GET", "/hoeringer/{draft_slug}/feed.atom", None, set(), 200),
@@ -251,6 +280,31 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         author_row = db.session.get(User, other_author.id)
         verify_token, reset_token = email_verification_token(author_row), password_reset_token(author_row)
         sign_in = sign_in_token(author_row, "matrix")
+        from hoering.alerts.models import AlertSubscription
+        from hoering.alerts.services import confirm_token, link_token
+        from hoering.timeutil import utcnow
+
+        waiting = AlertSubscription(email="venter@example.org", key="w" * 32)
+        subscriber = AlertSubscription(email="abonnent@example.org", key="a" * 32, confirmed_at=utcnow())
+        db.session.add_all([waiting, subscriber])
+        db.session.flush()
+        alert_tokens = {"alert_confirm_token": confirm_token(waiting), "alert_token": link_token(subscriber)}
+        from hoering.consultations.models import Section
+
+        section = Section(consultation_id=consultation.id, number="§ 1", heading="Formål", position=0)
+        draft_section = Section(consultation_id=draft.id, number="§ 1", heading="Formål", position=0)
+        db.session.add_all([section, draft_section])
+        db.session.flush()
+        alert_tokens |= {"section": section.id, "draft_section": draft_section.id}
+        from hoering.notices.models import UrgentNotice
+        from hoering.timeutil import to_oslo
+
+        notice = UrgentNotice(title="Kok vannet", starts_at=utcnow(), ends_at=utcnow() + dt.timedelta(days=1))
+        db.session.add(notice)
+        db.session.flush()
+        alert_tokens |= {"notice": notice.id,
+                         "notice_start": to_oslo(utcnow()).strftime("%Y-%m-%dT%H:%M"),
+                         "notice_end": to_oslo(utcnow() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}
         themes = [Theme(consultation_id=consultation.id, name=name) for name in ("Trafikk", "Skole")]
         db.session.add_all(themes)
         db.session.commit()
@@ -263,7 +317,7 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         "theme": theme_ids[0], "other_theme": theme_ids[1], "document": document_id,
         "unsubscribe_token": unsubscribe_token, "verify_token": verify_token, "reset_token": reset_token,
         "sign_in_token": sign_in,
-        "draft_document": draft_document_id,
+        "draft_document": draft_document_id, **alert_tokens,
     }
     own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}
     return values, users, own

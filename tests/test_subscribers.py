@@ -99,7 +99,12 @@ def _created(cast: Cast) -> None:
     now = utcnow()
     create_consultation(cast.user("officer"), ConsultationData(
         title="Ny skolevei", summary="Sammendrag", body_markdown="Saken", opens_at=now,
-        closes_at=end_of_oslo_day(oslo_today(now) + dt.timedelta(days=30)), publish=True))
+        closes_at=end_of_oslo_day(oslo_today(now) + dt.timedelta(days=90)), publish=True))
+
+
+@scene("ConsultationPublished")
+def _published(cast: Cast) -> None:
+    _created(cast)
 
 
 @scene("DeadlineExtended")

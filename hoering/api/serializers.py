@@ -7,6 +7,7 @@ from hoering.consultations.documents import documents_of
 from hoering.consultations.lifecycle import public_events
 from hoering.consultations.models import Consultation
 from hoering.consultations.services import ParticipationCounts
+from hoering.consultations.topics import area_label, topic_label
 from hoering.stances import tally_of
 from hoering.urls import site_url_for
 
@@ -30,6 +31,10 @@ def consultation_json(consultation: Consultation, counts: ParticipationCounts, d
         "political_body": consultation.political_body or None,
         "meeting_at": _iso(consultation.meeting_at),
         "hashtag": consultation.hashtag or None,
+        "topic": consultation.topic or None,
+        "topic_label": topic_label(consultation.topic) or None,
+        "area": consultation.area or None,
+        "area_label": area_label(consultation.area) or None,
         "archived": consultation.archived_at is not None,
         "comment_count": counts.comments,
         "participant_count": counts.participants,
@@ -43,6 +48,10 @@ def consultation_json(consultation: Consultation, counts: ParticipationCounts, d
         data["period_days"] = consultation.period_days
         data["short_period_reason"] = consultation.short_period_reason or None
         data["questions"] = [{"id": q.id, "text": q.text} for q in consultation.questions]
+        data["sections"] = [{"id": s.id, "number": s.number, "heading": s.heading, "text_markdown": s.text_markdown,
+                             "text_html": s.text_html,
+                             "url": site_url_for("consultations.draft_section", slug=consultation.slug, section_id=s.id)}
+                            for s in consultation.sections]
         data["decision"] = {"text": consultation.decision_text, "url": consultation.decision_url or None,
                             "decided_at": _iso(consultation.decided_at)} if consultation.decision_text else None
         data["documents"] = [{"title": d.title, "filename": d.filename, "type": d.mime, "size": d.size,
@@ -72,6 +81,7 @@ def comment_json(comment: Comment) -> dict:
         "text": comment.body_text if published else None,
         "html": comment.body_html if published else None,
         "question_id": comment.question_id,
+        "section_id": comment.section_id,
         # an official reply on behalf of the municipality: the unit's name
         "official_unit": (comment.official_unit or None) if published else None,
         # why a hidden comment is hidden: a house-rule code, or "pending_review"

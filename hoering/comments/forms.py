@@ -42,6 +42,8 @@ class CommentForm(HoneypotForm):
     #: Id of the guiding question answered, or empty; the template renders the choices
     #: from the consultation, the service checks that the question belongs to it.
     question_id = StringField()
+    #: Id of the section of the draft text the comment is about, or empty (checked as the question).
+    section_id = StringField()
     #: "1" when a case officer or moderator answers on behalf of the municipality.
     official = StringField()
     #: "1" when the user agrees to publication (asked at the first comment only).

@@ -61,6 +61,8 @@ class Comment(db.Model):
     path: Mapped[str] = mapped_column(sa.String(64), default="")
     depth: Mapped[int] = mapped_column(default=0)
     question_id: Mapped[int | None] = mapped_column(sa.ForeignKey("question.id"))
+    #: The section of the draft text a top-level comment is about (``consultation_section``).
+    section_id: Mapped[int | None] = mapped_column(sa.ForeignKey("consultation_section.id"), index=True)
     state: Mapped[str] = mapped_column(sa.String(16), default=CommentState.PUBLISHED.value)
     #: The text as the author typed it (normalized line endings); kept for editing and export.
     body_text: Mapped[str] = mapped_column(sa.Text, default="")

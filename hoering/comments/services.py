@@ -17,7 +17,7 @@ from hoering import permissions
 from hoering.accounts.services import needs_email_verification
 from hoering.accounts.verification import require_confirmed_email
 from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, Support
-from hoering.consultations.models import Consultation, ModerationMode, Question, Status
+from hoering.consultations.models import Consultation, ModerationMode, Question, Section, Status
 from hoering.database import insert_unless_present
 from hoering.events import CommentDeleted, CommentEdited, CommentPosted, CommentPublished, CommentSupported, announce
 from hoering.exceptions import PermissionDenied, ValidationFailed
@@ -128,7 +128,8 @@ def _is_same_submission(earlier: Comment, consultation: Consultation, parent_id:
 
 def post_comment(consultation: Consultation, author, text: str, parent_id: int | None = None,
                  question_id: int | None = None, now: dt.datetime | None = None, official: bool = False,
-                 consent: bool = False, submission_token: str | None = None) -> Comment:
+                 consent: bool = False, submission_token: str | None = None,
+                 section_id: int | None = None) -> Comment:
     """Post and commit a top-level comment, or a reply when ``parent_id`` is given.
 
     Exactly one comment per submission: ``submission_token`` is the random key of the
@@ -153,7 +154,8 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         PermissionDenied: not logged in, the consultation is not open, or ``official``
             from someone who may not answer for the municipality.
         ValidationFailed: empty or too long text; a parent that is not a published comment
-            of this consultation; a question of another consultation.
+            of this consultation; a question or a section (``section_id``, a section of
+            the draft text the top-level comment is about) of another consultation.
     """
     now = now or utcnow()
     if not permissions.is_logged_in(author):
@@ -178,7 +180,11 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         root = parent if parent.parent_id is None else db.session.get(Comment, parent.thread_id)
         if not permissions.can_reply(author, consultation, root):
             raise PermissionDenied(_l("A moderator has locked this thread. You can still comment on the consultation."))
-        question_id = None
+        question_id = section_id = None
+    if section_id is not None:
+        section = db.session.get(Section, section_id)
+        if section is None or section.consultation_id != consultation.id:
+            raise ValidationFailed(_l("Choose one of the sections of this consultation's draft text."))
     if question_id is not None:
         question = db.session.get(Question, question_id)
         if question is None or question.consultation_id != consultation.id:
@@ -193,7 +199,7 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
     state = CommentState.PENDING if pre_moderated or holds or awaiting_email else CommentState.PUBLISHED
     comment = Comment(
         consultation_id=consultation.id, author_id=author.id, parent_id=parent_id, question_id=question_id,
-        state=state.value, body_text=text, body_html=comment_html(text), created_at=now,
+        section_id=section_id, state=state.value, body_text=text, body_html=comment_html(text), created_at=now,
         official_unit=(consultation.responsible_unit or current_app.config["SITE_OWNER"]) if official else "",
         submission_token=submission_token,
     )
@@ -214,7 +220,7 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         # The key was taken at the same moment by other text from a restored form: this
         # text is a submission of its own.
         return post_comment(consultation, author, text, parent_id=parent_id, question_id=question_id, now=now,
-                            official=official, consent=consent)
+                            official=official, consent=consent, section_id=section_id)
     place_in_thread(comment, parent, current_app.config["MAX_REPLY_DEPTH"])
     if holds and not pre_moderated:
         record(ActionType.AUTO_HOLD, comment=comment, reason=holds[0], note=", ".join(holds),

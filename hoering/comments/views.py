@@ -59,6 +59,7 @@ def create(slug: str):
             consultation, current_user, form.text.data or "", parent_id=parent_id,
             question_id=parse_id(form.question_id.data), official=form.official.data == "1",
             consent=form.consent.data == "1", submission_token=valid_submission_token(form.submission.data),
+            section_id=parse_id(form.section_id.data),
         )
     except ServiceError as error:
         db.session.rollback()
@@ -81,7 +82,7 @@ def create(slug: str):
 
 
 keep_text_on_outage("comments.create", "text", _l("Your comment"),
-                    hidden=("parent_id", "question_id", "official", "consent", "submission"))
+                    hidden=("parent_id", "question_id", "section_id", "official", "consent", "submission"))
 keep_text_on_outage("comments.edit", "text", _l("Your comment"))
 
 

@@ -7,14 +7,16 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from hoering.consultations import topics
 from hoering.consultations.models import QUESTION_MAX_LENGTH
 from hoering.forms import YEAR_RANGE, Form, line_filter, strip_filter
 from hoering.templating import LANGUAGE_LABELS
@@ -81,8 +83,27 @@ class ConsultationForm(Form):
         _l("Meeting that decides (Oslo time)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional()], description=_l("Shown on the page, in the calendar and on the year plan. Optional."),
     )
+    topic = SelectField(_l("Topic"), choices=[], validate_choice=False,
+                        description=_l("People who subscribe to this topic are e-mailed when the consultation is published."))
+    area = SelectField(_l("Area"), choices=[], validate_choice=False,
+                       description=_l("The part of the municipality the case concerns."))
     publish = BooleanField(_l("Published (visible to the public)"))
     submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topic.choices = [SelectChoice("", _l("No topic")), *(SelectChoice(k, v) for k, v in
+                                                                  topics.choices(topics.TOPICS))]
+        self.area.choices = [SelectChoice("", _l("No particular area")), *(SelectChoice(k, v) for k, v in
+                                                                           topics.choices(topics.AREAS))]
+
+    def validate_topic(self, field) -> None:
+        if not topics.is_known(topics.TOPICS, field.data or ""):
+            raise ValidationError(_l("Choose one of the topics in the list."))
+
+    def validate_area(self, field) -> None:
+        if not topics.is_known(topics.AREAS, field.data or ""):
+            raise ValidationError(_l("Choose one of the areas in the list."))
 
     def validate_meeting_at(self, field) -> None:
         _check_year(field.data)
@@ -103,3 +124,18 @@ def _check_year(value) -> None:
     if value is not None and not YEAR_RANGE[0] <= value.year <= YEAR_RANGE[1]:
         raise ValidationError(_l("Enter a date between the years %(first)d and %(last)d.",
                                  first=YEAR_RANGE[0], last=YEAR_RANGE[1]))
+
+
+class SectionForm(Form):
+    """Add or change a section of the draft text."""
+
+    number = StringField(_l("Number"), filters=[line_filter], validators=[
+        DataRequired(_l("Enter the section's number, e.g. § 2 or Kapittel 3.2.")), Length(max=40)],
+        description=_l("As it is cited: § 2, § 12 a, Kapittel 3.2."))
+    heading = StringField(_l("Heading"), filters=[line_filter], validators=[Optional(), Length(max=200)],
+                          description=_l("For example Formål or Virkeområde. Optional."))
+    text_markdown = TextAreaField(_l("Text"), filters=[strip_filter], validators=[Optional(), Length(max=50_000)],
+                                  description=_l("Markdown: **bold**, - list, 1. numbered list."))
+    place = IntegerField(_l("Place in the draft"), validators=[Optional(), NumberRange(min=1, max=1000)],
+                         description=_l("1 is first. Leave empty to put it last."))
+    submit = SubmitField(_l("Save the section"))

@@ -70,6 +70,10 @@ class Consultation(db.Model):
     #: Why the period is shorter than the minimum (six weeks by default, utredningsinstruksen
     #: § 3-3): required to publish such a consultation, shown on its page (plain text).
     short_period_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: Keys of ``CONSULTATION_TOPICS`` and ``CONSULTATION_AREAS`` (:mod:`hoering.consultations.topics`);
+    #: ``""`` for none. They decide which e-mail alert subscribers hear of it.
+    topic: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    area: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     #: The decision ("vedtak") once made: what was decided, a link to the case, when.
     decision_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     decision_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
@@ -107,6 +111,9 @@ class Consultation(db.Model):
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="consultation", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="consultation", order_by="Section.position", cascade="all, delete-orphan"
     )
 
     def status(self, now: dt.datetime | None = None) -> Status:
@@ -209,3 +216,35 @@ class CaseRecord(db.Model):
     classification_system: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     class_id: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+#: Longest section number ("§ 12 a", "Kapittel 3.2"), in characters.
+SECTION_NUMBER_MAX_LENGTH = 40
+#: Longest section heading, in characters.
+SECTION_HEADING_MAX_LENGTH = 200
+
+
+class Section(db.Model):
+    """A numbered section of the draft regulation or plan put out for consultation
+    ("§ 2 Virkeområde"); a top-level comment may be about one (``Comment.section_id``).
+
+    ``text_markdown`` is kept for editing; ``text_html`` is its rendering cleaned by
+    :func:`hoering.sanitize.markdown_html`.
+    """
+
+    __tablename__ = "consultation_section"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    number: Mapped[str] = mapped_column(sa.String(SECTION_NUMBER_MAX_LENGTH))
+    heading: Mapped[str] = mapped_column(sa.String(SECTION_HEADING_MAX_LENGTH), default="")
+    text_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    text_html: Mapped[str] = mapped_column(sa.Text, default="")
+
+    consultation: Mapped[Consultation] = relationship(back_populates="sections")
+
+    @property
+    def label(self) -> str:
+        """Number and heading, as cited: "§ 2 Virkeområde"."""
+        return f"{self.number} {self.heading}".strip()

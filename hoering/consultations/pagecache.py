@@ -27,6 +27,7 @@ from hoering import cache
 from hoering.comments.threads import DEFAULT_SORT, SORTS
 from hoering.consultations.versions import ContentHead
 from hoering.i18n import current_language_code
+from hoering.notices.services import shown_key
 from hoering.timeutil import oslo_today
 
 #: Stands for the visitor's CSRF token in a cached page. It begins with ``<``, which text
@@ -55,7 +56,7 @@ def anonymous_key(head: ContentHead) -> str | None:
 
 def page_key_parts(head: ContentHead) -> str | None:
     """What the key of a cached page of the consultation is made of, for this request: the
-    content head, the Oslo day, the language, and the sort and page asked for (a sort that
+    content head, the Oslo day, the language, the urgent notices shown now, and the sort and page asked for (a sort that
     is not one of the page's own, which shows the default, and page 1 share the key of the
     page without them, so made-up values make no entries of their own); ``None`` when the
     sort or page is not one that is cached (the caller checks the rest)."""
@@ -64,7 +65,9 @@ def page_key_parts(head: ContentHead) -> str | None:
         return None
     sort = sort if sort in SORTS and sort != DEFAULT_SORT else ""
     page = "" if page == "1" else page
-    return f"{head.key()}:{oslo_today().isoformat()}:{current_language_code()}:{sort}:{page}"
+    # The urgent notices shown now are part of every page: a notice that starts, changes or
+    # ends makes a new key at that moment (hoering.notices.services.shown_key).
+    return f"{head.key()}:{oslo_today().isoformat()}:{current_language_code()}:{sort}:{page}:n{shown_key()}"
 
 
 def cached_page(key: str) -> str | None:

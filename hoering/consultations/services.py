@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
 from hoering.comments.models import Comment, CommentState, count_participants
+from hoering.consultations import topics
 from hoering.consultations.models import (
     QUESTION_MAX_LENGTH,
     SLUG_MAX_LENGTH,
@@ -23,7 +24,7 @@ from hoering.consultations.models import (
     Status,
     could_be_slug,
 )
-from hoering.events import ConsultationSaved, announce
+from hoering.events import ConsultationPublished, ConsultationSaved, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line, normalize_text
@@ -87,6 +88,8 @@ class ConsultationData:
     political_body: str = ""
     meeting_at: dt.datetime | None = None  # aware UTC
     short_period_reason: str = ""
+    topic: str = ""  # a key of CONSULTATION_TOPICS, or ""
+    area: str = ""  # a key of CONSULTATION_AREAS, or ""
 
 
 def _validate(data: ConsultationData) -> None:
@@ -102,6 +105,10 @@ def _validate(data: ConsultationData) -> None:
         raise ValidationFailed(_l("The meeting that decides cannot be before the consultation opens."))
     if data.slug and not _SLUG_PATTERN.match(data.slug):
         raise ValidationFailed(_l("The address may only contain a–z, 0–9 and hyphens."))
+    if not topics.is_known(topics.TOPICS, data.topic):
+        raise ValidationFailed(_l("Choose one of the topics in the list."))
+    if not topics.is_known(topics.AREAS, data.area):
+        raise ValidationFailed(_l("Choose one of the areas in the list."))
     if any(len(q.strip()) > QUESTION_MAX_LENGTH for q in data.questions or []):
         raise ValidationFailed(_l("A question can be at most %(max)d characters.", max=QUESTION_MAX_LENGTH))
 
@@ -170,6 +177,7 @@ def _apply(consultation: Consultation, data: ConsultationData) -> None:
     consultation.political_body = normalize_line(data.political_body)
     consultation.meeting_at = data.meeting_at
     consultation.short_period_reason = data.short_period_reason
+    consultation.topic, consultation.area = data.topic, data.area
     if data.publish and consultation.published_at is None:
         consultation.published_at = utcnow()
     elif not data.publish:
@@ -225,6 +233,8 @@ def create_consultation(user, data: ConsultationData) -> Consultation:
     db.session.add(consultation)
     db.session.flush()
     announce(ConsultationSaved(consultation.id, published=consultation.published_at is not None))
+    if consultation.published_at is not None:
+        announce(ConsultationPublished(consultation.id))
     db.session.commit()
     return consultation
 
@@ -247,11 +257,14 @@ def update_consultation(user, consultation: Consultation, data: ConsultationData
             raise Conflict(_l("The address is already in use by another consultation."))
         consultation.slug = data.slug
     language_before, title_before = consultation.language, consultation.title
+    was_published = consultation.published_at is not None
     _apply(consultation, data)
     # comments are analyzed in their consultation's language and shown with its title
     announce(ConsultationSaved(consultation.id, published=consultation.published_at is not None,
                                comments_affected=(consultation.language, consultation.title)
                                != (language_before, title_before)))
+    if consultation.published_at is not None and not was_published:
+        announce(ConsultationPublished(consultation.id))
     db.session.commit()
     return consultation
 

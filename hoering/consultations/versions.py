@@ -30,7 +30,7 @@ from flask import current_app
 
 from hoering.accounts.models import User
 from hoering.comments.models import Comment, Support
-from hoering.consultations.models import Consultation, Document, LifecycleEvent, Question, could_be_slug
+from hoering.consultations.models import Consultation, Document, LifecycleEvent, Question, Section, could_be_slug
 from hoering.extensions import BEFORE_COMMIT, Session, db
 from hoering.moderation.models import HouseRule
 from hoering.summaries.models import CommentTheme, Summary, SummaryQuote, SummarySection, Theme
@@ -136,7 +136,7 @@ def head_of(consultation: Consultation) -> ContentHead:
 PENDING = "hoering.content_versions"
 
 #: Models with a ``consultation_id`` column whose rows are shown on the consultation's page.
-_BY_CONSULTATION = (Comment, Document, LifecycleEvent, Question, Theme, Summary)
+_BY_CONSULTATION = (Comment, Document, LifecycleEvent, Question, Section, Theme, Summary)
 #: Models shown through a comment (``comment_id``).
 _BY_COMMENT = (Support, CommentTheme, SummaryQuote)
 
@@ -223,6 +223,7 @@ def _bulk_targets() -> dict:
     as a badge, their name beside their comments)."""
     return {User.__table__: User.id,
             Comment.__table__: Comment.consultation_id, Document.__table__: Document.consultation_id,
+            Section.__table__: Section.consultation_id,
             Theme.__table__: Theme.consultation_id, Summary.__table__: Summary.consultation_id,
             Support.__table__: Support.comment_id, CommentTheme.__table__: CommentTheme.comment_id,
             SummaryQuote.__table__: SummaryQuote.comment_id}

@@ -192,23 +192,17 @@ def detail(slug: str):
     return html, status
 
 
+#: Fields of the consultation form stored as they are typed (an empty text as "").
+FORM_FIELDS = ("title", "summary", "body_markdown", "language", "responsible_unit", "moderation_mode", "hashtag",
+               "political_body", "short_period_reason", "topic", "area")
+
+
 def _form_data(form: ConsultationForm) -> services.ConsultationData:
     return services.ConsultationData(
-        title=form.title.data,
-        slug=form.slug.data or None,
-        summary=form.summary.data,
-        body_markdown=form.body_markdown.data or "",
-        questions=(form.questions.data or "").split("\n"),
-        language=form.language.data,
-        responsible_unit=form.responsible_unit.data or "",
-        moderation_mode=form.moderation_mode.data,
-        opens_at=oslo_to_utc(form.opens_at.data),
-        closes_at=end_of_oslo_day(form.deadline.data),
-        publish=form.publish.data,
-        hashtag=form.hashtag.data or "",
-        political_body=form.political_body.data or "",
-        meeting_at=oslo_to_utc(form.meeting_at.data) if form.meeting_at.data else None,
-        short_period_reason=form.short_period_reason.data or "",
+        **{name: form[name].data or "" for name in FORM_FIELDS},
+        slug=form.slug.data or None, questions=(form.questions.data or "").split("\n"),
+        opens_at=oslo_to_utc(form.opens_at.data), closes_at=end_of_oslo_day(form.deadline.data),
+        publish=form.publish.data, meeting_at=oslo_to_utc(form.meeting_at.data) if form.meeting_at.data else None,
     )
 
 
@@ -254,16 +248,11 @@ def _stored_form(consultation: Consultation) -> ConsultationForm:
     """The edit form filled in with what is stored (never with what a request posted: the
     upload form posts a ``title`` of its own)."""
     return ConsultationForm(formdata=None, data={
-        "title": consultation.title, "slug": consultation.slug, "summary": consultation.summary,
-        "body_markdown": consultation.body_markdown, "language": consultation.language,
-        "responsible_unit": consultation.responsible_unit, "moderation_mode": consultation.moderation_mode,
+        **{name: getattr(consultation, name) for name in FORM_FIELDS}, "slug": consultation.slug,
         "questions": "\n".join(q.text for q in consultation.questions),
-        "opens_at": to_oslo(consultation.opens_at).replace(tzinfo=None),
-        "deadline": consultation.deadline,
+        "opens_at": to_oslo(consultation.opens_at).replace(tzinfo=None), "deadline": consultation.deadline,
         "publish": consultation.published_at is not None,
-        "hashtag": consultation.hashtag, "political_body": consultation.political_body,
         "meeting_at": to_oslo(consultation.meeting_at).replace(tzinfo=None) if consultation.meeting_at else None,
-        "short_period_reason": consultation.short_period_reason,
     })
 
 

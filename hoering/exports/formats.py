@@ -82,7 +82,7 @@ def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title[:31] or "Comments")
     sheet.freeze_panes = "A2"
-    widths = {"author": 22, "created": 17, "state": 11, "moderation_reason": 18, "themes": 24, "question": 30,
+    widths = {"author": 22, "created": 17, "state": 11, "moderation_reason": 18, "themes": 24, "question": 30, "section": 24,
               "text": 80}
     for index, name in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = widths.get(name, 9)

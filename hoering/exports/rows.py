@@ -11,14 +11,14 @@ from flask_babel import lazy_gettext as _l
 
 from hoering.accounts.models import User
 from hoering.comments.models import Comment, CommentState
-from hoering.consultations.models import Consultation, Question
+from hoering.consultations.models import Consultation, Question, Section
 from hoering.extensions import db
 from hoering.stances import is_contested
 from hoering.summaries.models import CommentTheme, Theme
 
 #: Column names, in order (English, stable: scripts read them).
 COLUMNS = ("id", "thread", "parent", "depth", "author", "created", "state", "moderation_reason", "themes",
-           "agree", "disagree", "pass", "contested", "duplicate_group", "question", "text")
+           "agree", "disagree", "pass", "contested", "duplicate_group", "question", "section", "text")
 
 #: Column headings for people (the XLSX file); CSV and JSON keep :data:`COLUMNS`.
 COLUMN_LABELS = {
@@ -26,7 +26,8 @@ COLUMN_LABELS = {
     "author": _l("Author"), "created": _l("Created"), "state": _l("State"),
     "moderation_reason": _l("Moderation reason"), "themes": _l("Themes"), "agree": _l("Agree"),
     "disagree": _l("Disagree"), "pass": _l("Passed"), "contested": _l("Contested"),
-    "duplicate_group": _l("Near-duplicate group"), "question": _l("Question"), "text": _l("Text"),
+    "duplicate_group": _l("Near-duplicate group"), "question": _l("Question"),
+    "section": _l("Section of the draft"), "text": _l("Text"),
 }
 
 @dataclass
@@ -50,6 +51,8 @@ class CommentRow:
     duplicate_group: int | None
     question: str
     text: str
+    #: The section of the draft text a top-level comment is about, as cited ("§ 2 Virkeområde"), or "".
+    section: str = ""
     #: How each theme came to be on the comment, in the order of :attr:`themes`:
     #: ``[{"theme": name, "source": TagSource value, "confidence": 0 to 1 or None}]``
     #: (JSON only: CSV and XLSX keep one cell of theme names).
@@ -62,7 +65,7 @@ class CommentRow:
         """Cell values in :data:`COLUMNS` order (themes joined with "; ", time as ISO 8601 UTC)."""
         return [self.id, self.thread, self.parent, self.depth, self.author, self.created.isoformat(), self.state,
                 self.moderation_reason, "; ".join(self.themes), self.agree, self.disagree, self.passes,
-                int(self.contested), self.duplicate_group, self.question, self.text]
+                int(self.contested), self.duplicate_group, self.question, self.section, self.text]
 
     def as_dict(self) -> dict:
         """The row for JSON: themes as a list, ``contested`` true or false, and
@@ -104,6 +107,8 @@ def comment_rows(consultation: Consultation, *, full: bool, duplicate_groups: di
         tags.setdefault(comment_id, []).append({"theme": name, "source": source, "confidence": confidence})
     questions = dict(db.session.execute(
         sa.select(Question.id, Question.text).where(Question.consultation_id == consultation.id)).all())
+    sections = {row.id: row.label for row in db.session.scalars(
+        sa.select(Section).where(Section.consultation_id == consultation.id))}
     in_export = sa.and_(Comment.consultation_id == consultation.id, Comment.state.in_(exported_states(full)))
     # Authors once each, named by the model (a deleted account's label); comments as plain
     # columns: building 10,000 ORM objects with their authors took a second.
@@ -111,10 +116,11 @@ def comment_rows(consultation: Consultation, *, full: bool, duplicate_groups: di
         sa.select(User).where(User.id.in_(sa.select(Comment.author_id).where(in_export))))}
     query = (sa.select(Comment.id, Comment.thread_id, Comment.parent_id, Comment.depth, Comment.author_id,
                        Comment.created_at, Comment.state, Comment.hidden_reason, Comment.support_count,
-                       Comment.disagree_count, Comment.pass_count, Comment.question_id, Comment.body_text)
+                       Comment.disagree_count, Comment.pass_count, Comment.question_id, Comment.section_id,
+                       Comment.body_text)
              .where(in_export).order_by(Comment.thread_id, Comment.path, Comment.id).execution_options(yield_per=batch))
     for (comment_id, thread_id, parent_id, depth, author_id, created_at, state, hidden_reason, support_count,
-         disagree_count, pass_count, question_id, body_text) in db.session.execute(query):
+         disagree_count, pass_count, question_id, section_id, body_text) in db.session.execute(query):
         yield CommentRow(
             id=comment_id, thread=thread_id or comment_id, parent=parent_id, depth=depth,
             author=authors[author_id], created=created_at, state=state,
@@ -122,5 +128,6 @@ def comment_rows(consultation: Consultation, *, full: bool, duplicate_groups: di
             agree=support_count, disagree=disagree_count, passes=pass_count,
             duplicate_group=duplicate_groups.get(comment_id),
             question=questions.get(question_id, "") if question_id else "",
+            section=sections.get(section_id, "") if section_id else "",
             text="" if state == CommentState.REMOVED.value else body_text, theme_tags=tags.get(comment_id, []),
         )

@@ -106,6 +106,11 @@ def report_docx(report: Report) -> bytes:
         for split in report.splits:
             document.add_heading(x(split.name), level=3)
             _docx_split(document, split)
+    if report.stats.sections:
+        document.add_paragraph(_("Comments per section of the draft"))
+    for section, count in report.stats.sections:
+        document.add_paragraph(x(f"{section} – " + ngettext("%(num)d comment", "%(num)d comments", count)),
+                               style="List Bullet")
     for question, count in report.stats.questions:
         document.add_paragraph(x(f"{question} – " + ngettext("%(num)d comment", "%(num)d comments", count)),
                                style="List Bullet")

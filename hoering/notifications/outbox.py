@@ -8,10 +8,6 @@ decide who follows what.
 
 from __future__ import annotations
 
-import ipaddress
-from email.headerregistry import Address
-from urllib.parse import urlsplit
-
 from flask import g, has_request_context
 
 from hoering import jobs
@@ -23,7 +19,8 @@ from hoering.sanitize import xml_safe
 SUBJECT_MAX_LENGTH = 300
 
 #: The kinds of mail :func:`queue_account_mail` is called with (sent right after the request).
-ACCOUNT_MAIL_KINDS = ("verify_email", "password_reset", "sign_in_link", "password_guessing", "two_factor_reset", "ban")
+ACCOUNT_MAIL_KINDS = ("verify_email", "password_reset", "sign_in_link", "password_guessing", "two_factor_reset", "ban",
+                      "alert_confirm")
 
 
 def add_to_outbox(user, kind: str, subject: str, body: str, *, unsubscribe_url: str = "",
@@ -76,42 +73,30 @@ def queue_account_mail(user, kind: str, subject: str, lines: list[str]) -> Outbo
     return mail
 
 
-def sender_address(config) -> str | None:
-    """The address mails are sent from: ``MAIL_FROM_ADDRESS``, else ``noreply@`` and the
-    host of ``SITE_URL`` when it is a domain name (not ``localhost``, not an IP address),
-    else ``None``.
+def add_to_outbox_for_address(address: str, kind: str, subject: str, body: str, *, unsubscribe_url: str = "",
+                              dedupe_key: str | None = None, send_after_response: bool = False) -> OutboxMail:
+    """Add a mail to an address that has no account (an e-mail alert subscriber) to the
+    outbox; otherwise as :func:`add_to_outbox` (no commit; subject one line, at most
+    :data:`SUBJECT_MAX_LENGTH` characters).
 
     Args:
-        config: the app's config (a mapping).
+        address: the e-mail address.
+        kind: what the mail is about ("alert_confirm", "alert" …).
+        subject, body: the mail's text.
+        unsubscribe_url: the one-click unsubscribe address (RFC 8058), or ``""``.
+        dedupe_key: a unique key, as for :func:`add_to_outbox`.
+        send_after_response: send it once the response of this request has gone, as an
+            account mail (``kind`` one of :data:`ACCOUNT_MAIL_KINDS`; a confirmation link).
+
+    Returns:
+        The new :class:`OutboxMail`, flushed so it has an id.
     """
-    if config.get("MAIL_FROM_ADDRESS"):
-        return str(config["MAIL_FROM_ADDRESS"]).strip()
-    host = urlsplit(str(config.get("SITE_URL") or "")).hostname or ""
-    try:
-        ipaddress.ip_address(host)
-        return None
-    except ValueError:
-        pass
-    if "." not in host or host.endswith((".localhost", ".local")):
-        return None
-    return f"noreply@{host}"
-
-
-def sender(config) -> str:
-    """The ``From`` header of every mail: ``MAIL_FROM`` as it is when set, else
-    ``MAIL_FROM_NAME`` (or ``SITE_OWNER``) with :func:`sender_address`, encoded for the
-    header (RFC 5322; a name with Norwegian letters is encoded by :mod:`email`). Without an
-    address (a development set-up on ``127.0.0.1``), ``hoering@localhost.invalid``: the
-    mails are written to files then, and the ``.invalid`` name (RFC 2606) can reach no one.
-
-    Raises:
-        ValueError: a configured address that is not ``local@domain``.
-    """
-    if config.get("MAIL_FROM"):
-        return str(config["MAIL_FROM"])
-    address = sender_address(config) or "hoering@localhost.invalid"
-    local, at, domain = address.rpartition("@")
-    if not at or not local or not domain:
-        raise ValueError(f"MAIL_FROM_ADDRESS is not an e-mail address: {address!r}")
-    name = config.get("MAIL_FROM_NAME") or config.get("SITE_OWNER") or "Hoering"
-    return str(Address(display_name=str(name), username=local, domain=domain))
+    mail = OutboxMail(user_id=None, to_address=address,
+                      subject=" ".join(xml_safe(subject).split())[:SUBJECT_MAX_LENGTH], body=xml_safe(body),
+                      kind=kind, unsubscribe_url=unsubscribe_url, dedupe_key=dedupe_key)
+    db.session.add(mail)
+    db.session.flush()
+    jobs.after_commit("send_mails")
+    if send_after_response and has_request_context():
+        g.account_mail_ids = [*g.get("account_mail_ids", []), mail.id]
+    return mail

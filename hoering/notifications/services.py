@@ -35,9 +35,10 @@ from hoering.database import insert_unless_present
 from hoering.extensions import db
 from hoering.forms import is_row_id
 from hoering.i18n import in_language
+from hoering.mail_sender import sender
 from hoering.moderation.queue import overview
 from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
-from hoering.notifications.outbox import ACCOUNT_MAIL_KINDS, add_to_outbox, sender
+from hoering.notifications.outbox import ACCOUNT_MAIL_KINDS, add_to_outbox
 from hoering.timeutil import oslo_today, utcnow
 from hoering.urls import site_url_for
 

@@ -31,7 +31,7 @@ from hoering.timeutil import utcnow
 
 #: The lists of the themes page: not analysed yet, read without a theme, tagged with one
 #: theme, every published comment.
-FILTERS = ("unanalysed", "read", "theme", "all")
+FILTERS = ("unanalysed", "read", "theme", "section", "all")
 #: Comment ids per statement when tagging a list of ids (a search's results): well under
 #: the bound-parameter limits of SQLite (32,766) and PostgreSQL (65,535).
 BATCH_SIZE = 500
@@ -97,10 +97,13 @@ class CommentFilter:
     Attributes:
         kind: one of :data:`FILTERS`.
         theme_id: the theme, with ``kind == "theme"``.
+        section_id: the section of the draft text, with ``kind == "section"``: the
+            top-level comments about it.
     """
 
     kind: str = "unanalysed"
     theme_id: int | None = None
+    section_id: int | None = None
 
     def condition(self, consultation_id: int):
         """The SQL condition on :class:`Comment` of this filter in the consultation."""
@@ -110,17 +113,21 @@ class CommentFilter:
         if self.kind == "theme":
             return sa.and_(published, sa.exists().where(CommentTheme.comment_id == Comment.id,
                                                         CommentTheme.theme_id == self.theme_id))
+        if self.kind == "section":
+            return sa.and_(published, Comment.section_id == self.section_id)
         if self.kind == "all":
             return published
         return sa.and_(published, ~_has_theme(), ~_read())
 
 
-def parse_filter(kind: str | None, theme_id: int | None) -> CommentFilter:
+def parse_filter(kind: str | None, theme_id: int | None, section_id: int | None = None) -> CommentFilter:
     """A :class:`CommentFilter` from query or form fields: an unknown ``kind``, or
-    ``"theme"`` without a theme, means "not analysed yet". Whether the theme belongs to
-    the consultation is the caller's to check."""
+    ``"theme"`` without a theme (``"section"`` without a section), means "not analysed
+    yet". Whether the theme or section belongs to the consultation is the caller's to check."""
     if kind == "theme" and theme_id:
         return CommentFilter("theme", theme_id)
+    if kind == "section" and section_id:
+        return CommentFilter("section", section_id=section_id)
     return CommentFilter(kind if kind in ("read", "all") else "unanalysed")
 
 

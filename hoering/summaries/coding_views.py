@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from hoering import isolation, permissions
 from hoering.comments.models import Comment, CommentState
-from hoering.consultations.models import Consultation
+from hoering.consultations.models import Consultation, Section
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
 from hoering.forms import date_arg, parse_id
@@ -35,10 +35,15 @@ def filter_from(values, consultation: Consultation) -> coding.CommentFilter:
     """The :class:`~hoering.summaries.coding.CommentFilter` named by ``values`` (query
     arguments or form fields ``filter`` and ``filter_theme``); 404 for a theme that is not
     the consultation's."""
-    comment_filter = coding.parse_filter(values.get("filter"), parse_id(values.get("filter_theme")))
+    comment_filter = coding.parse_filter(values.get("filter"), parse_id(values.get("filter_theme")),
+                                         parse_id(values.get("filter_section")))
     if comment_filter.kind == "theme":
         theme = db.session.get(Theme, comment_filter.theme_id)
         if theme is None or theme.consultation_id != consultation.id:
+            abort(404)
+    if comment_filter.kind == "section":
+        section = db.session.get(Section, comment_filter.section_id)
+        if section is None or section.consultation_id != consultation.id:
             abort(404)
     return comment_filter
 
@@ -47,6 +52,8 @@ def filter_args(comment_filter: coding.CommentFilter) -> dict:
     """The query arguments of the themes page that show ``comment_filter``."""
     if comment_filter.kind == "theme":
         return {"filter": "theme", "filter_theme": comment_filter.theme_id}
+    if comment_filter.kind == "section":
+        return {"filter": "section", "filter_section": comment_filter.section_id}
     return {} if comment_filter.kind == "unanalysed" else {"filter": comment_filter.kind}
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from hoering import isolation
 from hoering.comments.models import Comment, CommentState, count_participants
-from hoering.consultations.models import Consultation, Question
+from hoering.consultations.models import Consultation, Question, Section
 from hoering.consultations.pagecache import per_version
 from hoering.consultations.versions import head_of
 from hoering.extensions import db
@@ -36,6 +36,8 @@ class Statistics:
         themes: per theme, as :func:`hoering.summaries.themes.theme_overview` counts.
         uncovered: published comments without a theme.
         questions: ``[(question text, top-level comments answering it)]`` in question order.
+        sections: ``[(section as cited, published top-level comments about it)]`` in the
+            order of the draft text (:class:`hoering.consultations.models.Section`).
         per_day: ``[(Oslo date, comments and replies posted that day)]``, every day from
             the first to the last comment (days without comments count 0).
     """
@@ -52,6 +54,7 @@ class Statistics:
     #: (:mod:`hoering.summaries.duplicates`).
     distinct: int = 0
     disagrees: int = 0
+    sections: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -76,10 +79,16 @@ def statistics(consultation: Consultation) -> Statistics:
         .group_by(Comment.question_id)).all())
     questions = [(q.text, answered.get(q.id, 0)) for q in db.session.scalars(
         sa.select(Question).where(Question.consultation_id == consultation.id).order_by(Question.position))]
+    about = dict(db.session.execute(
+        sa.select(Comment.section_id, sa.func.count(Comment.id))
+        .where(published, Comment.parent_id.is_(None), Comment.section_id.is_not(None))
+        .group_by(Comment.section_id)).all())
+    sections = [(s.label, about.get(s.id, 0)) for s in db.session.scalars(
+        sa.select(Section).where(Section.consultation_id == consultation.id).order_by(Section.position))]
     groups = groups_of(consultation, (CommentState.PUBLISHED.value,))
     distinct = comments + replies - sum(len(group) - 1 for group in groups)
     return Statistics(participants, comments, replies, int(supports), overview.themes, overview.uncovered_total,
-                      questions, comments_per_day(consultation), distinct, int(disagrees))
+                      questions, comments_per_day(consultation), distinct, int(disagrees), sections)
 
 
 def comments_per_day(consultation: Consultation) -> list[tuple[dt.date, int]]:

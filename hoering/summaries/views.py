@@ -64,8 +64,11 @@ def themes(slug: str):
         return redirect(url_for("summaries.themes", slug=slug), code=303)
     overview = theme_services.theme_overview(consultation, uncovered_limit=0)
     themes = [count.theme for count in overview.themes]
-    comment_filter = coding.parse_filter(request.args.get("filter"), parse_id(request.args.get("filter_theme")))
-    if comment_filter.kind == "theme" and comment_filter.theme_id not in {theme.id for theme in themes}:
+    comment_filter = coding.parse_filter(request.args.get("filter"), parse_id(request.args.get("filter_theme")),
+                                         parse_id(request.args.get("filter_section")))
+    if (comment_filter.kind == "theme" and comment_filter.theme_id not in {theme.id for theme in themes}) or (
+            comment_filter.kind == "section"
+            and comment_filter.section_id not in {section.id for section in consultation.sections}):
         abort(404)
     page = coding.comment_page(consultation.id, comment_filter, page_number(request.args.get("page")),
                                current_app.config["CODING_PER_PAGE"])
