@@ -265,7 +265,7 @@ def register_extensions(app: Flask) -> None:
 #: The modules whose subscribers handle domain events (docs/ARCHITECTURE.md lists them).
 SUBSCRIBER_MODULES = ("hoering.search.subscribers", "hoering.notifications.subscribers",
                       "hoering.comments.subscribers", "hoering.consultations.subscribers",
-                      "hoering.summaries.subscribers")
+                      "hoering.summaries.subscribers", "hoering.meetings.subscribers")
 
 
 def register_subscribers(app: Flask) -> None:
@@ -294,6 +294,9 @@ def register_blueprints(app: Flask) -> None:
     from hoering.exports import views as _exports_views  # noqa: F401
     from hoering.extensions import csrf
     from hoering.health import bp as health_bp
+    from hoering.meetings import bp as meetings_bp
+    from hoering.meetings import staff_views as _meetings_staff_views  # noqa: F401
+    from hoering.meetings import views as _meetings_views  # noqa: F401
     from hoering.moderation import bp as moderation_bp
     from hoering.moderation import views as _moderation_views  # noqa: F401
     from hoering.notifications import bp as notifications_bp
@@ -317,6 +320,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(outreach_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(meetings_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(language_bp)
