@@ -285,6 +285,7 @@ def register_blueprints(app: Flask) -> None:
     from hoering.admin import bp as admin_bp
     from hoering.admin import views as _admin_views  # noqa: F401
     from hoering.api import bp as api_bp
+    from hoering.api import meetings_views as _api_meetings_views  # noqa: F401
     from hoering.api import views as _api_views  # noqa: F401
     from hoering.comments import bp as comments_bp
     from hoering.comments import views as _comments_views  # noqa: F401
