@@ -18,6 +18,7 @@ def make_meeting(app, make_user):
     from hoering.accounts.models import User
     from hoering.meetings import agenda, services
     from hoering.meetings.models import Body
+    from hoering.search.services import process_pending
     officer_id = make_user(role="case_officer").id
 
     def make(body_name: str = "Formannskapet", days: float = 7, items=(("PS 1/26", "Budsjett 2027"),),
@@ -39,6 +40,8 @@ def make_meeting(app, make_user):
                 ids.append(item.id)
             if published:
                 services.publish_agenda(officer, services.get_meeting(meeting.id))
+            if app.config["SEARCH_INDEX_INLINE"]:
+                process_pending()  # as after a request
             return body.slug, meeting.id, ids
 
     return make
