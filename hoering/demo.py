@@ -197,8 +197,9 @@ def load_demo(now: dt.datetime | None = None) -> bool:
             question = consultation.questions[question_index] if question_index is not None and consultation.questions else None
             top = _add_comment(consultation, residents[author], text, now + dt.timedelta(days=days), None, question)
             _add_replies(consultation, residents, top, replies, now)
-    load_meetings(today, now, {c.slug: c for c in db.session.scalars(
-        sa.select(Consultation).where(Consultation.external_id.like(f"{DEMO_MARKER}:%")))})
+    for meeting_id in load_meetings(today, now, {c.slug: c for c in db.session.scalars(
+            sa.select(Consultation).where(Consultation.external_id.like(f"{DEMO_MARKER}:%")))}):
+        enqueue("meeting", meeting_id)
     _add_comment(  # Kari's own comment, so the demo citizen has something to edit or remove.
         db.session.scalar(sa.select(Consultation).where(Consultation.slug == "gang-og-sykkelvei-strandvegen")),
         staff[Role.CITIZEN.value], "Kan kommunen vurdere en egen sykkelparkering ved skolen?",

@@ -14,7 +14,6 @@ from hoering.consultations.models import Consultation
 from hoering.extensions import db
 from hoering.meetings.models import ROLE_ORDER, AgendaItem, Body, BodyMember, Meeting
 from hoering.sanitize import markdown_html
-from hoering.search.services import enqueue
 from hoering.timeutil import oslo_to_utc, to_oslo
 from hoering.urls import site_url_for
 
@@ -71,12 +70,16 @@ MEETINGS = [
 ]
 
 
-def load_meetings(today: dt.date, now: dt.datetime, consultations: dict[str, Consultation]) -> None:
+def load_meetings(today: dt.date, now: dt.datetime, consultations: dict[str, Consultation]) -> list[int]:
     """Add the demo bodies, members and meetings, linking the agenda items to the demo
     consultations (``consultations`` by slug) the way the meetings feature keeps them in
     step (the item's decision is the source). No commit: :func:`hoering.demo.load_demo`
-    commits."""
-    bodies = {}
+    commits (and has the meetings indexed).
+
+    Returns:
+        The ids of the meetings added.
+    """
+    bodies, meeting_ids = {}, []
     for spec in BODIES:
         body = Body(slug=spec["slug"], name=spec["name"], kind=spec["kind"], description=spec["description"],
                     portal_url=f"{PORTAL}/{spec['slug']}", position=spec["position"])
@@ -108,4 +111,5 @@ def load_meetings(today: dt.date, now: dt.datetime, consultations: dict[str, Con
                     consultation.decision_url = site_url_for("meetings.meeting", meeting_id=meeting.id) \
                         + f"#sak-{item.id}"
                     consultation.decided_at = oslo_to_utc(dt.datetime.combine(to_oslo(starts).date(), dt.time(12)))
-        enqueue("meeting", meeting.id)
+        meeting_ids.append(meeting.id)
+    return meeting_ids

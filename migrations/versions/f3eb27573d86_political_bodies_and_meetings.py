@@ -1,4 +1,4 @@
-"""political bodies and meetings
+"""Political bodies with their members, meetings with agenda items, documents and minutes, and the citizens who follow a body
 
 Revision ID: f3eb27573d86
 Revises: c6e1a9d3f702
