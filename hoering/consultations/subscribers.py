@@ -56,6 +56,9 @@ def take_decision_from_agenda_item(event) -> None:
     """The agenda item that decides a consultation's case (or its meeting) changed: the
     consultation's body, meeting time and decision follow it (the agenda item is the
     source). A consultation unlinked from its item keeps what it had."""
+    previous = getattr(event, "previous_consultation_id", None)
+    if previous is not None and previous != event.consultation_id:
+        versions.bump(consultation_ids=[previous])  # its page no longer links to the item
     meeting = meeting_services.get_meeting(event.meeting_id)
     if meeting is None:
         return

@@ -190,3 +190,33 @@ def test_the_agenda_items_decision_shows_on_the_consultation_and_followers_are_t
     response = officer.submit(f"/saksbehandling/moter/{meeting_id}/saker/ny", data={
         "title": "Annen sak", "consultation": str(consultation.id)})
     assert response.status_code == 422 and "Annen sak" in response.get_data(as_text=True)
+
+
+def test_a_removed_agenda_item_is_no_longer_linked_from_the_consultation(browser_for, client, make_consultation,
+                                                                         make_meeting):
+    consultation = make_consultation(status="closed")
+    _slug, meeting_id, items = make_meeting(consultation_id=consultation.id)
+    assert f"#sak-{items[0]}" in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    officer = browser_for("case_officer")
+    response = officer.submit(f"/saksbehandling/moter/{meeting_id}", f"/saksbehandling/saker/{items[0]}/slett")
+    assert response.status_code == 303
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert f"#sak-{items[0]}" not in page and "Formannskapet" in page  # what it took over stays
+    assert "Budsjett 2027" not in client.get(f"/moter/{meeting_id}").get_data(as_text=True)
+
+
+def test_a_cancelled_meeting_clears_the_meeting_time_of_its_consultation(app, browser_for, make_consultation,
+                                                                         make_meeting):
+    from hoering.consultations.models import Consultation
+
+    consultation = make_consultation(status="closed")
+    _slug, meeting_id, _items = make_meeting(consultation_id=consultation.id)
+    with app.app_context():
+        assert db.session.get(Consultation, consultation.id).meeting_at is not None
+    officer = browser_for("case_officer")
+    start = (to_oslo(utcnow()) + dt.timedelta(days=7)).strftime("%Y-%m-%dT18:00")
+    response = officer.submit(f"/saksbehandling/moter/{meeting_id}",
+                              data={"starts_at": start, "place": "Rådhuset", "status": "cancelled"})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Consultation, consultation.id).meeting_at is None
