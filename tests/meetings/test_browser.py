@@ -26,7 +26,7 @@ def _pages(slug: str, meeting_id: int, item_id: int) -> dict[str, list[str]]:
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["nb", "en"])
 def test_no_serious_or_critical_violations_and_screenshots(app, chromium, live_server, axe_script,  # noqa: F811
-                                                           make_user, make_meeting, browser_for, language):
+                                                           make_user, make_meeting, browser_for, search_inline, language):
     slug, meeting_id, items = make_meeting(days=-1, items=(("PS 1/26", "Budsjett 2027 med et langt navn som må brytes"),
                                                            ("PS 2/26", "Reguleringsplan for Sjøgata")))
     officer = browser_for("case_officer")

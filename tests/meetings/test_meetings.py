@@ -220,3 +220,15 @@ def test_a_cancelled_meeting_clears_the_meeting_time_of_its_consultation(app, br
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(Consultation, consultation.id).meeting_at is None
+
+
+def test_a_member_without_a_name_is_refused_and_the_party_comes_back(browser_for, make_meeting):
+    slug, _meeting_id, _items = make_meeting()
+    officer = browser_for("case_officer")
+    response = officer.submit(f"/saksbehandling/politikk/{slug}", f"/saksbehandling/politikk/{slug}/medlemmer",
+                              data={"name": "  ", "role": "leder", "party": "Kystpartiet"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="Kystpartiet"' in page
+    response = officer.submit(f"/saksbehandling/politikk/{slug}", f"/saksbehandling/politikk/{slug}/medlemmer",
+                              data={"name": "Kari", "role": "keiser"})
+    assert response.status_code == 422
