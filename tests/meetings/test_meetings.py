@@ -232,3 +232,11 @@ def test_a_member_without_a_name_is_refused_and_the_party_comes_back(browser_for
     response = officer.submit(f"/saksbehandling/politikk/{slug}", f"/saksbehandling/politikk/{slug}/medlemmer",
                               data={"name": "Kari", "role": "keiser"})
     assert response.status_code == 422
+
+
+def test_the_lifecycle_page_names_the_agenda_item_the_decision_comes_from(browser_for, make_consultation,
+                                                                          make_meeting):
+    consultation = make_consultation(status="closed")
+    _slug, _meeting_id, items = make_meeting(consultation_id=consultation.id)
+    page = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}/livslop")
+    assert f'href="/saksbehandling/saker/{items[0]}"' in page.get_data(as_text=True)
