@@ -136,8 +136,9 @@ def save_body(user, body: Body | None, *, name: str, kind: str, slug: str = "", 
     return body
 
 
-def add_member(user, body: Body, *, name: str, role: str, party: str = "") -> BodyMember:
-    """Add a member to ``body``.
+def add_member(user, body: Body, *, name: str, role: str, party: str = "",
+               member: BodyMember | None = None) -> BodyMember:
+    """Add a member to ``body``, or (``member``) change one of its members.
 
     Args:
         role: a :class:`MemberRole` value (leder, nestleder, medlem, varamedlem).
@@ -149,9 +150,12 @@ def add_member(user, body: Body, *, name: str, role: str, party: str = "") -> Bo
     name = _line(name, 200, _l("Enter the member's name."))
     if role not in ROLE_ORDER:
         raise ValidationFailed(_l("Choose the member's role."))
-    member = BodyMember(body_id=body.id, name=name, role=role, role_order=ROLE_ORDER[role],
-                        party=_line(party, 100))
-    db.session.add(member)
+    if member is None:
+        member = BodyMember(body_id=body.id)
+        db.session.add(member)
+    member.name, member.role, member.role_order = name, role, ROLE_ORDER[role]
+    member.party = _line(party, 100)
+    body.updated_at = utcnow()
     db.session.commit()
     return member
 

@@ -83,6 +83,23 @@ def add_member(slug: str):
     return redirect(url_for("meetings.edit_body", slug=slug) + "#members-heading", code=303)
 
 
+@bp.route("/saksbehandling/medlemmer/<int:member_id>", methods=["GET", "POST"])
+@manage
+def edit_member(member_id: int):
+    """Change a member's name, role or party."""
+    member = db.session.get(BodyMember, member_id) if member_id <= MAX_ID else None
+    if member is None:
+        abort(404)
+    form = MemberForm() if request.method == "POST" else MemberForm(formdata=None, obj=member)
+    saved, status = submit(form, lambda: services.add_member(current_user, member.body, name=form.name.data,
+                                                             role=form.role.data, party=form.party.data or "",
+                                                             member=member))
+    if saved is not NOT_DONE:
+        flash(_("The member is saved."), "success")
+        return redirect(url_for("meetings.edit_body", slug=member.body.slug) + "#members-heading", code=303)
+    return render_template("meetings/member_form.html", member=member, form=form), status
+
+
 @bp.post("/saksbehandling/medlemmer/<int:member_id>/slett")
 @manage
 def remove_member(member_id: int):

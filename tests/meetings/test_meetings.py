@@ -240,3 +240,22 @@ def test_the_lifecycle_page_names_the_agenda_item_the_decision_comes_from(browse
     _slug, _meeting_id, items = make_meeting(consultation_id=consultation.id)
     page = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}/livslop")
     assert f'href="/saksbehandling/saker/{items[0]}"' in page.get_data(as_text=True)
+
+
+def test_a_members_role_and_party_can_be_changed(app, browser_for, client, make_meeting):
+    from hoering.meetings.models import BodyMember
+
+    slug, _meeting_id, _items = make_meeting()
+    officer = browser_for("case_officer")
+    officer.submit(f"/saksbehandling/politikk/{slug}", f"/saksbehandling/politikk/{slug}/medlemmer",
+                   data={"name": "Kari Vik", "role": "medlem", "party": ""})
+    with app.app_context():
+        member_id = db.session.scalar(sa.select(BodyMember.id))
+    response = officer.submit(f"/saksbehandling/medlemmer/{member_id}",
+                              data={"name": "Kari Vik", "role": "nestleder", "party": "Kystlista"})
+    assert response.status_code == 303
+    page = client.get(f"/politikk/{slug}").get_data(as_text=True)
+    assert "Nestleder" in page and "Kystlista" in page
+    response = officer.submit(f"/saksbehandling/medlemmer/{member_id}", data={"name": "", "role": "medlem",
+                                                                              "party": "Beholdt"})
+    assert response.status_code == 422 and 'value="Beholdt"' in response.get_data(as_text=True)
