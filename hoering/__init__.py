@@ -212,7 +212,8 @@ def register_extensions(app: Flask) -> None:
 #: The modules whose subscribers handle domain events (docs/ARCHITECTURE.md lists them).
 SUBSCRIBER_MODULES = ("hoering.search.subscribers", "hoering.notifications.subscribers",
                       "hoering.comments.subscribers", "hoering.consultations.subscribers",
-                      "hoering.summaries.subscribers", "hoering.alerts.subscribers")
+                      "hoering.summaries.subscribers", "hoering.alerts.subscribers",
+                      "hoering.meetings.subscribers")
 
 
 def register_subscribers(app: Flask) -> None:
@@ -234,6 +235,7 @@ def register_blueprints(app: Flask) -> None:
     from hoering.alerts import bp as alerts_bp
     from hoering.alerts import views as _alerts_views  # noqa: F401
     from hoering.api import bp as api_bp
+    from hoering.api import meetings_views as _api_meetings_views  # noqa: F401
     from hoering.api import views as _api_views  # noqa: F401
     from hoering.comments import bp as comments_bp
     from hoering.comments import views as _comments_views  # noqa: F401
@@ -245,6 +247,9 @@ def register_blueprints(app: Flask) -> None:
     from hoering.exports import views as _exports_views  # noqa: F401
     from hoering.extensions import csrf
     from hoering.health import bp as health_bp
+    from hoering.meetings import bp as meetings_bp
+    from hoering.meetings import staff_views as _meetings_staff_views  # noqa: F401
+    from hoering.meetings import views as _meetings_views  # noqa: F401
     from hoering.moderation import bp as moderation_bp
     from hoering.moderation import views as _moderation_views  # noqa: F401
     from hoering.notices import bp as notices_bp
@@ -275,6 +280,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(alerts_bp)
     app.register_blueprint(notices_bp)
+    app.register_blueprint(meetings_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(language_bp)

@@ -18,6 +18,7 @@ from hoering.comments.services import place_in_thread
 from hoering.consultations.models import Consultation, Question
 from hoering.demo_informing import add_informing_content
 from hoering.extensions import db
+from hoering.meetings.demo import load_meetings
 from hoering.sanitize import comment_html, markdown_html
 from hoering.search.services import enqueue
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, oslo_today, utcnow
@@ -197,6 +198,9 @@ def load_demo(now: dt.datetime | None = None) -> bool:
             question = consultation.questions[question_index] if question_index is not None and consultation.questions else None
             top = _add_comment(consultation, residents[author], text, now + dt.timedelta(days=days), None, question)
             _add_replies(consultation, residents, top, replies, now)
+    for meeting_id in load_meetings(today, now, {c.slug: c for c in db.session.scalars(
+            sa.select(Consultation).where(Consultation.external_id.like(f"{DEMO_MARKER}:%")))}):
+        enqueue("meeting", meeting_id)
     _add_comment(  # Kari's own comment, so the demo citizen has something to edit or remove.
         db.session.scalar(sa.select(Consultation).where(Consultation.slug == "gang-og-sykkelvei-strandvegen")),
         staff[Role.CITIZEN.value], "Kan kommunen vurdere en egen sykkelparkering ved skolen?",

@@ -289,3 +289,46 @@ class BanLifted(DomainEvent):
     user_id: int
     ban_id: int
     restored_comments: int = 0
+
+
+# --- meetings --------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class MeetingSaved(DomainEvent):
+    """A political body's meeting was created or changed (time, place, status, agenda,
+    minutes text). ``is_public`` says whether its agenda is published. Publisher: meetings."""
+
+    meeting_id: int
+    body_id: int
+    is_public: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class AgendaPublished(DomainEvent):
+    """A meeting's agenda (saksliste) was published for the first time: the meeting and
+    its agenda items are public from now on. Publisher: meetings."""
+
+    meeting_id: int
+    body_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MinutesApproved(DomainEvent):
+    """A meeting's minutes (protokoll) were approved and are public from now on.
+    Publisher: meetings."""
+
+    meeting_id: int
+    body_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AgendaItemSaved(DomainEvent):
+    """An agenda item was created, changed or removed (``removed``); ``consultation_id``
+    is the consultation it decides now, ``previous_consultation_id`` the one it decided
+    before the change (each ``None`` for none). Publisher: meetings."""
+
+    agenda_item_id: int
+    meeting_id: int
+    consultation_id: int | None = None
+    previous_consultation_id: int | None = None
+    removed: bool = False

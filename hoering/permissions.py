@@ -58,6 +58,23 @@ def can_publish_notices(user) -> bool:
     return _staff(user) and user.has_role(Role.CASE_OFFICER)
 
 
+def can_manage_meetings(user) -> bool:
+    """Case officers (and admins) keep the political bodies, their members, meetings,
+    agendas and minutes."""
+    return _staff(user) and user.has_role(Role.CASE_OFFICER)
+
+
+def can_view_meeting(user, meeting) -> bool:
+    """A meeting is public once its agenda is published; before that only for those who
+    manage meetings."""
+    return meeting.agenda_published_at is not None or can_manage_meetings(user)
+
+
+def can_follow_body(user) -> bool:
+    """A logged-in, unbanned user may follow a political body for e-mail."""
+    return can_participate(user)
+
+
 def can_export(user) -> bool:
     """Moderators and case officers (and admins) see a consultation's staff page, its
     statistics and its exports."""

@@ -234,6 +234,55 @@ MATRIX = [
     ("outreach.calendar", "GET", "/kalender.ics", None, EVERYONE, 200),
     ("outreach.year_plan", "GET", "/arshjul", None, EVERYONE, 200),
     ("exports.chart", "GET", "/hoeringer/{draft_slug}/kommentarer-per-dag.png", None, CASE_OFFICERS, 200),
+    ("meetings.bodies", "GET", "/politikk", None, EVERYONE, 200),
+    ("meetings.body", "GET", "/politikk/{body_slug}", None, EVERYONE, 200),
+    ("meetings.meeting", "GET", "/moter/{meeting}", None, EVERYONE, 200),
+    ("meetings.meeting", "GET", "/moter/{draft_meeting}", None, CASE_OFFICERS, 200),
+    ("meetings.document", "GET", "/moter/dokumenter/{meeting_document}/sakliste.pdf", None, EVERYONE, 200),
+    ("meetings.document", "GET", "/moter/dokumenter/{draft_meeting_document}/utkast.pdf", None, CASE_OFFICERS, 200),
+    ("meetings.follow", "POST", "/politikk/{body_slug}/folg", {"follow": "1"}, PARTICIPANTS, 303),
+    ("meetings.unsubscribe", "GET", "/politikk/avmelding/{body_unsubscribe_token}", None, EVERYONE, 200),
+    ("meetings.unsubscribe", "POST", "/politikk/avmelding/{body_unsubscribe_token}", {}, EVERYONE, 200),
+    ("meetings.manage_bodies", "GET", "/saksbehandling/politikk", None, CASE_OFFICERS, 200),
+    ("meetings.new_body", "GET", "/saksbehandling/politikk/ny", None, CASE_OFFICERS, 200),
+    ("meetings.new_body", "POST", "/saksbehandling/politikk/ny", {"name": "Nytt utvalg", "kind": "utvalg"},
+     CASE_OFFICERS, 303),
+    ("meetings.edit_body", "GET", "/saksbehandling/politikk/{body_slug}", None, CASE_OFFICERS, 200),
+    ("meetings.edit_body", "POST", "/saksbehandling/politikk/{body_slug}", {"name": "Endret", "kind": "formannskap"},
+     CASE_OFFICERS, 303),
+    ("meetings.add_member", "POST", "/saksbehandling/politikk/{body_slug}/medlemmer", {"name": "Ny", "role": "medlem"},
+     CASE_OFFICERS, 303),
+    ("meetings.edit_member", "GET", "/saksbehandling/medlemmer/{member}", None, CASE_OFFICERS, 200),
+    ("meetings.edit_member", "POST", "/saksbehandling/medlemmer/{member}", {"name": "Ola Leder", "role": "nestleder"},
+     CASE_OFFICERS, 303),
+    ("meetings.remove_member", "POST", "/saksbehandling/medlemmer/{member}/slett", {}, CASE_OFFICERS, 303),
+    ("meetings.new_meeting", "GET", "/saksbehandling/politikk/{body_slug}/moter/ny", None, CASE_OFFICERS, 200),
+    ("meetings.new_meeting", "POST", "/saksbehandling/politikk/{body_slug}/moter/ny",
+     {"starts_at": "2199-01-01T18:00", "place": "Rådhuset", "status": "planned"}, CASE_OFFICERS, 303),
+    ("meetings.edit_meeting", "GET", "/saksbehandling/moter/{meeting}", None, CASE_OFFICERS, 200),
+    ("meetings.edit_meeting", "POST", "/saksbehandling/moter/{meeting}",
+     {"starts_at": "2199-01-01T18:00", "place": "Rådhuset", "status": "planned"}, CASE_OFFICERS, 303),
+    ("meetings.publish_agenda", "POST", "/saksbehandling/moter/{draft_meeting}/publiser", {}, CASE_OFFICERS, 303),
+    ("meetings.new_item", "GET", "/saksbehandling/moter/{meeting}/saker/ny", None, CASE_OFFICERS, 200),
+    ("meetings.new_item", "POST", "/saksbehandling/moter/{meeting}/saker/ny", {"title": "Ny sak", "consultation": ""},
+     CASE_OFFICERS, 303),
+    ("meetings.edit_item", "GET", "/saksbehandling/saker/{agenda_item}", None, CASE_OFFICERS, 200),
+    ("meetings.edit_item", "POST", "/saksbehandling/saker/{agenda_item}", {"title": "Endret", "consultation": ""},
+     CASE_OFFICERS, 303),
+    ("meetings.remove_item", "POST", "/saksbehandling/saker/{agenda_item}/slett", {}, CASE_OFFICERS, 303),
+    ("meetings.minutes", "GET", "/saksbehandling/moter/{meeting}/protokoll", None, CASE_OFFICERS, 200),
+    ("meetings.minutes", "POST", "/saksbehandling/moter/{meeting}/protokoll", {"minutes": "Protokoll", "approved_on": ""},
+     CASE_OFFICERS, 303),
+    ("meetings.upload_document", "POST", "/saksbehandling/moter/{meeting}/dokumenter", {"title": "x"},
+     CASE_OFFICERS, 303),
+    ("meetings.delete_document", "POST", "/saksbehandling/motedokumenter/{meeting_document}/slett", {},
+     CASE_OFFICERS, 303),
+    ("outreach.meetings_feed", "GET", "/moter.atom", None, EVERYONE, 200),
+    ("outreach.body_feed", "GET", "/politikk/{body_slug}/feed.atom", None, EVERYONE, 200),
+    ("api.bodies", "GET", "/api/v1/bodies", None, EVERYONE, 200),
+    ("api.body_meetings", "GET", "/api/v1/bodies/{body_slug}/meetings", None, EVERYONE, 200),
+    ("api.meeting", "GET", "/api/v1/meetings/{meeting}", None, EVERYONE, 200),
+    ("api.meeting", "GET", "/api/v1/meetings/{draft_meeting}", None, set(), 200),
 ]
 
 
@@ -309,6 +358,8 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         db.session.add_all(themes)
         db.session.commit()
         theme_ids = [theme.id for theme in themes]
+        meeting_values = _meeting_scene(users["admin"].id, io.BytesIO(pdf_bytes("sakliste")),
+                                        io.BytesIO(pdf_bytes("utkast til sakliste")))
     values = {
         "slug": consultation.slug, "draft_slug": draft.slug, "consultation_id": consultation.id,
         "other_comment": make_comment(consultation, other_author, "Et innlegg").id,
@@ -318,9 +369,36 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         "unsubscribe_token": unsubscribe_token, "verify_token": verify_token, "reset_token": reset_token,
         "sign_in_token": sign_in,
         "draft_document": draft_document_id, **alert_tokens,
+        **meeting_values,
     }
     own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}
     return values, users, own
+
+
+def _meeting_scene(admin_id: int, document: io.BytesIO, draft_document: io.BytesIO) -> dict:
+    """A body with a member, a meeting with a published agenda and one without, each with
+    an agenda item and a document (inside the app context)."""
+    from hoering.accounts.models import User
+    from hoering.meetings import agenda, following, services
+    from hoering.timeutil import utcnow
+
+    admin = db.session.get(User, admin_id)
+    body = services.save_body(admin, None, name="Formannskapet", kind="formannskap")
+    member = services.add_member(admin, body, name="Ola Leder", role="leder")
+    ids = {}
+    for key, published, upload in (("meeting", True, document), ("draft_meeting", False, draft_document)):
+        meeting = services.save_meeting(admin, body, None, starts_at=utcnow() + dt.timedelta(days=3), place="Rådhuset",
+                                        status="planned")
+        item = agenda.save_item(admin, meeting, None, number="PS 1/26", title="Budsjett")
+        name = "sakliste.pdf" if published else "utkast.pdf"
+        ids[key], ids[f"{key}_document"] = meeting.id, agenda.add_document(admin, meeting, None, upload, name).id
+        ids[f"{key}_item"] = item.id
+        if published:
+            services.publish_agenda(admin, services.get_meeting(meeting.id))
+    return {"body_slug": body.slug, "member": member.id, "meeting": ids["meeting"],
+            "draft_meeting": ids["draft_meeting"], "meeting_document": ids["meeting_document"],
+            "draft_meeting_document": ids["draft_meeting_document"], "agenda_item": ids["meeting_item"],
+            "body_unsubscribe_token": following.unsubscribe_token(admin_id, body.id)}
 
 
 def snapshot(app) -> dict:

@@ -156,6 +156,50 @@ def _lifted(cast: Cast) -> None:
     lift_ban(ban, cast.user("moderator"))
 
 
+def _meeting(cast: Cast):
+    from hoering.meetings.services import save_body, save_meeting
+
+    officer = cast.user("officer")
+    body = save_body(officer, None, name="Formannskapet", kind="formannskap")
+    return save_meeting(officer, body, None, starts_at=utcnow() - dt.timedelta(hours=2), place="Rådhuset",
+                        status="planned")
+
+
+@scene("MeetingSaved")
+def _meeting_saved(cast: Cast) -> None:
+    _meeting(cast)
+
+
+def _published_agenda(cast: Cast):
+    from hoering.meetings.agenda import save_item
+    from hoering.meetings.services import publish_agenda
+
+    meeting = _meeting(cast)
+    save_item(cast.user("officer"), meeting, None, title="Budsjett", number="PS 1/26")
+    publish_agenda(cast.user("officer"), meeting)
+    return meeting
+
+
+@scene("AgendaPublished")
+def _agenda_published(cast: Cast) -> None:
+    _published_agenda(cast)
+
+
+@scene("MinutesApproved")
+def _minutes_approved(cast: Cast) -> None:
+    from hoering.meetings.services import save_minutes
+
+    save_minutes(cast.user("officer"), _published_agenda(cast), markdown="Protokollen.", approved_on=oslo_today())
+
+
+@scene("AgendaItemSaved")
+def _agenda_item_saved(cast: Cast) -> None:
+    from hoering.meetings.agenda import save_item
+
+    save_item(cast.user("officer"), _meeting(cast), None, title="Ny skolevei", number="PS 1/26",
+              case_number="2026/12", consultation_id=cast.consultation().id)
+
+
 def test_every_event_has_a_scene(app):
     assert sorted(SCENES) == sorted(eventlog.EVENT_TYPES)
 

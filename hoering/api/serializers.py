@@ -93,3 +93,52 @@ def comment_json(comment: Comment) -> dict:
         "url": site_url_for("comments.permalink", comment_id=comment.id),
         "replies": [],
     }
+
+
+def body_json(body, detail: bool = False) -> dict:
+    """A political body; with ``detail``, its members (name, role, party)."""
+    data = {
+        "slug": body.slug,
+        "name": body.name,
+        "kind": body.kind,
+        "description": body.description or None,
+        "portal_url": body.portal_url or None,
+        "url": site_url_for("meetings.body", slug=body.slug),
+        "meetings_url": site_url_for("api.body_meetings", slug=body.slug),
+    }
+    if detail:
+        data["members"] = [{"name": m.name, "role": m.role, "party": m.party or None} for m in body.members]
+    return data
+
+
+def meeting_json(meeting, documents=(), detail: bool = False) -> dict:
+    """A meeting whose agenda is published. Times are ISO 8601 in UTC; with ``detail``,
+    its agenda items (with their documents, linked consultation and decision), documents
+    and the minutes once approved (``minutes_html``, sanitized)."""
+    data = {
+        "id": meeting.id,
+        "body": meeting.body.slug,
+        "starts_at": _iso(meeting.starts_at),
+        "place": meeting.place or None,
+        "status": meeting.status,
+        "agenda_published_at": _iso(meeting.agenda_published_at),
+        "minutes_approved_on": meeting.minutes_approved_on.isoformat() if meeting.minutes_public else None,
+        "url": site_url_for("meetings.meeting", meeting_id=meeting.id),
+        "api_url": site_url_for("api.meeting", meeting_id=meeting.id),
+    }
+    if detail:
+        def document(d) -> dict:
+            return {"title": d.title, "filename": d.filename, "mime": d.mime, "size": d.size,
+                    "url": site_url_for("meetings.document", document_id=d.id, filename=d.filename)}
+
+        data["documents"] = [document(d) for d in documents if d.agenda_item_id is None]
+        data["items"] = [{
+            "id": item.id, "number": item.number or None, "title": item.title,
+            "case_number": item.case_number or None, "description": item.description or None,
+            "decision": item.decision_text or None,
+            "consultation": site_url_for("api.consultation", slug=item.consultation.slug)
+            if item.consultation is not None and item.consultation.published_at is not None else None,
+            "documents": [document(d) for d in documents if d.agenda_item_id == item.id],
+        } for item in meeting.items]
+        data["minutes_html"] = meeting.minutes_html if meeting.minutes_public else None
+    return data

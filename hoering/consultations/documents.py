@@ -25,6 +25,7 @@ from hoering.archives import ArchiveDamaged, ArchiveLimits, ArchiveTooLarge, ope
 from hoering.consultations.models import Consultation, Document
 from hoering.exceptions import Unavailable, ValidationFailed
 from hoering.extensions import db
+from hoering.meetings.models import MeetingDocument
 from hoering.sanitize import contains_bidi_controls, normalize_line
 from hoering.storage import StorageError, StoredFile, get_storage
 
@@ -85,6 +86,35 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
     title = normalize_line(title or "")[:200]
     if contains_bidi_controls(title):
         raise ValidationFailed(_l("The title cannot contain characters that reverse the direction of text."))
+    content_hash, size, mime = store_upload(stream)
+    existing = db.session.scalar(sa.select(Document).where(
+        Document.consultation_id == consultation.id, Document.content_hash == content_hash))
+    if existing is not None:
+        return existing, False
+    name = clean_filename(filename, ACCEPTED_TYPES[mime])
+    document = Document(consultation_id=consultation.id, title=title or name.rsplit(".", 1)[0], filename=name,
+                        content_hash=content_hash, size=size, mime=mime, uploaded_by_id=user.id if user else None)
+    db.session.add(document)
+    db.session.commit()
+    return document, True
+
+
+def store_upload(stream) -> tuple[str, int, str]:
+    """Check an uploaded file and put it in the document store (:mod:`hoering.storage`)
+    under its SHA-256; used for consultations' and meetings' documents alike.
+
+    Args:
+        stream: a binary file object (the upload), read in chunks.
+
+    Returns:
+        ``(content hash as hex, size in bytes, MIME type found in the content)``.
+
+    Raises:
+        ValidationFailed: empty, larger than ``DOCUMENT_MAX_BYTES``, a type not accepted,
+            or an office file that unpacks past the ``DOCUMENT_ZIP_*`` caps or cannot be
+            unpacked. Nothing is stored.
+        Unavailable: the document store cannot take the file just now.
+    """
     limit = current_app.config["DOCUMENT_MAX_BYTES"]
     store = get_storage()
     temporary, content_hash, size, head = _stage_upload(stream, store.staging_dir(), limit)
@@ -102,16 +132,7 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
         raise Unavailable(STORE_UNAVAILABLE) from error
     finally:
         _remove_quietly(temporary)
-    existing = db.session.scalar(sa.select(Document).where(
-        Document.consultation_id == consultation.id, Document.content_hash == content_hash))
-    if existing is not None:
-        return existing, False
-    name = clean_filename(filename, ACCEPTED_TYPES[mime])
-    document = Document(consultation_id=consultation.id, title=title or name.rsplit(".", 1)[0], filename=name,
-                        content_hash=content_hash, size=size, mime=mime, uploaded_by_id=user.id if user else None)
-    db.session.add(document)
-    db.session.commit()
-    return document, True
+    return content_hash, size, mime
 
 
 def _stage_upload(stream, folder: str | None, limit: int) -> tuple[str, str, int, bytes]:
@@ -229,15 +250,21 @@ def remove_document(document: Document) -> None:
     content_hash = document.content_hash
     db.session.delete(document)
     db.session.commit()
-    still_used = db.session.scalar(sa.select(Document.id).where(Document.content_hash == content_hash).limit(1))
-    if still_used is None:
+    if not hash_in_use(content_hash):
         try:
             get_storage().delete(content_hash)
         except StorageError as error:
             current_app.logger.warning("stored document left behind, unused: %s", error)
 
 
-def open_document(document: Document) -> StoredFile:
+def hash_in_use(content_hash: str) -> bool:
+    """Whether a consultation's or a meeting's document still uses the stored file
+    ``content_hash`` (a file is deleted from the store only when none does)."""
+    return any(db.session.scalar(sa.select(model.id).where(model.content_hash == content_hash).limit(1)) is not None
+               for model in (Document, MeetingDocument))
+
+
+def open_document(document: Document | MeetingDocument) -> StoredFile:
     """The stored file of ``document``, to be read as a stream and closed.
 
     Raises:

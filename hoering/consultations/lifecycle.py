@@ -109,6 +109,37 @@ def record_decision(consultation: Consultation, user, text: str, url: str, decid
     db.session.commit()
 
 
+def take_from_meeting(consultation: Consultation, *, body_name: str, meeting_at: dt.datetime | None,
+                      decision_text: str, decision_url: str) -> bool:
+    """Bring the consultation's political body, meeting time and decision in step with the
+    agenda item that decides its case (the agenda item is the source once linked:
+    docs/CASE_OFFICERS.md, "Political bodies and meetings"). A decision is taken over only
+    when the item has one; its day is the meeting's. No commit: the caller's transaction
+    (a subscriber of the meetings' events) holds it.
+
+    Args:
+        body_name: the body's name, shown as the consultation's political body.
+        meeting_at: when the meeting starts (aware UTC), or None.
+        decision_text: the item's decision (plain text), or "" while undecided.
+        decision_url: the meeting page's address, linked as "Read the decision".
+
+    Returns:
+        True when a new or changed decision was recorded (a :class:`ConsultationDecided`
+        event is announced, so followers are told).
+    """
+    consultation.political_body = body_name[:200]
+    consultation.meeting_at = meeting_at
+    if not decision_text or meeting_at is None:
+        return False
+    if consultation.decision_text == decision_text and consultation.decision_url == decision_url:
+        return False
+    consultation.decision_text, consultation.decision_url = decision_text[:DECISION_MAX_LENGTH], decision_url[:500]
+    consultation.decided_at = end_of_oslo_day(to_oslo(meeting_at).date()) - dt.timedelta(hours=12)  # noon that day
+    _log(consultation, None, "decision", reason="agenda item", new=to_oslo(meeting_at).date().isoformat())
+    announce(ConsultationDecided(consultation.id))
+    return True
+
+
 def set_archived(consultation: Consultation, user, archived: bool) -> None:
     """Archive (off the front page, still readable at its address) or bring back.
 

@@ -23,6 +23,7 @@ from hoering.errors import render_error
 from hoering.exceptions import ServiceError, Unavailable, ValidationFailed
 from hoering.extensions import csrf, db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, submit
+from hoering.meetings import services as meeting_services
 from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
 from hoering.security import carries_a_login
@@ -111,6 +112,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         **_theme_tools(consultation, list(thread_page.by_id)),
         events=lifecycle_services.public_events(consultation),
         documents=document_services.documents_of(consultation.id),
+        decision_item=meeting_services.decision_item_for(consultation.id),
         following=notification_services.is_following(current_user, consultation.id),
         page_url=site_url_for("consultations.detail", slug=consultation.slug),
         share=share_links(consultation, site_url_for("consultations.detail", slug=consultation.slug)),
@@ -277,6 +279,7 @@ def lifecycle(slug: str):
             flash(_LIFECYCLE_DONE.get(action, _("Saved.")), "success")
             return redirect(url_for("consultations.lifecycle", slug=slug), code=303)
     return render_template("consultations/lifecycle.html", consultation=consultation,
+                           decision_item=meeting_services.decision_item_for(consultation.id),
                            history=lifecycle_services.history(consultation), form=request.form), status
 
 

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
 from hoering.i18n import current_language_code
+from hoering.meetings import services as meeting_services
+from hoering.meetings.models import Body, Meeting, MeetingStatus
 from hoering.sanitize import xml_safe
 from hoering.summaries.services import summary_of
 from hoering.timeutil import OSLO, to_oslo
@@ -107,11 +110,21 @@ def consultation_feed(consultation: Consultation) -> bytes:
 
 @dataclass
 class Event:
-    """A dated event of a consultation: it opens, its deadline, the meeting that decides."""
+    """A dated event of a consultation (it opens, its deadline, the meeting that decides)
+    or a political body's meeting (``kind`` "body_meeting", ``meeting`` set, no
+    consultation)."""
 
-    kind: str  # "opens", "deadline", "meeting"
-    consultation: Consultation
+    kind: str  # "opens", "deadline", "meeting", "body_meeting"
+    consultation: Consultation | None
     when: dt.datetime | dt.date
+    meeting: Meeting | None = None
+
+    @property
+    def url(self) -> str:
+        """The page the event links to (relative to the site)."""
+        if self.meeting is not None:
+            return url_for("meetings.meeting", meeting_id=self.meeting.id)
+        return url_for("consultations.detail", slug=self.consultation.slug)
 
     @property
     def day(self) -> dt.date:
@@ -120,6 +133,11 @@ class Event:
 
     @property
     def label(self) -> str:
+        """What the event is, in the reader's language."""
+        if self.meeting is not None:
+            if self.meeting.status == MeetingStatus.CANCELLED.value:
+                return _("Cancelled: meeting of %(body)s", body=self.meeting.body.name)
+            return _("Meeting of %(body)s", body=self.meeting.body.name)
         if self.kind == "opens":
             return _("Opens: %(title)s", title=self.consultation.title)
         if self.kind == "deadline":
@@ -131,19 +149,22 @@ class Event:
 
 
 def events(year: int | None = None) -> list[Event]:
-    """Openings, deadlines and decisions of the published consultations, by day (optionally
-    only those of one year, Oslo time). A decision is on the day it was recorded as made,
-    else on the planned meeting's day."""
+    """Openings, deadlines and decisions of the published consultations, and the meetings
+    of the political bodies whose agenda is published, by day (optionally only those of
+    one year, Oslo time). A decision is on the day it was recorded as made, else on the
+    planned meeting's day."""
     found = []
     for consultation in published_consultations():
         found.append(Event("opens", consultation, consultation.opens_at))
         found.append(Event("deadline", consultation, consultation.deadline))
         if consultation.decided_at or consultation.meeting_at:
             found.append(Event("meeting", consultation, consultation.decided_at or consultation.meeting_at))
+    found.extend(Event("body_meeting", None, meeting.starts_at, meeting)
+                 for meeting in meeting_services.meetings_of(None))
     if year is not None:
         found = [event for event in found if event.day.year == year]
-    order = {"opens": 0, "deadline": 1, "meeting": 2}
-    return sorted(found, key=lambda e: (e.day, order[e.kind], e.consultation.title))
+    order = {"opens": 0, "deadline": 1, "meeting": 2, "body_meeting": 3}
+    return sorted(found, key=lambda e: (e.day, order[e.kind], e.label))
 
 
 def calendar() -> bytes:
@@ -158,6 +179,9 @@ def calendar() -> bytes:
     cal.add("x-wr-timezone", "Europe/Oslo")
     host = site_url_for("consultations.index").split("//", 1)[-1].split("/", 1)[0]
     for event in events():
+        if event.meeting is not None:
+            cal.add_component(_meeting_component(event.meeting, host))
+            continue
         item = CalendarEvent()
         item.add("uid", f"{event.kind}-{event.consultation.id}@{host}")
         item.add("summary", xml_safe(event.label))
@@ -176,6 +200,58 @@ def calendar() -> bytes:
         cal.add_component(item)
     cal.add_missing_timezones()  # a VTIMEZONE for Europe/Oslo, as RFC 5545 asks
     return cal.to_ical()
+
+
+#: How long a meeting is shown in the calendar, in hours (its end is not recorded).
+MEETING_HOURS = 3
+
+
+def _meeting_component(meeting: Meeting, host: str):
+    """A VEVENT for a body's meeting: its start in Oslo time, :data:`MEETING_HOURS` long,
+    CANCELLED when cancelled (RFC 5545 §3.8.1.11)."""
+    from icalendar import Event as CalendarEvent
+
+    item = CalendarEvent()
+    item.add("uid", f"body-meeting-{meeting.id}@{host}")
+    item.add("summary", xml_safe(_("Meeting of %(body)s", body=meeting.body.name)))
+    item.add("url", site_url_for("meetings.meeting", meeting_id=meeting.id))
+    item.add("dtstamp", meeting.updated_at)
+    start = meeting.starts_at.astimezone(OSLO)
+    item.add("dtstart", start)
+    item.add("dtend", start + dt.timedelta(hours=MEETING_HOURS))
+    if meeting.place:
+        item.add("location", xml_safe(meeting.place))
+    item.add("status", "CANCELLED" if meeting.status == MeetingStatus.CANCELLED.value else "CONFIRMED")
+    item.add("description", xml_safe("\n".join(f"{i.number} {i.title}".strip() for i in meeting.items)))
+    return item
+
+
+def meetings_feed(body: Body | None = None) -> bytes:
+    """The Atom feed of the meetings whose agenda is published, of one body or of all,
+    latest first: each meeting with its agenda, and its minutes once approved."""
+    meetings = meeting_services.meetings_of(body.id if body else None)
+    meetings = sorted(meetings, key=lambda m: (m.updated_at, m.id), reverse=True)[:FEED_ENTRIES]
+    if body is None:
+        title, link = _("Meetings of the political bodies"), site_url_for("meetings.bodies")
+        self_link = site_url_for("outreach.meetings_feed")
+    else:
+        title, link = _("Meetings of %(body)s", body=body.name), site_url_for("meetings.body", slug=body.slug)
+        self_link = site_url_for("outreach.body_feed", slug=body.slug)
+    feed = _feed(title, link, self_link, max((m.updated_at for m in meetings), default=None))
+    for meeting in reversed(meetings):
+        url = site_url_for("meetings.meeting", meeting_id=meeting.id)
+        entry = feed.add_entry()
+        entry.id(url)
+        when = format_datetime(meeting.starts_at, "short")
+        entry.title(xml_safe(_("Meeting of %(body)s, %(when)s", body=meeting.body.name, when=when)))
+        entry.link(href=url)
+        entry.published(meeting.agenda_published_at)
+        entry.updated(meeting.updated_at)
+        lines = [f"{item.number} {item.title}".strip() for item in meeting.items]
+        if meeting.minutes_public:
+            lines.append(_("The minutes are approved."))
+        entry.content(xml_safe("\n".join(lines)), type="text")
+    return feed.atom_str(pretty=True)
 
 
 def share_links(consultation: Consultation, url: str) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Response, abort, render_template, request
 
 from hoering.consultations import services as consultation_services
+from hoering.meetings import services as meeting_services
 from hoering.outreach import bp, services
 from hoering.timeutil import oslo_today
 
@@ -31,6 +32,21 @@ def consultation_feed(slug: str):
     if consultation is None or consultation.published_at is None:
         abort(404)
     return _cached(services.consultation_feed(consultation), "application/atom+xml")
+
+
+@bp.get("/moter.atom")
+def meetings_feed():
+    """Atom feed of the meetings of every political body (those with a published agenda)."""
+    return _cached(services.meetings_feed(), "application/atom+xml")
+
+
+@bp.get("/politikk/<slug>/feed.atom")
+def body_feed(slug: str):
+    """Atom feed of one political body's meetings."""
+    body = meeting_services.get_body_by_slug(slug)
+    if body is None:
+        abort(404)
+    return _cached(services.meetings_feed(body), "application/atom+xml")
 
 
 @bp.get("/kalender.ics")

@@ -32,8 +32,10 @@ from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import BEFORE_COMMIT, db
 from hoering.sanitize import markdown_html
+from hoering.search import meetings as meeting_search
 from hoering.search import postgresql
 from hoering.search.backend import IndexDocument, SearchIndex
+from hoering.search.meetings import NO_CONSULTATION, meeting_document
 from hoering.search.models import IndexTask
 from hoering.search.querying import Scope, SearchResult, matching_ids, prepare_query_text
 from hoering.search.querying import search as backend_search
@@ -135,9 +137,11 @@ def process_pending(max_rounds: int = 100) -> int:
 
 
 def _resolve(tasks) -> tuple[list[IndexDocument], list[str]]:
-    comment_ids, consultation_ids = set(), set()
+    comment_ids, consultation_ids, meeting_ids = set(), set(), set()
     for task in tasks:
-        if task.doc_type == "comment":
+        if task.doc_type == "meeting":
+            meeting_ids.add(task.doc_id)
+        elif task.doc_type == "comment":
             comment_ids.add(task.doc_id)
         elif task.doc_type == "consultation":
             consultation_ids.add(task.doc_id)
@@ -164,7 +168,8 @@ def _resolve(tasks) -> tuple[list[IndexDocument], list[str]]:
             deletes.append(f"consultation:{consultation_id}")
         else:
             upserts.append(consultation_document(consultation))
-    return upserts, deletes
+    meeting_upserts, meeting_deletes = meeting_search.resolve(meeting_ids)
+    return upserts + meeting_upserts, deletes + meeting_deletes
 
 
 def _inserted_comments(tasks, comment_ids: set[int]) -> dict[int, Comment]:
@@ -225,6 +230,8 @@ def all_documents() -> Iterator[IndexDocument]:
     """Every document the index should hold, read from the database in batches."""
     for consultation in db.session.scalars(sa.select(Consultation)):
         yield consultation_document(consultation)
+    for meeting in meeting_search.public_meetings():
+        yield meeting_document(meeting)
     last = 0
     while True:
         rows = db.session.scalars(
@@ -310,17 +317,18 @@ class SearchFilters:
     since: dt.date | None = None
     until: dt.date | None = None
     state: str | None = None  # comment state; staff only
-    doc_type: str | None = None  # comment or consultation
+    doc_type: str | None = None  # comment, consultation or meeting
     theme_id: int | None = None  # comments tagged with this theme; staff only
 
 
 def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 1, per_page: int = 20,
            sort: str = "relevance", staff_scope: bool | None = None) -> SearchResult:
-    """Search consultations and comments as ``viewer`` may see them.
+    """Search consultations, comments and meetings as ``viewer`` may see them.
 
-    The public sees published consultations and their published comments; moderators also
-    pending, hidden and rejected comments (``staff_scope``, default: whether the viewer
-    may moderate).
+    The public sees published consultations and their published comments, and the meetings
+    whose agenda is published (with minutes once approved); moderators also pending,
+    hidden and rejected comments (``staff_scope``, default: whether the viewer may
+    moderate). ``counts`` tells consultations, comments and meetings apart.
     """
     filters = filters or SearchFilters()
     staff = permissions.can_moderate(viewer) if staff_scope is None else staff_scope
@@ -328,6 +336,20 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
     if scope is None:
         prepared, truncated = prepare_query_text(text)
         return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
+    result = _search_in(text, scope, page, per_page, sort)
+    if "meeting" in scope.doc_types and result.total:
+        # The backends count consultations and the rest; the meetings among the rest are
+        # counted by a second search of the meetings alone (there are few).
+        meetings = _search_in(text, replace(scope, doc_types=frozenset({"meeting"})), 1, 1, sort).total
+        if meetings:
+            counts = dict(result.counts)
+            counts["comment"] = max(0, counts.get("comment", 0) - meetings)
+            counts["meeting"] = meetings
+            result = replace(result, counts=counts)
+    return result
+
+
+def _search_in(text: str, scope: Scope, page: int, per_page: int, sort: str) -> SearchResult:
     if in_database():
         return postgresql.search(text, scope=scope, page=page, per_page=per_page, sort=sort,
                                  count_limit=int(current_app.config.get("SEARCH_COUNT_LIMIT") or 1000))
@@ -343,12 +365,18 @@ def _scope(filters: SearchFilters, staff: bool) -> Scope | None:
     allowed = [c.id for c in consultations]
     if filters.consultation_id is not None:
         allowed = [i for i in allowed if i == filters.consultation_id]
+    # Meetings belong to no consultation: found unless the search is of one consultation,
+    # of consultations in one status, or of one kind of document other than meetings.
+    with_meetings = filters.consultation_id is None and not filters.status and not (
+        staff and filters.theme_id is not None) and filters.doc_type in (None, "meeting")
+    if with_meetings:
+        allowed.append(NO_CONSULTATION)
     if not allowed:
         return None
     states = STAFF_STATES if staff else (CommentState.PUBLISHED.value,)
     if staff and filters.state in STAFF_STATES:
         states = (filters.state,)
-    doc_types = {"comment", "consultation"}
+    doc_types = {"comment", "consultation", "meeting"} if with_meetings else {"comment", "consultation"}
     if filters.doc_type in doc_types:
         doc_types = {filters.doc_type}
     start = end = None

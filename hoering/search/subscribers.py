@@ -14,6 +14,7 @@ from hoering.events import (
     CommentPosted,
     CommentPublished,
     ConsultationSaved,
+    MeetingSaved,
     UserDeleted,
     UserRenamed,
     subscriber,
@@ -83,3 +84,18 @@ def write_comment_documents_of_user(event) -> None:
     transaction."""
     if in_database():
         _comments_of_user(event)
+
+
+@subscriber(MeetingSaved)
+def index_meeting(event: MeetingSaved) -> None:
+    """A meeting, its agenda or its minutes changed: index it again (or drop it while its
+    agenda is not published)."""
+    if not in_database():
+        enqueue("meeting", event.meeting_id)
+
+
+@transaction_subscriber(MeetingSaved)
+def write_meeting_document(event: MeetingSaved) -> None:
+    """PostgreSQL backend: the meeting's search document, written in the same transaction."""
+    if in_database():
+        enqueue("meeting", event.meeting_id)

@@ -10,7 +10,7 @@ import feedparser
 from icalendar import Calendar
 
 from hoering.extensions import db
-from hoering.timeutil import OSLO
+from hoering.timeutil import OSLO, oslo_today
 from tests.conftest import csrf_token_from
 
 
@@ -157,17 +157,18 @@ def test_case_officers_set_hashtag_body_and_meeting(browser_for, make_consultati
     consultation = make_consultation()
     officer = browser_for("case_officer")
     url = f"/saksbehandling/hoeringer/{consultation.slug}/rediger"
+    meeting_day = oslo_today() + dt.timedelta(days=30)
     page = officer.get(url).get_data(as_text=True)
     form = dict(re.findall(r'name="(title|summary|language|moderation_mode|opens_at|deadline)"[^>]*value="([^"]*)"',
                            page))
     form.update({"summary": "Sammendrag", "language": "nb", "moderation_mode": "post", "publish": "y",
-                 "hashtag": "to ord", "political_body": "formannskapet", "meeting_at": "2026-06-10T18:00"})
+                 "hashtag": "to ord", "political_body": "formannskapet", "meeting_at": f"{meeting_day}T18:00"})
     refused = officer.submit(url, data=form)
     assert refused.status_code == 422 and "to ord" in refused.get_data(as_text=True)
     form["hashtag"] = "#FjordvikVei"
     assert officer.submit(url, data=form).status_code == 303
     public = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
-    assert "#FjordvikVei" in public and "formannskapet" in public and "10.06.2026, 18:00" in public
+    assert "#FjordvikVei" in public and "formannskapet" in public and f"{meeting_day:%d.%m.%Y}, 18:00" in public
 
 
 def test_control_characters_and_a_forged_host_do_not_reach_feeds(browser_for, make_consultation, client, app,
