@@ -280,3 +280,23 @@ class BanLifted(DomainEvent):
     user_id: int
     ban_id: int
     restored_comments: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class ResponseReceived(DomainEvent):
+    """A formal response (høringssvar) was sent on the web or registered by a case officer;
+    ``channel`` is "web", "letter" or "email"."""
+
+    response_id: int
+    consultation_id: int
+    channel: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ResponseScreened(DomainEvent):
+    """A case officer decided whether and how a formal response is published; ``decision``
+    is the state after it ("published", "redacted", "held_back")."""
+
+    response_id: int
+    consultation_id: int
+    decision: str

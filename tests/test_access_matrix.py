@@ -200,6 +200,22 @@ MATRIX = [
     ("outreach.calendar", "GET", "/kalender.ics", None, EVERYONE, 200),
     ("outreach.year_plan", "GET", "/arshjul", None, EVERYONE, 200),
     ("exports.chart", "GET", "/hoeringer/{draft_slug}/kommentarer-per-dag.png", None, CASE_OFFICERS, 200),
+    ("responses.send", "GET", "/hoeringer/{slug}/hoeringssvar/send", None, EVERYONE, 200),
+    ("responses.send", "POST", "/hoeringer/{slug}/hoeringssvar/send",
+     {"sender_name": "Kari", "sender_email": "kari@example.org", "text": "Svar", "consent": "yes"}, EVERYONE, 303),
+    ("responses.send", "GET", "/hoeringer/{draft_slug}/hoeringssvar/send", None, CASE_OFFICERS, 200),  # a preview
+    ("responses.receipt", "GET", "/hoeringssvar/kvittering/{response_token}", None, EVERYONE, 200),
+    ("responses.public_list", "GET", "/hoeringer/{slug}/hoeringssvar", None, EVERYONE, 200),
+    ("responses.attachment", "GET", "/hoeringssvar/vedlegg/{published_attachment}/svar.pdf", None, EVERYONE, 200),
+    ("responses.attachment", "GET", "/hoeringssvar/vedlegg/{response_attachment}/svar.pdf", None, CASE_OFFICERS, 200),
+    ("responses.staff_list", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar", None, CASE_OFFICERS, 200),
+    ("responses.register", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar/ny", None, CASE_OFFICERS, 200),
+    ("responses.register", "POST", "/saksbehandling/hoeringer/{slug}/hoeringssvar/ny",
+     {"channel": "letter", "received_on": "2026-01-02", "sender_name": "Per", "text": "Brev", "consent": "no"},
+     CASE_OFFICERS, 303),
+    ("responses.screen", "GET", "/saksbehandling/hoeringssvar/{response}", None, CASE_OFFICERS, 200),
+    ("responses.screen", "POST", "/saksbehandling/hoeringssvar/{response}", {"decision": "published"},
+     CASE_OFFICERS, 303),
 ]
 
 
@@ -215,8 +231,8 @@ def consultation_form() -> dict:
 
 @pytest.fixture
 def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch):
-    consultation = make_consultation()
-    draft = make_consultation(status="draft")
+    consultation = make_consultation(accepts_responses=True)
+    draft = make_consultation(status="draft", accepts_responses=True)
     other_author = make_user(name="Annen innbygger")
     users = {role: make_user(role="citizen" if role == "banned" else role) for role in ROLES if role != "anonymous"}
     moderator = users["moderator"]
@@ -250,6 +266,7 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         db.session.add_all(themes)
         db.session.commit()
         theme_ids = [theme.id for theme in themes]
+        responses = _responses(consultation.id)
     values = {
         "slug": consultation.slug, "draft_slug": draft.slug, "consultation_id": consultation.id,
         "other_comment": make_comment(consultation, other_author, "Et innlegg").id,
@@ -258,10 +275,33 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         "theme": theme_ids[0], "other_theme": theme_ids[1], "document": document_id,
         "unsubscribe_token": unsubscribe_token, "verify_token": verify_token, "reset_token": reset_token,
         "sign_in_token": sign_in,
-        "draft_document": draft_document_id,
+        "draft_document": draft_document_id, **responses,
     }
     own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}
     return values, users, own
+
+
+def _responses(consultation_id: int) -> dict:
+    """A response not yet screened with an attachment, and a published one with one."""
+    from hoering.consultations.documents import keep_staged, stage_checked
+    from hoering.responses.models import FormalResponse, ResponseAttachment
+    from tests.consultations.test_documents import pdf_bytes
+
+    made = {}
+    for number, state in ((1, "received"), (2, "published")):
+        staged = stage_checked(io.BytesIO(pdf_bytes(f"svar {number}")), 10**6, {"application/pdf": "pdf"}, "")
+        keep_staged(staged)
+        response = FormalResponse(
+            consultation_id=consultation_id, year=2026, number=number, reference=f"HS-2026-{number:04d}",
+            token=f"matrix-token-{number}-abcdefghijklmnopqrstuvwxyz", sender_name="Kari", text="Svar",
+            state=state, public_text="Svar" if state == "published" else "")
+        response.attachments.append(ResponseAttachment(filename="svar.pdf", content_hash=staged.content_hash,
+                                                       size=staged.size, mime="application/pdf"))
+        db.session.add(response)
+        db.session.commit()
+        made[state] = (response.id, response.attachments[0].id, response.token)
+    return {"response": made["received"][0], "response_attachment": made["received"][1],
+            "response_token": made["received"][2], "published_attachment": made["published"][1]}
 
 
 def snapshot(app) -> dict:

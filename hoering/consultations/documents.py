@@ -15,6 +15,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 
 import filetype
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from hoering.archives import ArchiveDamaged, ArchiveLimits, ArchiveTooLarge, ope
 from hoering.consultations.models import Consultation, Document
 from hoering.exceptions import Unavailable, ValidationFailed
 from hoering.extensions import db
+from hoering.responses.models import ResponseAttachment
 from hoering.sanitize import contains_bidi_controls, normalize_line
 from hoering.storage import StorageError, StoredFile, get_storage
 
@@ -85,23 +87,11 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
     title = normalize_line(title or "")[:200]
     if contains_bidi_controls(title):
         raise ValidationFailed(_l("The title cannot contain characters that reverse the direction of text."))
-    limit = current_app.config["DOCUMENT_MAX_BYTES"]
-    store = get_storage()
-    temporary, content_hash, size, head = _stage_upload(stream, store.staging_dir(), limit)
-    try:
-        mime = detect_type(head) or (_office_type(temporary) if head.startswith(b"PK") else None)
-        if mime in OFFICE_PARTS and not _is_office_file(temporary, mime):
-            mime = None
-        if mime is None:
-            raise ValidationFailed(_l("Only PDF, Word (DOCX), OpenDocument text (ODT), Excel (XLSX), PNG and JPEG "
-                                      "files can be attached; the content of this file is none of these."))
-        with open(temporary, "rb") as checked:
-            store.put(content_hash, checked)
-    except StorageError as error:
-        current_app.logger.error("document not stored: %s", error)
-        raise Unavailable(STORE_UNAVAILABLE) from error
-    finally:
-        _remove_quietly(temporary)
+    staged = stage_checked(stream, current_app.config["DOCUMENT_MAX_BYTES"], ACCEPTED_TYPES, _l(
+        "Only PDF, Word (DOCX), OpenDocument text (ODT), Excel (XLSX), PNG and JPEG files can be attached; the "
+        "content of this file is none of these."))
+    keep_staged(staged)
+    content_hash, size, mime = staged.content_hash, staged.size, staged.mime
     existing = db.session.scalar(sa.select(Document).where(
         Document.consultation_id == consultation.id, Document.content_hash == content_hash))
     if existing is not None:
@@ -112,6 +102,69 @@ def add_document(consultation: Consultation, user, stream, filename: str, title:
     db.session.add(document)
     db.session.commit()
     return document, True
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An upload copied to a temporary file and checked: its path, SHA-256 (hex), size in
+    bytes and the MIME type found in its content."""
+
+    path: str
+    content_hash: str
+    size: int
+    mime: str
+
+
+def stage_checked(stream, limit: int, accepted: dict[str, str], refusal) -> StagedFile:
+    """Copy an upload to a temporary file and check its type from the content.
+
+    Args:
+        stream: a binary file object (the upload), read in chunks.
+        limit: the largest size accepted, in bytes.
+        accepted: the accepted types, MIME type → file name suffix (a subset of
+            :data:`ACCEPTED_TYPES`).
+        refusal: the message when the content is none of ``accepted``.
+
+    Returns:
+        The :class:`StagedFile`; hand it to :func:`keep_staged` or :func:`discard_staged`.
+
+    Raises:
+        ValidationFailed: empty, larger than ``limit``, another type, or an office file
+            that unpacks past the ``DOCUMENT_ZIP_*`` caps. The temporary file is removed.
+        Unavailable: the temporary file cannot be written.
+    """
+    temporary, content_hash, size, head = _stage_upload(stream, get_storage().staging_dir(), limit)
+    try:
+        mime = detect_type(head) or (_office_type(temporary) if head.startswith(b"PK") else None)
+        if mime in OFFICE_PARTS and not _is_office_file(temporary, mime):
+            mime = None
+        if mime not in accepted:
+            raise ValidationFailed(refusal)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+    return StagedFile(temporary, content_hash, size, mime)
+
+
+def keep_staged(staged: StagedFile) -> None:
+    """Put a checked upload into the document store under its hash; the temporary file goes.
+
+    Raises:
+        Unavailable: the store does not take it just now.
+    """
+    try:
+        with open(staged.path, "rb") as checked:
+            get_storage().put(staged.content_hash, checked)
+    except StorageError as error:
+        current_app.logger.error("document not stored: %s", error)
+        raise Unavailable(STORE_UNAVAILABLE) from error
+    finally:
+        _remove_quietly(staged.path)
+
+
+def discard_staged(staged: StagedFile) -> None:
+    """Remove a checked upload's temporary file without storing it."""
+    _remove_quietly(staged.path)
 
 
 def _stage_upload(stream, folder: str | None, limit: int) -> tuple[str, str, int, bytes]:
@@ -230,6 +283,9 @@ def remove_document(document: Document) -> None:
     db.session.delete(document)
     db.session.commit()
     still_used = db.session.scalar(sa.select(Document.id).where(Document.content_hash == content_hash).limit(1))
+    if still_used is None:  # a formal response's attachment may be the same file
+        still_used = db.session.scalar(sa.select(ResponseAttachment.id)
+                                       .where(ResponseAttachment.content_hash == content_hash).limit(1))
     if still_used is None:
         try:
             get_storage().delete(content_hash)

@@ -75,6 +75,10 @@ class ConsultationForm(Form):
         _l("Meeting that decides (Oslo time)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional()], description=_l("Shown on the page, in the calendar and on the year plan. Optional."),
     )
+    accepts_responses = BooleanField(
+        _l("Takes formal responses (høringssvar)"),
+        description=_l("Persons and organisations can then send a formal response with attachments next to the "
+                       "comments; you screen each before it is published."))
     publish = BooleanField(_l("Published (visible to the public)"))
     submit = SubmitField(_l("Save"))
 

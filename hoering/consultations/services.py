@@ -76,6 +76,7 @@ class ConsultationData:
     hashtag: str = ""
     political_body: str = ""
     meeting_at: dt.datetime | None = None  # aware UTC
+    accepts_responses: bool = False
 
 
 def _validate(data: ConsultationData) -> None:
@@ -106,6 +107,7 @@ def _apply(consultation: Consultation, data: ConsultationData) -> None:
     consultation.hashtag = data.hashtag.strip().lstrip("#")
     consultation.political_body = normalize_line(data.political_body)
     consultation.meeting_at = data.meeting_at
+    consultation.accepts_responses = bool(data.accepts_responses)
     if data.publish and consultation.published_at is None:
         consultation.published_at = utcnow()
     elif not data.publish:

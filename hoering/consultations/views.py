@@ -25,6 +25,7 @@ from hoering.extensions import csrf, db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, submit
 from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
+from hoering.responses import services as response_services
 from hoering.security import carries_a_login
 from hoering.storage import NotStored, StorageError
 from hoering.summaries import services as summary_services
@@ -112,6 +113,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         events=lifecycle_services.public_events(consultation),
         documents=document_services.documents_of(consultation.id),
         following=notification_services.is_following(current_user, consultation.id),
+        response_counts=response_services.public_counts(consultation.id) if consultation.accepts_responses else None,
         page_url=site_url_for("consultations.detail", slug=consultation.slug),
         share=share_links(consultation, site_url_for("consultations.detail", slug=consultation.slug)),
         **per_reader,
@@ -208,7 +210,7 @@ def _form_data(form: ConsultationForm) -> services.ConsultationData:
         hashtag=form.hashtag.data or "",
         political_body=form.political_body.data or "",
         meeting_at=oslo_to_utc(form.meeting_at.data) if form.meeting_at.data else None,
-    )
+        accepts_responses=form.accepts_responses.data)
 
 
 def _handle_form(form: ConsultationForm, consultation: Consultation | None):
@@ -259,6 +261,7 @@ def _stored_form(consultation: Consultation) -> ConsultationForm:
         "deadline": consultation.deadline,
         "publish": consultation.published_at is not None,
         "hashtag": consultation.hashtag, "political_body": consultation.political_body,
+        "accepts_responses": consultation.accepts_responses,
         "meeting_at": to_oslo(consultation.meeting_at).replace(tzinfo=None) if consultation.meeting_at else None,
     })
 
