@@ -27,8 +27,8 @@ from flask_babel import gettext as _
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation, Status
 from hoering.exports.methodology import Methodology, methodology
-from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.responses import ResponsesSection, responses_section
+from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
 from hoering.extensions import db
 from hoering.i18n import current_language_code
