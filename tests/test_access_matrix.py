@@ -209,6 +209,8 @@ MATRIX = [
      {"sender_name": "Kari", "sender_email": "kari@example.org", "text": "Svar", "consent": "yes"}, EVERYONE, 303),
     ("responses.send", "GET", "/hoeringer/{draft_slug}/hoeringssvar/send", None, CASE_OFFICERS, 200),  # a preview
     ("responses.receipt", "GET", "/hoeringssvar/kvittering/{response_token}", None, EVERYONE, 200),
+    ("responses.permalink", "GET", "/hoeringssvar/{response}", None, CASE_OFFICERS, 303),
+    ("responses.permalink", "GET", "/hoeringssvar/{published_response}", None, EVERYONE, 303),
     ("responses.public_list", "GET", "/hoeringer/{slug}/hoeringssvar", None, EVERYONE, 200),
     ("responses.attachment", "GET", "/hoeringssvar/vedlegg/{published_attachment}/svar.pdf", None, EVERYONE, 200),
     ("responses.attachment", "GET", "/hoeringssvar/vedlegg/{response_attachment}/svar.pdf", None, CASE_OFFICERS, 200),
@@ -305,7 +307,8 @@ def _responses(consultation_id: int) -> dict:
         db.session.commit()
         made[state] = (response.id, response.attachments[0].id, response.token)
     return {"response": made["received"][0], "response_attachment": made["received"][1],
-            "response_token": made["received"][2], "published_attachment": made["published"][1]}
+            "response_token": made["received"][2], "published_attachment": made["published"][1],
+            "published_response": made["published"][0]}
 
 
 def snapshot(app) -> dict:

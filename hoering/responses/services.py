@@ -296,6 +296,11 @@ def staff_responses(consultation_id: int, status: str = "all") -> list[FormalRes
     return list(db.session.scalars(query.order_by(unscreened_first, FormalResponse.year, FormalResponse.number)))
 
 
+def response_by_id(response_id: int) -> FormalResponse | None:
+    """The response with this id, or ``None``."""
+    return db.session.get(FormalResponse, response_id)
+
+
 def attachment(attachment_id: int) -> ResponseAttachment | None:
     """The attachment with this id, or ``None``."""
     return db.session.get(ResponseAttachment, attachment_id)

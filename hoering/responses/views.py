@@ -148,6 +148,19 @@ def public_list(slug: str):
                            can_send=permissions.can_send_response(current_user, consultation))
 
 
+@bp.get(f"/hoeringssvar/<int(min=1, max={MAX_ID}):response_id>")
+def permalink(response_id: int):
+    """Where a response is shown (search results link here): its screening page for case
+    officers, else its place on the public list once it is published."""
+    response = services.response_by_id(response_id)
+    if response is None or not permissions.can_view_response(current_user, response):
+        abort(404)
+    if permissions.can_screen_responses(current_user):
+        return redirect(url_for("responses.screen", response_id=response.id), code=303)
+    return redirect(url_for("responses.public_list", slug=response.consultation.slug) + f"#{response.reference}",
+                    code=303)
+
+
 @bp.get(f"/hoeringssvar/vedlegg/<int(min=1, max={MAX_ID}):attachment_id>/<filename>")
 def attachment(attachment_id: int, filename: str):
     """An attachment of a published response (not withheld), or any for case officers;

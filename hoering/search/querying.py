@@ -106,8 +106,9 @@ class Scope:
 
     Attributes:
         consultation_ids: ids of the consultations whose documents may be found.
-        comment_states: comment states that may be found (consultations are not limited).
-        doc_types: ``"comment"`` and/or ``"consultation"``.
+        comment_states: comment (and formal response) states that may be found
+            (consultations are not limited).
+        doc_types: ``"comment"``, ``"consultation"`` and/or ``"response"``.
         created_from: earliest creation time, UTC (naive or aware), inclusive.
         created_before: creation time limit, UTC, exclusive.
         keys: only these documents (``"comment:12"``).
@@ -581,7 +582,8 @@ def _allowed(ids: np.ndarray, reader, segment: _SegmentArrays, scope: Scope | No
     if scope.doc_types is not None:
         keep &= np.isin(doc_types, _codes_of(scope.doc_types))
     if scope.comment_states is not None:
-        keep &= (doc_types != _code("comment")) | np.isin(segment.state[ids], _codes_of(scope.comment_states))
+        # Comments and formal responses by their state; consultations are not limited.
+        keep &= (doc_types == _code("consultation")) | np.isin(segment.state[ids], _codes_of(scope.comment_states))
     if scope.created_from is not None:
         keep &= segment.created[ids] >= created_field.to_column_value(_naive_utc(scope.created_from))
     if scope.created_before is not None:

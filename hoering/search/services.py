@@ -37,6 +37,7 @@ from hoering.search.backend import IndexDocument, SearchIndex
 from hoering.search.models import IndexTask
 from hoering.search.querying import Scope, SearchResult, matching_ids, prepare_query_text
 from hoering.search.querying import search as backend_search
+from hoering.search.responses import PRIVATE_STATES, all_response_documents, response_documents
 from hoering.summaries.models import CommentTheme
 from hoering.timeutil import OSLO
 
@@ -85,7 +86,7 @@ def enqueue(doc_type: str, doc_id: int, inserted: bool = False) -> None:
     itself written just before the commit (PostgreSQL).
 
     Args:
-        doc_type: ``comment``, ``consultation``, ``consultation_comments`` (every comment
+        doc_type: ``comment``, ``consultation``, ``response``, ``consultation_comments`` (every comment
             of a consultation) or ``user_comments`` (every comment of a user).
         doc_id: the id of the comment, consultation or user.
         inserted: (PostgreSQL) the comment was added through the ORM session in this
@@ -135,9 +136,11 @@ def process_pending(max_rounds: int = 100) -> int:
 
 
 def _resolve(tasks) -> tuple[list[IndexDocument], list[str]]:
-    comment_ids, consultation_ids = set(), set()
+    comment_ids, consultation_ids, response_ids = set(), set(), set()
     for task in tasks:
-        if task.doc_type == "comment":
+        if task.doc_type == "response":
+            response_ids.add(task.doc_id)
+        elif task.doc_type == "comment":
             comment_ids.add(task.doc_id)
         elif task.doc_type == "consultation":
             consultation_ids.add(task.doc_id)
@@ -164,7 +167,8 @@ def _resolve(tasks) -> tuple[list[IndexDocument], list[str]]:
             deletes.append(f"consultation:{consultation_id}")
         else:
             upserts.append(consultation_document(consultation))
-    return upserts, deletes
+    responses, gone = response_documents(response_ids)
+    return upserts + responses, deletes + gone
 
 
 def _inserted_comments(tasks, comment_ids: set[int]) -> dict[int, Comment]:
@@ -225,6 +229,7 @@ def all_documents() -> Iterator[IndexDocument]:
     """Every document the index should hold, read from the database in batches."""
     for consultation in db.session.scalars(sa.select(Consultation)):
         yield consultation_document(consultation)
+    yield from all_response_documents()
     last = 0
     while True:
         rows = db.session.scalars(
@@ -310,7 +315,7 @@ class SearchFilters:
     since: dt.date | None = None
     until: dt.date | None = None
     state: str | None = None  # comment state; staff only
-    doc_type: str | None = None  # comment or consultation
+    doc_type: str | None = None  # comment, consultation or response
     theme_id: int | None = None  # comments tagged with this theme; staff only
 
 
@@ -318,13 +323,15 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
            sort: str = "relevance", staff_scope: bool | None = None) -> SearchResult:
     """Search consultations and comments as ``viewer`` may see them.
 
-    The public sees published consultations and their published comments; moderators also
-    pending, hidden and rejected comments (``staff_scope``, default: whether the viewer
-    may moderate).
+    The public sees published consultations, their published comments and the public
+    version of their published formal responses; moderators also pending, hidden and
+    rejected comments (``staff_scope``, default: whether the viewer may moderate); case
+    officers also the responses not yet published (:mod:`hoering.search.responses`).
     """
     filters = filters or SearchFilters()
     staff = permissions.can_moderate(viewer) if staff_scope is None else staff_scope
-    scope = _scope(filters, staff)
+    case_officer = permissions.can_screen_responses(viewer) if staff_scope is None else staff_scope
+    scope = _scope(filters, staff, case_officer)
     if scope is None:
         prepared, truncated = prepare_query_text(text)
         return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
@@ -334,9 +341,10 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
     return backend_search(get_index(), text, scope=scope, page=page, per_page=per_page, sort=sort)
 
 
-def _scope(filters: SearchFilters, staff: bool) -> Scope | None:
+def _scope(filters: SearchFilters, staff: bool, case_officer: bool = False) -> Scope | None:
     """The :class:`Scope` of a search with ``filters`` (``staff``: pending, hidden and
-    rejected comments too, and the theme filter); ``None`` when no consultation is left."""
+    rejected comments too, and the theme filter; ``case_officer``: responses not yet
+    published too); ``None`` when no consultation is left."""
     consultations = db.session.scalars(sa.select(Consultation).where(Consultation.published_at.is_not(None))).all()
     if filters.status:
         consultations = [c for c in consultations if c.status().value == filters.status]
@@ -348,7 +356,9 @@ def _scope(filters: SearchFilters, staff: bool) -> Scope | None:
     states = STAFF_STATES if staff else (CommentState.PUBLISHED.value,)
     if staff and filters.state in STAFF_STATES:
         states = (filters.state,)
-    doc_types = {"comment", "consultation"}
+    if case_officer:
+        states = (*states, *PRIVATE_STATES)
+    doc_types = {"comment", "consultation", "response"}
     if filters.doc_type in doc_types:
         doc_types = {filters.doc_type}
     start = end = None

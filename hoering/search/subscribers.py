@@ -14,6 +14,8 @@ from hoering.events import (
     CommentPosted,
     CommentPublished,
     ConsultationSaved,
+    ResponseReceived,
+    ResponseScreened,
     UserDeleted,
     UserRenamed,
     subscriber,
@@ -83,3 +85,17 @@ def write_comment_documents_of_user(event) -> None:
     transaction."""
     if in_database():
         _comments_of_user(event)
+
+
+@subscriber(ResponseReceived, ResponseScreened)
+def index_response(event) -> None:
+    """A formal response arrived or was screened: index it (its public version once published)."""
+    if not in_database():
+        enqueue("response", event.response_id)
+
+
+@transaction_subscriber(ResponseReceived, ResponseScreened)
+def write_response_document(event) -> None:
+    """PostgreSQL backend: the response's search document, written in the same transaction."""
+    if in_database():
+        enqueue("response", event.response_id)

@@ -36,7 +36,7 @@ def _filters(staff: bool) -> services.SearchFilters:
         status=args.get("status") if args.get("status") in STATUSES else None,
         since=date_arg(args.get("from")), until=date_arg(args.get("to")),
         state=args.get("state") if staff and args.get("state") in services.STAFF_STATES else None,
-        doc_type=args.get("type") if args.get("type") in ("comment", "consultation") else None,
+        doc_type=args.get("type") if args.get("type") in ("comment", "consultation", "response") else None,
         theme_id=parse_id(args.get("theme")) if staff else None,
     )
 
@@ -116,10 +116,11 @@ def api_search():
             "id": hit.doc_id,
             "consultation_id": hit.consultation_id,
             "title": hit.title,
-            "author": hit.author if hit.doc_type == "comment" else None,
+            "author": (hit.author or None) if hit.doc_type in ("comment", "response") else None,
             "snippet_html": clean_snippet(hit.snippet),
             "created_at": hit.created_at.isoformat().replace("+00:00", "Z") if hit.created_at else None,
             "url": site_url_for("comments.permalink", comment_id=hit.doc_id) if hit.doc_type == "comment"
+            else site_url_for("responses.permalink", response_id=hit.doc_id) if hit.doc_type == "response"
             else site_url_for("api.consultation_by_id", consultation_id=hit.doc_id),
         } for hit in result.hits],
     })
