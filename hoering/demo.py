@@ -17,6 +17,7 @@ from hoering.comments.models import Comment, CommentState
 from hoering.comments.services import place_in_thread
 from hoering.consultations.models import Consultation, Question
 from hoering.extensions import db
+from hoering.responses.demo import add_demo_responses
 from hoering.sanitize import comment_html, markdown_html
 from hoering.search.services import enqueue
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, oslo_today, utcnow
@@ -196,8 +197,11 @@ def load_demo(now: dt.datetime | None = None) -> bool:
             question = consultation.questions[question_index] if question_index is not None and consultation.questions else None
             top = _add_comment(consultation, residents[author], text, now + dt.timedelta(days=days), None, question)
             _add_replies(consultation, residents, top, replies, now)
+    cycle_path = db.session.scalar(sa.select(Consultation).where(Consultation.slug == "gang-og-sykkelvei-strandvegen"))
+    for response_id in add_demo_responses(cycle_path, staff[Role.CASE_OFFICER.value], now):
+        enqueue("response", response_id)
     _add_comment(  # Kari's own comment, so the demo citizen has something to edit or remove.
-        db.session.scalar(sa.select(Consultation).where(Consultation.slug == "gang-og-sykkelvei-strandvegen")),
+        cycle_path,
         staff[Role.CITIZEN.value], "Kan kommunen vurdere en egen sykkelparkering ved skolen?",
         now - dt.timedelta(days=1), None, None,
     )
