@@ -101,7 +101,7 @@ def stage_attachments(uploads: list[Upload]) -> StagedUploads:
     refusal = _l("Only PDF, Word (DOCX) and OpenDocument text (ODT) files can be attached; the content of this "
                  "file is none of these.")
     for upload in uploads:
-        name = documents.clean_filename(upload.filename, "")[:-1]
+        name = normalize_line(upload.filename.replace("\\", "/").rsplit("/", 1)[-1])[:150]  # as the sender knows it
         try:
             staged = documents.stage_checked(upload.stream, config["RESPONSE_ATTACHMENT_MAX_BYTES"],
                                              ATTACHMENT_TYPES, refusal)
