@@ -277,3 +277,23 @@ def test_an_unknown_legal_ground_is_refused(app, make_consultation, browser, bro
     [stored] = responses_in_db(app)
     response = screen(browser_for("case_officer"), stored.id, decision="held_back", legal_ground="fordi")
     assert response.status_code == 422
+
+
+def test_the_form_is_rate_limited_and_keeps_what_was_typed(app, make_consultation, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_RESPONSES", "2 per minute")
+    consultation = make_consultation(accepts_responses=True)
+    assert [send(browser, consultation.slug).status_code for _ in range(2)] == [303, 303]
+    limited = send(browser, consultation.slug, text="Dette må ikke forsvinne")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert "Dette må ikke forsvinne" in limited.get_data(as_text=True)
+    assert len(responses_in_db(app)) == 2
+
+
+def test_the_cached_consultation_page_counts_a_response_once_it_is_screened(app, make_consultation, browser,
+                                                                            browser_for, client):
+    consultation = make_consultation(accepts_responses=True)
+    send(browser, consultation.slug, text="Snart publisert")
+    assert "0 publiserte høringssvar" in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    [stored] = responses_in_db(app)
+    assert screen(browser_for("case_officer"), stored.id, decision="published").status_code == 303
+    assert "1 publisert høringssvar" in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
