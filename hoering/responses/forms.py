@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from hoering.forms import Form, line_filter, strip_filter
+from hoering.forms import YEAR_RANGE, Form, line_filter, strip_filter
 from hoering.responses.services import TEXT_MAX_LENGTH
 
 
@@ -66,6 +66,11 @@ class RegisterResponseForm(ResponseForm):
         choices=[SelectChoice("yes", _l("The sender consents to publication with name")),
                  SelectChoice("no", _l("The sender has not consented"))],
         validators=[InputRequired(_l("Choose whether the sender consented to publication."))])
+
+    def validate_received_on(self, field) -> None:
+        if field.data is not None and not YEAR_RANGE[0] <= field.data.year <= YEAR_RANGE[1]:
+            raise ValidationError(_l("Enter a date between the years %(first)d and %(last)d.",
+                                     first=YEAR_RANGE[0], last=YEAR_RANGE[1]))
 
 
 class ScreeningForm(Form):

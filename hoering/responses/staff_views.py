@@ -17,7 +17,7 @@ from hoering.responses import bp, screening, services
 from hoering.responses.forms import RegisterResponseForm, ScreeningForm
 from hoering.responses.models import FormalResponse
 from hoering.responses.views import form_data, read_uploads, request_limit, validate_all
-from hoering.timeutil import end_of_oslo_day, utcnow
+from hoering.timeutil import end_of_oslo_day, oslo_today, utcnow
 
 
 def _consultation_or_404(slug: str):
@@ -44,7 +44,9 @@ def _registered_data(form: RegisterResponseForm) -> services.ResponseData:
     data = form_data(form)
     data.channel = form.channel.data
     day = form.received_on.data
-    data.received_at = min(end_of_oslo_day(day), utcnow()) if day else None
+    # A letter received today is dated now (the end of today is still to come); a later day is refused.
+    data.received_at = (min(end_of_oslo_day(day), utcnow()) if day <= oslo_today() else end_of_oslo_day(day)) \
+        if day else None
     return data
 
 

@@ -120,7 +120,11 @@ keep_text_on_outage("responses.send", "text", _l("Your response"))
 @on_rate_limit("responses.send")
 def _send_rate_limited(message: str):
     consultation = get_visible_or_404(request.view_args["slug"])
-    form = ResponseForm()
+    request.max_content_length = request_limit()  # the form is read again here, attachments and all
+    try:
+        form = ResponseForm()
+    except RequestEntityTooLarge:
+        form = ResponseForm(formdata=None)
     form.form_errors.append(message)
     return render_form(consultation, form, files_sent=bool(request.files))[0]
 

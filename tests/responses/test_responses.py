@@ -297,3 +297,44 @@ def test_the_cached_consultation_page_counts_a_response_once_it_is_screened(app,
     [stored] = responses_in_db(app)
     assert screen(browser_for("case_officer"), stored.id, decision="published").status_code == 303
     assert "1 publisert høringssvar" in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+
+
+def test_a_request_larger_than_any_allowed_comes_back_as_the_form(app, make_consultation, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "RESPONSE_ATTACHMENT_MAX_BYTES", 1000)
+    monkeypatch.setitem(app.config, "RESPONSE_ATTACHMENTS_MAX_TOTAL_BYTES", 1000)
+    consultation = make_consultation(accepts_responses=True)
+    page_url = f"/hoeringer/{consultation.slug}/hoeringssvar/send"
+    token = csrf_token_from(browser.get(page_url).get_data(as_text=True))
+    boundary = "respons-grense"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="enorm.pdf"\r\n'
+            f"Content-Type: application/pdf\r\n\r\n").encode() + b"%PDF-1.4\n" + b"0" * 3_000_000 \
+        + f"\r\n--{boundary}--\r\n".encode()
+    response = browser.client.post(page_url, input_stream=io.BytesIO(body), content_length=len(body),
+                                   content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert 'name="sender_name"' in page and "MB" in page
+    assert responses_in_db(app) == []
+
+
+@pytest.mark.parametrize("fields", [
+    {"sender_name": "\x00", "text": "\x00\x00"},
+    {"organisation_number": "9" * 500, "on_behalf_of_organisation": "y"},
+    {"sender_name": "Ola\u202eNordmann"},
+    {"consent": "kanskje"},
+    {"sender_email": "a@b.c" * 100},
+])
+def test_hostile_input_gets_a_message_never_a_500(app, make_consultation, browser, fields):
+    consultation = make_consultation(accepts_responses=True)
+    response = send(browser, consultation.slug, **fields)
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert responses_in_db(app) == []
+
+
+def test_a_letter_from_a_year_out_of_range_is_refused_with_the_form(app, make_consultation, browser_for):
+    consultation = make_consultation(accepts_responses=True)
+    response = register(browser_for("case_officer"), consultation.slug, received_on="1066-10-14")
+    assert response.status_code == 422 and "Per Brevskriver" in response.get_data(as_text=True)
+    future = register(browser_for("case_officer"), consultation.slug, received_on="2199-01-01")
+    assert future.status_code == 422 and responses_in_db(app) == []
