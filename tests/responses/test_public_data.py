@@ -102,3 +102,15 @@ def test_the_report_has_a_section_on_responses(screened, app, monkeypatch):
         body = document.read("word/document.xml").decode()
     assert "Publisert innspill om fotballbane" in body and "HS-" in body
     assert_no_secrets(body)
+
+
+def test_the_pdf_report_has_the_section_too(screened, app, monkeypatch):
+    from pypdf import PdfReader
+
+    monkeypatch.setitem(app.config, "ISOLATION_FORK", False)
+    consultation, officer = screened
+    answer = officer.get(f"/saksbehandling/hoeringer/{consultation.slug}/rapport.pdf")
+    assert answer.status_code == 200
+    text = " ".join("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.get_data())).pages).split())
+    assert "HS-" in text and "Publisert innspill om fotballbane" in text and "24 andre ledd" in text
+    assert_no_secrets(text)
