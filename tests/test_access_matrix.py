@@ -219,6 +219,8 @@ MATRIX = [
     ("responses.register", "POST", "/saksbehandling/hoeringer/{slug}/hoeringssvar/ny",
      {"channel": "letter", "received_on": "2026-01-02", "sender_name": "Per", "text": "Brev", "consent": "no"},
      CASE_OFFICERS, 303),
+    ("responses.tag_themes", "POST", "/saksbehandling/hoeringssvar/{response}/temaer", {"theme": "{theme}"},
+     CASE_OFFICERS, 303),
     ("responses.screen", "GET", "/saksbehandling/hoeringssvar/{response}", None, CASE_OFFICERS, 200),
     ("responses.screen", "POST", "/saksbehandling/hoeringssvar/{response}", {"decision": "published"},
      CASE_OFFICERS, 303),

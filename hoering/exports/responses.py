@@ -26,17 +26,18 @@ from hoering.consultations.models import Consultation
 from hoering.exports.cells import spreadsheet_cell
 from hoering.extensions import db
 from hoering.responses import services as response_services
+from hoering.responses.analysis import theme_names_by_response
 from hoering.responses.models import FormalResponse, ResponseState
 from hoering.timeutil import to_oslo
 
 #: The columns of the responses export, in order.
 COLUMNS = ("reference", "received", "channel", "sender", "sender_kind", "organisation_number", "consent", "state",
-           "legal_ground", "attachments", "text")
+           "legal_ground", "themes", "attachments", "text")
 COLUMN_LABELS = {
     "reference": _l("Reference"), "received": _l("Received"), "channel": _l("Came by"), "sender": _l("Sender"),
     "sender_kind": _l("Person or organisation"), "organisation_number": _l("Organisation number"),
     "consent": _l("Consent to publication"), "state": _l("State"), "legal_ground": _l("Legal ground"),
-    "attachments": _l("Published attachments"), "text": _l("Public text"),
+    "themes": _l("Themes"), "attachments": _l("Published attachments"), "text": _l("Public text"),
 }
 STATE_LABELS = {"received": _l("Not screened"), "published": _l("Published"),
                 "redacted": _l("Published with parts removed"), "held_back": _l("Held back")}
@@ -48,8 +49,9 @@ def sender_kind(response: FormalResponse) -> str:
     return "organisation" if response.on_behalf_of_organisation else "person"
 
 
-def response_row(response: FormalResponse) -> dict:
-    """One response as exported: only what may be published (module docstring)."""
+def response_row(response: FormalResponse, themes: list[str] | None = None) -> dict:
+    """One response as exported: only what may be published (module docstring), with the
+    names of the ``themes`` it is tagged with."""
     public = response.is_public
     return {
         "reference": response.reference,
@@ -61,6 +63,7 @@ def response_row(response: FormalResponse) -> dict:
         "consent": "yes" if response.consent_to_publication else "no",
         "state": response.state,
         "legal_ground": response.legal_ground,
+        "themes": "; ".join(themes or []),
         "attachments": "; ".join(a.filename for a in response.public_attachments()),
         "text": response.public_text if public else "",
     }
@@ -68,8 +71,9 @@ def response_row(response: FormalResponse) -> dict:
 
 def response_rows(consultation: Consultation) -> list[dict]:
     """Every response of the consultation as :func:`response_row`, by reference number."""
-    return [response_row(r) for r in sorted(response_services.staff_responses(consultation.id),
-                                            key=lambda r: (r.year, r.number))]
+    themes = theme_names_by_response(consultation.id)
+    return [response_row(r, themes.get(r.id)) for r in sorted(response_services.staff_responses(consultation.id),
+                                                               key=lambda r: (r.year, r.number))]
 
 
 def responses_csv(rows: list[dict]) -> Iterator[str]:
@@ -153,6 +157,8 @@ class ResponsesSection:
     unscreened: int
     grounds: list[tuple[str, int]] = field(default_factory=list)
     items: list[ReportResponse] = field(default_factory=list)
+    #: ``(theme name, responses tagged with it)``, largest first.
+    themes: list[tuple[str, int]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The counts as sentences, in the current language."""
@@ -162,6 +168,7 @@ class ResponsesSection:
                    "screened: %(unscreened)d.", published=self.published + self.redacted, redacted=self.redacted,
                    held=self.held_back, unscreened=self.unscreened)]
         lines += [_("Legal ground “%(ground)s”: %(num)d", ground=ground, num=count) for ground, count in self.grounds]
+        lines += [_("Theme “%(theme)s”: %(num)d", theme=theme, num=count) for theme, count in self.themes]
         return lines
 
 
@@ -184,8 +191,10 @@ def responses_section(consultation: Consultation) -> ResponsesSection | None:
             legal_ground=r.legal_ground, text=r.public_text if shown else "",
             attachments=[a.filename for a in r.public_attachments()]))
     organisations = sum(1 for r in responses if r.on_behalf_of_organisation)
+    tagged = Counter(name for names in theme_names_by_response(consultation.id).values() for name in names)
     return ResponsesSection(
         total=len(responses), persons=len(responses) - organisations, organisations=organisations,
         published=states[ResponseState.PUBLISHED.value], redacted=states[ResponseState.REDACTED.value],
         held_back=states[ResponseState.HELD_BACK.value], unscreened=states[ResponseState.RECEIVED.value],
-        grounds=sorted(grounds.items()), items=items)
+        grounds=sorted(grounds.items()), items=items,
+        themes=sorted(tagged.items(), key=lambda item: (-item[1], item[0].casefold())))

@@ -136,3 +136,17 @@ class ScreeningEntry(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ResponseTheme(db.Model):
+    """A formal response tagged with one of its consultation's themes (the analysis, as
+    comments are tagged: :class:`hoering.summaries.models.CommentTheme`). Deleting or
+    merging a theme away deletes its tags of responses."""
+
+    __tablename__ = "response_theme"
+
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("formal_response.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    theme_id: Mapped[int] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True, index=True)
+    tagged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    tagged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

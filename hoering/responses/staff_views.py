@@ -13,7 +13,7 @@ from hoering.consultations import services as consultation_services
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
 from hoering.forms import MAX_ID, parse_id
-from hoering.responses import bp, screening, services
+from hoering.responses import analysis, bp, screening, services
 from hoering.responses.forms import RegisterResponseForm, ScreeningForm
 from hoering.responses.models import FormalResponse
 from hoering.responses.views import form_data, read_uploads, request_limit, validate_all
@@ -117,4 +117,24 @@ def screen(response_id: int):
             status = 422
     return render_template("responses/screen.html", response=response, consultation=response.consultation,
                            form=form, log=screening.screening_log(response.id),
-                           withheld={a.id for a in response.attachments if a.withheld}), status
+                           withheld={a.id for a in response.attachments if a.withheld},
+                           themes=analysis.themes_for(response.consultation_id),
+                           tagged=analysis.theme_ids_of(response.id)), status
+
+
+@bp.post(f"/saksbehandling/hoeringssvar/<int(min=1, max={MAX_ID}):response_id>/temaer")
+@permissions.requires(permissions.can_screen_responses)
+def tag_themes(response_id: int):
+    """Tag a response with its consultation's themes (the ticked ones; the others are removed)."""
+    response = db.session.get(FormalResponse, response_id)
+    if response is None:
+        abort(404)
+    chosen = {parse_id(value) for value in request.form.getlist("theme")} - {None}
+    try:
+        analysis.set_response_themes(response, current_user, chosen)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("The themes of %(reference)s are saved.", reference=response.reference), "success")
+    return redirect(url_for("responses.screen", response_id=response.id) + "#themes-heading", code=303)

@@ -1,5 +1,5 @@
 """Formal responses (høringssvar): the consultation's switch, the responses, their
-attachments and the screening log
+attachments, the screening log and their themes
 
 Revision ID: 48425cac7858
 Revises: c6e1a9d3f702
@@ -92,7 +92,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_response_screening_entry_response_id'), ['response_id'], unique=False)
 
 
+    op.create_table('response_theme',
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('theme_id', sa.Integer(), nullable=False),
+    sa.Column('tagged_by_id', sa.Integer(), nullable=True),
+    sa.Column('tagged_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['response_id'], ['formal_response.id'], name=op.f('fk_response_theme_response_id_formal_response'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['theme_id'], ['theme.id'], name=op.f('fk_response_theme_theme_id_theme'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tagged_by_id'], ['user.id'], name=op.f('fk_response_theme_tagged_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('response_id', 'theme_id', name=op.f('pk_response_theme'))
+    )
+    with op.batch_alter_table('response_theme', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_response_theme_theme_id'), ['theme_id'], unique=False)
+
+
 def downgrade():
+    op.drop_table('response_theme')
     op.drop_table('response_screening_entry')
     op.drop_table('response_attachment')
     op.drop_table('formal_response')

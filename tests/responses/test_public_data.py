@@ -114,3 +114,34 @@ def test_the_pdf_report_has_the_section_too(screened, app, monkeypatch):
     text = " ".join("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.get_data())).pages).split())
     assert "HS-" in text and "Publisert innspill om fotballbane" in text and "24 andre ledd" in text
     assert_no_secrets(text)
+
+
+def test_case_officers_tag_responses_with_themes_and_the_report_counts_them(screened, app, browser_for,
+                                                                            monkeypatch):
+    from hoering.summaries.models import Theme
+
+    monkeypatch.setitem(app.config, "ISOLATION_FORK", False)
+    consultation, officer = screened
+    with app.app_context():
+        themes = [Theme(consultation_id=consultation.id, name=name) for name in ("Trafikksikkerhet", "Idrett")]
+        db.session.add_all(themes)
+        db.session.commit()
+        theme_ids = [t.id for t in themes]
+        first = db.session.scalar(sa.select(FormalResponse.id).order_by(FormalResponse.id))
+    url = f"/saksbehandling/hoeringssvar/{first}/temaer"
+    assert "Trafikksikkerhet" in officer.get(f"/saksbehandling/hoeringssvar/{first}").get_data(as_text=True)
+    assert officer.submit(f"/saksbehandling/hoeringssvar/{first}", url,
+                          data={"theme": [str(i) for i in theme_ids]}).status_code == 303
+    assert browser_for("moderator").submit("/", url, data={"theme": str(theme_ids[0])}).status_code == 403
+    export = officer.get(f"/saksbehandling/hoeringer/{consultation.slug}/hoeringssvar.csv").get_data(as_text=True)
+    assert "Idrett; Trafikksikkerhet" in export
+    page = officer.get(f"/hoeringer/{consultation.slug}/rapport").get_data(as_text=True)
+    assert "Trafikksikkerhet" in page and ("Tema «Idrett»: 1" in page or "Theme “Idrett”: 1" in page)
+    assert officer.submit(f"/saksbehandling/hoeringssvar/{first}", url, data={"theme": "999999"}).status_code == 303
+    with app.app_context():  # a theme of no response's consultation is refused; deleting a theme drops its tags
+        from hoering.responses.analysis import theme_ids_of
+
+        assert theme_ids_of(first) == set(theme_ids)
+        db.session.delete(db.session.get(Theme, theme_ids[0]))
+        db.session.commit()
+        assert theme_ids_of(first) == {theme_ids[1]}
