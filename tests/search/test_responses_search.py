@@ -42,3 +42,9 @@ def test_a_result_leads_to_the_response(screened, client):  # noqa: F811
     url = answer["results"][0]["url"]
     response = client.get(url[url.index("/hoeringssvar/"):])
     assert response.status_code == 303 and "/hoeringssvar#HS-" in response.headers["Location"]
+
+
+def test_the_search_page_filters_to_formal_responses(screened, client):  # noqa: F811
+    page = client.get("/sok?q=fotballbane&type=response").get_data(as_text=True)
+    assert 'value="response" selected' in page and page.count("/hoeringssvar/") == 2
+    assert "/kommentarer/" not in page.split("search-results")[-1]
