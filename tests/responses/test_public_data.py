@@ -145,3 +145,15 @@ def test_case_officers_tag_responses_with_themes_and_the_report_counts_them(scre
         db.session.delete(db.session.get(Theme, theme_ids[0]))
         db.session.commit()
         assert theme_ids_of(first) == {theme_ids[1]}
+
+
+def test_the_staff_list_shows_the_unscreened_first_and_filters(screened):
+    consultation, officer = screened
+    base = f"/saksbehandling/hoeringer/{consultation.slug}/hoeringssvar"
+    everything = officer.get(base).get_data(as_text=True)
+    assert everything.index("Ventende Vera") < everything.index("Idrettslaget")  # not screened comes first
+    received = officer.get(base + "?status=received").get_data(as_text=True)
+    assert "Ventende Vera" in received and "Idrettslaget" not in received
+    held = officer.get(base + "?status=held_back").get_data(as_text=True)
+    assert "Skjult Sverre" in held and "Ventende Vera" not in held
+    assert officer.get(base + "?status=%00").status_code == 200
