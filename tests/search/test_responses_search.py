@@ -48,3 +48,8 @@ def test_the_search_page_filters_to_formal_responses(screened, client):  # noqa:
     page = client.get("/sok?q=fotballbane&type=response").get_data(as_text=True)
     assert 'value="response" selected' in page and page.count("/hoeringssvar/") == 2
     assert "/kommentarer/" not in page.split("search-results")[-1]
+
+
+def test_formal_responses_are_counted_on_their_own(screened, client):  # noqa: F811
+    answer = client.get("/api/v1/search?q=fotballbane").get_json()
+    assert answer["counts"]["response"] == 2 and answer["counts"]["comment"] == 0
