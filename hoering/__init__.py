@@ -213,7 +213,7 @@ def register_extensions(app: Flask) -> None:
 SUBSCRIBER_MODULES = ("hoering.search.subscribers", "hoering.notifications.subscribers",
                       "hoering.comments.subscribers", "hoering.consultations.subscribers",
                       "hoering.summaries.subscribers", "hoering.alerts.subscribers",
-                      "hoering.meetings.subscribers")
+                      "hoering.meetings.subscribers", "hoering.responses.subscribers")
 
 
 def register_subscribers(app: Flask) -> None:
@@ -258,6 +258,9 @@ def register_blueprints(app: Flask) -> None:
     from hoering.notifications import views as _notifications_views  # noqa: F401
     from hoering.outreach import bp as outreach_bp
     from hoering.outreach import views as _outreach_views  # noqa: F401
+    from hoering.responses import bp as responses_bp
+    from hoering.responses import staff_views as _response_staff_views  # noqa: F401
+    from hoering.responses import views as _responses_views  # noqa: F401
     from hoering.search import bp as search_bp
     from hoering.search import views as _search_views  # noqa: F401
     from hoering.statements import bp as statements_bp
@@ -281,6 +284,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(alerts_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(responses_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # read-only and cookie-less: nothing there for a forged request to change
     app.register_blueprint(language_bp)

@@ -94,6 +94,8 @@ class DefaultConfig:
     #: Supports given or taken back (each click counts), per logged-in user.
     RATELIMIT_SUPPORTS = "30 per minute;300 per hour"
     RATELIMIT_REPORTS = "20 per hour"
+    #: Formal responses sent through the web form, per logged-in user or client address.
+    RATELIMIT_RESPONSES = "5 per minute;20 per hour"
     RATELIMIT_REGISTRATION = "5 per hour"
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
     #: Failed logins on one account, from browsers that have not logged in to it before,
@@ -250,6 +252,21 @@ class DefaultConfig:
     #: Largest document a case officer may upload, in bytes (the upload route alone
     #: accepts requests this large).
     DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
+    #: Formal responses (docs/CASE_OFFICERS.md, "Høringssvar"): the largest attachment, in
+    #: bytes; all attachments of one response together; how many files one response may have.
+    RESPONSE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    RESPONSE_ATTACHMENTS_MAX_TOTAL_BYTES = 25 * 1024 * 1024
+    RESPONSE_ATTACHMENTS_MAX_COUNT = 5
+    #: The prefix of a response's reference number: ``HS-2026-0042``.
+    RESPONSE_REFERENCE_PREFIX = "HS"
+    #: The legal grounds a case officer chooses from when keeping a response (or parts of
+    #: it) from publication; the text is shown on the public list.
+    RESPONSE_LEGAL_GROUNDS = [
+        "offentleglova § 13 jf. forvaltningsloven § 13 første ledd nr. 1 (personlige forhold)",
+        "offentleglova § 13 jf. forvaltningsloven § 13 første ledd nr. 2 (forretningshemmeligheter)",
+        "offentleglova § 24 andre ledd",
+        "Avsender har ikke samtykket til publisering",
+    ]
     #: Where attached documents are kept (``hoering/storage.py``): ``"local"``, files in
     #: ``DOCUMENT_DIR``; or ``"s3"``, objects in the S3-compatible bucket ``S3_BUCKET``,
     #: which several app servers share. Either way they are served through the app only.

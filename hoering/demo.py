@@ -19,6 +19,7 @@ from hoering.consultations.models import Consultation, Question
 from hoering.demo_informing import add_informing_content
 from hoering.extensions import db
 from hoering.meetings.demo import load_meetings
+from hoering.responses.demo import add_demo_responses
 from hoering.sanitize import comment_html, markdown_html
 from hoering.search.services import enqueue
 from hoering.timeutil import end_of_oslo_day, oslo_to_utc, oslo_today, utcnow
@@ -201,8 +202,11 @@ def load_demo(now: dt.datetime | None = None) -> bool:
     for meeting_id in load_meetings(today, now, {c.slug: c for c in db.session.scalars(
             sa.select(Consultation).where(Consultation.external_id.like(f"{DEMO_MARKER}:%")))}):
         enqueue("meeting", meeting_id)
+    cycle_path = db.session.scalar(sa.select(Consultation).where(Consultation.slug == "gang-og-sykkelvei-strandvegen"))
+    for response_id in add_demo_responses(cycle_path, staff[Role.CASE_OFFICER.value], now):
+        enqueue("response", response_id)
     _add_comment(  # Kari's own comment, so the demo citizen has something to edit or remove.
-        db.session.scalar(sa.select(Consultation).where(Consultation.slug == "gang-og-sykkelvei-strandvegen")),
+        cycle_path,
         staff[Role.CITIZEN.value], "Kan kommunen vurdere en egen sykkelparkering ved skolen?",
         now - dt.timedelta(days=1), None, None,
     )

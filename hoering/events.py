@@ -332,3 +332,23 @@ class AgendaItemSaved(DomainEvent):
     consultation_id: int | None = None
     previous_consultation_id: int | None = None
     removed: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ResponseReceived(DomainEvent):
+    """A formal response (høringssvar) was sent on the web or registered by a case officer;
+    ``channel`` is "web", "letter" or "email"."""
+
+    response_id: int
+    consultation_id: int
+    channel: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ResponseScreened(DomainEvent):
+    """A case officer decided whether and how a formal response is published; ``decision``
+    is the state after it ("published", "redacted", "held_back")."""
+
+    response_id: int
+    consultation_id: int
+    decision: str

@@ -181,6 +181,25 @@ def can_reply(user, consultation, thread_root) -> bool:
     return can_comment(user, consultation) and thread_root.locked_at is None
 
 
+def can_send_response(user, consultation, now: dt.datetime | None = None) -> bool:
+    """Anyone, with or without an account, may send a formal response (høringssvar) to a
+    consultation that takes them while it is open: the right to give one's view in a
+    hearing does not hang on an account, and a ban from the comments does not take it away."""
+    return bool(consultation.accepts_responses) and consultation.is_open(now)
+
+
+def can_screen_responses(user) -> bool:
+    """Case officers (and admins) register responses that came by letter or e-mail, read
+    every response and decide whether and how each is published."""
+    return can_manage_consultations(user)
+
+
+def can_view_response(user, response) -> bool:
+    """A screened, published response is public in a visible consultation; anything else
+    only for case officers."""
+    return can_screen_responses(user) or (response.is_public and can_view_consultation(user, response.consultation))
+
+
 def _allowed_with_two_factor(check) -> bool:
     """Would ``check`` let the current user in once they switch on two-factor login?"""
     from flask import g

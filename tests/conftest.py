@@ -86,6 +86,7 @@ def app(tmp_path_factory):
         "RATELIMIT_REGISTRATION": "100000 per minute",
         "RATELIMIT_LOGIN": "100000 per minute",
         "RATELIMIT_API": "100000 per minute",
+        "RATELIMIT_RESPONSES": "100000 per minute",
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

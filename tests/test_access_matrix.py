@@ -140,6 +140,8 @@ MATRIX = [
     ("api.consultation", "GET", "/api/v1/consultations/{slug}", None, EVERYONE, 200),
     ("api.consultation", "GET", "/api/v1/consultations/{draft_slug}", None, set(), 200),
     ("api.consultation_comments", "GET", "/api/v1/consultations/{slug}/comments", None, EVERYONE, 200),
+    ("api.consultation_responses", "GET", "/api/v1/consultations/{slug}/responses", None, EVERYONE, 200),
+    ("api.consultation_responses", "GET", "/api/v1/consultations/{draft_slug}/responses", None, set(), 200),
     ("api.thread", "GET", "/api/v1/consultations/{slug}/threads/{other_comment}", None, EVERYONE, 200),
     ("api.thread", "GET", "/api/v1/consultations/{draft_slug}/threads/{other_comment}", None, set(), 200),
     ("static", "GET", "/static/css/site.css", None, EVERYONE, 200),
@@ -194,6 +196,8 @@ MATRIX = [
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.csv", None, STAFF, 200),
     ("exports.comments_export", "GET", "/saksbehandling/hoeringer/{slug}/kommentarer.xlsx", None, STAFF, 200),
     ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.pdf", None, STAFF, 200),
+    ("exports.responses_export", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar.csv", None, STAFF, 200),
+    ("exports.responses_export", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar.xlsx", None, STAFF, 200),
     ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.pdfa", None, STAFF, 200),
     ("exports.report_download", "GET", "/saksbehandling/hoeringer/{slug}/rapport.docx", None, STAFF, 200),
     ("exports.report_page", "GET", "/hoeringer/{slug}/rapport", None, STAFF, 200),
@@ -283,6 +287,26 @@ MATRIX = [
     ("api.body_meetings", "GET", "/api/v1/bodies/{body_slug}/meetings", None, EVERYONE, 200),
     ("api.meeting", "GET", "/api/v1/meetings/{meeting}", None, EVERYONE, 200),
     ("api.meeting", "GET", "/api/v1/meetings/{draft_meeting}", None, set(), 200),
+    ("responses.send", "GET", "/hoeringer/{slug}/hoeringssvar/send", None, EVERYONE, 200),
+    ("responses.send", "POST", "/hoeringer/{slug}/hoeringssvar/send",
+     {"sender_name": "Kari", "sender_email": "kari@example.org", "text": "Svar", "consent": "yes"}, EVERYONE, 303),
+    ("responses.send", "GET", "/hoeringer/{draft_slug}/hoeringssvar/send", None, CASE_OFFICERS, 200),  # a preview
+    ("responses.receipt", "GET", "/hoeringssvar/kvittering/{response_token}", None, EVERYONE, 200),
+    ("responses.permalink", "GET", "/hoeringssvar/{response}", None, CASE_OFFICERS, 303),
+    ("responses.permalink", "GET", "/hoeringssvar/{published_response}", None, EVERYONE, 303),
+    ("responses.public_list", "GET", "/hoeringer/{slug}/hoeringssvar", None, EVERYONE, 200),
+    ("responses.attachment", "GET", "/hoeringssvar/vedlegg/{published_attachment}/svar.pdf", None, EVERYONE, 200),
+    ("responses.attachment", "GET", "/hoeringssvar/vedlegg/{response_attachment}/svar.pdf", None, CASE_OFFICERS, 200),
+    ("responses.staff_list", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar", None, CASE_OFFICERS, 200),
+    ("responses.register", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar/ny", None, CASE_OFFICERS, 200),
+    ("responses.register", "POST", "/saksbehandling/hoeringer/{slug}/hoeringssvar/ny",
+     {"channel": "letter", "received_on": "2026-01-02", "sender_name": "Per", "text": "Brev", "consent": "no"},
+     CASE_OFFICERS, 303),
+    ("responses.tag_themes", "POST", "/saksbehandling/hoeringssvar/{response}/temaer", {"theme": "{theme}"},
+     CASE_OFFICERS, 303),
+    ("responses.screen", "GET", "/saksbehandling/hoeringssvar/{response}", None, CASE_OFFICERS, 200),
+    ("responses.screen", "POST", "/saksbehandling/hoeringssvar/{response}", {"decision": "published"},
+     CASE_OFFICERS, 303),
 ]
 
 
@@ -298,8 +322,8 @@ def consultation_form() -> dict:
 
 @pytest.fixture
 def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch):
-    consultation = make_consultation()
-    draft = make_consultation(status="draft")
+    consultation = make_consultation(accepts_responses=True)
+    draft = make_consultation(status="draft", accepts_responses=True)
     other_author = make_user(name="Annen innbygger")
     users = {role: make_user(role="citizen" if role == "banned" else role) for role in ROLES if role != "anonymous"}
     moderator = users["moderator"]
@@ -360,6 +384,7 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         theme_ids = [theme.id for theme in themes]
         meeting_values = _meeting_scene(users["admin"].id, io.BytesIO(pdf_bytes("sakliste")),
                                         io.BytesIO(pdf_bytes("utkast til sakliste")))
+        responses = _responses(consultation.id)
     values = {
         "slug": consultation.slug, "draft_slug": draft.slug, "consultation_id": consultation.id,
         "other_comment": make_comment(consultation, other_author, "Et innlegg").id,
@@ -369,7 +394,7 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         "unsubscribe_token": unsubscribe_token, "verify_token": verify_token, "reset_token": reset_token,
         "sign_in_token": sign_in,
         "draft_document": draft_document_id, **alert_tokens,
-        **meeting_values,
+        **meeting_values, **responses,
     }
     own = {role: make_comment(consultation, user, f"Mitt innlegg som {role}").id for role, user in users.items()}
     return values, users, own
@@ -399,6 +424,30 @@ def _meeting_scene(admin_id: int, document: io.BytesIO, draft_document: io.Bytes
             "draft_meeting": ids["draft_meeting"], "meeting_document": ids["meeting_document"],
             "draft_meeting_document": ids["draft_meeting_document"], "agenda_item": ids["meeting_item"],
             "body_unsubscribe_token": following.unsubscribe_token(admin_id, body.id)}
+
+
+def _responses(consultation_id: int) -> dict:
+    """A response not yet screened with an attachment, and a published one with one."""
+    from hoering.consultations.documents import keep_staged, stage_checked
+    from hoering.responses.models import FormalResponse, ResponseAttachment
+    from tests.consultations.test_documents import pdf_bytes
+
+    made = {}
+    for number, state in ((1, "received"), (2, "published")):
+        staged = stage_checked(io.BytesIO(pdf_bytes(f"svar {number}")), 10**6, {"application/pdf": "pdf"}, "")
+        keep_staged(staged)
+        response = FormalResponse(
+            consultation_id=consultation_id, year=2026, number=number, reference=f"HS-2026-{number:04d}",
+            token=f"matrix-token-{number}-abcdefghijklmnopqrstuvwxyz", sender_name="Kari", text="Svar",
+            state=state, public_text="Svar" if state == "published" else "")
+        response.attachments.append(ResponseAttachment(filename="svar.pdf", content_hash=staged.content_hash,
+                                                       size=staged.size, mime="application/pdf"))
+        db.session.add(response)
+        db.session.commit()
+        made[state] = (response.id, response.attachments[0].id, response.token)
+    return {"response": made["received"][0], "response_attachment": made["received"][1],
+            "response_token": made["received"][2], "published_attachment": made["published"][1],
+            "published_response": made["published"][0]}
 
 
 def snapshot(app) -> dict:

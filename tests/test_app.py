@@ -48,7 +48,8 @@ def test_migrations_match_the_models(app):
     assert diff == []
 
 
-def test_demo_loads_once_and_prints_the_accounts(runner, app, browser):
+def test_demo_loads_once_and_prints_the_accounts(runner, app, browser, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "DOCUMENT_DIR", str(tmp_path / "documents"))  # the demo's scanned letters
     first = runner.invoke(args=["hoering", "demo"])
     second = runner.invoke(args=["hoering", "demo"])
 
@@ -70,3 +71,7 @@ def test_demo_loads_once_and_prints_the_accounts(runner, app, browser):
     assert "Dette ble vedtatt" in decided and "27 mot 6 stemmer" in decided
     assert "<dt>Vedtatt av</dt>" in decided and "<dt>Vedtas av</dt>" not in decided  # past, not future
     assert "<dt>Vedtas av</dt>" in browser.get("/hoeringer/skolebruksplan").get_data(as_text=True)
+    responses = browser.get("/hoeringer/gang-og-sykkelvei-strandvegen/hoeringssvar").get_data(as_text=True)
+    assert "Fjordvik idrettslag" in responses and "[unntatt]" in responses  # published, and with parts removed
+    assert "Strandvegen Marina" not in responses and "forretningshemmeligheter" in responses  # held back
+    assert "Gunnhild Haugen" not in responses  # the letter is not screened yet

@@ -138,8 +138,8 @@ def test_a_features_services_do_not_import_a_higher_features_services():
     and use the model-level modules of any (the audit log, the outbox, the hold rules);
     none imports the services of a feature above it, in the order of docs/ARCHITECTURE.md:
     what those would do for it, they do as subscribers of its events."""
-    order = ["accounts", "notices", "consultations", "comments", "moderation", "summaries", "meetings",
-             "notifications", "alerts", "search", "outreach", "exports"]
+    order = ["accounts", "notices", "consultations", "comments", "moderation", "summaries", "responses",
+             "meetings", "notifications", "alerts", "search", "outreach", "exports"]
     upward = []
     for module, found in IMPORTS.items():
         parts = module.split(".")

@@ -120,6 +120,20 @@ DRAFT_MATRIX = [
     ("api.consultation_comments", "GET", "/api/v1/consultations/{slug}/comments", None, NOBODY, 200),
     ("api.thread", "GET", "/api/v1/consultations/{slug}/threads/{comment}", None, NOBODY, 200),
     ("api.consultation_by_id", "GET", "/api/v1/consultations/by-id/{consultation_id}", None, NOBODY, 303),
+    ("api.consultation_responses", "GET", "/api/v1/consultations/{slug}/responses", None, NOBODY, 200),
+    ("responses.send", "GET", "/hoeringer/{slug}/hoeringssvar/send", None, CASE_OFFICERS, 200),  # a preview
+    ("responses.send", "POST", "/hoeringer/{slug}/hoeringssvar/send",
+     {"sender_name": "Kari", "sender_email": "kari@example.org", "text": "Svar", "consent": "yes"}, NOBODY, 303),
+    ("responses.public_list", "GET", "/hoeringer/{slug}/hoeringssvar", None, CASE_OFFICERS, 200),
+    ("responses.staff_list", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar", None, CASE_OFFICERS, 200),
+    ("responses.register", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar/ny", None, CASE_OFFICERS, 200),
+    ("responses.register", "POST", "/saksbehandling/hoeringer/{slug}/hoeringssvar/ny",
+     {"channel": "letter", "received_on": "2026-01-02", "sender_name": "Per", "text": "Brev", "consent": "no"},
+     CASE_OFFICERS, 303),
+    ("exports.responses_export", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar.csv", None, CASE_OFFICERS,
+     200),
+    ("exports.responses_export", "GET", "/saksbehandling/hoeringer/{slug}/hoeringssvar.xlsx", None, CASE_OFFICERS,
+     200),
 ]
 
 
@@ -132,7 +146,7 @@ def draft_form(draft) -> dict:
 @pytest.fixture
 def draft_scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch):
     published = make_consultation(title="Offentlig høring")
-    draft = make_consultation(status="draft", title="Hemmelig utkast")
+    draft = make_consultation(status="draft", title="Hemmelig utkast", accepts_responses=True)
     author = make_user(name="Innbygger i utkastet")
     users = {role: make_user(role=role) for role in ROLES if role != "anonymous"}
     comment = make_comment(draft, author, "Et innlegg i utkastet")

@@ -200,6 +200,33 @@ def _agenda_item_saved(cast: Cast) -> None:
               case_number="2026/12", consultation_id=cast.consultation().id)
 
 
+def _responses_taken(cast: Cast) -> Consultation:
+    consultation = cast.consultation()
+    consultation.accepts_responses = True
+    db.session.commit()
+    return consultation
+
+
+def _response(cast: Cast):
+    from hoering.responses.services import ResponseData, StagedUploads, submit_response
+
+    return submit_response(_responses_taken(cast), cast.user("citizen"), ResponseData(
+        sender_name="Kari", sender_email="kari@example.org", text="Et høringssvar om veilys",
+        consent_to_publication=True), StagedUploads())
+
+
+@scene("ResponseReceived")
+def _response_received(cast: Cast) -> None:
+    _response(cast)
+
+
+@scene("ResponseScreened")
+def _response_screened(cast: Cast) -> None:
+    from hoering.responses.screening import screen_response
+
+    screen_response(_response(cast), cast.user("officer"), "published")
+
+
 def test_every_event_has_a_scene(app):
     assert sorted(SCENES) == sorted(eventlog.EVENT_TYPES)
 

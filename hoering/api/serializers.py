@@ -142,3 +142,23 @@ def meeting_json(meeting, documents=(), detail: bool = False) -> dict:
         } for item in meeting.items]
         data["minutes_html"] = meeting.minutes_html if meeting.minutes_public else None
     return data
+
+
+def response_json(response) -> dict:
+    """A published formal response (:class:`hoering.responses.models.FormalResponse`): only
+    its public version (never the text as received), the sender as the public list names
+    them (``null`` when the name is withheld), and its published attachments."""
+    return {
+        "reference": response.reference,
+        "received_at": _iso(response.received_at),
+        "sender": response.public_sender or None,
+        "organisation_number": response.organisation_number or None
+        if response.on_behalf_of_organisation and not response.name_withheld else None,
+        "on_behalf_of_organisation": bool(response.on_behalf_of_organisation and not response.name_withheld),
+        "parts_removed": response.state == "redacted",
+        "legal_ground": response.legal_ground or None,
+        "text": response.public_text,
+        "attachments": [{"filename": a.filename, "mime": a.mime, "size": a.size,
+                         "url": site_url_for("responses.attachment", attachment_id=a.id, filename=a.filename)}
+                        for a in response.public_attachments()],
+    }

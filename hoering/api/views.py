@@ -14,10 +14,11 @@ from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 
 from hoering.api import answer, bp, cached_answer, cursors, freshness
-from hoering.api.serializers import comment_json, consultation_json
+from hoering.api.serializers import comment_json, consultation_json, response_json
 from hoering.comments import threads as comment_threads
 from hoering.consultations import services
 from hoering.errors import json_error
+from hoering.responses import services as response_services
 from hoering.stances import tally, tally_of
 from hoering.summaries import services as summary_services
 from hoering.urls import site_url_for
@@ -60,6 +61,24 @@ def _consultation_answer(slug: str):
     data = consultation_json(item, counts, detail=True)
     data["summary"] = summary_json(summary_services.summary_view(item))
     return answer(data, last_modified=freshness.consultation_changed_at(item))
+
+
+@bp.get("/consultations/<slug>/responses")
+def consultation_responses(slug: str):
+    """The published formal responses (høringssvar) of a consultation, their public
+    version only, by reference number; and how many are held back (no text)."""
+    return cached_answer(slug, lambda: _responses_answer(slug))
+
+
+def _responses_answer(slug: str):
+    item = _published_or_none(slug)
+    if item is None:
+        return _not_found()
+    shown = response_services.public_responses(item.id)
+    published = [r for r in shown if r.is_public]
+    return answer({"items": [response_json(r) for r in published], "total": len(published),
+                   "held_back": len(shown) - len(published)},
+                  last_modified=max((r.screened_at for r in shown if r.screened_at), default=None))
 
 
 def summary_json(view) -> dict | None:

@@ -15,6 +15,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 
 import filetype
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from hoering.consultations.models import Consultation, Document
 from hoering.exceptions import Unavailable, ValidationFailed
 from hoering.extensions import db
 from hoering.meetings.models import MeetingDocument
+from hoering.responses.models import ResponseAttachment
 from hoering.sanitize import contains_bidi_controls, normalize_line
 from hoering.storage import StorageError, StoredFile, get_storage
 
@@ -115,24 +117,74 @@ def store_upload(stream) -> tuple[str, int, str]:
             unpacked. Nothing is stored.
         Unavailable: the document store cannot take the file just now.
     """
-    limit = current_app.config["DOCUMENT_MAX_BYTES"]
-    store = get_storage()
-    temporary, content_hash, size, head = _stage_upload(stream, store.staging_dir(), limit)
+    staged = stage_checked(stream, current_app.config["DOCUMENT_MAX_BYTES"], ACCEPTED_TYPES, _l(
+        "Only PDF, Word (DOCX), OpenDocument text (ODT), Excel (XLSX), PNG and JPEG files can be attached; the "
+        "content of this file is none of these."))
+    keep_staged(staged)
+    return staged.content_hash, staged.size, staged.mime
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An upload copied to a temporary file and checked: its path, SHA-256 (hex), size in
+    bytes and the MIME type found in its content."""
+
+    path: str
+    content_hash: str
+    size: int
+    mime: str
+
+
+def stage_checked(stream, limit: int, accepted: dict[str, str], refusal) -> StagedFile:
+    """Copy an upload to a temporary file and check its type from the content.
+
+    Args:
+        stream: a binary file object (the upload), read in chunks.
+        limit: the largest size accepted, in bytes.
+        accepted: the accepted types, MIME type → file name suffix (a subset of
+            :data:`ACCEPTED_TYPES`).
+        refusal: the message when the content is none of ``accepted``.
+
+    Returns:
+        The :class:`StagedFile`; hand it to :func:`keep_staged` or :func:`discard_staged`.
+
+    Raises:
+        ValidationFailed: empty, larger than ``limit``, another type, or an office file
+            that unpacks past the ``DOCUMENT_ZIP_*`` caps. The temporary file is removed.
+        Unavailable: the temporary file cannot be written.
+    """
+    temporary, content_hash, size, head = _stage_upload(stream, get_storage().staging_dir(), limit)
     try:
         mime = detect_type(head) or (_office_type(temporary) if head.startswith(b"PK") else None)
         if mime in OFFICE_PARTS and not _is_office_file(temporary, mime):
             mime = None
-        if mime is None:
-            raise ValidationFailed(_l("Only PDF, Word (DOCX), OpenDocument text (ODT), Excel (XLSX), PNG and JPEG "
-                                      "files can be attached; the content of this file is none of these."))
-        with open(temporary, "rb") as checked:
-            store.put(content_hash, checked)
+        if mime not in accepted:
+            raise ValidationFailed(refusal)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+    return StagedFile(temporary, content_hash, size, mime)
+
+
+def keep_staged(staged: StagedFile) -> None:
+    """Put a checked upload into the document store under its hash; the temporary file goes.
+
+    Raises:
+        Unavailable: the store does not take it just now.
+    """
+    try:
+        with open(staged.path, "rb") as checked:
+            get_storage().put(staged.content_hash, checked)
     except StorageError as error:
         current_app.logger.error("document not stored: %s", error)
         raise Unavailable(STORE_UNAVAILABLE) from error
     finally:
-        _remove_quietly(temporary)
-    return content_hash, size, mime
+        _remove_quietly(staged.path)
+
+
+def discard_staged(staged: StagedFile) -> None:
+    """Remove a checked upload's temporary file without storing it."""
+    _remove_quietly(staged.path)
 
 
 def _stage_upload(stream, folder: str | None, limit: int) -> tuple[str, str, int, bytes]:
@@ -258,10 +310,11 @@ def remove_document(document: Document) -> None:
 
 
 def hash_in_use(content_hash: str) -> bool:
-    """Whether a consultation's or a meeting's document still uses the stored file
-    ``content_hash`` (a file is deleted from the store only when none does)."""
+    """Whether a consultation's or a meeting's document or a formal response's attachment
+    still uses the stored file ``content_hash`` (a file is deleted from the store only when
+    none does)."""
     return any(db.session.scalar(sa.select(model.id).where(model.content_hash == content_hash).limit(1)) is not None
-               for model in (Document, MeetingDocument))
+               for model in (Document, MeetingDocument, ResponseAttachment))
 
 
 def open_document(document: Document | MeetingDocument) -> StoredFile:

@@ -87,6 +87,10 @@ class ConsultationForm(Form):
                         description=_l("People who subscribe to this topic are e-mailed when the consultation is published."))
     area = SelectField(_l("Area"), choices=[], validate_choice=False,
                        description=_l("The part of the municipality the case concerns."))
+    accepts_responses = BooleanField(
+        _l("Takes formal responses (høringssvar)"),
+        description=_l("Persons and organisations can then send a formal response with attachments next to the "
+                       "comments; you screen each before it is published."))
     publish = BooleanField(_l("Published (visible to the public)"))
     submit = SubmitField(_l("Save"))
 

@@ -108,6 +108,8 @@ class Consultation(db.Model):
     #: For an imported conversation: how many people voted in it at the source (Polis's
     #: ``voters``), shown in the report; ``None`` for consultations held here.
     imported_voters: Mapped[int | None] = mapped_column()
+    #: Takes formal responses (høringssvar) next to the comments (:mod:`hoering.responses`).
+    accepts_responses: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="consultation", order_by="Question.position", cascade="all, delete-orphan"

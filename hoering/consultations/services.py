@@ -90,6 +90,7 @@ class ConsultationData:
     short_period_reason: str = ""
     topic: str = ""  # a key of CONSULTATION_TOPICS, or ""
     area: str = ""  # a key of CONSULTATION_AREAS, or ""
+    accepts_responses: bool = False
 
 
 def _validate(data: ConsultationData) -> None:
@@ -178,6 +179,7 @@ def _apply(consultation: Consultation, data: ConsultationData) -> None:
     consultation.meeting_at = data.meeting_at
     consultation.short_period_reason = data.short_period_reason
     consultation.topic, consultation.area = data.topic, data.area
+    consultation.accepts_responses = bool(data.accepts_responses)
     if data.publish and consultation.published_at is None:
         consultation.published_at = utcnow()
     elif not data.publish:

@@ -24,6 +24,7 @@ from hoering.events import (
     ConsultationSaved,
     DeadlineExtended,
     MeetingSaved,
+    ResponseScreened,
     SummaryPublished,
     UserDeleted,
     UserRenamed,
@@ -39,7 +40,7 @@ versions.watch()
 
 @transaction_subscriber(CommentPosted, CommentPublished, CommentModerated, CommentEdited, CommentDeleted,
                         CommentSupported, ConsultationSaved, DeadlineExtended, ConsultationClosed,
-                        ConsultationDecided, SummaryPublished)
+                        ConsultationDecided, SummaryPublished, ResponseScreened)
 def raise_content_version(event) -> None:
     """What readers of the event's consultation see changed: raise its content version."""
     versions.bump(consultation_ids=[event.consultation_id])

@@ -26,6 +26,7 @@ from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, sub
 from hoering.meetings import services as meeting_services
 from hoering.notifications import services as notification_services
 from hoering.outreach.services import share_links
+from hoering.responses import services as response_services
 from hoering.security import carries_a_login
 from hoering.storage import NotStored, StorageError
 from hoering.summaries import services as summary_services
@@ -114,6 +115,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         documents=document_services.documents_of(consultation.id),
         decision_item=meeting_services.decision_item_for(consultation.id),
         following=notification_services.is_following(current_user, consultation.id),
+        response_counts=response_services.public_counts(consultation.id) if consultation.accepts_responses else None,
         page_url=site_url_for("consultations.detail", slug=consultation.slug),
         share=share_links(consultation, site_url_for("consultations.detail", slug=consultation.slug)),
         **per_reader,
@@ -204,7 +206,8 @@ def _form_data(form: ConsultationForm) -> services.ConsultationData:
         **{name: form[name].data or "" for name in FORM_FIELDS},
         slug=form.slug.data or None, questions=(form.questions.data or "").split("\n"),
         opens_at=oslo_to_utc(form.opens_at.data), closes_at=end_of_oslo_day(form.deadline.data),
-        publish=form.publish.data, meeting_at=oslo_to_utc(form.meeting_at.data) if form.meeting_at.data else None,
+        publish=form.publish.data, accepts_responses=form.accepts_responses.data,
+        meeting_at=oslo_to_utc(form.meeting_at.data) if form.meeting_at.data else None,
     )
 
 
@@ -254,6 +257,7 @@ def _stored_form(consultation: Consultation) -> ConsultationForm:
         "questions": "\n".join(q.text for q in consultation.questions),
         "opens_at": to_oslo(consultation.opens_at).replace(tzinfo=None), "deadline": consultation.deadline,
         "publish": consultation.published_at is not None,
+        "accepts_responses": consultation.accepts_responses,
         "meeting_at": to_oslo(consultation.meeting_at).replace(tzinfo=None) if consultation.meeting_at else None,
     })
 

@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation, Status
 from hoering.exports.methodology import Methodology, methodology
+from hoering.exports.responses import ResponsesSection, responses_section
 from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
 from hoering.extensions import db
@@ -121,6 +122,8 @@ class Report:
     votes_note: str = ""
     #: Contested themes without a section in the summary: their splits follow the theme table.
     splits: list[ContestedTheme] = field(default_factory=list)
+    #: The formal responses (høringssvar), when the consultation takes them or has some.
+    responses: ResponsesSection | None = None
 
     @property
     def generated_label(self) -> str:
@@ -194,7 +197,7 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         method=method,
         language={"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB"}.get(current_language_code(), "nb-NO"),
         votes_note=votes_not_people(method.voters) if has_votes and stats.themes else "",
-        splits=list(splits.values()),
+        splits=list(splits.values()), responses=responses_section(consultation),
     )
 
 

@@ -13,6 +13,8 @@ from hoering.exports import bp
 from hoering.exports.files import report_file
 from hoering.exports.formats import comments_xlsx, consultation_meta, csv_chunks, json_chunks
 from hoering.exports.report import build_report
+from hoering.exports.responses import COLUMN_LABELS as RESPONSE_LABELS
+from hoering.exports.responses import response_rows, responses_csv, responses_json, responses_xlsx
 from hoering.exports.rows import COLUMN_LABELS, comment_rows, exported_states
 from hoering.summaries import duplicates
 from hoering.summaries.services import summary_view
@@ -80,6 +82,25 @@ def comments_export(slug: str, fmt: str):
     if fmt == "csv":
         return _download(stream_with_context(csv_chunks(rows)), mimetype, filename)
     return _download(stream_with_context(json_chunks(consultation_meta(consultation), rows)), mimetype, filename)
+
+
+@bp.get("/saksbehandling/hoeringer/<slug>/hoeringssvar.<fmt>")
+@export_required
+def responses_export(slug: str, fmt: str):
+    """The formal responses as CSV, XLSX or JSON, one row each: only what may be
+    published (:mod:`hoering.exports.responses`), for moderators and case officers alike."""
+    if fmt not in COMMENT_FORMATS:
+        abort(404)
+    consultation = _consultation_or_404(slug)
+    mimetype, suffix = COMMENT_FORMATS[fmt]
+    filename = f"{consultation.slug}-hoeringssvar.{suffix}"
+    if fmt == "xlsx":
+        labels = {name: str(label) for name, label in RESPONSE_LABELS.items()}
+        return _download(responses_xlsx(consultation, _("Formal responses"), labels), mimetype, filename)
+    rows = response_rows(consultation)
+    if fmt == "csv":
+        return _download(responses_csv(rows), mimetype, filename)
+    return _download(responses_json(consultation_meta(consultation), rows), mimetype, filename)
 
 
 @bp.get("/saksbehandling/hoeringer/<slug>/rapport.<fmt>")

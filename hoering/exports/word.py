@@ -17,6 +17,7 @@ from hoering.exports.report import (
     chart_alt,
     method_items,
 )
+from hoering.exports.responses import ResponsesSection
 from hoering.exports.richtext import Block
 from hoering.sanitize import xml_safe
 from hoering.stances import stance_counts_text
@@ -129,12 +130,31 @@ def report_docx(report: Report) -> bytes:
         if part.split:
             _docx_split(document, part.split)
 
+    if report.responses is not None:
+        _docx_responses(document, report.responses)
     document.add_page_break()
     document.add_heading(_("Appendix: all published comments"), level=1)
     docx_appendix(document, report.appendix)
     output = io.BytesIO()
     document.save(output)
     return output.getvalue()
+
+
+def _docx_responses(document, section: ResponsesSection) -> None:
+    """The section on formal responses: the counts, then each screened response (the public
+    text of the published ones; of those held back, the legal ground only)."""
+    x = xml_safe
+    document.add_heading(_("Formal responses (høringssvar)"), level=1)
+    for line in section.lines():
+        document.add_paragraph(x(line), style="List Bullet")
+    for item in section.items:
+        document.add_heading(x(f"{item.reference}: {item.sender}" if item.sender else item.reference), level=2)
+        meta = f"{item.received} · {item.state}" + (f" · {item.legal_ground}" if item.legal_ground else "")
+        document.add_paragraph(x(meta)).runs[0].italic = True
+        if item.text:
+            document.add_paragraph(x(item.text))
+        for name in item.attachments:
+            document.add_paragraph(x(_("Attachment: %(name)s", name=name)), style="List Bullet")
 
 
 #: Word's built-in paragraph styles for the kinds of :class:`Block` (lists by depth).

@@ -42,7 +42,16 @@ def add_to_outbox(user, kind: str, subject: str, body: str, *, unsubscribe_url: 
     Returns:
         The new :class:`OutboxMail` (without an id until the session is flushed).
     """
-    mail = OutboxMail(user_id=user.id, to_address=user.email,
+    return add_to_address(user.email, kind, subject, body, user_id=user.id, unsubscribe_url=unsubscribe_url,
+                          dedupe_key=dedupe_key, comment_id=comment_id)
+
+
+def add_to_address(address: str, kind: str, subject: str, body: str, *, user_id: int | None = None,
+                   unsubscribe_url: str = "", dedupe_key: str | None = None,
+                   comment_id: int | None = None) -> OutboxMail:
+    """Add a mail to ``address`` to the outbox (no commit), for a sender without an account
+    as well (the receipt of a formal response); arguments as :func:`add_to_outbox`."""
+    mail = OutboxMail(user_id=user_id, to_address=address,
                       subject=" ".join(xml_safe(subject).split())[:SUBJECT_MAX_LENGTH], body=xml_safe(body),
                       kind=kind, unsubscribe_url=unsubscribe_url, dedupe_key=dedupe_key, comment_id=comment_id)
     db.session.add(mail)

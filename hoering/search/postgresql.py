@@ -142,9 +142,11 @@ def search(text: str, *, scope: Scope | None = None, page: int = 1, per_page: in
     found = _candidates(query, scope, count_limit + 1)
     total = len(found)
     consultations = sum(1 for row in found if row.doc_type == "consultation")
+    responses = sum(1 for row in found if row.doc_type == "response")
     capped = total > count_limit
     if capped:
         consultations = min(consultations, count_limit)
+        responses = min(responses, count_limit - consultations)
         total = count_limit
     pages = max(1, -(-total // per_page))
     shown = min(max(1, page), pages)
@@ -168,8 +170,8 @@ def search(text: str, *, scope: Scope | None = None, page: int = 1, per_page: in
         hits.append(Hit(document.doc_type, document.doc_id, document.consultation_id, document.state,
                         document.title, author, _marked(headline, document.body), document.created_at))
     suggestion = _suggest(prepared, scope) if total == 0 else None
-    return SearchResult(hits, total, {"consultation": consultations, "comment": total - consultations}, shown,
-                        pages, prepared, truncated, suggestion, capped=capped)
+    counts = {"consultation": consultations, "comment": total - consultations - responses, "response": responses}
+    return SearchResult(hits, total, counts, shown, pages, prepared, truncated, suggestion, capped=capped)
 
 
 #: Rows (about: the table's span of dates divided in proportion) whose dates are searched

@@ -106,8 +106,9 @@ class Scope:
 
     Attributes:
         consultation_ids: ids of the consultations whose documents may be found.
-        comment_states: comment states that may be found (consultations are not limited).
-        doc_types: ``"comment"`` and/or ``"consultation"``.
+        comment_states: comment (and formal response) states that may be found
+            (consultations are not limited).
+        doc_types: ``"comment"``, ``"consultation"`` and/or ``"response"``.
         created_from: earliest creation time, UTC (naive or aware), inclusive.
         created_before: creation time limit, UTC, exclusive.
         keys: only these documents (``"comment:12"``).
@@ -581,7 +582,8 @@ def _allowed(ids: np.ndarray, reader, segment: _SegmentArrays, scope: Scope | No
     if scope.doc_types is not None:
         keep &= np.isin(doc_types, _codes_of(scope.doc_types))
     if scope.comment_states is not None:
-        keep &= (doc_types != _code("comment")) | np.isin(segment.state[ids], _codes_of(scope.comment_states))
+        # Comments and formal responses by their state; consultations are not limited.
+        keep &= (doc_types == _code("consultation")) | np.isin(segment.state[ids], _codes_of(scope.comment_states))
     if scope.created_from is not None:
         keep &= segment.created[ids] >= created_field.to_column_value(_naive_utc(scope.created_from))
     if scope.created_before is not None:
@@ -625,6 +627,7 @@ class _Matches:
     scores: np.ndarray
     created: np.ndarray
     is_consultation: np.ndarray
+    is_response: np.ndarray
 
     def ordered(self, sort: str) -> np.ndarray:
         """Positions in ranking order: best score first (``relevance``) or newest first;
@@ -645,7 +648,8 @@ def _collect(searcher, parsed, scope: Scope | None) -> _Matches:
             ids, scores = _evaluate(parsed, reader, segment, stats)
             keep = _allowed(ids, reader, segment, scope, created_field)
             ids, scores = ids[keep], scores[keep]
-            chunks.append((ids + offset, scores, segment.created[ids], segment.doc_type[ids] == _code("consultation")))
+            chunks.append((ids + offset, scores, segment.created[ids], segment.doc_type[ids] == _code("consultation"),
+                           segment.doc_type[ids] == _code("response")))
     else:
         # Whoosh scores every match; the scope is then applied to the matches only.
         results = searcher.search(parsed, limit=None)
@@ -659,10 +663,10 @@ def _collect(searcher, parsed, scope: Scope | None) -> _Matches:
             keep = _allowed(ids, reader, segment, scope, created_field)
             ids = ids[keep]
             chunks.append((ids + offset, scores[inside][keep], segment.created[ids],
-                           segment.doc_type[ids] == _code("consultation")))
+                           segment.doc_type[ids] == _code("consultation"), segment.doc_type[ids] == _code("response")))
     if not chunks:
-        return _Matches(_empty_ids(), _empty_scores(), _empty_ids(), np.zeros(0, dtype=bool))
-    return _Matches(*(np.concatenate([chunk[i] for chunk in chunks]) for i in range(4)))
+        return _Matches(_empty_ids(), _empty_scores(), _empty_ids(), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
+    return _Matches(*(np.concatenate([chunk[i] for chunk in chunks]) for i in range(5)))
 
 
 # --- the search API ------------------------------------------------------------------------------
@@ -718,8 +722,8 @@ def search(index: SearchIndex, text: str, *, scope: Scope | None = None, page: i
         total = len(matches.docnums)
         pages = max(1, -(-total // per_page))
         shown = min(max(1, page), pages)
-        consultations = int(matches.is_consultation.sum())
-        counts = {"consultation": consultations, "comment": total - consultations}
+        consultations, responses = int(matches.is_consultation.sum()), int(matches.is_response.sum())
+        counts = {"consultation": consultations, "comment": total - consultations - responses, "response": responses}
         order = matches.ordered(sort)[(shown - 1) * per_page: shown * per_page]
         terms = {(fieldname, value.decode() if isinstance(value, bytes) else value)
                  for fieldname, value in parsed.iter_all_terms()}

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-import bleach
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from sqlalchemy.orm import joinedload
@@ -31,14 +30,15 @@ from hoering import jobs, permissions
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import BEFORE_COMMIT, db
-from hoering.sanitize import markdown_html
 from hoering.search import meetings as meeting_search
 from hoering.search import postgresql
 from hoering.search.backend import IndexDocument, SearchIndex
+from hoering.search.documents import comment_document, consultation_document
 from hoering.search.meetings import NO_CONSULTATION, meeting_document
 from hoering.search.models import IndexTask
 from hoering.search.querying import Scope, SearchResult, matching_ids, prepare_query_text
 from hoering.search.querying import search as backend_search
+from hoering.search.responses import PRIVATE_STATES, all_response_documents, response_documents
 from hoering.summaries.models import CommentTheme
 from hoering.timeutil import OSLO
 
@@ -87,7 +87,7 @@ def enqueue(doc_type: str, doc_id: int, inserted: bool = False) -> None:
     itself written just before the commit (PostgreSQL).
 
     Args:
-        doc_type: ``comment``, ``consultation``, ``consultation_comments`` (every comment
+        doc_type: ``comment``, ``consultation``, ``response``, ``consultation_comments`` (every comment
             of a consultation) or ``user_comments`` (every comment of a user).
         doc_id: the id of the comment, consultation or user.
         inserted: (PostgreSQL) the comment was added through the ORM session in this
@@ -137,10 +137,12 @@ def process_pending(max_rounds: int = 100) -> int:
 
 
 def _resolve(tasks) -> tuple[list[IndexDocument], list[str]]:
-    comment_ids, consultation_ids, meeting_ids = set(), set(), set()
+    comment_ids, consultation_ids, meeting_ids, response_ids = set(), set(), set(), set()
     for task in tasks:
         if task.doc_type == "meeting":
             meeting_ids.add(task.doc_id)
+        elif task.doc_type == "response":
+            response_ids.add(task.doc_id)
         elif task.doc_type == "comment":
             comment_ids.add(task.doc_id)
         elif task.doc_type == "consultation":
@@ -169,7 +171,8 @@ def _resolve(tasks) -> tuple[list[IndexDocument], list[str]]:
         else:
             upserts.append(consultation_document(consultation))
     meeting_upserts, meeting_deletes = meeting_search.resolve(meeting_ids)
-    return upserts + meeting_upserts, deletes + meeting_deletes
+    responses, gone = response_documents(response_ids)
+    return upserts + meeting_upserts + responses, deletes + meeting_deletes + gone
 
 
 def _inserted_comments(tasks, comment_ids: set[int]) -> dict[int, Comment]:
@@ -197,41 +200,13 @@ def _load_comments(ids) -> list[Comment]:
     return rows
 
 
-# --- documents -------------------------------------------------------------------------------
-
-def plain_text_of_markdown(text: str) -> str:
-    """Markdown as plain text: rendered, then every tag stripped (never index HTML)."""
-    return bleach.clean(markdown_html(text or ""), tags=set(), strip=True).replace("&amp;", "&") \
-        .replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-
-
-def comment_document(comment: Comment) -> IndexDocument:
-    """The index document of a comment (its raw text, never its HTML)."""
-    return IndexDocument(
-        doc_type="comment", doc_id=comment.id, consultation_id=comment.consultation_id, state=comment.state,
-        language=comment.consultation.language, author=comment.author.chosen_name,
-        title=comment.consultation.title, body=comment.body_text, created_at=comment.created_at,
-    )
-
-
-def consultation_document(consultation: Consultation) -> IndexDocument:
-    """The index document of a consultation: title, summary, case text and questions."""
-    parts = [consultation.summary, plain_text_of_markdown(consultation.body_markdown),
-             *(q.text for q in consultation.questions)]
-    return IndexDocument(
-        doc_type="consultation", doc_id=consultation.id, consultation_id=consultation.id,
-        state="published" if consultation.published_at else "draft", language=consultation.language,
-        author=consultation.responsible_unit or "", title=consultation.title,
-        body="\n\n".join(p for p in parts if p), created_at=consultation.opens_at,
-    )
-
-
 def all_documents() -> Iterator[IndexDocument]:
     """Every document the index should hold, read from the database in batches."""
     for consultation in db.session.scalars(sa.select(Consultation)):
         yield consultation_document(consultation)
     for meeting in meeting_search.public_meetings():
         yield meeting_document(meeting)
+    yield from all_response_documents()
     last = 0
     while True:
         rows = db.session.scalars(
@@ -317,7 +292,7 @@ class SearchFilters:
     since: dt.date | None = None
     until: dt.date | None = None
     state: str | None = None  # comment state; staff only
-    doc_type: str | None = None  # comment, consultation or meeting
+    doc_type: str | None = None  # comment, consultation, meeting or response
     theme_id: int | None = None  # comments tagged with this theme; staff only
 
 
@@ -325,14 +300,17 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
            sort: str = "relevance", staff_scope: bool | None = None) -> SearchResult:
     """Search consultations, comments and meetings as ``viewer`` may see them.
 
-    The public sees published consultations and their published comments, and the meetings
-    whose agenda is published (with minutes once approved); moderators also pending,
-    hidden and rejected comments (``staff_scope``, default: whether the viewer may
-    moderate). ``counts`` tells consultations, comments and meetings apart.
+    The public sees published consultations and their published comments, the meetings
+    whose agenda is published (with minutes once approved) and the public version of the
+    published formal responses; moderators also pending, hidden and rejected comments
+    (``staff_scope``, default: whether the viewer may moderate); case officers also the
+    responses not yet published (:mod:`hoering.search.responses`). ``counts`` tells the
+    kinds apart.
     """
     filters = filters or SearchFilters()
     staff = permissions.can_moderate(viewer) if staff_scope is None else staff_scope
-    scope = _scope(filters, staff)
+    case_officer = permissions.can_screen_responses(viewer) if staff_scope is None else staff_scope
+    scope = _scope(filters, staff, case_officer)
     if scope is None:
         prepared, truncated = prepare_query_text(text)
         return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
@@ -356,9 +334,10 @@ def _search_in(text: str, scope: Scope, page: int, per_page: int, sort: str) -> 
     return backend_search(get_index(), text, scope=scope, page=page, per_page=per_page, sort=sort)
 
 
-def _scope(filters: SearchFilters, staff: bool) -> Scope | None:
+def _scope(filters: SearchFilters, staff: bool, case_officer: bool = False) -> Scope | None:
     """The :class:`Scope` of a search with ``filters`` (``staff``: pending, hidden and
-    rejected comments too, and the theme filter); ``None`` when no consultation is left."""
+    rejected comments too, and the theme filter; ``case_officer``: responses not yet
+    published too); ``None`` when no consultation is left."""
     consultations = db.session.scalars(sa.select(Consultation).where(Consultation.published_at.is_not(None))).all()
     if filters.status:
         consultations = [c for c in consultations if c.status().value == filters.status]
@@ -376,7 +355,9 @@ def _scope(filters: SearchFilters, staff: bool) -> Scope | None:
     states = STAFF_STATES if staff else (CommentState.PUBLISHED.value,)
     if staff and filters.state in STAFF_STATES:
         states = (filters.state,)
-    doc_types = {"comment", "consultation", "meeting"} if with_meetings else {"comment", "consultation"}
+    if case_officer:
+        states = (*states, *PRIVATE_STATES)
+    doc_types = {"comment", "consultation", "response"} | ({"meeting"} if with_meetings else set())
     if filters.doc_type in doc_types:
         doc_types = {filters.doc_type}
     start = end = None

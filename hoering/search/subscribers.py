@@ -15,6 +15,8 @@ from hoering.events import (
     CommentPublished,
     ConsultationSaved,
     MeetingSaved,
+    ResponseReceived,
+    ResponseScreened,
     UserDeleted,
     UserRenamed,
     subscriber,
@@ -99,3 +101,17 @@ def write_meeting_document(event: MeetingSaved) -> None:
     """PostgreSQL backend: the meeting's search document, written in the same transaction."""
     if in_database():
         enqueue("meeting", event.meeting_id)
+
+
+@subscriber(ResponseReceived, ResponseScreened)
+def index_response(event) -> None:
+    """A formal response arrived or was screened: index it (its public version once published)."""
+    if not in_database():
+        enqueue("response", event.response_id)
+
+
+@transaction_subscriber(ResponseReceived, ResponseScreened)
+def write_response_document(event) -> None:
+    """PostgreSQL backend: the response's search document, written in the same transaction."""
+    if in_database():
+        enqueue("response", event.response_id)

@@ -168,7 +168,7 @@ def scope_conditions(scope: Scope | None) -> list:
     if scope.doc_types is not None:
         conditions.append(SearchDocument.doc_type.in_(sorted(scope.doc_types)))
     if scope.comment_states is not None:
-        conditions.append(sa.or_(SearchDocument.doc_type != "comment",
+        conditions.append(sa.or_(SearchDocument.doc_type == "consultation",  # comments and responses by state
                                  SearchDocument.state.in_(sorted(scope.comment_states))))
     if scope.created_from is not None:
         conditions.append(SearchDocument.created_at >= aware_utc(scope.created_from))

@@ -36,7 +36,7 @@ def _filters(staff: bool) -> services.SearchFilters:
         status=args.get("status") if args.get("status") in STATUSES else None,
         since=date_arg(args.get("from")), until=date_arg(args.get("to")),
         state=args.get("state") if staff and args.get("state") in services.STAFF_STATES else None,
-        doc_type=args.get("type") if args.get("type") in ("comment", "consultation", "meeting") else None,
+        doc_type=args.get("type") if args.get("type") in ("comment", "consultation", "meeting", "response") else None,
         theme_id=parse_id(args.get("theme")) if staff else None,
     )
 
@@ -116,7 +116,7 @@ def api_search():
             "id": hit.doc_id,
             "consultation_id": hit.consultation_id or None,
             "title": hit.title,
-            "author": hit.author if hit.doc_type == "comment" else None,
+            "author": (hit.author or None) if hit.doc_type in ("comment", "response") else None,
             "snippet_html": clean_snippet(hit.snippet),
             "created_at": hit.created_at.isoformat().replace("+00:00", "Z") if hit.created_at else None,
             "url": _hit_url(hit),
@@ -125,10 +125,12 @@ def api_search():
 
 
 def _hit_url(hit) -> str:
-    """The public address of a search hit: a comment's permalink, a meeting's page, or a
-    consultation's redirect by id."""
+    """The public address of a search hit: a comment's or a formal response's permalink, a
+    meeting's page, or a consultation's redirect by id."""
     if hit.doc_type == "comment":
         return site_url_for("comments.permalink", comment_id=hit.doc_id)
+    if hit.doc_type == "response":
+        return site_url_for("responses.permalink", response_id=hit.doc_id)
     if hit.doc_type == "meeting":
         return site_url_for("meetings.meeting", meeting_id=hit.doc_id)
     return site_url_for("api.consultation_by_id", consultation_id=hit.doc_id)

@@ -63,7 +63,7 @@ def test_generated_requests_get_answers_that_match_the_document(app, published_d
     operations = _operations(app)
     # Every route but the one serving the document itself, which schemathesis leaves out
     # (the first test here checks it).
-    assert len(operations) == 9
+    assert len(operations) == 10
     for operation in operations:
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
@@ -79,10 +79,10 @@ def test_malformed_requests_get_json_errors_never_a_500(app, published_data):
     unreadable date or id does not apply) may still answer 200, so only the answer's shape
     and its status below 500 are checked. The list of consultations and one consultation
     take no parameter that could be malformed and still be sent (a slug is any text), nor do
-    the list of bodies and a body's meetings."""
+    the list of bodies and a body's meetings, a consultation's formal responses."""
     for operation in _operations(app):
         if operation.definition.raw["operationId"] in ("listConsultations", "getConsultation", "listBodies",
-                                                       "listBodyMeetings"):
+                                                       "listBodyMeetings", "listResponses"):
             continue
 
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
