@@ -280,6 +280,7 @@ def register_subscribers(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per area."""
     from hoering.accounts import bp as accounts_bp
+    from hoering.accounts import oidc_views as _oidc_views  # noqa: F401
     from hoering.accounts import views as _accounts_views  # noqa: F401  (attaches the routes)
     from hoering.accounts.language import bp as language_bp
     from hoering.admin import bp as admin_bp
