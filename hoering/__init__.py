@@ -430,6 +430,8 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the ``flask hoering …`` command group."""
+    from hoering.accounts.oidc_mock import oidc_mock_command
     from hoering.cli import hoering_cli
 
+    hoering_cli.add_command(oidc_mock_command)
     app.cli.add_command(hoering_cli)
