@@ -18,6 +18,7 @@ import hmac
 import logging
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -31,6 +32,7 @@ from hoering.accounts import throttle
 from hoering.accounts.policy import PROVIDER_SECOND_FACTOR_KEY
 from hoering.exceptions import ServiceError, Unavailable
 from hoering.i18n import current_language_code
+from hoering.security import FORM_ACTION_EXTENSION
 from hoering.urls import site_url_for
 
 log = logging.getLogger(__name__)
@@ -183,6 +185,12 @@ def _metadata(provider: ProviderSettings) -> dict:
         log.error("the discovery document of %s names the issuer %r", provider.issuer, metadata.get("issuer"))
         client.server_metadata.clear()  # read it again next time
         raise Unavailable(_unreachable(provider.name))
+    # The login buttons' redirect goes there: the pages' form-action must allow it.
+    endpoint = urlsplit(str(metadata.get("authorization_endpoint") or ""))
+    if endpoint.scheme in ("http", "https") and endpoint.netloc and all(c not in endpoint.netloc for c in " ;,'\""):
+        known = current_app.extensions.setdefault(FORM_ACTION_EXTENSION, [])
+        if f"{endpoint.scheme}://{endpoint.netloc}" not in known:
+            known.append(f"{endpoint.scheme}://{endpoint.netloc}")
     return metadata
 
 
