@@ -339,3 +339,30 @@ def test_required_two_factor_trusts_the_providers_mfa_claim(app, browser, staff_
     staff_login.set_user("sub-mfa", {"roles": ["Hoering.Moderator"], "name": "Med Mfa", "amr": ["pwd", "mfa"]})
     assert log_in(browser, staff_login, "sub-mfa", slug="ansatt").status_code == 303
     assert browser.get("/moderering").status_code == 200  # counts as two-factor login
+
+
+def test_an_account_without_an_address_follows_and_comments_without_mails_failing(app, browser, idporten,
+                                                                                  make_consultation, browser_for):
+    from hoering.eventlog import EventDelivery
+    from hoering.notifications.models import OutboxMail
+
+    consultation = make_consultation()
+    idporten.set_user("sub-uten-epost", {})
+    log_in(browser, idporten, "sub-uten-epost")
+    new_account(browser, name="Uten Epost")
+    page = f"/hoeringer/{consultation.slug}"
+    assert browser.submit(page, f"{page}/folg", data={"follow": "1"}).status_code == 303
+    comment = browser.comment(consultation.slug, "Et innspill uten e-post", consent="1")
+    other = browser_for()
+    other.comment(consultation.slug, "Et svar", reply_to=comment)
+    officer = browser_for("case_officer")
+    lifecycle = f"/saksbehandling/hoeringer/{consultation.slug}/livslop"
+    assert officer.submit(lifecycle, data={"action": "extend", "deadline": "2199-12-31",
+                                           "reason": "Mer tid"}).status_code == 303  # followers are told
+
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(EventDelivery.id))) == 0  # every subscriber succeeded
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMail.id))) == 0
+        from hoering.comments.models import Comment
+
+        assert db.session.get(Comment, comment).state == "published"  # ID-porten identified the author
