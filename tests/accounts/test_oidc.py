@@ -366,3 +366,40 @@ def test_an_account_without_an_address_follows_and_comments_without_mails_failin
         from hoering.comments.models import Comment
 
         assert db.session.get(Comment, comment).state == "published"  # ID-porten identified the author
+
+
+def test_starting_logins_is_rate_limited(app, browser, idporten, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_OIDC", "2 per minute")
+
+    answers = [start(browser).status_code for _ in range(3)]
+
+    assert answers == [303, 303, 429]
+
+
+def test_a_discovery_document_naming_another_issuer_is_not_trusted(app, browser, idporten, monkeypatch):
+    monkeypatch.setitem(app.config, "IDPORTEN_ISSUER", idporten.issuer + "/")  # the provider says it without "/"
+
+    answer = start(browser)
+
+    assert answer.status_code == 503 and "kan ikke nås" in answer.get_data(as_text=True)
+
+
+def test_a_staff_member_with_a_password_account_links_the_staff_login(app, browser_for, staff_login):
+    officer = browser_for("citizen", name="Gammel Konto")
+    staff_login.set_user("sub-kobling", {"roles": ["Hoering.Saksbehandler"], "amr": ["mfa"]})
+    with app.app_context():
+        db.session.get(User, officer.user.id).role = "moderator"
+        db.session.commit()
+    page = officer.get("/min-side").get_data(as_text=True)
+    assert "Koble til: Logg inn for ansatte" in page
+    started = officer.client.post("/min-side/koble/ansatt", data={"csrf_token": csrf_token_from(page)})
+    linked = officer.get(local_path(staff_login.authorize(started.headers["Location"], "sub-kobling")))
+
+    assert linked.status_code == 303 and linked.headers["Location"] == "/min-side"
+    assert officer.get("/saksbehandling/hoeringer/ny").status_code == 200  # still logged in, now a case officer
+    with app.app_context():
+        user = db.session.get(User, officer.user.id)
+        assert user.role == "case_officer" and user.password_hash  # the password login stays
+    other = Browser(app.test_client())
+    log_in(other, staff_login, "sub-kobling", slug="ansatt")
+    assert "Gammel Konto" in other.get("/min-side").get_data(as_text=True)
