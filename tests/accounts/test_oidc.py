@@ -403,3 +403,17 @@ def test_a_staff_member_with_a_password_account_links_the_staff_login(app, brows
     other = Browser(app.test_client())
     log_in(other, staff_login, "sub-kobling", slug="ansatt")
     assert "Gammel Konto" in other.get("/min-side").get_data(as_text=True)
+
+
+def test_the_oidc_mock_command_prints_the_settings_and_serves_on_localhost(runner, monkeypatch):
+    import werkzeug.serving
+
+    served = []
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda host, port, app, **kw: served.append((host, port)))
+
+    result = runner.invoke(args=["hoering", "oidc-mock", "--port", "8799"])
+
+    assert result.exit_code == 0, result.output
+    assert "HOERING_IDPORTEN_ISSUER=http://localhost:8799" in result.output
+    assert "HOERING_STAFF_OIDC_ROLE_MAP=" in result.output and "ansatt-admin" in result.output
+    assert served == [("localhost", 8799)]
