@@ -127,10 +127,15 @@ def settings(name: str) -> ProviderSettings | None:
     return ProviderSettings(
         name=name, issuer=str(config[f"{prefix}_ISSUER"]), client_id=str(config[f"{prefix}_CLIENT_ID"]),
         client_secret=config.get(f"{prefix}_CLIENT_SECRET") or None,
-        scopes=str(config.get(f"{prefix}_SCOPES") or "openid"),
+        scopes=_with_openid(str(config.get(f"{prefix}_SCOPES") or "")),
         acr_values=str(config.get(f"{prefix}_ACR_VALUES") or ""),
         mfa_acr=tuple(config.get(f"{prefix}_MFA_ACR") or ()), mfa_amr=tuple(config.get(f"{prefix}_MFA_AMR") or ()),
         timeout=float(config["OIDC_TIMEOUT_SECONDS"]))
+
+
+def _with_openid(scopes: str) -> str:
+    """``scopes`` with ``openid`` among them: without it the provider sends no ID token."""
+    return scopes if "openid" in scopes.split() else " ".join(["openid", *scopes.split()])
 
 
 def is_configured(name: str) -> bool:

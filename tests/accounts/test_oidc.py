@@ -417,3 +417,11 @@ def test_the_oidc_mock_command_prints_the_settings_and_serves_on_localhost(runne
     assert "HOERING_IDPORTEN_ISSUER=http://localhost:8799" in result.output
     assert "HOERING_STAFF_OIDC_ROLE_MAP=" in result.output and "ansatt-admin" in result.output
     assert served == [("localhost", 8799)]
+
+
+def test_openid_is_always_among_the_scopes_asked_for(app, browser, idporten, monkeypatch):
+    monkeypatch.setitem(app.config, "IDPORTEN_SCOPES", "profile")
+
+    started = start(browser)
+
+    assert parse_qs(urlsplit(started.headers["Location"]).query)["scope"] == ["openid profile"]
