@@ -207,7 +207,7 @@ def _unreachable(name: str):
 def callback_url(name: str) -> str:
     """The redirect URI of provider ``name``: always on ``SITE_URL``, never on the Host
     header a request came with (it must match what is registered at the provider)."""
-    return site_url_for("accounts.oidc_callback", slug=SLUGS[name])
+    return site_url_for("accounts.oidc_callback", service=SLUGS[name])
 
 
 def begin(name: str, purpose: str, next_url: str) -> str:

@@ -45,27 +45,27 @@ def _start(slug: str, purpose: str, next_url: str):
     return response
 
 
-@bp.post(f"/logg-inn/<{SLUG_PATTERN}:slug>")
+@bp.post(f"/logg-inn/<{SLUG_PATTERN}:service>")
 @limit("RATELIMIT_OIDC", per_address=True)
-def oidc_start(slug: str):
+def oidc_start(service: str):
     """The "Logg inn med ID-porten" and "Logg inn for ansatte" buttons: a POST with a
     CSRF token (the global check), answered with a redirect to the provider."""
     next_url = safe_next_url(request.form.get("next") or request.args.get("next"), url_for("consultations.index"))
-    return _start(slug, "login", next_url)
+    return _start(service, "login", next_url)
 
 
-@bp.post(f"/min-side/koble/<{SLUG_PATTERN}:slug>")
+@bp.post(f"/min-side/koble/<{SLUG_PATTERN}:service>")
 @login_required
 @limit("RATELIMIT_OIDC", per_address=True)
-def oidc_link(slug: str):
+def oidc_link(service: str):
     """Link ID-porten (or the staff login) to the logged-in account: log in there once."""
-    return _start(slug, "link", url_for("accounts.profile"))
+    return _start(service, "link", url_for("accounts.profile"))
 
 
-@bp.get(f"/logg-inn/<{SLUG_PATTERN}:slug>/tilbake")
-def oidc_callback(slug: str):
+@bp.get(f"/logg-inn/<{SLUG_PATTERN}:service>/tilbake")
+def oidc_callback(service: str):
     """Where the provider sends the browser back with ``code`` and ``state``."""
-    name = _provider(slug)
+    name = _provider(service)
     try:
         assertion = oidc.finish(name)
     except Unavailable as error:
