@@ -228,6 +228,7 @@ def register_subscribers(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per area."""
     from hoering.accounts import bp as accounts_bp
+    from hoering.accounts import oidc_views as _oidc_views  # noqa: F401
     from hoering.accounts import views as _accounts_views  # noqa: F401  (attaches the routes)
     from hoering.accounts.language import bp as language_bp
     from hoering.admin import bp as admin_bp
@@ -397,6 +398,8 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the ``flask hoering …`` command group."""
+    from hoering.accounts.oidc_mock import oidc_mock_command
     from hoering.cli import hoering_cli
 
+    hoering_cli.add_command(oidc_mock_command)
     app.cli.add_command(hoering_cli)

@@ -224,6 +224,54 @@ class DefaultConfig:
     #: Recovery codes made when two-factor login is switched on.
     RECOVERY_CODE_COUNT = 10
 
+    #: Logging in with ID-porten (citizens) and the staff login (the municipality's own
+    #: OpenID Connect provider, e.g. Microsoft Entra ID); each is off until its issuer and
+    #: client id are set. See docs/CONFIGURATION.md, "Logging in with ID-porten and staff
+    #: single sign-on". The redirect URIs to register are ``SITE_URL`` +
+    #: ``/logg-inn/idporten/tilbake`` and ``/logg-inn/ansatt/tilbake``; after logout the
+    #: provider sends people to ``SITE_URL`` + ``/logget-ut``.
+    #: ID-porten's issuer: ``https://test.idporten.no`` (test), ``https://idporten.no``.
+    IDPORTEN_ISSUER: str | None = None
+    IDPORTEN_CLIENT_ID: str | None = None
+    #: Set through the environment (``HOERING_IDPORTEN_CLIENT_SECRET``), never in the repository.
+    IDPORTEN_CLIENT_SECRET: str | None = None
+    IDPORTEN_SCOPES = "openid profile"
+    #: The level of assurance asked for (``acr_values``); "" asks for none.
+    IDPORTEN_ACR_VALUES = "idporten-loa-substantial"
+    #: ``acr`` values of the ID token that count as a second factor (both levels of
+    #: ID-porten require one: MinID with a code, BankID, Buypass, Commfides).
+    IDPORTEN_MFA_ACR: list[str] = ["idporten-loa-substantial", "idporten-loa-high"]
+    IDPORTEN_MFA_AMR: list[str] = []
+    #: The button's label on the login page (``None``: "Logg inn med ID-porten").
+    IDPORTEN_LABEL: str | None = None
+    #: The staff login: the provider's issuer (Entra ID:
+    #: ``https://login.microsoftonline.com/<tenant id>/v2.0``), client id and secret.
+    STAFF_OIDC_ISSUER: str | None = None
+    STAFF_OIDC_CLIENT_ID: str | None = None
+    STAFF_OIDC_CLIENT_SECRET: str | None = None
+    STAFF_OIDC_SCOPES = "openid profile email"
+    #: ``acr_values`` asked of the staff provider; "" asks for none.
+    STAFF_OIDC_ACR_VALUES = ""
+    #: The claim of the ID token that holds the person's roles or groups (a list or a string).
+    STAFF_OIDC_ROLE_CLAIM = "roles"
+    #: Claim values → Hoering roles (``moderator``, ``case_officer``, ``admin``); a person
+    #: none of whose values is here is refused. Several: the highest (admin, then case
+    #: officer, then moderator).
+    STAFF_OIDC_ROLE_MAP: dict[str, str] = {}
+    #: ``amr`` values (RFC 8176) and ``acr`` values of the ID token that show the provider
+    #: checked a second factor: such a login counts as two-factor login here.
+    STAFF_OIDC_MFA_AMR: list[str] = ["mfa"]
+    STAFF_OIDC_MFA_ACR: list[str] = []
+    #: The button's label on the login page (``None``: "Logg inn for ansatte").
+    STAFF_OIDC_LABEL: str | None = None
+    #: Seconds to wait for the providers (discovery, keys, token endpoint) before the
+    #: person is told that the login service cannot be reached.
+    OIDC_TIMEOUT_SECONDS = 10
+    #: Seconds between pressing the button and coming back from the provider.
+    OIDC_LOGIN_MAX_SECONDS = 600
+    #: Logins started (the button pressed), per client address.
+    RATELIMIT_OIDC = "10 per minute;60 per hour"
+
     #: Password hashing method passed to :func:`werkzeug.security.generate_password_hash`.
     PASSWORD_HASH_METHOD = "scrypt"
 
@@ -425,7 +473,7 @@ def env_overrides(environ: os._Environ | dict | None = None) -> dict:
 
     Returns:
         ``{NAME: value}``. ``HOERING_DATABASE_URL`` maps to ``SQLALCHEMY_DATABASE_URI``.
-        Values that parse as JSON (numbers, ``true``/``false``, lists) are decoded; other
+        Values that parse as JSON (numbers, ``true``/``false``, lists, objects) are decoded; other
         values stay strings.
     """
     environ = os.environ if environ is None else environ
@@ -440,7 +488,7 @@ def env_overrides(environ: os._Environ | dict | None = None) -> dict:
             value = json.loads(raw)
         except ValueError:
             value = raw
-        if not isinstance(value, (int, float, bool, list)):
+        if not isinstance(value, (int, float, bool, list, dict)):
             value = raw
         result[name] = value
     return result

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from urllib.parse import urlsplit
+
 from flask import Response, abort, current_app, request, session
 from werkzeug.sansio.utils import host_is_trusted
 
@@ -25,12 +28,43 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+#: ``current_app.extensions`` key of the origins of login providers' authorization
+#: endpoints, added by :mod:`hoering.accounts.oidc` once it has read their discovery documents.
+FORM_ACTION_EXTENSION = "hoering.form_action_sources"
+
+
+def form_action_sources() -> tuple[str, ...]:
+    """Where a form of the site may send the browser besides the site itself: the login
+    buttons of ID-porten and the staff login end in a redirect to the provider, and
+    browsers hold a form's redirects to ``form-action`` too. For each configured issuer
+    its origin and its subdomains (ID-porten's ``https://idporten.no`` authorizes at
+    ``https://login.idporten.no``), and the authorization endpoints seen in discovery."""
+    config = current_app.config
+    sources = []
+    for key in ("IDPORTEN_ISSUER", "STAFF_OIDC_ISSUER"):
+        issuer = config.get(key)
+        if not issuer or not config.get(key.replace("_ISSUER", "_CLIENT_ID")):
+            continue
+        parts = urlsplit(str(issuer))
+        if parts.scheme in ("http", "https") and parts.netloc and all(c not in parts.netloc for c in " ;,'\""):
+            sources += [f"{parts.scheme}://{parts.netloc}", f"{parts.scheme}://*.{parts.netloc}"]
+    sources += current_app.extensions.get(FORM_ACTION_EXTENSION, ())
+    return tuple(dict.fromkeys(sources))
+
+
+@functools.lru_cache(maxsize=32)
+def _policy(form_action: tuple[str, ...]) -> str:
+    if not form_action:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", "form-action 'self' " + " ".join(form_action))
+
+
 def set_security_headers(response: Response) -> Response:
     """Add CSP, nosniff, Referrer-Policy and (over HTTPS) HSTS to ``response``, and keep
     private answers out of caches (:func:`set_cache_headers`)."""
     set_cache_headers(response)
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", _policy(form_action_sources()))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -9,6 +9,7 @@ from flask_babel import format_date, format_datetime, format_decimal, format_tim
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions, stances
+from hoering.accounts import oidc
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.comments.forms import submission_token
 from hoering.consultations import topics
@@ -137,6 +138,8 @@ def register(app: Flask) -> None:
         tally_of=stances.tally_of,
         tally=stances.tally,
         stance_counts_text=stances.stance_counts_text,
+        # "Logg inn med ID-porten", "Logg inn for ansatte": the configured providers.
+        external_login_buttons=oidc.login_buttons,
     )
 
     @app.context_processor

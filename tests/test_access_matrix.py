@@ -134,6 +134,14 @@ MATRIX = [
                                                  "password": "langt-passord-1", "password_again": "langt-passord-1"},
      EVERYONE, (302, 303)),  # logged-in visitors are sent to the front page
     ("accounts.logout", "POST", "/logg-ut", {}, EVERYONE, 303),
+    # ID-porten and the staff login, configured at an address where nothing answers (the
+    # scene): starting a login says the provider cannot be reached.
+    ("accounts.oidc_start", "POST", "/logg-inn/idporten", {}, EVERYONE, 503),
+    ("accounts.oidc_link", "POST", "/min-side/koble/idporten", {}, LOGGED_IN, 503),
+    ("accounts.oidc_callback", "GET", "/logg-inn/ansatt/tilbake?code=x&state=y", None, EVERYONE, 400),
+    ("accounts.oidc_new_account", "GET", "/logg-inn/idporten/ny-konto", None, EVERYONE, 303),  # nothing waiting
+    ("accounts.oidc_new_account", "POST", "/logg-inn/idporten/ny-konto", {"display_name": "Ny"}, EVERYONE, 303),
+    ("accounts.logged_out", "GET", "/logget-ut", None, EVERYONE, 303),
     ("i18n.set_language", "POST", "/sprak", {"lang": "en"}, EVERYONE, 303),
     ("health.healthz", "GET", "/healthz", None, EVERYONE, 200),
     ("api.consultations", "GET", "/api/v1/consultations", None, EVERYONE, 200),
@@ -322,6 +330,9 @@ def consultation_form() -> dict:
 
 @pytest.fixture
 def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch):
+    for provider in ("IDPORTEN", "STAFF_OIDC"):
+        monkeypatch.setitem(app.config, f"{provider}_ISSUER", "http://localhost:9")  # nothing listens there
+        monkeypatch.setitem(app.config, f"{provider}_CLIENT_ID", "matrix")
     consultation = make_consultation(accepts_responses=True)
     draft = make_consultation(status="draft", accepts_responses=True)
     other_author = make_user(name="Annen innbygger")

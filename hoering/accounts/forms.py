@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from hoering.accounts.services import DISPLAY_NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from hoering.forms import Form, line_filter, strip_filter
@@ -117,3 +117,24 @@ class PasswordConfirmForm(Form):
 
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     submit = SubmitField(_l("Confirm"))
+
+
+class ExternalAccountForm(Form):
+    """The first login with ID-porten: the display name, and an e-mail address for
+    notifications if the person wants them."""
+
+    display_name = StringField(
+        _l("Display name"),
+        filters=[line_filter],
+        validators=[DataRequired(_l("Enter a display name.")), Length(max=DISPLAY_NAME_MAX_LENGTH)],
+        description=_l("Shown with your comments. You may use your full name or another name."),
+    )
+    email = EmailField(
+        _l("E-mail address (optional)"),
+        filters=[strip_filter],
+        validators=[Optional(), Email(_l("Enter a valid e-mail address."), check_deliverability=False),
+                    Length(max=254)],
+        description=_l("Only for news of the consultations you follow and answers to your comments. We send a link "
+                       "to confirm it."),
+    )
+    submit = SubmitField(_l("Create account"))

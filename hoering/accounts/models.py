@@ -118,8 +118,15 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:  # Flask-Login
-        """Pseudonymous imported participants cannot log in."""
-        return not self.is_pseudonymous and self.password_hash is not None
+        """Pseudonymous imported participants and deleted accounts cannot log in. An
+        account may lack a password: one made by logging in with ID-porten or the staff
+        login (:class:`ExternalIdentity`) logs in there only."""
+        return not self.is_pseudonymous and self.deleted_at is None
+
+    @property
+    def has_password(self) -> bool:
+        """True when the account can log in with its e-mail address and a password."""
+        return bool(self.password_hash)
 
     @property
     def has_two_factor(self) -> bool:
@@ -157,3 +164,32 @@ class SiteSetting(db.Model):
     key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ExternalIdentity(db.Model):
+    """A login at an OpenID Connect provider linked to an account: ID-porten for citizens
+    (``provider = "idporten"``) or the municipality's own identity provider for staff
+    (``provider = "staff"``).
+
+    Only the issuer (from the configuration) and the provider's subject identifier
+    (``sub``, pseudonymous at ID-porten) are kept: never the national identity number
+    (``pid``) nor any other claim of the token (docs/SECURITY.md, "Logging in with
+    ID-porten and the staff login"). The row is deleted with the account.
+    """
+
+    __tablename__ = "external_identity"
+    __table_args__ = (
+        sa.UniqueConstraint("issuer", "subject", name="uq_external_identity_issuer_subject"),
+        sa.UniqueConstraint("user_id", "provider", name="uq_external_identity_user_provider"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: ``"idporten"`` or ``"staff"``.
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    #: The provider's issuer identifier, as configured (``https://idporten.no``).
+    issuer: Mapped[str] = mapped_column(sa.String(255))
+    #: The ``sub`` claim: the provider's identifier of the person for this site.
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

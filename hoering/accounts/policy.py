@@ -8,13 +8,16 @@ error pages can ask these rules without importing the account services.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import g
+from flask import g, has_request_context, session
 
 from hoering.accounts.models import SiteSetting
 from hoering.extensions import db
 
 #: The :class:`SiteSetting` key of "staff must use two-factor login".
 REQUIRE_FOR_STAFF = "require_two_factor_for_staff"
+#: Session key naming the account (its Flask-Login id) whose login an identity provider
+#: confirmed with a second factor (:func:`hoering.accounts.oidc.remember_for_logout`).
+PROVIDER_SECOND_FACTOR_KEY = "oidc_mfa"
 
 
 def required_for_staff() -> bool:
@@ -37,4 +40,12 @@ def lacks_required_two_factor(user) -> bool:
         user: a :class:`hoering.accounts.models.User` or Flask-Login's anonymous user.
     """
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False)
-                and not user.has_two_factor and required_for_staff())
+                and not user.has_two_factor and not second_factor_at_provider(user) and required_for_staff())
+
+
+def second_factor_at_provider(user) -> bool:
+    """True when this session's login came from ID-porten or the staff login and the
+    provider said a second factor was used (its ``acr``/``amr``, docs/SECURITY.md): that
+    counts as two-factor login for the requirement above."""
+    return bool(has_request_context() and hasattr(user, "get_id")
+                and session.get(PROVIDER_SECOND_FACTOR_KEY) == user.get_id())

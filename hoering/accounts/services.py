@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from hoering.accounts.models import RecoveryCode, Role, User
+from hoering.accounts.models import ExternalIdentity, RecoveryCode, Role, User
 from hoering.comments.models import Comment, CommentState, Support
 from hoering.consultations.models import Consultation
 from hoering.events import UserDeleted, UserRenamed, announce
@@ -193,7 +193,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, or ``None``."""
     user = find_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not user.password_hash:
         # Hash anyway, so the answer takes as long as for a real account and does not
         # reveal which addresses have one.
         check_password_hash(_dummy_hash(), password or "")
@@ -255,14 +255,19 @@ def export_data(user: User) -> dict:
         "reports": [{"comment_id": r.comment_id, "reason": r.reason, "text": r.text, "created_at": iso(r.created_at)}
                     for r in db.session.scalars(sa.select(Report).where(Report.reporter_id == user.id)
                                                 .order_by(Report.id))],
+        "linked_logins": [{"provider": e.provider, "issuer": e.issuer, "subject": e.subject,
+                           "linked_at": iso(e.created_at), "last_login_at": iso(e.last_login_at)}
+                          for e in db.session.scalars(sa.select(ExternalIdentity).where(
+                              ExternalIdentity.user_id == user.id).order_by(ExternalIdentity.id))],
         "following": [slugs.get(s.consultation_id) for s in db.session.scalars(
             sa.select(Subscription).where(Subscription.user_id == user.id).order_by(Subscription.id))],
     }
 
 
-def delete_account(user: User, password: str) -> None:
+def delete_account(user: User, password: str, confirmed: bool = False) -> None:
     """Delete an account after checking the password: the e-mail address, password,
-    name and two-factor secret are erased, follows end, mails not yet sent to it are
+    name and two-factor secret are erased, logins linked at ID-porten or the staff login
+    are unlinked (their rows deleted), follows end, mails not yet sent to it are
     dropped and sent ones erased from the outbox, and the comments are anonymized (signed
     "Slettet bruker" in the reader's language) or removed, as ``ACCOUNT_DELETION_COMMENTS``
     says. The row stays so that threads and the moderation log keep their shape.
@@ -270,11 +275,21 @@ def delete_account(user: User, password: str) -> None:
     Staff accounts become citizen accounts; the last administrator cannot delete the
     account before someone else has the role.
 
+    Args:
+        user: the account.
+        password: its password, for an account that has one.
+        confirmed: for an account without a password (made by logging in with ID-porten
+            or the staff login): the owner ticked the box that confirms it.
+
     Raises:
-        PermissionDenied: the password is wrong, or this is the last administrator.
+        PermissionDenied: the password is wrong (or, without a password, not confirmed),
+            or this is the last administrator.
     """
-    if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
-        raise PermissionDenied(_l("The password is not right."))
+    if user.password_hash:
+        if not check_password_hash(user.password_hash, password or ""):
+            raise PermissionDenied(_l("The password is not right."))
+    elif not confirmed:
+        raise PermissionDenied(_l("Tick the box to confirm that the account is to be deleted."))
     if user.role == Role.ADMIN.value:
         # One statement gives up the role only if another administrator remains (rows
         # locked on PostgreSQL; SQLite has one writer at a time), so two administrators
@@ -303,6 +318,7 @@ def delete_account(user: User, password: str) -> None:
     db.session.execute(sa.delete(MailOptOut).where(MailOptOut.user_id == user.id))
     db.session.execute(sa.delete(OutboxMail).where(OutboxMail.user_id == user.id))
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(sa.delete(ExternalIdentity).where(ExternalIdentity.user_id == user.id))
     user.email, user.password_hash, user.chosen_name = None, None, ""
     user.totp_secret = user.totp_last_step = None
     user.password_guessing_warned_at = None
@@ -319,5 +335,16 @@ def needs_email_verification(user) -> bool:
     with an address never confirmed, also after it is deleted (imported participants have
     no address and are not asked)."""
     has_address = getattr(user, "email", None) is not None or getattr(user, "deleted_at", None) is not None
-    return (current_app.config["EMAIL_VERIFICATION_REQUIRED"] and has_address
-            and getattr(user, "email_verified_at", True) is None)
+    return bool(current_app.config["EMAIL_VERIFICATION_REQUIRED"] and has_address
+                and getattr(user, "email_verified_at", True) is None and not identified_by_idporten(user))
+
+
+def identified_by_idporten(user) -> bool:
+    """True for an account with a linked ID-porten login: ID-porten has identified the
+    person, so the comments do not wait for the e-mail address (kept for notifications
+    only) to be confirmed."""
+    user_id = getattr(user, "id", None)
+    if not isinstance(user_id, int) or getattr(user, "deleted_at", None) is not None:
+        return False
+    return db.session.scalar(sa.select(ExternalIdentity.id).where(
+        ExternalIdentity.user_id == user_id, ExternalIdentity.provider == "idporten").limit(1)) is not None

@@ -169,7 +169,9 @@ def request_password_reset(email: str, language: str | None = None) -> int | Non
         The id of the queued :class:`OutboxMail`, or ``None`` when no account has the address.
     """
     user = find_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not user.password_hash:
+        # An account without a password logs in at ID-porten or the staff login only: a
+        # mailed link must not give it a password that outlives what the provider decides.
         return None
     link = site_url_for("accounts.reset_password", token=password_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
@@ -195,7 +197,7 @@ def user_for_reset_token(token: str) -> User:
     invalid = ValidationFailed(_l("The link is not valid or has been used. Ask for a new one."))
     user, fingerprint = _token_user("password-reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"],
                                     _l("The link has expired. Ask for a new one."), invalid)
-    if not user.is_active or fingerprint != _fingerprint(user.password_hash):
+    if not user.is_active or not user.password_hash or fingerprint != _fingerprint(user.password_hash):
         raise invalid
     return user
 
@@ -283,7 +285,8 @@ def user_for_sign_in_token(token: str) -> tuple[User, str]:
     except (BadSignature, ValueError, TypeError):
         raise invalid from None
     user = db.session.get(User, user_id) if is_row_id(user_id) else None
-    if user is None or not user.is_active or fingerprint != _fingerprint(user.password_hash) \
+    if user is None or not user.is_active or not user.password_hash \
+            or fingerprint != _fingerprint(user.password_hash) \
             or not isinstance(token_id, str):
         raise invalid
     return user, token_id

@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hoering import permissions
-from hoering.accounts import bp, services, throttle, twofactor, verification
+from hoering.accounts import bp, external, oidc, services, throttle, twofactor, verification
 from hoering.accounts.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -260,7 +260,8 @@ def logout():
     session.pop(PENDING_SECRET_KEY, None)
     session.pop(TWO_FACTOR_SESSION_KEY, None)
     flash(_("You are logged out, on this device and on every other."), "info")
-    return redirect(url_for("consultations.index"), code=303)
+    # Logged in with ID-porten or the staff login: end the session there too.
+    return redirect(oidc.logout_redirect() or url_for("consultations.index"), code=303)
 
 
 @bp.route("/min-side", methods=["GET", "POST"])
@@ -285,7 +286,8 @@ def profile():
         status = 422
     return render_template("accounts/profile.html", form=form, my_comments=comments_by_author(current_user.id),
                            ban=active_ban(current_user), following=followed_consultations(current_user),
-                           needs_verification=services.needs_email_verification(current_user)), status
+                           needs_verification=services.needs_email_verification(current_user),
+                           linked=external.linked_providers(current_user)), status
 
 
 @bp.route("/min-side/passord", methods=["GET", "POST"])
@@ -345,7 +347,8 @@ def delete_account():
     status = 200
     if request.method == "POST":
         try:
-            services.delete_account(current_user, request.form.get("password", ""))
+            services.delete_account(current_user, request.form.get("password", ""),
+                                    confirmed=request.form.get("confirm") == "yes")
         except ServiceError as error:
             db.session.rollback()
             flash(str(error.message), "error")

@@ -54,6 +54,7 @@ AUTOMATIC_RULE_LABELS = {
     "pending_review": _l("awaiting review"),
     "pre_moderation": _l("edited under pre-moderation"),
     "ban": _l("its author was banned"),
+    "staff_login": _l("the staff login (the municipality's user directory)"),
 }
 
 ROLE_LABELS = {

@@ -146,8 +146,8 @@ def _opted_out(user_id: int, consultation_id: int | None) -> bool:
 def _queue(user: User, kind: str, subject: str, lines: list[str], consultation_id: int | None,
            dedupe_key: str | None = None, comment_id: int | None = None) -> None:
     """Add a mail to the outbox (no commit: it joins the caller's transaction), unless the
-    user stopped such mails."""
-    if _opted_out(user.id, consultation_id):
+    user stopped such mails or has no address (an account made with ID-porten without one)."""
+    if not user.email or _opted_out(user.id, consultation_id):
         return
     if dedupe_key and db.session.scalar(sa.select(OutboxMail.id).where(OutboxMail.dedupe_key == dedupe_key)):
         return

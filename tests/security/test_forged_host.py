@@ -63,7 +63,9 @@ def test_no_route_answers_with_a_forged_host(app, search_inline, scene, role):  
             payload = consultation_form() if data == "consultation" else {
                 key.format(**values): value.format(**values) for key, value in (data or {}).items()}
             response = client.post(url(path), headers=HEADERS, data={"csrf_token": token, **payload})
-        assert response.status_code < 500, (method, path, response.status_code)
+        # 503 only where the matrix expects it: the login providers of the scene do not answer.
+        assert response.status_code < 500 or response.status_code == _status == 503, (method, path,
+                                                                                      response.status_code)
         if leaks(response):
             found[f"{method} {path}"] = leaks(response)
         response.close()
