@@ -18,6 +18,9 @@ The package::
     dokumenter/02-rapport.pdf  the summary report with every published comment (PDF/A-3a)
     dokumenter/03-vedtak.pdf   the decision, once recorded (PDF/A-3a)
     vedlegg/…                  the consultation's attached documents, as uploaded
+    hoeringssvar/<ref>.pdf     each formal response as received (PDF/A-3a), with its
+                               attachments beside it; held-back parts are marked with
+                               their legal ground (``skjerming``) in the metadata
 
 Noark 5 names the archival formats (PDF/A among them; Riksarkivarens forskrift § 5-17);
 the attachments keep the format they were uploaded in, and the metadata says which.
@@ -32,6 +35,7 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
+import sqlalchemy as sa
 from flask import abort, current_app, render_template
 from flask_babel import gettext as _
 
@@ -44,7 +48,9 @@ from hoering.exceptions import ValidationFailed
 from hoering.exports.files import report_file
 from hoering.exports.pdf import ARCHIVE, document_pdf
 from hoering.extensions import db
+from hoering.responses.models import PUBLIC_STATES, FormalResponse, ResponseState
 from hoering.sanitize import contains_bidi_controls, normalize_line
+from hoering.storage import get_storage
 from hoering.timeutil import to_oslo, utcnow
 
 #: The namespace of the package's own metadata format (Noark 5's terms, not its schema).
@@ -92,6 +98,10 @@ class RegistryEntry:
     date: dt.datetime
     documents: list[DocumentDescription]
     correspondent: str = ""
+    #: The legal ground for keeping (part of) it from the public (``skjermingshjemmel``),
+    #: ``""`` when it is public; and the title the public may see when the name is withheld.
+    restriction: str = ""
+    public_title: str = ""
 
 
 @dataclass
@@ -175,6 +185,7 @@ def build_package(consultation: Consultation) -> ArchivePackage:
         "Organinternt notat", _("Summary report: %(title)s", title=consultation.title),
         consultation.summarized_at or consultation.closes_at,
         [DocumentDescription(_("Summary report with every published comment"), "Hoveddokument", report)], owner))
+    package.entries.extend(_response_entries(consultation))
     if consultation.decision_text:
         decision = PackageFile("dokumenter/03-vedtak.pdf",
                                isolation.run(_made_document_pdf, consultation.id, "decision"), "PDF/A-3a")
@@ -182,6 +193,52 @@ def build_package(consultation: Consultation) -> ArchivePackage:
             "Organinternt notat", _("Decision: %(title)s", title=consultation.title), consultation.decided_at,
             [DocumentDescription(_("Decision"), "Hoveddokument", decision)], consultation.political_body or owner))
     return package
+
+
+def _response_entries(consultation: Consultation) -> list[RegistryEntry]:
+    """An incoming registry entry per formal response, oldest first: the response as
+    received (PDF/A-3a, rendered in one child process for all of them) and its attachments
+    as stored. A response not yet screened is included as it stands; one held back or
+    published with parts removed carries its legal ground as ``skjerming``."""
+    responses = list(db.session.scalars(sa.select(FormalResponse).where(
+        FormalResponse.consultation_id == consultation.id).order_by(FormalResponse.received_at, FormalResponse.id)))
+    if not responses:
+        return []
+    pdfs = dict(isolation.run(_made_response_pdfs, consultation.id))
+    entries = []
+    for response in responses:
+        sender = response.organisation_name or response.sender_name
+        main = PackageFile(f"hoeringssvar/{response.reference}.pdf", pdfs[response.id], "PDF/A-3a")
+        documents = [DocumentDescription(_("Formal response %(reference)s", reference=response.reference),
+                                         "Hoveddokument", main)]
+        for number, attachment in enumerate(response.attachments, start=1):
+            with get_storage().open(attachment.content_hash) as stored:
+                data = stored.read()
+            documents.append(DocumentDescription(attachment.filename, "Vedlegg", PackageFile(
+                f"hoeringssvar/{response.reference}-vedlegg-{number:02d}-{attachment.filename}", data, attachment.mime)))
+        held = response.state in (ResponseState.HELD_BACK.value, ResponseState.REDACTED.value) \
+            or any(a.withheld for a in response.attachments)
+        title = _("Formal response %(reference)s from %(sender)s", reference=response.reference, sender=sender)
+        public_title = title if response.state in PUBLIC_STATES and not response.name_withheld else \
+            _("Formal response %(reference)s", reference=response.reference)
+        entries.append(RegistryEntry("Inngående dokument", title, response.received_at, documents, sender,
+                                     restriction=response.legal_ground if held else "", public_title=public_title))
+    return entries
+
+
+def _made_response_pdfs(consultation_id: int) -> list[tuple[int, bytes]]:
+    """In the child: ``(response id, PDF/A-3a)`` of each formal response of the consultation."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    owner = current_app.config["SITE_OWNER"]
+    made = []
+    for response in db.session.scalars(sa.select(FormalResponse).where(
+            FormalResponse.consultation_id == consultation_id)):
+        html = render_template("exports/archive_document.html", consultation=consultation, part="response",
+                               response=response, events=[], owner=owner, questions=[], made_at=utcnow())
+        made.append((response.id, document_pdf(html, ARCHIVE, f"{owner} · {response.reference}")))
+    return made
 
 
 def _made_document_pdf(consultation_id: int, part: str) -> bytes:
@@ -243,6 +300,12 @@ def metadata_xml(package: ArchivePackage) -> bytes:
         _text(registry, "journalposttype", entry.entry_type)
         _text(registry, "journalstatus", "Arkivert")
         _text(registry, "tittel", entry.title)
+        if entry.public_title and entry.public_title != entry.title:
+            _text(registry, "offentligTittel", entry.public_title)
+        if entry.restriction:
+            restricted = ET.SubElement(registry, "skjerming")
+            _text(restricted, "tilgangsrestriksjon", "Unntatt offentlighet, helt eller delvis")
+            _text(restricted, "skjermingshjemmel", entry.restriction)
         _text(registry, "journaldato", to_oslo(entry.date).date().isoformat())
         _text(registry, "dokumentetsDato", to_oslo(entry.date).date().isoformat())
         if entry.correspondent:
@@ -288,8 +351,10 @@ def readme_text(package: ArchivePackage) -> str:
         f"{METADATA_NAME}; sjekksummene (SHA-256) i {MANIFEST_NAME} kontrolleres med",
         f"  sha256sum -c {MANIFEST_NAME}",
         "",
-        "dokumenter/  høringen, rapporten med alle publiserte kommentarer, og vedtaket (PDF/A-3a)",
-        "vedlegg/     dokumentene som var lagt ved høringen, i formatet de ble lastet opp i",
+        "dokumenter/    høringen, rapporten med alle publiserte kommentarer, og vedtaket (PDF/A-3a)",
+        "vedlegg/       dokumentene som var lagt ved høringen, i formatet de ble lastet opp i",
+        "hoeringssvar/  hvert høringssvar slik det kom inn (PDF/A-3a), med vedleggene; det som er",
+        "               unntatt offentlighet, er merket med hjemmel (skjerming) i beskrivelsen",
     ]
     return "\n".join(lines) + "\n"
 

@@ -10,7 +10,9 @@ import zipfile
 from xml.etree import ElementTree as ET
 
 import pypdf
+import sqlalchemy as sa
 
+from hoering.extensions import db
 from hoering.timeutil import oslo_today
 from tests.consultations.test_documents import upload
 from tests.consultations.test_lifecycle import step
@@ -131,3 +133,36 @@ def test_the_command_line_writes_the_package(browser_for, make_consultation, mak
     open_one = make_consultation()
     refused = runner.invoke(args=["hoering", "archive-package", open_one.slug, "--output", str(tmp_path / "x.zip")])
     assert refused.exit_code != 0 and not (tmp_path / "x.zip").exists()
+
+
+def test_formal_responses_are_incoming_entries_with_their_scan_and_legal_ground(app, browser_for, make_consultation):
+    from tests.responses.test_responses import GROUND, pdf_bytes, register, responses_in_db, screen
+
+    consultation = make_consultation(status="closed", accepts_responses=True)
+    officer = browser_for("case_officer")
+    assert register(officer, consultation.slug, files=[(pdf_bytes("skann"), "skann.pdf")], received_on=str(
+        oslo_today()), sender_name="Per Brevskriver", text="Naboen min er syk.").status_code == 303
+    [response] = responses_in_db(app)
+    assert screen(officer, response.id, decision="held_back", legal_ground=GROUND).status_code == 303
+    files = _files(officer.get(PAGE.format(slug=consultation.slug) + ".zip"))
+    main, scan = f"hoeringssvar/{response.reference}.pdf", f"hoeringssvar/{response.reference}-vedlegg-01-skann.pdf"
+    assert {main, scan} <= set(files)
+    with app.app_context():
+        from hoering.responses.models import ResponseAttachment
+
+        stored_hash = db.session.scalar(sa.select(ResponseAttachment.content_hash))
+    assert hashlib.sha256(files[scan]).hexdigest() == stored_hash  # the scan as it was stored
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(files[main])).pages)
+    assert "Naboen min er syk." in text and "Per Brevskriver" in text and GROUND.split(" (")[0] in text
+    root = ET.fromstring(files["noark5-metadata.xml"])
+    [incoming] = [e for e in root.findall(".//a:registrering", NS)
+                  if e.findtext("a:journalposttype", namespaces=NS) == "Inngående dokument"]
+    assert incoming.findtext("a:skjerming/a:skjermingshjemmel", namespaces=NS) == GROUND
+    assert incoming.findtext("a:korrespondansepart/a:korrespondansepartNavn", namespaces=NS) == "Per Brevskriver"
+    assert "Per Brevskriver" in incoming.findtext("a:tittel", namespaces=NS)
+    assert "Per Brevskriver" not in incoming.findtext("a:offentligTittel", namespaces=NS)
+    paths = [d.findtext("a:dokumentobjekt/a:referanseDokumentfil", namespaces=NS)
+             for d in incoming.findall("a:dokumentbeskrivelse", NS)]
+    assert paths == [main, scan]
+    manifest = files["manifest-sha256.txt"].decode()
+    assert f"{hashlib.sha256(files[scan]).hexdigest()}  {scan}" in manifest
