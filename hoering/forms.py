@@ -8,10 +8,12 @@ import functools
 from babel import support
 from flask import current_app, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # the "read the request" marker of FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
 from wtforms.i18n import messages_path
+from wtforms.validators import ValidationError
 
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
@@ -71,6 +73,17 @@ def page_number(value) -> int:
 
 #: Dates outside these years are typing mistakes (and would overflow time-zone arithmetic).
 YEAR_RANGE = (1990, 2200)
+
+
+def check_year(value) -> None:
+    """A form field's check that a date or datetime lies in :data:`YEAR_RANGE`.
+
+    Raises:
+        wtforms.validators.ValidationError: outside it (``None`` passes).
+    """
+    if value is not None and not YEAR_RANGE[0] <= value.year <= YEAR_RANGE[1]:
+        raise ValidationError(_l("Enter a date between the years %(first)d and %(last)d.",
+                                 first=YEAR_RANGE[0], last=YEAR_RANGE[1]))
 
 
 def date_arg(value) -> dt.date | None:

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from hoering.consultations import topics
 from hoering.consultations.models import QUESTION_MAX_LENGTH
-from hoering.forms import YEAR_RANGE, Form, line_filter, strip_filter
+from hoering.forms import Form, check_year, line_filter, strip_filter
 from hoering.templating import LANGUAGE_LABELS
 
 CONTENT_LANGUAGES = ("nb", "nn", "en")
@@ -110,24 +110,18 @@ class ConsultationForm(Form):
             raise ValidationError(_l("Choose one of the areas in the list."))
 
     def validate_meeting_at(self, field) -> None:
-        _check_year(field.data)
+        check_year(field.data)
 
     def validate_opens_at(self, field) -> None:
-        _check_year(field.data)
+        check_year(field.data)
 
     def validate_deadline(self, field) -> None:
-        _check_year(field.data)
+        check_year(field.data)
 
     def validate_questions(self, field) -> None:
         for line in (field.data or "").split("\n"):
             if len(line.strip()) > QUESTION_MAX_LENGTH:
                 raise ValidationError(_l("A question can be at most %(max)d characters.", max=QUESTION_MAX_LENGTH))
-
-
-def _check_year(value) -> None:
-    if value is not None and not YEAR_RANGE[0] <= value.year <= YEAR_RANGE[1]:
-        raise ValidationError(_l("Enter a date between the years %(first)d and %(last)d.",
-                                 first=YEAR_RANGE[0], last=YEAR_RANGE[1]))
 
 
 class SectionForm(Form):

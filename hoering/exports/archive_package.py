@@ -102,6 +102,9 @@ class RegistryEntry:
     #: ``""`` when it is public; and the title the public may see when the name is withheld.
     restriction: str = ""
     public_title: str = ""
+    #: Not yet screened for publication: the records system must screen it (``skjerming``
+    #: "Ikke vurdert", no legal ground).
+    unscreened: bool = False
 
 
 @dataclass
@@ -207,7 +210,8 @@ def _response_entries(consultation: Consultation) -> list[RegistryEntry]:
     pdfs = dict(isolation.run(_made_response_pdfs, consultation.id))
     entries = []
     for response in responses:
-        sender = response.organisation_name or response.sender_name
+        sender = response.organisation_name if response.on_behalf_of_organisation and response.organisation_name \
+            else response.sender_name
         main = PackageFile(f"hoeringssvar/{response.reference}.pdf", pdfs[response.id], "PDF/A-3a")
         documents = [DocumentDescription(_("Formal response %(reference)s", reference=response.reference),
                                          "Hoveddokument", main)]
@@ -218,11 +222,13 @@ def _response_entries(consultation: Consultation) -> list[RegistryEntry]:
                 f"hoeringssvar/{response.reference}-vedlegg-{number:02d}-{attachment.filename}", data, attachment.mime)))
         held = response.state in (ResponseState.HELD_BACK.value, ResponseState.REDACTED.value) \
             or any(a.withheld for a in response.attachments)
+        unscreened = response.state == ResponseState.RECEIVED.value
         title = _("Formal response %(reference)s from %(sender)s", reference=response.reference, sender=sender)
         public_title = title if response.state in PUBLIC_STATES and not response.name_withheld else \
             _("Formal response %(reference)s", reference=response.reference)
         entries.append(RegistryEntry("Inngående dokument", title, response.received_at, documents, sender,
-                                     restriction=response.legal_ground if held else "", public_title=public_title))
+                                     restriction=response.legal_ground if held else "", public_title=public_title,
+                                     unscreened=unscreened))
     return entries
 
 
@@ -306,6 +312,9 @@ def metadata_xml(package: ArchivePackage) -> bytes:
             restricted = ET.SubElement(registry, "skjerming")
             _text(restricted, "tilgangsrestriksjon", "Unntatt offentlighet, helt eller delvis")
             _text(restricted, "skjermingshjemmel", entry.restriction)
+        elif entry.unscreened:
+            restricted = ET.SubElement(registry, "skjerming")
+            _text(restricted, "tilgangsrestriksjon", "Ikke vurdert for offentlighet")
         _text(registry, "journaldato", to_oslo(entry.date).date().isoformat())
         _text(registry, "dokumentetsDato", to_oslo(entry.date).date().isoformat())
         if entry.correspondent:

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
 
 from hoering import permissions
 from hoering.accounts.models import User
@@ -46,7 +47,10 @@ def set_following(user, body: Body, follow: bool) -> None:
         db.session.add(BodyFollower(user_id=user.id, body_id=body.id))
     elif not follow and existing is not None:
         db.session.delete(existing)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same click twice at once: the other request made the row
+        db.session.rollback()
 
 
 def followers(body_id: int) -> list[User]:

@@ -17,8 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from hoering.consultations.forms import _check_year
-from hoering.forms import Form, line_filter, strip_filter
+from hoering.forms import Form, check_year, line_filter, strip_filter
 from hoering.meetings.services import KIND_LABELS, ROLE_LABELS, STATUS_LABELS
 
 _HTTPS = Regexp(r"^https://\S+$", message=_l("The link must be a web address starting with https://."))
@@ -65,7 +64,7 @@ class MeetingForm(Form):
     submit = SubmitField(_l("Save"))
 
     def validate_starts_at(self, field) -> None:
-        _check_year(field.data)
+        check_year(field.data)
 
 
 class AgendaItemForm(Form):
@@ -98,7 +97,7 @@ class MinutesForm(Form):
     submit = SubmitField(_l("Save"))
 
     def validate_approved_on(self, field) -> None:
-        _check_year(field.data)
+        check_year(field.data)
 
 
 class DocumentForm(Form):

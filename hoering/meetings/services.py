@@ -13,6 +13,7 @@ import re
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from hoering import permissions
@@ -132,7 +133,11 @@ def save_body(user, body: Body | None, *, name: str, kind: str, slug: str = "", 
     body.description = _text(description, DESCRIPTION_MAX_LENGTH)
     body.portal_url = check_https_url(portal_url)
     body.position = position
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same address taken by a request at the same moment
+        db.session.rollback()
+        raise Conflict(_l("Another body has this web address.")) from None
     return body
 
 

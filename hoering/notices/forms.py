@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from hoering.forms import Form, line_filter, strip_filter
+from hoering.forms import Form, check_year, line_filter, strip_filter
 from hoering.notices.services import BODY_MAX_LENGTH
 
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -31,3 +31,9 @@ class NoticeForm(Form):
     ends_at = DateTimeLocalField(_l("Shown until (Oslo time)"), format=TIME_FORMATS,
                                  validators=[DataRequired(_l("Enter when the notice stops being shown."))])
     submit = SubmitField(_l("Save"))
+
+    def validate_starts_at(self, field) -> None:
+        check_year(field.data)
+
+    def validate_ends_at(self, field) -> None:
+        check_year(field.data)

@@ -60,7 +60,7 @@ def add_demo_responses(consultation, officer, now: dt.datetime) -> list[int]:
     consultation.accepts_responses = True
     prefix = current_app.config["RESPONSE_REFERENCE_PREFIX"]
     made = []
-    for (days, name, email, org, number, behalf, consent, channel, text, scan, decision, public,
+    for (days, name, email, org, org_number, behalf, consent, channel, text, scan, decision, public,
                 ground) in RESPONSES:
         received = now + dt.timedelta(days=days)
         year = to_oslo(received).year
@@ -69,7 +69,7 @@ def add_demo_responses(consultation, officer, now: dt.datetime) -> list[int]:
         response = FormalResponse(
             consultation_id=consultation.id, year=year, number=number, reference=f"{prefix}-{year}-{number:04d}", token=secrets.token_urlsafe(32), channel=channel,
             received_at=received, sender_name=name, sender_email=email, organisation_name=org,
-            organisation_number=number, on_behalf_of_organisation=behalf, text=text, consent_to_publication=consent,
+            organisation_number=org_number, on_behalf_of_organisation=behalf, text=text, consent_to_publication=consent,
             language="nb", state=decision, registered_by_id=officer.id if channel != Channel.WEB.value else None)
         if scan:
             staged = stage_checked(io.BytesIO(_pdf(scan)), 10 * 1024 * 1024, {"application/pdf": "pdf"}, "")

@@ -24,9 +24,9 @@ from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
 from hoering.events import ResponseScreened, announce
-from hoering.exceptions import PermissionDenied, ValidationFailed
+from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
-from hoering.responses.models import FormalResponse, ResponseState, ScreeningEntry
+from hoering.responses.models import FormalResponse, ResponseAttachment, ResponseState, ScreeningEntry
 from hoering.sanitize import has_visible_text, normalize_line, normalize_text
 from hoering.timeutil import utcnow
 
@@ -56,6 +56,7 @@ def screen_response(response: FormalResponse, officer, decision: str, legal_grou
         PermissionDenied: not a case officer.
         ValidationFailed: an unknown decision or ground, a missing ground, or an empty
             public version with no attachment left to publish.
+        Conflict: another case officer screened it after it was loaded here.
     """
     if not permissions.can_screen_responses(officer):
         raise PermissionDenied(_l("Only case officers screen responses."))
@@ -77,15 +78,30 @@ def screen_response(response: FormalResponse, officer, decision: str, legal_grou
         text, withheld = response.text, set()
     else:
         text, withheld = "", {a.id for a in response.attachments}
-    response.state = decision
-    response.public_text = text
-    response.legal_ground = "" if decision == ResponseState.PUBLISHED.value else legal_ground
-    response.name_withheld = not response.consent_to_publication  # documented above: never under their name
+    # One statement writes the whole decision, and only if nobody screened the response since
+    # it was loaded here: two case officers deciding at once never mix their decisions (the
+    # second is refused), whatever columns each of them changed.
+    loaded_at = response.screened_at
+    ground = "" if decision == ResponseState.PUBLISHED.value else legal_ground
+    written = db.session.execute(
+        sa.update(FormalResponse)
+        .where(FormalResponse.id == response.id,
+               FormalResponse.screened_at.is_(None) if loaded_at is None else FormalResponse.screened_at == loaded_at)
+        .values(state=decision, public_text=text, legal_ground=ground,
+                name_withheld=not response.consent_to_publication,  # documented above: never under their name
+                screened_by_id=officer.id, screened_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if written.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(_l("Another case officer screened this response a moment ago. Look at their decision "
+                          "and decide again if needed."))
     for item in response.attachments:
-        item.withheld = item.id in withheld
-    response.screened_by_id, response.screened_at = officer.id, utcnow()
+        db.session.execute(sa.update(ResponseAttachment).where(ResponseAttachment.id == item.id)
+                           .values(withheld=item.id in withheld).execution_options(synchronize_session=False))
+    if response in db.session:
+        db.session.expire(response)  # read back as written
     entry = ScreeningEntry(response_id=response.id, actor_id=officer.id, decision=decision,
-                           legal_ground=response.legal_ground, note=normalize_text(note or "")[:5000])
+                           legal_ground=ground, note=normalize_text(note or "")[:5000])
     db.session.add(entry)
     announce(ResponseScreened(response_id=response.id, consultation_id=response.consultation_id, decision=decision))
     db.session.commit()

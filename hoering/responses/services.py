@@ -131,7 +131,8 @@ def check_data(data: ResponseData) -> dict[str, str]:
     email = (data.sender_email or "").strip()
     if data.channel == Channel.WEB.value and not email:
         problems["sender_email"] = _l("Enter your e-mail address: the receipt is sent there.")
-    elif email and (not _EMAIL.match(email) or len(email) > 320):
+    elif email and (not _EMAIL.match(email) or len(email) > 320 or contains_bidi_controls(email)
+                    or any(c in email for c in '"<>()[]\\,;: ')):
         problems["sender_email"] = _l("Enter an e-mail address such as navn@example.no.")
     number = normalize_org_number(data.organisation_number)
     if number and not is_valid_org_number(number):

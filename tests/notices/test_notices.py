@@ -131,3 +131,12 @@ def test_citizens_and_moderators_cannot_publish_notices(browser_for, app):
         person = browser_for(role)
         assert person.get("/saksbehandling/viktige-meldinger").status_code == 403
         assert "/saksbehandling/viktige-meldinger" not in person.get("/").get_data(as_text=True)
+
+
+def test_a_date_far_outside_the_years_in_use_is_refused_not_an_error(browser_for):
+    officer = browser_for("case_officer")
+    refused = officer.submit("/saksbehandling/viktige-meldinger/ny", data=notice_form(
+        title="Feil år", starts_at="0001-01-01T00:00", ends_at="9999-01-02T00:00"))
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "Oppgi en dato mellom år 1990 og 2200." in page and "Feil år" in page
