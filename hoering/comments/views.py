@@ -69,15 +69,17 @@ def create(slug: str):
                                             kept_text=form.text.data)
         (form.consent if error.field == "consent" else form.text).errors = [str(error.message)]
         return render_consultation_page(consultation, form, reply_to=reply_to, status=error.status)
+    # The confirmation is shown next to the comment (the redirect goes to its anchor).
+    confirmed = threads.confirmation_category(comment.id)
     if comment.state == "pending" and needs_email_verification(current_user):
         flash(_("Thank you! Your comment is saved. It is published when you have confirmed your e-mail address "
-                "with the link we sent to %(email)s.", email=current_user.email), "success")
+                "with the link we sent to %(email)s.", email=current_user.email), confirmed)
     elif comment.state == "pending":
-        flash(_("Thank you! Your comment will be published when a moderator has approved it."), "success")
+        flash(_("Thank you! Your comment will be published when a moderator has approved it."), confirmed)
     elif comment.parent_id is not None:
-        flash(_("Thank you! Your reply has been published."), "success")
+        flash(_("Thank you! Your reply has been published."), confirmed)
     else:
-        flash(_("Thank you! Your comment has been published."), "success")
+        flash(_("Thank you! Your comment has been published."), confirmed)
     return redirect(comment_url(comment), code=303)
 
 
@@ -144,7 +146,7 @@ def edit(comment_id: int):
             form.text.errors = [str(error.message)]
             status = error.status
         else:
-            flash(_("Your comment has been updated."), "success")
+            flash(_("Your comment has been updated."), threads.confirmation_category(comment.id))
             return redirect(comment_url(comment), code=303)
     elif form.is_submitted():
         if form.csrf_token.errors:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -108,7 +120,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard_html=Markup(heard_html),
         return_args={"page": thread_page.page if thread_page.page > 1 else None, "sort": thread_page.sort},
-        **_theme_tools(consultation, list(thread_page.by_id)),
+        **_theme_tools(consultation, list(thread_page.by_id)), **_confirmations(thread_page.by_id),
         events=lifecycle_services.public_events(consultation),
         documents=document_services.documents_of(consultation.id),
         following=notification_services.is_following(current_user, consultation.id),
@@ -122,6 +134,15 @@ def _heard_box(consultation: Consultation) -> str:
     """The published summary box ("Dette har vi hørt") as HTML, or ``""`` without one."""
     heard = summary_services.summary_view(consultation)
     return render_template("summaries/_heard.html", heard=heard, consultation=consultation) if heard else ""
+
+
+def _confirmations(comment_ids) -> dict:
+    """For the template: the confirmations of comments on the page just posted or edited
+    (``confirmations``, by comment id), shown next to them, and their flash categories
+    (``confirmed_categories``), which the layout leaves out of the messages at the top."""
+    found = comment_threads.confirmations(get_flashed_messages(with_categories=True), comment_ids)
+    return {"confirmations": found,
+            "confirmed_categories": {comment_threads.confirmation_category(i) for i in found}}
 
 
 def _theme_tools(consultation: Consultation, comment_ids: list[int]) -> dict:
@@ -151,6 +172,7 @@ def render_thread_page(consultation: Consultation, root, comment_form: CommentFo
         "comments/thread.html", consultation=consultation, replies=replies, threads=replies, thread=replies.thread,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text,
         return_args={"traad": root.id, **page_args}, **_theme_tools(consultation, list(replies.by_id)),
+        **_confirmations(replies.by_id),
     ), status
 
 

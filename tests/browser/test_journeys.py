@@ -31,7 +31,7 @@ def main_text(page) -> str:
 
 
 def flashes(page) -> list[str]:
-    return page.locator(".messages .message").all_inner_texts()
+    return page.locator(".messages .message, .comment-confirmation").all_inner_texts()
 
 
 def post_comment(page, slug: str, text: str) -> None:
