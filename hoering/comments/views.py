@@ -67,7 +67,9 @@ def create(slug: str):
             flash(str(error.message), "error")
             return render_consultation_page(consultation, form, reply_to=reply_to, status=403,
                                             kept_text=form.text.data)
-        (form.consent if error.field == "consent" else form.text).errors = [str(error.message)]
+        for field, message in error.by_field():  # every mistake at once
+            target = form.consent if field == "consent" else form.text
+            target.errors = [*target.errors, str(message)]
         return render_consultation_page(consultation, form, reply_to=reply_to, status=error.status)
     # The confirmation is shown next to the comment (the redirect goes to its anchor).
     confirmed = threads.confirmation_category(comment.id)
