@@ -199,7 +199,7 @@ def _stance_answer(comment: Comment, stance: Stance | None) -> dict:
     said = {Stance.AGREE: _("You agree."), Stance.DISAGREE: _("You disagree.")}.get(stance, _("You have no stance."))
     return {"stance": stance.value if stance else None, "agree_count": counts.agree,
             "disagree_count": counts.disagree, "contested": counts.contested,
-            "message": " ".join([said, stance_counts_text(counts)])}
+            "message": " ".join([said, stance_counts_text(counts)]) if counts.agree or counts.disagree else said}
 
 
 def _why_no_stance(comment: Comment) -> str:

@@ -108,3 +108,22 @@ def test_after_posting_the_new_comment_has_the_focus_in_view_with_its_confirmati
     assert article.get_attribute("aria-describedby") == confirmation.get_attribute("id")
     assert_clean(page)
     shot(page, tmp_path, f"posted-{width}.png")
+
+
+@pytest.mark.browser
+def test_a_count_goes_away_when_it_falls_back_to_zero(open_page, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    comment = make_comment(consultation, make_user(name="Kari"), "Benker langs stien")
+    page = open_page(make_user())
+    visit(page, f"/hoeringer/{consultation.slug}")
+    agree = page.locator(f"#kommentar-{comment.id} button.stance-agree")
+    assert agree.inner_text().strip().startswith("Enig") and "(0)" not in agree.inner_text()
+    agree.click()
+    page.wait_for_function("id => document.querySelector(`#kommentar-${id} .stance-agree .stance-count`)"
+                           ".textContent === '(1)'", arg=comment.id)
+    agree.click()  # taken back: no "(0)"
+    page.wait_for_function("id => document.querySelector(`#kommentar-${id} .stance-agree`)"
+                           ".getAttribute('aria-pressed') === 'false'", arg=comment.id)
+    assert agree.locator(".stance-count").text_content() == ""
+    assert page.locator(f"#kommentar-{comment.id} .stance-status").text_content() == "Du har ikke tatt standpunkt."
+    assert_clean(page)
