@@ -10,6 +10,7 @@ import os
 import pytest
 
 from tests.browser.conftest import assert_clean, visit
+from tests.browser.test_accessibility import RUN_AXE, axe_script  # noqa: F401 - the fixture
 
 NOW = dt.datetime.now(dt.UTC)
 #: Where the screenshots go (HOERING_SCREENSHOTS to keep them), else the test's tmp_path.
@@ -23,7 +24,7 @@ def shot(page, tmp_path, name: str) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [320, 1280])
 def test_a_long_thread_unfolds_in_place_and_a_long_comment_folds_behind_vis_mer(
-        open_page, make_user, make_consultation, make_comment, tmp_path, width):
+        open_page, make_user, make_consultation, make_comment, tmp_path, width, axe_script):  # noqa: F811
     consultation = make_consultation()
     root = make_comment(consultation, make_user(name="Kari"), "Sykkelvei langs sjøen?",
                         created_at=NOW - dt.timedelta(hours=3))
@@ -31,7 +32,7 @@ def test_a_long_thread_unfolds_in_place_and_a_long_comment_folds_behind_vis_mer(
                             created_at=NOW - dt.timedelta(hours=2) + dt.timedelta(minutes=n)) for n in range(14)]
     long_text = "\n\n".join(f"Avsnitt {n}: her står det mye om sykkelveien langs fjorden." for n in range(25))
     long_comment = make_comment(consultation, make_user(name="Lang"), long_text, created_at=NOW)
-    page = open_page(viewport={"width": width, "height": 900})
+    page = open_page(viewport={"width": width, "height": 900})  # under the site's CSP
     visit(page, f"/hoeringer/{consultation.slug}")
 
     body = page.locator(f"#kommentar-{long_comment.id} .comment-body")
@@ -60,6 +61,12 @@ def test_a_long_thread_unfolds_in_place_and_a_long_comment_folds_behind_vis_mer(
     assert page.evaluate("document.activeElement.id") == f"kommentar-{replies[5].id}"
     assert page.locator(".more-replies").count() == 0
     assert_clean(page)
+    checked = open_page(viewport={"width": width, "height": 900}, bypass_csp=True)  # to inject axe
+    visit(checked, f"/hoeringer/{consultation.slug}")
+    checked.locator(".more-replies").click()
+    checked.wait_for_selector(f"#kommentar-{replies[13].id}")
+    checked.add_script_tag(content=axe_script)
+    assert checked.evaluate(RUN_AXE) == []  # folded and brought in: no serious or critical violation
     page.locator(f"#svar-{root.id}").scroll_into_view_if_needed()
     shot(page, tmp_path, f"threads-unfolded-{width}.png")
 
@@ -82,13 +89,13 @@ def test_without_javascript_the_fold_link_leads_to_the_threads_own_page(
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [320, 1280])
 def test_after_posting_the_new_comment_has_the_focus_in_view_with_its_confirmation(
-        open_page, make_user, make_consultation, make_comment, tmp_path, width):
+        open_page, make_user, make_consultation, make_comment, tmp_path, width, axe_script):  # noqa: F811
     consultation = make_consultation()
     author = make_user(name="Kari")
     old = make_comment(consultation, author, "Den eldste tråden", created_at=NOW - dt.timedelta(days=1))
     for n in range(24):  # the oldest thread is on page 2 of the threads
         make_comment(consultation, author, f"Tråd {n}\n\nmed litt tekst", created_at=NOW - dt.timedelta(hours=20 - n))
-    page = open_page(make_user(name="Ola"), viewport={"width": width, "height": 800})
+    page = open_page(make_user(name="Ola"), viewport={"width": width, "height": 800}, bypass_csp=True)
     visit(page, f"/hoeringer/{consultation.slug}?page=2")
     page.locator(f"#kommentar-{old.id} details.reply summary").click()
     page.locator(f"#reply-text-{old.id}").fill("Jeg er enig i dette.")
@@ -108,6 +115,8 @@ def test_after_posting_the_new_comment_has_the_focus_in_view_with_its_confirmati
     assert article.get_attribute("aria-describedby") == confirmation.get_attribute("id")
     assert_clean(page)
     shot(page, tmp_path, f"posted-{width}.png")
+    page.add_script_tag(content=axe_script)
+    assert page.evaluate(RUN_AXE) == []
 
 
 @pytest.mark.browser
