@@ -26,7 +26,7 @@ SERVE_ENV = HOERING_DATABASE_URL=$(SERVE_DATABASE_URL) HOERING_REDIS_URL=$(SERVE
 
 run: install instance/config.py
 	$(FLASK) db upgrade
-	$(FLASK) hoering demo
+	$(SITE_URL_ENV) $(FLASK) hoering demo
 	@echo "Serving Hoering on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	$(SITE_URL_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 

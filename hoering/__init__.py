@@ -241,6 +241,7 @@ def register_blueprints(app: Flask) -> None:
     from hoering.comments import bp as comments_bp
     from hoering.comments import views as _comments_views  # noqa: F401
     from hoering.consultations import bp as consultations_bp
+    from hoering.consultations import document_views as _document_views  # noqa: F401
     from hoering.consultations import section_views as _section_views  # noqa: F401
     from hoering.consultations import views as _consultations_views  # noqa: F401
     from hoering.exports import archive_views as _archive_views  # noqa: F401

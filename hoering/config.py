@@ -315,6 +315,11 @@ class DefaultConfig:
         "offentleglova § 24 andre ledd",
         "Avsender har ikke samtykket til publisering",
     ]
+    #: A document upload is read to its end up to this many times ``DOCUMENT_MAX_BYTES``
+    #: (what is over the limit is dropped as it arrives), so a file that is too large gets
+    #: the form back with its title and a message; a larger request gets the form with the
+    #: message only. Let the proxy in front accept as much (nginx ``client_max_body_size``).
+    DOCUMENT_UPLOAD_READ_FACTOR = 4
     #: Where attached documents are kept (``hoering/storage.py``): ``"local"``, files in
     #: ``DOCUMENT_DIR``; or ``"s3"``, objects in the S3-compatible bucket ``S3_BUCKET``,
     #: which several app servers share. Either way they are served through the app only.

@@ -47,6 +47,22 @@ DEMO_ACCOUNTS = (
 #: Other residents who appear in the threads; they have no password and cannot log in.
 RESIDENTS = ("Ola Hansen", "Ingrid Berg", "Ahmed Ali", "Siri Johansen", "Per Olsen", "Maja Lund")
 
+#: A comment long enough to be folded behind "Vis mer" on the consultation page.
+LONG_DEMO_COMMENT = "\n\n".join([
+    "Jeg har lest planen nøye og har noen innspill, punkt for punkt.",
+    "1. Traseen: Den foreslåtte traseen langs sjøen er fin på sommeren, men utsatt for vind og sjøsprøyt om "
+    "vinteren. Vurder å legge den delen som går forbi Kaia litt lenger inn, bak lagerbygningene.",
+    "2. Krysset ved skolen: Her må det være planskilt kryssing. Det går over tre hundre barn forbi her hver "
+    "morgen, og mange av dem sykler.",
+    "3. Belysning: Hele strekningen bør ha lys, ikke bare de første to kilometerne. Det er mørkt fra tre "
+    "om ettermiddagen store deler av vinteren.",
+    "4. Vedlikehold: Planen sier lite om brøyting. Skriv inn hvem som har ansvaret, og hvor raskt veien skal "
+    "være brøytet etter snøfall.",
+    "5. Anleggsperioden: Sørg for en trygg omkjøring for gående og syklende mens det bygges.",
+    "Takk for at vi får si vår mening!",
+])
+
+
 CONSULTATIONS = [
     {
         "slug": "gang-og-sykkelvei-strandvegen",
@@ -74,6 +90,19 @@ CONSULTATIONS = [
                 ("Per Olsen", -5, "Ja, og fartsdemping før gangfeltet.", []),
             ]),
             ("Maja Lund", -3, "Jeg er bekymret for at trærne langs sjøen må felles. Kan traseen legges på den andre siden?", 0, []),
+            # A long comment and a long thread: folded behind "Vis mer" and "Vis alle 9 svar".
+            ("Ahmed Ali", -4, LONG_DEMO_COMMENT, 0, [
+                (name, -4 + (n + 1) / 4, text, []) for n, (name, text) in enumerate([
+                    ("Ingrid Berg", "Takk for en grundig gjennomgang!"),
+                    ("Per Olsen", "Enig i punktet om skolebarna. Det er der behovet er størst."),
+                    ("Siri Johansen", "Belysningen bør komme først, før selve sykkelveien er ferdig."),
+                    ("Ola Hansen", "Hvor mye koster alternativ to sammenlignet med det første?"),
+                    ("Maja Lund", "Trærne ved Kaia må bevares uansett alternativ."),
+                    ("Ingrid Berg", "Kanskje en befaring med naboene før vedtaket?"),
+                    ("Per Olsen", "Godt forslag, jeg blir gjerne med."),
+                    ("Siri Johansen", "Husk sykkelparkering ved butikken også."),
+                    ("Ola Hansen", "Flott at så mange engasjerer seg i dette."),
+                ])]),
         ],
     },
     {

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from hoering.accounts.models import User
 from hoering.comments.models import Comment
 from hoering.consultations.documents import add_document
-from hoering.consultations.models import Consultation
+from hoering.consultations.models import Consultation, Section
 from hoering.exceptions import PermissionDenied
 from hoering.extensions import db
 from hoering.moderation.decisions import moderate
@@ -37,11 +37,21 @@ NOBODY: set = set()
 DRAFT_ARGUMENTS = {"slug", "comment_id", "theme_id", "document_id", "consultation_id"}
 #: Routes that take a draft's comment or theme from the form rather than the URL.
 FORM_ROUTES = {("moderation.bulk", "POST"), ("summaries.tag", "POST"), ("summaries.bulk_search", "POST")}
+#: Routes whose ``slug`` or ``document_id`` is a political body's or a meeting document's,
+#: never a consultation's (tests/meetings test that unpublished meetings stay hidden).
+NOT_CONSULTATION_ROUTES = {"outreach.body_feed", "api.body_meetings", "meetings.body", "meetings.document",
+                           "meetings.follow", "meetings.edit_body", "meetings.add_member", "meetings.new_meeting",
+                           "meetings.delete_document"}
 #: Routes that act on many comments and refuse each one it may not touch, with a message.
 REFUSED_PER_ITEM = {"moderation.bulk"}
 
 # (endpoint, method, url template, form data, roles allowed, statuses when allowed)
 DRAFT_MATRIX = [
+    ("consultations.draft_text", "GET", "/hoeringer/{slug}/utkast", None, CASE_OFFICERS, 200),
+    ("consultations.draft_section", "GET", "/hoeringer/{slug}/utkast/{section}", None, CASE_OFFICERS, 200),
+    ("consultations.edit_sections", "GET", "/saksbehandling/hoeringer/{slug}/utkast", None, CASE_OFFICERS, 200),
+    ("consultations.edit_sections", "POST", "/saksbehandling/hoeringer/{slug}/utkast",
+     {"number": "§ 2", "heading": "Virkeområde", "text_markdown": "Gjelder hele kommunen."}, CASE_OFFICERS, 303),
     ("consultations.detail", "GET", "/hoeringer/{slug}", None, CASE_OFFICERS, 200),
     ("consultations.thread", "GET", "/hoeringer/{slug}/traad/{comment}", None, CASE_OFFICERS, 200),
     ("consultations.edit", "GET", "/saksbehandling/hoeringer/{slug}/rediger", None, CASE_OFFICERS, 200),
@@ -157,18 +167,21 @@ def draft_scene(app, make_user, make_consultation, make_comment, tmp_path, monke
         document_id = add_document(db.session.get(Consultation, draft.id), None, io.BytesIO(pdf_bytes("utkast")),
                                    "utkast.pdf")[0].id
         themes = [Theme(consultation_id=draft.id, name=name) for name in ("Utkasttema", "Annet utkasttema")]
-        db.session.add_all(themes)
+        section = Section(consultation_id=draft.id, number="§ 1", heading="Formål i utkastet", position=0)
+        db.session.add_all([*themes, section])
         db.session.commit()
         theme_ids = [theme.id for theme in themes]
+        section_id = section.id
     values = {"slug": draft.slug, "consultation_id": draft.id, "comment": comment.id, "pending": pending.id,
               "document": document_id, "theme": theme_ids[0], "other_theme": theme_ids[1],
-              "published_slug": published.slug}
+              "published_slug": published.slug, "section": section_id}
     return values, users, draft
 
 
 def test_every_route_that_can_take_a_draft_is_in_the_matrix(app):
     routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules() if rule.arguments & DRAFT_ARGUMENTS
-              for method in rule.methods - {"HEAD", "OPTIONS"}} | FORM_ROUTES
+              and rule.endpoint not in NOT_CONSULTATION_ROUTES for method in rule.methods - {"HEAD", "OPTIONS"}} \
+        | FORM_ROUTES
     covered = {(endpoint, method) for endpoint, method, *_ in DRAFT_MATRIX}
     assert routes - covered == set()
 

@@ -29,7 +29,9 @@ USERS = (
 def settings_for(issuer: str) -> list[str]:
     """The settings (``HOERING_…=…`` lines) that point the site at a provider at ``issuer``."""
     return [f"HOERING_IDPORTEN_ISSUER={issuer}", "HOERING_IDPORTEN_CLIENT_ID=hoering-local",
+            "HOERING_IDPORTEN_CLIENT_SECRET=local-secret",  # the mock takes any secret, but wants one
             f"HOERING_STAFF_OIDC_ISSUER={issuer}", "HOERING_STAFF_OIDC_CLIENT_ID=hoering-staff-local",
+            "HOERING_STAFF_OIDC_CLIENT_SECRET=local-secret",
             f"HOERING_STAFF_OIDC_ROLE_MAP='{json.dumps(ROLE_MAP)}'"]
 
 

@@ -16,7 +16,7 @@ from hoering.accounts.models import ExternalIdentity, RecoveryCode, Role, User
 from hoering.comments.models import Comment, CommentState, Support
 from hoering.consultations.models import Consultation
 from hoering.events import UserDeleted, UserRenamed, announce
-from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
+from hoering.exceptions import Conflict, ErrorCollector, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.moderation.models import Report
 from hoering.names import name_skeleton, reserved_word_in
@@ -119,11 +119,8 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
     role_value = Role(role).value if not isinstance(role, Role) else role.value
     if allow_reserved_name and role_value == Role.CITIZEN.value:
         raise ValidationFailed(_l("Only staff accounts may have a reserved name."))
-    name = _check_display_name(display_name, allow_reserved=allow_reserved_name)
+    name = check_new_account(email, display_name, password, allow_reserved_name=allow_reserved_name)
     email = normalize_email(email)
-    check_password_rules(password, email, name)
-    if find_by_email(email) is not None:
-        raise Conflict(_l("An account with this e-mail address already exists."), field="email")
     user = User(email=email, display_name=name, password_hash=hash_password(password), role=role_value,
                 email_verified_at=utcnow() if verified else None)
     db.session.add(user)
@@ -136,6 +133,33 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
             raise ValidationFailed(NAME_TAKEN, field="display_name") from None
         raise Conflict(_l("An account with this e-mail address already exists."), field="email") from None
     return user
+
+
+def check_new_account(email: str, display_name: str, password: str, allow_reserved_name: bool = False) -> str:
+    """Check a new account's display name, password and e-mail address all at once, so a
+    form can show every mistake together; writes nothing.
+
+    Returns:
+        The display name as it will be stored (:func:`normalize_display_name`).
+
+    Raises:
+        ValidationFailed: the display name (:func:`_check_display_name`) or the password
+            (:func:`check_password_rules`) breaks a rule; the other mistakes found ride
+            along in its ``more`` (:class:`hoering.exceptions.ErrorCollector`).
+        Conflict: only the e-mail address is taken by another account.
+    """
+    errors = ErrorCollector()
+    name = None
+    with errors.check():
+        name = _check_display_name(display_name, allow_reserved=allow_reserved_name)
+    email = normalize_email(email)
+    with errors.check():
+        check_password_rules(password, email, name or display_name)
+    with errors.check():
+        if find_by_email(email) is not None:
+            raise Conflict(_l("An account with this e-mail address already exists."), field="email")
+    errors.raise_any()
+    return name
 
 
 def check_password_rules(password: str, email: str | None, display_name: str | None) -> None:

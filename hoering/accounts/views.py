@@ -49,8 +49,7 @@ def register():
         try:
             user = services.create_user(form.email.data, form.display_name.data, form.password.data)
         except ServiceError as error:
-            field = getattr(form, error.field or "display_name")
-            field.errors = [*field.errors, str(error.message)]
+            _add_account_errors(form, error)
             status = error.status
         else:
             login_user(user)
@@ -62,7 +61,25 @@ def register():
             return redirect(next_url, code=303)
     elif form.is_submitted():
         status = 422
+        # The form's own checks failed; the account's rules (a name or address taken, a
+        # password like the address) are told now too, for the fields that passed them.
+        try:
+            services.check_new_account(form.email.data or "", form.display_name.data or "", form.password.data or "")
+        except ServiceError as error:
+            _add_account_errors(form, error, only_to_fields_without_errors=True)
     return render_template("accounts/register.html", form=form), status
+
+
+def _add_account_errors(form: RegistrationForm, error: ServiceError, only_to_fields_without_errors=False) -> None:
+    """Put each message of ``error`` (:meth:`ServiceError.by_field`) on its field of the
+    registration ``form`` (the display name when none is named); with
+    ``only_to_fields_without_errors``, fields that have a message already keep just theirs."""
+    had_errors = {name for name, field in form._fields.items() if field.errors}
+    for name, message in error.by_field():
+        field = getattr(form, name or "display_name")
+        if only_to_fields_without_errors and field.name in had_errors:
+            continue
+        field.errors = [*field.errors, str(message)]
 
 
 @bp.route("/logg-inn", methods=["GET", "POST"])

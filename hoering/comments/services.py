@@ -20,7 +20,7 @@ from hoering.comments.models import PATH_SEGMENT_WIDTH, Comment, CommentState, S
 from hoering.consultations.models import Consultation, ModerationMode, Question, Section, Status
 from hoering.database import insert_unless_present
 from hoering.events import CommentDeleted, CommentEdited, CommentPosted, CommentPublished, CommentSupported, announce
-from hoering.exceptions import PermissionDenied, ValidationFailed
+from hoering.exceptions import ErrorCollector, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.moderation.audit import record
 from hoering.moderation.holds import automatic_holds
@@ -168,10 +168,14 @@ def post_comment(consultation: Consultation, author, text: str, parent_id: int |
         submission_token = None
     if not permissions.can_comment(author, consultation, now):
         raise PermissionDenied(closed_message(consultation, now))
-    text = check_text(text)
+    errors = ErrorCollector()  # the text and the consent are both reported when both are missing
+    with errors.check():
+        text = check_text(text)
     if getattr(author, "publication_consent_at", True) is None and not consent:
-        raise ValidationFailed(_l("Tick that you agree to your display name and comment being published."),
-                               field="consent")
+        with errors.check():
+            raise ValidationFailed(_l("Tick that you agree to your display name and comment being published."),
+                                   field="consent")
+    errors.raise_any()
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)

@@ -390,6 +390,30 @@ def thread_position(comment: Comment, viewer=None, sort: str = DEFAULT_SORT, per
     return count // per_page + 1
 
 
+#: The flash category of the confirmation of a comment just posted or edited, shown next to
+#: the comment rather than at the top of the page: the prefix and the comment's id.
+CONFIRMATION_PREFIX = "comment-posted-"
+
+
+def confirmation_category(comment_id: int) -> str:
+    """The flash category that puts a confirmation next to comment ``comment_id``."""
+    return f"{CONFIRMATION_PREFIX}{int(comment_id)}"
+
+
+def confirmations(flashed: list[tuple[str, str]], comment_ids) -> dict[int, str]:
+    """The confirmations among ``flashed`` (``(category, message)`` pairs, as Flask's
+    ``get_flashed_messages(with_categories=True)``) that belong to comments among
+    ``comment_ids`` (those on the page), by comment id; others stay at the top of the page."""
+    found = {}
+    shown = set(comment_ids)
+    for category, message in flashed:
+        if category.startswith(CONFIRMATION_PREFIX) and category[len(CONFIRMATION_PREFIX):].isdigit():
+            comment_id = int(category[len(CONFIRMATION_PREFIX):])
+            if comment_id in shown:
+                found[comment_id] = message
+    return found
+
+
 def comments_by_author(author_id: int, limit: int = 100) -> list[Comment]:
     """An author's newest comments in every state, with their consultations (one query)."""
     return list(db.session.scalars(

@@ -67,17 +67,21 @@ def create(slug: str):
             flash(str(error.message), "error")
             return render_consultation_page(consultation, form, reply_to=reply_to, status=403,
                                             kept_text=form.text.data)
-        (form.consent if error.field == "consent" else form.text).errors = [str(error.message)]
+        for field, message in error.by_field():  # every mistake at once
+            target = form.consent if field == "consent" else form.text
+            target.errors = [*target.errors, str(message)]
         return render_consultation_page(consultation, form, reply_to=reply_to, status=error.status)
+    # The confirmation is shown next to the comment (the redirect goes to its anchor).
+    confirmed = threads.confirmation_category(comment.id)
     if comment.state == "pending" and needs_email_verification(current_user):
         flash(_("Thank you! Your comment is saved. It is published when you have confirmed your e-mail address "
-                "with the link we sent to %(email)s.", email=current_user.email), "success")
+                "with the link we sent to %(email)s.", email=current_user.email), confirmed)
     elif comment.state == "pending":
-        flash(_("Thank you! Your comment will be published when a moderator has approved it."), "success")
+        flash(_("Thank you! Your comment will be published when a moderator has approved it."), confirmed)
     elif comment.parent_id is not None:
-        flash(_("Thank you! Your reply has been published."), "success")
+        flash(_("Thank you! Your reply has been published."), confirmed)
     else:
-        flash(_("Thank you! Your comment has been published."), "success")
+        flash(_("Thank you! Your comment has been published."), confirmed)
     return redirect(comment_url(comment), code=303)
 
 
@@ -144,7 +148,7 @@ def edit(comment_id: int):
             form.text.errors = [str(error.message)]
             status = error.status
         else:
-            flash(_("Your comment has been updated."), "success")
+            flash(_("Your comment has been updated."), threads.confirmation_category(comment.id))
             return redirect(comment_url(comment), code=303)
     elif form.is_submitted():
         if form.csrf_token.errors:
@@ -195,7 +199,7 @@ def _stance_answer(comment: Comment, stance: Stance | None) -> dict:
     said = {Stance.AGREE: _("You agree."), Stance.DISAGREE: _("You disagree.")}.get(stance, _("You have no stance."))
     return {"stance": stance.value if stance else None, "agree_count": counts.agree,
             "disagree_count": counts.disagree, "contested": counts.contested,
-            "message": " ".join([said, stance_counts_text(counts)])}
+            "message": " ".join([said, stance_counts_text(counts)]) if counts.agree or counts.disagree else said}
 
 
 def _why_no_stance(comment: Comment) -> str:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
-from wtforms.validators import ValidationError
 
 from hoering import permissions
 from hoering.comments import threads as comment_threads
@@ -20,8 +31,8 @@ from hoering.consultations.forms import ConsultationForm
 from hoering.consultations.models import Consultation, Document
 from hoering.database import reads_in_autocommit
 from hoering.errors import render_error
-from hoering.exceptions import ServiceError, Unavailable, ValidationFailed
-from hoering.extensions import csrf, db
+from hoering.exceptions import ServiceError, ValidationFailed
+from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, submit
 from hoering.meetings import services as meeting_services
 from hoering.notifications import services as notification_services
@@ -110,7 +121,7 @@ def render_consultation_page(consultation: Consultation, comment_form: CommentFo
         "consultations/detail.html", consultation=consultation, threads=thread_page, counts=counts,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text, heard_html=Markup(heard_html),
         return_args={"page": thread_page.page if thread_page.page > 1 else None, "sort": thread_page.sort},
-        **_theme_tools(consultation, list(thread_page.by_id)),
+        **_theme_tools(consultation, list(thread_page.by_id)), **_confirmations(thread_page.by_id),
         events=lifecycle_services.public_events(consultation),
         documents=document_services.documents_of(consultation.id),
         decision_item=meeting_services.decision_item_for(consultation.id),
@@ -126,6 +137,15 @@ def _heard_box(consultation: Consultation) -> str:
     """The published summary box ("Dette har vi hørt") as HTML, or ``""`` without one."""
     heard = summary_services.summary_view(consultation)
     return render_template("summaries/_heard.html", heard=heard, consultation=consultation) if heard else ""
+
+
+def _confirmations(comment_ids) -> dict:
+    """For the template: the confirmations of comments on the page just posted or edited
+    (``confirmations``, by comment id), shown next to them, and their flash categories
+    (``confirmed_categories``), which the layout leaves out of the messages at the top."""
+    found = comment_threads.confirmations(get_flashed_messages(with_categories=True), comment_ids)
+    return {"confirmations": found,
+            "confirmed_categories": {comment_threads.confirmation_category(i) for i in found}}
 
 
 def _theme_tools(consultation: Consultation, comment_ids: list[int]) -> dict:
@@ -155,6 +175,7 @@ def render_thread_page(consultation: Consultation, root, comment_form: CommentFo
         "comments/thread.html", consultation=consultation, replies=replies, threads=replies, thread=replies.thread,
         comment_form=comment_form, reply_to=reply_to, kept_text=kept_text,
         return_args={"traad": root.id, **page_args}, **_theme_tools(consultation, list(replies.by_id)),
+        **_confirmations(replies.by_id),
     ), status
 
 
@@ -246,10 +267,10 @@ def edit(slug: str):
         abort(404)
     if request.method == "POST":  # a posted form stands on its own; missing fields are errors
         return _handle_form(ConsultationForm(), consultation)
-    return _handle_form(_stored_form(consultation), consultation)
+    return _handle_form(stored_form(consultation), consultation)
 
 
-def _stored_form(consultation: Consultation) -> ConsultationForm:
+def stored_form(consultation: Consultation) -> ConsultationForm:
     """The edit form filled in with what is stored (never with what a request posted: the
     upload form posts a ``title`` of its own)."""
     return ConsultationForm(formdata=None, data={
@@ -323,59 +344,8 @@ def _lifecycle_step(consultation: Consultation, action: str) -> None:
 DOCUMENT_TITLE_KEY = "document_title"
 
 
-@bp.post("/saksbehandling/hoeringer/<slug>/dokumenter")
-@csrf.exempt  # checked below, after the request may be as large as a document
-@permissions.requires(permissions.can_manage_consultations)
-def upload_document(slug: str):
-    """Case officers attach a document (up to ``DOCUMENT_MAX_BYTES``) to a consultation."""
-    from flask_wtf.csrf import CSRFError, validate_csrf
-
-    consultation = services.get_by_slug(slug)
-    if consultation is None:
-        abort(404)
-    request.max_content_length = current_app.config["DOCUMENT_MAX_BYTES"] + 64 * 1024
-    back = url_for("consultations.edit", slug=slug) + "#dokumenter"
-
-    def refuse(message: str):
-        session[DOCUMENT_TITLE_KEY] = request.form.get("title", "")[:200]  # the form comes back filled in
-        flash(message, "error")
-        return redirect(back, code=303)
-
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except (CSRFError, ValidationError):
-        return refuse(_("The form had expired. Send it again."))
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return refuse(_("Choose a file to attach."))
-    try:
-        document, added = document_services.add_document(consultation, current_user, upload.stream,
-                                                         upload.filename, request.form.get("title", ""))
-    except Unavailable as error:
-        db.session.rollback()
-        return _edit_page_unavailable(consultation, str(error.message))
-    except ServiceError as error:
-        db.session.rollback()
-        return refuse(str(error.message))
-    if added:
-        flash(_("“%(title)s” is attached.", title=document.title), "success")
-    else:
-        flash(_("This file is attached already, as “%(title)s”.", title=document.title), "info")
-    return redirect(back, code=303)
-
-
 #: Seconds a case officer or visitor is asked to wait when the document store does not answer.
 STORAGE_RETRY_AFTER_SECONDS = 60
-
-
-def _edit_page_unavailable(consultation: Consultation, message: str):
-    """The edit page again, 503 with Retry-After, with ``message`` and the document title
-    that was typed, so the file can be chosen and sent again once the store answers."""
-    flash(message, "error")
-    page = render_template("consultations/form.html", form=_stored_form(consultation), consultation=consultation,
-                           documents=document_services.documents_of(consultation.id),
-                           document_title=request.form.get("title", "")[:200])
-    return page, 503, {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)}
 
 
 @bp.post(f"/saksbehandling/dokumenter/<int(min=1, max={MAX_ID}):document_id>/slett")

@@ -148,6 +148,14 @@ def save_case_record(consultation: Consultation, case_number: str, classificatio
     return record
 
 
+def unscreened_references(consultation: Consultation) -> list[str]:
+    """The reference numbers of the consultation's formal responses not yet screened: the
+    package marks them "Ikke vurdert for offentlighet", and the page warns before it is made."""
+    return list(db.session.scalars(sa.select(FormalResponse.reference).where(
+        FormalResponse.consultation_id == consultation.id, FormalResponse.state == ResponseState.RECEIVED.value)
+        .order_by(FormalResponse.reference)))
+
+
 def check_ready(consultation: Consultation) -> None:
     """A package is made for a consultation that has closed: what it holds is final.
 

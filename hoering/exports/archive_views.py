@@ -47,7 +47,7 @@ def archive_page(slug: str):
     except ValidationFailed as error:
         not_ready = str(error.message)
     return render_template("exports/archive.html", consultation=consultation, form=form, record=record,
-                           not_ready=not_ready), status
+                           not_ready=not_ready, unscreened=archive_package.unscreened_references(consultation)), status
 
 
 @bp.get("/saksbehandling/hoeringer/<slug>/arkivpakke.zip")

@@ -15,7 +15,7 @@
       button.setAttribute("aria-pressed", held ? "true" : "false");
       button.value = held ? "" : stance;
       var count = button.querySelector(".stance-count");
-      if (count) { count.textContent = "(" + counts[stance] + ")"; }
+      if (count) { count.textContent = counts[stance] ? "(" + counts[stance] + ")" : ""; }  // no "(0)"
     });
     var badge = form.querySelector(".badge-contested");
     if (badge) { badge.hidden = !answer.contested; }

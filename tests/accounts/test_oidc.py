@@ -416,6 +416,8 @@ def test_the_oidc_mock_command_prints_the_settings_and_serves_on_localhost(runne
     assert result.exit_code == 0, result.output
     assert "HOERING_IDPORTEN_ISSUER=http://localhost:8799" in result.output
     assert "HOERING_STAFF_OIDC_ROLE_MAP=" in result.output and "ansatt-admin" in result.output
+    # the mock refuses a client without a secret: the settings printed must work as they are
+    assert "HOERING_IDPORTEN_CLIENT_SECRET=" in result.output and "HOERING_STAFF_OIDC_CLIENT_SECRET=" in result.output
     assert served == [("localhost", 8799)]
 
 

@@ -31,7 +31,7 @@ def main_text(page) -> str:
 
 
 def flashes(page) -> list[str]:
-    return page.locator(".messages .message").all_inner_texts()
+    return page.locator(".messages .message, .comment-confirmation").all_inner_texts()
 
 
 def post_comment(page, slug: str, text: str) -> None:
@@ -186,7 +186,13 @@ def test_case_officer_creates_publishes_and_exports_a_consultation(open_page, ma
     assert page.input_value("#title") == title
     page.check("#publish")
     follow(page, lambda: page.get_by_role("button", name="Lagre").click())
+    # Fifteen days is under the six weeks of utredningsinstruksen § 3-3: a public reason first.
+    assert "Høringsperioden er 15 dager, kortere enn 6 uker." in main_text(page)
+    page.fill("#short_period_reason", "Kommunestyret behandler saken før jul.")
+    page.check("#publish")
+    follow(page, lambda: page.get_by_role("button", name="Lagre").click())
     assert "Høringen er lagret." in flashes(page)
+    assert "Kommunestyret behandler saken før jul." in main_text(page)
     assert "Forhåndsvisning" not in main_text(page) and "Åpen for innspill" in main_text(page)
 
     # Extend the deadline, with a reason the public sees.

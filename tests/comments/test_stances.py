@@ -37,11 +37,12 @@ def stored(app, comment) -> tuple[int, int, dict[int, str]]:
 
 
 def buttons(html: str, comment) -> dict[str, tuple[str, str, str]]:
-    """``{stance: (value sent, aria-pressed, count shown)}`` of the comment's two buttons."""
+    """``{stance: (value sent, aria-pressed, count shown)}`` of the comment's two buttons
+    (the count ``""`` where none is shown: a count of nothing is not)."""
     block = html[html.index(f'id="kommentar-{comment.id}"'):]
     block = block[:block.index("</form>")]
     found = re.findall(r'data-stance="(agree|disagree)"\s+value="([a-z]*)"\s+aria-pressed="(true|false)">\s*'
-                       r'[^<]+<span class="stance-count">\((\d+)\)</span>', block)
+                       r'[^<]+<span class="stance-count">(?:\((\d+)\))?</span>', block)
     return {stance: (value, pressed, count) for stance, value, pressed, count in found}
 
 
@@ -51,7 +52,7 @@ def test_a_reader_agrees_switches_sides_and_takes_it_back(browser_for, make_cons
     comment = make_comment(consultation, make_user(name="Kari Forfatter"), "Vi trenger en fartsdemper")
     reader = browser_for()
     page = reader.get(page_of(consultation)).get_data(as_text=True)
-    assert buttons(page, comment) == {"agree": ("agree", "false", "0"), "disagree": ("disagree", "false", "0")}
+    assert buttons(page, comment) == {"agree": ("agree", "false", ""), "disagree": ("disagree", "false", "")}
     # Each button names the comment for a screen reader; the counts are announced in a status region.
     assert "Enig <span" in page and "Uenig <span" in page and "kommentaren fra Kari Forfatter" in page
     assert 'class="visually-hidden stance-status" role="status"' in page
@@ -60,12 +61,12 @@ def test_a_reader_agrees_switches_sides_and_takes_it_back(browser_for, make_cons
         assert take(reader, consultation, comment, "agree").status_code == 303
     assert stored(app, comment) == (1, 0, {reader.user.id: "agree"})
     page = reader.get(page_of(consultation)).get_data(as_text=True)
-    assert buttons(page, comment) == {"agree": ("", "true", "1"), "disagree": ("disagree", "false", "0")}
+    assert buttons(page, comment) == {"agree": ("", "true", "1"), "disagree": ("disagree", "false", "")}
 
     assert take(reader, consultation, comment, "disagree").status_code == 303  # switch sides
     assert stored(app, comment) == (0, 1, {reader.user.id: "disagree"})
     page = reader.get(page_of(consultation)).get_data(as_text=True)
-    assert buttons(page, comment) == {"agree": ("agree", "false", "0"), "disagree": ("", "true", "1")}
+    assert buttons(page, comment) == {"agree": ("agree", "false", ""), "disagree": ("", "true", "1")}
 
     assert take(reader, consultation, comment, "").status_code == 303  # the pressed button takes it back
     assert stored(app, comment) == (0, 0, {})
@@ -116,7 +117,7 @@ def test_refused_where_supporting_is_refused_and_nothing_changes(browser_for, ma
         assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
     assert stored(app, own) == (0, 0, {})
     page = author.get(page_of(consultation)).get_data(as_text=True)
-    assert "stance-button" not in page and "0 enig, 0 uenig" in page  # the counts, no buttons
+    assert "stance-button" not in page and "stance-counts" not in page  # no buttons, and no counts of nothing
 
     closed = make_consultation("closed")
     old = make_comment(closed, make_user(), "For sent", support_count=2, disagree_count=1)
@@ -191,3 +192,30 @@ def test_both_ways_of_reading_a_readers_stances_agree(browser_for, make_consulta
     for found in (state, with_user):
         assert found.supported == {agreed.id} and found.disagreed == {disagreed.id}
         assert neither.id not in found.supported | found.disagreed
+
+
+def test_zero_counts_are_hidden_and_counts_are_shown_when_there_are_some(browser_for, make_consultation,
+                                                                        make_comment, make_user, client):
+    consultation = make_consultation()
+    quiet = make_comment(consultation, make_user(), "Ingen har sagt noe")
+    agreed = make_comment(consultation, make_user(), "Noen er enige", support_count=3)
+    url = page_of(consultation)
+
+    def article(page, comment):
+        start = page.index(f'id="kommentar-{comment.id}"')
+        return page[start:page.index("</article>", start)]
+
+    reader = browser_for().get(url).get_data(as_text=True)  # may take a stance: the buttons are kept
+    assert re.search(r'Enig <span class="stance-count"></span>', article(reader, quiet))
+    assert re.search(r'Uenig <span class="stance-count"></span>', article(reader, quiet))
+    assert "(0)" not in reader
+    assert 'Enig <span class="stance-count">(3)</span>' in article(reader, agreed)
+    anonymous = client.get(url).get_data(as_text=True)  # the counts in words, no buttons
+    assert "enig" not in article(anonymous, quiet).lower()
+    assert "3 enig, 0 uenig" in article(anonymous, agreed)
+    assert "0 svar" not in anonymous and "(0)" not in anonymous
+
+
+def test_a_consultation_without_comments_shows_no_count_of_nothing(client, make_consultation):
+    page = client.get(page_of(make_consultation())).get_data(as_text=True)
+    assert '<h2 id="comments-heading">Kommentarer</h2>' in page and "Ingen kommentarer ennå." in page

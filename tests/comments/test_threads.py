@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -84,7 +85,8 @@ def test_threads_are_paginated_twenty_to_a_page_with_replies_kept_together(clien
 
     assert ids_in_page(first) == [t.id for t in reversed(tops[5:])]
     assert ids_in_page(second) == [t.id for t in reversed(tops[1:5])] + [tops[0].id, reply.id]
-    assert "Side 1 av 2" in first and "Side 2 av 2" in second
+    assert re.search(r'<a href="[^"]*"[^>]* aria-current="page"><span class="visually-hidden">Side </span>1</a>', first)
+    assert re.search(r'<a href="[^"]*"[^>]* aria-current="page"><span class="visually-hidden">Side </span>2</a>', second)
     assert ids_in_page(client.get(f"/hoeringer/{consultation.slug}?page=99").get_data(as_text=True)) == \
         ids_in_page(second)
 
@@ -128,6 +130,85 @@ def test_a_page_of_threads_costs_the_same_number_of_queries_however_many_comment
     assert large_count.count == small_count.count
     # Nothing cached yet: the key of the cached page (the content head), the consultation,
     # its questions, its sections of the draft text, the page of threads, the counts, the
-    # summary, the notices of deadline changes, the documents, and one spare: never more,
-    # however many comments. Once cached, one (tests/consultations/test_page_cache.py).
-    assert large_count.count <= 10
+    # summary, the notices of deadline changes, the documents, the agenda item that decides
+    # it, its formal responses' counts, and one spare: never more, however many comments.
+    # Once cached, one (tests/consultations/test_page_cache.py).
+    assert large_count.count <= 12
+
+
+def reply_totals(page: str) -> dict[int, str]:
+    return {int(i): text for i, text in re.findall(r'<p class="reply-total" id="svar-(\d+)">([^<]+)</p>', page)}
+
+
+def test_each_thread_says_how_many_replies_it_has_and_a_thread_without_replies_says_nothing(
+        client, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    user = make_user()
+    alone = make_comment(consultation, user, "ingen svar her")
+    one = make_comment(consultation, user, "ett svar")
+    make_comment(consultation, user, "svaret", parent=one)
+    many = make_comment(consultation, user, "mange svar")
+    for n in range(7):
+        make_comment(consultation, user, f"svar {n}", parent=many)
+
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+
+    assert reply_totals(page) == {one.id: "1 svar", many.id: "7 svar"}
+    assert alone.id not in reply_totals(page) and "0 svar" not in page
+    client.set_cookie("hoering_lang", "en")
+    english = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert reply_totals(english) == {one.id: "1 reply", many.id: "7 replies"}
+
+
+def test_a_long_thread_is_folded_behind_a_link_to_its_own_page_that_shows_every_reply(
+        client, app, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    user = make_user()
+    root = make_comment(consultation, user, "en lang tråd", created_at=NOW - dt.timedelta(hours=2))
+    replies = [make_comment(consultation, user, f"svar {n}", parent=root,
+                            created_at=NOW - dt.timedelta(hours=1) + dt.timedelta(minutes=n)) for n in range(14)]
+
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+
+    shown = app.config["THREAD_REPLIES_SHOWN"]
+    assert ids_in_page(page) == [root.id, *(r.id for r in replies[:shown])]
+    link = re.search(r'<a class="more-replies" href="([^"]+)" data-inline="1">([^<]+)</a>', page)
+    assert link and link.group(2) == "Vis alle 14 svar"
+    thread_page = client.get(link.group(1)).get_data(as_text=True)
+    assert ids_in_page(thread_page) == [root.id, *(r.id for r in replies)]
+
+
+def test_a_long_comment_keeps_its_whole_text_in_the_page_with_the_labels_for_folding_it(
+        client, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    long_text = "\n\n".join(f"Avsnitt {n} om sykkelveien langs fjorden." for n in range(30))
+    make_comment(consultation, make_user(), long_text)
+
+    page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+
+    assert "Avsnitt 0 om" in page and "Avsnitt 29 om" in page  # nothing cut on the server
+    assert 'data-show-more="Vis mer" data-show-less="Vis mindre"' in page
+    assert '<script src="/static/js/threads.js" defer></script>' in page
+
+
+def test_threads_are_paginated_with_page_numbers_and_the_current_page_marked(
+        client, make_user, make_consultation, make_comment):
+    consultation = make_consultation()
+    user = make_user()
+    for i in range(130):  # seven pages of twenty
+        make_comment(consultation, user, f"tråd {i}", created_at=NOW - dt.timedelta(minutes=200 - i))
+
+    page = client.get(f"/hoeringer/{consultation.slug}?page=4&sort=oldest").get_data(as_text=True)
+
+    nav = page[page.index('<nav class="pagination numbered"'):]
+    nav = nav[:nav.index("</nav>")]
+    numbers = re.findall(r'<a href="([^"]+)"( aria-current="page")?><span class="visually-hidden">Side </span>(\d+)</a>',
+                         nav)
+    assert [int(n) for _href, _current, n in numbers] == [1, 2, 3, 4, 5, 6, 7]
+    assert [int(n) for _href, current, n in numbers if current] == [4]
+    hrefs = {int(n): html.unescape(href) for href, _current, n in numbers}
+    assert hrefs[1] == f"/hoeringer/{consultation.slug}?sort=oldest#comments-heading"
+    assert hrefs[7] == f"/hoeringer/{consultation.slug}?sort=oldest&page=7#comments-heading"
+    assert 'rel="prev"' in nav and 'rel="next"' in nav
+    first = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert '<li class="gap" aria-hidden="true">…</li>' in first  # 1 2 3 … 7

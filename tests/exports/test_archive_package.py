@@ -143,7 +143,10 @@ def test_formal_responses_are_incoming_entries_with_their_scan_and_legal_ground(
     assert register(officer, consultation.slug, files=[(pdf_bytes("skann"), "skann.pdf")], received_on=str(
         oslo_today()), sender_name="Per Brevskriver", text="Naboen min er syk.").status_code == 303
     [response] = responses_in_db(app)
+    page = officer.get(PAGE.format(slug=consultation.slug)).get_data(as_text=True)
+    assert f"1 høringssvar er ikke gjennomgått ennå ({response.reference})" in page
     assert screen(officer, response.id, decision="held_back", legal_ground=GROUND).status_code == 303
+    assert "ikke gjennomgått" not in officer.get(PAGE.format(slug=consultation.slug)).get_data(as_text=True)
     files = _files(officer.get(PAGE.format(slug=consultation.slug) + ".zip"))
     main, scan = f"hoeringssvar/{response.reference}.pdf", f"hoeringssvar/{response.reference}-vedlegg-01-skann.pdf"
     assert {main, scan} <= set(files)
