@@ -97,12 +97,28 @@ def oslo_date(day: dt.date | dt.datetime | None, fmt: str = "long") -> str:
     return format_date(day, fmt)
 
 
+#: SI units of file sizes after the bytes (1 kB = 1,000 bytes, as Jinja's ``filesizeformat``).
+FILE_SIZE_UNITS = (("kB", 10**3), ("MB", 10**6), ("GB", 10**9))
+
+
+def file_size(size: int | None) -> str:
+    """A size in bytes as readers of the current language write it: "992 byte", "1,2 kB",
+    "25 MB" in Norwegian, "1.2 kB" in English (one decimal at most, the locale's decimal sign)."""
+    size = int(size or 0)
+    if size < 1000:
+        return ngettext("%(count)s byte", "%(count)s bytes", size, count=format_decimal(size))
+    unit, factor = next(((unit, factor) for unit, factor in FILE_SIZE_UNITS if size < factor * 1000),
+                        FILE_SIZE_UNITS[-1])
+    return f"{format_decimal(round(size / factor, 1), format='#,##0.#')}\u00a0{unit}"
+
+
 def register(app: Flask) -> None:
     """Install filters and globals on ``app``."""
     app.jinja_env.filters["oslo_datetime"] = oslo_datetime
     app.jinja_env.filters["oslo_date"] = oslo_date
     # A count in the reader's language: "109 658" in Norwegian, "109,658" in English.
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["month_name"] = month_name
     app.jinja_env.filters["iso_to_date"] = lambda text: dt.date.fromisoformat(text) if text else None
     app.jinja_env.filters["oslo_iso_date"] = lambda moment: to_oslo(moment).date().isoformat() if moment else ""
