@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import tempfile
 
 from babel import support
 from flask import current_app, request
@@ -170,3 +171,31 @@ def submit(form: Form, save):
         db.session.rollback()
         form.form_errors.append(str(error.message))
         return NOT_DONE, error.status
+
+
+class CappedUpload:
+    """An uploaded file's temporary store that keeps at most ``limit + 1`` bytes and drops
+    the rest, noting that it did (``overflowed``): enough for the service to refuse the
+    file as too large, without keeping what is beyond (werkzeug's ``stream_factory``)."""
+
+    def __init__(self, limit: int):
+        self.file = tempfile.SpooledTemporaryFile(max_size=512 * 1024, mode="w+b")
+        self.room = limit + 1
+        self.overflowed = False
+
+    def write(self, data: bytes) -> int:
+        kept = data[:self.room]
+        self.room -= len(kept)
+        self.overflowed = self.overflowed or len(kept) < len(data)
+        self.file.write(kept)
+        return len(data)
+
+    def __getattr__(self, name):  # read, seek, tell, close … of the kept bytes
+        return getattr(self.file, name)
+
+
+def capped_file_stream(limit: int, total_content_length, content_type, filename=None, content_length=None):
+    """werkzeug's stream factory for an upload form (``request._get_file_stream``, bound to
+    ``limit`` with :func:`functools.partial`): a :class:`CappedUpload` of ``limit`` bytes, so
+    a file over the limit is read to its end and refused with the form's other fields kept."""
+    return CappedUpload(limit)

@@ -5,7 +5,6 @@ edit page comes back with the title typed and why the file was refused (413)."""
 from __future__ import annotations
 
 import functools
-import tempfile
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from hoering.consultations.models import Consultation
 from hoering.consultations.views import DOCUMENT_TITLE_KEY, STORAGE_RETRY_AFTER_SECONDS, stored_form
 from hoering.exceptions import ServiceError, Unavailable
 from hoering.extensions import csrf, db
+from hoering.forms import capped_file_stream
 
 
 @bp.post("/saksbehandling/hoeringer/<slug>/dokumenter")
@@ -36,7 +36,7 @@ def upload_document(slug: str):
     # the answer is the form again with the title typed and why: a browser shows an answer
     # sent before it has sent its whole request as a broken connection, not as the page.
     request.max_content_length = limit * current_app.config["DOCUMENT_UPLOAD_READ_FACTOR"] + 64 * 1024
-    request._get_file_stream = functools.partial(_capped_file_stream, limit)  # werkzeug's upload hook
+    request._get_file_stream = functools.partial(capped_file_stream, limit)  # werkzeug's upload hook
     too_large = _("The file is larger than %(mb)d MB, the most that can be attached. Choose a smaller file, or make "
                   "it smaller (a PDF saved with smaller images, say), and send it again.", mb=limit // 1048576)
     try:
@@ -97,29 +97,3 @@ def _edit_page_refused(consultation: Consultation, message: str, status: int):
                            documents=document_services.documents_of(consultation.id), document_title=title,
                            document_error=message)
     return page, status
-
-
-class _CappedUpload:
-    """An uploaded file's temporary store that keeps at most ``limit + 1`` bytes and drops
-    the rest, noting that it did (``overflowed``): enough for the service to refuse the
-    file as too large, without keeping what is beyond (werkzeug's ``stream_factory``)."""
-
-    def __init__(self, limit: int):
-        self.file = tempfile.SpooledTemporaryFile(max_size=512 * 1024, mode="w+b")
-        self.room = limit + 1
-        self.overflowed = False
-
-    def write(self, data: bytes) -> int:
-        kept = data[:self.room]
-        self.room -= len(kept)
-        self.overflowed = self.overflowed or len(kept) < len(data)
-        self.file.write(kept)
-        return len(data)
-
-    def __getattr__(self, name):  # read, seek, tell, close … of the kept bytes
-        return getattr(self.file, name)
-
-
-def _capped_file_stream(limit: int, total_content_length, content_type, filename=None, content_length=None):
-    """werkzeug's stream factory for the upload form: a :class:`_CappedUpload` of ``limit`` bytes."""
-    return _CappedUpload(limit)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from hoering import permissions
 from hoering.consultations import services as consultation_services
@@ -16,7 +15,7 @@ from hoering.forms import MAX_ID, parse_id
 from hoering.responses import analysis, bp, screening, services
 from hoering.responses.forms import RegisterResponseForm, ScreeningForm
 from hoering.responses.models import FormalResponse
-from hoering.responses.views import form_data, read_uploads, request_limit, validate_all
+from hoering.responses.views import form_data, read_response_request, read_uploads, validate_all
 from hoering.timeutil import end_of_oslo_day, oslo_today, utcnow
 
 
@@ -59,13 +58,10 @@ def register(slug: str):
     consultation = _consultation_or_404(slug)
     if request.method == "GET":
         return _register_page(consultation, RegisterResponseForm(formdata=None, data={"channel": "letter"}))
-    request.max_content_length = request_limit()
-    try:
-        request.form, request.files  # noqa: B018 - parse the body now, within the limit
-    except RequestEntityTooLarge:
+    if not read_response_request():
         form = RegisterResponseForm(formdata=None)
         form.form_errors.append(_("What you sent is larger than %(mb)d MB, so it could not be read.",
-                                  mb=request_limit() // (1024 * 1024)))
+                                  mb=request.max_content_length // (1024 * 1024)))
         return _register_page(consultation, form, 413)
     form, uploads = RegisterResponseForm(), read_uploads()
     staged = validate_all(form, uploads, _registered_data)

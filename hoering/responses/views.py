@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +14,7 @@ from hoering import permissions
 from hoering.consultations.views import get_visible_or_404
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
-from hoering.forms import MAX_ID
+from hoering.forms import MAX_ID, capped_file_stream
 from hoering.i18n import current_language_code
 from hoering.outage import keep_text_on_outage
 from hoering.ratelimit import limit, on_rate_limit
@@ -26,6 +28,25 @@ def request_limit() -> int:
     largest, and room for the text fields."""
     config = current_app.config
     return config["RESPONSE_ATTACHMENTS_MAX_TOTAL_BYTES"] + config["RESPONSE_ATTACHMENT_MAX_BYTES"] + 1024 * 1024
+
+
+def read_response_request() -> bool:
+    """Read a response form's request now. A file over ``RESPONSE_ATTACHMENT_MAX_BYTES`` is
+    read to its end with all but its first bytes dropped (:func:`hoering.forms.capped_file_stream`),
+    so the form comes back with what was typed and why; only a request over
+    ``DOCUMENT_UPLOAD_READ_FACTOR`` times :func:`request_limit` is not read at all.
+
+    Returns:
+        ``False`` when the request was too large to read (answer 413 with an empty form).
+    """
+    request.max_content_length = request_limit() * current_app.config["DOCUMENT_UPLOAD_READ_FACTOR"]
+    request._get_file_stream = functools.partial(capped_file_stream,
+                                                 current_app.config["RESPONSE_ATTACHMENT_MAX_BYTES"])
+    try:
+        request.form, request.files  # noqa: B018 - parse the body now, within the limit
+    except RequestEntityTooLarge:
+        return False
+    return True
 
 
 def read_uploads() -> list[services.Upload]:
@@ -88,14 +109,11 @@ def send(slug: str):
             "sender_name": getattr(current_user, "display_name", "") if current_user.is_authenticated else "",
             "sender_email": getattr(current_user, "email", "") if current_user.is_authenticated else ""})
         return render_form(consultation, form)
-    request.max_content_length = request_limit()
-    try:
-        request.form, request.files  # noqa: B018 - parse the body now, within the limit
-    except RequestEntityTooLarge:
+    if not read_response_request():
         form = ResponseForm(formdata=None)
         form.form_errors.append(_("What you sent is larger than %(mb)d MB, so it could not be read. Attach "
                                   "smaller files (at most %(each)d MB each) and send again.",
-                                  mb=request_limit() // (1024 * 1024),
+                                  mb=request.max_content_length // (1024 * 1024),
                                   each=current_app.config["RESPONSE_ATTACHMENT_MAX_BYTES"] // (1024 * 1024)))
         return render_form(consultation, form, 413)
     form, uploads = ResponseForm(), read_uploads()

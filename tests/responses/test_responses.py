@@ -308,13 +308,36 @@ def test_a_request_larger_than_any_allowed_comes_back_as_the_form(app, make_cons
     boundary = "respons-grense"
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="enorm.pdf"\r\n'
-            f"Content-Type: application/pdf\r\n\r\n").encode() + b"%PDF-1.4\n" + b"0" * 3_000_000 \
+            f"Content-Type: application/pdf\r\n\r\n").encode() + b"%PDF-1.4\n" + b"0" * 6_000_000 \
         + f"\r\n--{boundary}--\r\n".encode()
     response = browser.client.post(page_url, input_stream=io.BytesIO(body), content_length=len(body),
                                    content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
     page = response.get_data(as_text=True)
     assert 'name="sender_name"' in page and "MB" in page
+    assert responses_in_db(app) == []
+
+
+def test_a_request_over_the_limit_but_readable_keeps_what_was_typed(app, make_consultation, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "RESPONSE_ATTACHMENT_MAX_BYTES", 1000)
+    monkeypatch.setitem(app.config, "RESPONSE_ATTACHMENTS_MAX_TOTAL_BYTES", 1000)
+    consultation = make_consultation(accepts_responses=True)
+    page_url = f"/hoeringer/{consultation.slug}/hoeringssvar/send"
+    token = csrf_token_from(browser.get(page_url).get_data(as_text=True))
+    boundary = "respons-grense"
+    fields = {"csrf_token": token, "sender_name": "Kari Lang", "sender_email": "kari@example.org",
+              "text": "En lang tekst som ikke må gå tapt", "consent": "yes"}
+    body = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                   for name, value in fields.items()).encode()
+    # over the request limit (about 1 MB here), under four times it; built here, not spooled by the test client
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="stor.pdf"\r\n'
+             f"Content-Type: application/pdf\r\n\r\n").encode() + b"%PDF-1.4\n" + b"0" * 2_000_000 \
+        + f"\r\n--{boundary}--\r\n".encode()
+    response = browser.client.post(page_url, input_stream=io.BytesIO(body), content_length=len(body),
+                                   content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "En lang tekst som ikke må gå tapt" in page and "Kari Lang" in page and "stor" in page
     assert responses_in_db(app) == []
 
 
