@@ -144,7 +144,8 @@ def test_sharing_uses_plain_links_and_open_graph_tags(make_consultation, client,
     assert '<meta property="og:description" content="Hvordan vil du ha torget?">' in page
     assert '<meta name="twitter:card" content="summary">' in page
     assert "#FjordvikTorg" in page
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/js/stances.js" defer>']  # no other script
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/js/stances.js" defer>',
+                                                  '<script src="/static/js/threads.js" defer>']  # no other script
     links = dict(re.findall(r'<li><a href="([^"]+)" rel="noopener noreferrer" target="_blank">Del på ([^<]+)<', page))
     assert set(links.values()) == {"Facebook", "X", "LinkedIn"}
     tweet = next(href for href, name in links.items() if name == "X").replace("&amp;", "&")
