@@ -25,7 +25,9 @@ SERVE_ENV = HOERING_DATABASE_URL=$(SERVE_DATABASE_URL) HOERING_REDIS_URL=$(SERVE
 .PHONY: run serve test loadtest bench install install-dev axe translations extract-messages update-messages lint clean
 
 run: install instance/config.py
+	@echo "== Bringing the database schema up to date (instance/hoering.sqlite)"
 	$(FLASK) db upgrade
+	@echo "== Loading the demo municipality (first time: about a minute)"
 	$(SITE_URL_ENV) $(FLASK) hoering demo
 	@echo "Serving Hoering on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	$(SITE_URL_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
@@ -46,6 +48,8 @@ PYTEST_WORKERS ?= auto
 RUN_LOADTEST ?= yes
 test: install-dev
 	$(BIN)/ruff check hoering tests bench
+	@echo "== Running the test suite: about 3,000 tests, one process per core (PYTEST_WORKERS=$(PYTEST_WORKERS)); pytest"
+	@echo "   prints a dot per test and the share done at the end of each line (about 11 minutes on 2 cores)"
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --ignore=tests/test_loadtest.py $(PYTEST_ARGS)
 ifeq ($(RUN_LOADTEST),yes)
 	$(BIN)/python -m pytest -p no:xdist -m loadtest tests/test_loadtest.py
@@ -73,14 +77,20 @@ node_modules/axe-core/axe.min.js:
 	@if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --no-save axe-core@$(AXE_VERSION); \
 	else echo "npm not found: the accessibility checks will be skipped"; fi
 
+# The first install downloads about 90 packages (under 2 minutes on a fast line); pip lists
+# each package as it collects it, so the wait shows its progress.
 $(VENV)/.installed: requirements.txt
+	@echo "== Creating .venv and installing the pinned packages of requirements.txt (first time: a few minutes)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -r requirements.txt
+	@echo "== Packages installed"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@echo "== Installing the test tools of requirements-dev.txt"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt
+	@echo "== Test tools installed"
 	touch $@
 
 translations: $(COMPILED)
