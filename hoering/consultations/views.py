@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -19,7 +18,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from hoering import permissions
 from hoering.comments import threads as comment_threads
@@ -33,6 +31,7 @@ from hoering.database import reads_in_autocommit
 from hoering.errors import render_error
 from hoering.exceptions import ServiceError, ValidationFailed
 from hoering.extensions import db
+from hoering.file_responses import stored_file_response
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, submit
 from hoering.meetings import services as meeting_services
 from hoering.notifications import services as notification_services
@@ -378,24 +377,9 @@ def document(document_id: int, filename: str):
         stored = document_services.open_document(found)
     except NotStored:
         abort(404)
-    inline = found.mime in document_services.INLINE_TYPES
-    # Streamed from the store (a file, or an S3 object as it arrives); the content hash is
-    # the ETag, and the size makes ranges and conditional requests work as for a file.
-    response = send_file(stored, mimetype=found.mime, as_attachment=not inline, download_name=found.filename,
-                         conditional=False, etag=found.content_hash, last_modified=stored.modified,
-                         max_age=300)  # short: a removed document must not linger in caches
-    if stored.size is not None:
-        response.content_length = stored.size
-    try:
-        response = response.make_conditional(request.environ, accept_ranges=True, complete_length=stored.size)
-    except RequestedRangeNotSatisfiable:
-        stored.close()
-        raise
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    if consultation.published_at is None:
-        response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_response(stored, mime=found.mime, filename=found.filename, content_hash=found.content_hash,
+                                inline=found.mime in document_services.INLINE_TYPES,
+                                private=consultation.published_at is None)
 
 
 #: What a visitor is told when a document cannot be fetched from the store.

@@ -4,7 +4,7 @@ and stopping its mails from a mail's link."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,6 +12,7 @@ from hoering import permissions
 from hoering.consultations import documents as document_services
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
+from hoering.file_responses import stored_file_response
 from hoering.forms import MAX_ID
 from hoering.i18n import safe_next_url
 from hoering.meetings import agenda, bp, following, services
@@ -83,16 +84,8 @@ def document(document_id: int, filename: str):
         stored = document_services.open_document(found)
     except NotStored:
         abort(404)
-    inline = found.mime in document_services.INLINE_TYPES
-    response = send_file(stored, mimetype=found.mime, as_attachment=not inline, download_name=found.filename,
-                         etag=found.content_hash, last_modified=stored.modified, max_age=300)
-    if stored.size is not None:
-        response.content_length = stored.size
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    if not meeting_row.is_public:
-        response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_response(stored, mime=found.mime, filename=found.filename, content_hash=found.content_hash,
+                                inline=found.mime in document_services.INLINE_TYPES, private=not meeting_row.is_public)
 
 
 @bp.post("/politikk/<slug>/folg")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +14,7 @@ from hoering import permissions
 from hoering.consultations.views import get_visible_or_404
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
+from hoering.file_responses import stored_file_response
 from hoering.forms import MAX_ID, capped_file_stream
 from hoering.i18n import current_language_code
 from hoering.outage import keep_text_on_outage
@@ -198,11 +199,6 @@ def attachment(attachment_id: int, filename: str):
         stored = services.open_attachment(found)
     except NotStored:
         abort(404)
-    response = send_file(stored, mimetype=found.mime, as_attachment=True, download_name=found.filename,
-                         conditional=False, etag=found.content_hash, max_age=0)
-    if stored.size is not None:
-        response.content_length = stored.size
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    # Downloaded, never shown in the browser; private: a withheld attachment is for case officers.
+    return stored_file_response(stored, mime=found.mime, filename=found.filename, content_hash=found.content_hash,
+                                inline=False, private=True, max_age=0)
