@@ -122,7 +122,14 @@ def test_meeting_documents_are_attached_and_served(app, browser_for, client, mak
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    whole = response.get_data()
     response.close()
+    part = client.get(url, headers={"Range": "bytes=10-19"})  # a long agenda document is read in parts
+    assert part.status_code == 206 and part.get_data() == whole[10:20]
+    part.close()
+    unchanged = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert unchanged.status_code == 304
+    unchanged.close()
     response = officer.client.post(f"/saksbehandling/moter/{meeting_id}/dokumenter", data={
         "csrf_token": csrf_token_from(page), "title": "Ikke et dokument",
         "file": (io.BytesIO(b"just text"), "tekst.pdf")}, content_type="multipart/form-data")
