@@ -14,6 +14,7 @@ can be swapped for another sanitizer that passes the same test corpus
 
 from __future__ import annotations
 
+import html as html_module
 import re
 import threading
 import unicodedata
@@ -226,6 +227,13 @@ def xml_safe(text) -> str:
     XML-based exports (XLSX, DOCX). Citizens' text is stored as typed; this is applied
     where it leaves for those formats."""
     return _XML_ILLEGAL.sub("", "" if text is None else str(text))
+
+
+def text_of_html(html: str | None) -> str:
+    """The text of an HTML fragment made here (e.g. :func:`markdown_html` or stored minutes):
+    every tag dropped, entities turned back into characters, for plain-text uses such as the
+    search index (DESIGN §4: never index HTML)."""
+    return html_module.unescape(bleach.clean(html or "", tags=set(), strip=True))
 
 
 def clean_snippet(html: str) -> str:

@@ -170,3 +170,18 @@ def test_no_module_is_much_longer_than_its_peers_without_a_reason():
         if lines > MAX_LINES and module not in LONG_MODULES:
             long.append(f"{module}: {lines} lines")
     assert long == []
+
+
+def test_only_the_sanitizer_imports_bleach():
+    """bleach 6.4.0 is its final release: everything that cleans or strips HTML goes through
+    hoering/sanitize.py, so that replacing bleach touches one module."""
+    importers = set()
+    for module, path in MODULES.items():
+        with open(path, encoding="utf-8") as file:
+            tree = ast.parse(file.read(), path)
+        for node in ast.walk(tree):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name == "bleach" or name.startswith("bleach.") for name in names):
+                importers.add(module)
+    assert importers == {"hoering.sanitize"}

@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-import bleach
-
 from hoering.comments.models import Comment
 from hoering.consultations.models import Consultation
-from hoering.sanitize import markdown_html
+from hoering.sanitize import markdown_html, text_of_html
 from hoering.search.backend import IndexDocument
 
 
 def plain_text_of_markdown(text: str) -> str:
     """Markdown as plain text: rendered, then every tag stripped (never index HTML)."""
-    return bleach.clean(markdown_html(text or ""), tags=set(), strip=True).replace("&amp;", "&") \
-        .replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    return text_of_html(markdown_html(text or ""))
 
 
 def comment_document(comment: Comment) -> IndexDocument:

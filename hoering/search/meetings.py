@@ -4,15 +4,13 @@ approved, its minutes. It belongs to no consultation (:data:`NO_CONSULTATION`)."
 
 from __future__ import annotations
 
-import html
-
-import bleach
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from hoering.extensions import db
 from hoering.meetings.models import Meeting
+from hoering.sanitize import text_of_html
 from hoering.search.backend import IndexDocument
 from hoering.timeutil import OSLO
 
@@ -28,7 +26,7 @@ def meeting_document(meeting: Meeting) -> IndexDocument:
         lines.append(" ".join(p for p in (item.number, item.title, item.case_number) if p))
         lines.extend(p for p in (item.description, item.decision_text) if p)
     if meeting.minutes_public:
-        lines.append(html.unescape(bleach.clean(meeting.minutes_html, tags=set(), strip=True)))
+        lines.append(text_of_html(meeting.minutes_html))
     day = meeting.starts_at.astimezone(OSLO).strftime("%d.%m.%Y")
     return IndexDocument(
         doc_type="meeting", doc_id=meeting.id, consultation_id=NO_CONSULTATION, state="published",
