@@ -8,9 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import SelectChoice
-from wtforms.validators import ValidationError
 
 from hoering import permissions
 from hoering.exceptions import ServiceError
@@ -21,6 +19,7 @@ from hoering.meetings.forms import AgendaItemForm, BodyForm, DocumentForm, Meeti
 from hoering.meetings.models import AgendaItem, BodyMember, Meeting, MeetingDocument
 from hoering.meetings.views import _labels, body_or_404
 from hoering.timeutil import oslo_to_utc, to_oslo
+from hoering.uploads import RefusedUpload, read_document_upload
 
 manage = permissions.requires(permissions.can_manage_meetings)
 
@@ -126,13 +125,19 @@ def new_meeting(slug: str):
 def edit_meeting(meeting_id: int):
     """Edit a meeting; its agenda, documents, publishing and minutes are reached from here."""
     found = _meeting_or_404(meeting_id)
-    form = MeetingForm() if request.method == "POST" else MeetingForm(formdata=None, data={
-        "starts_at": to_oslo(found.starts_at).replace(tzinfo=None), "place": found.place, "status": found.status})
-    return _meeting_page(found.body, found, form)
+    return _meeting_page(found.body, found, MeetingForm() if request.method == "POST" else _stored_meeting_form(found))
 
 
-def _meeting_page(body, meeting, form: MeetingForm, status: int = 200):
-    if request.method == "POST":
+def _stored_meeting_form(meeting: Meeting) -> MeetingForm:
+    return MeetingForm(formdata=None, data={
+        "starts_at": to_oslo(meeting.starts_at).replace(tzinfo=None), "place": meeting.place,
+        "status": meeting.status})
+
+
+def _meeting_page(body, meeting, form: MeetingForm, status: int = 200, document_refusal: RefusedUpload | None = None):
+    """The meeting's edit page; a POST of the meeting form is saved first. With
+    ``document_refusal``, the page again (its status) after an upload that was refused."""
+    if request.method == "POST" and document_refusal is None:
         saved, status = submit(form, lambda: services.save_meeting(
             current_user, body, meeting, starts_at=oslo_to_utc(form.starts_at.data), place=form.place.data or "",
             status=form.status.data))
@@ -142,8 +147,11 @@ def _meeting_page(body, meeting, form: MeetingForm, status: int = 200):
     document_form = _document_form(meeting) if meeting else None
     if document_form is not None:
         document_form.title.data = session.pop(DOCUMENT_TITLE_KEY, "")
+    if document_refusal is not None:
+        document_form.title.data, status = document_refusal.title, document_refusal.status
     return render_template("meetings/meeting_form.html", body=body, meeting=meeting, form=form,
                            document_form=document_form, **_labels(),
+                           document_error=document_refusal.message if document_refusal else None,
                            documents=agenda.documents_of(meeting.id) if meeting else []), status
 
 
@@ -245,36 +253,34 @@ def _document_form(meeting: Meeting) -> DocumentForm:
 
 
 @bp.post("/saksbehandling/moter/<int:meeting_id>/dokumenter")
-@csrf.exempt  # checked below, after the request may be as large as a document
+@csrf.exempt  # checked by read_document_upload, after the request may be as large as a document
 @manage
 def upload_document(meeting_id: int):
-    """Attach a document (up to ``DOCUMENT_MAX_BYTES``) to a meeting or one of its items."""
+    """Attach a document (up to ``DOCUMENT_MAX_BYTES``) to a meeting or one of its items. A
+    file over the limit brings the meeting page back (413) with the title typed and why."""
     found = _meeting_or_404(meeting_id)
-    request.max_content_length = current_app.config["DOCUMENT_MAX_BYTES"] + 64 * 1024
     back = url_for("meetings.edit_meeting", meeting_id=meeting_id) + "#documents-heading"
 
-    def refuse(message: str):
-        session[DOCUMENT_TITLE_KEY] = request.form.get("title", "")[:200]
+    def refuse(message: str, title: str):
+        session[DOCUMENT_TITLE_KEY] = title[:200]
         flash(message, "error")
         return redirect(back, code=303)
 
     try:
-        validate_csrf(request.form.get("csrf_token"))
-    except (CSRFError, ValidationError):
-        return refuse(_("The form had expired. Send it again."))
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return refuse(_("Choose a file to attach."))
+        upload, title = read_document_upload(current_app.config["DOCUMENT_MAX_BYTES"])
+    except RefusedUpload as refused:
+        if refused.status == 413:
+            return _meeting_page(found.body, found, _stored_meeting_form(found), document_refusal=refused)
+        return refuse(refused.message, refused.title)
     item_id = parse_id(request.form.get("item"))
     item = db.session.get(AgendaItem, item_id) if item_id else None
     if item_id and (item is None or item.meeting_id != found.id):
-        return refuse(_("Choose an agenda item of this meeting."))
+        return refuse(_("Choose an agenda item of this meeting."), title)
     try:
-        document = agenda.add_document(current_user, found, item, upload.stream, upload.filename,
-                                       request.form.get("title", ""))
+        document = agenda.add_document(current_user, found, item, upload.stream, upload.filename, title)
     except ServiceError as error:
         db.session.rollback()
-        return refuse(str(error.message))
+        return refuse(str(error.message), title)
     flash(_("“%(title)s” is attached.", title=document.title), "success")
     return redirect(back, code=303)
 

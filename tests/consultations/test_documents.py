@@ -31,16 +31,22 @@ def docx_bytes() -> bytes:
 
 def upload(browser, consultation, content: bytes, name: str, title: str = ""):
     """Post the upload form as a browser does (multipart/form-data, built here in memory)."""
-    edit = f"/saksbehandling/hoeringer/{consultation.slug}/rediger"
-    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(edit).get_data(as_text=True)).group(1)
+    return post_upload(browser, f"/saksbehandling/hoeringer/{consultation.slug}/rediger",
+                       f"/saksbehandling/hoeringer/{consultation.slug}/dokumenter", content, name, {"title": title})
+
+
+def post_upload(browser, page: str, action: str, content: bytes, name: str, fields: dict):
+    """Post an upload form found on ``page`` to ``action`` with the file field ``file`` and
+    ``fields``, as a browser does (multipart/form-data built in memory: the test client would
+    spool a large body to a temporary file it never closes)."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(page).get_data(as_text=True)).group(1)
     boundary = "hoering-test-boundary"
     parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"\r\n\r\n{value}\r\n'.encode()
-             for field, value in (("csrf_token", token), ("title", title))]
+             for field, value in (("csrf_token", token), *fields.items())]
     parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
                  f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    return browser.client.post(f"/saksbehandling/hoeringer/{consultation.slug}/dokumenter",
-                               input_stream=io.BytesIO(body), content_length=len(body),
+    return browser.client.post(action, input_stream=io.BytesIO(body), content_length=len(body),
                                content_type=f"multipart/form-data; boundary={boundary}")
 
 

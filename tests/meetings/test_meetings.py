@@ -138,6 +138,29 @@ def test_meeting_documents_are_attached_and_served(app, browser_for, client, mak
     assert "Ikke et dokument" in again  # the title comes back in the form with the error
 
 
+def test_a_meeting_document_over_the_limit_brings_the_page_back_with_the_title(app, browser_for, make_meeting, tmp_path,
+                                                                             monkeypatch):
+    from tests.consultations.test_documents import pdf_bytes, post_upload
+
+    monkeypatch.setitem(app.config, "DOCUMENT_DIR", str(tmp_path / "documents"))
+    monkeypatch.setitem(app.config, "DOCUMENT_MAX_BYTES", 4000)
+    _slug, meeting_id, _items = make_meeting()
+    officer = browser_for("case_officer")
+    page = f"/saksbehandling/moter/{meeting_id}"
+    response = post_upload(officer, page, f"{page}/dokumenter", pdf_bytes("stor") + b"%" * 20000, "stor.pdf",
+                           {"title": "Saksframlegg med vedlegg", "item": ""})
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert 'value="Saksframlegg med vedlegg"' in html and 'id="meeting-file-error"' in html
+    assert "større enn" in html
+    # Far beyond what is read at all: the page still comes back, without the title.
+    response = post_upload(officer, page, f"{page}/dokumenter", b"%" * 40000, "enorm.pdf", {"title": "Borte"})
+    assert response.status_code == 413 and 'id="meeting-file-error"' in response.get_data(as_text=True)
+    from hoering.meetings.models import MeetingDocument
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(MeetingDocument)) == 0
+
+
 def test_a_followed_body_mails_on_agenda_and_minutes_with_an_unsubscribe_link(app, browser_for, make_meeting):
     from hoering.notifications.models import OutboxMail
 
