@@ -13,7 +13,7 @@ import hashlib
 import time
 from collections.abc import Callable
 
-from flask import current_app, request
+from flask import current_app, render_template, request
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
@@ -77,6 +77,24 @@ def on_rate_limit(endpoint: str):
         return renderer
 
     return register
+
+
+def form_page_on_rate_limit(endpoint: str, form_class: type, template: str) -> None:
+    """Answer the 429s of ``endpoint`` with its form page again: ``template`` rendered with a
+    ``form_class()`` built from the request (what was typed comes back) and the message among
+    the form's errors at the top.
+
+    :param endpoint: the view's endpoint, e.g. ``"accounts.login"``.
+    :param form_class: the page's Flask-WTF form class.
+    :param template: the page's template; it gets the form as ``form``.
+    """
+
+    def render(message: str):
+        form = form_class()
+        form.form_errors.append(message)
+        return render_template(template, form=form)
+
+    on_rate_limit(endpoint)(render)
 
 
 def rate_limit_renderer(endpoint: str | None) -> Callable[[str], object] | None:

@@ -17,7 +17,7 @@ from hoering.accounts.models import User
 from hoering.errors import render_error
 from hoering.exceptions import PermissionDenied, ServiceError, Unavailable
 from hoering.i18n import safe_next_url
-from hoering.ratelimit import limit, made_or_found, on_rate_limit
+from hoering.ratelimit import form_page_on_rate_limit, limit, made_or_found
 
 #: Session key of an ID-porten login that has no account yet: issuer, subject, when, next.
 NEW_ACCOUNT_KEY = "oidc_new_account"
@@ -181,11 +181,7 @@ def oidc_new_account():
     return render_template("accounts/oidc_new_account.html", form=form), status
 
 
-@on_rate_limit("accounts.oidc_new_account")
-def _new_account_rate_limited(message: str):
-    form = ExternalAccountForm()
-    form.form_errors.append(message)
-    return render_template("accounts/oidc_new_account.html", form=form)
+form_page_on_rate_limit("accounts.oidc_new_account", ExternalAccountForm, "accounts/oidc_new_account.html")
 
 
 @bp.get("/logget-ut")

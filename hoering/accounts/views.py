@@ -31,7 +31,7 @@ from hoering.extensions import after_response, db
 from hoering.i18n import current_language_code, safe_next_url
 from hoering.moderation.models import active_ban
 from hoering.notifications.services import deliver_account_mails, followed_consultations
-from hoering.ratelimit import limit, limit_by, limit_per_account, made_or_found, on_rate_limit
+from hoering.ratelimit import form_page_on_rate_limit, limit, limit_by, limit_per_account, made_or_found
 
 
 @bp.route("/registrer", methods=["GET", "POST"])
@@ -246,25 +246,13 @@ def two_factor_login():
     return render_template("accounts/two_factor_login.html", form=form), status
 
 
-@on_rate_limit("accounts.two_factor_login")
-def _two_factor_rate_limited(message: str):
-    form = TwoFactorCodeForm()
-    form.form_errors.append(message)
-    return render_template("accounts/two_factor_login.html", form=form)
+form_page_on_rate_limit("accounts.two_factor_login", TwoFactorCodeForm, "accounts/two_factor_login.html")
 
 
-@on_rate_limit("accounts.register")
-def _register_rate_limited(message: str):
-    form = RegistrationForm()
-    form.form_errors.append(message)
-    return render_template("accounts/register.html", form=form)
+form_page_on_rate_limit("accounts.register", RegistrationForm, "accounts/register.html")
 
 
-@on_rate_limit("accounts.login")
-def _login_rate_limited(message: str):
-    form = LoginForm()
-    form.form_errors.append(message)
-    return render_template("accounts/login.html", form=form)
+form_page_on_rate_limit("accounts.login", LoginForm, "accounts/login.html")
 
 
 @bp.post("/logg-ut")
@@ -441,11 +429,7 @@ def _send_reset_link(email: str, language: str) -> None:
         deliver_account_mails([mail_id])
 
 
-@on_rate_limit("accounts.forgot_password")
-def _forgot_password_rate_limited(message: str):
-    form = ForgotPasswordForm()
-    form.form_errors.append(message)
-    return render_template("accounts/forgot_password.html", form=form)
+form_page_on_rate_limit("accounts.forgot_password", ForgotPasswordForm, "accounts/forgot_password.html")
 
 
 @bp.route("/nytt-passord/<token>", methods=["GET", "POST"])

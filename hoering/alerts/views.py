@@ -10,7 +10,7 @@ from hoering.alerts.forms import ChangeForm, SubscribeForm
 from hoering.exceptions import ServiceError
 from hoering.extensions import csrf, db
 from hoering.i18n import current_language_code
-from hoering.ratelimit import account_key, limit, limit_by, on_rate_limit
+from hoering.ratelimit import account_key, form_page_on_rate_limit, limit, limit_by
 
 
 @bp.route("/varsel", methods=["GET", "POST"])
@@ -37,11 +37,7 @@ def subscribe():
     return render_template("alerts/subscribe.html", form=form), status
 
 
-@on_rate_limit("alerts.subscribe")
-def _subscribe_rate_limited(message: str):
-    form = SubscribeForm()
-    form.form_errors.append(message)
-    return render_template("alerts/subscribe.html", form=form)
+form_page_on_rate_limit("alerts.subscribe", SubscribeForm, "alerts/subscribe.html")
 
 
 @bp.route("/varsel/bekreft/<token>", methods=["GET", "POST"])
