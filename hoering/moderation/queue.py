@@ -249,6 +249,22 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
     return QueuePage(items=items, page=page, per_page=per_page, total=total)
 
 
+def waiting_counts(consultation_ids: list[int]) -> list[tuple[int, int, int]]:
+    """``(consultation id, comments awaiting approval, open reports)`` for those of
+    ``consultation_ids`` with any (one query): the queue's "pending" and the open reports
+    on its published or hidden comments."""
+    if not consultation_ids:
+        return []
+    queue = _queue_clauses()
+    rows = db.session.execute(
+        sa.select(Comment.consultation_id, sa.func.sum(sa.case((queue.pending, 1), else_=0)),
+                  sa.func.sum(sa.case((queue.reported, queue.reports.c.report_count), else_=0)))
+        .outerjoin(queue.reports, queue.reports.c.comment_id == Comment.id)
+        .where(Comment.consultation_id.in_(consultation_ids), sa.or_(queue.pending, queue.reported))
+        .group_by(Comment.consultation_id))
+    return [(consultation_id, int(pending or 0), int(reports or 0)) for consultation_id, pending, reports in rows]
+
+
 def waiting_comment_ids(consultation_id: int | None = None, include_drafts: bool = False) -> list[int]:
     """Ids of every comment in the queue (optionally of one consultation; of draft
     consultations only with ``include_drafts``)."""
