@@ -228,6 +228,7 @@ def register_subscribers(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per area."""
     from hoering.accounts import bp as accounts_bp
+    from hoering.accounts import invitation_views as _invitation_views  # noqa: F401
     from hoering.accounts import oidc_views as _oidc_views  # noqa: F401
     from hoering.accounts import views as _accounts_views  # noqa: F401  (attaches the routes)
     from hoering.accounts.language import bp as language_bp
@@ -244,6 +245,8 @@ def register_blueprints(app: Flask) -> None:
     from hoering.consultations import document_views as _document_views  # noqa: F401
     from hoering.consultations import section_views as _section_views  # noqa: F401
     from hoering.consultations import views as _consultations_views  # noqa: F401
+    from hoering.dashboard import bp as dashboard_bp
+    from hoering.dashboard import views as _dashboard_views  # noqa: F401
     from hoering.exports import archive_views as _archive_views  # noqa: F401
     from hoering.exports import bp as exports_bp
     from hoering.exports import views as _exports_views  # noqa: F401
@@ -278,6 +281,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(summaries_bp)
     app.register_blueprint(exports_bp)

@@ -159,6 +159,9 @@ class DefaultConfig:
     #: How long a password-reset link works, in seconds (1 hour; OWASP Forgot Password
     #: Cheat Sheet: short-lived, single use).
     PASSWORD_RESET_MAX_AGE = 3600
+    #: How long an administrator's invitation of a colleague works, in days (single use;
+    #: only the token's hash is stored).
+    INVITATION_MAX_AGE_DAYS = 7
     #: Account mails (verification, password reset) are sent right after the request that
     #: queued them; when sending fails they stay in the outbox for ``send-mail``.
     MAIL_ACCOUNT_INLINE = True

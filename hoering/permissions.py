@@ -42,6 +42,16 @@ def can_moderate(user) -> bool:
     return _staff(user) and user.has_role(Role.MODERATOR)
 
 
+def can_see_dashboard(user) -> bool:
+    """Staff (moderators, case officers, admins) have the dashboard of work at hand."""
+    return _staff(user) and user.is_staff
+
+
+def can_invite_staff(user) -> bool:
+    """Admins invite colleagues with a staff role (and list and revoke the invitations)."""
+    return can_administer(user)
+
+
 def can_administer(user) -> bool:
     """Admins manage users, roles and the house rules."""
     return _staff(user) and user.role == Role.ADMIN.value

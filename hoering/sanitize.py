@@ -23,6 +23,7 @@ from functools import partial
 import bleach
 import icu
 import markdown as markdown_lib
+from bleach import html5lib_shim
 from bleach.linkifier import LinkifyFilter
 from markupsafe import Markup, escape
 
@@ -94,6 +95,67 @@ _markdown_cleaner = _PerThreadCleaner(
     strip=True,
     strip_comments=True,
 )
+
+
+#: Elements that go with everything inside them when staff Markdown holds raw HTML: their
+#: content is code, styling, an embedded document or foreign markup, never text a reader
+#: should see (``<script>alert(1)</script>`` must not leave ``alert(1)`` behind).
+DROPPED_WITH_CONTENT = frozenset({
+    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "noscript", "noembed",
+    "noframes", "template", "textarea", "select", "title", "xmp", "plaintext", "svg", "math", "head",
+})
+
+
+class _DropUnsafeElements:
+    """html5lib token filter: leaves out every element of :data:`DROPPED_WITH_CONTENT`
+    together with all the tokens inside it (the walker's stream is balanced, so a depth
+    count finds the end)."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def __iter__(self):
+        depth = 0
+        for token in self.source:
+            kind, name = token["type"], (token.get("name") or "").lower()
+            if depth:
+                if kind == "StartTag":
+                    depth += 1
+                elif kind == "EndTag":
+                    depth -= 1
+                continue
+            if name in DROPPED_WITH_CONTENT:
+                if kind == "StartTag":
+                    depth = 1
+                continue
+            yield token
+
+
+class _UnsafeElementDropper:
+    """Parses HTML as a browser would (no allowlist yet), drops the elements of
+    :data:`DROPPED_WITH_CONTENT` with their content and serializes the rest, escaped.
+    Its output then goes through the ordinary bleach ``Cleaner``, so what bleach
+    guarantees still holds; this pass only takes away. One parser per thread (html5lib
+    parsers keep state)."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    def drop(self, html: str) -> str:
+        if not html or "<" not in html:
+            return html
+        parser = getattr(self.local, "parser", None)
+        if parser is None:
+            parser = self.local.parser = html5lib_shim.BleachHTMLParser(
+                tags=None, strip=False, consume_entities=True, namespaceHTMLElements=False)
+        walker = html5lib_shim.getTreeWalker("etree")
+        serializer = html5lib_shim.BleachHTMLSerializer(
+            quote_attr_values="always", omit_optional_tags=False, escape_lt_in_attrs=True,
+            resolve_entities=False, sanitize=False, alphabetical_attributes=False)
+        return serializer.render(_DropUnsafeElements(walker(parser.parseFragment(html))))
+
+
+_dropper = _UnsafeElementDropper()
 
 
 def normalize_text(text: str) -> str:
@@ -171,18 +233,22 @@ def comment_html(text: str) -> str:
 
 
 def markdown_html(text: str) -> str:
-    """Render staff-written Markdown as safe HTML (cleaned with :data:`MARKDOWN_TAGS`)."""
+    """Render staff-written Markdown as safe HTML (cleaned with :data:`MARKDOWN_TAGS`).
+
+    Raw HTML in the Markdown that is not allowed leaves no debris: the elements of
+    :data:`DROPPED_WITH_CONTENT` (script, style, iframe, object …) disappear with their
+    content, other disallowed tags are stripped and their text kept."""
     rendered = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
     # The page title is the only <h1>; a top-level Markdown heading becomes <h2>.
     rendered = re.sub(r"<(/?)h1>", r"<\1h2>", rendered)
-    return _markdown_cleaner.clean(rendered)
+    return _markdown_cleaner.clean(_dropper.drop(rendered))
 
 
 def short_markdown_html(text: str) -> str:
     """Render a short staff-written Markdown text (an urgent notice) as safe HTML: cleaned
     with :data:`SHORT_MARKDOWN_TAGS`, so headings and tables are dropped to their text."""
     rendered = markdown_lib.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    return _short_markdown_cleaner.clean(rendered)
+    return _short_markdown_cleaner.clean(_dropper.drop(rendered))
 
 
 def clean_html(html: str) -> str:

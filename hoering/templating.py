@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Flask, g, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, format_time, format_timedelta, ngettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from hoering import permissions, stances
 from hoering.accounts import oidc
@@ -18,7 +19,7 @@ from hoering.moderation import labels
 from hoering.moderation.models import active_ban
 from hoering.moderation.rules import house_rule_titles
 from hoering.notices import services as notice_services
-from hoering.sanitize import as_markup, headings_from
+from hoering.sanitize import as_markup, headings_from, markdown_html
 from hoering.timeutil import to_oslo
 
 #: The word before an urgent notice's title, by its severity.
@@ -112,6 +113,13 @@ def file_size(size: int | None) -> str:
     return f"{format_decimal(round(size / factor, 1), format='#,##0.#')}\u00a0{unit}"
 
 
+def markdown_text(text: str | None, top: int = 3) -> Markup:
+    """Staff-written Markdown stored only as typed (a decision text), rendered and
+    sanitized by :func:`hoering.sanitize.markdown_html` as it is shown, its headings
+    starting at ``<h{top}>`` (2–6) under the page's own."""
+    return headings_from(as_markup(markdown_html(text or "")), top)
+
+
 def register(app: Flask) -> None:
     """Install filters and globals on ``app``."""
     app.jinja_env.filters["oslo_datetime"] = oslo_datetime
@@ -127,6 +135,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["upper_first"] = lambda text: (str(text)[:1].upper() + str(text)[1:]) if text else ""
     app.jinja_env.filters["safe_html"] = as_markup
     app.jinja_env.filters["headings_from"] = headings_from
+    app.jinja_env.filters["markdown"] = markdown_text
     app.jinja_env.globals.update(
         # A house rule's title; the fixed codes (a ban, automatic rules) by their label.
         house_rule_title=lambda code: house_rule_titles().get(code) or labels.AUTOMATIC_RULE_LABELS.get(code, code),

@@ -125,6 +125,16 @@ MATRIX = [
     ("admin.security", "GET", "/admin/sikkerhet", None, ADMINS, 200),
     ("admin.security", "POST", "/admin/sikkerhet", {}, ADMINS, 303),
     ("admin.reset_two_factor", "POST", "/admin/brukere/{target_user}/tofaktor", {}, ADMINS, 303),
+    ("admin.invitations_page", "GET", "/admin/invitasjoner", None, ADMINS, 200),
+    ("admin.invitations_page", "POST", "/admin/invitasjoner", {"email": "kollega@example.org", "role": "moderator"},
+     ADMINS, 303),
+    ("admin.revoke_invitation", "POST", "/admin/invitasjoner/{invitation}/trekk-tilbake", {}, ADMINS, 303),
+    ("accounts.accept_invitation", "GET", "/invitasjon/{invitation_token}", None, EVERYONE, 200),
+    ("accounts.accept_invitation", "POST", "/invitasjon/{invitation_token}",
+     {"display_name": "Invitert Kollega", "password": "fjord-harbour-lantern-42",
+      "password_again": "fjord-harbour-lantern-42"}, EVERYONE, 303),
+    ("dashboard.index", "GET", "/personale", None, STAFF, 200),
+    ("dashboard.read_new", "GET", "/personale/hoeringer/{consultation_id}/nye", None, STAFF, 303),
     ("accounts.login", "GET", "/logg-inn", None, EVERYONE, 200),
     ("accounts.sign_in_link", "GET", "/logg-inn/lenke/{sign_in_token}", None, EVERYONE, 200),
     ("accounts.sign_in_link", "POST", "/logg-inn/lenke/{sign_in_token}", {}, EVERYONE, 303),
@@ -389,6 +399,14 @@ def scene(app, make_user, make_consultation, make_comment, tmp_path, monkeypatch
         alert_tokens |= {"notice": notice.id,
                          "notice_start": to_oslo(utcnow()).strftime("%Y-%m-%dT%H:%M"),
                          "notice_end": to_oslo(utcnow() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}
+        from hoering.accounts.invitations import token_hash
+        from hoering.accounts.models import Invitation
+
+        invitation = Invitation(email="invitert@example.org", role="moderator", token_hash=token_hash("matrix-invite"),
+                                invited_by_id=users["admin"].id, expires_at=utcnow() + dt.timedelta(days=7))
+        db.session.add(invitation)
+        db.session.flush()
+        alert_tokens |= {"invitation": invitation.id, "invitation_token": "matrix-invite"}
         themes = [Theme(consultation_id=consultation.id, name=name) for name in ("Trafikk", "Skole")]
         db.session.add_all(themes)
         db.session.commit()

@@ -53,6 +53,7 @@ DRAFT_MATRIX = [
     ("consultations.edit_sections", "POST", "/saksbehandling/hoeringer/{slug}/utkast",
      {"number": "§ 2", "heading": "Virkeområde", "text_markdown": "Gjelder hele kommunen."}, CASE_OFFICERS, 303),
     ("consultations.detail", "GET", "/hoeringer/{slug}", None, CASE_OFFICERS, 200),
+    ("dashboard.read_new", "GET", "/personale/hoeringer/{consultation_id}/nye", None, CASE_OFFICERS, 303),
     ("consultations.thread", "GET", "/hoeringer/{slug}/traad/{comment}", None, CASE_OFFICERS, 200),
     ("consultations.edit", "GET", "/saksbehandling/hoeringer/{slug}/rediger", None, CASE_OFFICERS, 200),
     ("consultations.edit", "POST", "/saksbehandling/hoeringer/{slug}/rediger", "consultation", CASE_OFFICERS, 303),

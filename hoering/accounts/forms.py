@@ -1,7 +1,7 @@
 """Account forms (Flask-WTF, CSRF protected)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from hoering.accounts.services import DISPLAY_NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH
@@ -137,4 +137,38 @@ class ExternalAccountForm(Form):
         description=_l("Only for news of the consultations you follow and answers to your comments. We send a link "
                        "to confirm it."),
     )
+    submit = SubmitField(_l("Create account"))
+
+
+class InvitationForm(Form):
+    """An administrator invites a colleague: address and staff role."""
+
+    email = EmailField(
+        _l("E-mail address"), filters=[strip_filter],
+        validators=[DataRequired(_l("Enter the colleague's e-mail address.")),
+                    Email(_l("Enter a valid e-mail address."), check_deliverability=False), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[SelectChoice("moderator", _l("Moderator")),
+                                            SelectChoice("case_officer", _l("Case officer")),
+                                            SelectChoice("admin", _l("Administrator"))],
+                       validators=[DataRequired(_l("Choose a staff role."))])
+    submit = SubmitField(_l("Send the invitation"))
+
+
+class AcceptInvitationForm(Form):
+    """The invitee chooses her name and password."""
+
+    display_name = StringField(
+        _l("Display name"), filters=[line_filter],
+        validators=[DataRequired(_l("Enter a display name.")), Length(max=DISPLAY_NAME_MAX_LENGTH)],
+        description=_l("Shown with what you write, e.g. your name and unit."))
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Choose a password.")),
+                    Length(min=PASSWORD_MIN_LENGTH, max=200,
+                           message=_l("The password must be at least %(min)d characters.", min=PASSWORD_MIN_LENGTH))],
+        description=_l("At least %(min)d characters, and not your e-mail address or display name.",
+                       min=PASSWORD_MIN_LENGTH))
+    password_again = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The passwords do not match."))])
     submit = SubmitField(_l("Create account"))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from hoering.extensions import db
 from hoering.names import name_skeleton
@@ -193,3 +193,40 @@ class ExternalIdentity(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(db.Model):
+    """An administrator's invitation to a colleague to join with a staff role.
+
+    The link mailed to ``email`` holds a random token; only its SHA-256 (``token_hash``)
+    is stored, so the table cannot be used to accept an invitation. It works once
+    (``accepted_at``), until ``expires_at``, and not after it is revoked.
+    """
+
+    __tablename__ = "staff_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The invitee's address, lower-cased; the account is made with it.
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    #: The role the account gets: ``moderator``, ``case_officer`` or ``admin``.
+    role: Mapped[str] = mapped_column(sa.String(20))
+    #: Hex SHA-256 of the token in the link.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    accepted_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+    accepted_user: Mapped[User | None] = relationship(foreign_keys=[accepted_user_id])
+
+    def state(self, now: dt.datetime | None = None) -> str:
+        """``accepted``, ``revoked``, ``expired`` or ``pending`` (may still be accepted)."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= (now or utcnow()) else "pending"

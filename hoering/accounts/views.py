@@ -113,6 +113,8 @@ def login():
             status = 401
         else:
             guard.succeeded()
+            if not request.args.get("next") and user.is_staff:
+                next_url = url_for("dashboard.index")  # staff land on their work at hand
             if user.has_two_factor:
                 return _ask_for_second_factor(user, bool(form.remember.data), next_url)
             return _complete_login(user, bool(form.remember.data), next_url)

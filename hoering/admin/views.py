@@ -9,14 +9,16 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from hoering import permissions
-from hoering.accounts import twofactor
-from hoering.accounts.models import Role, User
+from hoering.accounts import invitations, twofactor
+from hoering.accounts.forms import InvitationForm
+from hoering.accounts.models import Invitation, Role, User
 from hoering.admin import bp
 from hoering.admin.services import change_role
 from hoering.comments.threads import comments_by_author
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, search_text, submit
+from hoering.i18n import current_language_code
 from hoering.moderation import rules
 from hoering.moderation.forms import HouseRuleForm, RoleForm, SecuritySettingsForm
 from hoering.moderation.models import HouseRule, active_ban, bans_of
@@ -150,3 +152,34 @@ def reset_two_factor(user_id: int):
     else:
         flash(_("Two-factor login is switched off for %(name)s.", name=item.display_name), "success")
     return redirect(url_for("admin.user", user_id=item.id), code=303)
+
+
+@bp.route("/admin/invitasjoner", methods=["GET", "POST"])
+@admin_required
+def invitations_page():
+    """Invite a colleague with a staff role by e-mail; the invitations sent, with their
+    state, and a button to revoke those still open."""
+    form = InvitationForm()
+    done, status = submit(form, lambda: invitations.invite(current_user, form.email.data, form.role.data,
+                                                           current_language_code()))
+    if done is not NOT_DONE:
+        flash(_("The invitation is sent to %(email)s.", email=done[0].email), "success")
+        return redirect(url_for("admin.invitations_page"), code=303)
+    return render_template("admin/invitations.html", form=form, invitations=invitations.invitations()), status
+
+
+@bp.post(f"/admin/invitasjoner/<{ID}:invitation_id>/trekk-tilbake")
+@admin_required
+def revoke_invitation(invitation_id: int):
+    """Revoke an open invitation: its link stops working; logged."""
+    item = db.session.get(Invitation, invitation_id)
+    if item is None:
+        abort(404)
+    try:
+        invitations.revoke(item, current_user)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("The invitation to %(email)s is revoked.", email=item.email), "success")
+    return redirect(url_for("admin.invitations_page"), code=303)

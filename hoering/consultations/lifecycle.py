@@ -39,6 +39,37 @@ def _log(consultation: Consultation, user, kind: str, reason: str = "", old: str
                                   reason=reason, old_value=old, new_value=new))
 
 
+#: Why a step is refused, by step (the messages the services raise).
+_CANNOT_EXTEND = _l("Only a published consultation that is not summarized, decided or archived can get a new deadline.")
+_CANNOT_CLOSE = _l("Only an open consultation can be closed early.")
+_CANNOT_DECIDE = _l("A decision can be recorded once the consultation has closed.")
+_CANNOT_ARCHIVE = _l("Only a published consultation that has closed can be archived.")
+
+
+def refusals(consultation: Consultation, now: dt.datetime | None = None) -> dict:
+    """Which lifecycle steps the consultation's state allows now.
+
+    Args:
+        consultation: the consultation.
+        now: the moment to judge by (aware UTC; default now).
+
+    Returns:
+        ``{step: None}`` for a step that is possible and ``{step: reason}`` (a lazy
+        message) for one the service would refuse, for the steps ``extend``, ``close``,
+        ``decision``, ``archive`` and ``unarchive``. The same rules the services below
+        apply, so the lifecycle page offers no button that would only be refused.
+    """
+    status = consultation.status(now)
+    return {
+        "extend": _CANNOT_EXTEND if status in (Status.DRAFT, Status.SUMMARIZED) or consultation.decision_text
+        or consultation.archived_at else None,
+        "close": None if status == Status.OPEN else _CANNOT_CLOSE,
+        "decision": None if status in (Status.CLOSED, Status.SUMMARIZED) else _CANNOT_DECIDE,
+        "archive": _CANNOT_ARCHIVE if status in (Status.OPEN, Status.UPCOMING, Status.DRAFT) else None,
+        "unarchive": None if consultation.archived_at else _l("The consultation is not archived."),
+    }
+
+
 def extend_deadline(consultation: Consultation, user, new_deadline: dt.date, reason: str) -> None:
     """Move the deadline to the end (23:59:59 Oslo time) of ``new_deadline``; a closed
     consultation opens again.
@@ -48,10 +79,8 @@ def extend_deadline(consultation: Consultation, user, new_deadline: dt.date, rea
             consultation is a draft or already summarized.
     """
     reason = _reason(reason)
-    if consultation.status() in (Status.DRAFT, Status.SUMMARIZED) or consultation.decision_text \
-            or consultation.archived_at:
-        raise ValidationFailed(_l("Only a published consultation that is not summarized, decided or archived can "
-                                  "get a new deadline."))
+    if refusals(consultation)["extend"]:
+        raise ValidationFailed(_CANNOT_EXTEND)
     if new_deadline <= consultation.deadline:
         raise ValidationFailed(_l("The new deadline must be after the current one (%(date)s).",
                                   date=consultation.deadline.isoformat()))
@@ -70,8 +99,8 @@ def close_early(consultation: Consultation, user, reason: str, now: dt.datetime 
     """
     reason = _reason(reason)
     now = now or utcnow()
-    if consultation.status(now) != Status.OPEN:
-        raise ValidationFailed(_l("Only an open consultation can be closed early."))
+    if refusals(consultation, now)["close"]:
+        raise ValidationFailed(_CANNOT_CLOSE)
     old = consultation.deadline.isoformat()
     consultation.closes_at = now
     _log(consultation, user, "closed_early", reason, old, to_oslo(now).date().isoformat())
@@ -94,8 +123,8 @@ def record_decision(consultation: Consultation, user, text: str, url: str, decid
         raise ValidationFailed(_l("The decision text can be at most %(n)d characters.", n=DECISION_MAX_LENGTH))
     if url and not (url.startswith("https://") and len(url) <= 500 and " " not in url):
         raise ValidationFailed(_l("The link must be a web address starting with https://."))
-    if consultation.status() not in (Status.CLOSED, Status.SUMMARIZED):
-        raise ValidationFailed(_l("A decision can be recorded once the consultation has closed."))
+    if refusals(consultation)["decision"]:
+        raise ValidationFailed(_CANNOT_DECIDE)
     if decided_on > to_oslo(utcnow()).date():
         raise ValidationFailed(_l("The decision date cannot be in the future."))
     if decided_on < to_oslo(consultation.opens_at).date():
@@ -146,8 +175,8 @@ def set_archived(consultation: Consultation, user, archived: bool) -> None:
     Raises:
         ValidationFailed: archiving a consultation that is still open or upcoming.
     """
-    if archived and consultation.status() in (Status.OPEN, Status.UPCOMING, Status.DRAFT):
-        raise ValidationFailed(_l("Only a published consultation that has closed can be archived."))
+    if archived and refusals(consultation)["archive"]:
+        raise ValidationFailed(_CANNOT_ARCHIVE)
     consultation.archived_at = utcnow() if archived else None
     _log(consultation, user, "archived" if archived else "unarchived")
     db.session.commit()

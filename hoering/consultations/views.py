@@ -303,6 +303,7 @@ def lifecycle(slug: str):
             flash(_LIFECYCLE_DONE.get(action, _("Saved.")), "success")
             return redirect(url_for("consultations.lifecycle", slug=slug), code=303)
     return render_template("consultations/lifecycle.html", consultation=consultation,
+                           steps=lifecycle_services.refusals(consultation),
                            decision_item=meeting_services.decision_item_for(consultation.id),
                            history=lifecycle_services.history(consultation), form=request.form), status
 

@@ -27,6 +27,9 @@ ACTION_LABELS = {
     "role_change": _l("Role changed"),
     "two_factor_reset": _l("Two-factor login reset"),
     "setting_change": _l("Setting changed"),
+    "invitation_sent": _l("Staff invited"),
+    "invitation_revoked": _l("Invitation revoked"),
+    "invitation_accepted": _l("Invitation accepted"),
 }
 
 #: Site settings an administrator changes (logged as ``setting_change``, the key in the note).

@@ -53,6 +53,9 @@ class ActionType(enum.StrEnum):
     ROLE_CHANGE = "role_change"
     TWO_FACTOR_RESET = "two_factor_reset"
     SETTING_CHANGE = "setting_change"
+    INVITATION_SENT = "invitation_sent"
+    INVITATION_REVOKED = "invitation_revoked"
+    INVITATION_ACCEPTED = "invitation_accepted"
 
 
 class HouseRule(db.Model):

@@ -11,7 +11,7 @@ asked for.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
@@ -61,6 +61,8 @@ class QueueItem:
     #: All direct replies, shown or not.
     reply_count: int = 0
     recusal: str | None = None
+    #: The comments above the parent, from the thread's first (:func:`ancestors_of`).
+    ancestors: list[Comment] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +114,74 @@ def _published_consultation():
     return Comment.consultation_id.in_(sa.select(Consultation.id).where(Consultation.published_at.is_not(None)))
 
 
+def _filtered_queue(consultation_id: int | None, state: str | None, reason: str | None, text: str | None,
+                    comment_ids: list[int] | None, include_drafts: bool):
+    """``(select of the waiting comments matching the filters, the open-reports subquery,
+    the waiting-since expression)``; the arguments are those of :func:`queue_page`."""
+    queue = _queue_clauses()
+    reports = queue.reports
+    conditions = [queue.waiting]
+    if not include_drafts:
+        conditions.append(_published_consultation())
+    if consultation_id:
+        conditions.append(Comment.consultation_id == consultation_id)
+    if state == "pending":
+        conditions.append(queue.pending)
+    elif state == "reported":
+        conditions.append(queue.reported)
+    elif state == "hidden":
+        conditions.append(queue.under_review)
+    if reason:
+        conditions.append(sa.exists(sa.select(Report.id).where(
+            Report.comment_id == Comment.id, Report.reason == reason, Report.resolved_at.is_(None))))
+    if text:
+        conditions.append(Comment.body_text.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    if comment_ids is not None:
+        conditions.append(Comment.id.in_(comment_ids))
+    base = sa.select(Comment).outerjoin(reports, reports.c.comment_id == Comment.id).where(*conditions)
+    return base, reports, queue.waiting_since
+
+
+#: How many waiting comments :func:`next_in_queue` reads to find one the moderator may decide.
+NEXT_LOOKAHEAD = 50
+
+
+def next_in_queue(after: int, consultation_id: int | None = None, state: str | None = None,
+                  reason: str | None = None, text: str | None = None, comment_ids: list[int] | None = None,
+                  include_drafts: bool = False, moderator=None) -> Comment | None:
+    """The comment a moderator should look at next: the first of the queue, in its order
+    (longest waiting first) and with its filters (the arguments of :func:`queue_page`),
+    other than comment ``after`` and other than those ``moderator`` must leave to another
+    (:mod:`hoering.moderation.recusal`); ``None`` when nothing is left.
+
+    Reads at most :data:`NEXT_LOOKAHEAD` waiting comments (one query, plus one for the
+    recusals)."""
+    base, _reports, waiting_since = _filtered_queue(consultation_id, state, reason, text, comment_ids,
+                                                    include_drafts)
+    candidates = list(db.session.scalars(
+        base.where(Comment.id != after)
+        .order_by(sa.func.coalesce(waiting_since, Comment.created_at), Comment.id).limit(NEXT_LOOKAHEAD)))
+    stakes = recusals(moderator, candidates) if moderator is not None else {}
+    return next((c for c in candidates if c.id not in stakes), None)
+
+
+def ancestors_of(comments: list[Comment], parents: dict[int, Comment] | None = None) -> dict[int, list[Comment]]:
+    """Per comment: the comments above its parent in the thread, from the thread's first
+    comment down, as its parent's ``path`` names them (the visual ancestors: the thread's
+    start always, and at most ``MAX_REPLY_DEPTH`` steps); one query for all, and one more
+    for the parents unless ``parents`` (``{id: Comment}``) already holds them. A top-level
+    comment or a direct reply to one has none."""
+    if parents is None:
+        parent_ids = {c.parent_id for c in comments if c.parent_id}
+        parents = {p.id: p for p in db.session.scalars(sa.select(Comment).where(Comment.id.in_(parent_ids)))} \
+            if parent_ids else {}
+    chains = {c.id: [int(segment) for segment in parents[c.parent_id].path.split(".")[:-1]]
+              for c in comments if c.parent_id in parents}
+    wanted = {i for chain in chains.values() for i in chain}
+    found = {a.id: a for a in db.session.scalars(sa.select(Comment).where(Comment.id.in_(wanted)))} if wanted else {}
+    return {comment_id: [found[i] for i in chain if i in found] for comment_id, chain in chains.items()}
+
+
 def queue_page(consultation_id: int | None = None, state: str | None = None, reason: str | None = None,
                text: str | None = None, page: int = 1, per_page: int = 50,
                comment_ids: list[int] | None = None, replies_shown: int = 5, include_drafts: bool = False,
@@ -134,27 +204,8 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
         moderator: the user looking at the queue; her own comments and those she has
             reported are marked with the reason she may not decide on them.
     """
-    queue = _queue_clauses()
-    reports, waiting_since = queue.reports, queue.waiting_since
-    conditions = [queue.waiting]
-    if not include_drafts:
-        conditions.append(_published_consultation())
-    if consultation_id:
-        conditions.append(Comment.consultation_id == consultation_id)
-    if state == "pending":
-        conditions.append(queue.pending)
-    elif state == "reported":
-        conditions.append(queue.reported)
-    elif state == "hidden":
-        conditions.append(queue.under_review)
-    if reason:
-        conditions.append(sa.exists(sa.select(Report.id).where(
-            Report.comment_id == Comment.id, Report.reason == reason, Report.resolved_at.is_(None))))
-    if text:
-        conditions.append(Comment.body_text.ilike(f"%{_escape_like(text)}%", escape="\\"))
-    if comment_ids is not None:
-        conditions.append(Comment.id.in_(comment_ids))
-    base = sa.select(Comment).outerjoin(reports, reports.c.comment_id == Comment.id).where(*conditions)
+    base, reports, waiting_since = _filtered_queue(consultation_id, state, reason, text, comment_ids,
+                                                   include_drafts)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page or 1), pages)
@@ -187,14 +238,31 @@ def queue_page(consultation_id: int | None = None, state: str | None = None, rea
                                          .order_by(Report.created_at)):
             report_rows.setdefault(report.comment_id, []).append(report)
     stakes = recusals(moderator, comments)
+    ancestors = ancestors_of(comments, parents)
     items = [
         QueueItem(comment=comment, report_count=count, waiting_since=since or comment.created_at,
                   reports=report_rows.get(comment.id, []), parent=parents.get(comment.parent_id),
                   replies=replies.get(comment.id, []), reply_count=reply_counts.get(comment.id, 0),
-                  recusal=stakes.get(comment.id))
+                  recusal=stakes.get(comment.id), ancestors=ancestors.get(comment.id, []))
         for comment, count, since in rows
     ]
     return QueuePage(items=items, page=page, per_page=per_page, total=total)
+
+
+def waiting_counts(consultation_ids: list[int]) -> list[tuple[int, int, int]]:
+    """``(consultation id, comments awaiting approval, open reports)`` for those of
+    ``consultation_ids`` with any (one query): the queue's "pending" and the open reports
+    on its published or hidden comments."""
+    if not consultation_ids:
+        return []
+    queue = _queue_clauses()
+    rows = db.session.execute(
+        sa.select(Comment.consultation_id, sa.func.sum(sa.case((queue.pending, 1), else_=0)),
+                  sa.func.sum(sa.case((queue.reported, queue.reports.c.report_count), else_=0)))
+        .outerjoin(queue.reports, queue.reports.c.comment_id == Comment.id)
+        .where(Comment.consultation_id.in_(consultation_ids), sa.or_(queue.pending, queue.reported))
+        .group_by(Comment.consultation_id))
+    return [(consultation_id, int(pending or 0), int(reports or 0)) for consultation_id, pending, reports in rows]
 
 
 def waiting_comment_ids(consultation_id: int | None = None, include_drafts: bool = False) -> list[int]:

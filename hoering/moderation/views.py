@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
@@ -132,32 +133,49 @@ def _report_rate_limited(message: str):
 @moderator_required
 def queue():
     """Pending and reported comments across consultations, oldest first, 50 a page."""
-    consultation_id = parse_id(request.args.get("consultation")) or None
-    state = request.args.get("state") if request.args.get("state") in moderation_queue.QUEUE_STATES else None
-    reason = request.args.get("reason") if request.args.get("reason") in REPORT_REASON_LABELS else None
-    text = search_text(request.args.get("q"))
-    # The text filter is the full-text search (other word forms too); if the index cannot
-    # be read, a plain "contains" match on the database does the job.
     include_drafts = permissions.can_manage_consultations(current_user)
-    matches = None
-    if text:
-        try:
-            matches = comment_ids_matching(
-                text, within=moderation_queue.waiting_comment_ids(consultation_id, include_drafts))
-        except Exception:  # noqa: BLE001
-            current_app.logger.exception("search index unavailable; the queue filters by substring")
-    page = moderation_queue.queue_page(consultation_id=consultation_id, state=state, reason=reason,
-                                       text=text if matches is None else None, comment_ids=matches,
+    filters = _queue_filters(request.args)
+    page = moderation_queue.queue_page(**_queue_selection(filters, include_drafts),
                                        page=page_number(request.args.get("page")),
                                        per_page=current_app.config["MODERATION_PER_PAGE"],
-                                       replies_shown=current_app.config["THREAD_REPLIES_SHOWN"],
-                                       include_drafts=include_drafts, moderator=current_user)
+                                       replies_shown=current_app.config["THREAD_REPLIES_SHOWN"])
     consultations = _consultation_choices()
     theme_groups = theme_services.theme_groups({item.comment.consultation_id for item in page.items})
     return render_template("moderation/queue.html", queue=page, consultations=consultations,
-                           filters={"consultation": consultation_id, "state": state, "reason": reason, "q": text},
-                           rules=rules.house_rules(), theme_groups=theme_groups,
-                           recusal_messages=RECUSAL_MESSAGES)
+                           filters=filters, queue_args=_queue_args(filters), rules=rules.house_rules(),
+                           theme_groups=theme_groups, recusal_messages=RECUSAL_MESSAGES)
+
+
+def _queue_filters(args) -> dict:
+    """The queue's filters from request arguments (a mapping): ``consultation`` (an id),
+    ``state``, ``reason`` and ``q`` (text), each ``None`` when missing or not valid."""
+    state, reason = args.get("state"), args.get("reason")
+    return {"consultation": parse_id(args.get("consultation")) or None,
+            "state": state if state in moderation_queue.QUEUE_STATES else None,
+            "reason": reason if reason in REPORT_REASON_LABELS else None,
+            "q": search_text(args.get("q"))}
+
+
+def _queue_args(filters: dict) -> dict:
+    """The filters that are set, as URL arguments (to carry the queue's view along)."""
+    return {key: value for key, value in filters.items() if value}
+
+
+def _queue_selection(filters: dict, include_drafts: bool) -> dict:
+    """Keyword arguments for :func:`moderation_queue.queue_page` and
+    :func:`moderation_queue.next_in_queue`: the text filter is the full-text search (other
+    word forms too); if the index cannot be read, a plain "contains" match on the
+    database does the job."""
+    matches = None
+    if filters["q"]:
+        try:
+            matches = comment_ids_matching(filters["q"], within=moderation_queue.waiting_comment_ids(
+                filters["consultation"], include_drafts))
+        except Exception:  # noqa: BLE001
+            current_app.logger.exception("search index unavailable; the queue filters by substring")
+    return {"consultation_id": filters["consultation"], "state": filters["state"], "reason": filters["reason"],
+            "text": filters["q"] if matches is None else None, "comment_ids": matches,
+            "include_drafts": include_drafts, "moderator": current_user}
 
 
 @bp.get("/moderering/oversikt")
@@ -220,8 +238,10 @@ def _render_comment(item: Comment, form: ModerationActionForm | None = None, sta
                           page=page_number(request.args.get("page")),
                           per_page=current_app.config["REPLIES_PER_PAGE"], error_out=False)
     thread_root = item if item.parent_id is None else db.session.get(Comment, item.thread_id)
+    filters = _queue_filters(request.args if request.method == "GET" else dict(parse_qsl(request.form.get("queue", "")[:2000])))
     return render_template(
         "moderation/comment.html", comment=item, parent=parent, replies=replies, thread_root=thread_root,
+        ancestors=moderation_queue.ancestors_of([item]).get(item.id, []), queue_args=_queue_args(filters),
         reports=reports.open_reports(item.id), history=audit.history(item.id),
         rules=rules.house_rules(), form=form, transitions=decisions.TRANSITIONS,
         recusal=RECUSAL_MESSAGES.get(recusal(current_user, item)),
@@ -249,7 +269,26 @@ def act(comment_id: int):
         db.session.refresh(item)
         return _render_comment(item, form, error.status)
     flash(_("Done: %(action)s.", action=ACTION_LABELS.get(form.action.data, form.action.data)), "success")
+    if form.action.data in QUEUE_DECISIONS and not request.form.get("back"):
+        return redirect(_next_in_queue(item), code=303)
     return redirect(_back_to(url_for("moderation.comment", comment_id=item.id)), code=303)
+
+
+#: Actions after which the moderator is taken to the next comment in the queue.
+QUEUE_DECISIONS = ("approve", "reject", "hide", "restore", "dismiss_reports")
+
+
+def _next_in_queue(decided: Comment) -> str:
+    """The moderation page of the next comment in the queue (its order, and the filters the
+    moderator came with, posted as ``queue``), or the queue itself, saying it is empty."""
+    filters = _queue_filters(dict(parse_qsl(request.form.get("queue", "")[:2000])))
+    following = moderation_queue.next_in_queue(
+        decided.id, **_queue_selection(filters, permissions.can_manage_consultations(current_user)))
+    if following is None:
+        flash(_("The queue is empty.") if not _queue_args(filters) else
+              _("No more comments in the queue match the filter."), "info")
+        return url_for("moderation.queue", **_queue_args(filters))
+    return url_for("moderation.comment", comment_id=following.id, **_queue_args(filters))
 
 
 # --- bans --------------------------------------------------------------------------------------

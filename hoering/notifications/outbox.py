@@ -20,7 +20,7 @@ SUBJECT_MAX_LENGTH = 300
 
 #: The kinds of mail :func:`queue_account_mail` is called with (sent right after the request).
 ACCOUNT_MAIL_KINDS = ("verify_email", "password_reset", "sign_in_link", "password_guessing", "two_factor_reset", "ban",
-                      "alert_confirm")
+                      "alert_confirm", "staff_invitation")
 
 
 def add_to_outbox(user, kind: str, subject: str, body: str, *, unsubscribe_url: str = "",

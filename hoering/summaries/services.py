@@ -224,9 +224,38 @@ def summary_view(consultation: Consultation, *, include_draft: bool = False) -> 
         if quote.comment_id in comments and (quote.theme_id is None or (quote.theme_id, quote.comment_id) in tags):
             by_theme.setdefault(quote.theme_id, []).append(Quote(comments[quote.comment_id]))
     texts = {section.theme_id: section.text_html for section in summary.sections}
-    # Largest theme first, as in the report and the statistics.
+    return SummaryView(summary, summary.overview_html, by_theme.get(None, []),
+                       _section_views(consultation, texts, by_theme), summary.published_at)
+
+
+def _section_views(consultation: Consultation, texts: dict[int, str],
+                   by_theme: dict[int | None, list[Quote]]) -> list[SummarySectionView]:
+    """The themes with a text or a quote, the largest theme first (as in the report and
+    the statistics)."""
     counts = {count.theme.id: count for count in theme_overview(consultation, uncovered_limit=0).themes}
-    sections = [SummarySectionView(count.theme, texts.get(theme_id, ""), by_theme.get(theme_id, []), count)
-                for theme_id, count in counts.items()
-                if texts.get(theme_id) or by_theme.get(theme_id)]
-    return SummaryView(summary, summary.overview_html, by_theme.get(None, []), sections, summary.published_at)
+    return [SummarySectionView(count.theme, texts.get(theme_id, ""), by_theme.get(theme_id, []), count)
+            for theme_id, count in counts.items()
+            if texts.get(theme_id) or by_theme.get(theme_id)]
+
+
+def summary_preview(consultation: Consultation, data: SummaryInput) -> SummaryView:
+    """The summary as the consultation page would show it with the texts and quotes of
+    ``data``, rendered by the same renderer (:func:`hoering.sanitize.markdown_html`) and
+    shown through the same template; nothing is written.
+
+    Quoted comments that are not published comments of this consultation are left out
+    (saving names them). ``summary`` and ``published_at`` of the result are ``None``.
+
+    Raises:
+        ValidationFailed: a text longer than :data:`SUMMARY_TEXT_MAX_LENGTH`.
+    """
+    overview = markdown_html(_check_text(data.overview))
+    texts = {theme_id: markdown_html(_check_text(text)) for theme_id, text in data.sections.items()}
+    ids = [*data.overview_quotes, *(i for quoted in data.theme_quotes.values() for i in quoted)]
+    comments = {c.id: c for c in db.session.scalars(sa.select(Comment).where(
+        Comment.id.in_(ids), Comment.consultation_id == consultation.id,
+        Comment.state == CommentState.PUBLISHED.value))} if ids else {}
+    by_theme: dict[int | None, list[Quote]] = {
+        theme_id: [Quote(comments[i]) for i in dict.fromkeys(quoted) if i in comments]
+        for theme_id, quoted in [(None, data.overview_quotes), *data.theme_quotes.items()]}
+    return SummaryView(None, overview, by_theme.get(None, []), _section_views(consultation, texts, by_theme), None)

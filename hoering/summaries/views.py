@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -249,17 +250,20 @@ def summary(slug: str):
                   (parse_id(raw) for raw in request.form.getlist(f"theme-{t.id}-quote")) if i}
     action = request.form.get("action", "save")
 
-    def save():
+    def posted() -> services.SummaryInput:
         overview_quotes = _ids(form.overview_quotes.data or "")
         if overview_quotes is None:
             form.overview_quotes.errors = [_("Write comment numbers separated by commas.")]
             raise ValidationFailed(_("Write comment numbers separated by commas."))
-        data = services.SummaryInput(
+        return services.SummaryInput(
             overview=form.overview.data or "",
             sections={t.id: texts.get(t.id, "") for t in themes},
             overview_quotes=overview_quotes,
             theme_quotes={t.id: [i for (theme_id, i) in sorted(quoted) if theme_id == t.id] for t in themes},
         )
+
+    def save():
+        data = posted()
         saved = services.save_summary(consultation, current_user, data,
                                       loaded_version=request.form.get("version", ""))
         if action == "publish":
@@ -275,7 +279,11 @@ def summary(slug: str):
                and progress.unanalysed_share > current_app.config["UNANALYSED_WARNING_SHARE"]
                and not (existing is not None and existing.published_at is not None)
                and consultation.status() in (Status.CLOSED, Status.SUMMARIZED))  # else publishing is refused anyway
-    saved, status = (NOT_DONE, 200) if warning else submit(form, save)
+    # "Forhåndsvis": the page as the public would see it, from what is typed; nothing is saved.
+    preview = action == "preview" and request.method == "POST"
+    heard, status = submit(form, lambda: services.summary_preview(consultation, posted())) if preview \
+        else (NOT_DONE, 200)
+    saved, status = (NOT_DONE, status) if warning or preview else submit(form, save)
     if saved is not NOT_DONE:
         flash({"publish": _("The summary is published on the consultation page."),
                "unpublish": _("The summary is a draft again; the public no longer sees it.")}
@@ -292,7 +300,10 @@ def summary(slug: str):
     version = request.form.get("version", "") if request.method == "POST" else services.summary_version(existing)
     return render_template("summaries/summary.html", consultation=consultation, form=form, themes=themes,
                            version=version, progress=progress, warning=warning,
-                           texts=texts, quoted=quoted, candidates=candidates, summary=existing), status
+                           texts=texts, quoted=quoted, candidates=candidates, summary=existing,
+                           preview_html=Markup(render_template("summaries/_heard.html", heard=heard,
+                                                               consultation=consultation))
+                           if heard is not NOT_DONE else None), status
 
 
 @bp.get("/moderering/hoeringer/<slug>/duplikater")

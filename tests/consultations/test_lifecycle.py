@@ -59,10 +59,15 @@ def test_the_decision_shows_on_the_page(browser_for, make_consultation, client, 
                   decided_on=(today + dt.timedelta(days=3)).isoformat(), decision_url="")
     assert future.status_code == 422
     assert step(officer, consultation, action="decision", decided_on=today.isoformat(),
-                decision_text="Kommunestyret vedtok ny skolestruktur <script>alert(1)</script>",
+                decision_text="Kommunestyret vedtok **ny skolestruktur**:\n\n- Nordby skole\n- Sørby skole\n\n"
+                              "<script>alert(1)</script>",
                 decision_url="https://innsyn.fjordvik.example/sak/2026/123").status_code == 303
     page = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
-    assert "Dette ble vedtatt" in page and "&lt;script&gt;" in page and "<script>alert" not in page
+    decision = page[page.index('<section class="decision"'):]
+    decision = decision[:decision.index("</section>")]
+    assert "Dette ble vedtatt" in page and "<strong>ny skolestruktur</strong>" in decision
+    assert "<li>Nordby skole</li>" in decision and "**" not in decision
+    assert "alert(1)" not in decision and "<script>alert" not in page
     assert 'href="https://innsyn.fjordvik.example/sak/2026/123"' in page
     open_one = make_consultation()
     assert step(officer, open_one, action="decision", decision_text="For tidlig",
@@ -148,3 +153,28 @@ def test_the_api_tells_the_decision_the_deadline_changes_and_the_documents(brows
     assert [c["kind"] for c in data["deadline_changes"]] == ["closed_early"]
     assert data["deadline_changes"][0]["reason"] == "Saken er avklart."
     assert data["documents"] == [] and data["archived"] is False
+
+
+def _offered(page: str) -> set[str]:
+    return set(re.findall(r'name="action" value="(\w+)"', page))
+
+
+def test_the_lifecycle_page_offers_only_the_steps_possible_now(browser_for, make_consultation, app):
+    officer = browser_for("case_officer")
+    url = "/saksbehandling/hoeringer/{}/livslop"
+    open_page = officer.get(url.format(make_consultation().slug)).get_data(as_text=True)
+    assert _offered(open_page) == {"extend", "close"}
+    assert "Et vedtak kan registreres når høringen er avsluttet." in open_page
+    closed = make_consultation(status="closed")
+    closed_page = officer.get(url.format(closed.slug)).get_data(as_text=True)
+    assert _offered(closed_page) == {"extend", "decision", "archive"}
+    assert "Bare en åpen høring kan avsluttes før fristen." in closed_page
+    today = dt.datetime.now(OSLO).date()
+    step(officer, closed, action="decision", decision_text="Vedtatt.", decided_on=today.isoformat())
+    assert step(officer, closed, action="archive").status_code == 303
+    decided_page = officer.get(url.format(closed.slug)).get_data(as_text=True)
+    assert _offered(decided_page) == {"decision", "unarchive"}
+    draft_page = officer.get(url.format(make_consultation(status="draft").slug)).get_data(as_text=True)
+    assert _offered(draft_page) == set()
+    # What the page leaves out is refused on the server all the same.
+    assert step(officer, closed, action="close", reason="Likevel").status_code == 422

@@ -7,9 +7,18 @@ import json
 import os
 
 import html5lib
+import markdown
 import pytest
 
-from hoering.sanitize import COMMENT_TAGS, MARKDOWN_TAGS, clean_html, comment_html, markdown_html
+from hoering.sanitize import (
+    COMMENT_TAGS,
+    DROPPED_WITH_CONTENT,
+    MARKDOWN_TAGS,
+    clean_html,
+    comment_html,
+    markdown_html,
+    short_markdown_html,
+)
 from tests.conftest import shared_data
 
 
@@ -63,3 +72,65 @@ def test_markdown_top_heading_becomes_h2_and_unsafe_links_lose_their_href():
     html = markdown_html("# Tittel\n\n[klikk](javascript:alert(1)) [ok](https://example.org)")
     assert html.startswith("<h2>Tittel</h2>")
     assert "<a>klikk</a>" in html and '<a href="https://example.org">ok</a>' in html
+
+
+def xss_payloads() -> list[str]:
+    lines = []
+    for path in sorted(glob.glob(os.path.join(shared_data("xss-payloads"), "*.txt"))):
+        if "LICENSE" not in path:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines += [line.rstrip("\n") for line in handle if line.strip()]
+    return lines
+
+
+def _text(html: str) -> str:
+    return "".join(html5lib.parseFragment(html, namespaceHTMLElements=False).itertext())
+
+
+def _dropped_and_kept_text(source: str) -> tuple[list[str], str]:
+    """The texts inside unsafe elements of ``source`` rendered by Markdown (as a browser
+    parses it), and the text outside them."""
+    fragment = html5lib.parseFragment(markdown.markdown(source, extensions=["tables", "sane_lists"]),
+                                      namespaceHTMLElements=False)
+    inside, kept = [], []
+
+    def walk(element):
+        for child in element:
+            if not isinstance(child.tag, str):
+                kept.append(child.tail or "")
+                continue
+            if child.tag.rpartition("}")[2] in DROPPED_WITH_CONTENT:
+                inside.append("".join(child.itertext()).strip())
+            else:
+                kept.append(child.text or "")
+                walk(child)
+            kept.append(child.tail or "")
+
+    kept.append(fragment.text or "")
+    walk(fragment)
+    return [text for text in inside if text], "".join(kept)
+
+
+def test_unsafe_elements_in_markdown_disappear_with_their_content():
+    html = markdown_html('Før <script>alert("x")</script> <style>p{color:red}</style>'
+                         '<iframe src="https://e.org">ramme</iframe><object data="x">objekt</object> **etter**')
+    assert " ".join(html.split()) == "<p>Før <strong>etter</strong></p>"
+    assert short_markdown_html("<script>alert(1)</script>Varsel").strip() == "<p>Varsel</p>"
+
+
+def test_other_disallowed_tags_are_stripped_and_their_text_kept():
+    assert markdown_html('Tekst <span onclick="x">her</span> &amp; <b>fet</b> <img src=x onerror=alert(1)>') == \
+        "<p>Tekst her &amp; <b>fet</b> </p>"
+
+
+def test_no_xss_payload_leaves_script_debris_in_markdown():
+    payloads = xss_payloads()
+    assert len(payloads) > 1500
+    for source in payloads:
+        rendered = markdown_html(source)
+        for element in elements(rendered):
+            assert element.tag in MARKDOWN_TAGS, (source, element.tag)
+        inside, kept = _dropped_and_kept_text(source)
+        text = _text(rendered)
+        for debris in inside:
+            assert debris not in text or debris in kept, (source, debris, text)

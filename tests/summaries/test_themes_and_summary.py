@@ -365,3 +365,36 @@ def test_a_theme_suggestion_named_like_an_existing_theme_joins_it(runner, app, b
     too_long = moderator.submit(url, data={f"proposal-{number}-accept": "1", f"proposal-{number}-name": "x" * 200,
                                            f"proposal-{number}-comment": comment_id})
     assert too_long.status_code == 422
+
+
+def test_the_preview_shows_the_summary_as_the_page_will_and_saves_nothing(browser_for, make_consultation, make_user,
+                                                                          make_comment, app, client):
+    from hoering.summaries.models import Summary
+
+    consultation = make_consultation(status="closed")
+    moderator = browser_for("moderator")
+    quoted = make_comment(consultation, make_user(name="Kari"), "Vi trenger trygg skolevei")
+    create_theme(moderator, consultation, "Skolevei")
+    skolevei = theme_id(app, "Skolevei")
+    tag(moderator, skolevei, [quoted.id])
+    form_page = moderator.get(f"/moderering/hoeringer/{consultation.slug}/oppsummering").get_data(as_text=True)
+    assert 'name="action" value="preview"' in form_page and "Forhåndsvis" in form_page
+    response = summary_data(moderator, consultation, action="preview",
+                            overview='## Hovedinntrykk\n\nMange ønsker **tryggere** veier. <script>alert("x")</script>',
+                            overview_quotes="",
+                            **{f"theme-{skolevei}-text": "- Foreldre er bekymret",
+                               f"theme-{skolevei}-quote": str(quoted.id)})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    preview = html[html.index('id="forhandsvisning"'):html.index('action="/moderering/hoeringer/')]
+    assert "<h3>Hovedinntrykk</h3>" in preview and "<strong>tryggere</strong>" in preview
+    assert "<li>Foreldre er bekymret</li>" in preview and "Vi trenger trygg skolevei" in preview
+    assert "alert" not in preview and "Kari" in preview
+    # What was typed stays in the form, and nothing is saved or published.
+    assert "Mange ønsker **tryggere** veier." in html, html[html.index("<textarea"):][:400]
+    assert re.search(rf'value="{quoted.id}" id="quote-{skolevei}-{quoted.id}" checked', html)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Summary)) == 0
+    assert "Dette har vi hørt" not in client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    too_long = summary_data(moderator, consultation, action="preview", overview="x" * 20_001, overview_quotes="")
+    assert too_long.status_code == 422 and 'id="forhandsvisning"' not in too_long.get_data(as_text=True)
