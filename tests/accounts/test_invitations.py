@@ -160,3 +160,9 @@ def test_where_staff_must_use_two_factor_the_invitee_switches_it_on_first(app, b
     done = accept(invitee, link)
     assert done.status_code == 303 and done.headers["Location"].startswith("/min-side/tofaktor?next=")
     assert invitee.get("/moderering").status_code in (302, 303)  # not a moderator's powers until then
+
+
+@pytest.mark.parametrize("token", ["%00", "a" * 5000, "%ED%A0%80", "..%2F..%2Fadmin", "x y"])
+def test_odd_invitation_links_answer_gone_not_an_error(app, token):
+    response = Browser(app.test_client()).get(f"/invitasjon/{token}")
+    assert response.status_code in (404, 410)

@@ -40,7 +40,7 @@ def pages_for(slug: str, draft_slug: str, thread_id: int) -> dict[str, list[str]
                       f"/hoeringer/{slug}/rapport"],
         "case_officer": ["/saksbehandling/hoeringer/ny", f"/saksbehandling/hoeringer/{slug}/rediger",
                          f"/saksbehandling/hoeringer/{slug}/livslop", f"/hoeringer/{draft_slug}"],
-        "admin": ["/admin/brukere", "/admin/ordensregler", "/admin/sikkerhet"],
+        "admin": ["/admin/brukere", "/admin/ordensregler", "/admin/sikkerhet", "/admin/invitasjoner", "/personale"],
     }
 
 

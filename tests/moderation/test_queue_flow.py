@@ -92,3 +92,19 @@ def test_locking_a_thread_stays_on_the_comment(browser_for, make_consultation, m
     moderator = browser_for("moderator")
     assert decide(moderator, f"/moderering/kommentarer/{top.id}", "lock").headers["Location"] == \
         f"/moderering/kommentarer/{top.id}"
+
+
+def test_odd_queue_filters_carried_by_the_form_are_ignored_cleanly(browser_for, make_consultation, make_comment,
+                                                                  make_user):
+    consultation = make_consultation()
+    first = make_comment(consultation, make_user(), "først", state="pending", created_at=NOW - dt.timedelta(hours=2))
+    second = make_comment(consultation, make_user(), "så", state="pending", created_at=NOW - dt.timedelta(hours=1))
+    moderator = browser_for("moderator")
+    page = moderator.get(f"/moderering/kommentarer/{first.id}?consultation=99999999999999999999&state=%00&q=%ff")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    response = moderator.client.post(f"/moderering/kommentarer/{first.id}/handling", data={
+        "csrf_token": csrf_token_from(html), "action": "approve",
+        "version": re.search(r'name="version" value="(\d+)"', html).group(1),
+        "queue": "consultation=-1&state=x&reason=%00&junk=" + "ø" * 5000})
+    assert response.status_code == 303 and response.headers["Location"] == f"/moderering/kommentarer/{second.id}"
