@@ -211,3 +211,39 @@ def test_moderators_analyse_the_comments_about_one_section(browser_for, make_con
     with app.app_context():
         foreign = db.session.scalar(sa.select(Section.id).where(Section.consultation_id == other.id))
     assert moderator.get(f"{themes}?filter=section&filter_section={foreign}").status_code == 404
+
+
+def test_two_sections_added_at_the_same_moment_both_get_their_own_place(app, make_consultation, make_user,
+                                                                       monkeypatch):
+    import threading
+
+    from hoering.consultations import sections as section_services
+    from tests.concurrency import answers, at_once, tabs_of
+
+    consultation = make_consultation()
+    officer = make_user(role="case_officer")
+    page = f"/saksbehandling/hoeringer/{consultation.slug}/utkast"
+    tabs = tabs_of(app, officer, 2, page)
+    # Both requests have read the (empty) list of sections before either places its own:
+    # the moment two case officers press "Add" together.
+    both_read = threading.Barrier(2, timeout=60)
+    first_tries: set[int] = set()
+    place = section_services._place
+
+    def place_after_both_read(*args):
+        if threading.get_ident() not in first_tries:
+            first_tries.add(threading.get_ident())
+            both_read.wait()
+        return place(*args)
+
+    monkeypatch.setattr(section_services, "_place", place_after_both_read)
+    responses = at_once([lambda tab=tab, token=token, number=number: tab.client.post(page, data={
+        "csrf_token": token, "number": number, "heading": "", "text_markdown": "", "place": ""})
+        for (tab, token), number in zip(tabs, ("§ 1", "§ 2"), strict=True)])
+
+    assert answers(responses) == [303, 303]
+    with app.app_context():
+        stored = db.session.execute(sa.select(Section.number, Section.position)
+                                    .where(Section.consultation_id == consultation.id)).all()
+    assert sorted(number for number, _ in stored) == ["§ 1", "§ 2"]
+    assert sorted(position for _, position in stored) == [0, 1]
