@@ -137,15 +137,24 @@ class SummarySection(db.Model):
 
 
 class SummaryQuote(db.Model):
-    """A comment quoted in the summary, overall (``theme_id`` None) or under a theme."""
+    """A comment or a published formal response (høringssvar) quoted in the summary,
+    overall (``theme_id`` None) or under a theme: exactly one of ``comment_id`` and
+    ``response_id`` is set. The same comment, or the same response, is quoted once per
+    theme (the two unique constraints; the overall part is kept to once by
+    :func:`hoering.summaries.services.save_summary`, as SQL's NULLs are all distinct)."""
 
     __tablename__ = "summary_quote"
-    __table_args__ = (sa.UniqueConstraint("summary_id", "theme_id", "comment_id", name="uq_summary_quote"),)
+    __table_args__ = (
+        sa.UniqueConstraint("summary_id", "theme_id", "comment_id", name="uq_summary_quote"),
+        sa.UniqueConstraint("summary_id", "theme_id", "response_id", name="uq_summary_quote_response"),
+        sa.CheckConstraint("(comment_id IS NULL) <> (response_id IS NULL)", name="one_source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     summary_id: Mapped[int] = mapped_column(sa.ForeignKey("summary.id"), index=True)
     theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"))
-    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"))
+    comment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comment.id"))
+    response_id: Mapped[int | None] = mapped_column(sa.ForeignKey("formal_response.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
 
 
