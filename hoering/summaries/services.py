@@ -152,8 +152,8 @@ def _check_responses(consultation: Consultation, id_lists: list[list[int]]) -> N
 
 def response_references(response_ids: list[int]) -> list[str]:
     """The reference numbers ("HS-2026-0042") of ``response_ids``, in order, each once."""
-    found = dict(db.session.execute(sa.select(FormalResponse.id, FormalResponse.reference)
-                                    .where(FormalResponse.id.in_(response_ids))).tuples()) if response_ids else {}
+    found = {response_id: reference for response_id, reference in db.session.execute(
+        sa.select(FormalResponse.id, FormalResponse.reference).where(FormalResponse.id.in_(response_ids)))}
     return [found[i] for i in dict.fromkeys(response_ids) if i in found]
 
 
@@ -265,7 +265,7 @@ def quotable_responses(consultation_id: int) -> tuple[list[FormalResponse], dict
     if by_id:
         for theme_id, response_id in db.session.execute(
                 sa.select(ResponseTheme.theme_id, ResponseTheme.response_id)
-                .where(ResponseTheme.response_id.in_(by_id))).tuples():
+                .where(ResponseTheme.response_id.in_(by_id))):
             by_theme.setdefault(theme_id, []).append(by_id[response_id])
     for items in by_theme.values():
         items.sort(key=lambda r: (r.year, r.number))
@@ -332,6 +332,6 @@ def _quoted_responses(consultation: Consultation, summary: Summary):
     if not ids or consultation.published_at is None:
         return {}, set()
     responses = {r.id: r for r in db.session.scalars(sa.select(FormalResponse).where(FormalResponse.id.in_(ids)))}
-    tags = set(db.session.execute(sa.select(ResponseTheme.theme_id, ResponseTheme.response_id)
-                                  .where(ResponseTheme.response_id.in_(ids))).tuples())
+    tags = {(theme_id, response_id) for theme_id, response_id in db.session.execute(
+        sa.select(ResponseTheme.theme_id, ResponseTheme.response_id).where(ResponseTheme.response_id.in_(ids)))}
     return responses, tags
