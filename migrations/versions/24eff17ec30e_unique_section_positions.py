@@ -18,19 +18,28 @@ depends_on = None
 
 
 def upgrade():
-    # 0, 1, 2 … per consultation: the rank of each section by (position, id). A correlated
-    # count runs the same on SQLite and PostgreSQL; no constraint exists yet to trip over.
-    op.execute(sa.text(
-        "UPDATE consultation_section SET position = ("
-        " SELECT COUNT(*) FROM consultation_section AS other"
-        " WHERE other.consultation_id = consultation_section.consultation_id"
-        " AND (other.position < consultation_section.position"
-        " OR (other.position = consultation_section.position AND other.id < consultation_section.id)))"))
+    # 0, 1, 2 … per consultation, in the order of (position, id). Computed here rather than
+    # by one UPDATE with a subquery on the same table: SQLite would see the rows it has
+    # already changed. No constraint exists yet to trip over.
+    connection = op.get_bind()
+    rows = connection.execute(sa.text(
+        "SELECT id, consultation_id, position FROM consultation_section ORDER BY consultation_id, position, id")).all()
+    place: dict[int, int] = {}
+    changes = []
+    for section_id, consultation_id, position in rows:
+        wanted = place.get(consultation_id, 0)
+        place[consultation_id] = wanted + 1
+        if position != wanted:
+            changes.append({"id": section_id, "position": wanted})
+    if changes:
+        connection.execute(sa.text("UPDATE consultation_section SET position = :position WHERE id = :id"), changes)
+    # A unique index, not a table constraint: on SQLite a constraint means rebuilding the
+    # table, which comments refer to (``comment.section_id``).
     with op.batch_alter_table('consultation_section', schema=None) as batch_op:
-        batch_op.create_unique_constraint('uq_consultation_section_consultation_id_position',
-                                          ['consultation_id', 'position'])
+        batch_op.create_index('uq_consultation_section_consultation_id_position', ['consultation_id', 'position'],
+                              unique=True)
 
 
 def downgrade():
     with op.batch_alter_table('consultation_section', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_consultation_section_consultation_id_position', type_='unique')
+        batch_op.drop_index('uq_consultation_section_consultation_id_position')
