@@ -145,9 +145,9 @@ def test_the_exports_the_statistics_the_report_and_the_api_name_the_section(brow
     general = citizen.comment(consultation.slug, "Generelt.")
     base = f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer"
 
-    rows = {int(r["id"]): r for r in csv.DictReader(io.StringIO(officer.get(f"{base}.csv").get_data(as_text=True)
+    rows = {int(r["Nummer"]): r for r in csv.DictReader(io.StringIO(officer.get(f"{base}.csv").get_data(as_text=True)
                                                                 .lstrip("\ufeff")))}
-    assert rows[about]["section"] == "§ 2 Virkeområde" and rows[general]["section"] == ""
+    assert rows[about]["Del av utkastet"] == "§ 2 Virkeområde" and rows[general]["Del av utkastet"] == ""
     exported = json.loads(officer.get(f"{base}.json").get_data(as_text=True))
     assert {r["id"]: r["section"] for r in exported["comments"]}[about] == "§ 2 Virkeområde"
     sheet = openpyxl.load_workbook(io.BytesIO(officer.get(f"{base}.xlsx").get_data())).active
