@@ -139,15 +139,20 @@ class SummarySection(db.Model):
 class SummaryQuote(db.Model):
     """A comment or a published formal response (høringssvar) quoted in the summary,
     overall (``theme_id`` None) or under a theme: exactly one of ``comment_id`` and
-    ``response_id`` is set. The same comment, or the same response, is quoted once per
-    theme (the two unique constraints; the overall part is kept to once by
-    :func:`hoering.summaries.services.save_summary`, as SQL's NULLs are all distinct)."""
+    ``response_id`` is set. The same comment, or the same response, is quoted at most once
+    per theme and once in the overall part (unique constraints and partial unique indexes)."""
 
     __tablename__ = "summary_quote"
     __table_args__ = (
         sa.UniqueConstraint("summary_id", "theme_id", "comment_id", name="uq_summary_quote"),
         sa.UniqueConstraint("summary_id", "theme_id", "response_id", name="uq_summary_quote_response"),
         sa.CheckConstraint("(comment_id IS NULL) <> (response_id IS NULL)", name="one_source"),
+        # The overall part (``theme_id`` NULL), which the constraints above cannot hold to
+        # once: SQL's NULLs are all distinct. Partial unique indexes, on both databases.
+        sa.Index("uq_summary_quote_overall_comment", "summary_id", "comment_id", unique=True,
+                 sqlite_where=sa.text("theme_id IS NULL"), postgresql_where=sa.text("theme_id IS NULL")),
+        sa.Index("uq_summary_quote_overall_response", "summary_id", "response_id", unique=True,
+                 sqlite_where=sa.text("theme_id IS NULL"), postgresql_where=sa.text("theme_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

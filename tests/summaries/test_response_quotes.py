@@ -186,7 +186,7 @@ def test_the_api_answer_with_both_kinds_of_quote_matches_the_openapi_document(sc
     assert operation.Case(path_parameters={"slug": consultation.slug}).call_and_validate().status_code == 200
 
 
-def test_the_database_refuses_a_quote_of_both_or_neither_and_a_response_quoted_twice_under_a_theme(
+def test_the_database_refuses_a_quote_of_both_or_neither_and_a_response_quoted_twice(
         scene, app, make_comment, make_user):
     from hoering.summaries.models import Summary, SummaryQuote
 
@@ -196,6 +196,7 @@ def test_the_database_refuses_a_quote_of_both_or_neither_and_a_response_quoted_t
     with app.app_context():
         summary_id = db.session.scalar(sa.select(Summary.id).where(Summary.consultation_id == consultation.id))
         for row in ({"theme_id": idrett, "response_id": ids[0]},  # already quoted under "Idrett"
+                    {"theme_id": None, "response_id": ids[1]},  # already quoted in the overall part
                     {"theme_id": None},  # neither a comment nor a response
                     {"theme_id": None, "response_id": ids[1], "comment_id": comment.id}):  # both
             db.session.add(SummaryQuote(summary_id=summary_id, position=9, **row))
