@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import tempfile
 
-from babel import support
 from flask import current_app, request
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # the "read the request" marker of FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
-from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
+from hoering.form_messages import WTFORMS_TRANSLATIONS
 from hoering.sanitize import normalize_line, normalize_text
 
 #: Largest id a route or form accepts: PostgreSQL's ``integer`` maximum (2**31 - 1).
@@ -103,38 +100,17 @@ def search_text(value, limit: int = 200) -> str | None:
     return text or None
 
 
-@functools.lru_cache(maxsize=16)
-def _wtforms_catalog(locale: str) -> support.Translations:
-    """WTForms' own messages ("This field is required.") in ``locale`` (a Babel locale
-    identifier), read from WTForms' catalogs once per process and language."""
-    return support.Translations.load(messages_path(), [locale], domain="wtforms")
-
-
-class _WTFormsTranslations:
-    """WTForms' messages in the language of the request. Flask-WTF's own translations
-    read the catalog file again for every request (about 0.3 ms); these keep it."""
-
-    def gettext(self, string: str) -> str:
-        return _wtforms_catalog(str(get_locale())).ugettext(string)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return _wtforms_catalog(str(get_locale())).ungettext(singular, plural, n)
-
-
-_WTFORMS_TRANSLATIONS = _WTFormsTranslations()
-
-
 class Form(FlaskForm):
     """Base of our HTML forms: reads only ``application/x-www-form-urlencoded`` or
     ``multipart/form-data`` fields, never JSON bodies or uploaded files, so every field
     holds a string (or nothing) whatever a client sends. WTForms' own messages are in
-    the request's language, their catalog read once per process."""
+    the request's language (:mod:`hoering.form_messages`)."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
-            return _WTFORMS_TRANSLATIONS
+            return WTFORMS_TRANSLATIONS
 
         def wrap_formdata(self, form, formdata):
             if formdata is not _Auto:  # given explicitly (tests, re-use)

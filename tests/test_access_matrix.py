@@ -262,6 +262,7 @@ MATRIX = [
     ("meetings.meeting", "GET", "/moter/{draft_meeting}", None, CASE_OFFICERS, 200),
     ("meetings.document", "GET", "/moter/dokumenter/{meeting_document}/sakliste.pdf", None, EVERYONE, 200),
     ("meetings.document", "GET", "/moter/dokumenter/{draft_meeting_document}/utkast.pdf", None, CASE_OFFICERS, 200),
+    ("meetings.confirm_follow", "GET", "/politikk/{body_slug}/folg", None, PARTICIPANTS, 200),
     ("meetings.follow", "POST", "/politikk/{body_slug}/folg", {"follow": "1"}, PARTICIPANTS, 303),
     ("meetings.unsubscribe", "GET", "/politikk/avmelding/{body_unsubscribe_token}", None, EVERYONE, 200),
     ("meetings.unsubscribe", "POST", "/politikk/avmelding/{body_unsubscribe_token}", {}, EVERYONE, 200),

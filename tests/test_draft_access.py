@@ -40,7 +40,7 @@ FORM_ROUTES = {("moderation.bulk", "POST"), ("summaries.tag", "POST"), ("summari
 #: Routes whose ``slug`` or ``document_id`` is a political body's or a meeting document's,
 #: never a consultation's (tests/meetings test that unpublished meetings stay hidden).
 NOT_CONSULTATION_ROUTES = {"outreach.body_feed", "api.body_meetings", "meetings.body", "meetings.document",
-                           "meetings.follow", "meetings.edit_body", "meetings.add_member", "meetings.new_meeting",
+                           "meetings.follow", "meetings.confirm_follow", "meetings.edit_body", "meetings.add_member", "meetings.new_meeting",
                            "meetings.delete_document"}
 #: Routes that act on many comments and refuse each one it may not touch, with a message.
 REFUSED_PER_ITEM = {"moderation.bulk"}

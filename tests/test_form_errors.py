@@ -70,3 +70,20 @@ def test_registration_refused_by_the_account_rules_alone_lists_every_one(browser
     html = response.get_data(as_text=True)
     assert response.status_code in (409, 422)
     assert {"display_name-error", "email-error", "password-error"} <= error_ids(html)
+
+
+def test_wtforms_own_messages_follow_the_chosen_language(browser_for, make_consultation):
+    consultation = make_consultation()
+    officer = browser_for("case_officer")
+    expected = {
+        "nb": ("Feltet kan ikke være lenger enn 200 tegn.", "Tallet må være mellom 1 og 1000."),
+        "nn": ("Feltet kan ikkje vere lengre enn 200 teikn.", "Talet må vere mellom 1 og 1000."),
+        "en": ("Field cannot be longer than 200 characters.", "Number must be between 1 and 1000."),
+    }
+    for language, (too_long, out_of_range) in expected.items():
+        officer.client.set_cookie("hoering_lang", language)
+        response = officer.submit(f"/saksbehandling/hoeringer/{consultation.slug}/utkast",
+                                  data={"number": "§ 1", "heading": "x" * 201, "place": "-4"})
+        errors = re.findall(r'<p class="error"[^>]*>(.*?)</p>', response.get_data(as_text=True), re.S)
+        assert response.status_code == 422
+        assert too_long in errors and out_of_range in errors, (language, errors)

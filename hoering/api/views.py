@@ -19,6 +19,7 @@ from hoering.comments import threads as comment_threads
 from hoering.consultations import services
 from hoering.errors import json_error
 from hoering.responses import services as response_services
+from hoering.responses.models import ResponseState
 from hoering.stances import tally, tally_of
 from hoering.summaries import services as summary_services
 from hoering.urls import site_url_for
@@ -83,7 +84,8 @@ def _responses_answer(slug: str):
 
 def summary_json(view) -> dict | None:
     """The published summary ("Dette har vi hørt") as JSON, or ``None``: sanitized HTML
-    texts, and quotes as published comments (id, author, text, link)."""
+    texts, and quotes as published comments (id, author, text, link) or as the public
+    version of published formal responses (``kind`` says which)."""
     if view is None:
         return None
 
@@ -91,8 +93,15 @@ def summary_json(view) -> dict | None:
         return {"agree_count": counts.agree, "disagree_count": counts.disagree, "contested": counts.contested}
 
     def quote(q) -> dict:
-        return {"id": q.comment.id, "author": q.comment.author.display_name, "text": q.comment.body_text,
-                "url": site_url_for("comments.permalink", comment_id=q.comment.id), **votes(tally_of(q.comment))}
+        if q.response is not None:  # only the public version, the sender as the public list names it
+            r = q.response
+            return {"kind": "response", "reference": r.reference, "author": r.public_sender or None,
+                    "text": r.public_text,
+                    "parts_removed": r.state == ResponseState.REDACTED.value,
+                    "url": site_url_for("responses.public_list", slug=r.consultation.slug) + f"#{r.reference}"}
+        return {"kind": "comment", "id": q.comment.id, "author": q.comment.author.display_name,
+                "text": q.comment.body_text, "url": site_url_for("comments.permalink", comment_id=q.comment.id),
+                **votes(tally_of(q.comment))}
 
     return {
         "published_at": view.published_at.isoformat() if view.published_at else None,

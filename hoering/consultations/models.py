@@ -235,6 +235,10 @@ class Section(db.Model):
     """
 
     __tablename__ = "consultation_section"
+    #: One section per place: two added at the same moment cannot share a position
+    #: (:func:`hoering.consultations.sections.add_section` adds the later one again).
+    __table_args__ = (sa.Index("uq_consultation_section_consultation_id_position", "consultation_id", "position",
+                               unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id"), index=True)

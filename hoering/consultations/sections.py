@@ -23,7 +23,7 @@ from hoering.consultations.models import (
     Consultation,
     Section,
 )
-from hoering.exceptions import PermissionDenied, ValidationFailed
+from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_html, normalize_line
 
@@ -31,6 +31,12 @@ from hoering.sanitize import contains_bidi_controls, has_visible_text, markdown_
 SECTION_TEXT_MAX_LENGTH = 50_000
 #: Most sections a consultation can have.
 MAX_SECTIONS = 300
+#: Times a section is added again when another was added at the same moment and took its
+#: position (``uq_consultation_section_consultation_id_position``).
+ADD_ATTEMPTS = 5
+
+_CHANGED_MEANWHILE = _l("Someone else changed the sections at the same moment. Open the draft text again and "
+                        "repeat your change.")
 
 
 @dataclass
@@ -66,32 +72,71 @@ def _apply(section: Section, data: SectionData) -> None:
     section.text_html = markdown_html(section.text_markdown)
 
 
+def _renumber(ordered: list[Section]) -> None:
+    """Give the sections in ``ordered`` the positions 0, 1, 2 … and flush. Positions are
+    unique per consultation, so the rows that move first step aside to negative positions:
+    both databases check the constraint after each statement, and a shift by one would
+    otherwise collide with its neighbour."""
+    moving = [(item, position) for position, item in enumerate(ordered) if item.position != position]
+    for item, position in moving:
+        item.position = -1 - position
+    db.session.flush()
+    for item, position in moving:
+        item.position = position
+    db.session.flush()
+
+
 def _place(consultation: Consultation, section: Section, place: int | None) -> None:
     """Put ``section`` at ``place`` (1-based; ``None`` or past the end: last) and number
-    the positions of all sections 0, 1, 2 …"""
+    the positions of all sections 0, 1, 2 … (flushes)."""
     ordered = [s for s in consultation.sections if s is not section]
     index = len(ordered) if place is None else max(0, min(place - 1, len(ordered)))
     ordered.insert(index, section)
-    for position, item in enumerate(ordered):
-        item.position = position
+    _renumber(ordered)
 
 
 def add_section(user, consultation: Consultation, data: SectionData) -> Section:
     """Add a section to ``consultation`` and commit.
 
+    Two case officers adding at the same moment both succeed: the one whose position was
+    taken meanwhile (a unique constraint per consultation) reads the sections again and
+    adds once more, up to :data:`ADD_ATTEMPTS` times.
+
     Raises:
         PermissionDenied: ``user`` is not a case officer.
         ValidationFailed: no number, too long number, heading or text, too many sections.
+        Conflict: the sections kept changing under every attempt (HTTP 409).
     """
     _check(user, data)
-    if len(consultation.sections) >= MAX_SECTIONS:
-        raise ValidationFailed(_l("A consultation can have at most %(max)d sections.", max=MAX_SECTIONS))
-    section = Section(consultation_id=consultation.id)
-    _apply(section, data)
-    consultation.sections.append(section)
-    _place(consultation, section, data.place)
-    db.session.commit()
-    return section
+    consultation_id = consultation.id
+    for _attempt in range(ADD_ATTEMPTS):
+        consultation = db.session.get(Consultation, consultation_id)
+        if len(consultation.sections) >= MAX_SECTIONS:
+            raise ValidationFailed(_l("A consultation can have at most %(max)d sections.", max=MAX_SECTIONS))
+        section = Section(consultation_id=consultation_id)
+        _apply(section, data)
+        consultation.sections.append(section)
+        try:
+            _place(consultation, section, data.place)
+            db.session.commit()
+        except (sa.exc.IntegrityError, sa.exc.OperationalError) as error:
+            db.session.rollback()  # another case officer's section took the place: read again
+            if isinstance(error, sa.exc.OperationalError) and "locked" not in str(error.orig).lower():
+                raise
+            continue
+        return section
+    raise Conflict(_CHANGED_MEANWHILE)
+
+
+def _commit_or_conflict() -> None:
+    """Commit a change of the sections' order; a clash with a change made at the same
+    moment becomes :class:`Conflict` (409) with nothing saved."""
+    try:
+        db.session.flush()
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise Conflict(_CHANGED_MEANWHILE) from None
 
 
 def change_section(user, section: Section, data: SectionData) -> Section:
@@ -99,8 +144,12 @@ def change_section(user, section: Section, data: SectionData) -> Section:
     :func:`add_section`)."""
     _check(user, data)
     _apply(section, data)
-    _place(section.consultation, section, data.place)
-    db.session.commit()
+    try:
+        _place(section.consultation, section, data.place)
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise Conflict(_CHANGED_MEANWHILE) from None
+    _commit_or_conflict()
     return section
 
 
@@ -118,9 +167,14 @@ def remove_section(user, section: Section) -> None:
                                   "instead.", section=section.label))
     consultation = section.consultation
     consultation.sections.remove(section)
-    for position, item in enumerate(consultation.sections):
-        item.position = position
-    db.session.commit()
+    db.session.delete(section)
+    try:
+        db.session.flush()  # the row goes before the others move up into its place
+        _renumber(list(consultation.sections))
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise Conflict(_CHANGED_MEANWHILE) from None
+    _commit_or_conflict()
 
 
 def published_comment_counts(consultation_id: int) -> dict[int, int]:

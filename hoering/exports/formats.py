@@ -29,14 +29,15 @@ def consultation_meta(consultation) -> dict:
             "opens_at": consultation.opens_at.isoformat(), "closes_at": consultation.closes_at.isoformat()}
 
 
-def csv_chunks(rows: Iterable[CommentRow]) -> Iterator[str]:
+def csv_chunks(rows: Iterable[CommentRow], labels: dict[str, str] | None = None) -> Iterator[str]:
     """CSV text in chunks: UTF-8 byte order mark (so spreadsheets read æøå), a header
-    row, every cell quoted and passed through :func:`~hoering.exports.cells.spreadsheet_cell`
-    last (formula-like text neutralized)."""
+    row (``labels``, column name → heading, else the stable column names), every cell
+    quoted and passed through :func:`~hoering.exports.cells.spreadsheet_cell` last
+    (formula-like text neutralized). Values keep their stable names ("published")."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     buffer.write("\ufeff")
-    writer.writerow(COLUMNS)
+    writer.writerow([spreadsheet_cell(labels.get(name, name)) for name in COLUMNS] if labels else COLUMNS)
     for row in rows:
         writer.writerow([spreadsheet_cell(value) for value in row.values()])
         if buffer.tell() > CHUNK_BYTES:
@@ -65,10 +66,13 @@ def json_chunks(meta: dict, rows: Iterable[CommentRow]) -> Iterator[str]:
     yield "".join(parts)
 
 
-def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels: dict[str, str] | None = None) -> bytes:
+def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels: dict[str, str] | None = None,
+               values: dict[str, dict[str, str]] | None = None) -> bytes:
     """An XLSX workbook (openpyxl's write-only mode) for people: a bold header row of
     ``labels`` (column name → heading; the column names by default), frozen, with a
-    filter; creation times as spreadsheet dates in Oslo time; sensible column widths.
+    filter; the values of the columns in ``values`` shown by their labels ("published" →
+    "Publisert", :func:`~hoering.exports.rows.value_labels`); creation times as
+    spreadsheet dates in Oslo time; sensible column widths.
     Cells are written as values, never formulas: every value passes through
     :func:`~hoering.exports.cells.spreadsheet_cell` last, as in CSV (characters XML cannot
     hold left out, then formula-like text neutralized)."""
@@ -94,13 +98,17 @@ def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels
         header.append(cell)
     sheet.append(header)
     created_at = COLUMNS.index("created")
+    shown = [(COLUMNS.index(column), names) for column, names in (values or {}).items()]
     count = 0
     for row in rows:
-        values = [spreadsheet_cell(value) for value in row.values()]
+        cells = row.values()
+        for index, names in shown:
+            cells[index] = names.get(cells[index], cells[index])
+        cells = [spreadsheet_cell(value) for value in cells]
         when = WriteOnlyCell(sheet, value=to_oslo(row.created).replace(tzinfo=None))
         when.number_format = "yyyy-mm-dd hh:mm"
-        values[created_at] = when
-        sheet.append(values)
+        cells[created_at] = when
+        sheet.append(cells)
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     output = io.BytesIO()
@@ -108,7 +116,8 @@ def xlsx_bytes(rows: Iterable[CommentRow], sheet_title: str = "Comments", labels
     return output.getvalue()
 
 
-def comments_xlsx(consultation: Consultation, *, full: bool, sheet_title: str, labels: dict[str, str]) -> bytes:
+def comments_xlsx(consultation: Consultation, *, full: bool, sheet_title: str, labels: dict[str, str],
+                  values: dict[str, dict[str, str]] | None = None) -> bytes:
     """The comments export as XLSX (:func:`xlsx_bytes` of :func:`~hoering.exports.rows.comment_rows`,
     with the near-duplicate groups among the rows exported), made in a child process
     (:mod:`hoering.isolation`: openpyxl, lxml and Pillow never load into the web worker),
@@ -117,7 +126,7 @@ def comments_xlsx(consultation: Consultation, *, full: bool, sheet_title: str, l
     Args:
         consultation: a loaded consultation.
         full: every state (moderators), or the published comments only (case officers).
-        sheet_title, labels: as :func:`xlsx_bytes` takes them, already translated.
+        sheet_title, labels, values: as :func:`xlsx_bytes` takes them, already translated.
 
     Raises:
         werkzeug.exceptions.NotFound: the consultation was deleted meanwhile.
@@ -126,14 +135,15 @@ def comments_xlsx(consultation: Consultation, *, full: bool, sheet_title: str, l
     # The groups first (made in a child of their own only when the cache lacks them): the
     # workbook's child then finds them in the cache and needs no scikit-learn.
     group_numbers(consultation, states=exported_states(full))
-    return isolation.run(_made_xlsx, consultation.id, full, str(sheet_title), dict(labels))
+    return isolation.run(_made_xlsx, consultation.id, full, str(sheet_title), dict(labels), dict(values or {}))
 
 
-def _made_xlsx(consultation_id: int, full: bool, sheet_title: str, labels: dict[str, str]) -> bytes:
+def _made_xlsx(consultation_id: int, full: bool, sheet_title: str, labels: dict[str, str],
+               values: dict[str, dict[str, str]]) -> bytes:
     """In the child: the XLSX export of consultation ``consultation_id``."""
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         abort(404)
     # Groups among the rows exported only: a case officer's file must not hint at hidden comments.
     groups = group_numbers(consultation, states=exported_states(full))
-    return xlsx_bytes(comment_rows(consultation, full=full, duplicate_groups=groups), sheet_title, labels)
+    return xlsx_bytes(comment_rows(consultation, full=full, duplicate_groups=groups), sheet_title, labels, values)

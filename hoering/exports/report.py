@@ -9,7 +9,7 @@ who voted; under a contested theme the comments people split on are listed with 
 One :class:`Report` is built from the database, then written as DOCX (python-docx), as a
 tagged, accessible PDF (WeasyPrint, from ``templates/exports/report_document.html``:
 PDF/UA-1 to read, PDF/A-3a for the archive; :mod:`hoering.exports.pdf`) or shown as a
-printable page. Every quote links to its comment on the site. Labels are translated in the
+printable page. Every quote links to its comment, or its formal response, on the site. Labels are translated in the
 current locale.
 """
 
@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation, Status
 from hoering.exports.methodology import Methodology, methodology
+from hoering.exports.quotes import ReportQuote, response_quote
 from hoering.exports.responses import ResponsesSection, responses_section
 from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
@@ -38,19 +39,6 @@ from hoering.summaries.services import SummaryView, summary_view
 from hoering.summaries.statistics import Statistics, comments_per_day_chart, statistics
 from hoering.timeutil import to_oslo
 from hoering.urls import site_url_for
-
-
-@dataclass
-class ReportQuote:
-    """A quoted comment: its text, author, id, absolute address on the site and its votes in
-    words (:func:`votes_text`; "" when nobody voted)."""
-
-    text: str
-    author: str
-    comment_id: int
-    url: str
-    votes: str = ""
-
 
 #: Contested comments listed under a contested theme (the most voted on first).
 SPLIT_COMMENTS_SHOWN = 3
@@ -168,7 +156,8 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         facts.append((_("Distinct comments (near-duplicates counted once)"), format_decimal(stats.distinct)))
 
     def quotes(items) -> list[ReportQuote]:
-        return [ReportQuote(q.comment.body_text, q.comment.author.display_name, q.comment.id,
+        return [response_quote(q.response) if q.response is not None else
+                ReportQuote(q.comment.body_text, q.comment.author.display_name, q.comment.id,
                             site_url_for("comments.permalink", comment_id=q.comment.id),
                             votes_text(tally_of(q.comment))) for q in items]
 

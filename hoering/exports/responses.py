@@ -42,6 +42,21 @@ COLUMN_LABELS = {
 STATE_LABELS = {"received": _l("Not screened"), "published": _l("Published"),
                 "redacted": _l("Published with parts removed"), "held_back": _l("Held back")}
 CHANNEL_LABELS = {"web": _l("Web"), "letter": _l("Letter"), "email": _l("E-mail")}
+SENDER_KIND_LABELS = {"person": _l("Person"), "organisation": _l("Organisation")}
+CONSENT_LABELS = {"yes": _l("Yes"), "no": _l("No")}
+
+
+def column_labels() -> dict[str, str]:
+    """:data:`COLUMN_LABELS` in the current language, as plain strings (for a child process)."""
+    return {name: str(label) for name, label in COLUMN_LABELS.items()}
+
+
+def value_labels() -> dict[str, dict[str, str]]:
+    """``{column: {stable value: label}}`` in the current language, for the XLSX file
+    (CSV and JSON keep the stable values: "held_back", "letter", "organisation", "yes")."""
+    return {column: {value: str(label) for value, label in names.items()} for column, names in (
+        ("state", STATE_LABELS), ("channel", CHANNEL_LABELS), ("sender_kind", SENDER_KIND_LABELS),
+        ("consent", CONSENT_LABELS))}
 
 
 def sender_kind(response: FormalResponse) -> str:
@@ -76,13 +91,13 @@ def response_rows(consultation: Consultation) -> list[dict]:
                                                                key=lambda r: (r.year, r.number))]
 
 
-def responses_csv(rows: list[dict]) -> Iterator[str]:
-    """CSV as the comments export writes it: BOM, a header of column names, every cell
-    quoted and neutralized (:func:`~hoering.exports.cells.spreadsheet_cell`)."""
+def responses_csv(rows: list[dict], labels: dict[str, str] | None = None) -> Iterator[str]:
+    """CSV as the comments export writes it: BOM, a header (``labels``, else the column
+    names), every cell quoted and neutralized (:func:`~hoering.exports.cells.spreadsheet_cell`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     buffer.write("\ufeff")
-    writer.writerow(COLUMNS)
+    writer.writerow([spreadsheet_cell(labels.get(name, name)) for name in COLUMNS] if labels else COLUMNS)
     for row in rows:
         writer.writerow([spreadsheet_cell(row[name]) for name in COLUMNS])
     yield buffer.getvalue()
@@ -93,17 +108,19 @@ def responses_json(meta: dict, rows: list[dict]) -> Iterator[str]:
     yield json.dumps({"consultation": meta, "columns": list(COLUMNS), "responses": rows}, ensure_ascii=False)
 
 
-def responses_xlsx(consultation: Consultation, sheet_title: str, labels: dict[str, str]) -> bytes:
+def responses_xlsx(consultation: Consultation, sheet_title: str, labels: dict[str, str],
+                   values: dict[str, dict[str, str]] | None = None) -> bytes:
     """The responses export as XLSX, made in a child process (:mod:`hoering.isolation`, as
     the comments' workbook: openpyxl never loads into the web worker).
 
     Raises:
         hoering.isolation.Overran: the child took longer than ``ISOLATION_TIMEOUT_SECONDS``.
     """
-    return isolation.run(_made_xlsx, consultation.id, str(sheet_title), dict(labels))
+    return isolation.run(_made_xlsx, consultation.id, str(sheet_title), dict(labels), dict(values or {}))
 
 
-def _made_xlsx(consultation_id: int, sheet_title: str, labels: dict[str, str]) -> bytes:
+def _made_xlsx(consultation_id: int, sheet_title: str, labels: dict[str, str],
+               values: dict[str, dict[str, str]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -118,8 +135,8 @@ def _made_xlsx(consultation_id: int, sheet_title: str, labels: dict[str, str]) -
     sheet.append([spreadsheet_cell(labels.get(name, name)) for name in COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([spreadsheet_cell(row[name]) for name in COLUMNS])
+    for row in rows:  # enumerated values by their labels ("held_back" → "Holdt tilbake")
+        sheet.append([spreadsheet_cell(values.get(name, {}).get(row[name], row[name])) for name in COLUMNS])
     widths = {"reference": 14, "received": 17, "sender": 28, "legal_ground": 40, "attachments": 30, "text": 80}
     for index, name in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = widths.get(name, 12)

@@ -13,6 +13,7 @@ from hoering.accounts.models import User
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation, Question, Section
 from hoering.extensions import db
+from hoering.moderation.labels import STATE_LABELS
 from hoering.stances import is_contested
 from hoering.summaries.models import CommentTheme, Theme
 
@@ -20,7 +21,8 @@ from hoering.summaries.models import CommentTheme, Theme
 COLUMNS = ("id", "thread", "parent", "depth", "author", "created", "state", "moderation_reason", "themes",
            "agree", "disagree", "pass", "contested", "duplicate_group", "question", "section", "text")
 
-#: Column headings for people (the XLSX file); CSV and JSON keep :data:`COLUMNS`.
+#: Column headings for people (the XLSX file and the CSV file downloaded from the site, in
+#: the reader's language); JSON, the CLI's export and the report's appendix keep :data:`COLUMNS`.
 COLUMN_LABELS = {
     "id": _l("Number"), "thread": _l("Thread"), "parent": _l("Reply to"), "depth": _l("Depth"),
     "author": _l("Author"), "created": _l("Created"), "state": _l("State"),
@@ -29,6 +31,18 @@ COLUMN_LABELS = {
     "duplicate_group": _l("Near-duplicate group"), "question": _l("Question"),
     "section": _l("Section of the draft"), "text": _l("Text"),
 }
+
+def column_labels() -> dict[str, str]:
+    """:data:`COLUMN_LABELS` in the current language, as plain strings (for a child process)."""
+    return {name: str(label) for name, label in COLUMN_LABELS.items()}
+
+
+def value_labels() -> dict[str, dict[str, str]]:
+    """``{column: {stable value: label}}`` in the current language: what the XLSX file
+    shows people in place of a stable value ("published" → "Publisert"); CSV and JSON keep
+    the stable values, which scripts filter on."""
+    return {"state": {state: str(label) for state, label in STATE_LABELS.items()}}
+
 
 @dataclass
 class CommentRow:

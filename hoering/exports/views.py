@@ -13,9 +13,10 @@ from hoering.exports import bp
 from hoering.exports.files import report_file
 from hoering.exports.formats import comments_xlsx, consultation_meta, csv_chunks, json_chunks
 from hoering.exports.report import build_report
-from hoering.exports.responses import COLUMN_LABELS as RESPONSE_LABELS
+from hoering.exports.responses import column_labels as response_column_labels
 from hoering.exports.responses import response_rows, responses_csv, responses_json, responses_xlsx
-from hoering.exports.rows import COLUMN_LABELS, comment_rows, exported_states
+from hoering.exports.responses import value_labels as response_value_labels
+from hoering.exports.rows import column_labels, comment_rows, exported_states, value_labels
 from hoering.summaries import duplicates
 from hoering.summaries.services import summary_view
 from hoering.summaries.statistics import comments_per_day_chart, statistics
@@ -73,14 +74,13 @@ def comments_export(slug: str, fmt: str):
     mimetype, suffix = COMMENT_FORMATS[fmt]
     filename = f"{consultation.slug}-{'kommentarer-alle' if full else 'kommentarer'}.{suffix}"
     if fmt == "xlsx":
-        labels = {name: str(label) for name, label in COLUMN_LABELS.items()}
-        return _download(comments_xlsx(consultation, full=full, sheet_title=_("Comments"), labels=labels), mimetype,
-                         filename)
+        return _download(comments_xlsx(consultation, full=full, sheet_title=_("Comments"), labels=column_labels(),
+                                       values=value_labels()), mimetype, filename)
     # Groups among the rows exported only: a case officer's file must not hint at hidden comments.
     groups = duplicates.group_numbers(consultation, states=exported_states(full))
     rows = comment_rows(consultation, full=full, duplicate_groups=groups)
     if fmt == "csv":
-        return _download(stream_with_context(csv_chunks(rows)), mimetype, filename)
+        return _download(stream_with_context(csv_chunks(rows, column_labels())), mimetype, filename)
     return _download(stream_with_context(json_chunks(consultation_meta(consultation), rows)), mimetype, filename)
 
 
@@ -95,11 +95,11 @@ def responses_export(slug: str, fmt: str):
     mimetype, suffix = COMMENT_FORMATS[fmt]
     filename = f"{consultation.slug}-hoeringssvar.{suffix}"
     if fmt == "xlsx":
-        labels = {name: str(label) for name, label in RESPONSE_LABELS.items()}
-        return _download(responses_xlsx(consultation, _("Formal responses"), labels), mimetype, filename)
+        return _download(responses_xlsx(consultation, _("Formal responses"), response_column_labels(),
+                                        response_value_labels()), mimetype, filename)
     rows = response_rows(consultation)
     if fmt == "csv":
-        return _download(responses_csv(rows), mimetype, filename)
+        return _download(responses_csv(rows, response_column_labels()), mimetype, filename)
     return _download(responses_json(consultation_meta(consultation), rows), mimetype, filename)
 
 

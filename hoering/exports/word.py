@@ -183,12 +183,15 @@ def _docx_blocks(document, blocks: list[Block], heading_level: int) -> None:
 
 
 def _docx_quotes(document, quotes: list[ReportQuote]) -> None:
-    """Each quote in Word's Quote style, its source a link to the comment on the site."""
+    """Each quote in Word's Quote style, its source a link to the comment (or the formal
+    response) on the site."""
     for quote in quotes:
         paragraph = document.add_paragraph(style="Quote")
         paragraph.add_run(xml_safe(_("“%(text)s”", text=quote.text)))
         paragraph.add_run(xml_safe(f" — {quote.author}, ")).italic = True
-        _docx_link(paragraph, quote.url, _("comment #%(id)d", id=quote.comment_id))
+        _docx_link(paragraph, quote.url, quote.link_label)
+        if quote.note:
+            paragraph.add_run(xml_safe(f" · {quote.note}")).italic = True
         if quote.votes:
             paragraph.add_run(xml_safe(f" · {quote.votes}")).italic = True
 

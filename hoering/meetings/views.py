@@ -88,6 +88,19 @@ def document(document_id: int, filename: str):
                                 inline=found.mime in document_services.INLINE_TYPES, private=not meeting_row.is_public)
 
 
+@bp.get("/politikk/<slug>/folg")
+@login_required
+def confirm_follow(slug: str):
+    """Ask before following a body: where "Log in to follow" (or a follow posted while the
+    session had expired) lands after logging in, since a login can only lead to a GET. The
+    button posts to :func:`follow`; nothing is changed by this page."""
+    found = body_or_404(slug)
+    if not permissions.can_follow_body(current_user):
+        abort(403)
+    return render_template("meetings/follow_confirm.html", body=found,
+                           following=following.is_following(current_user, found.id))
+
+
 @bp.post("/politikk/<slug>/folg")
 @login_required
 def follow(slug: str):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
+from hoering.consultations import versions
 from hoering.exceptions import PermissionDenied, ValidationFailed
 from hoering.extensions import db
 from hoering.responses.models import FormalResponse, ResponseTheme
@@ -43,6 +44,8 @@ def set_response_themes(response: FormalResponse, officer, theme_ids: set[int]) 
                                                           ResponseTheme.theme_id.in_(current - theme_ids)))
     db.session.add_all(ResponseTheme(response_id=response.id, theme_id=theme_id, tagged_by_id=officer.id)
                        for theme_id in sorted(theme_ids - current))
+    if current != theme_ids:  # a response quoted under a theme is shown while it has the theme
+        versions.bump(consultation_ids=[response.consultation_id])
     db.session.commit()
 
 

@@ -34,7 +34,7 @@ from hoering.consultations.versions import head_of
 from hoering.extensions import db
 from hoering.stances import is_contested, stance_counts_text, tally
 from hoering.summaries.models import CommentTheme, Theme
-from hoering.summaries.services import SummaryInput, save_summary, summary_of
+from hoering.summaries.services import SummaryInput, published_response_ids, save_summary, summary_of
 from hoering.summaries.vectors import comment_vectors
 
 log = logging.getLogger(__name__)
@@ -238,17 +238,28 @@ def theme_draft(consultation: Consultation, theme: Theme) -> ThemeDraft:
 
 def _summary_parts(consultation: Consultation):
     """The summary (or ``None``), its texts by theme id, its overall quotes and its quotes
-    by theme id, to change and save again."""
+    by theme id (of comments), and its quoted formal responses (overall, by theme id), to
+    change and save again."""
     existing = summary_of(consultation.id)
     sections = {section.theme_id: section.text_markdown for section in existing.sections} if existing else {}
     theme_quotes: dict[int, list[int]] = {}
     overview_quotes: list[int] = []
+    responses: tuple[list[int], dict[int, list[int]]] = ([], {})
+    # A quoted response held back since is left out, as the summary page leaves it out.
+    shown = published_response_ids([q.response_id for q in existing.quotes if q.response_id]) if existing else set()
     for quote in existing.quotes if existing else []:
-        if quote.theme_id is None:
+        if quote.response_id is not None:
+            if quote.response_id not in shown:
+                continue
+            if quote.theme_id is None:
+                responses[0].append(quote.response_id)
+            else:
+                responses[1].setdefault(quote.theme_id, []).append(quote.response_id)
+        elif quote.theme_id is None:
             overview_quotes.append(quote.comment_id)
         else:
             theme_quotes.setdefault(quote.theme_id, []).append(quote.comment_id)
-    return existing, sections, overview_quotes, theme_quotes
+    return existing, sections, overview_quotes, theme_quotes, responses
 
 
 def apply_draft(consultation: Consultation, theme: Theme, user, text: str, quote_ids: list[int], *,
@@ -266,12 +277,13 @@ def apply_draft(consultation: Consultation, theme: Theme, user, text: str, quote
         hoering.exceptions.ValidationFailed: a text too long, or a quote that is not a
             published comment of the consultation.
     """
-    existing, sections, overview_quotes, theme_quotes = _summary_parts(consultation)
+    existing, sections, overview_quotes, theme_quotes, responses = _summary_parts(consultation)
     sections[theme.id] = text
     theme_quotes[theme.id] = list(dict.fromkeys([*theme_quotes.get(theme.id, []), *quote_ids]))
     save_summary(consultation, user, SummaryInput(
         overview=existing.overview_markdown if existing else "", sections=sections,
-        overview_quotes=overview_quotes, theme_quotes=theme_quotes), loaded_version=loaded_version)
+        overview_quotes=overview_quotes, theme_quotes=theme_quotes,
+        overview_responses=responses[0], theme_responses=responses[1]), loaded_version=loaded_version)
 
 
 def apply_all_drafts(consultation: Consultation, user, *, loaded_version: str) -> list[Theme]:
@@ -290,7 +302,7 @@ def apply_all_drafts(consultation: Consultation, user, *, loaded_version: str) -
         hoering.exceptions.Conflict: the summary was saved by someone else meanwhile.
         hoering.isolation.Overran: ranking took longer than ``ISOLATION_TIMEOUT_SECONDS``.
     """
-    existing, sections, overview_quotes, theme_quotes = _summary_parts(consultation)
+    existing, sections, overview_quotes, theme_quotes, responses = _summary_parts(consultation)
     filled: list[tuple[int, Theme]] = []
     for theme in db.session.scalars(sa.select(Theme).where(Theme.consultation_id == consultation.id)):
         if sections.get(theme.id, "").strip():
@@ -304,5 +316,6 @@ def apply_all_drafts(consultation: Consultation, user, *, loaded_version: str) -
     if filled:
         save_summary(consultation, user, SummaryInput(
             overview=existing.overview_markdown if existing else "", sections=sections,
-            overview_quotes=overview_quotes, theme_quotes=theme_quotes), loaded_version=loaded_version)
+            overview_quotes=overview_quotes, theme_quotes=theme_quotes,
+            overview_responses=responses[0], theme_responses=responses[1]), loaded_version=loaded_version)
     return [theme for _, theme in sorted(filled, key=lambda item: (-item[0], item[1].name.casefold()))]

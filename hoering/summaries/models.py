@@ -137,15 +137,29 @@ class SummarySection(db.Model):
 
 
 class SummaryQuote(db.Model):
-    """A comment quoted in the summary, overall (``theme_id`` None) or under a theme."""
+    """A comment or a published formal response (høringssvar) quoted in the summary,
+    overall (``theme_id`` None) or under a theme: exactly one of ``comment_id`` and
+    ``response_id`` is set. The same comment, or the same response, is quoted at most once
+    per theme and once in the overall part (unique constraints and partial unique indexes)."""
 
     __tablename__ = "summary_quote"
-    __table_args__ = (sa.UniqueConstraint("summary_id", "theme_id", "comment_id", name="uq_summary_quote"),)
+    __table_args__ = (
+        sa.UniqueConstraint("summary_id", "theme_id", "comment_id", name="uq_summary_quote"),
+        sa.UniqueConstraint("summary_id", "theme_id", "response_id", name="uq_summary_quote_response"),
+        sa.CheckConstraint("(comment_id IS NULL) <> (response_id IS NULL)", name="one_source"),
+        # The overall part (``theme_id`` NULL), which the constraints above cannot hold to
+        # once: SQL's NULLs are all distinct. Partial unique indexes, on both databases.
+        sa.Index("uq_summary_quote_overall_comment", "summary_id", "comment_id", unique=True,
+                 sqlite_where=sa.text("theme_id IS NULL"), postgresql_where=sa.text("theme_id IS NULL")),
+        sa.Index("uq_summary_quote_overall_response", "summary_id", "response_id", unique=True,
+                 sqlite_where=sa.text("theme_id IS NULL"), postgresql_where=sa.text("theme_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     summary_id: Mapped[int] = mapped_column(sa.ForeignKey("summary.id"), index=True)
     theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"))
-    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id"))
+    comment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comment.id"))
+    response_id: Mapped[int | None] = mapped_column(sa.ForeignKey("formal_response.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
 
 

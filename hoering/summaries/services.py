@@ -9,7 +9,7 @@ the same consultation; a quoted comment is published and of the consultation).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -19,6 +19,7 @@ from hoering.consultations.models import Consultation, Status
 from hoering.events import SummaryPublished, announce
 from hoering.exceptions import Conflict, ValidationFailed
 from hoering.extensions import db
+from hoering.responses.models import PUBLIC_STATES, FormalResponse, ResponseTheme
 from hoering.sanitize import has_visible_text, markdown_html, normalize_text
 from hoering.summaries.models import (
     SUMMARY_TEXT_MAX_LENGTH,
@@ -39,19 +40,23 @@ def summary_of(consultation_id: int) -> Summary | None:
 
 @dataclass
 class SummaryInput:
-    """A posted summary: Markdown texts and quoted comment ids.
+    """A posted summary: Markdown texts, quoted comment ids and quoted formal response ids.
 
     Attributes:
         overview: the overall text.
         sections: ``{theme id: text}``.
         overview_quotes: comment ids quoted in the overall part.
         theme_quotes: ``{theme id: [comment ids]}``.
+        overview_responses: formal response ids quoted in the overall part.
+        theme_responses: ``{theme id: [formal response ids]}``.
     """
 
     overview: str
     sections: dict[int, str]
     overview_quotes: list[int]
     theme_quotes: dict[int, list[int]]
+    overview_responses: list[int] = field(default_factory=list)
+    theme_responses: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _check_text(text: str) -> str:
@@ -70,15 +75,17 @@ def save_summary(consultation: Consultation, user, data: SummaryInput, *, loaded
 
     Raises:
         Conflict: someone else saved the summary after this form was loaded.
-        ValidationFailed: a text too long, a theme of another consultation, or a quoted
-            comment that is not a published comment of this consultation (named in the
-            message, so nothing typed is lost).
+        ValidationFailed: a text too long, a theme of another consultation, a quoted
+            comment that is not a published comment of this consultation, or a quoted
+            formal response that is not a published response of it (named in the message,
+            so nothing typed is lost).
     """
     if loaded_version is not None and loaded_version != summary_version(summary_of(consultation.id)):
         raise Conflict(_SAVED_MEANWHILE)
     themes = {theme.id: theme for theme in themes_of(consultation.id)}
-    if any(theme_id not in themes for theme_id in [*data.sections, *data.theme_quotes]):
+    if any(theme_id not in themes for theme_id in [*data.sections, *data.theme_quotes, *data.theme_responses]):
         raise ValidationFailed(_l("A theme in the form does not belong to this consultation."))
+    _check_responses(consultation, [data.overview_responses, *data.theme_responses.values()])
     quoted = {comment_id for ids in [data.overview_quotes, *data.theme_quotes.values()] for comment_id in ids}
     valid = set(db.session.scalars(sa.select(Comment.id).where(
         Comment.id.in_(quoted), Comment.consultation_id == consultation.id,
@@ -113,6 +120,10 @@ def save_summary(consultation: Consultation, user, data: SummaryInput, *, loaded
             for comment_id in dict.fromkeys(ids):
                 summary.quotes.append(SummaryQuote(theme_id=theme_id, comment_id=comment_id, position=position))
                 position += 1
+        for theme_id, ids in [(None, data.overview_responses), *data.theme_responses.items()]:
+            for response_id in dict.fromkeys(ids):
+                summary.quotes.append(SummaryQuote(theme_id=theme_id, response_id=response_id, position=position))
+                position += 1
         db.session.commit()
     except sa.exc.IntegrityError:
         if loaded_version is None:
@@ -120,6 +131,40 @@ def save_summary(consultation: Consultation, user, data: SummaryInput, *, loaded
         db.session.rollback()  # another moderator started the summary at the same moment
         raise Conflict(_SAVED_MEANWHILE) from None
     return summary
+
+
+def _check_responses(consultation: Consultation, id_lists: list[list[int]]) -> None:
+    """Raise :class:`ValidationFailed` naming the quoted formal responses that are not
+    published responses of ``consultation`` (held back, unscreened, of another one)."""
+    quoted = {response_id for ids in id_lists for response_id in ids}
+    if not quoted:
+        return
+    valid = set(db.session.scalars(sa.select(FormalResponse.id).where(
+        FormalResponse.id.in_(quoted), FormalResponse.consultation_id == consultation.id,
+        FormalResponse.state.in_(PUBLIC_STATES))))
+    invalid = sorted(quoted - valid)
+    if invalid:
+        known = dict(db.session.execute(sa.select(FormalResponse.id, FormalResponse.reference)
+                                        .where(FormalResponse.id.in_(invalid))).all())
+        raise ValidationFailed(_l("Only published formal responses of this consultation can be quoted; not: "
+                                  "%(refs)s.", refs=", ".join(known.get(i, f"#{i}") for i in invalid)))
+
+
+def response_references(response_ids: list[int]) -> list[str]:
+    """The reference numbers ("HS-2026-0042") of ``response_ids``, in order, each once."""
+    found = {response_id: reference for response_id, reference in db.session.execute(
+        sa.select(FormalResponse.id, FormalResponse.reference).where(FormalResponse.id.in_(response_ids)))}
+    return [found[i] for i in dict.fromkeys(response_ids) if i in found]
+
+
+def published_response_ids(response_ids: list[int]) -> set[int]:
+    """Those of ``response_ids`` that are published formal responses (in full or with
+    parts removed) of a consultation that is not a draft."""
+    if not response_ids:
+        return set()
+    return set(db.session.scalars(sa.select(FormalResponse.id).join(Consultation).where(
+        FormalResponse.id.in_(response_ids), FormalResponse.state.in_(PUBLIC_STATES),
+        Consultation.published_at.is_not(None))))
 
 
 _SAVED_MEANWHILE = _l("Someone else saved the summary while you were writing. Your text is kept below: "
@@ -180,9 +225,51 @@ def publish_summary(consultation: Consultation, user, *, publish: bool = True) -
 
 @dataclass
 class Quote:
-    """A quoted comment as shown: only published comments are ever shown."""
+    """A quoted comment, or a quoted formal response, as shown (exactly one is set): only
+    published comments, and only the public version of published responses, are shown."""
 
-    comment: Comment
+    comment: Comment | None = None
+    response: FormalResponse | None = None
+
+    @property
+    def response_excerpt(self) -> str:
+        """The quoted response's public text, cut at a word after at most
+        :data:`RESPONSE_QUOTE_CHARS` characters (with "…"); the whole is on the public list."""
+        return response_excerpt(self.response.public_text) if self.response is not None else ""
+
+
+#: Characters of a quoted formal response shown in the summary and the report: a response
+#: may run to pages, and the whole public version is one link away on the public list.
+RESPONSE_QUOTE_CHARS = 600
+
+
+def response_excerpt(text: str, limit: int = RESPONSE_QUOTE_CHARS) -> str:
+    """``text`` (a response's public version) up to ``limit`` characters, cut after the
+    last whole word with "…" when it is longer."""
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(None, 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def quotable_responses(consultation_id: int) -> tuple[list[FormalResponse], dict[int, list[FormalResponse]]]:
+    """The formal responses the summary editor offers to quote: every published one (for
+    the overall part), and ``{theme id: those tagged with the theme}``, by reference."""
+    published = list(db.session.scalars(
+        sa.select(FormalResponse).where(FormalResponse.consultation_id == consultation_id,
+                                        FormalResponse.state.in_(PUBLIC_STATES))
+        .order_by(FormalResponse.year, FormalResponse.number)))
+    by_id = {r.id: r for r in published}
+    by_theme: dict[int, list[FormalResponse]] = {}
+    if by_id:
+        for theme_id, response_id in db.session.execute(
+                sa.select(ResponseTheme.theme_id, ResponseTheme.response_id)
+                .where(ResponseTheme.response_id.in_(by_id))):
+            by_theme.setdefault(theme_id, []).append(by_id[response_id])
+    for items in by_theme.values():
+        items.sort(key=lambda r: (r.year, r.number))
+    return published, by_theme
 
 
 @dataclass
@@ -213,16 +300,22 @@ def summary_view(consultation: Consultation, *, include_draft: bool = False) -> 
     summary = summary_of(consultation.id)
     if summary is None or (summary.published_at is None and not include_draft):
         return None
-    ids = [quote.comment_id for quote in summary.quotes]
+    ids = [quote.comment_id for quote in summary.quotes if quote.comment_id is not None]
     comments = {c.id: c for c in db.session.scalars(sa.select(Comment).where(
         Comment.id.in_(ids), Comment.state == CommentState.PUBLISHED.value))} if ids else {}
     tags = {(link.theme_id, link.comment_id) for link in db.session.scalars(
         sa.select(CommentTheme).where(CommentTheme.comment_id.in_(ids)))} if ids else set()
+    responses, response_tags = _quoted_responses(consultation, summary)
     by_theme: dict[int | None, list[Quote]] = {}
     for quote in summary.quotes:
-        # A quote under a theme is shown while its comment is published and still has the theme.
+        # A quote under a theme is shown while its comment (or response) is published and
+        # still has the theme; a response held back later, or of a consultation taken back
+        # to draft, drops out (the editor says so).
         if quote.comment_id in comments and (quote.theme_id is None or (quote.theme_id, quote.comment_id) in tags):
             by_theme.setdefault(quote.theme_id, []).append(Quote(comments[quote.comment_id]))
+        elif quote.response_id in responses and (quote.theme_id is None
+                                                 or (quote.theme_id, quote.response_id) in response_tags):
+            by_theme.setdefault(quote.theme_id, []).append(Quote(response=responses[quote.response_id]))
     texts = {section.theme_id: section.text_html for section in summary.sections}
     return SummaryView(summary, summary.overview_html, by_theme.get(None, []),
                        _section_views(consultation, texts, by_theme), summary.published_at)
@@ -243,8 +336,8 @@ def summary_preview(consultation: Consultation, data: SummaryInput) -> SummaryVi
     ``data``, rendered by the same renderer (:func:`hoering.sanitize.markdown_html`) and
     shown through the same template; nothing is written.
 
-    Quoted comments that are not published comments of this consultation are left out
-    (saving names them). ``summary`` and ``published_at`` of the result are ``None``.
+    Quoted comments and formal responses that are not published ones of this consultation
+    are left out (saving names them). ``summary`` and ``published_at`` of the result are ``None``.
 
     Raises:
         ValidationFailed: a text longer than :data:`SUMMARY_TEXT_MAX_LENGTH`.
@@ -258,4 +351,23 @@ def summary_preview(consultation: Consultation, data: SummaryInput) -> SummaryVi
     by_theme: dict[int | None, list[Quote]] = {
         theme_id: [Quote(comments[i]) for i in dict.fromkeys(quoted) if i in comments]
         for theme_id, quoted in [(None, data.overview_quotes), *data.theme_quotes.items()]}
+    response_ids = [*data.overview_responses, *(i for quoted in data.theme_responses.values() for i in quoted)]
+    shown = published_response_ids(response_ids)
+    responses = {r.id: r for r in db.session.scalars(sa.select(FormalResponse).where(
+        FormalResponse.id.in_(shown), FormalResponse.consultation_id == consultation.id))} if shown else {}
+    for theme_id, quoted in [(None, data.overview_responses), *data.theme_responses.items()]:
+        by_theme.setdefault(theme_id, []).extend(Quote(response=responses[i]) for i in dict.fromkeys(quoted)
+                                                 if i in responses)
     return SummaryView(None, overview, by_theme.get(None, []), _section_views(consultation, texts, by_theme), None)
+
+
+def _quoted_responses(consultation: Consultation, summary: Summary):
+    """``({response id: response}, {(theme id, response id)})``: the summary's quoted
+    formal responses that may be shown (:func:`published_response_ids`) and their themes."""
+    ids = published_response_ids([q.response_id for q in summary.quotes if q.response_id is not None])
+    if not ids or consultation.published_at is None:
+        return {}, set()
+    responses = {r.id: r for r in db.session.scalars(sa.select(FormalResponse).where(FormalResponse.id.in_(ids)))}
+    tags = {(theme_id, response_id) for theme_id, response_id in db.session.execute(
+        sa.select(ResponseTheme.theme_id, ResponseTheme.response_id).where(ResponseTheme.response_id.in_(ids)))}
+    return responses, tags

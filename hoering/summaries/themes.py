@@ -190,11 +190,11 @@ def _move_summary_parts(target: Theme, others: list[Theme]) -> None:
             summary.sections.append(section)
         section.text_markdown = "\n\n".join(t for t in [section.text_markdown.strip(), *texts] if t)
         section.text_html = markdown_html(section.text_markdown)
-    quoted = {q.comment_id for q in summary.quotes if q.theme_id == target.id}
+    quoted = {(q.comment_id, q.response_id) for q in summary.quotes if q.theme_id == target.id}
     for quote in summary.quotes:
-        if quote.theme_id in other_ids and quote.comment_id not in quoted:
+        if quote.theme_id in other_ids and (quote.comment_id, quote.response_id) not in quoted:
             quote.theme_id = target.id
-            quoted.add(quote.comment_id)
+            quoted.add((quote.comment_id, quote.response_id))
     db.session.flush()
 
 

@@ -234,20 +234,24 @@ def summary(slug: str):
     themes = theme_services.themes_of(consultation.id)
     existing = services.summary_of(consultation.id)
     if request.method == "GET" and existing is not None:
-        published = services.published_ids([q.comment_id for q in existing.quotes])
+        published = services.published_ids([q.comment_id for q in existing.quotes if q.comment_id is not None])
         quotes = [str(q.comment_id) for q in existing.quotes if q.theme_id is None and q.comment_id in published]
-        gone = sorted({q.comment_id for q in existing.quotes} - published)
+        gone = sorted({q.comment_id for q in existing.quotes if q.comment_id is not None} - published)
         if gone:
             flash(_("Quoted comments that are no longer published were taken out: %(ids)s. Save to confirm.",
                     ids=", ".join(f"#{i}" for i in gone)), "info")
         form = SummaryForm(data={"overview": existing.overview_markdown, "overview_quotes": ", ".join(quotes)})
         texts = {s.theme_id: s.text_markdown for s in existing.sections}
-        quoted = {(q.theme_id, q.comment_id) for q in existing.quotes}
+        quoted = {(q.theme_id, q.comment_id) for q in existing.quotes if q.comment_id is not None}
+        quoted_responses = _quoted_responses_kept(existing)
     else:
         form = SummaryForm()
         texts = {t.id: request.form.get(f"theme-{t.id}-text", "") for t in themes}
         quoted = {(t.id, i) for t in themes for i in
                   (parse_id(raw) for raw in request.form.getlist(f"theme-{t.id}-quote")) if i}
+        quoted_responses = {(theme_id, i) for theme_id, field_name in
+                            [(None, "overview-response"), *((t.id, f"theme-{t.id}-response") for t in themes)]
+                            for i in (parse_id(raw) for raw in request.form.getlist(field_name)) if i}
     action = request.form.get("action", "save")
 
     def posted() -> services.SummaryInput:
@@ -260,6 +264,9 @@ def summary(slug: str):
             sections={t.id: texts.get(t.id, "") for t in themes},
             overview_quotes=overview_quotes,
             theme_quotes={t.id: [i for (theme_id, i) in sorted(quoted) if theme_id == t.id] for t in themes},
+            overview_responses=sorted(i for (theme_id, i) in quoted_responses if theme_id is None),
+            theme_responses={t.id: sorted(i for (theme_id, i) in quoted_responses if theme_id == t.id)
+                             for t in themes},
         )
 
     def save():
@@ -298,12 +305,28 @@ def summary(slug: str):
         candidates[t.id] = sorted(theme_services.theme_comments(t, states=("published",)),
                                   key=lambda c: (rank.get(c.id, len(rank)), c.id))
     version = request.form.get("version", "") if request.method == "POST" else services.summary_version(existing)
+    responses, responses_by_theme = services.quotable_responses(consultation.id)
     return render_template("summaries/summary.html", consultation=consultation, form=form, themes=themes,
                            version=version, progress=progress, warning=warning,
                            texts=texts, quoted=quoted, candidates=candidates, summary=existing,
+                           responses=responses, responses_by_theme=responses_by_theme,
+                           quoted_responses=quoted_responses,
                            preview_html=Markup(render_template("summaries/_heard.html", heard=heard,
                                                                consultation=consultation))
                            if heard is not NOT_DONE else None), status
+
+
+def _quoted_responses_kept(existing) -> set[tuple[int | None, int]]:
+    """The summary's quoted formal responses that are still published, as ``{(theme id or
+    None, response id)}``; those held back since are named in a message and taken out."""
+    ids = [q.response_id for q in existing.quotes if q.response_id is not None]
+    shown = services.published_response_ids(ids)
+    gone = [q.response_id for q in existing.quotes if q.response_id is not None and q.response_id not in shown]
+    if gone:
+        references = services.response_references(gone)
+        flash(_("Quoted formal responses that are no longer published were taken out: %(refs)s. Save to confirm.",
+                refs=", ".join(references)), "info")
+    return {(q.theme_id, q.response_id) for q in existing.quotes if q.response_id in shown}
 
 
 @bp.get("/moderering/hoeringer/<slug>/duplikater")

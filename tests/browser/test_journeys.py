@@ -227,7 +227,7 @@ def test_case_officer_creates_publishes_and_exports_a_consultation(open_page, ma
     name, body = download("Kommentarene som CSV")
     assert name == f"{slug}-kommentarer.csv" and body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["id", "thread", "parent"] and len(rows) == 2
+    assert rows[0][:3] == ["Nummer", "Tråd", "Svar på"] and len(rows) == 2
     assert "Traseen bør gå nærmest mulig sjøen." in rows[1] and "Kari Innbygger" in rows[1]
     name, body = download("Kommentarene som regneark (XLSX)")
     assert name.endswith(".xlsx") and body.startswith(b"PK\x03\x04")

@@ -145,9 +145,9 @@ def test_the_exports_the_statistics_the_report_and_the_api_name_the_section(brow
     general = citizen.comment(consultation.slug, "Generelt.")
     base = f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer"
 
-    rows = {int(r["id"]): r for r in csv.DictReader(io.StringIO(officer.get(f"{base}.csv").get_data(as_text=True)
+    rows = {int(r["Nummer"]): r for r in csv.DictReader(io.StringIO(officer.get(f"{base}.csv").get_data(as_text=True)
                                                                 .lstrip("\ufeff")))}
-    assert rows[about]["section"] == "§ 2 Virkeområde" and rows[general]["section"] == ""
+    assert rows[about]["Del av utkastet"] == "§ 2 Virkeområde" and rows[general]["Del av utkastet"] == ""
     exported = json.loads(officer.get(f"{base}.json").get_data(as_text=True))
     assert {r["id"]: r["section"] for r in exported["comments"]}[about] == "§ 2 Virkeområde"
     sheet = openpyxl.load_workbook(io.BytesIO(officer.get(f"{base}.xlsx").get_data())).active
@@ -211,3 +211,39 @@ def test_moderators_analyse_the_comments_about_one_section(browser_for, make_con
     with app.app_context():
         foreign = db.session.scalar(sa.select(Section.id).where(Section.consultation_id == other.id))
     assert moderator.get(f"{themes}?filter=section&filter_section={foreign}").status_code == 404
+
+
+def test_two_sections_added_at_the_same_moment_both_get_their_own_place(app, make_consultation, make_user,
+                                                                       monkeypatch):
+    import threading
+
+    from hoering.consultations import sections as section_services
+    from tests.concurrency import answers, at_once, tabs_of
+
+    consultation = make_consultation()
+    officer = make_user(role="case_officer")
+    page = f"/saksbehandling/hoeringer/{consultation.slug}/utkast"
+    tabs = tabs_of(app, officer, 2, page)
+    # Both requests have read the (empty) list of sections before either places its own:
+    # the moment two case officers press "Add" together.
+    both_read = threading.Barrier(2, timeout=60)
+    first_tries: set[int] = set()
+    place = section_services._place
+
+    def place_after_both_read(*args):
+        if threading.get_ident() not in first_tries:
+            first_tries.add(threading.get_ident())
+            both_read.wait()
+        return place(*args)
+
+    monkeypatch.setattr(section_services, "_place", place_after_both_read)
+    responses = at_once([lambda tab=tab, token=token, number=number: tab.client.post(page, data={
+        "csrf_token": token, "number": number, "heading": "", "text_markdown": "", "place": ""})
+        for (tab, token), number in zip(tabs, ("§ 1", "§ 2"), strict=True)])
+
+    assert answers(responses) == [303, 303]
+    with app.app_context():
+        stored = db.session.execute(sa.select(Section.number, Section.position)
+                                    .where(Section.consultation_id == consultation.id)).all()
+    assert sorted(number for number, _ in stored) == ["§ 1", "§ 2"]
+    assert sorted(position for _, position in stored) == [0, 1]

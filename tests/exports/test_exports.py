@@ -53,17 +53,17 @@ def test_case_officers_get_published_comments_and_moderators_every_state(browser
     officer, moderator = browser_for("case_officer"), browser_for("moderator")
 
     officer_rows = csv_rows(download(officer, consultation.slug, "csv"))
-    assert {int(r["id"]) for r in officer_rows} == {comments[k].id for k in ("published", "formula", "plus", "reply")}
-    assert {r["state"] for r in officer_rows} == {"published"}
+    assert {int(r["Nummer"]) for r in officer_rows} == {comments[k].id for k in ("published", "formula", "plus", "reply")}
+    assert {r["Tilstand"] for r in officer_rows} == {"published"}
 
     moderator_rows = csv_rows(download(moderator, consultation.slug, "csv"))
-    assert {int(r["id"]) for r in moderator_rows} == {c.id for c in comments.values()}
-    states = {int(r["id"]): r["state"] for r in moderator_rows}
+    assert {int(r["Nummer"]) for r in moderator_rows} == {c.id for c in comments.values()}
+    states = {int(r["Nummer"]): r["Tilstand"] for r in moderator_rows}
     assert states[comments["hidden"].id] == "hidden" and states[comments["rejected"].id] == "rejected"
 
-    reply = next(r for r in officer_rows if int(r["id"]) == comments["reply"].id)
-    assert reply["parent"] == str(comments["published"].id) and reply["depth"] == "1"
-    assert reply["thread"] == str(comments["published"].id)
+    reply = next(r for r in officer_rows if int(r["Nummer"]) == comments["reply"].id)
+    assert reply["Svar på"] == str(comments["published"].id) and reply["Nivå"] == "1"
+    assert reply["Tråd"] == str(comments["published"].id)
     for fmt in ("csv", "json", "xlsx"):
         body = download(moderator, consultation.slug, fmt).get_data()
         assert b"ola.hemmelig" not in body and b"example.org" not in body
@@ -84,10 +84,10 @@ def test_formula_cells_are_neutralized_in_csv_and_xlsx(browser_for, hearing):
 
     consultation, comments = hearing
     officer = browser_for("case_officer")
-    rows = {int(r["id"]): r for r in csv_rows(download(officer, consultation.slug, "csv"))}
-    assert rows[comments["formula"].id]["text"] == "'=HYPERLINK(\"http://evil\",\"klikk\")"
-    assert rows[comments["plus"].id]["text"] == "'+47 er retningsnummeret"
-    assert rows[comments["published"].id]["text"].startswith("Skolen på Øyane må bestå 🙂")
+    rows = {int(r["Nummer"]): r for r in csv_rows(download(officer, consultation.slug, "csv"))}
+    assert rows[comments["formula"].id]["Tekst"] == "'=HYPERLINK(\"http://evil\",\"klikk\")"
+    assert rows[comments["plus"].id]["Tekst"] == "'+47 er retningsnummeret"
+    assert rows[comments["published"].id]["Tekst"].startswith("Skolen på Øyane må bestå 🙂")
 
     book = load_workbook(io.BytesIO(download(officer, consultation.slug, "xlsx").get_data()))
     sheet = book.active
@@ -298,9 +298,9 @@ def test_case_officers_duplicate_groups_only_among_published_comments(browser_fo
     published = make_comment(consultation, make_user(), "Vi trenger en ny svømmehall i sentrum nå")
     make_comment(consultation, make_user(), "Vi trenger en ny svømmehall i sentrum nå!", state="hidden")
     officer_rows = csv_rows(download(browser_for("case_officer"), consultation.slug, "csv"))
-    assert [r["duplicate_group"] for r in officer_rows if int(r["id"]) == published.id] == [""]
+    assert [r["Gruppe av nesten like"] for r in officer_rows if int(r["Nummer"]) == published.id] == [""]
     moderator_rows = csv_rows(download(browser_for("moderator"), consultation.slug, "csv"))
-    assert {r["duplicate_group"] for r in moderator_rows} == {"1"}
+    assert {r["Gruppe av nesten like"] for r in moderator_rows} == {"1"}
 
 
 def test_the_public_print_page_names_only_the_themes_the_summary_speaks_of(browser_for, client, hearing, app):

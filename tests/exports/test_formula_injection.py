@@ -152,7 +152,7 @@ def test_comment_downloads_neutralize_every_payload(browser_for, hostile, role):
     xlsx_cells = read_xlsx(xlsx_response.get_data())
     if role == "case_officer":  # published comments only: every other payload as text
         published = [cell for n, (_, cell) in enumerate(PAYLOADS + HARMLESS) if n % 2 == 0]
-        texts = {row[rows[0].index("text")] for row in rows[1:]}
+        texts = {row[rows[0].index("Tekst")] for row in rows[1:]}
         assert texts == set(published)
         for cell in csv_cells + xlsx_cells:
             assert not looks_like_formula(cell), cell
@@ -219,7 +219,7 @@ def test_every_character_nfkc_folds_to_a_trigger_is_neutralized(browser_for, mak
         make_comment(consultation, author, f"\x01{char}HYPERLINK(A1)")
     officer = browser_for("case_officer")
     rows = read_csv(officer.get(EXPORT.format(slug=consultation.slug, fmt="csv")).get_data(as_text=True))
-    texts = sorted(row[rows[0].index("text")] for row in rows[1:])
+    texts = sorted(row[rows[0].index("Tekst")] for row in rows[1:])
     assert texts == sorted(f"'{char}HYPERLINK(A1)" for char in look_alikes)
     sheet = read_xlsx(officer.get(EXPORT.format(slug=consultation.slug, fmt="xlsx")).get_data())
     assert set(texts) <= set(sheet)

@@ -93,7 +93,7 @@ def test_exports_name_a_deleted_account_as_deleted(app, browser_for, make_consul
         db.session.commit()
     response = browser_for("case_officer").get(f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer.csv")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert sorted(row["author"] for row in rows) == ["Kari Østby", "Slettet bruker"]
+    assert sorted(row["Forfatter"] for row in rows) == ["Kari Østby", "Slettet bruker"]
 
 
 def _text_and_letters_off_the_page(pdf: bytes) -> tuple[str, list[str]]:

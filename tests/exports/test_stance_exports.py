@@ -45,12 +45,12 @@ def test_csv_xlsx_and_json_have_agree_disagree_pass_and_contested(browser_for, m
 
     rows = list(csv.DictReader(io.StringIO(download(officer, consultation.slug, "csv").get_data(as_text=True)
                                            .lstrip("\ufeff"))))
-    by_id = {int(row["id"]): row for row in rows}
-    assert "supports" not in rows[0]
-    assert {k: by_id[split.id][k] for k in ("agree", "disagree", "pass", "contested")} == \
-        {"agree": "567", "disagree": "455", "pass": "279", "contested": "1"}
-    assert {k: by_id[clear.id][k] for k in ("agree", "disagree", "pass", "contested")} == \
-        {"agree": "120", "disagree": "3", "pass": "0", "contested": "0"}
+    by_id = {int(row["Nummer"]): row for row in rows}
+    assert "supports" not in rows[0] and "Støtte" not in rows[0]
+    assert {k: by_id[split.id][k] for k in ("Enig", "Uenig", "Stod over", "Omstridt")} == \
+        {"Enig": "567", "Uenig": "455", "Stod over": "279", "Omstridt": "1"}
+    assert {k: by_id[clear.id][k] for k in ("Enig", "Uenig", "Stod over", "Omstridt")} == \
+        {"Enig": "120", "Uenig": "3", "Stod over": "0", "Omstridt": "0"}
 
     data = json.loads(download(officer, consultation.slug, "json").get_data(as_text=True))
     found = {item["id"]: item for item in data["comments"]}

@@ -289,3 +289,46 @@ def test_a_members_role_and_party_can_be_changed(app, browser_for, client, make_
     response = officer.submit(f"/saksbehandling/medlemmer/{member_id}", data={"name": "", "role": "medlem",
                                                                               "party": "Beholdt"})
     assert response.status_code == 422 and 'value="Beholdt"' in response.get_data(as_text=True)
+
+
+def test_following_a_body_before_logging_in_asks_after_the_login_and_then_follows(
+        app, client, make_user, make_meeting):
+    import re
+    from urllib.parse import unquote
+
+    from hoering.meetings.models import Body
+    from tests.conftest import Browser
+
+    slug, _meeting_id, _items = make_meeting(body_name="Formannskapet")
+    user = make_user()
+    visitor = Browser(client)
+    page = visitor.get(f"/politikk/{slug}").get_data(as_text=True)
+    login_link = unquote(re.search(r'href="(/logg-inn\?next=[^"]+)">Logg inn for å følge', page).group(1))
+    assert login_link == f"/logg-inn?next=/politikk/{slug}/folg"
+
+    response = visitor.submit(login_link, data={"email": user.email, "password": user.password})
+    assert response.status_code == 303 and response.headers["Location"] == f"/politikk/{slug}/folg"
+    confirm = visitor.get(f"/politikk/{slug}/folg")
+    assert confirm.status_code == 200
+    with app.app_context():
+        body_id = db.session.scalar(sa.select(Body.id).where(Body.slug == slug))
+        from hoering.meetings import following
+        assert not following.is_following(user, body_id)  # nothing is done before the button
+    assert visitor.submit(f"/politikk/{slug}/folg", data={"follow": "1"}).status_code == 303
+    again = visitor.get(f"/politikk/{slug}/folg").get_data(as_text=True)
+    assert "Du følger allerede Formannskapet." in again
+
+
+def test_a_follow_posted_after_the_session_ended_comes_back_to_the_question_not_a_405(
+        client, make_user, make_meeting):
+    from tests.conftest import Browser
+
+    slug, _meeting_id, _items = make_meeting(body_name="Formannskapet")
+    user = make_user()
+    visitor = Browser(client)
+    refused = visitor.submit(f"/politikk/{slug}", f"/politikk/{slug}/folg", data={"follow": "1"})
+    assert refused.status_code == 302 and "/logg-inn" in refused.headers["Location"]
+    after_login = visitor.submit(refused.headers["Location"], data={"email": user.email, "password": user.password},
+                                 follow_redirects=True)
+    assert after_login.status_code == 200
+    assert "Følg Formannskapet" in after_login.get_data(as_text=True)

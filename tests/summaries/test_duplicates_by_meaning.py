@@ -91,10 +91,10 @@ def test_page_exports_and_statistics_read_one_computation(app, browser_for, make
     assert f"#{a.id}<" in page and f"#{b.id}<" in page and f"#{hidden.id}<" in page and f"#{c.id}<" not in page
 
     url = f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer"
-    rows = {int(r["id"]): r["duplicate_group"] for r in _csv(moderator.get(f"{url}.csv"))}
+    rows = {int(r["Nummer"]): r["Gruppe av nesten like"] for r in _csv(moderator.get(f"{url}.csv"))}
     assert rows == {a.id: "1", b.id: "1", c.id: "", hidden.id: "1"}
     assert moderator.get(f"{url}.xlsx").status_code == 200
-    rows = {int(r["id"]): r["duplicate_group"] for r in _csv(officer.get(f"{url}.csv"))}
+    rows = {int(r["Nummer"]): r["Gruppe av nesten like"] for r in _csv(officer.get(f"{url}.csv"))}
     assert rows == {a.id: "1", b.id: "1", c.id: ""}  # the hidden one is not the officer's
     staff = officer.get(f"/saksbehandling/hoeringer/{consultation.slug}").get_data(as_text=True)
     assert "Ulike kommentarer (nesten like telt én gang)</dt><dd>2</dd>" in staff  # three published, one group
@@ -149,4 +149,4 @@ def test_in_process_grouping_leaves_the_export_whole(app, browser_for, make_cons
     make_comment(consultation, make_user(), "We need a health food store here!")
     response = browser_for("moderator").get(f"/saksbehandling/hoeringer/{consultation.slug}/kommentarer.csv")
     assert response.status_code == 200
-    assert [r["duplicate_group"] for r in _csv(response)] == ["1", "1"]
+    assert [r["Gruppe av nesten like"] for r in _csv(response)] == ["1", "1"]
