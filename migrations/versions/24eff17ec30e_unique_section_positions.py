@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '24eff17ec30e'
-down_revision = '712a17ec1c5f'
+down_revision = '5c0e3f9a7d21'
 branch_labels = None
 depends_on = None
 
