@@ -79,6 +79,7 @@ def age(moment: dt.datetime | None) -> str:
 LIFECYCLE_LABELS = {
     "deadline_extended": _l("Deadline extended"), "closed_early": _l("Closed early"),
     "decision": _l("Decision recorded"), "archived": _l("Archived"), "unarchived": _l("Back on the front page"),
+    "featured": _l("Featured on the front page"), "unfeatured": _l("No longer featured"),
 }
 
 

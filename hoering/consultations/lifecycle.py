@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from hoering.consultations.models import Consultation, LifecycleEvent, Status
@@ -149,7 +150,41 @@ def set_archived(consultation: Consultation, user, archived: bool) -> None:
     if archived and consultation.status() in (Status.OPEN, Status.UPCOMING, Status.DRAFT):
         raise ValidationFailed(_l("Only a published consultation that has closed can be archived."))
     consultation.archived_at = utcnow() if archived else None
+    if archived:
+        consultation.featured_position = None  # the archive features nothing
     _log(consultation, user, "archived" if archived else "unarchived")
+    db.session.commit()
+
+
+def set_featured(consultation: Consultation, user, position: int | None) -> None:
+    """Feature ``consultation`` on the front page at ``position`` (1 first), or stop
+    featuring it (``None``); logged like every other step. Featured consultations come
+    first on the front page, ordered by position (:mod:`hoering.consultations.listing`).
+
+    Args:
+        position: 1 to ``FEATURED_MAX``; several may share one (then the front page's
+            own order decides between them).
+
+    Raises:
+        ValidationFailed: the position is out of range, the consultation is a draft,
+            archived or imported, or ``FEATURED_MAX`` others are featured already.
+    """
+    most = int(current_app.config["FEATURED_MAX"])
+    if position is not None:
+        if not 1 <= position <= most:
+            raise ValidationFailed(_l("Choose a place from 1 to %(n)d.", n=most))
+        if consultation.published_at is None or consultation.archived_at or consultation.external_id:
+            raise ValidationFailed(_l("Only a published consultation that is not archived can be featured."))
+        others = db.session.scalar(sa.select(sa.func.count(Consultation.id)).where(
+            Consultation.featured_position.is_not(None), Consultation.id != consultation.id))
+        if others >= most:
+            raise ValidationFailed(_l("At most %(n)d consultations can be featured at once. Stop featuring one "
+                                      "first.", n=most))
+    elif consultation.featured_position is None:
+        return
+    consultation.featured_position = position
+    _log(consultation, user, "featured" if position is not None else "unfeatured",
+         new=str(position) if position is not None else "")
     db.session.commit()
 
 
