@@ -173,7 +173,8 @@ def set_featured(consultation: Consultation, user, position: int | None) -> None
     if position is not None:
         if not 1 <= position <= most:
             raise ValidationFailed(_l("Choose a place from 1 to %(n)d.", n=most))
-        if consultation.published_at is None or consultation.archived_at or consultation.external_id:
+        if consultation.published_at is None or consultation.archived_at or consultation.source_url \
+                or consultation.source_attribution:
             raise ValidationFailed(_l("Only a published consultation that is not archived can be featured."))
         others = db.session.scalar(sa.select(sa.func.count(Consultation.id)).where(
             Consultation.featured_position.is_not(None), Consultation.id != consultation.id))

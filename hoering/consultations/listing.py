@@ -90,6 +90,13 @@ def _filtered(query: sa.Select, filters: Filters) -> sa.Select:
     return query
 
 
+def imported() -> sa.ColumnElement:
+    """Consultations imported from open data (a Polis conversation): they carry their
+    source's address or credit (:mod:`hoering.imports.polis`). Not ``external_id``, which
+    the demo's consultations have too."""
+    return sa.or_(Consultation.source_url.is_not(None), Consultation.source_attribution != "")
+
+
 def awaiting_days() -> int:
     """Days a closed consultation without a decision stays on the front page
     (``FRONT_PAGE_AWAITING_DAYS``)."""
@@ -123,7 +130,7 @@ def front_page(filters: Filters, include_drafts: bool = False, now: dt.datetime 
     ``include_drafts`` (for case officers). One query."""
     now = now or utcnow()
     query = sa.select(Consultation).where(
-        Consultation.archived_at.is_(None), Consultation.external_id.is_(None),
+        Consultation.archived_at.is_(None), sa.not_(imported()),
         Consultation.closes_at >= now - dt.timedelta(days=awaiting_days()))
     if not include_drafts:
         query = query.where(Consultation.published_at.is_not(None))
@@ -151,7 +158,7 @@ def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 
 def _archived(now: dt.datetime) -> sa.ColumnElement:
     return sa.and_(Consultation.published_at.is_not(None), sa.or_(
-        Consultation.archived_at.is_not(None), Consultation.external_id.is_not(None),
+        Consultation.archived_at.is_not(None), imported(),
         Consultation.closes_at < now, Consultation.summarized_at.is_not(None)))
 
 

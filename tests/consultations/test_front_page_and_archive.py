@@ -32,11 +32,13 @@ def test_the_front_page_shows_open_upcoming_and_those_awaiting_the_decision(clie
     make_consultation(status="closed", title="Lukket for lenge siden",
                       closes_at=end_of_oslo_day(today - dt.timedelta(days=400)),
                       opens_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=500))
-    make_consultation(title="Importert samtale", external_id="polis:x")
+    make_consultation(title="Importert samtale", external_id="polis:x", source_url="https://pol.is/x",
+                      source_attribution="The Computational Democracy Project, Polis")
+    make_consultation(title="Demo med nøkkel", external_id="demo:fjordvik:x")
 
     html = client.get("/").get_data(as_text=True)
 
-    assert titles(section(html, "open-heading")) == ["Åpen om skolen"]
+    assert sorted(titles(section(html, "open-heading"))) == ["Demo med nøkkel", "Åpen om skolen"]
     assert titles(section(html, "upcoming-heading")) == ["Kommer om havna"]
     assert titles(section(html, "awaiting-heading")) == ["Lukket uten vedtak"]
     assert "Lukket med vedtak" not in html and "Lukket for lenge siden" not in html and "Importert" not in html
