@@ -16,6 +16,7 @@ from hoering.consultations.models import Consultation, LifecycleEvent, Status
 from hoering.events import ConsultationClosed, ConsultationDecided, DeadlineExtended, announce
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
+from hoering.i18n import human_date
 from hoering.sanitize import contains_bidi_controls, has_visible_text, normalize_text
 from hoering.timeutil import end_of_oslo_day, to_oslo, utcnow
 
@@ -55,7 +56,7 @@ def extend_deadline(consultation: Consultation, user, new_deadline: dt.date, rea
                                   "get a new deadline."))
     if new_deadline <= consultation.deadline:
         raise ValidationFailed(_l("The new deadline must be after the current one (%(date)s).",
-                                  date=consultation.deadline.isoformat()))
+                                  date=human_date(consultation.deadline)))
     old = consultation.deadline.isoformat()
     consultation.closes_at = end_of_oslo_day(new_deadline)
     _log(consultation, user, "deadline_extended", reason, old, new_deadline.isoformat())
