@@ -95,6 +95,8 @@ def test_the_archive_is_searched_by_words_year_topic_and_area(client, make_consu
     assert found("tema=skole&omrade=nord") == ["Ny barnehage i Nordbygda"]
     html = client.get(f"/arkiv?ar={today.year}").get_data(as_text=True)
     assert f'<option value="{today.year - 1}">' in html and f'<option value="{today.year}" selected>' in html
+    assert found("ar=1999") == []  # a year with nothing archived: the answer is empty, the choice kept
+    assert '<option value="1999" selected>' in client.get("/arkiv?ar=1999").get_data(as_text=True)
 
 
 def test_staff_feature_consultations_first_in_their_order_and_it_is_logged(browser_for, make_consultation, client,
