@@ -300,6 +300,11 @@ class DefaultConfig:
     #: needs no public justification. Utredningsinstruksen § 3-3 sets three months as the
     #: normal period and six weeks (42 days) as the shortest; many municipalities follow it.
     CONSULTATION_MINIMUM_DAYS = 42
+    #: Days a closed consultation with no decision recorded stays on the front page
+    #: ("Closed, awaiting the decision") before only the archive lists it.
+    FRONT_PAGE_AWAITING_DAYS = 180
+    #: Most consultations staff may feature on the front page at once.
+    FEATURED_MAX = 3
     #: Largest document a case officer may upload, in bytes (the upload route alone
     #: accepts requests this large).
     DOCUMENT_MAX_BYTES = 25 * 1024 * 1024

@@ -72,3 +72,40 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc:
         return fallback
     return target
+
+
+#: Babel's date styles as people read them: the numeric "short" style (04.12.2026,
+#: 04/12/2026) is read as "medium" (4. des. 2026, 4 Dec 2026), since day and month in
+#: digits are ambiguous across languages (issue "Polish", item 5). Other patterns ("LLLL y")
+#: pass through.
+_READABLE_DATE_STYLES = {"short": "medium", "medium": "medium", "long": "long", "full": "full"}
+
+
+def human_date(day, style: str = "long") -> str:
+    """A date as the reader's language writes it in running text: "4. desember 2026"
+    (nb, nn), "4 December 2026" (English, British order); ``style`` "medium" or "short"
+    abbreviates the month ("4. des. 2026"), never digits only. An aware datetime is shown
+    as its Oslo day (Flask-Babel's time zone). ``None`` gives ``""``.
+
+    Args:
+        day: a ``date`` or an aware ``datetime``.
+        style: "long", "medium", "short", "full" or a Babel pattern ("LLLL y").
+    """
+    from flask_babel import format_date
+
+    if day is None:
+        return ""
+    return format_date(day, _READABLE_DATE_STYLES.get(style, style))
+
+
+def human_datetime(moment, style: str = "medium") -> str:
+    """An aware datetime in Oslo time as the reader's language writes it, to the minute:
+    "4. des. 2026, 11:26" (``style`` "short" or "medium"), "4. desember 2026, 11:26"
+    ("long"), "4 Dec 2026, 11:26" in English; the locale's own joiner. ``None`` gives ``""``."""
+    from flask_babel import format_date, format_time, get_locale
+
+    if moment is None:
+        return ""
+    date = format_date(moment, "long" if style in ("long", "full") else "medium")
+    joiner = get_locale().datetime_formats.get("medium", "{1} {0}")
+    return str(joiner).format(format_time(moment, "short"), date)

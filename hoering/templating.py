@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, g, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, format_time, format_timedelta, ngettext
+from flask_babel import format_decimal, format_time, format_timedelta, get_translations, ngettext
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from hoering import permissions, stances
@@ -14,7 +15,7 @@ from hoering.accounts import oidc
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.comments.forms import submission_token
 from hoering.consultations import topics
-from hoering.i18n import LANGUAGE_NAMES, current_language_code, safe_next_url
+from hoering.i18n import LANGUAGE_NAMES, current_language_code, human_date, human_datetime, safe_next_url
 from hoering.moderation import labels
 from hoering.moderation.models import active_ban
 from hoering.moderation.rules import house_rule_titles
@@ -52,14 +53,13 @@ def days_left_text(days: int) -> str:
         return ""
     if days == 0:
         return str(_l("Last day today"))
-    return ngettext("%(num)d day left", "%(num)d days left", days)
+    return ngettext("%(num)s day left", "%(num)s days left", days)
 
 
 def oslo_datetime(moment: dt.datetime | None, fmt: str = "medium") -> str:
-    """Format an aware datetime in Oslo time in the visitor's language."""
-    if moment is None:
-        return ""
-    return format_datetime(moment, fmt)
+    """Format an aware datetime in Oslo time in the visitor's language, to the minute and
+    never in digits only (:func:`hoering.i18n.human_datetime`)."""
+    return human_datetime(moment, fmt)
 
 
 def oslo_time(moment: dt.datetime | None, fmt: str = "short") -> str:
@@ -80,22 +80,20 @@ def age(moment: dt.datetime | None) -> str:
 LIFECYCLE_LABELS = {
     "deadline_extended": _l("Deadline extended"), "closed_early": _l("Closed early"),
     "decision": _l("Decision recorded"), "archived": _l("Archived"), "unarchived": _l("Back on the front page"),
+    "featured": _l("Featured on the front page"), "unfeatured": _l("No longer featured"),
 }
 
 
 def month_name(day: dt.date) -> str:
     """The month of ``day`` in the reader's language, capitalized ("Januar 2026")."""
-    from flask_babel import format_date
-
-    text = format_date(day, "LLLL y")
+    text = human_date(day, "LLLL y")
     return text[:1].upper() + text[1:]
 
 
 def oslo_date(day: dt.date | dt.datetime | None, fmt: str = "long") -> str:
-    """Format a date in the visitor's language ("15. mars 2027")."""
-    if day is None:
-        return ""
-    return format_date(day, fmt)
+    """Format a date in the visitor's language ("15. mars 2027", "15 March 2027"; never
+    digits only: :func:`hoering.i18n.human_date`)."""
+    return human_date(day, fmt)
 
 
 #: SI units of file sizes after the bytes (1 kB = 1,000 bytes, as Jinja's ``filesizeformat``).
@@ -120,8 +118,22 @@ def markdown_text(text: str | None, top: int = 3) -> Markup:
     return headings_from(as_markup(markdown_html(text or "")), top)
 
 
+@pass_context
+def counted_ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
+    """The templates' ``ngettext``: as Jinja's own (new style: the translation is markup,
+    the values are escaped), but ``%(num)s`` is the count as the reader's language writes
+    numbers ("2 031" in Norwegian, "2,031" in English); the plural form is chosen by the
+    number itself."""
+    variables.setdefault("num", format_decimal(num))
+    text = get_translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def register(app: Flask) -> None:
     """Install filters and globals on ``app``."""
+    app.jinja_env.globals["ngettext"] = counted_ngettext
     app.jinja_env.filters["oslo_datetime"] = oslo_datetime
     app.jinja_env.filters["oslo_date"] = oslo_date
     # A count in the reader's language: "109 658" in Norwegian, "109,658" in English.

@@ -231,8 +231,8 @@ def two_factor_login():
             flash(_("You are logged in."), "success")
             left = twofactor.recovery_codes_left(user)
             if found == twofactor.RECOVERY_CODE:
-                flash(ngettext("You used a recovery code; it cannot be used again. You have %(num)d left.",
-                               "You used a recovery code; it cannot be used again. You have %(num)d left.", left),
+                flash(ngettext("You used a recovery code; it cannot be used again. You have %(num)s left.",
+                               "You used a recovery code; it cannot be used again. You have %(num)s left.", left),
                       "info")
             if left <= 2:
                 flash(_("You have few recovery codes left. Make new ones on the two-factor page."), "info")
@@ -384,12 +384,12 @@ def verify_email(token: str):
         published, to_moderators = verification.verify_email(token)
         flash(_("Thank you! Your e-mail address is confirmed."), "success")
         if published:
-            flash(ngettext("%(num)d comment that waited for this is now published.",
-                           "%(num)d comments that waited for this are now published.", published), "info")
+            flash(ngettext("%(num)s comment that waited for this is now published.",
+                           "%(num)s comments that waited for this are now published.", published), "info")
         if to_moderators:
-            flash(ngettext("%(num)d comment that waited for this has gone to the moderators, who publish it "
+            flash(ngettext("%(num)s comment that waited for this has gone to the moderators, who publish it "
                            "when they have read it.",
-                           "%(num)d comments that waited for this have gone to the moderators, who publish "
+                           "%(num)s comments that waited for this have gone to the moderators, who publish "
                            "them when they have read them.", to_moderators), "info")
         return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"), code=303)
     waiting = len([c for c in comments_by_author(user.id) if c.state == "pending"])

@@ -35,10 +35,10 @@ from hoering.consultations.models import Consultation
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
 from hoering.forms import is_row_id
-from hoering.i18n import in_language
+from hoering.i18n import human_date, in_language
 from hoering.notifications.models import OutboxMail
 from hoering.notifications.outbox import add_to_outbox_for_address
-from hoering.timeutil import to_oslo, utcnow
+from hoering.timeutil import utcnow
 from hoering.urls import site_url_for
 
 #: The area key that stands for the whole municipality: such a consultation matches every area.
@@ -270,8 +270,8 @@ def tell_subscribers(consultation: Consultation) -> int:
             if details:
                 lines.append(" · ".join(details))
             if consultation.status().value == "upcoming":
-                lines.append(_("It opens for comments on %(date)s.", date=to_oslo(consultation.opens_at).strftime("%d.%m.%Y")))
-            lines.append(_("Deadline: %(date)s at 23:59.", date=consultation.deadline.strftime("%d.%m.%Y")))
+                lines.append(_("It opens for comments on %(date)s.", date=human_date(consultation.opens_at)))
+            lines.append(_("Deadline: %(date)s at 23:59.", date=human_date(consultation.deadline)))
             lines += [_("Read it and have your say: %(link)s", link=page), "--",
                       _("Change what you get: %(link)s", link=change), _("Stop these mails: %(link)s", link=stop)]
             add_to_outbox_for_address(subscription.email, "alert", _("New consultation: %(title)s",

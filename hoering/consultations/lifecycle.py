@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from hoering.consultations.models import Consultation, LifecycleEvent, Status
 from hoering.events import ConsultationClosed, ConsultationDecided, DeadlineExtended, announce
 from hoering.exceptions import ValidationFailed
 from hoering.extensions import db
+from hoering.i18n import human_date
 from hoering.sanitize import contains_bidi_controls, has_visible_text, normalize_text
 from hoering.timeutil import end_of_oslo_day, to_oslo, utcnow
 
@@ -44,6 +46,7 @@ _CANNOT_EXTEND = _l("Only a published consultation that is not summarized, decid
 _CANNOT_CLOSE = _l("Only an open consultation can be closed early.")
 _CANNOT_DECIDE = _l("A decision can be recorded once the consultation has closed.")
 _CANNOT_ARCHIVE = _l("Only a published consultation that has closed can be archived.")
+_CANNOT_FEATURE = _l("Only a published consultation that is not archived can be featured.")
 
 
 def refusals(consultation: Consultation, now: dt.datetime | None = None) -> dict:
@@ -56,7 +59,7 @@ def refusals(consultation: Consultation, now: dt.datetime | None = None) -> dict
     Returns:
         ``{step: None}`` for a step that is possible and ``{step: reason}`` (a lazy
         message) for one the service would refuse, for the steps ``extend``, ``close``,
-        ``decision``, ``archive`` and ``unarchive``. The same rules the services below
+        ``decision``, ``archive``, ``unarchive`` and ``feature``. The same rules the services below
         apply, so the lifecycle page offers no button that would only be refused.
     """
     status = consultation.status(now)
@@ -67,6 +70,8 @@ def refusals(consultation: Consultation, now: dt.datetime | None = None) -> dict
         "decision": None if status in (Status.CLOSED, Status.SUMMARIZED) else _CANNOT_DECIDE,
         "archive": _CANNOT_ARCHIVE if status in (Status.OPEN, Status.UPCOMING, Status.DRAFT) else None,
         "unarchive": None if consultation.archived_at else _l("The consultation is not archived."),
+        "feature": _CANNOT_FEATURE if consultation.published_at is None or consultation.archived_at
+        or consultation.source_url or consultation.source_attribution else None,
     }
 
 
@@ -83,7 +88,7 @@ def extend_deadline(consultation: Consultation, user, new_deadline: dt.date, rea
         raise ValidationFailed(_CANNOT_EXTEND)
     if new_deadline <= consultation.deadline:
         raise ValidationFailed(_l("The new deadline must be after the current one (%(date)s).",
-                                  date=consultation.deadline.isoformat()))
+                                  date=human_date(consultation.deadline)))
     old = consultation.deadline.isoformat()
     consultation.closes_at = end_of_oslo_day(new_deadline)
     _log(consultation, user, "deadline_extended", reason, old, new_deadline.isoformat())
@@ -178,7 +183,41 @@ def set_archived(consultation: Consultation, user, archived: bool) -> None:
     if archived and refusals(consultation)["archive"]:
         raise ValidationFailed(_CANNOT_ARCHIVE)
     consultation.archived_at = utcnow() if archived else None
+    if archived:
+        consultation.featured_position = None  # the archive features nothing
     _log(consultation, user, "archived" if archived else "unarchived")
+    db.session.commit()
+
+
+def set_featured(consultation: Consultation, user, position: int | None) -> None:
+    """Feature ``consultation`` on the front page at ``position`` (1 first), or stop
+    featuring it (``None``); logged like every other step. Featured consultations come
+    first on the front page, ordered by position (:mod:`hoering.consultations.listing`).
+
+    Args:
+        position: 1 to ``FEATURED_MAX``; several may share one (then the front page's
+            own order decides between them).
+
+    Raises:
+        ValidationFailed: the position is out of range, the consultation is a draft,
+            archived or imported, or ``FEATURED_MAX`` others are featured already.
+    """
+    most = int(current_app.config["FEATURED_MAX"])
+    if position is not None:
+        if not 1 <= position <= most:
+            raise ValidationFailed(_l("Choose a place from 1 to %(n)d.", n=most))
+        if refusals(consultation)["feature"]:
+            raise ValidationFailed(_CANNOT_FEATURE)
+        others = db.session.scalar(sa.select(sa.func.count(Consultation.id)).where(
+            Consultation.featured_position.is_not(None), Consultation.id != consultation.id))
+        if others >= most:
+            raise ValidationFailed(_l("At most %(n)d consultations can be featured at once. Stop featuring one "
+                                      "first.", n=most))
+    elif consultation.featured_position is None:
+        return
+    consultation.featured_position = position
+    _log(consultation, user, "featured" if position is not None else "unfeatured",
+         new=str(position) if position is not None else "")
     db.session.commit()
 
 

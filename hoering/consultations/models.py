@@ -80,6 +80,9 @@ class Consultation(db.Model):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Set when a case officer archives the consultation: off the front page, still readable.
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Set when staff feature the consultation on the front page: shown first there, the
+    #: lowest position first (:func:`hoering.consultations.lifecycle.set_featured`).
+    featured_position: Mapped[int | None] = mapped_column()
     moderation_mode: Mapped[str] = mapped_column(sa.String(10), default=ModerationMode.POST.value)
     opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

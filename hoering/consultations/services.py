@@ -308,13 +308,6 @@ def list_consultations(include_drafts: bool = False) -> list[Consultation]:
 ARCHIVE_PER_PAGE = 20
 
 
-def archived_consultations_query() -> sa.Select:
-    """Published consultations a case officer has archived, the latest archived first."""
-    return (sa.select(Consultation)
-            .where(Consultation.archived_at.is_not(None), Consultation.published_at.is_not(None))
-            .order_by(Consultation.archived_at.desc(), Consultation.id.desc()))
-
-
 @dataclass(frozen=True)
 class ParticipationCounts:
     """Published comments and distinct participants of one consultation."""

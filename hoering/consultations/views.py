@@ -22,7 +22,7 @@ from markupsafe import Markup
 from hoering import permissions
 from hoering.comments import threads as comment_threads
 from hoering.comments.forms import CommentForm
-from hoering.consultations import bp, pagecache, readercache, services, versions
+from hoering.consultations import bp, listing, pagecache, readercache, services, topics, versions
 from hoering.consultations import documents as document_services
 from hoering.consultations import lifecycle as lifecycle_services
 from hoering.consultations.forms import ConsultationForm
@@ -47,21 +47,29 @@ from hoering.urls import site_url_for
 
 @bp.get("/")
 def index():
-    """The front page: open consultations by nearest deadline, then upcoming, then closed."""
-    include_drafts = permissions.can_manage_consultations(current_user)
-    consultations = services.list_consultations(include_drafts=include_drafts)
-    counts = services.participation_counts([c.id for c in consultations])
-    return render_template("consultations/index.html", consultations=consultations, counts=counts)
+    """The front page: featured consultations, then open ones by nearest deadline, upcoming
+    ones, and those closed lately that await the decision; filtered by ``tema`` and
+    ``omrade`` (an unknown key is reported and left out, status 400)."""
+    filters = listing.read_filters(request.args)
+    front = listing.front_page(filters, include_drafts=permissions.can_manage_consultations(current_user))
+    counts = services.participation_counts([c.id for c in front.all])
+    return render_template("consultations/index.html", front=front, counts=counts, filters=filters,
+                           topic_choices=topics.choices(topics.TOPICS), area_choices=topics.choices(topics.AREAS),
+                           ), 400 if filters.errors else 200
 
 
 @bp.get("/arkiv")
 def archive():
-    """Archived consultations: off the front page, still there to read with their
-    comments, summaries and decisions; the latest archived first, 20 a page."""
-    page = db.paginate(services.archived_consultations_query(), page=page_number(request.args.get("page")),
+    """The archive: consultations that have closed, were imported or archived, still there
+    to read with their comments, summaries and decisions; the latest deadline first, 20 a
+    page, filtered by ``ar``, ``tema``, ``omrade`` and words ``q`` (bad values: status 400)."""
+    filters = listing.read_filters(request.args, with_year_and_text=True)
+    page = db.paginate(listing.archive_query(filters), page=page_number(request.args.get("page")),
                        per_page=services.ARCHIVE_PER_PAGE, error_out=False)
     counts = services.participation_counts([c.id for c in page.items])
-    return render_template("consultations/archive.html", page=page, counts=counts)
+    return render_template("consultations/archive.html", page=page, counts=counts, filters=filters,
+                           years=listing.archive_years(), topic_choices=topics.choices(topics.TOPICS),
+                           area_choices=topics.choices(topics.AREAS)), 400 if filters.errors else 200
 
 
 def get_visible_or_404(slug: str) -> Consultation:
@@ -314,6 +322,8 @@ _LIFECYCLE_DONE = {
     "decision": _l("The decision is shown on the consultation page."),
     "archive": _l("The consultation is archived: it is off the front page but can still be read."),
     "unarchive": _l("The consultation is back on the front page."),
+    "feature": _l("The consultation is featured on the front page."),
+    "unfeature": _l("The consultation is no longer featured."),
 }
 
 
@@ -334,6 +344,13 @@ def _lifecycle_step(consultation: Consultation, action: str) -> None:
                                            form.get("decision_url", ""), day)
     elif action in ("archive", "unarchive"):
         lifecycle_services.set_archived(consultation, current_user, action == "archive")
+    elif action == "feature":
+        position = form.get("position", "").strip()
+        if not (position.isascii() and position.isdigit() and len(position) < 4):
+            raise ValidationFailed(_l("Enter the place on the front page as a number."))
+        lifecycle_services.set_featured(consultation, current_user, int(position))
+    elif action == "unfeature":
+        lifecycle_services.set_featured(consultation, current_user, None)
     else:
         raise ValidationFailed(_l("Choose what to do."))
 

@@ -53,10 +53,10 @@ def docx_appendix(document, rows: list[CommentRow]) -> None:
 
 
 def short_datetime(value: dt.datetime) -> str:
-    """``format_datetime(to_oslo(value), "short")`` in the current locale ("03.12.2026,
-    14:34"), made as Babel makes it (``babel.dates.format_datetime``: the locale's short
-    date-time pattern with the short time as ``{0}`` and the short date as ``{1}``) from
-    parts remembered per day and per minute of the day: the appendix formats thousands."""
+    """:func:`hoering.i18n.human_datetime` of ``value`` in the current locale ("3. des. 2026,
+    14:34", never digits only), made as Babel makes it (the locale's medium date-time
+    joiner with the short time as ``{0}`` and the medium date as ``{1}``) from parts
+    remembered per day and per minute of the day: the appendix formats thousands."""
     local = to_oslo(value)
     locale = str(get_locale())
     return (_short_pattern(locale).replace("{0}", _short_time(locale, local.hour, local.minute))
@@ -65,7 +65,7 @@ def short_datetime(value: dt.datetime) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _short_pattern(locale: str) -> str:
-    return get_datetime_format("short", locale=locale).replace("'", "")
+    return get_datetime_format("medium", locale=locale).replace("'", "")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -75,7 +75,7 @@ def _short_time(locale: str, hour: int, minute: int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _short_date(locale: str, day: dt.date) -> str:
-    return babel_format_date(day, "short", locale=locale)
+    return babel_format_date(day, "medium", locale=locale)
 
 
 def _docx_text(r, text: str) -> None:

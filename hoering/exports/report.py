@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_date, format_datetime, format_decimal, ngettext
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from hoering.comments.models import Comment, CommentState
@@ -32,7 +32,7 @@ from hoering.exports.responses import ResponsesSection, responses_section
 from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
 from hoering.extensions import db
-from hoering.i18n import current_language_code
+from hoering.i18n import current_language_code, human_datetime
 from hoering.stances import Tally, is_contested, stance_counts_text, tally_of
 from hoering.summaries.models import CommentTheme, TagSource, Theme
 from hoering.summaries.services import SummaryView, summary_view
@@ -139,7 +139,7 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
         (_("Consultation"), consultation.title),
         (_("Responsible unit"), consultation.responsible_unit or "–"),
         (_("Opened") if consultation.status() not in (Status.DRAFT, Status.UPCOMING) else _("Opens"),
-         format_datetime(to_oslo(consultation.opens_at), "short")),
+         human_datetime(consultation.opens_at)),
         (_("Deadline"), format_date(consultation.deadline, "long")),
         (_("Participants"), format_decimal(stats.participants)),
         (_("Comments, not counting replies"), format_decimal(stats.comments)),
@@ -170,8 +170,8 @@ def build_report(consultation: Consultation, *, include_draft: bool, with_chart:
                                                                part.theme.name.casefold())):
             counts = ""
             if section.count:
-                counts = (ngettext("%(num)d comment", "%(num)d comments", section.count.comments) + " · "
-                          + ngettext("%(num)d participant", "%(num)d participants", section.count.participants))
+                counts = (ngettext("%(num)s comment", "%(num)s comments", section.count.comments) + " · "
+                          + ngettext("%(num)s participant", "%(num)s participants", section.count.participants))
                 votes = votes_text(section.count.tally)
                 counts += " · " + _("%(votes)s (votes on its comments, not people)", votes=votes) if votes else ""
             sections.append(ReportSection(section.theme.name, counts, html_blocks(section.text_html),
@@ -429,5 +429,5 @@ def chart_alt(report: Report) -> str:
     """The chart's alternative text: what it shows and its largest bar."""
     alt = _("Bar chart of comments per day.")
     if report.stats.per_day:
-        alt += " " + _("Most in a day: %(num)d.", num=max(count for _day, count in report.stats.per_day))
+        alt += " " + _("Most in a day: %(num)s.", num=max(count for _day, count in report.stats.per_day))
     return alt

@@ -25,6 +25,7 @@ from hoering import isolation
 from hoering.consultations.models import Consultation
 from hoering.exports.cells import spreadsheet_cell
 from hoering.extensions import db
+from hoering.i18n import human_date
 from hoering.responses import services as response_services
 from hoering.responses.analysis import theme_names_by_response
 from hoering.responses.models import FormalResponse, ResponseState
@@ -184,8 +185,8 @@ class ResponsesSection:
                  _("Published: %(published)d, of them %(redacted)d with parts removed. Held back: %(held)d. Not yet "
                    "screened: %(unscreened)d.", published=self.published + self.redacted, redacted=self.redacted,
                    held=self.held_back, unscreened=self.unscreened)]
-        lines += [_("Legal ground “%(ground)s”: %(num)d", ground=ground, num=count) for ground, count in self.grounds]
-        lines += [_("Theme “%(theme)s”: %(num)d", theme=theme, num=count) for theme, count in self.themes]
+        lines += [_("Legal ground “%(ground)s”: %(num)s", ground=ground, num=count) for ground, count in self.grounds]
+        lines += [_("Theme “%(theme)s”: %(num)s", theme=theme, num=count) for theme, count in self.themes]
         return lines
 
 
@@ -204,7 +205,7 @@ def responses_section(consultation: Consultation) -> ResponsesSection | None:
         shown = r.is_public
         items.append(ReportResponse(
             reference=r.reference, sender=(r.public_sender or str(_l("Name not published"))) if shown else "",
-            received=to_oslo(r.received_at).strftime("%d.%m.%Y"), state=str(STATE_LABELS[r.state]),
+            received=human_date(r.received_at, "medium"), state=str(STATE_LABELS[r.state]),
             legal_ground=r.legal_ground, text=r.public_text if shown else "",
             attachments=[a.filename for a in r.public_attachments()]))
     organisations = sum(1 for r in responses if r.on_behalf_of_organisation)

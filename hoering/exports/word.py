@@ -110,10 +110,10 @@ def report_docx(report: Report) -> bytes:
     if report.stats.sections:
         document.add_paragraph(_("Comments per section of the draft"))
     for section, count in report.stats.sections:
-        document.add_paragraph(x(f"{section} – " + ngettext("%(num)d comment", "%(num)d comments", count)),
+        document.add_paragraph(x(f"{section} – " + ngettext("%(num)s comment", "%(num)s comments", count)),
                                style="List Bullet")
     for question, count in report.stats.questions:
-        document.add_paragraph(x(f"{question} – " + ngettext("%(num)d comment", "%(num)d comments", count)),
+        document.add_paragraph(x(f"{question} – " + ngettext("%(num)s comment", "%(num)s comments", count)),
                                style="List Bullet")
 
     document.add_heading(_("What we heard"), level=1)

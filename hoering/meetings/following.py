@@ -17,11 +17,10 @@ from hoering.accounts.models import User
 from hoering.exceptions import PermissionDenied
 from hoering.extensions import db
 from hoering.forms import is_row_id
-from hoering.i18n import in_language
+from hoering.i18n import human_date, human_datetime, in_language
 from hoering.meetings.models import Body, BodyFollower, Meeting
 from hoering.notifications.models import OutboxMail
 from hoering.notifications.outbox import add_to_outbox
-from hoering.timeutil import to_oslo
 from hoering.urls import site_url_for
 
 
@@ -106,7 +105,7 @@ def agenda_published(meeting: Meeting) -> int:
     """Queue a mail to each follower of the meeting's body: the agenda is out. No commit
     (the caller's transaction). Returns how many mails were queued."""
     with in_language(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        when = to_oslo(meeting.starts_at).strftime("%d.%m.%Y %H:%M")
+        when = human_datetime(meeting.starts_at, "long")
         items = "\n".join(f"- {item.number + ' ' if item.number else ''}{item.title}" for item in meeting.items)
         first = _("The agenda for the meeting of %(body)s on %(when)s is published:", body=meeting.body.name,
                   when=when) + "\n\n" + items
@@ -118,7 +117,7 @@ def minutes_approved(meeting: Meeting) -> int:
     """Queue a mail to each follower of the meeting's body: the minutes are approved. No
     commit. Returns how many mails were queued."""
     with in_language(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        when = to_oslo(meeting.starts_at).strftime("%d.%m.%Y")
+        when = human_date(meeting.starts_at)
         return _tell_followers(meeting, "meeting_minutes",
                                _("Minutes approved: %(body)s, %(when)s", body=meeting.body.name, when=when),
                                _("The minutes of the meeting of %(body)s on %(when)s are approved.",

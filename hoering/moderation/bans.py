@@ -14,9 +14,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from hoering import permissions
 from hoering.accounts.models import Role, User
@@ -25,7 +25,7 @@ from hoering.consultations.models import Consultation
 from hoering.events import BanLifted, CommentModerated, UserBanned, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
-from hoering.i18n import in_language
+from hoering.i18n import human_datetime, in_language
 from hoering.moderation.audit import record
 from hoering.moderation.models import HIDDEN_BY_BAN, ActionType, Ban, BanHiddenComment, Report
 from hoering.moderation.recusal import recusals
@@ -227,14 +227,14 @@ def _mail_ban_notice(user: User, ban: Ban, hidden: int) -> None:
     with in_language(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
         if ban.expires_at is not None:
             period = _("A moderator has banned you until %(until)s. Until then you can read, but not comment, "
-                       "reply, support or report.", until=format_datetime(ban.expires_at, "short"))
+                       "reply, support or report.", until=human_datetime(ban.expires_at))
         else:
             period = _("A moderator has banned you until further notice. You can read, but not comment, reply, "
                        "support or report.")
         lines = [_("Hello %(name)s,", name=user.display_name), period, _("Reason: %(reason)s", reason=ban.reason)]
         if hidden:
             lines.append(ngettext("Your published comment has been hidden with the ban.",
-                                  "Your %(num)d published comments have been hidden with the ban.", hidden))
+                                  "Your %(num)s published comments have been hidden with the ban.", hidden))
         lines += [_("The house rules: %(link)s", link=site_url_for("moderation.house_rules")),
                   _("If you think this is wrong, contact %(owner)s.", owner=current_app.config["SITE_OWNER"])]
         queue_account_mail(user, "ban", _("You are banned from taking part"), lines)

@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from hoering import permissions
@@ -22,6 +21,7 @@ from hoering.comments.models import Comment, CommentState
 from hoering.events import CommentModerated, CommentPublished, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
+from hoering.i18n import human_datetime
 from hoering.moderation.audit import last_action, record
 from hoering.moderation.models import PENDING_REVIEW, ActionType, Report
 from hoering.moderation.recusal import RECUSAL_MESSAGES, recusal
@@ -64,7 +64,7 @@ def already_handled_message(comment_id: int):
         return _l("This comment has changed since you opened it. Look at it again before you act.")
     who = entry.actor.display_name if entry.actor is not None else _l("an automatic rule")
     return _l("Already handled by %(who)s at %(when)s. Look at the comment again before you act.",
-              who=who, when=format_datetime(entry.created_at, "short"))
+              who=who, when=human_datetime(entry.created_at))
 
 
 def moderate(comment: Comment, moderator, action: ActionType | str, expected_version: int | None,

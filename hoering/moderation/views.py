@@ -213,7 +213,7 @@ def bulk():
         result = decisions.moderate_many(items, current_user, action, reason=request.form.get("reason") or None,
                                          note=request.form.get("note", ""))
         if result.done:
-            flash(ngettext("%(num)d comment handled.", "%(num)d comments handled.", len(result.done)), "success")
+            flash(ngettext("%(num)s comment handled.", "%(num)s comments handled.", len(result.done)), "success")
         for comment_id, message in result.refused.items():
             flash(_("Comment %(id)d: %(message)s", id=comment_id, message=message), "error")
     return redirect(back, code=303)
@@ -309,7 +309,7 @@ def ban(user_id: int):
         flash(_("%(name)s is banned.", name=user.display_name), "success")
         hidden = len(bans.comments_hidden_by(done))
         if hidden:
-            flash(ngettext("%(num)d comment hidden.", "%(num)d comments hidden.", hidden), "success")
+            flash(ngettext("%(num)s comment hidden.", "%(num)s comments hidden.", hidden), "success")
         return redirect(url_for("moderation.ban", user_id=user.id), code=303)
     history = bans_of(user.id)
     return render_template("moderation/ban.html", user=user, form=form, bans=history,
@@ -327,7 +327,7 @@ def _ban_or_404(ban_id: int) -> Ban:
 
 def _flash_restored(restored: int) -> None:
     if restored:
-        flash(ngettext("%(num)d comment restored.", "%(num)d comments restored.", restored), "success")
+        flash(ngettext("%(num)s comment restored.", "%(num)s comments restored.", restored), "success")
 
 
 @bp.post(f"/moderering/utestengninger/<{ID}:ban_id>/opphev")

@@ -34,7 +34,7 @@ from hoering.consultations.models import Consultation
 from hoering.database import insert_unless_present
 from hoering.extensions import db
 from hoering.forms import is_row_id
-from hoering.i18n import in_language
+from hoering.i18n import human_date, in_language
 from hoering.mail_sender import sender
 from hoering.moderation.queue import overview
 from hoering.notifications.models import MailOptOut, OutboxMail, Subscription
@@ -258,7 +258,7 @@ def deadline_changed(consultation: Consultation, reason: str, *, extended: bool)
         for user in followers(consultation.id):
             if extended:
                 subject = _("New deadline: “%(title)s”", title=consultation.title)
-                first = _("The deadline is now %(date)s at 23:59.", date=consultation.deadline.strftime("%d.%m.%Y"))
+                first = _("The deadline is now %(date)s at 23:59.", date=human_date(consultation.deadline))
             else:
                 subject = _("Closed: “%(title)s”", title=consultation.title)
                 first = _("The consultation was closed before its deadline.")
@@ -282,7 +282,7 @@ def queue_deadline_reminders(today: dt.date | None = None) -> int:
                     continue
                 _queue(user, "deadline", _("Three days left: “%(title)s”", title=consultation.title),
                        [_("The deadline for “%(title)s” is %(date)s at 23:59.", title=consultation.title,
-                          date=consultation.deadline.strftime("%d.%m.%Y")),
+                          date=human_date(consultation.deadline)),
                         _("Have your say: %(link)s", link=link)], consultation.id, dedupe_key=key)
                 count += 1
     return _commit_queued(count)
@@ -320,7 +320,7 @@ def queue_moderator_digests(today: dt.date | None = None) -> int:
             key = f"digest:{today.isoformat()}:{user.id}"
             if db.session.scalar(sa.select(OutboxMail.id).where(OutboxMail.dedupe_key == key)):
                 continue
-            _queue(user, "digest", _("The moderation queue, %(date)s", date=today.strftime("%d.%m.%Y")), lines,
+            _queue(user, "digest", _("The moderation queue, %(date)s", date=human_date(today)), lines,
                    None, dedupe_key=key)
             count += 1
     return _commit_queued(count)

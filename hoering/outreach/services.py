@@ -15,13 +15,12 @@ from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import db
-from hoering.i18n import current_language_code
+from hoering.i18n import current_language_code, human_datetime
 from hoering.meetings import services as meeting_services
 from hoering.meetings.models import Body, Meeting, MeetingStatus
 from hoering.sanitize import xml_safe
@@ -242,7 +241,7 @@ def meetings_feed(body: Body | None = None) -> bytes:
         url = site_url_for("meetings.meeting", meeting_id=meeting.id)
         entry = feed.add_entry()
         entry.id(url)
-        when = format_datetime(meeting.starts_at, "short")
+        when = human_datetime(meeting.starts_at, "long")
         entry.title(xml_safe(_("Meeting of %(body)s, %(when)s", body=meeting.body.name, when=when)))
         entry.link(href=url)
         entry.published(meeting.agenda_published_at)

@@ -8,7 +8,7 @@ from flask import Response, abort, render_template, request
 
 from hoering.consultations import services as consultation_services
 from hoering.meetings import services as meeting_services
-from hoering.outreach import bp, services
+from hoering.outreach import bp, services, yearwheel
 from hoering.timeutil import oslo_today
 
 #: Readers may keep feeds for this many seconds.
@@ -57,7 +57,8 @@ def calendar():
 
 @bp.get("/arshjul")
 def year_plan():
-    """The year's consultations month by month ("årshjul"); ``?year=2026``."""
+    """The year's consultations drawn as a year wheel and listed month by month
+    ("årshjul"); ``?year=2026`` (a year that is not a number shows this year)."""
     today = oslo_today()
     try:
         year = int(request.args.get("year", today.year))
@@ -67,5 +68,6 @@ def year_plan():
     months = {month: [] for month in range(1, 13)}
     for event in services.events(year):
         months[event.day.month].append(event)
-    return render_template("outreach/year_plan.html", year=year, months=months,
+    wheel = yearwheel.year_wheel(year, services.published_consultations(), meeting_services.meetings_of(None), today)
+    return render_template("outreach/year_plan.html", year=year, months=months, wheel=wheel, today=today,
                            month_starts=[dt.date(year, m, 1) for m in range(1, 13)])

@@ -6,10 +6,9 @@ from flask_babel import gettext as _
 
 from hoering.events import ResponseReceived, subscriber
 from hoering.extensions import db
-from hoering.i18n import in_language
+from hoering.i18n import human_datetime, in_language
 from hoering.notifications.outbox import add_to_address
 from hoering.responses.models import Channel, FormalResponse
-from hoering.timeutil import to_oslo
 from hoering.urls import site_url_for
 
 
@@ -26,7 +25,7 @@ def send_receipt(event: ResponseReceived) -> None:
         lines = [
             _("Thank you for your response to “%(title)s”.", title=response.consultation.title),
             _("Reference number: %(reference)s", reference=response.reference),
-            _("Received: %(time)s", time=to_oslo(response.received_at).strftime("%d.%m.%Y %H:%M")),
+            _("Received: %(time)s", time=human_datetime(response.received_at, "long")),
             _("Attachments: %(count)d", count=len(response.attachments)),
             _("You can see what we received here: %(url)s",
               url=site_url_for("responses.receipt", token=response.token)),

@@ -5,10 +5,12 @@ approved, its minutes. It belongs to no consultation (:data:`NO_CONSULTATION`)."
 from __future__ import annotations
 
 import sqlalchemy as sa
+from babel.dates import format_date as babel_format_date
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from hoering.extensions import db
+from hoering.i18n import babel_locale
 from hoering.meetings.models import Meeting
 from hoering.sanitize import text_of_html
 from hoering.search.backend import IndexDocument
@@ -27,10 +29,11 @@ def meeting_document(meeting: Meeting) -> IndexDocument:
         lines.extend(p for p in (item.description, item.decision_text) if p)
     if meeting.minutes_public:
         lines.append(text_of_html(meeting.minutes_html))
-    day = meeting.starts_at.astimezone(OSLO).strftime("%d.%m.%Y")
+    language = current_app.config.get("BABEL_DEFAULT_LOCALE", "nb")
+    day = babel_format_date(meeting.starts_at.astimezone(OSLO).date(), "long", locale=babel_locale(language))
     return IndexDocument(
         doc_type="meeting", doc_id=meeting.id, consultation_id=NO_CONSULTATION, state="published",
-        language=current_app.config.get("BABEL_DEFAULT_LOCALE", "nb"), author=meeting.body.name,
+        language=language, author=meeting.body.name,
         title=f"{meeting.body.name} {day}", body="\n\n".join(line for line in lines if line),
         created_at=meeting.starts_at,
     )

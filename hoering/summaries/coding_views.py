@@ -59,8 +59,8 @@ def filter_args(comment_filter: coding.CommentFilter) -> dict:
 
 def _refused_message(result) -> None:
     if result.refused:
-        flash(ngettext("%(num)d comment was left out: it is not a published comment of this consultation.",
-                       "%(num)d comments were left out: they are not published comments of this consultation.",
+        flash(ngettext("%(num)s comment was left out: it is not a published comment of this consultation.",
+                       "%(num)s comments were left out: they are not published comments of this consultation.",
                        len(result.refused)), "error")
 
 
@@ -78,9 +78,9 @@ def mark_read(slug: str):
     unmark = request.form.get("unmark") == "1"
     result = coding.mark_read_without_theme(consultation.id, ids, current_user, unmark=unmark)
     if result.changed:
-        flash(ngettext("%(num)d comment is no longer marked read, no theme.",
-                       "%(num)d comments are no longer marked read, no theme.", len(result.changed)) if unmark else
-              ngettext("%(num)d comment marked read, no theme.", "%(num)d comments marked read, no theme.",
+        flash(ngettext("%(num)s comment is no longer marked read, no theme.",
+                       "%(num)s comments are no longer marked read, no theme.", len(result.changed)) if unmark else
+              ngettext("%(num)s comment marked read, no theme.", "%(num)s comments marked read, no theme.",
                        len(result.changed)), "success")
     elif result.unchanged:
         flash(_("Nothing changed: the comments were already so (a comment with a theme is analysed by its theme)."),
@@ -308,11 +308,11 @@ def bulk(slug: str):
                                endpoint=url_for("summaries.bulk", slug=slug), back=back)
     if theme is not None:
         changed = coding.tag_matching(theme, comment_filter, current_user)
-        flash(ngettext("%(num)d comment tagged with “%(name)s”.", "%(num)d comments tagged with “%(name)s”.",
+        flash(ngettext("%(num)s comment tagged with “%(name)s”.", "%(num)s comments tagged with “%(name)s”.",
                        changed, name=theme.name), "success")
     else:
         changed = coding.mark_matching_read(consultation.id, comment_filter, current_user)
-        flash(ngettext("%(num)d comment marked read, no theme.", "%(num)d comments marked read, no theme.",
+        flash(ngettext("%(num)s comment marked read, no theme.", "%(num)s comments marked read, no theme.",
                        changed), "success")
     return redirect(back, code=303)
 
@@ -363,6 +363,6 @@ def bulk_search():
             Consultation, theme.consultation_id), theme=theme, counts=counts, action="tag", fields=hidden,
             left_out=len(ids) - counts.matching, endpoint=url_for("summaries.bulk_search"), back=back)
     changed = coding.tag_ids(theme, ids, current_user)
-    flash(ngettext("%(num)d comment tagged with “%(name)s”.", "%(num)d comments tagged with “%(name)s”.",
+    flash(ngettext("%(num)s comment tagged with “%(name)s”.", "%(num)s comments tagged with “%(name)s”.",
                    changed, name=theme.name), "success")
     return redirect(back, code=303)

@@ -114,8 +114,8 @@ def theme_proposals(slug: str):
                         db.session.rollback()
                         errors.append(str(error.message))
                     else:
-                        flash(ngettext("%(num)d comment tagged with its proposed theme.",
-                                       "%(num)d comments tagged with their proposed themes.", changed), "success")
+                        flash(ngettext("%(num)s comment tagged with its proposed theme.",
+                                       "%(num)s comments tagged with their proposed themes.", changed), "success")
                         return redirect(url_for("summaries.theme_proposals", slug=slug), code=303)
         else:
             parsed = _group_choices(request.form)

@@ -122,7 +122,7 @@ def merge_themes(theme_id: int):
         flash(_("Tick the themes to merge into this one."), "error")
     else:
         theme_services.merge_themes(theme, others)
-        flash(ngettext("%(num)d theme merged into “%(name)s”.", "%(num)d themes merged into “%(name)s”.",
+        flash(ngettext("%(num)s theme merged into “%(name)s”.", "%(num)s themes merged into “%(name)s”.",
                        len(others), name=theme.name), "success")
     return redirect(url_for("summaries.theme", theme_id=theme_id), code=303)
 
@@ -151,16 +151,16 @@ def tag():
     remove = request.form.get("remove") == "1"
     result = theme_services.tag_comments(theme, ids, current_user, remove=remove)
     if result.changed:
-        message = ngettext("%(num)d comment untagged from “%(name)s”.", "%(num)d comments untagged from “%(name)s”.",
+        message = ngettext("%(num)s comment untagged from “%(name)s”.", "%(num)s comments untagged from “%(name)s”.",
                            len(result.changed), name=theme.name) if remove else \
-            ngettext("%(num)d comment tagged with “%(name)s”.", "%(num)d comments tagged with “%(name)s”.",
+            ngettext("%(num)s comment tagged with “%(name)s”.", "%(num)s comments tagged with “%(name)s”.",
                      len(result.changed), name=theme.name)
         flash(message, "success")
     if result.unchanged and not result.changed:
         flash(_("Nothing changed: the comments were already so."), "info")
     if result.refused:
-        flash(ngettext("%(num)d comment was left out: it is not a comment of the theme's consultation.",
-                       "%(num)d comments were left out: they are not comments of the theme's consultation.",
+        flash(ngettext("%(num)s comment was left out: it is not a comment of the theme's consultation.",
+                       "%(num)s comments were left out: they are not comments of the theme's consultation.",
                        len(result.refused)), "error")
     return redirect(back, code=303)
 
@@ -217,8 +217,8 @@ def summary_drafts(slug: str):
         db.session.rollback()
         flash(str(error.message), "error")
     else:
-        flash(ngettext("The draft is in the summary for %(num)d theme. Read it through, edit it, then save or "
-                       "publish.", "The drafts are in the summary for %(num)d themes. Read them through, edit "
+        flash(ngettext("The draft is in the summary for %(num)s theme. Read it through, edit it, then save or "
+                       "publish.", "The drafts are in the summary for %(num)s themes. Read them through, edit "
                        "them, then save or publish.", len(filled)) if filled else
               _("Every theme with comments already has a text: nothing was changed."),
               "success" if filled else "info")
@@ -360,12 +360,12 @@ def suggestions(slug: str):
             tag_members = request.form.get(f"proposal-{number}-tag") == "1"
             ids = [i for i in (parse_id(raw) for raw in request.form.getlist(f"proposal-{number}-comment")) if i]
             if not name:
-                errors.append(_("Proposal %(num)d needs a name.", num=number))
+                errors.append(_("Proposal %(num)s needs a name.", num=number))
                 continue
             try:
                 name, description = theme_services.check_theme_text(name, description)
             except ServiceError as error:
-                errors.append(_("Proposal %(num)d", num=number) + f": {error.message}")
+                errors.append(_("Proposal %(num)s", num=number) + f": {error.message}")
                 continue
             key = name.casefold()
             named.setdefault(key, (number, name))
@@ -384,7 +384,7 @@ def suggestions(slug: str):
                 db.session.rollback()
                 errors.append(str(error.message))
             else:
-                flash(ngettext("%(num)d theme saved from the proposals.", "%(num)d themes saved from the proposals.",
+                flash(ngettext("%(num)s theme saved from the proposals.", "%(num)s themes saved from the proposals.",
                                created), "success")
                 return redirect(url_for("summaries.themes", slug=slug), code=303)
         for message in errors:
@@ -405,7 +405,7 @@ def _kept_name_clashes(consultation: Consultation, named: list[tuple[int, str]])
     for number, name in named:
         folded = fold_name(name)
         if folded in seen:
-            messages.append(_("Proposal %(num)d: the name looks like “%(name)s”, the name of another proposal. "
+            messages.append(_("Proposal %(num)s: the name looks like “%(name)s”, the name of another proposal. "
                               "Give them the same name to keep them as one theme, or names that differ.",
                               num=number, name=seen[folded]))
             continue
@@ -414,7 +414,7 @@ def _kept_name_clashes(consultation: Consultation, named: list[tuple[int, str]])
             try:
                 theme_services.check_name_free(consultation.id, name)
             except ServiceError as error:
-                messages.append(_("Proposal %(num)d", num=number) + f": {error.message}")
+                messages.append(_("Proposal %(num)s", num=number) + f": {error.message}")
     return messages
 
 

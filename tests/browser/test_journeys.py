@@ -61,7 +61,7 @@ def test_moderator_approves_rejects_hides_and_finds_it_in_the_log(open_page, mak
 
     # The moderator logs in and opens the queue from the menu.
     mod = open_page(mona)
-    follow(mod, lambda: mod.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Moderering").click())
+    follow(mod, lambda: mod.get_by_role("navigation", name="Meny for ansatte").get_by_role("link", name="Moderering").click())
     assert mod.url.endswith("/moderering")
     assert mod.get_by_role("heading", level=1).inner_text().startswith("Modereringskø")
     good_item = mod.locator("li.queue-item", has_text=good)
@@ -156,7 +156,7 @@ def test_case_officer_creates_publishes_and_exports_a_consultation(open_page, ma
     page = open_page(officer)
 
     # A new consultation, saved as a draft.
-    follow(page, lambda: page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Ny høring").click())
+    follow(page, lambda: page.get_by_role("navigation", name="Meny for ansatte").get_by_role("link", name="Ny høring").click())
     assert page.url.endswith("/saksbehandling/hoeringer/ny")
     page.fill("#title", title)
     page.fill("#summary", "Kommunen vil bygge en trygg vei for gående og syklende. Hva mener du om traseen?")

@@ -7,7 +7,7 @@ import re
 
 from hoering.consultations.models import Consultation, LifecycleEvent
 from hoering.extensions import db
-from hoering.timeutil import OSLO
+from hoering.timeutil import OSLO, end_of_oslo_day, oslo_today
 
 
 def step(officer, consultation, **data):
@@ -78,6 +78,7 @@ def test_archived_consultations_leave_the_front_page_but_stay_readable(browser_f
     closed = make_consultation(status="closed", title="Gammel høring om bibliotek")
     open_one = make_consultation(title="Åpen høring om havna")
     officer = browser_for("case_officer")
+    assert "Gammel høring om bibliotek" in client.get("/").get_data(as_text=True)  # closed, awaiting the decision
     assert step(officer, open_one, action="archive").status_code == 422
     assert step(officer, closed, action="archive").status_code == 303
     front = client.get("/").get_data(as_text=True)
@@ -89,22 +90,23 @@ def test_archived_consultations_leave_the_front_page_but_stay_readable(browser_f
     assert "Åpen høring om havna" not in archive and 'href="/arkiv"' in front
     assert step(officer, closed, action="unarchive").status_code == 303
     assert "Gammel høring om bibliotek" in client.get("/").get_data(as_text=True)
-    assert "Gammel høring om bibliotek" not in client.get("/arkiv").get_data(as_text=True)
+    assert "Gammel høring om bibliotek" in client.get("/arkiv").get_data(as_text=True)  # closed: in the archive too
 
 
-def test_the_archive_lists_the_latest_archived_first_a_page_at_a_time(make_consultation, client, app):
+def test_the_archive_lists_the_latest_deadline_first_a_page_at_a_time(make_consultation, client, app):
     from hoering.consultations.services import ARCHIVE_PER_PAGE
 
-    now = dt.datetime.now(dt.UTC)
+    today = oslo_today()
     titles = [f"Arkivert høring nummer {n:02d}" for n in range(ARCHIVE_PER_PAGE + 2)]
     for n, title in enumerate(titles):
-        make_consultation(status="closed", title=title, archived_at=now - dt.timedelta(days=n))
-    make_consultation(status="draft", title="Et arkivert utkast", archived_at=now)
+        make_consultation(status="closed", title=title, closes_at=end_of_oslo_day(today - dt.timedelta(days=2 + n)),
+                          archived_at=dt.datetime.now(dt.UTC) if n % 2 else None)
+    make_consultation(status="draft", title="Et arkivert utkast", archived_at=dt.datetime.now(dt.UTC))
     first = client.get("/arkiv").get_data(as_text=True)
     second = client.get("/arkiv?page=2").get_data(as_text=True)
     shown = re.findall(r">(Arkivert høring nummer \d+)</a>", first) + re.findall(r">(Arkivert høring nummer \d+)</a>",
                                                                                  second)
-    assert shown == titles  # newest archived first, each once
+    assert shown == titles  # latest deadline first, each once, archived by hand or not
     assert "Et arkivert utkast" not in first + second  # drafts are never public
     assert client.get("/arkiv?page=999").status_code == 200 and client.get("/arkiv?page=x").status_code == 200
 

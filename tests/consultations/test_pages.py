@@ -17,7 +17,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 
 
 def titles_in_order(html: str) -> list[str]:
-    return re.findall(r'<h2[^>]*><a href="/hoeringer/[^"]+">([^<]+)</a></h2>', html)
+    return re.findall(r'<h[23][^>]*><a href="/hoeringer/[^"]+">([^<]+)</a></h[23]>', html)
 
 
 def test_front_page_lists_open_by_deadline_then_upcoming_then_closed(client, make_consultation):

@@ -8,13 +8,20 @@ import datetime as dt
 import io
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 
 REPORT = "/saksbehandling/hoeringer/{slug}/rapport.{fmt}"
 OSLO = ZoneInfo("Europe/Oslo")
 #: Around the switch to summer time (02:00 → 03:00 Oslo time on 29 March 2026), and later.
 TIMES = [dt.datetime(2026, 3, 29, 0, 59, tzinfo=dt.UTC), dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC),
          dt.datetime(2026, 10, 25, 23, 7, tzinfo=dt.UTC)]
+
+
+def format_stamp(moment, locale: str) -> str:
+    """A comment's time as the appendix writes it: the medium date and the short time, in
+    Oslo time (``hoering.i18n.human_datetime``)."""
+    return (f"{format_date(moment.astimezone(OSLO).date(), 'medium', locale=locale)}, "
+            f"{format_time(moment, 'short', tzinfo=OSLO, locale=locale)}")
 
 
 def _comments(make_consultation, make_user, make_comment):
@@ -45,7 +52,7 @@ def test_the_docx_and_pdf_appendix_hold_each_comment_with_its_oslo_time(
     assert response.status_code == 200
 
     def when(moment):
-        return format_datetime(moment, "short", tzinfo=OSLO, locale="nb_NO")
+        return format_stamp(moment, "nb_NO")
 
     assert _appendix(Document(io.BytesIO(response.get_data()))) == [
         [(f"#{first.id} Ola Ærlig", True), (f" · {when(TIMES[0])}\n", False), ("Første linje\nandre\tlinje", False)],
@@ -53,7 +60,7 @@ def test_the_docx_and_pdf_appendix_hold_each_comment_with_its_oslo_time(
          ("  Enig  ", False)],
         [(f"#{last.id} Ola Ærlig", True), (f" · {when(TIMES[2])}\n", False), ("Siste innspill 🙂", False)],
     ]
-    assert when(TIMES[0]) == "29.03.2026, 01:59" and when(TIMES[1]) == "29.03.2026, 03:00"
+    assert when(TIMES[0]) == "29. mars 2026, 01:59" and when(TIMES[1]) == "29. mars 2026, 03:00"  # never digits only
 
     pdf = PdfReader(io.BytesIO(officer.get(REPORT.format(slug=consultation.slug, fmt="pdf")).get_data()))
     text = "\n".join(page.extract_text() for page in pdf.pages)
@@ -71,9 +78,9 @@ def test_the_cli_writes_the_appendix_times_in_the_language_asked_for(
                                  "--output", str(target)])
     assert result.exit_code == 0, result.output
     metas = [paragraph[1][0] for paragraph in _appendix(Document(str(target)))]
-    assert metas == [f" · {format_datetime(moment, 'short', tzinfo=OSLO, locale='en_GB')}"
+    assert metas == [f" · {format_stamp(moment, 'en_GB')}"
                      + (f" · Reply to #{first.id}" if moment == TIMES[1] else "") + "\n" for moment in TIMES]
-    assert metas[0] == " · 29/03/2026, 01:59\n"
+    assert metas[0] == " · 29 Mar 2026, 01:59\n"
 
 
 def test_exports_name_a_deleted_account_as_deleted(app, browser_for, make_consultation, make_user, make_comment):

@@ -8,6 +8,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from hoering.extensions import db
 from hoering.moderation.models import Ban, ModerationAction
@@ -167,7 +168,7 @@ def test_the_banned_user_is_mailed_why_and_until_when_in_her_language(app, brows
     assert mails[0].subject == "Du er utestengd frå å delta"
     assert REASON in body and "Den publiserte kommentaren din er gøymd saman med utestenginga." in body
     until = expires_at.astimezone(OSLO)
-    assert f"{until:%H:%M}" in body and f"{until.day}.{until.month:02d}" in body
+    assert f"{format_date(until.date(), 'medium', locale='nn')}, {until:%H:%M}" in body  # "11. des. 2026, 11:50"
 
 
 def test_the_banned_user_sees_why_and_until_when_on_the_site(app, browser_for, make_consultation):

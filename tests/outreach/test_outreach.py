@@ -132,6 +132,10 @@ def test_the_year_plan_shows_each_month(make_consultation, client):
     assert "Budsjett for neste år" not in client.get(f"/arshjul?year={year + 3}").get_data(as_text=True)
 
 
+#: Month names abbreviated as Norwegian dates write them ("4. des. 2026").
+MONTHS_NB = ["jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.", "des."]
+
+
 def test_sharing_uses_plain_links_and_open_graph_tags(make_consultation, client, app):
     from hoering.consultations.models import Consultation
 
@@ -169,7 +173,7 @@ def test_case_officers_set_hashtag_body_and_meeting(browser_for, make_consultati
     form["hashtag"] = "#FjordvikVei"
     assert officer.submit(url, data=form).status_code == 303
     public = client.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
-    assert "#FjordvikVei" in public and "formannskapet" in public and f"{meeting_day:%d.%m.%Y}, 18:00" in public
+    assert "#FjordvikVei" in public and "formannskapet" in public and f"{meeting_day.day}. {MONTHS_NB[meeting_day.month - 1]} {meeting_day.year}, 18:00" in public
 
 
 def test_control_characters_and_a_forged_host_do_not_reach_feeds(browser_for, make_consultation, client, app,
