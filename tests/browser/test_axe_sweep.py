@@ -50,8 +50,8 @@ def pages(values: dict, own: dict, role: str) -> list[str]:
 
 
 @pytest.mark.browser
-def test_every_page_for_every_role_in_both_languages_has_no_axe_violation(app, chromium, live_server, axe_script,
-                                                                         scene):  # noqa: F811
+def test_every_page_for_every_role_in_both_languages_has_no_axe_violation(
+        app, chromium, live_server, axe_script, scene):  # noqa: F811 - the imported fixtures
     values, users, own = scene
     found: dict[str, list[str]] = {}
     visited = 0
