@@ -101,12 +101,12 @@ def test_a_query_that_only_leaves_out_is_explained(browser_for, make_consultatio
 
 def test_the_search_page_explains_how_to_search_and_has_one_search_landmark(client, browser):
     html = client.get("/sok").get_data(as_text=True)
-    assert "Sett ord i anførselstegn for å søke etter en frase" in html
+    assert "Anførselstegn søker etter en frase:" in html and "<code>sykkel -parkering</code>" in html
     assert 'aria-describedby="search-q-help"' in html
     assert html.count('role="search"') == 1
     browser.submit("/", "/sprak", data={"lang": "en", "next": "/"})
     english = browser.get("/sok", query_string={"q": "x"}).get_data(as_text=True)
-    assert "a minus in front of a word to leave it out" in english
+    assert "A minus in front of a word leaves it out:" in english
     assert 'role="status"' not in english.split("<main", 1)[1].split('id="results-heading"', 1)[1][:40]
 
 
