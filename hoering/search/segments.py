@@ -58,7 +58,7 @@ MIN_POSTINGS = 128
 POSTING_FIELDS = ("text_no", "text_en", "text_de", "text_any", "parts_no", "author", "words")
 #: Fields whose words' positions are copied too: those an exact phrase is searched in
 #: (``words`` is only looked up word by word, for suggestions).
-PHRASE_FIELDS = ("text_no", "text_en", "text_de", "text_any", "author")
+PHRASE_FIELDS = ("text_no", "text_en", "text_de", "text_any", "parts_no", "author")
 
 
 class _Numpy:

@@ -29,6 +29,7 @@ def test_compound_words_are_found_by_their_parts_below_the_word_itself(browser_f
     assert sykkel[0] == ids[3]  # the word itself ranks above the compounds holding it
     assert sorted(_found(client, "vei")) == sorted(ids[:3])
     assert _found(client, "sikkerhet") == [ids[4]]
+    assert _found(client, '"sykkel vei"') == [ids[0]]  # a phrase meets the parts of one compound in order
     assert _found(client, "lys") == [ids[2]]  # a word is not found inside every longer word: "plass" ≠ "lys"
     # The compound itself is still found whole (with its other forms, as any word).
     assert sorted(_found(client, "sykkelveien")) == sorted(ids[:2])
