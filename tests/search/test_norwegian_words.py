@@ -67,7 +67,7 @@ def test_a_minus_leaves_a_word_out(browser_for, make_consultation, client, app):
     assert _found(client, 'parkering -"ved skolen" -hallen') == [ids[2]]
     assert _found(client, "sykkel-vei") == [ids[2]]  # a hyphen inside a word leaves nothing out
     data = client.get("/api/v1/search", query_string={"q": "parkering -hallen"}).get_json()
-    assert data["total"] == 2
+    assert data["total"] == 2 and data["excluded"] == ["hallen"] and data["without_exclusions"] is None
 
 
 def test_when_the_exclusions_leave_nothing_the_page_offers_the_search_without_them(browser_for, make_consultation,
@@ -85,6 +85,8 @@ def test_when_the_exclusions_leave_nothing_the_page_offers_the_search_without_th
     citizen.submit("/", "/sprak", data={"lang": "en", "next": "/"})
     english = citizen.get("/sok", query_string={"q": "parkering -hallen"})
     assert "Nothing is left once hallen is left out." in english.get_data(as_text=True)
+    data = client.get("/api/v1/search", query_string={"q": "parkering -hallen"}).get_json()
+    assert data["total"] == 0 and data["without_exclusions"] == {"query": "parkering", "total": 1}
     nothing = client.get("/sok", query_string={"q": "sykkel -hallen"}).get_data(as_text=True)
     assert "Søket uten det finner heller ingenting." in nothing
 
@@ -97,7 +99,8 @@ def test_a_query_that_only_leaves_out_is_explained(browser_for, make_consultatio
     assert response.status_code == 200
     assert "Søket ditt sier bare hva som skal utelates" in html and found_ids(html) == []
     assert f'value="{q}"'.replace('"sykkel vei"', "&#34;sykkel vei&#34;") in html  # the query is kept
-    assert client.get("/api/v1/search", query_string={"q": q}).get_json()["total"] == 0
+    data = client.get("/api/v1/search", query_string={"q": q}).get_json()
+    assert data["total"] == 0 and data["excluded"] and data["results"] == []
 
 
 def test_the_search_page_explains_how_to_search_and_has_one_search_landmark(client, browser):
@@ -126,3 +129,29 @@ def test_exclusions_and_variants_are_read_from_the_query():
                                                                             ["vei", "bil", '"gang vei"'])
     assert split_exclusions("-sykkel") == ("", ["sykkel"])
     assert set(variants("vei")) >= {"veg", "veien", "vegen"} and variants("kommune") == ()
+
+
+@pytest.mark.whoosh_only  # the Whoosh index's own schema
+def test_an_index_made_before_the_parts_field_keeps_working_until_reindex_adds_it(tmp_path):
+    import datetime as dt
+
+    from whoosh import index as whoosh_index
+
+    from hoering.search.backend import IndexDocument, SearchIndex, build_schema
+    from hoering.search.querying import search
+
+    old_schema = build_schema()
+    old_schema.remove("parts_no")
+    whoosh_index.create_in(str(tmp_path), old_schema)
+    index = SearchIndex(str(tmp_path))
+    documents = [IndexDocument("comment", n, 1, "published", "nb", "Kari", "", text,
+                               dt.datetime(2026, 1, n, tzinfo=dt.UTC))
+                 for n, text in enumerate(["Sykkelveien er smal", "En sykkel er fin"], start=1)]
+    assert index.apply(documents, [])  # the parts are left out: the old index has no field for them
+    assert search(index, "sykkel").total == 1 and search(index, "sykkelveien").total == 1
+
+    index.rebuild(lambda: iter(documents))  # flask hoering reindex
+    assert "parts_no" in whoosh_index.open_dir(str(tmp_path)).schema
+    found = search(index, "sykkel")
+    assert found.total == 2 and [hit.doc_id for hit in found.hits] == [2, 1]  # the word itself first
+    index.close_searcher()
