@@ -36,7 +36,7 @@ from hoering.search.backend import IndexDocument, SearchIndex
 from hoering.search.documents import comment_document, consultation_document
 from hoering.search.meetings import NO_CONSULTATION, meeting_document
 from hoering.search.models import IndexTask
-from hoering.search.querying import Scope, SearchResult, matching_ids, prepare_query_text
+from hoering.search.querying import QUERY_STOP_WORDS, Scope, SearchResult, matching_ids, prepare_query_text
 from hoering.search.querying import search as backend_search
 from hoering.search.responses import PRIVATE_STATES, all_response_documents, response_documents
 from hoering.summaries.models import CommentTheme
@@ -313,7 +313,7 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
     scope = _scope(filters, staff, case_officer)
     prepared, truncated = prepare_query_text(text)
     wanted, excluded = words.split_exclusions(prepared)
-    if excluded and not words.has_words(wanted):
+    if excluded and not words.has_words(wanted, QUERY_STOP_WORDS):
         # "-sykkel" alone would list everything without the word: say what is missing instead.
         return SearchResult([], 0, {}, 1, 1, prepared, truncated, None, excluded=tuple(excluded),
                             only_exclusions=True)

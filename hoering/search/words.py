@@ -253,6 +253,8 @@ def split_exclusions(prepared: str) -> tuple[str, list[str]]:
     return " ".join(kept), excluded
 
 
-def has_words(text: str) -> bool:
-    """Whether ``text`` has a word to search for (not only operators)."""
-    return any(_WORD.search(token) and token not in ("AND", "OR", "NOT") for token in text.split())
+def has_words(text: str, stop_words: frozenset[str] = frozenset()) -> bool:
+    """Whether ``text`` has a word to search for: not only operators, nor (with
+    ``stop_words``) only stop words, which a query leaves out when it has other words."""
+    return any(_WORD.search(token) and token not in ("AND", "OR", "NOT") and token.strip('"').lower() not in stop_words
+               for token in text.split())

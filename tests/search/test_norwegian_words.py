@@ -91,7 +91,7 @@ def test_when_the_exclusions_leave_nothing_the_page_offers_the_search_without_th
     assert "Søket uten det finner heller ingenting." in nothing
 
 
-@pytest.mark.parametrize("q", ["-sykkel", "NOT sykkel", '-"sykkel vei"', "-sykkel -bil"])
+@pytest.mark.parametrize("q", ["-sykkel", "NOT sykkel", '-"sykkel vei"', "-sykkel -bil", "og -sykkel"])
 def test_a_query_that_only_leaves_out_is_explained(browser_for, make_consultation, client, q):
     post(browser_for(), make_consultation(), "Parkering ved hallen")
     response = client.get("/sok", query_string={"q": q})
