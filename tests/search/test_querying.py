@@ -64,7 +64,7 @@ def whoosh_answer(searcher, parsed, keep):
             if keep(searcher.stored_fields(docnum))}
 
 
-def _whoosh_answers(searcher, parsed) -> dict:
+def whoosh_answers(searcher, parsed) -> dict:
     """Whoosh's ``{docnum: score}`` of a query. ``a -b`` is answered as Whoosh answers
     ``a NOT b`` (which documents) with ``a``'s scores (as Whoosh's ``AndNot`` scores; its
     ``Not`` adds 1 to each): Whoosh 2.7.4's own ``AndNot`` matcher misses a left-out
@@ -84,7 +84,7 @@ def test_answers_and_scores_are_whooshs_own(index, text):
     with index.searcher() as searcher:
         parsed = parse_query(searcher.schema, text)
         ours = _collect(searcher, parsed, None)
-        expected = _whoosh_answers(searcher, parsed)
+        expected = whoosh_answers(searcher, parsed)
     assert len(expected) > 0, text
     got = dict(zip(ours.docnums.tolist(), ours.scores.tolist(), strict=True))
     assert got.keys() == expected.keys()
