@@ -1,5 +1,8 @@
 # Hoering: `make run` serves the platform with demo content; `make test` runs the test suite;
 # `make serve` runs the production set-up (gunicorn, the background worker, PostgreSQL, Redis).
+# bash with pipefail: a failing command is not hidden by a filter after it in a pipe.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -83,13 +86,13 @@ $(VENV)/.installed: requirements.txt
 	@echo "== Creating .venv and installing the pinned packages of requirements.txt (first time: a few minutes)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -r requirements.txt | { grep -v '^Requirement already satisfied' || true; }
 	@echo "== Packages installed"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	@echo "== Installing the test tools of requirements-dev.txt"
-	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -r requirements-dev.txt | { grep -v '^Requirement already satisfied' || true; }
 	@echo "== Test tools installed"
 	touch $@
 

@@ -150,7 +150,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = markdown_text
     app.jinja_env.globals.update(
         # A house rule's title; the fixed codes (a ban, automatic rules) by their label.
-        house_rule_title=lambda code: house_rule_titles().get(code) or labels.AUTOMATIC_RULE_LABELS.get(code, code),
+        house_rule_title=lambda code: house_rule_titles(current_language_code()).get(code)
+        or labels.AUTOMATIC_RULE_LABELS.get(code, code),
         active_ban=active_ban,
         REPORT_REASON_LABELS=labels.REPORT_REASON_LABELS,
         ACTION_LABELS=labels.ACTION_LABELS,

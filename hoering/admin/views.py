@@ -94,6 +94,8 @@ def _house_rule_form(rule: HouseRule | None):
         form = HouseRuleForm()
     elif rule is not None:
         form = HouseRuleForm(data={"code": rule.code, "title": rule.title, "description": rule.description,
+                                   "title_nn": rule.title_nn, "description_nn": rule.description_nn,
+                                   "title_en": rule.title_en, "description_en": rule.description_en,
                                    "position": rule.position, "is_active": rule.is_active})
     else:
         form = HouseRuleForm()
@@ -104,6 +106,8 @@ def _house_rule_form(rule: HouseRule | None):
         target = rule or HouseRule(code=form.code.data)
         target.title = form.title.data
         target.description = form.description.data or ""
+        for name in ("title_nn", "description_nn", "title_en", "description_en"):
+            setattr(target, name, getattr(form, name).data or "")
         target.position = form.position.data or 0
         target.is_active = form.is_active.data
         db.session.add(target)

@@ -107,6 +107,12 @@ class HouseRuleForm(Form):
                         validators=[DataRequired(_l("Enter a title.")), Length(max=120)],
                         description=_l("Shown on hidden comments: “Hidden by a moderator: title”."))
     description = TextAreaField(_l("Description"), filters=[strip_filter], validators=[Length(max=5000)])
+    title_nn = StringField(_l("Title in nynorsk"), filters=[line_filter], validators=[Length(max=120)],
+                           description=_l("Shown to readers who chose nynorsk; empty: they see the bokmål text."))
+    description_nn = TextAreaField(_l("Description in nynorsk"), filters=[strip_filter], validators=[Length(max=5000)])
+    title_en = StringField(_l("Title in English"), filters=[line_filter], validators=[Length(max=120)],
+                           description=_l("Shown to readers who chose English; empty: they see the bokmål text."))
+    description_en = TextAreaField(_l("Description in English"), filters=[strip_filter], validators=[Length(max=5000)])
     position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=1000)])
     is_active = BooleanField(_l("In use"), default=True)
     submit = SubmitField(_l("Save"))
@@ -114,3 +120,6 @@ class HouseRuleForm(Form):
     def validate_title(self, field) -> None:
         if contains_bidi_controls(field.data or ""):
             raise ValidationError(_l("The title cannot contain characters that reverse the direction of text."))
+
+    validate_title_nn = validate_title
+    validate_title_en = validate_title

@@ -62,7 +62,8 @@ class HouseRule(db.Model):
     """One of the published house rules (ordensregler) a moderator cites when hiding.
 
     ``code`` is stable (kept in the audit log); ``title`` and ``description`` are the
-    public text, written by admins.
+    public text in bokmål, written by admins, with the nynorsk and English versions beside
+    them (empty: not written; the bokmål text is shown instead, marked as bokmål).
     """
 
     __tablename__ = "house_rule"
@@ -71,8 +72,28 @@ class HouseRule(db.Model):
     code: Mapped[str] = mapped_column(sa.String(60), unique=True)
     title: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    title_nn: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    description_nn: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    title_en: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    description_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     position: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+
+    def text_in(self, language: str) -> tuple[str, str, str]:
+        """The rule's text for a reader of ``language``.
+
+        Args:
+            language: a UI language code (``nb``, ``nn`` or ``en``).
+
+        Returns:
+            ``(title, description, language of that text)``: the version in ``language``
+            when its title is written, otherwise the bokmål one (``"nb"``), so the page can
+            mark text that is not in its own language with ``lang`` (WCAG 2.1, 3.1.2
+            Language of Parts).
+        """
+        if language in ("nn", "en") and getattr(self, f"title_{language}"):
+            return getattr(self, f"title_{language}"), getattr(self, f"description_{language}") or "", language
+        return self.title, self.description or "", "nb"
 
 
 class Report(db.Model):

@@ -21,13 +21,15 @@ def house_rules(active_only: bool = True) -> list[HouseRule]:
     return list(db.session.scalars(query))
 
 
-def house_rule_titles() -> dict[str, str]:
-    """``{code: title}`` of every house rule, cached for the request."""
-    if has_request_context() and "house_rule_titles" in g:
-        return g.house_rule_titles
-    titles = dict(db.session.execute(sa.select(HouseRule.code, HouseRule.title)).all())
+def house_rule_titles(language: str = "nb") -> dict[str, str]:
+    """``{code: title}`` of every house rule in ``language`` (``nb``, ``nn`` or ``en``;
+    the bokmål title where that version is not written), cached for the request."""
+    key = f"house_rule_titles_{language}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    titles = {rule.code: rule.text_in(language)[0] for rule in db.session.scalars(sa.select(HouseRule))}
     if has_request_context():
-        g.house_rule_titles = titles
+        setattr(g, key, titles)
     return titles
 
 

@@ -38,7 +38,7 @@ from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
-from hoering.search import segments
+from hoering.search import segments, words
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ def build_schema() -> Schema:
         text_en=TEXT(analyzer=LanguageAnalyzer("en")),
         text_de=TEXT(analyzer=LanguageAnalyzer("de")),
         text_any=TEXT(analyzer=StandardAnalyzer(minsize=1)),
+        # The parts of Norwegian compound words (hoering.search.words), weighed less.
+        parts_no=TEXT(analyzer=LanguageAnalyzer("no")),
         words=TEXT(analyzer=StandardAnalyzer(minsize=2, stoplist=None)),
         created_at=DATETIME(stored=True, sortable=True),
         stamp=STORED,
@@ -137,12 +139,22 @@ class IndexDocument:
         # A comment is found by its own words; the consultation title is only shown with it.
         text = self.body if self.doc_type == "comment" else f"{self.title}\n{self.body}".strip()
         field = LANGUAGE_FIELDS.get(self.language, "text_any")
-        return {
+        found = {
             "key": self.key, "doc_type": self.doc_type, "doc_id": str(self.doc_id),
             "consultation_id": str(self.consultation_id), "state": self.state, "language": self.language,
             "author": self.author, "title": self.title, "body": self.body, field: text, "words": text,
             "created_at": self.created_at.replace(tzinfo=None), "stamp": self.stamp,
         }
+        parts = words.compound_parts(text, self.language)
+        if parts:
+            found["parts_no"] = parts
+        return found
+
+
+def _writable(fields: dict, schema) -> dict:
+    """``fields`` without those the index's schema lacks (an index made before a field
+    was added, until ``reindex`` rebuilds it with the current schema)."""
+    return {name: value for name, value in fields.items() if name in schema}
 
 
 class SearchIndex:
@@ -216,7 +228,7 @@ class SearchIndex:
             for key in deletes:
                 writer.delete_by_term("key", key)
             for document in upserts:
-                writer.update_document(**document.fields())
+                writer.update_document(**_writable(document.fields(), writer.schema))
         except BaseException:
             writer.cancel()
             raise
@@ -246,11 +258,15 @@ class SearchIndex:
         ix = self.open()
         writer = ix.writer(timeout=timeout, limitmb=128, compound=COMPOUND_SEGMENTS)
         try:
+            current = build_schema()
+            for name in current.names():  # fields added since the index was made
+                if name not in writer.schema:
+                    writer.add_field(name, current[name])
             if before_reading is not None:
                 before_reading()
             count = 0
             for document in documents():
-                writer.add_document(**document.fields())
+                writer.add_document(**_writable(document.fields(), writer.schema))
                 count += 1
         except BaseException:
             writer.cancel()

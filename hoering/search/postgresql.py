@@ -37,6 +37,7 @@ from hoering.search.tsquery import (
     rank,
     scope_conditions,
 )
+from hoering.search.words import compound_parts
 
 #: Snippets: ``ts_headline`` options (two fragments of up to 30 words).
 HEADLINE_OPTIONS = "MaxFragments=2, MaxWords=30, MinWords=10, FragmentDelimiter=\" … \", " \
@@ -58,6 +59,7 @@ VALUES (:doc_type, :doc_id, :consultation_id, :state, :language, :config, CAST(:
         CAST(:body AS text), :created_at, :stamp,
         setweight(to_tsvector(CAST(:regconfig AS regconfig), CAST(:head AS text)), 'B')
         || setweight(to_tsvector(CAST(:regconfig AS regconfig), CAST(:body AS text)), 'B')
+        || setweight(to_tsvector(CAST(:regconfig AS regconfig), CAST(:parts AS text)), 'C')
         || setweight(to_tsvector(CAST(:regconfig AS regconfig), CAST(:author AS text)), 'D'))
 ON CONFLICT (doc_type, doc_id) DO UPDATE SET
     consultation_id = EXCLUDED.consultation_id, state = EXCLUDED.state, language = EXCLUDED.language,
@@ -88,6 +90,9 @@ def write(upserts: Iterable[IndexDocument], deletes: Iterable[str]) -> None:
             "regconfig": config_for(document.language),
             "author": document.author or "", "title": document.title or "", "body": document.body or "",
             "head": "" if document.doc_type == "comment" else (document.title or ""),
+            # The parts of Norwegian compounds, weight C: found, but below the words themselves.
+            "parts": compound_parts(document.body if document.doc_type == "comment"
+                                    else f"{document.title}\n{document.body}", document.language),
             "created_at": naive_utc(document.created_at), "stamp": document.stamp,
         })
         if len(rows) == BATCH:

@@ -42,6 +42,7 @@ from whoosh.util.numeric import byte_to_length
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.search import segments
 from hoering.search.backend import LANGUAGE_FIELDS, TEXT_FIELDS, SearchIndex
+from hoering.search.words import PARTS_BOOST, variant_stems
 
 #: Longest query we parse, in characters, and most words; longer ones are cut (and the
 #: page says so).
@@ -139,7 +140,8 @@ class Hit:
 @dataclass
 class SearchResult:
     """One page of results and what the page says about the query. ``capped``: there are
-    more than ``total`` hits, which were counted only up to that number."""
+    more than ``total`` hits, which were counted only up to that number. The exclusion
+    fields are filled by :func:`hoering.search.services.search`."""
 
     hits: list[Hit]
     total: int
@@ -150,6 +152,14 @@ class SearchResult:
     truncated: bool
     suggestion: str | None
     capped: bool = False
+    #: What the query leaves out (``-word``, ``NOT word``), as typed.
+    excluded: tuple[str, ...] = ()
+    #: The query only says what to leave out (nothing was searched).
+    only_exclusions: bool = False
+    #: When nothing is left after the exclusions: the query without them, and how many
+    #: results it has (``None`` when not looked up).
+    without_exclusions: str | None = None
+    without_exclusions_total: int | None = None
 
 
 # --- query text ---------------------------------------------------------------------------------
@@ -180,9 +190,19 @@ def _without_stop_words(text: str) -> str:
     return " ".join(kept) if kept else text
 
 
+def _query_fields(schema) -> list[str]:
+    """The fields a word is looked for in: the text fields, the parts of Norwegian
+    compounds (where the index has them) and the author's name."""
+    return [*TEXT_FIELDS, *(["parts_no"] if "parts_no" in schema else []), "author"]
+
+
 def _parser(schema) -> qparser.MultifieldParser:
-    parser = qparser.MultifieldParser([*TEXT_FIELDS, "author"], schema=schema, group=qparser.AndGroup)
+    parser = qparser.MultifieldParser(_query_fields(schema), schema=schema, group=qparser.AndGroup,
+                                      fieldboosts={"parts_no": PARTS_BOOST})
     parser.remove_plugin_class(qparser.FieldsPlugin)
+    # "-word" and '-"a phrase"' leave out; a hyphen inside a word ("sykkel-vei") does not.
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+(?=[\w\"])",
+                                              minusexpr=r"(?<![^\s(])-(?=[\w\"])"))
     parser.remove_plugin_class(qparser.BoostPlugin)
     # Wildcards expand over the whole vocabulary in pure Python: a cheap request could keep
     # a process busy for seconds, so ? and a * inside a word are plain characters here. A
@@ -231,11 +251,28 @@ def parse_query(schema, text: str):
     except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
         parsed = None
     if parsed is None or parsed is query.NullQuery:
-        words = re.findall(r"\w+", text)
-        if not words:
+        found = re.findall(r"\w+", text)
+        if not found:
             return query.NullQuery
-        parsed = query.And([query.Or([query.Term(f, w.lower()) for f in (*TEXT_FIELDS, "author")]) for w in words])
-    return parsed
+        parsed = query.And([query.Or([query.Term(f, w.lower()) for f in _query_fields(schema)]) for w in found])
+    return _with_variants(parsed)
+
+
+#: Fields whose words are Norwegian stems, widened with their spelling variants.
+_NORWEGIAN_FIELDS = frozenset({"text_no", "parts_no"})
+
+
+def _with_variants(q):
+    """``q`` with each Norwegian word that has spelling variants ("vei"/"veg",
+    :data:`hoering.search.words.VARIANT_GROUPS`) replaced by an ``Or`` of its forms."""
+    if type(q) is query.Term and q.fieldname in _NORWEGIAN_FIELDS:
+        forms = variant_stems().get(q.text) if isinstance(q.text, str) else None
+        if forms:
+            return query.Or([query.Term(q.fieldname, form) for form in forms], boost=q.boost)
+        return q
+    if q.is_leaf():
+        return q
+    return q.apply(_with_variants)
 
 
 def _is_word_query(q) -> bool:
@@ -246,6 +283,8 @@ def _is_word_query(q) -> bool:
         return q.slop == 1 and bool(q.words)
     if type(q) in (query.And, query.Or):
         return getattr(q, "minmatch", 0) in (0, None) and all(_is_word_query(child) for child in q.subqueries)
+    if type(q) is query.AndNot:  # "word -other"
+        return _is_word_query(q.a) and _is_word_query(q.b)
     return False
 
 
@@ -488,6 +527,12 @@ def _evaluate(q, reader, segment: _SegmentArrays, stats: _Statistics) -> tuple[n
         return ids, scores * q.boost
     if type(q) is query.Phrase:
         return _evaluate_phrase(q, reader, segment, stats)
+    if type(q) is query.AndNot:  # scored by what is wanted, as Whoosh's AndNotMatcher does
+        ids, scores = _evaluate(q.a, reader, segment, stats)
+        if len(ids):
+            keep = ~np.isin(ids, _evaluate(q.b, reader, segment, stats)[0], assume_unique=True)
+            ids, scores = ids[keep], scores[keep]
+        return ids, scores * q.boost
     parts = [_evaluate(child, reader, segment, stats) for child in q.subqueries]
     if type(q) is query.And:
         ids, scores = parts[0]

@@ -55,10 +55,10 @@ MIN_DOCS = 10_000
 #: Words in at most this many documents of a segment (one Whoosh block) are not copied.
 MIN_POSTINGS = 128
 #: Fields whose words' postings are copied: every field a word query reads.
-POSTING_FIELDS = ("text_no", "text_en", "text_de", "text_any", "author", "words")
+POSTING_FIELDS = ("text_no", "text_en", "text_de", "text_any", "parts_no", "author", "words")
 #: Fields whose words' positions are copied too: those an exact phrase is searched in
 #: (``words`` is only looked up word by word, for suggestions).
-PHRASE_FIELDS = ("text_no", "text_en", "text_de", "text_any", "author")
+PHRASE_FIELDS = ("text_no", "text_en", "text_de", "text_any", "parts_no", "author")
 
 
 class _Numpy:

@@ -31,12 +31,12 @@ from hoering.comments.models import Comment, CommentState
 from hoering.consultations.models import Consultation
 from hoering.extensions import BEFORE_COMMIT, db
 from hoering.search import meetings as meeting_search
-from hoering.search import postgresql
+from hoering.search import postgresql, words
 from hoering.search.backend import IndexDocument, SearchIndex
 from hoering.search.documents import comment_document, consultation_document
 from hoering.search.meetings import NO_CONSULTATION, meeting_document
 from hoering.search.models import IndexTask
-from hoering.search.querying import Scope, SearchResult, matching_ids, prepare_query_text
+from hoering.search.querying import QUERY_STOP_WORDS, Scope, SearchResult, matching_ids, prepare_query_text
 from hoering.search.querying import search as backend_search
 from hoering.search.responses import PRIVATE_STATES, all_response_documents, response_documents
 from hoering.summaries.models import CommentTheme
@@ -311,9 +311,24 @@ def search(text: str, viewer, filters: SearchFilters | None = None, page: int = 
     staff = permissions.can_moderate(viewer) if staff_scope is None else staff_scope
     case_officer = permissions.can_screen_responses(viewer) if staff_scope is None else staff_scope
     scope = _scope(filters, staff, case_officer)
+    prepared, truncated = prepare_query_text(text)
+    wanted, excluded = words.split_exclusions(prepared)
+    if excluded and not words.has_words(wanted, QUERY_STOP_WORDS):
+        # "-sykkel" alone would list everything without the word: say what is missing instead.
+        return SearchResult([], 0, {}, 1, 1, prepared, truncated, None, excluded=tuple(excluded),
+                            only_exclusions=True)
     if scope is None:
-        prepared, truncated = prepare_query_text(text)
-        return SearchResult([], 0, {}, 1, 1, prepared, truncated, None)
+        return SearchResult([], 0, {}, 1, 1, prepared, truncated, None, excluded=tuple(excluded))
+    result = replace(_counted(text, scope, page, per_page, sort), excluded=tuple(excluded))
+    if excluded and not result.total:
+        # Nothing is left after the exclusions: offer the search without them.
+        without = _counted(wanted, scope, 1, 1, sort)
+        result = replace(result, without_exclusions=wanted, without_exclusions_total=without.total)
+    return result
+
+
+def _counted(text: str, scope: Scope, page: int, per_page: int, sort: str) -> SearchResult:
+    """One search in ``scope``, with the meetings among its results counted apart."""
     result = _search_in(text, scope, page, per_page, sort)
     if "meeting" in scope.doc_types and result.total:
         # The backends count consultations and the rest; the meetings among the rest are

@@ -20,13 +20,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from hoering.search.models import SearchDocument
 from hoering.search.querying import Scope
+from hoering.search.words import variants
 
 #: Text-search configuration per content language; any other language: ``simple``.
 CONFIGS = {"nb": "norwegian", "nn": "norwegian", "no": "norwegian", "en": "english"}
 ALL_CONFIGS = ("norwegian", "english", "simple")
 
 #: A phrase in quotes (the closing quote may be missing), or a run of other characters.
-_TOKEN = re.compile(r'"[^"]*"?|[^\s"]+')
+_TOKEN = re.compile(r'-?"[^"]*"?|[^\s"]+')
 #: A prefix word: ``word*`` or ``-word*`` (word characters only).
 _PREFIX = re.compile(r"(-?)(\w+)\*+")
 
@@ -83,6 +84,8 @@ def split_query(prepared: str) -> list[list[Term]]:
         if token == "NOT":
             negate_next = True
             continue
+        if token.startswith('-"') and len(token) > 2 and token.endswith('"'):
+            negate_next, token = True, token[1:]
         if token.startswith('"') and len(token) > 1 and token.endswith('"'):
             phrase = token[1:-1]
             if re.search(r"\w", phrase):
@@ -95,6 +98,34 @@ def split_query(prepared: str) -> list[list[Term]]:
             elif re.search(r"\w", word):
                 add(Term(("-" if negate_next and not word.startswith("-") else "") + word))
     return groups
+
+
+def with_variants(groups: list[list[Term]]) -> list[list[Term]]:
+    """``groups`` with each plain word's spelling variants (:func:`hoering.search.words.variants`,
+    "vei"/"veg") as alternatives of its group; a left-out word's variants are left out too
+    (each its own group).
+
+    Args:
+        groups: as :func:`split_query` gives them.
+    """
+    widened: list[list[Term]] = []
+    for group in groups:
+        mine = list(group)
+        for term in group:
+            negated = term.text.startswith("-")
+            word = term.text[1:] if negated else term.text
+            if term.prefix or not _PLAIN.fullmatch(word):
+                continue
+            for form in variants(word):
+                if negated:
+                    widened.append([Term("-" + form)])
+                else:
+                    mine.append(Term(form))
+        widened.append(mine)
+    return widened
+
+
+_PLAIN = re.compile(r"\w+")
 
 
 class TextQuery:
@@ -138,9 +169,16 @@ class TextQuery:
 RANK_NORMALIZATION = 1
 
 
+#: ``ts_rank`` weights of D, C, B and A: the author's name (D) and the parts of compound
+#: words (C, :mod:`hoering.search.words`) 0.1, title and text (B) 0.4, so a word itself
+#: ranks above a word it is part of.
+RANK_WEIGHTS = "{0.1, 0.1, 0.4, 1.0}"
+
+
 def rank(query: TextQuery):
-    """How well a document matches (weights: title and text 0.4, author's name 0.1)."""
-    return sa.func.ts_rank(SearchDocument.tsv, query.of_document(), RANK_NORMALIZATION)
+    """How well a document matches (weights :data:`RANK_WEIGHTS`)."""
+    weights = sa.cast(sa.literal(RANK_WEIGHTS), ARRAY(sa.REAL))
+    return sa.func.ts_rank(weights, SearchDocument.tsv, query.of_document(), RANK_NORMALIZATION)
 
 
 def in_array(column, values) -> sa.ColumnElement:
@@ -188,7 +226,7 @@ def scope_conditions(scope: Scope | None) -> list:
 
 def parse(prepared: str) -> TextQuery | None:
     """The :class:`TextQuery` of a prepared query, or ``None`` when it has no word."""
-    groups = split_query(prepared)
+    groups = with_variants(split_query(prepared))
     return TextQuery(groups) if groups else None
 
 

@@ -111,6 +111,9 @@ def api_search():
         "page": result.page,
         "pages": result.pages,
         "suggestion": result.suggestion,
+        "excluded": list(result.excluded),
+        "without_exclusions": None if result.without_exclusions is None else {
+            "query": result.without_exclusions, "total": result.without_exclusions_total or 0},
         "results": [{
             "type": hit.doc_type,
             "id": hit.doc_id,

@@ -70,3 +70,63 @@ def test_retired_house_rule_is_no_longer_offered(browser_for, app, make_consulta
     from tests.moderation.helpers import act
 
     assert act(moderator, comment.id, "hide", reason="reklame").status_code == 422
+
+
+def _language(browser, code: str) -> None:
+    browser.submit("/", "/sprak", data={"lang": code, "next": "/"})
+
+
+def test_the_house_rules_are_read_in_bokmal_nynorsk_and_english_each_marked_with_its_language(browser_for, client):
+    page = client.get("/ordensregler").get_data(as_text=True)
+    assert '<html lang="nb">' in page and "<h2>Personopplysninger</h2>" in page
+    assert 'id="regel-personopplysninger">' in page  # bokmål on a bokmål page needs no mark
+    for code, title, description in (("nn", "Personopplysningar", "Ikkje del opplysningar om andre personar"),
+                                     ("en", "Personal information", "Do not share information about other people")):
+        reader = browser_for()
+        _language(reader, code)
+        html = reader.get("/ordensregler").get_data(as_text=True)
+        assert f'<html lang="{code}">' in html
+        assert f"<h2>{title}</h2>" in html and description in html
+        assert 'id="regel-personopplysninger">' in html  # in the page's own language
+
+
+def test_a_rule_not_yet_translated_is_shown_in_bokmal_marked_as_bokmal(browser_for):
+    admin = browser_for("admin")
+    admin.submit("/admin/ordensregler/ny", data={
+        "code": "valgkamp", "title": "Valgkamp", "description": "Ikke bruk høringen til valgkamp.",
+        "title_nn": "Valkamp", "description_nn": "Ikkje bruk høyringa til valkamp.", "position": "10",
+        "is_active": "y"})
+    reader = browser_for()
+    _language(reader, "en")
+    html = reader.get("/ordensregler").get_data(as_text=True)
+    assert '<li id="regel-valgkamp" lang="nb"><h2>Valgkamp</h2>' in html
+    _language(reader, "nn")
+    assert '<li id="regel-valgkamp"><h2>Valkamp</h2><p>Ikkje bruk høyringa til valkamp.</p>' in \
+        reader.get("/ordensregler").get_data(as_text=True)
+    form = admin.get(admin_rule_path(admin, "valgkamp")).get_data(as_text=True)
+    assert 'lang="nn"' in form and 'value="Valkamp"' in form
+
+
+def admin_rule_path(admin, code: str) -> str:
+    listing = admin.get("/admin/ordensregler").get_data(as_text=True)
+    import re
+
+    paths = re.findall(r'href="(/admin/ordensregler/\d+)"', listing)
+    for path in paths:
+        if f"Kode: {code}" in admin.get(path).get_data(as_text=True):
+            return path
+    raise AssertionError(code)
+
+
+def test_a_hidden_comment_names_its_rule_in_the_readers_language(browser_for, make_consultation, make_comment,
+                                                                 make_user):
+    from tests.moderation.helpers import act
+
+    consultation = make_consultation()
+    comment = make_comment(consultation, make_user(), "Ring Ola på 99999999")
+    make_comment(consultation, make_user(), "Et svar", parent=comment)  # the thread keeps the placeholder
+    act(browser_for("moderator"), comment.id, "hide", reason="personopplysninger")
+    reader = browser_for()
+    _language(reader, "en")
+    html = reader.get(f"/hoeringer/{consultation.slug}").get_data(as_text=True)
+    assert "Hidden by a moderator: Personal information" in html

@@ -9,6 +9,7 @@ import math
 import os
 
 import pytest
+from whoosh import query
 
 from hoering.search.backend import IndexDocument, SearchIndex
 from hoering.search.querying import Scope, _collect, _is_word_query, parse_query, search
@@ -53,7 +54,8 @@ def index(tmp_path_factory):
 
 QUERIES = ["kirke", "kirken stat", "skolene", "barnehage OR skolen", "internet OR parking", "public transport",
            "erstattet", "bowling green", "kommune", "NOT kirke", '"den norske kirke"', "stat AND NOT kirke", '"norske kirke" stat',
-           '"kirke og stat" OR "public transport"', '"bowling green"']
+           '"kirke og stat" OR "public transport"', '"bowling green"', "kirke -stat", 'stat -"den norske kirke"',
+           "statskirke", "vei", "skole -kirke"]
 
 
 def whoosh_answer(searcher, parsed, keep):
@@ -62,13 +64,27 @@ def whoosh_answer(searcher, parsed, keep):
             if keep(searcher.stored_fields(docnum))}
 
 
+def whoosh_answers(searcher, parsed) -> dict:
+    """Whoosh's ``{docnum: score}`` of a query. ``a -b`` is answered as Whoosh answers
+    ``a NOT b`` (which documents) with ``a``'s scores (as Whoosh's ``AndNot`` scores; its
+    ``Not`` adds 1 to each): Whoosh 2.7.4's own ``AndNot`` matcher misses a left-out
+    document now and then when the words left out are a union of several fields ("skole
+    -kirke" kept a text holding "kirke" only as part of "kirkeskole"), where ``NOT`` and
+    the arrays leave it out."""
+    if type(parsed) is not query.AndNot:
+        return whoosh_answer(searcher, parsed, lambda fields: True)
+    scores = whoosh_answer(searcher, parsed.a, lambda fields: True)
+    kept = whoosh_answer(searcher, query.And([parsed.a, query.Not(parsed.b)]), lambda fields: True)
+    return {docnum: scores[docnum] for docnum in kept}
+
+
 @pytest.mark.parametrize("text", QUERIES)
 @pytest.mark.whoosh_only  # the Whoosh query engine
 def test_answers_and_scores_are_whooshs_own(index, text):
     with index.searcher() as searcher:
         parsed = parse_query(searcher.schema, text)
         ours = _collect(searcher, parsed, None)
-        expected = whoosh_answer(searcher, parsed, lambda fields: True)
+        expected = whoosh_answers(searcher, parsed)
     assert len(expected) > 0, text
     got = dict(zip(ours.docnums.tolist(), ours.scores.tolist(), strict=True))
     assert got.keys() == expected.keys()
@@ -85,9 +101,11 @@ def test_word_queries_take_the_array_path_and_the_rest_whooshs():
     assert _is_word_query(parse_query(schema, "internet OR parking"))
     assert _is_word_query(parse_query(schema, '"den norske kirke"'))
     assert not _is_word_query(parse_query(schema, "stat AND NOT kirke"))
+    assert _is_word_query(parse_query(schema, "kirke -stat"))  # a minus is answered with arrays too
+    assert _is_word_query(parse_query(schema, "vei"))  # its spelling variants are an Or of words
 
 
-@pytest.mark.parametrize("text", ["kirke", "internet OR parking", '"den norske kirke"'])
+@pytest.mark.parametrize("text", ["kirke", "internet OR parking", '"den norske kirke"', "kirke -stat"])
 @pytest.mark.whoosh_only  # the Whoosh query engine
 def test_scope_limits_exactly_like_a_filter_on_the_stored_fields(index, text):
     since, before = START + dt.timedelta(hours=40), START + dt.timedelta(hours=1200)

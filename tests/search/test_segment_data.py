@@ -13,7 +13,7 @@ from whoosh import index as whoosh_index
 from hoering.search import segments
 from hoering.search.backend import SearchIndex
 from hoering.search.querying import Scope, _collect, clear_cache, parse_query, search
-from tests.search.test_querying import QUERIES, real_documents, whoosh_answer
+from tests.search.test_querying import QUERIES, real_documents, whoosh_answers
 
 pytestmark = pytest.mark.whoosh_only  # files of the Whoosh index
 
@@ -76,7 +76,7 @@ def test_answers_and_scores_are_the_same_with_and_without_the_files(indexes, tex
         with index.searcher() as searcher:
             parsed = parse_query(searcher.schema, text)
             ours = _collect(searcher, parsed, None)
-            expected = whoosh_answer(searcher, parsed, lambda fields: True)
+            expected = whoosh_answers(searcher, parsed)
         got = dict(zip(ours.docnums.tolist(), ours.scores.tolist(), strict=True))
         assert got.keys() == expected.keys(), (name, text)
         assert all(math.isclose(got[docnum], score, rel_tol=1e-9) for docnum, score in expected.items())
