@@ -165,11 +165,11 @@ def test_the_lifecycle_page_offers_only_the_steps_possible_now(browser_for, make
     officer = browser_for("case_officer")
     url = "/saksbehandling/hoeringer/{}/livslop"
     open_page = officer.get(url.format(make_consultation().slug)).get_data(as_text=True)
-    assert _offered(open_page) == {"extend", "close"}
+    assert _offered(open_page) == {"extend", "close", "feature"}
     assert "Et vedtak kan registreres når høringen er avsluttet." in open_page
     closed = make_consultation(status="closed")
     closed_page = officer.get(url.format(closed.slug)).get_data(as_text=True)
-    assert _offered(closed_page) == {"extend", "decision", "archive"}
+    assert _offered(closed_page) == {"extend", "decision", "archive", "feature"}
     assert "Bare en åpen høring kan avsluttes før fristen." in closed_page
     today = dt.datetime.now(OSLO).date()
     step(officer, closed, action="decision", decision_text="Vedtatt.", decided_on=today.isoformat())

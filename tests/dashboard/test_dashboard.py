@@ -21,7 +21,7 @@ def rows(html: str) -> dict[str, dict[str, str]]:
     for row in re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</tr>", html, re.S):
         title = re.sub(r"<[^>]+>", "", row.split("</th>")[0]).strip()
         found[title] = {label: " ".join(re.sub(r"<span class=\"visually-hidden\">.*?</span>|<[^>]+>", "", cell).split())
-                        for label, cell in re.findall(r'<td class="num" data-label="([^"]+)">(.*?)</td>', row, re.S)}
+                        for label, cell in re.findall(r'<td class="num[^"]*" data-label="([^"]+)">(.*?)</td>', row, re.S)}
     return found
 
 
