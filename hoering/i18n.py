@@ -109,3 +109,20 @@ def human_datetime(moment, style: str = "medium") -> str:
     date = format_date(moment, "long" if style in ("long", "full") else "medium")
     joiner = get_locale().datetime_formats.get("medium", "{1} {0}")
     return str(joiner).format(format_time(moment, "short"), date)
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """Flask-Babel's ``ngettext`` with ``%(num)s`` written as the reader's language writes
+    numbers ("2 031" in Norwegian, "2,031" in English); the plural form is chosen by ``num``
+    itself. For messages built in Python (flash messages, mails, reports); the templates'
+    ``ngettext`` does the same (:func:`hoering.templating.counted_ngettext`).
+
+    :param singular: the English singular msgid, with ``%(num)s`` for the count.
+    :param plural: the English plural msgid.
+    :param num: the count (an integer).
+    :param variables: the other placeholders.
+    """
+    from flask_babel import format_decimal, get_translations
+
+    variables.setdefault("num", format_decimal(num))
+    return get_translations().ungettext(singular, plural, num) % variables

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, g, request, url_for
-from flask_babel import format_decimal, format_time, format_timedelta, get_translations, ngettext
+from flask_babel import format_decimal, format_time, format_timedelta, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -15,7 +15,7 @@ from hoering.accounts import oidc
 from hoering.accounts.models import DELETED_USER_LABEL
 from hoering.comments.forms import submission_token
 from hoering.consultations import topics
-from hoering.i18n import LANGUAGE_NAMES, current_language_code, human_date, human_datetime, safe_next_url
+from hoering.i18n import LANGUAGE_NAMES, current_language_code, human_date, human_datetime, ngettext, safe_next_url
 from hoering.moderation import labels
 from hoering.moderation.models import active_ban
 from hoering.moderation.rules import house_rule_titles

@@ -43,6 +43,16 @@ def test_english_dates_are_written_day_first_with_the_24_hour_clock(browser, mak
     assert "23:59" in html and "PM" not in html
 
 
+def test_counts_in_messages_built_in_python_are_written_in_norwegian_style(app):
+    """Flash messages and mails count in the reader's number style, as the pages do."""
+    from hoering.i18n import ngettext
+
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        text = ngettext("%(num)s comment", "%(num)s comments", 2031)
+    assert text.replace("\u00a0", " ") == "2 031 kommentarer"
+
+
 def test_nynorsk_is_offered(browser):
     browser.submit("/", "/sprak", data={"lang": "nn", "next": "/"})
     html = browser.get("/").get_data(as_text=True)

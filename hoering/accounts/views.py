@@ -7,7 +7,6 @@ import time
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hoering import permissions
@@ -28,7 +27,7 @@ from hoering.comments.threads import comments_by_author
 from hoering.errors import render_error, too_many_requests
 from hoering.exceptions import PermissionDenied, ServiceError
 from hoering.extensions import after_response, db
-from hoering.i18n import current_language_code, safe_next_url
+from hoering.i18n import current_language_code, ngettext, safe_next_url
 from hoering.moderation.models import active_ban
 from hoering.notifications.services import deliver_account_mails, followed_consultations
 from hoering.ratelimit import form_page_on_rate_limit, limit, limit_by, limit_per_account, made_or_found

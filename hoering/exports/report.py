@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
 from hoering.comments.models import Comment, CommentState
@@ -32,7 +32,7 @@ from hoering.exports.responses import ResponsesSection, responses_section
 from hoering.exports.richtext import Block, html_blocks
 from hoering.exports.rows import CommentRow, comment_rows
 from hoering.extensions import db
-from hoering.i18n import current_language_code, human_datetime
+from hoering.i18n import current_language_code, human_datetime, ngettext
 from hoering.stances import Tally, is_contested, stance_counts_text, tally_of
 from hoering.summaries.models import CommentTheme, TagSource, Theme
 from hoering.summaries.services import SummaryView, summary_view

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from flask_babel import format_decimal, ngettext
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from hoering.exports.appendix import docx_appendix
@@ -19,6 +19,7 @@ from hoering.exports.report import (
 )
 from hoering.exports.responses import ResponsesSection
 from hoering.exports.richtext import Block
+from hoering.i18n import ngettext
 from hoering.sanitize import xml_safe
 from hoering.stances import stance_counts_text
 

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from hoering import permissions
 from hoering.accounts.models import Role, User
@@ -25,7 +24,7 @@ from hoering.consultations.models import Consultation
 from hoering.events import BanLifted, CommentModerated, UserBanned, announce
 from hoering.exceptions import Conflict, PermissionDenied, ValidationFailed
 from hoering.extensions import db
-from hoering.i18n import human_datetime, in_language
+from hoering.i18n import human_datetime, in_language, ngettext
 from hoering.moderation.audit import record
 from hoering.moderation.models import HIDDEN_BY_BAN, ActionType, Ban, BanHiddenComment, Report
 from hoering.moderation.recusal import recusals

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from hoering import permissions
@@ -25,7 +24,7 @@ from hoering.exceptions import ServiceError
 from hoering.exports.cells import spreadsheet_cell
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, date_arg, page_number, parse_id, search_text, submit
-from hoering.i18n import safe_next_url
+from hoering.i18n import ngettext, safe_next_url
 from hoering.moderation import audit, bans, bp, decisions, reports, rules
 from hoering.moderation import queue as moderation_queue
 from hoering.moderation.forms import BanForm, ModerationActionForm, ReportForm

@@ -8,7 +8,6 @@ import logging
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from hoering import isolation, permissions
@@ -17,7 +16,7 @@ from hoering.consultations.models import Consultation, Section
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
 from hoering.forms import date_arg, parse_id
-from hoering.i18n import safe_next_url
+from hoering.i18n import ngettext, safe_next_url
 from hoering.search import services as search_services
 from hoering.search.backend import SearchUnavailable
 from hoering.summaries import bp, coding, suggestions

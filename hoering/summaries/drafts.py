@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import format_decimal, ngettext
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from hoering import isolation
@@ -32,6 +32,7 @@ from hoering.consultations.models import Consultation
 from hoering.consultations.pagecache import per_version
 from hoering.consultations.versions import head_of
 from hoering.extensions import db
+from hoering.i18n import ngettext
 from hoering.stances import is_contested, stance_counts_text, tally
 from hoering.summaries.models import CommentTheme, Theme
 from hoering.summaries.services import SummaryInput, published_response_ids, save_summary, summary_of

@@ -9,12 +9,12 @@ from collections import Counter
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from hoering.exceptions import ServiceError
 from hoering.extensions import db
 from hoering.forms import page_number, parse_id
+from hoering.i18n import ngettext
 from hoering.summaries import bp, proposals
 from hoering.summaries import suggestions as suggestions_services
 from hoering.summaries import themes as theme_services

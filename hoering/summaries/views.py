@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +18,7 @@ from hoering.consultations.models import Consultation, Status
 from hoering.exceptions import ServiceError, ValidationFailed
 from hoering.extensions import db
 from hoering.forms import MAX_ID, NOT_DONE, page_number, parse_id, submit
-from hoering.i18n import safe_next_url
+from hoering.i18n import ngettext, safe_next_url
 from hoering.names import fold_name
 from hoering.sanitize import normalize_line
 from hoering.summaries import bp, coding, drafts, duplicates, services
