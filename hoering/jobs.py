@@ -202,8 +202,20 @@ class _AppWorker(SimpleWorker):
         with self.app.app_context():
             if job.description in COALESCED:
                 time.sleep(GATHER_SECONDS)
-                self.connection.delete(_flag(job.description))
+                self._clear_flag(job.description)
             return super().execute_job(job, queue)
+
+    def _clear_flag(self, name: str) -> None:
+        """Delete the queued flag of ``name``. Redis restarting just then (seconds) is
+        waited for; should it stay away longer, the job runs all the same and the flag
+        expires after :data:`FLAG_SECONDS`, so the worker never stops over it."""
+        for _attempt in range(10):
+            try:
+                self.connection.delete(_flag(name))
+                return
+            except redis.ConnectionError:
+                time.sleep(0.5)
+        logging.getLogger(__name__).warning("Redis did not answer: the flag of %s expires by itself", name)
 
 
 def run_worker(burst: bool = False, sweep_seconds: float | None = None) -> bool:

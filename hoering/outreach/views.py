@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, redirect, render_template, request, url_for
 
 from hoering.consultations import services as consultation_services
 from hoering.meetings import services as meeting_services
@@ -58,13 +58,18 @@ def calendar():
 @bp.get("/arshjul")
 def year_plan():
     """The year's consultations drawn as a year wheel and listed month by month
-    ("årshjul"); ``?year=2026`` (a year that is not a number shows this year)."""
+    ("årshjul"); ``?year=2026``. A year more than 20 years from this one, or not a
+    number, is redirected to the nearest year shown (this year for one that is not a
+    number), so that the address always names the year on the page."""
     today = oslo_today()
     try:
         year = int(request.args.get("year", today.year))
     except ValueError:
         year = today.year
-    year = min(max(year, today.year - 20), today.year + 20)
+    shown = min(max(year, today.year - 20), today.year + 20)
+    if shown != year or ("year" in request.args and str(year) != request.args["year"]):
+        # The address says which year is shown: a year out of range goes to the nearest one.
+        return redirect(url_for("outreach.year_plan", year=shown))
     months = {month: [] for month in range(1, 13)}
     for event in services.events(year):
         months[event.day.month].append(event)

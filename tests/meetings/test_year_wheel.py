@@ -55,8 +55,12 @@ def test_the_years_are_navigable_and_other_years_have_no_today(client, make_cons
     assert f'href="/arshjul">I år ({today.year})' in html  # back to this year
     assert 'class="wheel-today"' not in wheel_of(html)
     assert 'href="/arshjul">I år' not in client.get("/arshjul").get_data(as_text=True)
-    for year in ("tjue", "-1", "99999999999999999999999", "%00"):
-        assert client.get(f"/arshjul?year={year}").status_code == 200
+    # The address names the year shown: one far off, or not a year, goes to the nearest.
+    for year, shown in (("tjue", today.year), ("-1", today.year - 20), ("0", today.year - 20),
+                        ("99999999999999999999999", today.year + 20), ("%00", today.year)):
+        response = client.get(f"/arshjul?year={year}")
+        assert response.status_code == 302 and response.headers["Location"] == f"/arshjul?year={shown}"
+        assert client.get(response.headers["Location"]).status_code == 200
 
 
 def test_overlapping_periods_get_separate_rings_and_others_share():
