@@ -122,6 +122,10 @@ def _empty_database(app):
 
     limiter.reset()
     yield
+    # The OpenID Connect providers a test's discovery added to the pages' form-action.
+    from hoering.security import FORM_ACTION_EXTENSION
+
+    app.extensions.pop(FORM_ACTION_EXTENSION, None)
     with app.app_context():
         db.session.remove()
         from hoering.search.services import get_index
